@@ -1,0 +1,21 @@
+"""Shared test helpers.
+
+Integration tests need real services (a Docker engine, a vLLM server, SLURM). On a laptop
+without them they skip with the reason; under CI (CI=true, set by CI and by `.ci/run`)
+a missing service is a failure, so CI can never go green by skipping them.
+"""
+
+import os
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip (laptop) or fail (CI) the calling test when a required service is missing."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI but unavailable: {reason}", pytrace=False)
+    pytest.skip(reason)
