@@ -1,0 +1,38 @@
+# Quickstart:  make run   (the embedded default: tiny local models, CPU, offline)
+#              make test  (the whole test suite)
+# Both set up .venv first from requirements/ci.txt (pinned; CPU torch).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+# Where no CPU torch wheel lies on disk, point pip at a CPU wheel index, e.g.
+#   make run TORCH_INDEX=<PyTorch's CPU wheel index URL>
+# so a CPU-only machine does not download a multi-GB CUDA build of torch.
+TORCH_INDEX ?=
+PIP_INSTALL := $(BIN)/pip install --quiet $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
+export PATH := $(BIN):$(PATH)
+
+.PHONY: run test dry-run lint clean
+
+$(STAMP): requirements/ci.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PIP_INSTALL) -r requirements/ci.txt
+	$(PIP_INSTALL) --no-deps -e .
+	touch $@
+
+run: $(STAMP)
+	snakemake --cores 1 --resources gpu=1
+
+dry-run: $(STAMP)
+	snakemake --cores 1 --resources gpu=1 --dry-run
+
+test: $(STAMP)
+	python -m pytest -rA -v
+
+lint: $(STAMP)
+	snakemake --lint
+
+clean:
+	rm -rf results logs resources .snakemake

@@ -1,0 +1,14 @@
+# Tiny random-weight models that the default config benchmarks (built offline, ~1 s each).
+
+
+rule tiny_model:
+    output:
+        directory("resources/models/{model}"),
+    params:
+        spec=lambda wildcards: model_config(wildcards)["tiny"],
+    log:
+        "logs/tiny_model/{model}.log",
+    conda:
+        "../envs/engine.yaml"
+    script:
+        "../scripts/build_tiny_model.py"

@@ -1,0 +1,12 @@
+"""Snakemake script: benchmark one model in its own process (or container).
+
+The launcher owns the log: it writes its own lines and hands the same file to the run.
+"""
+from energybench.launch import run_model_job
+
+run_model_job(
+    run_config=snakemake.params.run_config,  # noqa: F821 (snakemake is injected)
+    report_path=snakemake.output.report,  # noqa: F821
+    log_path=snakemake.log[0],  # noqa: F821
+    workflow_dir=snakemake.scriptdir + "/..",  # noqa: F821
+)

@@ -1,0 +1,92 @@
+"""Collect benchmark reports into one table.
+
+The first columns are those of the AI Energy Score batch runner's ``master_results.csv``, so
+its readers work unchanged; ours follow. A missing figure stays empty (NaN), never 0.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from energybench.report import read_report
+
+AI_ENERGY_SCORE_COLUMNS = [
+    "model_name", "model_class", "task", "reasoning_state", "total_prompts",
+    "successful_prompts", "failed_prompts", "total_duration_seconds", "avg_total_time",
+    "avg_time_to_first_token", "total_tokens", "total_prompt_tokens", "total_completion_tokens",
+    "throughput_tokens_per_second", "gpu_energy_wh", "wh_per_1000_queries", "co2_emissions_g",
+    "tokens_per_joule", "avg_energy_per_prompt_wh", "timestamp", "error_message",
+]
+OUR_COLUMNS = [
+    "model", "status", "cpu_energy_wh", "ram_energy_wh", "total_energy_wh",
+    "total_wh_per_1000_queries", "joules_per_token", "gpu_source", "cpu_source", "ram_source",
+    "estimated", "missing_energy", "failed_checks", "backend", "runtime", "config_hash",
+    "code_version",
+]
+SUMMARY_FIELDS = [
+    "total_prompts", "successful_prompts", "failed_prompts", "total_duration_seconds",
+    "avg_time_to_first_token", "total_tokens", "total_prompt_tokens", "total_completion_tokens",
+    "throughput_tokens_per_second",
+]
+
+
+def report_row(report: dict) -> dict:
+    config, summary, energy = report["config"], report["summary"], report["energy"]
+    metrics, components = report["metrics"], energy["components"]
+    gpu_wh = energy["gpu_energy_wh"]
+    responses = summary["successful_prompts"]
+    error = report["error"]
+    row = {
+        "model_name": config.get("id"),
+        "model_class": config.get("class"),
+        "task": config.get("task"),
+        "reasoning_state": "on" if config.get("reasoning") else "off",
+        **{field: summary[field] for field in SUMMARY_FIELDS},
+        "avg_total_time": summary["avg_latency_seconds"],
+        "gpu_energy_wh": gpu_wh,
+        "wh_per_1000_queries": metrics["wh_per_1000_queries"],
+        "co2_emissions_g": metrics["co2_emissions_g"],
+        "tokens_per_joule": metrics["tokens_per_joule"],
+        "avg_energy_per_prompt_wh": gpu_wh / responses if gpu_wh is not None and responses
+        else None,
+        "timestamp": report["provenance"].get("finished_at"),
+        "error_message": None if error is None else f"{error['type']}: {error['message']}",
+        "model": report["model"],
+        "status": report["status"],
+        "cpu_energy_wh": energy["cpu_energy_wh"],
+        "ram_energy_wh": energy["ram_energy_wh"],
+        "total_energy_wh": energy["total_energy_wh"],
+        "total_wh_per_1000_queries": metrics["total_wh_per_1000_queries"],
+        "joules_per_token": metrics["joules_per_token"],
+        **{f"{name}_source": components[name]["source"] for name in ("gpu", "cpu", "ram")},
+        "estimated": any(c["estimated"] for c in components.values()),
+        "missing_energy": "; ".join(
+            f"{name}: {c['reason']}" for name, c in components.items()
+            if c["gross_joules"] is None
+        ) or None,
+        "failed_checks": ";".join(c["name"] for c in report["checks"] if c["passed"] is False)
+        or None,
+        "backend": config.get("backend"),
+        "runtime": (report["provenance"].get("runtime") or {}).get("name"),
+        "config_hash": report["provenance"].get("config_hash"),
+        "code_version": report["provenance"].get("code_version"),
+    }
+    return row
+
+
+def models_table(report_paths: list[str | Path]) -> pd.DataFrame:
+    rows = [report_row(read_report(path)) for path in report_paths]
+    return pd.DataFrame(rows, columns=AI_ENERGY_SCORE_COLUMNS + OUR_COLUMNS)
+
+
+def write_models_table(report_paths: list[str | Path], output: str | Path) -> pd.DataFrame:
+    """Write the table atomically (temporary name, then rename)."""
+    table = models_table(report_paths)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.tmp")
+    table.to_csv(tmp, index=False)
+    tmp.replace(output)
+    return table

@@ -1,0 +1,211 @@
+"""The PyTorch / transformers backend: greedy batched generation, measured per phase and trial.
+
+Each trial has two measured windows over the same batches, as AI Energy Score and
+optimum-benchmark split inference: *prefill* (a 1-token generation: reading the prompt) and
+*generate* (the full generation). Decode is generate minus prefill, computed in
+``energybench.energy``; the backend only times, counts and opens/closes meter windows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from energybench.config import RunConfig
+from energybench.prompts import load_prompts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchTiming:
+    prompts: int
+    latency_s: float
+    time_to_first_token_s: float | None
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass
+class PhaseRun:
+    """One measured window: its batches and the meters' measurement."""
+
+    name: str
+    batches: list[BatchTiming]
+    measurement: object  # energybench.meters.WindowMeasurement
+
+
+@dataclass
+class TrialRun:
+    index: int
+    prefill: PhaseRun
+    generate: PhaseRun
+
+
+@dataclass
+class BackendRun:
+    device: str
+    dtype: str
+    trials: list[TrialRun] = field(default_factory=list)
+    backend_info: dict = field(default_factory=dict)
+
+
+class _FirstTokenClock:
+    """A stopping criterion that never stops: it notes when the first new token exists."""
+
+    def __init__(self):
+        self.first_token_at: float | None = None
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        if self.first_token_at is None:
+            if input_ids.is_cuda:
+                torch.cuda.synchronize(input_ids.device)
+            self.first_token_at = time.perf_counter()
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+
+def resolve_device(requested: str) -> str:
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was requested but torch sees no CUDA device")
+    return requested
+
+
+def resolve_dtype(requested: str, device: str):
+    import torch
+
+    if requested == "auto":
+        if device == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+    return getattr(torch, requested)
+
+
+def format_prompts(tokenizer, prompts: list[str], cfg: RunConfig) -> list[str]:
+    """Apply the model's chat template (with reasoning switches) where it has one."""
+    if not getattr(tokenizer, "chat_template", None):
+        return prompts
+    template_kwargs = {"enable_thinking": cfg.reasoning}
+    template_kwargs.update(cfg.reasoning_params)
+    return [
+        tokenizer.apply_chat_template(
+            [{"role": "user", "content": text}], add_generation_prompt=True, tokenize=False,
+            **template_kwargs,
+        )
+        for text in prompts
+    ]
+
+
+def _count_completion_tokens(new_tokens, eos_ids: set[int], pad_id: int | None) -> int:
+    """Generated tokens per sequence up to and including the first end-of-sequence token."""
+    total = 0
+    for row in new_tokens.tolist():
+        length = len(row)
+        for position, token in enumerate(row):
+            if token in eos_ids:
+                length = position + 1
+                break
+            if pad_id is not None and token == pad_id and pad_id not in eos_ids:
+                length = position
+                break
+        total += length
+    return total
+
+
+class PyTorchBackend:
+    def __init__(self, cfg: RunConfig):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.cfg = cfg
+        self.device = resolve_device(cfg.device)
+        self.torch_dtype = resolve_dtype(cfg.dtype, self.device)
+        torch.manual_seed(cfg.seed)
+        log.info("loading %s (%s on %s)", cfg.id, self.torch_dtype, self.device)
+        self.tokenizer = AutoTokenizer.from_pretrained(cfg.id, padding_side="left")
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(cfg.id, dtype=self.torch_dtype)
+        self.model.to(self.device).eval()
+        eos = self.model.generation_config.eos_token_id
+        self.eos_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
+        prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
+                               cfg.dataset_column, cfg.dataset_split)
+        texts = format_prompts(self.tokenizer, prompts, cfg)
+        self.warmup_texts = texts[cfg.num_prompts:]
+        self.texts = texts[:cfg.num_prompts]
+
+    def info(self) -> dict:
+        import torch
+        import transformers
+
+        return {
+            "name": "pytorch", "torch": torch.__version__, "transformers": transformers.__version__,
+            "device": self.device, "dtype": str(self.torch_dtype).removeprefix("torch."),
+            "parameters": sum(p.numel() for p in self.model.parameters()),
+        }
+
+    def _batches(self, texts: list[str]):
+        size = self.cfg.batch_size
+        return [texts[i:i + size] for i in range(0, len(texts), size)]
+
+    def _synchronize(self):
+        import torch
+
+        if self.device == "cuda":
+            torch.cuda.synchronize()
+
+    def _generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int) -> BatchTiming:
+        import torch
+
+        inputs = self.tokenizer(texts, return_tensors="pt", padding=True).to(self.device)
+        clock = _FirstTokenClock()
+        self._synchronize()
+        start = time.perf_counter()
+        with torch.inference_mode():
+            output = self.model.generate(
+                **inputs, do_sample=False, max_new_tokens=max_new_tokens,
+                min_new_tokens=min_new_tokens, stopping_criteria=[clock],
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
+        self._synchronize()
+        latency = time.perf_counter() - start
+        new_tokens = output[:, inputs["input_ids"].shape[1]:]
+        return BatchTiming(
+            prompts=len(texts),
+            latency_s=latency,
+            time_to_first_token_s=None if clock.first_token_at is None
+            else clock.first_token_at - start,
+            prompt_tokens=int(inputs["attention_mask"].sum()),
+            completion_tokens=_count_completion_tokens(
+                new_tokens, self.eos_ids, self.tokenizer.pad_token_id),
+        )
+
+    def warm_up(self) -> None:
+        for batch in self._batches(self.warmup_texts):
+            self._generate(batch, self.cfg.max_new_tokens, self.cfg.effective_min_new_tokens)
+
+    def run_phase(self, name: str, monitor, max_new_tokens: int, min_new_tokens: int) -> PhaseRun:
+        batches = self._batches(self.texts)
+        timings = []
+        monitor.begin_window(name)
+        try:
+            for number, batch in enumerate(batches, start=1):
+                timings.append(self._generate(batch, max_new_tokens, min_new_tokens))
+                log.info("%s: batch %d/%d done (%.2f s)", name, number, len(batches),
+                         timings[-1].latency_s)
+        finally:
+            measurement = monitor.end_window(name)
+        return PhaseRun(name=name, batches=timings, measurement=measurement)
+
+    def run_trial(self, index: int, monitor) -> TrialRun:
+        prefill = self.run_phase(f"trial{index}.prefill", monitor, 1, 1)
+        generate = self.run_phase(f"trial{index}.generate", monitor, self.cfg.max_new_tokens,
+                                  self.cfg.effective_min_new_tokens)
+        return TrialRun(index=index, prefill=prefill, generate=generate)

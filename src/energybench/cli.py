@@ -1,0 +1,59 @@
+"""The `energybench` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from energybench.config import ConfigError
+
+
+def _run(args) -> int:
+    from energybench import engine
+
+    try:
+        config = json.loads(Path(args.config).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"energybench run: cannot read run config {args.config}: {exc}", file=sys.stderr)
+        return 2
+    return engine.run(config, args.output, args.overrides)
+
+
+def _tiny(args) -> int:
+    from energybench.tiny import build_tiny_model
+
+    build_tiny_model(args.out_dir, **json.loads(args.spec))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="energybench", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="benchmark one model and write its report")
+    run.add_argument("--config", required=True, help="resolved run config (JSON)")
+    run.add_argument("--output", required=True, help="path of benchmark_report.json")
+    run.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                     help="Hydra-style overrides, e.g. scenario.num_samples=20")
+    run.set_defaults(handler=_run)
+
+    tiny = commands.add_parser("tiny-model", help="build a tiny random-weight model")
+    tiny.add_argument("out_dir")
+    tiny.add_argument("--spec", default="{}", help="JSON of build_tiny_model's arguments")
+    tiny.set_defaults(handler=_tiny)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"energybench: {exc}", file=sys.stderr)
+        return 2

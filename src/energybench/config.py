@@ -1,0 +1,316 @@
+"""Run configuration: the model list, its validation, and the typed config of one run.
+
+The pipeline resolves each entry of ``config/models.yaml`` against the defaults of
+``config/config.yaml`` into a *run config* (a plain JSON-able dict). That dict reaches the job as
+a Snakemake param, so editing one model reruns that model only, and the engine turns it into a
+:class:`RunConfig`, applying Hydra-style overrides from its command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import referencing
+import yaml
+
+TINY_MODELS_DIR = "resources/models"
+
+
+class ConfigError(Exception):
+    """A user error in configuration, reported as one paragraph without a traceback."""
+
+
+# --- YAML with duplicate-key detection ------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that rejects duplicate mapping keys instead of keeping the last one."""
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep=False):
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise ConfigError(
+                f"duplicate key {key!r} at line {key_node.start_mark.line + 1} "
+                f"(first defined at line {seen[key]}); each key may appear once"
+            )
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
+)
+
+
+def load_yaml(path: str | Path) -> Any:
+    """Load a YAML file, failing with a clear message on a missing file or duplicate keys."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+
+
+# --- schema validation with short messages --------------------------------------------------
+
+
+def _package_schema(name: str) -> dict:
+    return json.loads(resources.files("energybench.schemas").joinpath(name).read_text())
+
+
+def _schema_registry() -> referencing.Registry:
+    """Resolve `$ref`s to the package's schemas whatever relative path names them."""
+
+    def retrieve(uri: str) -> referencing.Resource:
+        return referencing.Resource.from_contents(_package_schema(Path(uri).name))
+
+    return referencing.Registry(retrieve=retrieve)
+
+
+def schema_problems(document: Any, schema: dict) -> list[tuple[list, str]]:
+    """All violations of ``schema`` as (path within the document, message), sorted by path."""
+    validator = jsonschema.Draft202012Validator(schema, registry=_schema_registry())
+    problems = []
+    for error in validator.iter_errors(document):
+        # anyOf/allOf wrap the useful error: report the most specific one.
+        best = jsonschema.exceptions.best_match([error])
+        problems.append((list(best.absolute_path), best.message))
+    return sorted(problems, key=lambda p: [str(x) for x in p[0]])
+
+
+def check_models_document(document: Any, schema: dict, where: str) -> None:
+    """Validate a parsed models.yaml, naming the model key and field of every problem."""
+    problems = schema_problems(document, schema)
+    if not problems:
+        return
+    lines = []
+    for path, message in problems:
+        if len(path) >= 2 and path[0] == "models":
+            field = ".".join(str(p) for p in path[2:]) or "(entry)"
+            lines.append(f"model {path[1]!r}, field {field!r}: {message}")
+        else:
+            lines.append(f"{'.'.join(map(str, path)) or '(top level)'}: {message}")
+    raise ConfigError(f"{where} is invalid: " + "; ".join(lines))
+
+
+def check_document(document: Any, schema: dict, where: str) -> None:
+    """Validate a parsed config document, naming the field of every problem."""
+    problems = schema_problems(document, schema)
+    if problems:
+        lines = [f"{'.'.join(map(str, p)) or '(top level)'}: {m}" for p, m in problems]
+        raise ConfigError(f"{where} is invalid: " + "; ".join(lines))
+
+
+# --- the model table -------------------------------------------------------------------------
+
+
+def resolve_model(key: str, entry: dict, defaults: dict, measurement: dict) -> dict:
+    """The complete run config of one model: defaults, then the entry, plus measurement."""
+    settings = {**defaults, **entry}
+    settings["reasoning_params"] = {
+        **defaults.get("reasoning_params", {}),
+        **entry.get("reasoning_params", {}),
+    }
+    if "tiny" in settings:
+        settings["id"] = f"{TINY_MODELS_DIR}/{key}"
+    return {"model": key, **settings, "measurement": dict(measurement)}
+
+
+def _matches(value: Any, wanted: Any) -> bool:
+    options = wanted if isinstance(wanted, list) else [wanted]
+    return any(
+        fnmatch.fnmatchcase(str(value), str(o)) if isinstance(o, str) else value == o
+        for o in options
+    )
+
+
+DATASET_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
+
+
+def is_local_dataset(dataset: str) -> bool:
+    """A dataset is a local file when it has a known file suffix or names an existing path."""
+    return Path(dataset).suffix.lower() in DATASET_SUFFIXES or Path(dataset).exists()
+
+
+def is_local_model(model_id: str) -> bool:
+    """Local directories are existing paths or explicit ones; others are Hugging Face ids."""
+    return (Path(model_id).exists() or model_id.startswith(("/", "./", "../", "~"))
+            or model_id.count("/") > 1)
+
+
+def local_inputs(run_config: dict) -> dict[str, str]:
+    """The local files and directories one run reads, by role (for Snakemake inputs)."""
+    inputs = {}
+    if "tiny" in run_config or is_local_model(run_config["id"]):
+        inputs["model_dir"] = run_config["id"]
+    if is_local_dataset(run_config["dataset"]):
+        inputs["dataset"] = run_config["dataset"]
+    return inputs
+
+
+def check_local_inputs(run_configs: dict[str, dict]) -> None:
+    """Fail before any run on a local model or dataset that does not exist."""
+    problems = []
+    for key, cfg in run_configs.items():
+        for role, path in local_inputs(cfg).items():
+            built_by_workflow = role == "model_dir" and "tiny" in cfg
+            if not built_by_workflow and not Path(path).expanduser().exists():
+                what = "model directory" if role == "model_dir" else "dataset file"
+                problems.append(f"model {key!r}: {what} {path!r} does not exist")
+    if problems:
+        raise ConfigError("; ".join(problems) + " (paths are relative to the working directory)")
+
+
+SELECT_FIELDS = {"model": "model", "class": "class", "task": "task", "backend": "backend",
+                 "reasoning": "reasoning"}
+
+
+def select_models(run_configs: dict[str, dict], select: dict) -> list[str]:
+    """Keys of the models matching every field of ``select`` (globs allowed for strings)."""
+    chosen = [
+        key
+        for key, cfg in run_configs.items()
+        if all(_matches(cfg[SELECT_FIELDS[f]], wanted) for f, wanted in select.items())
+    ]
+    if not chosen:
+        raise ConfigError(
+            f"select={json.dumps(select)} matches none of the models "
+            f"({', '.join(run_configs)}); check the field values"
+        )
+    return chosen
+
+
+# --- the typed config of one run ------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Measurement:
+    idle_seconds: float
+    sample_hz: float
+    carbon_intensity_g_per_kwh: float
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    model: str
+    id: str
+    backend: str
+    task: str
+    model_class: str
+    reasoning: bool
+    reasoning_params: dict
+    dtype: str
+    device: str
+    batch_size: int
+    max_new_tokens: int
+    num_prompts: int
+    warmup_prompts: int
+    dataset: str
+    dataset_column: str
+    dataset_split: str
+    seed: int
+    trials: int
+    gpus: int
+    runtime: str
+    measurement: Measurement
+    min_new_tokens: int | None = None
+    tiny: dict | None = None
+
+    @property
+    def effective_min_new_tokens(self) -> int:
+        """Fixed output length unless reasoning is on (then the model decides when to stop)."""
+        if self.min_new_tokens is not None:
+            return self.min_new_tokens
+        return 0 if self.reasoning else self.max_new_tokens
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunConfig:
+        settings = dict(data)
+        model = settings.pop("model", None)
+        measurement = settings.pop("measurement", None)
+        check_document(settings, _package_schema("model_settings.schema.json"), "run config")
+        settings["model_class"] = settings.pop("class", None)
+        optional = {"model", "measurement", "min_new_tokens", "tiny"}
+        missing = sorted(
+            f.name for f in dataclasses.fields(cls)
+            if f.name not in optional and settings.get(f.name) is None
+        )
+        if model is None or measurement is None or missing:
+            absent = missing + [n for n, v in (("model", model), ("measurement", measurement))
+                                if v is None]
+            raise ConfigError(f"run config lacks required fields: {', '.join(absent)}")
+        try:
+            measurement = Measurement(**measurement)
+        except TypeError as exc:
+            raise ConfigError(f"run config field 'measurement': {exc}") from None
+        return cls(model=model, measurement=measurement, **settings)
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["class"] = data.pop("model_class")
+        if data["tiny"] is None:
+            del data["tiny"]
+        return data
+
+    def digest(self) -> str:
+        """A stable hash of the resolved config, recorded in the report's provenance."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- Hydra-style overrides, as the AI Energy Score runner passes them -------------------------
+
+OVERRIDE_ALIASES = {
+    "backend.model": "id",
+    "backend.device": "device",
+    "backend.dtype": "dtype",
+    "scenario.dataset_name": "dataset",
+    "scenario.text_column_name": "dataset_column",
+    "scenario.dataset_split": "dataset_split",
+    "scenario.reasoning": "reasoning",
+    "scenario.num_samples": "num_prompts",
+    "scenario.generate_kwargs.max_new_tokens": "max_new_tokens",
+    "scenario.generate_kwargs.min_new_tokens": "min_new_tokens",
+    "scenario.input_shapes.batch_size": "batch_size",
+}
+REASONING_PARAM_PREFIX = "scenario.reasoning_params."
+
+
+def apply_overrides(config: dict, overrides: list[str]) -> dict:
+    """Apply ``key=value`` overrides (values parsed as YAML, as Hydra does) to a run config."""
+    result = json.loads(json.dumps(config))
+    fields = set(_package_schema("model_settings.schema.json")["properties"])
+    for override in overrides:
+        key, sep, raw = override.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {override!r} is not of the form key=value")
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            value = raw
+        if key.startswith(REASONING_PARAM_PREFIX):
+            result.setdefault("reasoning_params", {})[key[len(REASONING_PARAM_PREFIX):]] = value
+        elif key in OVERRIDE_ALIASES:
+            result[OVERRIDE_ALIASES[key]] = value
+        elif key in fields:
+            result[key] = value
+        else:
+            known = sorted([*OVERRIDE_ALIASES, REASONING_PARAM_PREFIX + "<name>", *fields])
+            raise ConfigError(f"unknown override key {key!r}; known keys: {', '.join(known)}")
+    return result

@@ -1,0 +1,109 @@
+"""One model's benchmark run, start to finish, in the current process.
+
+The launcher starts this in a fresh process (or container) per model, so all memory the run
+takes, on the host and on the GPU, is returned when it ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from pathlib import Path
+
+from energybench import provenance
+from energybench.config import ConfigError, RunConfig, apply_overrides
+from energybench.report import SCHEMA_VERSION, failed_report, write_report
+
+log = logging.getLogger(__name__)
+
+TIMELINE_NAME = "power_timeline.csv"
+RUNTIME_ENV = "ENERGYBENCH_RUNTIME"
+IMAGE_ENV = "ENERGYBENCH_IMAGE_ID"
+
+
+def runtime_description() -> dict:
+    """How this process was launched, as the launcher recorded it in the environment."""
+    return {"name": os.environ.get(RUNTIME_ENV, "process"), "image_id": os.environ.get(IMAGE_ENV)}
+
+
+def write_timeline(path: Path, samples: list[dict]) -> Path | None:
+    if not samples:
+        return None
+    fields = sorted({key for sample in samples for key in sample})
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(samples)
+    os.replace(tmp, path)
+    return path
+
+
+def measure(cfg: RunConfig, run_dir: Path) -> dict:
+    """Load, baseline, warm up and run the trials; return the report of a completed run."""
+    from energybench.backends.pytorch import PyTorchBackend
+    from energybench.meters import EnergyMonitor
+    from energybench.results import energy_section, metrics_section, summary_over_trials
+
+    started = provenance.now_iso()
+    monitor = EnergyMonitor.create(sample_hz=cfg.measurement.sample_hz)
+    try:
+        backend = PyTorchBackend(cfg)
+        log.info("measuring idle power for %.1f s", cfg.measurement.idle_seconds)
+        idle = monitor.measure_idle(cfg.measurement.idle_seconds)
+        log.info("warm-up: %d prompts", len(backend.warmup_texts))
+        backend.warm_up()
+        trials = []
+        for index in range(cfg.trials):
+            log.info("trial %d/%d", index + 1, cfg.trials)
+            trials.append(backend.run_trial(index, monitor))
+        timeline = write_timeline(run_dir / TIMELINE_NAME, monitor.timeline())
+        meters = monitor.describe()
+    finally:
+        monitor.close()
+
+    summary = summary_over_trials(trials)
+    energy = energy_section(cfg, trials, idle, backend.device)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "model": cfg.model,
+        "status": "succeeded",
+        "error": None,
+        "config": cfg.to_dict(),
+        "summary": summary,
+        "energy": energy,
+        "metrics": metrics_section(cfg, summary, energy),
+        "checks": [],
+        "trials": [],
+        "timeline_file": timeline.name if timeline else None,
+        "provenance": provenance.collect(cfg.digest(), runtime_description(), started,
+                                         {"backend": backend.info(), "meters": meters}),
+    }
+
+
+def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
+    """Run one benchmark and write its report; 0 when it succeeded, 1 when it failed.
+
+    A failed run still writes a report (status ``failed``, the error, every figure null), so
+    the tables keep the model's row.
+    """
+    output = Path(output)
+    model = config.get("model", output.parent.name)
+    started = provenance.now_iso()
+    try:
+        cfg = RunConfig.from_dict(apply_overrides(config, list(overrides)))
+    except ConfigError as exc:
+        log.error("model %s: invalid run config: %s", model, exc)
+        write_report(output, failed_report(model, config, exc, provenance.collect(
+            None, runtime_description(), started)))
+        return 1
+    try:
+        report = measure(cfg, output.parent)
+    except Exception as exc:  # any failure of the run is recorded in its report
+        log.exception("model %s: run failed", model)
+        report = failed_report(model, cfg.to_dict(), exc, provenance.collect(
+            cfg.digest(), runtime_description(), started))
+    write_report(output, report)
+    log.info("model %s: %s; report %s", model, report["status"], output)
+    return 0 if report["status"] == "succeeded" else 1

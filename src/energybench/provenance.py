@@ -1,0 +1,86 @@
+"""Where a report came from: software versions, hardware, code version and config hash."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import subprocess
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import energybench
+
+PACKAGES = ("torch", "transformers", "tokenizers", "numpy", "nvidia-ml-py", "httpx")
+CODE_VERSION_ENV = "ENERGYBENCH_CODE_VERSION"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def package_versions() -> dict:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def code_version(repo: Path | None = None) -> str | None:
+    """The pipeline's git commit (with -dirty), passed in by the workflow or read from git."""
+    if os.environ.get(CODE_VERSION_ENV):
+        return os.environ[CODE_VERSION_ENV]
+    repo = repo or Path(energybench.__file__).resolve().parents[2]
+    try:
+        return subprocess.run(
+            ["git", "-C", str(repo), "describe", "--always", "--dirty", "--abbrev=12"],
+            capture_output=True, text=True, check=True, timeout=10,
+        ).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def hardware() -> dict:
+    memory = None
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        pass
+    return {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "memory_bytes": memory,
+    }
+
+
+def collect(config_hash: str | None, runtime: dict, started_at: str | None = None,
+            extra: dict | None = None) -> dict:
+    return {
+        "energybench_version": energybench.__version__,
+        "code_version": code_version(),
+        "config_hash": config_hash,
+        "runtime": runtime,
+        "python": platform.python_version(),
+        "packages": package_versions(),
+        "hardware": hardware(),
+        "started_at": started_at or now_iso(),
+        "finished_at": now_iso(),
+        **(extra or {}),
+    }

@@ -1,0 +1,94 @@
+"""The benchmark report: one JSON document per model run, checked against its schema and
+written atomically (a reader never sees half a file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+
+SCHEMA_VERSION = "1.0"
+
+
+def report_schema() -> dict:
+    return json.loads(resources.files("energybench.schemas").joinpath("report.schema.json")
+                      .read_text())
+
+
+def validate_report(report: dict) -> None:
+    """Raise jsonschema.ValidationError when ``report`` does not follow the schema."""
+    jsonschema.validate(report, report_schema(), cls=jsonschema.Draft202012Validator)
+
+
+def write_json_atomic(path: str | Path, document: dict) -> Path:
+    """Write JSON to a temporary file beside ``path``, flush it to disk, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(document, handle, indent=2, allow_nan=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_report(path: str | Path, report: dict) -> Path:
+    validate_report(report)
+    return write_json_atomic(path, report)
+
+
+def read_report(path: str | Path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def _unknown_component(reason: str) -> dict:
+    return {"gross_joules": None, "idle_joules": None, "net_joules": None, "source": None,
+            "estimated": False, "reason": reason, "devices": []}
+
+
+def failed_report(model: str, config: dict, error: BaseException | str, provenance: dict,
+                  total_prompts: int | None = None) -> dict:
+    """A report for a run that did not complete: every figure null, the error recorded."""
+    if isinstance(error, BaseException):
+        error_block = {"type": type(error).__name__, "message": str(error)}
+    else:
+        error_block = {"type": "RunFailed", "message": error}
+    reason = f"run failed: {error_block['message']}"
+    prompts = total_prompts if total_prompts is not None else config.get("num_prompts") or 0
+    energy = {f"{c}_energy_{u}": None for c in ("gpu", "cpu", "ram", "total") for u in ("wh", "kwh")}
+    energy.update(basis="none: the run failed",
+                  components={c: _unknown_component(reason) for c in ("gpu", "cpu", "ram")},
+                  total=_unknown_component(reason))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "model": model,
+        "status": "failed",
+        "error": error_block,
+        "config": config,
+        "summary": {
+            "total_prompts": prompts, "successful_prompts": 0, "failed_prompts": prompts,
+            "total_duration_seconds": None, "avg_latency_seconds": None,
+            "avg_time_to_first_token": None, "total_tokens": None, "total_prompt_tokens": None,
+            "total_completion_tokens": None, "throughput_tokens_per_second": None,
+        },
+        "energy": energy,
+        "metrics": {
+            "joules_per_token": None, "joules_per_response": None, "wh_per_1000_queries": None,
+            "total_wh_per_1000_queries": None, "tokens_per_joule": None, "co2_emissions_g": None,
+            "carbon_intensity_g_per_kwh": (config.get("measurement") or {})
+            .get("carbon_intensity_g_per_kwh", 0.0),
+        },
+        "checks": [],
+        "trials": [],
+        "provenance": provenance,
+    }
