@@ -6,6 +6,7 @@ a missing service is a failure, so CI can never go green by skipping them.
 """
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -19,3 +20,6 @@ def require(available: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required in CI but unavailable: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]

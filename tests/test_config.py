@@ -1,0 +1,145 @@
+import json
+
+import pytest
+import yaml
+
+from conftest import REPO_ROOT
+from energybench.config import (
+    ConfigError,
+    RunConfig,
+    apply_overrides,
+    check_local_inputs,
+    check_models_document,
+    load_yaml,
+    resolve_model,
+    select_models,
+)
+
+MODELS_SCHEMA = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
+DEFAULTS = load_yaml(REPO_ROOT / "config/config.yaml")["defaults"]
+MEASUREMENT = {"idle_seconds": 0, "sample_hz": 10, "carbon_intensity_g_per_kwh": 400}
+
+
+def run_config(key="m1", **entry):
+    return resolve_model(key, {"id": "org/model", **entry}, DEFAULTS, MEASUREMENT)
+
+
+def test_shipped_models_file_is_valid():
+    check_models_document(load_yaml(REPO_ROOT / "config/models.yaml"), MODELS_SCHEMA, "config/models.yaml")
+
+
+def test_duplicate_model_key_is_rejected_with_its_line(tmp_path):
+    path = tmp_path / "models.yaml"
+    path.write_text("models:\n  a:\n    id: x/y\n  a:\n    id: x/z\n")
+    with pytest.raises(ConfigError, match=r"duplicate key 'a' at line 4 \(first defined at line 2\)"):
+        load_yaml(path)
+
+
+def test_unknown_field_names_model_and_field():
+    doc = {"models": {"good": {"id": "a/b"}, "bad": {"id": "a/b", "batch_sise": 4}}}
+    with pytest.raises(ConfigError) as error:
+        check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+    assert "model 'bad'" in str(error.value) and "batch_sise" in str(error.value)
+    assert "good" not in str(error.value)
+
+
+def test_bad_value_names_model_and_field():
+    doc = {"models": {"m": {"id": "a/b", "batch_size": 0}}}
+    with pytest.raises(ConfigError, match=r"model 'm', field 'batch_size': 0 is less than"):
+        check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+
+
+def test_model_key_must_be_a_safe_wildcard():
+    doc = {"models": {"org/model": {"id": "org/model"}}}
+    with pytest.raises(ConfigError, match="does not match"):
+        check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+
+
+def test_entry_needs_an_id_or_a_tiny_spec():
+    with pytest.raises(ConfigError, match="model 'm'"):
+        check_models_document({"models": {"m": {"class": "A"}}}, MODELS_SCHEMA, "models.yaml")
+
+
+def test_resolution_merges_defaults_and_places_tiny_models():
+    cfg = resolve_model("t", {"tiny": {"hidden_size": 128}, "reasoning_params": {"enable_thinking": True}},
+                        {**DEFAULTS, "reasoning_params": {"reasoning_effort": "low"}}, MEASUREMENT)
+    assert cfg["id"] == "resources/models/t"
+    assert cfg["reasoning_params"] == {"reasoning_effort": "low", "enable_thinking": True}
+    assert cfg["batch_size"] == DEFAULTS["batch_size"]
+
+
+def test_selection_filters_by_class_and_glob():
+    table = {key: run_config(key, **{"class": key[0].upper()})
+             for key in ("a-small", "b-big", "b-huge")}
+    assert select_models(table, {"class": "B"}) == ["b-big", "b-huge"]
+    assert select_models(table, {"model": "*-big"}) == ["b-big"]
+    assert select_models(table, {"class": ["A", "B"], "reasoning": False}) == list(table)
+    with pytest.raises(ConfigError, match="matches none"):
+        select_models(table, {"class": "C"})
+
+
+def test_missing_local_model_and_dataset_fail_before_running(tmp_path):
+    table = {"m": run_config(id=str(tmp_path / "nope"), dataset=str(tmp_path / "p.jsonl")),
+             "t": resolve_model("t", {"tiny": {}}, DEFAULTS, MEASUREMENT)}
+    with pytest.raises(ConfigError) as error:
+        check_local_inputs(table)
+    message = str(error.value)
+    assert "model 'm': model directory" in message and "dataset file" in message
+    assert "'t'" not in message  # tiny models are built by the workflow
+
+
+def test_overrides_follow_the_seed_runner():
+    cfg = apply_overrides(run_config(), [
+        "backend.model=org/other", "scenario.num_samples=20", "scenario.reasoning=true",
+        "scenario.reasoning_params.reasoning_effort=high",
+        "scenario.generate_kwargs.max_new_tokens=64", "scenario.dataset_name=data/x.csv",
+        "batch_size=2",
+    ])
+    run = RunConfig.from_dict(cfg)
+    assert (run.id, run.num_prompts, run.reasoning, run.max_new_tokens, run.dataset,
+            run.batch_size) == ("org/other", 20, True, 64, "data/x.csv", 2)
+    assert run.reasoning_params == {"reasoning_effort": "high"}
+    assert run.effective_min_new_tokens == 0  # reasoning: the model decides when to stop
+
+
+def test_unknown_override_lists_known_keys():
+    with pytest.raises(ConfigError, match=r"unknown override key 'scenario.bogus'.*backend.model"):
+        apply_overrides(run_config(), ["scenario.bogus=1"])
+    with pytest.raises(ConfigError, match="not of the form key=value"):
+        apply_overrides(run_config(), ["scenario.num_samples"])
+
+
+def test_override_with_wrong_type_is_rejected():
+    with pytest.raises(ConfigError, match="num_prompts"):
+        RunConfig.from_dict(apply_overrides(run_config(), ["scenario.num_samples=many"]))
+
+
+def test_fixed_output_length_unless_reasoning():
+    assert RunConfig.from_dict(run_config(max_new_tokens=12)).effective_min_new_tokens == 12
+    assert RunConfig.from_dict(run_config(min_new_tokens=3)).effective_min_new_tokens == 3
+
+
+def test_run_config_round_trips_and_hash_is_stable():
+    run = RunConfig.from_dict(run_config())
+    again = RunConfig.from_dict(json.loads(json.dumps(run.to_dict())))
+    assert again == run and again.digest() == run.digest()
+    assert RunConfig.from_dict(run_config(batch_size=1)).digest() != run.digest()
+
+
+def test_run_config_lists_missing_fields():
+    cfg = run_config()
+    del cfg["batch_size"], cfg["measurement"]
+    with pytest.raises(ConfigError, match="lacks required fields: batch_size, measurement"):
+        RunConfig.from_dict(cfg)
+
+
+def test_envs_pip_section_matches_pinned_requirements():
+    pinned = {line.strip() for line in open(REPO_ROOT / "requirements/ci.txt")
+              if line.strip() and not line.startswith("#")}
+    env = yaml.safe_load(open(REPO_ROOT / "envs/engine.yaml"))
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    listed = {p for p in pip if not p.startswith("-e")}
+    assert listed <= pinned, f"envs/engine.yaml pins what CI does not: {listed - pinned}"
+    engine_needs = pinned - {p for p in pinned if p.split("==")[0] in
+                             ("snakemake", "snakemake-executor-plugin-slurm", "pytest")}
+    assert engine_needs <= listed, f"envs/engine.yaml lacks {engine_needs - listed}"

@@ -1,0 +1,39 @@
+import json
+import os
+
+import jsonschema
+import pytest
+
+from energybench.report import failed_report, read_report, validate_report, write_json_atomic, write_report
+
+PROVENANCE = {"energybench_version": "0", "code_version": None, "config_hash": None,
+              "runtime": {"name": "process"}, "packages": {}, "hardware": {},
+              "started_at": "t0", "finished_at": "t1"}
+
+
+def test_failed_report_is_valid_and_has_no_zero_energy(tmp_path):
+    report = failed_report("m", {"num_prompts": 5}, RuntimeError("CUDA out of memory"), PROVENANCE)
+    validate_report(report)
+    assert report["status"] == "failed" and report["error"]["type"] == "RuntimeError"
+    assert report["summary"]["failed_prompts"] == 5
+    for component in report["energy"]["components"].values():
+        assert component["gross_joules"] is None and "CUDA out of memory" in component["reason"]
+    assert report["energy"]["total_energy_wh"] is None
+    write_report(tmp_path / "r.json", report)
+    assert read_report(tmp_path / "r.json") == report
+
+
+def test_schema_rejects_a_null_figure_without_reason():
+    report = failed_report("m", {}, "boom", PROVENANCE)
+    report["energy"]["components"]["gpu"]["reason"] = None
+    with pytest.raises(jsonschema.ValidationError):
+        validate_report(report)
+
+
+def test_atomic_write_keeps_the_old_file_when_serialisation_fails(tmp_path):
+    path = tmp_path / "report.json"
+    write_json_atomic(path, {"ok": 1})
+    with pytest.raises(ValueError):
+        write_json_atomic(path, {"bad": float("nan")})  # NaN is not JSON
+    assert json.loads(path.read_text()) == {"ok": 1}
+    assert os.listdir(tmp_path) == ["report.json"]  # no temporary file left behind
