@@ -1,0 +1,41 @@
+"""Pure energy arithmetic: counter deltas, power integration, idle subtraction, phases,
+trial statistics, self-checks and units. No device access here (see ``energybench.meters``)."""
+
+from energybench.energy.baseline import NetEnergy, idle_power, subtract_idle
+from energybench.energy.checks import (
+    Check,
+    check_counter_vs_integral,
+    check_energy_per_token,
+    check_power_range,
+    check_trial_variation,
+    check_window_length,
+)
+from energybench.energy.counters import CounterDelta, counter_delta
+from energybench.energy.integrate import PowerIntegral, integrate_power
+from energybench.energy.phases import PhaseSplit, split_phases
+from energybench.energy.trials import TrialSummary, summarize_trials
+from energybench.energy.units import co2_grams, efficiency_figures, joules_to_kwh, joules_to_wh
+
+__all__ = [
+    "Check",
+    "CounterDelta",
+    "NetEnergy",
+    "PhaseSplit",
+    "PowerIntegral",
+    "TrialSummary",
+    "check_counter_vs_integral",
+    "check_energy_per_token",
+    "check_power_range",
+    "check_trial_variation",
+    "check_window_length",
+    "co2_grams",
+    "counter_delta",
+    "efficiency_figures",
+    "idle_power",
+    "integrate_power",
+    "joules_to_kwh",
+    "joules_to_wh",
+    "split_phases",
+    "subtract_idle",
+    "summarize_trials",
+]

@@ -1,0 +1,71 @@
+"""Energy from a sampled power timeline by the trapezoidal rule.
+
+Used when a device has no energy counter (or its counter did not move), to cross-check the
+counter, and for sub-windows chosen after the fact (e.g. vLLM's steady-state window).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PowerIntegral:
+    """Energy over [t0, t1] from power samples, or ``None`` with the reason."""
+
+    joules: float | None
+    samples: int
+    max_gap_s: float | None
+    reason: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def integrate_power(
+    times_s: Sequence[float],
+    watts: Sequence[float | None],
+    t0: float,
+    t1: float,
+    *,
+    max_gap_s: float = 1.0,
+) -> PowerIntegral:
+    """Integrate power (W) sampled at ``times_s`` over [t0, t1], giving joules.
+
+    Power at t0 and t1 is interpolated linearly between the neighbouring samples. Samples with
+    no reading (``None``) are dropped. The result is invalid when the samples leave a gap
+    longer than ``max_gap_s`` anywhere in the window (including before the first and after
+    the last sample), because the power there is unknown: a device that stopped answering
+    mid-window makes the integral invalid rather than small.
+    """
+    if not t1 > t0:
+        return PowerIntegral(None, 0, None, f"empty window: end {t1} is not after start {t0}")
+    pairs = sorted((t, w) for t, w in zip(times_s, watts, strict=True) if w is not None)
+    if not pairs:
+        return PowerIntegral(None, 0, None, "no power samples")
+    t = np.array([p[0] for p in pairs], dtype=float)
+    w = np.array([p[1] for p in pairs], dtype=float)
+
+    # Samples inside the window plus the nearest one on each side, which interpolate the edges.
+    first = max(int(np.searchsorted(t, t0, side="right")) - 1, 0)
+    last = min(int(np.searchsorted(t, t1, side="left")), len(t) - 1)
+    used_t = t[first : last + 1]
+    edges = np.concatenate(([min(t0, used_t[0])], used_t, [max(t1, used_t[-1])]))
+    widest_gap = float(np.max(np.diff(edges)))
+    inside = int(np.count_nonzero((t >= t0) & (t <= t1)))
+    if widest_gap > max_gap_s:
+        return PowerIntegral(
+            None,
+            inside,
+            widest_gap,
+            f"power samples leave a {widest_gap:.3f} s gap in the window, over the "
+            f"{max_gap_s:g} s allowed (sampling stalled or the device stopped answering)",
+        )
+
+    mask = (t > t0) & (t < t1)
+    grid = np.concatenate(([t0], t[mask], [t1]))
+    power = np.interp(grid, t, w)
+    return PowerIntegral(float(np.trapezoid(power, grid)), inside, widest_gap)

@@ -1,0 +1,14 @@
+"""Energy meters: NVML (GPU), RAPL (CPU package, DRAM), marked estimates, a background sampler.
+
+Entry point: ``EnergyMonitor.create(...)``; see docs/energy.md for every figure it reports.
+"""
+
+from energybench.meters.measurement import (
+    ComponentEnergy,
+    IdleBaseline,
+    IdlePower,
+    WindowMeasurement,
+)
+from energybench.meters.monitor import EnergyMonitor
+
+__all__ = ["ComponentEnergy", "EnergyMonitor", "IdleBaseline", "IdlePower", "WindowMeasurement"]

@@ -1,0 +1,69 @@
+"""The one interface every meter implements, and the stand-in for a component nobody can read."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from energybench.meters.measurement import ComponentEnergy
+from energybench.meters.timeline import Timeline
+
+
+class Meter(ABC):
+    """Measures one component (``gpu``, ``cpu`` or ``ram``) over named windows.
+
+    Times are the monitor's clock (seconds). ``sample`` is called by the background sampler
+    and at every window edge; it returns timeline records (``t``, ``device``, ``component``,
+    ``power_w`` and whatever else the device reports). ``end_window`` may use the timeline to
+    integrate power.
+    """
+
+    component: str
+
+    def __init__(self) -> None:
+        self._windows: dict[str, float] = {}
+
+    def begin_window(self, name: str, t: float) -> None:
+        if name in self._windows:
+            raise ValueError(f"{self.component} meter: window {name!r} is already open")
+        self._windows[name] = t
+        self._begin(name, t)
+
+    def end_window(self, name: str, t: float, timeline: Timeline) -> ComponentEnergy:
+        if name not in self._windows:
+            raise KeyError(f"{self.component} meter: window {name!r} was never begun (or already ended)")
+        start = self._windows.pop(name)
+        return self._end(name, start, t, timeline)
+
+    @abstractmethod
+    def _begin(self, name: str, t: float) -> None: ...
+
+    @abstractmethod
+    def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy: ...
+
+    def sample(self, t: float) -> list[dict]:
+        return []
+
+    @abstractmethod
+    def describe(self) -> dict: ...
+
+    def close(self) -> None:
+        pass
+
+
+class UnavailableMeter(Meter):
+    """A component that cannot be measured: every window is ``None`` with the reason."""
+
+    def __init__(self, component: str, reason: str, detail: dict | None = None) -> None:
+        super().__init__()
+        self.component = component
+        self.reason = reason
+        self._detail = detail or {}
+
+    def _begin(self, name: str, t: float) -> None:
+        pass
+
+    def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
+        return ComponentEnergy(self.component, None, None, reason=self.reason, detail=dict(self._detail))
+
+    def describe(self) -> dict:
+        return {"meter": None, "component": self.component, "reason": self.reason, **self._detail}
