@@ -12,7 +12,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from energybench.config import RunConfig
+from pathlib import Path
+
+from energybench.config import ConfigError, RunConfig, is_local_model
 from energybench.prompts import load_prompts
 
 log = logging.getLogger(__name__)
@@ -127,6 +129,9 @@ class PyTorchBackend:
         self.device = resolve_device(cfg.device)
         self.torch_dtype = resolve_dtype(cfg.dtype, self.device)
         torch.manual_seed(cfg.seed)
+        if is_local_model(cfg.id) and not (Path(cfg.id).expanduser() / "config.json").is_file():
+            raise ConfigError(f"model directory {cfg.id} has no config.json: it is not a "
+                              "transformers model (save one with save_pretrained)")
         log.info("loading %s (%s on %s)", cfg.id, self.torch_dtype, self.device)
         self.tokenizer = AutoTokenizer.from_pretrained(cfg.id, padding_side="left")
         if self.tokenizer.pad_token is None:

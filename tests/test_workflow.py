@@ -1,0 +1,159 @@
+"""End-to-end tests: the Snakemake workflow on the tiny default, in a scratch copy."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO_ROOT
+from energybench.report import validate_report
+
+WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "config", "data", "envs", "src"]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1"]
+DEFAULT_MODELS = ["tiny-llama-2l", "tiny-llama-4l"]
+
+pytestmark = pytest.mark.e2e
+
+
+def copy_workflow(destination: Path) -> Path:
+    for name in WORKFLOW_FILES:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name)
+        else:
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True,
+                            timeout=600)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def planned_jobs(workdir: Path, *args: str) -> list[str]:
+    """(rule, model) of every job a dry run would execute."""
+    output = snakemake(workdir, "--dry-run", *args).stdout
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", output):
+        match = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if match:
+            model = re.search(r"wildcards: model=([\w.-]+)", block)
+            jobs.append(f"{match.group(1)}:{model.group(1)}" if model else match.group(1))
+    return sorted(jobs)
+
+
+def edit_models(workdir: Path, edit) -> None:
+    path = workdir / "config/models.yaml"
+    doc = yaml.safe_load(path.read_text())
+    edit(doc["models"])
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """The default workflow plus one model that fails at run time, run to completion."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    (workdir / "not-a-model").mkdir()
+    edit_models(workdir, lambda models: models.update(
+        {"broken": {"id": "./not-a-model", "class": "A"}}))
+    result = snakemake(workdir)
+    return workdir, result
+
+
+def test_dry_run_plans_the_whole_dag(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    assert planned_jobs(workdir) == sorted(
+        ["all", "aggregate", "figures"]
+        + [f"{rule}:{m}" for m in DEFAULT_MODELS for rule in ("tiny_model", "benchmark")])
+
+
+def test_reports_table_and_figure(finished):
+    workdir, _ = finished
+    for model in DEFAULT_MODELS:
+        report = json.loads((workdir / f"results/runs/{model}/benchmark_report.json").read_text())
+        validate_report(report)
+        assert report["status"] == "succeeded", report["error"]
+        assert report["summary"]["total_completion_tokens"] == 8 * 16  # fixed output length
+        cpu = report["energy"]["components"]["cpu"]
+        assert cpu["gross_joules"] > 0 and cpu["source"] in ("rapl", "estimate")
+        assert cpu["estimated"] == (cpu["source"] == "estimate")
+        gpu = report["energy"]["components"]["gpu"]
+        assert gpu["gross_joules"] is None and gpu["reason"]
+        assert (workdir / f"results/runs/{model}/power_timeline.csv").stat().st_size > 0
+    table = pd.read_csv(workdir / "results/tables/models.csv")
+    assert list(table["model"]) == ["tiny-llama-2l", "tiny-llama-4l", "broken"]
+    for figure in ("png", "pdf"):
+        assert (workdir / f"results/figures/energy_per_1000_queries.{figure}").stat().st_size > 1000
+
+
+def test_failed_model_keeps_its_row_without_zero_energy(finished):
+    workdir, _ = finished
+    report = json.loads((workdir / "results/runs/broken/benchmark_report.json").read_text())
+    validate_report(report)
+    assert report["status"] == "failed" and "not-a-model" in report["error"]["message"]
+    row = pd.read_csv(workdir / "results/tables/models.csv").set_index("model").loc["broken"]
+    assert row["status"] == "failed" and "not-a-model" in row["error_message"]
+    assert pd.isna(row["total_energy_wh"]) and pd.isna(row["gpu_energy_wh"])
+
+
+def test_second_run_does_nothing(finished):
+    workdir, _ = finished
+    assert "Nothing to be done" in snakemake(workdir, "--dry-run").stdout
+
+
+def test_editing_one_model_reruns_only_that_model(finished, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished[0], workdir, symlinks=True)
+    edit_models(workdir, lambda models: models["tiny-llama-4l"].update(max_new_tokens=8))
+    assert planned_jobs(workdir) == ["aggregate", "all", "benchmark:tiny-llama-4l", "figures"]
+
+
+def test_editing_the_plot_script_remakes_only_figures(finished, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished[0], workdir, symlinks=True)
+    with open(workdir / "scripts/plot_energy.py", "a") as script:
+        script.write("# edited\n")
+    assert planned_jobs(workdir) == ["all", "figures"]
+
+
+def test_select_runs_a_subset(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    jobs = planned_jobs(workdir, "--config", 'select={"class": "B"}')
+    assert "benchmark:tiny-llama-4l" in jobs and "benchmark:tiny-llama-2l" not in jobs
+
+
+@pytest.mark.parametrize("case, edit, expected", [
+    ("unknown field", lambda m: m["tiny-llama-2l"].update(batch_sise=2),
+     r"model 'tiny-llama-2l'.*batch_sise"),
+    ("bad value", lambda m: m["tiny-llama-4l"].update(num_prompts=0),
+     r"model 'tiny-llama-4l', field 'num_prompts'"),
+    ("missing model path", lambda m: m.update(ghost={"id": "./models/ghost"}),
+     r"model 'ghost': model directory './models/ghost' does not exist"),
+    ("missing dataset", lambda m: m["tiny-llama-2l"].update(dataset="data/absent.jsonl"),
+     r"model 'tiny-llama-2l': dataset file 'data/absent.jsonl' does not exist"),
+])
+def test_bad_config_stops_before_any_job(tmp_path, case, edit, expected):
+    workdir = copy_workflow(tmp_path)
+    edit_models(workdir, edit)
+    result = snakemake(workdir, "--dry-run", check=False)
+    assert result.returncode != 0, case
+    assert re.search(expected, result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_duplicate_model_key_stops_before_any_job(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    with open(workdir / "config/models.yaml", "a") as models:
+        models.write("  tiny-llama-2l:\n    id: org/other\n")
+    result = snakemake(workdir, "--dry-run", check=False)
+    assert result.returncode != 0
+    assert "duplicate key 'tiny-llama-2l'" in result.stderr and "Traceback" not in result.stderr
