@@ -212,7 +212,7 @@ class RaplMeter(Meter):
         (begin_totals, begin_wraps), (end_totals, end_wraps) = self._starts.pop(name), self._snapshot()
         devices = [d.device for d in self.domains]
         with self._lock:
-            broken = [why for t, why in self._events if start <= t <= end]
+            broken = [why for t, why in self._events if start < t <= end]
         per_device = {d: (end_totals[d] - begin_totals[d]) / 1e6 for d in devices}
         detail = {
             "per_device_j": per_device,

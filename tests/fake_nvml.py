@@ -1,0 +1,147 @@
+"""A stand-in for the pynvml module: GPUs whose counters and power the test sets.
+
+Only the calls the NVML meter makes are implemented; constants and error classes come from
+the real nvidia-ml-py, which imports fine without a driver.
+"""
+
+from types import SimpleNamespace
+
+import pynvml
+
+
+class FakeGpu:
+    def __init__(
+        self,
+        uuid,
+        name="NVIDIA H100 80GB HBM3",
+        *,
+        counter_mj=1_000_000,
+        power_w=100.0,
+        limit_w=700.0,
+        mig=False,
+        has_counter=True,
+        instant_power=True,
+        module_power_w=None,
+        mig_instances=(),
+    ):
+        self.uuid = uuid
+        self.name = name
+        self.counter_mj = counter_mj
+        self.power_w = power_w
+        self.limit_w = limit_w
+        self.mig = mig
+        self.has_counter = has_counter
+        self.instant_power = instant_power
+        self.module_power_w = module_power_w
+        self.mig_instances = {m: SimpleNamespace(uuid=m, parent=self) for m in mig_instances}
+        self.lost = False
+
+
+def _error(code):
+    return pynvml.NVMLError(code)
+
+
+class FakeNvml:
+    NVMLError = pynvml.NVMLError
+
+    def __init__(self, gpus=(), init_error=None):
+        self.gpus = list(gpus)
+        self.init_error = init_error
+        self.initialized = 0
+
+    def __getattr__(self, name):  # NVML_* constants
+        return getattr(pynvml, name)
+
+    def _check(self, handle):
+        gpu = getattr(handle, "parent", handle)
+        if gpu.lost:
+            raise _error(pynvml.NVML_ERROR_GPU_IS_LOST)
+        return gpu
+
+    def nvmlInit(self):
+        if self.init_error is not None:
+            raise _error(self.init_error)
+        self.initialized += 1
+
+    def nvmlShutdown(self):
+        self.initialized -= 1
+
+    def nvmlSystemGetDriverVersion(self):
+        return "550.54.15"
+
+    def nvmlDeviceGetCount(self):
+        return len(self.gpus)
+
+    def nvmlDeviceGetHandleByIndex(self, index):
+        return self.gpus[index]
+
+    def nvmlDeviceGetHandleByUUID(self, uuid):
+        for gpu in self.gpus:
+            if gpu.uuid == uuid:
+                return gpu
+            if uuid in gpu.mig_instances:
+                return gpu.mig_instances[uuid]
+        raise _error(pynvml.NVML_ERROR_NOT_FOUND)
+
+    def nvmlDeviceGetDeviceHandleFromMigDeviceHandle(self, mig_handle):
+        return mig_handle.parent
+
+    def nvmlDeviceGetUUID(self, handle):
+        return handle.uuid
+
+    def nvmlDeviceGetName(self, handle):
+        return self._check(handle).name
+
+    def nvmlDeviceGetEnforcedPowerLimit(self, handle):
+        return int(self._check(handle).limit_w * 1000)
+
+    def nvmlDeviceGetMigMode(self, handle):
+        gpu = self._check(handle)
+        return [int(gpu.mig), int(gpu.mig)]
+
+    def nvmlDeviceGetTotalEnergyConsumption(self, handle):
+        gpu = self._check(handle)
+        if not gpu.has_counter:
+            raise _error(pynvml.NVML_ERROR_NOT_SUPPORTED)
+        return gpu.counter_mj
+
+    def nvmlDeviceGetFieldValues(self, handle, field_ids):
+        gpu = self._check(handle)
+        values = []
+        for field_id, scope in field_ids:
+            assert field_id == pynvml.NVML_FI_DEV_POWER_INSTANT
+            watts = {
+                pynvml.NVML_POWER_SCOPE_GPU: gpu.power_w if gpu.instant_power else None,
+                pynvml.NVML_POWER_SCOPE_MODULE: gpu.module_power_w,
+            }.get(scope)
+            ok = watts is not None
+            values.append(
+                SimpleNamespace(
+                    nvmlReturn=pynvml.NVML_SUCCESS if ok else pynvml.NVML_ERROR_NOT_SUPPORTED,
+                    valueType=pynvml.NVML_VALUE_TYPE_UNSIGNED_INT,
+                    value=SimpleNamespace(uiVal=int(watts * 1000) if ok else 0),
+                )
+            )
+        return values
+
+    def nvmlDeviceGetPowerUsage(self, handle):
+        return int(self._check(handle).power_w * 1000)
+
+    def nvmlDeviceGetTemperature(self, handle, sensor):
+        self._check(handle)
+        return 41
+
+    def nvmlDeviceGetClockInfo(self, handle, clock):
+        self._check(handle)
+        return 1980
+
+    def nvmlDeviceGetUtilizationRates(self, handle):
+        gpu = self._check(handle)
+        if gpu.mig:
+            raise _error(pynvml.NVML_ERROR_NOT_SUPPORTED)
+        return SimpleNamespace(gpu=87, memory=30)
+
+
+def no_gpu():
+    """NVML as it behaves on a machine without the NVIDIA driver."""
+    return FakeNvml(init_error=pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)

@@ -1,0 +1,152 @@
+"""EnergyMonitor on a machine without GPU or RAPL (like CI), and the CPU/RAM estimates."""
+
+import os
+import time
+
+import pytest
+from fake_nvml import FakeGpu, FakeNvml, no_gpu
+
+from energybench.meters import EnergyMonitor
+from energybench.meters.base import Meter
+from energybench.meters.estimate import CpuEstimateMeter, RamEstimateMeter
+from energybench.meters.sampler import Sampler
+from energybench.meters.timeline import Timeline
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def proc_stat(path, user, system, idle):
+    # cpu user nice system idle iowait irq softirq steal guest guest_nice
+    path.write_text(f"cpu  {user} 0 {system} {idle} 7 0 0 0 0 0\ncpu0 {user} 0 {system} {idle} 7 0 0 0 0 0\n")
+
+
+def test_cpu_estimate_is_watts_per_core_times_busy_seconds(tmp_path):
+    stat = tmp_path / "stat"
+    proc_stat(stat, 1000, 500, 9000)
+    meter = CpuEstimateMeter("RAPL unreadable: test", watts_per_core=12.0, proc_stat=stat)
+    meter.begin_window("w", 0.0)
+    proc_stat(stat, 1000 + 3 * TICKS, 500 + TICKS, 9000 + 50 * TICKS)  # 4 busy CPU-seconds
+    energy = meter.end_window("w", 2.0, Timeline())
+    assert energy.joules == pytest.approx(48.0)
+    assert energy.estimated and energy.source == "estimate"
+    assert energy.reason == "RAPL unreadable: test"
+    assert energy.detail["watts_per_core"] == 12.0
+    assert energy.detail["average_busy_cores"] == pytest.approx(2.0)
+    assert "model" in energy.detail
+
+
+def test_ram_estimate_is_codecarbons_constant(tmp_path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       15625000 kB\nMemFree:        1000 kB\n")  # 16 GB
+    meter = RamEstimateMeter("no dram domain", meminfo=meminfo)
+    meter.begin_window("w", 0.0)
+    energy = meter.end_window("w", 10.0, Timeline())
+    assert energy.joules == pytest.approx(60.0)  # 3 W per 8 GB × 16 GB × 10 s
+    assert energy.estimated and energy.detail["memory_gb"] == pytest.approx(16.0)
+
+
+@pytest.fixture
+def monitor(tmp_path):
+    with EnergyMonitor.create(powercap_root=tmp_path / "no-powercap", nvml=no_gpu(), environ={}) as m:
+        yield m
+
+
+def test_window_without_gpu_or_rapl(monitor):
+    monitor.begin_window("run")
+    deadline = time.monotonic() + 0.6
+    while time.monotonic() < deadline:
+        sum(i * i for i in range(10_000))
+    window = monitor.end_window("run")
+    assert window.duration_s == pytest.approx(0.6, abs=0.1)
+    gpu, cpu, ram = (window.components[c] for c in ("gpu", "cpu", "ram"))
+    assert gpu.joules is None and "NVML unavailable" in gpu.reason and gpu.source is None
+    assert cpu.estimated and cpu.joules > 0 and "does not exist" in cpu.reason
+    assert ram.estimated and ram.joules > 0
+    as_dict = window.to_dict()
+    assert set(as_dict) == {"name", "start_s", "end_s", "duration_s", "components"}
+    assert set(as_dict["components"]["gpu"]) == {
+        "component", "joules", "source", "estimated", "reason", "devices", "notes", "detail"
+    }
+
+
+def test_sampler_reaches_ten_hertz(monitor):
+    time.sleep(1.0)
+    samples = [r for r in monitor.timeline() if r["device"] == "cpu-estimate"]
+    assert len(samples) >= 8
+    assert all({"t", "device", "component", "power_w"} <= set(r) for r in samples)
+    assert monitor.describe()["sampler"]["achieved_hz"] >= 8
+
+
+def test_idle_baseline_and_net_energy(monitor):
+    idle = monitor.measure_idle(0.3)
+    assert idle.components["gpu"].watts is None and "NVML" in idle.components["gpu"].reason
+    ram_w = idle.components["ram"].watts
+    assert ram_w > 0
+    monitor.begin_window("run")
+    time.sleep(0.2)
+    window = monitor.end_window("run")
+    net = window.net(idle)
+    assert net["ram"].idle_j == pytest.approx(ram_w * window.duration_s)
+    assert net["ram"].net_j == pytest.approx(0.0, abs=1e-9)  # constant model: nothing dynamic
+    assert net["gpu"].net_j is None and net["gpu"].reason == "gross energy unknown"
+    assert set(idle.to_dict()["components"]["cpu"]) == {
+        "component", "watts", "source", "estimated", "reason", "devices", "per_device_w"
+    }
+
+
+def test_windows_overlap_and_misuse_is_an_error(monitor):
+    monitor.begin_window("outer")
+    monitor.begin_window("inner")
+    inner = monitor.end_window("inner")
+    outer = monitor.end_window("outer")
+    assert outer.start_s <= inner.start_s <= inner.end_s <= outer.end_s
+    with pytest.raises(KeyError, match="never begun"):
+        monitor.end_window("outer")
+    monitor.begin_window("again")
+    with pytest.raises(ValueError, match="already open"):
+        monitor.begin_window("again")
+
+
+def test_monitor_with_gpus_samples_them(tmp_path):
+    nvml = FakeNvml([FakeGpu("GPU-aaaa", power_w=250.0), FakeGpu("GPU-bbbb", power_w=150.0)])
+    with EnergyMonitor.create(
+        gpu_devices=[1], powercap_root=tmp_path, nvml=nvml, environ={"CUDA_VISIBLE_DEVICES": "1,0"}
+    ) as monitor:
+        monitor.begin_window("w")
+        time.sleep(0.3)
+        window = monitor.end_window("w")
+        described = monitor.describe()["meters"]["gpu"]
+    gpu = window.components["gpu"]
+    assert gpu.devices == ["gpu1"]
+    assert described["devices"][0]["uuid"] == "GPU-aaaa"
+    # the stand-in counter does not move, so the energy is the integrated 250 W
+    assert gpu.source == "nvml_power_integral"
+    assert gpu.joules == pytest.approx(250.0 * window.duration_s, rel=1e-6)
+    assert nvml.initialized == 0, "close() shuts NVML down"
+
+
+class FailingMeter(Meter):
+    component = "gpu"
+
+    def _begin(self, name, t):
+        pass
+
+    def _end(self, name, start, end, timeline):
+        raise AssertionError("not used")
+
+    def sample(self, t):
+        raise OSError("device vanished")
+
+    def describe(self):
+        return {}
+
+
+def test_sampler_survives_a_failing_meter():
+    timeline = Timeline()
+    ram = RamEstimateMeter("test")
+    sampler = Sampler([FailingMeter(), ram], timeline, time.monotonic, hz=50)
+    sampler.start()
+    time.sleep(0.2)
+    sampler.stop()
+    assert "device vanished" in sampler.describe()["errors"]["gpu"]
+    assert len(timeline.records()) >= 5
