@@ -23,8 +23,10 @@ class FakeGpu:
         instant_power=True,
         module_power_w=None,
         mig_instances=(),
+        temperature_c=41,
     ):
         self.uuid = uuid
+        self.temperature_c = temperature_c
         self.name = name
         self.counter_mj = counter_mj
         self.power_w = power_w
@@ -128,8 +130,7 @@ class FakeNvml:
         return int(self._check(handle).power_w * 1000)
 
     def nvmlDeviceGetTemperature(self, handle, sensor):
-        self._check(handle)
-        return 41
+        return self._check(handle).temperature_c
 
     def nvmlDeviceGetClockInfo(self, handle, clock):
         self._check(handle)

@@ -6,8 +6,16 @@ import time
 import pytest
 from fake_nvml import FakeGpu, FakeNvml, no_gpu
 
-from energybench.meters import EnergyMonitor
+from energybench.meters import (
+    ComponentEnergy,
+    EnergyMonitor,
+    IdleBaseline,
+    IdlePower,
+    WindowMeasurement,
+    split_window_phases,
+)
 from energybench.meters.base import Meter
+from energybench.meters.cooldown import temperatures_settled
 from energybench.meters.estimate import CpuEstimateMeter, RamEstimateMeter
 from energybench.meters.sampler import Sampler
 from energybench.meters.timeline import Timeline
@@ -150,3 +158,76 @@ def test_sampler_survives_a_failing_meter():
     sampler.stop()
     assert "device vanished" in sampler.describe()["errors"]["gpu"]
     assert len(timeline.records()) >= 5
+
+
+def window(name, duration, **components):
+    return WindowMeasurement(name, 0.0, duration, {c: ComponentEnergy(c, **kw) for c, kw in components.items()})
+
+
+def test_window_checks():
+    gpu = {"joules": 4000.0, "source": "nvml", "detail": {"power_limit_w": 700.0, "counter_j": 4000.0, "integral_j": 3900.0}}
+    cpu = {"joules": 100.0, "source": "estimate", "estimated": True}
+    idle = IdleBaseline(10.0, {"gpu": IdlePower("gpu", 70.0, "nvml", False, None, ["gpu0"], {"gpu0": 70.0})})
+    checks = {c.name: c for c in window("w", 10.0, gpu=gpu, cpu=cpu).checks(idle)}
+    assert set(checks) == {"window_long_enough", "gpu_power_in_range", "gpu_counter_matches_power_integral"}
+    assert checks["gpu_power_in_range"].passed and checks["gpu_power_in_range"].value == 400.0
+    assert checks["gpu_counter_matches_power_integral"].passed
+    short = {c.name: c for c in window("w", 2.0, gpu=gpu).checks(idle)}
+    assert short["window_long_enough"].passed is False
+    assert short["gpu_power_in_range"].passed is False  # 2000 W > 1.1 × 700 W
+
+
+def test_split_window_phases():
+    prefill = window("p", 1.0, gpu={"joules": 300.0, "source": "nvml", "detail": {"resolution_j": 0.001}},
+                     cpu={"joules": 20.0, "source": "rapl"})
+    generate = window("g", 4.0, gpu={"joules": 1500.0, "source": "nvml", "detail": {"resolution_j": 0.001}},
+                      cpu={"joules": 19.0, "source": "rapl"})
+    phases = split_window_phases(prefill, generate)
+    assert phases["gpu"].decode == pytest.approx(1200.0) and phases["gpu"].resolution == pytest.approx(0.002)
+    assert phases["cpu"].decode is None and "negative" in phases["cpu"].reason
+    assert phases["latency"].decode == pytest.approx(3.0) and phases["latency"].unit == "s"
+
+
+def test_window_from_timeline_integrates_a_sub_window(tmp_path):
+    nvml = FakeNvml([FakeGpu("GPU-aaaa", power_w=250.0)])
+    with EnergyMonitor.create(powercap_root=tmp_path, nvml=nvml, environ={}) as monitor:
+        start = monitor.now()
+        time.sleep(0.5)
+        end = monitor.now()
+        time.sleep(0.2)
+        steady = monitor.window_from_timeline("steady", start, end)
+        with pytest.raises(ValueError, match="future"):
+            monitor.window_from_timeline("later", start, monitor.now() + 10)
+    gpu = steady.components["gpu"]
+    assert gpu.source == "nvml_power_integral"
+    assert gpu.joules == pytest.approx(250.0 * (end - start), rel=1e-6)
+    assert steady.components["ram"].estimated
+
+
+def test_temperatures_settled():
+    flat = [{"t": t / 10, "device": "gpu0", "temperature_c": 50} for t in range(60)]
+    rising = [{"t": t / 10, "device": "gpu1", "temperature_c": 40 + t / 10} for t in range(60)]
+    assert temperatures_settled(flat + rising, 5.9, 5.0, 1.0) == {"gpu0": True, "gpu1": False}
+    assert temperatures_settled(flat[:20], 1.9, 5.0, 1.0) == {"gpu0": False}  # not sampled long enough
+    assert temperatures_settled([{"t": 1.0, "device": "cpu-estimate", "power_w": 3.0}], 1.0, 5.0, 1.0) == {}
+
+
+class WarmingGpu(FakeGpu):
+    @property
+    def temperature_c(self):
+        self._temperature = getattr(self, "_temperature", 40) + 1
+        return self._temperature
+
+    @temperature_c.setter
+    def temperature_c(self, value):
+        pass
+
+
+def test_cool_down(tmp_path, monitor):
+    assert monitor.cool_down(5.0)["settled"] is None  # no GPU: returns at once
+    with EnergyMonitor.create(powercap_root=tmp_path, nvml=FakeNvml([FakeGpu("GPU-a")]), environ={}) as steady:
+        result = steady.cool_down(3.0, settle_s=0.3, poll_s=0.05)
+    assert result["settled"] is True and result["temperatures_c"] == {"gpu0": 41}
+    with EnergyMonitor.create(powercap_root=tmp_path, nvml=FakeNvml([WarmingGpu("GPU-a")]), environ={}) as warming:
+        result = warming.cool_down(0.5, settle_s=0.3, poll_s=0.05)
+    assert result["settled"] is False and "gpu0" in result["reason"] and result["waited_s"] >= 0.5

@@ -213,3 +213,16 @@ def test_monitor_estimates_only_what_rapl_cannot_read(tmp_path, monkeypatch):
         monitor.begin_window("w")
         window = monitor.end_window("w")
     assert window.components["cpu"].joules is None and "permission denied" in window.components["cpu"].reason
+
+
+def test_sub_window_from_sampled_counters(tmp_path):
+    root = powercap_tree(tmp_path, {0: ("package-0", 0, {})})
+    meter = RaplMeter("cpu", discover_rapl(root).domains["cpu"], 0.0)
+    timeline = Timeline()
+    for i in range(1, 11):  # 2.5 J every 0.1 s: 25 W
+        set_energy(root, "intel-rapl:0", i * 2_500_000)
+        timeline.extend(meter.sample(i / 10))
+    energy = meter.energy_from_timeline(0.25, 0.75, timeline)
+    assert energy.source == "rapl" and energy.joules == pytest.approx(12.5)
+    lost = meter.energy_from_timeline(0.5, 3.0, timeline)
+    assert lost.joules is None and "gap" in lost.reason

@@ -8,7 +8,8 @@ from energybench.meters.measurement import (
     IdleBaseline,
     IdlePower,
     WindowMeasurement,
+    split_window_phases,
 )
 from energybench.meters.monitor import EnergyMonitor
 
-__all__ = ["ComponentEnergy", "EnergyMonitor", "IdleBaseline", "IdlePower", "WindowMeasurement"]
+__all__ = ["ComponentEnergy", "EnergyMonitor", "IdleBaseline", "IdlePower", "WindowMeasurement", "split_window_phases"]

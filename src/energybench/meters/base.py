@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from energybench.energy.integrate import integrate_power
 from energybench.meters.measurement import ComponentEnergy
 from energybench.meters.timeline import Timeline
 
@@ -14,10 +15,15 @@ class Meter(ABC):
     Times are the monitor's clock (seconds). ``sample`` is called by the background sampler
     and at every window edge; it returns timeline records (``t``, ``device``, ``component``,
     ``power_w`` and whatever else the device reports). ``end_window`` may use the timeline to
-    integrate power.
+    integrate power; ``energy_from_timeline`` measures a window chosen after the fact from the
+    sampled power alone.
     """
 
     component: str
+    timeline_source: str | None = None  # the source of figures integrated from the timeline
+    estimated = False
+    why: str | None = None  # why every figure of this meter is estimated, if it is
+    max_gap_s = 1.0  # the longest stretch without a power sample an integral may bridge
 
     def __init__(self) -> None:
         self._windows: dict[str, float] = {}
@@ -39,6 +45,24 @@ class Meter(ABC):
 
     @abstractmethod
     def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy: ...
+
+    def device_ids(self) -> list[str]:
+        """The ``device`` names this meter writes into the timeline."""
+        return []
+
+    def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
+        """Energy over [start, end] by integrating each device's sampled power."""
+        integrals = {d: integrate_power(*timeline.series(d), start, end, max_gap_s=self.max_gap_s) for d in self.device_ids()}
+        per_device = {d: i.joules for d, i in integrals.items()}
+        detail = {"per_device_j": per_device, "integrated_from": "sampled power (trapezoid)"}
+        unknown = {d: i.reason for d, i in integrals.items() if i.joules is None}
+        if unknown:
+            reason = "; ".join(f"{d}: {why}" for d, why in unknown.items())
+            return ComponentEnergy(self.component, None, None, self.estimated, reason, list(integrals), detail=detail)
+        return ComponentEnergy(
+            self.component, sum(per_device.values()), self.timeline_source, self.estimated, self.why,
+            list(integrals), detail=detail,
+        )
 
     def sample(self, t: float) -> list[dict]:
         return []
@@ -63,6 +87,9 @@ class UnavailableMeter(Meter):
         pass
 
     def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
+        return self.energy_from_timeline(start, end, timeline)
+
+    def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
         return ComponentEnergy(self.component, None, None, reason=self.reason, detail=dict(self._detail))
 
     def describe(self) -> dict:

@@ -56,7 +56,22 @@ def process_cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
-class CpuEstimateMeter(Meter):
+class _EstimateMeter(Meter):
+    """A model standing in for a component's counter; ``model`` holds its constants."""
+
+    device: str
+    model: dict
+    timeline_source = ESTIMATE
+    estimated = True
+
+    def device_ids(self) -> list[str]:
+        return [self.device]
+
+    def describe(self) -> dict:
+        return {"meter": "estimate", "component": self.component, "why": self.why, **self.model}
+
+
+class CpuEstimateMeter(_EstimateMeter):
     component = "cpu"
     device = "cpu-estimate"
 
@@ -106,11 +121,8 @@ class CpuEstimateMeter(Meter):
             "power_w": self.watts_per_core * cores, "utilization_pct": 100.0 * cores / (os.cpu_count() or 1),
         }]
 
-    def describe(self) -> dict:
-        return {"meter": "estimate", "component": "cpu", "why": self.why, **self.model}
 
-
-class RamEstimateMeter(Meter):
+class RamEstimateMeter(_EstimateMeter):
     component = "ram"
     device = "ram-estimate"
 
@@ -138,6 +150,3 @@ class RamEstimateMeter(Meter):
 
     def sample(self, t: float) -> list[dict]:
         return [{"t": t, "device": self.device, "component": "ram", "estimated": True, "power_w": self.watts}]
-
-    def describe(self) -> dict:
-        return {"meter": "estimate", "component": "ram", "why": self.why, **self.model}

@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from energybench.energy.baseline import NetEnergy, idle_power, subtract_idle
+from energybench.energy.checks import (
+    Check,
+    check_counter_vs_integral,
+    check_power_range,
+    check_window_length,
+)
+from energybench.energy.phases import PhaseSplit, split_phases
 
 COMPONENTS = ("gpu", "cpu", "ram")
 
@@ -67,6 +74,27 @@ class WindowMeasurement:
             )
         return result
 
+    def checks(self, idle: IdleBaseline | None, *, min_window_s: float = 5.0) -> list[Check]:
+        """The self-checks one window allows: its length, each measured component's average
+        power between idle and 1.1 × its power limit, and the GPU counter against its power
+        integral. Estimated components are not checked: a model cannot contradict itself."""
+        checks = [check_window_length(self.duration_s, minimum_s=min_window_s)]
+        for name, energy in self.components.items():
+            if energy.joules is None or energy.estimated or self.duration_s <= 0:
+                continue
+            baseline = idle.components.get(name) if idle else None
+            checks.append(
+                check_power_range(
+                    energy.joules / self.duration_s,
+                    baseline.watts if baseline else None,
+                    energy.detail.get("power_limit_w"),
+                    component=name,
+                )
+            )
+            if name == "gpu":
+                checks.append(check_counter_vs_integral(energy.detail.get("counter_j"), energy.detail.get("integral_j")))
+        return checks
+
     def to_dict(self) -> dict:
         return {
             "name": self.name,
@@ -123,3 +151,20 @@ class IdleBaseline:
             "duration_s": self.duration_s,
             "components": {name: power.to_dict() for name, power in self.components.items()},
         }
+
+
+def split_window_phases(prefill: WindowMeasurement, generate: WindowMeasurement) -> dict[str, PhaseSplit]:
+    """Prefill and decode (= generate − prefill) gross energy per component, and latency.
+
+    A component's resolution is the sum of its meter's resolution over both windows; decode
+    below it, or negative, is invalid with the reason. Key ``"latency"`` splits the window
+    durations (seconds) the same way.
+    """
+    phases = {}
+    for name, energy in generate.components.items():
+        before = prefill.components[name]
+        resolution = before.detail.get("resolution_j") or 0.0
+        resolution += energy.detail.get("resolution_j") or 0.0
+        phases[name] = split_phases(before.joules, energy.joules, resolution=resolution)
+    phases["latency"] = split_phases(prefill.duration_s, generate.duration_s, unit="s")
+    return phases

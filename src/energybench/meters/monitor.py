@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from energybench.meters.base import Meter, UnavailableMeter
+from energybench.meters.cooldown import temperatures_settled
 from energybench.meters.estimate import (
     DEFAULT_WATTS_PER_CORE,
     DEFAULT_WATTS_PER_GB,
@@ -62,8 +63,7 @@ class EnergyMonitor:
         real pynvml module and environment in tests.
         """
         origin, epoch = time.monotonic(), time.time()
-        # Power integrals tolerate a gap of a few missed samples, never less than a second.
-        gpu = open_gpu_meter(gpu_devices, nvml=nvml, environ=environ, max_gap_s=max(1.0, 2.5 / sample_hz))
+        gpu = open_gpu_meter(gpu_devices, nvml=nvml, environ=environ)
         rapl = discover_rapl(powercap_root)
         meters: dict[str, Meter] = {"gpu": gpu}
         for component in ("cpu", "ram"):
@@ -77,6 +77,9 @@ class EnergyMonitor:
                 meters[component] = CpuEstimateMeter(why, watts_per_core=cpu_watts_per_core)
             else:
                 meters[component] = RamEstimateMeter(why, watts_per_gb=ram_watts_per_gb)
+        for meter in meters.values():
+            # Power integrals tolerate a gap of a few missed samples, never less than a second.
+            meter.max_gap_s = max(1.0, 2.5 / sample_hz)
         monitor = cls(meters, sample_hz, origin, epoch)
         monitor._rapl_skipped = rapl.skipped
         return monitor
@@ -98,6 +101,53 @@ class EnergyMonitor:
         t = self._sampler.sample_now()
         components = {c: meter.end_window(name, t, self._timeline) for c, meter in self.meters.items()}
         return WindowMeasurement(name, self._windows.pop(name), t, components)
+
+    def window_from_timeline(self, name: str, start_s: float, end_s: float) -> WindowMeasurement:
+        """Energy over [start_s, end_s] (monitor clock, e.g. from ``now()``) chosen after the
+        fact, such as a serving benchmark's steady-state window, by integrating the sampled
+        power of every device. Coarser than a window opened with ``begin_window``: use that
+        where the edges are known in advance."""
+        if not end_s > start_s:
+            raise ValueError(f"window {name!r}: end {end_s} s is not after start {start_s} s")
+        if end_s > self.now():
+            raise ValueError(f"window {name!r}: end {end_s} s lies in the future (now {self.now()} s)")
+        self._sampler.sample_now()
+        components = {
+            c: meter.energy_from_timeline(start_s, end_s, self._timeline) for c, meter in self.meters.items()
+        }
+        return WindowMeasurement(name, start_s, end_s, components)
+
+    def cool_down(
+        self, timeout_s: float, *, settle_s: float = 5.0, tolerance_c: float = 1.0, poll_s: float = 0.5
+    ) -> dict:
+        """Wait until every GPU's temperature stayed within ``tolerance_c`` for ``settle_s``,
+        at most ``timeout_s``. Returns ``{"settled", "waited_s", "temperatures_c", "reason"}``;
+        ``settled`` is ``None`` where no device reports a temperature (then it returns at once)."""
+        started = self.now()
+        base = {"settle_s": settle_s, "tolerance_c": tolerance_c}
+        if not self.meters["gpu"].device_ids():
+            return {**base, "settled": None, "waited_s": 0.0, "temperatures_c": {}, "reason": "no GPU to cool down"}
+        while True:
+            now = self.now()
+            recent = self._timeline.since(now - settle_s - 1.0)
+            settled = temperatures_settled(recent, now, settle_s, tolerance_c)
+            result = {
+                **base,
+                "waited_s": now - started,
+                "temperatures_c": {r["device"]: r["temperature_c"] for r in recent if r.get("temperature_c") is not None},
+            }
+            if settled and all(settled.values()):
+                return {**result, "settled": True, "reason": None}
+            if now - started >= timeout_s:
+                if not settled:
+                    return {**result, "settled": None, "reason": "no GPU reported a temperature"}
+                moving = ", ".join(sorted(d for d, ok in settled.items() if not ok))
+                return {
+                    **result,
+                    "settled": False,
+                    "reason": f"temperature of {moving} still changing after the {timeout_s:g} s cool-down timeout",
+                }
+            time.sleep(poll_s)
 
     def measure_idle(self, seconds: float) -> IdleBaseline:
         """Average power per component while nothing runs, over ``seconds``."""

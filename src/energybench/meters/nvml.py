@@ -34,7 +34,7 @@ AVERAGED = "nvmlDeviceGetPowerUsage (1 s average on Ampere and newer, except GA1
 
 
 def open_gpu_meter(
-    gpu_devices: Sequence[int | str] | None = None, *, nvml=None, environ=os.environ, max_gap_s: float = 1.0
+    gpu_devices: Sequence[int | str] | None = None, *, nvml=None, environ=os.environ
 ) -> Meter:
     """An NVML meter for the run's GPUs, or an ``UnavailableMeter`` saying why there is none."""
     if nvml is None:
@@ -56,7 +56,7 @@ def open_gpu_meter(
     if not selection.devices:
         nvml.nvmlShutdown()
         return UnavailableMeter("gpu", selection.reason, {"notes": selection.notes})
-    return NvmlMeter(nvml, selection.devices, selection.notes, max_gap_s=max_gap_s)
+    return NvmlMeter(nvml, selection.devices, selection.notes)
 
 
 def _field_number(value) -> float:
@@ -82,11 +82,12 @@ class _Gpu:
 class NvmlMeter(Meter):
     component = "gpu"
 
-    def __init__(self, nvml, devices: list[GpuDevice], notes: list[str] | None = None, *, max_gap_s: float = 1.0) -> None:
+    timeline_source = NVML_POWER_INTEGRAL
+
+    def __init__(self, nvml, devices: list[GpuDevice], notes: list[str] | None = None) -> None:
         super().__init__()
         self.nvml = nvml
         self.notes = list(notes or [])
-        self.max_gap_s = max_gap_s
         self.gpus = [self._probe(d) for d in devices]
         self._starts: dict[str, dict[str, float | str]] = {}
         self._errors: dict[str, str] = {}
@@ -137,6 +138,9 @@ class NvmlMeter(Meter):
             module is not None,
             errors,
         )
+
+    def device_ids(self) -> list[str]:
+        return [gpu.device.device for gpu in self.gpus]
 
     # --- reading -------------------------------------------------------------------------
     def _read_counter(self, gpu: _Gpu) -> float | str:

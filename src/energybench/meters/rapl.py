@@ -155,7 +155,12 @@ class _Counter:
 
 
 class RaplMeter(Meter):
-    """Sums the given RAPL domains of one component (cpu: packages, ram: dram)."""
+    """Sums the given RAPL domains of one component (cpu: packages, ram: dram).
+
+    Its timeline power is each counter's increase over the previous sample interval.
+    """
+
+    timeline_source = RAPL
 
     def __init__(self, component: str, domains: list[RaplDomain], t: float) -> None:
         super().__init__()
@@ -167,6 +172,9 @@ class RaplMeter(Meter):
         self._counters = {d.device: _Counter(_read_number(d.path / "energy_uj"), t) for d in domains}
         self._events: list[tuple[float, str]] = []  # (time, why) of readings that broke the total
         self._starts: dict[str, tuple[dict[str, float], dict[str, int]]] = {}
+
+    def device_ids(self) -> list[str]:
+        return [d.device for d in self.domains]
 
     def _poll(self, t: float) -> dict[str, tuple[float, float]]:
         """Read every counter; returns device -> (µJ since the previous read, seconds since it)."""
@@ -210,7 +218,7 @@ class RaplMeter(Meter):
     def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
         self._poll(end)
         (begin_totals, begin_wraps), (end_totals, end_wraps) = self._starts.pop(name), self._snapshot()
-        devices = [d.device for d in self.domains]
+        devices = self.device_ids()
         with self._lock:
             broken = [why for t, why in self._events if start < t <= end]
         per_device = {d: (end_totals[d] - begin_totals[d]) / 1e6 for d in devices}

@@ -18,6 +18,14 @@ class Timeline:
         with self._lock:
             return [dict(r) for r in self._records]
 
+    def since(self, t: float) -> list[dict]:
+        """Records at or after ``t`` (records arrive in time order)."""
+        with self._lock:
+            first = len(self._records)
+            while first > 0 and self._records[first - 1]["t"] >= t:
+                first -= 1
+            return [dict(r) for r in self._records[first:]]
+
     def series(self, device: str, field: str = "power_w") -> tuple[list[float], list[float | None]]:
         """Times and values of one field of one device, in sampling order."""
         with self._lock:
