@@ -231,3 +231,34 @@ def test_cool_down(tmp_path, monitor):
     with EnergyMonitor.create(powercap_root=tmp_path, nvml=FakeNvml([WarmingGpu("GPU-a")]), environ={}) as warming:
         result = warming.cool_down(0.5, settle_s=0.3, poll_s=0.05)
     assert result["settled"] is False and "gpu0" in result["reason"] and result["waited_s"] >= 0.5
+
+
+class BrokenCpuMeter(FailingMeter):
+    component = "cpu"
+
+    def _begin(self, name, t):
+        raise OSError("counter file vanished")
+
+    def sample(self, t):
+        return []
+
+
+def test_a_failing_meter_loses_its_figure_not_the_run():
+    meters = {"cpu": BrokenCpuMeter(), "ram": RamEstimateMeter("no dram domain")}
+    monitor = EnergyMonitor(meters, 10.0, time.monotonic(), time.time())
+    try:
+        monitor.begin_window("w")
+        window = monitor.end_window("w")
+    finally:
+        monitor.close()
+    assert window.components["cpu"].joules is None
+    assert "could not start the window: OSError: counter file vanished" == window.components["cpu"].reason
+    assert window.components["ram"].joules is not None
+
+
+def test_describe_names_what_is_not_measured(monitor):
+    described = monitor.describe()
+    assert set(described["unreadable"]) == {"gpu", "cpu", "ram"}
+    assert "NVML unavailable" in described["unreadable"]["gpu"]
+    assert described["meters"]["cpu"]["meter"] == "estimate"
+    assert described["clock"]["kind"] == "monotonic"

@@ -134,7 +134,7 @@ def test_no_driver_gives_a_reason_not_a_zero():
 def test_hidden_gpus_release_nvml():
     nvml = four_gpus()
     meter = open_gpu_meter(nvml=nvml, environ={"CUDA_VISIBLE_DEVICES": ""})
-    assert isinstance(meter, UnavailableMeter) and "no GPU visible" in meter.reason
+    assert isinstance(meter, UnavailableMeter) and "no GPU visible" in meter.why
     assert nvml.initialized == 0
 
 

@@ -22,7 +22,7 @@ class Meter(ABC):
     component: str
     timeline_source: str | None = None  # the source of figures integrated from the timeline
     estimated = False
-    why: str | None = None  # why every figure of this meter is estimated, if it is
+    why: str | None = None  # why no counter measures this component (estimated or unavailable)
     max_gap_s = 1.0  # the longest stretch without a power sample an integral may bridge
 
     def __init__(self) -> None:
@@ -31,8 +31,8 @@ class Meter(ABC):
     def begin_window(self, name: str, t: float) -> None:
         if name in self._windows:
             raise ValueError(f"{self.component} meter: window {name!r} is already open")
-        self._windows[name] = t
         self._begin(name, t)
+        self._windows[name] = t
 
     def end_window(self, name: str, t: float, timeline: Timeline) -> ComponentEnergy:
         if name not in self._windows:
@@ -80,7 +80,7 @@ class UnavailableMeter(Meter):
     def __init__(self, component: str, reason: str, detail: dict | None = None) -> None:
         super().__init__()
         self.component = component
-        self.reason = reason
+        self.why = reason
         self._detail = detail or {}
 
     def _begin(self, name: str, t: float) -> None:
@@ -90,7 +90,7 @@ class UnavailableMeter(Meter):
         return self.energy_from_timeline(start, end, timeline)
 
     def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
-        return ComponentEnergy(self.component, None, None, reason=self.reason, detail=dict(self._detail))
+        return ComponentEnergy(self.component, None, None, reason=self.why, detail=dict(self._detail))
 
     def describe(self) -> dict:
-        return {"meter": None, "component": self.component, "reason": self.reason, **self._detail}
+        return {"meter": None, "component": self.component, "reason": self.why, **self._detail}

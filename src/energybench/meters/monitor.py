@@ -15,7 +15,7 @@ from energybench.meters.estimate import (
     CpuEstimateMeter,
     RamEstimateMeter,
 )
-from energybench.meters.measurement import IdleBaseline, WindowMeasurement
+from energybench.meters.measurement import ComponentEnergy, IdleBaseline, WindowMeasurement
 from energybench.meters.nvml import open_gpu_meter
 from energybench.meters.rapl import RaplMeter, discover_rapl
 from energybench.meters.sampler import Sampler
@@ -38,6 +38,7 @@ class EnergyMonitor:
         self._timeline = Timeline()
         self._sampler = Sampler(list(meters.values()), self._timeline, self.now, sample_hz)
         self._windows: dict[str, float] = {}
+        self._failed_begins: dict[tuple[str, str], str] = {}  # (window, component) -> why
         self._closed = False
         self._sampler.start()
 
@@ -73,10 +74,15 @@ class EnergyMonitor:
             why = f"RAPL unreadable: {rapl.problems[component]}"
             if not estimate:
                 meters[component] = UnavailableMeter(component, why)
-            elif component == "cpu":
-                meters[component] = CpuEstimateMeter(why, watts_per_core=cpu_watts_per_core)
-            else:
-                meters[component] = RamEstimateMeter(why, watts_per_gb=ram_watts_per_gb)
+                continue
+            try:
+                meters[component] = (
+                    CpuEstimateMeter(why, watts_per_core=cpu_watts_per_core)
+                    if component == "cpu"
+                    else RamEstimateMeter(why, watts_per_gb=ram_watts_per_gb)
+                )
+            except (OSError, ValueError) as error:  # no /proc to estimate from either
+                meters[component] = UnavailableMeter(component, f"{why}; no estimate either: {error}")
         for meter in meters.values():
             # Power integrals tolerate a gap of a few missed samples, never less than a second.
             meter.max_gap_s = max(1.0, 2.5 / sample_hz)
@@ -91,16 +97,28 @@ class EnergyMonitor:
         if name in self._windows:
             raise ValueError(f"measurement window {name!r} is already open")
         t = self._sampler.sample_now()
-        for meter in self.meters.values():
-            meter.begin_window(name, t)
+        for component, meter in self.meters.items():
+            try:
+                meter.begin_window(name, t)
+            except Exception as error:  # one unreadable device must not stop the run
+                self._failed_begins[(name, component)] = f"could not start the window: {type(error).__name__}: {error}"
         self._windows[name] = t
 
     def end_window(self, name: str) -> WindowMeasurement:
         if name not in self._windows:
             raise KeyError(f"measurement window {name!r} was never begun (or has already ended)")
         t = self._sampler.sample_now()
-        components = {c: meter.end_window(name, t, self._timeline) for c, meter in self.meters.items()}
+        components = {c: self._end_meter(name, c, meter, t) for c, meter in self.meters.items()}
         return WindowMeasurement(name, self._windows.pop(name), t, components)
+
+    def _end_meter(self, name: str, component: str, meter: Meter, t: float) -> ComponentEnergy:
+        why = self._failed_begins.pop((name, component), None)
+        if why is None:
+            try:
+                return meter.end_window(name, t, self._timeline)
+            except Exception as error:  # the figure is lost, the run goes on
+                why = f"could not end the window: {type(error).__name__}: {error}"
+        return ComponentEnergy(component, None, None, reason=why)
 
     def window_from_timeline(self, name: str, start_s: float, end_s: float) -> WindowMeasurement:
         """Energy over [start_s, end_s] (monitor clock, e.g. from ``now()``) chosen after the
@@ -163,6 +181,8 @@ class EnergyMonitor:
     def describe(self) -> dict:
         return {
             "meters": {c: meter.describe() for c, meter in self.meters.items()},
+            # components not measured by a counter, with the reason
+            "unreadable": {c: meter.why for c, meter in self.meters.items() if meter.why},
             "rapl_domains_not_summed": getattr(self, "_rapl_skipped", []),
             "sampler": self._sampler.describe(),
             "clock": {"kind": "monotonic", "epoch_unix": self._epoch_unix},
