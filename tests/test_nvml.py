@@ -244,3 +244,8 @@ def test_meter_rejects_unknown_window():
     meter = NvmlMeter(nvml, resolve_gpu_devices(nvml, None).devices)
     with pytest.raises(KeyError, match="never begun"):
         meter.end_window("nope", 1.0, Timeline())
+
+
+def test_driver_without_gpus():
+    meter = open_gpu_meter(nvml=FakeNvml([]), environ={})
+    assert isinstance(meter, UnavailableMeter) and "NVML lists no GPU" in meter.why

@@ -98,7 +98,8 @@ def resolve_gpu_devices(
             index_based |= entry.isdigit()
             visible.append((entry, *resolved))
     if not visible:
-        return DeviceSelection([], notes, f"no GPU visible to the run (CUDA_VISIBLE_DEVICES={cuda_visible_devices!r})")
+        where = "NVML lists no GPU" if cuda_visible_devices is None else f"CUDA_VISIBLE_DEVICES={cuda_visible_devices!r}"
+        return DeviceSelection([], notes, f"no GPU visible to the run ({where})")
 
     if gpu_devices is None:
         chosen = list(range(len(visible)))
