@@ -1,0 +1,90 @@
+"""URLs of an OpenAI-compatible inference endpoint.
+
+Users give a base URL in any of the usual spellings (`http://host:8021/v1`, with or without a
+trailing slash, without `/v1`, or behind a proxy path such as `https://host/proxy/v1`). The
+API routes live under the `/v1` path segment; the server's own routes (`/health`, `/metrics`,
+`/version`) live at the server root, which is the base URL with its trailing `/v1` *segment*
+removed. Only a whole trailing path segment is ever removed, so ports and host names that
+contain the characters "v1" (port 8021, host `v1.example`) stay intact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+API_VERSION_SEGMENT = "v1"
+_OPERATION_SUFFIXES = tuple(
+    f"/{API_VERSION_SEGMENT}/{operation}" for operation in ("chat/completions", "completions", "models")
+)
+
+
+class EndpointURLError(ValueError):
+    """The endpoint URL cannot be used as the base URL of an OpenAI-compatible API."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An OpenAI-compatible endpoint; build it with `Endpoint.from_url`."""
+
+    server_root: str
+    """Scheme, host, port and any proxy path prefix, without `/v1` and without a trailing slash."""
+
+    @classmethod
+    def from_url(cls, url: str) -> Endpoint:
+        """Normalise a user-given base URL (with or without `/v1`, with or without a trailing slash)."""
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise EndpointURLError(
+                f"Endpoint URL {url!r} is not an http(s) URL with a host name; expected a base URL "
+                "such as 'http://localhost:8000/v1'."
+            )
+        if parts.query or parts.fragment:
+            raise EndpointURLError(
+                f"Endpoint URL {url!r} has a query string or fragment; give only the base URL, "
+                "such as 'http://localhost:8000/v1'."
+            )
+        path = parts.path.rstrip("/")
+        for suffix in _OPERATION_SUFFIXES:
+            if path.endswith(suffix):
+                base_path = path[: -len(suffix)] + f"/{API_VERSION_SEGMENT}"
+                raise EndpointURLError(
+                    f"Endpoint URL {url!r} names an API operation ({suffix}); give the base URL "
+                    f"instead, such as {urlunsplit(parts._replace(path=base_path))!r}."
+                )
+        segments = path.split("/")
+        if segments[-1] == API_VERSION_SEGMENT:
+            path = "/".join(segments[:-1])
+        return cls(server_root=urlunsplit((parts.scheme, parts.netloc, path, "", "")))
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL, ending in `/v1` (what OpenAI clients call `base_url`)."""
+        return f"{self.server_root}/{API_VERSION_SEGMENT}"
+
+    @property
+    def completions_url(self) -> str:
+        return f"{self.base_url}/completions"
+
+    @property
+    def chat_completions_url(self) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    @property
+    def models_url(self) -> str:
+        return f"{self.base_url}/models"
+
+    @property
+    def health_url(self) -> str:
+        return f"{self.server_root}/health"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"{self.server_root}/metrics"
+
+    @property
+    def version_url(self) -> str:
+        return f"{self.server_root}/version"
+
+    def __str__(self) -> str:
+        return self.base_url
