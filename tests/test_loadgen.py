@@ -1,0 +1,293 @@
+import json
+import math
+import re
+import socket
+
+import numpy as np
+import pytest
+from fake_openai_server import FIRST_TOKEN_DELAY_S, PROMPT_TOKENS, TOKEN_DELAY_S, FakeOpenAIServer, Fault
+
+from energybench.endpoint import Endpoint
+from energybench.loadgen import (
+    ErrorKind,
+    LoadError,
+    LoadResult,
+    LoadSettings,
+    Phase,
+    RequestRecord,
+    Timeline,
+    arrival_offsets,
+    build_request_body,
+    run_load,
+    summarize,
+)
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAIServer(models=("tiny",)) as fake:
+        yield fake
+
+
+def load(server, prompts, **settings):
+    settings = {"model": "tiny", "max_tokens": 4} | settings
+    return run_load(Endpoint.from_url(server.url), prompts, LoadSettings(**settings))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- request bodies and schedules (no server) ---
+
+
+def test_completion_body_asks_for_a_stream_with_usage_and_fixed_length():
+    body = build_request_body(LoadSettings(model="m", max_tokens=16), "hello")
+    assert body == {
+        "model": "m",
+        "prompt": "hello",
+        "max_tokens": 16,
+        "min_tokens": 16,
+        "ignore_eos": True,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+
+
+def test_chat_body_passes_reasoning_settings_and_extra_fields_through():
+    settings = LoadSettings(
+        model="m",
+        api="chat",
+        max_tokens=8,
+        fixed_output_length=False,
+        reasoning_effort="low",
+        enable_thinking=False,
+        extra_body={"temperature": 0.0, "max_tokens": 9},
+    )
+    body = build_request_body(settings, "hi")
+    assert body["messages"] == [{"role": "user", "content": "hi"}]
+    assert body["reasoning_effort"] == "low"
+    assert body["chat_template_kwargs"] == {"enable_thinking": False}
+    assert body["temperature"] == 0.0 and body["max_tokens"] == 9
+    assert "min_tokens" not in body and "ignore_eos" not in body and "prompt" not in body
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"api": "responses"},
+        {"concurrency": 0},
+        {"request_rate": 0},
+        {"max_tokens": 0},
+        {"max_failure_share": 1.5},
+        {"enable_thinking": True},  # completions API has no chat template
+    ],
+)
+def test_invalid_settings_are_refused_naming_the_model(bad):
+    with pytest.raises(ValueError, match="Invalid load settings for model 'm'"):
+        LoadSettings(model="m", **bad)
+
+
+def test_poisson_schedule_is_reproducible_from_its_seed():
+    first = arrival_offsets(2000, request_rate=10.0, seed=3)
+    assert np.array_equal(first, arrival_offsets(2000, request_rate=10.0, seed=3))
+    assert not np.array_equal(first, arrival_offsets(2000, request_rate=10.0, seed=4))
+    assert first[0] == 0.0 and np.all(np.diff(first) > 0)
+    assert np.mean(np.diff(first)) == pytest.approx(0.1, rel=0.1)
+
+
+def test_infinite_rate_sends_everything_at_once():
+    assert np.array_equal(arrival_offsets(5, request_rate=math.inf, seed=0), np.zeros(5))
+
+
+def test_summary_statistics():
+    stats = summarize([1.0, 2.0, 3.0, 4.0])
+    assert stats == {
+        "count": 4,
+        "mean": 2.5,
+        "median": 2.5,
+        "p90": pytest.approx(3.7),
+        "p99": pytest.approx(3.97),
+    }
+    assert summarize([]) is None
+
+
+# --- against the fake server ---
+
+
+@pytest.mark.parametrize("api", ["completions", "chat"])
+def test_streamed_tokens_give_ttft_itl_tpot_and_server_usage(server, api):
+    result = load(server, ["a", "b"], api=api, max_tokens=5)
+    assert not result.failed
+    for record in result.records:
+        assert record.ok and record.error is None
+        assert (record.prompt_tokens, record.output_tokens) == (PROMPT_TOKENS, 5)
+        # the chat role-only chunk arrives at once and must not count as the first token
+        assert record.ttft_s >= FIRST_TOKEN_DELAY_S
+        assert len(record.inter_token_latencies_s) == 4
+        assert all(gap >= TOKEN_DELAY_S * 0.9 for gap in record.inter_token_latencies_s)
+        assert record.e2e_latency_s >= record.ttft_s + sum(record.inter_token_latencies_s)
+        assert record.tpot_s == pytest.approx((record.e2e_latency_s - record.ttft_s) / 4)
+    summary = result.summary()
+    assert summary["output_tokens"] == 10 and summary["prompt_tokens"] == 2 * PROMPT_TOKENS
+    assert summary["output_throughput_tokens_per_s"] == pytest.approx(10 / result.duration_s)
+    assert summary["itl_s"]["count"] == 8
+    assert server.bodies[0]["stream_options"] == {"include_usage": True}
+
+
+def test_concurrency_limit_holds_and_warmup_is_not_counted(server):
+    result = load(server, [f"p{i}" for i in range(6)], concurrency=2, warmup_requests=3)
+    assert len(server.bodies) == 9
+    assert [r.index for r in result.records] == list(range(6))
+    assert server.max_in_flight == 2
+    assert result.summary()["requests"] == 6
+    assert max(r.queued_s for r in result.records) > 0  # later arrivals waited for a slot
+
+
+def test_phases_mark_saturation_then_draining(server):
+    phases = []
+    settings = LoadSettings(model="tiny", max_tokens=4, concurrency=2)
+    result = run_load(
+        Endpoint.from_url(server.url),
+        [f"p{i}" for i in range(6)],
+        settings,
+        on_phase=lambda p, t: phases.append((p, t)),
+    )
+    assert [p for p, _ in phases] == [Phase.START, Phase.SATURATED, Phase.DRAINING, Phase.END]
+    assert [t for _, t in phases] == sorted(t for _, t in phases)
+    timeline = result.timeline
+    assert timeline.concurrency_limit == 2
+    last_sent = max(r.sent_unix for r in result.records)
+    assert timeline.draining_unix >= last_sent
+    # draining begins when the first of the two last requests in flight finishes
+    assert (
+        timeline.draining_unix
+        < min(r.sent_unix + r.e2e_latency_s for r in result.records if r.index >= 4) + 0.05
+    )
+    steady = result.summary()["steady_state"]
+    assert steady["duration_s"] == pytest.approx(timeline.draining_unix - timeline.saturated_unix)
+    assert steady["output_tokens"] == result.output_tokens_between(
+        timeline.saturated_unix, timeline.draining_unix
+    )
+    assert result.output_tokens_between(timeline.start_unix, timeline.end_unix) == 24
+
+
+def test_tokens_in_a_window_spread_usage_over_the_text_chunks():
+    def record(**fields):
+        base = dict(index=0, scheduled_s=0.0, queued_s=0.0, sent_unix=100.0, ttft_s=1.0, e2e_latency_s=4.5)
+        return RequestRecord(**(base | fields))
+
+    # chunks at 101, 102, 103 and 104 s, two tokens each
+    done = record(inter_token_latencies_s=(1.0, 1.0, 1.0), prompt_tokens=3, output_tokens=8)
+    failed = record(
+        index=1, inter_token_latencies_s=(), prompt_tokens=None, output_tokens=None,
+        error_kind=ErrorKind.TIMEOUT, error="timeout",
+    )  # fmt: skip
+    timeline = Timeline(
+        concurrency_limit=1, start_unix=100.0, saturated_unix=100.0, draining_unix=104.5, end_unix=104.5
+    )
+    result = LoadResult(
+        "http://h/v1", LoadSettings(model="m"), (done, failed), timeline, 4.5, warmup_failures=0
+    )
+    assert result.output_tokens_between(101.5, 103.5) == 4
+    assert result.output_tokens_between(100.0, 104.5) == 8
+    assert result.output_tokens_between(104.5, 110.0) == 0
+
+
+def test_sparse_arrivals_never_saturate_and_give_no_steady_window(server):
+    # seed 0 spaces the arrivals 0.34 s and 0.51 s apart; a request takes 0.11 s
+    assert np.all(np.diff(arrival_offsets(3, 2.0, seed=0)) > 0.3)
+    result = load(server, ["a", "b", "c"], concurrency=2, request_rate=2.0, seed=0)
+    assert result.timeline.saturated_unix is None
+    assert result.timeline.steady_state is None and result.summary()["steady_state"] is None
+    scheduled = np.array([r.scheduled_s for r in result.records])
+    assert np.array_equal(scheduled, arrival_offsets(3, 2.0, seed=0))
+    sent = np.array([r.sent_unix for r in result.records]) - result.timeline.start_unix
+    assert np.all(sent >= scheduled - 0.01)
+
+
+@pytest.mark.parametrize(
+    "fault, kind, message",
+    [
+        (Fault.HTTP_500, ErrorKind.HTTP_STATUS, "HTTP 500: .*engine exploded"),
+        (Fault.NOT_JSON, ErrorKind.MALFORMED_STREAM, "not JSON"),
+        (Fault.NO_DONE, ErrorKind.MALFORMED_STREAM, r"without 'data: \[DONE\]'"),
+        (Fault.NO_USAGE, ErrorKind.MALFORMED_STREAM, "no usage"),
+        (Fault.ERROR_IN_STREAM, ErrorKind.SERVER_ERROR, "out of KV cache"),
+        (Fault.DROP, ErrorKind.CONNECTION, "RemoteProtocolError"),
+        (Fault.HANG, ErrorKind.TIMEOUT, ""),
+    ],
+)
+def test_failed_requests_are_recorded_with_their_kind(server, fault, kind, message):
+    result = load(server, ["fine", fault], concurrency=2, request_timeout_s=0.5, max_failure_share=0.5)
+    good, bad = result.records
+    assert good.ok and good.output_tokens == 4
+    assert bad.error_kind is kind and bad.output_tokens is None
+    assert re.search(message, bad.error)
+    assert bad.http_status == (500 if kind is ErrorKind.HTTP_STATUS else None)
+    assert result.failed_requests == 1 and not result.failed
+    assert result.summary()["errors_by_kind"] == {kind.value: 1}
+    assert result.summary()["e2e_latency_s"]["count"] == 1
+
+
+def test_failure_share_above_the_limit_fails_the_run_naming_model_and_endpoint(server):
+    prompts = [Fault.HTTP_500, "a", "b", "c"]
+    assert not load(server, prompts, max_failure_share=0.25).failed
+    result = load(server, prompts, max_failure_share=0.2)
+    assert result.failed and result.failure_share == 0.25
+    assert "1 of 4 requests to model 'tiny'" in result.failure_reason and server.url in result.failure_reason
+
+
+def test_a_run_where_every_request_failed_is_failed_whatever_the_allowed_share(server):
+    result = load(server, [Fault.HTTP_500] * 2, max_failure_share=1.0)
+    assert result.failed and result.summary()["ttft_s"] is None
+
+
+def test_warmup_failures_are_reported_but_not_counted(server):
+    result = load(server, [Fault.HTTP_500, "a"], warmup_requests=1, max_failure_share=0.5)
+    assert result.warmup_failures == 1 and result.failed_requests == 1
+
+
+def test_unknown_model_is_refused_before_the_load_naming_what_is_served(server):
+    with pytest.raises(LoadError, match=r"does not serve model 'llama'; it serves \['tiny'\]"):
+        load(server, ["a"], model="llama")
+    assert server.bodies == []
+
+
+def test_connection_refused_names_model_and_endpoint():
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with pytest.raises(
+        LoadError, match=rf"Cannot connect to the endpoint for model 'tiny' at endpoint {url}"
+    ):
+        run_load(Endpoint.from_url(url), ["a"], LoadSettings(model="tiny", connect_timeout_s=2))
+
+
+def test_api_key_is_read_from_the_named_environment_variable(monkeypatch):
+    with FakeOpenAIServer(api_key="s3cret") as server:
+        with pytest.raises(LoadError, match="needs an API key"):
+            load(server, ["a"])
+        with pytest.raises(LoadError, match="EB_TEST_KEY, which is not set"):
+            load(server, ["a"], api_key_env="EB_TEST_KEY")
+        monkeypatch.setenv("EB_TEST_KEY", "wrong")
+        with pytest.raises(LoadError, match="rejected the API key from the environment variable EB_TEST_KEY"):
+            load(server, ["a"], api_key_env="EB_TEST_KEY")
+        monkeypatch.setenv("EB_TEST_KEY", "s3cret")
+        result = load(server, ["a"], api_key_env="EB_TEST_KEY")
+    assert result.records[0].ok
+    assert "s3cret" not in repr(result.to_dict())
+
+
+def test_a_hanging_server_is_cut_off_at_the_request_timeout(server):
+    record = load(server, [Fault.HANG], request_timeout_s=0.3, max_failure_share=1.0).records[0]
+    assert record.error_kind is ErrorKind.TIMEOUT
+    assert 0.3 <= record.e2e_latency_s < 1.0
+
+
+def test_result_serialises_to_plain_json(server):
+    result = load(server, ["a", Fault.HTTP_500], max_failure_share=0.5)
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["requests"][1]["error_kind"] == "http_status"
+    assert data["requests"][0]["tpot_s"] is not None
+    assert data["settings"]["model"] == "tiny"
