@@ -6,6 +6,7 @@ a missing service is a failure, so CI can never go green by skipping them.
 """
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,15 @@ def require(available: bool, reason: str) -> None:
 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "config", "data", "envs", "src", "profiles"]
+
+
+def copy_workflow(destination: Path) -> Path:
+    """A scratch copy of the workflow, so a test can edit its config and run it."""
+    for name in WORKFLOW_FILES:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name)
+        else:
+            shutil.copy2(source, destination / name)
+    return destination

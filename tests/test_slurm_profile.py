@@ -12,6 +12,7 @@ real clusters and hour-long jobs, and would only make these seconds-long jobs wa
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require
+from conftest import copy_workflow, require
+from energybench.report import validate_report
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = REPO / "profiles"
@@ -160,3 +162,28 @@ def test_an_unknown_partition_fails_with_a_clear_message(toy_workflow):
     assert result.returncode != 0
     assert "invalid partition specified: no_such_partition" in result.stderr
     assert not (toy_workflow / "tiny_model.txt").exists()
+
+
+@pytest.mark.integration
+@pytest.mark.e2e
+def test_default_pipeline_runs_through_the_slurm_profile(tmp_path):
+    """The real Snakefile on the tiny default, every job a SLURM job; a rerun redoes only
+    what is missing."""
+    require(slurm_answers(), "no SLURM cluster answers `sinfo` (run .ci/start-slurm.sh as root)")
+    workdir = copy_workflow(tmp_path)
+    result = run_snakemake(workdir, timeout_s=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for model in ("tiny-llama-2l", "tiny-llama-4l"):
+        report = json.loads((workdir / f"results/runs/{model}/benchmark_report.json").read_text())
+        validate_report(report)
+        assert report["status"] == "succeeded", report["error"]
+        assert report["provenance"]["scheduler"]["slurm_job_id"], "the run was not a SLURM job"
+    assert (workdir / "results/tables/models.csv").exists()
+
+    (workdir / "results/runs/tiny-llama-4l/benchmark_report.json").unlink()
+    dry_run = run_snakemake(workdir, "--dry-run", timeout_s=120)
+    assert dry_run.returncode == 0, dry_run.stderr
+    plan = dry_run.stdout + dry_run.stderr
+    planned = sorted(set(re.findall(r"^(?:local)?rule (\w+):", plan, re.MULTILINE)))
+    assert planned == ["aggregate", "all", "benchmark", "figures"], plan
+    assert "model=tiny-llama-2l" not in plan

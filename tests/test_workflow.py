@@ -11,24 +11,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO_ROOT
+from conftest import copy_workflow
 from energybench.report import validate_report
 
-WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "config", "data", "envs", "src"]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1"]
 DEFAULT_MODELS = ["tiny-llama-2l", "tiny-llama-4l"]
 
 pytestmark = pytest.mark.e2e
-
-
-def copy_workflow(destination: Path) -> Path:
-    for name in WORKFLOW_FILES:
-        source = REPO_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, destination / name)
-        else:
-            shutil.copy2(source, destination / name)
-    return destination
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

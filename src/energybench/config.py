@@ -204,6 +204,7 @@ class Measurement:
     idle_seconds: float
     sample_hz: float
     carbon_intensity_g_per_kwh: float
+    cooldown_timeout_s: float = 60.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,12 +226,18 @@ class RunConfig:
     dataset_column: str
     dataset_split: str
     seed: int
-    trials: int
     gpus: int
     runtime: str
     measurement: Measurement
     min_new_tokens: int | None = None
+    trials: int | None = None
     tiny: dict | None = None
+
+    def trials_on(self, device: str) -> int:
+        """Trials to run: as configured, else 3 on a GPU and 1 on the CPU."""
+        if self.trials is not None:
+            return self.trials
+        return 3 if device == "cuda" else 1
 
     @property
     def effective_min_new_tokens(self) -> int:
@@ -246,7 +253,7 @@ class RunConfig:
         measurement = settings.pop("measurement", None)
         check_document(settings, _package_schema("model_settings.schema.json"), "run config")
         settings["model_class"] = settings.pop("class", None)
-        optional = {"model", "measurement", "min_new_tokens", "tiny"}
+        optional = {"model", "measurement", "min_new_tokens", "tiny", "trials"}
         missing = sorted(
             f.name for f in dataclasses.fields(cls)
             if f.name not in optional and settings.get(f.name) is None

@@ -42,29 +42,35 @@ def write_timeline(path: Path, samples: list[dict]) -> Path | None:
 
 def measure(cfg: RunConfig, run_dir: Path) -> dict:
     """Load, baseline, warm up and run the trials; return the report of a completed run."""
-    from energybench.backends.pytorch import PyTorchBackend
+    from energybench.backends import create_backend
     from energybench.meters import EnergyMonitor
-    from energybench.results import energy_section, metrics_section, summary_over_trials
+    from energybench import results
 
     started = provenance.now_iso()
-    monitor = EnergyMonitor.create(sample_hz=cfg.measurement.sample_hz)
-    try:
-        backend = PyTorchBackend(cfg)
+    with EnergyMonitor.create(sample_hz=cfg.measurement.sample_hz) as monitor:
+        backend = create_backend(cfg)
         log.info("measuring idle power for %.1f s", cfg.measurement.idle_seconds)
-        idle = monitor.measure_idle(cfg.measurement.idle_seconds)
-        log.info("warm-up: %d prompts", len(backend.warmup_texts))
+        idle = monitor.measure_idle(cfg.measurement.idle_seconds) \
+            if cfg.measurement.idle_seconds > 0 else None
         backend.warm_up()
+        count = cfg.trials_on(backend.device)
         trials = []
-        for index in range(cfg.trials):
-            log.info("trial %d/%d", index + 1, cfg.trials)
-            trials.append(backend.run_trial(index, monitor))
+        for index in range(count):
+            cooldown = None
+            if index:
+                cooldown = monitor.cool_down(cfg.measurement.cooldown_timeout_s)
+                log.info("cool-down before trial %d: %s", index + 1, cooldown)
+            log.info("trial %d/%d", index + 1, count)
+            trial = backend.run_trial(index, monitor)
+            trial.cooldown = cooldown
+            trials.append(trial)
         timeline = write_timeline(run_dir / TIMELINE_NAME, monitor.timeline())
         meters = monitor.describe()
-    finally:
-        monitor.close()
 
-    summary = summary_over_trials(trials)
-    energy = energy_section(cfg, trials, idle, backend.device)
+    summary = results.summary_over_trials(trials)
+    energy = results.energy_section(trials, idle, gpu_used=backend.device == "cuda")
+    metrics = results.metrics_section(summary, energy,
+                                      cfg.measurement.carbon_intensity_g_per_kwh)
     return {
         "schema_version": SCHEMA_VERSION,
         "model": cfg.model,
@@ -73,9 +79,11 @@ def measure(cfg: RunConfig, run_dir: Path) -> dict:
         "config": cfg.to_dict(),
         "summary": summary,
         "energy": energy,
-        "metrics": metrics_section(cfg, summary, energy),
-        "checks": [],
-        "trials": [],
+        "metrics": metrics,
+        "checks": results.checks_section(trials, idle, energy, metrics, summary),
+        "trials": results.trials_section(trials, idle),
+        "phases": results.phases_section(trials),
+        "idle": idle.to_dict() if idle else None,
         "timeline_file": timeline.name if timeline else None,
         "provenance": provenance.collect(cfg.digest(), runtime_description(), started,
                                          {"backend": backend.info(), "meters": meters}),

@@ -70,6 +70,14 @@ def hardware() -> dict:
     }
 
 
+SCHEDULER_ENV = ("SLURM_JOB_ID", "SLURM_JOB_PARTITION", "SLURM_JOB_NODELIST", "CUDA_VISIBLE_DEVICES")
+
+
+def scheduler() -> dict:
+    """The batch job and devices this run was given, where a scheduler set them."""
+    return {name.lower(): os.environ.get(name) for name in SCHEDULER_ENV}
+
+
 def collect(config_hash: str | None, runtime: dict, started_at: str | None = None,
             extra: dict | None = None) -> dict:
     return {
@@ -80,6 +88,7 @@ def collect(config_hash: str | None, runtime: dict, started_at: str | None = Non
         "python": platform.python_version(),
         "packages": package_versions(),
         "hardware": hardware(),
+        "scheduler": scheduler(),
         "started_at": started_at or now_iso(),
         "finished_at": now_iso(),
         **(extra or {}),

@@ -83,7 +83,7 @@ def failed_report(model: str, config: dict, error: BaseException | str, provenan
         },
         "energy": energy,
         "metrics": {
-            "joules_per_token": None, "joules_per_response": None, "wh_per_1000_queries": None,
+            "joules_per_token": None, "net_joules_per_token": None, "joules_per_response": None, "wh_per_1000_queries": None,
             "total_wh_per_1000_queries": None, "tokens_per_joule": None, "co2_emissions_g": None,
             "carbon_intensity_g_per_kwh": (config.get("measurement") or {})
             .get("carbon_intensity_g_per_kwh", 0.0),

@@ -1,18 +1,33 @@
-"""Turn a backend's timed, metered trials into the report's summary, energy and metrics."""
+"""Turn a backend's metered trials into the report's summary, energy, metrics, checks,
+trials and phases. All arithmetic is energybench.energy's; this module only arranges it.
+docs/energy.md defines every figure."""
 
 from __future__ import annotations
 
 import statistics
 
-from energybench.backends.pytorch import PhaseRun, TrialRun
-from energybench.config import RunConfig
+from energybench.backends import Trial
+from energybench.energy import (
+    check_energy_per_token,
+    check_trial_variation,
+    efficiency_figures,
+    joules_to_kwh,
+    joules_to_wh,
+    summarize_trials,
+)
+from energybench.meters import IdleBaseline, split_window_phases
 
 COMPONENTS = ("gpu", "cpu", "ram")
-JOULES_PER_WH = 3600.0
 ENERGY_BASIS = (
-    "gross energy of the measured generation (all prompts, full output), mean over trials; "
-    "idle and net (dynamic) energy beside it in components"
+    "gross energy of the measured window (all prompts, full output), mean over trials; "
+    "idle (idle power x duration) and net (gross - idle) beside it in components"
 )
+PHASES_DEFINITION = (
+    "prefill: a 1-token generation over the same batches; decode = generate - prefill, "
+    "invalid (null with reason) when negative or below the meter's resolution"
+)
+TIMING_FIELDS = ("total_duration_seconds", "avg_latency_seconds", "avg_time_to_first_token",
+                 "throughput_tokens_per_second")
 
 
 def _mean(values):
@@ -20,131 +35,175 @@ def _mean(values):
     return statistics.fmean(values) if values else None
 
 
-def phase_summary(phase: PhaseRun) -> dict:
-    """Latency and token figures of one measured window."""
-    batches = phase.batches
-    prompts = sum(b.prompts for b in batches)
-    duration = phase.measurement.duration_s
-    completion = sum(b.completion_tokens for b in batches)
-    prompt_tokens = sum(b.prompt_tokens for b in batches)
-    ttfts = [(b.time_to_first_token_s, b.prompts) for b in batches
-             if b.time_to_first_token_s is not None]
-    return {
-        "total_prompts": prompts,
-        "successful_prompts": prompts,
-        "failed_prompts": 0,
-        "total_duration_seconds": duration,
-        # Every prompt of a batch waits for the whole batch: its latency is the batch's.
-        "avg_latency_seconds": sum(b.latency_s * b.prompts for b in batches) / prompts,
-        "avg_time_to_first_token": (sum(t * n for t, n in ttfts) / sum(n for _, n in ttfts))
-        if ttfts else None,
-        "total_tokens": prompt_tokens + completion,
-        "total_prompt_tokens": prompt_tokens,
-        "total_completion_tokens": completion,
-        "throughput_tokens_per_second": completion / duration if duration > 0 else None,
-    }
+def summary_over_trials(trials: list[Trial]) -> dict:
+    """The AI Energy Score summary: counts of the first trial, timings averaged over trials.
 
-
-def summary_over_trials(trials: list[TrialRun]) -> dict:
-    """The AI Energy Score summary: token counts of one trial, times averaged over trials."""
-    per_trial = [phase_summary(t.generate) for t in trials]
-    summary = dict(per_trial[0])
-    for key in ("total_duration_seconds", "avg_latency_seconds", "avg_time_to_first_token",
-                "throughput_tokens_per_second"):
-        summary[key] = _mean(s[key] for s in per_trial)
+    Greedy decoding makes every trial produce the same tokens, so counts do not vary.
+    """
+    summary = dict(trials[0].summary)
+    for key in TIMING_FIELDS:
+        summary[key] = _mean(t.summary[key] for t in trials)
     return summary
 
 
-def not_applicable(reason: str) -> dict:
+def counted_components(gpu_used: bool) -> tuple[str, ...]:
+    """Components whose energy belongs to the run: a CPU run does not count GPUs it left idle."""
+    return COMPONENTS if gpu_used else ("cpu", "ram")
+
+
+def _not_counted(reason: str) -> dict:
     return {"gross_joules": None, "idle_joules": None, "net_joules": None, "source": None,
-            "estimated": False, "reason": reason, "devices": [], "applicable": False}
+            "estimated": False, "reason": reason, "devices": [], "notes": []}
 
 
-def component_over_trials(measured: list, durations: list[float], idle) -> dict:
-    """Gross, idle and net energy of one component, averaged over trials."""
+def component_block(name: str, trials: list[Trial], idle: IdleBaseline | None) -> dict:
+    """Gross, idle and net energy of one component, mean over trials, with trial statistics."""
+    measured = [t.window.components[name] for t in trials]
+    splits = [t.window.net(idle)[name] for t in trials]
+    gross = summarize_trials([m.joules for m in measured])
+    net = summarize_trials([s.net_j for s in splits])
     first = measured[0]
-    gross = [m.joules for m in measured]
-    if any(g is None for g in gross):
-        reason = next(m.reason for m in measured if m.joules is None)
-        return {**not_applicable(reason), "source": first.source, "applicable": True}
-    idle_watts = getattr(idle, "watts", None)
-    idle_j = None if idle_watts is None else [idle_watts * d for d in durations]
+    sources = sorted({m.source for m in measured if m.source})
+    notes = list(first.notes)
+    if len(sources) > 1:
+        notes.append(f"sources differ across trials: {', '.join(sources)}")
+    reason = first.reason
+    if gross.mean is None:
+        reason = next((m.reason for m in measured if m.reason), gross.reason)
+    net_reason = next((s.reason for s in splits if s.net_j is None and s.reason), None)
+    baseline = idle.components.get(name) if idle else None
     return {
-        "gross_joules": statistics.fmean(gross),
-        "idle_joules": None if idle_j is None else statistics.fmean(idle_j),
-        "net_joules": None if idle_j is None else statistics.fmean(g - i for g, i in zip(gross, idle_j)),
+        "gross_joules": gross.mean,
+        "idle_joules": _mean(s.idle_j for s in splits),
+        "net_joules": net.mean,
+        "net_reason": net_reason if net.mean is None else None,
+        "idle_power_watts": baseline.watts if baseline else None,
         "source": first.source,
-        "estimated": first.estimated,
-        "reason": first.reason,
+        "estimated": any(m.estimated for m in measured),
+        "reason": reason,
         "devices": list(first.devices),
-        "applicable": True,
+        "notes": notes,
+        "trial_statistics": {"gross": gross.to_dict(), "net": net.to_dict()},
     }
 
 
-def total_of(components: dict) -> dict:
-    """Sum of the applicable components; unknown when any applicable one is unknown."""
-    used = [c for c in components.values() if c.pop("applicable")]
-    missing = [name for name, c in components.items() if c in used and c["gross_joules"] is None]
-    if missing:
-        unknown = not_applicable(f"{', '.join(missing)} energy unknown")
-        del unknown["applicable"]
-        return unknown
-
-    def add(key):
-        values = [c[key] for c in used]
-        return None if any(v is None for v in values) else sum(values)
-    return {"gross_joules": add("gross_joules"), "idle_joules": add("idle_joules"),
-            "net_joules": add("net_joules"), "source": None,
-            "estimated": any(c["estimated"] for c in used), "reason": None,
-            "devices": sorted({d for c in used for d in c["devices"]})}
+def _total_per_trial(trials: list[Trial], idle, names, kind: str) -> list[float | None]:
+    """Sum over the counted components, per trial; unknown when any of them is unknown."""
+    totals = []
+    for trial in trials:
+        if kind == "gross":
+            values = [trial.window.components[n].joules for n in names]
+        else:
+            values = [trial.window.net(idle)[n].net_j for n in names]
+        totals.append(None if any(v is None for v in values) else sum(values))
+    return totals
 
 
-def derived_metrics(total_joules, gpu_joules, completion_tokens, responses,
-                    carbon_intensity_g_per_kwh) -> dict:
-    def ratio(a, b):
-        return None if a is None or not b else a / b
-    return {
-        "joules_per_token": ratio(total_joules, completion_tokens),
-        "joules_per_response": ratio(total_joules, responses),
-        "wh_per_1000_queries": ratio(_wh(gpu_joules), responses / 1000),
-        "total_wh_per_1000_queries": ratio(_wh(total_joules), responses / 1000),
-        "tokens_per_joule": ratio(completion_tokens, total_joules),
-        "co2_emissions_g": None if total_joules is None
-        else total_joules / JOULES_PER_WH / 1000 * carbon_intensity_g_per_kwh,
-        "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh,
+def energy_section(trials: list[Trial], idle: IdleBaseline | None, gpu_used: bool) -> dict:
+    names = counted_components(gpu_used)
+    components = {
+        name: component_block(name, trials, idle) if name in names
+        else _not_counted("not counted: the run used no GPU")
+        for name in COMPONENTS
     }
-
-
-def _wh(joules):
-    return None if joules is None else joules / JOULES_PER_WH
-
-
-def energy_section(cfg: RunConfig, trials: list[TrialRun], idle, device: str) -> dict:
-    components = {}
-    for name in COMPONENTS:
-        if name == "gpu" and device != "cuda":
-            components[name] = not_applicable("the run used no GPU")
-            continue
-        components[name] = component_over_trials(
-            [t.generate.measurement.components[name] for t in trials],
-            [t.generate.measurement.duration_s for t in trials],
-            idle.components.get(name),
-        )
-    total = total_of(components)
+    gross = summarize_trials(_total_per_trial(trials, idle, names, "gross"))
+    net = summarize_trials(_total_per_trial(trials, idle, names, "net"))
+    unknown = [n for n in names if components[n]["gross_joules"] is None]
+    total = {
+        "gross_joules": gross.mean,
+        "idle_joules": None if gross.mean is None or net.mean is None else gross.mean - net.mean,
+        "net_joules": net.mean,
+        "source": None,
+        "estimated": any(components[n]["estimated"] for n in names),
+        "reason": f"{', '.join(unknown)} energy unknown" if unknown else None,
+        "devices": sorted({d for n in names for d in components[n]["devices"]}),
+        "components": list(names),
+        "trial_statistics": {"gross": gross.to_dict(), "net": net.to_dict()},
+    }
     section = {}
-    for name, component in [*components.items(), ("total", total)]:
-        section[f"{name}_energy_wh"] = _wh(component["gross_joules"])
-        section[f"{name}_energy_kwh"] = None if component["gross_joules"] is None \
-            else component["gross_joules"] / JOULES_PER_WH / 1000
+    for name, block in [*components.items(), ("total", total)]:
+        section[f"{name}_energy_wh"] = joules_to_wh(block["gross_joules"])
+        section[f"{name}_energy_kwh"] = joules_to_kwh(block["gross_joules"])
     section.update(basis=ENERGY_BASIS, components=components, total=total)
     return section
 
 
-def metrics_section(cfg: RunConfig, summary: dict, energy_block: dict) -> dict:
-    return derived_metrics(
-        total_joules=energy_block["total"]["gross_joules"],
-        gpu_joules=energy_block["components"]["gpu"]["gross_joules"],
-        completion_tokens=summary["total_completion_tokens"],
-        responses=summary["successful_prompts"],
-        carbon_intensity_g_per_kwh=cfg.measurement.carbon_intensity_g_per_kwh,
-    )
+def metrics_section(summary: dict, energy: dict, carbon_intensity_g_per_kwh: float) -> dict:
+    """Efficiency figures of the total energy, and the GPU-only figure AI Energy Score ranks by."""
+    tokens = summary["total_completion_tokens"] or 0
+    responses = summary["successful_prompts"]
+    total = efficiency_figures(energy["total"]["gross_joules"], tokens=tokens,
+                               responses=responses,
+                               carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh)
+    net = efficiency_figures(energy["total"]["net_joules"], tokens=tokens, responses=responses)
+    gpu = efficiency_figures(energy["components"]["gpu"]["gross_joules"], tokens=tokens,
+                             responses=responses)
+    reasons = {f"total.{k}": v for k, v in total["reasons"].items()}
+    reasons.update({f"gpu.{k}": v for k, v in gpu["reasons"].items()})
+    return {
+        "joules_per_token": total["j_per_token"],
+        "net_joules_per_token": net["j_per_token"],
+        "joules_per_response": total["j_per_response"],
+        "wh_per_1000_queries": gpu["wh_per_1000_queries"],
+        "total_wh_per_1000_queries": total["wh_per_1000_queries"],
+        "tokens_per_joule": total["tokens_per_joule"],
+        "co2_emissions_g": total["co2_g"],
+        "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh,
+        "null_reasons": reasons,
+    }
+
+
+def checks_section(trials: list[Trial], idle: IdleBaseline | None, energy: dict,
+                   metrics: dict, summary: dict) -> list[dict]:
+    """Every self-check, per trial where it concerns one window. A failed check flags its
+    figure; it never hides it."""
+    checks = []
+    for trial in trials:
+        for check in trial.window.checks(idle):
+            checks.append({**check.to_dict(), "trial": trial.index})
+    gross = energy["total"]["gross_joules"]
+    duration = summary["total_duration_seconds"]
+    average_power = gross / duration if gross is not None and duration else None
+    checks.append(check_energy_per_token(metrics["joules_per_token"], average_power,
+                                         summary["throughput_tokens_per_second"]).to_dict())
+    checks.append(check_trial_variation(energy["total"]["trial_statistics"]["gross"]["values"])
+                  .to_dict())
+    return checks
+
+
+def trials_section(trials: list[Trial], idle: IdleBaseline | None) -> list[dict]:
+    rows = []
+    for trial in trials:
+        splits = trial.window.net(idle)
+        rows.append({
+            "index": trial.index,
+            "duration_s": trial.window.duration_s,
+            "completion_tokens": trial.summary["total_completion_tokens"],
+            "throughput_tokens_per_second": trial.summary["throughput_tokens_per_second"],
+            "energy": {name: {"gross_joules": c.joules, "net_joules": splits[name].net_j,
+                              "source": c.source}
+                       for name, c in trial.window.components.items()},
+            "cooldown": trial.cooldown,
+        })
+    return rows
+
+
+def phases_section(trials: list[Trial]) -> dict | None:
+    """Prefill/decode split per trial and its mean, for backends that measure a prefill."""
+    if not all("prefill" in t.phase_windows for t in trials):
+        return None
+    per_trial = [split_window_phases(t.phase_windows["prefill"], t.window) for t in trials]
+    mean = {}
+    for name in per_trial[0]:
+        mean[name] = {
+            part: summarize_trials([getattr(split[name], part) for split in per_trial]).to_dict()
+            for part in ("prefill", "decode")
+        }
+        mean[name]["invalid_reasons"] = sorted({s[name].reason for s in per_trial
+                                                if s[name].reason})
+    return {
+        "definition": PHASES_DEFINITION,
+        "trials": [{name: split.to_dict() for name, split in splits.items()}
+                   for splits in per_trial],
+        "mean": mean,
+    }

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
-
+from dataclasses import dataclass
 from pathlib import Path
 
+from energybench.backends import Trial
 from energybench.config import ConfigError, RunConfig, is_local_model
 from energybench.prompts import load_prompts
 
@@ -27,30 +27,6 @@ class BatchTiming:
     time_to_first_token_s: float | None
     prompt_tokens: int
     completion_tokens: int
-
-
-@dataclass
-class PhaseRun:
-    """One measured window: its batches and the meters' measurement."""
-
-    name: str
-    batches: list[BatchTiming]
-    measurement: object  # energybench.meters.WindowMeasurement
-
-
-@dataclass
-class TrialRun:
-    index: int
-    prefill: PhaseRun
-    generate: PhaseRun
-
-
-@dataclass
-class BackendRun:
-    device: str
-    dtype: str
-    trials: list[TrialRun] = field(default_factory=list)
-    backend_info: dict = field(default_factory=dict)
 
 
 class _FirstTokenClock:
@@ -196,7 +172,7 @@ class PyTorchBackend:
         for batch in self._batches(self.warmup_texts):
             self._generate(batch, self.cfg.max_new_tokens, self.cfg.effective_min_new_tokens)
 
-    def run_phase(self, name: str, monitor, max_new_tokens: int, min_new_tokens: int) -> PhaseRun:
+    def _run_window(self, name: str, monitor, max_new_tokens: int, min_new_tokens: int):
         batches = self._batches(self.texts)
         timings = []
         monitor.begin_window(name)
@@ -206,11 +182,37 @@ class PyTorchBackend:
                 log.info("%s: batch %d/%d done (%.2f s)", name, number, len(batches),
                          timings[-1].latency_s)
         finally:
-            measurement = monitor.end_window(name)
-        return PhaseRun(name=name, batches=timings, measurement=measurement)
+            window = monitor.end_window(name)
+        return timings, window
 
-    def run_trial(self, index: int, monitor) -> TrialRun:
-        prefill = self.run_phase(f"trial{index}.prefill", monitor, 1, 1)
-        generate = self.run_phase(f"trial{index}.generate", monitor, self.cfg.max_new_tokens,
-                                  self.cfg.effective_min_new_tokens)
-        return TrialRun(index=index, prefill=prefill, generate=generate)
+    def run_trial(self, index: int, monitor) -> Trial:
+        """Prefill (a 1-token generation) then the full generation, over the same batches."""
+        _, prefill = self._run_window(f"trial{index}.prefill", monitor, 1, 1)
+        timings, generate = self._run_window(
+            f"trial{index}.generate", monitor, self.cfg.max_new_tokens,
+            self.cfg.effective_min_new_tokens)
+        return Trial(index=index, summary=window_summary(timings, generate.duration_s),
+                     window=generate, phase_windows={"prefill": prefill})
+
+
+def window_summary(batches: list[BatchTiming], duration_s: float) -> dict:
+    """The AI Energy Score summary figures of one measured window of batches."""
+    prompts = sum(b.prompts for b in batches)
+    completion = sum(b.completion_tokens for b in batches)
+    prompt_tokens = sum(b.prompt_tokens for b in batches)
+    ttfts = [(b.time_to_first_token_s, b.prompts) for b in batches
+             if b.time_to_first_token_s is not None]
+    return {
+        "total_prompts": prompts,
+        "successful_prompts": prompts,
+        "failed_prompts": 0,
+        "total_duration_seconds": duration_s,
+        # Every prompt of a batch waits for the whole batch: its latency is the batch's.
+        "avg_latency_seconds": sum(b.latency_s * b.prompts for b in batches) / prompts,
+        "avg_time_to_first_token": (sum(t * n for t, n in ttfts) / sum(n for _, n in ttfts))
+        if ttfts else None,
+        "total_tokens": prompt_tokens + completion,
+        "total_prompt_tokens": prompt_tokens,
+        "total_completion_tokens": completion,
+        "throughput_tokens_per_second": completion / duration_s if duration_s > 0 else None,
+    }
