@@ -1,0 +1,45 @@
+"""How an engine run is launched: a plain process, docker, podman or apptainer.
+
+    spec = LaunchSpec(model_key, runtime, engine_args, log_path, run_dir, image=..., gpus=...)
+    result = launch(spec)          # LaunchResult on exit 0; LaunchError (with .cause) otherwise
+    runtime = resolve_runtime("auto")
+    image_id = build_image("docker", dockerfile, context, tag, build_args)
+    image_id = build_cpu_image(repo_root)
+"""
+
+from energybench.runtime.commands import HostFacts, build_command
+from energybench.runtime.engine import resolve_runtime
+from energybench.runtime.errors import ImageBuildError, LaunchError
+from energybench.runtime.images import build_cpu_image, build_image
+from energybench.runtime.launch import launch
+from energybench.runtime.spec import (
+    CPU_IMAGE_TAG,
+    MODEL_LABEL,
+    PIPELINE_LABEL,
+    RUNTIMES,
+    LaunchResult,
+    LaunchSpec,
+    default_hf_home,
+    default_image,
+    default_results_dir,
+)
+
+__all__ = [
+    "CPU_IMAGE_TAG",
+    "MODEL_LABEL",
+    "PIPELINE_LABEL",
+    "RUNTIMES",
+    "HostFacts",
+    "ImageBuildError",
+    "LaunchError",
+    "LaunchResult",
+    "LaunchSpec",
+    "build_command",
+    "build_cpu_image",
+    "build_image",
+    "default_hf_home",
+    "default_image",
+    "default_results_dir",
+    "launch",
+    "resolve_runtime",
+]

@@ -1,0 +1,43 @@
+"""Command line of the runtime layer.
+
+    python -m energybench.runtime build-cpu-image [--engine docker] [--tag energybench:cpu]
+        [--repo-root .] [--id-file PATH] [--log PATH]
+
+prints the image id (and writes it to --id-file atomically, for a pipeline rule's output).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from energybench.runtime.errors import ImageBuildError
+from energybench.runtime.images import build_cpu_image
+from energybench.runtime.spec import CONTAINER_ENGINES, CPU_IMAGE_TAG, DOCKER
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m energybench.runtime")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build-cpu-image", help="build the registry-free CPU engine image")
+    build.add_argument("--engine", default=DOCKER, choices=CONTAINER_ENGINES)
+    build.add_argument("--tag", default=CPU_IMAGE_TAG)
+    build.add_argument("--repo-root", type=Path, default=Path.cwd())
+    build.add_argument("--id-file", type=Path, help="write the image id here (atomically)")
+    build.add_argument("--log", type=Path, help="append the build output here")
+    args = parser.parse_args(argv)
+    try:
+        image_id = build_cpu_image(args.repo_root, args.tag, args.engine, args.log)
+    except ImageBuildError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.id_file:
+        args.id_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = args.id_file.with_name(args.id_file.name + ".partial")
+        partial.write_text(image_id + "\n")
+        partial.replace(args.id_file)
+    print(image_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Command lines for each runtime, built from a LaunchSpec and facts about the host.
+
+Pure functions: nothing here runs anything, so every flag is unit-tested. Secrets never
+appear in an argv: containers get them by name (`-e HF_TOKEN`), apptainer through
+`APPTAINERENV_*` variables in the child's environment.
+"""
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from energybench.runtime.errors import CAUSE_BAD_MOUNT, LaunchError
+from energybench.runtime.spec import (
+    APPTAINER,
+    CONTAINER_ENGINES,
+    MODEL_LABEL,
+    PIPELINE_LABEL,
+    PODMAN,
+    PROCESS,
+    LaunchSpec,
+)
+
+NVIDIA_PROC_DIR = Path("/proc/driver/nvidia/gpus")
+# Characters that would split a --mount or --bind list and silently mount the wrong path.
+_MOUNT_SEPARATORS = (",", ":", "\n")
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    uid: int
+    gid: int
+    has_gpus: bool
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def detect(cls) -> "HostFacts":
+        # The NVIDIA driver lists one entry per GPU here; no driver, no GPUs to hand out.
+        has_gpus = NVIDIA_PROC_DIR.is_dir() and any(NVIDIA_PROC_DIR.iterdir())
+        return cls(uid=os.getuid(), gid=os.getgid(), has_gpus=has_gpus, environ=dict(os.environ))
+
+
+@dataclass(frozen=True)
+class Mount:
+    path: Path
+    read_only: bool
+
+
+@dataclass(frozen=True)
+class Command:
+    argv: tuple[str, ...]
+    # Variables to add to the launcher's own environment for the child process.
+    env: Mapping[str, str]
+
+
+def mounts_for(spec: LaunchSpec) -> list[Mount]:
+    """Host paths the run needs, parents before children so nested mounts layer correctly."""
+    writable = [spec.run_dir, spec.hf_home_or_default]
+    by_path: dict[Path, bool] = {Path(os.path.abspath(p)): False for p in writable}
+    for path in spec.read_only_mounts:
+        by_path.setdefault(Path(os.path.abspath(path)), True)
+    for path in by_path:
+        if any(sep in str(path) for sep in _MOUNT_SEPARATORS):
+            raise LaunchError(
+                f"model {spec.model_key!r}: cannot mount {str(path)!r} into the container: "
+                "paths containing ',' or ':' or a newline are not supported by the mount "
+                "syntax; move or link it to a plain path.",
+                model_key=spec.model_key,
+                cause=CAUSE_BAD_MOUNT,
+            )
+    ordered = sorted(by_path.items(), key=lambda item: (len(item[0].parts), str(item[0])))
+    return [Mount(path, read_only) for path, read_only in ordered]
+
+
+def build_command(
+    spec: LaunchSpec,
+    runtime: str,
+    host: HostFacts,
+    *,
+    image_ref: str | None = None,
+    container_name: str | None = None,
+) -> Command:
+    """The command that runs the engine for `spec` under a resolved (non-auto) runtime."""
+    if runtime == PROCESS:
+        return _process_command(spec, host)
+    if runtime in CONTAINER_ENGINES:
+        return _container_command(spec, runtime, host, image_ref or spec.image_or_default, container_name)
+    if runtime == APPTAINER:
+        return _apptainer_command(spec, host)
+    raise ValueError(f"no command for runtime {runtime!r} (resolve 'auto' first)")
+
+
+def _process_command(spec: LaunchSpec, host: HostFacts) -> Command:
+    env = {"HF_HOME": str(spec.hf_home_or_default), "PYTHONUNBUFFERED": "1"}
+    if spec.gpus is not None:
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(spec.gpus)
+    return Command(argv=(sys.executable, "-m", "energybench", *spec.engine_args), env=env)
+
+
+def _container_command(
+    spec: LaunchSpec, engine: str, host: HostFacts, image_ref: str, container_name: str | None
+) -> Command:
+    if not container_name:
+        raise ValueError("a container run needs a unique container name")
+    argv = [
+        engine, "run", "--rm", "--init", "--pull", "never",
+        "--name", container_name,
+        "--label", f"{PIPELINE_LABEL}=1",
+        "--label", f"{MODEL_LABEL}={spec.model_key}",
+        "--user", f"{host.uid}:{host.gid}",
+        "--shm-size", spec.shm_size,
+        "--workdir", str(spec.run_dir),
+    ]  # fmt: skip
+    if engine == PODMAN and host.uid != 0:
+        # Rootless podman maps the caller to root unless told to keep the caller's id.
+        argv += ["--userns", "keep-id"]
+    argv += _container_gpu_args(spec.gpus, host.has_gpus, engine)
+    if spec.cpus is not None:
+        argv += ["--cpus", f"{spec.cpus:g}"]
+    if spec.memory is not None:
+        # Same value for memory+swap: a run that swaps measures the disk, not the model.
+        argv += ["--memory", spec.memory, "--memory-swap", spec.memory]
+    for mount in mounts_for(spec):
+        options = f"type=bind,source={mount.path},target={mount.path}"
+        argv += ["--mount", options + (",readonly" if mount.read_only else "")]
+    argv += ["-e", f"HF_HOME={spec.hf_home_or_default}"]
+    for name in spec.env_passthrough:
+        argv += ["-e", name]  # by name only: the engine copies the value from our environment
+    argv += [image_ref, *spec.engine_args]
+    return Command(argv=tuple(argv), env={})
+
+
+def _container_gpu_args(gpus: tuple[str, ...] | None, host_has_gpus: bool, engine: str) -> list[str]:
+    if gpus is None:
+        devices = ["all"] if host_has_gpus else []
+    else:
+        devices = list(gpus)
+    if not devices:
+        return []
+    if engine == PODMAN:
+        # Podman reaches NVIDIA GPUs through CDI device names.
+        return [arg for d in devices for arg in ("--device", f"nvidia.com/gpu={d}")]
+    if devices == ["all"]:
+        return ["--gpus", "all"]
+    # Docker parses --gpus as CSV: the device list must be quoted to keep its commas.
+    return ["--gpus", f'"device={",".join(devices)}"']
+
+
+def _apptainer_command(spec: LaunchSpec, host: HostFacts) -> Command:
+    image = spec.image_or_default
+    if not (image.endswith(".sif") or "://" in image):
+        image = f"docker-daemon://{image}"
+    argv = ["apptainer", "exec", "--cleanenv", "--no-home", "--pwd", str(spec.run_dir)]
+    wants_gpus = host.has_gpus if spec.gpus is None else bool(spec.gpus)
+    env: dict[str, str] = {}
+    if wants_gpus:
+        argv.append("--nv")
+    if spec.gpus:
+        argv += ["--env", f"CUDA_VISIBLE_DEVICES={','.join(spec.gpus)}"]
+    for mount in mounts_for(spec):
+        argv += ["--bind", f"{mount.path}:{mount.path}" + (":ro" if mount.read_only else "")]
+    argv += ["--env", f"HF_HOME={spec.hf_home_or_default}"]
+    for name in spec.env_passthrough:
+        # --cleanenv drops the host environment; APPTAINERENV_X reaches the container as X
+        # without the value ever appearing on a command line.
+        if name in host.environ:
+            env[f"APPTAINERENV_{name}"] = host.environ[name]
+    argv += [image, "energybench", *spec.engine_args]
+    return Command(argv=tuple(argv), env=env)

@@ -1,0 +1,255 @@
+"""Run one engine job to completion in its runtime, and leave nothing behind.
+
+The child runs in the foreground with its output streamed into the job's log; its exit code
+decides. On failure, timeout, SIGINT or SIGTERM the container is stopped and removed (or the
+process group ended) before the launcher returns or raises. Only SIGKILL of the launcher
+itself can leave a container, and even then `docker run --rm` removes it once it exits.
+"""
+
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from energybench.runtime import engine as engine_cli
+from energybench.runtime.commands import Command, HostFacts, build_command, mounts_for
+from energybench.runtime.errors import (
+    CAUSE_BAD_MOUNT,
+    CAUSE_ENGINE_REFUSED,
+    CAUSE_EXIT_NONZERO,
+    CAUSE_INTERRUPTED,
+    CAUSE_KILLED,
+    CAUSE_RUNTIME_UNAVAILABLE,
+    CAUSE_TIMEOUT,
+    LaunchError,
+)
+from energybench.runtime.spec import CONTAINER_ENGINES, LaunchResult, LaunchSpec
+
+# `docker run` itself answers 125 when the engine could not create or start the container,
+# and a process killed by SIGKILL (the kernel's OOM killer, or a stop's last resort) exits 137.
+ENGINE_REFUSED_EXIT = 125
+SIGKILL_EXIT = 128 + signal.SIGKILL
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _StopRequested(Exception):
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def container_name_for(model_key: str) -> str:
+    return f"energybench-{model_key}-{uuid.uuid4().hex[:10]}"
+
+
+def launch(spec: LaunchSpec, host: HostFacts | None = None) -> LaunchResult:
+    """Run the engine for `spec`; return on exit code 0, raise LaunchError otherwise."""
+    host = host or HostFacts.detect()
+    runtime = engine_cli.resolve_runtime(spec.runtime)
+    image_id = container_name = None
+    if runtime in CONTAINER_ENGINES:
+        engine_cli.require_daemon(runtime, spec.model_key)
+        image_id = engine_cli.require_runnable_image(runtime, spec.image_or_default, spec.model_key).id
+        container_name = container_name_for(spec.model_key)
+    _prepare_host_paths(spec)
+    command = build_command(spec, runtime, host, image_ref=image_id, container_name=container_name)
+
+    spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with open(spec.log_path, "ab") as log_file:
+        image_note = f" image={spec.image_or_default} ({image_id})" if image_id else ""
+        log_file.write(
+            f"[energybench.runtime] model={spec.model_key} runtime={runtime}{image_note}\n"
+            f"[energybench.runtime] $ {shlex.join(command.argv)}\n".encode()
+        )
+        log_file.flush()
+        exit_code = _supervise(spec, runtime, command, container_name, log_file)
+    duration_s = time.monotonic() - started
+    if exit_code != 0:
+        raise _exit_error(spec, runtime, exit_code)
+    return LaunchResult(
+        model_key=spec.model_key,
+        runtime=runtime,
+        exit_code=exit_code,
+        duration_s=duration_s,
+        image=spec.image_or_default if image_id else None,
+        image_id=image_id,
+        container_name=container_name,
+        command=command.argv,
+    )
+
+
+def _prepare_host_paths(spec: LaunchSpec) -> None:
+    spec.run_dir.mkdir(parents=True, exist_ok=True)
+    # Created here, not by the engine, so the cache belongs to the user rather than root.
+    spec.hf_home_or_default.mkdir(parents=True, exist_ok=True)
+    missing = [str(m.path) for m in mounts_for(spec) if not m.path.exists()]
+    if missing:
+        raise LaunchError(
+            f"model {spec.model_key!r}: cannot give the run access to {', '.join(missing)}: "
+            "no such file or directory on this machine.",
+            model_key=spec.model_key,
+            cause=CAUSE_BAD_MOUNT,
+        )
+
+
+def _supervise(spec: LaunchSpec, runtime: str, command: Command, container_name: str | None, log_file) -> int:
+    child = None
+    stopped = False
+    with _StopSignals() as stop_signals:
+        try:
+            # Held until `child` is known: a stop that lands inside Popen would otherwise
+            # orphan a `docker run` that goes on to start its container.
+            with stop_signals.deferred():
+                # A session of its own: a Ctrl-C meant for us reaches the child only through
+                # our orderly stop below, never half-way through it.
+                child = subprocess.Popen(
+                    command.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    env={**os.environ, **command.env},
+                    start_new_session=True,
+                )
+            return child.wait(timeout=spec.timeout_s)
+        except FileNotFoundError:
+            raise LaunchError(
+                f"model {spec.model_key!r}: cannot start the {runtime} runtime: the "
+                f"`{command.argv[0]}` command is not installed on this machine.",
+                model_key=spec.model_key,
+                cause=CAUSE_RUNTIME_UNAVAILABLE,
+            ) from None
+        except subprocess.TimeoutExpired:
+            stopped = True
+            with stop_signals.ignored():
+                _stop(spec, runtime, child, container_name)
+            raise LaunchError(
+                f"model {spec.model_key!r}: the run did not finish within {spec.timeout_s:g} s "
+                f"and was stopped; see {spec.log_path}.",
+                model_key=spec.model_key,
+                cause=CAUSE_TIMEOUT,
+            ) from None
+        except (_StopRequested, KeyboardInterrupt) as stop:
+            stopped = True
+            signum = stop.signum if isinstance(stop, _StopRequested) else signal.SIGINT
+            with stop_signals.ignored():
+                _stop(spec, runtime, child, container_name)
+            what = "container" if container_name else "process"
+            raise LaunchError(
+                f"model {spec.model_key!r}: the run was interrupted "
+                f"({signal.Signals(signum).name}) and its {what} was stopped.",
+                model_key=spec.model_key,
+                cause=CAUSE_INTERRUPTED,
+                exit_code=128 + signum,
+            ) from None
+        finally:
+            if container_name:
+                with stop_signals.ignored():
+                    # After a stop, a create request the killed client already sent may
+                    # still be landing: keep watching for a moment.
+                    settle_s = 2.0 if stopped else 0.0
+                    engine_cli.ensure_container_gone(runtime, container_name, settle_s=settle_s)
+
+
+def _stop(spec: LaunchSpec, runtime: str, child: subprocess.Popen | None, container_name: str | None) -> None:
+    if container_name:
+        engine_cli.stop_container(runtime, container_name, spec.stop_grace_s)
+    if child is None:
+        return
+    if child.poll() is None:
+        _signal_group(child, signal.SIGTERM)
+    try:
+        child.wait(timeout=spec.stop_grace_s)
+    except subprocess.TimeoutExpired:
+        _signal_group(child, signal.SIGKILL)
+        child.wait()
+
+
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(child.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+class _StopSignals:
+    """While active, SIGINT and SIGTERM raise _StopRequested, except inside `deferred()`,
+    which holds one back until its block has finished, and inside `ignored()`, which drops
+    them so that a clean-up finishes even if Ctrl-C is pressed again or TERM re-sent."""
+
+    def __init__(self):
+        self._mode = "raise"
+        self._pending: int | None = None
+        self._previous = {}
+
+    def __enter__(self):
+        # Handlers can only be installed from the main thread; elsewhere (a Snakemake `run:`
+        # block) the main thread gets KeyboardInterrupt and the finally clauses clean up.
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {s: signal.signal(s, self._handle) for s in _STOP_SIGNALS}
+        return self
+
+    def __exit__(self, *exc_info):
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum, _frame):
+        if self._mode == "raise":
+            raise _StopRequested(signum)
+        if self._mode == "defer" and self._pending is None:
+            self._pending = signum
+
+    @contextmanager
+    def _in_mode(self, mode: str):
+        outer, self._mode = self._mode, mode
+        try:
+            yield
+        finally:
+            self._mode = outer
+
+    @contextmanager
+    def deferred(self):
+        with self._in_mode("defer"):
+            yield
+        if self._pending is not None:
+            raise _StopRequested(self._pending)
+
+    def ignored(self):
+        return self._in_mode("ignore")
+
+
+def _last_log_line(path: Path) -> str:
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - 4096))
+        lines = [line.strip() for line in f.read().decode(errors="replace").splitlines()]
+    lines = [line for line in lines if line and not line.startswith("[energybench.runtime]")]
+    return lines[-1][:300] if lines else "(the run printed nothing)"
+
+
+def _exit_error(spec: LaunchSpec, runtime: str, exit_code: int) -> LaunchError:
+    where = f"see {spec.log_path}; last line: {_last_log_line(spec.log_path)}"
+    if runtime in CONTAINER_ENGINES and exit_code == ENGINE_REFUSED_EXIT:
+        message = f"{runtime} could not start the container (exit 125); {where}"
+        cause = CAUSE_ENGINE_REFUSED
+    elif exit_code in (SIGKILL_EXIT, -signal.SIGKILL):
+        limit = (
+            f"the container's memory limit was {spec.memory}"
+            if spec.memory and runtime in CONTAINER_ENGINES
+            else "no memory limit was set, so the machine itself ran out"
+        )
+        message = (
+            f"the run was killed (SIGKILL, exit {exit_code}), most likely because it ran out of "
+            f"memory: {limit}. Give it more memory or a smaller batch; {where}"
+        )
+        cause = CAUSE_KILLED
+    else:
+        message = f"the engine exited with code {exit_code}; {where}"
+        cause = CAUSE_EXIT_NONZERO
+    return LaunchError(
+        f"model {spec.model_key!r}: {message}", model_key=spec.model_key, cause=cause, exit_code=exit_code
+    )

@@ -1,0 +1,106 @@
+"""What a caller asks for when it launches one engine run, and what it gets back.
+
+The seed's environment variables stay the defaults: `DOCKER_IMAGE` names the image,
+`HF_HOME` the Hugging Face cache, `RESULTS_DIR` the results folder, and `BENCHMARK_BACKEND`
+(with `HF_TOKEN`) is handed into containers by name.
+"""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROCESS = "process"
+DOCKER = "docker"
+PODMAN = "podman"
+APPTAINER = "apptainer"
+AUTO = "auto"
+RUNTIMES = (PROCESS, DOCKER, PODMAN, APPTAINER, AUTO)
+# Runtimes that drive a Docker-compatible CLI (same flags, different binary).
+CONTAINER_ENGINES = (DOCKER, PODMAN)
+
+CPU_IMAGE_TAG = "energybench:cpu"
+PIPELINE_LABEL = "energybench.pipeline"
+MODEL_LABEL = "energybench.model"
+
+
+def default_image() -> str:
+    """The image a run uses when none is named: `DOCKER_IMAGE`, as in the seed."""
+    return os.environ.get("DOCKER_IMAGE") or CPU_IMAGE_TAG
+
+
+def default_hf_home() -> Path:
+    """The Hugging Face cache: `HF_HOME`, else the hub's own default."""
+    configured = os.environ.get("HF_HOME")
+    return Path(configured) if configured else Path.home() / ".cache" / "huggingface"
+
+
+def default_results_dir() -> Path:
+    """Where results go: `RESULTS_DIR`, as in the seed, else `results/`."""
+    return Path(os.environ.get("RESULTS_DIR") or "results")
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """One engine run: `energybench ENGINE_ARGS...` for one model, in the chosen runtime.
+
+    `engine_args` use absolute host paths. Containers see every path they need at the same
+    absolute path (run dir and HF cache read-write, `read_only_mounts` read-only), so no
+    argument is ever rewritten. `gpus`: device indices assigned to this job; None means all
+    the machine has (none on a CPU-only machine); an empty list means no GPU. `cpus` and
+    `memory` limit docker and podman containers; on clusters the scheduler limits apptainer.
+    """
+
+    model_key: str
+    runtime: str
+    engine_args: tuple[str, ...]
+    log_path: Path
+    run_dir: Path
+    image: str | None = None
+    read_only_mounts: tuple[Path, ...] = ()
+    gpus: tuple[str, ...] | None = None
+    shm_size: str = "8g"
+    cpus: float | None = None
+    memory: str | None = None
+    env_passthrough: tuple[str, ...] = ("HF_TOKEN", "BENCHMARK_BACKEND")
+    hf_home: Path | None = None
+    timeout_s: float | None = None
+    stop_grace_s: float = 10.0
+
+    def __post_init__(self):
+        if self.runtime not in RUNTIMES:
+            raise ValueError(
+                f"model {self.model_key!r}: unknown runtime {self.runtime!r}; "
+                f"choose one of {', '.join(RUNTIMES)}"
+            )
+        # Accept lists from callers but keep the spec hashable and immutable.
+        object.__setattr__(self, "engine_args", tuple(str(a) for a in self.engine_args))
+        object.__setattr__(self, "read_only_mounts", tuple(Path(p) for p in self.read_only_mounts))
+        object.__setattr__(self, "env_passthrough", tuple(self.env_passthrough))
+        if self.gpus is not None:
+            object.__setattr__(self, "gpus", tuple(str(g) for g in self.gpus))
+        object.__setattr__(self, "log_path", Path(self.log_path))
+        object.__setattr__(self, "run_dir", Path(self.run_dir))
+        if self.hf_home is not None:
+            object.__setattr__(self, "hf_home", Path(self.hf_home))
+
+    @property
+    def image_or_default(self) -> str:
+        return self.image or default_image()
+
+    @property
+    def hf_home_or_default(self) -> Path:
+        return self.hf_home or default_hf_home()
+
+
+@dataclass(frozen=True)
+class LaunchResult:
+    """A finished, successful run: what the report's provenance records."""
+
+    model_key: str
+    runtime: str
+    exit_code: int
+    duration_s: float
+    image: str | None = None
+    image_id: str | None = None
+    container_name: str | None = None
+    command: tuple[str, ...] = field(default=(), repr=False)

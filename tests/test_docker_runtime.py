@@ -1,0 +1,303 @@
+"""The container runtimes against real engines: Docker (`.ci/start-docker.sh` starts it) and,
+for the lifecycle tests, podman (`.ci/start-podman.sh`).
+
+Small runs use the registry-free base image (python3, no engine); the CPU engine image is
+built once per session and reused. The pipeline's end-to-end test runs the tiny default model
+through that image.
+"""
+
+import hashlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import require
+
+from energybench.runtime import engine as engine_cli
+from energybench.runtime.errors import (
+    CAUSE_EXIT_NONZERO,
+    CAUSE_IMAGE_ARCHITECTURE,
+    CAUSE_IMAGE_MISSING,
+    CAUSE_INTERRUPTED,
+    CAUSE_KILLED,
+    CAUSE_RUNTIME_UNAVAILABLE,
+    CAUSE_TIMEOUT,
+    LaunchError,
+)
+from energybench.runtime.images import build_cpu_image, build_image
+from energybench.runtime.launch import launch
+from energybench.runtime.spec import CPU_IMAGE_TAG, MODEL_LABEL, PIPELINE_LABEL, LaunchSpec
+
+pytestmark = pytest.mark.integration
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BASE_IMAGE = "energybench-base:bookworm"
+
+
+def cli(engine: str, *args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([engine, *args], capture_output=True, check=check, timeout=120, **kwargs)
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return cli("docker", *args, check=check, text=True)
+
+
+@pytest.fixture(scope="session")
+def docker_daemon():
+    problem = engine_cli.daemon_problem("docker")
+    require(problem is None, f"no Docker engine: {problem} (run .ci/start-docker.sh as root)")
+
+
+@pytest.fixture(scope="session")
+def base_image(docker_daemon):
+    subprocess.run(["bash", str(REPO_ROOT / "containers" / "build-cpu-base.sh")], check=True)
+    return BASE_IMAGE
+
+
+@pytest.fixture(scope="session")
+def podman_base_image(base_image):
+    problem = engine_cli.daemon_problem("podman")
+    require(problem is None, f"no podman: {problem} (run .ci/start-podman.sh as root)")
+    if engine_cli.inspect_image("podman", BASE_IMAGE) is None:
+        # Same image as docker's (podman has its own store): copying beats a second debootstrap.
+        cli("podman", "load", input=cli("docker", "save", BASE_IMAGE).stdout)
+    return BASE_IMAGE
+
+
+@pytest.fixture(params=["docker", "podman"])
+def engine(request):
+    request.getfixturevalue("base_image" if request.param == "docker" else "podman_base_image")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def cpu_image(base_image):
+    started = time.monotonic()
+    image_id = build_cpu_image(REPO_ROOT, CPU_IMAGE_TAG)
+    print(f"CPU image {image_id} built in {time.monotonic() - started:.1f} s")
+    return image_id
+
+
+@pytest.fixture
+def model_key():
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+def containers_of(model_key: str, engine: str = "docker") -> list[str]:
+    filters = ["--filter", f"label={PIPELINE_LABEL}", "--filter", f"label={MODEL_LABEL}={model_key}"]
+    return cli(engine, "ps", "-a", "-q", *filters, text=True).stdout.split()
+
+
+def python_spec(tmp_path, model_key, code: str, **overrides) -> LaunchSpec:
+    """A run of `python3 -c CODE` in the base image (which has no entrypoint)."""
+    fields = dict(
+        model_key=model_key,
+        runtime="docker",
+        engine_args=["python3", "-c", textwrap.dedent(code)],
+        log_path=tmp_path / "logs" / f"{model_key}.log",
+        run_dir=tmp_path / "runs" / model_key,
+        image=BASE_IMAGE,
+        hf_home=tmp_path / "hf",
+        stop_grace_s=5,
+    )  # fmt: skip
+    fields.update(overrides)
+    return LaunchSpec(**fields)
+
+
+def test_output_reaches_the_log_and_paths_are_the_host_paths(tmp_path, engine, model_key, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_token_value_for_the_test")
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "config.json").write_text('{"answer": 42}')
+    run_dir = tmp_path / "runs" / model_key
+    code = f"""
+        import json, os
+        print("hello from the container", flush=True)
+        config = json.load(open({str(inputs / 'config.json')!r}))
+        with open({str(run_dir / 'seen.json')!r}, "w") as out:
+            json.dump({{"config": config, "uid": os.getuid(), "hf_home": os.environ["HF_HOME"],
+                        "token": os.environ.get("HF_TOKEN")}}, out)
+        try:
+            open({str(inputs / 'intruder')!r}, "w")
+            print("read-only mount was writable")
+        except OSError:
+            print("read-only mount refused a write")
+    """
+    result = launch(python_spec(tmp_path, model_key, code, runtime=engine, read_only_mounts=[inputs]))
+
+    assert result.runtime == engine and result.exit_code == 0
+    assert result.image_id == engine_cli.inspect_image(engine, BASE_IMAGE).id
+    log = (tmp_path / "logs" / f"{model_key}.log").read_text()
+    assert "hello from the container" in log
+    assert "read-only mount refused a write" in log
+    seen = json.loads((run_dir / "seen.json").read_text())
+    assert seen == {"config": {"answer": 42}, "uid": os.getuid(), "hf_home": str(tmp_path / "hf"),
+                    "token": "hf_token_value_for_the_test"}  # fmt: skip
+    assert (run_dir / "seen.json").stat().st_uid == os.getuid()
+    assert "hf_token_value_for_the_test" not in log
+    assert containers_of(model_key, engine) == []
+
+
+def test_exit_code_propagates_as_a_clear_error(tmp_path, engine, model_key):
+    code = "import sys; print('engine failed: bad config', flush=True); sys.exit(3)"
+    with pytest.raises(LaunchError) as error:
+        launch(python_spec(tmp_path, model_key, code, runtime=engine))
+    assert error.value.cause == CAUSE_EXIT_NONZERO and error.value.exit_code == 3
+    assert model_key in str(error.value) and "engine failed: bad config" in str(error.value)
+    assert containers_of(model_key, engine) == []
+
+
+def test_out_of_memory_kill_names_the_memory_limit(tmp_path, base_image, model_key):
+    code = "x = bytearray(512 * 1024 * 1024); print('survived')"
+    with pytest.raises(LaunchError, match=r"killed.*out of\s+memory.*64m") as error:
+        launch(python_spec(tmp_path, model_key, code, memory="64m"))
+    assert error.value.cause == CAUSE_KILLED and error.value.exit_code == 137
+    assert containers_of(model_key) == []
+
+
+def test_timeout_stops_and_removes_the_container(tmp_path, base_image, model_key):
+    code = "import time; print('started', flush=True); time.sleep(120)"
+    with pytest.raises(LaunchError, match="within 3 s") as error:
+        launch(python_spec(tmp_path, model_key, code, timeout_s=3))
+    assert error.value.cause == CAUSE_TIMEOUT
+    assert containers_of(model_key) == []
+
+
+def test_missing_image_is_a_clear_error(tmp_path, docker_daemon, model_key):
+    with pytest.raises(LaunchError, match=rf"model '{model_key}'.*no-such-image:0.*never pulls") as error:
+        launch(python_spec(tmp_path, model_key, "print(1)", image="no-such-image:0"))
+    assert error.value.cause == CAUSE_IMAGE_MISSING
+
+
+def test_unreachable_daemon_is_a_clear_error(tmp_path, model_key, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-daemon.sock")
+    with pytest.raises(LaunchError, match=rf"model '{model_key}'.*does not answer.*runtime: process") as error:
+        launch(python_spec(tmp_path, model_key, "print(1)"))
+    assert error.value.cause == CAUSE_RUNTIME_UNAVAILABLE
+
+
+def _foreign_architecture_image(tag: str) -> bytes:
+    """A `docker save` archive of a one-file image whose config says linux/arm64 (or amd64)."""
+    layer = io.BytesIO()
+    with tarfile.open(fileobj=layer, mode="w") as tar:
+        info = tarfile.TarInfo("marker")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"hi\n"))
+    layer_bytes = layer.getvalue()
+    architecture = "amd64" if engine_cli.host_architecture() == "arm64" else "arm64"
+    config = json.dumps({
+        "architecture": architecture, "os": "linux", "config": {"Cmd": ["/marker"]},
+        "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer_bytes).hexdigest()]},
+    }).encode()  # fmt: skip
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    manifest = json.dumps([{"Config": config_name, "RepoTags": [tag], "Layers": ["layer/layer.tar"]}]).encode()
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        for name, data in ((config_name, config), ("layer/layer.tar", layer_bytes), ("manifest.json", manifest)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return archive.getvalue()
+
+
+def test_image_for_another_architecture_is_refused_before_running(tmp_path, docker_daemon, model_key):
+    tag = f"energybench-test-foreign:{model_key}"
+    subprocess.run(["docker", "load"], input=_foreign_architecture_image(tag), check=True, capture_output=True)
+    try:
+        with pytest.raises(LaunchError, match=rf"model '{model_key}'.*built for linux/a.*this machine") as error:
+            launch(python_spec(tmp_path, model_key, "print(1)", image=tag))
+        assert error.value.cause == CAUSE_IMAGE_ARCHITECTURE
+        assert containers_of(model_key) == []
+    finally:
+        docker("rmi", "-f", tag, check=False)
+
+
+LAUNCHER = """
+import sys
+from energybench.runtime import LaunchError, LaunchSpec, launch
+spec = LaunchSpec(model_key=sys.argv[1], runtime=sys.argv[6], log_path=sys.argv[2], run_dir=sys.argv[3],
+                  image=sys.argv[4], hf_home=sys.argv[5], stop_grace_s=5,
+                  engine_args=["python3", "-c", "import time; print('container', 'is up', flush=True); time.sleep(120)"])
+try:
+    launch(spec)
+except LaunchError as error:
+    print(error.cause, flush=True)
+    sys.exit(error.exit_code or 1)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize(
+    "when",
+    [
+        "container is up",  # mid-run
+        "[energybench.runtime] $",  # as `docker run` starts, before its container exists
+    ],
+)
+def test_signal_to_the_launcher_leaves_no_container(tmp_path, engine, model_key, signum, when):
+    log_path = tmp_path / "launcher.log"
+    launcher = subprocess.Popen(
+        [sys.executable, "-c", LAUNCHER, model_key, str(log_path), str(tmp_path / "run"), BASE_IMAGE,
+         str(tmp_path / "hf"), engine],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not (log_path.exists() and when in log_path.read_text()):
+            if launcher.poll() is not None:
+                pytest.fail(f"launcher ended before the signal: {launcher.stdout.read()}")
+            assert time.monotonic() < deadline, f"{when!r} never appeared in the log"
+            time.sleep(0.05)
+        if when == "container is up":
+            assert len(containers_of(model_key, engine)) == 1  # the run really is in a container
+        launcher.send_signal(signum)
+        output, _ = launcher.communicate(timeout=60)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+    assert launcher.returncode == 128 + signum, output
+    assert CAUSE_INTERRUPTED in output
+    # A `docker run` that escaped the stop would have its container up by now.
+    time.sleep(2)
+    assert containers_of(model_key, engine) == []
+
+
+def test_cpu_image_has_cpu_torch_and_the_engine_and_rebuilds_from_cache(cpu_image, tmp_path):
+    check = docker(
+        "run", "--rm", "--user", f"{os.getuid()}:{os.getgid()}", "--entrypoint", "python", cpu_image, "-c",
+        "import importlib.metadata as m, torch, transformers, energybench;"
+        "print(torch.__version__);"
+        "print(sorted(d.metadata['Name'] for d in m.distributions() if d.metadata['Name'].startswith('nvidia-')))",
+    )  # fmt: skip
+    torch_version, nvidia_distributions = check.stdout.split("\n")[:2]
+    assert torch_version.endswith("+cpu")
+    assert nvidia_distributions == "['nvidia-ml-py']"  # NVML bindings only, no CUDA libraries
+    entrypoint = docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", cpu_image).stdout
+    assert json.loads(entrypoint) == ["energybench"]
+
+    started = time.monotonic()
+    assert build_cpu_image(REPO_ROOT, CPU_IMAGE_TAG) == cpu_image
+    assert time.monotonic() - started < 30, "an unchanged rebuild must come from the layer cache"
+
+
+def test_gpu_dockerfile_builds_on_a_given_base(cpu_image, tmp_path):
+    # The real base (a PyTorch CUDA image) needs a registry; any base with pip and torch
+    # exercises the same steps, offline, because every pinned requirement is already there.
+    tag = f"energybench-test-gpu-dockerfile:{uuid.uuid4().hex[:8]}"
+    try:
+        image_id = build_image("docker", REPO_ROOT / "containers" / "Dockerfile", REPO_ROOT, tag,
+                               {"BASE_IMAGE": cpu_image}, log_path=tmp_path / "build.log")  # fmt: skip
+        entrypoint = docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", image_id).stdout
+        assert json.loads(entrypoint) == ["energybench"]
+    finally:
+        docker("rmi", "-f", tag, check=False)

@@ -1,0 +1,382 @@
+"""Unit tests of the runtime layer: command construction, runtime choice, and the process
+runtime's lifecycle with a stand-in engine (no container engine needed)."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from energybench.runtime import engine as engine_cli
+from energybench.runtime import images
+from energybench.runtime.commands import HostFacts, build_command, mounts_for
+from energybench.runtime.errors import (
+    CAUSE_BAD_MOUNT,
+    CAUSE_EXIT_NONZERO,
+    CAUSE_KILLED,
+    CAUSE_TIMEOUT,
+    ImageBuildError,
+    LaunchError,
+)
+from energybench.runtime.launch import _StopRequested, _StopSignals, launch
+from energybench.runtime.spec import (
+    CPU_IMAGE_TAG,
+    LaunchSpec,
+    default_hf_home,
+    default_image,
+    default_results_dir,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SECRET = "hf_secret_value_never_on_a_command_line"
+GPU_HOST = HostFacts(uid=1000, gid=1001, has_gpus=True, environ={"HF_TOKEN": SECRET})
+CPU_HOST = HostFacts(uid=1000, gid=1001, has_gpus=False, environ={"HF_TOKEN": SECRET})
+
+
+def make_spec(tmp_path, **overrides):
+    fields = dict(
+        model_key="tiny-llama",
+        runtime="docker",
+        engine_args=["run", "--config", str(tmp_path / "cfg" / "run.json"), "--output",
+                     str(tmp_path / "runs" / "tiny-llama" / "benchmark_report.json")],
+        log_path=tmp_path / "logs" / "tiny-llama.log",
+        run_dir=tmp_path / "runs" / "tiny-llama",
+        image="energybench:test",
+        read_only_mounts=[tmp_path / "cfg", tmp_path / "models"],
+        hf_home=tmp_path / "hf",
+    )  # fmt: skip
+    fields.update(overrides)
+    return LaunchSpec(**fields)
+
+
+def container_argv(spec, engine="docker", host=CPU_HOST):
+    return list(build_command(spec, engine, host, image_ref="sha256:abc", container_name="energybench-x-1").argv)
+
+
+def value_after(argv, flag):
+    return [argv[i + 1] for i, arg in enumerate(argv) if arg == flag]
+
+
+# --- docker -----------------------------------------------------------------------------
+
+
+def test_docker_runs_in_foreground_removed_named_labelled_as_the_caller(tmp_path):
+    argv = container_argv(make_spec(tmp_path))
+    assert argv[:3] == ["docker", "run", "--rm"]
+    assert "-d" not in argv and "--detach" not in argv
+    assert "--privileged" not in argv and not any(a.startswith("--privileged") for a in argv)
+    assert value_after(argv, "--name") == ["energybench-x-1"]
+    assert value_after(argv, "--label") == ["energybench.pipeline=1", "energybench.model=tiny-llama"]
+    assert value_after(argv, "--user") == ["1000:1001"]
+    assert value_after(argv, "--shm-size") == ["8g"]
+    assert value_after(argv, "--pull") == ["never"]
+    # The image is run by the id that was checked, followed by the engine's arguments verbatim.
+    image_at = argv.index("sha256:abc")
+    assert argv[image_at + 1 :] == list(make_spec(tmp_path).engine_args)
+
+
+def test_docker_mounts_same_paths_run_dir_and_cache_writable_rest_read_only(tmp_path):
+    argv = container_argv(make_spec(tmp_path))
+    mounts = value_after(argv, "--mount")
+    assert f"type=bind,source={tmp_path / 'runs' / 'tiny-llama'},target={tmp_path / 'runs' / 'tiny-llama'}" in mounts
+    assert f"type=bind,source={tmp_path / 'hf'},target={tmp_path / 'hf'}" in mounts
+    assert f"type=bind,source={tmp_path / 'cfg'},target={tmp_path / 'cfg'},readonly" in mounts
+    assert f"type=bind,source={tmp_path / 'models'},target={tmp_path / 'models'},readonly" in mounts
+    assert len(mounts) == 4
+    assert f"HF_HOME={tmp_path / 'hf'}" in value_after(argv, "-e")
+
+
+def test_nested_mounts_come_after_their_parents_and_run_dir_stays_writable(tmp_path):
+    spec = make_spec(tmp_path, read_only_mounts=[tmp_path], run_dir=tmp_path / "runs" / "m")
+    order = [(m.path, m.read_only) for m in mounts_for(spec)]
+    assert order[0] == (tmp_path, True)
+    assert (tmp_path / "runs" / "m", False) in order
+    # A read-only request for the run dir itself does not make it read-only.
+    spec = make_spec(tmp_path, read_only_mounts=[tmp_path / "runs" / "tiny-llama"])
+    assert [m.read_only for m in mounts_for(spec) if m.path == spec.run_dir] == [False]
+
+
+def test_secrets_pass_by_name_only(tmp_path):
+    argv = container_argv(make_spec(tmp_path))
+    assert "HF_TOKEN" in value_after(argv, "-e")
+    assert "BENCHMARK_BACKEND" in value_after(argv, "-e")
+    assert not any(SECRET in arg for arg in argv)
+    assert not any(arg.startswith("HF_TOKEN=") for arg in argv)
+
+
+@pytest.mark.parametrize(
+    ("gpus", "host", "expected"),
+    [
+        (["0", "1"], GPU_HOST, ['"device=0,1"']),
+        (["3"], GPU_HOST, ['"device=3"']),
+        (None, GPU_HOST, ["all"]),
+        (None, CPU_HOST, []),
+        ([], GPU_HOST, []),
+    ],
+)
+def test_docker_gpus(tmp_path, gpus, host, expected):
+    argv = container_argv(make_spec(tmp_path, gpus=gpus), host=host)
+    assert value_after(argv, "--gpus") == expected
+
+
+def test_docker_cpu_and_memory_limits_only_when_given(tmp_path):
+    argv = container_argv(make_spec(tmp_path))
+    assert "--cpus" not in argv and "--memory" not in argv
+    argv = container_argv(make_spec(tmp_path, cpus=2.5, memory="12g", shm_size="2g"))
+    assert value_after(argv, "--cpus") == ["2.5"]
+    assert value_after(argv, "--memory") == ["12g"]
+    assert value_after(argv, "--memory-swap") == ["12g"]
+    assert value_after(argv, "--shm-size") == ["2g"]
+
+
+def test_mount_path_that_would_split_the_mount_syntax_is_refused(tmp_path):
+    spec = make_spec(tmp_path, read_only_mounts=[tmp_path / "a,b"])
+    with pytest.raises(LaunchError, match="tiny-llama") as error:
+        container_argv(spec)
+    assert error.value.cause == CAUSE_BAD_MOUNT
+
+
+# --- podman -----------------------------------------------------------------------------
+
+
+def test_podman_uses_same_cli_with_cdi_gpus_and_keeps_rootless_user_id(tmp_path):
+    argv = container_argv(make_spec(tmp_path, runtime="podman", gpus=["0", "2"]), "podman", GPU_HOST)
+    assert argv[:3] == ["podman", "run", "--rm"]
+    assert value_after(argv, "--device") == ["nvidia.com/gpu=0", "nvidia.com/gpu=2"]
+    assert "--gpus" not in argv
+    assert value_after(argv, "--userns") == ["keep-id"]
+    assert value_after(argv, "--user") == ["1000:1001"]
+    assert "HF_TOKEN" in value_after(argv, "-e") and not any(SECRET in a for a in argv)
+    root = HostFacts(uid=0, gid=0, has_gpus=True)
+    argv = container_argv(make_spec(tmp_path, runtime="podman"), "podman", root)
+    assert "--userns" not in argv
+    assert value_after(argv, "--device") == ["nvidia.com/gpu=all"]
+
+
+# --- apptainer --------------------------------------------------------------------------
+
+
+def test_apptainer_binds_same_paths_and_passes_secrets_through_the_environment(tmp_path):
+    spec = make_spec(tmp_path, runtime="apptainer", image="/images/energybench.sif", gpus=["1"])
+    command = build_command(spec, "apptainer", GPU_HOST)
+    argv = list(command.argv)
+    assert argv[:2] == ["apptainer", "exec"]
+    assert "--nv" in argv and "--cleanenv" in argv
+    binds = value_after(argv, "--bind")
+    assert f"{tmp_path / 'cfg'}:{tmp_path / 'cfg'}:ro" in binds
+    assert f"{spec.run_dir}:{spec.run_dir}" in binds
+    assert "CUDA_VISIBLE_DEVICES=1" in value_after(argv, "--env")
+    image_at = argv.index("/images/energybench.sif")
+    assert argv[image_at + 1 :] == ["energybench", *spec.engine_args]
+    assert not any(SECRET in arg for arg in argv)
+    assert command.env == {"APPTAINERENV_HF_TOKEN": SECRET}
+
+
+def test_apptainer_converts_an_image_name_and_skips_nv_without_gpus(tmp_path):
+    argv = list(build_command(make_spec(tmp_path, runtime="apptainer"), "apptainer", CPU_HOST).argv)
+    assert "docker-daemon://energybench:test" in argv
+    assert "--nv" not in argv
+
+
+# --- process ----------------------------------------------------------------------------
+
+
+def test_process_runs_this_python_with_assigned_devices(tmp_path):
+    spec = make_spec(tmp_path, runtime="process", gpus=["2", "3"])
+    command = build_command(spec, "process", GPU_HOST)
+    assert list(command.argv) == [sys.executable, "-m", "energybench", *spec.engine_args]
+    assert command.env["CUDA_VISIBLE_DEVICES"] == "2,3"
+    assert command.env["HF_HOME"] == str(tmp_path / "hf")
+    unassigned = build_command(make_spec(tmp_path, runtime="process"), "process", GPU_HOST)
+    assert "CUDA_VISIBLE_DEVICES" not in unassigned.env
+
+
+# --- choosing a runtime, defaults -------------------------------------------------------
+
+
+def test_auto_uses_docker_where_a_daemon_answers(monkeypatch):
+    monkeypatch.setattr(engine_cli, "daemon_problem", lambda engine: None)
+    assert engine_cli.resolve_runtime("auto") == "docker"
+
+
+def test_auto_falls_back_to_process_with_a_warning(monkeypatch, caplog):
+    monkeypatch.setattr(engine_cli, "daemon_problem", lambda engine: "`docker info` failed: no daemon")
+    with caplog.at_level(logging.WARNING):
+        assert engine_cli.resolve_runtime("auto") == "process"
+    assert "no daemon" in caplog.text
+
+
+def test_explicit_runtimes_are_kept_and_unknown_ones_refused(monkeypatch):
+    monkeypatch.setattr(engine_cli, "daemon_problem", lambda engine: pytest.fail("must not probe"))
+    for runtime in ("process", "docker", "podman", "apptainer"):
+        assert engine_cli.resolve_runtime(runtime) == runtime
+    with pytest.raises(ValueError, match="kubernetes"):
+        engine_cli.resolve_runtime("kubernetes")
+    with pytest.raises(ValueError, match="tiny-llama"):
+        LaunchSpec("tiny-llama", "kubernetes", [], "log", "run")
+
+
+def test_missing_daemon_binary_is_reported_not_raised():
+    assert "not installed" in engine_cli.daemon_problem("no-such-engine-binary")
+
+
+def test_seed_environment_variables_are_the_defaults(monkeypatch, tmp_path):
+    monkeypatch.setenv("DOCKER_IMAGE", "energy_star")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-cache"))
+    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "out"))
+    assert default_image() == "energy_star"
+    assert default_hf_home() == tmp_path / "hf-cache"
+    assert default_results_dir() == tmp_path / "out"
+    spec = LaunchSpec("m", "docker", [], tmp_path / "log", tmp_path / "run")
+    assert spec.image_or_default == "energy_star"
+    assert spec.hf_home_or_default == tmp_path / "hf-cache"
+    monkeypatch.delenv("DOCKER_IMAGE")
+    monkeypatch.delenv("RESULTS_DIR")
+    assert default_image() == CPU_IMAGE_TAG
+    assert default_results_dir() == Path("results")
+
+
+# --- images: inputs of the CPU build ----------------------------------------------------
+
+
+def test_engine_requirements_drop_torch_and_host_only_tools():
+    listed = subprocess.run(
+        ["sh", str(REPO_ROOT / "containers" / "engine-requirements.sh"), str(REPO_ROOT / "requirements" / "ci.txt")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    names = {line.split("==")[0] for line in listed.splitlines() if "==" in line}
+    assert {"transformers", "numpy", "docker", "nvidia-ml-py"} <= names
+    assert not names & {"torch", "snakemake", "snakemake-executor-plugin-slurm", "pytest"}
+
+
+def test_cpu_torch_wheel_is_found_by_pinned_version_and_missing_one_explained(tmp_path, monkeypatch):
+    machine = images.platform.machine()
+    wanted = tmp_path / f"torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_{machine}.whl"
+    wanted.write_bytes(b"wheel")
+    (tmp_path / f"torch-2.13.0+cu128-cp311-cp311-manylinux_2_28_{machine}.whl").write_bytes(b"cuda")
+    monkeypatch.setenv(images.WHEEL_DIR_ENV, str(tmp_path))
+    assert images.find_cpu_torch_wheel("2.13.0") == wanted
+    monkeypatch.setattr(images, "DEFAULT_WHEEL_DIRS", ())
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    with pytest.raises(ImageBuildError, match=r"torch 9\.9\.9.*ENERGYBENCH_TORCH_WHEEL_DIR"):
+        images.find_cpu_torch_wheel("9.9.9")
+
+
+def test_torch_pin_is_read_from_requirements(tmp_path):
+    assert images.torch_version(REPO_ROOT / "requirements" / "ci.txt")
+    unpinned = tmp_path / "r.txt"
+    unpinned.write_text("torch>=2\n")
+    with pytest.raises(ImageBuildError, match="does not pin torch"):
+        images.torch_version(unpinned)
+
+
+# --- the process runtime, for real, with a stand-in engine -------------------------------
+
+FAKE_ENGINE = textwrap.dedent(
+    """
+    import os, subprocess, sys, time
+    args = sys.argv[1:]
+    print("engine args:", args)
+    print("CUDA_VISIBLE_DEVICES=" + os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"))
+    print("HF_HOME=" + os.environ["HF_HOME"])
+    if args[0] == "fail":
+        sys.exit(int(args[1]))
+    if args[0] == "sleep":
+        # A grandchild too: a stop must end the whole process group.
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        open(args[1], "w").write(str(child.pid))
+        time.sleep(60)
+    if args[0] == "selfkill":
+        os.kill(os.getpid(), 9)
+    """
+)
+
+
+@pytest.fixture
+def fake_engine(tmp_path, monkeypatch):
+    package = tmp_path / "fake" / "energybench"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(FAKE_ENGINE)
+    monkeypatch.setenv("PYTHONPATH", str(package.parent))
+
+
+def process_spec(tmp_path, engine_args, **overrides):
+    return make_spec(tmp_path, runtime="process", engine_args=engine_args, read_only_mounts=[], **overrides)
+
+
+def test_process_run_streams_output_to_the_log(tmp_path, fake_engine):
+    result = launch(process_spec(tmp_path, ["run", "--config", "x"], gpus=["1"]), CPU_HOST)
+    assert result.runtime == "process" and result.exit_code == 0 and result.image_id is None
+    log = (tmp_path / "logs" / "tiny-llama.log").read_text()
+    assert "engine args: ['run', '--config', 'x']" in log
+    assert "CUDA_VISIBLE_DEVICES=1" in log
+    assert f"HF_HOME={tmp_path / 'hf'}" in log
+
+
+def test_process_failure_raises_with_exit_code_and_last_line(tmp_path, fake_engine):
+    with pytest.raises(LaunchError) as error:
+        launch(process_spec(tmp_path, ["fail", "3"]), CPU_HOST)
+    assert error.value.cause == CAUSE_EXIT_NONZERO and error.value.exit_code == 3
+    assert "tiny-llama" in str(error.value) and "HF_HOME=" in str(error.value)
+
+
+def test_process_killed_is_reported_as_likely_out_of_memory(tmp_path, fake_engine):
+    with pytest.raises(LaunchError, match="out of memory") as error:
+        launch(process_spec(tmp_path, ["selfkill"]), CPU_HOST)
+    assert error.value.cause == CAUSE_KILLED
+
+
+def test_process_timeout_ends_the_whole_process_group(tmp_path, fake_engine):
+    pid_file = tmp_path / "grandchild.pid"
+    started = time.monotonic()
+    with pytest.raises(LaunchError, match="did not finish within 3 s") as error:
+        launch(process_spec(tmp_path, ["sleep", str(pid_file)], timeout_s=3, stop_grace_s=2), CPU_HOST)
+    assert error.value.cause == CAUSE_TIMEOUT
+    assert time.monotonic() - started < 20
+    grandchild = int(pid_file.read_text())
+    for _ in range(50):
+        if not Path(f"/proc/{grandchild}").exists() or "Z" in _proc_state(grandchild):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"grandchild {grandchild} outlived the stopped run")
+
+
+def _proc_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except FileNotFoundError:
+        return "gone"
+
+
+def test_host_facts_see_this_process():
+    facts = HostFacts.detect()
+    assert (facts.uid, facts.gid) == (os.getuid(), os.getgid())
+    assert facts.has_gpus == any(Path("/proc/driver/nvidia/gpus").glob("*"))
+
+
+def test_a_stop_signal_during_a_deferred_block_is_raised_when_the_block_ends():
+    # The launcher defers stops while it starts the child, so that it always knows what to stop.
+    handler_before = signal.getsignal(signal.SIGTERM)
+    finished_block = False
+    with pytest.raises(_StopRequested) as stop:
+        with _StopSignals() as stop_signals:
+            with stop_signals.deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)
+                finished_block = True
+    assert finished_block and stop.value.signum == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is handler_before
+
+
+def test_apptainer_missing_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    with pytest.raises(LaunchError, match="`apptainer` command is not installed") as error:
+        launch(make_spec(tmp_path, runtime="apptainer", read_only_mounts=[]), CPU_HOST)
+    assert error.value.cause == "runtime_unavailable"
