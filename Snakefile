@@ -10,6 +10,7 @@ configfile: "config/config.yaml"
 
 include: "rules/common.smk"
 include: "rules/models.smk"
+include: "rules/images.smk"
 include: "rules/benchmark.smk"
 include: "rules/aggregate.smk"
 

@@ -1,7 +1,6 @@
 # Config loading, validation and input functions. The logic lives in energybench.config;
 # this file only connects it to Snakemake.
-import json
-import subprocess
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from energybench.config import (
     resolve_model,
     select_models,
 )
+from energybench.runtime import resolve_runtime
 
 CONFIG_SCHEMA = "../config/schemas/config.schema.yaml"
 MODELS_SCHEMA = "../config/schemas/models.schema.yaml"
@@ -59,17 +59,6 @@ def load_model_table():
 MODELS = load_model_table()
 
 
-def code_version():
-    """The pipeline's git commit, recorded in every report's provenance."""
-    try:
-        return subprocess.run(
-            ["git", "-C", workflow.basedir, "describe", "--always", "--dirty", "--abbrev=12"],
-            capture_output=True, text=True, check=True, timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def model_config(wildcards):
     if wildcards.model not in MODELS:
         raise ValueError(f"unknown or unselected model {wildcards.model!r}")
@@ -77,9 +66,47 @@ def model_config(wildcards):
 
 
 def benchmark_inputs(wildcards):
-    """Files a model's run reads: its local (or locally built) weights and prompt file."""
-    return local_inputs(model_config(wildcards))
+    """Files a model's run reads: its local (or locally built) weights, its prompt file and
+    the id of the image it runs in."""
+    cfg = model_config(wildcards)
+    inputs = local_inputs(cfg)
+    if image_id_file(cfg):
+        inputs["image_id"] = image_id_file(cfg)
+    return inputs
 
 
 def report_paths():
     return expand("results/runs/{model}/benchmark_report.json", model=MODELS)
+
+
+# --- runtimes and images ----------------------------------------------------------------
+# `auto` is resolved once per workflow run, so the DAG knows which models need an image.
+RUNTIMES = {name: resolve_runtime(name) for name in {cfg["runtime"] for cfg in MODELS.values()}}
+CONTAINER_ENGINES = ("docker", "podman")
+# The image holds the engine, not the aggregation and plotting code (see .dockerignore):
+# editing those remakes tables and figures only, never the image or the runs.
+OUTSIDE_IMAGE = {"aggregate.py", "plots.py"}
+
+
+def workflow_path(*parts):
+    """A path in this checkout, relative to the working directory: moving the checkout
+    must not look like a change of inputs."""
+    return os.path.relpath(Path(workflow.basedir, *parts))
+
+
+def image_sources():
+    package = sorted(
+        path for path in Path(workflow_path("src", "energybench")).rglob("*")
+        if path.is_file() and path.suffix in (".py", ".json") and path.name not in OUTSIDE_IMAGE
+    )
+    fixed = ["containers/Dockerfile.cpu", "containers/engine-requirements.sh",
+             "requirements/ci.txt", "pyproject.toml"]
+    return [workflow_path(name) for name in fixed] + [str(path) for path in package]
+
+
+def image_id_file(cfg):
+    """The id file of the pipeline-built CPU image, for container runs naming no image."""
+    engine = RUNTIMES[cfg["runtime"]]
+    if engine in CONTAINER_ENGINES and not cfg.get("image"):
+        return f"results/images/{engine}-cpu.id"
+    return None

@@ -8,5 +8,6 @@ run_model_job(
     run_config=snakemake.params.run_config,  # noqa: F821 (snakemake is injected)
     report_path=snakemake.output.report,  # noqa: F821
     log_path=snakemake.log[0],  # noqa: F821
+    image_id_file=snakemake.input.get("image_id"),  # noqa: F821
     workflow_dir=snakemake.scriptdir + "/..",  # noqa: F821
 )

@@ -232,6 +232,9 @@ class RunConfig:
     min_new_tokens: int | None = None
     trials: int | None = None
     tiny: dict | None = None
+    image: str | None = None
+    cpus: float | None = None
+    memory: str | None = None
 
     def trials_on(self, device: str) -> int:
         """Trials to run: as configured, else 3 on a GPU and 1 on the CPU."""
@@ -253,7 +256,8 @@ class RunConfig:
         measurement = settings.pop("measurement", None)
         check_document(settings, _package_schema("model_settings.schema.json"), "run config")
         settings["model_class"] = settings.pop("class", None)
-        optional = {"model", "measurement", "min_new_tokens", "tiny", "trials"}
+        optional = {"model", "measurement", "min_new_tokens", "tiny", "trials", "image", "cpus",
+                    "memory"}
         missing = sorted(
             f.name for f in dataclasses.fields(cls)
             if f.name not in optional and settings.get(f.name) is None
@@ -271,8 +275,9 @@ class RunConfig:
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["class"] = data.pop("model_class")
-        if data["tiny"] is None:
-            del data["tiny"]
+        for optional in ("tiny", "image", "cpus", "memory"):
+            if data[optional] is None:
+                del data[optional]
         return data
 
     def digest(self) -> str:

@@ -18,13 +18,11 @@ from energybench.report import SCHEMA_VERSION, failed_report, write_report
 log = logging.getLogger(__name__)
 
 TIMELINE_NAME = "power_timeline.csv"
-RUNTIME_ENV = "ENERGYBENCH_RUNTIME"
-IMAGE_ENV = "ENERGYBENCH_IMAGE_ID"
 
 
 def runtime_description() -> dict:
-    """How this process was launched, as the launcher recorded it in the environment."""
-    return {"name": os.environ.get(RUNTIME_ENV, "process"), "image_id": os.environ.get(IMAGE_ENV)}
+    """`energybench run` called directly; the pipeline's launcher adds how it launched it."""
+    return {"name": "direct"}
 
 
 def write_timeline(path: Path, samples: list[dict]) -> Path | None:

@@ -1,63 +1,92 @@
 """Launch one model's run in isolation and make sure a report exists afterwards.
 
-This is what the Snakemake `benchmark` rule calls. The run itself happens in a child process
-(``python -m energybench run``); whatever happens to it, the model ends with a report: the
-run's own, or a failed one written here with the exit status and the log's tail.
+This is what the Snakemake `benchmark` rule calls. It takes the job's GPUs
+(energybench.gpus), starts the engine in the model's runtime (energybench.runtime: a plain
+process, docker, podman or apptainer) and, whatever happens to the run, leaves a report: the
+run's own, or a failed one written here naming the model and the cause. It then records how
+the run was launched (runtime, image id, devices) in the report's provenance.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-from collections import deque
 from pathlib import Path
 
 from energybench import provenance
-from energybench.engine import RUNTIME_ENV
+from energybench.config import is_local_dataset, is_local_model
+from energybench.gpus import GpuAllocationError, allocate_gpus
 from energybench.report import failed_report, read_report, write_json_atomic, write_report
+from energybench.runtime import LaunchError, LaunchSpec, launch
 
 RUN_CONFIG_NAME = "run_config.json"
-LOG_TAIL_LINES = 20
 
 
-def _log_tail(log_path: Path) -> str:
-    with open(log_path, errors="replace") as handle:
-        return "".join(deque(handle, maxlen=LOG_TAIL_LINES)).strip()
+def absolute_inputs(run_config: dict) -> tuple[dict, list[Path]]:
+    """The run config with local model and dataset paths made absolute, and those paths.
+
+    Containers see host paths at the same absolute place, and run in the run directory, so
+    a path relative to the Snakemake working directory would not resolve there.
+    """
+    config = dict(run_config)
+    mounts = []
+    for key, is_local in (("id", is_local_model), ("dataset", is_local_dataset)):
+        if "tiny" in config and key == "id" or is_local(config[key]):
+            path = Path(config[key]).expanduser().resolve()
+            config[key] = str(path)
+            mounts.append(path)
+    return config, mounts
+
+
+def _record_launch(report_path: Path, runtime: dict) -> str:
+    """Add how the run was launched to its report's provenance; return the report's status."""
+    report = read_report(report_path)
+    report["provenance"]["runtime"] = {**report["provenance"].get("runtime", {}), **runtime}
+    write_report(report_path, report)
+    return report["status"]
 
 
 def run_model_job(run_config: dict, report_path: str, log_path: str,
-                  workflow_dir: str | None = None) -> str:
+                  image_id_file: str | None = None, workflow_dir: str | None = None) -> str:
     """Run one model and return its report's status (``succeeded`` or ``failed``)."""
     report_path = Path(report_path).resolve()
     log_path = Path(log_path).resolve()
     run_dir = report_path.parent
-    run_dir.mkdir(parents=True, exist_ok=True)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    config_path = write_json_atomic(run_dir / RUN_CONFIG_NAME, run_config)
     model = run_config["model"]
-
-    env = dict(os.environ)
-    env[RUNTIME_ENV] = "process"
-    env[provenance.CODE_VERSION_ENV] = provenance.code_version(
+    config, mounts = absolute_inputs(run_config)
+    config_path = write_json_atomic(run_dir / RUN_CONFIG_NAME, config)
+    image = Path(image_id_file).read_text().strip() if image_id_file else config.get("image")
+    runtime = {"name": config["runtime"], "image": image, "image_id": None, "gpus": None}
+    # The run (perhaps in a container, without the git checkout) records this code version.
+    os.environ[provenance.CODE_VERSION_ENV] = provenance.code_version(
         Path(workflow_dir) if workflow_dir else None) or "unknown"
-    command = [sys.executable, "-m", "energybench", "run",
-               "--config", str(config_path), "--output", str(report_path)]
-    with open(log_path, "w", buffering=1) as log:
-        log.write(f"energybench: model {model}: running {' '.join(command)}\n")
-        returncode = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                    stdin=subprocess.DEVNULL).returncode
-        log.write(f"energybench: model {model}: run exited with code {returncode}\n")
-
+    report_path.unlink(missing_ok=True)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_text("")
+    error = None
+    try:
+        with allocate_gpus(config["gpus"]) as devices:
+            runtime["gpus"] = devices
+            spec = LaunchSpec(
+                model_key=model, runtime=config["runtime"],
+                engine_args=["run", "--config", str(config_path), "--output", str(report_path)],
+                log_path=log_path, run_dir=run_dir, image=image, read_only_mounts=mounts,
+                gpus=devices, cpus=config.get("cpus"), memory=config.get("memory"),
+                env_passthrough=("HF_TOKEN", "BENCHMARK_BACKEND", provenance.CODE_VERSION_ENV),
+            )
+            result = launch(spec)
+            runtime.update(name=result.runtime, image_id=result.image_id,
+                           container=result.container_name)
+    except (LaunchError, GpuAllocationError) as exc:
+        error = exc
     if report_path.exists():
-        status = read_report(report_path)["status"]
+        status = _record_launch(report_path, runtime)
     else:
-        message = (f"the run of model {model} exited with code {returncode} without writing a "
-                   f"report; last lines of {log_path}:\n{_log_tail(log_path)}")
-        write_report(report_path, failed_report(model, run_config, message, provenance.collect(
-            None, {"name": "process", "image_id": None})))
+        message = str(error) if error else f"model {model}: the run wrote no report"
+        write_report(report_path, failed_report(model, run_config, message,
+                                                provenance.collect(None, runtime)))
         status = "failed"
     if status == "failed":
-        print(f"energybench: model {model} FAILED; see {log_path} and {report_path}",
-              file=sys.stderr)
+        print(f"energybench: model {model} FAILED ({error or 'see its report'}); "
+              f"log {log_path}, report {report_path}", file=sys.stderr)
     return status

@@ -24,15 +24,14 @@ def validate_report(report: dict) -> None:
     jsonschema.validate(report, report_schema(), cls=jsonschema.Draft202012Validator)
 
 
-def write_json_atomic(path: str | Path, document: dict) -> Path:
-    """Write JSON to a temporary file beside ``path``, flush it to disk, then rename."""
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write to a temporary file beside ``path``, flush it to disk, then rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as handle:
-            json.dump(document, handle, indent=2, allow_nan=False)
-            handle.write("\n")
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -40,6 +39,11 @@ def write_json_atomic(path: str | Path, document: dict) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomic(path: str | Path, document: dict) -> Path:
+    """Write JSON atomically; NaN and infinities are refused (they are not JSON)."""
+    return write_text_atomic(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
 
 
 def write_report(path: str | Path, report: dict) -> Path:

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from energybench.report import write_text_atomic
 from energybench.runtime.errors import ImageBuildError
 from energybench.runtime.images import build_cpu_image
 from energybench.runtime.spec import CONTAINER_ENGINES, CPU_IMAGE_TAG, DOCKER
@@ -31,10 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if args.id_file:
-        args.id_file.parent.mkdir(parents=True, exist_ok=True)
-        partial = args.id_file.with_name(args.id_file.name + ".partial")
-        partial.write_text(image_id + "\n")
-        partial.replace(args.id_file)
+        write_text_atomic(args.id_file, image_id + "\n")
     print(image_id)
     return 0
 

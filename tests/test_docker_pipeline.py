@@ -1,0 +1,99 @@
+"""The pipeline through the docker runtime, end to end, against a real Docker engine:
+the workflow builds the registry-free CPU image, runs the tiny default models in containers,
+leaves no container behind (also when interrupted mid-model), and reruns the models when
+the image's sources change but not when a plot script does."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import copy_workflow, require
+from energybench.report import validate_report
+from energybench.runtime import PIPELINE_LABEL
+from energybench.runtime import engine as engine_cli
+from test_workflow import planned_jobs
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+DOCKER_CONFIG = ["--config", 'defaults={"runtime": "docker"}']
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1"]
+
+
+def pipeline_containers() -> list[str]:
+    return subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label={PIPELINE_LABEL}"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.split()
+
+
+@pytest.fixture(scope="module")
+def docker_run(tmp_path_factory):
+    problem = engine_cli.daemon_problem("docker")
+    require(problem is None, f"no Docker engine: {problem} (run .ci/start-docker.sh as root)")
+    workdir = copy_workflow(tmp_path_factory.mktemp("docker-workflow"))
+    result = subprocess.run([*SNAKEMAKE, *DOCKER_CONFIG], cwd=workdir, capture_output=True,
+                            text=True, timeout=1200)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return workdir
+
+
+def test_default_models_run_in_containers(docker_run):
+    image_id = (docker_run / "results/images/docker-cpu.id").read_text().strip()
+    for model in ("tiny-llama-2l", "tiny-llama-4l"):
+        report = json.loads((docker_run / f"results/runs/{model}/benchmark_report.json").read_text())
+        validate_report(report)
+        assert report["status"] == "succeeded", report["error"]
+        runtime = report["provenance"]["runtime"]
+        assert runtime["name"] == "docker" and runtime["image_id"] == image_id
+    assert pipeline_containers() == []
+
+
+def test_changed_dockerfile_reruns_the_models_and_a_plot_script_does_not(docker_run, tmp_path):
+    plots = tmp_path / "plots"
+    shutil.copytree(docker_run, plots, symlinks=True)
+    with open(plots / "scripts/plot_energy.py", "a") as script:
+        script.write("# edited\n")
+    assert planned_jobs(plots, *DOCKER_CONFIG) == ["all", "figures"]
+
+    image = tmp_path / "image"
+    shutil.copytree(docker_run, image, symlinks=True)
+    with open(image / "containers/Dockerfile.cpu", "a") as dockerfile:
+        dockerfile.write("# edited\n")
+    assert planned_jobs(image, *DOCKER_CONFIG) == [
+        "aggregate", "all", "benchmark:tiny-llama-2l", "benchmark:tiny-llama-4l", "cpu_image",
+        "figures"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_run_leaves_no_container(docker_run, tmp_path, signum):
+    """Ctrl-C reaches the whole process group; a SIGTERM (kill, a scheduler) only Snakemake."""
+    workdir = tmp_path / "copy"
+    shutil.copytree(docker_run, workdir, symlinks=True)
+    for outputs in ("runs", "tables", "figures"):  # all but the image: the models rerun
+        shutil.rmtree(workdir / "results" / outputs)
+    process = subprocess.Popen([*SNAKEMAKE, *DOCKER_CONFIG], cwd=workdir,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not pipeline_containers():
+            assert process.poll() is None, process.stdout.read()
+            assert time.monotonic() < deadline, "no container started"
+            time.sleep(0.2)
+        if signum == signal.SIGINT:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
+        process.wait(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    deadline = time.monotonic() + 30
+    while pipeline_containers() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert pipeline_containers() == []
