@@ -84,6 +84,8 @@ def component_block(name: str, trials: list[Trial], idle: IdleBaseline | None) -
         "devices": list(first.devices),
         "notes": notes,
         "trial_statistics": {"gross": gross.to_dict(), "net": net.to_dict()},
+        # Per trial: per-device joules, counter vs integrated power, resolution, estimate model.
+        "meter_detail": [m.detail for m in measured],
     }
 
 

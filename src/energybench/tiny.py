@@ -61,10 +61,16 @@ def build_tiny_model(
     intermediate_size: int | None = None,
     vocab_size: int = 512,
     seed: int = 0,
+    num_key_value_heads: int | None = None,
+    model_vocab_size: int | None = None,
+    dtype: str = "float32",
+    device: str = "cpu",
 ) -> Path:
     """Write a random-weight Llama causal LM and its tokenizer to ``out_dir`` (atomically).
 
     The head size (hidden_size / num_heads) must be 64 or more for vLLM's CPU attention kernels.
+    ``model_vocab_size`` gives a real architecture's embedding size (the small tokenizer uses
+    only its first ids); ``dtype`` and ``device`` let a GPU build a large model quickly.
     """
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
@@ -74,12 +80,12 @@ def build_tiny_model(
     out_dir = Path(out_dir)
     tokenizer = _train_tokenizer(vocab_size)
     config = LlamaConfig(
-        vocab_size=len(tokenizer),
+        vocab_size=max(model_vocab_size or 0, len(tokenizer)),
         hidden_size=hidden_size,
         intermediate_size=intermediate_size or 4 * hidden_size,
         num_hidden_layers=num_layers,
         num_attention_heads=num_heads,
-        num_key_value_heads=num_heads,
+        num_key_value_heads=num_key_value_heads or num_heads,
         max_position_embeddings=1024,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
@@ -87,7 +93,8 @@ def build_tiny_model(
         tie_word_embeddings=True,
     )
     torch.manual_seed(seed)
-    model = LlamaForCausalLM(config)
+    with torch.device(device):
+        model = LlamaForCausalLM(config).to(getattr(torch, dtype))
     model.generation_config.pad_token_id = tokenizer.pad_token_id
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
