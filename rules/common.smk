@@ -9,7 +9,7 @@ from snakemake.utils import validate
 from energybench.config import (
     ConfigError,
     check_document,
-    check_local_inputs,
+    check_run_configs,
     local_inputs,
     check_models_document,
     load_yaml,
@@ -50,7 +50,7 @@ def load_model_table():
             for key, entry in models_doc["models"].items()
         }
         selected = select_models(table, config.get("select") or {})
-        check_local_inputs({key: table[key] for key in selected})
+        check_run_configs({key: table[key] for key in selected})
     except ConfigError as exc:
         config_error(exc)
     return {key: table[key] for key in selected}

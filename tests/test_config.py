@@ -8,7 +8,7 @@ from energybench.config import (
     ConfigError,
     RunConfig,
     apply_overrides,
-    check_local_inputs,
+    check_run_configs,
     check_models_document,
     load_yaml,
     resolve_model,
@@ -82,7 +82,7 @@ def test_missing_local_model_and_dataset_fail_before_running(tmp_path):
     table = {"m": run_config(id=str(tmp_path / "nope"), dataset=str(tmp_path / "p.jsonl")),
              "t": resolve_model("t", {"tiny": {}}, DEFAULTS, MEASUREMENT)}
     with pytest.raises(ConfigError) as error:
-        check_local_inputs(table)
+        check_run_configs(table)
     message = str(error.value)
     assert "model 'm': model directory" in message and "dataset file" in message
     assert "'t'" not in message  # tiny models are built by the workflow
@@ -143,3 +143,9 @@ def test_envs_pip_section_matches_pinned_requirements():
     engine_needs = pinned - {p for p in pinned if p.split("==")[0] in
                              ("snakemake", "snakemake-executor-plugin-slurm", "pytest")}
     assert engine_needs <= listed, f"envs/engine.yaml lacks {engine_needs - listed}"
+
+
+def test_cuda_device_needs_a_gpu():
+    with pytest.raises(ConfigError, match="model 'm1': device 'cuda' needs gpus >= 1"):
+        check_run_configs({"m1": run_config(device="cuda", gpus=0)})
+    check_run_configs({"m1": run_config(device="cuda", gpus=1)})

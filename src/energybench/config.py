@@ -164,17 +164,20 @@ def local_inputs(run_config: dict) -> dict[str, str]:
     return inputs
 
 
-def check_local_inputs(run_configs: dict[str, dict]) -> None:
-    """Fail before any run on a local model or dataset that does not exist."""
+def check_run_configs(run_configs: dict[str, dict]) -> None:
+    """Fail before any run on settings that contradict each other or name missing files."""
     problems = []
     for key, cfg in run_configs.items():
+        if cfg["device"] == "cuda" and cfg["gpus"] == 0:
+            problems.append(f"model {key!r}: device 'cuda' needs gpus >= 1 (the job's GPUs)")
         for role, path in local_inputs(cfg).items():
             built_by_workflow = role == "model_dir" and "tiny" in cfg
             if not built_by_workflow and not Path(path).expanduser().exists():
                 what = "model directory" if role == "model_dir" else "dataset file"
-                problems.append(f"model {key!r}: {what} {path!r} does not exist")
+                problems.append(f"model {key!r}: {what} {path!r} does not exist "
+                                f"(in {Path.cwd()})")
     if problems:
-        raise ConfigError("; ".join(problems) + " (paths are relative to the working directory)")
+        raise ConfigError("; ".join(problems))
 
 
 SELECT_FIELDS = {"model": "model", "class": "class", "task": "task", "backend": "backend",

@@ -1,0 +1,102 @@
+"""How trials become the report's energy, metrics and checks (energybench.results)."""
+
+import pytest
+
+from energybench.backends import Trial
+from energybench.meters import ComponentEnergy, IdleBaseline, IdlePower, WindowMeasurement
+from energybench.results import (
+    checks_section,
+    energy_section,
+    metrics_section,
+    phases_section,
+    summary_over_trials,
+)
+
+
+def window(name, duration, gpu=None, cpu=10.0, ram=2.0, start=0.0, gpu_reason=None):
+    return WindowMeasurement(name, start, start + duration, {
+        "gpu": ComponentEnergy("gpu", gpu, "nvml" if gpu is not None else None,
+                               reason=gpu_reason, devices=["gpu0"],
+                               detail={"resolution_j": 0.001}),
+        "cpu": ComponentEnergy("cpu", cpu, "rapl", devices=["package-0"],
+                               detail={"resolution_j": 1e-6}),
+        "ram": ComponentEnergy("ram", ram, "estimate", estimated=True, reason="no RAPL dram",
+                               devices=["ram-estimate"]),
+    })
+
+
+IDLE = IdleBaseline(10.0, {
+    "gpu": IdlePower("gpu", 50.0, "nvml", False, None, ["gpu0"], {}),
+    "cpu": IdlePower("cpu", 2.0, "rapl", False, None, ["package-0"], {}),
+    "ram": IdlePower("ram", 1.0, "estimate", True, "no RAPL dram", ["ram-estimate"], {}),
+})
+
+
+def trial(index, gpu, duration=2.0, tokens=100, prefill_gpu=None):
+    summary = {"total_prompts": 4, "successful_prompts": 4, "failed_prompts": 0,
+               "total_duration_seconds": duration, "avg_latency_seconds": duration / 2,
+               "avg_time_to_first_token": 0.1, "total_tokens": tokens + 40,
+               "total_prompt_tokens": 40, "total_completion_tokens": tokens,
+               "throughput_tokens_per_second": tokens / duration}
+    phases = {} if prefill_gpu is None else {"prefill": window("p", 0.5, gpu=prefill_gpu)}
+    return Trial(index, summary, window(f"t{index}", duration, gpu=gpu), phases)
+
+
+def test_gross_idle_net_and_confidence_interval_over_trials():
+    trials = [trial(0, 300.0), trial(1, 310.0), trial(2, 290.0)]
+    energy = energy_section(trials, IDLE, gpu_used=True)
+    gpu = energy["components"]["gpu"]
+    assert gpu["gross_joules"] == pytest.approx(300.0)
+    assert gpu["idle_joules"] == pytest.approx(100.0)  # 50 W x 2 s
+    assert gpu["net_joules"] == pytest.approx(200.0)
+    stats = gpu["trial_statistics"]["gross"]
+    assert stats["ci_low"] < 300.0 < stats["ci_high"] and stats["std"] == pytest.approx(10.0)
+    assert energy["total"]["gross_joules"] == pytest.approx(312.0)  # + 10 J cpu + 2 J ram
+    assert energy["total"]["estimated"] is True  # ram is an estimate
+    assert energy["gpu_energy_wh"] == pytest.approx(300.0 / 3600)
+
+
+def test_cpu_run_does_not_count_the_gpu():
+    energy = energy_section([trial(0, 300.0)], IDLE, gpu_used=False)
+    assert energy["components"]["gpu"]["gross_joules"] is None
+    assert "used no GPU" in energy["components"]["gpu"]["reason"]
+    assert energy["total"]["gross_joules"] == pytest.approx(12.0)
+
+
+def test_unreadable_gpu_makes_the_total_unknown_not_smaller():
+    trials = [Trial(0, trial(0, None).summary,
+                    window("t0", 2.0, gpu=None, gpu_reason="NVML: device lost"))]
+    energy = energy_section(trials, IDLE, gpu_used=True)
+    assert energy["components"]["gpu"]["reason"] == "NVML: device lost"
+    assert energy["total"]["gross_joules"] is None and "gpu" in energy["total"]["reason"]
+    metrics = metrics_section(trials[0].summary, energy, 400.0)
+    assert metrics["joules_per_token"] is None and metrics["null_reasons"]
+
+
+def test_net_below_idle_is_null_with_reason():
+    energy = energy_section([trial(0, 50.0)], IDLE, gpu_used=True)  # idle alone is 100 J
+    gpu = energy["components"]["gpu"]
+    assert gpu["gross_joules"] == pytest.approx(50.0)
+    assert gpu["net_joules"] is None and "idle" in gpu["net_reason"]
+
+
+def test_metrics_and_energy_per_token_check_agree():
+    trials = [trial(0, 300.0), trial(1, 300.0)]
+    summary = summary_over_trials(trials)
+    energy = energy_section(trials, IDLE, gpu_used=True)
+    metrics = metrics_section(summary, energy, 400.0)
+    assert metrics["joules_per_token"] == pytest.approx(312.0 / 100)
+    assert metrics["wh_per_1000_queries"] == pytest.approx(300.0 / 3600 / 4 * 1000)
+    assert metrics["co2_emissions_g"] == pytest.approx(312.0 / 3.6e6 * 400)
+    checks = {c["name"]: c for c in checks_section(trials, IDLE, energy, metrics, summary)}
+    assert checks["energy_per_token_consistent"]["passed"] is True
+    assert checks["window_long_enough"]["passed"] is False  # 2 s < 5 s: flagged, not hidden
+    assert checks["trials_consistent"]["passed"] is True
+
+
+def test_decode_below_prefill_is_invalid_not_negative():
+    phases = phases_section([trial(0, 300.0, prefill_gpu=100.0),
+                             trial(1, 90.0, prefill_gpu=100.0)])
+    decode = phases["mean"]["gpu"]["decode"]
+    assert decode["values"][0] == pytest.approx(200.0) and decode["values"][1] is None
+    assert any("negative" in r or "below" in r for r in phases["mean"]["gpu"]["invalid_reasons"])
