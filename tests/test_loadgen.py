@@ -127,7 +127,10 @@ def test_streamed_tokens_give_ttft_itl_tpot_and_server_usage(server, api):
         # the chat role-only chunk arrives at once and must not count as the first token
         assert record.ttft_s >= FIRST_TOKEN_DELAY_S
         assert len(record.inter_token_latencies_s) == 4
-        assert all(gap >= TOKEN_DELAY_S * 0.9 for gap in record.inter_token_latencies_s)
+        # Gaps are read on the client: under load two chunks can arrive in one read, so only
+        # their order and the whole stream's length are fixed by the server's delays.
+        assert all(gap >= 0 for gap in record.inter_token_latencies_s)
+        assert record.e2e_latency_s >= FIRST_TOKEN_DELAY_S + 4 * TOKEN_DELAY_S
         assert record.e2e_latency_s >= record.ttft_s + sum(record.inter_token_latencies_s)
         assert record.tpot_s == pytest.approx((record.e2e_latency_s - record.ttft_s) / 4)
     summary = result.summary()
