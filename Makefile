@@ -29,7 +29,7 @@ dry-run: $(STAMP)
 	snakemake --cores 1 --resources gpu=1 --dry-run
 
 test: $(STAMP)
-	python -m pytest -rA -v
+	python -m pytest -rA -v --durations=15
 
 lint: $(STAMP)
 	snakemake --lint
