@@ -1,8 +1,19 @@
 # energybench: one isolated benchmark run per model in config/models.yaml, then tables and figures.
 #   snakemake --cores 1 --resources gpu=1          (see README.md)
+import os
+import sys
+
 from snakemake.utils import min_version
 
 min_version("9.0")
+
+# This checkout's engine, not whichever copy is installed, runs the rules and the jobs, so
+# the code a report records (its git commit) is the code that ran.
+ENGINE_SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, ENGINE_SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [ENGINE_SRC] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+)
 
 
 configfile: "config/config.yaml"

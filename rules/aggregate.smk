@@ -1,13 +1,9 @@
 # Tables and figures from the stored reports. The energybench modules that do the work are
 # inputs too, so editing them remakes these outputs (and only these).
-import energybench.aggregate
-import energybench.plots
-
-
 rule aggregate:
     input:
         reports=report_paths(),
-        code=energybench.aggregate.__file__,
+        code=workflow_path("src/energybench/aggregate.py"),
     output:
         table="results/tables/models.csv",
     log:
@@ -21,7 +17,7 @@ rule aggregate:
 rule figures:
     input:
         table=rules.aggregate.output.table,
-        code=energybench.plots.__file__,
+        code=workflow_path("src/energybench/plots.py"),
     output:
         png="results/figures/energy_per_1000_queries.png",
         pdf="results/figures/energy_per_1000_queries.pdf",

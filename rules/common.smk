@@ -72,6 +72,8 @@ def benchmark_inputs(wildcards):
     inputs = local_inputs(cfg)
     if image_id_file(cfg):
         inputs["image_id"] = image_id_file(cfg)
+    elif RUNTIMES[cfg["runtime"]] == "process":
+        inputs["engine"] = engine_sources()
     return inputs
 
 
@@ -94,19 +96,24 @@ def workflow_path(*parts):
     return os.path.relpath(Path(workflow.basedir, *parts))
 
 
-def image_sources():
-    package = sorted(
-        path for path in Path(workflow_path("src", "energybench")).rglob("*")
+def engine_sources():
+    """The engine's code: a change to it reruns the models (through the image for containers)."""
+    return sorted(
+        str(path) for path in Path(workflow_path("src", "energybench")).rglob("*")
         if path.is_file() and path.suffix in (".py", ".json") and path.name not in OUTSIDE_IMAGE
     )
+
+
+def image_sources():
     fixed = ["containers/Dockerfile.cpu", "containers/engine-requirements.sh",
              "requirements/ci.txt", "pyproject.toml"]
-    return [workflow_path(name) for name in fixed] + [str(path) for path in package]
+    return [workflow_path(name) for name in fixed] + engine_sources()
 
 
 def image_id_file(cfg):
-    """The id file of the pipeline-built CPU image, for container runs naming no image."""
+    """The id file of the pipeline-built CPU image, for container runs naming no image
+    (neither in their settings nor, as in the seed, in DOCKER_IMAGE)."""
     engine = RUNTIMES[cfg["runtime"]]
-    if engine in CONTAINER_ENGINES and not cfg.get("image"):
+    if engine in CONTAINER_ENGINES and not cfg.get("image") and not os.environ.get("DOCKER_IMAGE"):
         return f"results/images/{engine}-cpu.id"
     return None

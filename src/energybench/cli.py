@@ -12,8 +12,12 @@ from energybench.config import ConfigError
 
 
 def _run(args) -> int:
+    import os
+
     from energybench import engine
 
+    if args.workdir:
+        os.chdir(args.workdir)  # relative model and dataset paths resolve from here
     try:
         config = json.loads(Path(args.config).read_text())
     except (OSError, json.JSONDecodeError) as exc:
@@ -37,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="benchmark one model and write its report")
     run.add_argument("--config", required=True, help="resolved run config (JSON)")
     run.add_argument("--output", required=True, help="path of benchmark_report.json")
+    run.add_argument("--workdir", help="directory that relative paths in the config start from")
     run.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                      help="Hydra-style overrides, e.g. scenario.num_samples=20")
     run.set_defaults(handler=_run)

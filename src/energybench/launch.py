@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from energybench import provenance
-from energybench.config import is_local_dataset, is_local_model
+from energybench.config import local_inputs
 from energybench.gpus import GpuAllocationError, allocate_gpus
 from energybench.report import failed_report, read_report, write_json_atomic, write_report
 from energybench.runtime import LaunchError, LaunchSpec, launch
@@ -22,20 +22,14 @@ from energybench.runtime import LaunchError, LaunchSpec, launch
 RUN_CONFIG_NAME = "run_config.json"
 
 
-def absolute_inputs(run_config: dict) -> tuple[dict, list[Path]]:
-    """The run config with local model and dataset paths made absolute, and those paths.
+def local_mounts(run_config: dict) -> list[Path]:
+    """Absolute paths of the local model and dataset, which containers see at the same place.
 
-    Containers see host paths at the same absolute place, and run in the run directory, so
-    a path relative to the Snakemake working directory would not resolve there.
+    The run config keeps them as the workflow wrote them (often relative), so reports and
+    their config hash do not depend on where the checkout lies; the run resolves them from
+    the working directory it is given (``energybench run --workdir``).
     """
-    config = dict(run_config)
-    mounts = []
-    for key, is_local in (("id", is_local_model), ("dataset", is_local_dataset)):
-        if "tiny" in config and key == "id" or is_local(config[key]):
-            path = Path(config[key]).expanduser().resolve()
-            config[key] = str(path)
-            mounts.append(path)
-    return config, mounts
+    return [Path(path).expanduser().resolve() for path in local_inputs(run_config).values()]
 
 
 def _record_launch(report_path: Path, runtime: dict) -> str:
@@ -53,10 +47,9 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
     log_path = Path(log_path).resolve()
     run_dir = report_path.parent
     model = run_config["model"]
-    config, mounts = absolute_inputs(run_config)
-    config_path = write_json_atomic(run_dir / RUN_CONFIG_NAME, config)
-    image = Path(image_id_file).read_text().strip() if image_id_file else config.get("image")
-    runtime = {"name": config["runtime"], "image": image, "image_id": None, "gpus": None}
+    config_path = write_json_atomic(run_dir / RUN_CONFIG_NAME, run_config)
+    image = Path(image_id_file).read_text().strip() if image_id_file else run_config.get("image")
+    runtime = {"name": run_config["runtime"], "image": image, "image_id": None, "gpus": None}
     # The run (perhaps in a container, without the git checkout) records this code version.
     os.environ[provenance.CODE_VERSION_ENV] = provenance.code_version(
         Path(workflow_dir) if workflow_dir else None) or "unknown"
@@ -65,13 +58,15 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
     log_path.write_text("")
     error = None
     try:
-        with allocate_gpus(config["gpus"]) as devices:
+        with allocate_gpus(run_config["gpus"]) as devices:
             runtime["gpus"] = devices
             spec = LaunchSpec(
-                model_key=model, runtime=config["runtime"],
-                engine_args=["run", "--config", str(config_path), "--output", str(report_path)],
-                log_path=log_path, run_dir=run_dir, image=image, read_only_mounts=mounts,
-                gpus=devices, cpus=config.get("cpus"), memory=config.get("memory"),
+                model_key=model, runtime=run_config["runtime"],
+                engine_args=["run", "--config", str(config_path), "--output", str(report_path),
+                             "--workdir", str(Path.cwd())],
+                log_path=log_path, run_dir=run_dir, image=image,
+                read_only_mounts=local_mounts(run_config), gpus=devices,
+                cpus=run_config.get("cpus"), memory=run_config.get("memory"),
                 env_passthrough=("HF_TOKEN", "BENCHMARK_BACKEND", provenance.CODE_VERSION_ENV),
             )
             result = launch(spec)
