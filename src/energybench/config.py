@@ -238,6 +238,7 @@ class RunConfig:
     image: str | None = None
     cpus: float | None = None
     memory: str | None = None
+    vllm: dict | None = None
 
     def trials_on(self, device: str) -> int:
         """Trials to run: as configured, else 3 on a GPU and 1 on the CPU."""
@@ -260,7 +261,7 @@ class RunConfig:
         check_document(settings, _package_schema("model_settings.schema.json"), "run config")
         settings["model_class"] = settings.pop("class", None)
         optional = {"model", "measurement", "min_new_tokens", "tiny", "trials", "image", "cpus",
-                    "memory"}
+                    "memory", "vllm"}
         missing = sorted(
             f.name for f in dataclasses.fields(cls)
             if f.name not in optional and settings.get(f.name) is None
@@ -278,7 +279,7 @@ class RunConfig:
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["class"] = data.pop("model_class")
-        for optional in ("tiny", "image", "cpus", "memory"):
+        for optional in ("tiny", "image", "cpus", "memory", "vllm"):
             if data[optional] is None:
                 del data[optional]
         return data
