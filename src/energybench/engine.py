@@ -39,14 +39,15 @@ def write_timeline(path: Path, samples: list[dict]) -> Path | None:
 
 
 def measure(cfg: RunConfig, run_dir: Path) -> dict:
-    """Load, baseline, warm up and run the trials; return the report of a completed run."""
+    """Load, baseline, warm up and run the trials; return the report of a completed run
+    (``failed`` when a trial completed with too many failed requests)."""
     from energybench.backends import create_backend
     from energybench.meters import EnergyMonitor
     from energybench import results
 
     started = provenance.now_iso()
-    with EnergyMonitor.create(sample_hz=cfg.measurement.sample_hz) as monitor:
-        backend = create_backend(cfg)
+    with EnergyMonitor.create(sample_hz=cfg.measurement.sample_hz) as monitor, \
+            create_backend(cfg, run_dir) as backend:
         log.info("measuring idle power for %.1f s", cfg.measurement.idle_seconds)
         idle = monitor.measure_idle(cfg.measurement.idle_seconds) \
             if cfg.measurement.idle_seconds > 0 else None
@@ -62,25 +63,32 @@ def measure(cfg: RunConfig, run_dir: Path) -> dict:
             trial = backend.run_trial(index, monitor)
             trial.cooldown = cooldown
             trials.append(trial)
+            if trial.failure:
+                log.error("trial %d failed: %s", index + 1, trial.failure)
+                break
         timeline = write_timeline(run_dir / TIMELINE_NAME, monitor.timeline())
         meters = monitor.describe()
 
+    uncounted = backend.uncounted
+    failure = next((t.failure for t in trials if t.failure), None)
     summary = results.summary_over_trials(trials)
-    energy = results.energy_section(trials, idle, gpu_used=backend.device == "cuda")
+    energy = results.energy_section([t.window for t in trials], idle, uncounted)
     metrics = results.metrics_section(summary, energy,
                                       cfg.measurement.carbon_intensity_g_per_kwh)
     return {
         "schema_version": SCHEMA_VERSION,
         "model": cfg.model,
-        "status": "succeeded",
-        "error": None,
+        "status": "failed" if failure else "succeeded",
+        "error": {"type": "TooManyFailedRequests", "message": failure} if failure else None,
         "config": cfg.to_dict(),
         "summary": summary,
         "energy": energy,
         "metrics": metrics,
-        "checks": results.checks_section(trials, idle, energy, metrics, summary),
-        "trials": results.trials_section(trials, idle),
+        "checks": results.checks_section(trials, idle, energy, metrics, summary, uncounted),
+        "trials": results.trials_section(trials, idle, uncounted),
         "phases": results.phases_section(trials),
+        "steady_state": results.steady_state_section(trials, idle, uncounted),
+        "latency": results.latency_section(trials),
         "idle": idle.to_dict() if idle else None,
         "timeline_file": timeline.name if timeline else None,
         "provenance": provenance.collect(cfg.digest(), runtime_description(), started,

@@ -4,7 +4,9 @@ docs/energy.md defines every figure."""
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
+from collections.abc import Mapping
 
 from energybench.backends import Trial
 from energybench.energy import (
@@ -15,7 +17,8 @@ from energybench.energy import (
     joules_to_wh,
     summarize_trials,
 )
-from energybench.meters import IdleBaseline, split_window_phases
+from energybench.loadgen import summarize
+from energybench.meters import IdleBaseline, WindowMeasurement, split_window_phases
 
 COMPONENTS = ("gpu", "cpu", "ram")
 ENERGY_BASIS = (
@@ -25,6 +28,15 @@ ENERGY_BASIS = (
 PHASES_DEFINITION = (
     "prefill: a 1-token generation over the same batches; decode = generate - prefill, "
     "invalid (null with reason) when negative or below the meter's resolution"
+)
+STEADY_STATE_BASIS = (
+    "gross energy of the steady-state window (from the moment the server is saturated to the "
+    "moment the queue starts to drain), measured from the power timeline, mean over trials"
+)
+LATENCY_DEFINITION = (
+    "per-request latencies of the successful requests of all trials, in seconds: ttft_s time "
+    "to first token; itl_s gaps between streamed chunks with text; tpot_s (e2e - ttft) / "
+    "(output tokens - 1); e2e_latency_s sending to the end of the stream"
 )
 TIMING_FIELDS = ("total_duration_seconds", "avg_latency_seconds", "avg_time_to_first_token",
                  "throughput_tokens_per_second")
@@ -46,9 +58,15 @@ def summary_over_trials(trials: list[Trial]) -> dict:
     return summary
 
 
-def counted_components(gpu_used: bool) -> tuple[str, ...]:
-    """Components whose energy belongs to the run: a CPU run does not count GPUs it left idle."""
-    return COMPONENTS if gpu_used else ("cpu", "ram")
+def counted_components(uncounted: Mapping[str, str]) -> tuple[str, ...]:
+    """Components whose energy belongs to the run (the backend names those that do not)."""
+    return tuple(name for name in COMPONENTS if name not in uncounted)
+
+
+def counted_window(window: WindowMeasurement, uncounted: Mapping[str, str]) -> WindowMeasurement:
+    """The window without the components that do not belong to the run."""
+    return dataclasses.replace(window, components={
+        name: energy for name, energy in window.components.items() if name not in uncounted})
 
 
 def _not_counted(reason: str) -> dict:
@@ -56,10 +74,11 @@ def _not_counted(reason: str) -> dict:
             "estimated": False, "reason": reason, "devices": [], "notes": []}
 
 
-def component_block(name: str, trials: list[Trial], idle: IdleBaseline | None) -> dict:
-    """Gross, idle and net energy of one component, mean over trials, with trial statistics."""
-    measured = [t.window.components[name] for t in trials]
-    splits = [t.window.net(idle)[name] for t in trials]
+def component_block(name: str, windows: list[WindowMeasurement], idle: IdleBaseline | None) -> dict:
+    """Gross, idle and net energy of one component, mean over the trials' windows, with
+    trial statistics."""
+    measured = [w.components[name] for w in windows]
+    splits = [w.net(idle)[name] for w in windows]
     gross = summarize_trials([m.joules for m in measured])
     net = summarize_trials([s.net_j for s in splits])
     first = measured[0]
@@ -89,35 +108,40 @@ def component_block(name: str, trials: list[Trial], idle: IdleBaseline | None) -
     }
 
 
-def _total_per_trial(trials: list[Trial], idle, names, kind: str) -> list[float | None]:
-    """Sum over the counted components, per trial; unknown when any of them is unknown."""
-    totals = []
-    for trial in trials:
-        if kind == "gross":
-            values = [trial.window.components[n].joules for n in names]
-        else:
-            values = [trial.window.net(idle)[n].net_j for n in names]
-        totals.append(None if any(v is None for v in values) else sum(values))
-    return totals
+def window_total(window: WindowMeasurement, idle, names, kind: str) -> float | None:
+    """Sum over the counted components of one window; unknown when any of them is unknown,
+    or when no component counts."""
+    if kind == "gross":
+        values = [window.components[n].joules for n in names]
+    else:
+        values = [window.net(idle)[n].net_j for n in names]
+    return None if not names or any(v is None for v in values) else sum(values)
 
 
-def energy_section(trials: list[Trial], idle: IdleBaseline | None, gpu_used: bool) -> dict:
-    names = counted_components(gpu_used)
+def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
+                   uncounted: Mapping[str, str]) -> dict:
+    """Energy of the trials' ``windows``: per component (those in ``uncounted`` null with
+    their reason, never zero) and in total."""
+    names = counted_components(uncounted)
     components = {
-        name: component_block(name, trials, idle) if name in names
-        else _not_counted("not counted: the run used no GPU")
+        name: component_block(name, windows, idle) if name in names
+        else _not_counted(uncounted[name])
         for name in COMPONENTS
     }
-    gross = summarize_trials(_total_per_trial(trials, idle, names, "gross"))
-    net = summarize_trials(_total_per_trial(trials, idle, names, "net"))
+    gross = summarize_trials([window_total(w, idle, names, "gross") for w in windows])
+    net = summarize_trials([window_total(w, idle, names, "net") for w in windows])
     unknown = [n for n in names if components[n]["gross_joules"] is None]
+    if not names:
+        reason = "; ".join(dict.fromkeys(uncounted.values()))
+    else:
+        reason = f"{', '.join(unknown)} energy unknown" if unknown else None
     total = {
         "gross_joules": gross.mean,
         "idle_joules": None if gross.mean is None or net.mean is None else gross.mean - net.mean,
         "net_joules": net.mean,
         "source": None,
         "estimated": any(components[n]["estimated"] for n in names),
-        "reason": f"{', '.join(unknown)} energy unknown" if unknown else None,
+        "reason": reason,
         "devices": sorted({d for n in names for d in components[n]["devices"]}),
         "components": list(names),
         "trial_statistics": {"gross": gross.to_dict(), "net": net.to_dict()},
@@ -156,12 +180,12 @@ def metrics_section(summary: dict, energy: dict, carbon_intensity_g_per_kwh: flo
 
 
 def checks_section(trials: list[Trial], idle: IdleBaseline | None, energy: dict,
-                   metrics: dict, summary: dict) -> list[dict]:
-    """Every self-check, per trial where it concerns one window. A failed check flags its
-    figure; it never hides it."""
+                   metrics: dict, summary: dict, uncounted: Mapping[str, str]) -> list[dict]:
+    """Every self-check, per trial where it concerns one window, of the counted components.
+    A failed check flags its figure; it never hides it."""
     checks = []
     for trial in trials:
-        for check in trial.window.checks(idle):
+        for check in counted_window(trial.window, uncounted).checks(idle):
             checks.append({**check.to_dict(), "trial": trial.index})
     gross = energy["total"]["gross_joules"]
     duration = summary["total_duration_seconds"]
@@ -173,21 +197,82 @@ def checks_section(trials: list[Trial], idle: IdleBaseline | None, energy: dict,
     return checks
 
 
-def trials_section(trials: list[Trial], idle: IdleBaseline | None) -> list[dict]:
+def window_energy(window: WindowMeasurement, idle: IdleBaseline | None,
+                  uncounted: Mapping[str, str]) -> dict:
+    """Gross and net joules of each component of one window; uncounted ones null with why."""
+    splits = window.net(idle)
+    return {name: {"gross_joules": None, "net_joules": None, "source": None,
+                   "reason": uncounted[name]} if name in uncounted
+            else {"gross_joules": c.joules, "net_joules": splits[name].net_j, "source": c.source,
+                  "reason": c.reason}
+            for name, c in window.components.items()}
+
+
+def trials_section(trials: list[Trial], idle: IdleBaseline | None,
+                   uncounted: Mapping[str, str]) -> list[dict]:
     rows = []
     for trial in trials:
-        splits = trial.window.net(idle)
         rows.append({
             "index": trial.index,
             "duration_s": trial.window.duration_s,
             "completion_tokens": trial.summary["total_completion_tokens"],
             "throughput_tokens_per_second": trial.summary["throughput_tokens_per_second"],
-            "energy": {name: {"gross_joules": c.joules, "net_joules": splits[name].net_j,
-                              "source": c.source}
-                       for name, c in trial.window.components.items()},
+            "energy": window_energy(trial.window, idle, uncounted),
             "cooldown": trial.cooldown,
+            "failure": trial.failure,
         })
     return rows
+
+
+def latency_section(trials: list[Trial]) -> dict | None:
+    """Per-request latency statistics over every trial's successful requests, and each
+    trial's load figures; ``None`` for backends that do not time single requests."""
+    samples = [t.extra["latency_samples"] for t in trials if "latency_samples" in t.extra]
+    if not samples:
+        return None
+    return {
+        "definition": LATENCY_DEFINITION,
+        **{metric: summarize([v for s in samples for v in s[metric]])
+           for metric in samples[0]},
+        "requests_file": trials[0].extra.get("requests_file"),
+        "trials": [{"index": t.index, **t.extra["load"]} for t in trials],
+    }
+
+
+def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
+                         uncounted: Mapping[str, str]) -> dict | None:
+    """Energy and tokens of each trial's steady-state window (serving backends), and the
+    energy over the trials that had one; ``None`` for backends without a steady state."""
+    if not any("steady_state" in t.extra for t in trials):
+        return None
+    names = counted_components(uncounted)
+    rows, windows = [], []
+    for trial in trials:
+        window = trial.phase_windows.get("steady_state")
+        steady = dict(trial.extra["steady_state"])
+        gross = window_total(window, idle, names, "gross") if window else None
+        tokens = steady["output_tokens"]
+        rows.append({
+            "index": trial.index, **steady,
+            "throughput_tokens_per_second": tokens / steady["duration_s"]
+            if window and tokens is not None else None,
+            "energy": window_energy(window, idle, uncounted) if window else None,
+            "total_gross_joules": gross,
+            "joules_per_token": gross / tokens if gross is not None and tokens else None,
+        })
+        if window:
+            windows.append(window)
+    energy = None
+    if windows:
+        energy = energy_section(windows, idle, uncounted) | {"basis": STEADY_STATE_BASIS}
+    return {
+        "definition": STEADY_STATE_BASIS,
+        "trials": rows,
+        "energy": energy,
+        "reason": None if windows else "no trial had a steady-state window: "
+        + "; ".join(dict.fromkeys(r["reason"] for r in rows if r["reason"])),
+        "joules_per_token": summarize_trials([r["joules_per_token"] for r in rows]).to_dict(),
+    }
 
 
 def phases_section(trials: list[Trial]) -> dict | None:

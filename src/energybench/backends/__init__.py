@@ -4,6 +4,9 @@ reads a meter directly: it opens and closes windows on the monitor it is given."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+
+RUN_USED_NO_GPU = "not counted: the run used no GPU"
 
 
 @dataclass
@@ -12,7 +15,10 @@ class Trial:
 
     ``window`` is the headline window (all prompts, full output); ``summary`` holds the AI
     Energy Score summary figures of that window; ``phase_windows`` are further windows a
-    backend measures (pytorch: ``prefill``).
+    backend measures (pytorch: ``prefill``; vllm: ``steady_state``). ``extra`` holds what a
+    backend reports beyond that (vllm: per-request latencies, the load's timeline).
+    ``failure`` says why the trial makes the run fail although it completed (vllm: too many
+    failed requests); ``None`` when it does not.
     """
 
     index: int
@@ -20,11 +26,41 @@ class Trial:
     window: object  # energybench.meters.WindowMeasurement
     phase_windows: dict = field(default_factory=dict)
     cooldown: dict | None = None
+    extra: dict = field(default_factory=dict)
+    failure: str | None = None
 
 
-def create_backend(cfg):
+class Backend:
+    """What the engine needs of a backend besides ``info()``, ``warm_up()`` and
+    ``run_trial(index, monitor)``: the ``device`` it runs on, which components' energy belongs
+    to the run, and a context manager that releases what it holds outside this process."""
+
+    device: str
+
+    @property
+    def uncounted(self) -> dict[str, str]:
+        """Components whose energy does not belong to the run, with the reason: GPUs a run on
+        this host left idle."""
+        return {} if self.device == "cuda" else {"gpu": RUN_USED_NO_GPU}
+
+    def close(self) -> None:
+        """Release what the backend holds outside this process (a server); nothing by default."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def create_backend(cfg, run_dir: Path) -> Backend:
+    """The backend of ``cfg``; files it keeps (a server's log) go to ``run_dir``."""
     if cfg.backend == "pytorch":
         from energybench.backends.pytorch import PyTorchBackend
 
         return PyTorchBackend(cfg)
+    if cfg.backend == "vllm":
+        from energybench.backends.vllm import VLLMBackend
+
+        return VLLMBackend(cfg, run_dir)
     raise ValueError(f"model {cfg.model}: unknown backend {cfg.backend!r}")

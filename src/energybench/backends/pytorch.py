@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from energybench.backends import Trial
+from energybench.backends import Backend, Trial
 from energybench.config import ConfigError, RunConfig, is_local_model
 from energybench.prompts import load_prompts
 
@@ -96,7 +96,7 @@ def _count_completion_tokens(new_tokens, eos_ids: set[int], pad_id: int | None) 
     return total
 
 
-class PyTorchBackend:
+class PyTorchBackend(Backend):
     def __init__(self, cfg: RunConfig):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
