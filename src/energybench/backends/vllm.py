@@ -1,0 +1,247 @@
+"""The vLLM backend: streaming load over the OpenAI API to a vLLM server, managed or external.
+
+*Managed*: the backend starts a vLLM server for the model (`ManagedVLLMServer`, its log kept in
+the run directory) and stops it when the engine closes the backend, whatever happened.
+*External*: the load goes to a configured endpoint; whatever serves it runs elsewhere, so no
+energy figure of this machine belongs to the run (`uncounted`).
+
+Each trial sends every prompt (`energybench.loadgen`) inside one monitor window, the whole
+load, and derives a second window after the fact: the steady state, from the moment the server
+is saturated to the moment the queue starts to drain (loadgen's definition), on the monitor's
+clock. Warm-up requests go before the trials and are not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import statistics
+from contextlib import ExitStack
+from dataclasses import asdict
+from pathlib import Path
+
+import httpx
+
+from energybench.backends import Backend, Trial
+from energybench.config import RunConfig
+from energybench.endpoint import Endpoint, EndpointURLError
+from energybench.loadgen import LoadResult, LoadSettings, Phase, run_load
+from energybench.meters.measurement import COMPONENTS
+from energybench.prompts import load_prompts
+from energybench.vllm_server import ManagedVLLMServer, ServingSettings
+from energybench.vllm_settings import VLLMSettings
+
+log = logging.getLogger(__name__)
+
+SERVER_LOG_NAME = "vllm_server.log"
+REQUESTS_NAME = "requests.jsonl"
+EXTERNAL_ENDPOINT = "external endpoint: its hardware is not metered here"
+LATENCY_METRICS = ("ttft_s", "itl_s", "tpot_s", "e2e_latency_s")
+_VERSION_TIMEOUT_S = 5.0
+
+
+def load_settings(cfg: RunConfig, settings: VLLMSettings) -> LoadSettings:
+    """What the load generator sends for this model: the run's output length, reasoning
+    switches and seed, and the block's serving load."""
+    min_tokens = cfg.effective_min_new_tokens
+    thinking = cfg.reasoning_params.get("enable_thinking")
+    if thinking is None and settings.api == "chat":
+        thinking = cfg.reasoning  # as the pytorch backend does: the template follows `reasoning`
+    return LoadSettings(
+        model=settings.served_model_name,
+        api=settings.api,
+        max_tokens=cfg.max_new_tokens,
+        fixed_output_length=min_tokens >= cfg.max_new_tokens,
+        extra_body={"min_tokens": min_tokens} if 0 < min_tokens < cfg.max_new_tokens else {},
+        concurrency=settings.concurrency,
+        request_rate=math.inf if settings.request_rate is None else settings.request_rate,
+        seed=cfg.seed,
+        request_timeout_s=settings.request_timeout_s,
+        max_failure_share=settings.max_failure_share,
+        reasoning_effort=cfg.reasoning_params.get("reasoning_effort"),
+        enable_thinking=thinking,  # LoadSettings refuses it without the chat API
+        api_key_env=settings.api_key_env,
+    )
+
+
+def serving_settings(cfg: RunConfig, settings: VLLMSettings) -> ServingSettings:
+    return ServingSettings(
+        dtype=None if cfg.dtype == "auto" else cfg.dtype,
+        max_model_len=settings.max_model_len,
+        max_num_seqs=settings.max_num_seqs,
+        tensor_parallel_size=settings.tensor_parallel_size,
+        gpu_memory_utilization=settings.gpu_memory_utilization,
+        cpu_kvcache_space_gib=settings.cpu_kvcache_space_gib,
+        extra_args=settings.extra_args,
+    )
+
+
+def load_summary(result: LoadResult, duration_s: float) -> dict:
+    """The AI Energy Score summary figures of one load, over a window of ``duration_s``.
+    Latencies and tokens are those of the successful requests; tokens are the server's usage."""
+    ok = [r for r in result.records if r.ok]
+    prompt_tokens = sum(r.prompt_tokens or 0 for r in ok)
+    completion_tokens = sum(r.output_tokens or 0 for r in ok)
+    ttfts = [r.ttft_s for r in ok if r.ttft_s is not None]
+    return {
+        "total_prompts": len(result.records),
+        "successful_prompts": len(ok),
+        "failed_prompts": result.failed_requests,
+        "total_duration_seconds": duration_s,
+        "avg_latency_seconds": statistics.fmean(r.e2e_latency_s for r in ok) if ok else None,
+        "avg_time_to_first_token": statistics.fmean(ttfts) if ttfts else None,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "total_prompt_tokens": prompt_tokens,
+        "total_completion_tokens": completion_tokens,
+        "throughput_tokens_per_second": completion_tokens / duration_s if duration_s > 0 else None,
+    }
+
+
+def latency_samples(result: LoadResult) -> dict[str, list[float]]:
+    """Every successful request's latencies (seconds), per metric, for summaries over trials."""
+    ok = [r for r in result.records if r.ok]
+    return {
+        "ttft_s": [r.ttft_s for r in ok if r.ttft_s is not None],
+        "itl_s": [gap for r in ok for gap in r.inter_token_latencies_s],
+        "tpot_s": [r.tpot_s for r in ok if r.tpot_s is not None],
+        "e2e_latency_s": [r.e2e_latency_s for r in ok],
+    }
+
+
+class VLLMBackend(Backend):
+    def __init__(self, cfg: RunConfig, run_dir: Path):
+        self.cfg = cfg
+        self.settings = VLLMSettings.from_run_config(cfg)
+        self.load = load_settings(cfg, self.settings)
+        prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
+                               cfg.dataset_column, cfg.dataset_split)
+        self.prompts, self.warmup_prompts = prompts[:cfg.num_prompts], prompts[cfg.num_prompts:]
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        self.requests_path = Path(run_dir) / REQUESTS_NAME
+        self.requests_path.unlink(missing_ok=True)
+        self.warmup: dict | None = None
+        self.server: ManagedVLLMServer | None = None
+        self._resources = ExitStack()
+        if self.settings.external:
+            self.device = "external"
+            try:
+                self.endpoint = Endpoint.from_url(self.settings.endpoint)
+            except EndpointURLError as error:
+                raise ValueError(f"model {cfg.model}: vllm.endpoint: {error}") from None
+            self.server_info = self._external_server_info()
+            return
+        from energybench.backends.pytorch import resolve_device
+
+        # Which components count: the server runs on this machine, on its GPUs where it has some.
+        self.device = resolve_device(cfg.device)
+        # Started last: nothing after it can fail, so the engine's `with` always stops it.
+        self.server = self._resources.enter_context(ManagedVLLMServer(
+            cfg.id, Path(run_dir) / SERVER_LOG_NAME, serving_settings(cfg, self.settings),
+            served_model_name=self.settings.served_model_name,
+            startup_timeout_s=self.settings.startup_timeout_s,
+        ))
+        self.endpoint = self.server.endpoint
+        log.info("vLLM %s serves %s at %s (started in %.1f s)", self.server.version,
+                 self.settings.served_model_name, self.endpoint, self.server.startup_s)
+
+    @property
+    def uncounted(self) -> dict[str, str]:
+        if self.settings.external:
+            return dict.fromkeys(COMPONENTS, EXTERNAL_ENDPOINT)
+        return super().uncounted
+
+    def close(self) -> None:
+        self._resources.close()
+
+    def _external_server_info(self) -> dict:
+        """The version an external server reports at /version (vLLM does), if it answers."""
+        key = os.environ.get(self.settings.api_key_env) if self.settings.api_key_env else None
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        try:
+            response = httpx.get(self.endpoint.version_url, timeout=_VERSION_TIMEOUT_S, headers=headers)
+            response.raise_for_status()
+            return {"version": response.json()["version"], "version_reason": None}
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+            return {"version": None,
+                    "version_reason": f"{self.endpoint.version_url} gave no version: {error!r}"}
+
+    def info(self) -> dict:
+        served = self.server.provenance() if self.server else {
+            "engine": "external", "endpoint": self.endpoint.base_url, **self.server_info}
+        return {
+            "name": "vllm",
+            "mode": self.settings.mode,
+            "device": self.device,
+            "endpoint": self.endpoint.base_url,
+            "served_model_name": self.settings.served_model_name,
+            "settings": asdict(self.settings),
+            "load": asdict(self.load) | {"extra_body": dict(self.load.extra_body),
+                                         "request_rate": self.settings.request_rate},
+            "server": served,
+            "warmup": self.warmup,
+            "requests_file": REQUESTS_NAME,
+        }
+
+    def warm_up(self) -> None:
+        """Send the warm-up prompts (not counted); a load that cannot start raises LoadError."""
+        if not self.warmup_prompts:
+            return
+        result = run_load(self.endpoint, self.warmup_prompts, self.load)
+        self.warmup = {"requests": len(result.records), "failed": result.failed_requests}
+        if result.failed_requests:
+            log.warning("%d of %d warm-up requests failed", result.failed_requests,
+                        len(result.records))
+
+    def run_trial(self, index: int, monitor) -> Trial:
+        """The whole load inside one window; the steady state measured from the timeline."""
+        moments: dict[Phase, float] = {}
+
+        def note_phase(phase: Phase, unix_time: float) -> None:
+            moments[phase] = monitor.now()  # the monitor's clock, not the wall clock
+
+        name = f"trial{index}.load"
+        monitor.begin_window(name)
+        try:
+            result = run_load(self.endpoint, self.prompts, self.load, on_phase=note_phase)
+        finally:
+            window = monitor.end_window(name)
+        log.info("trial %d: %d of %d requests succeeded in %.2f s", index, len(result.records)
+                 - result.failed_requests, len(result.records), result.duration_s)
+        self._keep_requests(index, result)
+
+        load = result.summary()
+        steady, steady_window = self._steady_state(index, monitor, moments, result.timeline, load)
+        return Trial(
+            index=index,
+            summary=load_summary(result, window.duration_s),
+            window=window,
+            phase_windows={"steady_state": steady_window} if steady_window else {},
+            extra={"load": load, "latency_samples": latency_samples(result),
+                   "steady_state": steady, "requests_file": REQUESTS_NAME},
+            failure=result.failure_reason,
+        )
+
+    def _steady_state(self, index: int, monitor, moments: dict, timeline, load: dict):
+        """The steady state's edges (monitor clock), tokens and, when it lasted, its window."""
+        start, end = moments.get(Phase.SATURATED), moments.get(Phase.DRAINING)
+        limit = timeline.concurrency_limit
+        steady = {"start_s": start, "end_s": end, "duration_s": None, "output_tokens": None,
+                  "concurrency_limit": limit, "reason": None}
+        if start is None or end is None:
+            steady["reason"] = (f"never {limit} requests in flight at once: the request rate is "
+                                "too low for the concurrency, so the server never saturated")
+            return steady, None
+        steady["duration_s"] = end - start
+        steady["output_tokens"] = load["steady_state"]["output_tokens"]
+        if not end > start:
+            steady["reason"] = "the server was saturated for no measurable time"
+            return steady, None
+        return steady, monitor.window_from_timeline(f"trial{index}.steady_state", start, end)
+
+    def _keep_requests(self, index: int, result: LoadResult) -> None:
+        """Append every request of the trial to the run's requests file (JSON lines)."""
+        with self.requests_path.open("a") as handle:
+            for request in result.to_dict()["requests"]:
+                handle.write(json.dumps({"trial": index, **request}) + "\n")

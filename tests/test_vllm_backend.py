@@ -1,0 +1,203 @@
+"""The vLLM backend through the engine, against the fake OpenAI server (external mode) and with
+a managed server that cannot start; tests/test_vllm_pipeline.py runs both modes on a real vLLM."""
+
+import json
+
+import pytest
+from conftest import REPO_ROOT
+from fake_openai_server import PROMPT_TOKENS, FakeOpenAIServer, Fault
+
+from energybench import engine
+from energybench.backends.vllm import EXTERNAL_ENDPOINT, REQUESTS_NAME
+from energybench.config import (
+    ConfigError,
+    RunConfig,
+    check_models_document,
+    load_yaml,
+    resolve_model,
+)
+from energybench.loadgen import LoadSettings
+from energybench.report import read_report, validate_report
+from energybench.vllm_server import PYTHON_ENV_VAR
+from energybench.vllm_settings import VLLMSettings, uses_external_endpoint
+
+MODEL = "served-tiny"
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAIServer(models=("tiny",)) as fake:
+        yield fake
+
+
+def write_prompts(path, prompts):
+    path.write_text("".join(json.dumps({"text": p}) + "\n" for p in prompts))
+    return str(path)
+
+
+def run_config(tmp_path, vllm, prompts, warmup_prompts=0, **settings):
+    """A resolved run config of the shipped defaults for a vLLM model served as `tiny`."""
+    config = load_yaml(REPO_ROOT / "config/config.yaml")
+    dataset = write_prompts(tmp_path / "prompts.jsonl", prompts)
+    entry = {"id": "tiny", "backend": "vllm", **({"vllm": vllm} if vllm else {}), "dataset": dataset,
+             "num_prompts": len(prompts) - warmup_prompts, "warmup_prompts": warmup_prompts,
+             "max_new_tokens": 4, **settings}
+    return resolve_model(MODEL, entry, config["defaults"], config["measurement"] | {"idle_seconds": 0.3})
+
+
+def run(config, tmp_path):
+    output = tmp_path / "run" / "benchmark_report.json"
+    code = engine.run(config, output)
+    report = read_report(output)
+    validate_report(report)
+    assert code == (0 if report["status"] == "succeeded" else 1)
+    return report, output.parent
+
+
+def test_external_endpoint_gives_latencies_and_throughput_and_no_energy(server, tmp_path):
+    prompts = [f"prompt {i}" for i in range(8)]
+    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url, "concurrency": 3},
+                        prompts, warmup_prompts=2)
+    report, run_dir = run(config, tmp_path)
+
+    assert report["status"] == "succeeded", report["error"]
+    assert len(server.bodies) == 8  # 2 warm-up requests, sent but not counted
+    summary = report["summary"]
+    assert (summary["total_prompts"], summary["successful_prompts"], summary["failed_prompts"]) == (6, 6, 0)
+    assert summary["total_prompt_tokens"] == 6 * PROMPT_TOKENS  # the server's usage
+    assert summary["total_completion_tokens"] == 6 * 4
+    assert summary["throughput_tokens_per_second"] > 0 and summary["avg_time_to_first_token"] > 0
+    latency = report["latency"]
+    assert latency["ttft_s"]["count"] == 6 and latency["e2e_latency_s"]["count"] == 6
+    assert latency["itl_s"]["count"] == 6 * 3 and latency["tpot_s"]["p99"] > 0
+    assert latency["trials"][0]["requests"] == 6
+    requests = (run_dir / REQUESTS_NAME).read_text().splitlines()
+    assert [json.loads(line)["index"] for line in requests] == list(range(6))
+
+    energy = report["energy"]
+    for block in [*energy["components"].values(), energy["total"]]:
+        assert block["gross_joules"] is None and block["reason"] == EXTERNAL_ENDPOINT
+    assert energy["gpu_energy_wh"] is None and energy["total_energy_wh"] is None
+    assert report["metrics"]["joules_per_token"] is None
+    assert all(e["gross_joules"] is None for e in report["trials"][0]["energy"].values())
+    assert not any(c["name"].endswith("_power_in_range") for c in report["checks"])
+
+    steady = report["steady_state"]["trials"][0]
+    assert steady["duration_s"] > 0 and steady["output_tokens"] > 0 and steady["reason"] is None
+    assert steady["total_gross_joules"] is None
+    backend = report["provenance"]["backend"]
+    assert (backend["mode"], backend["endpoint"]) == ("external", server.url)
+    assert backend["server"]["version"] is None and backend["server"]["version_reason"]
+
+
+def test_a_load_that_never_saturates_has_no_steady_state_and_says_why(server, tmp_path):
+    # seed 0 spaces three arrivals at 2/s by more than a request takes, so never 2 in flight
+    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url, "concurrency": 2,
+                                   "request_rate": 2.0}, ["a", "b", "c"])
+    report, _ = run(config, tmp_path)
+    assert report["status"] == "succeeded"
+    steady = report["steady_state"]
+    assert steady["energy"] is None and steady["trials"][0]["duration_s"] is None
+    assert "never 2 requests in flight at once" in steady["trials"][0]["reason"]
+    assert steady["reason"].startswith("no trial had a steady-state window: never 2")
+
+
+def test_failure_share_above_the_limit_marks_the_run_failed_keeping_its_figures(server, tmp_path):
+    prompts = [Fault.HTTP_500, "a", "b", "c"]
+    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url,
+                                   "max_failure_share": 0.2}, prompts)
+    report, _ = run(config, tmp_path)
+
+    assert report["status"] == "failed"
+    assert report["error"]["type"] == "TooManyFailedRequests"
+    assert "1 of 4 requests to model 'tiny'" in report["error"]["message"]
+    assert server.url in report["error"]["message"]
+    assert (report["summary"]["successful_prompts"], report["summary"]["failed_prompts"]) == (3, 1)
+    assert report["latency"]["trials"][0]["errors_by_kind"] == {"http_status": 1}
+
+
+def test_failures_within_the_allowed_share_are_counted_and_the_run_succeeds(server, tmp_path):
+    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url,
+                                   "max_failure_share": 0.25}, [Fault.HTTP_500, "a", "b", "c"])
+    report, _ = run(config, tmp_path)
+    assert report["status"] == "succeeded"
+    assert report["summary"]["failed_prompts"] == 1 and report["latency"]["ttft_s"]["count"] == 3
+
+
+def test_unreachable_endpoint_gives_a_failed_report_naming_model_and_endpoint(tmp_path):
+    from energybench.vllm_server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    config = run_config(tmp_path, {"mode": "external", "endpoint": url}, ["a", "b"], warmup_prompts=1)
+    report, _ = run(config, tmp_path)
+    assert report["status"] == "failed"
+    assert f"Cannot connect to the endpoint for model 'tiny' at endpoint {url}" in report["error"]["message"]
+    assert report["energy"]["total"]["gross_joules"] is None
+
+
+def test_managed_server_that_cannot_start_gives_a_failed_report(tmp_path, monkeypatch):
+    monkeypatch.setenv(PYTHON_ENV_VAR, str(tmp_path / "no-such-python"))
+    config = run_config(tmp_path, {"mode": "managed"}, ["a"])
+    report, _ = run(config, tmp_path)
+    assert report["status"] == "failed" and report["error"]["type"] == "ServerStartError"
+    assert "no Python interpreter" in report["error"]["message"]
+
+
+# --- settings ---
+
+
+def test_settings_defaults_and_served_names(tmp_path):
+    managed = VLLMSettings.from_run_config(RunConfig.from_dict(run_config(tmp_path, None, ["a"])))
+    assert (managed.mode, managed.served_model_name, managed.concurrency) == ("managed", MODEL, 8)
+    assert managed.request_rate is None and managed.extra_args == ()
+    external = VLLMSettings.from_run_config(RunConfig.from_dict(
+        run_config(tmp_path, {"mode": "external", "endpoint": "http://h:8021/v1"}, ["a"])))
+    assert external.external and external.served_model_name == "tiny"
+
+
+def test_load_settings_follow_the_run_config(tmp_path):
+    from energybench.backends.vllm import load_settings
+
+    cfg = RunConfig.from_dict(run_config(
+        tmp_path, {"api": "chat", "request_rate": 4.0}, ["a"], reasoning=True,
+        reasoning_params={"reasoning_effort": "low"}, max_new_tokens=16))
+    load = load_settings(cfg, VLLMSettings.from_run_config(cfg))
+    assert isinstance(load, LoadSettings)
+    assert (load.model, load.api, load.max_tokens, load.request_rate) == (MODEL, "chat", 16, 4.0)
+    assert not load.fixed_output_length  # reasoning: the model decides when to stop
+    assert (load.enable_thinking, load.reasoning_effort) == (True, "low")
+
+
+def test_thinking_switch_without_the_chat_api_is_refused_naming_the_model(tmp_path):
+    from energybench.backends.vllm import load_settings
+
+    cfg = RunConfig.from_dict(run_config(tmp_path, None, ["a"],
+                                         reasoning_params={"enable_thinking": False}))
+    with pytest.raises(ValueError, match=rf"model '{MODEL}': enable_thinking .* needs api='chat'"):
+        load_settings(cfg, VLLMSettings.from_run_config(cfg))
+
+
+def models_doc(entry):
+    return {"models": {"m": {"id": "org/name", **entry}}}
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"backend": "vllm", "vllm": {"mode": "external"}}, r"field 'vllm': 'endpoint' is a required property"),
+    ({"backend": "vllm", "vllm": {"endpoint": "http://h:8000/v1"}}, r"field 'vllm.endpoint'.*only with mode external"),
+    ({"backend": "vllm", "vllm": {"mode": "external", "endpoint": "http://h/v1", "max_model_len": 512}},
+     r"field 'vllm.max_model_len'.*not with mode external"),
+    ({"vllm": {"mode": "managed"}}, r"'backend' is a dependency of 'vllm'"),
+    ({"backend": "pytorch", "vllm": {}}, r"field 'backend': 'vllm' was expected"),
+    ({"backend": "vllm", "vllm": {"api_key_env": "sk-123"}}, r"field 'vllm.api_key_env'"),
+])
+def test_invalid_vllm_settings_are_refused_before_any_run_naming_model_and_field(entry, message):
+    schema = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
+    with pytest.raises(ConfigError, match=message):
+        check_models_document(models_doc(entry), schema, "models.yaml")
+
+
+def test_only_external_vllm_models_take_an_endpoint_slot():
+    assert uses_external_endpoint({"backend": "vllm", "vllm": {"mode": "external"}})
+    assert not uses_external_endpoint({"backend": "vllm", "vllm": {"mode": "managed"}})
+    assert not uses_external_endpoint({"backend": "vllm"})
+    assert not uses_external_endpoint({"backend": "pytorch"})
