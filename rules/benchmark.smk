@@ -1,5 +1,8 @@
 # One isolated run per model. The resolved settings arrive as a param, so editing one model's
 # entry reruns that model only; models.yaml itself is deliberately not an input.
+# A model served by an external endpoint takes one `endpoint` slot: `--resources endpoint=1`
+# keeps two runs from loading (and so measuring) endpoints at the same time.
+from energybench.vllm_settings import uses_external_endpoint
 
 
 rule benchmark:
@@ -11,6 +14,7 @@ rule benchmark:
         run_config=model_config,
     resources:
         gpu=lambda wildcards: model_config(wildcards)["gpus"],
+        endpoint=lambda wildcards: int(uses_external_endpoint(model_config(wildcards))),
     log:
         "logs/benchmark/{model}.log",
     conda:
