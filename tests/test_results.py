@@ -2,7 +2,7 @@
 
 import pytest
 
-from energybench.backends import Trial
+from energybench.backends import RUN_USED_NO_GPU, Trial
 from energybench.meters import ComponentEnergy, IdleBaseline, IdlePower, WindowMeasurement
 from energybench.results import (
     checks_section,
@@ -25,6 +25,10 @@ def window(name, duration, gpu=None, cpu=10.0, ram=2.0, start=0.0, gpu_reason=No
     })
 
 
+def windows(trials):
+    return [t.window for t in trials]
+
+
 IDLE = IdleBaseline(10.0, {
     "gpu": IdlePower("gpu", 50.0, "nvml", False, None, ["gpu0"], {}),
     "cpu": IdlePower("cpu", 2.0, "rapl", False, None, ["package-0"], {}),
@@ -44,7 +48,7 @@ def trial(index, gpu, duration=2.0, tokens=100, prefill_gpu=None):
 
 def test_gross_idle_net_and_confidence_interval_over_trials():
     trials = [trial(0, 300.0), trial(1, 310.0), trial(2, 290.0)]
-    energy = energy_section(trials, IDLE, gpu_used=True)
+    energy = energy_section(windows(trials), IDLE, {})
     gpu = energy["components"]["gpu"]
     assert gpu["gross_joules"] == pytest.approx(300.0)
     assert gpu["idle_joules"] == pytest.approx(100.0)  # 50 W x 2 s
@@ -57,16 +61,30 @@ def test_gross_idle_net_and_confidence_interval_over_trials():
 
 
 def test_cpu_run_does_not_count_the_gpu():
-    energy = energy_section([trial(0, 300.0)], IDLE, gpu_used=False)
+    energy = energy_section(windows([trial(0, 300.0)]), IDLE, {"gpu": RUN_USED_NO_GPU})
     assert energy["components"]["gpu"]["gross_joules"] is None
     assert "used no GPU" in energy["components"]["gpu"]["reason"]
     assert energy["total"]["gross_joules"] == pytest.approx(12.0)
 
 
+def test_a_run_that_counts_no_component_has_no_total_and_says_why():
+    reason = "external endpoint: its hardware is not metered here"
+    trials = [trial(0, 300.0)]
+    uncounted = dict.fromkeys(("gpu", "cpu", "ram"), reason)
+    energy = energy_section(windows(trials), IDLE, uncounted)
+    for block in [*energy["components"].values(), energy["total"]]:
+        assert block["gross_joules"] is None and block["reason"] == reason  # never 0
+    assert energy["total_energy_wh"] is None and energy["total"]["components"] == []
+    metrics = metrics_section(trials[0].summary, energy, 400.0)
+    checks = checks_section(trials, IDLE, energy, metrics, trials[0].summary, uncounted)
+    assert not any(c["name"].endswith("_power_in_range") for c in checks)
+    assert {c["name"]: c["passed"] for c in checks}["energy_per_token_consistent"] is None
+
+
 def test_unreadable_gpu_makes_the_total_unknown_not_smaller():
     trials = [Trial(0, trial(0, None).summary,
                     window("t0", 2.0, gpu=None, gpu_reason="NVML: device lost"))]
-    energy = energy_section(trials, IDLE, gpu_used=True)
+    energy = energy_section(windows(trials), IDLE, {})
     assert energy["components"]["gpu"]["reason"] == "NVML: device lost"
     assert energy["total"]["gross_joules"] is None and "gpu" in energy["total"]["reason"]
     metrics = metrics_section(trials[0].summary, energy, 400.0)
@@ -74,7 +92,7 @@ def test_unreadable_gpu_makes_the_total_unknown_not_smaller():
 
 
 def test_net_below_idle_is_null_with_reason():
-    energy = energy_section([trial(0, 50.0)], IDLE, gpu_used=True)  # idle alone is 100 J
+    energy = energy_section(windows([trial(0, 50.0)]), IDLE, {})  # idle alone is 100 J
     gpu = energy["components"]["gpu"]
     assert gpu["gross_joules"] == pytest.approx(50.0)
     assert gpu["net_joules"] is None and "idle" in gpu["net_reason"]
@@ -83,12 +101,12 @@ def test_net_below_idle_is_null_with_reason():
 def test_metrics_and_energy_per_token_check_agree():
     trials = [trial(0, 300.0), trial(1, 300.0)]
     summary = summary_over_trials(trials)
-    energy = energy_section(trials, IDLE, gpu_used=True)
+    energy = energy_section(windows(trials), IDLE, {})
     metrics = metrics_section(summary, energy, 400.0)
     assert metrics["joules_per_token"] == pytest.approx(312.0 / 100)
     assert metrics["wh_per_1000_queries"] == pytest.approx(300.0 / 3600 / 4 * 1000)
     assert metrics["co2_emissions_g"] == pytest.approx(312.0 / 3.6e6 * 400)
-    checks = {c["name"]: c for c in checks_section(trials, IDLE, energy, metrics, summary)}
+    checks = {c["name"]: c for c in checks_section(trials, IDLE, energy, metrics, summary, {})}
     assert checks["energy_per_token_consistent"]["passed"] is True
     assert checks["window_long_enough"]["passed"] is False  # 2 s < 5 s: flagged, not hidden
     assert checks["trials_consistent"]["passed"] is True
