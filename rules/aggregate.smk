@@ -5,7 +5,7 @@ rule aggregate:
         reports=report_paths(),
         code=workflow_path("src/energybench/aggregate.py"),
     output:
-        table="results/tables/models.csv",
+        table=f"{RESULTS}/tables/models.csv",
     log:
         "logs/aggregate.log",
     conda:
@@ -19,8 +19,8 @@ rule figures:
         table=rules.aggregate.output.table,
         code=workflow_path("src/energybench/plots.py"),
     output:
-        png="results/figures/energy_per_1000_queries.png",
-        pdf="results/figures/energy_per_1000_queries.pdf",
+        png=f"{RESULTS}/figures/energy_per_1000_queries.png",
+        pdf=f"{RESULTS}/figures/energy_per_1000_queries.pdf",
     log:
         "logs/figures.log",
     conda:

@@ -9,7 +9,7 @@ rule benchmark:
     input:
         unpack(benchmark_inputs),
     output:
-        report="results/runs/{model}/benchmark_report.json",
+        report=f"{RESULTS}/runs/{{model}}/benchmark_report.json",
     params:
         run_config=model_config,
     resources:

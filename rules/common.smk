@@ -10,6 +10,7 @@ from energybench.config import (
     ConfigError,
     check_document,
     check_run_configs,
+    coerce_command_line_values,
     local_inputs,
     check_models_document,
     load_yaml,
@@ -18,6 +19,9 @@ from energybench.config import (
 )
 from energybench.runtime import resolve_runtime
 
+# The seed runner's variables: RESULTS_DIR moves every output; BENCHMARK_BACKEND is the
+# backend of models that name none.
+RESULTS = os.environ.get("RESULTS_DIR", "results").rstrip("/")
 CONFIG_SCHEMA = "../config/schemas/config.schema.yaml"
 MODELS_SCHEMA = "../config/schemas/models.schema.yaml"
 
@@ -39,7 +43,11 @@ def schema_path(relative):
 def load_model_table():
     """Validate config.yaml and models.yaml; return {model key: resolved run config}."""
     try:
-        check_document(config, load_yaml(schema_path(CONFIG_SCHEMA)), "config")
+        config_schema = load_yaml(schema_path(CONFIG_SCHEMA))
+        config.update(coerce_command_line_values(config, config_schema))
+        if os.environ.get("BENCHMARK_BACKEND"):
+            config["defaults"]["backend"] = os.environ["BENCHMARK_BACKEND"]
+        check_document(config, config_schema, "config")
         validate(config, CONFIG_SCHEMA)  # also fills the schema's defaults
         models_doc = load_yaml(config["models_file"])
         check_models_document(models_doc, load_yaml(schema_path(MODELS_SCHEMA)),
@@ -78,7 +86,7 @@ def benchmark_inputs(wildcards):
 
 
 def report_paths():
-    return expand("results/runs/{model}/benchmark_report.json", model=MODELS)
+    return expand(f"{RESULTS}/runs/{{model}}/benchmark_report.json", model=MODELS)
 
 
 # --- runtimes and images ----------------------------------------------------------------
@@ -115,5 +123,5 @@ def image_id_file(cfg):
     (neither in their settings nor, as in the seed, in DOCKER_IMAGE)."""
     engine = RUNTIMES[cfg["runtime"]]
     if engine in CONTAINER_ENGINES and not cfg.get("image") and not os.environ.get("DOCKER_IMAGE"):
-        return f"results/images/{engine}-cpu.id"
+        return f"{RESULTS}/images/{engine}-cpu.id"
     return None

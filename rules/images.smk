@@ -7,7 +7,7 @@ rule cpu_image:
     input:
         image_sources(),
     output:
-        "results/images/{engine}-cpu.id",
+        f"{RESULTS}/images/{{engine}}-cpu.id",
     wildcard_constraints:
         engine="docker|podman",
     params:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "a")  # noqa: F821 (snakemake is injected)
 
-from energybench.report import write_text_atomic  # noqa: E402
+from energybench.report import write_atomic  # noqa: E402
 from energybench.runtime import build_cpu_image  # noqa: E402
 
 image_id = build_cpu_image(
@@ -12,4 +12,4 @@ image_id = build_cpu_image(
     engine=snakemake.wildcards.engine,  # noqa: F821
     log_path=Path(snakemake.log[0]),  # noqa: F821
 )
-write_text_atomic(snakemake.output[0], image_id + "\n")  # noqa: F821
+write_atomic(snakemake.output[0], image_id + "\n")  # noqa: F821

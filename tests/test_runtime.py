@@ -29,7 +29,6 @@ from energybench.runtime.spec import (
     LaunchSpec,
     default_hf_home,
     default_image,
-    default_results_dir,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +103,6 @@ def test_nested_mounts_come_after_their_parents_and_run_dir_stays_writable(tmp_p
 def test_secrets_pass_by_name_only(tmp_path):
     argv = container_argv(make_spec(tmp_path))
     assert "HF_TOKEN" in value_after(argv, "-e")
-    assert "BENCHMARK_BACKEND" in value_after(argv, "-e")
     assert not any(SECRET in arg for arg in argv)
     assert not any(arg.startswith("HF_TOKEN=") for arg in argv)
 
@@ -228,17 +226,13 @@ def test_missing_daemon_binary_is_reported_not_raised():
 def test_seed_environment_variables_are_the_defaults(monkeypatch, tmp_path):
     monkeypatch.setenv("DOCKER_IMAGE", "energy_star")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-cache"))
-    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "out"))
     assert default_image() == "energy_star"
     assert default_hf_home() == tmp_path / "hf-cache"
-    assert default_results_dir() == tmp_path / "out"
     spec = LaunchSpec("m", "docker", [], tmp_path / "log", tmp_path / "run")
     assert spec.image_or_default == "energy_star"
     assert spec.hf_home_or_default == tmp_path / "hf-cache"
     monkeypatch.delenv("DOCKER_IMAGE")
-    monkeypatch.delenv("RESULTS_DIR")
     assert default_image() == CPU_IMAGE_TAG
-    assert default_results_dir() == Path("results")
 
 
 # --- images: inputs of the CPU build ----------------------------------------------------

@@ -1,6 +1,7 @@
 """End-to-end tests: the Snakemake workflow on the tiny default, in a scratch copy."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import copy_workflow
+from conftest import REPO_ROOT, copy_workflow
 from energybench.report import validate_report
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1"]
@@ -118,6 +119,44 @@ def test_select_runs_a_subset(tmp_path):
     workdir = copy_workflow(tmp_path)
     jobs = planned_jobs(workdir, "--config", 'select={"class": "B"}')
     assert "benchmark:tiny-llama-4l" in jobs and "benchmark:tiny-llama-2l" not in jobs
+    # Snakemake passes nested --config values as strings: booleans and numbers still work.
+    jobs = planned_jobs(workdir, "--config",
+                        'select={"model": "tiny-*", "reasoning": false, "class": ["A"]}',
+                        'defaults={"batch_size": 2}')
+    assert "benchmark:tiny-llama-2l" in jobs and "benchmark:tiny-llama-4l" not in jobs
+
+
+def test_seed_variables_move_results_and_choose_the_backend(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    env = {**os.environ, "RESULTS_DIR": "elsewhere"}
+    result = subprocess.run([*SNAKEMAKE, "--dry-run"], cwd=workdir, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert "elsewhere/runs/tiny-llama-2l/benchmark_report.json" in result.stdout
+    env = {**os.environ, "BENCHMARK_BACKEND": "tensorrt"}
+    result = subprocess.run([*SNAKEMAKE, "--dry-run"], cwd=workdir, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "defaults.backend" in result.stderr
+
+
+def test_a_run_by_hand_into_a_new_folder(tmp_path):
+    """`energybench run` outside the pipeline, with an override, into a folder not yet made."""
+    from energybench.config import load_yaml, resolve_model
+    from energybench.tiny import build_tiny_model
+
+    config = load_yaml(REPO_ROOT / "config/config.yaml")
+    run_config = resolve_model("by-hand", {"id": str(build_tiny_model(tmp_path / "model"))},
+                               config["defaults"], {**config["measurement"], "idle_seconds": 0})
+    (tmp_path / "run.json").write_text(json.dumps(run_config))
+    output = tmp_path / "new" / "folder" / "benchmark_report.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "energybench", "run", "--config", str(tmp_path / "run.json"),
+         "--output", str(output), "--workdir", str(REPO_ROOT), "scenario.num_samples=4"],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(output.read_text())
+    validate_report(report)
+    assert report["status"] == "succeeded" and report["summary"]["total_prompts"] == 4
+    assert (output.parent / "power_timeline.csv").exists()
 
 
 @pytest.mark.parametrize("case, edit, expected", [

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from energybench.report import read_report
+from energybench.report import read_report, write_atomic
 
 AI_ENERGY_SCORE_COLUMNS = [
     "model_name", "model_class", "task", "reasoning_state", "total_prompts",
@@ -84,9 +84,5 @@ def models_table(report_paths: list[str | Path]) -> pd.DataFrame:
 def write_models_table(report_paths: list[str | Path], output: str | Path) -> pd.DataFrame:
     """Write the table atomically (temporary name, then rename)."""
     table = models_table(report_paths)
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.name}.tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(output)
+    write_atomic(output, table.to_csv(index=False))
     return table

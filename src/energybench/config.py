@@ -90,7 +90,13 @@ def schema_problems(document: Any, schema: dict) -> list[tuple[list, str]]:
     for error in validator.iter_errors(document):
         # anyOf/allOf wrap the useful error: report the most specific one.
         best = jsonschema.exceptions.best_match([error])
-        problems.append((list(best.absolute_path), best.message))
+        path = list(best.absolute_path)
+        if best.validator == "additionalProperties" and isinstance(best.instance, dict):
+            known = sorted(best.schema.get("properties", {}))
+            for extra in sorted(set(best.instance) - set(known)):
+                problems.append((path + [extra], f"unknown field; known fields: {', '.join(known)}"))
+            continue
+        problems.append((path, best.message))
     return sorted(problems, key=lambda p: [str(x) for x in p[0]])
 
 
@@ -118,6 +124,44 @@ def check_document(document: Any, schema: dict, where: str) -> None:
 
 
 # --- the model table -------------------------------------------------------------------------
+
+
+def _accepts_string(schema: dict) -> bool:
+    options = schema.get("oneOf") or schema.get("anyOf") or [schema]
+    for option in options:
+        types = option.get("type", [])
+        types = types if isinstance(types, list) else [types]
+        if "string" in types or any(isinstance(v, str) for v in option.get("enum", [])):
+            return True
+        if not types and "enum" not in option and "$ref" not in option:
+            return True
+    return False
+
+
+def coerce_command_line_values(document: dict, schema: dict) -> dict:
+    """Parse strings that stand for numbers, booleans or null, where the schema wants those.
+
+    Snakemake hands nested ``--config`` values over as strings (``'select={"reasoning":
+    false}'`` gives ``"false"``); values read from YAML files are already typed.
+    """
+    def resolve(node: dict) -> dict:
+        return _package_schema(Path(node["$ref"]).name) if "$ref" in node else node
+
+    def walk(value, node):
+        node = resolve(node)
+        if isinstance(value, dict):
+            properties = node.get("properties", {})
+            return {k: walk(v, properties[k]) if k in properties else v for k, v in value.items()}
+        if isinstance(value, list) and "items" in node:
+            return [walk(v, node["items"]) for v in value]
+        if isinstance(value, str) and not _accepts_string(node):
+            try:
+                return yaml.safe_load(value)
+            except yaml.YAMLError:
+                return value
+        return value
+
+    return walk(document, schema)
 
 
 def resolve_model(key: str, entry: dict, defaults: dict, measurement: dict) -> dict:
@@ -164,12 +208,31 @@ def local_inputs(run_config: dict) -> dict[str, str]:
     return inputs
 
 
+def _contradictions(cfg: dict) -> list[str]:
+    problems = []
+    if cfg["device"] == "cuda" and cfg["gpus"] == 0:
+        problems.append("device 'cuda' needs gpus >= 1 (the job's GPUs)")
+    if cfg["backend"] == "pytorch" and cfg["gpus"] > 1:
+        problems.append("the pytorch backend runs a model on one GPU; for a model that needs "
+                        "several, use backend vllm with vllm.tensor_parallel_size")
+    managed = cfg["backend"] == "vllm" and cfg.get("vllm", {}).get("mode", "managed") == "managed"
+    if managed and cfg["runtime"] not in ("process", "auto"):
+        problems.append(f"a managed vLLM server runs as a process beside the run; runtime "
+                        f"{cfg['runtime']!r} is not supported for it yet (use runtime: process)")
+    return problems
+
+
 def check_run_configs(run_configs: dict[str, dict]) -> None:
-    """Fail before any run on settings that contradict each other or name missing files."""
+    """Fail before any run on incomplete settings, settings that contradict each other, or
+    local files that do not exist."""
     problems = []
     for key, cfg in run_configs.items():
-        if cfg["device"] == "cuda" and cfg["gpus"] == 0:
-            problems.append(f"model {key!r}: device 'cuda' needs gpus >= 1 (the job's GPUs)")
+        try:
+            RunConfig.from_dict(cfg)
+        except ConfigError as exc:
+            problems.append(f"model {key!r}: {exc}")
+            continue
+        problems += [f"model {key!r}: {problem}" for problem in _contradictions(cfg)]
         for role, path in local_inputs(cfg).items():
             built_by_workflow = role == "model_dir" and "tiny" in cfg
             if not built_by_workflow and not Path(path).expanduser().exists():

@@ -7,13 +7,13 @@ takes, on the host and on the GPU, is returned when it ends.
 from __future__ import annotations
 
 import csv
+import io
 import logging
-import os
 from pathlib import Path
 
 from energybench import provenance
 from energybench.config import ConfigError, RunConfig, apply_overrides
-from energybench.report import SCHEMA_VERSION, failed_report, write_report
+from energybench.report import SCHEMA_VERSION, failed_report, write_report, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +28,11 @@ def runtime_description() -> dict:
 def write_timeline(path: Path, samples: list[dict]) -> Path | None:
     if not samples:
         return None
-    fields = sorted({key for sample in samples for key in sample})
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(samples)
-    os.replace(tmp, path)
-    return path
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=sorted({key for sample in samples for key in sample}))
+    writer.writeheader()
+    writer.writerows(samples)
+    return write_atomic(path, text.getvalue())
 
 
 def measure(cfg: RunConfig, run_dir: Path) -> dict:
@@ -84,7 +81,7 @@ def measure(cfg: RunConfig, run_dir: Path) -> dict:
         "summary": summary,
         "energy": energy,
         "metrics": metrics,
-        "checks": results.checks_section(trials, idle, energy, metrics, summary, uncounted),
+        "checks": results.checks_section(trials, idle, energy, uncounted),
         "trials": results.trials_section(trials, idle, uncounted),
         "phases": results.phases_section(trials),
         "steady_state": results.steady_state_section(trials, idle, uncounted),
@@ -103,6 +100,7 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
     the tables keep the model's row.
     """
     output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
     model = config.get("model", output.parent.name)
     started = provenance.now_iso()
     try:
@@ -115,7 +113,10 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
     try:
         report = measure(cfg, output.parent)
     except Exception as exc:  # any failure of the run is recorded in its report
-        log.exception("model %s: run failed", model)
+        if isinstance(exc, ConfigError):  # the user's to fix: one paragraph, no traceback
+            log.error("model %s: %s", model, exc)
+        else:
+            log.exception("model %s: run failed", model)
         report = failed_report(model, cfg.to_dict(), exc, provenance.collect(
             cfg.digest(), runtime_description(), started))
     write_report(output, report)

@@ -32,6 +32,12 @@ def local_mounts(run_config: dict) -> list[Path]:
     return [Path(path).expanduser().resolve() for path in local_inputs(run_config).values()]
 
 
+def secret_names(run_config: dict) -> tuple[str, ...]:
+    """Variables handed to the run by name only: their values never reach a command line."""
+    api_key = (run_config.get("vllm") or {}).get("api_key_env")
+    return ("HF_TOKEN",) + ((api_key,) if api_key else ())
+
+
 def _record_launch(report_path: Path, runtime: dict) -> str:
     """Add how the run was launched to its report's provenance; return the report's status."""
     report = read_report(report_path)
@@ -67,7 +73,7 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
                 log_path=log_path, run_dir=run_dir, image=image,
                 read_only_mounts=local_mounts(run_config), gpus=devices,
                 cpus=run_config.get("cpus"), memory=run_config.get("memory"),
-                env_passthrough=("HF_TOKEN", "BENCHMARK_BACKEND", provenance.CODE_VERSION_ENV),
+                env_passthrough=secret_names(run_config) + (provenance.CODE_VERSION_ENV,),
             )
             result = launch(spec)
             runtime.update(name=result.runtime, image_id=result.image_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -10,15 +11,16 @@ matplotlib.use("Agg")  # files only; no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from energybench.report import write_atomic  # noqa: E402
+
 COMPONENT_COLORS = {"gpu": "#1b9e77", "cpu": "#d95f02", "ram": "#7570b3"}
 
 
 def _save_atomic(figure, outputs: list[str | Path]) -> None:
     for output in map(Path, outputs):
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(f".tmp.{output.name}")
-        figure.savefig(tmp, format=output.suffix.lstrip("."), bbox_inches="tight", dpi=200)
-        tmp.replace(output)
+        image = io.BytesIO()
+        figure.savefig(image, format=output.suffix.lstrip("."), bbox_inches="tight", dpi=200)
+        write_atomic(output, image.getvalue())
 
 
 def plot_energy_per_1000_queries(table_path: str | Path, outputs: list[str | Path]) -> None:

@@ -24,14 +24,15 @@ def validate_report(report: dict) -> None:
     jsonschema.validate(report, report_schema(), cls=jsonschema.Draft202012Validator)
 
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write to a temporary file beside ``path``, flush it to disk, then rename."""
+def write_atomic(path: str | Path, content: str | bytes) -> Path:
+    """Write to a temporary file beside ``path``, flush it to disk, then rename: a reader
+    sees the old file or the whole new one, never half of it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb" if isinstance(content, bytes) else "w") as handle:
+            handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -43,7 +44,7 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 def write_json_atomic(path: str | Path, document: dict) -> Path:
     """Write JSON atomically; NaN and infinities are refused (they are not JSON)."""
-    return write_text_atomic(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
+    return write_atomic(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
 
 
 def write_report(path: str | Path, report: dict) -> Path:
@@ -55,9 +56,13 @@ def read_report(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def _unknown_component(reason: str) -> dict:
+COMPONENTS = ("gpu", "cpu", "ram")
+
+
+def unknown_component(reason: str) -> dict:
+    """A component (or total) whose energy is not known, with the reason: never a zero."""
     return {"gross_joules": None, "idle_joules": None, "net_joules": None, "source": None,
-            "estimated": False, "reason": reason, "devices": []}
+            "estimated": False, "reason": reason, "devices": [], "notes": []}
 
 
 def failed_report(model: str, config: dict, error: BaseException | str, provenance: dict,
@@ -71,8 +76,8 @@ def failed_report(model: str, config: dict, error: BaseException | str, provenan
     prompts = total_prompts if total_prompts is not None else config.get("num_prompts") or 0
     energy = {f"{c}_energy_{u}": None for c in ("gpu", "cpu", "ram", "total") for u in ("wh", "kwh")}
     energy.update(basis="none: the run failed",
-                  components={c: _unknown_component(reason) for c in ("gpu", "cpu", "ram")},
-                  total=_unknown_component(reason))
+                  components={c: unknown_component(reason) for c in COMPONENTS},
+                  total=unknown_component(reason))
     return {
         "schema_version": SCHEMA_VERSION,
         "model": model,
@@ -94,5 +99,10 @@ def failed_report(model: str, config: dict, error: BaseException | str, provenan
         },
         "checks": [],
         "trials": [],
+        "phases": None,
+        "steady_state": None,
+        "latency": None,
+        "idle": None,
+        "timeline_file": None,
         "provenance": provenance,
     }

@@ -19,8 +19,8 @@ from energybench.energy import (
 )
 from energybench.loadgen import summarize
 from energybench.meters import IdleBaseline, WindowMeasurement, split_window_phases
+from energybench.report import COMPONENTS, unknown_component
 
-COMPONENTS = ("gpu", "cpu", "ram")
 ENERGY_BASIS = (
     "gross energy of the measured window (all prompts, full output), mean over trials; "
     "idle (idle power x duration) and net (gross - idle) beside it in components"
@@ -67,11 +67,6 @@ def counted_window(window: WindowMeasurement, uncounted: Mapping[str, str]) -> W
     """The window without the components that do not belong to the run."""
     return dataclasses.replace(window, components={
         name: energy for name, energy in window.components.items() if name not in uncounted})
-
-
-def _not_counted(reason: str) -> dict:
-    return {"gross_joules": None, "idle_joules": None, "net_joules": None, "source": None,
-            "estimated": False, "reason": reason, "devices": [], "notes": []}
 
 
 def component_block(name: str, windows: list[WindowMeasurement], idle: IdleBaseline | None) -> dict:
@@ -125,7 +120,7 @@ def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
     names = counted_components(uncounted)
     components = {
         name: component_block(name, windows, idle) if name in names
-        else _not_counted(uncounted[name])
+        else unknown_component(uncounted[name])
         for name in COMPONENTS
     }
     gross = summarize_trials([window_total(w, idle, names, "gross") for w in windows])
@@ -180,21 +175,31 @@ def metrics_section(summary: dict, energy: dict, carbon_intensity_g_per_kwh: flo
 
 
 def checks_section(trials: list[Trial], idle: IdleBaseline | None, energy: dict,
-                   metrics: dict, summary: dict, uncounted: Mapping[str, str]) -> list[dict]:
+                   uncounted: Mapping[str, str]) -> list[dict]:
     """Every self-check, per trial where it concerns one window, of the counted components.
     A failed check flags its figure; it never hides it."""
     checks = []
     for trial in trials:
         for check in counted_window(trial.window, uncounted).checks(idle):
             checks.append({**check.to_dict(), "trial": trial.index})
-    gross = energy["total"]["gross_joules"]
-    duration = summary["total_duration_seconds"]
-    average_power = gross / duration if gross is not None and duration else None
-    checks.append(check_energy_per_token(metrics["joules_per_token"], average_power,
-                                         summary["throughput_tokens_per_second"]).to_dict())
+        checks.append({**energy_per_token_check(trial, uncounted).to_dict(), "trial": trial.index})
     checks.append(check_trial_variation(energy["total"]["trial_statistics"]["gross"]["values"])
                   .to_dict())
     return checks
+
+
+def energy_per_token_check(trial: Trial, uncounted: Mapping[str, str]):
+    """Energy per token (from the energy counters) against average power (from the sampled
+    power, where a meter samples it: NVML) divided by throughput. For components without
+    separate samples (RAPL, estimates) both sides use the same figure and agree by design."""
+    counted = [c for name, c in trial.window.components.items() if name not in uncounted]
+    tokens = trial.summary["total_completion_tokens"]
+    duration = trial.window.duration_s
+    if not counted or any(c.joules is None for c in counted) or not tokens or duration <= 0:
+        return check_energy_per_token(None, None, None)
+    energy = sum(c.joules for c in counted)
+    sampled = sum(c.detail.get("integral_j") or c.joules for c in counted)
+    return check_energy_per_token(energy / tokens, sampled / duration, tokens / duration)
 
 
 def window_energy(window: WindowMeasurement, idle: IdleBaseline | None,

@@ -108,6 +108,9 @@ class PyTorchBackend(Backend):
         if is_local_model(cfg.id) and not (Path(cfg.id).expanduser() / "config.json").is_file():
             raise ConfigError(f"model directory {cfg.id} has no config.json: it is not a "
                               "transformers model (save one with save_pretrained)")
+        # Prompts first: a wrong dataset fails in a second, not after loading the weights.
+        prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
+                               cfg.dataset_column, cfg.dataset_split)
         log.info("loading %s (%s on %s)", cfg.id, self.torch_dtype, self.device)
         self.tokenizer = AutoTokenizer.from_pretrained(cfg.id, padding_side="left")
         if self.tokenizer.pad_token is None:
@@ -116,8 +119,6 @@ class PyTorchBackend(Backend):
         self.model.to(self.device).eval()
         eos = self.model.generation_config.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
-        prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
-                               cfg.dataset_column, cfg.dataset_split)
         texts = format_prompts(self.tokenizer, prompts, cfg)
         self.warmup_texts = texts[cfg.num_prompts:]
         self.texts = texts[:cfg.num_prompts]
@@ -128,7 +129,9 @@ class PyTorchBackend(Backend):
 
         return {
             "name": "pytorch", "torch": torch.__version__, "transformers": transformers.__version__,
-            "device": self.device, "dtype": str(self.torch_dtype).removeprefix("torch."),
+            # The dtype the weights really have, not the one asked for.
+            "device": self.device,
+            "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
             "parameters": sum(p.numel() for p in self.model.parameters()),
         }
 

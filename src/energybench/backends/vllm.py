@@ -28,8 +28,8 @@ from energybench.backends import Backend, Trial
 from energybench.config import RunConfig
 from energybench.endpoint import Endpoint, EndpointURLError
 from energybench.loadgen import LoadResult, LoadSettings, Phase, run_load
-from energybench.meters.measurement import COMPONENTS
 from energybench.prompts import load_prompts
+from energybench.report import COMPONENTS
 from energybench.vllm_server import ManagedVLLMServer, ServingSettings
 from energybench.vllm_settings import VLLMSettings
 

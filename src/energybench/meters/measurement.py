@@ -13,7 +13,6 @@ from energybench.energy.checks import (
 )
 from energybench.energy.phases import PhaseSplit, split_phases
 
-COMPONENTS = ("gpu", "cpu", "ram")
 
 # Values of ComponentEnergy.source
 NVML = "nvml"

@@ -28,6 +28,10 @@ from energybench.meters.measurement import NVML, NVML_POWER_INTEGRAL, ComponentE
 from energybench.meters.timeline import Timeline
 
 COUNTER_QUANTUM_J = 1e-3  # the counter counts millijoules
+# The counter counts mJ but the driver refreshes it only every few tens of ms (up to ~100 ms
+# on some boards): a window can miss up to one refresh at each end, so its resolution is
+# about average power x this period, not 1 mJ.
+COUNTER_REFRESH_S = 0.1
 
 INSTANT = "instant"
 AVERAGED = "nvmlDeviceGetPowerUsage (1 s average on Ampere and newer, except GA100)"
@@ -186,7 +190,10 @@ class NvmlMeter(Meter):
                 if delta.delta == 0:
                     counter_problem = "energy counter did not move over the window"
         if counter_problem is None:
-            result.update(joules=result["counter_j"], source=NVML, resolution_j=COUNTER_QUANTUM_J)
+            duration = end - start
+            power = result["counter_j"] / duration if duration > 0 else 0.0
+            result.update(joules=result["counter_j"], source=NVML,
+                          resolution_j=max(COUNTER_QUANTUM_J, 2 * power * COUNTER_REFRESH_S))
         elif integral.joules is not None:
             result.update(
                 joules=integral.joules,

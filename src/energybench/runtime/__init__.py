@@ -21,7 +21,6 @@ from energybench.runtime.spec import (
     LaunchSpec,
     default_hf_home,
     default_image,
-    default_results_dir,
 )
 
 __all__ = [
@@ -39,7 +38,6 @@ __all__ = [
     "build_image",
     "default_hf_home",
     "default_image",
-    "default_results_dir",
     "launch",
     "resolve_runtime",
 ]

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from energybench.report import write_text_atomic
+from energybench.report import write_atomic
 from energybench.runtime.errors import ImageBuildError
 from energybench.runtime.images import build_cpu_image
 from energybench.runtime.spec import CONTAINER_ENGINES, CPU_IMAGE_TAG, DOCKER
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     if args.id_file:
-        write_text_atomic(args.id_file, image_id + "\n")
+        write_atomic(args.id_file, image_id + "\n")
     print(image_id)
     return 0
 

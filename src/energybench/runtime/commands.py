@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from energybench.gpus import gpu_environment
 from energybench.runtime.errors import CAUSE_BAD_MOUNT, LaunchError
 from energybench.runtime.spec import (
     APPTAINER,
@@ -94,7 +95,7 @@ def build_command(
 def _process_command(spec: LaunchSpec, host: HostFacts) -> Command:
     env = {"HF_HOME": str(spec.hf_home_or_default), "PYTHONUNBUFFERED": "1"}
     if spec.gpus is not None:
-        env["CUDA_VISIBLE_DEVICES"] = ",".join(spec.gpus)
+        env.update(gpu_environment(spec.gpus))
     return Command(argv=(sys.executable, "-m", "energybench", *spec.engine_args), env=env)
 
 
@@ -157,7 +158,8 @@ def _apptainer_command(spec: LaunchSpec, host: HostFacts) -> Command:
     if wants_gpus:
         argv.append("--nv")
     if spec.gpus:
-        argv += ["--env", f"CUDA_VISIBLE_DEVICES={','.join(spec.gpus)}"]
+        for name, value in gpu_environment(spec.gpus).items():
+            argv += ["--env", f"{name}={value}"]
     for mount in mounts_for(spec):
         argv += ["--bind", f"{mount.path}:{mount.path}" + (":ro" if mount.read_only else "")]
     argv += ["--env", f"HF_HOME={spec.hf_home_or_default}"]

@@ -1,8 +1,8 @@
 """What a caller asks for when it launches one engine run, and what it gets back.
 
-The seed's environment variables stay the defaults: `DOCKER_IMAGE` names the image,
-`HF_HOME` the Hugging Face cache, `RESULTS_DIR` the results folder, and `BENCHMARK_BACKEND`
-(with `HF_TOKEN`) is handed into containers by name.
+The seed's environment variables stay the defaults: `DOCKER_IMAGE` names the image and
+`HF_HOME` the Hugging Face cache; `HF_TOKEN` is handed into containers by name only.
+(`RESULTS_DIR` and `BENCHMARK_BACKEND` are read by the workflow, rules/common.smk.)
 """
 
 import os
@@ -34,11 +34,6 @@ def default_hf_home() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "huggingface"
 
 
-def default_results_dir() -> Path:
-    """Where results go: `RESULTS_DIR`, as in the seed, else `results/`."""
-    return Path(os.environ.get("RESULTS_DIR") or "results")
-
-
 @dataclass(frozen=True)
 class LaunchSpec:
     """One engine run: `energybench ENGINE_ARGS...` for one model, in the chosen runtime.
@@ -61,7 +56,7 @@ class LaunchSpec:
     shm_size: str = "8g"
     cpus: float | None = None
     memory: str | None = None
-    env_passthrough: tuple[str, ...] = ("HF_TOKEN", "BENCHMARK_BACKEND")
+    env_passthrough: tuple[str, ...] = ("HF_TOKEN",)
     hf_home: Path | None = None
     timeout_s: float | None = None
     stop_grace_s: float = 10.0
