@@ -43,35 +43,46 @@ config = {
 (out / "run_config.json").write_text(json.dumps(config, indent=2))
 PY
 
-python3 -m energybench run --config "$out/run_config.json" --output "$out/benchmark_report.json"
+# A failed run still writes its report (status failed, the error): print it either way.
+python3 -m energybench run --config "$out/run_config.json" --output "$out/benchmark_report.json" \
+    || echo "energybench run exited with $?; the report says why"
 
 python3 - "$out/benchmark_report.json" <<'PY'
 import json, sys
 
+
+def num(value, digits=4):
+    return "null" if value is None else f"{value:.{digits}g}"
+
+
 report = json.load(open(sys.argv[1]))
+print(f"\nstatus: {report['status']}  error: {report['error']}")
 energy, metrics, summary = report["energy"], report["metrics"], report["summary"]
 gpu = energy["components"]["gpu"]
-print(f"\nstatus: {report['status']}  error: {report['error']}")
-print(f"devices: {gpu['devices']}  source: {gpu['source']}  notes: {gpu['notes']}")
-print(f"throughput: {summary['throughput_tokens_per_second']:.1f} tokens/s over "
-      f"{summary['total_duration_seconds']:.2f} s per trial")
-print(f"GPU gross {gpu['gross_joules']:.1f} J, idle {gpu['idle_joules']:.1f} J, "
-      f"net {gpu['net_joules']} J (idle power {gpu['idle_power_watts']:.1f} W)")
-stats = gpu["trial_statistics"]["gross"]
-print(f"GPU gross per trial: {stats['values']}  mean {stats['mean']:.1f} J, "
-      f"95% CI [{stats['ci_low']}, {stats['ci_high']}], CV {stats['cv']}")
-print(f"J/token (total) {metrics['joules_per_token']:.4f}, net J/token "
-      f"{metrics['net_joules_per_token']}, GPU Wh/1000 queries {metrics['wh_per_1000_queries']:.3f}")
+print(f"devices: {gpu['devices']}  source: {gpu['source']}  reason: {gpu['reason']}  "
+      f"notes: {gpu['notes']}")
+print(f"throughput: {num(summary['throughput_tokens_per_second'])} tokens/s over "
+      f"{num(summary['total_duration_seconds'])} s per trial")
+print(f"GPU gross {num(gpu['gross_joules'])} J, idle {num(gpu['idle_joules'])} J, "
+      f"net {num(gpu['net_joules'])} J (idle power {num(gpu.get('idle_power_watts'))} W)")
+stats = (gpu.get("trial_statistics") or {}).get("gross") or {}
+print(f"GPU gross per trial: {stats.get('values')}  mean {num(stats.get('mean'))} J, "
+      f"95% CI [{num(stats.get('ci_low'))}, {num(stats.get('ci_high'))}], "
+      f"CV {num(stats.get('cv'))}")
+print(f"J/token (total) {num(metrics['joules_per_token'])}, net J/token "
+      f"{num(metrics['net_joules_per_token'])}, GPU Wh/1000 queries "
+      f"{num(metrics['wh_per_1000_queries'])}")
 for trial in report["trials"]:
-    print(f"trial {trial['index']}: {trial['duration_s']:.2f} s, cool-down {trial['cooldown']}")
+    print(f"trial {trial['index']}: {num(trial['duration_s'])} s, cool-down {trial['cooldown']}")
 print("checks:")
 for check in report["checks"]:
-    print(f"  {'PASS' if check['passed'] else 'FAIL' if check['passed'] is False else 'n/a '}"
-          f" {check['name']} (trial {check.get('trial', '-')}): {check['detail']}")
-for index, detail in enumerate(gpu["meter_detail"]):
-    print(f"trial {index}: counter {detail.get('counter_j')} J vs power integral "
-          f"{detail.get('integral_j')} J; power limit {detail.get('power_limit_w')} W; "
-          f"MIG {detail.get('mig_enabled')}")
-decode = report["phases"]["mean"]["gpu"]["decode"]
-print(f"decode GPU energy: mean {decode['mean']} J ({decode['reason']})")
+    verdict = {True: "PASS", False: "FAIL", None: "n/a "}[check["passed"]]
+    print(f"  {verdict} {check['name']} (trial {check.get('trial', '-')}): {check['detail']}")
+for index, detail in enumerate(gpu.get("meter_detail") or []):
+    print(f"trial {index}: counter {num(detail.get('counter_j'))} J vs power integral "
+          f"{num(detail.get('integral_j'))} J; resolution {num(detail.get('resolution_j'))} J; "
+          f"power limit {detail.get('power_limit_w')} W; MIG {detail.get('mig_enabled')}")
+if report.get("phases"):
+    decode = report["phases"]["mean"]["gpu"]["decode"]
+    print(f"decode GPU energy: mean {num(decode['mean'])} J ({decode['reason']})")
 PY

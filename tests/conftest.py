@@ -37,3 +37,14 @@ def copy_workflow(destination: Path) -> Path:
         else:
             shutil.copy2(source, destination / name)
     return destination
+
+
+def vllm_importable() -> bool:
+    """vLLM's own venv (.ci/install-vllm.sh, or ENERGYBENCH_VLLM_PYTHON) imports vllm."""
+    import subprocess
+
+    from energybench.vllm_server import vllm_python
+
+    python = vllm_python()
+    return python.exists() and subprocess.run(
+        [python, "-c", "import vllm"], capture_output=True, timeout=300).returncode == 0

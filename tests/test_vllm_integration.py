@@ -5,81 +5,27 @@ laptop and fail without it in CI. A server takes about a minute to start on two 
 module-scoped server serves every test that only sends load.
 """
 
-import subprocess
-
 import pytest
-from conftest import require
+from conftest import REPO_ROOT, require, vllm_importable
 
 from energybench.loadgen import LoadError, LoadSettings, run_load
+from energybench.prompts import load_prompts
+from energybench.tiny import build_tiny_model
 from energybench.vllm_server import ManagedVLLMServer, ServingSettings, process_group_alive, vllm_python
 
 pytestmark = pytest.mark.integration
+
+PROMPTS = load_prompts(str(REPO_ROOT / "data/prompts.jsonl"), 8)
 
 SERVED_NAME = "tiny-llama"
 # Settings the CPU backend accepts on a small CI machine (see shared/ENVIRONMENT.md).
 CPU_SERVING = ServingSettings(
     dtype="float32", max_model_len=512, max_num_seqs=8, gpu_memory_utilization=0.2, cpu_kvcache_space_gib=1
 )
-CORPUS = [
-    "The quick brown fox jumps over the lazy dog.",
-    "Energy is measured in joules and power in watts.",
-    "A language model predicts the next token from the previous ones.",
-    "Servers batch requests to keep the accelerator busy.",
-] * 8
-
-
-def vllm_importable() -> bool:
-    python = vllm_python()
-    return (
-        python.exists() and subprocess.run([python, "-c", "import vllm"], capture_output=True).returncode == 0
-    )
-
-
-def build_tiny_llama(out_dir):
-    """A random-weight Llama (head_dim 64, which vLLM's CPU attention supports) with a BPE tokenizer
-    trained on a few sentences and a chat template."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.decoder = decoders.ByteLevel()
-    special = ["<unk>", "<s>", "</s>"]
-    trainer = trainers.BpeTrainer(
-        vocab_size=300, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
-    )
-    tokenizer.train_from_iterator(CORPUS, trainer)
-    wrapped = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, unk_token="<unk>", bos_token="<s>", eos_token="</s>"
-    )
-    wrapped.chat_template = (
-        "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
-        "{% if add_generation_prompt %}assistant:{% endif %}"
-    )
-    wrapped.save_pretrained(out_dir)
-
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(wrapped),
-        hidden_size=128,
-        intermediate_size=256,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        bos_token_id=wrapped.bos_token_id,
-        eos_token_id=wrapped.eos_token_id,
-        tie_word_embeddings=False,
-    )
-    LlamaForCausalLM(config).save_pretrained(out_dir)
-    return out_dir
-
-
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     require(vllm_importable(), f"vLLM is not importable by {vllm_python()} (run .ci/install-vllm.sh)")
-    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-llama") / "model")
 
 
 @pytest.fixture(scope="class")
@@ -101,7 +47,7 @@ class TestOneSharedServer:
         settings = LoadSettings(
             model=SERVED_NAME, api=api, max_tokens=8, concurrency=4, warmup_requests=2, request_timeout_s=120
         )
-        result = run_load(server.endpoint, CORPUS[:8], settings)
+        result = run_load(server.endpoint, PROMPTS, settings)
 
         assert result.failure_reason is None, result.failure_reason
         for record in result.records:
@@ -131,6 +77,6 @@ def test_an_unserved_model_fails_inside_the_block_and_the_server_is_gone_after(t
             tiny_model, tmp_path / "vllm.log", CPU_SERVING, served_model_name=SERVED_NAME
         ) as server:
             assert process_group_alive(server.pid)
-            run_load(server.endpoint, CORPUS[:1], LoadSettings(model="not-served"))
+            run_load(server.endpoint, PROMPTS[:1], LoadSettings(model="not-served"))
     assert server.exit_code is not None
     assert not process_group_alive(server.pid)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import copy_workflow, require
+from conftest import copy_workflow, require, vllm_importable
 
 from energybench.backends.vllm import EXTERNAL_ENDPOINT, REQUESTS_NAME, SERVER_LOG_NAME
 from energybench.report import validate_report
@@ -57,12 +57,6 @@ def models_file(endpoint: str) -> dict:
                              "vllm": {"mode": "managed", **CPU_SERVER,
                                       "extra_args": ["--no-such-option"], "startup_timeout_s": 120}},
     }}
-
-
-def vllm_importable() -> bool:
-    python = vllm_python()
-    return python.exists() and subprocess.run(
-        [python, "-c", "import vllm"], capture_output=True).returncode == 0
 
 
 def processes_marked(marker: str) -> dict[int, str]:
