@@ -69,7 +69,8 @@ MODELS = load_model_table()
 
 def model_config(wildcards):
     if wildcards.model not in MODELS:
-        raise ValueError(f"unknown or unselected model {wildcards.model!r}")
+        config_error(f"no model {wildcards.model!r} is selected in {config['models_file']} "
+                     f"(selected: {', '.join(MODELS)})")
     return MODELS[wildcards.model]
 
 

@@ -108,8 +108,8 @@ def window_total(window: WindowMeasurement, idle, names, kind: str) -> float | N
     or when no component counts."""
     if kind == "gross":
         values = [window.components[n].joules for n in names]
-    else:
-        values = [window.net(idle)[n].net_j for n in names]
+    else:  # "idle" or "net"
+        values = [getattr(window.net(idle)[n], f"{kind}_j") for n in names]
     return None if not names or any(v is None for v in values) else sum(values)
 
 
@@ -125,6 +125,7 @@ def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
     }
     gross = summarize_trials([window_total(w, idle, names, "gross") for w in windows])
     net = summarize_trials([window_total(w, idle, names, "net") for w in windows])
+    idle_total = summarize_trials([window_total(w, idle, names, "idle") for w in windows])
     unknown = [n for n in names if components[n]["gross_joules"] is None]
     if not names:
         reason = "; ".join(dict.fromkeys(uncounted.values()))
@@ -132,7 +133,8 @@ def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
         reason = f"{', '.join(unknown)} energy unknown" if unknown else None
     total = {
         "gross_joules": gross.mean,
-        "idle_joules": None if gross.mean is None or net.mean is None else gross.mean - net.mean,
+        # Each figure is the mean over the trials where it is valid (see trial_statistics).
+        "idle_joules": idle_total.mean,
         "net_joules": net.mean,
         "source": None,
         "estimated": any(components[n]["estimated"] for n in names),
