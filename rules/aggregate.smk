@@ -9,7 +9,7 @@ rule aggregate:
     log:
         "logs/aggregate.log",
     conda:
-        "../envs/engine.yaml"
+        "../envs/aggregate.yaml"
     script:
         "../scripts/aggregate.py"
 
@@ -24,6 +24,6 @@ rule figures:
     log:
         "logs/figures.log",
     conda:
-        "../envs/engine.yaml"
+        "../envs/aggregate.yaml"
     script:
         "../scripts/plot_energy.py"
