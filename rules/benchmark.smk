@@ -10,14 +10,14 @@ rule benchmark:
         unpack(benchmark_inputs),
     output:
         report=f"{RESULTS}/runs/{{model}}/benchmark_report.json",
-    params:
-        run_config=model_config,
-    resources:
-        gpu=lambda wildcards: model_config(wildcards)["gpus"],
-        endpoint=lambda wildcards: int(uses_external_endpoint(model_config(wildcards))),
     log:
         "logs/benchmark/{model}.log",
     conda:
         "../envs/engine.yaml"
+    resources:
+        gpu=lambda wildcards: model_config(wildcards)["gpus"],
+        endpoint=lambda wildcards: int(uses_external_endpoint(model_config(wildcards))),
+    params:
+        run_config=model_config,
     script:
         "../scripts/run_benchmark.py"

@@ -50,8 +50,9 @@ def load_model_table():
         check_document(config, config_schema, "config")
         validate(config, CONFIG_SCHEMA)  # also fills the schema's defaults
         models_doc = load_yaml(config["models_file"])
-        check_models_document(models_doc, load_yaml(schema_path(MODELS_SCHEMA)),
-                              config["models_file"])
+        check_models_document(
+            models_doc, load_yaml(schema_path(MODELS_SCHEMA)), config["models_file"]
+        )
         validate(models_doc, MODELS_SCHEMA)
         table = {
             key: resolve_model(key, entry, config["defaults"], config["measurement"])
@@ -69,8 +70,10 @@ MODELS = load_model_table()
 
 def model_config(wildcards):
     if wildcards.model not in MODELS:
-        config_error(f"no model {wildcards.model!r} is selected in {config['models_file']} "
-                     f"(selected: {', '.join(MODELS)})")
+        config_error(
+            f"no model {wildcards.model!r} is selected in {config['models_file']} "
+            f"(selected: {', '.join(MODELS)})"
+        )
     return MODELS[wildcards.model]
 
 
@@ -92,7 +95,9 @@ def report_paths():
 
 # --- runtimes and images ----------------------------------------------------------------
 # `auto` is resolved once per workflow run, so the DAG knows which models need an image.
-RUNTIMES = {name: resolve_runtime(name) for name in {cfg["runtime"] for cfg in MODELS.values()}}
+RUNTIMES = {
+    name: resolve_runtime(name) for name in {cfg["runtime"] for cfg in MODELS.values()}
+}
 CONTAINER_ENGINES = ("docker", "podman")
 # The image holds the engine, not the aggregation and plotting code (see .dockerignore):
 # editing those remakes tables and figures only, never the image or the runs.
@@ -108,14 +113,21 @@ def workflow_path(*parts):
 def engine_sources():
     """The engine's code: a change to it reruns the models (through the image for containers)."""
     return sorted(
-        str(path) for path in Path(workflow_path("src", "energybench")).rglob("*")
-        if path.is_file() and path.suffix in (".py", ".json") and path.name not in OUTSIDE_IMAGE
+        str(path)
+        for path in Path(workflow_path("src", "energybench")).rglob("*")
+        if path.is_file()
+        and path.suffix in (".py", ".json")
+        and path.name not in OUTSIDE_IMAGE
     )
 
 
 def image_sources():
-    fixed = ["containers/Dockerfile.cpu", "containers/engine-requirements.sh",
-             "requirements/ci.txt", "pyproject.toml"]
+    fixed = [
+        "containers/Dockerfile.cpu",
+        "containers/engine-requirements.sh",
+        "requirements/ci.txt",
+        "pyproject.toml",
+    ]
     return [workflow_path(name) for name in fixed] + engine_sources()
 
 
@@ -123,6 +135,10 @@ def image_id_file(cfg):
     """The id file of the pipeline-built CPU image, for container runs naming no image
     (neither in their settings nor, as in the seed, in DOCKER_IMAGE)."""
     engine = RUNTIMES[cfg["runtime"]]
-    if engine in CONTAINER_ENGINES and not cfg.get("image") and not os.environ.get("DOCKER_IMAGE"):
+    if (
+        engine in CONTAINER_ENGINES
+        and not cfg.get("image")
+        and not os.environ.get("DOCKER_IMAGE")
+    ):
         return f"{RESULTS}/images/{engine}-cpu.id"
     return None

@@ -8,13 +8,13 @@ rule cpu_image:
         image_sources(),
     output:
         f"{RESULTS}/images/{{engine}}-cpu.id",
-    wildcard_constraints:
-        engine="docker|podman",
-    params:
-        repo=workflow_path(),
     log:
         "logs/images/{engine}-cpu.log",
+    wildcard_constraints:
+        engine="docker|podman",
     conda:
         "../envs/engine.yaml"
+    params:
+        repo=workflow_path(),
     script:
         "../scripts/build_image.py"

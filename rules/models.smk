@@ -4,11 +4,11 @@
 rule tiny_model:
     output:
         directory("resources/models/{model}"),
-    params:
-        spec=lambda wildcards: model_config(wildcards)["tiny"],
     log:
         "logs/tiny_model/{model}.log",
     conda:
         "../envs/engine.yaml"
+    params:
+        spec=lambda wildcards: model_config(wildcards)["tiny"],
     script:
         "../scripts/build_tiny_model.py"
