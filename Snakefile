@@ -11,9 +11,9 @@ min_version("9.0")
 # the code a report records (its git commit) is the code that ran.
 ENGINE_SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, ENGINE_SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [ENGINE_SRC] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-)
+from energybench.environment import put_first_on_pythonpath
+
+put_first_on_pythonpath(ENGINE_SRC)
 
 
 configfile: "config/config.yaml"

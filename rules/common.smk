@@ -17,11 +17,12 @@ from energybench.config import (
     resolve_model,
     select_models,
 )
+from energybench import environment
 from energybench.runtime import resolve_runtime
 
 # The seed runner's variables: RESULTS_DIR moves every output; BENCHMARK_BACKEND is the
 # backend of models that name none.
-RESULTS = os.environ.get("RESULTS_DIR", "results").rstrip("/")
+RESULTS = environment.results_dir()
 CONFIG_SCHEMA = "../config/schemas/config.schema.yaml"
 MODELS_SCHEMA = "../config/schemas/models.schema.yaml"
 
@@ -45,8 +46,8 @@ def load_model_table():
     try:
         config_schema = load_yaml(schema_path(CONFIG_SCHEMA))
         config.update(coerce_command_line_values(config, config_schema))
-        if os.environ.get("BENCHMARK_BACKEND"):
-            config["defaults"]["backend"] = os.environ["BENCHMARK_BACKEND"]
+        if environment.default_backend():
+            config["defaults"]["backend"] = environment.default_backend()
         check_document(config, config_schema, "config")
         validate(config, CONFIG_SCHEMA)  # also fills the schema's defaults
         models_doc = load_yaml(config["models_file"])
@@ -138,7 +139,7 @@ def image_id_file(cfg):
     if (
         engine in CONTAINER_ENGINES
         and not cfg.get("image")
-        and not os.environ.get("DOCKER_IMAGE")
+        and not environment.docker_image()
     ):
         return f"{RESULTS}/images/{engine}-cpu.id"
     return None

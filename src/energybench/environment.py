@@ -1,0 +1,29 @@
+"""The environment variables the workflow reads, in one place.
+
+The seed runner's variables keep their meaning: ``RESULTS_DIR`` (where outputs go),
+``BENCHMARK_BACKEND`` (the backend of models that name none) and ``DOCKER_IMAGE`` (the image
+of container runs that name none). All are optional, so they are read here rather than
+asserted with Snakemake's ``envvars``.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def results_dir() -> str:
+    return os.environ.get("RESULTS_DIR", "results").rstrip("/") or "results"
+
+
+def default_backend() -> str | None:
+    return os.environ.get("BENCHMARK_BACKEND") or None
+
+
+def docker_image() -> str | None:
+    return os.environ.get("DOCKER_IMAGE") or None
+
+
+def put_first_on_pythonpath(path: str) -> None:
+    """Make jobs (child processes) import the engine from ``path`` before anything installed."""
+    rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != path]
+    os.environ["PYTHONPATH"] = os.pathsep.join([path, *rest])
