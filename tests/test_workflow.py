@@ -185,3 +185,11 @@ def test_duplicate_model_key_stops_before_any_job(tmp_path):
     result = snakemake(workdir, "--dry-run", check=False)
     assert result.returncode != 0
     assert "duplicate key 'tiny-llama-2l'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_snakemake_lint_is_clean(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=workdir,
+                            capture_output=True, text=True, timeout=300)
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr, \
+        result.stdout + result.stderr
