@@ -1,7 +1,8 @@
-"""The pipeline through the docker runtime, end to end, against a real Docker engine:
-the workflow builds the registry-free CPU image, runs the tiny default models in containers,
+"""The pipeline through the container runtimes, end to end, against real engines: the
+workflow builds the registry-free CPU image, runs the tiny default models in containers,
 leaves no container behind (also when interrupted mid-model), and reruns the models when
-the image's sources change but not when a plot script does."""
+the image's sources change but not when a plot script does. Docker is tested throughout;
+podman (daemonless, its own image store) runs the default models once."""
 
 import json
 import os
@@ -24,33 +25,47 @@ DOCKER_CONFIG = ["--config", 'defaults={"runtime": "docker"}']
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1"]
 
 
-def pipeline_containers() -> list[str]:
+def pipeline_containers(engine: str = "docker") -> list[str]:
     return subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label={PIPELINE_LABEL}"],
+        [engine, "ps", "-aq", "--filter", f"label={PIPELINE_LABEL}"],
         capture_output=True, text=True, check=True, timeout=60,
     ).stdout.split()
 
 
-@pytest.fixture(scope="module")
-def docker_run(tmp_path_factory):
-    problem = engine_cli.daemon_problem("docker")
-    require(problem is None, f"no Docker engine: {problem} (run .ci/start-docker.sh as root)")
-    workdir = copy_workflow(tmp_path_factory.mktemp("docker-workflow"))
-    result = subprocess.run([*SNAKEMAKE, *DOCKER_CONFIG], cwd=workdir, capture_output=True,
+def run_pipeline_in(engine: str, workdir):
+    problem = engine_cli.daemon_problem(engine)
+    require(problem is None, f"no {engine} engine: {problem} (run .ci/start-{engine}.sh as root)")
+    copy_workflow(workdir)
+    config = ["--config", f'defaults={{"runtime": "{engine}"}}']
+    result = subprocess.run([*SNAKEMAKE, *config], cwd=workdir, capture_output=True,
                             text=True, timeout=1200)
     assert result.returncode == 0, result.stdout + result.stderr
     return workdir
 
 
-def test_default_models_run_in_containers(docker_run):
-    image_id = (docker_run / "results/images/docker-cpu.id").read_text().strip()
+def check_reports_from_containers(workdir, engine: str) -> None:
+    image_id = (workdir / f"results/images/{engine}-cpu.id").read_text().strip()
     for model in ("tiny-llama-2l", "tiny-llama-4l"):
-        report = json.loads((docker_run / f"results/runs/{model}/benchmark_report.json").read_text())
+        report = json.loads((workdir / f"results/runs/{model}/benchmark_report.json").read_text())
         validate_report(report)
         assert report["status"] == "succeeded", report["error"]
         runtime = report["provenance"]["runtime"]
-        assert runtime["name"] == "docker" and runtime["image_id"] == image_id
-    assert pipeline_containers() == []
+        assert runtime["name"] == engine
+        assert runtime["image_id"].removeprefix("sha256:") == image_id.removeprefix("sha256:")
+    assert pipeline_containers(engine) == []
+
+
+@pytest.fixture(scope="module")
+def docker_run(tmp_path_factory):
+    return run_pipeline_in("docker", tmp_path_factory.mktemp("docker-workflow"))
+
+
+def test_default_models_run_in_containers(docker_run):
+    check_reports_from_containers(docker_run, "docker")
+
+
+def test_default_models_run_in_podman_containers(tmp_path):
+    check_reports_from_containers(run_pipeline_in("podman", tmp_path), "podman")
 
 
 def test_changed_dockerfile_reruns_the_models_and_a_plot_script_does_not(docker_run, tmp_path):
