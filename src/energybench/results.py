@@ -194,13 +194,13 @@ def energy_per_token_check(trial: Trial, uncounted: Mapping[str, str]):
     """Energy per token (from the energy counters) against average power (from the sampled
     power, where a meter samples it: NVML) divided by throughput. For components without
     separate samples (RAPL, estimates) both sides use the same figure and agree by design."""
-    counted = [c for name, c in trial.window.components.items() if name not in uncounted]
+    energy = window_total(trial.window, None, counted_components(uncounted), "gross")
     tokens = trial.summary["total_completion_tokens"]
     duration = trial.window.duration_s
-    if not counted or any(c.joules is None for c in counted) or not tokens or duration <= 0:
+    if energy is None or not tokens or duration <= 0:
         return check_energy_per_token(None, None, None)
-    energy = sum(c.joules for c in counted)
-    sampled = sum(c.detail.get("integral_j") or c.joules for c in counted)
+    sampled = sum(c.detail.get("integral_j") or c.joules
+                  for c in counted_window(trial.window, uncounted).components.values())
     return check_energy_per_token(energy / tokens, sampled / duration, tokens / duration)
 
 

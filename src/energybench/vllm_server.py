@@ -17,7 +17,6 @@ container launcher (vLLM's image with the same arguments) can be added beside th
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
@@ -31,6 +30,7 @@ from typing import Any
 import httpx
 
 from energybench.endpoint import Endpoint
+from energybench.processes import signal_group
 
 PYTHON_ENV_VAR = "ENERGYBENCH_VLLM_PYTHON"
 DEFAULT_PYTHON = Path(__file__).resolve().parents[2] / ".venv-vllm" / "bin" / "python"
@@ -182,17 +182,17 @@ class ManagedVLLMServer:
         if self._process is None or self.exit_code is not None:
             return
         group = self._process.pid
-        _signal_group(group, signal.SIGTERM)
+        signal_group(group, signal.SIGTERM)
         try:
             self.exit_code = self._process.wait(timeout=self.stop_grace_s)
         except subprocess.TimeoutExpired:
-            _signal_group(group, signal.SIGKILL)
+            signal_group(group, signal.SIGKILL)
             self.exit_code = self._process.wait()
         # The engine processes may outlive the API server for a moment; none may outlive stop().
         deadline = time.monotonic() + self.stop_grace_s
         while process_group_alive(group) and time.monotonic() < deadline:
             time.sleep(0.1)
-        _signal_group(group, signal.SIGKILL)
+        signal_group(group, signal.SIGKILL)
 
     def provenance(self) -> dict[str, Any]:
         """What a report needs to say how the model was served."""
@@ -253,11 +253,6 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     # A second SIGTERM while the server is being stopped must not cut the stopping short.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(128 + signum)
-
-
-def _signal_group(group: int, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):  # the group is already gone
-        os.killpg(group, sig)
 
 
 def process_group_alive(group: int) -> bool:

@@ -64,6 +64,10 @@ class _EstimateMeter(Meter):
     timeline_source = ESTIMATE
     estimated = True
 
+    def __init__(self, why: str) -> None:
+        super().__init__()
+        self.why = why  # why nothing could be read, so the model stands in
+
     def device_ids(self) -> list[str]:
         return [self.device]
 
@@ -76,8 +80,7 @@ class CpuEstimateMeter(_EstimateMeter):
     device = "cpu-estimate"
 
     def __init__(self, why: str, *, watts_per_core: float = DEFAULT_WATTS_PER_CORE, proc_stat: Path = Path("/proc/stat")) -> None:
-        super().__init__()
-        self.why = why
+        super().__init__(why)
         self.watts_per_core = watts_per_core
         self._proc_stat = proc_stat
         self._lock = threading.Lock()
@@ -127,8 +130,7 @@ class RamEstimateMeter(_EstimateMeter):
     device = "ram-estimate"
 
     def __init__(self, why: str, *, watts_per_gb: float = DEFAULT_WATTS_PER_GB, meminfo: Path = Path("/proc/meminfo")) -> None:
-        super().__init__()
-        self.why = why
+        super().__init__(why)
         memory_gb = read_total_memory_gb(meminfo)
         self.watts = watts_per_gb * memory_gb
         self.model = {

@@ -16,6 +16,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+from energybench.processes import signal_group
 from energybench.runtime import engine as engine_cli
 from energybench.runtime.commands import Command, HostFacts, build_command, mounts_for
 from energybench.runtime.errors import (
@@ -162,19 +163,12 @@ def _stop(spec: LaunchSpec, runtime: str, child: subprocess.Popen | None, contai
     if child is None:
         return
     if child.poll() is None:
-        _signal_group(child, signal.SIGTERM)
+        signal_group(child.pid, signal.SIGTERM)
     try:
         child.wait(timeout=spec.stop_grace_s)
     except subprocess.TimeoutExpired:
-        _signal_group(child, signal.SIGKILL)
+        signal_group(child.pid, signal.SIGKILL)
         child.wait()
-
-
-def _signal_group(child: subprocess.Popen, signum: int) -> None:
-    try:
-        os.killpg(child.pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 class _StopSignals:
