@@ -2,7 +2,7 @@
 # entry reruns that model only; models.yaml itself is deliberately not an input.
 # A model served by an external endpoint takes one `endpoint` slot: `--resources endpoint=1`
 # keeps two runs from loading (and so measuring) endpoints at the same time.
-from energybench.vllm_settings import uses_external_endpoint
+from energybench.backends.vllm.settings import uses_external_endpoint
 
 
 rule benchmark:
@@ -13,7 +13,7 @@ rule benchmark:
     log:
         "logs/benchmark/{model}.log",
     conda:
-        "../envs/engine.yaml"
+        "../envs/benchmark.yaml"
     resources:
         gpu=lambda wildcards: model_config(wildcards)["gpus"],
         endpoint=lambda wildcards: int(uses_external_endpoint(model_config(wildcards))),

@@ -18,7 +18,7 @@ from energybench.config import (
     select_models,
 )
 from energybench import environment
-from energybench.runtime import resolve_runtime
+from energybench.isolation import resolve_runtime
 
 # The seed runner's variables: RESULTS_DIR moves every output; BENCHMARK_BACKEND is the
 # backend of models that name none.
@@ -86,7 +86,7 @@ def benchmark_inputs(wildcards):
     if image_id_file(cfg):
         inputs["image_id"] = image_id_file(cfg)
     elif RUNTIMES[cfg["runtime"]] == "process":
-        inputs["engine"] = engine_sources()
+        inputs["code"] = benchmark_sources()
     return inputs
 
 
@@ -99,7 +99,7 @@ def report_paths():
 RUNTIMES = {
     name: resolve_runtime(name) for name in {cfg["runtime"] for cfg in MODELS.values()}
 }
-CONTAINER_ENGINES = ("docker", "podman")
+CONTAINER_RUNTIMES = ("docker", "podman")
 # The image holds the engine, not the aggregation and plotting code (see .dockerignore):
 # editing those remakes tables and figures only, never the image or the runs.
 OUTSIDE_IMAGE = {"aggregate.py", "plots.py"}
@@ -111,8 +111,8 @@ def workflow_path(*parts):
     return os.path.relpath(Path(workflow.basedir, *parts))
 
 
-def engine_sources():
-    """The engine's code: a change to it reruns the models (through the image for containers)."""
+def benchmark_sources():
+    """The benchmark's code: a change to it reruns the models (through the image for containers)."""
     return sorted(
         str(path)
         for path in Path(workflow_path("src", "energybench")).rglob("*")
@@ -129,17 +129,17 @@ def image_sources():
         "requirements/ci.txt",
         "pyproject.toml",
     ]
-    return [workflow_path(name) for name in fixed] + engine_sources()
+    return [workflow_path(name) for name in fixed] + benchmark_sources()
 
 
 def image_id_file(cfg):
     """The id file of the pipeline-built CPU image, for container runs naming no image
     (neither in their settings nor, as in the seed, in DOCKER_IMAGE)."""
-    engine = RUNTIMES[cfg["runtime"]]
+    runtime = RUNTIMES[cfg["runtime"]]
     if (
-        engine in CONTAINER_ENGINES
+        runtime in CONTAINER_RUNTIMES
         and not cfg.get("image")
         and not environment.docker_image()
     ):
-        return f"{RESULTS}/images/{engine}-cpu.id"
+        return f"{RESULTS}/images/{runtime}-cpu.id"
     return None

@@ -7,13 +7,13 @@ rule cpu_image:
     input:
         image_sources(),
     output:
-        f"{RESULTS}/images/{{engine}}-cpu.id",
+        f"{RESULTS}/images/{{container_cli}}-cpu.id",
     log:
-        "logs/images/{engine}-cpu.log",
+        "logs/images/{container_cli}-cpu.log",
     wildcard_constraints:
-        engine="docker|podman",
+        container_cli="docker|podman",
     conda:
-        "../envs/engine.yaml"
+        "../envs/benchmark.yaml"
     params:
         repo=workflow_path(),
     script:

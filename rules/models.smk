@@ -7,7 +7,7 @@ rule tiny_model:
     log:
         "logs/tiny_model/{model}.log",
     conda:
-        "../envs/engine.yaml"
+        "../envs/benchmark.yaml"
     params:
         spec=lambda wildcards: model_config(wildcards)["tiny"],
     script:

@@ -5,11 +5,11 @@ from pathlib import Path
 sys.stderr = open(snakemake.log[0], "a")  # noqa: F821 (snakemake is injected)
 
 from energybench.report import write_atomic  # noqa: E402
-from energybench.runtime import build_cpu_image  # noqa: E402
+from energybench.isolation import build_cpu_image  # noqa: E402
 
 image_id = build_cpu_image(
     Path(snakemake.params.repo),  # noqa: F821
-    engine=snakemake.wildcards.engine,  # noqa: F821
+    container_cli=snakemake.wildcards.container_cli,  # noqa: F821
     log_path=Path(snakemake.log[0]),  # noqa: F821
 )
 write_atomic(snakemake.output[0], image_id + "\n")  # noqa: F821

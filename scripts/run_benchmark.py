@@ -2,7 +2,7 @@
 
 The launcher owns the log: it writes its own lines and hands the same file to the run.
 """
-from energybench.launch import run_model_job
+from energybench.job import run_model_job
 
 run_model_job(
     run_config=snakemake.params.run_config,  # noqa: F821 (snakemake is injected)

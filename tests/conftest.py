@@ -43,7 +43,7 @@ def vllm_importable() -> bool:
     """vLLM's own venv (.ci/install-vllm.sh, or ENERGYBENCH_VLLM_PYTHON) imports vllm."""
     import subprocess
 
-    from energybench.vllm_server import vllm_python
+    from energybench.backends.vllm.server import vllm_python
 
     python = vllm_python()
     return python.exists() and subprocess.run(

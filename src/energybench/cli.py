@@ -14,7 +14,7 @@ from energybench.config import ConfigError
 def _run(args) -> int:
     import os
 
-    from energybench import engine
+    from energybench import benchmark
 
     if args.workdir:
         os.chdir(args.workdir)  # relative model and dataset paths resolve from here
@@ -23,7 +23,7 @@ def _run(args) -> int:
     except (OSError, json.JSONDecodeError) as exc:
         print(f"energybench run: cannot read run config {args.config}: {exc}", file=sys.stderr)
         return 2
-    return engine.run(config, args.output, args.overrides)
+    return benchmark.run(config, args.output, args.overrides)
 
 
 def _tiny(args) -> int:

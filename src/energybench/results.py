@@ -17,7 +17,7 @@ from energybench.energy import (
     joules_to_wh,
     summarize_trials,
 )
-from energybench.loadgen import summarize
+from energybench.backends.vllm.loadgen import summarize
 from energybench.meters import IdleBaseline, WindowMeasurement, split_window_phases
 from energybench.report import COMPONENTS, unknown_component
 

@@ -60,7 +60,7 @@ def create_backend(cfg, run_dir: Path) -> Backend:
 
         return PyTorchBackend(cfg)
     if cfg.backend == "vllm":
-        from energybench.backends.vllm import VLLMBackend
+        from energybench.backends.vllm.backend import VLLMBackend
 
         return VLLMBackend(cfg, run_dir)
     raise ValueError(f"model {cfg.model}: unknown backend {cfg.backend!r}")

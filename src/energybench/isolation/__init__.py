@@ -1,18 +1,18 @@
 """How an engine run is launched: a plain process, docker, podman or apptainer.
 
-    spec = LaunchSpec(model_key, runtime, engine_args, log_path, run_dir, image=..., gpus=...)
+    spec = LaunchSpec(model_key, runtime, benchmark_args, log_path, run_dir, image=..., gpus=...)
     result = launch(spec)          # LaunchResult on exit 0; LaunchError (with .cause) otherwise
     runtime = resolve_runtime("auto")
     image_id = build_image("docker", dockerfile, context, tag, build_args)
     image_id = build_cpu_image(repo_root)
 """
 
-from energybench.runtime.commands import HostFacts, build_command
-from energybench.runtime.engine import resolve_runtime
-from energybench.runtime.errors import ImageBuildError, LaunchError
-from energybench.runtime.images import build_cpu_image, build_image
-from energybench.runtime.launch import launch
-from energybench.runtime.spec import (
+from energybench.isolation.commands import HostFacts, build_command
+from energybench.isolation.container_cli import resolve_runtime
+from energybench.isolation.errors import ImageBuildError, LaunchError
+from energybench.isolation.images import build_cpu_image, build_image
+from energybench.isolation.supervise import launch
+from energybench.isolation.spec import (
     CPU_IMAGE_TAG,
     MODEL_LABEL,
     PIPELINE_LABEL,

@@ -1,5 +1,5 @@
 """The vLLM backend through the engine, against the fake OpenAI server (external mode) and with
-a managed server that cannot start; tests/test_vllm_pipeline.py runs both modes on a real vLLM."""
+a managed server that cannot start; tests/backends/test_vllm_pipeline.py runs both modes on a real vLLM."""
 
 import json
 
@@ -7,8 +7,8 @@ import pytest
 from conftest import REPO_ROOT
 from fake_openai_server import PROMPT_TOKENS, FakeOpenAIServer, Fault
 
-from energybench import engine
-from energybench.backends.vllm import EXTERNAL_ENDPOINT, REQUESTS_NAME
+from energybench import benchmark
+from energybench.backends.vllm.backend import EXTERNAL_ENDPOINT, REQUESTS_NAME
 from energybench.config import (
     ConfigError,
     RunConfig,
@@ -16,10 +16,10 @@ from energybench.config import (
     load_yaml,
     resolve_model,
 )
-from energybench.loadgen import LoadSettings
+from energybench.backends.vllm.loadgen import LoadSettings
 from energybench.report import read_report, validate_report
-from energybench.vllm_server import PYTHON_ENV_VAR
-from energybench.vllm_settings import VLLMSettings, uses_external_endpoint
+from energybench.backends.vllm.server import PYTHON_ENV_VAR
+from energybench.backends.vllm.settings import VLLMSettings, uses_external_endpoint
 
 MODEL = "served-tiny"
 
@@ -47,7 +47,7 @@ def run_config(tmp_path, vllm, prompts, warmup_prompts=0, **settings):
 
 def run(config, tmp_path):
     output = tmp_path / "run" / "benchmark_report.json"
-    code = engine.run(config, output)
+    code = benchmark.run(config, output)
     report = read_report(output)
     validate_report(report)
     assert code == (0 if report["status"] == "succeeded" else 1)
@@ -125,7 +125,7 @@ def test_failures_within_the_allowed_share_are_counted_and_the_run_succeeds(serv
 
 
 def test_unreachable_endpoint_gives_a_failed_report_naming_model_and_endpoint(tmp_path):
-    from energybench.vllm_server import free_port
+    from energybench.backends.vllm.server import free_port
 
     url = f"http://127.0.0.1:{free_port()}/v1"
     config = run_config(tmp_path, {"mode": "external", "endpoint": url}, ["a", "b"], warmup_prompts=1)
@@ -156,7 +156,7 @@ def test_settings_defaults_and_served_names(tmp_path):
 
 
 def test_load_settings_follow_the_run_config(tmp_path):
-    from energybench.backends.vllm import load_settings
+    from energybench.backends.vllm.backend import load_settings
 
     cfg = RunConfig.from_dict(run_config(
         tmp_path, {"api": "chat", "request_rate": 4.0}, ["a"], reasoning=True,
@@ -169,7 +169,7 @@ def test_load_settings_follow_the_run_config(tmp_path):
 
 
 def test_thinking_switch_without_the_chat_api_is_refused_naming_the_model(tmp_path):
-    from energybench.backends.vllm import load_settings
+    from energybench.backends.vllm.backend import load_settings
 
     cfg = RunConfig.from_dict(run_config(tmp_path, None, ["a"],
                                          reasoning_params={"enable_thinking": False}))

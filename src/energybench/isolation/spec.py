@@ -16,7 +16,7 @@ APPTAINER = "apptainer"
 AUTO = "auto"
 RUNTIMES = (PROCESS, DOCKER, PODMAN, APPTAINER, AUTO)
 # Runtimes that drive a Docker-compatible CLI (same flags, different binary).
-CONTAINER_ENGINES = (DOCKER, PODMAN)
+CONTAINER_RUNTIMES = (DOCKER, PODMAN)
 
 CPU_IMAGE_TAG = "energybench:cpu"
 PIPELINE_LABEL = "energybench.pipeline"
@@ -38,7 +38,7 @@ def default_hf_home() -> Path:
 class LaunchSpec:
     """One engine run: `energybench ENGINE_ARGS...` for one model, in the chosen runtime.
 
-    `engine_args` use absolute host paths. Containers see every path they need at the same
+    `benchmark_args` use absolute host paths. Containers see every path they need at the same
     absolute path (run dir and HF cache read-write, `read_only_mounts` read-only), so no
     argument is ever rewritten. `gpus`: device indices assigned to this job; None means all
     the machine has (none on a CPU-only machine); an empty list means no GPU. `cpus` and
@@ -47,7 +47,7 @@ class LaunchSpec:
 
     model_key: str
     runtime: str
-    engine_args: tuple[str, ...]
+    benchmark_args: tuple[str, ...]
     log_path: Path
     run_dir: Path
     image: str | None = None
@@ -68,7 +68,7 @@ class LaunchSpec:
                 f"choose one of {', '.join(RUNTIMES)}"
             )
         # Accept lists from callers but keep the spec hashable and immutable.
-        object.__setattr__(self, "engine_args", tuple(str(a) for a in self.engine_args))
+        object.__setattr__(self, "benchmark_args", tuple(str(a) for a in self.benchmark_args))
         object.__setattr__(self, "read_only_mounts", tuple(Path(p) for p in self.read_only_mounts))
         object.__setattr__(self, "env_passthrough", tuple(self.env_passthrough))
         if self.gpus is not None:

@@ -16,8 +16,8 @@ import pytest
 
 from conftest import copy_workflow, require
 from energybench.report import validate_report
-from energybench.runtime import PIPELINE_LABEL
-from energybench.runtime import engine as engine_cli
+from energybench.isolation import PIPELINE_LABEL
+from energybench.isolation import container_cli
 from test_workflow import planned_jobs
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -33,7 +33,7 @@ def pipeline_containers(engine: str = "docker") -> list[str]:
 
 
 def run_pipeline_in(engine: str, workdir):
-    problem = engine_cli.daemon_problem(engine)
+    problem = container_cli.daemon_problem(engine)
     require(problem is None, f"no {engine} engine: {problem} (run .ci/start-{engine}.sh as root)")
     copy_workflow(workdir)
     config = ["--config", f'defaults={{"runtime": "{engine}"}}']

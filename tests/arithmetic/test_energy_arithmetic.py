@@ -24,7 +24,7 @@ from energybench.energy import (
     summarize_trials,
 )
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def load(name):

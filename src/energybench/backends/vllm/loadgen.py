@@ -43,7 +43,7 @@ from typing import Any, Literal
 import httpx
 import numpy as np
 
-from energybench.endpoint import Endpoint
+from energybench.backends.vllm.endpoint import Endpoint
 
 _ERROR_BODY_CHARS = 500
 

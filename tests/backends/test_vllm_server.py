@@ -2,7 +2,7 @@
 
 The fake `vllm.entrypoints.openai.api_server` starts a child process (as vLLM starts its engine),
 serves `/health` and `/version`, and misbehaves on request (FAKE_VLLM_MODE), so these tests run in
-seconds; tests/test_vllm_integration.py does the same with the real vLLM.
+seconds; tests/backends/test_vllm_integration.py does the same with the real vLLM.
 """
 
 import os
@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from energybench.vllm_server import (
+from energybench.backends.vllm.server import (
     ManagedVLLMServer,
     ServerStartError,
     ServingSettings,
@@ -58,7 +58,7 @@ HTTPServer((args.host, args.port), Handler).serve_forever()
 
 CALLER_SCRIPT = """
 import sys, time
-from energybench.vllm_server import ManagedVLLMServer
+from energybench.backends.vllm.server import ManagedVLLMServer
 with ManagedVLLMServer("m", sys.argv[1], python=sys.executable, stop_grace_s=5) as server:
     print(server.pid, flush=True)
     time.sleep(120)
@@ -73,7 +73,7 @@ def fake_vllm(tmp_path, monkeypatch):
     for folder in (package, package.parent, package.parent.parent):
         (folder / "__init__.py").touch()
     (package / "api_server.py").write_text(textwrap.dedent(FAKE_API_SERVER))
-    source = os.path.join(os.path.dirname(__file__), "..", "src")
+    source = os.path.join(os.path.dirname(__file__), "..", "..", "src")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path / "fake"), os.path.abspath(source)]))
     return lambda mode: monkeypatch.setenv("FAKE_VLLM_MODE", mode)
 

@@ -22,10 +22,10 @@ import pytest
 import yaml
 from conftest import copy_workflow, require, vllm_importable
 
-from energybench.backends.vllm import EXTERNAL_ENDPOINT, REQUESTS_NAME, SERVER_LOG_NAME
+from energybench.backends.vllm.backend import EXTERNAL_ENDPOINT, REQUESTS_NAME, SERVER_LOG_NAME
 from energybench.report import validate_report
 from energybench.tiny import build_tiny_model
-from energybench.vllm_server import (
+from energybench.backends.vllm.server import (
     PYTHON_ENV_VAR,
     ManagedVLLMServer,
     ServingSettings,

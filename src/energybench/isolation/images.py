@@ -4,7 +4,7 @@
 (debootstrap + import), torch from a CPU wheel on this machine, the rest from PyPI through
 the host's CA bundle. It never downloads a CUDA build of torch.
 
-Command line (for CI and the pipeline's image rule): `python -m energybench.runtime
+Command line (for CI and the pipeline's image rule): `python -m energybench.isolation
 build-cpu-image --help`.
 """
 
@@ -17,8 +17,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from energybench.runtime.errors import ImageBuildError
-from energybench.runtime.spec import CPU_IMAGE_TAG, DOCKER
+from energybench.isolation.errors import ImageBuildError
+from energybench.isolation.spec import CPU_IMAGE_TAG, DOCKER
 
 # Staged files the CPU Dockerfile copies; git-ignored (under build/) but not docker-ignored.
 STAGING_DIR = Path("build") / "container-context"
@@ -35,7 +35,7 @@ CA_BUNDLE_CANDIDATES = (
 
 
 def build_image(
-    engine: str,
+    container_cli: str,
     dockerfile: Path,
     context: Path,
     tag: str,
@@ -49,7 +49,7 @@ def build_image(
     """
     with tempfile.TemporaryDirectory(prefix="energybench-build-") as scratch:
         id_file = Path(scratch) / "image-id"
-        argv = [engine, "build", "--network", "host", "--file", str(dockerfile), "--tag", tag,
+        argv = [container_cli, "build", "--network", "host", "--file", str(dockerfile), "--tag", tag,
                 "--iidfile", str(id_file)]  # fmt: skip
         for name, value in (build_args or {}).items():
             argv += ["--build-arg", f"{name}={value}"]
@@ -134,11 +134,11 @@ def stage_cpu_context(repo_root: Path) -> Path:
     return staging
 
 
-def ensure_cpu_base(repo_root: Path, engine: str = DOCKER, log_path: Path | None = None) -> None:
+def ensure_cpu_base(repo_root: Path, container_cli: str = DOCKER, log_path: Path | None = None) -> None:
     """Make the registry-free base image unless it exists (the script checks)."""
     with open(log_path, "ab") if log_path else open(os.devnull, "wb") as output:
         made = subprocess.run(
-            ["bash", str(repo_root / BASE_SCRIPT), engine],
+            ["bash", str(repo_root / BASE_SCRIPT), container_cli],
             stdout=output,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
@@ -151,10 +151,10 @@ def ensure_cpu_base(repo_root: Path, engine: str = DOCKER, log_path: Path | None
 
 
 def build_cpu_image(
-    repo_root: Path, tag: str = CPU_IMAGE_TAG, engine: str = DOCKER, log_path: Path | None = None
+    repo_root: Path, tag: str = CPU_IMAGE_TAG, container_cli: str = DOCKER, log_path: Path | None = None
 ) -> str:
     """Build the CPU engine image from this checkout; return its image id."""
     repo_root = Path(repo_root).resolve()
-    ensure_cpu_base(repo_root, engine, log_path)
+    ensure_cpu_base(repo_root, container_cli, log_path)
     stage_cpu_context(repo_root)
-    return build_image(engine, repo_root / CPU_DOCKERFILE, repo_root, tag, log_path=log_path)
+    return build_image(container_cli, repo_root / CPU_DOCKERFILE, repo_root, tag, log_path=log_path)

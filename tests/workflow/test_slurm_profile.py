@@ -24,7 +24,7 @@ import pytest
 from conftest import copy_workflow, require
 from energybench.report import validate_report
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PROFILES = REPO / "profiles"
 
 RECORD_JOB = """\

@@ -5,7 +5,7 @@ the run directory) and stops it when the engine closes the backend, whatever hap
 *External*: the load goes to a configured endpoint; whatever serves it runs elsewhere, so no
 energy figure of this machine belongs to the run (`uncounted`).
 
-Each trial sends every prompt (`energybench.loadgen`) inside one monitor window, the whole
+Each trial sends every prompt (`energybench.backends.vllm.loadgen`) inside one monitor window, the whole
 load, and derives a second window after the fact: the steady state, from the moment the server
 is saturated to the moment the queue starts to drain (loadgen's definition), on the monitor's
 clock. Warm-up requests go before the trials and are not counted.
@@ -26,12 +26,12 @@ import httpx
 
 from energybench.backends import Backend, Trial
 from energybench.config import RunConfig
-from energybench.endpoint import Endpoint, EndpointURLError
-from energybench.loadgen import LoadResult, LoadSettings, Phase, run_load
+from energybench.backends.vllm.endpoint import Endpoint, EndpointURLError
+from energybench.backends.vllm.loadgen import LoadResult, LoadSettings, Phase, run_load
 from energybench.prompts import load_prompts
 from energybench.report import COMPONENTS
-from energybench.vllm_server import ManagedVLLMServer, ServingSettings
-from energybench.vllm_settings import VLLMSettings
+from energybench.backends.vllm.server import ManagedVLLMServer, ServingSettings
+from energybench.backends.vllm.settings import VLLMSettings
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from energybench.gpus import gpu_environment
-from energybench.runtime.errors import CAUSE_BAD_MOUNT, LaunchError
-from energybench.runtime.spec import (
+from energybench.isolation.errors import CAUSE_BAD_MOUNT, LaunchError
+from energybench.isolation.spec import (
     APPTAINER,
-    CONTAINER_ENGINES,
+    CONTAINER_RUNTIMES,
     MODEL_LABEL,
     PIPELINE_LABEL,
     PODMAN,
@@ -85,7 +85,7 @@ def build_command(
     """The command that runs the engine for `spec` under a resolved (non-auto) runtime."""
     if runtime == PROCESS:
         return _process_command(spec, host)
-    if runtime in CONTAINER_ENGINES:
+    if runtime in CONTAINER_RUNTIMES:
         return _container_command(spec, runtime, host, image_ref or spec.image_or_default, container_name)
     if runtime == APPTAINER:
         return _apptainer_command(spec, host)
@@ -96,16 +96,16 @@ def _process_command(spec: LaunchSpec, host: HostFacts) -> Command:
     env = {"HF_HOME": str(spec.hf_home_or_default), "PYTHONUNBUFFERED": "1"}
     if spec.gpus is not None:
         env.update(gpu_environment(spec.gpus))
-    return Command(argv=(sys.executable, "-m", "energybench", *spec.engine_args), env=env)
+    return Command(argv=(sys.executable, "-m", "energybench", *spec.benchmark_args), env=env)
 
 
 def _container_command(
-    spec: LaunchSpec, engine: str, host: HostFacts, image_ref: str, container_name: str | None
+    spec: LaunchSpec, container_cli: str, host: HostFacts, image_ref: str, container_name: str | None
 ) -> Command:
     if not container_name:
         raise ValueError("a container run needs a unique container name")
     argv = [
-        engine, "run", "--rm", "--init", "--pull", "never",
+        container_cli, "run", "--rm", "--init", "--pull", "never",
         "--name", container_name,
         "--label", f"{PIPELINE_LABEL}=1",
         "--label", f"{MODEL_LABEL}={spec.model_key}",
@@ -113,10 +113,10 @@ def _container_command(
         "--shm-size", spec.shm_size,
         "--workdir", str(spec.run_dir),
     ]  # fmt: skip
-    if engine == PODMAN and host.uid != 0:
+    if container_cli == PODMAN and host.uid != 0:
         # Rootless podman maps the caller to root unless told to keep the caller's id.
         argv += ["--userns", "keep-id"]
-    argv += _container_gpu_args(spec.gpus, host.has_gpus, engine)
+    argv += _container_gpu_args(spec.gpus, host.has_gpus, container_cli)
     if spec.cpus is not None:
         argv += ["--cpus", f"{spec.cpus:g}"]
     if spec.memory is not None:
@@ -128,18 +128,18 @@ def _container_command(
     argv += ["-e", f"HF_HOME={spec.hf_home_or_default}"]
     for name in spec.env_passthrough:
         argv += ["-e", name]  # by name only: the engine copies the value from our environment
-    argv += [image_ref, *spec.engine_args]
+    argv += [image_ref, *spec.benchmark_args]
     return Command(argv=tuple(argv), env={})
 
 
-def _container_gpu_args(gpus: tuple[str, ...] | None, host_has_gpus: bool, engine: str) -> list[str]:
+def _container_gpu_args(gpus: tuple[str, ...] | None, host_has_gpus: bool, container_cli: str) -> list[str]:
     if gpus is None:
         devices = ["all"] if host_has_gpus else []
     else:
         devices = list(gpus)
     if not devices:
         return []
-    if engine == PODMAN:
+    if container_cli == PODMAN:
         # Podman reaches NVIDIA GPUs through CDI device names.
         return [arg for d in devices for arg in ("--device", f"nvidia.com/gpu={d}")]
     if devices == ["all"]:
@@ -168,5 +168,5 @@ def _apptainer_command(spec: LaunchSpec, host: HostFacts) -> Command:
         # without the value ever appearing on a command line.
         if name in host.environ:
             env[f"APPTAINERENV_{name}"] = host.environ[name]
-    argv += [image, "energybench", *spec.engine_args]
+    argv += [image, "energybench", *spec.benchmark_args]
     return Command(argv=tuple(argv), env=env)

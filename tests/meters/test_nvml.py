@@ -15,7 +15,7 @@ from energybench.meters.gpu_devices import resolve_gpu_devices
 from energybench.meters.nvml import AVERAGED, INSTANT, NvmlMeter, open_gpu_meter
 from energybench.meters.timeline import Timeline
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 UUID_A = "GPU-aaaaaaaa-1111-2222-3333-444444444444"
 UUID_B = "GPU-bbbbbbbb-1111-2222-3333-444444444444"

@@ -11,17 +11,17 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from energybench.runtime.errors import (
+from energybench.isolation.errors import (
     CAUSE_IMAGE_ARCHITECTURE,
     CAUSE_IMAGE_MISSING,
     CAUSE_RUNTIME_UNAVAILABLE,
     LaunchError,
 )
-from energybench.runtime.spec import AUTO, DOCKER, PROCESS, RUNTIMES
+from energybench.isolation.spec import AUTO, DOCKER, PROCESS, RUNTIMES
 
 log = logging.getLogger(__name__)
 
-ENGINE_QUERY_TIMEOUT_S = 30
+CLI_QUERY_TIMEOUT_S = 30
 # Kernel machine names -> the architecture names images carry (OCI/Go GOARCH).
 _OCI_ARCHITECTURES = {
     "x86_64": "amd64",
@@ -42,9 +42,9 @@ class ImageInfo:
     architecture: str
 
 
-def _engine(engine: str, *args: str, timeout: float = ENGINE_QUERY_TIMEOUT_S) -> subprocess.CompletedProcess:
+def _cli(container_cli: str, *args: str, timeout: float = CLI_QUERY_TIMEOUT_S) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [engine, *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        [container_cli, *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
     )
 
 
@@ -53,25 +53,25 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def daemon_problem(engine: str) -> str | None:
+def daemon_problem(container_cli: str) -> str | None:
     """None when the engine answers, else a sentence saying why it does not."""
     try:
-        answer = _engine(engine, "info")
+        answer = _cli(container_cli, "info")
     except FileNotFoundError:
-        return f"the `{engine}` command is not installed (not found on PATH)"
+        return f"the `{container_cli}` command is not installed (not found on PATH)"
     except subprocess.TimeoutExpired:
-        return f"`{engine} info` did not answer within {ENGINE_QUERY_TIMEOUT_S} s"
+        return f"`{container_cli} info` did not answer within {CLI_QUERY_TIMEOUT_S} s"
     if answer.returncode != 0:
-        return f"`{engine} info` failed: {_last_line(answer.stderr or answer.stdout)}"
+        return f"`{container_cli} info` failed: {_last_line(answer.stderr or answer.stdout)}"
     return None
 
 
-def require_daemon(engine: str, model_key: str) -> None:
-    problem = daemon_problem(engine)
+def require_daemon(container_cli: str, model_key: str) -> None:
+    problem = daemon_problem(container_cli)
     if problem:
         raise LaunchError(
-            f"model {model_key!r}: the {engine} container engine does not answer ({problem}). "
-            f"Start it (for example `.ci/start-docker.sh` or `systemctl start {engine}`), check "
+            f"model {model_key!r}: the {container_cli} container engine does not answer ({problem}). "
+            f"Start it (for example `.ci/start-docker.sh` or `systemctl start {container_cli}`), check "
             f"DOCKER_HOST, or choose `runtime: process` for this model.",
             model_key=model_key,
             cause=CAUSE_RUNTIME_UNAVAILABLE,
@@ -97,22 +97,22 @@ def host_architecture() -> str:
     return _OCI_ARCHITECTURES.get(machine, machine)
 
 
-def inspect_image(engine: str, image: str) -> ImageInfo | None:
-    answer = _engine(engine, "image", "inspect", "--format", "{{.Id}}|{{.Os}}|{{.Architecture}}", image)
+def inspect_image(container_cli: str, image: str) -> ImageInfo | None:
+    answer = _cli(container_cli, "image", "inspect", "--format", "{{.Id}}|{{.Os}}|{{.Architecture}}", image)
     if answer.returncode != 0:
         return None
     image_id, image_os, architecture = answer.stdout.strip().split("|")
     return ImageInfo(id=image_id, os=image_os, architecture=architecture)
 
 
-def require_runnable_image(engine: str, image: str, model_key: str) -> ImageInfo:
+def require_runnable_image(container_cli: str, image: str, model_key: str) -> ImageInfo:
     """The local image's id, after checking it exists and suits this machine (never pulls)."""
-    info = inspect_image(engine, image)
+    info = inspect_image(container_cli, image)
     if info is None:
         raise LaunchError(
-            f"model {model_key!r}: the image {image!r} does not exist in the local {engine} "
+            f"model {model_key!r}: the image {image!r} does not exist in the local {container_cli} "
             f"engine, and the pipeline never pulls images. Build it first (the CPU image: "
-            f"`python -m energybench.runtime build-cpu-image --tag {image}`), or name an existing "
+            f"`python -m energybench.isolation build-cpu-image --tag {image}`), or name an existing "
             f"image with the model's `image` setting or DOCKER_IMAGE.",
             model_key=model_key,
             cause=CAUSE_IMAGE_MISSING,
@@ -129,32 +129,32 @@ def require_runnable_image(engine: str, image: str, model_key: str) -> ImageInfo
     return info
 
 
-def containers_named(engine: str, name: str) -> list[str]:
-    answer = _engine(engine, "ps", "-a", "-q", "--filter", f"name=^/?{re.escape(name)}$")
+def containers_named(container_cli: str, name: str) -> list[str]:
+    answer = _cli(container_cli, "ps", "-a", "-q", "--filter", f"name=^/?{re.escape(name)}$")
     return answer.stdout.split() if answer.returncode == 0 else []
 
 
-def stop_container(engine: str, name: str, grace_s: float) -> None:
+def stop_container(container_cli: str, name: str, grace_s: float) -> None:
     """Ask the container to stop (its init forwards SIGTERM), killing it after `grace_s`."""
     try:
-        _engine(engine, "stop", "-t", str(int(grace_s)), name, timeout=grace_s + ENGINE_QUERY_TIMEOUT_S)
+        _cli(container_cli, "stop", "-t", str(int(grace_s)), name, timeout=grace_s + CLI_QUERY_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        log.warning("%s stop %s did not return; removing it by force", engine, name)
+        log.warning("%s stop %s did not return; removing it by force", container_cli, name)
 
 
-def ensure_container_gone(engine: str, name: str, settle_s: float = 0.0, attempts: int = 10) -> None:
+def ensure_container_gone(container_cli: str, name: str, settle_s: float = 0.0, attempts: int = 10) -> None:
     """Remove the container if it exists, however far its start got; with `settle_s`, keep
     checking that long for one whose creation was still under way."""
     settle_until = time.monotonic() + settle_s
     for attempt in range(1, attempts + 1):
-        present = containers_named(engine, name)
+        present = containers_named(container_cli, name)
         if not present and time.monotonic() >= settle_until:
             return
         if present:
             # `rm -f` races with --rm's own removal; either way the container goes.
-            _engine(engine, "rm", "-f", name)
+            _cli(container_cli, "rm", "-f", name)
         time.sleep(0.2 * attempt)
-    leftovers = containers_named(engine, name)
+    leftovers = containers_named(container_cli, name)
     if leftovers:
         log.error("container %s (%s) could not be removed; remove it with `%s rm -f %s`",
-                  name, " ".join(leftovers), engine, name)
+                  name, " ".join(leftovers), container_cli, name)

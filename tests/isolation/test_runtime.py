@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from energybench.runtime import engine as engine_cli
-from energybench.runtime import images
-from energybench.runtime.commands import HostFacts, build_command, mounts_for
-from energybench.runtime.errors import (
+from energybench.isolation import container_cli
+from energybench.isolation import images
+from energybench.isolation.commands import HostFacts, build_command, mounts_for
+from energybench.isolation.errors import (
     CAUSE_BAD_MOUNT,
     CAUSE_EXIT_NONZERO,
     CAUSE_KILLED,
@@ -23,15 +23,15 @@ from energybench.runtime.errors import (
     ImageBuildError,
     LaunchError,
 )
-from energybench.runtime.launch import _StopRequested, _StopSignals, launch
-from energybench.runtime.spec import (
+from energybench.isolation.supervise import _StopRequested, _StopSignals, launch
+from energybench.isolation.spec import (
     CPU_IMAGE_TAG,
     LaunchSpec,
     default_hf_home,
     default_image,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SECRET = "hf_secret_value_never_on_a_command_line"
 GPU_HOST = HostFacts(uid=1000, gid=1001, has_gpus=True, environ={"HF_TOKEN": SECRET})
 CPU_HOST = HostFacts(uid=1000, gid=1001, has_gpus=False, environ={"HF_TOKEN": SECRET})
@@ -41,7 +41,7 @@ def make_spec(tmp_path, **overrides):
     fields = dict(
         model_key="tiny-llama",
         runtime="docker",
-        engine_args=["run", "--config", str(tmp_path / "cfg" / "run.json"), "--output",
+        benchmark_args=["run", "--config", str(tmp_path / "cfg" / "run.json"), "--output",
                      str(tmp_path / "runs" / "tiny-llama" / "benchmark_report.json")],
         log_path=tmp_path / "logs" / "tiny-llama.log",
         run_dir=tmp_path / "runs" / "tiny-llama",
@@ -76,7 +76,7 @@ def test_docker_runs_in_foreground_removed_named_labelled_as_the_caller(tmp_path
     assert value_after(argv, "--pull") == ["never"]
     # The image is run by the id that was checked, followed by the engine's arguments verbatim.
     image_at = argv.index("sha256:abc")
-    assert argv[image_at + 1 :] == list(make_spec(tmp_path).engine_args)
+    assert argv[image_at + 1 :] == list(make_spec(tmp_path).benchmark_args)
 
 
 def test_docker_mounts_same_paths_run_dir_and_cache_writable_rest_read_only(tmp_path):
@@ -170,7 +170,7 @@ def test_apptainer_binds_same_paths_and_passes_secrets_through_the_environment(t
     assert f"{spec.run_dir}:{spec.run_dir}" in binds
     assert "CUDA_VISIBLE_DEVICES=1" in value_after(argv, "--env")
     image_at = argv.index("/images/energybench.sif")
-    assert argv[image_at + 1 :] == ["energybench", *spec.engine_args]
+    assert argv[image_at + 1 :] == ["energybench", *spec.benchmark_args]
     assert not any(SECRET in arg for arg in argv)
     assert command.env == {"APPTAINERENV_HF_TOKEN": SECRET}
 
@@ -187,7 +187,7 @@ def test_apptainer_converts_an_image_name_and_skips_nv_without_gpus(tmp_path):
 def test_process_runs_this_python_with_assigned_devices(tmp_path):
     spec = make_spec(tmp_path, runtime="process", gpus=["2", "3"])
     command = build_command(spec, "process", GPU_HOST)
-    assert list(command.argv) == [sys.executable, "-m", "energybench", *spec.engine_args]
+    assert list(command.argv) == [sys.executable, "-m", "energybench", *spec.benchmark_args]
     assert command.env["CUDA_VISIBLE_DEVICES"] == "2,3"
     assert command.env["HF_HOME"] == str(tmp_path / "hf")
     unassigned = build_command(make_spec(tmp_path, runtime="process"), "process", GPU_HOST)
@@ -198,29 +198,29 @@ def test_process_runs_this_python_with_assigned_devices(tmp_path):
 
 
 def test_auto_uses_docker_where_a_daemon_answers(monkeypatch):
-    monkeypatch.setattr(engine_cli, "daemon_problem", lambda engine: None)
-    assert engine_cli.resolve_runtime("auto") == "docker"
+    monkeypatch.setattr(container_cli, "daemon_problem", lambda engine: None)
+    assert container_cli.resolve_runtime("auto") == "docker"
 
 
 def test_auto_falls_back_to_process_with_a_warning(monkeypatch, caplog):
-    monkeypatch.setattr(engine_cli, "daemon_problem", lambda engine: "`docker info` failed: no daemon")
+    monkeypatch.setattr(container_cli, "daemon_problem", lambda engine: "`docker info` failed: no daemon")
     with caplog.at_level(logging.WARNING):
-        assert engine_cli.resolve_runtime("auto") == "process"
+        assert container_cli.resolve_runtime("auto") == "process"
     assert "no daemon" in caplog.text
 
 
 def test_explicit_runtimes_are_kept_and_unknown_ones_refused(monkeypatch):
-    monkeypatch.setattr(engine_cli, "daemon_problem", lambda engine: pytest.fail("must not probe"))
+    monkeypatch.setattr(container_cli, "daemon_problem", lambda engine: pytest.fail("must not probe"))
     for runtime in ("process", "docker", "podman", "apptainer"):
-        assert engine_cli.resolve_runtime(runtime) == runtime
+        assert container_cli.resolve_runtime(runtime) == runtime
     with pytest.raises(ValueError, match="kubernetes"):
-        engine_cli.resolve_runtime("kubernetes")
+        container_cli.resolve_runtime("kubernetes")
     with pytest.raises(ValueError, match="tiny-llama"):
         LaunchSpec("tiny-llama", "kubernetes", [], "log", "run")
 
 
 def test_missing_daemon_binary_is_reported_not_raised():
-    assert "not installed" in engine_cli.daemon_problem("no-such-engine-binary")
+    assert "not installed" in container_cli.daemon_problem("no-such-engine-binary")
 
 
 def test_seed_environment_variables_are_the_defaults(monkeypatch, tmp_path):
@@ -300,8 +300,8 @@ def fake_engine(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(package.parent))
 
 
-def process_spec(tmp_path, engine_args, **overrides):
-    return make_spec(tmp_path, runtime="process", engine_args=engine_args, read_only_mounts=[], **overrides)
+def process_spec(tmp_path, benchmark_args, **overrides):
+    return make_spec(tmp_path, runtime="process", benchmark_args=benchmark_args, read_only_mounts=[], **overrides)
 
 
 def test_process_run_streams_output_to_the_log(tmp_path, fake_engine):

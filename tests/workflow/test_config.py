@@ -134,7 +134,7 @@ def test_run_config_lists_missing_fields():
 
 
 @pytest.mark.parametrize("env_file, needs_all_engine_pins", [
-    ("envs/engine.yaml", True), ("envs/aggregate.yaml", False)])
+    ("envs/benchmark.yaml", True), ("envs/aggregate.yaml", False)])
 def test_envs_pip_sections_match_pinned_requirements(env_file, needs_all_engine_pins):
     pinned = {line.strip() for line in open(REPO_ROOT / "requirements/ci.txt")
               if line.strip() and not line.startswith("#")}

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from fake_openai_server import FIRST_TOKEN_DELAY_S, PROMPT_TOKENS, TOKEN_DELAY_S, FakeOpenAIServer, Fault
 
-from energybench.endpoint import Endpoint
-from energybench.loadgen import (
+from energybench.backends.vllm.endpoint import Endpoint
+from energybench.backends.vllm.loadgen import (
     ErrorKind,
     LoadError,
     LoadResult,

@@ -1,7 +1,7 @@
 """Launch one model's run in isolation and make sure a report exists afterwards.
 
 This is what the Snakemake `benchmark` rule calls. It takes the job's GPUs
-(energybench.gpus), starts the engine in the model's runtime (energybench.runtime: a plain
+(energybench.gpus), starts the engine in the model's runtime (energybench.isolation: a plain
 process, docker, podman or apptainer) and, whatever happens to the run, leaves a report: the
 run's own, or a failed one written here naming the model and the cause. It then records how
 the run was launched (runtime, image id, devices) in the report's provenance.
@@ -17,7 +17,7 @@ from energybench import provenance
 from energybench.config import local_inputs
 from energybench.gpus import GpuAllocationError, allocate_gpus
 from energybench.report import failed_report, read_report, write_json_atomic, write_report
-from energybench.runtime import LaunchError, LaunchSpec, launch
+from energybench.isolation import LaunchError, LaunchSpec, launch
 
 RUN_CONFIG_NAME = "run_config.json"
 
@@ -68,7 +68,7 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
             runtime["gpus"] = devices
             spec = LaunchSpec(
                 model_key=model, runtime=run_config["runtime"],
-                engine_args=["run", "--config", str(config_path), "--output", str(report_path),
+                benchmark_args=["run", "--config", str(config_path), "--output", str(report_path),
                              "--workdir", str(Path.cwd())],
                 log_path=log_path, run_dir=run_dir, image=image,
                 read_only_mounts=local_mounts(run_config), gpus=devices,

@@ -1,6 +1,6 @@
 import pytest
 
-from energybench.endpoint import Endpoint, EndpointURLError
+from energybench.backends.vllm.endpoint import Endpoint, EndpointURLError
 
 
 @pytest.mark.parametrize(

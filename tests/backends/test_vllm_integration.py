@@ -8,10 +8,10 @@ module-scoped server serves every test that only sends load.
 import pytest
 from conftest import REPO_ROOT, require, vllm_importable
 
-from energybench.loadgen import LoadError, LoadSettings, run_load
+from energybench.backends.vllm.loadgen import LoadError, LoadSettings, run_load
 from energybench.prompts import load_prompts
 from energybench.tiny import build_tiny_model
-from energybench.vllm_server import ManagedVLLMServer, ServingSettings, process_group_alive, vllm_python
+from energybench.backends.vllm.server import ManagedVLLMServer, ServingSettings, process_group_alive, vllm_python
 
 pytestmark = pytest.mark.integration
 

@@ -29,11 +29,11 @@ from typing import Any
 
 import httpx
 
-from energybench.endpoint import Endpoint
+from energybench.backends.vllm.endpoint import Endpoint
 from energybench.processes import signal_group
 
 PYTHON_ENV_VAR = "ENERGYBENCH_VLLM_PYTHON"
-DEFAULT_PYTHON = Path(__file__).resolve().parents[2] / ".venv-vllm" / "bin" / "python"
+DEFAULT_PYTHON = Path(__file__).resolve().parents[4] / ".venv-vllm" / "bin" / "python"
 API_SERVER_MODULE = "vllm.entrypoints.openai.api_server"
 _LOG_TAIL_LINES = 40
 _HEALTH_POLL_S = 0.5

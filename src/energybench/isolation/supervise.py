@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from energybench.processes import signal_group
-from energybench.runtime import engine as engine_cli
-from energybench.runtime.commands import Command, HostFacts, build_command, mounts_for
-from energybench.runtime.errors import (
+from energybench.isolation import container_cli
+from energybench.isolation.commands import Command, HostFacts, build_command, mounts_for
+from energybench.isolation.errors import (
     CAUSE_BAD_MOUNT,
     CAUSE_ENGINE_REFUSED,
     CAUSE_EXIT_NONZERO,
@@ -29,7 +29,7 @@ from energybench.runtime.errors import (
     CAUSE_TIMEOUT,
     LaunchError,
 )
-from energybench.runtime.spec import CONTAINER_ENGINES, LaunchResult, LaunchSpec
+from energybench.isolation.spec import CONTAINER_RUNTIMES, LaunchResult, LaunchSpec
 
 # `docker run` itself answers 125 when the engine could not create or start the container,
 # and a process killed by SIGKILL (the kernel's OOM killer, or a stop's last resort) exits 137.
@@ -51,11 +51,11 @@ def container_name_for(model_key: str) -> str:
 def launch(spec: LaunchSpec, host: HostFacts | None = None) -> LaunchResult:
     """Run the engine for `spec`; return on exit code 0, raise LaunchError otherwise."""
     host = host or HostFacts.detect()
-    runtime = engine_cli.resolve_runtime(spec.runtime)
+    runtime = container_cli.resolve_runtime(spec.runtime)
     image_id = container_name = None
-    if runtime in CONTAINER_ENGINES:
-        engine_cli.require_daemon(runtime, spec.model_key)
-        image_id = engine_cli.require_runnable_image(runtime, spec.image_or_default, spec.model_key).id
+    if runtime in CONTAINER_RUNTIMES:
+        container_cli.require_daemon(runtime, spec.model_key)
+        image_id = container_cli.require_runnable_image(runtime, spec.image_or_default, spec.model_key).id
         container_name = container_name_for(spec.model_key)
     _prepare_host_paths(spec)
     command = build_command(spec, runtime, host, image_ref=image_id, container_name=container_name)
@@ -65,8 +65,8 @@ def launch(spec: LaunchSpec, host: HostFacts | None = None) -> LaunchResult:
     with open(spec.log_path, "ab") as log_file:
         image_note = f" image={spec.image_or_default} ({image_id})" if image_id else ""
         log_file.write(
-            f"[energybench.runtime] model={spec.model_key} runtime={runtime}{image_note}\n"
-            f"[energybench.runtime] $ {shlex.join(command.argv)}\n".encode()
+            f"[energybench.isolation] model={spec.model_key} runtime={runtime}{image_note}\n"
+            f"[energybench.isolation] $ {shlex.join(command.argv)}\n".encode()
         )
         log_file.flush()
         exit_code = _supervise(spec, runtime, command, container_name, log_file)
@@ -154,12 +154,12 @@ def _supervise(spec: LaunchSpec, runtime: str, command: Command, container_name:
                     # After a stop, a create request the killed client already sent may
                     # still be landing: keep watching for a moment.
                     settle_s = 2.0 if stopped else 0.0
-                    engine_cli.ensure_container_gone(runtime, container_name, settle_s=settle_s)
+                    container_cli.ensure_container_gone(runtime, container_name, settle_s=settle_s)
 
 
 def _stop(spec: LaunchSpec, runtime: str, child: subprocess.Popen | None, container_name: str | None) -> None:
     if container_name:
-        engine_cli.stop_container(runtime, container_name, spec.stop_grace_s)
+        container_cli.stop_container(runtime, container_name, spec.stop_grace_s)
     if child is None:
         return
     if child.poll() is None:
@@ -221,19 +221,19 @@ def _last_log_line(path: Path) -> str:
     with open(path, "rb") as f:
         f.seek(max(0, path.stat().st_size - 4096))
         lines = [line.strip() for line in f.read().decode(errors="replace").splitlines()]
-    lines = [line for line in lines if line and not line.startswith("[energybench.runtime]")]
+    lines = [line for line in lines if line and not line.startswith("[energybench.isolation]")]
     return lines[-1][:300] if lines else "(the run printed nothing)"
 
 
 def _exit_error(spec: LaunchSpec, runtime: str, exit_code: int) -> LaunchError:
     where = f"see {spec.log_path}; last line: {_last_log_line(spec.log_path)}"
-    if runtime in CONTAINER_ENGINES and exit_code == ENGINE_REFUSED_EXIT:
+    if runtime in CONTAINER_RUNTIMES and exit_code == ENGINE_REFUSED_EXIT:
         message = f"{runtime} could not start the container (exit 125); {where}"
         cause = CAUSE_ENGINE_REFUSED
     elif exit_code in (SIGKILL_EXIT, -signal.SIGKILL):
         limit = (
             f"the container's memory limit was {spec.memory}"
-            if spec.memory and runtime in CONTAINER_ENGINES
+            if spec.memory and runtime in CONTAINER_RUNTIMES
             else "no memory limit was set, so the machine itself ran out"
         )
         message = (

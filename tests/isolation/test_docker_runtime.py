@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from conftest import require
 
-from energybench.runtime import engine as engine_cli
-from energybench.runtime.errors import (
+from energybench.isolation import container_cli
+from energybench.isolation.errors import (
     CAUSE_EXIT_NONZERO,
     CAUSE_IMAGE_ARCHITECTURE,
     CAUSE_IMAGE_MISSING,
@@ -33,13 +33,13 @@ from energybench.runtime.errors import (
     CAUSE_TIMEOUT,
     LaunchError,
 )
-from energybench.runtime.images import build_cpu_image, build_image
-from energybench.runtime.launch import launch
-from energybench.runtime.spec import CPU_IMAGE_TAG, MODEL_LABEL, PIPELINE_LABEL, LaunchSpec
+from energybench.isolation.images import build_cpu_image, build_image
+from energybench.isolation.supervise import launch
+from energybench.isolation.spec import CPU_IMAGE_TAG, MODEL_LABEL, PIPELINE_LABEL, LaunchSpec
 
 pytestmark = pytest.mark.integration
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 BASE_IMAGE = "energybench-base:bookworm"
 
 
@@ -53,7 +53,7 @@ def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="session")
 def docker_daemon():
-    problem = engine_cli.daemon_problem("docker")
+    problem = container_cli.daemon_problem("docker")
     require(problem is None, f"no Docker engine: {problem} (run .ci/start-docker.sh as root)")
 
 
@@ -65,9 +65,9 @@ def base_image(docker_daemon):
 
 @pytest.fixture(scope="session")
 def podman_base_image(base_image):
-    problem = engine_cli.daemon_problem("podman")
+    problem = container_cli.daemon_problem("podman")
     require(problem is None, f"no podman: {problem} (run .ci/start-podman.sh as root)")
-    if engine_cli.inspect_image("podman", BASE_IMAGE) is None:
+    if container_cli.inspect_image("podman", BASE_IMAGE) is None:
         # Same image as docker's (podman has its own store): copying beats a second debootstrap.
         cli("podman", "load", input=cli("docker", "save", BASE_IMAGE).stdout)
     return BASE_IMAGE
@@ -102,7 +102,7 @@ def python_spec(tmp_path, model_key, code: str, **overrides) -> LaunchSpec:
     fields = dict(
         model_key=model_key,
         runtime="docker",
-        engine_args=["python3", "-c", textwrap.dedent(code)],
+        benchmark_args=["python3", "-c", textwrap.dedent(code)],
         log_path=tmp_path / "logs" / f"{model_key}.log",
         run_dir=tmp_path / "runs" / model_key,
         image=BASE_IMAGE,
@@ -135,7 +135,7 @@ def test_output_reaches_the_log_and_paths_are_the_host_paths(tmp_path, engine, m
     result = launch(python_spec(tmp_path, model_key, code, runtime=engine, read_only_mounts=[inputs]))
 
     assert result.runtime == engine and result.exit_code == 0
-    assert result.image_id == engine_cli.inspect_image(engine, BASE_IMAGE).id
+    assert result.image_id == container_cli.inspect_image(engine, BASE_IMAGE).id
     log = (tmp_path / "logs" / f"{model_key}.log").read_text()
     assert "hello from the container" in log
     assert "read-only mount refused a write" in log
@@ -193,7 +193,7 @@ def _foreign_architecture_image(tag: str) -> bytes:
         info.size = 3
         tar.addfile(info, io.BytesIO(b"hi\n"))
     layer_bytes = layer.getvalue()
-    architecture = "amd64" if engine_cli.host_architecture() == "arm64" else "arm64"
+    architecture = "amd64" if container_cli.host_architecture() == "arm64" else "arm64"
     config = json.dumps({
         "architecture": architecture, "os": "linux", "config": {"Cmd": ["/marker"]},
         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer_bytes).hexdigest()]},
@@ -223,10 +223,10 @@ def test_image_for_another_architecture_is_refused_before_running(tmp_path, dock
 
 LAUNCHER = """
 import sys
-from energybench.runtime import LaunchError, LaunchSpec, launch
+from energybench.isolation import LaunchError, LaunchSpec, launch
 spec = LaunchSpec(model_key=sys.argv[1], runtime=sys.argv[6], log_path=sys.argv[2], run_dir=sys.argv[3],
                   image=sys.argv[4], hf_home=sys.argv[5], stop_grace_s=5,
-                  engine_args=["python3", "-c", "import time; print('container', 'is up', flush=True); time.sleep(120)"])
+                  benchmark_args=["python3", "-c", "import time; print('container', 'is up', flush=True); time.sleep(120)"])
 try:
     launch(spec)
 except LaunchError as error:
@@ -240,7 +240,7 @@ except LaunchError as error:
     "when",
     [
         "container is up",  # mid-run
-        "[energybench.runtime] $",  # as `docker run` starts, before its container exists
+        "[energybench.isolation] $",  # as `docker run` starts, before its container exists
     ],
 )
 def test_signal_to_the_launcher_leaves_no_container(tmp_path, engine, model_key, signum, when):
