@@ -18,6 +18,7 @@ from energybench.config import (
     select_models,
 )
 from energybench import environment
+from energybench.keys import KEY_REGEX
 from energybench.isolation import resolve_runtime
 
 # The seed runner's variables: RESULTS_DIR moves every output; BENCHMARK_BACKEND is the
@@ -28,7 +29,7 @@ MODELS_SCHEMA = "../config/schemas/models.schema.yaml"
 
 
 wildcard_constraints:
-    model=r"[A-Za-z0-9._-]+",
+    model=KEY_REGEX,
 
 
 def config_error(message):

@@ -20,6 +20,8 @@ import jsonschema
 import referencing
 import yaml
 
+from energybench.keys import key_problem
+
 TINY_MODELS_DIR = "resources/models"
 
 
@@ -100,8 +102,19 @@ def schema_problems(document: Any, schema: dict) -> list[tuple[list, str]]:
     return sorted(problems, key=lambda p: [str(x) for x in p[0]])
 
 
+def check_model_keys(document: Any, where: str) -> None:
+    """Reject model keys that are not safe file names, before anything else reads them."""
+    models = document.get("models") if isinstance(document, dict) else None
+    if not isinstance(models, dict):
+        return  # the schema names what is missing
+    problems = [f"model {p}" for p in map(key_problem, models) if p]
+    if problems:
+        raise ConfigError(f"{where} is invalid: " + "; ".join(problems))
+
+
 def check_models_document(document: Any, schema: dict, where: str) -> None:
     """Validate a parsed models.yaml, naming the model key and field of every problem."""
+    check_model_keys(document, where)
     problems = schema_problems(document, schema)
     if not problems:
         return

@@ -16,6 +16,7 @@ from pathlib import Path
 from energybench import provenance
 from energybench.config import local_inputs
 from energybench.gpus import GpuAllocationError, allocate_gpus
+from energybench.keys import child_path
 from energybench.report import failed_report, read_report, write_json_atomic, write_report
 from energybench.isolation import LaunchError, LaunchSpec, launch
 
@@ -49,6 +50,8 @@ def _record_launch(report_path: Path, runtime: dict) -> str:
 def run_model_job(run_config: dict, report_path: str, log_path: str,
                   image_id_file: str | None = None, workflow_dir: str | None = None) -> str:
     """Run one model and return its report's status (``succeeded`` or ``failed``)."""
+    # The run directory is created here and its report removed: it must be a model's own.
+    child_path(os.path.dirname(os.fspath(report_path)))
     report_path = Path(report_path).resolve()
     log_path = Path(log_path).resolve()
     run_dir = report_path.parent

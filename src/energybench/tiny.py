@@ -13,6 +13,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from energybench.keys import child_path
+
 # Text the tokenizer is trained on; written for this project. Byte-level BPE encodes any input.
 _TOKENIZER_CORPUS = """\
 Energy is measured in joules; one watt-hour is 3600 joules.
@@ -72,12 +74,12 @@ def build_tiny_model(
     ``model_vocab_size`` gives a real architecture's embedding size (the small tokenizer uses
     only its first ids); ``dtype`` and ``device`` let a GPU build a large model quickly.
     """
+    out_dir = child_path(out_dir)  # replaced below: it must be a model's own directory
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     if hidden_size % num_heads:
         raise ValueError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
-    out_dir = Path(out_dir)
     tokenizer = _train_tokenizer(vocab_size)
     config = LlamaConfig(
         vocab_size=max(model_vocab_size or 0, len(tokenizer)),

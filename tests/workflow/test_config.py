@@ -49,12 +49,6 @@ def test_bad_value_names_model_and_field():
         check_models_document(doc, MODELS_SCHEMA, "models.yaml")
 
 
-def test_model_key_must_be_a_safe_wildcard():
-    doc = {"models": {"org/model": {"id": "org/model"}}}
-    with pytest.raises(ConfigError, match="does not match"):
-        check_models_document(doc, MODELS_SCHEMA, "models.yaml")
-
-
 def test_entry_needs_an_id_or_a_tiny_spec():
     with pytest.raises(ConfigError, match="model 'm'"):
         check_models_document({"models": {"m": {"class": "A"}}}, MODELS_SCHEMA, "models.yaml")
