@@ -70,7 +70,7 @@ def measure(cfg: RunConfig, run_dir: Path) -> dict:
     failure = next((t.failure for t in trials if t.failure), None)
     summary = results.summary_over_trials(trials)
     energy = results.energy_section([t.window for t in trials], idle, uncounted)
-    metrics = results.metrics_section(summary, energy,
+    metrics = results.metrics_section([t.summary for t in trials], energy,
                                       cfg.measurement.carbon_intensity_g_per_kwh)
     return {
         "schema_version": SCHEMA_VERSION,

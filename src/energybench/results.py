@@ -10,20 +10,27 @@ from collections.abc import Mapping
 
 from energybench.backends import Trial
 from energybench.energy import (
-    check_energy_per_token,
+    NetEnergy,
     check_trial_variation,
     efficiency_figures,
     joules_to_kwh,
     joules_to_wh,
+    subtract_idle,
     summarize_trials,
 )
 from energybench.backends.vllm.loadgen import summarize
+from energybench.energy.trials import CI_METHOD
 from energybench.meters import IdleBaseline, WindowMeasurement, split_window_phases
 from energybench.report import COMPONENTS, unknown_component
 
 ENERGY_BASIS = (
     "gross energy of the measured window (all prompts, full output), mean over trials; "
-    "idle (idle power x duration) and net (gross - idle) beside it in components"
+    "idle (idle power x duration) and net (gross - idle) beside it in components; every mean "
+    "is over all trials (null with the invalid trials named when any is invalid)"
+)
+METRICS_BASIS = (
+    "each figure computed per trial from that trial's energy and its own token and response "
+    "counts, then averaged over all trials (trial_statistics)"
 )
 PHASES_DEFINITION = (
     "prefill: a 1-token generation over the same batches; decode = generate - prefill, "
@@ -70,12 +77,13 @@ def counted_window(window: WindowMeasurement, uncounted: Mapping[str, str]) -> W
 
 
 def component_block(name: str, windows: list[WindowMeasurement], idle: IdleBaseline | None) -> dict:
-    """Gross, idle and net energy of one component, mean over the trials' windows, with
-    trial statistics."""
+    """Gross, idle and net energy of one component, mean over the trials' windows (all of
+    them, so gross = idle + net), with trial statistics."""
     measured = [w.components[name] for w in windows]
     splits = [w.net(idle)[name] for w in windows]
-    gross = summarize_trials([m.joules for m in measured])
-    net = summarize_trials([s.net_j for s in splits])
+    gross = summarize_trials([m.joules for m in measured], reasons=[m.reason for m in measured])
+    idle_energy = summarize_trials([s.idle_j for s in splits], reasons=[s.reason for s in splits])
+    net = summarize_trials([s.net_j for s in splits], reasons=[s.reason for s in splits])
     first = measured[0]
     sources = sorted({m.source for m in measured if m.source})
     notes = list(first.notes)
@@ -83,14 +91,13 @@ def component_block(name: str, windows: list[WindowMeasurement], idle: IdleBasel
         notes.append(f"sources differ across trials: {', '.join(sources)}")
     reason = first.reason
     if gross.mean is None:
-        reason = next((m.reason for m in measured if m.reason), gross.reason)
-    net_reason = next((s.reason for s in splits if s.net_j is None and s.reason), None)
+        reason = next((m.reason for m in measured if m.joules is None and m.reason), gross.reason)
     baseline = idle.components.get(name) if idle else None
     return {
         "gross_joules": gross.mean,
-        "idle_joules": _mean(s.idle_j for s in splits),
+        "idle_joules": idle_energy.mean,
         "net_joules": net.mean,
-        "net_reason": net_reason if net.mean is None else None,
+        "net_reason": net.reason if net.mean is None else None,
         "idle_power_watts": baseline.watts if baseline else None,
         "source": first.source,
         "estimated": any(m.estimated for m in measured),
@@ -103,14 +110,41 @@ def component_block(name: str, windows: list[WindowMeasurement], idle: IdleBasel
     }
 
 
+def total_split(window: WindowMeasurement, idle: IdleBaseline | None, names) -> NetEnergy:
+    """Gross, idle and net energy of the counted components together over one window.
+
+    Net is the total gross minus the total idle, so a component a hair below its own idle
+    (a DRAM domain with little dynamic power, within its resolution or not) never voids the
+    total: it contributes its small negative difference, as measured."""
+    if not names:
+        return NetEnergy(None, None, None, None, window.duration_s, "no component counts")
+    gross = [window.components[n].joules for n in names]
+    unknown = [n for n, g in zip(names, gross) if g is None]
+    if unknown:
+        return NetEnergy(None, None, None, None, window.duration_s, "; ".join(
+            f"{n} energy unknown ({window.components[n].reason or 'no reason given'})"
+            for n in unknown))
+    baselines = [idle.components.get(n) if idle else None for n in names]
+    no_idle = [n for n, b in zip(names, baselines) if b is None or b.watts is None]
+    idle_reason = None
+    if no_idle:
+        idle_reason = "; ".join(
+            f"{n}: {(b.reason if b else None) or 'no idle baseline measured'}"
+            for n, b in zip(names, baselines) if n in no_idle)
+    return subtract_idle(
+        sum(gross),
+        None if no_idle else sum(b.watts for b in baselines),
+        window.duration_s,
+        idle_reason=idle_reason,
+        resolution_j=sum(window.components[n].detail.get("resolution_j") or 0.0 for n in names),
+        idle_uncertainty_w=0.0 if no_idle else sum(b.uncertainty_w or 0.0 for b in baselines),
+    )
+
+
 def window_total(window: WindowMeasurement, idle, names, kind: str) -> float | None:
-    """Sum over the counted components of one window; unknown when any of them is unknown,
-    or when no component counts."""
-    if kind == "gross":
-        values = [window.components[n].joules for n in names]
-    else:  # "idle" or "net"
-        values = [getattr(window.net(idle)[n], f"{kind}_j") for n in names]
-    return None if not names or any(v is None for v in values) else sum(values)
+    """Gross, idle or net energy (``kind``) of the counted components of one window together;
+    unknown when any of them is unknown, or when no component counts."""
+    return getattr(total_split(window, idle, names), f"{kind}_j")
 
 
 def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
@@ -123,19 +157,22 @@ def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
         else unknown_component(uncounted[name])
         for name in COMPONENTS
     }
-    gross = summarize_trials([window_total(w, idle, names, "gross") for w in windows])
-    net = summarize_trials([window_total(w, idle, names, "net") for w in windows])
-    idle_total = summarize_trials([window_total(w, idle, names, "idle") for w in windows])
+    splits = [total_split(w, idle, names) for w in windows]
+    why = [s.reason for s in splits]
+    gross = summarize_trials([s.gross_j for s in splits], reasons=why)
+    net = summarize_trials([s.net_j for s in splits], reasons=why)
+    idle_total = summarize_trials([s.idle_j for s in splits], reasons=why)
     unknown = [n for n in names if components[n]["gross_joules"] is None]
     if not names:
         reason = "; ".join(dict.fromkeys(uncounted.values()))
     else:
-        reason = f"{', '.join(unknown)} energy unknown" if unknown else None
+        reason = "; ".join(f"{n} energy unknown ({components[n]['reason']})"
+                           for n in unknown) or None
     total = {
         "gross_joules": gross.mean,
-        # Each figure is the mean over the trials where it is valid (see trial_statistics).
         "idle_joules": idle_total.mean,
         "net_joules": net.mean,
+        "net_reason": net.reason if net.mean is None else None,
         "source": None,
         "estimated": any(components[n]["estimated"] for n in names),
         "reason": reason,
@@ -151,27 +188,57 @@ def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
     return section
 
 
-def metrics_section(summary: dict, energy: dict, carbon_intensity_g_per_kwh: float) -> dict:
-    """Efficiency figures of the total energy, and the GPU-only figure AI Energy Score ranks by."""
-    tokens = summary["total_completion_tokens"] or 0
-    responses = summary["successful_prompts"]
-    total = efficiency_figures(energy["total"]["gross_joules"], tokens=tokens,
-                               responses=responses,
-                               carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh)
-    net = efficiency_figures(energy["total"]["net_joules"], tokens=tokens, responses=responses)
-    gpu = efficiency_figures(energy["components"]["gpu"]["gross_joules"], tokens=tokens,
-                             responses=responses)
-    reasons = {f"total.{k}": v for k, v in total["reasons"].items()}
-    reasons.update({f"gpu.{k}": v for k, v in gpu["reasons"].items()})
+# metrics key -> (energy: "total" | "net" | "gpu", efficiency_figures key)
+METRIC_FIGURES = {
+    "joules_per_token": ("total", "j_per_token"),
+    "net_joules_per_token": ("net", "j_per_token"),
+    "joules_per_response": ("total", "j_per_response"),
+    "wh_per_1000_queries": ("gpu", "wh_per_1000_queries"),
+    "total_wh_per_1000_queries": ("total", "wh_per_1000_queries"),
+    "tokens_per_joule": ("total", "tokens_per_joule"),
+    "co2_emissions_g": ("total", "co2_g"),
+}
+
+
+def metrics_section(summaries: list[dict], energy: dict, carbon_intensity_g_per_kwh: float) -> dict:
+    """Efficiency figures of the total energy, and the GPU-only figure AI Energy Score ranks by.
+
+    ``summaries`` are the trials' own summaries, in trial order: each figure is computed per
+    trial from that trial's energy and that trial's token and response counts (trials of a
+    serving benchmark with failed requests, or of a reasoning model, count differently), then
+    averaged over the trials like every other figure."""
+    per_energy = {
+        "total": energy["total"]["trial_statistics"]["gross"]["values"],
+        "net": energy["total"]["trial_statistics"]["net"]["values"],
+        "gpu": energy["components"]["gpu"].get("trial_statistics", {}).get("gross", {})
+        .get("values") or [None] * len(summaries),
+    }
+    unknown_why = {"total": energy["total"]["reason"],
+                   "net": energy["total"].get("net_reason") or energy["total"]["reason"],
+                   "gpu": energy["components"]["gpu"]["reason"]}
+    per_trial = {
+        kind: [efficiency_figures(joules, tokens=summary["total_completion_tokens"] or 0,
+                                  responses=summary["successful_prompts"],
+                                  carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh)
+               for joules, summary in zip(values, summaries, strict=True)]
+        for kind, values in per_energy.items()
+    }
+    metrics, statistics_, reasons = {}, {}, {}
+    for key, (kind, figure) in METRIC_FIGURES.items():
+        why = [f["reasons"].get(figure) for f in per_trial[kind]]
+        if unknown_why[kind]:
+            why = [unknown_why[kind] if w == "energy unknown" else w for w in why]
+        summary = summarize_trials([f[figure] for f in per_trial[kind]], reasons=why)
+        metrics[key] = summary.mean
+        statistics_[key] = summary.to_dict()
+        if summary.mean is None:
+            reasons[key] = summary.reason
     return {
-        "joules_per_token": total["j_per_token"],
-        "net_joules_per_token": net["j_per_token"],
-        "joules_per_response": total["j_per_response"],
-        "wh_per_1000_queries": gpu["wh_per_1000_queries"],
-        "total_wh_per_1000_queries": total["wh_per_1000_queries"],
-        "tokens_per_joule": total["tokens_per_joule"],
-        "co2_emissions_g": total["co2_g"],
+        **metrics,
         "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh,
+        "basis": METRICS_BASIS,
+        "interval_method": CI_METHOD,
+        "trial_statistics": statistics_,
         "null_reasons": reasons,
     }
 
@@ -184,24 +251,9 @@ def checks_section(trials: list[Trial], idle: IdleBaseline | None, energy: dict,
     for trial in trials:
         for check in counted_window(trial.window, uncounted).checks(idle):
             checks.append({**check.to_dict(), "trial": trial.index})
-        checks.append({**energy_per_token_check(trial, uncounted).to_dict(), "trial": trial.index})
     checks.append(check_trial_variation(energy["total"]["trial_statistics"]["gross"]["values"])
                   .to_dict())
     return checks
-
-
-def energy_per_token_check(trial: Trial, uncounted: Mapping[str, str]):
-    """Energy per token (from the energy counters) against average power (from the sampled
-    power, where a meter samples it: NVML) divided by throughput. For components without
-    separate samples (RAPL, estimates) both sides use the same figure and agree by design."""
-    energy = window_total(trial.window, None, counted_components(uncounted), "gross")
-    tokens = trial.summary["total_completion_tokens"]
-    duration = trial.window.duration_s
-    if energy is None or not tokens or duration <= 0:
-        return check_energy_per_token(None, None, None)
-    sampled = sum(c.detail.get("integral_j") or c.joules
-                  for c in counted_window(trial.window, uncounted).components.values())
-    return check_energy_per_token(energy / tokens, sampled / duration, tokens / duration)
 
 
 def window_energy(window: WindowMeasurement, idle: IdleBaseline | None,

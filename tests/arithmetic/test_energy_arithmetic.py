@@ -9,7 +9,6 @@ import pytest
 
 from energybench.energy import (
     check_counter_vs_integral,
-    check_energy_per_token,
     check_power_range,
     check_trial_variation,
     check_window_length,
@@ -115,33 +114,34 @@ def test_trial_summary(case):
     elif case["ci"] == "point":
         assert summary.ci_low == summary.ci_high == case["mean"]
     else:
-        valid = [v for v in case["values"] if v is not None]
-        assert min(valid) <= summary.ci_low < summary.mean < summary.ci_high <= max(valid)
+        assert summary.ci_low < summary.mean < summary.ci_high
     if "reason_contains" in case:
         assert case["reason_contains"] in summary.reason
     else:
         assert summary.reason is None
 
 
-def test_trial_interval_is_reproducible_and_matches_an_independent_bootstrap():
-    values = [101.0, 99.0, 103.5, 98.2, 100.1]
-    first, second = summarize_trials(values), summarize_trials(values)
-    assert (first.ci_low, first.ci_high) == (second.ci_low, second.ci_high)
-    rng = np.random.default_rng(12345)
-    means = rng.choice(values, size=(200_000, len(values))).mean(axis=1)
-    low, high = np.percentile(means, [2.5, 97.5])
-    spread = max(values) - min(values)
-    assert first.ci_low == pytest.approx(low, abs=0.02 * spread)
-    assert first.ci_high == pytest.approx(high, abs=0.02 * spread)
+def test_trial_interval_is_students_t_worked_by_hand():
+    values = [101.0, 99.0, 103.5, 98.2, 100.1]  # mean 100.36, std 2.0526 (ddof 1)
+    summary = summarize_trials(values)
+    half = 2.7764451 * 2.052559377947444 / 5 ** 0.5  # t(0.975, 4 degrees of freedom)
+    assert (summary.ci_low, summary.ci_high) == pytest.approx((100.36 - half, 100.36 + half))
+    assert "Student's t" in summary.ci_method
 
 
-def test_check_energy_per_token():
-    ok = check_energy_per_token(2.0, 300.0, 150.0)
-    assert ok.passed and ok.value == pytest.approx(0.0)
-    off = check_energy_per_token(2.1, 300.0, 150.0)
-    assert off.passed is False and off.value == pytest.approx(0.1 / 2.1)
-    assert check_energy_per_token(None, 300.0, 150.0).passed is None
-    assert set(ok.to_dict()) == {"name", "value", "limit", "passed", "detail", "severity"}
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_trial_interval_covers_the_true_mean_as_often_as_it_says(n):
+    """Simulated trials from a normal distribution (fixed seed): the 95 % interval must
+    contain the true mean in 95 % of runs. A percentile bootstrap managed 51 % at n = 2 and
+    74 % at n = 3."""
+    rng = np.random.default_rng(20261129)
+    runs = 2000
+    hits = 0
+    for sample in rng.normal(100.0, 5.0, size=(runs, n)):
+        summary = summarize_trials(list(sample))
+        hits += summary.ci_low <= 100.0 <= summary.ci_high
+    # binomial standard error at 2000 runs is 0.5 %; allow four of them
+    assert abs(hits / runs - 0.95) < 0.02, hits / runs
 
 
 def test_check_power_range():
@@ -161,9 +161,12 @@ def test_check_window_length_warns():
 
 
 def test_check_counter_vs_integral():
-    assert check_counter_vs_integral(1000.0, 1040.0).passed
-    assert check_counter_vs_integral(1000.0, 1100.0).passed is False
-    assert check_counter_vs_integral(1000.0, None).passed is None
+    assert check_counter_vs_integral(1000.0, 1040.0, tolerance=0.05).passed
+    assert check_counter_vs_integral(1000.0, 1100.0, tolerance=0.05).passed is False
+    assert check_counter_vs_integral(1000.0, None, resolution_j=1.0).passed is None
+    assert check_counter_vs_integral(1000.0, 1040.0).passed is None  # resolution unknown
+    assert set(check_counter_vs_integral(1.0, 1.0, tolerance=0.01).to_dict()) == {
+        "name", "value", "limit", "passed", "detail", "severity"}
 
 
 def test_check_trial_variation():

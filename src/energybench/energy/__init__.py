@@ -5,7 +5,6 @@ from energybench.energy.baseline import NetEnergy, idle_power, subtract_idle
 from energybench.energy.checks import (
     Check,
     check_counter_vs_integral,
-    check_energy_per_token,
     check_power_range,
     check_trial_variation,
     check_window_length,
@@ -24,7 +23,6 @@ __all__ = [
     "PowerIntegral",
     "TrialSummary",
     "check_counter_vs_integral",
-    "check_energy_per_token",
     "check_power_range",
     "check_trial_variation",
     "check_window_length",

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
+
+# Floating-point sums of the same joules differ in the last bits; below this relative amount a
+# difference between gross and idle is rounding, not measurement.
+ROUNDING = 1e-9
 
 
 @dataclass(frozen=True)
 class NetEnergy:
-    """Gross, idle and net energy of one component over one window (joules)."""
+    """Gross, idle and net energy of one component over one window (joules).
+
+    ``uncertainty_j`` is how far net may lie below zero and still be a measurement of "no
+    dynamic energy": the meter's resolution over the window plus the idle baseline's
+    uncertainty over the window's duration. Within it, a slightly negative net is kept as
+    measured (never clipped); beyond it, net is ``None`` with the reason.
+    """
 
     gross_j: float | None
     idle_j: float | None
@@ -15,6 +26,7 @@ class NetEnergy:
     idle_w: float | None
     duration_s: float
     reason: str | None = None
+    uncertainty_j: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -30,13 +42,22 @@ def idle_power(joules: float | None, duration_s: float) -> float | None:
 
 
 def subtract_idle(
-    gross_j: float | None, idle_w: float | None, duration_s: float, *, idle_reason: str | None = None
+    gross_j: float | None,
+    idle_w: float | None,
+    duration_s: float,
+    *,
+    idle_reason: str | None = None,
+    resolution_j: float = 0.0,
+    idle_uncertainty_w: float = 0.0,
 ) -> NetEnergy:
     """Split gross energy into idle energy over the same duration and net energy.
 
-    Net energy below zero means the idle baseline does not describe this window (the machine
-    was busier while idling, or clocks changed); it is reported as invalid with that reason,
-    never clipped to zero. ``idle_reason`` says why ``idle_w`` is unknown, if it is.
+    ``resolution_j`` is the gross figure's meter resolution over the window,
+    ``idle_uncertainty_w`` the idle power's uncertainty (its sub-windows' spread). Net energy
+    down to minus their combined uncertainty is a measurement of "nothing dynamic" and is kept
+    as it came out; further below zero, the component drew less than while idling, so the
+    baseline does not describe this window, and net is ``None`` with the shortfall in the
+    reason. ``idle_reason`` says why ``idle_w`` is unknown, if it is.
     """
     if gross_j is None:
         return NetEnergy(None, None, None, idle_w, duration_s, "gross energy unknown")
@@ -45,8 +66,12 @@ def subtract_idle(
             gross_j, None, None, None, duration_s, idle_reason or "no idle baseline measured"
         )
     idle_j = idle_w * duration_s
+    uncertainty = resolution_j + idle_uncertainty_w * duration_s + ROUNDING * max(abs(gross_j), abs(idle_j))
     net_j = gross_j - idle_j
-    if net_j < 0:
+    if not math.isfinite(net_j):
+        return NetEnergy(gross_j, idle_j, None, idle_w, duration_s,
+                         f"gross {gross_j} J or idle {idle_j} J is not a finite number", uncertainty)
+    if net_j < -uncertainty:
         return NetEnergy(
             gross_j,
             idle_j,
@@ -54,7 +79,10 @@ def subtract_idle(
             idle_w,
             duration_s,
             f"gross energy {gross_j:.6g} J is below the idle energy {idle_j:.6g} J "
-            f"({idle_w:.4g} W × {duration_s:.4g} s): the idle baseline does not describe "
-            "this window",
+            f"({idle_w:.4g} W × {duration_s:.4g} s) by {-net_j:.4g} J, more than the "
+            f"{uncertainty:.4g} J the meter's resolution and the idle baseline's spread allow: "
+            "the component drew less than while idling (a power state changed after the "
+            "baseline was taken)",
+            uncertainty,
         )
-    return NetEnergy(gross_j, idle_j, net_j, idle_w, duration_s)
+    return NetEnergy(gross_j, idle_j, net_j, idle_w, duration_s, None, uncertainty)

@@ -6,6 +6,7 @@ Each check gives ``{"name", "value", "limit", "passed", "severity", "detail"}``;
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -32,27 +33,14 @@ def _relative_difference(a: float, b: float) -> float:
     return abs(a - b) / scale if scale else 0.0
 
 
-def check_energy_per_token(
-    energy_per_token_j: float | None,
-    average_power_w: float | None,
-    throughput_tokens_per_s: float | None,
-    *,
-    tolerance: float = 0.01,
-) -> Check:
-    """J/token must equal average power / throughput (the report's figures must agree)."""
-    name = "energy_per_token_consistent"
-    if None in (energy_per_token_j, average_power_w, throughput_tokens_per_s) or not throughput_tokens_per_s:
-        return Check(name, None, tolerance, None, "energy per token, average power or throughput unknown")
-    implied = average_power_w / throughput_tokens_per_s
-    diff = _relative_difference(energy_per_token_j, implied)
-    return Check(
-        name,
-        diff,
-        tolerance,
-        diff <= tolerance,
-        f"{energy_per_token_j:.6g} J/token vs {average_power_w:.6g} W / "
-        f"{throughput_tokens_per_s:.6g} tokens/s = {implied:.6g} J/token",
-    )
+def _not_finite(name: str, limit: Any, severity: str = ERROR, **values: float | None) -> Check | None:
+    """A failed check naming the inputs that are NaN or infinite (a meter's bad reading must
+    never pass a check), or ``None`` when every given input is a finite number or unknown."""
+    bad = {what: v for what, v in values.items() if v is not None and not math.isfinite(v)}
+    if not bad:
+        return None
+    return Check(name, None, limit, False,
+                 "not a finite number: " + ", ".join(f"{k} = {v}" for k, v in bad.items()), severity)
 
 
 def check_power_range(
@@ -65,6 +53,9 @@ def check_power_range(
 ) -> Check:
     """Average power must lie between the idle power and ``limit_factor`` × the power limit."""
     name = f"{component}_power_in_range"
+    limit = [idle_power_w, power_limit_w * limit_factor if power_limit_w is not None else None]
+    if bad := _not_finite(name, limit, average_power_w=average_power_w, idle_power_w=idle_power_w):
+        return bad
     if average_power_w is None:
         return Check(name, None, None, None, "average power unknown")
     low = idle_power_w
@@ -86,6 +77,8 @@ def check_power_range(
 
 def check_window_length(duration_s: float, *, minimum_s: float = 5.0) -> Check:
     """Energy counters update every few to hundreds of milliseconds; short windows are coarse."""
+    if bad := _not_finite("window_long_enough", minimum_s, WARNING, duration_s=duration_s):
+        return bad
     passed = duration_s >= minimum_s
     detail = (
         f"window {duration_s:.3g} s"
@@ -95,24 +88,48 @@ def check_window_length(duration_s: float, *, minimum_s: float = 5.0) -> Check:
 
 
 def check_counter_vs_integral(
-    counter_j: float | None, integral_j: float | None, *, tolerance: float = 0.05, component: str = "gpu"
+    counter_j: float | None,
+    integral_j: float | None,
+    *,
+    resolution_j: float | None = None,
+    tolerance: float | None = None,
+    component: str = "gpu",
 ) -> Check:
-    """The energy counter and the integrated sampled power must agree within ``tolerance``."""
+    """The energy counter and the integrated sampled power must agree within what the two
+    meters can resolve over this window: ``resolution_j`` (the counter's resolution plus the
+    power integral's, see docs/energy.md) as a fraction of the counter's energy. A 1 s
+    averaged power reading over a 10 s window thus gets a wider tolerance than over 30 s.
+    ``tolerance`` (a fraction) replaces the derived one where given.
+    """
     name = f"{component}_counter_matches_power_integral"
+    if bad := _not_finite(name, tolerance, counter_j=counter_j, integral_j=integral_j,
+                          resolution_j=resolution_j):
+        return bad
     if counter_j is None or integral_j is None:
         return Check(name, None, tolerance, None, "needs both a counter and a power integral")
+    if tolerance is None:
+        if resolution_j is None:
+            return Check(name, None, None, None, "the meters' resolution over the window is unknown")
+        scale = max(abs(counter_j), abs(integral_j))
+        tolerance = resolution_j / scale if scale else 0.0
+        derived = f"; tolerance {tolerance:.2%} = resolution {resolution_j:.4g} J / {scale:.6g} J"
+    else:
+        derived = ""
     diff = _relative_difference(counter_j, integral_j)
     return Check(
         name,
         diff,
         tolerance,
         diff <= tolerance,
-        f"counter {counter_j:.6g} J vs integrated power {integral_j:.6g} J",
+        f"counter {counter_j:.6g} J vs integrated power {integral_j:.6g} J{derived}",
     )
 
 
 def check_trial_variation(values: Sequence[float | None], *, max_cv: float = 0.05) -> Check:
     """Coefficient of variation (std/mean, ddof=1) of the valid trials must stay under ``max_cv``."""
+    if bad := _not_finite("trials_consistent", max_cv, WARNING,
+                          **{f"trial {i}": v for i, v in enumerate(values)}):
+        return bad
     valid = [v for v in values if v is not None]
     if len(valid) < 2:
         return Check("trials_consistent", None, max_cv, None, f"{len(valid)} valid trial(s): no variation to check", WARNING)

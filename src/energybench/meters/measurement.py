@@ -14,6 +14,9 @@ from energybench.energy.checks import (
 from energybench.energy.phases import PhaseSplit, split_phases
 
 
+# The most an idle baseline's sub-windows may differ, as a fraction of its power.
+IDLE_MAX_SPREAD = 0.05
+
 # Values of ComponentEnergy.source
 NVML = "nvml"
 NVML_POWER_INTEGRAL = "nvml_power_integral"
@@ -70,13 +73,16 @@ class WindowMeasurement:
                 baseline.watts if baseline else None,
                 self.duration_s,
                 idle_reason=baseline.reason if baseline else None,
+                resolution_j=energy.detail.get("resolution_j") or 0.0,
+                idle_uncertainty_w=(baseline.uncertainty_w or 0.0) if baseline else 0.0,
             )
         return result
 
     def checks(self, idle: IdleBaseline | None, *, min_window_s: float = 5.0) -> list[Check]:
         """The self-checks one window allows: its length, each measured component's average
         power between idle and 1.1 × its power limit, and the GPU counter against its power
-        integral. Estimated components are not checked: a model cannot contradict itself."""
+        integral within the two meters' resolution over this window. Estimated components are
+        not checked: a model cannot contradict itself."""
         checks = [check_window_length(self.duration_s, minimum_s=min_window_s)]
         for name, energy in self.components.items():
             if energy.joules is None or energy.estimated or self.duration_s <= 0:
@@ -91,7 +97,10 @@ class WindowMeasurement:
                 )
             )
             if name == "gpu":
-                checks.append(check_counter_vs_integral(energy.detail.get("counter_j"), energy.detail.get("integral_j")))
+                checks.append(check_counter_vs_integral(
+                    energy.detail.get("counter_j"), energy.detail.get("integral_j"),
+                    resolution_j=_sum_known(energy.detail.get("counter_resolution_j"),
+                                            energy.detail.get("integral_resolution_j"))))
         return checks
 
     def to_dict(self) -> dict:
@@ -104,9 +113,17 @@ class WindowMeasurement:
         }
 
 
+def _sum_known(*values: float | None) -> float | None:
+    return None if any(v is None for v in values) else sum(values)
+
+
 @dataclass
 class IdlePower:
-    """Average power of one component while the machine idled, or ``None`` with the reason."""
+    """Average power of one component while the machine idled, or ``None`` with the reason.
+
+    ``sub_window_w`` is the average power of each equal sub-window of the idle window and
+    ``uncertainty_w`` their spread (max − min): how much the idle power itself wanders.
+    """
 
     component: str
     watts: float | None
@@ -115,6 +132,8 @@ class IdlePower:
     reason: str | None
     devices: list[str]
     per_device_w: dict[str, float | None]
+    uncertainty_w: float | None = None
+    sub_window_w: list[float | None] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -122,11 +141,29 @@ class IdlePower:
 
 @dataclass
 class IdleBaseline:
+    """Idle power per component, and how it was taken (``method``: settle, duration asked
+    for and the minimum the meters' resolution needs, sub-windows, the stability limit)."""
+
     duration_s: float
     components: dict[str, IdlePower]
+    method: dict = field(default_factory=dict)
+    temperatures_c: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_window(cls, window: WindowMeasurement) -> IdleBaseline:
+    def from_window(
+        cls,
+        window: WindowMeasurement,
+        sub_windows: list[WindowMeasurement] = (),
+        *,
+        max_spread: float = IDLE_MAX_SPREAD,
+        method: dict | None = None,
+        temperatures_c: dict[str, float] | None = None,
+    ) -> IdleBaseline:
+        """Idle power of each component over ``window``, checked against the average powers
+        of its ``sub_windows``: a measured component whose sub-windows differ by more than
+        ``max_spread`` of its idle power is ``None`` with that reason (the machine was not
+        idle, or not settled). Estimates are models of the load, so their spread is
+        reported but does not void them."""
         duration = window.duration_s
         components = {}
         for name, energy in window.components.items():
@@ -134,20 +171,31 @@ class IdleBaseline:
                 device: idle_power(joules, duration)
                 for device, joules in energy.detail.get("per_device_j", {}).items()
             }
+            watts, reason = idle_power(energy.joules, duration), energy.reason
+            powers = [idle_power(w.components[name].joules, w.duration_s) for w in sub_windows]
+            spread = None
+            if powers and None not in powers:
+                spread = max(powers) - min(powers)
+                if watts and not energy.estimated and spread > max_spread * watts:
+                    reason = (
+                        f"idle power unstable: its {len(powers)} sub-windows averaged "
+                        f"{min(powers):.4g}–{max(powers):.4g} W, a spread of "
+                        f"{spread / watts:.1%} of the idle {watts:.4g} W, over the "
+                        f"{max_spread:.0%} allowed (something ran during the baseline, or "
+                        "the device had not settled)"
+                    )
+                    watts = None
             components[name] = IdlePower(
-                name,
-                idle_power(energy.joules, duration),
-                energy.source,
-                energy.estimated,
-                energy.reason,
-                list(energy.devices),
-                per_device,
+                name, watts, energy.source, energy.estimated, reason, list(energy.devices),
+                per_device, spread, powers,
             )
-        return cls(duration, components)
+        return cls(duration, components, dict(method or {}), dict(temperatures_c or {}))
 
     def to_dict(self) -> dict:
         return {
             "duration_s": self.duration_s,
+            "method": self.method,
+            "temperatures_c": self.temperatures_c,
             "components": {name: power.to_dict() for name, power in self.components.items()},
         }
 
