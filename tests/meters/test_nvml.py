@@ -250,3 +250,40 @@ def test_meter_rejects_unknown_window():
 def test_driver_without_gpus():
     meter = open_gpu_meter(nvml=FakeNvml([]), environ={})
     assert isinstance(meter, UnavailableMeter) and "NVML lists no GPU" in meter.why
+
+
+def test_grace_hopper_module_power_fallback_is_not_silent():
+    gpu = FakeGpu(UUID_A, "NVIDIA GH200 480GB", power_w=400.0, instant_power=False,
+                  module_power_w=650.0)
+    meter = open_gpu_meter(nvml=FakeNvml([gpu]), environ={})
+    energy = run_window(meter, [gpu], start_mj=[0], end_mj=[4_000_000])
+    assert any("may cover the whole module" in note for note in energy.notes)
+    assert any("gpu0" in note and "Grace Hopper" in note for note in meter.describe()["notes"])
+    assert energy.detail["power_averaging_s"] == {"gpu0": 1.0}
+
+
+def test_nan_or_negative_power_samples_void_the_integral_with_the_cause():
+    gpu = FakeGpu(UUID_A, power_w=300.0, has_counter=False)
+    meter = open_gpu_meter(nvml=FakeNvml([gpu]), environ={})
+    timeline = Timeline()
+    meter.begin_window("w", 0.0)
+    for i in range(101):  # a driver answering NaN, then a negative reading
+        watts = float("nan") if i == 40 else -5.0 if i == 41 else 300.0
+        timeline.extend([{"t": i / 10, "device": "gpu0", "component": "gpu", "power_w": watts}])
+    energy = meter.end_window("w", 10.0, timeline)
+    assert energy.joules is None
+    assert "not a non-negative number" in energy.reason and "nan W at 4.000 s" in energy.reason
+
+
+def test_counter_check_tolerance_comes_from_both_meters_resolution():
+    gpu = FakeGpu(UUID_A, power_w=300.0)  # instant power sampled at 10 Hz
+    meter = open_gpu_meter(nvml=FakeNvml([gpu]), environ={})
+    energy = run_window(meter, [gpu], start_mj=[5_000_000], end_mj=[8_000_000])
+    # counter: 2 x 300 W x 0.1 s; integral: 300 W x one 0.1 s sample gap
+    assert energy.detail["counter_resolution_j"] == pytest.approx(60.0)
+    assert energy.detail["integral_resolution_j"] == pytest.approx(30.0)
+    from energybench.meters import WindowMeasurement
+
+    check = next(c for c in WindowMeasurement("w", 0.0, 10.0, {"gpu": energy}).checks(None)
+                 if c.name == "gpu_counter_matches_power_integral")
+    assert check.passed and check.limit == pytest.approx(90.0 / 3000.0)

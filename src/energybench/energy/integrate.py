@@ -6,6 +6,7 @@ counter, and for sub-windows chosen after the fact (e.g. vLLM's steady-state win
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -39,7 +40,8 @@ def integrate_power(
     no reading (``None``) are dropped. The result is invalid when the samples leave a gap
     longer than ``max_gap_s`` anywhere in the window (including before the first and after
     the last sample), because the power there is unknown: a device that stopped answering
-    mid-window makes the integral invalid rather than small.
+    mid-window makes the integral invalid rather than small. A NaN, infinite or negative
+    sample makes it invalid too, naming the sample.
     """
     if not t1 > t0:
         return PowerIntegral(None, 0, None, f"empty window: end {t1} is not after start {t0}")
@@ -53,6 +55,15 @@ def integrate_power(
     first = max(int(np.searchsorted(t, t0, side="right")) - 1, 0)
     last = min(int(np.searchsorted(t, t1, side="left")), len(t) - 1)
     used_t = t[first : last + 1]
+    used_w = w[first : last + 1]
+    bad = ~(np.isfinite(used_w) & (used_w >= 0))
+    if bad.any():
+        shown = ", ".join(f"{v} W at {at:.3f} s" for at, v in zip(used_t[bad][:3], used_w[bad][:3]))
+        return PowerIntegral(
+            None, 0, None,
+            f"{int(bad.sum())} power sample(s) in the window are not a non-negative number "
+            f"({shown}): the meter returned garbage",
+        )
     edges = np.concatenate(([min(t0, used_t[0])], used_t, [max(t1, used_t[-1])]))
     widest_gap = float(np.max(np.diff(edges)))
     inside = int(np.count_nonzero((t >= t0) & (t <= t1)))

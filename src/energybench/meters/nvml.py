@@ -35,6 +35,15 @@ COUNTER_REFRESH_S = 0.1
 
 INSTANT = "instant"
 AVERAGED = "nvmlDeviceGetPowerUsage (1 s average on Ampere and newer, except GA100)"
+# How long a power reading averages over: an averaged reading lags a load change by half of it,
+# which its integral carries at each window edge.
+POWER_AVERAGING_S = {INSTANT: 0.0, AVERAGED: 1.0}
+MODULE_FALLBACK_NOTE = (
+    "{device}: no GPU-scope instantaneous power on a module that reports module power (such as "
+    "Grace Hopper): the fallback reading, nvmlDeviceGetPowerUsage, may cover the whole module "
+    "(GPU, CPU and memory), so this device's power integral and the checks on it may include "
+    "the CPU and memory"
+)
 
 
 def open_gpu_meter(
@@ -102,6 +111,8 @@ class NvmlMeter(Meter):
                     f"{gpu.device.device}: MIG is enabled on {gpu.device.uuid}; NVML energy and power cover the "
                     "whole physical GPU, including work of other MIG instances on it"
                 )
+            if gpu.module_power and gpu.power_reading != INSTANT:
+                self.notes.append(MODULE_FALLBACK_NOTE.format(device=gpu.device.device))
 
     # --- probing -------------------------------------------------------------------------
     def _try(self, read, errors: dict[str, str], what: str):
@@ -189,17 +200,26 @@ class NvmlMeter(Meter):
                 result["counter_j"] = delta.delta / 1000.0
                 if delta.delta == 0:
                     counter_problem = "energy counter did not move over the window"
-        if counter_problem is None:
+        peak = max(used, default=0.0)
+        # The integral can miss what happens within one sample gap at each edge, and an
+        # averaged reading lags by half its averaging period.
+        integral_resolution = peak * ((integral.max_gap_s or 0.0)
+                                      + POWER_AVERAGING_S.get(gpu.power_reading, 0.0) / 2)
+        result["integral_resolution_j"] = integral_resolution if integral.joules is not None else None
+        result["counter_resolution_j"] = None
+        if result["counter_j"] is not None:
             duration = end - start
             power = result["counter_j"] / duration if duration > 0 else 0.0
+            result["counter_resolution_j"] = max(COUNTER_QUANTUM_J, 2 * power * COUNTER_REFRESH_S)
+        if counter_problem is None:
             result.update(joules=result["counter_j"], source=NVML,
-                          resolution_j=max(COUNTER_QUANTUM_J, 2 * power * COUNTER_REFRESH_S))
+                          resolution_j=result["counter_resolution_j"])
         elif integral.joules is not None:
             result.update(
                 joules=integral.joules,
                 source=NVML_POWER_INTEGRAL,
                 reason=f"{counter_problem}; used integrated power instead",
-                resolution_j=max(used, default=0.0) * (integral.max_gap_s or 0.0),
+                resolution_j=integral_resolution,
             )
         else:
             result["reason"] = f"{counter_problem}; power integral unusable too: {integral.reason}"
@@ -225,6 +245,10 @@ class NvmlMeter(Meter):
             "integral_j": _total(r["integral_j"] for r in per_device.values()),
             "power_limit_w": _total(gpu.power_limit_w for gpu in self.gpus),
             "resolution_j": _total(r.get("resolution_j") for r in per_device.values()),
+            "counter_resolution_j": _total(r["counter_resolution_j"] for r in per_device.values()),
+            "integral_resolution_j": _total(r["integral_resolution_j"] for r in per_device.values()),
+            "power_averaging_s": {gpu.device.device: POWER_AVERAGING_S.get(gpu.power_reading)
+                                  for gpu in self.gpus},
             "mig_enabled": {gpu.device.device: gpu.mig_enabled for gpu in self.gpus},
         }
         missing = {d: r["reason"] for d, r in per_device.items() if r["joules"] is None}
