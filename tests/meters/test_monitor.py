@@ -23,34 +23,61 @@ from energybench.meters.timeline import Timeline
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def proc_stat(path, user, system, idle):
-    # cpu user nice system idle iowait irq softirq steal guest guest_nice
-    path.write_text(f"cpu  {user} 0 {system} {idle} 7 0 0 0 0 0\ncpu0 {user} 0 {system} {idle} 7 0 0 0 0 0\n")
+PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def test_cpu_estimate_is_watts_per_core_times_busy_seconds(tmp_path):
-    stat = tmp_path / "stat"
-    proc_stat(stat, 1000, 500, 9000)
-    meter = CpuEstimateMeter("RAPL unreadable: test", watts_per_core=12.0, proc_stat=stat)
+def fake_proc(root, processes):
+    """A /proc with ``processes``: pid -> (ppid, utime ticks, stime ticks, rss bytes)."""
+    root.mkdir(exist_ok=True)
+    for pid, (ppid, utime, stime, rss) in processes.items():
+        (root / str(pid)).mkdir(exist_ok=True)
+        # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+        # utime stime cutime cstime priority nice threads itrealvalue starttime vsize rss
+        (root / str(pid) / "stat").write_text(
+            f"{pid} (py thon) S {ppid} 1 1 0 -1 0 0 0 0 0 {utime} {stime} 0 0 20 0 1 0 1 1 "
+            f"{rss // PAGE} 0\n")
+    (root / "self").mkdir(exist_ok=True)  # not a pid: ignored
+    return root
+
+
+def topology(root, siblings):
+    for cpu, group in enumerate(siblings):
+        (root / f"cpu{cpu}" / "topology").mkdir(parents=True)
+        (root / f"cpu{cpu}" / "topology" / "thread_siblings_list").write_text(group + "\n")
+    return root
+
+
+def test_cpu_estimate_counts_the_runs_processes_and_halves_smt_threads(tmp_path):
+    proc = fake_proc(tmp_path / "proc", {100: (1, 0, 0, 0), 101: (100, 0, 0, 0),
+                                         200: (1, 0, 0, 0)})
+    smt = topology(tmp_path / "cpu", ["0,2", "1,3", "0,2", "1,3"])  # 2 cores, 4 threads
+    meter = CpuEstimateMeter("RAPL unreadable: test", watts_per_core=12.0, root_pid=100,
+                             proc=proc, topology=smt)
     meter.begin_window("w", 0.0)
-    proc_stat(stat, 1000 + 3 * TICKS, 500 + TICKS, 9000 + 50 * TICKS)  # 4 busy CPU-seconds
+    # the run (100 and its child 101) uses 4 CPU-seconds; process 200 is someone else's
+    fake_proc(proc, {100: (1, 3 * TICKS, 0, 0), 101: (100, 0, TICKS, 0),
+                     200: (1, 50 * TICKS, 0, 0)})
     energy = meter.end_window("w", 2.0, Timeline())
-    assert energy.joules == pytest.approx(48.0)
+    assert energy.joules == pytest.approx(12.0 * 4 * 0.5)  # a logical CPU is half a core
     assert energy.estimated and energy.source == "estimate"
     assert energy.reason == "RAPL unreadable: test"
-    assert energy.detail["watts_per_core"] == 12.0
-    assert energy.detail["average_busy_cores"] == pytest.approx(2.0)
-    assert "model" in energy.detail
+    assert energy.detail["physical_cores_per_logical_cpu"] == 0.5
+    assert energy.detail["average_busy_cpus"] == pytest.approx(2.0)
+    assert "assumes" in energy.detail and "model" in energy.detail
 
 
-def test_ram_estimate_is_codecarbons_constant(tmp_path):
-    meminfo = tmp_path / "meminfo"
-    meminfo.write_text("MemTotal:       15625000 kB\nMemFree:        1000 kB\n")  # 16 GB
-    meter = RamEstimateMeter("no dram domain", meminfo=meminfo)
+def test_ram_estimate_charges_the_memory_the_run_holds_not_the_host(tmp_path):
+    # A 2 TB host (MemTotal) is irrelevant: the run holds 16 GB.
+    proc = fake_proc(tmp_path / "proc", {100: (1, 0, 0, 12 * 10**9), 101: (100, 0, 0, 4 * 10**9)})
+    meter = RamEstimateMeter("no dram domain", root_pid=100, proc=proc)
+    timeline = Timeline()
     meter.begin_window("w", 0.0)
-    energy = meter.end_window("w", 10.0, Timeline())
-    assert energy.joules == pytest.approx(60.0)  # 3 W per 8 GB × 16 GB × 10 s
-    assert energy.estimated and energy.detail["memory_gb"] == pytest.approx(16.0)
+    for tick in range(101):
+        timeline.extend(meter.sample(tick / 10))
+    energy = meter.end_window("w", 10.0, timeline)
+    assert energy.joules == pytest.approx(0.375 * 16 * 10, rel=1e-3)  # 3 W per 8 GB x 16 GB x 10 s
+    assert energy.estimated and energy.detail["resident_gb_max"] == pytest.approx(16.0, rel=1e-3)
+    assert "assumes" in energy.detail
 
 
 @pytest.fixture
@@ -85,21 +112,28 @@ def test_sampler_reaches_ten_hertz(monitor):
     assert monitor.describe()["sampler"]["achieved_hz"] >= 8
 
 
-def test_idle_baseline_and_net_energy(monitor):
-    idle = monitor.measure_idle(0.3)
+def test_idle_baseline_and_net_energy(tmp_path):
+    # A fixed /proc: the run holds 8 GB throughout, so RAM's net is zero whatever the host.
+    proc = fake_proc(tmp_path / "proc", {os.getpid(): (1, 0, 0, 8 * 10**9)})
+    meters = {"gpu": EnergyMonitor.create(powercap_root=tmp_path, nvml=no_gpu(), environ={})
+              .meters["gpu"], "ram": RamEstimateMeter("no dram domain", proc=proc)}
+    monitor = EnergyMonitor(meters, 10.0, time.monotonic(), time.time())
+    try:
+        idle = monitor.measure_idle(0.3)
+        monitor.begin_window("run")
+        time.sleep(0.2)
+        window = monitor.end_window("run")
+    finally:
+        monitor.close()
     assert idle.components["gpu"].watts is None and "NVML" in idle.components["gpu"].reason
     ram_w = idle.components["ram"].watts
-    assert ram_w > 0
-    monitor.begin_window("run")
-    time.sleep(0.2)
-    window = monitor.end_window("run")
+    assert ram_w == pytest.approx(3.0)
     net = window.net(idle)
     assert net["ram"].idle_j == pytest.approx(ram_w * window.duration_s)
-    assert net["ram"].net_j == pytest.approx(0.0, abs=1e-9)  # constant model: nothing dynamic
+    assert net["ram"].net_j == pytest.approx(0.0, abs=1e-9)  # nothing dynamic, never None
     assert net["gpu"].net_j is None and net["gpu"].reason == "gross energy unknown"
-    assert set(idle.to_dict()["components"]["cpu"]) == {
-        "component", "watts", "source", "estimated", "reason", "devices", "per_device_w"
-    }
+    assert {"component", "watts", "source", "estimated", "reason", "devices", "per_device_w",
+            "uncertainty_w", "sub_window_w"} == set(idle.to_dict()["components"]["ram"])
 
 
 def test_windows_overlap_and_misuse_is_an_error(monitor):
@@ -151,7 +185,7 @@ class FailingMeter(Meter):
 
 def test_sampler_survives_a_failing_meter():
     timeline = Timeline()
-    ram = RamEstimateMeter("test")
+    ram = RamEstimateMeter("test")  # this very process, from the real /proc
     sampler = Sampler([FailingMeter(), ram], timeline, time.monotonic, hz=50)
     sampler.start()
     time.sleep(0.2)
@@ -165,7 +199,8 @@ def window(name, duration, **components):
 
 
 def test_window_checks():
-    gpu = {"joules": 4000.0, "source": "nvml", "detail": {"power_limit_w": 700.0, "counter_j": 4000.0, "integral_j": 3900.0}}
+    gpu = {"joules": 4000.0, "source": "nvml", "detail": {"power_limit_w": 700.0, "counter_j": 4000.0, "integral_j": 3900.0,
+                                                          "counter_resolution_j": 80.0, "integral_resolution_j": 40.0}}
     cpu = {"joules": 100.0, "source": "estimate", "estimated": True}
     idle = IdleBaseline(10.0, {"gpu": IdlePower("gpu", 70.0, "nvml", False, None, ["gpu0"], {"gpu0": 70.0})})
     checks = {c.name: c for c in window("w", 10.0, gpu=gpu, cpu=cpu).checks(idle)}

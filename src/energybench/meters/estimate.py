@@ -1,24 +1,28 @@
 """Rough CPU and RAM energy estimates, used only when no counter can be read for the component.
 
 Both are models, not measurements, and every figure they produce says ``estimated: true`` and
-carries the model and its constants in ``detail``.
+carries the model, its constants and what it assumes in ``detail``. Both charge the run's own
+processes (this process and all its descendants, read from /proc), not the host: inside a
+container /proc/stat and MemTotal describe the whole host, and on a large shared host most of
+its cores and memory belong to others.
 
-CPU: energy = ``watts_per_core`` × busy CPU-seconds, where busy CPU-seconds are the system-wide
-non-idle time from /proc/stat (user, nice, system, irq, softirq, steal) over the window. That
-is, a core running flat out draws ``watts_per_core`` and an idle core draws nothing. The
-default, 10 W per core, is a server CPU's TDP divided by its cores (e.g. 205 W / 24 cores ≈
-8.5 W; 125 W / 8 cores ≈ 16 W): a rough figure, easily off by a factor of two. It counts all
-processes on the machine (as RAPL would), not only the benchmark. Idle and uncore power are
-not modelled.
+CPU: energy = ``watts_per_core`` × the run's CPU-seconds × (physical cores / logical CPUs).
+A physical core running flat out draws ``watts_per_core`` (default 10 W: a server CPU's TDP
+over its cores, e.g. 205 W / 24 ≈ 8.5 W, 125 W / 8 ≈ 16 W); with SMT two logical CPUs share
+one core, so a logical CPU-second is charged half a core-second. Idle, uncore and other
+processes' power are not modelled. Easily off by a factor of two.
 
-RAM: constant power of ``watts_per_gb`` × installed memory, CodeCarbon's 3 W per 8 GB
-(0.375 W/GB). It does not depend on load, so its net (dynamic) energy is zero by construction.
+RAM: power = ``watts_per_gb`` × the memory the run holds (resident set of its processes),
+sampled and integrated; 0.375 W/GB (3 W per 8 GB, Green Algorithms' and CodeCarbon's figure)
+applied to memory in use, as Green Algorithms does, not to the host's installed memory (which
+charged a 2 TB host's 750 W to one single-GPU job). Bandwidth-dependent power is not modelled.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from energybench.meters.base import Meter
@@ -27,33 +31,57 @@ from energybench.meters.timeline import Timeline
 
 DEFAULT_WATTS_PER_CORE = 10.0
 DEFAULT_WATTS_PER_GB = 3.0 / 8.0
-
-# /proc/stat "cpu" columns: user nice system idle iowait irq softirq steal (guest is in user)
-_BUSY_COLUMNS = (0, 1, 2, 5, 6, 7)
-
-
-def read_busy_cpu_seconds(proc_stat: Path = Path("/proc/stat")) -> float:
-    """System-wide non-idle CPU time (seconds summed over all cores) since boot."""
-    with proc_stat.open() as lines:
-        for line in lines:
-            if line.startswith("cpu "):
-                ticks = [int(v) for v in line.split()[1:]]
-                return sum(ticks[i] for i in _BUSY_COLUMNS if i < len(ticks)) / os.sysconf("SC_CLK_TCK")
-    raise ValueError(f"no aggregate 'cpu' line in {proc_stat}")
+PROC = Path("/proc")
+CPU_TOPOLOGY = Path("/sys/devices/system/cpu")
 
 
-def read_total_memory_gb(meminfo: Path = Path("/proc/meminfo")) -> float:
-    with meminfo.open() as lines:
-        for line in lines:
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) * 1024 / 1e9
-    raise ValueError(f"no MemTotal line in {meminfo}")
+@dataclass(frozen=True)
+class ProcessTreeUsage:
+    """CPU time and resident memory of a process and all its descendants."""
+
+    processes: int
+    cpu_seconds: float  # user + system, including reaped children's
+    resident_gb: float
 
 
-def process_cpu_seconds() -> float:
-    """CPU time of this process and its reaped children, for comparison in ``detail``."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+def process_tree_usage(root_pid: int | None = None, proc: Path = PROC) -> ProcessTreeUsage:
+    """Sum over ``root_pid`` (default: this process) and its descendants, from /proc/PID/stat."""
+    root_pid = os.getpid() if root_pid is None else root_pid
+    stats: dict[int, list[str]] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:  # the process ended while we looked
+            continue
+        # Fields after "(comm)", which may itself contain spaces and parentheses.
+        stats[int(entry.name)] = text[text.rindex(")") + 2:].split()
+    if root_pid not in stats:
+        raise ValueError(f"process {root_pid} is not listed under {proc}")
+    children: dict[int, list[int]] = {}
+    for pid, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(pid)
+    tree, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    ticks = os.sysconf("SC_CLK_TCK")
+    page = os.sysconf("SC_PAGE_SIZE")
+    # stat fields 14-17 (utime stime cutime cstime) and 24 (rss pages), counted from 1
+    cpu = sum(sum(int(stats[p][i]) for i in (11, 12, 13, 14)) for p in tree) / ticks
+    rss = sum(int(stats[p][21]) for p in tree) * page / 1e9
+    return ProcessTreeUsage(len(tree), cpu, rss)
+
+
+def physical_cores_per_logical_cpu(topology: Path = CPU_TOPOLOGY) -> tuple[float, str]:
+    """Physical cores / logical CPUs (0.5 with 2-way SMT), and where it came from."""
+    siblings = {p.read_text().strip() for p in topology.glob("cpu[0-9]*/topology/thread_siblings_list")}
+    logical = len(list(topology.glob("cpu[0-9]*/topology/thread_siblings_list")))
+    if not siblings or not logical:
+        return 1.0, f"no CPU topology under {topology}: SMT assumed off"
+    return len(siblings) / logical, f"{len(siblings)} physical cores, {logical} logical CPUs ({topology})"
 
 
 class _EstimateMeter(Meter):
@@ -64,9 +92,15 @@ class _EstimateMeter(Meter):
     timeline_source = ESTIMATE
     estimated = True
 
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str, root_pid: int | None, proc: Path) -> None:
         super().__init__()
         self.why = why  # why nothing could be read, so the model stands in
+        self._root_pid = os.getpid() if root_pid is None else root_pid
+        self._proc = proc
+        process_tree_usage(self._root_pid, proc)  # fail now, where the monitor falls back
+
+    def usage(self) -> ProcessTreeUsage:
+        return process_tree_usage(self._root_pid, self._proc)
 
     def device_ids(self) -> list[str]:
         return [self.device]
@@ -79,76 +113,83 @@ class CpuEstimateMeter(_EstimateMeter):
     component = "cpu"
     device = "cpu-estimate"
 
-    def __init__(self, why: str, *, watts_per_core: float = DEFAULT_WATTS_PER_CORE, proc_stat: Path = Path("/proc/stat")) -> None:
-        super().__init__(why)
+    def __init__(self, why: str, *, watts_per_core: float = DEFAULT_WATTS_PER_CORE,
+                 root_pid: int | None = None, proc: Path = PROC,
+                 topology: Path = CPU_TOPOLOGY) -> None:
+        super().__init__(why, root_pid, proc)
         self.watts_per_core = watts_per_core
-        self._proc_stat = proc_stat
+        self.core_share, topology_source = physical_cores_per_logical_cpu(topology)
         self._lock = threading.Lock()
-        self._last: tuple[float, float] | None = None  # (t, busy seconds) of the previous sample
-        self._starts: dict[str, tuple[float, float]] = {}
+        self._last: tuple[float, float] | None = None  # (t, CPU-seconds) of the previous sample
+        self._starts: dict[str, float] = {}
         self.model = {
-            "model": "watts_per_core × busy CPU-seconds (system-wide, /proc/stat)",
+            "model": "watts_per_core × the run's CPU-seconds × physical cores / logical CPUs",
+            "assumes": "a busy physical core draws watts_per_core, an idle one nothing; SMT "
+                       "siblings share their core's power; only the run's processes count",
             "watts_per_core": watts_per_core,
-            "cores": os.cpu_count(),
+            "physical_cores_per_logical_cpu": self.core_share,
+            "topology": topology_source,
         }
+
+    def _joules(self, cpu_seconds: float) -> float:
+        return self.watts_per_core * self.core_share * cpu_seconds
 
     def _begin(self, name: str, t: float) -> None:
-        self._starts[name] = (read_busy_cpu_seconds(self._proc_stat), process_cpu_seconds())
+        self._starts[name] = self.usage().cpu_seconds
 
     def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
-        busy_start, process_start = self._starts.pop(name)
-        busy = read_busy_cpu_seconds(self._proc_stat) - busy_start
+        cpu_seconds = self.usage().cpu_seconds - self._starts.pop(name)
+        joules = self._joules(cpu_seconds)
         detail = {
             **self.model,
-            "busy_cpu_seconds": busy,
-            "average_busy_cores": busy / (end - start) if end > start else None,
-            "process_cpu_seconds": process_cpu_seconds() - process_start,
-            "per_device_j": {self.device: self.watts_per_core * busy},
-            # /proc/stat counts in clock ticks (USER_HZ), read at both edges
-            "resolution_j": 2 * self.watts_per_core / os.sysconf("SC_CLK_TCK"),
+            "run_cpu_seconds": cpu_seconds,
+            "average_busy_cpus": cpu_seconds / (end - start) if end > start else None,
+            "per_device_j": {self.device: joules},
+            # /proc counts in clock ticks (USER_HZ), read at both edges
+            "resolution_j": self._joules(2 / os.sysconf("SC_CLK_TCK")),
         }
-        return ComponentEnergy(
-            "cpu", self.watts_per_core * busy, ESTIMATE, estimated=True, reason=self.why,
-            devices=[self.device], detail=detail,
-        )
+        return ComponentEnergy("cpu", joules, ESTIMATE, estimated=True, reason=self.why,
+                               devices=[self.device], detail=detail)
 
     def sample(self, t: float) -> list[dict]:
-        busy = read_busy_cpu_seconds(self._proc_stat)
+        cpu_seconds = self.usage().cpu_seconds
         with self._lock:
-            previous, self._last = self._last, (t, busy)
+            previous, self._last = self._last, (t, cpu_seconds)
         if previous is None or t <= previous[0]:
             return []
-        cores = (busy - previous[1]) / (t - previous[0])
-        return [{
-            "t": t, "device": self.device, "component": "cpu", "estimated": True,
-            "power_w": self.watts_per_core * cores, "utilization_pct": 100.0 * cores / (os.cpu_count() or 1),
-        }]
+        busy = (cpu_seconds - previous[1]) / (t - previous[0])
+        return [{"t": t, "device": self.device, "component": "cpu", "estimated": True,
+                 "power_w": self._joules(busy), "busy_cpus": busy}]
 
 
 class RamEstimateMeter(_EstimateMeter):
     component = "ram"
     device = "ram-estimate"
 
-    def __init__(self, why: str, *, watts_per_gb: float = DEFAULT_WATTS_PER_GB, meminfo: Path = Path("/proc/meminfo")) -> None:
-        super().__init__(why)
-        memory_gb = read_total_memory_gb(meminfo)
-        self.watts = watts_per_gb * memory_gb
+    def __init__(self, why: str, *, watts_per_gb: float = DEFAULT_WATTS_PER_GB,
+                 root_pid: int | None = None, proc: Path = PROC) -> None:
+        super().__init__(why, root_pid, proc)
+        self.watts_per_gb = watts_per_gb
         self.model = {
-            "model": "constant watts_per_gb × installed memory (CodeCarbon's 3 W per 8 GB)",
+            "model": "watts_per_gb × resident memory of the run's processes, sampled and "
+                     "integrated",
+            "assumes": "DRAM power in proportion to the memory the run holds (Green "
+                       "Algorithms' 3 W per 8 GB); bandwidth and the host's other memory are "
+                       "not counted",
             "watts_per_gb": watts_per_gb,
-            "memory_gb": memory_gb,
-            "watts": self.watts,
         }
 
     def _begin(self, name: str, t: float) -> None:
         pass
 
     def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
-        joules = self.watts * (end - start)
-        return ComponentEnergy(
-            "ram", joules, ESTIMATE, estimated=True, reason=self.why, devices=[self.device],
-            detail={**self.model, "per_device_j": {self.device: joules}},
-        )
+        energy = self.energy_from_timeline(start, end, timeline)
+        resident = [r.get("resident_gb") for r in timeline.since(start)
+                    if r["device"] == self.device and r["t"] <= end]
+        energy.detail.update(self.model, resident_gb_max=max(filter(None, resident), default=None))
+        return energy
 
     def sample(self, t: float) -> list[dict]:
-        return [{"t": t, "device": self.device, "component": "ram", "estimated": True, "power_w": self.watts}]
+        resident = self.usage().resident_gb
+        return [{"t": t, "device": self.device, "component": "ram", "estimated": True,
+                 "power_w": self.watts_per_gb * resident, "resident_gb": resident}]
