@@ -148,3 +148,32 @@ def test_nan_never_passes_a_check():
               check_window_length(nan), check_trial_variation([10.0, nan, 10.0])]
     for check in checks:
         assert check.passed is False and "not a finite number" in check.detail, check
+
+
+# --- item 8: an idle baseline checked by the spread of its sub-windows ------------------------
+def gpu_window(name, start, duration, joules):
+    return WindowMeasurement(name, start, start + duration, {
+        "gpu": ComponentEnergy("gpu", joules, "nvml", devices=["gpu0"], detail={"resolution_j": 1.0})})
+
+
+def test_an_unstable_idle_baseline_voids_net_with_the_cause_and_keeps_gross():
+    # 20 s of "idle": 70 W, 70 W, 95 W (something ran), 70 W over four 5 s sub-windows
+    subs = [gpu_window(f"s{i}", 5.0 * i, 5.0, 5.0 * w) for i, w in enumerate((70, 70, 95, 70))]
+    baseline = IdleBaseline.from_window(gpu_window("idle", 0.0, 20.0, 5.0 * 305), subs)
+    gpu = baseline.components["gpu"]
+    assert gpu.watts is None and "idle power unstable" in gpu.reason and "70–95 W" in gpu.reason
+    assert gpu.sub_window_w == pytest.approx([70.0, 70.0, 95.0, 70.0])
+    trial = WindowMeasurement("t0", 0.0, 30.0, {
+        "gpu": ComponentEnergy("gpu", 9000.0, "nvml", devices=["gpu0"], detail={"resolution_j": 6.0})})
+    energy = energy_section([trial], baseline, {"cpu": "not here", "ram": "not here"})
+    assert energy["components"]["gpu"]["gross_joules"] == 9000.0
+    assert energy["components"]["gpu"]["net_joules"] is None
+    assert "idle power unstable" in energy["components"]["gpu"]["net_reason"]
+    assert "idle power unstable" in energy["total"]["net_reason"]
+
+
+def test_a_steady_idle_baseline_carries_its_spread_into_net():
+    subs = [gpu_window(f"s{i}", 5.0 * i, 5.0, 5.0 * w) for i, w in enumerate((70, 71, 70.5, 70))]
+    baseline = IdleBaseline.from_window(gpu_window("idle", 0.0, 20.0, 5.0 * 281.5), subs)
+    assert baseline.components["gpu"].watts == pytest.approx(70.375)
+    assert baseline.components["gpu"].uncertainty_w == pytest.approx(1.0)

@@ -46,8 +46,9 @@ def measure(cfg: RunConfig, run_dir: Path) -> dict:
     with EnergyMonitor.create(sample_hz=cfg.measurement.sample_hz) as monitor, \
             create_backend(cfg, run_dir) as backend:
         log.info("measuring idle power for %.1f s", cfg.measurement.idle_seconds)
-        idle = monitor.measure_idle(cfg.measurement.idle_seconds) \
-            if cfg.measurement.idle_seconds > 0 else None
+        idle = monitor.measure_idle(
+            cfg.measurement.idle_seconds, settle_timeout_s=cfg.measurement.cooldown_timeout_s,
+        ) if cfg.measurement.idle_seconds > 0 else None
         backend.warm_up()
         count = cfg.trials_on(backend.device)
         trials = []

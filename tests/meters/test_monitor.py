@@ -297,3 +297,19 @@ def test_describe_names_what_is_not_measured(monitor):
     assert "NVML unavailable" in described["unreadable"]["gpu"]
     assert described["meters"]["cpu"]["meter"] == "estimate"
     assert described["clock"]["kind"] == "monotonic"
+
+
+def test_idle_baseline_says_how_it_was_taken(monitor):
+    idle = monitor.measure_idle(0.4, settle_timeout_s=1.0).to_dict()
+    method = idle["method"]
+    assert method["requested_s"] == 0.4 and method["sub_windows"] == 4
+    assert method["settle"]["settled"] is None  # no GPU to settle
+    assert method["minimum_s"] == 0.0  # estimates resolve any window
+    assert len(idle["components"]["cpu"]["sub_window_w"]) == 4
+
+
+def test_the_nvml_counter_needs_twenty_seconds_of_idle_for_one_percent():
+    with EnergyMonitor.create(nvml=FakeNvml([FakeGpu("GPU-a")]), environ={},
+                              powercap_root="/nonexistent") as monitor:
+        # 0.1 s refresh missed at each edge: 0.2 s of idle power is 1 % of 20 s
+        assert monitor.meters["gpu"].idle_minimum_s(0.01) == pytest.approx(20.0)

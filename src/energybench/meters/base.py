@@ -50,6 +50,12 @@ class Meter(ABC):
         """The ``device`` names this meter writes into the timeline."""
         return []
 
+    def idle_minimum_s(self, relative_resolution: float) -> float:
+        """The shortest idle window whose energy this meter resolves to ``relative_resolution``
+        (a meter that misses up to one update at each edge needs 2 × its update period ÷
+        the fraction); 0 for meters that resolve any window."""
+        return 0.0
+
     def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
         """Energy over [start, end] by integrating each device's sampled power."""
         integrals = {d: integrate_power(*timeline.series(d), start, end, max_gap_s=self.max_gap_s) for d in self.device_ids()}

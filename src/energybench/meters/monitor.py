@@ -15,13 +15,21 @@ from energybench.meters.estimate import (
     CpuEstimateMeter,
     RamEstimateMeter,
 )
-from energybench.meters.measurement import ComponentEnergy, IdleBaseline, WindowMeasurement
+from energybench.meters.measurement import (
+    IDLE_MAX_SPREAD,
+    ComponentEnergy,
+    IdleBaseline,
+    WindowMeasurement,
+)
 from energybench.meters.nvml import open_gpu_meter
 from energybench.meters.rapl import RaplMeter, discover_rapl
 from energybench.meters.sampler import Sampler
 from energybench.meters.timeline import Timeline
 
 IDLE_WINDOW = "idle-baseline"
+# The idle power must be known to 1 % by its own meters, over at least this many sub-windows.
+IDLE_RELATIVE_RESOLUTION = 0.01
+IDLE_SUB_WINDOWS = 4
 
 
 class EnergyMonitor:
@@ -40,6 +48,7 @@ class EnergyMonitor:
         self._windows: dict[str, float] = {}
         self._failed_begins: dict[tuple[str, str], str] = {}  # (window, component) -> why
         self._closed = False
+        self._idle_temperatures: dict[str, float] = {}
         self._sampler.start()
 
     @classmethod
@@ -167,13 +176,45 @@ class EnergyMonitor:
                 }
             time.sleep(poll_s)
 
-    def measure_idle(self, seconds: float) -> IdleBaseline:
-        """Average power per component while nothing runs, over ``seconds``."""
+    def measure_idle(self, seconds: float, *, settle_timeout_s: float = 60.0,
+                     max_spread: float = IDLE_MAX_SPREAD) -> IdleBaseline:
+        """Average power per component while nothing runs.
+
+        First settle: wait (at most ``settle_timeout_s``) until every GPU's temperature is
+        flat, so the baseline does not catch a device still cooling from loading. Then
+        measure for ``seconds``, or longer where a meter needs it to resolve idle power to
+        1 % (the NVML counter: 20 s). The window's sub-windows must agree within
+        ``max_spread`` of the idle power, or the component's idle power is ``None`` with the
+        reason. ``method`` in the result records how it was taken."""
         if seconds <= 0:
             raise ValueError(f"idle baseline needs a positive duration, got {seconds} s")
+        settle = self.cool_down(settle_timeout_s)
+        minimum = max(m.idle_minimum_s(IDLE_RELATIVE_RESOLUTION) for m in self.meters.values())
         self.begin_window(IDLE_WINDOW)
-        time.sleep(seconds)
-        return IdleBaseline.from_window(self.end_window(IDLE_WINDOW))
+        time.sleep(max(seconds, minimum))
+        window = self.end_window(IDLE_WINDOW)
+        step = window.duration_s / IDLE_SUB_WINDOWS
+        subs = [self.window_from_timeline(f"{IDLE_WINDOW}.{i}", window.start_s + i * step,
+                                          window.start_s + (i + 1) * step)
+                for i in range(IDLE_SUB_WINDOWS)]
+        temperatures: dict[str, list[float]] = {}
+        for record in self._timeline.since(window.start_s):
+            if record.get("temperature_c") is not None and record["t"] <= window.end_s:
+                temperatures.setdefault(record["device"], []).append(record["temperature_c"])
+        self._idle_temperatures = {d: sum(v) / len(v) for d, v in temperatures.items()}
+        method = {
+            "requested_s": seconds,
+            "minimum_s": minimum,
+            "relative_resolution": IDLE_RELATIVE_RESOLUTION,
+            "settle": settle,
+            "sub_windows": IDLE_SUB_WINDOWS,
+            "max_spread": max_spread,
+            "description": "after the GPUs' temperature settled; at least long enough for the "
+                           "meters to resolve idle power to 1 %; valid when its sub-windows "
+                           "agree within max_spread",
+        }
+        return IdleBaseline.from_window(window, subs, max_spread=max_spread, method=method,
+                                        temperatures_c=self._idle_temperatures)
 
     def timeline(self) -> list[dict]:
         return self._timeline.records()
