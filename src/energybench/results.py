@@ -33,8 +33,10 @@ METRICS_BASIS = (
     "counts, then averaged over all trials (trial_statistics)"
 )
 PHASES_DEFINITION = (
-    "prefill: a 1-token generation over the same batches; decode = generate - prefill, "
-    "invalid (null with reason) when negative or below the meter's resolution"
+    "prefill: a 1-token generation over the same batches, repeated until the window is long "
+    "enough for the meters (NVML: 10 s) and ran at least 10 batches, divided by the passes; "
+    "valid when its window passes the checks; decode = generate - prefill when both are "
+    "valid, null with reason when negative or below the meters' resolution"
 )
 STEADY_STATE_BASIS = (
     "gross energy of the steady-state window (from the moment the server is saturated to the "
@@ -251,6 +253,9 @@ def checks_section(trials: list[Trial], idle: IdleBaseline | None, energy: dict,
     for trial in trials:
         for check in counted_window(trial.window, uncounted).checks(idle):
             checks.append({**check.to_dict(), "trial": trial.index})
+        for phase, window in trial.phase_windows.items():
+            for check in counted_window(window, uncounted).checks(idle):
+                checks.append({**check.to_dict(), "trial": trial.index, "window": phase})
     checks.append(check_trial_variation(energy["total"]["trial_statistics"]["gross"]["values"])
                   .to_dict())
     return checks
@@ -338,18 +343,21 @@ def phases_section(trials: list[Trial]) -> dict | None:
     """Prefill/decode split per trial and its mean, for backends that measure a prefill."""
     if not all("prefill" in t.phase_windows for t in trials):
         return None
-    per_trial = [split_window_phases(t.phase_windows["prefill"], t.window) for t in trials]
+    passes = [t.extra.get("prefill_passes", 1) for t in trials]
+    per_trial = [split_window_phases(t.phase_windows["prefill"], t.window, passes=n)
+                 for t, n in zip(trials, passes)]
     mean = {}
     for name in per_trial[0]:
         mean[name] = {
-            part: summarize_trials([getattr(split[name], part) for split in per_trial]).to_dict()
+            part: summarize_trials([getattr(split[name], part) for split in per_trial],
+                                   reasons=[split[name].reason for split in per_trial]).to_dict()
             for part in ("prefill", "decode")
         }
         mean[name]["invalid_reasons"] = sorted({s[name].reason for s in per_trial
                                                 if s[name].reason})
     return {
         "definition": PHASES_DEFINITION,
-        "trials": [{name: split.to_dict() for name, split in splits.items()}
-                   for splits in per_trial],
+        "trials": [{"prefill_passes": n, **{name: split.to_dict() for name, split in splits.items()}}
+                   for n, splits in zip(passes, per_trial)],
         "mean": mean,
     }

@@ -312,4 +312,4 @@ def test_the_nvml_counter_needs_twenty_seconds_of_idle_for_one_percent():
     with EnergyMonitor.create(nvml=FakeNvml([FakeGpu("GPU-a")]), environ={},
                               powercap_root="/nonexistent") as monitor:
         # 0.1 s refresh missed at each edge: 0.2 s of idle power is 1 % of 20 s
-        assert monitor.meters["gpu"].idle_minimum_s(0.01) == pytest.approx(20.0)
+        assert monitor.meters["gpu"].minimum_window_s(0.01) == pytest.approx(20.0)

@@ -2,8 +2,12 @@
 
 Each trial has two measured windows over the same batches, as AI Energy Score and
 optimum-benchmark split inference: *prefill* (a 1-token generation: reading the prompt) and
-*generate* (the full generation). Decode is generate minus prefill, computed in
-``energybench.energy``; the backend only times, counts and opens/closes meter windows.
+*generate* (the full generation). A single prefill pass is too short for an energy counter
+(a 50 ms pass at 400 W is 20 J, below what the counter resolves), so the prefill window
+repeats whole passes over the batches until it lasts as long as the meters need for 2 % and
+has run at least ``PREFILL_MIN_BATCHES`` batches; the per-pass figure is the window divided by
+the passes. Decode is generate minus prefill, computed in ``energybench.energy``; the backend
+only times, counts and opens/closes meter windows.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ from pathlib import Path
 
 from energybench.backends import Backend, Trial
 from energybench.config import ConfigError, RunConfig, is_local_model
+from energybench.meters.measurement import PREFILL_RELATIVE_RESOLUTION
 from energybench.prompts import load_prompts
 
 log = logging.getLogger(__name__)
+
+PREFILL_MIN_BATCHES = 10
 
 
 @dataclass
@@ -188,14 +195,37 @@ class PyTorchBackend(Backend):
             window = monitor.end_window(name)
         return timings, window
 
+    def _run_prefill(self, name: str, monitor) -> tuple[object, int]:
+        """Whole 1-token passes over the batches, repeated until the window lasts
+        ``monitor.minimum_window_s(PREFILL_RELATIVE_RESOLUTION)`` and ran at least
+        ``PREFILL_MIN_BATCHES`` batches; returns the window and the number of passes."""
+        batches = self._batches(self.texts)
+        minimum_s = monitor.minimum_window_s(PREFILL_RELATIVE_RESOLUTION)
+        passes = done = 0
+        started = time.monotonic()
+        monitor.begin_window(name)
+        try:
+            while done < PREFILL_MIN_BATCHES or time.monotonic() - started < minimum_s:
+                for batch in batches:
+                    self._generate(batch, 1, 1)
+                done += len(batches)
+                passes += 1
+        finally:
+            window = monitor.end_window(name)
+        log.info("%s: %d passes of %d batches in %.2f s", name, passes, len(batches),
+                 window.duration_s)
+        return window, passes
+
     def run_trial(self, index: int, monitor) -> Trial:
-        """Prefill (a 1-token generation) then the full generation, over the same batches."""
-        _, prefill = self._run_window(f"trial{index}.prefill", monitor, 1, 1)
+        """Prefill (1-token generations, repeated) then the full generation, over the same
+        batches."""
+        prefill, passes = self._run_prefill(f"trial{index}.prefill", monitor)
         timings, generate = self._run_window(
             f"trial{index}.generate", monitor, self.cfg.max_new_tokens,
             self.cfg.effective_min_new_tokens)
         return Trial(index=index, summary=window_summary(timings, generate.duration_s),
-                     window=generate, phase_windows={"prefill": prefill})
+                     window=generate, phase_windows={"prefill": prefill},
+                     extra={"prefill_passes": passes})
 
 
 def window_summary(batches: list[BatchTiming], duration_s: float) -> dict:

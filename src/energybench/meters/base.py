@@ -50,8 +50,8 @@ class Meter(ABC):
         """The ``device`` names this meter writes into the timeline."""
         return []
 
-    def idle_minimum_s(self, relative_resolution: float) -> float:
-        """The shortest idle window whose energy this meter resolves to ``relative_resolution``
+    def minimum_window_s(self, relative_resolution: float) -> float:
+        """The shortest window whose energy this meter resolves to ``relative_resolution``
         (a meter that misses up to one update at each edge needs 2 × its update period ÷
         the fraction); 0 for meters that resolve any window."""
         return 0.0

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 from energybench.energy.baseline import NetEnergy, idle_power, subtract_idle
 from energybench.energy.checks import (
+    ERROR,
     Check,
     check_counter_vs_integral,
     check_power_range,
@@ -14,6 +15,8 @@ from energybench.energy.checks import (
 from energybench.energy.phases import PhaseSplit, split_phases
 
 
+# A prefill figure must be resolved by its meter to this fraction of its energy.
+PREFILL_RELATIVE_RESOLUTION = 0.02
 # The most an idle baseline's sub-windows may differ, as a fraction of its power.
 IDLE_MAX_SPREAD = 0.05
 
@@ -200,18 +203,40 @@ class IdleBaseline:
         }
 
 
-def split_window_phases(prefill: WindowMeasurement, generate: WindowMeasurement) -> dict[str, PhaseSplit]:
-    """Prefill and decode (= generate − prefill) gross energy per component, and latency.
+def split_window_phases(prefill: WindowMeasurement, generate: WindowMeasurement, *,
+                        passes: int = 1,
+                        relative_resolution: float = PREFILL_RELATIVE_RESOLUTION
+                        ) -> dict[str, PhaseSplit]:
+    """Prefill (per pass) and decode (= generate − prefill) gross energy per component, and
+    latency.
 
-    A component's resolution is the sum of its meter's resolution over both windows; decode
-    below it, or negative, is invalid with the reason. Key ``"latency"`` splits the window
-    durations (seconds) the same way.
+    ``prefill`` is a window of ``passes`` repetitions of the prefill; its figure is the
+    window's divided by ``passes``. A component's prefill is valid only when its window
+    passes the window checks (counter against power integral) and its meter resolves it to
+    ``relative_resolution``; otherwise prefill and decode are ``None`` with the reason.
+    Decode below the resolution of both figures, or negative, is invalid with the reason.
+    Key ``"latency"`` splits the window durations (seconds) the same way.
     """
+    failed = {}
+    for check in prefill.checks(None):
+        if check.passed is False and check.severity == ERROR:
+            component = check.name.split("_", 1)[0]
+            failed.setdefault(component, []).append(f"{check.name}: {check.detail}")
     phases = {}
     for name, energy in generate.components.items():
         before = prefill.components[name]
-        resolution = before.detail.get("resolution_j") or 0.0
-        resolution += energy.detail.get("resolution_j") or 0.0
-        phases[name] = split_phases(before.joules, energy.joules, resolution=resolution)
-    phases["latency"] = split_phases(prefill.duration_s, generate.duration_s, unit="s")
+        prefill_resolution = before.detail.get("resolution_j") or 0.0
+        problems = list(failed.get(name, []))
+        if before.joules and prefill_resolution > relative_resolution * before.joules:
+            problems.append(
+                f"the prefill window's {before.joules:.4g} J is resolved only to "
+                f"{prefill_resolution:.4g} J, over {relative_resolution:.0%}: measure more passes")
+        resolution = prefill_resolution / passes + (energy.detail.get("resolution_j") or 0.0)
+        if problems:
+            phases[name] = PhaseSplit(None, energy.joules, None, "J", resolution,
+                                      "prefill invalid: " + "; ".join(problems))
+            continue
+        per_pass = None if before.joules is None else before.joules / passes
+        phases[name] = split_phases(per_pass, energy.joules, resolution=resolution)
+    phases["latency"] = split_phases(prefill.duration_s / passes, generate.duration_s, unit="s")
     return phases

@@ -176,6 +176,10 @@ class EnergyMonitor:
                 }
             time.sleep(poll_s)
 
+    def minimum_window_s(self, relative_resolution: float) -> float:
+        """The shortest window every meter resolves to ``relative_resolution`` of its energy."""
+        return max((m.minimum_window_s(relative_resolution) for m in self.meters.values()), default=0.0)
+
     def measure_idle(self, seconds: float, *, settle_timeout_s: float = 60.0,
                      max_spread: float = IDLE_MAX_SPREAD) -> IdleBaseline:
         """Average power per component while nothing runs.
@@ -189,7 +193,7 @@ class EnergyMonitor:
         if seconds <= 0:
             raise ValueError(f"idle baseline needs a positive duration, got {seconds} s")
         settle = self.cool_down(settle_timeout_s)
-        minimum = max(m.idle_minimum_s(IDLE_RELATIVE_RESOLUTION) for m in self.meters.values())
+        minimum = self.minimum_window_s(IDLE_RELATIVE_RESOLUTION)
         self.begin_window(IDLE_WINDOW)
         time.sleep(max(seconds, minimum))
         window = self.end_window(IDLE_WINDOW)

@@ -157,7 +157,7 @@ class NvmlMeter(Meter):
     def device_ids(self) -> list[str]:
         return [gpu.device.device for gpu in self.gpus]
 
-    def idle_minimum_s(self, relative_resolution: float) -> float:
+    def minimum_window_s(self, relative_resolution: float) -> float:
         # The counter can miss one refresh at each edge: 2 x 0.1 s of the window's power.
         return 2 * COUNTER_REFRESH_S / relative_resolution
 

@@ -1,0 +1,88 @@
+"""Prefill measured the way a counter can resolve it: repeated passes, divided, checked
+(issue 10 item 6)."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from energybench.backends.pytorch import PREFILL_MIN_BATCHES, BatchTiming, PyTorchBackend
+from energybench.meters import ComponentEnergy, WindowMeasurement, split_window_phases
+
+
+def gpu_window(name, duration, joules, **detail):
+    return WindowMeasurement(name, 0.0, duration, {"gpu": ComponentEnergy(
+        "gpu", joules, "nvml", devices=["gpu0"], detail={"resolution_j": 0.001, **detail})})
+
+
+class ClockMonitor:
+    """Opens and closes windows; each window's energy is 400 W x its duration."""
+
+    def __init__(self, minimum_s):
+        self.minimum_s, self.windows, self.opened = minimum_s, [], {}
+
+    def minimum_window_s(self, relative_resolution):
+        assert relative_resolution == 0.02
+        return self.minimum_s
+
+    def begin_window(self, name):
+        import time
+        self.opened[name] = time.monotonic()
+
+    def end_window(self, name):
+        import time
+        duration = time.monotonic() - self.opened.pop(name)
+        self.windows.append(name)
+        return gpu_window(name, duration, 400.0 * duration)
+
+
+def stub_backend(prompts, batch_size):
+    backend = PyTorchBackend.__new__(PyTorchBackend)  # no model: _generate is replaced
+    backend.cfg = SimpleNamespace(batch_size=batch_size, max_new_tokens=8,
+                                  effective_min_new_tokens=1)
+    backend.texts = [f"prompt {i}" for i in range(prompts)]
+    backend.calls = []
+
+    def generate(batch, max_new_tokens, min_new_tokens):
+        backend.calls.append(max_new_tokens)
+        return BatchTiming(len(batch), 0.001, 0.001, 10 * len(batch), max_new_tokens * len(batch))
+
+    backend._generate = generate
+    return backend
+
+
+def test_prefill_repeats_whole_passes_until_enough_batches_and_time():
+    backend = stub_backend(prompts=8, batch_size=4)  # 2 batches a pass
+    monitor = ClockMonitor(minimum_s=0.2)
+    trial = backend.run_trial(0, monitor)
+    passes = trial.extra["prefill_passes"]
+    assert passes >= PREFILL_MIN_BATCHES / 2  # at least 10 batches
+    assert trial.phase_windows["prefill"].duration_s >= 0.2
+    assert backend.calls.count(1) == 2 * passes  # every pass covers every batch
+    assert monitor.windows == ["trial0.prefill", "trial0.generate"]
+
+
+def test_prefill_per_pass_is_the_window_over_its_passes():
+    # A 50 ms prefill at 400 W is 20 J: 200 passes give 4,000 J over 10 s.
+    phases = split_window_phases(gpu_window("p", 10.0, 4000.0, resolution_j=800.0 * 0.1),
+                                 gpu_window("g", 30.0, 12000.0, resolution_j=2400.0 * 0.1),
+                                 passes=200)
+    assert phases["gpu"].prefill == pytest.approx(20.0)
+    assert phases["gpu"].decode == pytest.approx(11980.0)
+    assert phases["latency"].prefill == pytest.approx(0.05)
+
+
+def test_a_prefill_window_the_counter_cannot_resolve_is_invalid():
+    # One pass: the counter ticked once in a 50 ms window and read 40 J (the true figure is 20 J)
+    phases = split_window_phases(gpu_window("p", 0.05, 40.0, resolution_j=2 * 800 * 0.1),
+                                 gpu_window("g", 30.0, 12000.0, resolution_j=240.0))
+    assert phases["gpu"].prefill is None and phases["gpu"].decode is None
+    assert "prefill invalid" in phases["gpu"].reason and "resolved only" in phases["gpu"].reason
+
+
+def test_a_prefill_window_failing_the_counter_check_gives_no_decode():
+    prefill = gpu_window("p", 10.0, 4000.0, resolution_j=80.0, counter_j=4000.0,
+                         integral_j=3000.0, counter_resolution_j=80.0, integral_resolution_j=40.0)
+    phases = split_window_phases(prefill, gpu_window("g", 30.0, 12000.0, resolution_j=240.0),
+                                 passes=200)
+    assert phases["gpu"].decode is None
+    assert "gpu_counter_matches_power_integral" in phases["gpu"].reason
