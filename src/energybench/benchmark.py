@@ -53,10 +53,9 @@ def measure(cfg: RunConfig, run_dir: Path) -> dict:
         count = cfg.trials_on(backend.device)
         trials = []
         for index in range(count):
-            cooldown = None
-            if index:
-                cooldown = monitor.cool_down(cfg.measurement.cooldown_timeout_s)
-                log.info("cool-down before trial %d: %s", index + 1, cooldown)
+            # Before every trial, the first included: warm-up heats the GPU too.
+            cooldown = monitor.cool_down(cfg.measurement.cooldown_timeout_s)
+            log.info("cool-down before trial %d: %s", index + 1, cooldown)
             log.info("trial %d/%d", index + 1, count)
             trial = backend.run_trial(index, monitor)
             trial.cooldown = cooldown

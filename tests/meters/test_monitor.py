@@ -313,3 +313,21 @@ def test_the_nvml_counter_needs_twenty_seconds_of_idle_for_one_percent():
                               powercap_root="/nonexistent") as monitor:
         # 0.1 s refresh missed at each edge: 0.2 s of idle power is 1 % of 20 s
         assert monitor.meters["gpu"].minimum_window_s(0.01) == pytest.approx(20.0)
+
+
+def test_a_gpu_flat_but_hot_has_not_cooled_down():
+    hot = [{"t": t / 10, "device": "gpu0", "temperature_c": 75} for t in range(60)]
+    assert temperatures_settled(hot, 5.9, 5.0, 1.0) == {"gpu0": True}  # flat: no idle known
+    assert temperatures_settled(hot, 5.9, 5.0, 1.0, {"gpu0": 40.0}) == {"gpu0": False}
+    back = [{**r, "temperature_c": 42} for r in hot]
+    assert temperatures_settled(back, 5.9, 5.0, 1.0, {"gpu0": 40.0}) == {"gpu0": True}
+
+
+def test_cool_down_waits_for_the_idle_temperature(tmp_path):
+    gpu = FakeGpu("GPU-a", temperature_c=40)
+    with EnergyMonitor.create(powercap_root=tmp_path, nvml=FakeNvml([gpu]), environ={}) as monitor:
+        monitor._idle_temperatures = {"gpu0": 40.0}  # as measure_idle records it
+        gpu.temperature_c = 70  # after a trial: hot, and flat
+        result = monitor.cool_down(0.6, settle_s=0.3, poll_s=0.05)
+    assert result["settled"] is False and "above its idle temperature" in result["reason"]
+    assert result["idle_temperatures_c"] == {"gpu0": 40.0}

@@ -109,7 +109,9 @@ def test_mmio_copy_is_not_counted_twice(tmp_path):
 
 
 def test_wrap_around_across_samples(tmp_path):
-    small_range = 10_000_000  # 10 J, so a 1 s window at 25 W wraps several times
+    # 200 J, so a 1 s window at 600 W wraps several times; still above what 1 kW (the most a
+    # domain can plausibly draw) adds in one 0.1 s sample interval, so each wrap is told apart
+    small_range = 200_000_000
     root = powercap_tree(tmp_path, {0: ("package-0", 0, {})})
     (root / "intel-rapl:0" / "max_energy_range_uj").write_text(f"{small_range}\n")
     set_energy(root, "intel-rapl:0", small_range - 1_000_000)
@@ -117,14 +119,14 @@ def test_wrap_around_across_samples(tmp_path):
     timeline = Timeline()
     meter.begin_window("w", 0.0)
     counter = small_range - 1_000_000
-    for i in range(1, 11):  # 2.5 J per 0.1 s
-        counter = (counter + 2_500_000) % small_range
+    for i in range(1, 11):  # 60 J per 0.1 s
+        counter = (counter + 60_000_000) % small_range
         set_energy(root, "intel-rapl:0", counter)
         timeline.extend(meter.sample(i / 10))
     energy = meter.end_window("w", 1.0, timeline)
-    assert energy.joules == pytest.approx(25.0)
-    assert energy.detail["wraps"] == {"intel-rapl:0/package-0": 3}  # 9 J + 25 J passes 10, 20, 30 J
-    assert [r["power_w"] for r in timeline.records()] == pytest.approx([25.0] * 10)
+    assert energy.joules == pytest.approx(600.0)
+    assert energy.detail["wraps"] == {"intel-rapl:0/package-0": 3}  # 199 J + 600 J passes 200, 400, 600 J
+    assert [r["power_w"] for r in timeline.records()] == pytest.approx([600.0] * 10)
 
 
 def test_single_wrap_between_window_edges(tmp_path):
@@ -226,3 +228,45 @@ def test_sub_window_from_sampled_counters(tmp_path):
     assert energy.source == "rapl" and energy.joules == pytest.approx(12.5)
     lost = meter.energy_from_timeline(0.5, 3.0, timeline)
     assert lost.joules is None and "gap" in lost.reason
+
+
+def test_a_reset_after_a_long_polling_gap_is_not_taken_for_a_wrap(tmp_path):
+    root = powercap_tree(tmp_path, {0: ("package-0", 170_000_000_000, {})})
+    meter = RaplMeter("cpu", discover_rapl(root).domains["cpu"], 0.0)
+    meter.begin_window("w", 0.0)
+    set_energy(root, "intel-rapl:0", 70_000_000_000)  # 60 s later, lower: a wrap would be 162 kJ
+    energy = meter.end_window("w", 60.0, Timeline())
+    assert energy.joules is None and "reset" in energy.reason
+
+
+def rapl_trace(tmp_path, watts_per_interval):
+    """A RAPL package sampled every 0.1 s; ``watts_per_interval[i]`` is the power over
+    [0.1 i, 0.1 (i + 1)]."""
+    root = powercap_tree(tmp_path, {0: ("package-0", 0, {})})
+    meter = RaplMeter("cpu", discover_rapl(root).domains["cpu"], 0.0)
+    timeline = Timeline()
+    counter = 0
+    for i, watts in enumerate(watts_per_interval, start=1):
+        counter += int(watts * 0.1 * 1e6)
+        set_energy(root, "intel-rapl:0", counter)
+        timeline.extend(meter.sample(i / 10))
+    return meter, timeline
+
+
+def test_a_sub_window_is_measured_from_running_totals_not_interval_averages(tmp_path):
+    meter, timeline = rapl_trace(tmp_path, [100, 100, 400, 100, 100, 100, 100])
+    # [0.25, 0.55]: half the 400 W interval (20 J) + 100 W for 0.25 s (25 J) = 45 J;
+    # integrating interval averages as point samples gives 56.25 J (+25 %).
+    energy = meter.energy_from_timeline(0.25, 0.55, timeline)
+    assert energy.joules == pytest.approx(45.0)
+    assert energy.detail["integrated_from"] == "running counter totals"
+
+
+def test_rapl_resolution_includes_the_millisecond_update_period(tmp_path):
+    root = powercap_tree(tmp_path, {0: ("package-0", 0, {})})
+    meter = RaplMeter("cpu", discover_rapl(root).domains["cpu"], 0.0)
+    meter.begin_window("w", 0.0)
+    set_energy(root, "intel-rapl:0", 2_000_000_000)  # 2 kJ over 10 s: 200 W
+    energy = meter.end_window("w", 10.0, Timeline())
+    assert energy.detail["resolution_j"] == pytest.approx(1e-6 + 2 * 0.001 * 200.0)
+    assert meter.minimum_window_s(0.01) == pytest.approx(0.2)

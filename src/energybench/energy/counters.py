@@ -40,8 +40,20 @@ def counter_delta(
     e.g. NVML's 64-bit counter). A backwards reading is accepted as one wrap only if the
     energy it implies is plausible: at most ``max_plausible_rate`` (counter units per second)
     over ``elapsed_s``. One wrap adds ``max_range``; the counter's true modulus is one raw
-    quantum larger, an error below the counter's resolution.
+    quantum larger, an error below the counter's resolution. When ``elapsed_s`` is long
+    enough for a whole range at that rate, any reading is ambiguous (a reset, a wrap, or a
+    wrap unseen) and the delta is ``None`` with that reason.
     """
+    if (max_range is not None and elapsed_s is not None and max_plausible_rate is not None
+            and max_plausible_rate * elapsed_s >= max_range):
+        return CounterDelta(
+            None,
+            reason=(
+                f"{elapsed_s:g} s between readings: at up to {max_plausible_rate:g} units/s the "
+                f"counter (range {max_range:g}) may have wrapped unseen, so neither a wrap nor a "
+                "reset can be told from the readings (the poller stalled)"
+            ),
+        )
     if end >= start:
         return CounterDelta(end - start)
     if max_range is None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from energybench.meters.base import Meter, UnavailableMeter
-from energybench.meters.cooldown import temperatures_settled
+from energybench.meters.cooldown import IDLE_MARGIN_C, temperatures_settled
 from energybench.meters.estimate import (
     DEFAULT_WATTS_PER_CORE,
     DEFAULT_WATTS_PER_GB,
@@ -147,17 +147,20 @@ class EnergyMonitor:
     def cool_down(
         self, timeout_s: float, *, settle_s: float = 5.0, tolerance_c: float = 1.0, poll_s: float = 0.5
     ) -> dict:
-        """Wait until every GPU's temperature stayed within ``tolerance_c`` for ``settle_s``,
-        at most ``timeout_s``. Returns ``{"settled", "waited_s", "temperatures_c", "reason"}``;
-        ``settled`` is ``None`` where no device reports a temperature (then it returns at once)."""
+        """Wait until every GPU's temperature stayed within ``tolerance_c`` for ``settle_s``
+        and, once the idle baseline has recorded one, is back within ``IDLE_MARGIN_C`` of its
+        idle temperature; at most ``timeout_s``. Returns ``{"settled", "waited_s",
+        "temperatures_c", "idle_temperatures_c", "reason"}``; ``settled`` is ``None`` where no
+        device reports a temperature (then it returns at once)."""
         started = self.now()
-        base = {"settle_s": settle_s, "tolerance_c": tolerance_c}
+        base = {"settle_s": settle_s, "tolerance_c": tolerance_c, "idle_margin_c": IDLE_MARGIN_C,
+                "idle_temperatures_c": dict(self._idle_temperatures)}
         if not self.meters["gpu"].device_ids():
             return {**base, "settled": None, "waited_s": 0.0, "temperatures_c": {}, "reason": "no GPU to cool down"}
         while True:
             now = self.now()
             recent = self._timeline.since(now - settle_s - 1.0)
-            settled = temperatures_settled(recent, now, settle_s, tolerance_c)
+            settled = temperatures_settled(recent, now, settle_s, tolerance_c, self._idle_temperatures)
             result = {
                 **base,
                 "waited_s": now - started,
@@ -172,7 +175,8 @@ class EnergyMonitor:
                 return {
                     **result,
                     "settled": False,
-                    "reason": f"temperature of {moving} still changing after the {timeout_s:g} s cool-down timeout",
+                    "reason": f"temperature of {moving} still changing or above its idle "
+                              f"temperature after the {timeout_s:g} s cool-down timeout",
                 }
             time.sleep(poll_s)
 

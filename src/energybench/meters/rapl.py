@@ -5,7 +5,10 @@ The kernel lays RAPL out as zones ``intel-rapl:N`` (one per CPU package, named
 ``intel-rapl:N:M`` named ``core``, ``uncore`` or ``dram``. Core and uncore are parts of the
 package, and psys contains the packages, so only packages (CPU) and dram (RAM) are summed.
 Each ``energy_uj`` counter wraps at ``max_energy_range_uj``; the meter reads every counter at
-each sample (≥10 Hz) and accumulates, so a window may span many wraps.
+each sample (≥10 Hz) and accumulates, so a window may span many wraps. Each timeline record
+carries the running total (``energy_j``) beside the interval's average power, so a window
+chosen after the fact is measured from the totals, exactly, rather than by integrating
+interval averages as if they were instantaneous.
 """
 
 from __future__ import annotations
@@ -15,15 +18,22 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from energybench.energy.counters import counter_delta
 from energybench.meters.base import Meter
 from energybench.meters.measurement import RAPL, ComponentEnergy
 from energybench.meters.timeline import Timeline
 
-# No CPU package or DIMM set draws this much; a "wrap" implying more was a counter reset.
-MAX_PLAUSIBLE_DOMAIN_W = 5000.0
+# No CPU package or DIMM set draws this much (the largest server packages are rated ~500 W); a
+# "wrap" implying more was a counter reset. At this rate a whole 262 kJ range takes 262 s, so
+# a polling gap below that tells a wrap from a reset.
+MAX_PLAUSIBLE_DOMAIN_W = 1000.0
 # The powercap interface counts in µJ (the hardware unit is coarser, typically 61 µJ).
 INTERFACE_QUANTUM_J = 1e-6
+# The hardware updates the counter about every millisecond: a window can miss one update at
+# each edge.
+COUNTER_UPDATE_S = 0.001
 
 _ZONE = re.compile(r"^intel-rapl:(\d+)$")
 _MMIO_ZONE = re.compile(r"^intel-rapl-mmio:(\d+)$")
@@ -226,7 +236,7 @@ class RaplMeter(Meter):
             "per_device_j": per_device,
             "wraps": {d: end_wraps[d] - begin_wraps[d] for d in devices},
             "max_energy_range_uj": {d.device: d.max_range_uj for d in self.domains},
-            "resolution_j": INTERFACE_QUANTUM_J * len(devices),
+            "resolution_j": resolution_j(per_device.values(), end - start),
         }
         if broken:
             detail["per_device_j"] = {d: None for d in devices}
@@ -237,15 +247,51 @@ class RaplMeter(Meter):
         return ComponentEnergy(self.component, sum(per_device.values()), RAPL, devices=devices, detail=detail)
 
     def sample(self, t: float) -> list[dict]:
-        records = []
-        for device, (delta_uj, elapsed) in self._poll(t).items():
-            records.append({
-                "t": t,
-                "device": device,
-                "component": self.component,
-                "power_w": delta_uj / 1e6 / elapsed if elapsed > 0 else None,
-            })
-        return records
+        increments = self._poll(t)
+        totals, _ = self._snapshot()
+        return [{
+            "t": t,
+            "device": device,
+            "component": self.component,
+            "power_w": delta_uj / 1e6 / elapsed if elapsed > 0 else None,
+            "energy_j": totals[device] / 1e6,  # running total since the meter opened
+        } for device, (delta_uj, elapsed) in increments.items()]
+
+    def minimum_window_s(self, relative_resolution: float) -> float:
+        return 2 * COUNTER_UPDATE_S / relative_resolution
+
+    def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
+        """Energy over [start, end] from the running totals recorded at each sample, linear
+        between samples (exact while power is constant within a sample interval)."""
+        per_device, problems = {}, []
+        with self._lock:
+            broken = [why for t, why in self._events if start < t <= end]
+        for device in self.device_ids():
+            times, totals = timeline.series(device, "energy_j")
+            points = [(t, e) for t, e in zip(times, totals) if e is not None]
+            before = [p for p in points if p[0] <= start]
+            after = [p for p in points if p[0] >= end]
+            if not before or not after:
+                problems.append(f"{device}: counter readings leave a gap at the window's edge "
+                                f"(none at or before {start:.3f} s, or at or after {end:.3f} s)")
+                continue
+            inside = [p for p in points if before[-1][0] <= p[0] <= after[0][0]]
+            widest = max(b[0] - a[0] for a, b in zip(inside, inside[1:])) if len(inside) > 1 else 0.0
+            if widest > self.max_gap_s:
+                problems.append(f"{device}: counter readings leave a {widest:.3f} s gap, over the "
+                                f"{self.max_gap_s:g} s allowed")
+                continue
+            at = lambda t: float(np.interp(t, [p[0] for p in inside], [p[1] for p in inside]))  # noqa: E731
+            per_device[device] = at(end) - at(start)
+        detail = {"per_device_j": per_device, "integrated_from": "running counter totals",
+                  "resolution_j": resolution_j(per_device.values(), end - start)}
+        if broken or problems:
+            return ComponentEnergy(self.component, None, RAPL,
+                                   reason="RAPL counter unusable in this window: "
+                                   + "; ".join(broken + problems),
+                                   devices=self.device_ids(), detail=detail)
+        return ComponentEnergy(self.component, sum(per_device.values()), RAPL,
+                               devices=self.device_ids(), detail=detail)
 
     def describe(self) -> dict:
         return {
@@ -255,4 +301,12 @@ class RaplMeter(Meter):
                 {"device": d.device, "path": str(d.path), "max_energy_range_uj": d.max_range_uj} for d in self.domains
             ],
             "resolution_j": INTERFACE_QUANTUM_J,
+            "counter_update_s": COUNTER_UPDATE_S,
         }
+
+
+def resolution_j(per_device_j, duration_s: float) -> float:
+    """Per domain: one µJ quantum, plus a missed ~1 ms update at each edge of the window at
+    the domain's average power."""
+    return sum(INTERFACE_QUANTUM_J + 2 * COUNTER_UPDATE_S * (j / duration_s if duration_s > 0 else 0.0)
+               for j in per_device_j)
