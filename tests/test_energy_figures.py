@@ -177,3 +177,17 @@ def test_a_steady_idle_baseline_carries_its_spread_into_net():
     baseline = IdleBaseline.from_window(gpu_window("idle", 0.0, 20.0, 5.0 * 281.5), subs)
     assert baseline.components["gpu"].watts == pytest.approx(70.375)
     assert baseline.components["gpu"].uncertainty_w == pytest.approx(1.0)
+
+
+# --- bad input: a meter that fails mid-run ---------------------------------------------------
+def test_a_meter_failing_in_one_trial_voids_its_figures_and_keeps_the_others():
+    lost = window("t1", 100.0, gpu=None)
+    lost.components["gpu"].reason = "gpu0: energy counter read failed: GPU is lost"
+    trials = [window("t0", 100.0, gpu=7000.0), lost, window("t2", 100.0, gpu=7100.0)]
+    energy = energy_section(trials, idle(), {})
+    gpu = energy["components"]["gpu"]
+    assert gpu["gross_joules"] is None and "GPU is lost" in gpu["reason"]
+    assert "trial 1" in gpu["trial_statistics"]["gross"]["reason"]
+    assert energy["total"]["gross_joules"] is None and "GPU is lost" in energy["total"]["reason"]
+    assert energy["components"]["cpu"]["gross_joules"] == pytest.approx(10.0)
+    assert energy["components"]["ram"]["gross_joules"] == pytest.approx(2.0)
