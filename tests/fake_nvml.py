@@ -127,7 +127,8 @@ class FakeNvml:
         return values
 
     def nvmlDeviceGetPowerUsage(self, handle):
-        return int(self._check(handle).power_w * 1000)
+        gpu = self._check(handle)
+        return int(getattr(gpu, "average_power_w", gpu.power_w) * 1000)
 
     def nvmlDeviceGetTemperature(self, handle, sensor):
         return self._check(handle).temperature_c
@@ -141,6 +142,57 @@ class FakeNvml:
         if gpu.mig:
             raise _error(pynvml.NVML_ERROR_NOT_SUPPORTED)
         return SimpleNamespace(gpu=87, memory=30)
+
+
+class SimulatedGpu(FakeGpu):
+    """A GPU whose readings follow a load switched on and off in real time, with the
+    imperfections the meters must cope with: the counter refreshes every ``refresh_s``,
+    ``nvmlDeviceGetPowerUsage`` averages over the last ``averaging_s``, and the temperature
+    follows the load with a lag. Time constants shrink with ``time_scale`` so a validation
+    run fits in seconds. Used by bench/gpu_validation.py --stand-in."""
+
+    def __init__(self, uuid="GPU-5100a7ed-0000-0000-0000-000000000000", *, idle_w=70.0,
+                 load_w=400.0, time_scale=1.0, clock=None):
+        import time
+
+        self._clock = clock or time.monotonic
+        self.idle_w, self.load_w, self.scale = idle_w, load_w, time_scale
+        self.refresh_s, self.averaging_s = 0.02 * time_scale, 1.0 * time_scale
+        self._changes = [(self._clock() - 3600.0, idle_w)]  # (time, power from then on)
+        super().__init__(uuid, "Simulated H100", limit_w=700.0)
+
+    def set_load(self, on: bool) -> None:
+        self._changes.append((self._clock(), self.load_w if on else self.idle_w))
+
+    def energy_j(self, t: float) -> float:
+        """True energy from the first change to ``t``."""
+        total = 0.0
+        for (start, watts), (end, _) in zip(self._changes, self._changes[1:] + [(t, None)]):
+            if start >= t:
+                break
+            total += watts * (min(end, t) - start)
+        return total
+
+    def _power_at(self, t: float) -> float:
+        return next(w for start, w in reversed(self._changes) if start <= t)
+
+    # The stand-in's attributes, computed from the load history; assignments are ignored.
+    counter_mj = property(lambda self: int(1000 * self.energy_j(
+        self.refresh_s * int(self._clock() / self.refresh_s))), lambda self, value: None)
+    power_w = property(lambda self: self._power_at(self._clock()), lambda self, value: None)
+    average_power_w = property(lambda self: (self.energy_j(self._clock()) - self.energy_j(
+        self._clock() - self.averaging_s)) / self.averaging_s)
+
+    @property
+    def temperature_c(self):
+        # 40 °C idle, +30 °C at full load, following the power of the last 10 s (scaled)
+        now, span = self._clock(), 10.0 * self.scale
+        mean = (self.energy_j(now) - self.energy_j(now - span)) / span
+        return round(40 + 30 * (mean - self.idle_w) / (self.load_w - self.idle_w))
+
+    @temperature_c.setter
+    def temperature_c(self, value):
+        pass
 
 
 def no_gpu():

@@ -184,19 +184,19 @@ class EnergyMonitor:
         """The shortest window every meter resolves to ``relative_resolution`` of its energy."""
         return max((m.minimum_window_s(relative_resolution) for m in self.meters.values()), default=0.0)
 
-    def measure_idle(self, seconds: float, *, settle_timeout_s: float = 60.0,
+    def measure_idle(self, seconds: float, *, settle_timeout_s: float = 60.0, settle_s: float = 5.0,
                      max_spread: float = IDLE_MAX_SPREAD) -> IdleBaseline:
         """Average power per component while nothing runs.
 
         First settle: wait (at most ``settle_timeout_s``) until every GPU's temperature is
-        flat, so the baseline does not catch a device still cooling from loading. Then
+        flat for ``settle_s``, so the baseline does not catch a device still cooling from loading. Then
         measure for ``seconds``, or longer where a meter needs it to resolve idle power to
         1 % (the NVML counter: 20 s). The window's sub-windows must agree within
         ``max_spread`` of the idle power, or the component's idle power is ``None`` with the
         reason. ``method`` in the result records how it was taken."""
         if seconds <= 0:
             raise ValueError(f"idle baseline needs a positive duration, got {seconds} s")
-        settle = self.cool_down(settle_timeout_s)
+        settle = self.cool_down(settle_timeout_s, settle_s=settle_s, poll_s=min(0.5, settle_s / 5))
         minimum = self.minimum_window_s(IDLE_RELATIVE_RESOLUTION)
         self.begin_window(IDLE_WINDOW)
         time.sleep(max(seconds, minimum))
