@@ -186,8 +186,25 @@ def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
     for name, block in [*components.items(), ("total", total)]:
         section[f"{name}_energy_wh"] = joules_to_wh(block["gross_joules"])
         section[f"{name}_energy_kwh"] = joules_to_kwh(block["gross_joules"])
-    section.update(basis=ENERGY_BASIS, components=components, total=total)
+    section.update(basis=ENERGY_BASIS, components=components, total=total,
+                   methods=methods(windows, idle, names))
     return section
+
+
+def methods(windows: list[WindowMeasurement], idle: IdleBaseline | None, names) -> dict:
+    """How the figures were made: the confidence interval, the estimate models in use (with
+    what they assume) and how the idle baseline was taken."""
+    estimates = {}
+    for name in names:
+        energy = windows[0].components[name]
+        if energy.estimated:
+            estimates[name] = {key: energy.detail.get(key) for key in ("model", "assumes")} \
+                | {"why": energy.reason}
+    return {
+        "interval": CI_METHOD,
+        "estimates": estimates,
+        "idle_baseline": idle.method if idle else None,
+    }
 
 
 # metrics key -> (energy: "total" | "net" | "gpu", efficiency_figures key)
