@@ -40,7 +40,8 @@ PHASES_DEFINITION = (
 )
 STEADY_STATE_BASIS = (
     "gross energy of the steady-state window (from the moment the server is saturated to the "
-    "moment the queue starts to drain), measured from the power timeline, mean over trials"
+    "moment the queue starts to drain), measured after the fact from the counters' running "
+    "totals recorded in the timeline (NVML, RAPL), else the sampled power, mean over trials"
 )
 LATENCY_DEFINITION = (
     "per-request latencies of the successful requests of all trials, in seconds: ttft_s time "

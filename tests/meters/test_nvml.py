@@ -287,3 +287,19 @@ def test_counter_check_tolerance_comes_from_both_meters_resolution():
     check = next(c for c in WindowMeasurement("w", 0.0, 10.0, {"gpu": energy}).checks(None)
                  if c.name == "gpu_counter_matches_power_integral")
     assert check.passed and check.limit == pytest.approx(90.0 / 3000.0)
+
+
+def test_a_window_chosen_after_the_fact_uses_the_counter_where_there_is_one():
+    gpu = FakeGpu(UUID_A, power_w=300.0)  # the power reading says 300 W ...
+    meter = open_gpu_meter(nvml=FakeNvml([gpu]), environ={})
+    timeline = Timeline()
+    for i in range(101):
+        gpu.counter_mj = 1_000_000 + i * 25_000  # ... the counter 250 W: it wins
+        timeline.extend(meter.sample(i / 10))
+    energy = meter.energy_from_timeline(2.55, 7.55, timeline)
+    assert energy.source == "nvml" and energy.joules == pytest.approx(1250.0)
+    assert energy.detail["integral_j"] == pytest.approx(1500.0)  # kept for the check
+    gpu.counter_mj = 0  # a reset between two samples: back to the power integral, saying why
+    timeline.extend(meter.sample(10.1))
+    fallback = meter.energy_from_timeline(9.0, 10.05, timeline)
+    assert fallback.source == "nvml_power_integral" and "went backwards" in fallback.reason

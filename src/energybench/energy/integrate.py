@@ -80,3 +80,43 @@ def integrate_power(
     grid = np.concatenate(([t0], t[mask], [t1]))
     power = np.interp(grid, t, w)
     return PowerIntegral(float(np.trapezoid(power, grid)), inside, widest_gap)
+
+
+def energy_from_totals(
+    times_s: Sequence[float],
+    totals_j: Sequence[float | None],
+    t0: float,
+    t1: float,
+    *,
+    max_gap_s: float = 1.0,
+) -> PowerIntegral:
+    """Energy over [t0, t1] from an energy counter's running totals (joules) read at
+    ``times_s``: the total at each edge interpolated linearly between the readings around it,
+    which is exact while power is constant between two readings. This is how a window chosen
+    after the fact is measured with a counter (NVML, RAPL) rather than by integrating power
+    samples (which, for RAPL, are interval averages, not instantaneous readings).
+
+    Invalid when no reading lies at or before ``t0`` and at or after ``t1``, when the readings
+    around the window leave a gap over ``max_gap_s``, or when the totals go backwards (the
+    counter was reset) or are not numbers."""
+    if not t1 > t0:
+        return PowerIntegral(None, 0, None, f"empty window: end {t1} is not after start {t0}")
+    pairs = sorted((t, e) for t, e in zip(times_s, totals_j, strict=True) if e is not None)
+    t = np.array([p[0] for p in pairs], dtype=float)
+    e = np.array([p[1] for p in pairs], dtype=float)
+    if not len(t) or t[0] > t0 or t[-1] < t1:
+        return PowerIntegral(None, 0, None, f"counter readings leave a gap at the window's edge "
+                             f"(none at or before {t0:.3f} s, or at or after {t1:.3f} s)")
+    first = int(np.searchsorted(t, t0, side="right")) - 1
+    last = int(np.searchsorted(t, t1, side="left"))
+    used_t, used_e = t[first : last + 1], e[first : last + 1]
+    inside = int(np.count_nonzero((t >= t0) & (t <= t1)))
+    if not np.isfinite(used_e).all() or (np.diff(used_e) < 0).any():
+        return PowerIntegral(None, inside, None, "counter totals went backwards or are not numbers "
+                             "within the window (the counter was reset)")
+    widest = float(np.max(np.diff(used_t))) if len(used_t) > 1 else 0.0
+    if widest > max_gap_s:
+        return PowerIntegral(None, inside, widest, f"counter readings leave a {widest:.3f} s gap, "
+                             f"over the {max_gap_s:g} s allowed")
+    return PowerIntegral(float(np.interp(t1, used_t, used_e) - np.interp(t0, used_t, used_e)),
+                         inside, widest)

@@ -20,8 +20,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from energybench.energy.counters import counter_delta
-from energybench.energy.integrate import integrate_power
+from energybench.energy.counters import CounterDelta, counter_delta
+from energybench.energy.integrate import energy_from_totals, integrate_power
 from energybench.meters.base import Meter, UnavailableMeter
 from energybench.meters.gpu_devices import GpuDevice, resolve_gpu_devices
 from energybench.meters.measurement import NVML, NVML_POWER_INTEGRAL, ComponentEnergy
@@ -182,7 +182,12 @@ class NvmlMeter(Meter):
     def _begin(self, name: str, t: float) -> None:
         self._starts[name] = {gpu.device.device: self._read_counter(gpu) for gpu in self.gpus}
 
-    def _device_energy(self, gpu: _Gpu, start_mj, end_mj, start: float, end: float, timeline: Timeline) -> dict:
+    def _device_energy(self, gpu: _Gpu, counter: CounterDelta | str, start: float, end: float,
+                       timeline: Timeline, *, counter_gap_s: float = 0.0) -> dict:
+        """One device's energy over [start, end]: the counter's ``counter`` delta (mJ), or the
+        reason it has none, with the power integral as cross-check and fallback.
+        ``counter_gap_s``: for a delta interpolated between counter readings (a window chosen
+        after the fact), the longest interval between them, whose power may have changed."""
         device = gpu.device.device
         times, watts = timeline.series(device)
         integral = integrate_power(times, watts, start, end, max_gap_s=self.max_gap_s)
@@ -195,14 +200,13 @@ class NvmlMeter(Meter):
             "integral_samples": integral.samples,
             "reason": None,
         }
-        if isinstance(start_mj, str) or isinstance(end_mj, str):
-            counter_problem = start_mj if isinstance(start_mj, str) else end_mj
+        if isinstance(counter, str):
+            counter_problem = counter
         else:
-            delta = counter_delta(start_mj, end_mj)
-            counter_problem = delta.reason
-            if delta.valid:
-                result["counter_j"] = delta.delta / 1000.0
-                if delta.delta == 0:
+            counter_problem = counter.reason
+            if counter.valid:
+                result["counter_j"] = counter.delta / 1000.0
+                if counter.delta == 0:
                     counter_problem = "energy counter did not move over the window"
         peak = max(used, default=0.0)
         # The integral can miss what happens within one sample gap at each edge, and an
@@ -214,7 +218,8 @@ class NvmlMeter(Meter):
         if result["counter_j"] is not None:
             duration = end - start
             power = result["counter_j"] / duration if duration > 0 else 0.0
-            result["counter_resolution_j"] = max(COUNTER_QUANTUM_J, 2 * power * COUNTER_REFRESH_S)
+            result["counter_resolution_j"] = max(COUNTER_QUANTUM_J, 2 * power * COUNTER_REFRESH_S) \
+                + peak * counter_gap_s
         if counter_problem is None:
             result.update(joules=result["counter_j"], source=NVML,
                           resolution_j=result["counter_resolution_j"])
@@ -234,12 +239,29 @@ class NvmlMeter(Meter):
 
     def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
         starts = self._starts.pop(name)
-        per_device = {
-            gpu.device.device: self._device_energy(
-                gpu, starts[gpu.device.device], self._read_counter(gpu), start, end, timeline
-            )
-            for gpu in self.gpus
-        }
+        per_device = {}
+        for gpu in self.gpus:
+            device, first, last = gpu.device.device, starts[gpu.device.device], self._read_counter(gpu)
+            counter = next((r for r in (first, last) if isinstance(r, str)), None) \
+                or counter_delta(first, last)
+            per_device[device] = self._device_energy(gpu, counter, start, end, timeline)
+        return self._component(per_device)
+
+    def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
+        """Energy over [start, end] chosen after the fact: from the counter readings the
+        sampler recorded (``energy_j``), interpolated at the edges, where the device has a
+        counter; otherwise (or where they leave a gap) from the integrated power."""
+        per_device = {}
+        for gpu in self.gpus:
+            device = gpu.device.device
+            totals = energy_from_totals(*timeline.series(device, "energy_j"), start, end,
+                                        max_gap_s=self.max_gap_s)
+            counter = totals.reason if totals.joules is None else CounterDelta(totals.joules * 1000)
+            per_device[device] = self._device_energy(gpu, counter, start, end, timeline,
+                                                     counter_gap_s=totals.max_gap_s or 0.0)
+        return self._component(per_device)
+
+    def _component(self, per_device: dict[str, dict]) -> ComponentEnergy:
         devices = list(per_device)
         notes = list(self.notes)
         detail = {
@@ -285,6 +307,8 @@ class NvmlMeter(Meter):
             }
             if gpu.module_power:
                 readings["module_power_w"] = lambda: self._power_field(handle, nvml.NVML_POWER_SCOPE_MODULE)
+            if gpu.has_counter:  # the counter's running total, for windows chosen after the fact
+                readings["energy_j"] = lambda: nvml.nvmlDeviceGetTotalEnergyConsumption(handle) / 1000.0
             record = {"t": t, "device": device, "component": "gpu"}
             for key, read in readings.items():
                 try:

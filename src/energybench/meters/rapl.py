@@ -18,9 +18,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from energybench.energy.counters import counter_delta
+from energybench.energy.integrate import energy_from_totals
 from energybench.meters.base import Meter
 from energybench.meters.measurement import RAPL, ComponentEnergy
 from energybench.meters.timeline import Timeline
@@ -267,22 +266,12 @@ class RaplMeter(Meter):
         with self._lock:
             broken = [why for t, why in self._events if start < t <= end]
         for device in self.device_ids():
-            times, totals = timeline.series(device, "energy_j")
-            points = [(t, e) for t, e in zip(times, totals) if e is not None]
-            before = [p for p in points if p[0] <= start]
-            after = [p for p in points if p[0] >= end]
-            if not before or not after:
-                problems.append(f"{device}: counter readings leave a gap at the window's edge "
-                                f"(none at or before {start:.3f} s, or at or after {end:.3f} s)")
-                continue
-            inside = [p for p in points if before[-1][0] <= p[0] <= after[0][0]]
-            widest = max(b[0] - a[0] for a, b in zip(inside, inside[1:])) if len(inside) > 1 else 0.0
-            if widest > self.max_gap_s:
-                problems.append(f"{device}: counter readings leave a {widest:.3f} s gap, over the "
-                                f"{self.max_gap_s:g} s allowed")
-                continue
-            at = lambda t: float(np.interp(t, [p[0] for p in inside], [p[1] for p in inside]))  # noqa: E731
-            per_device[device] = at(end) - at(start)
+            result = energy_from_totals(*timeline.series(device, "energy_j"), start, end,
+                                        max_gap_s=self.max_gap_s)
+            if result.joules is None:
+                problems.append(f"{device}: {result.reason}")
+            else:
+                per_device[device] = result.joules
         detail = {"per_device_j": per_device, "integrated_from": "running counter totals",
                   "resolution_j": resolution_j(per_device.values(), end - start)}
         if broken or problems:
