@@ -9,6 +9,7 @@ import statistics
 from collections.abc import Mapping
 
 from energybench.backends import Trial
+from energybench.backends.vllm.loadgen import summarize
 from energybench.energy import (
     NetEnergy,
     check_trial_variation,
@@ -18,7 +19,6 @@ from energybench.energy import (
     subtract_idle,
     summarize_trials,
 )
-from energybench.backends.vllm.loadgen import summarize
 from energybench.energy.trials import CI_METHOD
 from energybench.meters import IdleBaseline, WindowMeasurement, split_window_phases
 from energybench.report import COMPONENTS, unknown_component

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FIGURES = [
     *(f"{reading}_update_interval_{state}" for state in ("idle", "load")
       for reading in ("counter", "instant_power", "averaged_power")),
