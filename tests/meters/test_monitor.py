@@ -248,10 +248,11 @@ def test_temperatures_settled():
 
 
 class WarmingGpu(FakeGpu):
+    """Heats at 100 °C/s: any two readings 10 ms apart differ by more than 1 °C."""
+
     @property
     def temperature_c(self):
-        self._temperature = getattr(self, "_temperature", 40) + 1
-        return self._temperature
+        return 40 + 100 * time.monotonic()
 
     @temperature_c.setter
     def temperature_c(self, value):

@@ -30,7 +30,8 @@ def temperatures_settled(
     for device, points in readings.items():
         recent = [c for t, c in points if t >= now - settle_s]
         long_enough = min(t for t, _ in points) <= now - settle_s
-        flat = long_enough and bool(recent) and max(recent) - min(recent) <= tolerance_c
+        # One reading shows no trend: flat needs at least two.
+        flat = long_enough and len(recent) >= 2 and max(recent) - min(recent) <= tolerance_c
         idle = (idle_c or {}).get(device)
         settled[device] = flat and (idle is None or recent[-1] <= idle + idle_margin_c)
     return settled
