@@ -303,3 +303,11 @@ def test_a_window_chosen_after_the_fact_uses_the_counter_where_there_is_one():
     timeline.extend(meter.sample(10.1))
     fallback = meter.energy_from_timeline(9.0, 10.05, timeline)
     assert fallback.source == "nvml_power_integral" and "went backwards" in fallback.reason
+
+
+def test_a_counter_that_did_not_move_does_not_claim_a_fine_resolution():
+    gpu = FakeGpu(UUID_A, power_w=400.0)
+    meter = open_gpu_meter(nvml=FakeNvml([gpu]), environ={})
+    energy = run_window(meter, [gpu], start_mj=[5_000_000], end_mj=[5_000_000], until=0.5)
+    # the window drew about 200 J (400 W x 0.5 s): a refresh missed at each end is 80 J, not 1 mJ
+    assert energy.detail["counter_resolution_j"] == pytest.approx(2 * 400.0 * 0.1)

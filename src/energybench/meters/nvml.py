@@ -217,7 +217,9 @@ class NvmlMeter(Meter):
         result["counter_resolution_j"] = None
         if result["counter_j"] is not None:
             duration = end - start
-            power = result["counter_j"] / duration if duration > 0 else 0.0
+            # A counter that did not move says nothing of the power: take the samples' then.
+            joules = max(result["counter_j"], integral.joules or 0.0)
+            power = joules / duration if duration > 0 else 0.0
             result["counter_resolution_j"] = max(COUNTER_QUANTUM_J, 2 * power * COUNTER_REFRESH_S) \
                 + peak * counter_gap_s
         if counter_problem is None:
