@@ -251,8 +251,8 @@ def metrics_section(summaries: list[dict], energy: dict, carbon_intensity_g_per_
         summary = summarize_trials([f[figure] for f in per_trial[kind]], reasons=why)
         metrics[key] = summary.mean
         statistics_[key] = summary.to_dict()
-        if summary.mean is None:
-            reasons[key] = summary.reason
+        if summary.mean is None:  # keyed "<energy>.<figure>", as the site and AES tools read
+            reasons[f"{kind}.{figure}"] = summary.reason
     return {
         **metrics,
         "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh,

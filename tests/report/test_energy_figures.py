@@ -103,7 +103,7 @@ def test_a_trial_with_no_tokens_voids_per_token_figures_not_energy():
     energy = energy_section(trials, idle(), {})
     metrics = metrics_section([summary(1000), summary(0)], energy, 400.0)
     assert metrics["joules_per_token"] is None
-    assert "trial 1 (no generated tokens" in metrics["null_reasons"]["joules_per_token"]
+    assert "trial 1 (no generated tokens" in metrics["null_reasons"]["total.j_per_token"]
     assert metrics["joules_per_response"] is not None and energy["total"]["gross_joules"]
 
 

@@ -75,7 +75,7 @@ def test_a_run_that_counts_no_component_has_no_total_and_says_why():
         assert block["gross_joules"] is None and block["reason"] == reason  # never 0
     assert energy["total_energy_wh"] is None and energy["total"]["components"] == []
     metrics = metrics_section([trials[0].summary], energy, 400.0)
-    assert metrics["joules_per_token"] is None and metrics["null_reasons"]["joules_per_token"]
+    assert metrics["joules_per_token"] is None and metrics["null_reasons"]["total.j_per_token"]
     checks = checks_section(trials, IDLE, energy, uncounted)
     assert not any(c["name"].endswith("_power_in_range") for c in checks)
 
@@ -87,7 +87,7 @@ def test_unreadable_gpu_makes_the_total_unknown_not_smaller():
     assert energy["components"]["gpu"]["reason"] == "NVML: device lost"
     assert energy["total"]["gross_joules"] is None and "gpu" in energy["total"]["reason"]
     metrics = metrics_section([trials[0].summary], energy, 400.0)
-    assert metrics["joules_per_token"] is None and "NVML: device lost" in metrics["null_reasons"]["joules_per_token"]
+    assert metrics["joules_per_token"] is None and "NVML: device lost" in metrics["null_reasons"]["total.j_per_token"]
 
 
 def test_net_below_idle_is_null_with_reason():
