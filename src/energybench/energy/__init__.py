@@ -10,7 +10,7 @@ from energybench.energy.checks import (
     check_window_length,
 )
 from energybench.energy.counters import CounterDelta, counter_delta
-from energybench.energy.integrate import PowerIntegral, integrate_power
+from energybench.energy.integrate import PowerIntegral, energy_from_totals, integrate_power
 from energybench.energy.phases import PhaseSplit, split_phases
 from energybench.energy.trials import TrialSummary, summarize_trials
 from energybench.energy.units import co2_grams, efficiency_figures, joules_to_kwh, joules_to_wh
@@ -29,6 +29,7 @@ __all__ = [
     "co2_grams",
     "counter_delta",
     "efficiency_figures",
+    "energy_from_totals",
     "idle_power",
     "integrate_power",
     "joules_to_kwh",

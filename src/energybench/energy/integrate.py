@@ -6,7 +6,6 @@ counter, and for sub-windows chosen after the fact (e.g. vLLM's steady-state win
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
