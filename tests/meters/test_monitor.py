@@ -332,3 +332,13 @@ def test_cool_down_waits_for_the_idle_temperature(tmp_path):
         result = monitor.cool_down(0.6, settle_s=0.3, poll_s=0.05)
     assert result["settled"] is False and "above its idle temperature" in result["reason"]
     assert result["idle_temperatures_c"] == {"gpu0": 40.0}
+
+
+def test_the_process_tree_is_rescanned_only_now_and_then(tmp_path):
+    from energybench.meters.estimate import ProcessTree
+
+    proc = fake_proc(tmp_path / "proc", {100: (1, TICKS, 0, 0)})
+    slow, eager = ProcessTree(100, proc, rescan_s=3600), ProcessTree(100, proc, rescan_s=0)
+    fake_proc(proc, {100: (1, TICKS, 0, 0), 101: (100, 2 * TICKS, 0, 0)})  # a child starts
+    assert slow.usage().cpu_seconds == pytest.approx(1.0)  # not yet seen: no /proc scan
+    assert eager.usage().cpu_seconds == pytest.approx(3.0)  # its whole CPU time, once seen

@@ -44,35 +44,58 @@ class ProcessTreeUsage:
     resident_gb: float
 
 
-def process_tree_usage(root_pid: int | None = None, proc: Path = PROC) -> ProcessTreeUsage:
-    """Sum over ``root_pid`` (default: this process) and its descendants, from /proc/PID/stat."""
-    root_pid = os.getpid() if root_pid is None else root_pid
-    stats: dict[int, list[str]] = {}
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "stat").read_text()
-        except OSError:  # the process ended while we looked
-            continue
-        # Fields after "(comm)", which may itself contain spaces and parentheses.
-        stats[int(entry.name)] = text[text.rindex(")") + 2:].split()
-    if root_pid not in stats:
-        raise ValueError(f"process {root_pid} is not listed under {proc}")
-    children: dict[int, list[int]] = {}
-    for pid, fields in stats.items():
-        children.setdefault(int(fields[1]), []).append(pid)
-    tree, todo = [], [root_pid]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    ticks = os.sysconf("SC_CLK_TCK")
-    page = os.sysconf("SC_PAGE_SIZE")
-    # stat fields 14-17 (utime stime cutime cstime) and 24 (rss pages), counted from 1
-    cpu = sum(sum(int(stats[p][i]) for i in (11, 12, 13, 14)) for p in tree) / ticks
-    rss = sum(int(stats[p][21]) for p in tree) * page / 1e9
-    return ProcessTreeUsage(len(tree), cpu, rss)
+def _read_stat(proc: Path, pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after "(comm)" (which may hold spaces and parentheses), or
+    ``None`` when the process is gone."""
+    try:
+        text = (proc / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()
+
+
+class ProcessTree:
+    """A process and its descendants, read from /proc.
+
+    Finding descendants needs every process's parent, a scan of all of /proc that costs
+    milliseconds on a host with thousands of processes; at 10 Hz that would perturb what is
+    measured. So the tree is rescanned at most every ``rescan_s``, and each reading in between
+    reads only its members' stat files. A child started in between is counted from the next
+    rescan with all its CPU time (the counters are cumulative); a member that exits moves its
+    time into its parent's cutime/cstime when reaped, so the totals stay continuous.
+    """
+
+    def __init__(self, root_pid: int | None = None, proc: Path = PROC, rescan_s: float = 1.0) -> None:
+        import time
+
+        self.root_pid = os.getpid() if root_pid is None else root_pid
+        self.proc, self.rescan_s, self._clock = proc, rescan_s, time.monotonic
+        self._members: list[int] = []
+        self._scanned_at = -float("inf")
+        self.usage()  # fails now when the root is not listed
+
+    def _rescan(self) -> None:
+        parents: dict[int, list[int]] = {}
+        for entry in self.proc.iterdir():
+            if entry.name.isdigit() and (fields := _read_stat(self.proc, int(entry.name))):
+                parents.setdefault(int(fields[1]), []).append(int(entry.name))
+        members, todo = [], [self.root_pid]
+        while todo:
+            pid = todo.pop()
+            members.append(pid)
+            todo.extend(parents.get(pid, []))
+        self._members, self._scanned_at = members, self._clock()
+
+    def usage(self) -> ProcessTreeUsage:
+        if self._clock() - self._scanned_at >= self.rescan_s:
+            self._rescan()
+        stats = [f for f in (_read_stat(self.proc, pid) for pid in self._members) if f]
+        if not stats or _read_stat(self.proc, self.root_pid) is None:
+            raise ValueError(f"process {self.root_pid} is not listed under {self.proc}")
+        # stat fields 14-17 (utime stime cutime cstime) and 24 (rss pages), counted from 1
+        cpu = sum(sum(int(f[i]) for i in (11, 12, 13, 14)) for f in stats) / os.sysconf("SC_CLK_TCK")
+        rss = sum(int(f[21]) for f in stats) * os.sysconf("SC_PAGE_SIZE") / 1e9
+        return ProcessTreeUsage(len(stats), cpu, rss)
 
 
 def physical_cores_per_logical_cpu(topology: Path = CPU_TOPOLOGY) -> tuple[float, str]:
@@ -95,12 +118,10 @@ class _EstimateMeter(Meter):
     def __init__(self, why: str, root_pid: int | None, proc: Path) -> None:
         super().__init__()
         self.why = why  # why nothing could be read, so the model stands in
-        self._root_pid = os.getpid() if root_pid is None else root_pid
-        self._proc = proc
-        process_tree_usage(self._root_pid, proc)  # fail now, where the monitor falls back
+        self._tree = ProcessTree(root_pid, proc)  # fails now, where the monitor falls back
 
     def usage(self) -> ProcessTreeUsage:
-        return process_tree_usage(self._root_pid, self._proc)
+        return self._tree.usage()
 
     def device_ids(self) -> list[str]:
         return [self.device]
