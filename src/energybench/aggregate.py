@@ -1,7 +1,8 @@
 """Collect benchmark reports into one table.
 
-The first columns are those of the AI Energy Score batch runner's ``master_results.csv``, so
-its readers work unchanged; ours follow. A missing figure stays empty (NaN), never 0.
+The first columns follow the AI Energy Score batch runner's ``master_results.csv`` (written
+beside it by energybench.aes.master_results), renamed where our definition differs; ours
+follow. A missing figure stays empty (NaN), never 0.
 """
 
 from __future__ import annotations
@@ -10,15 +11,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from energybench.aes.identity import identity
+from energybench.aes.master_results import COLUMNS as AES_COLUMNS
 from energybench.report import read_report, write_atomic
 
-AI_ENERGY_SCORE_COLUMNS = [
-    "model_name", "model_class", "task", "reasoning_state", "total_prompts",
-    "successful_prompts", "failed_prompts", "total_duration_seconds", "avg_total_time",
-    "avg_time_to_first_token", "total_tokens", "total_prompt_tokens", "total_completion_tokens",
-    "throughput_tokens_per_second", "gpu_energy_wh", "wh_per_1000_queries", "co2_emissions_g",
-    "tokens_per_joule", "avg_energy_per_prompt_wh", "timestamp", "error_message",
-]
+# AES's own table is energybench.aes.master_results. This one keeps our definitions, under
+# our own names where they differ from AES's (docs/aes.md).
+OURS_FOR_AES = {
+    "avg_total_time": "avg_served_latency_seconds",
+    "avg_time_to_first_token": "avg_served_time_to_first_token",
+    "throughput_tokens_per_second": "completion_tokens_per_second",
+    "tokens_per_joule": "completion_tokens_per_joule",
+}
+AI_ENERGY_SCORE_COLUMNS = [OURS_FOR_AES.get(c, c) for c in AES_COLUMNS]
 OUR_COLUMNS = [
     "model", "status", "cpu_energy_wh", "ram_energy_wh", "total_energy_wh",
     "total_wh_per_1000_queries", "joules_per_token", "gpu_source", "cpu_source", "ram_source",
@@ -27,8 +32,7 @@ OUR_COLUMNS = [
 ]
 SUMMARY_FIELDS = [
     "total_prompts", "successful_prompts", "failed_prompts", "total_duration_seconds",
-    "avg_time_to_first_token", "total_tokens", "total_prompt_tokens", "total_completion_tokens",
-    "throughput_tokens_per_second",
+    "total_tokens", "total_prompt_tokens", "total_completion_tokens",
 ]
 
 
@@ -39,16 +43,18 @@ def report_row(report: dict) -> dict:
     responses = summary["successful_prompts"]
     error = report["error"]
     row = {
-        "model_name": config.get("id"),
-        "model_class": config.get("class"),
-        "task": config.get("task"),
-        "reasoning_state": "on" if config.get("reasoning") else "off",
+        **identity(config, report["model"]),
         **{field: summary[field] for field in SUMMARY_FIELDS},
-        "avg_total_time": summary["avg_latency_seconds"],
+        # Each prompt's latency as served: its batch's (pytorch), its request's under load (vllm).
+        "avg_served_latency_seconds": summary.get("avg_batch_latency_seconds",
+                                                  summary["avg_latency_seconds"]),
+        "avg_served_time_to_first_token": summary.get("avg_batch_time_to_first_token",
+                                                      summary["avg_time_to_first_token"]),
+        "completion_tokens_per_second": summary.get("completion_tokens_per_second"),
         "gpu_energy_wh": gpu_wh,
         "wh_per_1000_queries": metrics["wh_per_1000_queries"],
         "co2_emissions_g": metrics["co2_emissions_g"],
-        "tokens_per_joule": metrics["tokens_per_joule"],
+        "completion_tokens_per_joule": metrics["tokens_per_joule"],
         "avg_energy_per_prompt_wh": gpu_wh / responses if gpu_wh is not None and responses
         else None,
         "timestamp": report["provenance"].get("finished_at"),

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import jsonschema
 
+from energybench.aes import report_keys
+
 SCHEMA_VERSION = "1.0"
 
 
@@ -48,12 +50,16 @@ def write_json_atomic(path: str | Path, document: dict) -> Path:
 
 
 def write_report(path: str | Path, report: dict) -> Path:
+    """Validate and write a report in the form AI Energy Score's readers accept
+    (energybench.aes.report_keys: AES's keys added, NaN for its unknown figures)."""
+    report = report_keys.with_aes_energy_keys(report)
     validate_report(report)
-    return write_json_atomic(path, report)
+    return write_atomic(path, report_keys.encode(report))
 
 
 def read_report(path: str | Path) -> dict:
-    return json.loads(Path(path).read_text())
+    """A report as written by write_report, its unknown figures ``None`` again."""
+    return report_keys.decode(Path(path).read_text())
 
 
 COMPONENTS = ("gpu", "cpu", "ram")

@@ -49,7 +49,8 @@ LATENCY_DEFINITION = (
     "(output tokens - 1); e2e_latency_s sending to the end of the stream"
 )
 TIMING_FIELDS = ("total_duration_seconds", "avg_latency_seconds", "avg_time_to_first_token",
-                 "throughput_tokens_per_second")
+                 "throughput_tokens_per_second", "avg_batch_latency_seconds",
+                 "avg_batch_time_to_first_token", "completion_tokens_per_second")
 
 
 def _mean(values):
@@ -64,7 +65,8 @@ def summary_over_trials(trials: list[Trial]) -> dict:
     """
     summary = dict(trials[0].summary)
     for key in TIMING_FIELDS:
-        summary[key] = _mean(t.summary[key] for t in trials)
+        if key in summary:  # each backend reports its own subset
+            summary[key] = _mean(t.summary[key] for t in trials)
     return summary
 
 
@@ -299,6 +301,7 @@ def trials_section(trials: list[Trial], idle: IdleBaseline | None,
             "duration_s": trial.window.duration_s,
             "completion_tokens": trial.summary["total_completion_tokens"],
             "throughput_tokens_per_second": trial.summary["throughput_tokens_per_second"],
+            "completion_tokens_per_second": trial.summary["completion_tokens_per_second"],
             "energy": window_energy(trial.window, idle, uncounted),
             "cooldown": trial.cooldown,
             "failure": trial.failure,

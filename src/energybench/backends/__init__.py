@@ -9,6 +9,15 @@ from pathlib import Path
 RUN_USED_NO_GPU = "not counted: the run used no GPU"
 
 
+def throughputs(total_tokens: int, completion_tokens: int, duration_s: float) -> dict:
+    """AI Energy Score's throughput (prompt + completion tokens per second) and ours
+    (generated tokens per second), each ``None`` over an empty window."""
+    if duration_s <= 0:
+        return {"throughput_tokens_per_second": None, "completion_tokens_per_second": None}
+    return {"throughput_tokens_per_second": total_tokens / duration_s,
+            "completion_tokens_per_second": completion_tokens / duration_s}
+
+
 @dataclass
 class Trial:
     """One repetition of the measured part of a run.

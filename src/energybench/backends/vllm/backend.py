@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from energybench.backends import Backend, Trial
+from energybench.backends import Backend, Trial, throughputs
 from energybench.config import RunConfig
 from energybench.backends.vllm.endpoint import Endpoint, EndpointURLError
 from energybench.backends.vllm.loadgen import LoadResult, LoadSettings, Phase, run_load
@@ -95,7 +95,7 @@ def load_summary(result: LoadResult, duration_s: float) -> dict:
         "total_tokens": prompt_tokens + completion_tokens,
         "total_prompt_tokens": prompt_tokens,
         "total_completion_tokens": completion_tokens,
-        "throughput_tokens_per_second": completion_tokens / duration_s if duration_s > 0 else None,
+        **throughputs(prompt_tokens + completion_tokens, completion_tokens, duration_s),
     }
 
 

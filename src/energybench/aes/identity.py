@@ -1,0 +1,34 @@
+"""How AI Energy Score names a model run: its Hugging Face id, class, task and the model
+list's reasoning-state text."""
+
+from __future__ import annotations
+
+from energybench.config import is_local_model
+
+# Our task names and AES's (its model lists and master_results.csv say `text_gen`).
+AES_TASKS = {"text_generation": "text_gen"}
+OUR_TASKS = {aes: ours for ours, aes in AES_TASKS.items()}
+
+
+def model_name(config: dict, key: str) -> str:
+    """The Hugging Face id AES names a model by; a local or tiny model has none, so its key."""
+    model_id = config.get("id")
+    if not model_id or "tiny" in config or is_local_model(model_id):
+        return key
+    return model_id
+
+
+def reasoning_state(config: dict) -> str:
+    """The model list's text (e.g. ``On (High)``); for a model not imported from one, AES's
+    plain ``On`` / ``Off``."""
+    return config.get("reasoning_state") or ("On" if config.get("reasoning") else "Off")
+
+
+def identity(config: dict, key: str) -> dict:
+    """The four columns that name a run in AES's master_results.csv."""
+    return {
+        "model_name": model_name(config, key),
+        "model_class": config.get("class") or "",
+        "task": AES_TASKS.get(config.get("task"), config.get("task") or ""),
+        "reasoning_state": reasoning_state(config),
+    }

@@ -1,0 +1,126 @@
+"""AI Energy Score's ``master_results.csv``: its 21 columns in its order, each figure by its
+definition (docs/aes.md), so AES's own readers take our table unchanged.
+
+AES's definitions, which differ from ours in ``models.csv``:
+- ``tokens_per_joule``: prompt + completion tokens over GPU energy;
+- ``throughput_tokens_per_second``: prompt + completion tokens per second;
+- ``avg_total_time`` / ``avg_time_to_first_token``: each prompt timed alone (batch size 1);
+- ``gpu_energy_wh`` and everything derived from it: GPU energy only.
+
+Conventions: a failed run is AES's failed row (its error in ``error_message``, counts and
+figures 0, which AES's readers skip because of the message); a run that succeeded but whose
+GPU energy (or a timing by AES's definition) is unknown gets ``nan`` in those cells, which
+AES's readers parse and no one can take for a measurement; AES's own guards would write 0.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+from energybench.aes.identity import identity
+from energybench.energy.units import J_PER_WH
+from energybench.report import read_report, write_atomic
+
+COLUMNS = [
+    "model_name", "model_class", "task", "reasoning_state", "total_prompts",
+    "successful_prompts", "failed_prompts", "total_duration_seconds", "avg_total_time",
+    "avg_time_to_first_token", "total_tokens", "total_prompt_tokens", "total_completion_tokens",
+    "throughput_tokens_per_second", "gpu_energy_wh", "wh_per_1000_queries", "co2_emissions_g",
+    "tokens_per_joule", "avg_energy_per_prompt_wh", "timestamp", "error_message",
+]
+UNKNOWN = "nan"
+# AES warns when more than this share of prompts failed (its normalized figures skew).
+HIGH_FAILURE_PERCENT = 5.0
+
+
+def fixed(value: float | None, decimals: int) -> str:
+    """AES's fixed-point cell, or ``nan`` for an unknown figure."""
+    return UNKNOWN if value is None or math.isnan(value) else f"{value:.{decimals}f}"
+
+
+def partial_failure_message(failed: int, total: int) -> str:
+    """AES's message for a run in which some prompts failed."""
+    rate = failed / total * 100 if total > 0 else 0
+    message = f"PARTIAL FAILURE: {failed}/{total} prompts failed ({rate:.1f}%)"
+    if rate > HIGH_FAILURE_PERCENT:
+        message += (" - WARNING: High failure rate may skew normalized metrics "
+                    "(wh_per_1000_queries, etc.)")
+    return message
+
+
+def failed_row(names: dict, error_message: str, timestamp: str | None) -> dict:
+    """AES's row for a run that produced no result."""
+    zeros4 = fixed(0.0, 4)
+    return {
+        **names, "total_prompts": 0, "successful_prompts": 0, "failed_prompts": 0,
+        "total_duration_seconds": fixed(0.0, 2), "avg_total_time": zeros4,
+        "avg_time_to_first_token": zeros4, "total_tokens": 0, "total_prompt_tokens": 0,
+        "total_completion_tokens": 0, "throughput_tokens_per_second": fixed(0.0, 2),
+        "gpu_energy_wh": zeros4, "wh_per_1000_queries": zeros4, "co2_emissions_g": zeros4,
+        "tokens_per_joule": zeros4, "avg_energy_per_prompt_wh": zeros4,
+        "timestamp": timestamp or "", "error_message": error_message,
+    }
+
+
+def gpu_figures(gpu_wh: float | None, tokens: int, responses: int) -> dict:
+    """AES's GPU-energy figures; unknown (not 0) when the GPU energy is unknown."""
+    if gpu_wh is None:
+        return {"wh_per_1000_queries": None, "tokens_per_joule": None,
+                "avg_energy_per_prompt_wh": None}
+    per_prompt = gpu_wh / responses if responses > 0 and gpu_wh > 0 else 0.0
+    return {
+        "wh_per_1000_queries": per_prompt * 1000,
+        "tokens_per_joule": tokens / (gpu_wh * J_PER_WH) if gpu_wh > 0 and tokens > 0 else 0.0,
+        "avg_energy_per_prompt_wh": per_prompt,
+    }
+
+
+def aes_row(report: dict) -> dict:
+    """One row of master_results.csv from one report (as :func:`read_report` returns it)."""
+    names = identity(report["config"], report["model"])
+    timestamp = report["provenance"].get("finished_at")
+    if report["status"] != "succeeded":
+        error = report["error"] or {"type": "RunFailed", "message": report["status"]}
+        return failed_row(names, f"{error['type']}: {error['message']}", timestamp)
+    summary, energy = report["summary"], report["energy"]
+    total, failed = summary["total_prompts"], summary["failed_prompts"]
+    tokens = summary["total_tokens"]
+    gpu_wh = energy["gpu_energy_wh"]
+    figures = gpu_figures(gpu_wh, tokens, summary["successful_prompts"])
+    return {
+        **names,
+        "total_prompts": total,
+        "successful_prompts": summary["successful_prompts"],
+        "failed_prompts": failed,
+        "total_duration_seconds": fixed(summary["total_duration_seconds"], 2),
+        "avg_total_time": fixed(summary["avg_latency_seconds"], 4),
+        "avg_time_to_first_token": fixed(summary["avg_time_to_first_token"], 4),
+        "total_tokens": tokens,
+        "total_prompt_tokens": summary["total_prompt_tokens"],
+        "total_completion_tokens": summary["total_completion_tokens"],
+        "throughput_tokens_per_second": fixed(summary["throughput_tokens_per_second"], 2),
+        "gpu_energy_wh": fixed(gpu_wh, 4),
+        "wh_per_1000_queries": fixed(figures["wh_per_1000_queries"], 4),
+        "co2_emissions_g": fixed(report["metrics"]["co2_emissions_g"], 4),
+        "tokens_per_joule": fixed(figures["tokens_per_joule"], 4),
+        "avg_energy_per_prompt_wh": fixed(figures["avg_energy_per_prompt_wh"], 4),
+        "timestamp": timestamp or "",
+        "error_message": partial_failure_message(failed, total) if failed > 0 else "",
+    }
+
+
+def master_results_text(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_master_results(report_paths: list[str | Path], output: str | Path) -> Path:
+    """Write master_results.csv for ``report_paths`` atomically."""
+    return write_atomic(output, master_results_text(
+        [aes_row(read_report(path)) for path in report_paths]))

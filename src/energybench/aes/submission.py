@@ -1,0 +1,61 @@
+"""The files an AI Energy Score submission carries per run, and a campaign's bundle of them.
+
+Per run AES's container writes ``GPU_ENERGY_WH.txt`` (GPU energy in Wh, two decimals) and
+``GPU_ENERGY_SUMMARY.json`` beside ``benchmark_report.json`` (its ``summarize_gpu_wh.py``,
+``ai_energy_benchmarks`` format: all energy under ``decode_wh``). We write the same bytes.
+A run whose GPU energy is unknown (failed, CPU-only, external endpoint) has nothing to submit:
+the bundle leaves it out and its manifest says why.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+from energybench.report import read_report, write_atomic
+
+SUMMARY_FORMAT = "ai_energy_benchmarks"
+
+
+def submission_files(report: dict) -> dict[str, str]:
+    """The two files AES's summarizer writes for ``report``: ``nan`` where the GPU energy is
+    unknown, as AES's summarizer itself writes for such a report."""
+    gpu_wh = report["energy"]["gpu_energy_wh"]
+    total = float("nan") if gpu_wh is None else float(gpu_wh)
+    summary = {"units": "Wh", "total": total, "format": SUMMARY_FORMAT,
+               "preprocess_wh": 0.0, "prefill_wh": 0.0, "decode_wh": round(total, 2)}
+    return {"GPU_ENERGY_WH.txt": f"{total:.2f}\n",
+            "GPU_ENERGY_SUMMARY.json": json.dumps(summary, indent=2)}
+
+
+def skip_reason(report: dict) -> str | None:
+    """Why a run cannot be submitted, or ``None`` when it can."""
+    if report["status"] != "succeeded":
+        return f"run {report['status']}: {(report['error'] or {}).get('message', '')}"
+    if report["energy"]["gpu_energy_wh"] is None:
+        return f"GPU energy unknown: {report['energy']['components']['gpu']['reason']}"
+    return None
+
+
+def bundle(report_paths: list[str | Path], output: str | Path) -> dict:
+    """Zip each submittable run as ``<model>/`` (its report and AES's two files) with a
+    ``manifest.json`` of what is in and what is left out, atomically; return the manifest."""
+    manifest = {"included": [], "skipped": {}}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(map(Path, report_paths)):
+            report = read_report(path)
+            model = report["model"]
+            reason = skip_reason(report)
+            if reason:
+                manifest["skipped"][model] = reason
+                continue
+            manifest["included"].append(model)
+            archive.writestr(f"{model}/benchmark_report.json", path.read_text())
+            for name, text in submission_files(report).items():
+                archive.writestr(f"{model}/{name}", text)
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2) + "\n")
+    write_atomic(output, buffer.getvalue())
+    return manifest

@@ -1,0 +1,190 @@
+"""The AI Energy Score contract on the way out: AES's own readers (copied unchanged into
+tests/data/aes/) read every kind of report and table the pipeline writes, and derive the
+figures we wrote."""
+
+import csv
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT
+from energybench.aes import master_results, submission
+from energybench.aes.identity import identity
+from energybench.config import load_yaml, resolve_model
+from energybench.meters import ComponentEnergy, WindowMeasurement
+from energybench.report import failed_report, read_report, write_report
+from energybench.results import energy_section, metrics_section
+
+AES_DIR = Path(__file__).parent / "data" / "aes"
+
+
+@pytest.fixture(scope="module")
+def aes():
+    """AES's reader modules, imported from tests/data/aes."""
+    sys.path.insert(0, str(AES_DIR))
+    try:
+        import results_aggregator
+        import summarize_gpu_wh
+        yield results_aggregator, summarize_gpu_wh
+    finally:
+        sys.path.remove(str(AES_DIR))
+
+
+@pytest.fixture(scope="module")
+def cpu_report(tmp_path_factory):
+    """A real run of a tiny model on the CPU: no GPU, so its GPU energy is unknown."""
+    from energybench import engine
+    from energybench.tiny import build_tiny_model
+
+    tmp = tmp_path_factory.mktemp("cpu")
+    config = load_yaml(REPO_ROOT / "config/config.yaml")
+    run_config = resolve_model(
+        "tiny-cpu", {"id": str(build_tiny_model(tmp / "model")), "num_prompts": 3,
+                     "batch_size": 1, "max_new_tokens": 4, "warmup_prompts": 0,
+                     "dataset": str(REPO_ROOT / "data/prompts.jsonl")},
+        config["defaults"], {**config["measurement"], "idle_seconds": 0})
+    assert engine.run(run_config, tmp / "run" / "benchmark_report.json") == 0
+    return read_report(tmp / "run" / "benchmark_report.json")
+
+
+def with_gpu(report, gpu_joules=7200.0, failed_prompts=0):
+    """``report`` as if its window had been metered on a GPU (and ``failed_prompts`` of its
+    prompts had failed), its energy and metrics recomputed by the pipeline's own functions."""
+    duration = report["summary"]["total_duration_seconds"]
+    window = WindowMeasurement("t0", 0.0, duration, {
+        "gpu": ComponentEnergy("gpu", gpu_joules, "nvml", devices=["gpu0"]),
+        "cpu": ComponentEnergy("cpu", 36.0, "rapl", devices=["package-0"]),
+        "ram": ComponentEnergy("ram", 3.6, "estimate", estimated=True, reason="no RAPL dram"),
+    })
+    summary = dict(report["summary"])
+    summary["failed_prompts"] = failed_prompts
+    summary["successful_prompts"] -= failed_prompts
+    energy = energy_section([window], None, {})
+    metrics = metrics_section(summary, energy, 400.0)
+    return {**report, "summary": summary, "energy": energy, "metrics": metrics}
+
+
+@pytest.fixture(scope="module")
+def reports(cpu_report):
+    """Every kind of report: GPU, CPU-only, partly failed, failed."""
+    return {
+        "gpu": with_gpu(cpu_report),
+        "cpu": cpu_report,
+        "partial": with_gpu(cpu_report, failed_prompts=1),
+        "failed": failed_report("broken", cpu_report["config"], RuntimeError("CUDA out of memory"),
+                                cpu_report["provenance"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def written(reports, tmp_path_factory):
+    """Each report written by the pipeline, one run directory each."""
+    root = tmp_path_factory.mktemp("runs")
+    paths = {}
+    for kind, report in reports.items():
+        paths[kind] = write_report(root / kind / "benchmark_report.json", report)
+    return paths
+
+
+def aes_config(results_aggregator, report):
+    names = identity(report["config"], report["model"])
+    return results_aggregator.ModelConfig(model_id=names["model_name"], priority=1,
+                       model_class=names["model_class"], task=names["task"],
+                       reasoning_state=names["reasoning_state"], chat_template="")
+
+
+def test_unknown_aes_figures_are_nan_in_the_file_and_none_when_read(written):
+    text = written["cpu"].read_text()
+    raw = json.loads(text)
+    assert math.isnan(raw["energy"]["gpu_energy_wh"]) and math.isnan(raw["energy"]["energy_wh"])
+    assert raw["energy"]["components"]["gpu"]["gross_joules"] is None  # ours: null, reason
+    assert raw["energy"]["components"]["gpu"]["reason"]
+    again = read_report(written["cpu"])
+    assert again["energy"]["gpu_energy_wh"] is None and again["energy"]["energy_wh"] is None
+    failed = json.loads(written["failed"].read_text())
+    assert math.isnan(failed["summary"]["total_duration_seconds"])
+
+
+def test_reports_carry_aes_energy_keys(written, reports):
+    energy = json.loads(written["gpu"].read_text())["energy"]
+    assert energy["gpu_energy_wh"] == pytest.approx(2.0)  # 7200 J
+    assert energy["energy_wh"] == energy["gpu_energy_wh"]  # AES: energy_wh is GPU energy
+    assert energy["energy_kwh"] == pytest.approx(0.002)
+    assert energy["emissions_g_co2eq"] == pytest.approx(reports["gpu"]["metrics"]["co2_emissions_g"])
+    assert energy["emissions_kg_co2eq"] == pytest.approx(energy["emissions_g_co2eq"] / 1000)
+    assert energy["duration_seconds"] == reports["gpu"]["summary"]["total_duration_seconds"]
+
+
+@pytest.mark.parametrize("kind", ["gpu", "cpu", "partial", "failed"])
+def test_aes_summarizer_reads_every_report(aes, written, kind, capsys, monkeypatch):
+    """AES's summarize_gpu_wh.py on a run directory: no error, and its figure is ours."""
+    _, summarize_gpu_wh = aes
+    run_dir = written[kind].parent
+    ours = submission.submission_files(read_report(written[kind]))
+    monkeypatch.setattr(sys, "argv", ["summarize_gpu_wh.py", str(run_dir)])
+    summarize_gpu_wh.main()
+    assert (run_dir / "GPU_ENERGY_WH.txt").read_text() == ours["GPU_ENERGY_WH.txt"]
+    theirs = json.loads((run_dir / "GPU_ENERGY_SUMMARY.json").read_text())
+    mine = json.loads(ours["GPU_ENERGY_SUMMARY.json"])
+    assert theirs.keys() == mine.keys() and theirs["format"] == "ai_energy_benchmarks"
+    for key in theirs:
+        if isinstance(theirs[key], float) and math.isnan(theirs[key]):
+            assert math.isnan(mine[key]), key
+        else:
+            assert theirs[key] == mine[key], key
+    if kind in ("cpu", "failed"):
+        assert ours["GPU_ENERGY_WH.txt"] == "nan\n"  # never a 0.00 for an unknown figure
+
+
+def test_aes_aggregator_derives_our_master_results(aes, written, reports, tmp_path):
+    """AES's ResultsAggregator on each report (add_failed_result for a failed run, as its
+    batch runner does) writes, column by column, what our master_results.csv has."""
+    results_aggregator, _ = aes
+    theirs_path = tmp_path / "aes" / "master_results.csv"
+    aggregator = results_aggregator.ResultsAggregator(str(theirs_path))
+    for kind in written:
+        report = read_report(written[kind])
+        config = aes_config(results_aggregator, report)
+        if report["status"] == "failed":
+            error = report["error"]
+            aggregator.add_failed_result(config, f"{error['type']}: {error['message']}")
+        else:
+            aggregator.add_result(config, json.loads(written[kind].read_text()))
+    ours_path = master_results.write_master_results(list(written.values()),
+                                                    tmp_path / "ours" / "master_results.csv")
+    theirs = list(csv.DictReader(theirs_path.open()))
+    ours = list(csv.DictReader(ours_path.open()))
+    assert list(ours[0]) == results_aggregator.ResultsAggregator.COLUMNS
+    derived_from_gpu = {"wh_per_1000_queries", "tokens_per_joule", "avg_energy_per_prompt_wh"}
+    for kind, mine, aes_row in zip(written, ours, theirs):
+        for column in master_results.COLUMNS:
+            if column == "timestamp":  # AES stamps the aggregation time, we the run's end
+                continue
+            if kind == "cpu" and column in derived_from_gpu:
+                # GPU energy unknown: AES's guards write 0, we write nan (docs/aes.md)
+                assert (mine[column], aes_row[column]) == ("nan", "0.0000"), column
+            else:
+                assert mine[column] == aes_row[column], (kind, column)
+    assert ours[0]["tokens_per_joule"] == (
+        f"{reports['gpu']['summary']['total_tokens'] / 7200.0:.4f}")  # all tokens / GPU J
+    assert ours[2]["error_message"].startswith("PARTIAL FAILURE: 1/3 prompts failed (33.3%)")
+    assert ours[1]["gpu_energy_wh"] == "nan" and ours[1]["error_message"] == ""
+
+
+def test_aes_summary_reads_our_master_results(aes, written, tmp_path):
+    """AES's get_results_summary over our table: no error, totals of the rows without error."""
+    results_aggregator, _ = aes
+    path = master_results.write_master_results(
+        [written["gpu"], written["partial"], written["failed"]], tmp_path / "master_results.csv")
+    summary = results_aggregator.ResultsAggregator(str(path)).get_results_summary()
+    gpu = read_report(written["gpu"])
+    assert summary["total_runs"] == 3 and summary["successful_runs"] == 1
+    assert summary["total_tokens"] == gpu["summary"]["total_tokens"]
+    assert summary["total_energy_wh"] == pytest.approx(2.0)
+    with_cpu = master_results.write_master_results(
+        [written["cpu"]], tmp_path / "cpu" / "master_results.csv")
+    summary = results_aggregator.ResultsAggregator(str(with_cpu)).get_results_summary()
+    assert math.isnan(summary["total_energy_wh"])  # unknown stays unknown, never 0
