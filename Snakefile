@@ -30,4 +30,5 @@ rule all:
     default_target: True
     input:
         rules.aggregate.output,
+        rules.aes_master_results.output,
         rules.figures.output,

@@ -27,3 +27,33 @@ rule figures:
         "../envs/aggregate.yaml"
     script:
         "../scripts/plot_energy.py"
+
+
+# AI Energy Score's formats (docs/aes.md): its master_results.csv, and a submission bundle
+# (`snakemake aes_submission`; not part of `all`, an upload is a deliberate step).
+rule aes_master_results:
+    input:
+        reports=report_paths(),
+        code=workflow_path("src/energybench/aes/master_results.py"),
+    output:
+        table=f"{RESULTS}/tables/master_results.csv",
+    log:
+        "logs/aes_master_results.log",
+    conda:
+        "../envs/aggregate.yaml"
+    script:
+        "../scripts/aes_master_results.py"
+
+
+rule aes_submission:
+    input:
+        reports=report_paths(),
+        code=workflow_path("src/energybench/aes/submission.py"),
+    output:
+        bundle=f"{RESULTS}/aes/submission.zip",
+    log:
+        "logs/aes_submission.log",
+    conda:
+        "../envs/aggregate.yaml"
+    script:
+        "../scripts/aes_submission.py"

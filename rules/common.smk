@@ -18,6 +18,8 @@ from energybench.config import (
     select_models,
 )
 from energybench import environment
+from energybench.aes.model_list import models_from_list
+from energybench.aes.preset import apply_preset
 from energybench.keys import KEY_REGEX
 from energybench.isolation import resolve_runtime
 
@@ -51,13 +53,22 @@ def load_model_table():
             config["defaults"]["backend"] = environment.default_backend()
         check_document(config, config_schema, "config")
         validate(config, CONFIG_SCHEMA)  # also fills the schema's defaults
-        models_doc = load_yaml(config["models_file"])
+        if config.get("models_csv"):
+            config["models_file"] = config["models_csv"]  # errors name the list
+            models_doc = models_from_list(
+                config["models_csv"], config["models_csv_skip_invalid"]
+            )
+        else:
+            models_doc = load_yaml(config["models_file"])
         check_models_document(
             models_doc, load_yaml(schema_path(MODELS_SCHEMA)), config["models_file"]
         )
         validate(models_doc, MODELS_SCHEMA)
         table = {
-            key: resolve_model(key, entry, config["defaults"], config["measurement"])
+            key: apply_preset(
+                config["preset"],
+                resolve_model(key, entry, config["defaults"], config["measurement"]),
+            )
             for key, entry in models_doc["models"].items()
         }
         selected = select_models(table, config.get("select") or {})

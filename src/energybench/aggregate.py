@@ -28,7 +28,7 @@ OUR_COLUMNS = [
     "model", "status", "cpu_energy_wh", "ram_energy_wh", "total_energy_wh",
     "total_wh_per_1000_queries", "joules_per_token", "gpu_source", "cpu_source", "ram_source",
     "estimated", "missing_energy", "failed_checks", "backend", "runtime", "config_hash",
-    "code_version",
+    "code_version", "protocol",
 ]
 SUMMARY_FIELDS = [
     "total_prompts", "successful_prompts", "failed_prompts", "total_duration_seconds",
@@ -78,6 +78,8 @@ def report_row(report: dict) -> dict:
         "runtime": (report["provenance"].get("runtime") or {}).get("name"),
         "config_hash": report["provenance"].get("config_hash"),
         "code_version": report["provenance"].get("code_version"),
+        # The generation protocol: a preset's name (docs/aes.md), else the model's settings.
+        "protocol": config.get("protocol") or "as configured",
     }
     return row
 

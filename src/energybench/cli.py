@@ -33,6 +33,22 @@ def _tiny(args) -> int:
     return 0
 
 
+def _import_aes(args) -> int:
+    from energybench.aes.model_list import import_model_list
+
+    result = import_model_list(args.csv, args.output, args.skip_invalid)
+    for problem in result.problems:
+        print(f"energybench import-aes: {args.csv}: {problem}", file=sys.stderr)
+    if result.problems and not args.skip_invalid:
+        print(f"energybench import-aes: {len(result.problems)} problem(s); nothing written "
+              "(--skip-invalid imports the usable rows)", file=sys.stderr)
+        return 2
+    skipped = len({p.row for p in result.problems})
+    print(f"energybench import-aes: {len(result.models)} model(s) written to {args.output}"
+          + (f"; {skipped} row(s) skipped" if skipped else ""), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="energybench", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -45,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                      help="Hydra-style overrides, e.g. scenario.num_samples=20")
     run.set_defaults(handler=_run)
+
+    aes = commands.add_parser("import-aes", help="turn an AI Energy Score model list (CSV) "
+                              "into a models.yaml")
+    aes.add_argument("csv", help="the AES model list, e.g. oct_2025_models.csv")
+    aes.add_argument("-o", "--output", required=True, help="the models.yaml to write")
+    aes.add_argument("--skip-invalid", action="store_true",
+                     help="import the usable rows even when others have problems")
+    aes.set_defaults(handler=_import_aes)
 
     tiny = commands.add_parser("tiny-model", help="build a tiny random-weight model")
     tiny.add_argument("out_dir")

@@ -257,16 +257,32 @@ def check_run_configs(run_configs: dict[str, dict]) -> None:
 
 
 SELECT_FIELDS = {"model": "model", "class": "class", "task": "task", "backend": "backend",
-                 "reasoning": "reasoning"}
+                 "reasoning": "reasoning", "priority": "priority"}
+# As AI Energy Score's batch runner filters: a case-insensitive substring of the text.
+SELECT_SUBSTRING_FIELDS = ("model_name", "reasoning_state")
+
+
+def _contains(text: str, wanted: Any) -> bool:
+    options = wanted if isinstance(wanted, list) else [wanted]
+    return any(str(o).lower() in text.lower() for o in options)
+
+
+def _selected(cfg: dict, select: dict) -> bool:
+    from energybench.aes.identity import model_name, reasoning_state
+
+    texts = {"model_name": model_name(cfg, cfg["model"]), "reasoning_state": reasoning_state(cfg)}
+    return all(
+        _contains(texts[field], wanted) if field in SELECT_SUBSTRING_FIELDS
+        else _matches(cfg.get(SELECT_FIELDS[field]), wanted)
+        for field, wanted in select.items()
+    )
 
 
 def select_models(run_configs: dict[str, dict], select: dict) -> list[str]:
-    """Keys of the models matching every field of ``select`` (globs allowed for strings)."""
-    chosen = [
-        key
-        for key, cfg in run_configs.items()
-        if all(_matches(cfg[SELECT_FIELDS[f]], wanted) for f, wanted in select.items())
-    ]
+    """Keys of the models matching every field of ``select``: globs for keys and other
+    strings, case-insensitive substrings for ``model_name`` (the Hugging Face id) and
+    ``reasoning_state`` (the model list's text)."""
+    chosen = [key for key, cfg in run_configs.items() if _selected(cfg, select)]
     if not chosen:
         raise ConfigError(
             f"select={json.dumps(select)} matches none of the models "
@@ -284,6 +300,10 @@ class Measurement:
     sample_hz: float
     carbon_intensity_g_per_kwh: float
     cooldown_timeout_s: float = 60.0
+
+
+# Settings left out of the resolved config while unset, so adding them changed no digest.
+UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority", "protocol")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -315,6 +335,11 @@ class RunConfig:
     cpus: float | None = None
     memory: str | None = None
     vllm: dict | None = None
+    temperature: float | None = None
+    prompt_prefix: str = ""
+    reasoning_state: str | None = None
+    priority: int | None = None
+    protocol: str | None = None
 
     def trials_on(self, device: str) -> int:
         """Trials to run: as configured, else 3 on a GPU and 1 on the CPU."""
@@ -337,7 +362,7 @@ class RunConfig:
         check_document(settings, _package_schema("model_settings.schema.json"), "run config")
         settings["model_class"] = settings.pop("class", None)
         optional = {"model", "measurement", "min_new_tokens", "tiny", "trials", "image", "cpus",
-                    "memory", "vllm"}
+                    "memory", "vllm", *UNSET_WHEN_EMPTY}
         missing = sorted(
             f.name for f in dataclasses.fields(cls)
             if f.name not in optional and settings.get(f.name) is None
@@ -355,8 +380,8 @@ class RunConfig:
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["class"] = data.pop("model_class")
-        for optional in ("tiny", "image", "cpus", "memory", "vllm"):
-            if data[optional] is None:
+        for optional in ("tiny", "image", "cpus", "memory", "vllm", *UNSET_WHEN_EMPTY):
+            if data[optional] in (None, ""):
                 del data[optional]
         return data
 

@@ -56,8 +56,10 @@ def _load_hub(name: str, split: str, column: str) -> list[str]:
     return [str(text) for text in table[column]]
 
 
-def load_prompts(dataset: str, count: int, column: str = "text", split: str = "train") -> list[str]:
-    """The first ``count`` prompts of a dataset; fewer available is an error, not a silent cut."""
+def load_prompts(dataset: str, count: int, column: str = "text", split: str = "train",
+                 prefix: str = "") -> list[str]:
+    """The first ``count`` prompts of a dataset, each after ``prefix``; fewer available is an
+    error, not a silent cut."""
     if is_local_dataset(dataset):
         texts = _load_local(Path(dataset), column)
     else:
@@ -66,4 +68,4 @@ def load_prompts(dataset: str, count: int, column: str = "text", split: str = "t
         raise ConfigError(
             f"dataset {dataset!r} has {len(texts)} prompts but num_prompts asks for {count}"
         )
-    return texts[:count]
+    return [prefix + text for text in texts[:count]]

@@ -87,6 +87,13 @@ def format_prompts(tokenizer, prompts: list[str], cfg: RunConfig) -> list[str]:
     ]
 
 
+def sampling(temperature: float | None) -> dict:
+    """``generate``'s decoding arguments: greedy, or sampling at ``temperature`` (seeded)."""
+    if temperature is None:
+        return {"do_sample": False}
+    return {"do_sample": True, "temperature": temperature}
+
+
 def _count_completion_tokens(new_tokens, eos_ids: set[int], pad_id: int | None) -> int:
     """Generated tokens per sequence up to and including the first end-of-sequence token."""
     total = 0
@@ -117,7 +124,7 @@ class PyTorchBackend(Backend):
                               "transformers model (save one with save_pretrained)")
         # Prompts first: a wrong dataset fails in a second, not after loading the weights.
         prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
-                               cfg.dataset_column, cfg.dataset_split)
+                               cfg.dataset_column, cfg.dataset_split, cfg.prompt_prefix)
         log.info("loading %s (%s on %s)", cfg.id, self.torch_dtype, self.device)
         self.tokenizer = AutoTokenizer.from_pretrained(cfg.id, padding_side="left")
         if self.tokenizer.pad_token is None:
@@ -161,7 +168,7 @@ class PyTorchBackend(Backend):
         start = time.perf_counter()
         with torch.inference_mode():
             output = self.model.generate(
-                **inputs, do_sample=False, max_new_tokens=max_new_tokens,
+                **inputs, **sampling(self.cfg.temperature), max_new_tokens=max_new_tokens,
                 min_new_tokens=min_new_tokens, stopping_criteria=[clock],
                 pad_token_id=self.tokenizer.pad_token_id,
             )

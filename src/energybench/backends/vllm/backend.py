@@ -54,7 +54,8 @@ def load_settings(cfg: RunConfig, settings: VLLMSettings) -> LoadSettings:
         api=settings.api,
         max_tokens=cfg.max_new_tokens,
         fixed_output_length=min_tokens >= cfg.max_new_tokens,
-        extra_body={"min_tokens": min_tokens} if 0 < min_tokens < cfg.max_new_tokens else {},
+        extra_body=({"min_tokens": min_tokens} if 0 < min_tokens < cfg.max_new_tokens else {})
+        | ({} if cfg.temperature is None else {"temperature": cfg.temperature}),
         concurrency=settings.concurrency,
         request_rate=math.inf if settings.request_rate is None else settings.request_rate,
         seed=cfg.seed,
@@ -116,7 +117,7 @@ class VLLMBackend(Backend):
         self.settings = VLLMSettings.from_run_config(cfg)
         self.load = load_settings(cfg, self.settings)
         prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
-                               cfg.dataset_column, cfg.dataset_split)
+                               cfg.dataset_column, cfg.dataset_split, cfg.prompt_prefix)
         self.prompts, self.warmup_prompts = prompts[:cfg.num_prompts], prompts[cfg.num_prompts:]
         Path(run_dir).mkdir(parents=True, exist_ok=True)
         self.requests_path = Path(run_dir) / REQUESTS_NAME

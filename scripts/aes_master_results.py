@@ -1,0 +1,8 @@
+"""Snakemake script: AI Energy Score's master_results.csv from the reports."""
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+
+from energybench.aes.master_results import write_master_results  # noqa: E402
+
+write_master_results(snakemake.input.reports, snakemake.output.table)  # noqa: F821

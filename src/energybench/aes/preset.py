@@ -1,0 +1,30 @@
+"""The AI Energy Score generation protocol as one switch (``--config preset=aes``).
+
+AES's batch runner sends one prompt at a time, samples at temperature 0.7, generates exactly
+10 new tokens with reasoning off and lets the model stop on its own up to 8,192 with reasoning
+on (at least 1), over 10 prompts of its text-generation dataset. The preset sets exactly these
+settings on every model, over what models.yaml says, so a figure compares with AES's; the
+dataset stays the configured one (AES's is ``EnergyStarAI/text_generation``).
+"""
+
+from __future__ import annotations
+
+from energybench.config import ConfigError
+
+AES = "aes"
+AES_PROTOCOL = {"batch_size": 1, "temperature": 0.7, "num_prompts": 10}
+AES_TOKENS = {  # by reasoning on/off
+    False: {"max_new_tokens": 10, "min_new_tokens": 10},
+    True: {"max_new_tokens": 8192, "min_new_tokens": 1},
+}
+PRESETS = (AES,)
+
+
+def apply_preset(preset: str | None, run_config: dict) -> dict:
+    """``run_config`` under ``preset`` (``None``: unchanged), recording the protocol."""
+    if preset is None:
+        return run_config
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})")
+    return {**run_config, **AES_PROTOCOL, **AES_TOKENS[bool(run_config["reasoning"])],
+            "protocol": preset}

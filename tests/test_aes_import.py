@@ -1,0 +1,204 @@
+"""The AI Energy Score contract on the way in: its model lists become model entries, every
+unusable row reported; `select` filters as its batch runner does; its protocol preset."""
+
+import contextlib
+import io
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from energybench.aes.model_list import (
+    ModelListError,
+    models_from_list,
+    parse_template,
+    read_model_list,
+)
+from energybench.aes.preset import apply_preset
+from energybench.cli import main
+from energybench.config import ConfigError, load_yaml, resolve_model, select_models
+
+from conftest import REPO_ROOT
+
+AES_DIR = Path(__file__).parent / "data" / "aes"
+OCT_2025 = AES_DIR / "oct_2025_models.csv"
+HEADER = ",Models to Add,Priority (1=hi),Class,Task,Reasoning State,Chat Template\n"
+KEY = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+@pytest.fixture(scope="module")
+def aes_configs():
+    """AES's own parser's reading of its list."""
+    sys.path.insert(0, str(AES_DIR))
+    try:
+        from model_config_parser import ModelConfigParser
+        return ModelConfigParser(str(OCT_2025)).parse()
+    finally:
+        sys.path.remove(str(AES_DIR))
+
+
+def test_real_list_every_row_imported_or_reported(aes_configs):
+    result = read_model_list(OCT_2025)
+    reported_rows = {p.row for p in result.problems}
+    assert len(result.models) + len(reported_rows) == len(aes_configs) == 60
+    # image generation rows (blank class, image_gen) and the row whose cell contradicts its
+    # reasoning state (Qwen3-Next-80B-A3B-Instruct: "On", but "non-thinking" only)
+    assert reported_rows == {21, 51, 52, 53}
+    assert {(p.row, p.column, p.value) for p in result.problems} >= {
+        (51, "Class", ""), (51, "Task", "image_gen"), (21, "Chat Template",
+        "Qwen3-Next-80B-A3B-Instruct supports only instruct (non-thinking) mode and does not "
+        "generate <think></think> blocks in its output.")}
+    imported = {(m["id"], m["reasoning_state"]): m for m in result.models.values()}
+    for config in aes_configs:
+        if config.task != "text_gen" or config.model_id == "Qwen/Qwen3-Next-80B-A3B-Instruct":
+            continue
+        entry = imported[(config.model_id.strip(), config.reasoning_state)]
+        assert entry["class"] == config.model_class and entry["priority"] == config.priority
+        params = dict(config.reasoning_params or {})
+        if "reasoning" in params:  # AES's generic switch is our `reasoning` flag
+            assert params.pop("reasoning") == entry["reasoning"]
+        assert entry["reasoning_params"] == params, config.model_id
+        if config.model_id == "Qwen/Qwen3-Next-80B-A3B-Thinking":
+            # AES prepends <think>; the cell says the model's template already does (docs/aes.md)
+            assert config.prompt_prefix == "<think>" and "prompt_prefix" not in entry
+        else:
+            assert entry.get("prompt_prefix", "") == config.prompt_prefix, config.model_id
+    assert all(KEY.match(key) and len(key) < 100 for key in result.models)
+    gpt_oss = result.models["openai--gpt-oss-20b--on-high"]
+    assert gpt_oss == {"id": "openai/gpt-oss-20b", "class": "B", "task": "text_generation",
+                       "reasoning": True, "reasoning_params": {"reasoning_effort": "high"},
+                       "reasoning_state": "On (High)", "priority": 1}
+    assert result.models["swiss-ai--Apertus-8B-Instruct-2509--off"]["id"] == \
+        "swiss-ai/Apertus-8B-Instruct-2509"  # the URL's trailing space and prefix stripped
+
+
+def test_imported_entries_are_valid_model_settings():
+    """Every imported entry resolves into a valid run config."""
+    from energybench.config import check_run_configs
+
+    config = load_yaml(REPO_ROOT / "config/config.yaml")
+    table = {key: resolve_model(key, entry, config["defaults"], config["measurement"])
+             for key, entry in read_model_list(OCT_2025).models.items()}
+    check_run_configs(table)
+
+
+@pytest.mark.parametrize("cell, reasoning, params, prefix", [
+    ("  reasoning: True\n  reasoning_params:\n    reasoning_effort: low", True,
+     {"reasoning_effort": "low"}, ""),
+    ("reasoning_effort: high", True, {"reasoning_effort": "high"}, ""),
+    ("enable_thinking=False", False, {"enable_thinking": False}, ""),
+    ("reasoning: False\n", False, {}, ""),
+    ("N/A (default)", None, {}, ""),
+    ("", None, {}, ""),
+    ("Slow-Thinking Mode (Default): /think before the prompt.", True, {}, "/think "),
+    ("Reasoning OFF Mode: /no_think in the system prompt.", False, {}, "/no_think "),
+    ("Thinking Mode: Prepend input with <think>.", True, {}, "<think>"),
+])
+def test_chat_template_cells(cell, reasoning, params, prefix):
+    template = parse_template(cell)
+    assert (template.reasoning, template.params, template.prompt_prefix) == (
+        reasoning, params, prefix)
+
+
+@pytest.mark.parametrize("cell", ["reasoning: maybe", "reasoning_effort: extreme",
+                                  "something: 1", "just prose with no directive", "[1, 2"])
+def test_malformed_chat_template_cells(cell):
+    with pytest.raises(ValueError):
+        parse_template(cell)
+
+
+def import_aes(tmp_path, text, *args):
+    """`energybench import-aes` on ``text``: (exit status, stderr, the output path)."""
+    source = tmp_path / "list.csv"
+    source.write_bytes(text if isinstance(text, bytes) else text.encode())
+    output = tmp_path / "models.yaml"
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        status = main(["import-aes", str(source), "-o", str(output), *args])
+    return status, stderr.getvalue(), output
+
+
+GOOD = ",https://huggingface.co/org/good,1,A,text_gen,Off,N/A\n"
+
+
+@pytest.mark.parametrize("line, row_message", [
+    (",https://huggingface.co/org/m,1,D,text_gen,Off,N/A\n",
+     "row 3, column 'Class', value 'D': unknown class"),
+    (",https://huggingface.co/org/m,1,A,text_gen,On,\"reasoning: [\"\n",
+     "row 3, column 'Chat Template', value 'reasoning: [': malformed chat-template cell"),
+    (",https://example.com/org/m,1,A,text_gen,Off,N/A\n",
+     "row 3, column 'Models to Add', value 'https://example.com/org/m': not a Hugging Face URL"),
+    (GOOD, "row 3, column 'Reasoning State', value 'Off': duplicate of row 2"),
+    (",https://huggingface.co/org/m,high,A,text_gen,Off,N/A\n",
+     "row 3, column 'Priority (1=hi)', value 'high': priority must be"),
+    (",https://huggingface.co/org/m,1,A,text_gen,Maybe,N/A\n",
+     "row 3, column 'Reasoning State', value 'Maybe'"),
+])
+def test_bad_rows_named_and_nothing_written_unless_asked(tmp_path, line, row_message):
+    status, stderr, output = import_aes(tmp_path, HEADER + GOOD + line)
+    assert status == 2 and row_message in stderr, stderr
+    assert not output.exists() and not list(tmp_path.glob(".models.yaml.*"))
+    status, stderr, output = import_aes(tmp_path, HEADER + GOOD + line, "--skip-invalid")
+    assert status == 0 and row_message in stderr
+    assert list(yaml.safe_load(output.read_text())["models"]) == ["org--good--off"]
+
+
+@pytest.mark.parametrize("text, message", [
+    (b"", "is empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00", "binary data, not a CSV file"),
+    (b"\xff\xfe\xfa garbage", "not UTF-8 text"),
+    (",Models to Add,Class,Task,Reasoning State,Chat Template\n,org/m,A,text_gen,Off,N/A\n",
+     "missing column(s) Priority (1=hi)"),
+])
+def test_unreadable_lists_are_one_clear_error(tmp_path, text, message):
+    status, stderr, output = import_aes(tmp_path, text)
+    assert status == 2 and message in stderr, stderr
+    assert not output.exists()
+
+
+def test_models_csv_in_config_reports_every_bad_row(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text(HEADER + GOOD + ",https://huggingface.co/org/m,1,,image_gen,,N/A\n")
+    with pytest.raises(ModelListError, match=r"row 3, column 'Class'.*row 3, column 'Task'"):
+        models_from_list(path, skip_invalid=False)
+    assert list(models_from_list(path, skip_invalid=True)["models"]) == ["org--good--off"]
+
+
+@pytest.fixture(scope="module")
+def imported_table():
+    config = load_yaml(REPO_ROOT / "config/config.yaml")
+    return {key: resolve_model(key, entry, config["defaults"], config["measurement"])
+            for key, entry in read_model_list(OCT_2025).models.items()}
+
+
+@pytest.mark.parametrize("select, expected", [
+    ({"model_name": "GPT-OSS-20B"}, {"openai--gpt-oss-20b--on-high", "openai--gpt-oss-20b--on-low",
+                                     "openai--gpt-oss-20b--on-medium", "openai--gpt-oss-20b--off"}),
+    ({"model_name": "gpt-oss", "reasoning_state": "high"},
+     {"openai--gpt-oss-20b--on-high", "openai--gpt-oss-120b--on-high"}),
+    ({"model_name": "qwen3-0.6b", "priority": 3},
+     {"Qwen--Qwen3-0.6B--on", "Qwen--Qwen3-0.6B--off"}),
+    ({"model_name": "gpt-oss-20b", "priority": [2]}, {"openai--gpt-oss-20b--off"}),
+])
+def test_select_like_the_batch_runner(imported_table, select, expected):
+    assert set(select_models(imported_table, select)) == expected
+
+
+def test_select_by_priority_that_matches_nothing_is_an_error(imported_table):
+    with pytest.raises(ConfigError, match="matches none"):
+        select_models(imported_table, {"priority": 9})
+
+
+def test_aes_preset_sets_the_protocol_over_the_entry(imported_table):
+    on = apply_preset("aes", imported_table["openai--gpt-oss-20b--on-high"])
+    off = apply_preset("aes", imported_table["openai--gpt-oss-20b--off"])
+    for run in (on, off):
+        assert (run["batch_size"], run["temperature"], run["num_prompts"], run["protocol"]) == (
+            1, 0.7, 10, "aes")
+    assert (on["max_new_tokens"], on["min_new_tokens"]) == (8192, 1)
+    assert (off["max_new_tokens"], off["min_new_tokens"]) == (10, 10)
+    assert apply_preset(None, off) is off
+    with pytest.raises(ConfigError, match="unknown preset"):
+        apply_preset("mlperf", off)
