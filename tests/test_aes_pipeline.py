@@ -1,0 +1,78 @@
+"""End to end: the workflow on the tiny default under AI Energy Score's protocol preset, read
+by AES's own tools; an AES model list named in config.yaml."""
+
+import csv
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import copy_workflow
+from energybench.report import read_report
+from test_workflow import planned_jobs, snakemake
+
+AES_DIR = Path(__file__).parent / "data" / "aes"
+
+MODELS = ["tiny-llama-2l"]  # one of the tiny default: what holds for one holds for both
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def aes_run(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("aes"))
+    snakemake(workdir, "--config", "preset=aes", f'select={{"model": "{MODELS[0]}"}}',
+              "--printshellcmds", "all", "aes_submission")
+    return workdir
+
+
+def test_preset_runs_aes_protocol_on_tiny_models(aes_run):
+    for model in MODELS:
+        report = read_report(aes_run / f"results/runs/{model}/benchmark_report.json")
+        assert report["status"] == "succeeded", report["error"]
+        config = report["config"]
+        assert (config["protocol"], config["batch_size"], config["temperature"]) == ("aes", 1, 0.7)
+        assert report["summary"]["total_prompts"] == 10
+        assert report["summary"]["total_completion_tokens"] == 10 * 10  # 10 new tokens each
+        assert report["summary"]["avg_latency_seconds"] > 0  # each prompt timed alone
+    table = list(csv.DictReader((aes_run / "results/tables/models.csv").open()))
+    assert {row["protocol"] for row in table} == {"aes"}
+
+
+def test_aes_readers_take_the_pipeline_outputs(aes_run):
+    sys.path.insert(0, str(AES_DIR))
+    try:
+        import results_aggregator
+    finally:
+        sys.path.remove(str(AES_DIR))
+    path = aes_run / "results/tables/master_results.csv"
+    rows = list(csv.DictReader(path.open()))
+    assert list(rows[0]) == results_aggregator.ResultsAggregator.COLUMNS
+    assert [r["model_name"] for r in rows] == MODELS
+    assert {r["avg_total_time"] != "nan" for r in rows} == {True}  # batch 1: AES's latency
+    summary = results_aggregator.ResultsAggregator(str(path)).get_results_summary()
+    assert summary["successful_runs"] == len(MODELS)
+    assert summary["total_tokens"] == sum(int(r["total_tokens"]) for r in rows)
+    with zipfile.ZipFile(aes_run / "results/aes/submission.zip") as bundle:
+        manifest = json.loads(bundle.read("manifest.json"))
+    # CPU runs: no GPU energy, nothing to submit, and the manifest says why
+    assert manifest["included"] == [] and set(manifest["skipped"]) == set(MODELS)
+    assert all("GPU energy unknown" in why for why in manifest["skipped"].values())
+
+
+def test_models_csv_in_config_plans_one_job_per_usable_row(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    (workdir / "list.csv").write_text(
+        ",Models to Add,Priority (1=hi),Class,Task,Reasoning State,Chat Template\n"
+        ",https://huggingface.co/Qwen/Qwen3-0.6B,3,A,text_gen,On,enable_thinking=True\n"
+        ",https://huggingface.co/Qwen/Qwen3-0.6B,3,A,text_gen,Off,enable_thinking=False\n"
+        ",https://huggingface.co/black-forest-labs/FLUX.1-dev,3,,image_gen,,N/A (default)\n")
+    result = snakemake(workdir, "--dry-run", "--config", "models_csv=list.csv", check=False)
+    assert result.returncode != 0
+    assert "row 4, column 'Task', value 'image_gen'" in result.stderr
+    jobs = planned_jobs(workdir, "--config", "models_csv=list.csv", "models_csv_skip_invalid=true",
+                        'select={"reasoning_state": "on"}')
+    assert "benchmark:Qwen--Qwen3-0.6B--on" in jobs and "benchmark:Qwen--Qwen3-0.6B--off" not in jobs
