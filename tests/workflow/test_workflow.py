@@ -62,7 +62,7 @@ def finished(tmp_path_factory):
 def test_dry_run_plans_the_whole_dag(tmp_path):
     workdir = copy_workflow(tmp_path)
     assert planned_jobs(workdir) == sorted(
-        ["all", "aggregate", "figures"]
+        ["all", "aggregate", "aes_master_results", "figures"]
         + [f"{rule}:{m}" for m in DEFAULT_MODELS for rule in ("tiny_model", "benchmark")])
 
 
