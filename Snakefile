@@ -24,6 +24,7 @@ include: "rules/models.smk"
 include: "rules/images.smk"
 include: "rules/benchmark.smk"
 include: "rules/aggregate.smk"
+include: "rules/campaign.smk"
 
 
 rule all:

@@ -18,6 +18,7 @@ from energybench.config import (
     select_models,
 )
 from energybench import environment
+from energybench.prompts import check_prompt_counts
 from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
 from energybench.keys import KEY_REGEX
@@ -73,6 +74,7 @@ def load_model_table():
         }
         selected = select_models(table, config.get("select") or {})
         check_run_configs({key: table[key] for key in selected})
+        check_prompt_counts({key: table[key] for key in selected})
     except ConfigError as exc:
         config_error(exc)
     return {key: table[key] for key in selected}

@@ -49,6 +49,14 @@ def _import_aes(args) -> int:
     return 0
 
 
+def _merge_tables(args) -> int:
+    from energybench.merge import merge_tables
+
+    rows = merge_tables(args.output, args.sources)
+    print(f"energybench merge-tables: {rows} row(s) written to {args.output}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="energybench", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -69,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     aes.add_argument("--skip-invalid", action="store_true",
                      help="import the usable rows even when others have problems")
     aes.set_defaults(handler=_import_aes)
+
+    merge = commands.add_parser("merge-tables", help="merge the tables of several result "
+                                "directories (e.g. master_results.csv) into one")
+    merge.add_argument("output", help="the merged table; its name picks the table of each "
+                       "results directory, e.g. merged/master_results.csv")
+    merge.add_argument("sources", nargs="+", help="results directories or CSV files")
+    merge.set_defaults(handler=_merge_tables)
 
     tiny = commands.add_parser("tiny-model", help="build a tiny random-weight model")
     tiny.add_argument("out_dir")

@@ -69,3 +69,23 @@ def load_prompts(dataset: str, count: int, column: str = "text", split: str = "t
             f"dataset {dataset!r} has {len(texts)} prompts but num_prompts asks for {count}"
         )
     return [prefix + text for text in texts[:count]]
+
+
+def check_prompt_counts(run_configs: dict[str, dict]) -> None:
+    """Before any job runs: every model with a local dataset gets as many prompts as it asks
+    for (``num_prompts`` + ``warmup_prompts``), else one error naming each such model. A Hugging
+    Face dataset is counted when its run starts, before the weights load."""
+    counts: dict[tuple[str, str], int] = {}
+    problems = []
+    for key, cfg in run_configs.items():
+        if not is_local_dataset(cfg["dataset"]):
+            continue
+        source = (cfg["dataset"], cfg["dataset_column"])
+        if source not in counts:
+            counts[source] = len(_load_local(Path(cfg["dataset"]), cfg["dataset_column"]))
+        wanted = cfg["num_prompts"] + cfg["warmup_prompts"]
+        if counts[source] < wanted:
+            problems.append(f"model {key!r}: dataset {cfg['dataset']!r} has {counts[source]} "
+                            f"prompts but num_prompts + warmup_prompts ask for {wanted}")
+    if problems:
+        raise ConfigError("; ".join(problems))

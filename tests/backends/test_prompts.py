@@ -34,3 +34,29 @@ def test_shipped_prompt_set_is_loadable():
     from conftest import REPO_ROOT
 
     assert len(load_prompts(str(REPO_ROOT / "data/prompts.jsonl"), 40)) == 40
+
+
+def test_prompt_prefix_goes_before_every_prompt(tmp_path):
+    path = tmp_path / "p.jsonl"
+    pd.DataFrame({"text": TEXTS}).to_json(path, orient="records", lines=True)
+    assert load_prompts(str(path), 2, prefix="/think ") == ["/think first prompt",
+                                                            "/think second prompt"]
+
+
+def test_too_short_local_dataset_rejected_before_any_run_naming_each_model(tmp_path):
+    from energybench.prompts import check_prompt_counts
+
+    path = tmp_path / "p.jsonl"
+    pd.DataFrame({"text": TEXTS}).to_json(path, orient="records", lines=True)
+
+    def cfg(num, warmup):
+        return {"dataset": str(path), "dataset_column": "text", "num_prompts": num,
+                "warmup_prompts": warmup}
+
+    check_prompt_counts({"fits": cfg(2, 1), "hub": {**cfg(99, 0), "dataset": "org/name"}})
+    with pytest.raises(ConfigError) as error:
+        check_prompt_counts({"fits": cfg(2, 1), "big": cfg(3, 2), "bigger": cfg(10, 0)})
+    assert str(error.value) == (
+        f"model 'big': dataset '{path}' has 3 prompts but num_prompts + warmup_prompts ask for "
+        f"5; model 'bigger': dataset '{path}' has 3 prompts but num_prompts + warmup_prompts "
+        "ask for 10")

@@ -20,6 +20,7 @@ from pathlib import Path
 from energybench.backends import Backend, Trial, throughputs
 from energybench.config import ConfigError, RunConfig, is_local_model
 from energybench.meters.measurement import PREFILL_RELATIVE_RESOLUTION
+from energybench.progress import Progress
 from energybench.prompts import load_prompts
 
 log = logging.getLogger(__name__)
@@ -192,12 +193,12 @@ class PyTorchBackend(Backend):
     def _run_window(self, name: str, monitor, max_new_tokens: int, min_new_tokens: int):
         batches = self._batches(self.texts)
         timings = []
+        progress = Progress(name, len(self.texts), log)
         monitor.begin_window(name)
         try:
-            for number, batch in enumerate(batches, start=1):
+            for batch in batches:
                 timings.append(self._generate(batch, max_new_tokens, min_new_tokens))
-                log.info("%s: batch %d/%d done (%.2f s)", name, number, len(batches),
-                         timings[-1].latency_s)
+                progress.advance(len(batch))
         finally:
             window = monitor.end_window(name)
         return timings, window

@@ -1,0 +1,54 @@
+"""What a workflow run did to a campaign, said at its end as AI Energy Score's batch runner
+says it: models run, succeeded, failed (with causes), and left alone because up to date."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from energybench.report import read_report, write_atomic
+
+CAUSE_CHARS = 200
+
+
+def _cause(report: dict) -> str:
+    error = report["error"] or {"type": "RunFailed", "message": report["status"]}
+    message = (error["message"] or "").strip().splitlines()
+    return f"{error['type']}: {message[0][:CAUSE_CHARS] if message else ''}"
+
+
+def batch_summary(reports: Mapping[str, str | Path], started_at: float) -> str:
+    """The summary of the models ``reports`` ({key: report path}) for a workflow run that
+    started at ``started_at`` (epoch seconds): a report written since then was run by it."""
+    ran, succeeded, failed, up_to_date, missing = [], [], {}, [], []
+    for model, path in reports.items():
+        path = Path(path)
+        if not path.exists():
+            missing.append(model)
+            continue
+        report = read_report(path)
+        if path.stat().st_mtime >= started_at:
+            ran.append(model)
+            if report["status"] == "succeeded":
+                succeeded.append(model)
+            else:
+                failed[model] = _cause(report)
+        else:
+            up_to_date.append(model)
+    lines = [
+        f"BATCH SUMMARY: {len(reports)} model(s); ran {len(ran)}, succeeded {len(succeeded)}, "
+        f"failed {len(failed)}, up to date {len(up_to_date)}, no report {len(missing)}",
+        *(f"  failed   {model}: {cause}" for model, cause in failed.items()),
+        *(f"  no report {model}: its job did not finish (see logs/benchmark/{model}.log)"
+          for model in missing),
+        *(f"  up to date {model}" for model in up_to_date),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_batch_summary(reports: Mapping[str, str | Path], started_at: float,
+                        output: str | Path) -> str:
+    """Write the summary to ``output`` (atomically) and return it."""
+    text = batch_summary(reports, started_at)
+    write_atomic(output, text)
+    return text
