@@ -38,12 +38,13 @@ def write_timeline(path: Path, samples: list[dict]) -> Path | None:
 def measure(cfg: RunConfig, run_dir: Path) -> dict:
     """Load, baseline, warm up and run the trials; return the report of a completed run
     (``failed`` when a trial completed with too many failed requests)."""
-    from energybench.backends import create_backend
+    from energybench.backends import create_backend, metered_gpu_devices
     from energybench.meters import EnergyMonitor
     from energybench import results
 
     started = provenance.now_iso()
-    with EnergyMonitor.create(sample_hz=cfg.measurement.sample_hz) as monitor, \
+    with EnergyMonitor.create(gpu_devices=metered_gpu_devices(cfg),
+                              sample_hz=cfg.measurement.sample_hz) as monitor, \
             create_backend(cfg, run_dir) as backend:
         log.info("measuring idle power for %.1f s", cfg.measurement.idle_seconds)
         idle = monitor.measure_idle(

@@ -201,3 +201,34 @@ def test_only_external_vllm_models_take_an_endpoint_slot():
     assert not uses_external_endpoint({"backend": "vllm", "vllm": {"mode": "managed"}})
     assert not uses_external_endpoint({"backend": "vllm"})
     assert not uses_external_endpoint({"backend": "pytorch"})
+
+
+def test_external_endpoint_on_this_machine_meters_the_named_local_gpus(server, tmp_path,
+                                                                       monkeypatch):
+    """AES meters the local GPUs of an endpoint served on the same machine; meter_devices
+    names them, and the report says which and that CPU and RAM are not the run's."""
+    from fake_nvml import FakeGpu, FakeNvml
+
+    from energybench.backends.vllm import LOCAL_ENDPOINT_SHARED
+    from energybench.meters import EnergyMonitor
+
+    nvml = FakeNvml([FakeGpu("GPU-idle", power_w=50.0), FakeGpu("GPU-served", power_w=300.0)])
+    create = EnergyMonitor.create.__func__
+    monkeypatch.setattr(EnergyMonitor, "create", classmethod(
+        lambda cls, **kwargs: create(cls, nvml=nvml, environ={}, **kwargs)))
+    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url,
+                                   "meter_devices": [1]}, ["a", "b", "c"])
+    report, _ = run(config, tmp_path)
+    assert report["status"] == "succeeded", report["error"]
+    gpu = report["energy"]["components"]["gpu"]
+    assert gpu["gross_joules"] > 0 and gpu["devices"] == ["gpu1"]  # the served one only
+    for name in ("cpu", "ram"):
+        component = report["energy"]["components"][name]
+        assert component["gross_joules"] is None and component["reason"] == LOCAL_ENDPOINT_SHARED
+    assert report["provenance"]["backend"]["metered_local_gpus"] == [1]
+
+    remote = run_config(tmp_path, {"mode": "external", "endpoint": "http://gpu-host:8000/v1",
+                                   "meter_devices": [0]}, ["a"])
+    report, _ = run(remote, tmp_path)
+    assert report["status"] == "failed"
+    assert "meter_devices meters GPUs of this machine" in report["error"]["message"]

@@ -62,6 +62,18 @@ class Backend:
         self.close()
 
 
+def metered_gpu_devices(cfg) -> list[int | str] | None:
+    """The GPUs the run's meters watch when the backend names them (an external endpoint on
+    this machine: ``vllm.meter_devices``); ``None``: every GPU visible to the run."""
+    if cfg.backend == "vllm":
+        from energybench.vllm_settings import VLLMSettings
+
+        settings = VLLMSettings.from_run_config(cfg)
+        return list(settings.meter_devices) if settings.external and settings.meter_devices \
+            else None
+    return None
+
+
 def create_backend(cfg, run_dir: Path) -> Backend:
     """The backend of ``cfg``; files it keeps (a server's log) go to ``run_dir``."""
     if cfg.backend == "pytorch":

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 SERVER_LOG_NAME = "vllm_server.log"
 REQUESTS_NAME = "requests.jsonl"
 EXTERNAL_ENDPOINT = "external endpoint: its hardware is not metered here"
+LOCAL_ENDPOINT_SHARED = ("external endpoint on this machine: only the GPUs named in "
+                         "vllm.meter_devices are metered; CPU and RAM are shared with the load "
+                         "generator")
 LATENCY_METRICS = ("ttft_s", "itl_s", "tpot_s", "e2e_latency_s")
 _VERSION_TIMEOUT_S = 5.0
 
@@ -131,6 +134,11 @@ class VLLMBackend(Backend):
                 self.endpoint = Endpoint.from_url(self.settings.endpoint)
             except EndpointURLError as error:
                 raise ValueError(f"model {cfg.model}: vllm.endpoint: {error}") from None
+            if self.settings.meter_devices and not self.endpoint.on_this_machine:
+                raise ValueError(
+                    f"model {cfg.model}: vllm.meter_devices meters GPUs of this machine, but "
+                    f"the endpoint {self.settings.endpoint} is not on it (use localhost, "
+                    "127.0.0.1 or ::1), or leave meter_devices out")
             self.server_info = self._external_server_info()
             return
         from energybench.backends.pytorch import resolve_device
@@ -149,6 +157,8 @@ class VLLMBackend(Backend):
 
     @property
     def uncounted(self) -> dict[str, str]:
+        if self.settings.external and self.settings.meter_devices:
+            return {"cpu": LOCAL_ENDPOINT_SHARED, "ram": LOCAL_ENDPOINT_SHARED}
         if self.settings.external:
             return dict.fromkeys(COMPONENTS, EXTERNAL_ENDPOINT)
         return super().uncounted
@@ -176,6 +186,8 @@ class VLLMBackend(Backend):
             "mode": self.settings.mode,
             "device": self.device,
             "endpoint": self.endpoint.base_url,
+            # An external endpoint on this machine: the local GPUs metered for it, if any.
+            "metered_local_gpus": list(self.settings.meter_devices or []) or None,
             "served_model_name": self.settings.served_model_name,
             "settings": asdict(self.settings),
             "load": asdict(self.load) | {"extra_body": dict(self.load.extra_body),

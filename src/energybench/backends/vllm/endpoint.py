@@ -10,6 +10,7 @@ contain the characters "v1" (port 8021, host `v1.example`) stay intact.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -56,6 +57,17 @@ class Endpoint:
         if segments[-1] == API_VERSION_SEGMENT:
             path = "/".join(segments[:-1])
         return cls(server_root=urlunsplit((parts.scheme, parts.netloc, path, "", "")))
+
+    @property
+    def on_this_machine(self) -> bool:
+        """Whether the host is a loopback name or address (the server runs here)."""
+        host = urlsplit(self.server_root).hostname or ""
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
 
     @property
     def base_url(self) -> str:

@@ -33,6 +33,8 @@ class VLLMSettings:
     request_timeout_s: float
     served_model_name: str
     api_key_env: str | None
+    meter_devices: tuple[int | str, ...] | None
+    """External endpoint on this machine: the local GPUs to meter (docs/aes.md)."""
     max_model_len: int | None
     max_num_seqs: int | None
     tensor_parallel_size: int | None
@@ -56,6 +58,8 @@ class VLLMSettings:
         if settings["served_model_name"] is None:
             settings["served_model_name"] = cfg.id if settings["mode"] == EXTERNAL else cfg.model
         settings["extra_args"] = tuple(settings["extra_args"])
+        if settings["meter_devices"] is not None:
+            settings["meter_devices"] = tuple(settings["meter_devices"])
         return cls(**settings)
 
 
