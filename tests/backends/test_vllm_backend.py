@@ -209,7 +209,7 @@ def test_external_endpoint_on_this_machine_meters_the_named_local_gpus(server, t
     names them, and the report says which and that CPU and RAM are not the run's."""
     from fake_nvml import FakeGpu, FakeNvml
 
-    from energybench.backends.vllm import LOCAL_ENDPOINT_SHARED
+    from energybench.backends.vllm.backend import LOCAL_ENDPOINT_SHARED
     from energybench.meters import EnergyMonitor
 
     nvml = FakeNvml([FakeGpu("GPU-idle", power_w=50.0), FakeGpu("GPU-served", power_w=300.0)])

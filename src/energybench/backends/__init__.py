@@ -66,11 +66,9 @@ def metered_gpu_devices(cfg) -> list[int | str] | None:
     """The GPUs the run's meters watch when the backend names them (an external endpoint on
     this machine: ``vllm.meter_devices``); ``None``: every GPU visible to the run."""
     if cfg.backend == "vllm":
-        from energybench.vllm_settings import VLLMSettings
+        from energybench.backends.vllm.settings import VLLMSettings
 
-        settings = VLLMSettings.from_run_config(cfg)
-        return list(settings.meter_devices) if settings.external and settings.meter_devices \
-            else None
+        return VLLMSettings.from_run_config(cfg).local_gpus_to_meter
     return None
 
 

@@ -47,6 +47,11 @@ class VLLMSettings:
     def external(self) -> bool:
         return self.mode == EXTERNAL
 
+    @property
+    def local_gpus_to_meter(self) -> list[int | str] | None:
+        """External endpoint on this machine: the GPUs named to meter; else ``None``."""
+        return list(self.meter_devices) if self.external and self.meter_devices else None
+
     @classmethod
     def from_run_config(cls, cfg: RunConfig) -> VLLMSettings:
         """The block of ``cfg`` (already schema-checked) with every default filled in.

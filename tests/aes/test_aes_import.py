@@ -22,7 +22,7 @@ from energybench.config import ConfigError, load_yaml, resolve_model, select_mod
 
 from conftest import REPO_ROOT
 
-AES_DIR = Path(__file__).parent / "data" / "aes"
+AES_DIR = Path(__file__).parents[1] / "data" / "aes"
 OCT_2025 = AES_DIR / "oct_2025_models.csv"
 HEADER = ",Models to Add,Priority (1=hi),Class,Task,Reasoning State,Chat Template\n"
 KEY = re.compile(r"^[A-Za-z0-9._-]+$")

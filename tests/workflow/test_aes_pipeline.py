@@ -14,7 +14,7 @@ from conftest import copy_workflow
 from energybench.report import read_report
 from test_workflow import planned_jobs, snakemake
 
-AES_DIR = Path(__file__).parent / "data" / "aes"
+AES_DIR = Path(__file__).parents[1] / "data" / "aes"
 
 MODELS = ["tiny-llama-2l"]  # one of the tiny default: what holds for one holds for both
 

@@ -18,7 +18,7 @@ from energybench.meters import ComponentEnergy, WindowMeasurement
 from energybench.report import failed_report, read_report, write_report
 from energybench.results import energy_section, metrics_section
 
-AES_DIR = Path(__file__).parent / "data" / "aes"
+AES_DIR = Path(__file__).parents[1] / "data" / "aes"
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def aes():
 @pytest.fixture(scope="module")
 def cpu_report(tmp_path_factory):
     """A real run of a tiny model on the CPU: no GPU, so its GPU energy is unknown."""
-    from energybench import engine
+    from energybench import benchmark
     from energybench.tiny import build_tiny_model
 
     tmp = tmp_path_factory.mktemp("cpu")
@@ -46,7 +46,7 @@ def cpu_report(tmp_path_factory):
                      "batch_size": 1, "max_new_tokens": 4, "warmup_prompts": 0,
                      "dataset": str(REPO_ROOT / "data/prompts.jsonl")},
         config["defaults"], {**config["measurement"], "idle_seconds": 0})
-    assert engine.run(run_config, tmp / "run" / "benchmark_report.json") == 0
+    assert benchmark.run(run_config, tmp / "run" / "benchmark_report.json") == 0
     return read_report(tmp / "run" / "benchmark_report.json")
 
 
