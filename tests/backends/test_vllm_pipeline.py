@@ -9,7 +9,6 @@ vLLM lives in its own environment (`.ci/install-vllm.sh`); these tests skip with
 laptop and fail without it in CI.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import yaml
 from conftest import copy_workflow, require, vllm_importable
 
 from energybench.backends.vllm.backend import EXTERNAL_ENDPOINT, REQUESTS_NAME, SERVER_LOG_NAME
-from energybench.report import validate_report
+from energybench.report import read_report, validate_report
 from energybench.tiny import build_tiny_model
 from energybench.backends.vllm.server import (
     PYTHON_ENV_VAR,
@@ -118,7 +117,7 @@ def finished(external_server, tmp_path_factory):
 
 
 def report_of(workdir: Path, model: str) -> dict:
-    report = json.loads((workdir / f"results/runs/{model}/benchmark_report.json").read_text())
+    report = read_report(workdir / f"results/runs/{model}/benchmark_report.json")
     validate_report(report)
     return report
 

@@ -4,7 +4,6 @@ leaves no container behind (also when interrupted mid-model), and reruns the mod
 the image's sources change but not when a plot script does. Docker is tested throughout;
 podman (daemonless, its own image store) runs the default models once."""
 
-import json
 import os
 import shutil
 import signal
@@ -15,7 +14,7 @@ import time
 import pytest
 
 from conftest import copy_workflow, require
-from energybench.report import validate_report
+from energybench.report import read_report, validate_report
 from energybench.isolation import PIPELINE_LABEL
 from energybench.isolation import container_cli
 from test_workflow import planned_jobs
@@ -46,7 +45,7 @@ def run_pipeline_in(engine: str, workdir):
 def check_reports_from_containers(workdir, engine: str) -> None:
     image_id = (workdir / f"results/images/{engine}-cpu.id").read_text().strip()
     for model in ("tiny-llama-2l", "tiny-llama-4l"):
-        report = json.loads((workdir / f"results/runs/{model}/benchmark_report.json").read_text())
+        report = read_report(workdir / f"results/runs/{model}/benchmark_report.json")
         validate_report(report)
         assert report["status"] == "succeeded", report["error"]
         runtime = report["provenance"]["runtime"]

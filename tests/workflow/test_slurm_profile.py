@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_workflow, require
-from energybench.report import validate_report
+from energybench.report import read_report, validate_report
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILES = REPO / "profiles"
@@ -174,7 +174,7 @@ def test_default_pipeline_runs_through_the_slurm_profile(tmp_path):
     result = run_snakemake(workdir, timeout_s=600)
     assert result.returncode == 0, result.stdout + result.stderr
     for model in ("tiny-llama-2l", "tiny-llama-4l"):
-        report = json.loads((workdir / f"results/runs/{model}/benchmark_report.json").read_text())
+        report = read_report(workdir / f"results/runs/{model}/benchmark_report.json")
         validate_report(report)
         assert report["status"] == "succeeded", report["error"]
         assert report["provenance"]["scheduler"]["slurm_job_id"], "the run was not a SLURM job"

@@ -1,5 +1,6 @@
 """End-to-end tests: the Snakemake workflow on the tiny default, in a scratch copy."""
 
+import csv
 import json
 import os
 import re
@@ -13,7 +14,7 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT, copy_workflow
-from energybench.report import validate_report
+from energybench.report import read_report, validate_report
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1"]
 DEFAULT_MODELS = ["tiny-llama-2l", "tiny-llama-4l"]
@@ -69,7 +70,7 @@ def test_dry_run_plans_the_whole_dag(tmp_path):
 def test_reports_table_and_figure(finished):
     workdir, _ = finished
     for model in DEFAULT_MODELS:
-        report = json.loads((workdir / f"results/runs/{model}/benchmark_report.json").read_text())
+        report = read_report(workdir / f"results/runs/{model}/benchmark_report.json")
         validate_report(report)
         assert report["status"] == "succeeded", report["error"]
         assert report["summary"]["total_completion_tokens"] == 8 * 16  # fixed output length
@@ -81,13 +82,19 @@ def test_reports_table_and_figure(finished):
         assert (workdir / f"results/runs/{model}/power_timeline.csv").stat().st_size > 0
     table = pd.read_csv(workdir / "results/tables/models.csv")
     assert list(table["model"]) == ["tiny-llama-2l", "tiny-llama-4l", "broken"]
+    with (workdir / "results/tables/master_results.csv").open() as aes_table:
+        aes = list(csv.DictReader(aes_table))
+    assert [r["model_name"] for r in aes] == ["tiny-llama-2l", "tiny-llama-4l", "broken"]
+    # CPU runs: GPU energy unknown; the failed run: AES's failed row, its error beside
+    assert [r["gpu_energy_wh"] for r in aes] == ["nan", "nan", "0.0000"]
+    assert "not-a-model" in aes[2]["error_message"]
     for figure in ("png", "pdf"):
         assert (workdir / f"results/figures/energy_per_1000_queries.{figure}").stat().st_size > 1000
 
 
 def test_failed_model_keeps_its_row_without_zero_energy(finished):
     workdir, _ = finished
-    report = json.loads((workdir / "results/runs/broken/benchmark_report.json").read_text())
+    report = read_report(workdir / "results/runs/broken/benchmark_report.json")
     validate_report(report)
     assert report["status"] == "failed" and "not-a-model" in report["error"]["message"]
     row = pd.read_csv(workdir / "results/tables/models.csv").set_index("model").loc["broken"]
@@ -104,7 +111,8 @@ def test_editing_one_model_reruns_only_that_model(finished, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(finished[0], workdir, symlinks=True)
     edit_models(workdir, lambda models: models["tiny-llama-4l"].update(max_new_tokens=8))
-    assert planned_jobs(workdir) == ["aggregate", "all", "benchmark:tiny-llama-4l", "figures"]
+    assert planned_jobs(workdir) == [
+        "aes_master_results", "aggregate", "all", "benchmark:tiny-llama-4l", "figures"]
 
 
 def test_editing_the_plot_script_remakes_only_figures(finished, tmp_path):
@@ -153,7 +161,7 @@ def test_a_run_by_hand_into_a_new_folder(tmp_path):
          "--output", str(output), "--workdir", str(REPO_ROOT), "scenario.num_samples=4"],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    report = json.loads(output.read_text())
+    report = read_report(output)
     validate_report(report)
     assert report["status"] == "succeeded" and report["summary"]["total_prompts"] == 4
     assert (output.parent / "power_timeline.csv").exists()
