@@ -29,8 +29,9 @@ rule figures:
         "../scripts/plot_energy.py"
 
 
-# AI Energy Score's formats (docs/aes.md): its master_results.csv, and a submission bundle
-# (`snakemake aes_submission`; not part of `all`, an upload is a deliberate step).
+# AI Energy Score's formats (docs/aes.md): its master_results.csv; per run, the two files its
+# summarizer writes; and a submission bundle (`snakemake aes_submission`; not part of `all`:
+# an upload is a deliberate step).
 rule aes_master_results:
     input:
         reports=report_paths(),
@@ -45,9 +46,25 @@ rule aes_master_results:
         "../scripts/aes_master_results.py"
 
 
+rule aes_run_files:
+    input:
+        report=f"{RESULTS}/runs/{{model}}/benchmark_report.json",
+        code=workflow_path("src/energybench/aes/submission.py"),
+    output:
+        wh=f"{RESULTS}/runs/{{model}}/GPU_ENERGY_WH.txt",
+        summary=f"{RESULTS}/runs/{{model}}/GPU_ENERGY_SUMMARY.json",
+    log:
+        "logs/aes_run_files/{model}.log",
+    conda:
+        "../envs/aggregate.yaml"
+    script:
+        "../scripts/aes_run_files.py"
+
+
 rule aes_submission:
     input:
         reports=report_paths(),
+        run_files=expand(rules.aes_run_files.output.wh, model=MODELS),
         code=workflow_path("src/energybench/aes/submission.py"),
     output:
         bundle=f"{RESULTS}/aes/submission.zip",

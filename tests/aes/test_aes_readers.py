@@ -71,9 +71,9 @@ def with_gpu(report, gpu_joules=7200.0, failed_prompts=0):
 def reports(cpu_report):
     """Every kind of report: GPU, CPU-only, partly failed, failed."""
     return {
-        "gpu": with_gpu(cpu_report),
+        "gpu": {**with_gpu(cpu_report), "model": "tiny-gpu"},
         "cpu": cpu_report,
-        "partial": with_gpu(cpu_report, failed_prompts=1),
+        "partial": {**with_gpu(cpu_report, failed_prompts=1), "model": "tiny-partial"},
         "failed": failed_report("broken", cpu_report["config"], RuntimeError("CUDA out of memory"),
                                 cpu_report["provenance"]),
     }
@@ -183,3 +183,18 @@ def test_aes_summary_reads_our_master_results(aes, written, tmp_path):
         [written["cpu"]], tmp_path / "cpu" / "master_results.csv")
     summary = results_aggregator.ResultsAggregator(str(with_cpu)).get_results_summary()
     assert math.isnan(summary["total_energy_wh"])  # unknown stays unknown, never 0
+
+
+def test_submission_bundle_holds_runs_with_gpu_energy_and_says_why_others_are_out(written,
+                                                                                  tmp_path):
+    import zipfile
+
+    manifest = submission.bundle(list(written.values()), tmp_path / "submission.zip")
+    assert sorted(manifest["included"]) == ["tiny-gpu", "tiny-partial"]
+    assert manifest["skipped"]["tiny-cpu"].startswith("GPU energy unknown: ")
+    assert manifest["skipped"]["broken"] == "run failed: CUDA out of memory"
+    with zipfile.ZipFile(tmp_path / "submission.zip") as archive:
+        assert archive.read("tiny-gpu/GPU_ENERGY_WH.txt") == b"2.00\n"
+        assert archive.read("tiny-gpu/benchmark_report.json") == written["gpu"].read_bytes()
+        assert json.loads(archive.read("manifest.json")) == manifest
+        assert not any(name.startswith("tiny-cpu/") for name in archive.namelist())

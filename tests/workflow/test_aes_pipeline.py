@@ -56,6 +56,8 @@ def test_aes_readers_take_the_pipeline_outputs(aes_run):
     summary = results_aggregator.ResultsAggregator(str(path)).get_results_summary()
     assert summary["successful_runs"] == len(MODELS)
     assert summary["total_tokens"] == sum(int(r["total_tokens"]) for r in rows)
+    for model in MODELS:  # AES's per-run files beside each report: no GPU here, so nan
+        assert (aes_run / f"results/runs/{model}/GPU_ENERGY_WH.txt").read_text() == "nan\n"
     with zipfile.ZipFile(aes_run / "results/aes/submission.zip") as bundle:
         manifest = json.loads(bundle.read("manifest.json"))
     # CPU runs: no GPU energy, nothing to submit, and the manifest says why

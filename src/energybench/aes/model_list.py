@@ -21,6 +21,7 @@ import yaml
 
 from energybench.aes.identity import OUR_TASKS
 from energybench.config import ConfigError
+from energybench.keys import key_problem
 from energybench.report import write_atomic
 
 MODEL, PRIORITY, CLASS, TASK, STATE, TEMPLATE = (
@@ -229,7 +230,10 @@ def read_model_list(path: str | Path) -> ImportResult:
         entry, row_problems = _entry(number, row)
         if entry is not None:
             key = model_key(entry["id"], entry["reasoning_state"])
-            if key in first_row:
+            if key_problem(key):
+                row_problems.append(RowProblem(number, MODEL, row[MODEL].strip(),
+                                               f"cannot name its outputs: {key_problem(key)}"))
+            elif key in first_row:
                 row_problems.append(RowProblem(
                     number, STATE, entry["reasoning_state"],
                     f"duplicate of row {first_row[key]} (same model and reasoning state: "

@@ -30,6 +30,12 @@ def submission_files(report: dict) -> dict[str, str]:
             "GPU_ENERGY_SUMMARY.json": json.dumps(summary, indent=2)}
 
 
+def write_run_files(report_path: str | Path, output_dir: str | Path) -> None:
+    """Write AES's two files for one run into ``output_dir`` (its run directory), atomically."""
+    for name, text in submission_files(read_report(report_path)).items():
+        write_atomic(Path(output_dir) / name, text)
+
+
 def skip_reason(report: dict) -> str | None:
     """Why a run cannot be submitted, or ``None`` when it can."""
     if report["status"] != "succeeded":
