@@ -49,8 +49,8 @@ LATENCY_DEFINITION = (
     "(output tokens - 1); e2e_latency_s sending to the end of the stream"
 )
 TIMING_FIELDS = ("total_duration_seconds", "avg_latency_seconds", "avg_time_to_first_token",
-                 "throughput_tokens_per_second", "avg_batch_latency_seconds",
-                 "avg_batch_time_to_first_token", "completion_tokens_per_second")
+                 "throughput_tokens_per_second", "avg_served_latency_seconds",
+                 "avg_served_time_to_first_token", "completion_tokens_per_second")
 
 
 def _mean(values):

@@ -115,3 +115,20 @@ def test_decode_below_prefill_is_invalid_not_negative():
     decode = phases["mean"]["gpu"]["decode"]
     assert decode["values"][0] == pytest.approx(200.0) and decode["values"][1] is None
     assert any("negative" in r or "below" in r for r in phases["mean"]["gpu"]["invalid_reasons"])
+
+
+def test_pytorch_summary_has_aes_latency_only_when_prompts_ran_alone():
+    from energybench.backends.pytorch import BatchTiming, window_summary
+
+    def batch(prompts):
+        return BatchTiming(prompts=prompts, latency_s=2.0, time_to_first_token_s=0.5,
+                           prompt_tokens=10 * prompts, completion_tokens=4 * prompts)
+
+    alone = window_summary([batch(1), batch(1)], duration_s=4.0)
+    assert alone["avg_latency_seconds"] == alone["avg_served_latency_seconds"] == 2.0
+    assert alone["avg_time_to_first_token"] == 0.5
+    assert alone["throughput_tokens_per_second"] == 28 / 4.0  # AES: prompt + completion tokens
+    assert alone["completion_tokens_per_second"] == 8 / 4.0
+    batched = window_summary([batch(4)], duration_s=2.0)
+    assert batched["avg_latency_seconds"] is None and batched["avg_time_to_first_token"] is None
+    assert batched["avg_served_latency_seconds"] == 2.0

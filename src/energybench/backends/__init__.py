@@ -9,6 +9,16 @@ from pathlib import Path
 RUN_USED_NO_GPU = "not counted: the run used no GPU"
 
 
+def latencies(latency_s: float | None, ttft_s: float | None, alone: bool) -> dict:
+    """Mean latency and time to first token of a prompt: as served (ours: its batch's, or its
+    request's under the load) and, only when every prompt ran alone, AI Energy Score's (which
+    times each prompt alone); unknown otherwise."""
+    return {"avg_latency_seconds": latency_s if alone else None,
+            "avg_time_to_first_token": ttft_s if alone else None,
+            "avg_served_latency_seconds": latency_s,
+            "avg_served_time_to_first_token": ttft_s}
+
+
 def throughputs(total_tokens: int, completion_tokens: int, duration_s: float) -> dict:
     """AI Energy Score's throughput (prompt + completion tokens per second) and ours
     (generated tokens per second), each ``None`` over an empty window."""

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from energybench.backends import Backend, Trial, throughputs
+from energybench.backends import Backend, Trial, latencies, throughputs
 from energybench.config import ConfigError, RunConfig, is_local_model
 from energybench.meters.measurement import PREFILL_RELATIVE_RESOLUTION
 from energybench.progress import Progress
@@ -244,20 +244,15 @@ def window_summary(batches: list[BatchTiming], duration_s: float) -> dict:
     prompt_tokens = sum(b.prompt_tokens for b in batches)
     ttfts = [(b.time_to_first_token_s, b.prompts) for b in batches
              if b.time_to_first_token_s is not None]
-    # Every prompt of a batch waits for the whole batch: its latency is the batch's. AES times
-    # each prompt alone, so its figures exist only when every batch holds one prompt.
-    batch_latency = sum(b.latency_s * b.prompts for b in batches) / prompts
+    # Every prompt of a batch waits for the whole batch: its latency is the batch's.
     batch_ttft = (sum(t * n for t, n in ttfts) / sum(n for _, n in ttfts)) if ttfts else None
-    alone = all(b.prompts == 1 for b in batches)
     return {
         "total_prompts": prompts,
         "successful_prompts": prompts,
         "failed_prompts": 0,
         "total_duration_seconds": duration_s,
-        "avg_latency_seconds": batch_latency if alone else None,
-        "avg_time_to_first_token": batch_ttft if alone else None,
-        "avg_batch_latency_seconds": batch_latency,
-        "avg_batch_time_to_first_token": batch_ttft,
+        **latencies(sum(b.latency_s * b.prompts for b in batches) / prompts, batch_ttft,
+                    alone=all(b.prompts == 1 for b in batches)),
         "total_tokens": prompt_tokens + completion,
         "total_prompt_tokens": prompt_tokens,
         "total_completion_tokens": completion,

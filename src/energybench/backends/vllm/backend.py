@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from energybench.backends import Backend, Trial, throughputs
+from energybench.backends import Backend, Trial, latencies, throughputs
 from energybench.config import RunConfig
 from energybench.backends.vllm.endpoint import Endpoint, EndpointURLError
 from energybench.backends.vllm.loadgen import LoadResult, LoadSettings, Phase, run_load
@@ -94,8 +94,10 @@ def load_summary(result: LoadResult, duration_s: float) -> dict:
         "successful_prompts": len(ok),
         "failed_prompts": result.failed_requests,
         "total_duration_seconds": duration_s,
-        "avg_latency_seconds": statistics.fmean(r.e2e_latency_s for r in ok) if ok else None,
-        "avg_time_to_first_token": statistics.fmean(ttfts) if ttfts else None,
+        # Requests run alone only at concurrency 1 (AES's vLLM runner sends them one by one).
+        **latencies(statistics.fmean(r.e2e_latency_s for r in ok) if ok else None,
+                    statistics.fmean(ttfts) if ttfts else None,
+                    alone=result.settings.concurrency == 1),
         "total_tokens": prompt_tokens + completion_tokens,
         "total_prompt_tokens": prompt_tokens,
         "total_completion_tokens": completion_tokens,
