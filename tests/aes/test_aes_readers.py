@@ -63,7 +63,7 @@ def with_gpu(report, gpu_joules=7200.0, failed_prompts=0):
     summary["failed_prompts"] = failed_prompts
     summary["successful_prompts"] -= failed_prompts
     energy = energy_section([window], None, {})
-    metrics = metrics_section(summary, energy, 400.0)
+    metrics = metrics_section([summary], energy, 400.0)
     return {**report, "summary": summary, "energy": energy, "metrics": metrics}
 
 
