@@ -33,3 +33,4 @@ rule all:
         rules.aggregate.output,
         rules.aes_master_results.output,
         rules.figures.output,
+        rules.aes_models.output if config["models_csv"] else [],

@@ -74,3 +74,20 @@ rule aes_submission:
         "../envs/aggregate.yaml"
     script:
         "../scripts/aes_submission.py"
+
+
+# With `models_csv`, a record of the models the AES list resolved to (docs/aes.md).
+rule aes_models:
+    input:
+        csv=config["models_csv"] or [],
+        code=workflow_path("src/energybench/aes/model_list.py"),
+    output:
+        models=f"{RESULTS}/aes/models.yaml",
+    params:
+        skip_invalid=config["models_csv_skip_invalid"],
+    log:
+        "logs/aes_models.log",
+    conda:
+        "../envs/aggregate.yaml"
+    script:
+        "../scripts/aes_models.py"

@@ -9,6 +9,7 @@ from pathlib import Path
 from energybench.report import read_report, write_atomic
 
 CAUSE_CHARS = 200
+LISTED = 10  # models named in the line of those without a report
 
 
 def _cause(report: dict) -> str:
@@ -39,10 +40,13 @@ def batch_summary(reports: Mapping[str, str | Path], started_at: float) -> str:
         f"BATCH SUMMARY: {len(reports)} model(s); ran {len(ran)}, succeeded {len(succeeded)}, "
         f"failed {len(failed)}, up to date {len(up_to_date)}, no report {len(missing)}",
         *(f"  failed   {model}: {cause}" for model, cause in failed.items()),
-        *(f"  no report {model}: its job did not finish (see logs/benchmark/{model}.log)"
-          for model in missing),
         *(f"  up to date {model}" for model in up_to_date),
     ]
+    if missing:
+        shown = ", ".join(missing[:LISTED]) + (f" and {len(missing) - LISTED} more"
+                                               if len(missing) > LISTED else "")
+        lines.append(f"  no report yet (not asked for, or its job did not finish: see "
+                     f"logs/benchmark/<model>.log): {shown}")
     return "\n".join(lines) + "\n"
 
 

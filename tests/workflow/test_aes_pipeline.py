@@ -78,3 +78,4 @@ def test_models_csv_in_config_plans_one_job_per_usable_row(tmp_path):
     jobs = planned_jobs(workdir, "--config", "models_csv=list.csv", "models_csv_skip_invalid=true",
                         'select={"reasoning_state": "on"}')
     assert "benchmark:Qwen--Qwen3-0.6B--on" in jobs and "benchmark:Qwen--Qwen3-0.6B--off" not in jobs
+    assert "aes_models" in jobs  # the record of what the list resolved to
