@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import os
 import time
@@ -44,6 +45,9 @@ import httpx
 import numpy as np
 
 from energybench.backends.vllm.endpoint import Endpoint
+from energybench.progress import Progress
+
+log = logging.getLogger(__name__)
 
 _ERROR_BODY_CHARS = 500
 
@@ -351,7 +355,8 @@ async def run_load_async(
         offsets = arrival_offsets(len(prompts), settings.request_rate, settings.seed)
         started = time.perf_counter()
         tracker.mark(Phase.START)
-        records = await _run_phase(sender, prompts, offsets, settings.concurrency, tracker)
+        records = await _run_phase(sender, prompts, offsets, settings.concurrency, tracker,
+                                   Progress("load", len(prompts), log))
         duration_s = time.perf_counter() - started
         tracker.mark(Phase.END)
 
@@ -591,8 +596,10 @@ async def _run_phase(
     offsets: np.ndarray,
     concurrency: int,
     tracker: _SaturationTracker | None,
+    progress: Progress | None = None,
 ) -> list[RequestRecord]:
-    """Send `prompts[i]` at `offsets[i]` seconds from now, at most `concurrency` at a time."""
+    """Send `prompts[i]` at `offsets[i]` seconds from now, at most `concurrency` at a time;
+    `progress` logs the requests answered (at most every few seconds)."""
     slots = asyncio.Semaphore(concurrency)
     in_flight = 0
     start = time.perf_counter()
@@ -606,6 +613,8 @@ async def _run_phase(
             slots.release()
             if tracker is not None:
                 tracker.request_finished(in_flight)
+            if progress is not None:
+                progress.advance(1)
 
     tasks = []
     async with asyncio.TaskGroup() as group:
