@@ -203,3 +203,20 @@ def test_aes_preset_sets_the_protocol_over_the_entry(imported_table):
     assert apply_preset(None, off) is off
     with pytest.raises(ConfigError, match="unknown preset"):
         apply_preset("mlperf", off)
+
+
+def test_new_settings_leave_existing_run_configs_and_their_digest_alone(imported_table):
+    """temperature, prompt_prefix, reasoning_state, priority and protocol are left out of a
+    resolved config while unset, so the models of an existing campaign do not rerun."""
+    from energybench.backends.pytorch import sampling
+    from energybench.config import RunConfig
+
+    config = load_yaml(REPO_ROOT / "config/config.yaml")
+    plain = RunConfig.from_dict(resolve_model("m", {"id": "org/m"}, config["defaults"],
+                                              config["measurement"]))
+    assert not {"temperature", "prompt_prefix", "reasoning_state", "priority",
+                "protocol"} & set(plain.to_dict())
+    preset = RunConfig.from_dict(apply_preset("aes", imported_table["openai--gpt-oss-20b--off"]))
+    assert preset.to_dict()["protocol"] == "aes" and preset.digest() != plain.digest()
+    assert sampling(plain.temperature) == {"do_sample": False}
+    assert sampling(preset.temperature) == {"do_sample": True, "temperature": 0.7}
