@@ -13,7 +13,9 @@ import pandas as pd
 
 from energybench.aes.identity import identity
 from energybench.aes.master_results import COLUMNS as AES_COLUMNS
-from energybench.report import read_report, write_atomic
+from energybench.energy import efficiency_figures
+from energybench.paper.stored import read_stored_reports
+from energybench.report import write_atomic
 
 # AES's own table is energybench.aes.master_results. This one keeps our definitions, under
 # our own names where they differ from AES's (docs/aes.md).
@@ -28,7 +30,9 @@ OUR_COLUMNS = [
     "model", "status", "cpu_energy_wh", "ram_energy_wh", "total_energy_wh",
     "total_wh_per_1000_queries", "joules_per_token", "gpu_source", "cpu_source", "ram_source",
     "estimated", "missing_energy", "failed_checks", "backend", "runtime", "config_hash",
-    "code_version", "protocol",
+    "code_version", "protocol", "trials", "wh_per_1000_queries_ci_low",
+    "wh_per_1000_queries_ci_high", "total_wh_per_1000_queries_ci_low",
+    "total_wh_per_1000_queries_ci_high", "confidence_level", "ci_method",
 ]
 SUMMARY_FIELDS = [
     "total_prompts", "successful_prompts", "failed_prompts", "total_duration_seconds",
@@ -78,17 +82,37 @@ def report_row(report: dict) -> dict:
         "code_version": report["provenance"].get("code_version"),
         # The generation protocol: a preset's name (docs/aes.md), else the model's settings.
         "protocol": config.get("protocol") or "as configured",
+        "trials": len(report["trials"]),
+        **interval_columns(report),
     }
     return row
 
 
-def models_table(report_paths: list[str | Path]) -> pd.DataFrame:
-    rows = [report_row(read_report(path)) for path in report_paths]
+def interval_columns(report: dict) -> dict:
+    """The confidence interval over trials of the GPU and total energy per 1,000 queries
+    (empty where a run has fewer than two valid trials: no spread, no interval)."""
+    responses = report["summary"]["successful_prompts"]
+    energy = report["energy"]
+    columns = {}
+    for prefix, block in (("", energy["components"]["gpu"]), ("total_", energy["total"])):
+        gross = (block.get("trial_statistics") or {}).get("gross") or {}
+        for end in ("low", "high"):
+            columns[f"{prefix}wh_per_1000_queries_ci_{end}"] = efficiency_figures(
+                gross.get(f"ci_{end}"), tokens=0, responses=responses)["wh_per_1000_queries"]
+        if gross.get("ci_method"):
+            columns.update(confidence_level=gross.get("confidence_level"),
+                           ci_method=gross["ci_method"])
+    return columns
+
+
+def models_table(reports: list[dict]) -> pd.DataFrame:
+    rows = [report_row(report) for report in reports]
     return pd.DataFrame(rows, columns=AI_ENERGY_SCORE_COLUMNS + OUR_COLUMNS)
 
 
 def write_models_table(report_paths: list[str | Path], output: str | Path) -> pd.DataFrame:
-    """Write the table atomically (temporary name, then rename)."""
-    table = models_table(report_paths)
+    """Write the table of the readable reports atomically (temporary name, then rename);
+    unreadable or old-schema reports are named in the log and left out."""
+    table = models_table(read_stored_reports(report_paths).reports)
     write_atomic(output, table.to_csv(index=False))
     return table

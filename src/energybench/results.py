@@ -298,6 +298,9 @@ def trials_section(trials: list[Trial], idle: IdleBaseline | None,
     for trial in trials:
         rows.append({
             "index": trial.index,
+            # On the power timeline's clock, so figures can mark the trial's window.
+            "start_s": trial.window.start_s,
+            "end_s": trial.window.end_s,
             "duration_s": trial.window.duration_s,
             "completion_tokens": trial.summary["total_completion_tokens"],
             "throughput_tokens_per_second": trial.summary["throughput_tokens_per_second"],

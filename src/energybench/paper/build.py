@@ -1,0 +1,63 @@
+"""What each paper rule does, as one call per rule (scripts/paper_*.py stay one line)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from energybench.aggregate import write_models_table
+from energybench.paper import labels, ratings, tables
+from energybench.paper.stored import read_stored_reports, problem_of
+
+log = logging.getLogger(__name__)
+
+
+def build_tables(report_paths, outputs: dict) -> None:
+    """models.csv (AI Energy Score's columns first), then the trial, phase and latency tables
+    and the LaTeX per-model table."""
+    write_models_table(report_paths, outputs["models"])
+    tables.write_tables(read_stored_reports(report_paths).reports, outputs)
+
+
+def build_ratings(report_paths, ratings_csv, calibration_json, frozen=None) -> None:
+    ratings.write_ratings(read_stored_reports(report_paths).reports, ratings_csv,
+                          calibration_json, frozen)
+
+
+def read_ratings(path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"stars": "Int64", "class": "string"})
+
+
+def build_figure(name: str, report_paths, outputs, ratings_csv=None) -> None:
+    """Draw the comparison figure ``name`` (a module of energybench.paper.figures)."""
+    reports = read_stored_reports(report_paths).reports
+    figure = importlib.import_module(f"energybench.paper.figures.{name}")
+    if ratings_csv:
+        figure.draw(reports, read_ratings(ratings_csv), outputs)
+    else:
+        figure.draw(reports, outputs)
+
+
+def build_run_figure(report_path, timeline_path, outputs) -> None:
+    """One run's power timeline; an unusable report gets a figure that says so."""
+    from energybench.paper.figures import timeline
+
+    report, problem = problem_of(Path(report_path))
+    if problem:
+        log.warning("report %s: %s", report_path, problem)
+        report = {"model": Path(report_path).parent.name, "status": f"unusable ({problem})",
+                  "trials": []}
+    timeline.draw(report, timeline_path if report["status"] == "succeeded" else None, outputs)
+
+
+def build_label(report_path, ratings_csv, outputs) -> None:
+    report, problem = problem_of(Path(report_path))
+    if problem:
+        log.warning("report %s: %s", report_path, problem)
+        labels.draw_unusable(Path(report_path).parent.name, problem, outputs)
+        return
+    rating = read_ratings(ratings_csv).set_index("model").loc[report["model"]].to_dict()
+    labels.draw(report, {"model": report["model"], **rating}, outputs)

@@ -1,0 +1,1 @@
+"""One module per figure, so editing one figure's code remakes only that figure."""

@@ -1,0 +1,89 @@
+"""A label per model in the manner of AI Energy Score's: model, task, class, GPU energy per
+1,000 queries, stars, hardware, date and protocol. An estimate says so on its face; an
+unrated model shows why instead of stars."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+
+from energybench.paper import style
+
+WIDTH_IN, HEIGHT_IN = 3.2, 4.6
+
+
+def hardware_of(report: dict) -> str:
+    """The GPU(s) the run was metered on, else the CPU model."""
+    gpu_meter = ((report["provenance"].get("meters") or {}).get("meters") or {}).get("gpu") or {}
+    gpus = [d.get("name") for d in gpu_meter.get("devices") or [] if d.get("name")]
+    if gpus:
+        return f"{len(gpus)} x {gpus[0]}" if len(set(gpus)) == 1 else ", ".join(gpus)
+    hardware = report["provenance"].get("hardware") or {}
+    return f"CPU: {hardware.get('cpu_model') or 'unknown'}"
+
+
+def protocol_of(report: dict) -> str:
+    config = report["config"]
+    return (f"energybench {report['provenance'].get('energybench_version', '?')}, "
+            f"{config.get('backend')} backend, {config.get('num_prompts')} prompts, "
+            f"{config.get('max_new_tokens')} new tokens, {len(report['trials'])} trial(s)")
+
+
+def headline(report: dict, rating: dict) -> tuple[str, str]:
+    """The big figure and the line under it."""
+    gpu = report["energy"]["components"]["gpu"]
+    value = rating["gpu_wh_per_1000_queries"]
+    if value is None or pd.isna(value):
+        return "not measured", "GPU energy per 1,000 queries"
+    text = f"{value:.3g} Wh"
+    return (f"{text} (estimate)" if gpu["estimated"] else text), "GPU energy per 1,000 queries"
+
+
+def draw(report: dict, rating: dict, outputs) -> None:
+    fig, axis = style.figure(WIDTH_IN, HEIGHT_IN)
+    axis.set_axis_off()
+    axis.set_xlim(0, 1)
+    axis.set_ylim(0, 1)
+    axis.add_patch(style.rectangle(style.TEXT_GREY))
+    config = report["config"]
+    text = dict(transform=axis.transAxes, ha="center")
+    axis.text(0.5, 0.94, "Energy label", fontsize=12, fontweight="bold", **text)
+    axis.text(0.5, 0.87, report["model"], fontsize=10, **text)
+    axis.text(0.5, 0.82, str(config.get("id") or ""), fontsize=7, color=style.TEXT_GREY, **text)
+    axis.text(0.5, 0.76, f"task: {config.get('task')}   class: {config.get('class') or '-'}",
+              fontsize=8, **text)
+    stars = rating["stars"]
+    if rating["rated"] is True and not pd.isna(stars):
+        stars = int(stars)
+        axis.text(0.5, 0.62, "★" * stars + "☆" * (5 - stars), fontsize=24,
+                  color=style.STAR_COLORS[stars], **text)
+        note = "outside the calibration range: nearest band" \
+            if rating["out_of_calibration_range"] is True else f"rated within {rating['group']}"
+    else:
+        axis.text(0.5, 0.62, "unrated", fontsize=18, color=style.STAR_COLORS[None], **text)
+        note = rating["unrated_reason"] or ""
+    axis.text(0.5, 0.555, "\n".join(textwrap.wrap(str(note), 48)[:3]), fontsize=6,
+              va="top", color=style.TEXT_GREY, **text)
+    big, small = headline(report, rating)
+    axis.text(0.5, 0.38, big, fontsize=16, fontweight="bold", **text)
+    axis.text(0.5, 0.33, small, fontsize=7, **text)
+    date = (report["provenance"].get("finished_at") or "")[:10] or "unknown date"
+    details = [f"hardware: {hardware_of(report)}", f"date: {date}",
+               *textwrap.wrap(f"protocol: {protocol_of(report)}", 52)]
+    if report["status"] != "succeeded":
+        details.insert(0, "RUN FAILED")
+    axis.text(0.5, 0.25, "\n".join(details), fontsize=6, va="top", **text)
+    style.save(fig, outputs)
+
+
+def draw_unusable(model: str, problem: str, outputs) -> None:
+    """The label of a model whose report cannot be read: it says so, and nothing else."""
+    fig, axis = style.figure(WIDTH_IN, HEIGHT_IN)
+    axis.set_axis_off()
+    axis.add_patch(style.rectangle(style.TEXT_GREY))
+    text = dict(transform=axis.transAxes, ha="center")
+    axis.text(0.5, 0.9, model, fontsize=10, **text)
+    axis.text(0.5, 0.6, "no usable report", fontsize=14, color=style.TEXT_GREY, **text)
+    axis.text(0.5, 0.5, "\n".join(textwrap.wrap(problem, 48)[:8]), fontsize=6, va="top", **text)
+    style.save(fig, outputs)

@@ -1,0 +1,59 @@
+"""The one place the paper outputs read stored benchmark reports.
+
+A report that cannot be read, or does not follow the report schema (an old schema version, a
+hand-edited file), is named in the log with the reason and left out; it never stops the
+tables or figures of the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jsonschema
+
+from energybench.report import read_report, validate_report
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StoredReports:
+    """The readable reports (in the order given) and the skipped files with why."""
+
+    reports: list[dict] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def problem_of(path: Path) -> tuple[dict | None, str | None]:
+    """The report at ``path``, or ``None`` and a one-line reason it cannot be used."""
+    try:
+        report = read_report(path)
+    except OSError as exc:
+        return None, f"unreadable: {exc.strerror}"
+    except ValueError as exc:
+        return None, f"not JSON: {exc}"
+    except AttributeError:  # JSON, but not an object (read_report looks up its sections)
+        return None, "not a JSON object"
+    try:
+        validate_report(report)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        version = report.get("schema_version")
+        return None, f"does not follow report schema (schema_version {version!r}), " \
+                     f"field {where}: {exc.message}"
+    return report, None
+
+
+def read_stored_reports(paths) -> StoredReports:
+    stored = StoredReports()
+    for path in map(Path, paths):
+        report, problem = problem_of(path)
+        if problem:
+            log.warning("skipping report %s: %s", path, problem)
+            stored.skipped[str(path)] = problem
+        else:
+            stored.reports.append(report)
+    return stored
+

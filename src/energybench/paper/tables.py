@@ -1,0 +1,132 @@
+"""The tables beside models.csv: one row per trial, per phase and per latency metric, and the
+per-model table as LaTeX for papers. Each is made from the reports alone; a failed model keeps
+its rows, marked, with empty (never zero) figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from energybench.aggregate import models_table
+from energybench.report import COMPONENTS, write_atomic
+
+TRIAL_COLUMNS = ["model", "status", "trial", "duration_s", "completion_tokens",
+                 "throughput_tokens_per_second", "failure"] + [
+    f"{c}_{field}" for c in COMPONENTS for field in ("gross_joules", "net_joules", "source", "reason")]
+PHASE_COLUMNS = ["model", "status", "trial", "component", "unit", "prefill", "decode",
+                 "generate", "valid", "invalid_reason"]
+LATENCY_METRICS = ("ttft_s", "itl_s", "tpot_s", "e2e_latency_s")
+LATENCY_COLUMNS = ["model", "status", "metric", "count", "mean", "median", "p90", "p99"]
+
+
+def trials_table(reports: list[dict]) -> pd.DataFrame:
+    """One row per trial; a failed run without trials keeps one row with its error."""
+    rows = []
+    for report in reports:
+        base = {"model": report["model"], "status": report["status"]}
+        if not report["trials"]:
+            rows.append({**base, "failure": error_text(report)})
+        for trial in report["trials"]:
+            row = {**base, "trial": trial["index"], "duration_s": trial["duration_s"],
+                   "completion_tokens": trial["completion_tokens"],
+                   "throughput_tokens_per_second": trial["throughput_tokens_per_second"],
+                   "failure": trial.get("failure")}
+            for name, energy in trial["energy"].items():
+                row.update({f"{name}_{k}": energy.get(k)
+                            for k in ("gross_joules", "net_joules", "source", "reason")})
+            rows.append(row)
+    return pd.DataFrame(rows, columns=TRIAL_COLUMNS)
+
+
+def phases_table(reports: list[dict]) -> pd.DataFrame:
+    """Prefill/decode per trial and component; ``valid`` false with the reason where the split
+    is invalid (decode below the meter's resolution, a prefill unknown). Models whose backend
+    measures no prefill keep one row saying so."""
+    rows = []
+    for report in reports:
+        base = {"model": report["model"], "status": report["status"]}
+        phases = report.get("phases")
+        if not phases:
+            why = error_text(report) or "the backend measures no prefill/decode split"
+            rows.append({**base, "valid": False, "invalid_reason": why})
+            continue
+        for index, split in enumerate(phases["trials"]):
+            for name, part in split.items():
+                rows.append({**base, "trial": index, "component": name, "unit": part["unit"],
+                             **{k: part[k] for k in ("prefill", "decode", "generate")},
+                             "valid": part["reason"] is None, "invalid_reason": part["reason"]})
+    return pd.DataFrame(rows, columns=PHASE_COLUMNS)
+
+
+def latency_table(reports: list[dict]) -> pd.DataFrame:
+    """Latency statistics of served models (those whose report has a latency section)."""
+    rows = []
+    for report in reports:
+        latency = report.get("latency")
+        if not latency:
+            continue
+        for metric in LATENCY_METRICS:
+            stats = latency.get(metric) or {}
+            rows.append({"model": report["model"], "status": report["status"], "metric": metric,
+                         **{k: stats.get(k) for k in ("count", "mean", "median", "p90", "p99")}})
+    return pd.DataFrame(rows, columns=LATENCY_COLUMNS)
+
+
+def error_text(report: dict) -> str | None:
+    error = report.get("error")
+    return None if error is None else f"{error['type']}: {error['message']}"
+
+
+def with_interval(mean, low, high, digits: int = 3) -> str:
+    """``mean [low, high]``; the mean alone without an interval; ``--`` when unknown."""
+    if pd.isna(mean):
+        return "--"
+    text = f"{mean:.{digits}g}"
+    if not (pd.isna(low) or pd.isna(high)):
+        text += f" [{low:.{digits}g}, {high:.{digits}g}]"
+    return text
+
+
+LATEX_NOTE = (
+    "% Mean over trials [95% confidence interval over trials, where at least two are valid];\n"
+    "% --: unknown (failed run or unmeasured component), never 0; *: includes estimated\n"
+    "% components. Made by energybench from the stored reports.\n"
+)
+
+
+def models_latex(table: pd.DataFrame) -> str:
+    """The per-model table as a booktabs ``tabular``: units in the headers, the interval over
+    trials in brackets, estimated figures starred, failed runs and failed checks marked."""
+    rows = []
+    for _, row in table.iterrows():
+        total = with_interval(row["total_wh_per_1000_queries"],
+                              row["total_wh_per_1000_queries_ci_low"],
+                              row["total_wh_per_1000_queries_ci_high"])
+        status = row["status"] if pd.isna(row["failed_checks"]) \
+            else f"{row['status']}, checks failed: {row['failed_checks']}"
+        rows.append({
+            "Model": row["model"],
+            "Class": "--" if pd.isna(row["model_class"]) else row["model_class"],
+            "GPU energy (Wh/1,000 queries)": with_interval(
+                row["wh_per_1000_queries"], row["wh_per_1000_queries_ci_low"],
+                row["wh_per_1000_queries_ci_high"]),
+            "Total energy (Wh/1,000 queries)": total + ("*" if row["estimated"] is True
+                                                        and total != "--" else ""),
+            "Energy per token (J)": with_interval(row["joules_per_token"], None, None),
+            "Status": status,
+        })
+    frame = pd.DataFrame(rows, columns=["Model", "Class", "GPU energy (Wh/1,000 queries)",
+                                        "Total energy (Wh/1,000 queries)",
+                                        "Energy per token (J)", "Status"])
+    styler = frame.style.hide(axis="index").format(escape="latex") \
+        .format_index(escape="latex", axis=1)
+    return styler.to_latex(hrules=True, column_format="llllll") + LATEX_NOTE
+
+
+def write_tables(reports: list[dict], outputs: dict[str, str | Path]) -> None:
+    """Write every table named in ``outputs`` (keys: trials, phases, latency, latex)."""
+    frames = {"trials": trials_table, "phases": phases_table, "latency": latency_table}
+    for name, make in frames.items():
+        write_atomic(outputs[name], make(reports).to_csv(index=False))
+    write_atomic(outputs["latex"], models_latex(models_table(reports)))

@@ -1,0 +1,86 @@
+"""Reports for the paper outputs' tests: a real CPU report (tests/data/paper) varied into
+GPU runs, failed runs, served models and bad files. Every made report follows the schema."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from energybench.report import failed_report, validate_report
+
+DATA = Path(__file__).parent / "data" / "paper"
+BASE = json.loads((DATA / "cpu_report.json").read_text())
+RESPONSES = BASE["summary"]["successful_prompts"]
+
+
+def trial_statistics(values: list[float]) -> dict:
+    mean = sum(values) / len(values)
+    spread = (max(values) - min(values)) / 2 if len(values) > 1 else None
+    return {"gross": {"values": values, "n_valid": len(values), "mean": mean,
+                      "ci_low": None if spread is None else mean - spread,
+                      "ci_high": None if spread is None else mean + spread,
+                      "confidence_level": 0.95, "ci_method": "test interval"}}
+
+
+def gpu_report(model: str, wh_per_1000: float, *, model_class: str = "B",
+               task: str = "text_generation", spread: float = 0.1,
+               estimated: bool = False) -> dict:
+    """The CPU report with a measured GPU using ``wh_per_1000`` Wh per 1,000 queries (three
+    trials, ``spread`` apart relative to the mean)."""
+    report = copy.deepcopy(BASE)
+    report["model"] = model
+    report["config"].update({"class": model_class, "task": task, "model": model})
+    gpu_j = wh_per_1000 * 3600 * RESPONSES / 1000
+    values = [gpu_j * (1 - spread), gpu_j, gpu_j * (1 + spread)]
+    energy = report["energy"]
+    energy["components"]["gpu"].update(
+        gross_joules=gpu_j, source="estimate" if estimated else "nvml", estimated=estimated,
+        reason="test estimate" if estimated else None, devices=["nvml:0"],
+        trial_statistics=trial_statistics(values))
+    others = sum(energy["components"][c]["gross_joules"] for c in ("cpu", "ram"))
+    energy["total"].update(gross_joules=gpu_j + others, reason=None,
+                           trial_statistics=trial_statistics([v + others for v in values]))
+    energy["gpu_energy_wh"] = gpu_j / 3600
+    energy["total_energy_wh"] = (gpu_j + others) / 3600
+    tokens = report["summary"]["total_completion_tokens"]
+    report["metrics"].update(wh_per_1000_queries=wh_per_1000,
+                             total_wh_per_1000_queries=(gpu_j + others) / 3.6 / RESPONSES,
+                             joules_per_token=(gpu_j + others) / tokens)
+    validate_report(report)
+    return report
+
+
+def failed(model: str, model_class: str = "B") -> dict:
+    config = {**BASE["config"], "class": model_class, "model": model}
+    report = failed_report(model, config, RuntimeError(f"model {model}: out of memory"),
+                           BASE["provenance"])
+    validate_report(report)
+    return report
+
+
+def served(model: str, wh_per_1000: float, model_class: str = "B") -> dict:
+    """A served model: a latency section and no prefill/decode split."""
+    report = gpu_report(model, wh_per_1000, model_class=model_class)
+    report["config"]["backend"] = "vllm"
+    report["phases"] = None
+    stats = {"count": 100, "mean": 0.05, "median": 0.04, "p90": 0.09, "p99": 0.2}
+    report["latency"] = {"definition": "test", "requests_file": None, "trials": [],
+                         **{m: {k: v * scale if k != "count" else v for k, v in stats.items()}
+                            for m, scale in (("ttft_s", 1), ("itl_s", 0.2), ("tpot_s", 0.25),
+                                             ("e2e_latency_s", 20))}}
+    validate_report(report)
+    return report
+
+
+def write_runs(runs: Path, reports: list[dict], timeline: bool = True) -> list[Path]:
+    """Lay ``reports`` out like results/runs/; return their paths."""
+    paths = []
+    for report in reports:
+        folder = runs / report["model"]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "benchmark_report.json").write_text(json.dumps(report))
+        if timeline and report["status"] == "succeeded":
+            (folder / "power_timeline.csv").write_text((DATA / "power_timeline.csv").read_text())
+        paths.append(folder / "benchmark_report.json")
+    return paths

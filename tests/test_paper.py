@@ -1,0 +1,247 @@
+"""Paper outputs from stored reports: tables, star ratings, figures and labels, with the bad
+inputs of issue 12 (malformed or old reports, null energy, lone or equal models, unusable
+calibration files)."""
+
+import json
+import logging
+
+import pandas as pd
+import pytest
+
+import paper_fixtures as fx
+from energybench.aggregate import models_table
+from energybench.paper import build, labels, ratings, tables
+from energybench.paper.figures import pareto, selection
+from energybench.paper.stored import read_stored_reports
+
+
+def rated(reports, calibration=None):
+    table, _ = ratings.rate(reports, calibration)
+    return table.set_index("model")
+
+
+# --- star ratings --------------------------------------------------------------------------
+
+def test_stars_match_a_hand_checked_banding():
+    # Range 0.5..5.5 Wh per 1,000 queries: five bands 1 Wh wide, 5 stars for the lowest.
+    # 0.5 and 1.3 are in [0.5, 1.5) -> 5; 2.9 in [2.5, 3.5) -> 3; 3.6 in [3.5, 4.5) -> 2;
+    # the maximum 5.5 closes the top band -> 1; 1.5 sits on an edge and goes up -> 4.
+    values = {"a": 0.5, "b": 1.3, "c": 2.9, "d": 3.6, "e": 5.5, "edge": 1.5}
+    table = rated([fx.gpu_report(m, v) for m, v in values.items()])
+    assert table["stars"].to_dict() == {"a": 5, "b": 5, "c": 3, "d": 2, "e": 1, "edge": 4}
+    assert table["rated"].all() and not table["out_of_calibration_range"].any()
+    assert set(table["group"]) == {"text_generation/B"}
+    assert list(table.reset_index().columns) == ratings.RATING_COLUMNS
+
+
+def test_text_generation_is_rated_per_class_other_tasks_per_task():
+    reports = [fx.gpu_report("a1", 1, model_class="A"), fx.gpu_report("a2", 2, model_class="A"),
+               fx.gpu_report("b1", 10, model_class="B"), fx.gpu_report("b2", 20, model_class="B"),
+               fx.gpu_report("s1", 1, task="summarization"),
+               fx.gpu_report("s2", 3, task="summarization", model_class="A")]
+    table = rated(reports)
+    assert table["stars"].to_dict() == {"a1": 5, "a2": 1, "b1": 5, "b2": 1, "s1": 5, "s2": 1}
+    assert table.loc["s2", "group"] == "summarization"
+
+
+def test_unrated_models_say_why():
+    reports = [fx.failed("oom"), fx.gpu_report("alone", 2.0), fx.BASE,
+               fx.gpu_report("guess", 1.0, model_class="C", estimated=True)]
+    table = rated(reports)
+    assert not table["rated"].any() and table["stars"].isna().all()
+    assert "run failed" in table.loc["oom", "unrated_reason"]
+    assert "one model with measured GPU energy" in table.loc["alone", "unrated_reason"]
+    assert "GPU energy unknown: not counted" in table.loc["tiny-llama-2l", "unrated_reason"]
+    assert "estimate" in table.loc["guess", "unrated_reason"]
+
+
+def test_all_equal_models_are_unrated_not_all_five_stars():
+    table = rated([fx.gpu_report(m, 2.0) for m in ("x", "y", "z")])
+    assert table["stars"].isna().all()
+    assert table["unrated_reason"].str.contains("same GPU energy").all()
+
+
+def write_calibration(tmp_path, document) -> str:
+    path = tmp_path / "calibration.json"
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
+    return str(path)
+
+
+def test_frozen_calibration_rates_new_models_and_flags_those_outside(tmp_path):
+    frozen = ratings.read_calibration(write_calibration(tmp_path, {
+        "source": "leaderboard 2025-10", "groups": {"text_generation/B": {
+            "min_wh_per_1000_queries": 1.0, "max_wh_per_1000_queries": 6.0}}}))
+    # Width 1: 3.5 in [3, 4) -> 3 stars; 0.2 below -> 5 flagged; 7 above -> 1 flagged.
+    table = rated([fx.gpu_report("mid", 3.5), fx.gpu_report("low", 0.2),
+                   fx.gpu_report("high", 7.0)], frozen)
+    assert table["stars"].to_dict() == {"mid": 3, "low": 5, "high": 1}
+    assert table["out_of_calibration_range"].to_dict() == {"mid": False, "low": True, "high": True}
+    assert table["calibration_source"].str.contains("leaderboard 2025-10").all()
+
+
+def test_a_single_model_is_rated_against_a_frozen_calibration(tmp_path):
+    path = tmp_path / "computed.json"
+    ratings.write_ratings([fx.gpu_report("a", 1.0), fx.gpu_report("b", 6.0)],
+                          tmp_path / "r.csv", path)
+    table = rated([fx.gpu_report("new", 3.5)], ratings.read_calibration(path))
+    assert table.loc["new", "stars"] == 3 and bool(table.loc["new", "rated"])
+
+
+@pytest.mark.parametrize("document, expected", [
+    ("{not json", "is unusable"),
+    ({"source": "x"}, "'groups' is a required property"),
+    ({"source": "x", "groups": {"text_generation/B": {"min_wh_per_1000_queries": 2,
+                                                      "max_wh_per_1000_queries": 2}}},
+     "not above"),
+    ({"source": "x", "groups": {"image_generation": {"min_wh_per_1000_queries": 1,
+                                                     "max_wh_per_1000_queries": 2}}},
+     "has no range for group text_generation/B"),
+])
+def test_unusable_calibration_file_leaves_models_unrated_with_the_reason(tmp_path, document,
+                                                                          expected):
+    path = write_calibration(tmp_path, document)
+    table = rated([fx.gpu_report("a", 1.0), fx.gpu_report("b", 2.0)],
+                  ratings.read_calibration(path))
+    assert table["stars"].isna().all()
+    assert table["unrated_reason"].str.contains(expected).all()
+    assert table["unrated_reason"].str.contains(path).all()
+
+
+# --- reading reports and tables ------------------------------------------------------------
+
+def bad_reports(tmp_path):
+    old = dict(fx.BASE, schema_version="0.9", model="old")
+    paths = fx.write_runs(tmp_path / "runs", [fx.gpu_report("good", 1.0), fx.failed("oom"), old])
+    (tmp_path / "runs/broken").mkdir()
+    (tmp_path / "runs/broken/benchmark_report.json").write_text("{truncated")
+    return paths + [tmp_path / "runs/broken/benchmark_report.json"]
+
+
+def test_malformed_and_old_schema_reports_are_named_in_the_log_and_skipped(tmp_path, caplog):
+    paths = bad_reports(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        stored = read_stored_reports(paths)
+    assert [r["model"] for r in stored.reports] == ["good", "oom"]
+    assert "schema_version '0.9'" in stored.skipped[str(paths[2])]
+    assert "not JSON" in stored.skipped[str(paths[3])]
+    assert str(paths[2]) in caplog.text and str(paths[3]) in caplog.text
+
+
+def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
+    outputs = {name: tmp_path / f"{name}.csv" for name in ("models", "trials", "phases",
+                                                           "latency")}
+    outputs["latex"] = tmp_path / "models.tex"
+    reports = [fx.gpu_report("good", 1.0), fx.failed("oom"), fx.served("served", 2.0)]
+    build.build_tables(fx.write_runs(tmp_path / "runs", reports), outputs)
+    models = pd.read_csv(outputs["models"]).set_index("model")
+    assert models.loc["oom", "status"] == "failed" and pd.isna(models.loc["oom", "gpu_energy_wh"])
+    assert models.loc["good", "wh_per_1000_queries_ci_low"] == pytest.approx(0.9)
+    assert models.loc["good", "wh_per_1000_queries_ci_high"] == pytest.approx(1.1)
+    trials = pd.read_csv(outputs["trials"])
+    assert trials.loc[trials["model"] == "oom", "failure"].str.contains("out of memory").all()
+    phases = pd.read_csv(outputs["phases"])
+    gpu = phases[(phases["model"] == "good") & (phases["component"] == "gpu")]
+    assert not gpu["valid"].any() and gpu["prefill"].isna().all()  # invalid, never 0
+    assert bool(phases[(phases["model"] == "good") & (phases["component"] == "cpu")]["valid"]
+                .all())
+    assert set(phases.loc[phases["model"] == "served", "invalid_reason"]) == {
+        "the backend measures no prefill/decode split"}
+    latency = pd.read_csv(outputs["latency"])
+    assert set(latency["model"]) == {"served"} and len(latency) == 4
+    assert latency.set_index("metric").loc["ttft_s", "p99"] == pytest.approx(0.2)
+
+
+def test_latex_table_has_booktabs_units_and_intervals():
+    reports = [fx.gpu_report("model_1", 1.0), fx.failed("oom")]
+    latex = tables.models_latex(models_table(reports))
+    assert "\\toprule" in latex and "\\midrule" in latex and "\\bottomrule" in latex
+    assert "GPU energy (Wh/1,000 queries)" in latex and "Energy per token (J)" in latex
+    assert "model\\_1 & B & 1 [0.9, 1.1] &" in latex
+    assert "oom & B & -- & -- & -- & failed" in latex
+
+
+# --- figures and labels ----------------------------------------------------------------------
+
+def test_pareto_front_keeps_only_undominated_models():
+    candidates = [{"model": m, "throughput": t, "joules_per_token": j, "estimated": False}
+                  for m, t, j in [("fast", 100, 2.0), ("frugal", 10, 0.5),
+                                  ("dominated", 50, 3.0), ("middle", 50, 1.0)]]
+    assert [p["model"] for p in pareto.pareto_front(candidates)] == ["frugal", "middle", "fast"]
+
+
+def test_no_legend_entry_for_a_component_nobody_measured():
+    assert selection.measured_components([fx.BASE]) == ["cpu", "ram"]
+    assert selection.measured_components([fx.BASE, fx.gpu_report("g", 1)]) == ["gpu", "cpu", "ram"]
+
+
+def build_everything(runs, out):
+    """Every paper output of the reports under ``runs`` into ``out``; the written paths."""
+    paths = sorted(runs.glob("*/benchmark_report.json"))
+    build.build_ratings(paths, out / "ratings.csv", out / "calibration.json")
+    written = [out / "ratings.csv"]
+    for name in ("energy", "pareto", "phases", "latency"):
+        files = [out / f"{name}.png", out / f"{name}.pdf"]
+        build.build_figure(name, paths, files, out / "ratings.csv" if name == "energy" else None)
+        written += files
+    for path in paths:
+        model = path.parent.name
+        files = [out / f"{model}_timeline.png", out / f"{model}_timeline.pdf"]
+        build.build_run_figure(path, path.parent / "power_timeline.csv", files)
+        labels_out = [out / f"{model}.svg", out / f"{model}.png"]
+        build.build_label(path, out / "ratings.csv", labels_out)
+        written += files + labels_out
+    return written
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Measured, estimated (CPU), failed and served models, and a malformed report."""
+    runs = tmp_path_factory.mktemp("runs")
+    reports = [fx.gpu_report(f"model-{i:02d}", 0.5 + i * 0.1) for i in range(3)]
+    reports += [fx.failed("oom"), fx.BASE, fx.served("served", 2.0)]
+    fx.write_runs(runs, reports)
+    (runs / "broken").mkdir()
+    (runs / "broken/benchmark_report.json").write_text("[]")
+    return runs
+
+
+def test_figures_and_labels_are_byte_identical_across_builds(runs, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    written = build_everything(runs, first)
+    build_everything(runs, second)
+    assert len(written) == 1 + 8 + 7 * 4
+    for path in written:
+        assert path.stat().st_size > 500, path
+        assert path.read_bytes() == (second / path.name).read_bytes(), path.name
+    pdf = (first / "energy.pdf").read_bytes()
+    assert b"CreationDate" not in pdf and b"ModDate" not in pdf
+    assert b"<dc:date>" not in (first / "model-00.svg").read_bytes()
+
+
+def test_fifty_models_get_a_readable_height(tmp_path):
+    from PIL import Image
+
+    reports = [fx.gpu_report(f"model-{i:02d}", 0.5 + i * 0.1, model_class="ABC"[i % 3])
+               for i in range(50)] + [fx.failed("oom"), fx.BASE, fx.served("served", 2.0)]
+    paths = fx.write_runs(tmp_path / "runs", reports, timeline=False)
+    build.build_ratings(paths, tmp_path / "r.csv", tmp_path / "c.json")
+    build.build_figure("energy", paths, [tmp_path / "e.png"], tmp_path / "r.csv")
+    width, height = Image.open(tmp_path / "e.png").size
+    # ~0.28 in per model row at 150 dpi: each of the 53 model names keeps its own line.
+    assert height / 53 > 0.25 * 150
+
+
+def test_label_of_an_unrated_cpu_run_shows_why(tmp_path):
+    table, _ = ratings.rate([fx.BASE])
+    rating = table.iloc[0].to_dict()
+    assert labels.headline(fx.BASE, rating)[0] == "not measured"
+    assert "CPU" in labels.hardware_of(fx.BASE)
+    labels.draw(fx.BASE, rating, [tmp_path / "label.svg"])
+    assert (tmp_path / "label.svg").read_text().startswith("<?xml")
+
+
+def test_an_empty_set_still_builds_every_figure(tmp_path):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "out").mkdir()
+    for path in build_everything(tmp_path / "runs", tmp_path / "out"):
+        assert path.stat().st_size > 0, path
