@@ -1,32 +1,142 @@
-# Tables and figures from the stored reports. The energybench modules that do the work are
-# inputs too, so editing them remakes these outputs (and only these).
-rule aggregate:
+# Paper outputs from the stored reports: tables, star ratings, figures, labels; each with its
+# caption in the HTML report (snakemake --report). The energybench modules that draw an
+# output are inputs of its rule, so editing one remakes only what it draws.
+# `snakemake paper` takes the reports already under results/runs/ and never runs a benchmark
+# (the Snakefile then defines no benchmark rule).
+rule tables:
     input:
-        reports=report_paths(),
-        code=workflow_path("src/energybench/aggregate.py"),
+        reports=REPORTS,
+        code=paper_code("tables") + [workflow_path("src/energybench/aggregate.py")],
     output:
-        table=f"{RESULTS}/tables/models.csv",
+        models=report(
+            f"{RESULTS}/tables/models.csv",
+            caption="../report/tables/models.rst",
+            category="Comparisons",
+            subcategory="Tables",
+        ),
+        trials=report(
+            f"{RESULTS}/tables/trials.csv",
+            caption="../report/tables/trials.rst",
+            category="Measurement checks",
+            subcategory="Tables",
+        ),
+        phases=report(
+            f"{RESULTS}/tables/phases.csv",
+            caption="../report/tables/phases.rst",
+            category="Measurement checks",
+            subcategory="Tables",
+        ),
+        latency=report(
+            f"{RESULTS}/tables/latency.csv",
+            caption="../report/tables/latency.rst",
+            category="Comparisons",
+            subcategory="Tables",
+        ),
+        latex=report(
+            f"{RESULTS}/tables/models.tex",
+            caption="../report/tables/latex.rst",
+            category="Comparisons",
+            subcategory="Tables",
+        ),
     log:
-        "logs/aggregate.log",
+        "logs/paper/tables.log",
     conda:
         "../envs/aggregate.yaml"
     script:
-        "../scripts/aggregate.py"
+        "../scripts/paper_tables.py"
 
 
-rule figures:
+rule ratings:
     input:
-        table=rules.aggregate.output.table,
-        code=workflow_path("src/energybench/plots.py"),
+        reports=REPORTS,
+        frozen=[CALIBRATION] if CALIBRATION else [],
+        code=paper_code("ratings"),
     output:
-        png=f"{RESULTS}/figures/energy_per_1000_queries.png",
-        pdf=f"{RESULTS}/figures/energy_per_1000_queries.pdf",
+        ratings=report(
+            f"{RESULTS}/tables/ratings.csv",
+            caption="../report/tables/ratings.rst",
+            category="Comparisons",
+            subcategory="Tables",
+        ),
+        calibration=f"{RESULTS}/tables/rating_calibration.json",
     log:
-        "logs/figures.log",
+        "logs/paper/ratings.log",
     conda:
         "../envs/aggregate.yaml"
     script:
-        "../scripts/plot_energy.py"
+        "../scripts/paper_ratings.py"
+
+
+for module, name in FIGURES.items():
+
+    rule:
+        name:
+            f"figure_{module}"
+        input:
+            reports=REPORTS,
+            ratings=rules.ratings.output.ratings if module == "energy" else [],
+            code=paper_code(f"figures/{module}", "figures/selection"),
+        output:
+            png=report(
+                f"{RESULTS}/figures/{name}.png",
+                caption=f"../report/figures/{module}.rst",
+                category="Comparisons",
+                subcategory="Figures",
+            ),
+            pdf=f"{RESULTS}/figures/{name}.pdf",
+        log:
+            f"logs/paper/{name}.log",
+        conda:
+            "../envs/aggregate.yaml"
+        params:
+            figure=module,
+        script:
+            "../scripts/paper_figure.py"
+
+
+rule power_timeline:
+    input:
+        report=REPORT,
+        code=paper_code("figures/timeline"),
+    output:
+        png=report(
+            f"{RESULTS}/figures/runs/{{model}}/power_timeline.png",
+            caption="../report/figures/power_timeline.rst",
+            category="Per model",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "power timeline"},
+        ),
+        pdf=f"{RESULTS}/figures/runs/{{model}}/power_timeline.pdf",
+    log:
+        "logs/paper/power_timeline/{model}.log",
+    conda:
+        "../envs/aggregate.yaml"
+    params:
+        timeline=f"{RESULTS}/runs/{{model}}/power_timeline.csv",
+    script:
+        "../scripts/paper_power_timeline.py"
+
+
+rule label:
+    input:
+        report=REPORT,
+        ratings=rules.ratings.output.ratings,
+        code=paper_code("labels"),
+    output:
+        svg=f"{RESULTS}/labels/{{model}}.svg",
+        png=report(
+            f"{RESULTS}/labels/{{model}}.png",
+            caption="../report/label.rst",
+            category="Per model",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "label"},
+        ),
+    log:
+        "logs/paper/label/{model}.log",
+    conda:
+        "../envs/aggregate.yaml"
+    script:
+        "../scripts/paper_label.py"
 
 
 # AI Energy Score's formats (docs/aes.md): its master_results.csv; per run, the two files its
@@ -91,3 +201,22 @@ rule aes_models:
         "../envs/aggregate.yaml"
     script:
         "../scripts/aes_models.py"
+
+
+PAPER_OUTPUTS = [
+    *rules.tables.output,
+    *rules.ratings.output,
+    *rules.aes_master_results.output,
+    *(
+        f"{RESULTS}/figures/{name}.{ext}"
+        for name in FIGURES.values()
+        for ext in ("png", "pdf")
+    ),
+    *expand(rules.power_timeline.output, model=REPORTED),
+    *expand(rules.label.output, model=REPORTED),
+]
+
+
+rule paper:
+    input:
+        PAPER_OUTPUTS,

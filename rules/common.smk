@@ -1,5 +1,6 @@
 # Config loading, validation and input functions. The logic lives in energybench.config;
 # this file only connects it to Snakemake.
+import glob
 import os
 import sys
 from pathlib import Path
@@ -114,9 +115,9 @@ RUNTIMES = {
     name: resolve_runtime(name) for name in {cfg["runtime"] for cfg in MODELS.values()}
 }
 CONTAINER_RUNTIMES = ("docker", "podman")
-# The image holds the engine, not the aggregation and plotting code (see .dockerignore):
+# The image holds the engine, not the aggregation and paper code (see .dockerignore):
 # editing those remakes tables and figures only, never the image or the runs.
-OUTSIDE_IMAGE = {"aggregate.py", "plots.py"}
+OUTSIDE_IMAGE = {"aggregate.py", "paper"}  # in src/energybench
 
 
 def workflow_path(*parts):
@@ -127,12 +128,13 @@ def workflow_path(*parts):
 
 def benchmark_sources():
     """The benchmark's code: a change to it reruns the models (through the image for containers)."""
+    package = Path(workflow_path("src", "energybench"))
     return sorted(
         str(path)
-        for path in Path(workflow_path("src", "energybench")).rglob("*")
+        for path in package.rglob("*")
         if path.is_file()
         and path.suffix in (".py", ".json")
-        and path.name not in OUTSIDE_IMAGE
+        and path.relative_to(package).parts[0] not in OUTSIDE_IMAGE
     )
 
 
@@ -157,3 +159,28 @@ def image_id_file(cfg):
     ):
         return f"{RESULTS}/images/{runtime}-cpu.id"
     return None
+
+
+# --- paper outputs (rules/aggregate.smk) ------------------------------------------------
+def stored_models():
+    """Models with a report under results/runs/ (for `paper`: a copied results/runs is enough)."""
+    paths = glob.glob(f"{RESULTS}/runs/*/benchmark_report.json")
+    return sorted(Path(path).parent.name for path in paths)
+
+
+REPORTED = stored_models() if PAPER_ONLY else list(MODELS)
+REPORT = f"{RESULTS}/runs/{{model}}/benchmark_report.json"
+REPORTS = expand(REPORT, model=REPORTED)
+PAPER = workflow_path("src/energybench/paper")
+CALIBRATION = (config.get("ratings") or {}).get("calibration_file")
+FIGURES = {
+    "energy": "energy_per_1000_queries",
+    "pareto": "energy_per_token_vs_throughput",
+    "phases": "prefill_decode",
+    "latency": "latency_percentiles",
+}
+
+
+def paper_code(*modules):
+    """The modules an output is drawn by, and the reader and style every output shares."""
+    return [f"{PAPER}/{m}.py" for m in ("stored", "style", "build", *modules)]

@@ -25,7 +25,8 @@ def require(available: bool, reason: str) -> None:
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "config", "data", "envs", "src", "profiles",
-                  "containers", "requirements", "pyproject.toml", "README.md", ".dockerignore"]
+                  "containers", "requirements", "pyproject.toml", "README.md", ".dockerignore",
+                  "report"]
 
 
 def copy_workflow(destination: Path) -> Path:

@@ -17,7 +17,7 @@ from conftest import copy_workflow, require
 from energybench.report import read_report, validate_report
 from energybench.isolation import PIPELINE_LABEL
 from energybench.isolation import container_cli
-from test_workflow import planned_jobs
+from test_workflow import COMPARISON_JOBS, FIGURE_JOBS, paper_jobs, planned_jobs
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 DOCKER_CONFIG = ["--config", 'defaults={"runtime": "docker"}']
@@ -70,17 +70,18 @@ def test_default_models_run_in_podman_containers(tmp_path):
 def test_changed_dockerfile_reruns_the_models_and_a_plot_script_does_not(docker_run, tmp_path):
     plots = tmp_path / "plots"
     shutil.copytree(docker_run, plots, symlinks=True)
-    with open(plots / "scripts/plot_energy.py", "a") as script:
+    with open(plots / "scripts/paper_figure.py", "a") as script:
         script.write("# edited\n")
-    assert planned_jobs(plots, *DOCKER_CONFIG) == ["all", "figures"]
+    assert planned_jobs(plots, *DOCKER_CONFIG) == ["all", *FIGURE_JOBS]
 
     image = tmp_path / "image"
     shutil.copytree(docker_run, image, symlinks=True)
     with open(image / "containers/Dockerfile.cpu", "a") as dockerfile:
         dockerfile.write("# edited\n")
-    assert planned_jobs(image, *DOCKER_CONFIG) == [
-        "aggregate", "all", "benchmark:tiny-llama-2l", "benchmark:tiny-llama-4l", "cpu_image",
-        "figures"]
+    models = ["tiny-llama-2l", "tiny-llama-4l"]
+    assert planned_jobs(image, *DOCKER_CONFIG) == sorted(
+        ["all", "cpu_image", *COMPARISON_JOBS, *(f"benchmark:{m}" for m in models),
+         *(job for m in models for job in paper_jobs(m))])
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,13 @@ from energybench.report import read_report, validate_report
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1"]
 DEFAULT_MODELS = ["tiny-llama-2l", "tiny-llama-4l"]
+FIGURE_JOBS = ["figure_energy", "figure_latency", "figure_pareto", "figure_phases"]
+COMPARISON_JOBS = ["aes_master_results", "ratings", "tables", *FIGURE_JOBS]
+
+
+def paper_jobs(model: str) -> list[str]:
+    """The paper outputs of one model: its power timeline and its label."""
+    return [f"power_timeline:{model}", f"label:{model}"]
 
 pytestmark = pytest.mark.e2e
 
@@ -63,8 +71,9 @@ def finished(tmp_path_factory):
 def test_dry_run_plans_the_whole_dag(tmp_path):
     workdir = copy_workflow(tmp_path)
     assert planned_jobs(workdir) == sorted(
-        ["all", "aggregate", "aes_master_results", "figures"]
-        + [f"{rule}:{m}" for m in DEFAULT_MODELS for rule in ("tiny_model", "benchmark")])
+        ["all", *COMPARISON_JOBS]
+        + [f"{rule}:{m}" for m in DEFAULT_MODELS for rule in ("tiny_model", "benchmark")]
+        + [job for m in DEFAULT_MODELS for job in paper_jobs(m)])
 
 
 def test_reports_table_and_figure(finished):
@@ -111,16 +120,27 @@ def test_editing_one_model_reruns_only_that_model(finished, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(finished[0], workdir, symlinks=True)
     edit_models(workdir, lambda models: models["tiny-llama-4l"].update(max_new_tokens=8))
-    assert planned_jobs(workdir) == [
-        "aes_master_results", "aggregate", "all", "benchmark:tiny-llama-4l", "figures"]
+    # Every label shows the ratings, which the edited model can change.
+    assert planned_jobs(workdir) == sorted(
+        ["all", "benchmark:tiny-llama-4l", *COMPARISON_JOBS, *paper_jobs("tiny-llama-4l"),
+         "label:tiny-llama-2l", "label:broken"])
 
 
 def test_editing_the_plot_script_remakes_only_figures(finished, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(finished[0], workdir, symlinks=True)
-    with open(workdir / "scripts/plot_energy.py", "a") as script:
+    with open(workdir / "scripts/paper_figure.py", "a") as script:
         script.write("# edited\n")
-    assert planned_jobs(workdir) == ["all", "figures"]
+    assert planned_jobs(workdir) == ["all", *FIGURE_JOBS]
+
+
+def test_html_report_of_the_default_run(finished):
+    workdir, _ = finished
+    snakemake(workdir, "--report", "report.zip")
+    names = zipfile.ZipFile(workdir / "report.zip").namelist()
+    for output in ("energy_per_1000_queries.png", "ratings.csv", "tiny-llama-2l.png",
+                   "power_timeline.png"):
+        assert any(name.endswith(output) for name in names), output
 
 
 def test_select_runs_a_subset(tmp_path):

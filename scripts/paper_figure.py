@@ -1,0 +1,11 @@
+"""Snakemake script: one comparison figure, as PNG and PDF."""
+import logging
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+
+from energybench.paper.build import build_figure  # noqa: E402
+
+build_figure(snakemake.params.figure, snakemake.input.reports,  # noqa: F821
+             [snakemake.output.png, snakemake.output.pdf], snakemake.input.ratings or None)  # noqa: F821

@@ -1,0 +1,11 @@
+"""Snakemake script: star ratings (and this set's calibration) from the reports."""
+import logging
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+
+from energybench.paper.build import build_ratings  # noqa: E402
+
+build_ratings(snakemake.input.reports, snakemake.output.ratings,  # noqa: F821
+              snakemake.output.calibration, snakemake.input.frozen[0] if snakemake.input.frozen else None)  # noqa: F821

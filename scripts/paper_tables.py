@@ -1,0 +1,10 @@
+"""Snakemake script: every table under results/tables/ from the reports."""
+import logging
+import sys
+
+sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+
+from energybench.paper.build import build_tables  # noqa: E402
+
+build_tables(snakemake.input.reports, dict(snakemake.output.items()))  # noqa: F821

@@ -1,0 +1,100 @@
+"""End-to-end: `snakemake paper` and `snakemake --report` from stored reports alone (a copied
+results/runs/, no models, no benchmark)."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import paper_fixtures as fx
+from conftest import copy_workflow
+
+PAPER = [sys.executable, "-m", "snakemake", "paper", "--cores", "1"]
+
+pytestmark = pytest.mark.e2e
+
+
+def paper(workdir, *args: str) -> str:
+    """`snakemake paper` as a user types it (no --resources: no benchmark needs one)."""
+    result = subprocess.run([*PAPER, *args], cwd=workdir, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, f"snakemake failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout + result.stderr
+
+
+def planned_rules(workdir) -> list[str]:
+    plan = paper(workdir, "--dry-run")
+    return sorted(re.findall(r"^(?:local)?rule (\w+):", plan, re.MULTILINE))
+
+MODELS = ["fast", "oom", "slow", "unreadable"]
+TABLES = ["models.csv", "trials.csv", "phases.csv", "latency.csv", "models.tex", "ratings.csv",
+          "rating_calibration.json"]
+FIGURES = ["energy_per_1000_queries", "energy_per_token_vs_throughput", "prefill_decode",
+           "latency_percentiles"]
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory):
+    """The workflow with only a copied results/runs/ (one report malformed), after `paper`."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("paper"))
+    runs = workdir / "results/runs"
+    fx.write_runs(runs, [fx.gpu_report("fast", 1.0), fx.served("slow", 3.0), fx.failed("oom")])
+    (runs / "unreadable").mkdir()
+    (runs / "unreadable/benchmark_report.json").write_text('{"schema_version": "0.1"}')
+    return workdir, paper(workdir)
+
+
+def test_paper_rebuilds_everything_from_stored_reports_without_a_benchmark(rebuilt):
+    workdir, output = rebuilt
+    assert "rule benchmark" not in output
+    for name in TABLES:
+        assert (workdir / "results/tables" / name).stat().st_size > 0, name
+    for name in FIGURES:
+        for ext in ("png", "pdf"):
+            assert (workdir / f"results/figures/{name}.{ext}").stat().st_size > 1000
+    for model in MODELS:
+        for ext in ("png", "pdf"):
+            assert (workdir / f"results/figures/runs/{model}/power_timeline.{ext}").exists()
+        for ext in ("png", "svg"):
+            assert (workdir / f"results/labels/{model}.{ext}").exists()
+    ratings = (workdir / "results/tables/ratings.csv").read_text()
+    assert "fast,text_generation,B,text_generation/B,1.0,5,True" in ratings
+    assert "run failed: model oom: out of memory" in ratings
+    log = (workdir / "logs/paper/tables.log").read_text()
+    assert "results/runs/unreadable/benchmark_report.json" in log and "schema" in log
+
+
+def test_newer_benchmark_inputs_start_no_benchmark(rebuilt, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(rebuilt[0], workdir, symlinks=True)
+    # Changed, not just touched: Snakemake compares the content of inputs whose time moved.
+    for path in [*(workdir / "data").glob("*.jsonl"), workdir / "src/energybench/engine.py",
+                 workdir / "config/models.yaml"]:
+        with open(path, "a") as changed:
+            changed.write("\n" if path.suffix == ".jsonl" else "# newer\n")
+    assert planned_rules(workdir) == []
+
+
+def test_editing_one_figure_module_remakes_only_that_figure(rebuilt, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(rebuilt[0], workdir, symlinks=True)
+    with open(workdir / "src/energybench/paper/figures/pareto.py", "a") as module:
+        module.write("# edited\n")
+    assert planned_rules(workdir) == ["figure_pareto", "paper"]
+
+
+def test_html_report_shows_every_output_with_its_caption(rebuilt):
+    workdir, _ = rebuilt
+    paper(workdir, "--report", "report.html")
+    html = (workdir / "report.html").read_text()
+    for category in ("Comparisons", "Per model", "Measurement checks"):
+        assert category in html
+    for name in [*TABLES[:-1], *(f"{f}.png" for f in FIGURES)]:
+        assert name in html, name
+    for model in MODELS:
+        assert f"{model}.png" in html
+    for caption in sorted((workdir / "report").rglob("*.rst")):
+        first_words = " ".join(caption.read_text().split()[:4])
+        assert first_words in html, caption
