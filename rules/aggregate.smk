@@ -32,6 +32,12 @@ rule tables:
             category="Comparisons",
             subcategory="Tables",
         ),
+        checks=report(
+            f"{RESULTS}/tables/checks.csv",
+            caption="../report/tables/checks.rst",
+            category="Measurement checks",
+            subcategory="Tables",
+        ),
         latex=report(
             f"{RESULTS}/tables/models.tex",
             caption="../report/tables/latex.rst",

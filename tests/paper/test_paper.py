@@ -34,6 +34,13 @@ def test_stars_match_a_hand_checked_banding():
     assert list(table.reset_index().columns) == ratings.RATING_COLUMNS
 
 
+def test_values_on_band_edges_fall_in_the_band_above_despite_rounding():
+    # Range 1..3: edges at 1.4, 1.8, 2.2, 2.6, none of them exact in binary.
+    values = {"low": 1.0, "e1": 1.4, "e2": 1.8, "e3": 2.2, "e4": 2.6, "high": 3.0}
+    table = rated([fx.gpu_report(m, v) for m, v in values.items()])
+    assert table["stars"].to_dict() == {"low": 5, "e1": 4, "e2": 3, "e3": 2, "e4": 1, "high": 1}
+
+
 def test_text_generation_is_rated_per_class_other_tasks_per_task():
     reports = [fx.gpu_report("a1", 1, model_class="A"), fx.gpu_report("a2", 2, model_class="A"),
                fx.gpu_report("b1", 10, model_class="B"), fx.gpu_report("b2", 20, model_class="B"),
@@ -129,7 +136,7 @@ def test_malformed_and_old_schema_reports_are_named_in_the_log_and_skipped(tmp_p
 
 def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
     outputs = {name: tmp_path / f"{name}.csv" for name in ("models", "trials", "phases",
-                                                           "latency")}
+                                                           "latency", "checks")}
     outputs["latex"] = tmp_path / "models.tex"
     reports = [fx.gpu_report("good", 1.0), fx.failed("oom"), fx.served("served", 2.0)]
     build.build_tables(fx.write_runs(tmp_path / "runs", reports), outputs)
@@ -146,6 +153,9 @@ def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
                 .all())
     assert set(phases.loc[phases["model"] == "served", "invalid_reason"]) == {
         "the backend measures no prefill/decode split"}
+    checks = pd.read_csv(outputs["checks"])
+    assert set(checks["model"]) == {"good", "served"}  # the failed run made no check
+    assert "window_long_enough" in set(checks.loc[checks["passed"] == False, "name"])  # noqa: E712
     latency = pd.read_csv(outputs["latency"])
     assert set(latency["model"]) == {"served"} and len(latency) == 4
     assert latency.set_index("metric").loc["ttft_s", "p99"] == pytest.approx(0.2)

@@ -1,6 +1,7 @@
 """End-to-end: `snakemake paper` and `snakemake --report` from stored reports alone (a copied
 results/runs/, no models, no benchmark)."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -29,8 +30,8 @@ def planned_rules(workdir) -> list[str]:
     return sorted(re.findall(r"^(?:local)?rule (\w+):", plan, re.MULTILINE))
 
 MODELS = ["fast", "oom", "slow", "unreadable"]
-TABLES = ["models.csv", "trials.csv", "phases.csv", "latency.csv", "models.tex", "ratings.csv",
-          "rating_calibration.json"]
+TABLES = ["models.csv", "trials.csv", "phases.csv", "latency.csv", "checks.csv", "models.tex",
+          "ratings.csv", "rating_calibration.json"]
 FIGURES = ["energy_per_1000_queries", "energy_per_token_vs_throughput", "prefill_decode",
            "latency_percentiles"]
 
@@ -98,3 +99,12 @@ def test_html_report_shows_every_output_with_its_caption(rebuilt):
     for caption in sorted((workdir / "report").rglob("*.rst")):
         first_words = " ".join(caption.read_text().split()[:4])
         assert first_words in html, caption
+
+
+def test_a_frozen_calibration_file_rerates_from_the_stored_reports(rebuilt, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(rebuilt[0], workdir, symlinks=True)
+    (workdir / "frozen.json").write_text(json.dumps({"source": "test freeze", "groups": {
+        "text_generation/B": {"min_wh_per_1000_queries": 0.0, "max_wh_per_1000_queries": 5.0}}}))
+    plan = paper(workdir, "--dry-run", "--config", 'ratings={"calibration_file": "frozen.json"}')
+    assert re.search(r"rule ratings:\n\s+input: [^\n]*frozen\.json", plan), plan

@@ -59,8 +59,9 @@ def group_of(task: str | None, model_class: str | None) -> str:
 def stars_in_range(value: float, low: float, high: float) -> tuple[int, bool]:
     """Stars of ``value`` in the range [low, high] (high > low), and whether it lies outside
     it (then it gets the nearest band's stars)."""
-    width = (high - low) / STARS
-    band = math.floor((value - low) / width)
+    # Rounded so a value on an edge falls above it however the division rounds (1.4 in
+    # [1, 3] is 0.9999999999999998 band widths from the bottom).
+    band = math.floor(round((value - low) / ((high - low) / STARS), 9))
     return STARS - min(max(band, 0), STARS - 1), not low <= value <= high
 
 

@@ -1,6 +1,6 @@
-"""The tables beside models.csv: one row per trial, per phase and per latency metric, and the
-per-model table as LaTeX for papers. Each is made from the reports alone; a failed model keeps
-its rows, marked, with empty (never zero) figures."""
+"""The tables beside models.csv: one row per trial, per phase, per latency metric and per
+self-check, and the per-model table as LaTeX for papers. Each is made from the reports alone;
+a failed model keeps its rows, marked, with empty (never zero) figures."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ PHASE_COLUMNS = ["model", "status", "trial", "component", "unit", "prefill", "de
                  "generate", "valid", "invalid_reason"]
 LATENCY_METRICS = ("ttft_s", "itl_s", "tpot_s", "e2e_latency_s")
 LATENCY_COLUMNS = ["model", "status", "metric", "count", "mean", "median", "p90", "p99"]
+CHECK_COLUMNS = ["model", "status", "trial", "name", "passed", "severity", "value", "limit",
+                 "detail"]
 
 
 def trials_table(reports: list[dict]) -> pd.DataFrame:
@@ -36,7 +38,7 @@ def trials_table(reports: list[dict]) -> pd.DataFrame:
                 row.update({f"{name}_{k}": energy.get(k)
                             for k in ("gross_joules", "net_joules", "source", "reason")})
             rows.append(row)
-    return pd.DataFrame(rows, columns=TRIAL_COLUMNS)
+    return pd.DataFrame(rows, columns=TRIAL_COLUMNS).astype({"trial": "Int64"})
 
 
 def phases_table(reports: list[dict]) -> pd.DataFrame:
@@ -56,7 +58,7 @@ def phases_table(reports: list[dict]) -> pd.DataFrame:
                 rows.append({**base, "trial": index, "component": name, "unit": part["unit"],
                              **{k: part[k] for k in ("prefill", "decode", "generate")},
                              "valid": part["reason"] is None, "invalid_reason": part["reason"]})
-    return pd.DataFrame(rows, columns=PHASE_COLUMNS)
+    return pd.DataFrame(rows, columns=PHASE_COLUMNS).astype({"trial": "Int64"})
 
 
 def latency_table(reports: list[dict]) -> pd.DataFrame:
@@ -71,6 +73,14 @@ def latency_table(reports: list[dict]) -> pd.DataFrame:
             rows.append({"model": report["model"], "status": report["status"], "metric": metric,
                          **{k: stats.get(k) for k in ("count", "mean", "median", "p90", "p99")}})
     return pd.DataFrame(rows, columns=LATENCY_COLUMNS)
+
+
+def checks_table(reports: list[dict]) -> pd.DataFrame:
+    """Every self-check of every run (``passed`` empty where a check could not be made)."""
+    rows = [{"model": report["model"], "status": report["status"],
+             **{k: check.get(k) for k in CHECK_COLUMNS[2:]}}
+            for report in reports for check in report["checks"]]
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS).astype({"trial": "Int64"})
 
 
 def error_text(report: dict) -> str | None:
@@ -125,8 +135,9 @@ def models_latex(table: pd.DataFrame) -> str:
 
 
 def write_tables(reports: list[dict], outputs: dict[str, str | Path]) -> None:
-    """Write every table named in ``outputs`` (keys: trials, phases, latency, latex)."""
-    frames = {"trials": trials_table, "phases": phases_table, "latency": latency_table}
+    """Write every table named in ``outputs`` (keys: trials, phases, latency, checks, latex)."""
+    frames = {"trials": trials_table, "phases": phases_table, "latency": latency_table,
+              "checks": checks_table}
     for name, make in frames.items():
         write_atomic(outputs[name], make(reports).to_csv(index=False))
     write_atomic(outputs["latex"], models_latex(models_table(reports)))
