@@ -5,7 +5,7 @@
 # (the Snakefile then defines no benchmark rule).
 rule tables:
     input:
-        reports=REPORTS,
+        reports=report_paths(),
         code=paper_code("tables") + [workflow_path("src/energybench/aggregate.py")],
     output:
         models=report(
@@ -54,7 +54,7 @@ rule tables:
 
 rule ratings:
     input:
-        reports=REPORTS,
+        reports=report_paths(),
         frozen=[CALIBRATION] if CALIBRATION else [],
         code=paper_code("ratings"),
     output:
@@ -79,7 +79,7 @@ for module, name in FIGURES.items():
         name:
             f"figure_{module}"
         input:
-            reports=REPORTS,
+            reports=report_paths(),
             ratings=rules.ratings.output.ratings if module == "energy" else [],
             code=paper_code(f"figures/{module}", "figures/selection"),
         output:

@@ -22,7 +22,7 @@ from energybench import environment
 from energybench.prompts import check_prompt_counts
 from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
-from energybench.keys import KEY_REGEX
+from energybench.keys import KEY_REGEX, key_problem
 from energybench.isolation import resolve_runtime
 
 # The seed runner's variables: RESULTS_DIR moves every output; BENCHMARK_BACKEND is the
@@ -105,10 +105,6 @@ def benchmark_inputs(wildcards):
     return inputs
 
 
-def report_paths():
-    return expand(f"{RESULTS}/runs/{{model}}/benchmark_report.json", model=MODELS)
-
-
 # --- runtimes and images ----------------------------------------------------------------
 # `auto` is resolved once per workflow run, so the DAG knows which models need an image.
 RUNTIMES = {
@@ -163,14 +159,28 @@ def image_id_file(cfg):
 
 # --- paper outputs (rules/aggregate.smk) ------------------------------------------------
 def stored_models():
-    """Models with a report under results/runs/ (for `paper`: a copied results/runs is enough)."""
-    paths = glob.glob(f"{RESULTS}/runs/*/benchmark_report.json")
-    return sorted(Path(path).parent.name for path in paths)
+    """Models with a report under results/runs/ (for `paper`: a copied results/runs is enough);
+    a folder whose name is no model key is named and left out."""
+    models = []
+    for path in sorted(glob.glob(f"{RESULTS}/runs/*/benchmark_report.json")):
+        problem = key_problem(Path(path).parent.name)
+        if problem:
+            print(f"energybench: skipping {path}: {problem}", file=sys.stderr)
+        else:
+            models.append(Path(path).parent.name)
+    return models
 
 
 REPORTED = stored_models() if PAPER_ONLY else list(MODELS)
 REPORT = f"{RESULTS}/runs/{{model}}/benchmark_report.json"
-REPORTS = expand(REPORT, model=REPORTED)
+
+
+def report_paths():
+    """The reports the tables are made of: the selected models' (made by the benchmark rule),
+    or for `paper` those stored."""
+    return expand(REPORT, model=REPORTED)
+
+
 PAPER = workflow_path("src/energybench/paper")
 CALIBRATION = (config.get("ratings") or {}).get("calibration_file")
 FIGURES = {

@@ -44,12 +44,15 @@ def rebuilt(tmp_path_factory):
     fx.write_runs(runs, [fx.gpu_report("fast", 1.0), fx.served("slow", 3.0), fx.failed("oom")])
     (runs / "unreadable").mkdir()
     (runs / "unreadable/benchmark_report.json").write_text('{"schema_version": "0.1"}')
+    (runs / "not a key").mkdir()  # a folder no model key can name: left out, named
+    shutil.copy(runs / "fast/benchmark_report.json", runs / "not a key")
     return workdir, paper(workdir)
 
 
 def test_paper_rebuilds_everything_from_stored_reports_without_a_benchmark(rebuilt):
     workdir, output = rebuilt
     assert "rule benchmark" not in output
+    assert "skipping results/runs/not a key/benchmark_report.json" in output
     for name in TABLES:
         assert (workdir / "results/tables" / name).stat().st_size > 0, name
     for name in FIGURES:
