@@ -65,6 +65,11 @@ def served(model: str, wh_per_1000: float, model_class: str = "B") -> dict:
     report["config"]["backend"] = "vllm"
     report["phases"] = None
     stats = {"count": 100, "mean": 0.05, "median": 0.04, "p90": 0.09, "p99": 0.2}
+    steady = {"index": 0, "start_s": 3.0, "end_s": 5.0, "duration_s": 2.0, "output_tokens": 90,
+              "reason": None, "energy": {}, "total_gross_joules": 40.0,
+              "joules_per_token": 40.0 / 90}
+    report["steady_state"] = {"definition": "test", "trials": [steady], "energy": None,
+                              "reason": None, "joules_per_token": {}}
     report["latency"] = {"definition": "test", "requests_file": None, "trials": [],
                          **{m: {k: v * scale if k != "count" else v for k, v in stats.items()}
                             for m, scale in (("ttft_s", 1), ("itl_s", 0.2), ("tpot_s", 0.25),

@@ -1,9 +1,6 @@
-"""One look for every figure and label, and deterministic files.
-
-The palette is Okabe and Ito's colour-blind-safe set, every colour of mid luminance so it
-reads on a white page and on a dark one; the leaderboard site reuses it (``PALETTE``,
-``COMPONENT_COLORS``, ``STAR_COLORS``). Files are byte-identical across builds: no dates,
-no random ids, one bundled font.
+"""One look for every figure and label (colours from energybench.paper.palette), and
+deterministic files: byte-identical across builds, with no dates, no random ids, one bundled
+font.
 """
 
 from __future__ import annotations
@@ -16,17 +13,10 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 
+from energybench.paper.palette import (  # noqa: E402,F401 (re-exported for the figures)
+    COMPONENT_COLORS, COMPONENT_LABELS, PALETTE, STAR_COLORS)
 from energybench.report import write_atomic  # noqa: E402
 
-PALETTE = {
-    "orange": "#E69F00", "sky_blue": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
-    "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#999999",
-}
-COMPONENT_COLORS = {"gpu": PALETTE["green"], "cpu": PALETTE["orange"], "ram": PALETTE["blue"]}
-COMPONENT_LABELS = {"gpu": "GPU", "cpu": "CPU", "ram": "RAM"}
-# 5 stars (lowest energy) to 1 star; "unrated" for models without a rating.
-STAR_COLORS = {5: PALETTE["green"], 4: PALETTE["sky_blue"], 3: PALETTE["yellow"],
-               2: PALETTE["orange"], 1: PALETTE["vermillion"], None: PALETTE["grey"]}
 ESTIMATE_HATCH = "//"
 INVALID_HATCH = "xx"
 TEXT_GREY = "#666666"
