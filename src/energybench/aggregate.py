@@ -74,8 +74,9 @@ def report_row(report: dict) -> dict:
             f"{name}: {c['reason']}" for name, c in components.items()
             if c["gross_joules"] is None
         ) or None,
-        "failed_checks": ";".join(c["name"] for c in report["checks"] if c["passed"] is False)
-        or None,
+        # Each failed check once, though it may fail in several trials and windows.
+        "failed_checks": ";".join(dict.fromkeys(c["name"] for c in report["checks"]
+                                                if c["passed"] is False)) or None,
         "backend": config.get("backend"),
         "runtime": (report["provenance"].get("runtime") or {}).get("name"),
         "config_hash": report["provenance"].get("config_hash"),

@@ -149,8 +149,10 @@ def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
     phases = pd.read_csv(outputs["phases"])
     gpu = phases[(phases["model"] == "good") & (phases["component"] == "gpu")]
     assert not gpu["valid"].any() and gpu["prefill"].isna().all()  # invalid, never 0
-    assert bool(phases[(phases["model"] == "good") & (phases["component"] == "cpu")]["valid"]
-                .all())
+    good = phases[phases["model"] == "good"].set_index("component")
+    assert bool(good.loc["ram", "valid"]) and good.loc["ram", "decode"] > 0
+    assert not good.loc["cpu", "valid"] and "resolved only" in good.loc["cpu", "invalid_reason"]
+    assert set(good["prefill_passes"]) == {5}
     assert set(phases.loc[phases["model"] == "served", "invalid_reason"]) == {
         "the backend measures no prefill/decode split"}
     checks = pd.read_csv(outputs["checks"])
@@ -168,6 +170,8 @@ def test_latex_table_has_booktabs_units_and_intervals():
     assert "GPU energy (Wh/1,000 queries)" in latex and "Energy per token (J)" in latex
     assert "model\\_1 & B & 1 [0.9, 1.1] &" in latex
     assert "oom & B & -- & -- & -- & failed" in latex
+    # window_long_enough fails in the trial and in its prefill window: named once.
+    assert "checks failed: window\\_long\\_enough \\\\" in latex
 
 
 # --- figures and labels ----------------------------------------------------------------------

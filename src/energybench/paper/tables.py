@@ -15,11 +15,11 @@ TRIAL_COLUMNS = ["model", "status", "trial", "duration_s", "completion_tokens",
                  "throughput_tokens_per_second", "failure"] + [
     f"{c}_{field}" for c in COMPONENTS for field in ("gross_joules", "net_joules", "source", "reason")]
 PHASE_COLUMNS = ["model", "status", "trial", "component", "unit", "prefill", "decode",
-                 "generate", "valid", "invalid_reason"]
+                 "generate", "valid", "invalid_reason", "prefill_passes"]
 LATENCY_METRICS = ("ttft_s", "itl_s", "tpot_s", "e2e_latency_s")
 LATENCY_COLUMNS = ["model", "status", "metric", "count", "mean", "median", "p90", "p99"]
-CHECK_COLUMNS = ["model", "status", "trial", "name", "passed", "severity", "value", "limit",
-                 "detail"]
+CHECK_COLUMNS = ["model", "status", "trial", "window", "name", "passed", "severity", "value",
+                 "limit", "detail"]
 
 
 def trials_table(reports: list[dict]) -> pd.DataFrame:
@@ -54,8 +54,10 @@ def phases_table(reports: list[dict]) -> pd.DataFrame:
             rows.append({**base, "valid": False, "invalid_reason": why})
             continue
         for index, split in enumerate(phases["trials"]):
-            for name, part in split.items():
+            parts = {name: part for name, part in split.items() if isinstance(part, dict)}
+            for name, part in parts.items():
                 rows.append({**base, "trial": index, "component": name, "unit": part["unit"],
+                             "prefill_passes": split.get("prefill_passes"),
                              **{k: part[k] for k in ("prefill", "decode", "generate")},
                              "valid": part["reason"] is None, "invalid_reason": part["reason"]})
     return pd.DataFrame(rows, columns=PHASE_COLUMNS).astype({"trial": "Int64"})
