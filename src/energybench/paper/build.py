@@ -10,7 +10,7 @@ import pandas as pd
 
 from energybench.aggregate import write_models_table
 from energybench.paper import labels, ratings, tables
-from energybench.paper.stored import read_stored_reports, problem_of
+from energybench.paper.stored import read_stored_report, read_stored_reports
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def build_run_figure(report_path, timeline_path, outputs) -> None:
     """One run's power timeline; an unusable report gets a figure that says so."""
     from energybench.paper.figures import timeline
 
-    report, problem = problem_of(Path(report_path))
+    report, problem = read_stored_report(Path(report_path))
     if problem:
         log.warning("report %s: %s", report_path, problem)
         report = {"model": Path(report_path).parent.name, "status": f"unusable ({problem})",
@@ -54,7 +54,7 @@ def build_run_figure(report_path, timeline_path, outputs) -> None:
 
 
 def build_label(report_path, ratings_csv, outputs) -> None:
-    report, problem = problem_of(Path(report_path))
+    report, problem = read_stored_report(Path(report_path))
     if problem:
         log.warning("report %s: %s", report_path, problem)
         labels.draw_unusable(Path(report_path).parent.name, problem, outputs)

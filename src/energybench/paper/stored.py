@@ -26,8 +26,8 @@ class StoredReports:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def problem_of(path: Path) -> tuple[dict | None, str | None]:
-    """The report at ``path``, or ``None`` and a one-line reason it cannot be used."""
+def read_stored_report(path: Path) -> tuple[dict | None, str | None]:
+    """(the report at ``path``, None), or (None, a one-line reason it cannot be used)."""
     try:
         report = read_report(path)
     except OSError as exc:
@@ -49,7 +49,7 @@ def problem_of(path: Path) -> tuple[dict | None, str | None]:
 def read_stored_reports(paths) -> StoredReports:
     stored = StoredReports()
     for path in map(Path, paths):
-        report, problem = problem_of(path)
+        report, problem = read_stored_report(path)
         if problem:
             log.warning("skipping report %s: %s", path, problem)
             stored.skipped[str(path)] = problem
