@@ -199,12 +199,12 @@ rule aes_models:
         code=workflow_path("src/energybench/aes/model_list.py"),
     output:
         models=f"{RESULTS}/aes/models.yaml",
-    params:
-        skip_invalid=config["models_csv_skip_invalid"],
     log:
         "logs/aes_models.log",
     conda:
         "../envs/aggregate.yaml"
+    params:
+        skip_invalid=config["models_csv_skip_invalid"],
     script:
         "../scripts/aes_models.py"
 

@@ -8,8 +8,12 @@ WORKFLOW_STARTED_AT = time.time()
 
 
 def print_batch_summary():
-    reports = {model: f"{RESULTS}/runs/{model}/benchmark_report.json" for model in MODELS}
-    summary = write_batch_summary(reports, WORKFLOW_STARTED_AT, "logs/batch_summary.txt")
+    reports = {
+        model: f"{RESULTS}/runs/{model}/benchmark_report.json" for model in MODELS
+    }
+    summary = write_batch_summary(
+        reports, WORKFLOW_STARTED_AT, "logs/batch_summary.txt"
+    )
     print(summary, file=sys.stderr)
 
 

@@ -193,4 +193,6 @@ FIGURES = {
 
 def paper_code(*modules):
     """The modules an output is drawn by, and the reader and style every output shares."""
-    return [f"{PAPER}/{m}.py" for m in ("stored", "palette", "style", "build", *modules)]
+    return [
+        f"{PAPER}/{m}.py" for m in ("stored", "palette", "style", "build", *modules)
+    ]
