@@ -22,7 +22,8 @@ from pathlib import Path
 
 from energybench.aes.identity import identity
 from energybench.energy.units import J_PER_WH
-from energybench.report import read_report, write_atomic
+from energybench.paper.stored import read_stored_reports
+from energybench.report import write_atomic
 
 COLUMNS = [
     "model_name", "model_class", "task", "reasoning_state", "total_prompts",
@@ -121,6 +122,7 @@ def master_results_text(rows: list[dict]) -> str:
 
 
 def write_master_results(report_paths: list[str | Path], output: str | Path) -> Path:
-    """Write master_results.csv for ``report_paths`` atomically."""
+    """Write master_results.csv for ``report_paths`` atomically; a malformed or old-schema
+    report is named in the log and left out (the one reader of stored reports)."""
     return write_atomic(output, master_results_text(
-        [aes_row(read_report(path)) for path in report_paths]))
+        [aes_row(report) for report in read_stored_reports(report_paths).reports]))
