@@ -342,3 +342,36 @@ def test_the_process_tree_is_rescanned_only_now_and_then(tmp_path):
     fake_proc(proc, {100: (1, TICKS, 0, 0), 101: (100, 2 * TICKS, 0, 0)})  # a child starts
     assert slow.usage().cpu_seconds == pytest.approx(1.0)  # not yet seen: no /proc scan
     assert eager.usage().cpu_seconds == pytest.approx(3.0)  # its whole CPU time, once seen
+
+
+def test_cpu_estimate_power_and_energy_survive_a_sample_a_millisecond_after_another(tmp_path):
+    # /proc counts CPU time in ticks: over the millisecond between a periodic sample and a
+    # window edge's the counter does not move, which read as 0 W (and the energy lost from
+    # the integral), or moves by one tick, which read as a spike of tens of watts.
+    proc = fake_proc(tmp_path / "proc", {100: (1, 0, 0, 0)})
+    meter = CpuEstimateMeter("test", watts_per_core=10.0, root_pid=100, proc=proc,
+                             topology=tmp_path / "no-topology")
+    timeline = Timeline()
+    for t, ticks in [(0.0, 0), (0.1, TICKS // 10), (0.1005, TICKS // 10), (0.1015, TICKS // 10 + 1),
+                     (0.2, 2 * TICKS // 10)]:  # one CPU busy throughout
+        fake_proc(proc, {100: (1, ticks, 0, 0)})
+        timeline.extend(meter.sample(t))
+    powers = [r["power_w"] for r in timeline.records()][1:]
+    assert powers == pytest.approx([10.0] * 4, rel=0.25)
+    after_the_fact = meter.energy_from_timeline(0.1, 0.2, timeline)
+    assert after_the_fact.joules == pytest.approx(10.0 * 0.1)  # the CPU-seconds between the edges
+    assert after_the_fact.estimated and after_the_fact.source == "estimate"
+    assert after_the_fact.detail["run_cpu_seconds"] == pytest.approx(0.1)
+    gap = meter.energy_from_timeline(0.1, 5.0, timeline)
+    assert gap.joules is None and "gap" in gap.reason
+
+
+def test_cpu_estimate_window_edges_see_a_child_started_just_before(tmp_path):
+    proc = fake_proc(tmp_path / "proc", {100: (1, 0, 0, 0)})
+    meter = CpuEstimateMeter("test", watts_per_core=10.0, root_pid=100, proc=proc,
+                             topology=tmp_path / "no-topology")
+    fake_proc(proc, {100: (1, 0, 0, 0), 101: (100, 5, 0, 0)})  # before the window: 5 ticks
+    meter.begin_window("w", 0.0)
+    fake_proc(proc, {100: (1, 0, 0, 0), 101: (100, 8, 0, 0)})
+    energy = meter.end_window("w", 0.5, Timeline())
+    assert energy.detail["run_cpu_seconds"] == pytest.approx(3 / TICKS)

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from energybench.energy.integrate import energy_from_totals
 from energybench.meters.base import Meter
 from energybench.meters.measurement import ESTIMATE, ComponentEnergy
 from energybench.meters.timeline import Timeline
@@ -62,7 +64,8 @@ class ProcessTree:
     measured. So the tree is rescanned at most every ``rescan_s``, and each reading in between
     reads only its members' stat files. A child started in between is counted from the next
     rescan with all its CPU time (the counters are cumulative); a member that exits moves its
-    time into its parent's cutime/cstime when reaped, so the totals stay continuous.
+    time into its parent's cutime/cstime when reaped, so the totals stay continuous. A
+    window edge asks for a ``fresh`` reading, so no child's earlier time lands in a window.
     """
 
     def __init__(self, root_pid: int | None = None, proc: Path = PROC, rescan_s: float = 1.0) -> None:
@@ -86,8 +89,8 @@ class ProcessTree:
             todo.extend(parents.get(pid, []))
         self._members, self._scanned_at = members, self._clock()
 
-    def usage(self) -> ProcessTreeUsage:
-        if self._clock() - self._scanned_at >= self.rescan_s:
+    def usage(self, fresh: bool = False) -> ProcessTreeUsage:
+        if fresh or self._clock() - self._scanned_at >= self.rescan_s:
             self._rescan()
         stats = [f for f in (_read_stat(self.proc, pid) for pid in self._members) if f]
         if not stats or _read_stat(self.proc, self.root_pid) is None:
@@ -120,8 +123,8 @@ class _EstimateMeter(Meter):
         self.why = why  # why nothing could be read, so the model stands in
         self._tree = ProcessTree(root_pid, proc)  # fails now, where the monitor falls back
 
-    def usage(self) -> ProcessTreeUsage:
-        return self._tree.usage()
+    def usage(self, fresh: bool = False) -> ProcessTreeUsage:
+        return self._tree.usage(fresh)
 
     def device_ids(self) -> list[str]:
         return [self.device]
@@ -131,8 +134,21 @@ class _EstimateMeter(Meter):
 
 
 class CpuEstimateMeter(_EstimateMeter):
+    """CPU energy from the run's CPU-seconds.
+
+    /proc counts CPU time in clock ticks (10 ms at the usual USER_HZ of 100), so a rate over a
+    short interval is mostly rounding: over the millisecond between a periodic sample and a
+    window edge's, the counter moves by 0 or 1 tick, which reads as 0 W or as tens of watts.
+    So each sample's power is the rate over the trailing ``RATE_SPAN_TICKS`` ticks at least
+    (one tick is then at most a fifth of it; at the
+    sampler's usual 10 Hz that is just the previous interval), and energy is never integrated from those
+    powers: every sample records the running total (``energy_j``), and a window, whether
+    opened in advance or chosen after the fact, is the difference of the totals at its edges.
+    """
+
     component = "cpu"
     device = "cpu-estimate"
+    RATE_SPAN_TICKS = 5
 
     def __init__(self, why: str, *, watts_per_core: float = DEFAULT_WATTS_PER_CORE,
                  root_pid: int | None = None, proc: Path = PROC,
@@ -140,8 +156,10 @@ class CpuEstimateMeter(_EstimateMeter):
         super().__init__(why, root_pid, proc)
         self.watts_per_core = watts_per_core
         self.core_share, topology_source = physical_cores_per_logical_cpu(topology)
+        self._tick_s = 1 / os.sysconf("SC_CLK_TCK")
         self._lock = threading.Lock()
-        self._last: tuple[float, float] | None = None  # (t, CPU-seconds) of the previous sample
+        self._readings: deque[tuple[float, float]] = deque()  # (t, CPU-seconds) of recent samples
+        self._cpu_seconds_at_open = self.usage().cpu_seconds
         self._starts: dict[str, float] = {}
         self.model = {
             "model": "watts_per_core × the run's CPU-seconds × physical cores / logical CPUs",
@@ -155,32 +173,54 @@ class CpuEstimateMeter(_EstimateMeter):
     def _joules(self, cpu_seconds: float) -> float:
         return self.watts_per_core * self.core_share * cpu_seconds
 
-    def _begin(self, name: str, t: float) -> None:
-        self._starts[name] = self.usage().cpu_seconds
-
-    def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
-        cpu_seconds = self.usage().cpu_seconds - self._starts.pop(name)
-        joules = self._joules(cpu_seconds)
+    def _energy(self, joules: float | None, start: float, end: float, unknown: str | None = None,
+                **detail) -> ComponentEnergy:
+        """A window's estimate with the model and its inputs in ``detail``, or ``None``
+        joules and why (``unknown``)."""
+        cpu_seconds = None if joules is None else joules / self._joules(1.0)
         detail = {
             **self.model,
             "run_cpu_seconds": cpu_seconds,
-            "average_busy_cpus": cpu_seconds / (end - start) if end > start else None,
+            "average_busy_cpus": cpu_seconds / (end - start)
+            if cpu_seconds is not None and end > start else None,
             "per_device_j": {self.device: joules},
             # /proc counts in clock ticks (USER_HZ), read at both edges
-            "resolution_j": self._joules(2 / os.sysconf("SC_CLK_TCK")),
+            "resolution_j": self._joules(2 * self._tick_s),
+            **detail,
         }
-        return ComponentEnergy("cpu", joules, ESTIMATE, estimated=True, reason=self.why,
-                               devices=[self.device], detail=detail)
+        reason = self.why if unknown is None else f"{self.why}; {unknown}"
+        return ComponentEnergy("cpu", joules, ESTIMATE if joules is not None else None,
+                               estimated=True, reason=reason, devices=[self.device], detail=detail)
+
+    def _begin(self, name: str, t: float) -> None:
+        self._starts[name] = self.usage(fresh=True).cpu_seconds
+
+    def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
+        cpu_seconds = self.usage(fresh=True).cpu_seconds - self._starts.pop(name)
+        return self._energy(self._joules(cpu_seconds), start, end)
+
+    def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
+        """The running totals at the edges, linear between samples, never integrated power."""
+        totals = energy_from_totals(*timeline.series(self.device, "energy_j"), start, end,
+                                    max_gap_s=self.max_gap_s)
+        return self._energy(totals.joules, start, end, totals.reason,
+                            integrated_from="running CPU-seconds totals")
 
     def sample(self, t: float) -> list[dict]:
         cpu_seconds = self.usage().cpu_seconds
         with self._lock:
-            previous, self._last = self._last, (t, cpu_seconds)
-        if previous is None or t <= previous[0]:
-            return []
-        busy = (cpu_seconds - previous[1]) / (t - previous[0])
-        return [{"t": t, "device": self.device, "component": "cpu", "estimated": True,
-                 "power_w": self._joules(busy), "busy_cpus": busy}]
+            readings = self._readings
+            # keep the newest reading at least the span back, the reference of this rate
+            while len(readings) > 1 and t - readings[1][0] >= self.RATE_SPAN_TICKS * self._tick_s:
+                readings.popleft()
+            reference = readings[0] if readings and t > readings[0][0] else None
+            readings.append((t, cpu_seconds))
+        record = {"t": t, "device": self.device, "component": "cpu", "estimated": True,
+                  "energy_j": self._joules(cpu_seconds - self._cpu_seconds_at_open)}
+        if reference is None:  # the first sample: no rate yet, but a total
+            return [{**record, "power_w": None, "busy_cpus": None}]
+        busy = (cpu_seconds - reference[1]) / (t - reference[0])
+        return [{**record, "power_w": self._joules(busy), "busy_cpus": busy}]
 
 
 class RamEstimateMeter(_EstimateMeter):
