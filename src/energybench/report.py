@@ -57,9 +57,26 @@ def write_report(path: str | Path, report: dict) -> Path:
     return write_atomic(path, report_keys.encode(report))
 
 
+class UnreadableReport(ValueError):
+    """A report file that cannot be read, is not JSON or not a JSON object; the message names
+    the file, ``reason`` says why."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"report {path}: {reason}")
+
+
 def read_report(path: str | Path) -> dict:
-    """A report as written by write_report, its unknown figures ``None`` again."""
-    return report_keys.decode(Path(path).read_text())
+    """A report as written by write_report, its unknown figures ``None`` again; a file that is
+    not one raises :class:`UnreadableReport` naming it."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise UnreadableReport(path, f"unreadable: {exc.strerror}") from None
+    try:
+        return report_keys.decode(text)
+    except ValueError as exc:
+        raise UnreadableReport(path, str(exc)) from None
 
 
 COMPONENTS = ("gpu", "cpu", "ram")

@@ -121,7 +121,10 @@ def bad_reports(tmp_path):
     paths = fx.write_runs(tmp_path / "runs", [fx.gpu_report("good", 1.0), fx.failed("oom"), old])
     (tmp_path / "runs/broken").mkdir()
     (tmp_path / "runs/broken/benchmark_report.json").write_text("{truncated")
-    return paths + [tmp_path / "runs/broken/benchmark_report.json"]
+    (tmp_path / "runs/list").mkdir()
+    (tmp_path / "runs/list/benchmark_report.json").write_text("[]")
+    return paths + [tmp_path / "runs/broken/benchmark_report.json",
+                    tmp_path / "runs/list/benchmark_report.json"]
 
 
 def test_malformed_and_old_schema_reports_are_named_in_the_log_and_skipped(tmp_path, caplog):
@@ -131,6 +134,7 @@ def test_malformed_and_old_schema_reports_are_named_in_the_log_and_skipped(tmp_p
     assert [r["model"] for r in stored.reports] == ["good", "oom"]
     assert "schema_version '0.9'" in stored.skipped[str(paths[2])]
     assert "not JSON" in stored.skipped[str(paths[3])]
+    assert stored.skipped[str(paths[4])] == "not a JSON object but an array"
     assert str(paths[2]) in caplog.text and str(paths[3]) in caplog.text
 
 

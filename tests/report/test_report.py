@@ -38,3 +38,16 @@ def test_atomic_write_keeps_the_old_file_when_serialisation_fails(tmp_path):
         write_json_atomic(path, {"bad": float("nan")})  # NaN is not JSON
     assert json.loads(path.read_text()) == {"ok": 1}
     assert os.listdir(tmp_path) == ["report.json"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("text, why", [
+    ("[]", "not a JSON object but an array"),
+    ('"summary"', "not a JSON object but a string"),
+    ("{truncated", "not JSON: "),
+])
+def test_reading_a_file_that_is_no_report_names_the_file_and_why(tmp_path, text, why):
+    path = tmp_path / "benchmark_report.json"
+    path.write_text(text)
+    with pytest.raises(ValueError) as raised:  # not AttributeError from looking up a section
+        read_report(path)
+    assert str(path) in str(raised.value) and why in str(raised.value)

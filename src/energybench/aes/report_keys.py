@@ -65,9 +65,19 @@ def encode(report: dict) -> str:
     return json.dumps(_replace(report, lambda v: v is None, math.nan), indent=2) + "\n"
 
 
+_JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number",
+               bool: "a boolean", type(None): "null"}
+
+
 def decode(text: str) -> dict:
-    """A report read from its file: AES's NaN back to ``None``."""
-    document = json.loads(text)
+    """A report read from its file: AES's NaN back to ``None``. Text that is not JSON, or JSON
+    that is not an object, raises ``ValueError`` saying which."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"not a JSON object but {_JSON_TYPES[type(document)]}")
     if not all(isinstance(document.get(s), dict) for s in ("summary", "energy")):
         return document
     return _replace(document, lambda v: isinstance(v, float) and math.isnan(v), None)

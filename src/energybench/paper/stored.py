@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jsonschema
 
-from energybench.report import read_report, validate_report
+from energybench.report import UnreadableReport, read_report, validate_report
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +30,8 @@ def read_stored_report(path: Path) -> tuple[dict | None, str | None]:
     """(the report at ``path``, None), or (None, a one-line reason it cannot be used)."""
     try:
         report = read_report(path)
-    except OSError as exc:
-        return None, f"unreadable: {exc.strerror}"
-    except ValueError as exc:
-        return None, f"not JSON: {exc}"
-    except AttributeError:  # JSON, but not an object (read_report looks up its sections)
-        return None, "not a JSON object"
+    except UnreadableReport as exc:
+        return None, exc.reason
     try:
         validate_report(report)
     except jsonschema.ValidationError as exc:
