@@ -341,7 +341,10 @@ def test_the_process_tree_is_rescanned_only_now_and_then(tmp_path):
     slow, eager = ProcessTree(100, proc, rescan_s=3600), ProcessTree(100, proc, rescan_s=0)
     fake_proc(proc, {100: (1, TICKS, 0, 0), 101: (100, 2 * TICKS, 0, 0)})  # a child starts
     assert slow.usage().cpu_seconds == pytest.approx(1.0)  # not yet seen: no /proc scan
-    assert eager.usage().cpu_seconds == pytest.approx(3.0)  # its whole CPU time, once seen
+    # the scan runs after the reading (so the reading stays close to its timestamp) ...
+    assert eager.usage().cpu_seconds == pytest.approx(1.0)
+    assert eager.usage().cpu_seconds == pytest.approx(3.0)  # ... its whole CPU time, once seen
+    assert slow.usage(fresh=True).cpu_seconds == pytest.approx(3.0)  # a window edge's reading
 
 
 def test_cpu_estimate_power_and_energy_survive_a_sample_a_millisecond_after_another(tmp_path):

@@ -62,10 +62,14 @@ class ProcessTree:
     Finding descendants needs every process's parent, a scan of all of /proc that costs
     milliseconds on a host with thousands of processes; at 10 Hz that would perturb what is
     measured. So the tree is rescanned at most every ``rescan_s``, and each reading in between
-    reads only its members' stat files. A child started in between is counted from the next
-    rescan with all its CPU time (the counters are cumulative); a member that exits moves its
-    time into its parent's cutime/cstime when reaped, so the totals stay continuous. A
-    window edge asks for a ``fresh`` reading, so no child's earlier time lands in a window.
+    reads only its members' stat files. A due rescan runs *after* the reading it serves from the
+    next one on: the scan reads every process's file, releasing Python's GIL at each, and while
+    the run's own threads hold the GIL it takes a good part of a second, which put the reading
+    that long after the sampler's timestamp (a 28 W spike on one CPU, then a dip). A child
+    started in between is counted from the reading after the next rescan with all its CPU
+    time (the counters are cumulative); a member that exits moves its time into its parent's
+    cutime/cstime when reaped, so the totals stay continuous. A window edge asks for a
+    ``fresh`` reading, rescanned first, so no child's earlier time lands in a window.
     """
 
     def __init__(self, root_pid: int | None = None, proc: Path = PROC, rescan_s: float = 1.0) -> None:
@@ -73,8 +77,7 @@ class ProcessTree:
 
         self.root_pid = os.getpid() if root_pid is None else root_pid
         self.proc, self.rescan_s, self._clock = proc, rescan_s, time.monotonic
-        self._members: list[int] = []
-        self._scanned_at = -float("inf")
+        self._rescan()
         self.usage()  # fails now when the root is not listed
 
     def _rescan(self) -> None:
@@ -90,11 +93,14 @@ class ProcessTree:
         self._members, self._scanned_at = members, self._clock()
 
     def usage(self, fresh: bool = False) -> ProcessTreeUsage:
-        if fresh or self._clock() - self._scanned_at >= self.rescan_s:
+        if fresh:
             self._rescan()
-        stats = [f for f in (_read_stat(self.proc, pid) for pid in self._members) if f]
-        if not stats or _read_stat(self.proc, self.root_pid) is None:
+        read = {pid: _read_stat(self.proc, pid) for pid in self._members}  # the root among them
+        if read.get(self.root_pid) is None:
             raise ValueError(f"process {self.root_pid} is not listed under {self.proc}")
+        stats = [f for f in read.values() if f]
+        if self._clock() - self._scanned_at >= self.rescan_s:
+            self._rescan()
         # stat fields 14-17 (utime stime cutime cstime) and 24 (rss pages), counted from 1
         cpu = sum(sum(int(f[i]) for i in (11, 12, 13, 14)) for f in stats) / os.sysconf("SC_CLK_TCK")
         rss = sum(int(f[21]) for f in stats) * os.sysconf("SC_PAGE_SIZE") / 1e9
