@@ -15,7 +15,9 @@ def _run(args) -> int:
     import os
 
     from energybench import benchmark
+    from energybench.secrets import load_secrets_file
 
+    load_secrets_file()  # first: the file is deleted as soon as its values are in memory
     if args.workdir:
         os.chdir(args.workdir)  # relative model and dataset paths resolve from here
     try:

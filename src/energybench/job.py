@@ -19,6 +19,7 @@ from energybench.gpus import GpuAllocationError, allocate_gpus
 from energybench.keys import child_path
 from energybench.report import failed_report, read_report, write_json_atomic, write_report
 from energybench.isolation import LaunchError, LaunchSpec, launch
+from energybench.secrets import needed_secrets
 
 RUN_CONFIG_NAME = "run_config.json"
 
@@ -31,12 +32,6 @@ def local_mounts(run_config: dict) -> list[Path]:
     the working directory it is given (``energybench run --workdir``).
     """
     return [Path(path).expanduser().resolve() for path in local_inputs(run_config).values()]
-
-
-def secret_names(run_config: dict) -> tuple[str, ...]:
-    """Variables handed to the run by name only: their values never reach a command line."""
-    api_key = (run_config.get("vllm") or {}).get("api_key_env")
-    return ("HF_TOKEN",) + ((api_key,) if api_key else ())
 
 
 def _record_launch(report_path: Path, runtime: dict) -> str:
@@ -76,7 +71,8 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
                 log_path=log_path, run_dir=run_dir, image=image,
                 read_only_mounts=local_mounts(run_config), gpus=devices,
                 cpus=run_config.get("cpus"), memory=run_config.get("memory"),
-                env_passthrough=secret_names(run_config) + (provenance.CODE_VERSION_ENV,),
+                env_passthrough=(provenance.CODE_VERSION_ENV,),
+                secret_names=needed_secrets(run_config),
             )
             result = launch(spec)
             runtime.update(name=result.runtime, image_id=result.image_id,

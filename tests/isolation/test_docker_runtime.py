@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -113,8 +114,7 @@ def python_spec(tmp_path, model_key, code: str, **overrides) -> LaunchSpec:
     return LaunchSpec(**fields)
 
 
-def test_output_reaches_the_log_and_paths_are_the_host_paths(tmp_path, engine, model_key, monkeypatch):
-    monkeypatch.setenv("HF_TOKEN", "hf_token_value_for_the_test")
+def test_output_reaches_the_log_and_paths_are_the_host_paths(tmp_path, engine, model_key):
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     (inputs / "config.json").write_text('{"answer": 42}')
@@ -124,8 +124,8 @@ def test_output_reaches_the_log_and_paths_are_the_host_paths(tmp_path, engine, m
         print("hello from the container", flush=True)
         config = json.load(open({str(inputs / 'config.json')!r}))
         with open({str(run_dir / 'seen.json')!r}, "w") as out:
-            json.dump({{"config": config, "uid": os.getuid(), "hf_home": os.environ["HF_HOME"],
-                        "token": os.environ.get("HF_TOKEN")}}, out)
+            json.dump({{"config": config, "uid": os.getuid(), "hf_home": os.environ["HF_HOME"]}},
+                      out)
         try:
             open({str(inputs / 'intruder')!r}, "w")
             print("read-only mount was writable")
@@ -140,11 +140,47 @@ def test_output_reaches_the_log_and_paths_are_the_host_paths(tmp_path, engine, m
     assert "hello from the container" in log
     assert "read-only mount refused a write" in log
     seen = json.loads((run_dir / "seen.json").read_text())
-    assert seen == {"config": {"answer": 42}, "uid": os.getuid(), "hf_home": str(tmp_path / "hf"),
-                    "token": "hf_token_value_for_the_test"}  # fmt: skip
+    assert seen == {"config": {"answer": 42}, "uid": os.getuid(), "hf_home": str(tmp_path / "hf")}
     assert (run_dir / "seen.json").stat().st_uid == os.getuid()
-    assert "hf_token_value_for_the_test" not in log
     assert containers_of(model_key, engine) == []
+
+
+def test_running_container_gets_its_token_but_inspect_and_command_lines_never_show_it(
+        tmp_path, engine, model_key, monkeypatch):
+    token = f"hf_planted_{uuid.uuid4().hex}"
+    monkeypatch.setenv("HF_TOKEN", token)
+    run_dir = tmp_path / "runs" / model_key
+    # What `energybench run` does first (energybench.secrets.load_secrets_file), in the bare image.
+    code = f"""
+        import json, os, time
+        path = os.environ.pop("ENERGYBENCH_SECRETS_FILE")
+        values = json.load(open(path))
+        os.unlink(path)
+        open({str(run_dir / 'seen')!r}, "w").write(json.dumps(values))
+        while not os.path.exists({str(run_dir / 'go')!r}):
+            time.sleep(0.1)
+    """
+    spec = python_spec(tmp_path, model_key, code, runtime=engine, secret_names=("HF_TOKEN",))
+    outcome = {}
+    worker = threading.Thread(target=lambda: outcome.update(result=launch(spec)))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not (run_dir / "seen").exists():
+            assert time.monotonic() < deadline and worker.is_alive(), "the run never started"
+            time.sleep(0.2)
+        assert json.loads((run_dir / "seen").read_text()) == {"HF_TOKEN": token}
+        (container,) = containers_of(model_key, engine)
+        inspected = cli(engine, "inspect", container, text=True).stdout
+        assert "ENERGYBENCH_SECRETS_FILE" in inspected and token not in inspected
+        assert token not in subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True,
+                                           text=True).stdout
+    finally:
+        (run_dir / "go").write_text("")
+        worker.join(timeout=120)
+    assert outcome["result"].exit_code == 0
+    assert token not in spec.log_path.read_text()
+    assert not [p for p in Path("/dev/shm").iterdir() if p.name.startswith("energybench-secrets")]
 
 
 def test_exit_code_propagates_as_a_clear_error(tmp_path, engine, model_key):

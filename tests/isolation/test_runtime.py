@@ -100,11 +100,18 @@ def test_nested_mounts_come_after_their_parents_and_run_dir_stays_writable(tmp_p
     assert [m.read_only for m in mounts_for(spec) if m.path == spec.run_dir] == [False]
 
 
-def test_secrets_pass_by_name_only(tmp_path):
-    argv = container_argv(make_spec(tmp_path))
-    assert "HF_TOKEN" in value_after(argv, "-e")
-    assert not any(SECRET in arg for arg in argv)
-    assert not any(arg.startswith("HF_TOKEN=") for arg in argv)
+@pytest.mark.parametrize("engine", ["docker", "podman"])
+def test_secrets_reach_containers_as_a_mounted_file_never_in_their_configuration(tmp_path, engine):
+    secrets_path = tmp_path / "private" / "secrets.json"
+    argv = list(build_command(make_spec(tmp_path, runtime=engine), engine, CPU_HOST,
+                              image_ref="sha256:abc", container_name="energybench-x-1",
+                              secrets_path=secrets_path).argv)
+    assert value_after(argv, "-e")[-1] == f"ENERGYBENCH_SECRETS_FILE={secrets_path}"
+    source = secrets_path.parent
+    assert f"type=bind,source={source},target={source}" in value_after(argv, "--mount")
+    assert not any("HF_TOKEN" in arg or SECRET in arg for arg in argv)
+    without = container_argv(make_spec(tmp_path, runtime=engine), engine)
+    assert not any("SECRETS" in arg or "HF_TOKEN" in arg for arg in without)
 
 
 @pytest.mark.parametrize(
@@ -149,7 +156,6 @@ def test_podman_uses_same_cli_with_cdi_gpus_and_keeps_rootless_user_id(tmp_path)
     assert "--gpus" not in argv
     assert value_after(argv, "--userns") == ["keep-id"]
     assert value_after(argv, "--user") == ["1000:1001"]
-    assert "HF_TOKEN" in value_after(argv, "-e") and not any(SECRET in a for a in argv)
     root = HostFacts(uid=0, gid=0, has_gpus=True)
     argv = container_argv(make_spec(tmp_path, runtime="podman"), "podman", root)
     assert "--userns" not in argv

@@ -30,9 +30,13 @@ def paper_jobs(model: str) -> list[str]:
 pytestmark = pytest.mark.e2e
 
 
+# Planted in every workflow these tests run: no file the workflow writes may contain them.
+PLANTED_SECRETS = {"HF_TOKEN": "hf_planted_a5e1c0ffee", "HUGGING_FACE_HUB_TOKEN": "hf_planted_b7"}
+
+
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True,
-                            timeout=600)
+                            timeout=600, env={**os.environ, **PLANTED_SECRETS})
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -99,6 +103,16 @@ def test_reports_table_and_figure(finished):
     assert "not-a-model" in aes[2]["error_message"]
     for figure in ("png", "pdf"):
         assert (workdir / f"results/figures/energy_per_1000_queries.{figure}").stat().st_size > 1000
+
+
+def test_planted_tokens_reach_no_file_the_workflow_writes(finished):
+    workdir, result = finished
+    snakemake(workdir, "--report", "report.html")
+    assert all((workdir / name).exists() for name in (".snakemake", "logs/benchmark", "report.html"))
+    outputs = {str(path): path.read_bytes() for path in workdir.rglob("*") if path.is_file()}
+    outputs["console"] = (result.stdout + result.stderr).encode()
+    for token in PLANTED_SECRETS.values():
+        assert [name for name, data in outputs.items() if token.encode() in data] == []
 
 
 def test_failed_model_keeps_its_row_without_zero_energy(finished):

@@ -1,8 +1,9 @@
 """Command lines for each runtime, built from a LaunchSpec and facts about the host.
 
 Pure functions: nothing here runs anything, so every flag is unit-tested. Secrets never
-appear in an argv: containers get them by name (`-e HF_TOKEN`), apptainer through
-`APPTAINERENV_*` variables in the child's environment.
+appear in an argv nor in a container's stored configuration: docker and podman containers
+get a mounted secrets file (energybench.secrets), apptainer `APPTAINERENV_*` variables in the
+child's environment.
 """
 
 import os
@@ -22,6 +23,7 @@ from energybench.isolation.spec import (
     PROCESS,
     LaunchSpec,
 )
+from energybench.secrets import SECRETS_FILE_ENV
 
 NVIDIA_PROC_DIR = Path("/proc/driver/nvidia/gpus")
 # Characters that would split a --mount or --bind list and silently mount the wrong path.
@@ -81,12 +83,14 @@ def build_command(
     *,
     image_ref: str | None = None,
     container_name: str | None = None,
+    secrets_path: Path | None = None,
 ) -> Command:
     """The command that runs the engine for `spec` under a resolved (non-auto) runtime."""
     if runtime == PROCESS:
         return _process_command(spec, host)
     if runtime in CONTAINER_RUNTIMES:
-        return _container_command(spec, runtime, host, image_ref or spec.image_or_default, container_name)
+        return _container_command(spec, runtime, host, image_ref or spec.image_or_default,
+                                  container_name, secrets_path)
     if runtime == APPTAINER:
         return _apptainer_command(spec, host)
     raise ValueError(f"no command for runtime {runtime!r} (resolve 'auto' first)")
@@ -100,7 +104,8 @@ def _process_command(spec: LaunchSpec, host: HostFacts) -> Command:
 
 
 def _container_command(
-    spec: LaunchSpec, container_cli: str, host: HostFacts, image_ref: str, container_name: str | None
+    spec: LaunchSpec, container_cli: str, host: HostFacts, image_ref: str, container_name: str | None,
+    secrets_path: Path | None = None,
 ) -> Command:
     if not container_name:
         raise ValueError("a container run needs a unique container name")
@@ -128,6 +133,10 @@ def _container_command(
     argv += ["-e", f"HF_HOME={spec.hf_home_or_default}"]
     for name in spec.env_passthrough:
         argv += ["-e", name]  # by name only: the engine copies the value from our environment
+    if secrets_path is not None:
+        # Writable: the run deletes the file once it has read it.
+        argv += ["--mount", f"type=bind,source={secrets_path.parent},target={secrets_path.parent}",
+                 "-e", f"{SECRETS_FILE_ENV}={secrets_path}"]
     argv += [image_ref, *spec.benchmark_args]
     return Command(argv=tuple(argv), env={})
 
@@ -163,7 +172,7 @@ def _apptainer_command(spec: LaunchSpec, host: HostFacts) -> Command:
     for mount in mounts_for(spec):
         argv += ["--bind", f"{mount.path}:{mount.path}" + (":ro" if mount.read_only else "")]
     argv += ["--env", f"HF_HOME={spec.hf_home_or_default}"]
-    for name in spec.env_passthrough:
+    for name in spec.env_passthrough + spec.secret_names:
         # --cleanenv drops the host environment; APPTAINERENV_X reaches the container as X
         # without the value ever appearing on a command line.
         if name in host.environ:

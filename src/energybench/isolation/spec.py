@@ -1,7 +1,7 @@
 """What a caller asks for when it launches one engine run, and what it gets back.
 
 The seed's environment variables stay the defaults: `DOCKER_IMAGE` names the image and
-`HF_HOME` the Hugging Face cache; `HF_TOKEN` is handed into containers by name only.
+`HF_HOME` the Hugging Face cache; `HF_TOKEN` reaches containers in a secrets file.
 (`RESULTS_DIR` and `BENCHMARK_BACKEND` are read by the workflow, rules/common.smk.)
 """
 
@@ -56,7 +56,9 @@ class LaunchSpec:
     shm_size: str = "8g"
     cpus: float | None = None
     memory: str | None = None
-    env_passthrough: tuple[str, ...] = ("HF_TOKEN",)
+    env_passthrough: tuple[str, ...] = ()
+    # Passed as a file to containers, never as `-e` (see energybench.secrets).
+    secret_names: tuple[str, ...] = ("HF_TOKEN",)
     hf_home: Path | None = None
     timeout_s: float | None = None
     stop_grace_s: float = 10.0
@@ -71,6 +73,7 @@ class LaunchSpec:
         object.__setattr__(self, "benchmark_args", tuple(str(a) for a in self.benchmark_args))
         object.__setattr__(self, "read_only_mounts", tuple(Path(p) for p in self.read_only_mounts))
         object.__setattr__(self, "env_passthrough", tuple(self.env_passthrough))
+        object.__setattr__(self, "secret_names", tuple(self.secret_names))
         if self.gpus is not None:
             object.__setattr__(self, "gpus", tuple(str(g) for g in self.gpus))
         object.__setattr__(self, "log_path", Path(self.log_path))

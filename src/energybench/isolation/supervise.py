@@ -30,6 +30,7 @@ from energybench.isolation.errors import (
     LaunchError,
 )
 from energybench.isolation.spec import CONTAINER_RUNTIMES, LaunchResult, LaunchSpec
+from energybench.secrets import secrets_file
 
 # `docker run` itself answers 125 when the engine could not create or start the container,
 # and a process killed by SIGKILL (the kernel's OOM killer, or a stop's last resort) exits 137.
@@ -58,11 +59,14 @@ def launch(spec: LaunchSpec, host: HostFacts | None = None) -> LaunchResult:
         image_id = container_cli.require_runnable_image(runtime, spec.image_or_default, spec.model_key).id
         container_name = container_name_for(spec.model_key)
     _prepare_host_paths(spec)
-    command = build_command(spec, runtime, host, image_ref=image_id, container_name=container_name)
+    container_secrets = spec.secret_names if runtime in CONTAINER_RUNTIMES else ()
 
     spec.log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with open(spec.log_path, "ab") as log_file:
+    with secrets_file(container_secrets, host.environ) as secrets_path, \
+            open(spec.log_path, "ab") as log_file:
+        command = build_command(spec, runtime, host, image_ref=image_id,
+                                container_name=container_name, secrets_path=secrets_path)
         image_note = f" image={spec.image_or_default} ({image_id})" if image_id else ""
         log_file.write(
             f"[energybench.isolation] model={spec.model_key} runtime={runtime}{image_note}\n"

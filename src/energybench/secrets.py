@@ -1,0 +1,73 @@
+"""Secrets (tokens, API keys): which runs need them, and how they reach a container.
+
+`docker run -e NAME` and `--env-file` copy the value into the container's stored
+configuration, where `docker inspect` shows it to anyone allowed to list containers. So a
+container gets its secrets as a file instead: written by the job in a private directory
+(memory-backed `/dev/shm` where there is one), mounted into the container, read and deleted
+by the run as it starts, and removed by the job when the run ends whatever happened. Only the
+variable holding the file's path is in the container's configuration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, MutableMapping
+from pathlib import Path
+
+from energybench.config import is_local_dataset, is_local_model
+
+SECRETS_FILE_ENV = "ENERGYBENCH_SECRETS_FILE"
+HUB_TOKENS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+_MEMORY_DIR = Path("/dev/shm")
+
+
+def needed_secrets(run_config: Mapping) -> tuple[str, ...]:
+    """Names of the variables this run reads: Hub tokens only when it downloads from the Hub,
+    the API key's variable only for an external endpoint that names one."""
+    names: tuple[str, ...] = ()
+    from_hub = "tiny" not in run_config and not is_local_model(run_config["id"])
+    if from_hub or not is_local_dataset(run_config["dataset"]):
+        names += HUB_TOKENS
+    api_key = (run_config.get("vllm") or {}).get("api_key_env")
+    if api_key:
+        names += (api_key,)
+    return names
+
+
+@contextlib.contextmanager
+def secrets_file(names: tuple[str, ...], environ: Mapping[str, str]) -> Iterator[Path | None]:
+    """A file holding the values of ``names`` set in ``environ``, readable by this user only,
+    in a directory removed on exit; None when none of them is set."""
+    values = {name: environ[name] for name in names if environ.get(name)}
+    if not values:
+        yield None
+        return
+    base = _MEMORY_DIR if _MEMORY_DIR.is_dir() and os.access(_MEMORY_DIR, os.W_OK) else None
+    directory = Path(tempfile.mkdtemp(prefix="energybench-secrets-", dir=base))  # mode 0700
+    try:
+        path = directory / "secrets.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(values, out)
+        yield path
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def load_secrets_file(environ: MutableMapping[str, str] = os.environ) -> list[str]:
+    """In the run: move the secrets of the file named by SECRETS_FILE_ENV into ``environ``
+    and delete the file, so it is gone even if the job that wrote it is killed later.
+    Returns the names loaded."""
+    path = environ.pop(SECRETS_FILE_ENV, None)
+    if not path:
+        return []
+    with open(path) as f:
+        values = json.load(f)
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    environ.update(values)
+    return sorted(values)

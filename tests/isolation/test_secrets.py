@@ -1,0 +1,48 @@
+"""Secrets reach the runs that need them, and nothing else: no command line, no container
+configuration, no report, log or workflow file."""
+
+import json
+import stat
+import uuid
+
+import pytest
+
+from energybench.secrets import SECRETS_FILE_ENV, load_secrets_file, needed_secrets, secrets_file
+
+TOKEN = f"hf_planted_{uuid.uuid4().hex}"
+
+
+def cfg(**settings):
+    return {"id": "org/model", "dataset": "data/prompts.jsonl", **settings}
+
+
+@pytest.mark.parametrize("settings, names", [
+    ({"tiny": {}, "id": "resources/models/t"}, ()),
+    ({"id": "./local-model"}, ()),
+    ({}, ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")),
+    ({"id": "./local-model", "dataset": "org/prompt-set"}, ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")),
+    ({"id": "./m", "vllm": {"mode": "external", "api_key_env": "MY_KEY"}}, ("MY_KEY",)),
+])
+def test_only_runs_that_need_a_secret_get_it(settings, names):
+    assert needed_secrets(cfg(**settings)) == names
+
+
+def test_secrets_file_is_private_and_removed_whatever_happens():
+    environ = {"HF_TOKEN": TOKEN, "OTHER": "x"}
+    with pytest.raises(RuntimeError):
+        with secrets_file(("HF_TOKEN", "UNSET"), environ) as path:
+            assert json.loads(path.read_text()) == {"HF_TOKEN": TOKEN}
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+            assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+            raise RuntimeError("the run failed")
+    assert not path.parent.exists()
+    with secrets_file(("UNSET",), environ) as nothing:
+        assert nothing is None
+
+
+def test_the_run_loads_and_deletes_the_file():
+    with secrets_file(("HF_TOKEN",), {"HF_TOKEN": TOKEN}) as path:
+        environ = {SECRETS_FILE_ENV: str(path)}
+        assert load_secrets_file(environ) == ["HF_TOKEN"]
+        assert environ == {"HF_TOKEN": TOKEN} and not path.exists()
+    assert load_secrets_file({}) == []
