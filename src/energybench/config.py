@@ -98,8 +98,42 @@ def schema_problems(document: Any, schema: dict) -> list[tuple[list, str]]:
             for extra in sorted(set(best.instance) - set(known)):
                 problems.append((path + [extra], f"unknown field; known fields: {', '.join(known)}"))
             continue
-        problems.append((path, best.message))
+        problems.append((path, readable_message(best)))
     return sorted(problems, key=lambda p: [str(x) for x in p[0]])
+
+
+def _describe(option: dict) -> str:
+    """What a schema (one option of a oneOf/anyOf) accepts, in words."""
+    if "description" in option:
+        return option["description"]
+    if "enum" in option:
+        return "one of " + ", ".join(json.dumps(v) if not isinstance(v, str) else v
+                                     for v in option["enum"])
+    if option.get("type") == "array" and "items" in option:
+        return f"a list of ({_describe(option['items'])})"
+    if "type" in option:
+        types = option["type"] if isinstance(option["type"], list) else [option["type"]]
+        return " or ".join(f"a {t}" for t in types)
+    return json.dumps(option)
+
+
+def readable_message(error: jsonschema.ValidationError) -> str:
+    """The schema's complaint with the allowed values or an example instead of a regex or
+    "not valid under any of the given schemas". A field marked `x-never-echo` (where a
+    secret may be pasted by mistake) never has its value repeated."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    shown = "the value given" if schema.get("x-never-echo") else repr(error.instance)
+    if error.validator == "pattern":
+        example = (schema.get("examples") or [None])[0]
+        return f"{shown} is not of the expected form" + (f", e.g. {example}" if example else "")
+    if error.validator in ("oneOf", "anyOf"):
+        options = " or ".join(_describe(option) for option in error.validator_value)
+        if error.validator == "oneOf" and not error.context:  # valid under several
+            return f"give exactly one of: {options}"
+        return f"{shown} is not valid here: expected {options}"
+    if error.validator == "not" and "description" in error.validator_value:
+        return f"not allowed: {error.validator_value['description']}"
+    return error.message
 
 
 def check_model_keys(document: Any, where: str) -> None:
@@ -238,6 +272,8 @@ def _contradictions(cfg: dict) -> list[str]:
 def check_run_configs(run_configs: dict[str, dict]) -> None:
     """Fail before any run on incomplete settings, settings that contradict each other, or
     local files that do not exist."""
+    from energybench.consistency import consistency_problems  # it builds on this module
+
     problems = []
     for key, cfg in run_configs.items():
         try:
@@ -246,6 +282,7 @@ def check_run_configs(run_configs: dict[str, dict]) -> None:
             problems.append(f"model {key!r}: {exc}")
             continue
         problems += [f"model {key!r}: {problem}" for problem in _contradictions(cfg)]
+        problems += [f"model {key!r}: {problem}" for problem in consistency_problems(cfg)]
         for role, path in local_inputs(cfg).items():
             built_by_workflow = role == "model_dir" and "tiny" in cfg
             if not built_by_workflow and not Path(path).expanduser().exists():

@@ -9,10 +9,12 @@ import pandas as pd
 
 from energybench.config import ConfigError, is_local_dataset
 
+# Values as written: no guessing that "123" is a number, and in CSV an empty cell is an empty
+# string and "NA" a text, not a missing value.
 LOCAL_READERS = {  # one per energybench.config.DATASET_SUFFIXES
-    ".jsonl": partial(pd.read_json, lines=True),
-    ".json": pd.read_json,
-    ".csv": pd.read_csv,
+    ".jsonl": partial(pd.read_json, lines=True, dtype=False),
+    ".json": partial(pd.read_json, dtype=False),
+    ".csv": partial(pd.read_csv, dtype=str, keep_default_na=False),
     ".parquet": pd.read_parquet,
 }
 
@@ -31,7 +33,7 @@ def _load_local(path: Path, column: str) -> list[str]:
             f"dataset file {path} has no column {column!r} (columns: {', '.join(frame.columns)}); "
             "set dataset_column"
         )
-    return [str(text) for text in frame[column]]
+    return list(frame[column])
 
 
 def _load_hub(name: str, split: str, column: str) -> list[str]:
@@ -53,7 +55,28 @@ def _load_hub(name: str, split: str, column: str) -> list[str]:
         raise ConfigError(
             f"dataset {name!r} has no column {column!r} (columns: {', '.join(table.column_names)})"
         )
-    return [str(text) for text in table[column]]
+    return list(table[column])
+
+
+def checked_prompts(values: list, dataset: str, column: str) -> list[str]:
+    """``values`` as prompts: a null, empty or non-text value is an error naming its row (a
+    null would otherwise be benchmarked as the text "nan", an empty prompt as nothing)."""
+    bad = [(row, value) for row, value in enumerate(values, start=1)
+           if not isinstance(value, str) or not value.strip()]
+    if not bad:
+        return values
+    shown = ", ".join(f"row {row}: {_what(value)}" for row, value in bad[:5])
+    more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+    raise ConfigError(f"dataset {dataset!r}, column {column!r}: every prompt must be non-empty "
+                      f"text; {shown}{more}")
+
+
+def _what(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "null"
+    if isinstance(value, str):
+        return "empty" if not value else "only whitespace"
+    return f"{type(value).__name__} {str(value)[:30]!r}"
 
 
 def load_prompts(dataset: str, count: int, column: str = "text", split: str = "train",
@@ -66,26 +89,33 @@ def load_prompts(dataset: str, count: int, column: str = "text", split: str = "t
         texts = _load_hub(dataset, split, column)
     if len(texts) < count:
         raise ConfigError(
-            f"dataset {dataset!r} has {len(texts)} prompts but num_prompts asks for {count}"
+            f"dataset {dataset!r} has {len(texts)} prompts but the run needs {count} "
+            "(num_prompts + warmup_prompts)"
         )
-    return [prefix + text for text in texts[:count]]
+    return [prefix + text for text in checked_prompts(texts[:count], dataset, column)]
 
 
 def check_prompt_counts(run_configs: dict[str, dict]) -> None:
     """Before any job runs: every model with a local dataset gets as many prompts as it asks
-    for (``num_prompts`` + ``warmup_prompts``), else one error naming each such model. A Hugging
-    Face dataset is counted when its run starts, before the weights load."""
-    counts: dict[tuple[str, str], int] = {}
+    for (``num_prompts`` + ``warmup_prompts``), each of them text, else one error naming each
+    such model. A Hugging Face dataset is checked when its run starts, before the weights load."""
+    loaded: dict[tuple[str, str], list] = {}
     problems = []
     for key, cfg in run_configs.items():
         if not is_local_dataset(cfg["dataset"]):
             continue
         source = (cfg["dataset"], cfg["dataset_column"])
-        if source not in counts:
-            counts[source] = len(_load_local(Path(cfg["dataset"]), cfg["dataset_column"]))
+        if source not in loaded:
+            loaded[source] = _load_local(Path(cfg["dataset"]), cfg["dataset_column"])
+        values = loaded[source]
         wanted = cfg["num_prompts"] + cfg["warmup_prompts"]
-        if counts[source] < wanted:
-            problems.append(f"model {key!r}: dataset {cfg['dataset']!r} has {counts[source]} "
+        if len(values) < wanted:
+            problems.append(f"model {key!r}: dataset {cfg['dataset']!r} has {len(values)} "
                             f"prompts but num_prompts + warmup_prompts ask for {wanted}")
+            continue
+        try:
+            checked_prompts(values[:wanted], cfg["dataset"], cfg["dataset_column"])
+        except ConfigError as exc:
+            problems.append(f"model {key!r}: {exc}")
     if problems:
         raise ConfigError("; ".join(problems))

@@ -26,7 +26,7 @@ def test_missing_file_column_and_too_few_prompts(tmp_path):
     with pytest.raises(ConfigError, match=r"no column 'text' \(columns: prompt\)"):
         load_prompts(str(path), 1)
     assert load_prompts(str(path), 3, column="prompt") == TEXTS
-    with pytest.raises(ConfigError, match="has 3 prompts but num_prompts asks for 5"):
+    with pytest.raises(ConfigError, match="has 3 prompts but the run needs 5"):
         load_prompts(str(path), 5, column="prompt")
 
 
@@ -60,3 +60,31 @@ def test_too_short_local_dataset_rejected_before_any_run_naming_each_model(tmp_p
         f"model 'big': dataset '{path}' has 3 prompts but num_prompts + warmup_prompts ask for "
         f"5; model 'bigger': dataset '{path}' has 3 prompts but num_prompts + warmup_prompts "
         "ask for 10")
+
+
+@pytest.mark.parametrize("suffix, content, row, what", [
+    (".jsonl", '{"text": "fine"}\n{"text": null}\n', 2, "null"),
+    (".jsonl", '{"text": "fine"}\n{"text": ""}\n', 2, "empty"),
+    (".jsonl", '{"text": "fine"}\n{"text": "  \\n"}\n', 2, "only whitespace"),
+    (".jsonl", '{"text": 42}\n{"text": "fine"}\n', 1, "int '42'"),
+    (".jsonl", '{"text": ["a", "b"]}\n{"text": "fine"}\n', 1, "list"),
+    (".jsonl", '{"text": "fine"}\n{"other": "x"}\n', 2, "null"),
+    (".json", '[{"text": "fine"}, {"text": {"nested": 1}}]', 2, "dict"),
+    (".csv", 'text\nfine\n""\n', 2, "empty"),
+])
+def test_null_empty_or_non_text_prompts_are_rejected_naming_the_row(tmp_path, suffix, content,
+                                                                    row, what):
+    path = tmp_path / f"p{suffix}"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=rf"column 'text': every prompt must be non-empty "
+                                          rf"text; row {row}: {what}"):
+        load_prompts(str(path), 2)
+
+
+def test_prompts_are_taken_as_written(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text('text\n123\nNA\nnull\n')
+    assert load_prompts(str(path), 3) == ["123", "NA", "null"]
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"text": "007"}\n')
+    assert load_prompts(str(path), 1) == ["007"]

@@ -1,0 +1,88 @@
+"""Settings of one model that contradict each other, the machine or the files they name.
+
+The schema checks each field alone; these rules look at several at once, and at local files
+when that is cheap, so a contradiction stops the workflow before any run instead of being
+silently ignored (a minimum output length above the maximum) or failing hours later (a
+dataset the loader cannot read). Each problem is one sentence naming the fields.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from energybench import environment
+from energybench.config import DATASET_SUFFIXES
+
+# Extensions of files people mistake for prompt sets; other dotted names may be Hub datasets.
+FILE_LIKE_SUFFIXES = {".txt", ".tsv", ".xlsx", ".xls", ".yaml", ".yml", ".gz", ".zip", ".bz2",
+                      ".xz", ".arrow", ".feather", ".pkl", ".pickle", ".md", ".html", ".xml"}
+
+
+def output_length_problems(cfg: Mapping) -> list[str]:
+    minimum = cfg.get("min_new_tokens")
+    if minimum is not None and minimum > cfg["max_new_tokens"]:
+        return [f"min_new_tokens ({minimum}) is above max_new_tokens ({cfg['max_new_tokens']}); "
+                "set min_new_tokens <= max_new_tokens, or null for a fixed output length"]
+    return []
+
+
+def parallelism_problems(cfg: Mapping) -> list[str]:
+    vllm = cfg.get("vllm") or {}
+    parallel = vllm.get("tensor_parallel_size")
+    if cfg.get("backend") != "vllm" or parallel is None:
+        return []
+    if parallel > max(cfg["gpus"], 1):
+        return [f"vllm.tensor_parallel_size ({parallel}) needs that many GPUs but gpus is "
+                f"{cfg['gpus']} (the GPUs the job holds); set gpus: {parallel}"]
+    return []
+
+
+def image_problems(cfg: Mapping) -> list[str]:
+    """Runtimes that need an image the workflow does not build."""
+    if cfg.get("image") or environment.docker_image():
+        return []
+    if cfg["runtime"] == "apptainer":
+        return ["runtime 'apptainer' needs `image` (a .sif file, or an image reference such as "
+                "docker://org/energybench:cuda): the workflow builds images for docker and "
+                "podman only"]
+    if cfg["runtime"] in ("docker", "podman") and cfg["gpus"]:
+        return [f"runtime {cfg['runtime']!r} with gpus: {cfg['gpus']} needs `image` with CUDA "
+                "(containers/Dockerfile.gpu): the image the workflow builds is CPU-only"]
+    return []
+
+
+def secret_name_problems(cfg: Mapping, environ: Mapping[str, str] = os.environ) -> list[str]:
+    """The variable named by vllm.api_key_env must be set. Its value is never repeated: a key
+    pasted where the name belongs must not reach the terminal, a log or CI output."""
+    name = (cfg.get("vllm") or {}).get("api_key_env")
+    if name and not environ.get(name):
+        return ["vllm.api_key_env names an environment variable that is not set here; it must "
+                "be the NAME of the variable holding the key (e.g. VLLM_API_KEY), exported "
+                "before the workflow starts, never the key itself"]
+    return []
+
+
+def dataset_problems(cfg: Mapping) -> list[str]:
+    """A local dataset the loader cannot read. (Whether it has the column and enough prompts,
+    all of them text, is energybench.prompts.check_prompt_counts's to say.)"""
+    dataset = cfg["dataset"]
+    path = Path(dataset).expanduser()
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        return [f"dataset {dataset!r} is a directory; name a {'/'.join(DATASET_SUFFIXES)} file"]
+    if suffix in FILE_LIKE_SUFFIXES or (path.is_file() and suffix not in DATASET_SUFFIXES):
+        return [f"dataset {dataset!r}: the loader reads {', '.join(DATASET_SUFFIXES)} files, "
+                f"not {suffix or 'files without an extension'}; convert it (e.g. to .jsonl with "
+                "one {\"text\": ...} object per line)"]
+    return []
+
+
+RULES = (output_length_problems, parallelism_problems, image_problems, secret_name_problems,
+         dataset_problems)
+
+
+def consistency_problems(cfg: Mapping) -> list[str]:
+    """Every contradiction in one resolved run config."""
+    return [problem for rule in RULES for problem in rule(cfg)]

@@ -1,0 +1,108 @@
+"""Settings that contradict each other or the files they name are refused before any run."""
+
+import pytest
+
+from conftest import REPO_ROOT
+from energybench.config import ConfigError, check_models_document, check_run_configs, load_yaml
+from energybench.config import resolve_model
+from energybench.prompts import check_prompt_counts
+
+MODELS_SCHEMA = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
+DEFAULTS = load_yaml(REPO_ROOT / "config/config.yaml")["defaults"]
+MEASUREMENT = {"idle_seconds": 0, "sample_hz": 10, "carbon_intensity_g_per_kwh": 400}
+VLLM = {"backend": "vllm", "vllm": {"mode": "managed"}}
+
+
+def refused(entry, pattern, key="m"):
+    cfg = resolve_model(key, {"id": "org/model", **entry}, DEFAULTS, MEASUREMENT)
+    with pytest.raises(ConfigError, match=pattern) as error:
+        check_run_configs({key: cfg})
+    assert str(error.value).startswith(f"model {key!r}: ")
+    return str(error.value)
+
+
+def accepted(entry):
+    check_run_configs({"m": resolve_model("m", {"id": "org/model", **entry}, DEFAULTS,
+                                          MEASUREMENT)})
+
+
+def test_id_and_tiny_together_are_refused_naming_both():
+    doc = {"models": {"m": {"id": "org/model", "tiny": {"hidden_size": 64}}}}
+    with pytest.raises(ConfigError, match=r"model 'm', field '\(entry\)': give exactly one of: "
+                                          r"`id` .* or `tiny`"):
+        check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+
+
+def test_minimum_output_length_above_the_maximum():
+    refused({"min_new_tokens": 20, "max_new_tokens": 10},
+            r"min_new_tokens \(20\) is above max_new_tokens \(10\)")
+    accepted({"min_new_tokens": 10, "max_new_tokens": 10})
+
+
+def test_tensor_parallelism_needs_the_gpus():
+    refused({**VLLM, "vllm": {"tensor_parallel_size": 4}, "gpus": 2, "device": "cuda"},
+            r"tensor_parallel_size \(4\) needs that many GPUs but gpus is 2")
+    refused({**VLLM, "vllm": {"tensor_parallel_size": 2}}, r"but gpus is 0 .*; set gpus: 2")
+    accepted({**VLLM, "vllm": {"tensor_parallel_size": 2}, "gpus": 2})
+
+
+@pytest.mark.parametrize("entry, pattern", [
+    ({"runtime": "apptainer"}, r"runtime 'apptainer' needs `image`"),
+    ({"runtime": "docker", "gpus": 1}, r"runtime 'docker' with gpus: 1 needs `image` with CUDA"),
+    ({"runtime": "podman", "gpus": 1}, r"runtime 'podman' with gpus: 1 needs `image`"),
+])
+def test_runtime_that_needs_an_image(entry, pattern, monkeypatch):
+    monkeypatch.delenv("DOCKER_IMAGE", raising=False)
+    refused(entry, pattern)
+    accepted({**entry, "image": "org/energybench:cuda"})
+
+
+def test_api_key_pasted_as_the_variable_name_is_never_echoed(monkeypatch):
+    key = "sk_live_4f9a8b7c6d5e"  # a valid variable name, but no such variable is set
+    entry = {"backend": "vllm", "vllm": {"mode": "external", "endpoint": "http://h:8000/v1",
+                                         "api_key_env": key}}
+    message = refused(entry, "NAME of the variable holding the key")
+    assert key not in message
+    doc = {"models": {"m": {"id": "o/m", "backend": "vllm", "vllm": {
+        "mode": "external", "endpoint": "http://h:8000/v1", "api_key_env": "sk-live-4f9a8b"}}}}
+    with pytest.raises(ConfigError, match="e.g. VLLM_API_KEY") as error:
+        check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+    assert "4f9a8b" not in str(error.value)
+    monkeypatch.setenv("EB_TEST_KEY", "value")
+    accepted({**entry, "vllm": {**entry["vllm"], "api_key_env": "EB_TEST_KEY"}})
+
+
+@pytest.mark.parametrize("name", ["prompts.txt", "prompts.tsv", "prompts.xlsx", "p.jsonl.gz",
+                                  "data/prompts"])
+def test_dataset_the_loader_cannot_read(tmp_path, name):
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    if name != "data/prompts":
+        path.write_text("a prompt\n")
+    else:
+        path.mkdir()
+    refused({"dataset": str(path)}, r"dataset .*(the loader reads \.jsonl|is a directory)")
+
+
+def test_local_dataset_without_the_column_or_with_a_null_prompt(tmp_path):
+    """Counts: tests/backends/test_prompts.py (check_prompt_counts, called beside this check)."""
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"prompt": "a"}\n' * 5)
+
+    def cfg(**entry):
+        return resolve_model("m", {"id": "org/model", "dataset": str(path), **entry}, DEFAULTS,
+                             MEASUREMENT)
+    with pytest.raises(ConfigError, match=r"no column 'text' \(columns: prompt\)"):
+        check_prompt_counts({"m": cfg()})
+    path.write_text('{"text": "a"}\n{"text": null}\n{"text": "b"}\n')
+    with pytest.raises(ConfigError, match=r"^model 'm': dataset .*, column 'text': every prompt "
+                                          r"must be non-empty text; row 2: null$"):
+        check_prompt_counts({"m": cfg(num_prompts=2, warmup_prompts=0)})
+    check_prompt_counts({"m": cfg(num_prompts=1, warmup_prompts=0)})  # row 2 unused
+
+
+def test_problems_of_several_models_are_reported_together():
+    table = {key: resolve_model(key, {"id": "org/model", "min_new_tokens": 99}, DEFAULTS,
+                                MEASUREMENT) for key in ("a", "b")}
+    with pytest.raises(ConfigError, match=r"model 'a': min_new_tokens.*; model 'b': min_new"):
+        check_run_configs(table)
