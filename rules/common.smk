@@ -23,11 +23,13 @@ from energybench.prompts import check_prompt_counts
 from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
 from energybench.keys import KEY_REGEX, key_problem
+from energybench import workflow_guard
 from energybench.isolation import resolve_runtime
 
 # The seed runner's variables: RESULTS_DIR moves every output; BENCHMARK_BACKEND is the
 # backend of models that name none.
 RESULTS = environment.results_dir()
+workflow_guard.mark_workflow_process()  # jobs stop their runs when this process ends; HUP = INT
 CONFIG_SCHEMA = "../config/schemas/config.schema.yaml"
 MODELS_SCHEMA = "../config/schemas/models.schema.yaml"
 
@@ -40,6 +42,19 @@ def config_error(message):
     """Stop before any job runs with a one-paragraph message and no traceback."""
     print(f"energybench configuration error: {message}", file=sys.stderr)
     sys.exit(1)
+
+
+if workflow_guard.results_dir_problem(RESULTS):
+    config_error(workflow_guard.results_dir_problem(RESULTS))
+
+
+onstart:
+    # Not on dry runs: a plan measures nothing.
+    try:
+        workflow_guard.lock_results_dir(RESULTS, os.getcwd())
+    except workflow_guard.ResultsDirBusy as exc:
+        print(f"energybench: {exc}", file=sys.stderr)
+        sys.exit(1)
 
 
 def schema_path(relative):

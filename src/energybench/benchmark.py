@@ -13,6 +13,7 @@ from pathlib import Path
 
 from energybench import provenance
 from energybench.config import ConfigError, RunConfig, apply_overrides
+from energybench.isolation.errors import EXIT_INTERRUPTED, out_of_space
 from energybench.report import SCHEMA_VERSION, failed_report, write_report, write_atomic
 
 log = logging.getLogger(__name__)
@@ -114,12 +115,27 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
     try:
         report = measure(cfg, output.parent)
     except Exception as exc:  # any failure of the run is recorded in its report
+        if out_of_space(exc):
+            return _out_of_space(model, exc)
         if isinstance(exc, ConfigError):  # the user's to fix: one paragraph, no traceback
             log.error("model %s: %s", model, exc)
         else:
             log.exception("model %s: run failed", model)
         report = failed_report(model, cfg.to_dict(), exc, provenance.collect(
             cfg.digest(), runtime_description(), started))
-    write_report(output, report)
+    try:
+        write_report(output, report)
+    except OSError as exc:
+        if out_of_space(exc):
+            return _out_of_space(model, exc)
+        raise
     log.info("model %s: %s; report %s", model, report["status"], output)
     return 0 if report["status"] == "succeeded" else 1
+
+
+def _out_of_space(model: str, error: BaseException) -> int:
+    """A full disk is no failure of the model: no report, and an exit code the job layer
+    reads as an interruption, so the next run redoes the model."""
+    log.error("model %s: stopped, no space left on the device (%s); free some and rerun", model,
+              error)
+    return EXIT_INTERRUPTED

@@ -2,14 +2,18 @@
 
 This is what the Snakemake `benchmark` rule calls. It takes the job's GPUs
 (energybench.gpus), starts the engine in the model's runtime (energybench.isolation: a plain
-process, docker, podman or apptainer) and, whatever happens to the run, leaves a report: the
-run's own, or a failed one written here naming the model and the cause. It then records how
-the run was launched (runtime, image id, devices) in the report's provenance.
+process, docker, podman or apptainer) and, whatever happens to the model's run, leaves a
+report: the run's own, or a failed one written here naming the model and the cause. It then
+records how the run was launched (runtime, image id, devices) in the report's provenance.
+A run stopped from outside (INT, TERM, HUP, the workflow's end, a full disk) is no result and
+no failure of the model: the job then leaves no report and exits non-zero (JobInterrupted),
+so the next run of the workflow redoes it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,7 +23,9 @@ from energybench.gpus import GpuAllocationError, allocate_gpus
 from energybench.keys import child_path
 from energybench.report import failed_report, read_report, write_json_atomic, write_report
 from energybench.isolation import LaunchError, LaunchSpec, launch
+from energybench.isolation.errors import CAUSE_INTERRUPTED, EXIT_INTERRUPTED, out_of_space
 from energybench.secrets import needed_secrets
+from energybench.workflow_guard import stop_when_workflow_ends
 
 RUN_CONFIG_NAME = "run_config.json"
 
@@ -51,18 +57,18 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
     log_path = Path(log_path).resolve()
     run_dir = report_path.parent
     model = run_config["model"]
+    _clear(run_dir)
     config_path = write_json_atomic(run_dir / RUN_CONFIG_NAME, run_config)
     image = Path(image_id_file).read_text().strip() if image_id_file else run_config.get("image")
     runtime = {"name": run_config["runtime"], "image": image, "image_id": None, "gpus": None}
     # The run (perhaps in a container, without the git checkout) records this code version.
     os.environ[provenance.CODE_VERSION_ENV] = provenance.code_version(
         Path(workflow_dir) if workflow_dir else None) or "unknown"
-    report_path.unlink(missing_ok=True)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text("")
     error = None
     try:
-        with allocate_gpus(run_config["gpus"]) as devices:
+        with stop_when_workflow_ends(model), allocate_gpus(run_config["gpus"]) as devices:
             runtime["gpus"] = devices
             spec = LaunchSpec(
                 model_key=model, runtime=run_config["runtime"],
@@ -79,14 +85,43 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
                            container=result.container_name)
     except (LaunchError, GpuAllocationError) as exc:
         error = exc
-    if report_path.exists():
-        status = _record_launch(report_path, runtime)
-    else:
-        message = str(error) if error else f"model {model}: the run wrote no report"
-        write_report(report_path, failed_report(model, run_config, message,
-                                                provenance.collect(None, runtime)))
-        status = "failed"
+    if isinstance(error, LaunchError) and error.cause == CAUSE_INTERRUPTED:
+        _interrupted(model, report_path, error)
+    try:
+        if report_path.exists():
+            status = _record_launch(report_path, runtime)
+        else:
+            message = str(error) if error else f"model {model}: the run wrote no report"
+            write_report(report_path, failed_report(model, run_config, message,
+                                                    provenance.collect(None, runtime)))
+            status = "failed"
+    except OSError as exc:
+        if out_of_space(exc):
+            _interrupted(model, report_path, exc)
+        raise
     if status == "failed":
-        print(f"energybench: model {model} FAILED ({error or 'see its report'}); "
-              f"log {log_path}, report {report_path}", file=sys.stderr)
+        cause = read_report(report_path)["error"]["message"]
+        print(f"energybench: model {model} FAILED: {cause}; log {log_path}, report {report_path}",
+              file=sys.stderr)
     return status
+
+
+class JobInterrupted(SystemExit):
+    """The job was stopped from outside (a signal, its workflow's end, a full disk): it exits
+    non-zero without a report, so Snakemake treats its output as incomplete and the next run
+    redoes it, instead of keeping a `failed` report that is no fault of the model."""
+
+
+def _interrupted(model: str, report_path: Path, cause: BaseException) -> None:
+    report_path.unlink(missing_ok=True)  # whatever the run wrote is no result
+    print(f"energybench: model {model} INTERRUPTED: {cause}; no report is kept, and the next "
+          "run of the workflow redoes it", file=sys.stderr)
+    raise JobInterrupted(getattr(cause, "exit_code", None) or EXIT_INTERRUPTED)
+
+
+def _clear(run_dir: Path) -> None:
+    """Empty the model's run directory: no file of an earlier run (a power timeline, a server
+    log) may sit beside the new report as if it belonged to it."""
+    if run_dir.is_dir():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)

@@ -90,11 +90,15 @@ def unknown_component(reason: str) -> dict:
 
 def failed_report(model: str, config: dict, error: BaseException | str, provenance: dict,
                   total_prompts: int | None = None) -> dict:
-    """A report for a run that did not complete: every figure null, the error recorded."""
+    """A report for a run that did not complete: every figure null, the error recorded with
+    the model named (an error raised deep inside a run does not know it)."""
+    message = str(error)
+    if f"model {model!r}" not in message and f"model {model}" not in message:
+        message = f"model {model!r}: {message}"
     if isinstance(error, BaseException):
-        error_block = {"type": type(error).__name__, "message": str(error)}
+        error_block = {"type": type(error).__name__, "message": message}
     else:
-        error_block = {"type": "RunFailed", "message": error}
+        error_block = {"type": "RunFailed", "message": message}
     reason = f"run failed: {error_block['message']}"
     prompts = total_prompts if total_prompts is not None else config.get("num_prompts") or 0
     energy = {f"{c}_energy_{u}": None for c in ("gpu", "cpu", "ram", "total") for u in ("wh", "kwh")}

@@ -23,7 +23,7 @@ from energybench.isolation.errors import (
     ImageBuildError,
     LaunchError,
 )
-from energybench.isolation.supervise import _StopRequested, _StopSignals, launch
+from energybench.isolation.supervise import _StopRequested, _StopSignals, kernel_oom_record, launch
 from energybench.isolation.spec import (
     CPU_IMAGE_TAG,
     LaunchSpec,
@@ -326,10 +326,20 @@ def test_process_failure_raises_with_exit_code_and_last_line(tmp_path, fake_engi
     assert "tiny-llama" in str(error.value) and "HF_HOME=" in str(error.value)
 
 
-def test_process_killed_is_reported_as_likely_out_of_memory(tmp_path, fake_engine):
-    with pytest.raises(LaunchError, match="out of memory") as error:
+def test_a_kill_is_described_as_a_kill_not_as_out_of_memory(tmp_path, fake_engine):
+    with pytest.raises(LaunchError, match=r"killed \(SIGKILL, exit -9\) from outside") as error:
         launch(process_spec(tmp_path, ["selfkill"]), CPU_HOST)
     assert error.value.cause == CAUSE_KILLED
+    assert "the kernel log" in str(error.value) and "killer (kernel log" not in str(error.value)
+
+
+def test_out_of_memory_is_named_only_on_the_kernel_log_s_word():
+    log = ("[  100.000000] Out of memory: Killed process 41 (python) total-vm:9000kB\n"
+           "[  200.500000] Memory cgroup out of memory: Killed process 77 (python)\n"
+           "[  201.000000] veth0: left promiscuous mode\n")
+    assert kernel_oom_record(200.0, log) == "Memory cgroup out of memory: Killed process 77 (python)"
+    assert kernel_oom_record(300.0, log) == ""  # an old kill is no evidence about this run
+    assert kernel_oom_record(0.0, "[  5.0] usb 1-1: new device\n") == ""
 
 
 def test_process_timeout_ends_the_whole_process_group(tmp_path, fake_engine):

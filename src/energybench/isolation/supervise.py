@@ -1,12 +1,13 @@
 """Run one engine job to completion in its runtime, and leave nothing behind.
 
 The child runs in the foreground with its output streamed into the job's log; its exit code
-decides. On failure, timeout, SIGINT or SIGTERM the container is stopped and removed (or the
+decides. On failure, timeout, SIGINT, SIGTERM or SIGHUP the container is stopped and removed (or the
 process group ended) before the launcher returns or raises. Only SIGKILL of the launcher
 itself can leave a container, and even then `docker run --rm` removes it once it exits.
 """
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -27,6 +28,7 @@ from energybench.isolation.errors import (
     CAUSE_KILLED,
     CAUSE_RUNTIME_UNAVAILABLE,
     CAUSE_TIMEOUT,
+    EXIT_INTERRUPTED,
     LaunchError,
 )
 from energybench.isolation.spec import CONTAINER_RUNTIMES, LaunchResult, LaunchSpec
@@ -36,7 +38,8 @@ from energybench.secrets import secrets_file
 # and a process killed by SIGKILL (the kernel's OOM killer, or a stop's last resort) exits 137.
 ENGINE_REFUSED_EXIT = 125
 SIGKILL_EXIT = 128 + signal.SIGKILL
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# What stops a workflow: Ctrl-C, systemd/CI/SLURM (TERM), a closed terminal or SSH session (HUP).
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class _StopRequested(Exception):
@@ -76,7 +79,7 @@ def launch(spec: LaunchSpec, host: HostFacts | None = None) -> LaunchResult:
         exit_code = _supervise(spec, runtime, command, container_name, log_file)
     duration_s = time.monotonic() - started
     if exit_code != 0:
-        raise _exit_error(spec, runtime, exit_code)
+        raise _exit_error(spec, runtime, exit_code, started)
     return LaunchResult(
         model_key=spec.model_key,
         runtime=runtime,
@@ -176,7 +179,7 @@ def _stop(spec: LaunchSpec, runtime: str, child: subprocess.Popen | None, contai
 
 
 class _StopSignals:
-    """While active, SIGINT and SIGTERM raise _StopRequested, except inside `deferred()`,
+    """While active, the stop signals raise _StopRequested, except inside `deferred()`,
     which holds one back until its block has finished, and inside `ignored()`, which drops
     them so that a clean-up finishes even if Ctrl-C is pressed again or TERM re-sent."""
 
@@ -229,21 +232,54 @@ def _last_log_line(path: Path) -> str:
     return lines[-1][:300] if lines else "(the run printed nothing)"
 
 
-def _exit_error(spec: LaunchSpec, runtime: str, exit_code: int) -> LaunchError:
+_KERNEL_LOG_LINE = re.compile(r"^\[\s*(\d+\.\d+)\]\s*(.*)$")
+_OOM_WORDS = ("out of memory", "oom-kill", "oom_reaper", "memory cgroup out of memory")
+
+
+def kernel_oom_record(since: float, kernel_log: str | None = None) -> str | None:
+    """The kernel log's out-of-memory line written since ``since`` (time.monotonic(), which
+    runs on the kernel log's clock); "" when there is none; None when the log is unreadable."""
+    if kernel_log is None:
+        try:
+            kernel_log = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=10,
+                                        check=True).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+    for line in reversed(kernel_log.splitlines()):
+        match = _KERNEL_LOG_LINE.match(line)
+        if not match or float(match.group(1)) < since:
+            continue
+        if any(word in match.group(2).lower() for word in _OOM_WORDS):
+            return match.group(2).strip()[:200]
+    return ""
+
+
+def _killed_message(spec: LaunchSpec, runtime: str, exit_code: int, started: float) -> str:
+    """A SIGKILL names out-of-memory only on the kernel's word for it."""
+    record = kernel_oom_record(started)
+    if record:
+        limit = (f"the container's memory limit was {spec.memory}"
+                 if spec.memory and runtime in CONTAINER_RUNTIMES
+                 else "no memory limit was set, so the machine itself ran out")
+        return (f"the run was killed by the kernel's out-of-memory killer (kernel log: "
+                f"{record!r}): {limit}. Give it more memory or a smaller batch")
+    evidence = ("the kernel log shows no out-of-memory kill since the run started"
+                if record == "" else "the kernel log could not be read to tell whether it ran "
+                "out of memory")
+    return (f"the run was killed (SIGKILL, exit {exit_code}) from outside: by a user, a "
+            f"scheduler's limit or the out-of-memory killer; {evidence}")
+
+
+def _exit_error(spec: LaunchSpec, runtime: str, exit_code: int, started: float) -> LaunchError:
     where = f"see {spec.log_path}; last line: {_last_log_line(spec.log_path)}"
-    if runtime in CONTAINER_RUNTIMES and exit_code == ENGINE_REFUSED_EXIT:
+    if exit_code == EXIT_INTERRUPTED:
+        message = f"the run stopped because the disk is full (exit {exit_code}); {where}"
+        cause = CAUSE_INTERRUPTED
+    elif runtime in CONTAINER_RUNTIMES and exit_code == ENGINE_REFUSED_EXIT:
         message = f"{runtime} could not start the container (exit 125); {where}"
         cause = CAUSE_ENGINE_REFUSED
     elif exit_code in (SIGKILL_EXIT, -signal.SIGKILL):
-        limit = (
-            f"the container's memory limit was {spec.memory}"
-            if spec.memory and runtime in CONTAINER_RUNTIMES
-            else "no memory limit was set, so the machine itself ran out"
-        )
-        message = (
-            f"the run was killed (SIGKILL, exit {exit_code}), most likely because it ran out of "
-            f"memory: {limit}. Give it more memory or a smaller batch; {where}"
-        )
+        message = f"{_killed_message(spec, runtime, exit_code, started)}; {where}"
         cause = CAUSE_KILLED
     else:
         message = f"the engine exited with code {exit_code}; {where}"

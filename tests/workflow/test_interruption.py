@@ -1,0 +1,238 @@
+"""Interruption is not failure: a run stopped from outside leaves no report, so the next run
+redoes it; a failure of the model itself stays a kept `failed` report."""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO_ROOT, copy_workflow
+from energybench import benchmark, job
+from energybench.config import load_yaml, resolve_model
+from energybench.isolation.errors import (
+    CAUSE_EXIT_NONZERO,
+    CAUSE_INTERRUPTED,
+    EXIT_INTERRUPTED,
+    LaunchError,
+    out_of_space,
+)
+from energybench.workflow_guard import (
+    WORKFLOW_PID_ENV,
+    ResultsDirBusy,
+    lock_results_dir,
+    stop_when_workflow_ends,
+)
+
+CONFIG = load_yaml(REPO_ROOT / "config/config.yaml")
+RUN_CONFIG = resolve_model("m", {"tiny": {}}, CONFIG["defaults"], CONFIG["measurement"])
+DISK_FULL = OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.fixture
+def run_dir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(WORKFLOW_PID_ENV, raising=False)
+    path = tmp_path / "results/runs/m"
+    path.mkdir(parents=True)
+    (path / "power_timeline.csv").write_text("t,w\n0,1\n")  # an earlier run's
+    return path
+
+
+def job_with(monkeypatch, run_dir, outcome):
+    """run_model_job with a stand-in for the isolated run: ``outcome(report_path)``."""
+    def fake_launch(spec):
+        return outcome(run_dir / "benchmark_report.json")
+    monkeypatch.setattr(job, "launch", fake_launch)
+    return job.run_model_job(RUN_CONFIG, str(run_dir / "benchmark_report.json"),
+                             str(run_dir.parent.parent / "logs/m.log"))
+
+
+def interrupted(report_path, code=128 + signal.SIGTERM):
+    report_path.write_text('{"status": "succeeded"}')  # a report the run wrote just in time
+    raise LaunchError("model 'm': the run was interrupted (SIGTERM)", model_key="m",
+                      cause=CAUSE_INTERRUPTED, exit_code=code)
+
+
+def test_interrupted_job_leaves_no_report_and_exits_non_zero(monkeypatch, run_dir, capsys):
+    with pytest.raises(job.JobInterrupted) as stop:
+        job_with(monkeypatch, run_dir, interrupted)
+    assert stop.value.code == 128 + signal.SIGTERM
+    assert sorted(p.name for p in run_dir.iterdir()) == ["run_config.json"]
+    assert "model m INTERRUPTED" in capsys.readouterr().err
+
+
+def test_model_failure_stays_a_kept_failed_report_naming_model_and_cause(monkeypatch, run_dir,
+                                                                          capsys):
+    def fails(report_path):
+        raise LaunchError("model 'm': the engine exited with code 1; last line: CUDA error",
+                          model_key="m", cause=CAUSE_EXIT_NONZERO, exit_code=1)
+    assert job_with(monkeypatch, run_dir, fails) == "failed"
+    report = json.loads((run_dir / "benchmark_report.json").read_text())
+    assert report["status"] == "failed" and "model 'm'" in report["error"]["message"]
+    assert "CUDA error" in report["error"]["message"]
+    assert "model m FAILED: model 'm': the engine exited with code 1" in capsys.readouterr().err
+    assert not (run_dir / "power_timeline.csv").exists()  # nothing stale beside it
+
+
+def test_failure_the_run_reported_itself_is_named_on_the_console(monkeypatch, run_dir, capsys):
+    def own_failed_report(report_path):
+        from energybench.provenance import collect
+        from energybench.report import failed_report, write_report
+        write_report(report_path, failed_report("m", RUN_CONFIG, RuntimeError("bad weights"),
+                                                collect(None, {"name": "process"})))
+        raise LaunchError("model 'm': exit 1", model_key="m", cause=CAUSE_EXIT_NONZERO)
+    assert job_with(monkeypatch, run_dir, own_failed_report) == "failed"
+    message = json.loads((run_dir / "benchmark_report.json").read_text())["error"]["message"]
+    assert message == "model 'm': bad weights"
+    assert "model m FAILED: model 'm': bad weights" in capsys.readouterr().err
+
+
+def test_full_disk_while_writing_the_failed_report_is_an_interruption(monkeypatch, run_dir):
+    def fails(report_path):
+        raise LaunchError("model 'm': exit 1", model_key="m", cause=CAUSE_EXIT_NONZERO)
+
+    def disk_full(*args, **kwargs):
+        raise DISK_FULL
+    monkeypatch.setattr(job, "write_report", disk_full)
+    with pytest.raises(job.JobInterrupted) as stop:
+        job_with(monkeypatch, run_dir, fails)
+    assert stop.value.code == EXIT_INTERRUPTED
+    assert not (run_dir / "benchmark_report.json").exists()
+
+
+def test_benchmark_stops_without_a_report_when_the_disk_is_full(monkeypatch, tmp_path):
+    def measure(cfg, run_dir):
+        try:
+            raise DISK_FULL
+        except OSError as exc:
+            raise RuntimeError("could not save the timeline") from exc
+    monkeypatch.setattr(benchmark, "measure", measure)
+    output = tmp_path / "m" / "benchmark_report.json"
+    assert benchmark.run(RUN_CONFIG, output) == EXIT_INTERRUPTED
+    assert not output.exists()
+    assert out_of_space(RuntimeError("x")) is False
+
+
+def test_full_disk_exit_is_read_as_an_interruption(tmp_path):
+    from energybench.isolation.supervise import _exit_error
+    from energybench.isolation.spec import LaunchSpec
+    spec = LaunchSpec(model_key="m", runtime="process", benchmark_args=[], log_path=tmp_path / "l",
+                      run_dir=tmp_path)
+    (tmp_path / "l").write_text("no space left\n")
+    assert _exit_error(spec, "process", EXIT_INTERRUPTED, 0.0).cause == CAUSE_INTERRUPTED
+
+
+def test_the_job_stops_its_run_when_its_workflow_dies(monkeypatch):
+    workflow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    monkeypatch.setenv(WORKFLOW_PID_ENV, str(workflow.pid))
+    received = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        with stop_when_workflow_ends("m"):
+            time.sleep(0.3)
+            assert received == []
+            workflow.kill()
+            workflow.wait()
+            deadline = time.monotonic() + 5
+            while not received and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert received == [signal.SIGTERM]
+
+
+def test_a_results_directory_serves_one_workflow_at_a_time(tmp_path):
+    results = tmp_path / "shared-results"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from energybench.workflow_guard import "
+         "lock_results_dir; lock_results_dir(sys.argv[1], '/elsewhere/checkout'); "
+         "print('locked', flush=True); time.sleep(60)", str(results)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(ResultsDirBusy, match=rf"in use by .*\"pid\": {holder.pid}.*"
+                                                 r"/elsewhere/checkout.*own RESULTS_DIR"):
+            lock_results_dir(results, tmp_path)
+    finally:
+        holder.kill()  # even SIGKILL releases it
+        holder.wait()
+    lock_results_dir(results, tmp_path)
+
+
+def test_results_dir_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "results").write_text("")
+    with pytest.raises(ResultsDirBusy, match="is a file, not a directory"):
+        lock_results_dir(tmp_path / "results", tmp_path)
+
+
+# --- the real workflow ------------------------------------------------------------------------
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1", "--"]
+TARGET = "results/runs/tiny-llama-2l/benchmark_report.json"
+
+
+@pytest.fixture(scope="module")
+def slow_workflow(tmp_path_factory):
+    """The default workflow with a run that idles long enough to be interrupted."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("interrupt"))
+    config = workdir / "config/config.yaml"
+    config.write_text(config.read_text().replace("idle_seconds: 2", "idle_seconds: 120"))
+    subprocess.run([*SNAKEMAKE, "resources/models/tiny-llama-2l"], cwd=workdir, check=True,
+                   capture_output=True, timeout=300)
+    return workdir
+
+
+def start_and_wait_for_the_run(workdir):
+    log = workdir / "logs/benchmark/tiny-llama-2l.log"
+    log.unlink(missing_ok=True)
+    workflow = subprocess.Popen([*SNAKEMAKE, TARGET], cwd=workdir, start_new_session=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while not (log.exists() and "measuring idle power" in log.read_text()):
+        assert time.monotonic() < deadline and workflow.poll() is None, workflow.stdout.read()
+        time.sleep(0.5)
+    return workflow
+
+
+def rerun_plans_the_model(workdir):
+    plan = subprocess.run([*SNAKEMAKE[:-1], "--dry-run", "--", TARGET], cwd=workdir,
+                          capture_output=True, text=True, timeout=120)
+    return "benchmark" in plan.stdout and "Nothing to be done" not in plan.stdout
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_to_the_workflow_leaves_the_model_to_be_redone(slow_workflow, signum):
+    """systemd, a CI cancel or a SLURM limit signal the whole process group."""
+    workflow = start_and_wait_for_the_run(slow_workflow)
+    os.killpg(workflow.pid, signum)
+    output = workflow.communicate(timeout=120)[0]
+    assert not (slow_workflow / TARGET).exists(), output
+    assert "INTERRUPTED" in output and "FAILED" not in output
+    locks = slow_workflow / ".snakemake/locks"
+    assert not (locks.exists() and list(locks.iterdir()))  # no --unlock needed
+    assert rerun_plans_the_model(slow_workflow)
+
+
+@pytest.mark.e2e
+def test_a_killed_workflow_takes_its_run_with_it(slow_workflow):
+    workflow = start_and_wait_for_the_run(slow_workflow)
+    run_pids = subprocess.run(["pgrep", "-f", "energybench run --config"], capture_output=True,
+                              text=True).stdout.split()
+    assert run_pids
+    os.kill(workflow.pid, signal.SIGKILL)  # Snakemake alone: its job is left running
+    workflow.communicate(timeout=60)
+    deadline = time.monotonic() + 30
+    while any(os.path.exists(f"/proc/{pid}") for pid in run_pids):
+        assert time.monotonic() < deadline, "the run outlived its workflow"
+        time.sleep(0.5)
+    time.sleep(1)
+    assert not (slow_workflow / TARGET).exists()
+    subprocess.run([*SNAKEMAKE[:-1], "--unlock"], cwd=slow_workflow, check=True,
+                   capture_output=True, timeout=120)
+    assert rerun_plans_the_model(slow_workflow)
