@@ -15,6 +15,12 @@ from energybench.environment import put_first_on_pythonpath
 
 put_first_on_pythonpath(ENGINE_SRC)
 
+# Read here first: Snakemake's own loader names neither the file nor the line of a YAML
+# error, and fails with a traceback on text that is not UTF-8.
+from energybench.config import exit_on_unreadable_yaml
+
+exit_on_unreadable_yaml("config/config.yaml")
+
 
 configfile: "config/config.yaml"
 

@@ -8,10 +8,13 @@ a Snakemake param, so editing one model reruns that model only, and the engine t
 
 from __future__ import annotations
 
+import codecs
+import collections.abc
 import dataclasses
 import fnmatch
 import hashlib
 import json
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,7 +42,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep=False):
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *defaults`: the mapping's own keys override the merged ones
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, collections.abc.Hashable):
+            raise ConfigError(f"a key at line {key_node.start_mark.line + 1} is a "
+                              f"{type(key).__name__}; keys must be plain text")
         if key in seen:
             raise ConfigError(
                 f"duplicate key {key!r} at line {key_node.start_mark.line + 1} "
@@ -54,19 +62,56 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
+def decode_text(data: bytes, path: str | Path) -> str:
+    """A file's bytes as text: UTF-8, with or without a byte-order mark; anything else (UTF-16
+    as PowerShell writes it, Latin-1, a binary file) is refused naming the file."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+            b"\x00" in data[:4096] and data[:4096].count(b"\x00") * 4 >= len(data[:4096])):
+        raise ConfigError(f"{path} is UTF-16 text (as PowerShell's `>` writes it), not UTF-8; "
+                          "save it as UTF-8 (e.g. `Out-File -Encoding utf8`, or your "
+                          "editor's encoding setting)")
+    if b"\x00" in data:
+        raise ConfigError(f"{path} is a binary file, not YAML text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line "
+                          f"{line} (Latin-1 or another legacy encoding?); save the file as "
+                          "UTF-8") from None
+
+
+def _yaml_error_message(path: Path, exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+    problem = " ".join(filter(None, [getattr(exc, "context", None),
+                                     getattr(exc, "problem", None)])) or str(exc)
+    return (f"{where}: not valid YAML: {problem} (mixed tabs and spaces, an unclosed bracket "
+            "or quote, or a missing space after ':' are the usual causes)")
+
+
 def load_yaml(path: str | Path) -> Any:
-    """Load a YAML file, failing with a clear message on a missing file or duplicate keys."""
+    """Load a YAML file, failing with a clear message naming the file (and line) on a missing
+    file, text that is not UTF-8, invalid YAML or duplicate keys."""
     path = Path(path)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
+        return yaml.load(decode_text(data, path), Loader=_UniqueKeyLoader)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        raise ConfigError(str(exc) if str(path) in str(exc) else f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        raise ConfigError(_yaml_error_message(path, exc)) from None
+
+
+def exit_on_unreadable_yaml(path: str | Path) -> None:
+    """Stop the workflow with load_yaml's one-paragraph message, before Snakemake reads it."""
+    try:
+        load_yaml(path)
+    except ConfigError as exc:
+        sys.exit(f"energybench configuration error: {exc}")
 
 
 # --- schema validation with short messages --------------------------------------------------

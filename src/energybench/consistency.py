@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from energybench import environment
-from energybench.config import DATASET_SUFFIXES
+from energybench.config import DATASET_SUFFIXES, TINY_MODELS_DIR, is_local_model
 
 # Extensions of files people mistake for prompt sets; other dotted names may be Hub datasets.
 FILE_LIKE_SUFFIXES = {".txt", ".tsv", ".xlsx", ".xls", ".yaml", ".yml", ".gz", ".zip", ".bz2",
@@ -79,8 +79,21 @@ def dataset_problems(cfg: Mapping) -> list[str]:
     return []
 
 
+def tiny_directory_problems(cfg: Mapping) -> list[str]:
+    """resources/models/ belongs to the tiny-model rule, which deletes a directory there to
+    rebuild it: a local model kept there would collide with it."""
+    if "tiny" in cfg or not is_local_model(cfg["id"]):
+        return []
+    tiny_root = Path(TINY_MODELS_DIR).resolve()
+    if tiny_root in Path(cfg["id"]).expanduser().resolve().parents:
+        return [f"id {cfg['id']!r} lies under {TINY_MODELS_DIR}/, where the workflow builds "
+                "(and on a rebuild deletes) its tiny models; keep local models elsewhere, "
+                "e.g. models/<name>"]
+    return []
+
+
 RULES = (output_length_problems, parallelism_problems, image_problems, secret_name_problems,
-         dataset_problems)
+         dataset_problems, tiny_directory_problems)
 
 
 def consistency_problems(cfg: Mapping) -> list[str]:

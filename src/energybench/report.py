@@ -26,6 +26,22 @@ def validate_report(report: dict) -> None:
     jsonschema.validate(report, report_schema(), cls=jsonschema.Draft202012Validator)
 
 
+def umask() -> int:
+    """This process's umask, read without changing it (os.umask can only set it)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("Umask:"):
+            return int(line.split()[1], 8)
+    current = os.umask(0o022)  # not Linux: set and restore
+    os.umask(current)
+    return current
+
+
+def shared_mode(path: str | Path, directory: bool = False) -> None:
+    """Give a file made by mkstemp/mkdtemp (0600/0700) the mode the umask allows, as a plain
+    open() would: results of a shared campaign are readable by the group when the umask says so."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~umask())
+
+
 def write_atomic(path: str | Path, content: str | bytes) -> Path:
     """Write to a temporary file beside ``path``, flush it to disk, then rename: a reader
     sees the old file or the whole new one, never half of it."""
@@ -33,6 +49,7 @@ def write_atomic(path: str | Path, content: str | bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        shared_mode(tmp)
         with os.fdopen(fd, "wb" if isinstance(content, bytes) else "w") as handle:
             handle.write(content)
             handle.flush()

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from energybench.keys import child_path
+from energybench.report import shared_mode
 
 # Text the tokenizer is trained on; written for this project. Byte-level BPE encodes any input.
 _TOKENIZER_CORPUS = """\
@@ -109,6 +110,8 @@ def build_tiny_model(
             "hidden_size": hidden_size, "num_layers": num_layers, "num_heads": num_heads,
             "vocab_size": len(tokenizer), "seed": seed,
         }, indent=2))
+        for path in [staging, *staging.rglob("*")]:  # some writers use mkstemp (0600)
+            shared_mode(path, directory=path.is_dir())
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(staging, out_dir)

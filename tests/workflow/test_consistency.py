@@ -106,3 +106,12 @@ def test_problems_of_several_models_are_reported_together():
                                 MEASUREMENT) for key in ("a", "b")}
     with pytest.raises(ConfigError, match=r"model 'a': min_new_tokens.*; model 'b': min_new"):
         check_run_configs(table)
+
+
+def test_local_model_under_the_tiny_models_directory_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "resources/models/mine").mkdir(parents=True)
+    (tmp_path / "models/mine").mkdir(parents=True)
+    refused({"id": "resources/models/mine"}, r"id 'resources/models/mine' lies under "
+                                             r"resources/models/, where the workflow builds")
+    accepted({"id": "models/mine"})
