@@ -112,6 +112,7 @@ def test_local_model_under_the_tiny_models_directory_is_refused(tmp_path, monkey
     monkeypatch.chdir(tmp_path)
     (tmp_path / "resources/models/mine").mkdir(parents=True)
     (tmp_path / "models/mine").mkdir(parents=True)
-    refused({"id": "resources/models/mine"}, r"id 'resources/models/mine' lies under "
-                                             r"resources/models/, where the workflow builds")
-    accepted({"id": "models/mine"})
+    dataset = str(REPO_ROOT / "data/prompts.jsonl")
+    refused({"id": "resources/models/mine", "dataset": dataset},
+            r"id 'resources/models/mine' lies under resources/models/, where the workflow builds")
+    accepted({"id": "models/mine", "dataset": dataset})
