@@ -68,7 +68,7 @@ def load_model_table():
         config.update(coerce_command_line_values(config, config_schema))
         if environment.default_backend():
             config["defaults"]["backend"] = environment.default_backend()
-        check_document(config, config_schema, "config")
+        check_document(config, config_schema, "config/config.yaml (with --config)")
         validate(config, CONFIG_SCHEMA)  # also fills the schema's defaults
         if config.get("models_csv"):
             config["models_file"] = config["models_csv"]  # errors name the list
@@ -89,7 +89,7 @@ def load_model_table():
             for key, entry in models_doc["models"].items()
         }
         selected = select_models(table, config.get("select") or {})
-        check_run_configs({key: table[key] for key in selected})
+        check_run_configs({key: table[key] for key in selected}, config["models_file"])
         check_prompt_counts({key: table[key] for key in selected})
     except ConfigError as exc:
         config_error(exc)

@@ -314,7 +314,7 @@ def _contradictions(cfg: dict) -> list[str]:
     return problems
 
 
-def check_run_configs(run_configs: dict[str, dict]) -> None:
+def check_run_configs(run_configs: dict[str, dict], where: str | None = None) -> None:
     """Fail before any run on incomplete settings, settings that contradict each other, or
     local files that do not exist."""
     from energybench.consistency import consistency_problems  # it builds on this module
@@ -335,7 +335,7 @@ def check_run_configs(run_configs: dict[str, dict]) -> None:
                 problems.append(f"model {key!r}: {what} {path!r} does not exist "
                                 f"(in {Path.cwd()})")
     if problems:
-        raise ConfigError("; ".join(problems))
+        raise ConfigError((f"{where}: " if where else "") + "; ".join(problems))
 
 
 SELECT_FIELDS = {"model": "model", "class": "class", "task": "task", "backend": "backend",

@@ -207,9 +207,18 @@ def rerun_plans_the_model(workdir):
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_a_signal_to_the_workflow_leaves_the_model_to_be_redone(slow_workflow, signum):
+def test_a_signal_to_the_workflow_leaves_the_model_to_be_redone(slow_workflow, signum, tmp_path):
     """systemd, a CI cancel or a SLURM limit signal the whole process group."""
     workflow = start_and_wait_for_the_run(slow_workflow)
+    # Meanwhile another checkout pointed at the same results is refused before any job.
+    other = copy_workflow(tmp_path)
+    shared = slow_workflow / "results"
+    refused = subprocess.run(SNAKEMAKE + [str(slow_workflow / TARGET)], cwd=other, text=True,
+                             env={**os.environ, "RESULTS_DIR": str(shared)},
+                             capture_output=True, timeout=120)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert f"is in use by {{\"pid\": {workflow.pid}" in refused.stderr
+    assert not (other / "logs").exists() and not (other / "resources").exists()
     os.killpg(workflow.pid, signum)
     output = workflow.communicate(timeout=120)[0]
     assert not (slow_workflow / TARGET).exists(), output
@@ -222,8 +231,8 @@ def test_a_signal_to_the_workflow_leaves_the_model_to_be_redone(slow_workflow, s
 @pytest.mark.e2e
 def test_a_killed_workflow_takes_its_run_with_it(slow_workflow):
     workflow = start_and_wait_for_the_run(slow_workflow)
-    run_pids = subprocess.run(["pgrep", "-f", "energybench run --config"], capture_output=True,
-                              text=True).stdout.split()
+    run_pids = subprocess.run(["pgrep", "-f", f"energybench run --config {slow_workflow}/"],
+                              capture_output=True, text=True).stdout.split()
     assert run_pids
     os.kill(workflow.pid, signal.SIGKILL)  # Snakemake alone: its job is left running
     workflow.communicate(timeout=60)
