@@ -116,6 +116,9 @@ def test_benchmark_stops_without_a_report_when_the_disk_is_full(monkeypatch, tmp
     assert benchmark.run(RUN_CONFIG, output) == EXIT_INTERRUPTED
     assert not output.exists()
     assert out_of_space(RuntimeError("x")) is False
+    assert out_of_space(RuntimeError("[enforce fail at inline_container.cc:603] . "
+                                     "PytorchStreamWriter failed writing file data/0: file "
+                                     "write failed: No space left on device"))
 
 
 def test_full_disk_exit_is_read_as_an_interruption(tmp_path):
