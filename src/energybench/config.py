@@ -165,9 +165,15 @@ def _describe(option: dict) -> str:
 def readable_message(error: jsonschema.ValidationError) -> str:
     """The schema's complaint with the allowed values or an example instead of a regex or
     "not valid under any of the given schemas". A field marked `x-never-echo` (where a
-    secret may be pasted by mistake) never has its value repeated."""
+    secret may be pasted by mistake) never has its value repeated, nor has a whole entry
+    (which may hold such a field)."""
     schema = error.schema if isinstance(error.schema, dict) else {}
-    shown = "the value given" if schema.get("x-never-echo") else repr(error.instance)
+    if schema.get("x-never-echo"):
+        shown = "the value given"
+    elif isinstance(error.instance, (dict, list)):
+        shown = "this entry" if isinstance(error.instance, dict) else "this list"
+    else:
+        shown = repr(error.instance)
     if error.validator == "pattern":
         example = (schema.get("examples") or [None])[0]
         return f"{shown} is not of the expected form" + (f", e.g. {example}" if example else "")
@@ -178,7 +184,7 @@ def readable_message(error: jsonschema.ValidationError) -> str:
         return f"{shown} is not valid here: expected {options}"
     if error.validator == "not" and "description" in error.validator_value:
         return f"not allowed: {error.validator_value['description']}"
-    return error.message
+    return error.message.replace(repr(error.instance), shown)
 
 
 def check_model_keys(document: Any, where: str) -> None:

@@ -68,6 +68,13 @@ def test_api_key_pasted_as_the_variable_name_is_never_echoed(monkeypatch):
     with pytest.raises(ConfigError, match="e.g. VLLM_API_KEY") as error:
         check_models_document(doc, MODELS_SCHEMA, "models.yaml")
     assert "4f9a8b" not in str(error.value)
+    for vllm in ({"mode": "external", "endpoint": "http://h/v1", "api_key_env": 41798235},
+                 {"mode": "managed", "api_key_env": "sk-live-4f9a8b"}):
+        for bad in ({"id": "o/m", "backend": "vllm", "vllm": vllm},  # the field is wrong
+                    {"backend": "vllm", "vllm": vllm}):  # the entry is: no id
+            with pytest.raises(ConfigError) as error:
+                check_models_document({"models": {"m": bad}}, MODELS_SCHEMA, "models.yaml")
+            assert "41798235" not in str(error.value) and "4f9a8b" not in str(error.value)
     monkeypatch.setenv("EB_TEST_KEY", "value")
     accepted({**entry, "vllm": {**entry["vllm"], "api_key_env": "EB_TEST_KEY"}})
 
