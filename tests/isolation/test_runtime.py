@@ -200,6 +200,16 @@ def test_process_runs_this_python_with_assigned_devices(tmp_path):
     assert "CUDA_VISIBLE_DEVICES" not in unassigned.env
 
 
+def test_a_process_run_inherits_only_the_tokens_it_needs(tmp_path):
+    environ = {"HF_TOKEN": SECRET, "HUGGING_FACE_HUB_TOKEN": SECRET, "PATH": "/bin"}
+    local = build_command(make_spec(tmp_path, runtime="process", secret_names=()), "process",
+                          CPU_HOST)
+    assert SECRET not in local.child_environment(environ).values()
+    assert local.child_environment(environ)["PATH"] == "/bin"
+    from_hub = build_command(make_spec(tmp_path, runtime="process"), "process", CPU_HOST)
+    assert from_hub.child_environment(environ)["HF_TOKEN"] == SECRET
+
+
 # --- choosing a runtime, defaults -------------------------------------------------------
 
 

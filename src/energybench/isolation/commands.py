@@ -23,7 +23,7 @@ from energybench.isolation.spec import (
     PROCESS,
     LaunchSpec,
 )
-from energybench.secrets import SECRETS_FILE_ENV
+from energybench.secrets import HUB_TOKENS, SECRETS_FILE_ENV
 
 NVIDIA_PROC_DIR = Path("/proc/driver/nvidia/gpus")
 # Characters that would split a --mount or --bind list and silently mount the wrong path.
@@ -55,6 +55,12 @@ class Command:
     argv: tuple[str, ...]
     # Variables to add to the launcher's own environment for the child process.
     env: Mapping[str, str]
+    # Variables of the launcher's environment the child must not inherit (secrets it does not need).
+    unset: tuple[str, ...] = ()
+
+    def child_environment(self, environ: Mapping[str, str]) -> dict[str, str]:
+        return {name: value for name, value in {**environ, **self.env}.items()
+                if name not in self.unset}
 
 
 def mounts_for(spec: LaunchSpec) -> list[Mount]:
@@ -100,7 +106,9 @@ def _process_command(spec: LaunchSpec, host: HostFacts) -> Command:
     env = {"HF_HOME": str(spec.hf_home_or_default), "PYTHONUNBUFFERED": "1"}
     if spec.gpus is not None:
         env.update(gpu_environment(spec.gpus))
-    return Command(argv=(sys.executable, "-m", "energybench", *spec.benchmark_args), env=env)
+    unneeded = tuple(name for name in HUB_TOKENS if name not in spec.secret_names)
+    return Command(argv=(sys.executable, "-m", "energybench", *spec.benchmark_args), env=env,
+                   unset=unneeded)
 
 
 def _container_command(

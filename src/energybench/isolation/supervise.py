@@ -121,7 +121,7 @@ def _supervise(spec: LaunchSpec, runtime: str, command: Command, container_name:
                     stdin=subprocess.DEVNULL,
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
-                    env={**os.environ, **command.env},
+                    env=command.child_environment(os.environ),
                     start_new_session=True,
                 )
             return child.wait(timeout=spec.timeout_s)
