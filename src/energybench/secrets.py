@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
@@ -65,8 +66,13 @@ def load_secrets_file(environ: MutableMapping[str, str] = os.environ) -> list[st
     path = environ.pop(SECRETS_FILE_ENV, None)
     if not path:
         return []
-    with open(path) as f:
-        values = json.load(f)
+    try:
+        with open(path) as f:
+            values = json.load(f)
+    except (OSError, ValueError) as exc:  # e.g. a container command repeated by hand
+        print(f"energybench: the secrets file named by {SECRETS_FILE_ENV} cannot be read "
+              f"({type(exc).__name__}); going on without its secrets", file=sys.stderr)
+        return []
     with contextlib.suppress(OSError):
         os.unlink(path)
     environ.update(values)

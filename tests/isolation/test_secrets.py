@@ -46,3 +46,4 @@ def test_the_run_loads_and_deletes_the_file():
         assert load_secrets_file(environ) == ["HF_TOKEN"]
         assert environ == {"HF_TOKEN": TOKEN} and not path.exists()
     assert load_secrets_file({}) == []
+    assert load_secrets_file({SECRETS_FILE_ENV: str(path)}) == []  # already gone: no traceback
