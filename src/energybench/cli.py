@@ -16,8 +16,10 @@ def _run(args) -> int:
 
     from energybench import benchmark
     from energybench.secrets import load_secrets_file
+    from energybench.workflow_guard import stop_when_launcher_ends
 
     load_secrets_file()  # first: the file is deleted as soon as its values are in memory
+    stop_when_launcher_ends()
     if args.workdir:
         os.chdir(args.workdir)  # relative model and dataset paths resolve from here
     try:

@@ -6,6 +6,8 @@
   rerun. So the workflow process records its pid (`mark_workflow_process`), and each job
   watches it (`stop_when_workflow_ends`): when it ends, the job stops its run as if it had
   received SIGTERM.
+- The same holds one level down: a run stops when the job that launched it dies
+  (`stop_when_launcher_ends`), e.g. when the OOM killer or a scheduler kills the job itself.
 - Two workflows writing one results directory (two checkouts sharing `RESULTS_DIR`) would
   measure each other's load. Snakemake's own lock covers one working directory only, so the
   workflow holds an exclusive lock on the results directory while it runs
@@ -27,6 +29,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 WORKFLOW_PID_ENV = "ENERGYBENCH_WORKFLOW_PID"
+# Set by the launcher for the run it starts: the run's stdin is a pipe the launcher holds, and
+# its end (EOF) means the launcher is gone.
+LIFELINE_ENV = "ENERGYBENCH_LIFELINE"
 LOCK_NAME = ".energybench.lock"
 _POLL_S = 1.0
 _held_locks: list = []  # open lock files, kept for the life of the workflow process
@@ -100,6 +105,24 @@ def results_dir_problem(results_dir: str | Path) -> str | None:
     if path.exists() and not path.is_dir():
         return f"RESULTS_DIR {results_dir} is a file, not a directory; point it at a directory"
     return None
+
+
+def stop_when_launcher_ends(environ=os.environ) -> None:
+    """In the run: when the job that launched it dies (even by SIGKILL, which it cannot pass
+    on), end this run with SIGTERM, as the launcher would have. The launcher holds the write
+    end of the run's stdin; containers get it through `-i`."""
+    if environ.pop(LIFELINE_ENV, None) != "stdin":
+        return
+
+    def watch():
+        with contextlib.suppress(OSError, ValueError):
+            while sys.stdin.buffer.read(4096):
+                pass
+        print("energybench: the job that launched this run has ended; stopping the run",
+              file=sys.stderr)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="launcher-watch", daemon=True).start()
 
 
 def lock_results_dir(results_dir: str | Path, workdir: str | Path) -> None:

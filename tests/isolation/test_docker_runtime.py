@@ -257,12 +257,13 @@ def test_image_for_another_architecture_is_refused_before_running(tmp_path, dock
         docker("rmi", "-f", tag, check=False)
 
 
+SLEEPER = "import time; print('container', 'is up', flush=True); time.sleep(120)"
 LAUNCHER = """
 import sys
 from energybench.isolation import LaunchError, LaunchSpec, launch
 spec = LaunchSpec(model_key=sys.argv[1], runtime=sys.argv[6], log_path=sys.argv[2], run_dir=sys.argv[3],
                   image=sys.argv[4], hf_home=sys.argv[5], stop_grace_s=5,
-                  benchmark_args=["python3", "-c", "import time; print('container', 'is up', flush=True); time.sleep(120)"])
+                  benchmark_args=["python3", "-c", sys.argv[7]])
 try:
     launch(spec)
 except LaunchError as error:
@@ -283,7 +284,7 @@ def test_signal_to_the_launcher_leaves_no_container(tmp_path, engine, model_key,
     log_path = tmp_path / "launcher.log"
     launcher = subprocess.Popen(
         [sys.executable, "-c", LAUNCHER, model_key, str(log_path), str(tmp_path / "run"), BASE_IMAGE,
-         str(tmp_path / "hf"), engine],
+         str(tmp_path / "hf"), engine, SLEEPER],
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
@@ -306,6 +307,30 @@ def test_signal_to_the_launcher_leaves_no_container(tmp_path, engine, model_key,
     # A `docker run` that escaped the stop would have its container up by now.
     time.sleep(2)
     assert containers_of(model_key, engine) == []
+
+
+def test_a_killed_launcher_ends_its_container(tmp_path, engine, model_key):
+    """SIGKILL cannot be passed on; the run's stdin (`-i`, a pipe the launcher holds) ends
+    instead, and the run (energybench.workflow_guard.stop_when_launcher_ends) stops."""
+    log_path = tmp_path / "launcher.log"
+    waits_for_its_launcher = ("import sys; print('container is up', flush=True); "
+                              "sys.stdin.buffer.read(); print('launcher gone', flush=True)")
+    launcher = subprocess.Popen(
+        [sys.executable, "-c", LAUNCHER, model_key, str(log_path), str(tmp_path / "run"), BASE_IMAGE,
+         str(tmp_path / "hf"), engine, waits_for_its_launcher],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not (log_path.exists() and "container is up" in log_path.read_text()):
+        assert launcher.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    launcher.kill()
+    launcher.wait()
+    deadline = time.monotonic() + 15
+    while containers_of(model_key, engine):
+        assert time.monotonic() < deadline, "the container outlived its launcher"
+        time.sleep(0.5)
+    assert "launcher gone" in log_path.read_text()
 
 
 def test_cpu_image_has_cpu_torch_and_the_engine_and_rebuilds_from_cache(cpu_image, tmp_path):

@@ -74,6 +74,7 @@ def test_docker_runs_in_foreground_removed_named_labelled_as_the_caller(tmp_path
     assert value_after(argv, "--user") == ["1000:1001"]
     assert value_after(argv, "--shm-size") == ["8g"]
     assert value_after(argv, "--pull") == ["never"]
+    assert "-i" in argv and "ENERGYBENCH_LIFELINE=stdin" in value_after(argv, "-e")
     # The image is run by the id that was checked, followed by the engine's arguments verbatim.
     image_at = argv.index("sha256:abc")
     assert argv[image_at + 1 :] == list(make_spec(tmp_path).benchmark_args)

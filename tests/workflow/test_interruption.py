@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -231,18 +232,53 @@ def test_a_signal_to_the_workflow_leaves_the_model_to_be_redone(slow_workflow, s
     assert rerun_plans_the_model(slow_workflow)
 
 
+def descendants(pid: int) -> dict[int, str]:
+    """{pid: command line} of every process below ``pid``."""
+    found, frontier = {}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True,
+                                  text=True).stdout.split()
+        for child in map(int, children):
+            try:
+                found[child] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except FileNotFoundError:
+                continue
+            frontier.append(child)
+    return found
+
+
+def wait_until_gone(pids, seconds=30):
+    deadline = time.monotonic() + seconds
+    while any(os.path.exists(f"/proc/{pid}") for pid in pids):
+        assert time.monotonic() < deadline, "the run outlived the process that owned it"
+        time.sleep(0.5)
+
+
+@pytest.mark.e2e
+def test_a_killed_job_takes_its_run_with_it(slow_workflow):
+    """The OOM killer or a scheduler may kill the job's own process, not Snakemake."""
+    workflow = start_and_wait_for_the_run(slow_workflow)
+    processes = descendants(workflow.pid)
+    (job,) = [pid for pid, args in processes.items() if "run_benchmark.py" in args]
+    runs = [pid for pid, args in processes.items() if "energybench run --config" in args]
+    assert runs
+    os.kill(job, signal.SIGKILL)
+    wait_until_gone(runs)
+    output = workflow.communicate(timeout=120)[0]
+    assert not (slow_workflow / TARGET).exists(), output
+    assert rerun_plans_the_model(slow_workflow)
+
+
 @pytest.mark.e2e
 def test_a_killed_workflow_takes_its_run_with_it(slow_workflow):
     workflow = start_and_wait_for_the_run(slow_workflow)
-    run_pids = subprocess.run(["pgrep", "-f", f"energybench run --config {slow_workflow}/"],
-                              capture_output=True, text=True).stdout.split()
+    run_pids = [pid for pid, args in descendants(workflow.pid).items()
+                if "energybench run --config" in args]
     assert run_pids
     os.kill(workflow.pid, signal.SIGKILL)  # Snakemake alone: its job is left running
     workflow.communicate(timeout=60)
-    deadline = time.monotonic() + 30
-    while any(os.path.exists(f"/proc/{pid}") for pid in run_pids):
-        assert time.monotonic() < deadline, "the run outlived its workflow"
-        time.sleep(0.5)
+    wait_until_gone(run_pids)
     time.sleep(1)
     assert not (slow_workflow / TARGET).exists()
     subprocess.run([*SNAKEMAKE[:-1], "--unlock"], cwd=slow_workflow, check=True,

@@ -24,6 +24,7 @@ from energybench.isolation.spec import (
     LaunchSpec,
 )
 from energybench.secrets import HUB_TOKENS, SECRETS_FILE_ENV
+from energybench.workflow_guard import LIFELINE_ENV
 
 NVIDIA_PROC_DIR = Path("/proc/driver/nvidia/gpus")
 # Characters that would split a --mount or --bind list and silently mount the wrong path.
@@ -103,7 +104,8 @@ def build_command(
 
 
 def _process_command(spec: LaunchSpec, host: HostFacts) -> Command:
-    env = {"HF_HOME": str(spec.hf_home_or_default), "PYTHONUNBUFFERED": "1"}
+    env = {"HF_HOME": str(spec.hf_home_or_default), "PYTHONUNBUFFERED": "1",
+           LIFELINE_ENV: "stdin"}
     if spec.gpus is not None:
         env.update(gpu_environment(spec.gpus))
     unneeded = tuple(name for name in HUB_TOKENS if name not in spec.secret_names)
@@ -138,7 +140,8 @@ def _container_command(
     for mount in mounts_for(spec):
         options = f"type=bind,source={mount.path},target={mount.path}"
         argv += ["--mount", options + (",readonly" if mount.read_only else "")]
-    argv += ["-e", f"HF_HOME={spec.hf_home_or_default}"]
+    # -i: the launcher's pipe reaches the run's stdin, which ends when the launcher dies.
+    argv += ["-i", "-e", f"HF_HOME={spec.hf_home_or_default}", "-e", f"{LIFELINE_ENV}=stdin"]
     for name in spec.env_passthrough:
         argv += ["-e", name]  # by name only: the engine copies the value from our environment
     if secrets_path is not None:
@@ -179,7 +182,7 @@ def _apptainer_command(spec: LaunchSpec, host: HostFacts) -> Command:
             argv += ["--env", f"{name}={value}"]
     for mount in mounts_for(spec):
         argv += ["--bind", f"{mount.path}:{mount.path}" + (":ro" if mount.read_only else "")]
-    argv += ["--env", f"HF_HOME={spec.hf_home_or_default}"]
+    argv += ["--env", f"HF_HOME={spec.hf_home_or_default}", "--env", f"{LIFELINE_ENV}=stdin"]
     for name in spec.env_passthrough + spec.secret_names:
         # --cleanenv drops the host environment; APPTAINERENV_X reaches the container as X
         # without the value ever appearing on a command line.

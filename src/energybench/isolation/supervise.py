@@ -118,7 +118,8 @@ def _supervise(spec: LaunchSpec, runtime: str, command: Command, container_name:
                 # our orderly stop below, never half-way through it.
                 child = subprocess.Popen(
                     command.argv,
-                    stdin=subprocess.DEVNULL,
+                    # Never written: its end tells the run that this launcher is gone.
+                    stdin=subprocess.PIPE,
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
                     env=command.child_environment(os.environ),
