@@ -115,8 +115,10 @@ def stop_when_launcher_ends(environ=os.environ) -> None:
         return
 
     def watch():
-        with contextlib.suppress(OSError, ValueError):
-            while sys.stdin.buffer.read(4096):
+        # The raw descriptor, not sys.stdin: a daemon thread blocked in a buffered read holds
+        # its lock, and the interpreter aborts at exit when it finds that lock taken.
+        with contextlib.suppress(OSError):
+            while os.read(0, 4096):
                 pass
         print("energybench: the job that launched this run has ended; stopping the run",
               file=sys.stderr)
