@@ -192,7 +192,7 @@ def test_submission_bundle_holds_runs_with_gpu_energy_and_says_why_others_are_ou
     manifest = submission.bundle(list(written.values()), tmp_path / "submission.zip")
     assert sorted(manifest["included"]) == ["tiny-gpu", "tiny-partial"]
     assert manifest["skipped"]["tiny-cpu"].startswith("GPU energy unknown: ")
-    assert manifest["skipped"]["broken"] == "run failed: CUDA out of memory"
+    assert manifest["skipped"]["broken"] == "run failed: model 'broken': CUDA out of memory"
     with zipfile.ZipFile(tmp_path / "submission.zip") as archive:
         assert archive.read("tiny-gpu/GPU_ENERGY_WH.txt") == b"2.00\n"
         assert archive.read("tiny-gpu/benchmark_report.json") == written["gpu"].read_bytes()

@@ -31,7 +31,7 @@ def test_batch_summary_counts_ran_failed_with_cause_up_to_date_and_missing(tmp_p
                          started_at=2000)
     assert text.splitlines()[0] == ("BATCH SUMMARY: 4 model(s); ran 2, succeeded 1, failed 1, "
                                     "up to date 1, no report 1")
-    assert "  failed   c: RuntimeError: CUDA out of memory" in text.splitlines()
+    assert "  failed   c: RuntimeError: model 'broken': CUDA out of memory" in text.splitlines()
     assert text.splitlines()[-1].endswith("logs/benchmark/<model>.log): d")
     assert "  up to date a" in text.splitlines()
 
