@@ -22,6 +22,7 @@ from energybench import environment
 from energybench.prompts import check_prompt_counts
 from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
+from energybench.code_digest import write_code_digest
 from energybench.keys import KEY_REGEX, key_problem
 from energybench.isolation import resolve_runtime
 
@@ -101,7 +102,7 @@ def benchmark_inputs(wildcards):
     if image_id_file(cfg):
         inputs["image_id"] = image_id_file(cfg)
     elif RUNTIMES[cfg["runtime"]] == "process":
-        inputs["code"] = benchmark_sources()
+        inputs["code"] = CODE_DIGEST
     return inputs
 
 
@@ -111,9 +112,6 @@ RUNTIMES = {
     name: resolve_runtime(name) for name in {cfg["runtime"] for cfg in MODELS.values()}
 }
 CONTAINER_RUNTIMES = ("docker", "podman")
-# The image holds the engine, not the aggregation and paper code (see .dockerignore):
-# editing those remakes tables and figures only, never the image or the runs.
-OUTSIDE_IMAGE = {"aggregate.py", "paper"}  # in src/energybench
 
 
 def workflow_path(*parts):
@@ -122,16 +120,14 @@ def workflow_path(*parts):
     return os.path.relpath(Path(workflow.basedir, *parts))
 
 
-def benchmark_sources():
-    """The benchmark's code: a change to it reruns the models (through the image for containers)."""
-    package = Path(workflow_path("src", "energybench"))
-    return sorted(
-        str(path)
-        for path in package.rglob("*")
-        if path.is_file()
-        and path.suffix in (".py", ".json")
-        and path.relative_to(package).parts[0] not in OUTSIDE_IMAGE
+# The benchmark's code, as one input of each run and of the CPU image: a file whose digest
+# is refreshed here, at parse time, and rewritten only when the code changed
+# (energybench.code_digest), so a code change reruns the runs and nothing else does.
+CODE_DIGEST = str(
+    write_code_digest(
+        f"{RESULTS}/code/benchmark.sha256", workflow_path("src", "energybench")
     )
+)
 
 
 def image_sources():
@@ -141,7 +137,7 @@ def image_sources():
         "requirements/ci.txt",
         "pyproject.toml",
     ]
-    return [workflow_path(name) for name in fixed] + benchmark_sources()
+    return [workflow_path(name) for name in fixed] + [CODE_DIGEST]
 
 
 def image_id_file(cfg):
