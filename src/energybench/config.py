@@ -340,6 +340,7 @@ class RunConfig:
     reasoning_state: str | None = None
     priority: int | None = None
     protocol: str | None = None
+    timeout_s: float | None = None
 
     def trials_on(self, device: str) -> int:
         """Trials to run: as configured, else 3 on a GPU and 1 on the CPU."""
@@ -362,7 +363,7 @@ class RunConfig:
         check_document(settings, _package_schema("model_settings.schema.json"), "run config")
         settings["model_class"] = settings.pop("class", None)
         optional = {"model", "measurement", "min_new_tokens", "tiny", "trials", "image", "cpus",
-                    "memory", "vllm", *UNSET_WHEN_EMPTY}
+                    "memory", "vllm", "timeout_s", *UNSET_WHEN_EMPTY}
         missing = sorted(
             f.name for f in dataclasses.fields(cls)
             if f.name not in optional and settings.get(f.name) is None
@@ -380,7 +381,7 @@ class RunConfig:
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["class"] = data.pop("model_class")
-        for optional in ("tiny", "image", "cpus", "memory", "vllm", *UNSET_WHEN_EMPTY):
+        for optional in ("tiny", "image", "cpus", "memory", "vllm", "timeout_s", *UNSET_WHEN_EMPTY):
             if data[optional] in (None, ""):
                 del data[optional]
         return data

@@ -76,6 +76,7 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
                 log_path=log_path, run_dir=run_dir, image=image,
                 read_only_mounts=local_mounts(run_config), gpus=devices,
                 cpus=run_config.get("cpus"), memory=run_config.get("memory"),
+                timeout_s=run_config.get("timeout_s"),
                 env_passthrough=secret_names(run_config) + (provenance.CODE_VERSION_ENV,),
             )
             result = launch(spec)
@@ -86,8 +87,8 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
     if report_path.exists():
         status = _record_launch(report_path, runtime)
     else:
-        message = str(error) if error else f"model {model}: the run wrote no report"
-        write_report(report_path, failed_report(model, run_config, message,
+        cause = error or f"model {model}: the run wrote no report"
+        write_report(report_path, failed_report(model, run_config, cause,
                                                 provenance.collect(None, runtime)))
         status = "failed"
     if status == "failed":

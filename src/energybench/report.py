@@ -93,6 +93,8 @@ def failed_report(model: str, config: dict, error: BaseException | str, provenan
     """A report for a run that did not complete: every figure null, the error recorded."""
     if isinstance(error, BaseException):
         error_block = {"type": type(error).__name__, "message": str(error)}
+        if getattr(error, "cause", None):  # a LaunchError's tag: timeout, killed, image_missing...
+            error_block["cause"] = error.cause
     else:
         error_block = {"type": "RunFailed", "message": error}
     reason = f"run failed: {error_block['message']}"

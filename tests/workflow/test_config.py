@@ -49,6 +49,18 @@ def test_bad_value_names_model_and_field():
         check_models_document(doc, MODELS_SCHEMA, "models.yaml")
 
 
+@pytest.mark.parametrize("value", [0, -5])
+def test_a_timeout_must_be_positive_naming_model_and_field(value):
+    doc = {"models": {"m": {"id": "a/b", "timeout_s": value}}}
+    with pytest.raises(ConfigError, match=r"model 'm', field 'timeout_s': .* less than or equal to"):
+        check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+
+
+def test_a_timeout_reaches_the_run_config():
+    assert RunConfig.from_dict(run_config(timeout_s=90)).timeout_s == 90
+    assert RunConfig.from_dict(run_config()).timeout_s is None
+
+
 def test_entry_needs_an_id_or_a_tiny_spec():
     with pytest.raises(ConfigError, match="model 'm'"):
         check_models_document({"models": {"m": {"class": "A"}}}, MODELS_SCHEMA, "models.yaml")

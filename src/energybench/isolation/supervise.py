@@ -131,7 +131,7 @@ def _supervise(spec: LaunchSpec, runtime: str, command: Command, container_name:
                 _stop(spec, runtime, child, container_name)
             raise LaunchError(
                 f"model {spec.model_key!r}: the run did not finish within {spec.timeout_s:g} s "
-                f"and was stopped; see {spec.log_path}.",
+                f"(its timeout_s) and was stopped; see {spec.log_path}.",
                 model_key=spec.model_key,
                 cause=CAUSE_TIMEOUT,
             ) from None
