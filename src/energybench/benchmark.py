@@ -1,6 +1,6 @@
 """One model's benchmark run, start to finish, in the current process.
 
-The launcher starts this in a fresh process (or container) per model, so all memory the run
+The job layer (energybench.job) starts this in a fresh process (or container) per model, so all memory the run
 takes, on the host and on the GPU, is returned when it ends.
 """
 
@@ -13,16 +13,12 @@ from pathlib import Path
 
 from energybench import provenance
 from energybench.config import ConfigError, RunConfig, apply_overrides
+from energybench.provenance import Launch
 from energybench.report import SCHEMA_VERSION, failed_report, write_report, write_atomic
 
 log = logging.getLogger(__name__)
 
 TIMELINE_NAME = "power_timeline.csv"
-
-
-def runtime_description() -> dict:
-    """`energybench run` called directly; the pipeline's launcher adds how it launched it."""
-    return {"name": "direct"}
 
 
 def write_timeline(path: Path, samples: list[dict]) -> Path | None:
@@ -35,7 +31,7 @@ def write_timeline(path: Path, samples: list[dict]) -> Path | None:
     return write_atomic(path, text.getvalue())
 
 
-def measure(cfg: RunConfig, run_dir: Path) -> dict:
+def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> dict:
     """Load, baseline, warm up and run the trials; return the report of a completed run
     (``failed`` when a trial completed with too many failed requests)."""
     from energybench.backends import create_backend, metered_gpu_devices
@@ -89,7 +85,7 @@ def measure(cfg: RunConfig, run_dir: Path) -> dict:
         "latency": results.latency_section(trials),
         "idle": idle.to_dict() if idle else None,
         "timeline_file": timeline.name if timeline else None,
-        "provenance": provenance.collect(cfg.digest(), runtime_description(), started,
+        "provenance": provenance.collect(cfg.digest(), launch, started,
                                          {"backend": backend.info(), "meters": meters}),
     }
 
@@ -102,6 +98,9 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
     """
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    config = dict(config)
+    launch_block = config.pop("launch", None)  # the job layer's; absent when run by hand
+    launch = Launch.from_dict(launch_block) if launch_block else Launch.direct()
     model = config.get("model", output.parent.name)
     started = provenance.now_iso()
     try:
@@ -109,17 +108,17 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
     except ConfigError as exc:
         log.error("model %s: invalid run config: %s", model, exc)
         write_report(output, failed_report(model, config, exc, provenance.collect(
-            None, runtime_description(), started)))
+            None, launch, started)))
         return 1
     try:
-        report = measure(cfg, output.parent)
+        report = measure(cfg, output.parent, launch)
     except Exception as exc:  # any failure of the run is recorded in its report
         if isinstance(exc, ConfigError):  # the user's to fix: one paragraph, no traceback
             log.error("model %s: %s", model, exc)
         else:
             log.exception("model %s: run failed", model)
         report = failed_report(model, cfg.to_dict(), exc, provenance.collect(
-            cfg.digest(), runtime_description(), started))
+            cfg.digest(), launch, started))
     write_report(output, report)
     log.info("model %s: %s; report %s", model, report["status"], output)
     return 0 if report["status"] == "succeeded" else 1

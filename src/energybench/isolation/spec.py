@@ -88,6 +88,23 @@ class LaunchSpec:
 
 
 @dataclass(frozen=True)
+class PreparedLaunch:
+    """A run ready to start (energybench.isolation.prepare): how it will be launched."""
+
+    spec: LaunchSpec
+    runtime: str
+    """The resolved runtime (never `auto`)."""
+    command: "Command" = field(repr=False)  # energybench.isolation.commands.Command
+    image_id: str | None = None
+    container_name: str | None = None
+
+    @property
+    def image(self) -> str | None:
+        """The image the run starts from (containers only)."""
+        return self.spec.image_or_default if self.image_id else None
+
+
+@dataclass(frozen=True)
 class LaunchResult:
     """A finished, successful run: what the report's provenance records."""
 

@@ -29,7 +29,7 @@ from energybench.isolation.errors import (
     CAUSE_TIMEOUT,
     LaunchError,
 )
-from energybench.isolation.spec import CONTAINER_RUNTIMES, LaunchResult, LaunchSpec
+from energybench.isolation.spec import CONTAINER_RUNTIMES, LaunchResult, LaunchSpec, PreparedLaunch
 
 # `docker run` itself answers 125 when the engine could not create or start the container,
 # and a process killed by SIGKILL (the kernel's OOM killer, or a stop's last resort) exits 137.
@@ -50,6 +50,13 @@ def container_name_for(model_key: str) -> str:
 
 def launch(spec: LaunchSpec, host: HostFacts | None = None) -> LaunchResult:
     """Run the engine for `spec`; return on exit code 0, raise LaunchError otherwise."""
+    return run_prepared(prepare(spec, host))
+
+
+def prepare(spec: LaunchSpec, host: HostFacts | None = None) -> PreparedLaunch:
+    """Everything short of starting the run: the resolved runtime, the checked image and its
+    id, the container's name, the host paths and the command. Raises LaunchError when the run
+    cannot start. The caller can tell the run how it is launched before it starts."""
     host = host or HostFacts.detect()
     runtime = container_cli.resolve_runtime(spec.runtime)
     image_id = container_name = None
@@ -59,7 +66,13 @@ def launch(spec: LaunchSpec, host: HostFacts | None = None) -> LaunchResult:
         container_name = container_name_for(spec.model_key)
     _prepare_host_paths(spec)
     command = build_command(spec, runtime, host, image_ref=image_id, container_name=container_name)
+    return PreparedLaunch(spec, runtime, command, image_id, container_name)
 
+
+def run_prepared(prepared: PreparedLaunch) -> LaunchResult:
+    """Start a prepared run and supervise it to the end (see the module's docstring)."""
+    spec, runtime, command = prepared.spec, prepared.runtime, prepared.command
+    image_id, container_name = prepared.image_id, prepared.container_name
     spec.log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with open(spec.log_path, "ab") as log_file:
@@ -78,7 +91,7 @@ def launch(spec: LaunchSpec, host: HostFacts | None = None) -> LaunchResult:
         runtime=runtime,
         exit_code=exit_code,
         duration_s=duration_s,
-        image=spec.image_or_default if image_id else None,
+        image=prepared.image,
         image_id=image_id,
         container_name=container_name,
         command=command.argv,
