@@ -225,14 +225,9 @@ def _contradictions(cfg: dict) -> list[str]:
     problems = []
     if cfg["device"] == "cuda" and cfg["gpus"] == 0:
         problems.append("device 'cuda' needs gpus >= 1 (the job's GPUs)")
-    if cfg["backend"] == "pytorch" and cfg["gpus"] > 1:
-        problems.append("the pytorch backend runs a model on one GPU; for a model that needs "
-                        "several, use backend vllm with vllm.tensor_parallel_size")
-    managed = cfg["backend"] == "vllm" and cfg.get("vllm", {}).get("mode", "managed") == "managed"
-    if managed and cfg["runtime"] not in ("process", "auto"):
-        problems.append(f"a managed vLLM server runs as a process beside the run; runtime "
-                        f"{cfg['runtime']!r} is not supported for it yet (use runtime: process)")
-    return problems
+    from energybench.backends import backend_class  # the backends import this module
+
+    return problems + backend_class(cfg["backend"]).config_problems(cfg)
 
 
 def check_run_configs(run_configs: dict[str, dict]) -> None:

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from energybench import provenance
+from energybench.backends import backend_class
 from energybench.config import local_inputs
 from energybench.gpus import GpuAllocationError, allocate_gpus
 from energybench.isolation import LaunchError, LaunchSpec, prepare, run_prepared
@@ -38,8 +39,7 @@ def local_mounts(run_config: dict) -> list[Path]:
 
 def secret_names(run_config: dict) -> tuple[str, ...]:
     """Variables handed to the run by name only: their values never reach a command line."""
-    api_key = (run_config.get("vllm") or {}).get("api_key_env")
-    return ("HF_TOKEN",) + ((api_key,) if api_key else ())
+    return ("HF_TOKEN",) + backend_class(run_config["backend"]).secrets(run_config)
 
 
 def run_model_job(run_config: dict, report_path: str, log_path: str,
