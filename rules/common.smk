@@ -16,6 +16,7 @@ from energybench.config import (
     check_models_document,
     load_yaml,
     resolve_model,
+    resolve_runtimes,
     select_models,
 )
 from energybench import environment
@@ -75,11 +76,16 @@ def load_model_table():
             for key, entry in models_doc["models"].items()
         }
         selected = select_models(table, config.get("select") or {})
-        check_run_configs({key: table[key] for key in selected})
-        check_prompt_counts({key: table[key] for key in selected})
+        # `auto` is resolved once, here: the DAG knows which models need an image, and each
+        # job runs in the runtime planned for it.
+        chosen = resolve_runtimes(
+            {key: table[key] for key in selected}, resolve_runtime
+        )
+        check_run_configs(chosen)
+        check_prompt_counts(chosen)
     except ConfigError as exc:
         config_error(exc)
-    return {key: table[key] for key in selected}
+    return chosen
 
 
 MODELS = load_model_table()
@@ -101,16 +107,12 @@ def benchmark_inputs(wildcards):
     inputs = local_inputs(cfg)
     if image_id_file(cfg):
         inputs["image_id"] = image_id_file(cfg)
-    elif RUNTIMES[cfg["runtime"]] == "process":
+    elif cfg["runtime"] == "process":
         inputs["code"] = CODE_DIGEST
     return inputs
 
 
 # --- runtimes and images ----------------------------------------------------------------
-# `auto` is resolved once per workflow run, so the DAG knows which models need an image.
-RUNTIMES = {
-    name: resolve_runtime(name) for name in {cfg["runtime"] for cfg in MODELS.values()}
-}
 CONTAINER_RUNTIMES = ("docker", "podman")
 
 
@@ -143,7 +145,7 @@ def image_sources():
 def image_id_file(cfg):
     """The id file of the pipeline-built CPU image, for container runs naming no image
     (neither in their settings nor, as in the seed, in DOCKER_IMAGE)."""
-    runtime = RUNTIMES[cfg["runtime"]]
+    runtime = cfg["runtime"]
     if (
         runtime in CONTAINER_RUNTIMES
         and not cfg.get("image")

@@ -104,7 +104,10 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
     model = config.get("model", output.parent.name)
     started = provenance.now_iso()
     try:
-        cfg = RunConfig.from_dict(apply_overrides(config, list(overrides)))
+        if launch_block and not overrides:  # the workflow's: validated when it was parsed
+            cfg = RunConfig.from_dict(config)
+        else:
+            cfg = RunConfig.validated(apply_overrides(config, list(overrides)))
     except ConfigError as exc:
         log.error("model %s: invalid run config: %s", model, exc)
         write_report(output, failed_report(model, config, exc, provenance.collect(

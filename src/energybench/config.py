@@ -230,9 +230,18 @@ def _contradictions(cfg: dict) -> list[str]:
     return problems + backend_class(cfg["backend"]).config_problems(cfg)
 
 
+def resolve_runtimes(run_configs: dict[str, dict], resolve) -> dict[str, dict]:
+    """The run configs with each runtime resolved once for all of them by ``resolve``
+    (energybench.isolation.resolve_runtime: ``auto`` is docker where a daemon answers, else
+    process), so the workflow plans, and each job runs, the same runtime."""
+    resolved = {name: resolve(name) for name in {cfg["runtime"] for cfg in run_configs.values()}}
+    return {key: {**cfg, "runtime": resolved[cfg["runtime"]]} for key, cfg in run_configs.items()}
+
+
 def check_run_configs(run_configs: dict[str, dict]) -> None:
     """Fail before any run on incomplete settings, settings that contradict each other, or
-    local files that do not exist."""
+    local files that do not exist. The settings themselves were checked against the schema
+    with the files they come from (check_models_document, check_document)."""
     problems = []
     for key, cfg in run_configs.items():
         try:
@@ -294,7 +303,7 @@ class Measurement:
     idle_seconds: float
     sample_hz: float
     carbon_intensity_g_per_kwh: float
-    cooldown_timeout_s: float = 60.0
+    cooldown_timeout_s: float
 
 
 # Settings left out of the resolved config while unset, so adding them changed no digest.
@@ -351,11 +360,20 @@ class RunConfig:
         return 0 if self.reasoning else self.max_new_tokens
 
     @classmethod
+    def validated(cls, data: dict) -> RunConfig:
+        """Check a run config that did not come from the workflow (written by hand, or
+        changed by overrides) against the schema, then parse it."""
+        settings = {k: v for k, v in data.items() if k not in ("model", "measurement")}
+        check_document(settings, _package_schema("model_settings.schema.json"), "run config")
+        return cls.from_dict(data)
+
+    @classmethod
     def from_dict(cls, data: dict) -> RunConfig:
+        """Parse a run config that was validated when the workflow was parsed; only fields
+        that are missing altogether are an error here."""
         settings = dict(data)
         model = settings.pop("model", None)
         measurement = settings.pop("measurement", None)
-        check_document(settings, _package_schema("model_settings.schema.json"), "run config")
         settings["model_class"] = settings.pop("class", None)
         optional = {"model", "measurement", "min_new_tokens", "tiny", "trials", "image", "cpus",
                     "memory", "vllm", "timeout_s", *UNSET_WHEN_EMPTY}
