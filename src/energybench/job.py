@@ -22,7 +22,7 @@ from energybench.gpus import GpuAllocationError, allocate_gpus
 from energybench.isolation import LaunchError, LaunchSpec, prepare, run_prepared
 from energybench.keys import child_path
 from energybench.provenance import Launch, code_version
-from energybench.report import failed_report, read_report, write_json_atomic, write_report
+from energybench.report import Report, read_report, write_json_atomic, write_report
 
 RUN_CONFIG_NAME = "run_config.json"
 
@@ -83,8 +83,8 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
         status = read_report(report_path)["status"]
     else:
         cause = error or f"model {model}: the run wrote no report"
-        write_report(report_path, failed_report(model, run_config, cause,
-                                                provenance.collect(None, launched)))
+        write_report(report_path, Report.failed(model, run_config, cause,
+                                                provenance.collect(None, launched)).to_dict())
         status = "failed"
     if status == "failed":
         print(f"energybench: model {model} FAILED ({error or 'see its report'}); "
