@@ -1,4 +1,4 @@
-# The CPU engine image, built without any registry (debootstrap base + CPU torch wheel).
+# The CPU benchmark image, built without any registry (debootstrap base + CPU torch wheel).
 # Its id file is an input of every containerized benchmark job, so changing the image's
 # sources rebuilds it and reruns those models, and nothing else does.
 

@@ -2,7 +2,7 @@
 
 The pipeline resolves each entry of ``config/models.yaml`` against the defaults of
 ``config/config.yaml`` into a *run config* (a plain JSON-able dict). That dict reaches the job as
-a Snakemake param, so editing one model reruns that model only, and the engine turns it into a
+a Snakemake param, so editing one model reruns that model only, and the run turns it into a
 :class:`RunConfig`, applying Hydra-style overrides from its command line.
 """
 

@@ -24,6 +24,6 @@ def docker_image() -> str | None:
 
 
 def put_first_on_pythonpath(path: str) -> None:
-    """Make jobs (child processes) import the engine from ``path`` before anything installed."""
+    """Make jobs (child processes) import energybench from ``path`` before anything installed."""
     rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != path]
     os.environ["PYTHONPATH"] = os.pathsep.join([path, *rest])

@@ -27,4 +27,4 @@ CAUSE_INTERRUPTED = "interrupted"
 
 
 class ImageBuildError(RuntimeError):
-    """An engine image could not be built; the message says why and where the log is."""
+    """A benchmark image could not be built; the message says why and where the log is."""

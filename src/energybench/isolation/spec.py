@@ -1,4 +1,4 @@
-"""What a caller asks for when it launches one engine run, and what it gets back.
+"""What a caller asks for when it launches one benchmark run, and what it gets back.
 
 The seed's environment variables stay the defaults: `DOCKER_IMAGE` names the image and
 `HF_HOME` the Hugging Face cache; `HF_TOKEN` is handed into containers by name only.
@@ -36,7 +36,7 @@ def default_hf_home() -> Path:
 
 @dataclass(frozen=True)
 class LaunchSpec:
-    """One engine run: `energybench ENGINE_ARGS...` for one model, in the chosen runtime.
+    """One benchmark run: `energybench BENCHMARK_ARGS...` for one model, in the chosen runtime.
 
     `benchmark_args` use absolute host paths. Containers see every path they need at the same
     absolute path (run dir and HF cache read-write, `read_only_mounts` read-only), so no

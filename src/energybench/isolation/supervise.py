@@ -1,4 +1,4 @@
-"""Run one engine job to completion in its runtime, and leave nothing behind.
+"""Run one benchmark run to completion in its runtime, and leave nothing behind.
 
 The child runs in the foreground with its output streamed into the job's log; its exit code
 decides. On failure, timeout, SIGINT or SIGTERM the container is stopped and removed (or the
@@ -49,7 +49,7 @@ def container_name_for(model_key: str) -> str:
 
 
 def launch(spec: LaunchSpec, host: HostFacts | None = None) -> LaunchResult:
-    """Run the engine for `spec`; return on exit code 0, raise LaunchError otherwise."""
+    """Run the benchmark for `spec`; return on exit code 0, raise LaunchError otherwise."""
     return run_prepared(prepare(spec, host))
 
 
@@ -255,7 +255,7 @@ def _exit_error(spec: LaunchSpec, runtime: str, exit_code: int) -> LaunchError:
         )
         cause = CAUSE_KILLED
     else:
-        message = f"the engine exited with code {exit_code}; {where}"
+        message = f"the run exited with code {exit_code}; {where}"
         cause = CAUSE_EXIT_NONZERO
     return LaunchError(
         f"model {spec.model_key!r}: {message}", model_key=spec.model_key, cause=cause, exit_code=exit_code
