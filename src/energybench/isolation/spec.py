@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from energybench import environment
+
 PROCESS = "process"
 DOCKER = "docker"
 PODMAN = "podman"
@@ -25,7 +27,7 @@ MODEL_LABEL = "energybench.model"
 
 def default_image() -> str:
     """The image a run uses when none is named: `DOCKER_IMAGE`, as in the seed."""
-    return os.environ.get("DOCKER_IMAGE") or CPU_IMAGE_TAG
+    return environment.docker_image() or CPU_IMAGE_TAG
 
 
 def default_hf_home() -> Path:
