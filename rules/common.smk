@@ -25,7 +25,7 @@ from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
 from energybench.code_digest import write_code_digest
 from energybench.keys import KEY_REGEX, key_problem
-from energybench.isolation import resolve_runtime
+from energybench.isolation import CONTAINER_RUNTIMES, resolve_runtime
 
 # The seed runner's variables: RESULTS_DIR moves every output; BENCHMARK_BACKEND is the
 # backend of models that name none.
@@ -113,7 +113,6 @@ def benchmark_inputs(wildcards):
 
 
 # --- runtimes and images ----------------------------------------------------------------
-CONTAINER_RUNTIMES = ("docker", "podman")
 
 
 def workflow_path(*parts):

@@ -56,3 +56,15 @@ def test_the_file_is_rewritten_only_when_the_code_changes(tmp_path):
     write_code_digest(digest_file, package)
     assert digest_file.stat().st_mtime > 1_000_000
     assert digest_file.read_text() == code_digest(package) + "\n"
+
+
+def test_the_image_leaves_out_what_the_digest_leaves_out():
+    """Tables and figures code is neither in the image nor in the runs' digest, so editing it
+    remakes tables and figures only (.dockerignore and OUTSIDE_THE_RUN agree)."""
+    from conftest import REPO_ROOT
+    from energybench.code_digest import OUTSIDE_THE_RUN
+
+    ignored = {line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()}
+    package_files = {line.removeprefix("src/energybench/").rstrip("/") for line in ignored
+                     if line.startswith("src/energybench/")}
+    assert package_files == OUTSIDE_THE_RUN

@@ -16,6 +16,7 @@ from energybench.isolation.errors import ImageBuildError, LaunchError
 from energybench.isolation.images import build_cpu_image, build_image
 from energybench.isolation.supervise import launch, prepare, run_prepared
 from energybench.isolation.spec import (
+    CONTAINER_RUNTIMES,
     CPU_IMAGE_TAG,
     MODEL_LABEL,
     PIPELINE_LABEL,
@@ -28,6 +29,7 @@ from energybench.isolation.spec import (
 )
 
 __all__ = [
+    "CONTAINER_RUNTIMES",
     "CPU_IMAGE_TAG",
     "MODEL_LABEL",
     "PIPELINE_LABEL",
