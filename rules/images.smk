@@ -11,7 +11,7 @@ rule cpu_image:
     log:
         "logs/images/{container_cli}-cpu.log",
     wildcard_constraints:
-        container_cli="docker|podman",
+        container_cli="|".join(CONTAINER_RUNTIMES),
     conda:
         "../envs/benchmark.yaml"
     params:
