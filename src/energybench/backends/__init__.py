@@ -119,6 +119,12 @@ class Backend(ABC):
         """Settings of a resolved run config that contradict each other, one sentence each."""
         return []
 
+    @classmethod
+    def metered_gpus(cls, cfg) -> list[int | str] | None:
+        """The GPUs the run's meters watch, where the backend knows better than "every GPU
+        visible to the run" (``None``)."""
+        return None
+
 
 # The registry: backend name -> the class implementing it, imported on first use.
 BACKENDS = {
@@ -145,13 +151,9 @@ def job_resources(run_config: dict) -> dict[str, int]:
 
 
 def metered_gpu_devices(cfg) -> list[int | str] | None:
-    """The GPUs the run's meters watch when the backend names them (an external endpoint on
-    this machine: ``vllm.meter_devices``); ``None``: every GPU visible to the run."""
-    if cfg.backend == "vllm":
-        from energybench.backends.vllm.settings import VLLMSettings
-
-        return VLLMSettings.from_run_config(cfg).local_gpus_to_meter
-    return None
+    """The GPUs the run's meters watch when the backend names them; ``None``: every GPU
+    visible to the run."""
+    return backend_class(cfg.backend).metered_gpus(cfg)
 
 
 def create_backend(cfg, run_dir: Path) -> Backend:

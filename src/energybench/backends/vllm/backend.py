@@ -136,6 +136,11 @@ class VLLMBackend(Backend):
                     f"{run_config['runtime']!r} is not supported for it yet (use runtime: process)"]
         return []
 
+    @classmethod
+    def metered_gpus(cls, cfg: RunConfig) -> list[int | str] | None:
+        # An external endpoint on this machine: the GPUs its server runs on (vllm.meter_devices).
+        return VLLMSettings.from_run_config(cfg).local_gpus_to_meter
+
     def __init__(self, cfg: RunConfig, run_dir: Path):
         self.cfg = cfg
         self.settings = VLLMSettings.from_run_config(cfg)
