@@ -7,13 +7,13 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
-# This checkout's engine, not whichever copy is installed, runs the rules and the jobs, so
+# This checkout's energybench, not whichever copy is installed, runs the rules and the jobs, so
 # the code a report records (its git commit) is the code that ran.
-ENGINE_SRC = os.path.join(workflow.basedir, "src")
-sys.path.insert(0, ENGINE_SRC)
+PACKAGE_SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, PACKAGE_SRC)
 from energybench.environment import put_first_on_pythonpath
 
-put_first_on_pythonpath(ENGINE_SRC)
+put_first_on_pythonpath(PACKAGE_SRC)
 
 # Read here first: Snakemake's own loader names neither the file nor the line of a YAML
 # error, and fails with a traceback on text that is not UTF-8.

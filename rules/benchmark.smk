@@ -1,8 +1,9 @@
 # One isolated run per model. The resolved settings arrive as a param, so editing one model's
 # entry reruns that model only; models.yaml itself is deliberately not an input.
-# A model served by an external endpoint takes one `endpoint` slot: `--resources endpoint=1`
-# keeps two runs from loading (and so measuring) endpoints at the same time.
-from energybench.backends.vllm.settings import uses_external_endpoint
+# A model's backend declares the resources its job takes beyond its GPUs: a model whose load
+# goes to an external endpoint takes one `endpoint` slot, and `--resources endpoint=1` keeps
+# two runs from loading (and so measuring) endpoints at the same time.
+from energybench.backends import job_resources
 
 
 rule benchmark:
@@ -15,8 +16,8 @@ rule benchmark:
     conda:
         "../envs/benchmark.yaml"
     resources:
-        gpu=lambda wildcards: model_config(wildcards)["gpus"],
-        endpoint=lambda wildcards: int(uses_external_endpoint(model_config(wildcards))),
+        gpu=lambda wildcards: job_resources(model_config(wildcards))["gpu"],
+        endpoint=lambda wildcards: job_resources(model_config(wildcards))["endpoint"],
     params:
         run_config=model_config,
     script:

@@ -16,15 +16,17 @@ from energybench.config import (
     check_models_document,
     load_yaml,
     resolve_model,
+    resolve_runtimes,
     select_models,
 )
 from energybench import environment
 from energybench.prompts import check_prompt_counts
 from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
+from energybench.code_digest import write_code_digest
 from energybench.keys import KEY_REGEX, key_problem
 from energybench import workflow_guard
-from energybench.isolation import resolve_runtime
+from energybench.isolation import CONTAINER_RUNTIMES, resolve_runtime
 
 # The seed runner's variables: RESULTS_DIR moves every output; BENCHMARK_BACKEND is the
 # backend of models that name none.
@@ -89,11 +91,16 @@ def load_model_table():
             for key, entry in models_doc["models"].items()
         }
         selected = select_models(table, config.get("select") or {})
-        check_run_configs({key: table[key] for key in selected}, config["models_file"])
-        check_prompt_counts({key: table[key] for key in selected})
+        # `auto` is resolved once, here: the DAG knows which models need an image, and each
+        # job runs in the runtime planned for it.
+        chosen = resolve_runtimes(
+            {key: table[key] for key in selected}, resolve_runtime
+        )
+        check_run_configs(chosen, config["models_file"])
+        check_prompt_counts(chosen)
     except ConfigError as exc:
         config_error(exc)
-    return {key: table[key] for key in selected}
+    return chosen
 
 
 MODELS = load_model_table()
@@ -115,20 +122,12 @@ def benchmark_inputs(wildcards):
     inputs = local_inputs(cfg)
     if image_id_file(cfg):
         inputs["image_id"] = image_id_file(cfg)
-    elif RUNTIMES[cfg["runtime"]] == "process":
-        inputs["code"] = benchmark_sources()
+    elif cfg["runtime"] == "process":
+        inputs["code"] = CODE_DIGEST
     return inputs
 
 
 # --- runtimes and images ----------------------------------------------------------------
-# `auto` is resolved once per workflow run, so the DAG knows which models need an image.
-RUNTIMES = {
-    name: resolve_runtime(name) for name in {cfg["runtime"] for cfg in MODELS.values()}
-}
-CONTAINER_RUNTIMES = ("docker", "podman")
-# The image holds the engine, not the aggregation and paper code (see .dockerignore):
-# editing those remakes tables and figures only, never the image or the runs.
-OUTSIDE_IMAGE = {"aggregate.py", "paper"}  # in src/energybench
 
 
 def workflow_path(*parts):
@@ -137,16 +136,14 @@ def workflow_path(*parts):
     return os.path.relpath(Path(workflow.basedir, *parts))
 
 
-def benchmark_sources():
-    """The benchmark's code: a change to it reruns the models (through the image for containers)."""
-    package = Path(workflow_path("src", "energybench"))
-    return sorted(
-        str(path)
-        for path in package.rglob("*")
-        if path.is_file()
-        and path.suffix in (".py", ".json")
-        and path.relative_to(package).parts[0] not in OUTSIDE_IMAGE
+# The benchmark's code, as one input of each run and of the CPU image: a file whose digest
+# is refreshed here, at parse time, and rewritten only when the code changed
+# (energybench.code_digest), so a code change reruns the runs and nothing else does.
+CODE_DIGEST = str(
+    write_code_digest(
+        f"{RESULTS}/code/benchmark.sha256", workflow_path("src", "energybench")
     )
+)
 
 
 def image_sources():
@@ -156,13 +153,13 @@ def image_sources():
         "requirements/ci.txt",
         "pyproject.toml",
     ]
-    return [workflow_path(name) for name in fixed] + benchmark_sources()
+    return [workflow_path(name) for name in fixed] + [CODE_DIGEST]
 
 
 def image_id_file(cfg):
     """The id file of the pipeline-built CPU image, for container runs naming no image
     (neither in their settings nor, as in the seed, in DOCKER_IMAGE)."""
-    runtime = RUNTIMES[cfg["runtime"]]
+    runtime = cfg["runtime"]
     if (
         runtime in CONTAINER_RUNTIMES
         and not cfg.get("image")

@@ -1,4 +1,4 @@
-# The CPU engine image, built without any registry (debootstrap base + CPU torch wheel).
+# The CPU benchmark image, built without any registry (debootstrap base + CPU torch wheel).
 # Its id file is an input of every containerized benchmark job, so changing the image's
 # sources rebuilds it and reruns those models, and nothing else does.
 
@@ -11,7 +11,7 @@ rule cpu_image:
     log:
         "logs/images/{container_cli}-cpu.log",
     wildcard_constraints:
-        container_cli="docker|podman",
+        container_cli="|".join(CONTAINER_RUNTIMES),
     conda:
         "../envs/benchmark.yaml"
     params:

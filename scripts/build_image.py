@@ -1,4 +1,4 @@
-"""Snakemake script: build the CPU engine image and write its id."""
+"""Snakemake script: build the CPU benchmark image and write its id."""
 import sys
 from pathlib import Path
 

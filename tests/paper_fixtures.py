@@ -7,7 +7,7 @@ import copy
 import json
 from pathlib import Path
 
-from energybench.report import failed_report, validate_report
+from energybench.report import Report, validate_report
 
 DATA = Path(__file__).parent / "data" / "paper"
 BASE = json.loads((DATA / "cpu_report.json").read_text())
@@ -53,8 +53,8 @@ def gpu_report(model: str, wh_per_1000: float, *, model_class: str = "B",
 
 def failed(model: str, model_class: str = "B") -> dict:
     config = {**BASE["config"], "class": model_class, "model": model}
-    report = failed_report(model, config, RuntimeError(f"model {model}: out of memory"),
-                           BASE["provenance"])
+    report = Report.failed(model, config, RuntimeError(f"model {model}: out of memory"),
+                           BASE["provenance"]).to_dict()
     validate_report(report)
     return report
 

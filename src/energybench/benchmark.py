@@ -1,6 +1,6 @@
 """One model's benchmark run, start to finish, in the current process.
 
-The launcher starts this in a fresh process (or container) per model, so all memory the run
+The job layer (energybench.job) starts this in a fresh process (or container) per model, so all memory the run
 takes, on the host and on the GPU, is returned when it ends.
 """
 
@@ -14,16 +14,12 @@ from pathlib import Path
 from energybench import provenance
 from energybench.config import ConfigError, RunConfig, apply_overrides
 from energybench.isolation.errors import EXIT_INTERRUPTED, out_of_space
-from energybench.report import SCHEMA_VERSION, failed_report, write_report, write_atomic
+from energybench.provenance import Launch
+from energybench.report import Report, write_atomic, write_report
 
 log = logging.getLogger(__name__)
 
 TIMELINE_NAME = "power_timeline.csv"
-
-
-def runtime_description() -> dict:
-    """`energybench run` called directly; the pipeline's launcher adds how it launched it."""
-    return {"name": "direct"}
 
 
 def write_timeline(path: Path, samples: list[dict]) -> Path | None:
@@ -36,12 +32,11 @@ def write_timeline(path: Path, samples: list[dict]) -> Path | None:
     return write_atomic(path, text.getvalue())
 
 
-def measure(cfg: RunConfig, run_dir: Path) -> dict:
+def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
     """Load, baseline, warm up and run the trials; return the report of a completed run
     (``failed`` when a trial completed with too many failed requests)."""
     from energybench.backends import create_backend, metered_gpu_devices
     from energybench.meters import EnergyMonitor
-    from energybench import results
 
     started = provenance.now_iso()
     with EnergyMonitor.create(gpu_devices=metered_gpu_devices(cfg),
@@ -68,31 +63,12 @@ def measure(cfg: RunConfig, run_dir: Path) -> dict:
         timeline = write_timeline(run_dir / TIMELINE_NAME, monitor.timeline())
         meters = monitor.describe()
 
-    uncounted = backend.uncounted
-    failure = next((t.failure for t in trials if t.failure), None)
-    summary = results.summary_over_trials(trials)
-    energy = results.energy_section([t.window for t in trials], idle, uncounted)
-    metrics = results.metrics_section([t.summary for t in trials], energy,
-                                      cfg.measurement.carbon_intensity_g_per_kwh)
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "model": cfg.model,
-        "status": "failed" if failure else "succeeded",
-        "error": {"type": "TooManyFailedRequests", "message": failure} if failure else None,
-        "config": cfg.to_dict(),
-        "summary": summary,
-        "energy": energy,
-        "metrics": metrics,
-        "checks": results.checks_section(trials, idle, energy, uncounted),
-        "trials": results.trials_section(trials, idle, uncounted),
-        "phases": results.phases_section(trials),
-        "steady_state": results.steady_state_section(trials, idle, uncounted),
-        "latency": results.latency_section(trials),
-        "idle": idle.to_dict() if idle else None,
-        "timeline_file": timeline.name if timeline else None,
-        "provenance": provenance.collect(cfg.digest(), runtime_description(), started,
-                                         {"backend": backend.info(), "meters": meters}),
-    }
+    return Report.completed(
+        cfg.to_dict(), trials, idle, backend.uncounted, cfg.measurement.carbon_intensity_g_per_kwh,
+        timeline.name if timeline else None,
+        provenance.collect(cfg.digest(), launch, started,
+                           {"backend": backend.info(), "meters": meters}),
+    )
 
 
 def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
@@ -103,17 +79,23 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
     """
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    config = dict(config)
+    launch_block = config.pop("launch", None)  # the job layer's; absent when run by hand
+    launch = Launch.from_dict(launch_block) if launch_block else Launch.direct()
     model = config.get("model", output.parent.name)
     started = provenance.now_iso()
     try:
-        cfg = RunConfig.from_dict(apply_overrides(config, list(overrides)))
+        if launch_block and not overrides:  # the workflow's: validated when it was parsed
+            cfg = RunConfig.from_dict(config)
+        else:
+            cfg = RunConfig.validated(apply_overrides(config, list(overrides)))
     except ConfigError as exc:
         log.error("model %s: invalid run config: %s", model, exc)
-        write_report(output, failed_report(model, config, exc, provenance.collect(
-            None, runtime_description(), started)))
+        write_report(output, Report.failed(model, config, exc, provenance.collect(
+            None, launch, started)).to_dict())
         return 1
     try:
-        report = measure(cfg, output.parent)
+        report = measure(cfg, output.parent, launch)
     except Exception as exc:  # any failure of the run is recorded in its report
         if out_of_space(exc):
             return _out_of_space(model, exc)
@@ -121,16 +103,16 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
             log.error("model %s: %s", model, exc)
         else:
             log.exception("model %s: run failed", model)
-        report = failed_report(model, cfg.to_dict(), exc, provenance.collect(
-            cfg.digest(), runtime_description(), started))
+        report = Report.failed(model, cfg.to_dict(), exc, provenance.collect(
+            cfg.digest(), launch, started))
     try:
-        write_report(output, report)
+        write_report(output, report.to_dict())
     except OSError as exc:
         if out_of_space(exc):
             return _out_of_space(model, exc)
         raise
-    log.info("model %s: %s; report %s", model, report["status"], output)
-    return 0 if report["status"] == "succeeded" else 1
+    log.info("model %s: %s; report %s", model, report.status, output)
+    return 0 if report.succeeded else 1
 
 
 def _out_of_space(model: str, error: BaseException) -> int:

@@ -30,13 +30,6 @@ def _run(args) -> int:
     return benchmark.run(config, args.output, args.overrides)
 
 
-def _tiny(args) -> int:
-    from energybench.tiny import build_tiny_model
-
-    build_tiny_model(args.out_dir, **json.loads(args.spec))
-    return 0
-
-
 def _import_aes(args) -> int:
     from energybench.aes.model_list import import_model_list
 
@@ -88,11 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
                        "results directory, e.g. merged/master_results.csv")
     merge.add_argument("sources", nargs="+", help="results directories or CSV files")
     merge.set_defaults(handler=_merge_tables)
-
-    tiny = commands.add_parser("tiny-model", help="build a tiny random-weight model")
-    tiny.add_argument("out_dir")
-    tiny.add_argument("--spec", default="{}", help="JSON of build_tiny_model's arguments")
-    tiny.set_defaults(handler=_tiny)
     return parser
 
 

@@ -2,7 +2,7 @@
 
 The pipeline resolves each entry of ``config/models.yaml`` against the defaults of
 ``config/config.yaml`` into a *run config* (a plain JSON-able dict). That dict reaches the job as
-a Snakemake param, so editing one model reruns that model only, and the engine turns it into a
+a Snakemake param, so editing one model reruns that model only, and the run turns it into a
 :class:`RunConfig`, applying Hydra-style overrides from its command line.
 """
 
@@ -310,19 +310,23 @@ def _contradictions(cfg: dict) -> list[str]:
     problems = []
     if cfg["device"] == "cuda" and cfg["gpus"] == 0:
         problems.append("device 'cuda' needs gpus >= 1 (the job's GPUs)")
-    if cfg["backend"] == "pytorch" and cfg["gpus"] > 1:
-        problems.append("the pytorch backend runs a model on one GPU; for a model that needs "
-                        "several, use backend vllm with vllm.tensor_parallel_size")
-    managed = cfg["backend"] == "vllm" and cfg.get("vllm", {}).get("mode", "managed") == "managed"
-    if managed and cfg["runtime"] not in ("process", "auto"):
-        problems.append(f"a managed vLLM server runs as a process beside the run; runtime "
-                        f"{cfg['runtime']!r} is not supported for it yet (use runtime: process)")
-    return problems
+    from energybench.backends import backend_class  # the backends import this module
+
+    return problems + backend_class(cfg["backend"]).config_problems(cfg)
+
+
+def resolve_runtimes(run_configs: dict[str, dict], resolve) -> dict[str, dict]:
+    """The run configs with each runtime resolved once for all of them by ``resolve``
+    (energybench.isolation.resolve_runtime: ``auto`` is docker where a daemon answers, else
+    process), so the workflow plans, and each job runs, the same runtime."""
+    resolved = {name: resolve(name) for name in {cfg["runtime"] for cfg in run_configs.values()}}
+    return {key: {**cfg, "runtime": resolved[cfg["runtime"]]} for key, cfg in run_configs.items()}
 
 
 def check_run_configs(run_configs: dict[str, dict], where: str | None = None) -> None:
     """Fail before any run on incomplete settings, settings that contradict each other, or
-    local files that do not exist."""
+    local files that do not exist. The settings themselves were checked against the schema
+    with the files they come from (check_models_document, check_document)."""
     from energybench.consistency import consistency_problems  # it builds on this module
 
     problems = []
@@ -387,7 +391,7 @@ class Measurement:
     idle_seconds: float
     sample_hz: float
     carbon_intensity_g_per_kwh: float
-    cooldown_timeout_s: float = 60.0
+    cooldown_timeout_s: float
 
 
 # Settings left out of the resolved config while unset, so adding them changed no digest.
@@ -428,6 +432,7 @@ class RunConfig:
     reasoning_state: str | None = None
     priority: int | None = None
     protocol: str | None = None
+    timeout_s: float | None = None
 
     def trials_on(self, device: str) -> int:
         """Trials to run: as configured, else 3 on a GPU and 1 on the CPU."""
@@ -443,14 +448,23 @@ class RunConfig:
         return 0 if self.reasoning else self.max_new_tokens
 
     @classmethod
+    def validated(cls, data: dict) -> RunConfig:
+        """Check a run config that did not come from the workflow (written by hand, or
+        changed by overrides) against the schema, then parse it."""
+        settings = {k: v for k, v in data.items() if k not in ("model", "measurement")}
+        check_document(settings, _package_schema("model_settings.schema.json"), "run config")
+        return cls.from_dict(data)
+
+    @classmethod
     def from_dict(cls, data: dict) -> RunConfig:
+        """Parse a run config that was validated when the workflow was parsed; only fields
+        that are missing altogether are an error here."""
         settings = dict(data)
         model = settings.pop("model", None)
         measurement = settings.pop("measurement", None)
-        check_document(settings, _package_schema("model_settings.schema.json"), "run config")
         settings["model_class"] = settings.pop("class", None)
         optional = {"model", "measurement", "min_new_tokens", "tiny", "trials", "image", "cpus",
-                    "memory", "vllm", *UNSET_WHEN_EMPTY}
+                    "memory", "vllm", "timeout_s", *UNSET_WHEN_EMPTY}
         missing = sorted(
             f.name for f in dataclasses.fields(cls)
             if f.name not in optional and settings.get(f.name) is None
@@ -468,7 +482,7 @@ class RunConfig:
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
         data["class"] = data.pop("model_class")
-        for optional in ("tiny", "image", "cpus", "memory", "vllm", *UNSET_WHEN_EMPTY):
+        for optional in ("tiny", "image", "cpus", "memory", "vllm", "timeout_s", *UNSET_WHEN_EMPTY):
             if data[optional] in (None, ""):
                 del data[optional]
         return data

@@ -1,9 +1,12 @@
-"""The environment variables the workflow reads, in one place.
+"""The seed runner's environment variables, which the workflow reads when it is parsed.
 
-The seed runner's variables keep their meaning: ``RESULTS_DIR`` (where outputs go),
-``BENCHMARK_BACKEND`` (the backend of models that name none) and ``DOCKER_IMAGE`` (the image
-of container runs that name none). All are optional, so they are read here rather than
-asserted with Snakemake's ``envvars``.
+``RESULTS_DIR`` (where outputs go), ``BENCHMARK_BACKEND`` (the backend of models that name
+none) and ``DOCKER_IMAGE`` (the image of container runs that name none) keep their meaning.
+All are optional, so they are read here rather than asserted with Snakemake's ``envvars``.
+Variables one layer alone needs are read, and documented, in that layer: ``HF_HOME``
+(isolation.spec), ``ENERGYBENCH_GPU_DEVICES`` and ``ENERGYBENCH_GPU_LOCK_DIR`` (gpus),
+``ENERGYBENCH_TORCH_WHEEL_DIR`` (isolation.images), ``ENERGYBENCH_VLLM_PYTHON``
+(backends.vllm.server), and secrets, by the name a model's settings give.
 """
 
 from __future__ import annotations
@@ -24,6 +27,6 @@ def docker_image() -> str | None:
 
 
 def put_first_on_pythonpath(path: str) -> None:
-    """Make jobs (child processes) import the engine from ``path`` before anything installed."""
+    """Make jobs (child processes) import energybench from ``path`` before anything installed."""
     rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != path]
     os.environ["PYTHONPATH"] = os.pathsep.join([path, *rest])

@@ -1,10 +1,11 @@
-"""Launch one model's run in isolation and make sure a report exists afterwards.
+"""The job layer: one model's job, from its run config to a report, whatever happens.
 
 This is what the Snakemake `benchmark` rule calls. It takes the job's GPUs
-(energybench.gpus), starts the engine in the model's runtime (energybench.isolation: a plain
-process, docker, podman or apptainer) and, whatever happens to the model's run, leaves a
-report: the run's own, or a failed one written here naming the model and the cause. It then
-records how the run was launched (runtime, image id, devices) in the report's provenance.
+(energybench.gpus), starts the run in the model's runtime (energybench.isolation: a plain
+process, docker, podman or apptainer) and, whatever happens to the run, leaves a report: the
+run's own, or a failed one written here naming the model and the cause. How the run is
+launched (runtime, image and its id, devices, container, code version) goes down to the run
+in its run config's `launch` block, so each report is written once, by whoever writes it.
 A run stopped from outside (INT, TERM, HUP, the workflow's end, a full disk) is no result and
 no failure of the model: the job then leaves no report and exits non-zero (JobInterrupted),
 so the next run of the workflow redoes it.
@@ -15,15 +16,17 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from energybench import provenance
 from energybench.config import local_inputs
 from energybench.gpus import GpuAllocationError, allocate_gpus
+from energybench.isolation import LaunchError, LaunchSpec, prepare, run_prepared
 from energybench.keys import child_path
-from energybench.report import failed_report, read_report, write_json_atomic, write_report
-from energybench.isolation import LaunchError, LaunchSpec, launch
 from energybench.isolation.errors import CAUSE_INTERRUPTED, EXIT_INTERRUPTED, out_of_space
+from energybench.provenance import Launch, code_version
+from energybench.report import Report, read_report, write_json_atomic, write_report
 from energybench.secrets import needed_secrets
 from energybench.workflow_guard import stop_when_workflow_ends
 
@@ -40,12 +43,6 @@ def local_mounts(run_config: dict) -> list[Path]:
     return [Path(path).expanduser().resolve() for path in local_inputs(run_config).values()]
 
 
-def _record_launch(report_path: Path, runtime: dict) -> str:
-    """Add how the run was launched to its report's provenance; return the report's status."""
-    report = read_report(report_path)
-    report["provenance"]["runtime"] = {**report["provenance"].get("runtime", {}), **runtime}
-    write_report(report_path, report)
-    return report["status"]
 
 
 def run_model_job(run_config: dict, report_path: str, log_path: str,
@@ -58,42 +55,43 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
     run_dir = report_path.parent
     model = run_config["model"]
     _clear(run_dir)
-    config_path = write_json_atomic(run_dir / RUN_CONFIG_NAME, run_config)
+    config_path = run_dir / RUN_CONFIG_NAME
     image = Path(image_id_file).read_text().strip() if image_id_file else run_config.get("image")
-    runtime = {"name": run_config["runtime"], "image": image, "image_id": None, "gpus": None}
-    # The run (perhaps in a container, without the git checkout) records this code version.
-    os.environ[provenance.CODE_VERSION_ENV] = provenance.code_version(
-        Path(workflow_dir) if workflow_dir else None) or "unknown"
+    launched = Launch(runtime=run_config["runtime"], image=image,
+                      code_version=code_version(Path(workflow_dir) if workflow_dir else None))
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text("")
     error = None
     try:
         with stop_when_workflow_ends(model), allocate_gpus(run_config["gpus"]) as devices:
-            runtime["gpus"] = devices
+            launched = replace(launched, gpus=devices)
             spec = LaunchSpec(
                 model_key=model, runtime=run_config["runtime"],
                 benchmark_args=["run", "--config", str(config_path), "--output", str(report_path),
-                             "--workdir", str(Path.cwd())],
+                                "--workdir", str(Path.cwd())],
                 log_path=log_path, run_dir=run_dir, image=image,
                 read_only_mounts=local_mounts(run_config), gpus=devices,
                 cpus=run_config.get("cpus"), memory=run_config.get("memory"),
-                env_passthrough=(provenance.CODE_VERSION_ENV,),
+                timeout_s=run_config.get("timeout_s"),
                 secret_names=needed_secrets(run_config),
             )
-            result = launch(spec)
-            runtime.update(name=result.runtime, image_id=result.image_id,
-                           container=result.container_name)
+            prepared = prepare(spec)
+            launched = replace(launched, runtime=prepared.runtime, image=prepared.image,
+                               image_id=prepared.image_id, container=prepared.container_name)
+            # The run writes how it was launched into its report, once.
+            write_json_atomic(config_path, {**run_config, "launch": launched.to_dict()})
+            run_prepared(prepared)
     except (LaunchError, GpuAllocationError) as exc:
         error = exc
     if isinstance(error, LaunchError) and error.cause == CAUSE_INTERRUPTED:
         _interrupted(model, report_path, error)
     try:
         if report_path.exists():
-            status = _record_launch(report_path, runtime)
+            status = read_report(report_path)["status"]
         else:
-            message = str(error) if error else f"model {model}: the run wrote no report"
-            write_report(report_path, failed_report(model, run_config, message,
-                                                    provenance.collect(None, runtime)))
+            cause = error or f"model {model}: the run wrote no report"
+            write_report(report_path, Report.failed(model, run_config, cause,
+                                                    provenance.collect(None, launched)).to_dict())
             status = "failed"
     except OSError as exc:
         if out_of_space(exc):

@@ -6,6 +6,7 @@ import os
 import platform
 import socket
 import subprocess
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import energybench
 
 PACKAGES = ("torch", "transformers", "tokenizers", "numpy", "nvidia-ml-py", "httpx")
-CODE_VERSION_ENV = "ENERGYBENCH_CODE_VERSION"
+DIRECT = "direct"
 
 
 def now_iso() -> str:
@@ -31,9 +32,7 @@ def package_versions() -> dict:
 
 
 def code_version(repo: Path | None = None) -> str | None:
-    """The pipeline's git commit (with -dirty), passed in by the workflow or read from git."""
-    if os.environ.get(CODE_VERSION_ENV):
-        return os.environ[CODE_VERSION_ENV]
+    """The git commit (with -dirty) of ``repo``, by default the checkout this code lies in."""
     repo = repo or Path(energybench.__file__).resolve().parents[2]
     try:
         return subprocess.run(
@@ -78,13 +77,46 @@ def scheduler() -> dict:
     return {name.lower(): os.environ.get(name) for name in SCHEDULER_ENV}
 
 
-def collect(config_hash: str | None, runtime: dict, started_at: str | None = None,
+@dataclass(frozen=True)
+class Launch:
+    """How a run was launched. The job layer, which knows, hands it down in the run config's
+    ``launch`` block before the run starts (a run in a container has no git checkout to ask
+    for the code version); the run writes it into its report once."""
+
+    runtime: str
+    """process, docker, podman or apptainer (resolved, never auto); direct: by hand."""
+    code_version: str | None
+    image: str | None = None
+    image_id: str | None = None
+    gpus: list[str] | None = None
+    """The devices the job was given; None: not assigned (all the machine has)."""
+    container: str | None = None
+
+    @classmethod
+    def direct(cls) -> Launch:
+        """`energybench run` called by hand, outside the job layer."""
+        return cls(runtime=DIRECT, code_version=code_version())
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Launch:
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def runtime_block(self) -> dict:
+        """The report's ``provenance.runtime``."""
+        return {"name": self.runtime, "image": self.image, "image_id": self.image_id,
+                "gpus": self.gpus, "container": self.container}
+
+
+def collect(config_hash: str | None, launch: Launch, started_at: str | None = None,
             extra: dict | None = None) -> dict:
     return {
         "energybench_version": energybench.__version__,
-        "code_version": code_version(),
+        "code_version": launch.code_version,
         "config_hash": config_hash,
-        "runtime": runtime,
+        "runtime": launch.runtime_block(),
         "python": platform.python_version(),
         "packages": package_versions(),
         "hardware": hardware(),

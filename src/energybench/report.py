@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
@@ -105,48 +106,145 @@ def unknown_component(reason: str) -> dict:
             "estimated": False, "reason": reason, "devices": [], "notes": []}
 
 
-def failed_report(model: str, config: dict, error: BaseException | str, provenance: dict,
-                  total_prompts: int | None = None) -> dict:
-    """A report for a run that did not complete: every figure null, the error recorded with
-    the model named (an error raised deep inside a run does not know it)."""
-    message = str(error)
-    if f"model {model!r}" not in message and f"model {model}" not in message:
-        message = f"model {model!r}: {message}"
-    if isinstance(error, BaseException):
-        error_block = {"type": type(error).__name__, "message": message}
-    else:
-        error_block = {"type": "RunFailed", "message": message}
-    reason = f"run failed: {error_block['message']}"
-    prompts = total_prompts if total_prompts is not None else config.get("num_prompts") or 0
-    energy = {f"{c}_energy_{u}": None for c in ("gpu", "cpu", "ram", "total") for u in ("wh", "kwh")}
-    energy.update(basis="none: the run failed",
-                  components={c: unknown_component(reason) for c in COMPONENTS},
-                  total=unknown_component(reason))
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "model": model,
-        "status": "failed",
-        "error": error_block,
-        "config": config,
-        "summary": {
-            "total_prompts": prompts, "successful_prompts": 0, "failed_prompts": prompts,
-            "total_duration_seconds": None, "avg_latency_seconds": None,
-            "avg_time_to_first_token": None, "total_tokens": None, "total_prompt_tokens": None,
-            "total_completion_tokens": None, "throughput_tokens_per_second": None,
-        },
-        "energy": energy,
-        "metrics": {
-            "joules_per_token": None, "net_joules_per_token": None, "joules_per_response": None, "wh_per_1000_queries": None,
-            "total_wh_per_1000_queries": None, "tokens_per_joule": None, "co2_emissions_g": None,
-            "carbon_intensity_g_per_kwh": (config.get("measurement") or {})
-            .get("carbon_intensity_g_per_kwh", 0.0),
-        },
-        "checks": [],
-        "trials": [],
-        "phases": None,
-        "steady_state": None,
-        "latency": None,
-        "idle": None,
-        "timeline_file": None,
-        "provenance": provenance,
-    }
+# --- the report as a typed object ---------------------------------------------------------
+
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RunError:
+    """Why a run failed: the exception's type, the one paragraph a user reads and, for a run
+    that could not be launched or was stopped, the isolation layer's cause (timeout, ...)."""
+
+    type: str
+    message: str
+    cause: str | None = None
+
+    @classmethod
+    def of(cls, error: BaseException | str) -> RunError:
+        if isinstance(error, BaseException):
+            return cls(type(error).__name__, str(error), getattr(error, "cause", None) or None)
+        return cls("RunFailed", error)
+
+    def to_dict(self) -> dict:
+        block = {"type": self.type, "message": self.message}
+        return block | ({"cause": self.cause} if self.cause else {})
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunError:
+        return cls(data["type"], data["message"], data.get("cause"))
+
+
+@dataclass(frozen=True)
+class Report:
+    """One model's run, built once (``Report.completed`` or ``Report.failed``) and written
+    once. The sections are built by energybench.results from the energy arithmetic, which
+    computes every figure; report.schema.json is tested against ``to_dict``."""
+
+    model: str
+    status: str
+    error: RunError | None
+    config: dict
+    summary: dict
+    energy: dict
+    metrics: dict
+    checks: list
+    trials: list
+    phases: dict | None
+    steady_state: dict | None
+    latency: dict | None
+    idle: dict | None
+    timeline_file: str | None
+    provenance: dict
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == SUCCEEDED
+
+    @classmethod
+    def completed(cls, config: dict, trials: list, idle, uncounted: dict, carbon_intensity: float,
+                  timeline_file: str | None, provenance: dict) -> Report:
+        """The report of a run whose trials completed: ``succeeded``, or ``failed`` when a
+        trial had too many failed requests (its figures are still reported)."""
+        from energybench import results  # results arranges its sections from this module's
+
+        failure = next((t.failure for t in trials if t.failure), None)
+        summary = results.summary_over_trials(trials)
+        energy = results.energy_section([t.window for t in trials], idle, uncounted)
+        return cls(
+            model=config["model"],
+            status=FAILED if failure else SUCCEEDED,
+            error=RunError("TooManyFailedRequests", failure) if failure else None,
+            config=config,
+            summary=summary,
+            energy=energy,
+            metrics=results.metrics_section([t.summary for t in trials], energy, carbon_intensity),
+            checks=results.checks_section(trials, idle, energy, uncounted),
+            trials=results.trials_section(trials, idle, uncounted),
+            phases=results.phases_section(trials),
+            steady_state=results.steady_state_section(trials, idle, uncounted),
+            latency=results.latency_section(trials),
+            idle=idle.to_dict() if idle else None,
+            timeline_file=timeline_file,
+            provenance=provenance,
+        )
+
+    @classmethod
+    def failed(cls, model: str, config: dict, error: BaseException | str, provenance: dict,
+               total_prompts: int | None = None) -> Report:
+        """The report of a run that did not complete: every figure null with the error as
+        its reason (never a zero), the error recorded."""
+        run_error = RunError.of(error)
+        # An error raised deep inside a run does not know its model: name it.
+        if f"model {model!r}" not in run_error.message and f"model {model}" not in run_error.message:
+            run_error = replace(run_error, message=f"model {model!r}: {run_error.message}")
+        reason = f"run failed: {run_error.message}"
+        prompts = total_prompts if total_prompts is not None else config.get("num_prompts") or 0
+        energy = {f"{c}_energy_{u}": None for c in (*COMPONENTS, "total") for u in ("wh", "kwh")}
+        energy.update(basis="none: the run failed",
+                      components={c: unknown_component(reason) for c in COMPONENTS},
+                      total=unknown_component(reason))
+        return cls(
+            model=model,
+            status=FAILED,
+            error=run_error,
+            config=config,
+            summary={
+                "total_prompts": prompts, "successful_prompts": 0, "failed_prompts": prompts,
+                "total_duration_seconds": None, "avg_latency_seconds": None,
+                "avg_time_to_first_token": None, "total_tokens": None, "total_prompt_tokens": None,
+                "total_completion_tokens": None, "throughput_tokens_per_second": None,
+            },
+            energy=energy,
+            metrics={
+                "joules_per_token": None, "net_joules_per_token": None, "joules_per_response": None,
+                "wh_per_1000_queries": None, "total_wh_per_1000_queries": None,
+                "tokens_per_joule": None, "co2_emissions_g": None,
+                "carbon_intensity_g_per_kwh": (config.get("measurement") or {})
+                .get("carbon_intensity_g_per_kwh", 0.0),
+            },
+            checks=[], trials=[], phases=None, steady_state=None, latency=None, idle=None,
+            timeline_file=None, provenance=provenance,
+        )
+
+    def to_dict(self) -> dict:
+        """The JSON document (benchmark_report.json), in its documented key order."""
+        data = {field.name: getattr(self, field.name) for field in fields(self)}
+        data["error"] = self.error.to_dict() if self.error else None
+        return {key: data[key] for key in REPORT_KEYS}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Report:
+        unknown = set(data) - set(REPORT_KEYS)
+        if unknown:
+            raise ValueError(f"not fields of a report: {', '.join(sorted(unknown))}")
+        values = {key: data.get(key) for key in REPORT_KEYS}
+        values["error"] = RunError.from_dict(data["error"]) if data.get("error") else None
+        return cls(**values)
+
+
+REPORT_KEYS = ("schema_version", "model", "status", "error", "config", "summary", "energy",
+               "metrics", "checks", "trials", "phases", "steady_state", "latency", "idle",
+               "timeline_file", "provenance")

@@ -28,15 +28,14 @@ _MEMORY_DIR = Path("/dev/shm")
 
 def needed_secrets(run_config: Mapping) -> tuple[str, ...]:
     """Names of the variables this run reads: Hub tokens only when it downloads from the Hub,
-    the API key's variable only for an external endpoint that names one."""
+    and whatever its backend declares (an external endpoint's API key variable)."""
     names: tuple[str, ...] = ()
     from_hub = "tiny" not in run_config and not is_local_model(run_config["id"])
     if from_hub or not is_local_dataset(run_config["dataset"]):
         names += HUB_TOKENS
-    api_key = (run_config.get("vllm") or {}).get("api_key_env")
-    if api_key:
-        names += (api_key,)
-    return names
+    from energybench.backends import backend_class  # the backends build on the isolation layer
+
+    return names + backend_class(run_config["backend"]).secrets(dict(run_config))
 
 
 @contextlib.contextmanager

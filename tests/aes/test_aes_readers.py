@@ -15,7 +15,7 @@ from energybench.aes import master_results, submission
 from energybench.aes.identity import identity
 from energybench.config import load_yaml, resolve_model
 from energybench.meters import ComponentEnergy, WindowMeasurement
-from energybench.report import failed_report, read_report, write_report
+from energybench.report import Report, read_report, write_report
 from energybench.results import energy_section, metrics_section
 
 AES_DIR = Path(__file__).parents[1] / "data" / "aes"
@@ -74,8 +74,8 @@ def reports(cpu_report):
         "gpu": {**with_gpu(cpu_report), "model": "tiny-gpu"},
         "cpu": cpu_report,
         "partial": {**with_gpu(cpu_report, failed_prompts=1), "model": "tiny-partial"},
-        "failed": failed_report("broken", cpu_report["config"], RuntimeError("CUDA out of memory"),
-                                cpu_report["provenance"]),
+        "failed": Report.failed("broken", cpu_report["config"], RuntimeError("CUDA out of memory"),
+                                cpu_report["provenance"]).to_dict(),
     }
 
 

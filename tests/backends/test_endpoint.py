@@ -31,7 +31,6 @@ def test_urls_of_an_endpoint_on_port_8021():
     assert endpoint.chat_completions_url == "http://h:8021/v1/chat/completions"
     assert endpoint.models_url == "http://h:8021/v1/models"
     assert endpoint.health_url == "http://h:8021/health"
-    assert endpoint.metrics_url == "http://h:8021/metrics"
     assert endpoint.version_url == "http://h:8021/version"
     assert str(endpoint) == "http://h:8021/v1"
 

@@ -13,7 +13,7 @@ TOKEN = f"hf_planted_{uuid.uuid4().hex}"
 
 
 def cfg(**settings):
-    return {"id": "org/model", "dataset": "data/prompts.jsonl", **settings}
+    return {"id": "org/model", "dataset": "data/prompts.jsonl", "backend": "pytorch", **settings}
 
 
 @pytest.mark.parametrize("settings, names", [
@@ -21,7 +21,8 @@ def cfg(**settings):
     ({"id": "./local-model"}, ()),
     ({}, ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")),
     ({"id": "./local-model", "dataset": "org/prompt-set"}, ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")),
-    ({"id": "./m", "vllm": {"mode": "external", "api_key_env": "MY_KEY"}}, ("MY_KEY",)),
+    ({"id": "./m", "backend": "vllm", "vllm": {"mode": "external", "api_key_env": "MY_KEY"}},
+     ("MY_KEY",)),
 ])
 def test_only_runs_that_need_a_secret_get_it(settings, names):
     assert needed_secrets(cfg(**settings)) == names

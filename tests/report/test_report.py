@@ -5,7 +5,7 @@ import jsonschema
 import pytest
 
 from energybench.aes.report_keys import with_aes_energy_keys
-from energybench.report import failed_report, read_report, validate_report, write_json_atomic, write_report
+from energybench.report import Report, read_report, validate_report, write_json_atomic, write_report
 
 PROVENANCE = {"energybench_version": "0", "code_version": None, "config_hash": None,
               "runtime": {"name": "process"}, "packages": {}, "hardware": {},
@@ -13,7 +13,7 @@ PROVENANCE = {"energybench_version": "0", "code_version": None, "config_hash": N
 
 
 def test_failed_report_is_valid_and_has_no_zero_energy(tmp_path):
-    report = failed_report("m", {"num_prompts": 5}, RuntimeError("CUDA out of memory"), PROVENANCE)
+    report = Report.failed("m", {"num_prompts": 5}, RuntimeError("CUDA out of memory"), PROVENANCE).to_dict()
     validate_report(report)
     assert report["status"] == "failed" and report["error"]["type"] == "RuntimeError"
     assert report["summary"]["failed_prompts"] == 5
@@ -25,7 +25,7 @@ def test_failed_report_is_valid_and_has_no_zero_energy(tmp_path):
 
 
 def test_schema_rejects_a_null_figure_without_reason():
-    report = failed_report("m", {}, "boom", PROVENANCE)
+    report = Report.failed("m", {}, "boom", PROVENANCE).to_dict()
     report["energy"]["components"]["gpu"]["reason"] = None
     with pytest.raises(jsonschema.ValidationError):
         validate_report(report)
@@ -51,3 +51,65 @@ def test_reading_a_file_that_is_no_report_names_the_file_and_why(tmp_path, text,
     with pytest.raises(ValueError) as raised:  # not AttributeError from looking up a section
         read_report(path)
     assert str(path) in str(raised.value) and why in str(raised.value)
+
+
+# --- the report as a typed object --------------------------------------------------------
+
+from dataclasses import fields, replace  # noqa: E402
+
+from energybench.isolation import LaunchError  # noqa: E402
+from energybench.report import REPORT_KEYS, RunError, report_schema  # noqa: E402
+from energybench.backends import latencies, throughputs  # noqa: E402
+from test_results import IDLE, trial as bare_trial  # noqa: E402
+
+CONFIG = {"model": "m", "num_prompts": 4, "measurement": {"carbon_intensity_g_per_kwh": 400}}
+
+
+def trial(index, gpu):
+    """A trial with the summary a backend gives (counts, latencies, throughputs)."""
+    base = bare_trial(index, gpu)
+    return replace(base, summary={**base.summary, **latencies(1.0, 0.1, alone=True),
+                                  **throughputs(140, 100, 2.0)})
+
+
+def test_the_typed_report_and_its_schema_name_the_same_fields():
+    schema = report_schema()
+    assert set(REPORT_KEYS) == set(schema["properties"]) == {f.name for f in fields(Report)}
+    assert set(schema["required"]) <= set(REPORT_KEYS)
+
+
+def test_a_completed_run_is_one_valid_report_that_survives_a_round_trip():
+    report = Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
+                              "power_timeline.csv", PROVENANCE)
+    document = report.to_dict()
+    validate_report(document)
+    assert list(document) == list(REPORT_KEYS)
+    assert report.succeeded and document["error"] is None
+    # Derived figures are computed once, by the energy arithmetic, and stored.
+    assert document["metrics"]["total_wh_per_1000_queries"] > 0
+    assert Report.from_dict(json.loads(json.dumps(document))) == report
+
+
+def test_a_run_with_too_many_failed_requests_is_failed_but_keeps_its_figures():
+    broken = replace(trial(0, 300.0), failure="3 of 4 requests failed")
+    report = Report.completed(CONFIG, [broken], IDLE, {}, 400.0, None, PROVENANCE)
+    assert report.status == "failed"
+    assert report.error == RunError("TooManyFailedRequests", "3 of 4 requests failed")
+    assert report.energy["total"]["gross_joules"] > 0
+    validate_report(report.to_dict())
+
+
+def test_a_launch_error_keeps_its_cause_through_the_json():
+    error = LaunchError("model 'm': the run did not finish within 5 s", model_key="m",
+                        cause="timeout")
+    document = Report.failed("m", CONFIG, error, PROVENANCE).to_dict()
+    validate_report(document)
+    assert document["error"] == {"type": "LaunchError", "cause": "timeout",
+                                 "message": "model 'm': the run did not finish within 5 s"}
+    assert Report.from_dict(document).error.cause == "timeout"
+
+
+def test_a_document_with_fields_no_report_has_is_refused():
+    document = Report.failed("m", CONFIG, "boom", PROVENANCE).to_dict()
+    with pytest.raises(ValueError, match="not fields of a report: colour"):
+        Report.from_dict({**document, "colour": "red"})

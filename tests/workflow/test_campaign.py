@@ -5,7 +5,7 @@ import os
 
 from energybench.campaign import batch_summary
 from energybench.progress import Progress
-from energybench.report import failed_report, write_json_atomic
+from energybench.report import Report, write_json_atomic
 
 
 def test_progress_logs_at_most_one_line_per_interval_and_the_end(caplog):
@@ -25,7 +25,7 @@ def test_batch_summary_counts_ran_failed_with_cause_up_to_date_and_missing(tmp_p
     old = write_json_atomic(tmp_path / "old.json", {"status": "succeeded", "error": None})
     os.utime(old, (1000, 1000))
     new_ok = write_json_atomic(tmp_path / "ok.json", {"status": "succeeded", "error": None})
-    broken = failed_report("broken", {}, RuntimeError("CUDA out of memory\nmore"), {})
+    broken = Report.failed("broken", {}, RuntimeError("CUDA out of memory\nmore"), {}).to_dict()
     new_failed = write_json_atomic(tmp_path / "failed.json", broken)
     text = batch_summary({"a": old, "b": new_ok, "c": new_failed, "d": tmp_path / "none.json"},
                          started_at=2000)

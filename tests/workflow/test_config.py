@@ -12,12 +12,14 @@ from energybench.config import (
     check_models_document,
     load_yaml,
     resolve_model,
+    resolve_runtimes,
     select_models,
 )
 
 MODELS_SCHEMA = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
 DEFAULTS = load_yaml(REPO_ROOT / "config/config.yaml")["defaults"]
-MEASUREMENT = {"idle_seconds": 0, "sample_hz": 10, "carbon_intensity_g_per_kwh": 400}
+MEASUREMENT = {"idle_seconds": 0, "sample_hz": 10, "carbon_intensity_g_per_kwh": 400,
+               "cooldown_timeout_s": 60}
 
 
 def run_config(key="m1", **entry):
@@ -47,6 +49,18 @@ def test_bad_value_names_model_and_field():
     doc = {"models": {"m": {"id": "a/b", "batch_size": 0}}}
     with pytest.raises(ConfigError, match=r"model 'm', field 'batch_size': 0 is less than"):
         check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+
+
+@pytest.mark.parametrize("value", [0, -5])
+def test_a_timeout_must_be_positive_naming_model_and_field(value):
+    doc = {"models": {"m": {"id": "a/b", "timeout_s": value}}}
+    with pytest.raises(ConfigError, match=r"model 'm', field 'timeout_s': .* less than or equal to"):
+        check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+
+
+def test_a_timeout_reaches_the_run_config():
+    assert RunConfig.from_dict(run_config(timeout_s=90)).timeout_s == 90
+    assert RunConfig.from_dict(run_config()).timeout_s is None
 
 
 def test_entry_needs_an_id_or_a_tiny_spec():
@@ -105,7 +119,33 @@ def test_unknown_override_lists_known_keys():
 
 def test_override_with_wrong_type_is_rejected():
     with pytest.raises(ConfigError, match="num_prompts"):
-        RunConfig.from_dict(apply_overrides(run_config(), ["scenario.num_samples=many"]))
+        RunConfig.validated(apply_overrides(run_config(), ["scenario.num_samples=many"]))
+
+
+def test_the_workflow_validates_a_run_config_once_and_the_run_only_parses_it():
+    """Settings are checked with the file they come from, when the workflow is parsed; a run
+    config by hand (or changed by overrides) is checked by the run instead."""
+    out_of_range = run_config(batch_size=0)
+    assert RunConfig.from_dict(out_of_range).batch_size == 0  # parsed, not checked again
+    with pytest.raises(ConfigError, match="run config is invalid: batch_size"):
+        RunConfig.validated(out_of_range)
+    with pytest.raises(ConfigError, match="lacks required fields: dataset"):
+        RunConfig.from_dict({k: v for k, v in run_config().items() if k != "dataset"})
+
+
+def test_runtimes_are_resolved_once_for_all_models():
+    asked = []
+
+    def resolve(name):
+        asked.append(name)
+        return "docker" if name == "auto" else name
+
+    configs = {"a": run_config("a", runtime="auto"), "b": run_config("b", runtime="auto"),
+               "c": run_config("c", runtime="process")}
+    resolved = resolve_runtimes(configs, resolve)
+    assert sorted(asked) == ["auto", "process"]
+    assert {key: cfg["runtime"] for key, cfg in resolved.items()} == {
+        "a": "docker", "b": "docker", "c": "process"}
 
 
 def test_fixed_output_length_unless_reasoning():

@@ -8,8 +8,9 @@ from energybench.config import resolve_model
 from energybench.prompts import check_prompt_counts
 
 MODELS_SCHEMA = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
-DEFAULTS = load_yaml(REPO_ROOT / "config/config.yaml")["defaults"]
-MEASUREMENT = {"idle_seconds": 0, "sample_hz": 10, "carbon_intensity_g_per_kwh": 400}
+CONFIG = load_yaml(REPO_ROOT / "config/config.yaml")
+DEFAULTS = CONFIG["defaults"]
+MEASUREMENT = CONFIG["measurement"]
 VLLM = {"backend": "vllm", "vllm": {"mode": "managed"}}
 
 

@@ -83,6 +83,14 @@ def test_changed_dockerfile_reruns_the_models_and_a_plot_script_does_not(docker_
         ["all", "cpu_image", *COMPARISON_JOBS, *(f"benchmark:{m}" for m in models),
          *(job for m in models for job in paper_jobs(m))])
 
+    code = tmp_path / "code"
+    shutil.copytree(docker_run, code, symlinks=True)
+    os.utime(code / "src/energybench/meters/nvml.py")  # touched, not changed: nothing to do
+    assert planned_jobs(code, *DOCKER_CONFIG) == []
+    with open(code / "src/energybench/meters/nvml.py", "a") as source:
+        source.write("# edited\n")
+    assert planned_jobs(code, *DOCKER_CONFIG) == planned_jobs(image, *DOCKER_CONFIG)
+
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupted_run_leaves_no_container(docker_run, tmp_path, signum):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -46,9 +47,13 @@ def run_dir(tmp_path, monkeypatch):
 
 def job_with(monkeypatch, run_dir, outcome):
     """run_model_job with a stand-in for the isolated run: ``outcome(report_path)``."""
-    def fake_launch(spec):
+    def fake_prepare(spec):
+        return SimpleNamespace(runtime="process", image=None, image_id=None, container_name=None)
+
+    def fake_run(prepared):
         return outcome(run_dir / "benchmark_report.json")
-    monkeypatch.setattr(job, "launch", fake_launch)
+    monkeypatch.setattr(job, "prepare", fake_prepare)
+    monkeypatch.setattr(job, "run_prepared", fake_run)
     return job.run_model_job(RUN_CONFIG, str(run_dir / "benchmark_report.json"),
                              str(run_dir.parent.parent / "logs/m.log"))
 
@@ -82,10 +87,11 @@ def test_model_failure_stays_a_kept_failed_report_naming_model_and_cause(monkeyp
 
 def test_failure_the_run_reported_itself_is_named_on_the_console(monkeypatch, run_dir, capsys):
     def own_failed_report(report_path):
-        from energybench.provenance import collect
-        from energybench.report import failed_report, write_report
-        write_report(report_path, failed_report("m", RUN_CONFIG, RuntimeError("bad weights"),
-                                                collect(None, {"name": "process"})))
+        from energybench.provenance import Launch, collect
+        from energybench.report import Report, write_report
+        write_report(report_path, Report.failed("m", RUN_CONFIG, RuntimeError("bad weights"),
+                                                collect(None, Launch("process", None)))
+                     .to_dict())
         raise LaunchError("model 'm': exit 1", model_key="m", cause=CAUSE_EXIT_NONZERO)
     assert job_with(monkeypatch, run_dir, own_failed_report) == "failed"
     message = json.loads((run_dir / "benchmark_report.json").read_text())["error"]["message"]
@@ -107,7 +113,7 @@ def test_full_disk_while_writing_the_failed_report_is_an_interruption(monkeypatc
 
 
 def test_benchmark_stops_without_a_report_when_the_disk_is_full(monkeypatch, tmp_path):
-    def measure(cfg, run_dir):
+    def measure(cfg, run_dir, launch):
         try:
             raise DISK_FULL
         except OSError as exc:

@@ -157,6 +157,33 @@ def test_html_report_of_the_default_run(finished):
         assert any(name.endswith(output) for name in names), output
 
 
+def test_code_changes_rerun_exactly_the_runs_they_should(finished, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished[0], workdir, symlinks=True)
+    # One input stands for the code: a job header names the digest, not fifty sources.
+    dry_run = snakemake(workdir, "--dry-run", "--forcerun", "benchmark").stdout
+    assert "results/code/benchmark.sha256" in dry_run and "meters/nvml.py" not in dry_run
+    every_run_again = planned_jobs(workdir, "--forcerun", "benchmark")
+    assert {job for job in every_run_again if job.startswith("benchmark:")} == {
+        f"benchmark:{m}" for m in [*DEFAULT_MODELS, "broken"]}
+    # Touching a source (a checkout, an editor's save) changes no code: nothing reruns.
+    os.utime(workdir / "src/energybench/meters/nvml.py")
+    assert "Nothing to be done" in snakemake(workdir, "--dry-run").stdout
+    # Editing what a run executes reruns every run (these are process runs) and what follows.
+    with open(workdir / "src/energybench/meters/nvml.py", "a") as source:
+        source.write("# edited\n")
+    assert planned_jobs(workdir) == every_run_again
+
+
+def test_editing_the_table_code_remakes_tables_and_figures_only(finished, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished[0], workdir, symlinks=True)
+    with open(workdir / "src/energybench/aggregate.py", "a") as source:
+        source.write("# edited\n")
+    jobs = planned_jobs(workdir)
+    assert "all" in jobs and not [job for job in jobs if job.startswith(("benchmark:", "tiny_model:"))]
+
+
 def test_select_runs_a_subset(tmp_path):
     workdir = copy_workflow(tmp_path)
     jobs = planned_jobs(workdir, "--config", 'select={"class": "B"}')

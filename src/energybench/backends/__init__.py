@@ -3,8 +3,11 @@ reads a meter directly: it opens and closes windows on the monitor it is given."
 
 from __future__ import annotations
 
+import importlib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 RUN_USED_NO_GPU = "not counted: the run used no GPU"
 
@@ -49,12 +52,41 @@ class Trial:
     failure: str | None = None
 
 
-class Backend:
-    """What the engine needs of a backend besides ``info()``, ``warm_up()`` and
-    ``run_trial(index, monitor)``: the ``device`` it runs on, which components' energy belongs
-    to the run, and a context manager that releases what it holds outside this process."""
+class Backend(ABC):
+    """One way of running inference. A run (energybench.benchmark) creates the backend of its
+    config, then calls ``warm_up()`` and ``run_trial(index, monitor)``; ``info()`` goes into the
+    report. The backend says which ``device`` it ran on, which components' energy does not
+    belong to the run (``uncounted``), and releases what it holds outside this process when
+    closed (a server).
 
+    What the *workflow* needs of a backend, before any run, is declared by class methods on
+    run configs (plain dicts): ``resources`` (Snakemake resources beyond the job's GPUs),
+    ``secrets`` (environment variables the run may read, handed over by name) and
+    ``config_problems`` (settings that contradict each other). The workflow imports the
+    backend's module to ask, so keep its heavy imports (torch, a server) inside functions.
+
+    To add a backend: subclass this in ``energybench/backends/<name>``, set ``name``, and
+    list the class in ``BACKENDS`` below (and the name in the model settings' schema).
+    """
+
+    name: ClassVar[str]
     device: str
+
+    @abstractmethod
+    def __init__(self, cfg, run_dir: Path):
+        """Load what the run needs; files the backend keeps (a server's log) go to ``run_dir``."""
+
+    @abstractmethod
+    def info(self) -> dict:
+        """What the report records of the backend (name, versions, settings)."""
+
+    @abstractmethod
+    def warm_up(self) -> None:
+        """Run the warm-up prompts, unmeasured."""
+
+    @abstractmethod
+    def run_trial(self, index: int, monitor) -> Trial:
+        """One measured repetition, its windows opened and closed on ``monitor``."""
 
     @property
     def uncounted(self) -> dict[str, str]:
@@ -71,25 +103,70 @@ class Backend:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
+    @classmethod
+    def resources(cls, run_config: dict) -> dict[str, int]:
+        """Snakemake resources the model's job takes besides its GPUs (see JOB_RESOURCES)."""
+        return {}
+
+    @classmethod
+    def secrets(cls, run_config: dict) -> tuple[str, ...]:
+        """Names of environment variables the run reads a secret from (values never leave
+        the environment)."""
+        return ()
+
+    @classmethod
+    def config_problems(cls, run_config: dict) -> list[str]:
+        """Settings of a resolved run config that contradict each other, one sentence each."""
+        return []
+
+    @classmethod
+    def metered_gpus(cls, cfg) -> list[int | str] | None:
+        """The GPUs the run's meters watch, where the backend knows better than "every GPU
+        visible to the run" (``None``)."""
+        return None
+
+
+# The registry: backend name -> the class implementing it, imported on first use.
+BACKENDS = {
+    "pytorch": "energybench.backends.pytorch:PyTorchBackend",
+    "vllm": "energybench.backends.vllm.backend:VLLMBackend",
+}
+# Resources a benchmark job may take (the rule declares each): the job's GPUs, and one slot
+# of an external endpoint (so that two runs never load one server at once).
+JOB_RESOURCES = ("gpu", "endpoint")
+
+
+def backend_class(name: str) -> type[Backend]:
+    try:
+        module, _, attribute = BACKENDS[name].partition(":")
+    except KeyError:
+        raise ValueError(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}") from None
+    return getattr(importlib.import_module(module), attribute)
+
+
+def job_resources(run_config: dict) -> dict[str, int]:
+    """Every resource in JOB_RESOURCES that a model's benchmark job takes (0 when none)."""
+    declared = backend_class(run_config["backend"]).resources(run_config)
+    return {**dict.fromkeys(JOB_RESOURCES, 0), "gpu": run_config["gpus"], **declared}
+
 
 def metered_gpu_devices(cfg) -> list[int | str] | None:
-    """The GPUs the run's meters watch when the backend names them (an external endpoint on
-    this machine: ``vllm.meter_devices``); ``None``: every GPU visible to the run."""
-    if cfg.backend == "vllm":
-        from energybench.backends.vllm.settings import VLLMSettings
-
-        return VLLMSettings.from_run_config(cfg).local_gpus_to_meter
-    return None
+    """The GPUs the run's meters watch when the backend names them; ``None``: every GPU
+    visible to the run."""
+    return backend_class(cfg.backend).metered_gpus(cfg)
 
 
 def create_backend(cfg, run_dir: Path) -> Backend:
     """The backend of ``cfg``; files it keeps (a server's log) go to ``run_dir``."""
-    if cfg.backend == "pytorch":
-        from energybench.backends.pytorch import PyTorchBackend
+    return backend_class(cfg.backend)(cfg, run_dir)
 
-        return PyTorchBackend(cfg)
-    if cfg.backend == "vllm":
-        from energybench.backends.vllm.backend import VLLMBackend
 
-        return VLLMBackend(cfg, run_dir)
-    raise ValueError(f"model {cfg.model}: unknown backend {cfg.backend!r}")
+def resolve_device(requested: str) -> str:
+    """The device a run on this host uses: ``auto`` is cuda where torch sees one, else cpu."""
+    import torch
+
+    if requested == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was requested but torch sees no CUDA device")
+    return requested

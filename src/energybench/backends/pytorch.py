@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from energybench.backends import Backend, Trial, latencies, throughputs
+from energybench.backends import Backend, Trial, latencies, resolve_device, throughputs
 from energybench.config import ConfigError, RunConfig, is_local_model
 from energybench.meters.measurement import PREFILL_RELATIVE_RESOLUTION
 from energybench.progress import Progress
@@ -51,16 +51,6 @@ class _FirstTokenClock:
                 torch.cuda.synchronize(input_ids.device)
             self.first_token_at = time.perf_counter()
         return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-
-
-def resolve_device(requested: str) -> str:
-    import torch
-
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' was requested but torch sees no CUDA device")
-    return requested
 
 
 def resolve_dtype(requested: str, device: str):
@@ -112,7 +102,16 @@ def _count_completion_tokens(new_tokens, eos_ids: set[int], pad_id: int | None) 
 
 
 class PyTorchBackend(Backend):
-    def __init__(self, cfg: RunConfig):
+    name = "pytorch"
+
+    @classmethod
+    def config_problems(cls, run_config: dict) -> list[str]:
+        if run_config["gpus"] > 1:
+            return ["the pytorch backend runs a model on one GPU; for a model that needs "
+                    "several, use backend vllm with vllm.tensor_parallel_size"]
+        return []
+
+    def __init__(self, cfg: RunConfig, run_dir: Path | None = None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 

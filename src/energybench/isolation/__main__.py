@@ -19,7 +19,7 @@ from energybench.isolation.spec import CONTAINER_RUNTIMES, CPU_IMAGE_TAG, DOCKER
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m energybench.isolation")
     commands = parser.add_subparsers(dest="command", required=True)
-    build = commands.add_parser("build-cpu-image", help="build the registry-free CPU engine image")
+    build = commands.add_parser("build-cpu-image", help="build the registry-free CPU benchmark image")
     build.add_argument("--container-cli", default=DOCKER, choices=CONTAINER_RUNTIMES)
     build.add_argument("--tag", default=CPU_IMAGE_TAG)
     build.add_argument("--repo-root", type=Path, default=Path.cwd())

@@ -92,7 +92,7 @@ def build_command(
     container_name: str | None = None,
     secrets_path: Path | None = None,
 ) -> Command:
-    """The command that runs the engine for `spec` under a resolved (non-auto) runtime."""
+    """The command that runs the benchmark for `spec` under a resolved (non-auto) runtime."""
     if runtime == PROCESS:
         return _process_command(spec, host)
     if runtime in CONTAINER_RUNTIMES:

@@ -1,4 +1,4 @@
-"""Questions and orders for a Docker-compatible engine CLI (docker or podman).
+"""Questions and orders for a Docker-compatible container CLI (docker or podman).
 
 Everything goes through the CLI rather than an SDK so that docker and podman share one code
 path, and so that what runs is exactly what a user would type.

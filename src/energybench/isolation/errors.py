@@ -48,4 +48,4 @@ def out_of_space(error: BaseException | None) -> bool:
 
 
 class ImageBuildError(RuntimeError):
-    """An engine image could not be built; the message says why and where the log is."""
+    """A benchmark image could not be built; the message says why and where the log is."""

@@ -1,4 +1,4 @@
-"""Building the engine's container images.
+"""Building the benchmark's container images.
 
 `build_cpu_image` needs no registry: the base comes from `containers/build-cpu-base.sh`
 (debootstrap + import), torch from a CPU wheel on this machine, the rest from PyPI through
@@ -153,7 +153,7 @@ def ensure_cpu_base(repo_root: Path, container_cli: str = DOCKER, log_path: Path
 def build_cpu_image(
     repo_root: Path, tag: str = CPU_IMAGE_TAG, container_cli: str = DOCKER, log_path: Path | None = None
 ) -> str:
-    """Build the CPU engine image from this checkout; return its image id."""
+    """Build the CPU benchmark image from this checkout; return its image id."""
     repo_root = Path(repo_root).resolve()
     ensure_cpu_base(repo_root, container_cli, log_path)
     stage_cpu_context(repo_root)

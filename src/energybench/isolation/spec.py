@@ -1,4 +1,4 @@
-"""What a caller asks for when it launches one engine run, and what it gets back.
+"""What a caller asks for when it launches one benchmark run, and what it gets back.
 
 The seed's environment variables stay the defaults: `DOCKER_IMAGE` names the image and
 `HF_HOME` the Hugging Face cache; `HF_TOKEN` reaches containers in a secrets file.
@@ -8,6 +8,8 @@ The seed's environment variables stay the defaults: `DOCKER_IMAGE` names the ima
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from energybench import environment
 
 PROCESS = "process"
 DOCKER = "docker"
@@ -25,7 +27,7 @@ MODEL_LABEL = "energybench.model"
 
 def default_image() -> str:
     """The image a run uses when none is named: `DOCKER_IMAGE`, as in the seed."""
-    return os.environ.get("DOCKER_IMAGE") or CPU_IMAGE_TAG
+    return environment.docker_image() or CPU_IMAGE_TAG
 
 
 def default_hf_home() -> Path:
@@ -36,7 +38,7 @@ def default_hf_home() -> Path:
 
 @dataclass(frozen=True)
 class LaunchSpec:
-    """One engine run: `energybench ENGINE_ARGS...` for one model, in the chosen runtime.
+    """One benchmark run: `energybench BENCHMARK_ARGS...` for one model, in the chosen runtime.
 
     `benchmark_args` use absolute host paths. Containers see every path they need at the same
     absolute path (run dir and HF cache read-write, `read_only_mounts` read-only), so no
@@ -88,6 +90,23 @@ class LaunchSpec:
     @property
     def hf_home_or_default(self) -> Path:
         return self.hf_home or default_hf_home()
+
+
+@dataclass(frozen=True)
+class PreparedLaunch:
+    """A run ready to start (energybench.isolation.prepare): how it will be launched."""
+
+    spec: LaunchSpec
+    runtime: str
+    """The resolved runtime (never `auto`)."""
+    host: "HostFacts" = field(repr=False)  # energybench.isolation.commands.HostFacts
+    image_id: str | None = None
+    container_name: str | None = None
+
+    @property
+    def image(self) -> str | None:
+        """The image the run starts from (containers only)."""
+        return self.spec.image_or_default if self.image_id else None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Run one engine job to completion in its runtime, and leave nothing behind.
+"""Run one benchmark run to completion in its runtime, and leave nothing behind.
 
 The child runs in the foreground with its output streamed into the job's log; its exit code
 decides. On failure, timeout, SIGINT, SIGTERM or SIGHUP the container is stopped and removed (or the
@@ -31,7 +31,7 @@ from energybench.isolation.errors import (
     EXIT_INTERRUPTED,
     LaunchError,
 )
-from energybench.isolation.spec import CONTAINER_RUNTIMES, LaunchResult, LaunchSpec
+from energybench.isolation.spec import CONTAINER_RUNTIMES, LaunchResult, LaunchSpec, PreparedLaunch
 from energybench.secrets import secrets_file
 
 # `docker run` itself answers 125 when the engine could not create or start the container,
@@ -53,7 +53,15 @@ def container_name_for(model_key: str) -> str:
 
 
 def launch(spec: LaunchSpec, host: HostFacts | None = None) -> LaunchResult:
-    """Run the engine for `spec`; return on exit code 0, raise LaunchError otherwise."""
+    """Run the benchmark for `spec`; return on exit code 0, raise LaunchError otherwise."""
+    return run_prepared(prepare(spec, host))
+
+
+def prepare(spec: LaunchSpec, host: HostFacts | None = None) -> PreparedLaunch:
+    """Everything short of starting the run: the resolved runtime, the checked image and its
+    id, the container's name and the host paths (the command is built when the run starts,
+    with its secrets file). Raises LaunchError when the run
+    cannot start. The caller can tell the run how it is launched before it starts."""
     host = host or HostFacts.detect()
     runtime = container_cli.resolve_runtime(spec.runtime)
     image_id = container_name = None
@@ -62,8 +70,14 @@ def launch(spec: LaunchSpec, host: HostFacts | None = None) -> LaunchResult:
         image_id = container_cli.require_runnable_image(runtime, spec.image_or_default, spec.model_key).id
         container_name = container_name_for(spec.model_key)
     _prepare_host_paths(spec)
-    container_secrets = spec.secret_names if runtime in CONTAINER_RUNTIMES else ()
+    return PreparedLaunch(spec, runtime, host, image_id, container_name)
 
+
+def run_prepared(prepared: PreparedLaunch) -> LaunchResult:
+    """Start a prepared run and supervise it to the end (see the module's docstring)."""
+    spec, runtime, host = prepared.spec, prepared.runtime, prepared.host
+    image_id, container_name = prepared.image_id, prepared.container_name
+    container_secrets = spec.secret_names if runtime in CONTAINER_RUNTIMES else ()
     spec.log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with secrets_file(container_secrets, host.environ) as secrets_path, \
@@ -85,7 +99,7 @@ def launch(spec: LaunchSpec, host: HostFacts | None = None) -> LaunchResult:
         runtime=runtime,
         exit_code=exit_code,
         duration_s=duration_s,
-        image=spec.image_or_default if image_id else None,
+        image=prepared.image,
         image_id=image_id,
         container_name=container_name,
         command=command.argv,
@@ -139,7 +153,7 @@ def _supervise(spec: LaunchSpec, runtime: str, command: Command, container_name:
                 _stop(spec, runtime, child, container_name)
             raise LaunchError(
                 f"model {spec.model_key!r}: the run did not finish within {spec.timeout_s:g} s "
-                f"and was stopped; see {spec.log_path}.",
+                f"(its timeout_s) and was stopped; see {spec.log_path}.",
                 model_key=spec.model_key,
                 cause=CAUSE_TIMEOUT,
             ) from None
@@ -283,7 +297,7 @@ def _exit_error(spec: LaunchSpec, runtime: str, exit_code: int, started: float) 
         message = f"{_killed_message(spec, runtime, exit_code, started)}; {where}"
         cause = CAUSE_KILLED
     else:
-        message = f"the engine exited with code {exit_code}; {where}"
+        message = f"the run exited with code {exit_code}; {where}"
         cause = CAUSE_EXIT_NONZERO
     return LaunchError(
         f"model {spec.model_key!r}: {message}", model_key=spec.model_key, cause=cause, exit_code=exit_code

@@ -24,14 +24,14 @@ from pathlib import Path
 
 import httpx
 
-from energybench.backends import Backend, Trial, latencies, throughputs
+from energybench.backends import Backend, Trial, latencies, resolve_device, throughputs
 from energybench.config import RunConfig
 from energybench.backends.vllm.endpoint import Endpoint, EndpointURLError
 from energybench.backends.vllm.loadgen import LoadResult, LoadSettings, Phase, run_load
 from energybench.prompts import load_prompts
 from energybench.report import COMPONENTS
 from energybench.backends.vllm.server import ManagedVLLMServer, ServingSettings
-from energybench.backends.vllm.settings import VLLMSettings
+from energybench.backends.vllm.settings import MANAGED, VLLMSettings, uses_external_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,30 @@ def latency_samples(result: LoadResult) -> dict[str, list[float]]:
 
 
 class VLLMBackend(Backend):
+    name = "vllm"
+
+    @classmethod
+    def resources(cls, run_config: dict) -> dict[str, int]:
+        return {"endpoint": 1} if uses_external_endpoint(run_config) else {}
+
+    @classmethod
+    def secrets(cls, run_config: dict) -> tuple[str, ...]:
+        api_key_env = (run_config.get("vllm") or {}).get("api_key_env")
+        return (api_key_env,) if api_key_env else ()
+
+    @classmethod
+    def config_problems(cls, run_config: dict) -> list[str]:
+        managed = (run_config.get("vllm") or {}).get("mode", MANAGED) == MANAGED
+        if managed and run_config["runtime"] not in ("process", "auto"):
+            return [f"a managed vLLM server runs as a process beside the run; runtime "
+                    f"{run_config['runtime']!r} is not supported for it yet (use runtime: process)"]
+        return []
+
+    @classmethod
+    def metered_gpus(cls, cfg: RunConfig) -> list[int | str] | None:
+        # An external endpoint on this machine: the GPUs its server runs on (vllm.meter_devices).
+        return VLLMSettings.from_run_config(cfg).local_gpus_to_meter
+
     def __init__(self, cfg: RunConfig, run_dir: Path):
         self.cfg = cfg
         self.settings = VLLMSettings.from_run_config(cfg)
@@ -143,8 +167,6 @@ class VLLMBackend(Backend):
                     "127.0.0.1 or ::1), or leave meter_devices out")
             self.server_info = self._external_server_info()
             return
-        from energybench.backends.pytorch import resolve_device
-
         # Which components count: the server runs on this machine, on its GPUs where it has some.
         self.device = resolve_device(cfg.device)
         # Started last: nothing after it can fail, so the engine's `with` always stops it.

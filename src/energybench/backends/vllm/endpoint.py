@@ -91,10 +91,6 @@ class Endpoint:
         return f"{self.server_root}/health"
 
     @property
-    def metrics_url(self) -> str:
-        return f"{self.server_root}/metrics"
-
-    @property
     def version_url(self) -> str:
         return f"{self.server_root}/version"
 

@@ -1,0 +1,56 @@
+"""One small file that stands for the benchmark's code.
+
+The workflow lists this file, not the package's fifty-odd sources, as an input of every run
+(and of the CPU image), so job headers stay short and planning stays fast. The file holds a
+digest of the sources and is rewritten only when the digest differs: its modification time
+moves when the code changes, and only then, so a code change reruns the runs that execute
+that code, while touching a file, switching branches back and forth or moving the checkout
+reruns nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from energybench.report import write_atomic
+
+SOURCE_SUFFIXES = (".py", ".json")
+# Tables and figures are made outside the runs and the image (see .dockerignore): editing
+# them remakes those outputs only, never a run. Modules and packages of src/energybench.
+OUTSIDE_THE_RUN = frozenset({"aggregate.py", "paper"})
+
+
+def source_files(package_dir: str | Path) -> list[Path]:
+    """The package's files that a run executes or reads, in a stable order."""
+    package_dir = Path(package_dir)
+    return sorted(
+        path
+        for path in package_dir.rglob("*")
+        if path.is_file()
+        and path.suffix in SOURCE_SUFFIXES
+        and path.relative_to(package_dir).parts[0] not in OUTSIDE_THE_RUN
+        and "__pycache__" not in path.parts
+    )
+
+
+def code_digest(package_dir: str | Path) -> str:
+    """SHA-256 over each source's path (relative to the package) and content."""
+    package_dir = Path(package_dir)
+    digest = hashlib.sha256()
+    for path in source_files(package_dir):
+        digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return "sha256:" + digest.hexdigest()
+
+
+def write_code_digest(path: str | Path, package_dir: str | Path) -> Path:
+    """Make ``path`` hold the package's digest, leaving it untouched when it already does."""
+    path = Path(path)
+    content = code_digest(package_dir) + "\n"
+    try:
+        if path.read_text() == content:
+            return path
+    except OSError:
+        pass  # not written yet
+    return write_atomic(path, content)

@@ -1,0 +1,85 @@
+"""The backend registry and what each backend declares to the workflow."""
+
+import re
+
+import pytest
+
+from conftest import REPO_ROOT
+from energybench.backends import (
+    BACKENDS,
+    JOB_RESOURCES,
+    Backend,
+    backend_class,
+    job_resources,
+)
+from energybench.config import ConfigError, check_run_configs, load_yaml, resolve_model
+from energybench.secrets import HUB_TOKENS, needed_secrets
+
+CONFIG = load_yaml(REPO_ROOT / "config/config.yaml")
+EXTERNAL = {"mode": "external", "endpoint": "http://h:8000/v1", "api_key_env": "SERVER_KEY"}
+
+
+def run_config(**entry):
+    return resolve_model("m", {"id": "org/model", **entry}, CONFIG["defaults"],
+                         CONFIG["measurement"])
+
+
+def test_every_backend_in_the_registry_is_a_backend_of_its_name_and_in_the_schema():
+    schema = load_yaml(REPO_ROOT / "src/energybench/schemas/model_settings.schema.json")
+    assert set(BACKENDS) == set(schema["properties"]["backend"]["enum"])
+    for name in BACKENDS:
+        cls = backend_class(name)
+        assert issubclass(cls, Backend) and cls.name == name
+
+
+def test_an_unknown_backend_is_named():
+    with pytest.raises(ValueError, match="unknown backend 'tensorrt'; known: pytorch, vllm"):
+        backend_class("tensorrt")
+
+
+def test_a_backend_must_implement_a_run():
+    class Half(Backend):
+        name = "half"
+
+        def __init__(self, cfg, run_dir):
+            pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        Half(None, None)
+
+
+def test_job_resources_are_the_gpus_plus_what_the_backend_declares():
+    assert job_resources(run_config(gpus=1)) == {"gpu": 1, "endpoint": 0}
+    assert job_resources(run_config(backend="vllm")) == {"gpu": 0, "endpoint": 0}
+    assert job_resources(run_config(backend="vllm", vllm=EXTERNAL)) == {"gpu": 0, "endpoint": 1}
+    assert set(job_resources(run_config())) == set(JOB_RESOURCES)
+
+
+def test_secrets_are_handed_over_by_name_as_the_backend_declares():
+    assert needed_secrets(run_config()) == HUB_TOKENS
+    assert needed_secrets(run_config(backend="vllm", vllm=EXTERNAL)) == (*HUB_TOKENS, "SERVER_KEY")
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"gpus": 2}, "model 'm': the pytorch backend runs a model on one GPU"),
+    ({"backend": "vllm", "runtime": "docker"},
+     "model 'm': a managed vLLM server runs as a process beside the run; runtime 'docker'"),
+    ({"device": "cuda"}, "model 'm': device 'cuda' needs gpus >= 1"),
+])
+def test_contradicting_settings_are_refused_naming_the_model(entry, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        check_run_configs({"m": run_config(**entry)})
+
+
+def test_outside_the_backends_nothing_names_a_backend():
+    """The workflow, the job layer, the isolation layer and the config checks ask the
+    registry; a new backend is a change inside energybench/backends (and the schema)."""
+    paths = [REPO_ROOT / "Snakefile", *sorted((REPO_ROOT / "rules").glob("*.smk")),
+             *(REPO_ROOT / "src/energybench" / name for name in ("job.py", "config.py",
+                                                                  "benchmark.py")),
+             *sorted((REPO_ROOT / "src/energybench/isolation").glob("*.py"))]
+    for path in paths:
+        named = re.findall(r"\bvllm\b|[\"']pytorch[\"']", path.read_text(), flags=re.IGNORECASE)
+        # config.py still carries the `vllm` settings block of RunConfig (the schema's).
+        allowed = 3 if path.name == "config.py" else 0
+        assert len(named) <= allowed, f"{path.relative_to(REPO_ROOT)} names a backend: {named}"
