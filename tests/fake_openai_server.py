@@ -3,7 +3,10 @@
 It serves `/v1/models` and streams `/v1/completions` and `/v1/chat/completions` like vLLM: one
 chunk per token (`TOKEN_DELAY_S` apart, the first after `FIRST_TOKEN_DELAY_S`), then a usage
 chunk and `data: [DONE]`. A prompt naming a fault makes it misbehave instead (see `Fault`).
-It remembers every request body and the highest number of requests it had in flight at once.
+Like vLLM (uvicorn), it speaks HTTP/1.1 with keep-alive and sends a stream as a chunked body
+whose end-of-body marker follows `[DONE]` a moment later (`END_OF_BODY_DELAY_S`).
+It remembers every request body, the highest number of requests it had in flight at once and
+how many connections it accepted.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FIRST_TOKEN_DELAY_S = 0.05
 TOKEN_DELAY_S = 0.02
+END_OF_BODY_DELAY_S = 0.01
 PROMPT_TOKENS = 7
 
 
@@ -37,6 +41,7 @@ class FakeOpenAIServer:
         self.hang_s = hang_s
         self.bodies: list[dict] = []
         self.max_in_flight = 0
+        self.connections = 0
         self._in_flight = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -67,9 +72,19 @@ class FakeOpenAIServer:
         with self._lock:
             self._in_flight -= 1
 
+    def connection_accepted(self) -> None:
+        with self._lock:
+            self.connections += 1
+
 
 def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as vLLM's server
+
+        def setup(self) -> None:
+            super().setup()
+            server.connection_accepted()
+
         def log_message(self, *args) -> None:
             pass  # keep test output clean
 
@@ -115,13 +130,26 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 return
             if prompt == Fault.HANG:
                 time.sleep(server.hang_s)
+                self.close_connection = True
                 return
             if prompt == Fault.HTTP_500:
                 self._send_json(500, {"error": {"message": "engine exploded"}})
                 return
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            try:
+                self._stream(body, chat, prompt)
+            finally:
+                time.sleep(END_OF_BODY_DELAY_S)
+                try:
+                    self.wfile.write(b"0\r\n\r\n")  # end of the chunked body
+                    self.wfile.flush()
+                except OSError:  # the client left after a fault, as it should
+                    self.close_connection = True
+
+        def _stream(self, body: dict, chat: bool, prompt: str) -> None:
             if chat:
                 self._event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
             if prompt == Fault.NOT_JSON:
@@ -147,7 +175,7 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self._line(b"data: " + json.dumps(payload).encode() + b"\n\n")
 
         def _line(self, data: bytes) -> None:
-            self.wfile.write(data)
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
 
     return Handler

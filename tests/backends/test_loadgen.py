@@ -149,6 +149,15 @@ def test_concurrency_limit_holds_and_warmup_is_not_counted(server):
     assert max(r.queued_s for r in result.records) > 0  # later arrivals waited for a slot
 
 
+def test_connections_are_kept_alive_from_request_to_request(server):
+    # Each stream is read to the end of its body, past [DONE], so its connection goes back to the
+    # pool. Closed early, every request opened a new connection: a TCP handshake and the server's
+    # accept inside each time to first token (issue 15: TTFT many times vLLM's benchmark's).
+    result = load(server, [f"p{i}" for i in range(8)], concurrency=2, warmup_requests=2)
+    assert not result.failed
+    assert server.connections <= 2
+
+
 def test_phases_mark_saturation_then_draining(server):
     phases = []
     settings = LoadSettings(model="tiny", max_tokens=4, concurrency=2)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 from conftest import REPO_ROOT
-from fake_openai_server import PROMPT_TOKENS, FakeOpenAIServer, Fault
+from fake_openai_server import FIRST_TOKEN_DELAY_S, PROMPT_TOKENS, TOKEN_DELAY_S, FakeOpenAIServer, Fault
 
 from energybench import benchmark
 from energybench.backends.vllm.backend import EXTERNAL_ENDPOINT, REQUESTS_NAME
@@ -90,6 +90,27 @@ def test_external_endpoint_gives_latencies_and_throughput_and_no_energy(server, 
     backend = report["provenance"]["backend"]
     assert (backend["mode"], backend["endpoint"]) == ("external", server.url)
     assert backend["server"]["version"] is None and backend["server"]["version_reason"]
+
+
+def test_recorded_token_times_follow_the_servers_pacing_inside_the_engine(server, tmp_path):
+    # The load runs inside the engine as in the pipeline: the meters' sampler thread (here at
+    # 100 Hz), the monitor window and the phase callbacks. The fake server sends a token every
+    # TOKEN_DELAY_S, so a stream read late, in one burst, would show a spread far below that.
+    tokens = 12
+    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url, "concurrency": 3},
+                        [f"p{i}" for i in range(8)], warmup_prompts=2, max_new_tokens=tokens)
+    config["measurement"]["sample_hz"] = 100
+    report, run_dir = run(config, tmp_path)
+    assert report["status"] == "succeeded", report["error"]
+    assert report["provenance"]["meters"]["sampler"]["ticks"] > 10
+    for request in map(json.loads, (run_dir / REQUESTS_NAME).read_text().splitlines()):
+        assert request["ttft_s"] >= FIRST_TOKEN_DELAY_S
+        spread = sum(request["inter_token_latencies_s"])
+        assert spread >= 0.8 * (tokens - 1) * TOKEN_DELAY_S, request
+        assert sorted(request["inter_token_latencies_s"])[tokens // 2] >= 0.5 * TOKEN_DELAY_S, request
+    # kept alive: one connection per concurrent request of the warm-up (2) and of the trial (3),
+    # and the one that asked the external server for its version
+    assert server.connections <= 2 + 3 + 1
 
 
 def test_a_load_that_never_saturates_has_no_steady_state_and_says_why(server, tmp_path):
