@@ -5,7 +5,14 @@ import socket
 
 import numpy as np
 import pytest
-from fake_openai_server import FIRST_TOKEN_DELAY_S, PROMPT_TOKENS, TOKEN_DELAY_S, FakeOpenAIServer, Fault
+from fake_openai_server import (
+    FIRST_TOKEN_DELAY_S,
+    PROMPT_TOKENS,
+    SEPARATOR_PROMPT,
+    TOKEN_DELAY_S,
+    FakeOpenAIServer,
+    Fault,
+)
 
 from energybench.backends.vllm.endpoint import Endpoint
 from energybench.backends.vllm.loadgen import (
@@ -149,13 +156,26 @@ def test_concurrency_limit_holds_and_warmup_is_not_counted(server):
     assert max(r.queued_s for r in result.records) > 0  # later arrivals waited for a slot
 
 
-def test_connections_are_kept_alive_from_request_to_request(server):
+@pytest.mark.parametrize("api", ["completions", "chat"])
+def test_generated_text_with_unicode_line_separators_is_read_whole(server, api):
+    # U+2028, U+0085 and U+001C end a line for Python's str.splitlines (and so for httpx's
+    # aiter_lines), not for server-sent events: a token holding one cut its chunk in two and
+    # failed the request as "not JSON" (seen against vLLM serving a random-weight model).
+    result = load(server, [SEPARATOR_PROMPT, "b"], api=api, max_tokens=3)
+    assert not result.failed, result.failure_reason
+    assert [r.output_tokens for r in result.records] == [3, 3]
+    assert len(result.records[0].inter_token_latencies_s) == 2
+
+
+def test_connections_are_opened_before_the_load_and_kept_alive(server):
     # Each stream is read to the end of its body, past [DONE], so its connection goes back to the
-    # pool. Closed early, every request opened a new connection: a TCP handshake and the server's
-    # accept inside each time to first token (issue 15: TTFT many times vLLM's benchmark's).
-    result = load(server, [f"p{i}" for i in range(8)], concurrency=2, warmup_requests=2)
+    # pool, and the pool's connections are open before the first request. Otherwise a TCP
+    # handshake and the server's accept land inside times to first token (issue 15: TTFT many
+    # times vLLM's benchmark's; every request opened a connection of its own).
+    result = load(server, [f"p{i}" for i in range(8)], concurrency=3)
     assert not result.failed
-    assert server.connections <= 2
+    assert server.connections <= 3
+    assert server.posts_on_new_connections == 0
 
 
 def test_phases_mark_saturation_then_draining(server):

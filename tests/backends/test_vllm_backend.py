@@ -108,9 +108,10 @@ def test_recorded_token_times_follow_the_servers_pacing_inside_the_engine(server
         spread = sum(request["inter_token_latencies_s"])
         assert spread >= 0.8 * (tokens - 1) * TOKEN_DELAY_S, request
         assert sorted(request["inter_token_latencies_s"])[tokens // 2] >= 0.5 * TOKEN_DELAY_S, request
-    # kept alive: one connection per concurrent request of the warm-up (2) and of the trial (3),
-    # and the one that asked the external server for its version
-    assert server.connections <= 2 + 3 + 1
+    # Connections opened before each load and kept alive: one per concurrent request of the
+    # warm-up and of the trial, and the one that asked the external server for its version.
+    assert server.connections <= 3 + 3 + 1
+    assert server.posts_on_new_connections == 0
 
 
 def test_a_load_that_never_saturates_has_no_steady_state_and_says_why(server, tmp_path):

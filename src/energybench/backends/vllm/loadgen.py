@@ -344,6 +344,7 @@ async def run_load_async(
     )
     async with httpx.AsyncClient(timeout=timeout, limits=limits, headers=_auth_headers(settings)) as client:
         await check_model_served(client, endpoint, settings.model, settings.api_key_env)
+        await _open_connections(client, endpoint, settings.concurrency)
         url = endpoint.chat_completions_url if settings.api == "chat" else endpoint.completions_url
         sender = _RequestSender(client, url, settings)
 
@@ -414,6 +415,14 @@ async def check_model_served(
             f"The endpoint {endpoint} does not serve model {model!r}; it serves {served}. Use the served "
             "name (vLLM's --served-model-name, by default the path or Hugging Face id it was started with)."
         )
+
+
+async def _open_connections(client: httpx.AsyncClient, endpoint: Endpoint, count: int) -> None:
+    """Open the `count` connections the load will use, before it starts, with as many requests
+    for the model list at once. A connection opened during the load puts a TCP handshake and the
+    server's accept, slow on a busy server, inside a request's time to first token. Failures are
+    left to the load itself to record."""
+    await asyncio.gather(*(client.get(endpoint.models_url) for _ in range(count)), return_exceptions=True)
 
 
 def _auth_headers(settings: LoadSettings) -> dict[str, str]:
