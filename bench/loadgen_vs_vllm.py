@@ -7,7 +7,7 @@ server for it (vLLM's venv: ENERGYBENCH_VLLM_PYTHON, default .venv-vllm; `.ci/in
 Each repetition runs, in fresh processes and in an order that rotates between repetitions:
 - `vllm`: `vllm.benchmarks.serve` (vLLM's venv) with the same prompts, output length (ignore_eos)
   and concurrency, all requests at once;
-- `loadgen`: `energybench.loadgen.run_load` alone in a plain Python process;
+- `loadgen`: `energybench.backends.vllm.loadgen.run_load` alone in a plain Python process;
 - `pipeline`: `energybench run` of a vLLM model in external mode against the same server (the
   vLLM backend inside the engine: meters, sampler, warm-up, phase callbacks), read back from
   its requests.jsonl.
@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from energybench.prompts import load_prompts  # noqa: E402
-from energybench.vllm_server import ManagedVLLMServer, ServingSettings, vllm_python  # noqa: E402
+from energybench.backends.vllm.server import ManagedVLLMServer, ServingSettings, vllm_python  # noqa: E402
 
 MODES = ("vllm", "loadgen", "pipeline")
 METRICS = ("throughput_tok_s", "mean_ttft_ms", "mean_tpot_ms", "server_ttft_ms")
@@ -60,8 +60,8 @@ main(parser.parse_args(sys.argv[1:]))
 
 LOADGEN_ALONE = """
 import json, sys
-from energybench.endpoint import Endpoint
-from energybench.loadgen import LoadSettings, run_load
+from energybench.backends.vllm.endpoint import Endpoint
+from energybench.backends.vllm.loadgen import LoadSettings, run_load
 url, model, prompts_file, max_tokens, concurrency, warmup, out = sys.argv[1:]
 prompts = [json.loads(line)["prompt"] for line in open(prompts_file)]
 settings = LoadSettings(model=model, max_tokens=int(max_tokens), concurrency=int(concurrency),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import energybench
 
-PACKAGES = ("torch", "transformers", "tokenizers", "numpy", "nvidia-ml-py", "httpx")
+PACKAGES = ("torch", "transformers", "tokenizers", "numpy", "nvidia-ml-py", "httpx", "aiohttp")
 CODE_VERSION_ENV = "ENERGYBENCH_CODE_VERSION"
 
 
