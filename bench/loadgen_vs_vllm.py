@@ -11,8 +11,10 @@ Each repetition runs, in fresh processes and in an order that rotates between re
 - `pipeline`: `energybench run` of a vLLM model in external mode against the same server (the
   vLLM backend inside the engine: meters, sampler, warm-up, phase callbacks), read back from
   its requests.jsonl.
-It prints each run's output throughput, mean TTFT and mean TPOT, then, per repetition, the ratio
-of ours to vLLM's, with the median and min-max over repetitions. The machine may be shared and
+It prints each run's output throughput, mean TTFT and mean TPOT (and the server's own mean TTFT,
+from its /metrics), then, per repetition, the ratio of ours to vLLM's, with the median and
+min-max over repetitions. Every client runs off the CPUs the server pins its engine to (as the
+pipeline's backend does for a managed server; --client-cpus to choose). The machine may be shared and
 noisy: the ratios of interleaved runs mean more than absolute figures.
 Targets (issue 15): throughput at least 0.95 of vLLM's, TTFT and TPOT within 10 %.
 """
@@ -33,6 +35,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from energybench.processes import parse_cpu_list  # noqa: E402
 from energybench.prompts import load_prompts  # noqa: E402
 from energybench.backends.vllm.server import ManagedVLLMServer, ServingSettings, vllm_python  # noqa: E402
 
@@ -71,6 +74,12 @@ json.dump(result.to_dict()["requests"], open(out, "w"))
 """
 
 
+def _with_source_path() -> dict[str, str]:
+    """The environment, with this checkout's code first on the module path of a child process."""
+    path = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
+    return os.environ | {"PYTHONPATH": path}
+
+
 def figures_from_records(records: list[dict]) -> dict:
     """Output throughput over first send to last end, mean TTFT and mean TPOT of the records,
     in vLLM's benchmark's definitions (TPOT = (latency - TTFT) / (output tokens - 1))."""
@@ -97,7 +106,9 @@ class Runner:
         self.count = 0
 
     def _check(self, command: list[str], env=None) -> None:
-        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=self.work)
+        cpus = self.args.client_cpus
+        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=self.work,
+                              preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         if done.returncode != 0:
             raise SystemExit(f"{command[:3]} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
@@ -120,7 +131,7 @@ class Runner:
     def loadgen(self) -> dict:
         a = self.args
         out = self.work / f"loadgen-{self.count}.json"
-        env = os.environ | {"PYTHONPATH": str(REPO / "src")}
+        env = _with_source_path()
         self._check([sys.executable, "-c", LOADGEN_ALONE, self.url, a.served_name, str(self.prompts_file),
                      str(a.output_len), str(a.concurrency), str(a.warmup), str(out)], env=env)
         return figures_from_records(json.loads(out.read_text()))
@@ -138,7 +149,7 @@ class Runner:
         run_dir = self.work / f"pipeline-{self.count}"
         run_dir.mkdir()
         (run_dir / "config.json").write_text(json.dumps(run_config))
-        env = os.environ | {"PYTHONPATH": str(REPO / "src")}
+        env = _with_source_path()
         self._check([sys.executable, "-m", "energybench", "run", "--config", str(run_dir / "config.json"),
                      "--output", str(run_dir / "benchmark_report.json")], env=env)
         records = [json.loads(line) for line in (run_dir / "requests.jsonl").read_text().splitlines()]
@@ -180,8 +191,9 @@ def compare(args, url: str) -> None:
                 runs[mode].append(figures)
                 print(f"rep {repetition}  {mode:9s} " + "  ".join(f"{m} {figures[m]:8.1f}" for m in METRICS)
                       + f"  failed {figures['failed']}", flush=True)
+    where = f"clients on CPUs {sorted(args.client_cpus)}" if args.client_cpus else "clients on any CPU"
     print(f"\n{args.prompts} prompts, {args.output_len} output tokens, concurrency {args.concurrency}, "
-          f"{args.pairs} interleaved repetitions: median [min-max]")
+          f"{args.pairs} interleaved repetitions, {where}: median [min-max]")
     for mode in args.modes:
         for metric in METRICS:
             print(f"  {mode:9s} {metric:17s} {spread([r[metric] for r in runs[mode]])}")
@@ -204,6 +216,9 @@ def main() -> None:
     parser.add_argument("--served-name", default="tiny")
     parser.add_argument("--tokenizer", help="the served model's directory (with --endpoint)")
     parser.add_argument("--vllm-python", type=Path, default=vllm_python())
+    parser.add_argument("--client-cpus", type=parse_cpu_list, default=None,
+                        help="CPUs every client runs on, e.g. '1' (default: those the server does not "
+                        "pin its engine to, when this script starts the server; else anywhere)")
     args = parser.parse_args()
     if "vllm" not in args.modes:
         parser.error("--modes must include vllm: the ratios are against it")
@@ -222,6 +237,8 @@ def main() -> None:
         with ManagedVLLMServer(model, Path(tmp) / "vllm.log", serving, served_model_name=args.served_name,
                                python=args.vllm_python, startup_timeout_s=600) as server:
             print(f"vLLM {server.version} started in {server.startup_s:.0f} s at {server.endpoint}", flush=True)
+            if args.client_cpus is None and server.pinned_cpus():
+                args.client_cpus = os.sched_getaffinity(0) - server.pinned_cpus() or None
             compare(args, server.endpoint.base_url)
 
 

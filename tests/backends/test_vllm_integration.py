@@ -5,6 +5,8 @@ laptop and fail without it in CI. A server takes about a minute to start on two 
 module-scoped server serves every test that only sends load.
 """
 
+import os
+
 import pytest
 from conftest import REPO_ROOT, require, vllm_importable
 
@@ -61,6 +63,12 @@ class TestOneSharedServer:
         summary = result.summary()
         assert summary["output_tokens"] == 64 and summary["output_throughput_tokens_per_s"] > 0
         assert result.timeline.steady_state is not None
+
+    def test_the_cpu_worker_is_pinned_and_the_client_can_keep_off_it(self, server):
+        # vLLM's CPU backend binds its worker's OpenMP threads to cores of their own; the
+        # backend moves the load generator off them (keep_off_cpus).
+        pinned = server.pinned_cpus()
+        assert pinned and pinned < os.sched_getaffinity(0)
 
     def test_provenance_names_the_server_version_and_arguments(self, server):
         provenance = server.provenance()
