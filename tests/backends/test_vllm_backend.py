@@ -137,7 +137,7 @@ def test_the_steady_state_window_is_opened_and_closed_live_with_the_counters(ser
     assert window.start_s == pytest.approx(steady["start_s"], abs=0.05)
     assert window.end_s == pytest.approx(steady["end_s"], abs=0.05)
     cpu = window.components["cpu"]
-    assert "busy_cpu_seconds" in cpu.detail and "integrated_from" not in cpu.detail
+    assert "run_cpu_seconds" in cpu.detail and "integrated_from" not in cpu.detail
 
 
 def test_a_load_that_never_saturates_has_no_steady_state_and_says_why(server, tmp_path):
