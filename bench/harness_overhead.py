@@ -50,6 +50,14 @@ print(json.dumps({"tokens_per_s": tokens / (time.perf_counter() - start)}))
 """
 
 
+def child_environment(args) -> dict[str, str]:
+    """This checkout's code first on the module path, and torch's thread count for both sides:
+    on a shared machine, a parallel region waits for its slowest thread, and a thread that
+    shares its core with another busy process made single runs up to 35x slower."""
+    path = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
+    return os.environ | {"PYTHONPATH": path, "OMP_NUM_THREADS": str(args.threads)}
+
+
 def ours(model: Path, dataset: Path, args, work: Path, count: int) -> float:
     from energybench.config import load_yaml, resolve_model
 
@@ -61,16 +69,18 @@ def ours(model: Path, dataset: Path, args, work: Path, count: int) -> float:
     run_dir.mkdir()
     (run_dir / "config.json").write_text(json.dumps(resolve_model("bench", entry, config["defaults"],
                                                                   config["measurement"])))
-    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
+    env = child_environment(args)
     subprocess.run([sys.executable, "-m", "energybench", "run", "--config", str(run_dir / "config.json"),
                     "--output", str(run_dir / "benchmark_report.json")], check=True, capture_output=True, env=env)
     report = json.loads((run_dir / "benchmark_report.json").read_text())
-    return report["trials"][0]["throughput_tokens_per_second"]  # the generate window
+    trial = report["trials"][0]  # the generate window (its throughput_tokens_per_second counts prompt tokens too)
+    return trial["completion_tokens"] / trial["duration_s"]
 
 
 def bare(model: Path, dataset: Path, args) -> float:
     done = subprocess.run([sys.executable, "-c", BARE, str(model), str(dataset), str(args.batch_size),
-                           str(args.new_tokens), str(args.warmup)], check=True, capture_output=True, text=True)
+                           str(args.new_tokens), str(args.warmup)], check=True, capture_output=True, text=True,
+                          env=child_environment(args))
     return json.loads(done.stdout.strip().splitlines()[-1])["tokens_per_s"]
 
 
@@ -81,6 +91,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--new-tokens", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads on both sides")
     args = parser.parse_args()
     from energybench.prompts import load_prompts
     from energybench.tiny import build_tiny_model
@@ -99,6 +110,7 @@ def main() -> None:
                 print(f"rep {repetition}  {name}  {value:8.1f} tokens/s", flush=True)
     ratios = [o / b for o, b in zip(runs["ours"], runs["bare"])]
     print(f"\n{args.prompts} prompts, batch {args.batch_size}, {args.new_tokens} new tokens, float32 CPU, "
+          f"{args.threads} torch thread(s), "
           f"{args.repetitions} interleaved repetitions: median [min-max]")
     for name, values in (*runs.items(), ("ours / bare", ratios)):
         print(f"  {name:12s} {statistics.median(values):8.3f}  [{min(values):.3f}-{max(values):.3f}]")
