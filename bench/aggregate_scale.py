@@ -1,16 +1,18 @@
-"""Building the tables and figures from many reports, against a bare json.load loop.
+"""Building the tables, ratings and figures from many reports, against a bare json.load loop.
 
     python bench/aggregate_scale.py [--reports 1000] [--repetitions 3] [--template REPORT]
 
 Makes one real report (the tiny Llama through `energybench run`, pytorch backend, a few
 prompts) unless --template names one, copies it into --reports model directories with the
 model key and its energy varied, then times, interleaved and each in this process:
-- `table`: `energybench.aggregate.write_models_table` over every report (read, check, row, CSV);
+- `tables`: the `tables` rule's work (`energybench.paper.build.build_tables`: models.csv and the
+  trial, phase, latency, check and LaTeX tables);
 - `bare`: `json.load` of every report into a pandas DataFrame (one row per report), nothing else;
-- `figure`: `energybench.plots.plot_energy_per_1000_queries` from the table.
-It prints the medians and min-max, and table / bare per repetition.
-Target (issue 15): the tables at most 2x the bare loop; the figure timed, and readable.
-Other outputs (ratings, the paper's tables, the site) are timed here once they exist on main.
+- `ratings`: the star ratings (`build_ratings`);
+- one entry per comparison figure of `energybench.paper.figures` (`build_figure`, PNG and PDF).
+It prints the medians and min-max, and tables / bare per repetition.
+Target (issue 15): the tables at most 2x the bare loop; the figures timed, and readable.
+The site is timed here once it exists on main.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from energybench.aggregate import write_models_table  # noqa: E402
-from energybench.plots import plot_energy_per_1000_queries  # noqa: E402
+from energybench.paper.build import build_figure, build_ratings, build_tables  # noqa: E402
+
+FIGURES = {"energy": True, "latency": False, "pareto": False, "phases": False}
+"""The comparison figures, and whether each draws the star ratings too."""
+TABLES = ("models", "trials", "phases", "latency", "checks")
 
 
 def make_template(work: Path) -> Path:
@@ -86,7 +91,10 @@ def main() -> None:
         work = Path(tmp)
         template = args.template or make_template(work)
         paths = write_reports(template, work / "runs", args.reports)
-        table_path = work / "models.csv"
+        out = work / "out"
+        out.mkdir()
+        tables = {name: out / f"{name}.csv" for name in TABLES} | {"latex": out / "models.tex"}
+        ratings = out / "ratings.csv"
 
         def bare() -> None:
             rows = []
@@ -95,17 +103,22 @@ def main() -> None:
                     rows.append(json.load(handle))
             pd.DataFrame(rows)
 
-        actions = {"table": lambda: write_models_table(paths, table_path), "bare": bare,
-                   "figure": lambda: plot_energy_per_1000_queries(table_path, [work / "figure.png"])}
+        def figure(name: str, with_ratings: bool):
+            outputs = [out / f"{name}.png", out / f"{name}.pdf"]
+            return lambda: build_figure(name, paths, outputs, ratings if with_ratings else None)
+
+        actions = {"tables": lambda: build_tables(paths, tables), "bare": bare,
+                   "ratings": lambda: build_ratings(paths, ratings, out / "calibration.json")}
+        actions |= {f"figure {name}": figure(name, stars) for name, stars in FIGURES.items()}
         runs: dict[str, list[float]] = {name: [] for name in actions}
         for repetition in range(args.repetitions):
-            order = ["table", "bare", "figure"] if repetition % 2 == 0 else ["bare", "table", "figure"]
-            for name in order:
+            first = ["tables", "bare"] if repetition % 2 == 0 else ["bare", "tables"]
+            for name in first + [n for n in actions if n not in first]:
                 runs[name].append(timed(actions[name]))
     print(f"{args.reports} reports, {args.repetitions} interleaved repetitions: seconds, median [min-max]")
     for name, values in runs.items():
         print(f"  {name:8s} {spread(values)}")
-    print(f"  table / bare {spread([t / b for t, b in zip(runs['table'], runs['bare'])])}")
+    print(f"  tables / bare {spread([t / b for t, b in zip(runs['tables'], runs['bare'])])}")
 
 
 if __name__ == "__main__":

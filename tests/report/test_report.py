@@ -51,3 +51,19 @@ def test_reading_a_file_that_is_no_report_names_the_file_and_why(tmp_path, text,
     with pytest.raises(ValueError) as raised:  # not AttributeError from looking up a section
         read_report(path)
     assert str(path) in str(raised.value) and why in str(raised.value)
+
+
+def test_the_report_schema_is_checked_once_not_per_report(monkeypatch):
+    # jsonschema.validate checks the schema itself on every call: 95 % of the time of
+    # validating a report, and the paper's tables validate every stored report.
+    report = failed_report("m", {}, RuntimeError("boom"), PROVENANCE)
+    validate_report(report)
+    checks = []
+    original = jsonschema.Draft202012Validator.check_schema
+    monkeypatch.setattr(jsonschema.Draft202012Validator, "check_schema",
+                        classmethod(lambda cls, schema, **kw: checks.append(1) or original(schema, **kw)))
+    for _ in range(3):
+        validate_report(report)
+    assert checks == []
+    with pytest.raises(jsonschema.ValidationError, match="'no such status' is not one of"):
+        validate_report({**report, "status": "no such status"})
