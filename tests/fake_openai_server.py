@@ -3,7 +3,10 @@
 It serves `/v1/models` and streams `/v1/completions` and `/v1/chat/completions` like vLLM: one
 chunk per token (`TOKEN_DELAY_S` apart, the first after `FIRST_TOKEN_DELAY_S`), then a usage
 chunk and `data: [DONE]`. A prompt naming a fault makes it misbehave instead (see `Fault`).
-It remembers every request body and the highest number of requests it had in flight at once.
+Like vLLM (uvicorn), it speaks HTTP/1.1 with keep-alive and sends a stream as a chunked body
+whose end-of-body marker follows `[DONE]` a moment later (`END_OF_BODY_DELAY_S`).
+It remembers every request body, the highest number of requests it had in flight at once, how
+many connections it accepted and how many requests came on a connection of their own.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FIRST_TOKEN_DELAY_S = 0.05
 TOKEN_DELAY_S = 0.02
+END_OF_BODY_DELAY_S = 0.01
 PROMPT_TOKENS = 7
 
 
@@ -30,6 +34,12 @@ class Fault:
     DROP = "fault:drop"
 
 
+# Text a random-weight model does generate: characters that are line breaks to Python's
+# str.splitlines but not to server-sent events, which vLLM writes unescaped (UTF-8) in its JSON.
+SEPARATOR_PROMPT = "text:separators"
+SEPARATOR_TEXT = " a\u2028b\x85c\x1cd"
+
+
 class FakeOpenAIServer:
     def __init__(self, models: tuple[str, ...] = ("tiny",), api_key: str | None = None, hang_s: float = 2.0):
         self.models = models
@@ -37,6 +47,8 @@ class FakeOpenAIServer:
         self.hang_s = hang_s
         self.bodies: list[dict] = []
         self.max_in_flight = 0
+        self.connections = 0
+        self.posts_on_new_connections = 0
         self._in_flight = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -57,9 +69,10 @@ class FakeOpenAIServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def request_started(self, body: dict) -> None:
+    def request_started(self, body: dict, new_connection: bool) -> None:
         with self._lock:
             self.bodies.append(body)
+            self.posts_on_new_connections += new_connection
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
 
@@ -67,9 +80,24 @@ class FakeOpenAIServer:
         with self._lock:
             self._in_flight -= 1
 
+    def connection_accepted(self) -> None:
+        with self._lock:
+            self.connections += 1
+
 
 def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as vLLM's server
+
+        def setup(self) -> None:
+            super().setup()
+            server.connection_accepted()
+            self.requests_served = 0
+
+        def handle_one_request(self) -> None:
+            super().handle_one_request()
+            self.requests_served += 1
+
         def log_message(self, *args) -> None:
             pass  # keep test output clean
 
@@ -101,7 +129,7 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if not self._authorized():
                 return
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            server.request_started(body)
+            server.request_started(body, new_connection=self.requests_served == 0)
             try:
                 self._answer(body)
             finally:
@@ -115,13 +143,26 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 return
             if prompt == Fault.HANG:
                 time.sleep(server.hang_s)
+                self.close_connection = True
                 return
             if prompt == Fault.HTTP_500:
                 self._send_json(500, {"error": {"message": "engine exploded"}})
                 return
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            try:
+                self._stream(body, chat, prompt)
+            finally:
+                time.sleep(END_OF_BODY_DELAY_S)
+                try:
+                    self.wfile.write(b"0\r\n\r\n")  # end of the chunked body
+                    self.wfile.flush()
+                except OSError:  # the client left after a fault, as it should
+                    self.close_connection = True
+
+        def _stream(self, body: dict, chat: bool, prompt: str) -> None:
             if chat:
                 self._event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
             if prompt == Fault.NOT_JSON:
@@ -132,7 +173,7 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 return
             for i in range(body["max_tokens"]):
                 time.sleep(FIRST_TOKEN_DELAY_S if i == 0 else TOKEN_DELAY_S)
-                text = f" t{i}"
+                text = SEPARATOR_TEXT if prompt == SEPARATOR_PROMPT else f" t{i}"
                 choice = {"index": 0, "delta": {"content": text}} if chat else {"index": 0, "text": text}
                 self._event({"choices": [choice]})
             if prompt != Fault.NO_USAGE:
@@ -144,10 +185,10 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._line(b"data: [DONE]\n\n")
 
         def _event(self, payload: dict) -> None:
-            self._line(b"data: " + json.dumps(payload).encode() + b"\n\n")
+            self._line(b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n")
 
         def _line(self, data: bytes) -> None:
-            self.wfile.write(data)
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self.wfile.flush()
 
     return Handler

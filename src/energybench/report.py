@@ -3,6 +3,7 @@ written atomically (a reader never sees half a file)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -22,9 +23,21 @@ def report_schema() -> dict:
                       .read_text())
 
 
+@functools.cache
+def _report_validator() -> jsonschema.Draft202012Validator:
+    """Built once: `jsonschema.validate` checks the schema itself on every call, which took 95 %
+    of each report's validation (0.15 s a report; 9.5 s of tables for 100 reports)."""
+    schema = report_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
 def validate_report(report: dict) -> None:
-    """Raise jsonschema.ValidationError when ``report`` does not follow the schema."""
-    jsonschema.validate(report, report_schema(), cls=jsonschema.Draft202012Validator)
+    """Raise jsonschema.ValidationError when ``report`` does not follow the schema (the most
+    relevant error, as `jsonschema.validate` raises)."""
+    error = jsonschema.exceptions.best_match(_report_validator().iter_errors(report))
+    if error is not None:
+        raise error
 
 
 def umask() -> int:

@@ -39,9 +39,10 @@ PHASES_DEFINITION = (
     "valid, null with reason when negative or below the meters' resolution"
 )
 STEADY_STATE_BASIS = (
-    "gross energy of the steady-state window (from the moment the server is saturated to the "
-    "moment the queue starts to drain), measured after the fact from the counters' running "
-    "totals recorded in the timeline (NVML, RAPL), else the sampled power, mean over trials"
+    "gross energy of the steady-state window (from the moment the server's batch is full, L "
+    "requests decoding, to the moment the queue starts to drain), measured live with the "
+    "counters where they exist (NVML, RAPL), else the sampled power, mean over the trials "
+    "whose batch stayed full"
 )
 LATENCY_DEFINITION = (
     "per-request latencies of the successful requests of all trials, in seconds: ttft_s time "

@@ -5,7 +5,7 @@ import json
 
 import pytest
 from conftest import REPO_ROOT
-from fake_openai_server import PROMPT_TOKENS, FakeOpenAIServer, Fault
+from fake_openai_server import FIRST_TOKEN_DELAY_S, PROMPT_TOKENS, TOKEN_DELAY_S, FakeOpenAIServer, Fault
 
 from energybench import benchmark
 from energybench.backends.vllm.backend import EXTERNAL_ENDPOINT, REQUESTS_NAME
@@ -85,11 +85,59 @@ def test_external_endpoint_gives_latencies_and_throughput_and_no_energy(server, 
     assert not any(c["name"].endswith("_power_in_range") for c in report["checks"])
 
     steady = report["steady_state"]["trials"][0]
-    assert steady["duration_s"] > 0 and steady["output_tokens"] > 0 and steady["reason"] is None
+    assert steady["duration_s"] > 0 and steady["output_tokens"] > 0
+    # Four-token streams after a 50 ms first token: a finished request's successor leaves a gap
+    # in the batch for a third of each request, so the batch was not full and the window is kept
+    # out, saying why.
+    assert steady["batch_full"] is False and steady["mean_decoding_requests"] < 0.9 * 3
+    assert "requests were decoding in the steady state" in steady["reason"]
     assert steady["total_gross_joules"] is None
     backend = report["provenance"]["backend"]
     assert (backend["mode"], backend["endpoint"]) == ("external", server.url)
     assert backend["server"]["version"] is None and backend["server"]["version_reason"]
+
+
+def test_recorded_token_times_follow_the_servers_pacing_inside_the_engine(server, tmp_path):
+    # The load runs inside the engine as in the pipeline: the meters' sampler thread (here at
+    # 100 Hz), the monitor window and the phase callbacks. The fake server sends a token every
+    # TOKEN_DELAY_S, so a stream read late, in one burst, would show a spread far below that.
+    tokens = 12
+    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url, "concurrency": 3},
+                        [f"p{i}" for i in range(8)], warmup_prompts=2, max_new_tokens=tokens)
+    config["measurement"]["sample_hz"] = 100
+    report, run_dir = run(config, tmp_path)
+    assert report["status"] == "succeeded", report["error"]
+    assert report["provenance"]["meters"]["sampler"]["ticks"] > 10
+    for request in map(json.loads, (run_dir / REQUESTS_NAME).read_text().splitlines()):
+        assert request["ttft_s"] >= FIRST_TOKEN_DELAY_S
+        spread = sum(request["inter_token_latencies_s"])
+        assert spread >= 0.8 * (tokens - 1) * TOKEN_DELAY_S, request
+        assert sorted(request["inter_token_latencies_s"])[tokens // 2] >= 0.5 * TOKEN_DELAY_S, request
+    # Connections opened before each load and kept alive: one per concurrent request of the
+    # warm-up and of the trial, and the one that asked the external server for its version.
+    assert server.connections <= 3 + 3 + 1
+    assert server.posts_on_new_connections == 0
+
+
+def test_the_steady_state_window_is_opened_and_closed_live_with_the_counters(server, tmp_path):
+    # Issue 10 item 9: the steady state is measured by a window the monitor opens and closes at
+    # the load's phases, which reads the counters (here the CPU estimate's /proc/stat counter),
+    # not by integrating sampled power after the fact. Long streams keep the batch full.
+    from energybench.backends.vllm.backend import VLLMBackend
+    from energybench.meters import EnergyMonitor
+
+    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url, "concurrency": 2},
+                        [f"p{i}" for i in range(4)], max_new_tokens=30)
+    with EnergyMonitor.create(sample_hz=10) as monitor, \
+            VLLMBackend(RunConfig.from_dict(config), tmp_path / "run") as backend:
+        trial = backend.run_trial(0, monitor)
+    steady, window = trial.extra["steady_state"], trial.phase_windows["steady_state"]
+    assert steady["batch_full"] and steady["reason"] is None
+    assert window.name == "trial0.steady_state"
+    assert window.start_s == pytest.approx(steady["start_s"], abs=0.05)
+    assert window.end_s == pytest.approx(steady["end_s"], abs=0.05)
+    cpu = window.components["cpu"]
+    assert "run_cpu_seconds" in cpu.detail and "integrated_from" not in cpu.detail
 
 
 def test_a_load_that_never_saturates_has_no_steady_state_and_says_why(server, tmp_path):
@@ -100,8 +148,8 @@ def test_a_load_that_never_saturates_has_no_steady_state_and_says_why(server, tm
     assert report["status"] == "succeeded"
     steady = report["steady_state"]
     assert steady["energy"] is None and steady["trials"][0]["duration_s"] is None
-    assert "never 2 requests in flight at once" in steady["trials"][0]["reason"]
-    assert steady["reason"].startswith("no trial had a steady-state window: never 2")
+    assert "never 2 requests decoding at once" in steady["trials"][0]["reason"]
+    assert steady["reason"].startswith("no trial had a steady-state window: never 2 requests decoding")
 
 
 def test_failure_share_above_the_limit_marks_the_run_failed_keeping_its_figures(server, tmp_path):

@@ -5,6 +5,8 @@ laptop and fail without it in CI. A server takes about a minute to start on two 
 module-scoped server serves every test that only sends load.
 """
 
+import os
+
 import pytest
 from conftest import REPO_ROOT, require, vllm_importable
 
@@ -60,7 +62,23 @@ class TestOneSharedServer:
             assert len(record.inter_token_latencies_s) <= 7
         summary = result.summary()
         assert summary["output_tokens"] == 64 and summary["output_throughput_tokens_per_s"] > 0
-        assert result.timeline.steady_state is not None
+
+    def test_a_load_of_long_answers_saturates_the_batch(self, server):
+        # The steady state needs all 4 requests decoding at once; 8-token answers are over
+        # before the last first token comes back, 64-token ones overlap.
+        settings = LoadSettings(model=SERVED_NAME, max_tokens=64, concurrency=4, request_timeout_s=120)
+        result = run_load(server.endpoint, PROMPTS, settings)
+        assert result.failure_reason is None, result.failure_reason
+        timeline, steady = result.timeline, result.summary()["steady_state"]
+        first_tokens = sorted(r.sent_unix + r.ttft_s for r in result.records)
+        assert timeline.saturated_unix >= first_tokens[3] - 0.01  # the 4th first token, not a send
+        assert steady["duration_s"] > 0 and steady["mean_decoding_requests"] > 2
+
+    def test_the_cpu_worker_is_pinned_and_the_client_can_keep_off_it(self, server):
+        # vLLM's CPU backend binds its worker's OpenMP threads to cores of their own; the
+        # backend moves the load generator off them (keep_off_cpus).
+        pinned = server.pinned_cpus()
+        assert pinned and pinned < os.sched_getaffinity(0)
 
     def test_provenance_names_the_server_version_and_arguments(self, server):
         provenance = server.provenance()

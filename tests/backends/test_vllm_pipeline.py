@@ -135,7 +135,11 @@ def assert_served_load(report: dict) -> None:
         assert latency[metric]["count"] == PROMPTS and 0 < latency[metric]["median"] <= latency[metric]["p99"]
     assert latency["itl_s"]["count"] > 0
     steady = report["steady_state"]["trials"][0]
-    assert steady["reason"] is None and steady["duration_s"] > 0 and steady["output_tokens"] > 0
+    # 16-token answers may end before the batch fills (docs/vllm.md): then a reason says so.
+    if steady["reason"] is None:
+        assert steady["batch_full"] and steady["duration_s"] > 0 and steady["output_tokens"] > 0
+    else:
+        assert "decoding" in steady["reason"]
 
 
 def test_managed_model_is_served_measured_and_stopped(finished):
@@ -144,7 +148,8 @@ def test_managed_model_is_served_measured_and_stopped(finished):
     assert_served_load(report)
     cpu = report["energy"]["components"]["cpu"]
     assert cpu["gross_joules"] > 0 and cpu["source"] in ("rapl", "estimate")
-    assert report["steady_state"]["trials"][0]["total_gross_joules"] > 0
+    steady = report["steady_state"]["trials"][0]
+    assert steady["reason"] is not None or steady["total_gross_joules"] > 0
     server = report["provenance"]["backend"]["server"]
     assert server["version"] and "--max-model-len" in server["command"]
     run_dir = workdir / "results/runs/vllm-managed"

@@ -5,6 +5,7 @@ serves `/health` and `/version`, and misbehaves on request (FAKE_VLLM_MODE), so 
 seconds; tests/backends/test_vllm_integration.py does the same with the real vLLM.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from energybench.backends.vllm.server import (
     process_group_alive,
     vllm_server_args,
 )
+from energybench.processes import cpus_pinned_in_group, parse_cpu_list
 
 FAKE_API_SERVER = """
 import argparse, json, os, subprocess, sys, time, signal
@@ -193,3 +195,61 @@ def test_sigterm_to_the_caller_stops_the_server(fake_vllm, tmp_path):
         assert not process_group_alive(server_pid)
     finally:
         caller.kill()
+
+
+# --- CPU placement: the client keeps off the cores the server pins its engine to ---
+
+
+def fake_proc(root, processes):
+    """A /proc with {pid: (process group, state, {tid: Cpus_allowed_list})}."""
+    for pid, (group, state, threads) in processes.items():
+        (root / str(pid)).mkdir()
+        (root / str(pid) / "stat").write_text(f"{pid} (VLLM::Worker x) {state} 1 {group} {group} 0")
+        for tid, cpus in threads.items():
+            (root / str(pid) / "task" / str(tid)).mkdir(parents=True)
+            (root / str(pid) / "task" / str(tid) / "status").write_text(
+                f"Name:\tx\nCpus_allowed_list:\t{cpus}\nMems_allowed:\t1\n")
+    return root
+
+
+def test_cpus_pinned_in_a_group_are_those_of_its_narrower_threads(tmp_path):
+    proc = fake_proc(tmp_path, {
+        100: (100, "S", {100: "0-3", 101: "0-3"}),       # API server, unpinned
+        120: (100, "R", {120: "0-1", 121: "0,1", 122: "2"}),  # worker's OpenMP threads
+        130: (100, "Z", {130: "3"}),                     # a zombie pins nothing
+        200: (200, "R", {200: "3"}),                     # another group
+    })
+    assert cpus_pinned_in_group(100, proc) == {0, 1, 2}
+    assert cpus_pinned_in_group(200, proc) == set()  # one thread: nothing narrower than it
+    assert process_group_alive(100, proc) and not process_group_alive(300, proc)
+    assert parse_cpu_list("0-2,5,7-8\n") == {0, 1, 2, 5, 7, 8}
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two CPUs to move between")
+def test_keeping_off_pinned_cpus_moves_every_thread_of_the_process():
+    # In a child process: the move is for the whole process, for good.
+    script = textwrap.dedent("""
+        import json, os, threading
+        from energybench.backends.vllm.backend import keep_off_cpus
+        started = threading.Event()
+        threading.Thread(target=lambda: started.wait(5), daemon=True).start()  # a thread from before
+        pinned = {min(os.sched_getaffinity(0))}
+        placement = keep_off_cpus(pinned)
+        threads = {t: sorted(os.sched_getaffinity(int(t))) for t in os.listdir("/proc/self/task")}
+        started.set()
+        print(json.dumps([placement, sorted(pinned), list(threads.values())]))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env=os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}).stdout
+    placement, pinned, threads = json.loads(out)
+    assert placement["moved"] and placement["server_pinned_cpus"] == pinned
+    assert len(threads) >= 2 and all(cpus == placement["client_cpus"] for cpus in threads)
+    assert not set(pinned) & set(placement["client_cpus"])
+
+
+def test_nothing_moves_when_nothing_is_pinned():
+    from energybench.backends.vllm.backend import keep_off_cpus
+
+    before = os.sched_getaffinity(0)
+    assert keep_off_cpus(set()) == {"server_pinned_cpus": [], "client_cpus": sorted(before), "moved": False}
+    assert os.sched_getaffinity(0) == before

@@ -113,3 +113,19 @@ def test_a_document_with_fields_no_report_has_is_refused():
     document = Report.failed("m", CONFIG, "boom", PROVENANCE).to_dict()
     with pytest.raises(ValueError, match="not fields of a report: colour"):
         Report.from_dict({**document, "colour": "red"})
+
+
+def test_the_report_schema_is_checked_once_not_per_report(monkeypatch):
+    # jsonschema.validate checks the schema itself on every call: 95 % of the time of
+    # validating a report, and the paper's tables validate every stored report.
+    report = Report.failed("m", {}, RuntimeError("boom"), PROVENANCE).to_dict()
+    validate_report(report)
+    checks = []
+    original = jsonschema.Draft202012Validator.check_schema
+    monkeypatch.setattr(jsonschema.Draft202012Validator, "check_schema",
+                        classmethod(lambda cls, schema, **kw: checks.append(1) or original(schema, **kw)))
+    for _ in range(3):
+        validate_report(report)
+    assert checks == []
+    with pytest.raises(jsonschema.ValidationError, match="'no such status' is not one of"):
+        validate_report({**report, "status": "no such status"})

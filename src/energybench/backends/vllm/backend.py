@@ -5,10 +5,12 @@ the run directory) and stops it when the engine closes the backend, whatever hap
 *External*: the load goes to a configured endpoint; whatever serves it runs elsewhere, so no
 energy figure of this machine belongs to the run (`uncounted`).
 
-Each trial sends every prompt (`energybench.backends.vllm.loadgen`) inside one monitor window, the whole
-load, and derives a second window after the fact: the steady state, from the moment the server
-is saturated to the moment the queue starts to drain (loadgen's definition), on the monitor's
-clock. Warm-up requests go before the trials and are not counted.
+Each trial sends every prompt (`energybench.backends.vllm.loadgen`) inside one monitor window, the
+whole load, and a second window, opened and closed live, measures the steady state: from the
+moment the server's batch is full (L requests decoding, L = concurrency capped by max_num_seqs)
+to the moment the queue starts to drain (loadgen.schedule's definition), with the counters where
+the machine has them. The steady state counts only when its batch stayed full (the records'
+check). Warm-up requests go before the trials and are not counted.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import httpx
 from energybench.backends import Backend, Trial, latencies, resolve_device, throughputs
 from energybench.config import RunConfig
 from energybench.backends.vllm.endpoint import Endpoint, EndpointURLError
-from energybench.backends.vllm.loadgen import LoadResult, LoadSettings, Phase, run_load
+from energybench.backends.vllm.loadgen import LoadResult, LoadSettings, Phase, auth_headers, run_load
 from energybench.prompts import load_prompts
 from energybench.report import COMPONENTS
 from energybench.backends.vllm.server import ManagedVLLMServer, ServingSettings
@@ -60,6 +62,7 @@ def load_settings(cfg: RunConfig, settings: VLLMSettings) -> LoadSettings:
         extra_body=({"min_tokens": min_tokens} if 0 < min_tokens < cfg.max_new_tokens else {})
         | ({} if cfg.temperature is None else {"temperature": cfg.temperature}),
         concurrency=settings.concurrency,
+        server_batch_limit=settings.max_num_seqs,
         request_rate=math.inf if settings.request_rate is None else settings.request_rate,
         seed=cfg.seed,
         request_timeout_s=settings.request_timeout_s,
@@ -116,6 +119,23 @@ def latency_samples(result: LoadResult) -> dict[str, list[float]]:
     }
 
 
+def keep_off_cpus(pinned: set[int]) -> dict:
+    """Move every thread of this process (the load generator, the meters) off the CPUs a local
+    server pins its engine to. vLLM's CPU backend binds its worker's OpenMP threads, which spin
+    while they wait, to cores of their own and keeps the rest for its API server: a client
+    placed on a worker's core runs only between the worker's time slices and reads each stream
+    late, in one burst (on 2 cores: first tokens 3-10x later than the server produced them, and
+    vLLM's own benchmark disagreeing by as much). Nothing moves when nothing is pinned (GPUs) or
+    when no other CPU is left."""
+    allowed = os.sched_getaffinity(0)
+    free = allowed - pinned
+    if not pinned or not free:
+        return {"server_pinned_cpus": sorted(pinned), "client_cpus": sorted(allowed), "moved": False}
+    for thread in os.listdir("/proc/self/task"):
+        os.sched_setaffinity(int(thread), free)
+    return {"server_pinned_cpus": sorted(pinned), "client_cpus": sorted(free), "moved": True}
+
+
 class VLLMBackend(Backend):
     name = "vllm"
 
@@ -153,6 +173,7 @@ class VLLMBackend(Backend):
         self.requests_path.unlink(missing_ok=True)
         self.warmup: dict | None = None
         self.server: ManagedVLLMServer | None = None
+        self.placement: dict | None = None
         self._resources = ExitStack()
         if self.settings.external:
             self.device = "external"
@@ -178,6 +199,7 @@ class VLLMBackend(Backend):
         self.endpoint = self.server.endpoint
         log.info("vLLM %s serves %s at %s (started in %.1f s)", self.server.version,
                  self.settings.served_model_name, self.endpoint, self.server.startup_s)
+        self.placement = keep_off_cpus(self.server.pinned_cpus())
 
     @property
     def uncounted(self) -> dict[str, str]:
@@ -192,8 +214,7 @@ class VLLMBackend(Backend):
 
     def _external_server_info(self) -> dict:
         """The version an external server reports at /version (vLLM does), if it answers."""
-        key = os.environ.get(self.settings.api_key_env) if self.settings.api_key_env else None
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        headers = auth_headers(self.settings.api_key_env, self.settings.served_model_name)
         try:
             response = httpx.get(self.endpoint.version_url, timeout=_VERSION_TIMEOUT_S, headers=headers)
             response.raise_for_status()
@@ -219,6 +240,7 @@ class VLLMBackend(Backend):
             "server": served,
             "warmup": self.warmup,
             "requests_file": REQUESTS_NAME,
+            "client_placement": self.placement,
         }
 
     def warm_up(self) -> None:
@@ -232,11 +254,19 @@ class VLLMBackend(Backend):
                         len(result.records))
 
     def run_trial(self, index: int, monitor) -> Trial:
-        """The whole load inside one window; the steady state measured from the timeline."""
+        """The whole load inside one window, and the steady state inside a second one, opened
+        and closed live at the load's phases so that a counter measures it (loadgen.schedule)."""
         moments: dict[Phase, float] = {}
+        steady_name = f"trial{index}.steady_state"
+        steady_window = None
 
         def note_phase(phase: Phase, unix_time: float) -> None:
+            nonlocal steady_window
             moments[phase] = monitor.now()  # the monitor's clock, not the wall clock
+            if phase is Phase.SATURATED:
+                monitor.begin_window(steady_name)
+            elif phase is Phase.DRAINING:
+                steady_window = monitor.end_window(steady_name)
 
         name = f"trial{index}.load"
         monitor.begin_window(name)
@@ -244,12 +274,14 @@ class VLLMBackend(Backend):
             result = run_load(self.endpoint, self.prompts, self.load, on_phase=note_phase)
         finally:
             window = monitor.end_window(name)
+            if Phase.SATURATED in moments and Phase.DRAINING not in moments:
+                monitor.end_window(steady_name)  # the load broke off: no steady state to keep
         log.info("trial %d: %d of %d requests succeeded in %.2f s", index, len(result.records)
                  - result.failed_requests, len(result.records), result.duration_s)
         self._keep_requests(index, result)
 
         load = result.summary()
-        steady, steady_window = self._steady_state(index, monitor, moments, result.timeline, load)
+        steady, steady_window = self._steady_state(moments, result.timeline, load, steady_window)
         return Trial(
             index=index,
             summary=load_summary(result, window.duration_s),
@@ -260,22 +292,31 @@ class VLLMBackend(Backend):
             failure=result.failure_reason,
         )
 
-    def _steady_state(self, index: int, monitor, moments: dict, timeline, load: dict):
-        """The steady state's edges (monitor clock), tokens and, when it lasted, its window."""
+    @staticmethod
+    def _steady_state(moments: dict, timeline, load: dict, window):
+        """The steady state's edges (monitor clock), tokens, batch check and, when the server
+        was saturated with a full batch for a measurable time, its window."""
         start, end = moments.get(Phase.SATURATED), moments.get(Phase.DRAINING)
         limit = timeline.concurrency_limit
         steady = {"start_s": start, "end_s": end, "duration_s": None, "output_tokens": None,
-                  "concurrency_limit": limit, "reason": None}
+                  "concurrency_limit": limit, "mean_decoding_requests": None, "batch_full": None,
+                  "reason": None}
         if start is None or end is None:
-            steady["reason"] = (f"never {limit} requests in flight at once: the request rate is "
+            steady["reason"] = (f"never {limit} requests decoding at once: the request rate is "
                                 "too low for the concurrency, so the server never saturated")
             return steady, None
         steady["duration_s"] = end - start
-        steady["output_tokens"] = load["steady_state"]["output_tokens"]
-        if not end > start:
+        summary = load["steady_state"]
+        if summary is None or not end > start:
             steady["reason"] = "the server was saturated for no measurable time"
             return steady, None
-        return steady, monitor.window_from_timeline(f"trial{index}.steady_state", start, end)
+        steady["output_tokens"] = summary["output_tokens"]
+        steady["mean_decoding_requests"] = summary["mean_decoding_requests"]
+        steady["batch_full"] = summary["batch_full"]
+        if not summary["batch_full"]:
+            steady["reason"] = summary["batch_reason"]
+            return steady, None
+        return steady, window
 
     def _keep_requests(self, index: int, result: LoadResult) -> None:
         """Append every request of the trial to the run's requests file (JSON lines)."""

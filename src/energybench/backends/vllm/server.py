@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 
 from energybench.backends.vllm.endpoint import Endpoint
-from energybench.processes import signal_group
+from energybench.processes import cpus_pinned_in_group, process_group_alive, signal_group
 
 PYTHON_ENV_VAR = "ENERGYBENCH_VLLM_PYTHON"
 DEFAULT_PYTHON = Path(__file__).resolve().parents[4] / ".venv-vllm" / "bin" / "python"
@@ -194,6 +194,12 @@ class ManagedVLLMServer:
             time.sleep(0.1)
         signal_group(group, signal.SIGKILL)
 
+    def pinned_cpus(self) -> set[int]:
+        """CPUs the server pins threads to: vLLM's CPU backend binds its worker's OpenMP threads
+        to cores of their own (VLLM_CPU_OMP_THREADS_BIND) and keeps the rest for its API server;
+        on GPUs nothing is pinned."""
+        return cpus_pinned_in_group(self.pid) if self.pid is not None else set()
+
     def provenance(self) -> dict[str, Any]:
         """What a report needs to say how the model was served."""
         return {
@@ -255,26 +261,3 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def process_group_alive(group: int) -> bool:
-    """Whether any process of the group still runs. Zombies do not count: they hold no memory or
-    device, and an init that is slow to reap orphans (as in some containers) would keep them."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return _signal_reaches(group)
-    for stat in proc.glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue  # the process ended while we looked
-        state, process_group = fields[0], int(fields[2])
-        if process_group == group and state != "Z":
-            return True
-    return False
-
-
-def _signal_reaches(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    return True

@@ -1,0 +1,125 @@
+"""Building the tables, ratings and figures from many reports, against a bare json.load loop.
+
+    python bench/aggregate_scale.py [--reports 1000] [--repetitions 3] [--template REPORT]
+
+Makes one real report (the tiny Llama through `energybench run`, pytorch backend, a few
+prompts) unless --template names one, copies it into --reports model directories with the
+model key and its energy varied, then times, interleaved and each in this process:
+- `tables`: the `tables` rule's work (`energybench.paper.build.build_tables`: models.csv and the
+  trial, phase, latency, check and LaTeX tables);
+- `bare`: `json.load` of every report into a pandas DataFrame (one row per report), nothing else;
+- `ratings`: the star ratings (`build_ratings`);
+- one entry per comparison figure of `energybench.paper.figures` (`build_figure`, PNG and PDF).
+It prints the medians and min-max, and tables / bare per repetition.
+Target (issue 15): the tables at most 2x the bare loop; the figures timed, and readable.
+The site is timed here once it exists on main.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+
+from energybench.paper.build import build_figure, build_ratings, build_tables  # noqa: E402
+
+FIGURES = {"energy": True, "latency": False, "pareto": False, "phases": False}
+"""The comparison figures, and whether each draws the star ratings too."""
+TABLES = ("models", "trials", "phases", "latency", "checks")
+
+
+def make_template(work: Path) -> Path:
+    from energybench.config import load_yaml, resolve_model
+    from energybench.tiny import build_tiny_model
+
+    model = build_tiny_model(work / "model")
+    config = load_yaml(REPO / "config/config.yaml")
+    entry = {"id": str(model), "backend": "pytorch", "dtype": "float32", "num_prompts": 4,
+             "warmup_prompts": 1, "max_new_tokens": 8, "trials": 1}
+    run_config = work / "config.json"
+    run_config.write_text(json.dumps(resolve_model("template", entry, config["defaults"],
+                                                   config["measurement"] | {"idle_seconds": 0.5})))
+    report = work / "template" / "benchmark_report.json"
+    path = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
+    subprocess.run([sys.executable, "-m", "energybench", "run", "--config", str(run_config), "--output",
+                    str(report), "--workdir", str(REPO)], check=True, capture_output=True,
+                   env=os.environ | {"PYTHONPATH": path})
+    return report
+
+
+def write_reports(template: Path, root: Path, count: int) -> list[Path]:
+    report = json.loads(template.read_text())
+    paths = []
+    for i in range(count):
+        report["model"] = f"model-{i:05d}"
+        report["config"]["model"] = report["model"]
+        path = root / report["model"] / "benchmark_report.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(report))
+        paths.append(path)
+    return paths
+
+
+def timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):7.3f}  [{min(values):.3f}-{max(values):.3f}]"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reports", type=int, default=1000)
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--template", type=Path, help="a benchmark_report.json to copy")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="aggregate-scale-") as tmp:
+        work = Path(tmp)
+        template = args.template or make_template(work)
+        paths = write_reports(template, work / "runs", args.reports)
+        out = work / "out"
+        out.mkdir()
+        tables = {name: out / f"{name}.csv" for name in TABLES} | {"latex": out / "models.tex"}
+        ratings = out / "ratings.csv"
+
+        def bare() -> None:
+            rows = []
+            for path in paths:
+                with open(path) as handle:
+                    rows.append(json.load(handle))
+            pd.DataFrame(rows)
+
+        def figure(name: str, with_ratings: bool):
+            outputs = [out / f"{name}.png", out / f"{name}.pdf"]
+            return lambda: build_figure(name, paths, outputs, ratings if with_ratings else None)
+
+        actions = {"tables": lambda: build_tables(paths, tables), "bare": bare,
+                   "ratings": lambda: build_ratings(paths, ratings, out / "calibration.json")}
+        actions |= {f"figure {name}": figure(name, stars) for name, stars in FIGURES.items()}
+        runs: dict[str, list[float]] = {name: [] for name in actions}
+        for repetition in range(args.repetitions):
+            first = ["tables", "bare"] if repetition % 2 == 0 else ["bare", "tables"]
+            for name in first + [n for n in actions if n not in first]:
+                runs[name].append(timed(actions[name]))
+    print(f"{args.reports} reports, {args.repetitions} interleaved repetitions: seconds, median [min-max]")
+    for name, values in runs.items():
+        print(f"  {name:8s} {spread(values)}")
+    print(f"  tables / bare {spread([t / b for t, b in zip(runs['tables'], runs['bare'])])}")
+
+
+if __name__ == "__main__":
+    main()
