@@ -126,9 +126,9 @@ RUNTIMES = {
     name: resolve_runtime(name) for name in {cfg["runtime"] for cfg in MODELS.values()}
 }
 CONTAINER_RUNTIMES = ("docker", "podman")
-# The image holds the engine, not the aggregation and paper code (see .dockerignore):
-# editing those remakes tables and figures only, never the image or the runs.
-OUTSIDE_IMAGE = {"aggregate.py", "paper"}  # in src/energybench
+# The image holds the engine, not the aggregation, paper and site code (see .dockerignore):
+# editing those remakes tables, figures and the site only, never the image or the runs.
+OUTSIDE_IMAGE = {"aggregate.py", "paper", "site"}  # in src/energybench
 
 
 def workflow_path(*parts):
@@ -146,6 +146,15 @@ def benchmark_sources():
         if path.is_file()
         and path.suffix in (".py", ".json")
         and path.relative_to(package).parts[0] not in OUTSIDE_IMAGE
+    )
+
+
+def site_sources():
+    """The site's code, templates and assets: a change to them rebuilds the site only."""
+    return sorted(
+        str(path)
+        for path in Path(workflow_path("src", "energybench", "site")).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
     )
 
 

@@ -1,0 +1,129 @@
+"""What the site shows of each model: figures selected from its report and its rating.
+
+Nothing here measures or derives energy; it picks stored figures, converts units at the
+edge and keeps every unknown figure as ``None`` with the reason beside it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from pathlib import Path
+
+from energybench.energy.units import joules_to_wh
+from energybench.report import read_report
+
+# The model keys the configuration accepts; any other key (a hand-edited or foreign report)
+# gets a file name derived from it, so it can never name a path outside the site.
+SAFE_PAGE_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
+NO_RATINGS = "no ratings table"
+
+
+def load_report(path: str | Path) -> dict:
+    """The one place the site reads a report (swap in the typed report object here)."""
+    return read_report(path)
+
+
+def page_name(key: str) -> str:
+    """The file stem of a model's page: the key itself (a stable URL) where it is a safe
+    file name, else a digest of it."""
+    if SAFE_PAGE_NAME.fullmatch(key) and key not in (".", ".."):
+        return key
+    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def read_ratings(path: str | Path | None) -> dict[str, dict]:
+    """The ratings table (``results/tables/ratings.csv``) by model key; empty when absent."""
+    if path is None or not Path(path).exists():
+        return {}
+    with open(path, newline="") as handle:
+        return {row["model"]: row for row in csv.DictReader(handle)}
+
+
+def figure_of(value, *, reason=None, estimated=False, low=None, high=None, interval_reason=None):
+    return {"value": value, "reason": None if value is not None else reason or "unknown",
+            "estimated": bool(estimated) and value is not None, "low": low, "high": high,
+            "interval_reason": interval_reason}
+
+
+def _energy_per_1000_queries(component: dict, value: float | None, responses: int,
+                             unknown_because: str | None) -> dict:
+    """A stored Wh-per-1,000-queries figure with its 95% interval over trials (the trial
+    statistics' gross interval in joules, converted at this edge)."""
+    gross = (component.get("trial_statistics") or {}).get("gross") or {}
+    low = high = None
+    if gross.get("ci_low") is not None and responses:
+        low, high = (joules_to_wh(gross[end]) / responses * 1000 for end in ("ci_low", "ci_high"))
+    return figure_of(value, reason=unknown_because or component.get("reason"),
+                   estimated=component.get("estimated"), low=low, high=high,
+                   interval_reason=gross.get("reason"))
+
+
+def _rating(key: str, ratings: dict[str, dict], have_table: bool) -> dict:
+    row = ratings.get(key)
+    if row is None:
+        reason = "not in the ratings table" if have_table else NO_RATINGS
+        return {"stars": None, "reason": reason, "out_of_range": False, "calibration": None}
+    stars = int(float(row["stars"])) if row.get("stars") not in (None, "") else None
+    return {"stars": stars,
+            "reason": None if stars is not None else row.get("unrated_reason") or "unrated",
+            "out_of_range": row.get("out_of_calibration_range", "").lower() == "true",
+            "calibration": row.get("calibration_source") or None}
+
+
+def model_entry(report: dict, ratings: dict[str, dict], have_ratings: bool) -> dict:
+    """One model's row: every figure the index, its page and the comparison show."""
+    config, summary, metrics = report["config"], report["summary"], report["metrics"]
+    energy, error = report["energy"], report["error"]
+    failure = None if error is None else f"run failed: {error['type']}: {error['message']}"
+    # A failed run's figures say so briefly; the full reason is shown once, by its name.
+    unknown_because = None if error is None else "run failed"
+    responses = summary.get("successful_prompts") or 0
+    null_reasons = metrics.get("null_reasons") or {}
+    total = energy["total"]
+    return {
+        "key": report["model"],
+        "page": page_name(report["model"]),
+        "id": config.get("id"),
+        "status": report["status"],
+        "failure": failure,
+        "task": config.get("task"),
+        "class": config.get("class"),
+        "reasoning": "on" if config.get("reasoning") else "off",
+        "backend": config.get("backend"),
+        "rating": _rating(report["model"], ratings, have_ratings),
+        "gpu_wh_per_1000_queries": _energy_per_1000_queries(
+            energy["components"]["gpu"], metrics["wh_per_1000_queries"], responses, unknown_because),
+        "total_wh_per_1000_queries": _energy_per_1000_queries(
+            total, metrics["total_wh_per_1000_queries"], responses, unknown_because),
+        "joules_per_token": figure_of(
+            metrics["joules_per_token"], estimated=total.get("estimated"),
+            reason=unknown_because or null_reasons.get("total.j_per_token") or total.get("reason")),
+        "throughput_tokens_per_second": figure_of(
+            summary["throughput_tokens_per_second"],
+            reason=unknown_because or "no token throughput in the report"),
+        "failed_checks": [check["name"] for check in report["checks"]
+                          if check["passed"] is False],
+        "finished_at": report["provenance"].get("finished_at"),
+    }
+
+
+def collect(report_paths: list[str | Path], ratings_path: str | Path | None) -> list[dict]:
+    """The entries of every report, in the order given, each with its report beside it."""
+    ratings = read_ratings(ratings_path)
+    have_ratings = ratings_path is not None and Path(ratings_path).exists()
+    entries = []
+    for path in report_paths:
+        report = load_report(path)
+        entries.append({**model_entry(report, ratings, have_ratings), "report": report,
+                        "report_path": Path(path)})
+    return entries
+
+
+def calibration(entries: list[dict], have_ratings: bool) -> str:
+    """The star calibration the ratings used, in words."""
+    sources = sorted({e["rating"]["calibration"] for e in entries if e["rating"]["calibration"]})
+    if sources:
+        return "; ".join(sources)
+    return "none: " + (NO_RATINGS if not have_ratings else "no model is rated")
