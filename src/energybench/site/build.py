@@ -22,9 +22,9 @@ from energybench.plots import COMPONENT_COLORS
 from energybench.report import COMPONENTS
 from energybench.site.entries import figure_of, calibration, collect
 
-# Per-run figures the paper rules draw under results/figures/runs/{model}/, in page order.
-RUN_FIGURES = {"power_timeline": "Power timeline", "phases": "Energy by phase",
-               "latency": "Latency"}
+# Per-run figures the paper rules draw under results/figures/runs/{model}/, in page order
+# (prefill/decode and latency are per-run tables here, drawn across models by the paper).
+RUN_FIGURES = {"power_timeline": "Power timeline"}
 LATENCY_ROWS = {"ttft_s": "time to first token", "itl_s": "inter-token latency",
                 "tpot_s": "time per output token", "e2e_latency_s": "end-to-end latency"}
 FILTERS = {"task": "Task", "class": "Class", "reasoning": "Reasoning", "backend": "Backend",
