@@ -22,7 +22,7 @@ from conftest import REPO_ROOT, require
 from energybench.energy.units import J_PER_WH
 from energybench.report import failed_report, validate_report
 from energybench.site import build_site
-from energybench.site.entries import collect, page_name
+from energybench.site.entries import collect, page_name, read_ratings
 
 SAMPLE = json.loads((REPO_ROOT / "tests/data/site_report.json").read_text())
 RESPONSES = SAMPLE["summary"]["successful_prompts"]
@@ -152,7 +152,7 @@ def test_page_names_are_the_key_where_it_is_a_safe_file_name():
 def test_entries_select_figures_with_intervals_and_reasons(built):
     _, root, _ = built
     entries = {e["key"]: e for e in collect(sorted(root.glob("runs/*/benchmark_report.json")),
-                                            root / "ratings.csv")}
+                                            read_ratings(root / "ratings.csv"))}
     gpu = entries["alpha"]["gpu_wh_per_1000_queries"]
     assert gpu["value"] == 0.02 and not gpu["estimated"]
     assert gpu["low"] == pytest.approx(0.018) and gpu["high"] == pytest.approx(0.022)

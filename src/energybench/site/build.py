@@ -20,7 +20,7 @@ import jinja2
 from energybench import __version__
 from energybench.plots import COMPONENT_COLORS
 from energybench.report import COMPONENTS
-from energybench.site.entries import figure_of, calibration, collect
+from energybench.site.entries import calibration, collect, figure_of, read_ratings
 
 # Per-run figures the paper rules draw under results/figures/runs/{model}/, in page order
 # (prefill/decode and latency are per-run tables here, drawn across models by the paper).
@@ -175,12 +175,12 @@ def build_site(report_paths: list[str | Path], output: str | Path, *,
     """Build the site into ``output`` from the reports; ratings, labels and per-run figures
     are used where given and present, and their absence is said on the pages."""
     output = Path(output)
-    entries = sorted(collect(report_paths, ratings), key=_sort_key)
-    have_ratings = ratings is not None and Path(ratings).exists()
+    ratings_table = read_ratings(ratings)
+    entries = sorted(collect(report_paths, ratings_table), key=_sort_key)
     env = environment()
     finished = [e["finished_at"] for e in entries if e["finished_at"]]
     common = {"version": __version__, "entries": entries, "newest": max(finished, default=None),
-              "calibration": calibration(entries, have_ratings)}
+              "calibration": calibration(entries, ratings_table)}
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:

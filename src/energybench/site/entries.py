@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 from pathlib import Path
 
 from energybench.energy.units import joules_to_wh
+from energybench.keys import key_problem
 from energybench.report import read_report
 
-# The model keys the configuration accepts; any other key (a hand-edited or foreign report)
-# gets a file name derived from it, so it can never name a path outside the site.
-SAFE_PAGE_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
 NO_RATINGS = "no ratings table"
 
 
@@ -26,22 +23,26 @@ def load_report(path: str | Path) -> dict:
 
 
 def page_name(key: str) -> str:
-    """The file stem of a model's page: the key itself (a stable URL) where it is a safe
-    file name, else a digest of it."""
-    if SAFE_PAGE_NAME.fullmatch(key) and key not in (".", ".."):
+    """The file stem of a model's page: the key itself (a stable URL) where the configuration
+    would accept it, else a digest of it (a hand-edited or foreign report's key), so a page
+    can never be named outside the site."""
+    if key_problem(key) is None:
         return key
     return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def read_ratings(path: str | Path | None) -> dict[str, dict]:
-    """The ratings table (``results/tables/ratings.csv``) by model key; empty when absent."""
+def read_ratings(path: str | Path | None) -> dict[str, dict] | None:
+    """The ratings table (``results/tables/ratings.csv``) by model key; None when absent."""
     if path is None or not Path(path).exists():
-        return {}
+        return None
     with open(path, newline="") as handle:
         return {row["model"]: row for row in csv.DictReader(handle)}
 
 
-def figure_of(value, *, reason=None, estimated=False, low=None, high=None, interval_reason=None):
+def figure_of(value, *, reason=None, estimated=False, low=None, high=None,
+              interval_reason=None):
+    """A figure as the pages show it: its value, 95% interval, estimate flag, or the reason
+    it is unknown."""
     return {"value": value, "reason": None if value is not None else reason or "unknown",
             "estimated": bool(estimated) and value is not None, "low": low, "high": high,
             "interval_reason": interval_reason}
@@ -60,10 +61,10 @@ def _energy_per_1000_queries(component: dict, value: float | None, responses: in
                    interval_reason=gross.get("reason"))
 
 
-def _rating(key: str, ratings: dict[str, dict], have_table: bool) -> dict:
-    row = ratings.get(key)
+def _rating(key: str, ratings: dict[str, dict] | None) -> dict:
+    row = None if ratings is None else ratings.get(key)
     if row is None:
-        reason = "not in the ratings table" if have_table else NO_RATINGS
+        reason = NO_RATINGS if ratings is None else "not in the ratings table"
         return {"stars": None, "reason": reason, "out_of_range": False, "calibration": None}
     stars = int(float(row["stars"])) if row.get("stars") not in (None, "") else None
     return {"stars": stars,
@@ -72,7 +73,7 @@ def _rating(key: str, ratings: dict[str, dict], have_table: bool) -> dict:
             "calibration": row.get("calibration_source") or None}
 
 
-def model_entry(report: dict, ratings: dict[str, dict], have_ratings: bool) -> dict:
+def model_entry(report: dict, ratings: dict[str, dict] | None) -> dict:
     """One model's row: every figure the index, its page and the comparison show."""
     config, summary, metrics = report["config"], report["summary"], report["metrics"]
     energy, error = report["energy"], report["error"]
@@ -92,14 +93,16 @@ def model_entry(report: dict, ratings: dict[str, dict], have_ratings: bool) -> d
         "class": config.get("class"),
         "reasoning": "on" if config.get("reasoning") else "off",
         "backend": config.get("backend"),
-        "rating": _rating(report["model"], ratings, have_ratings),
+        "rating": _rating(report["model"], ratings),
         "gpu_wh_per_1000_queries": _energy_per_1000_queries(
-            energy["components"]["gpu"], metrics["wh_per_1000_queries"], responses, unknown_because),
+            energy["components"]["gpu"], metrics["wh_per_1000_queries"], responses,
+            unknown_because),
         "total_wh_per_1000_queries": _energy_per_1000_queries(
             total, metrics["total_wh_per_1000_queries"], responses, unknown_because),
         "joules_per_token": figure_of(
             metrics["joules_per_token"], estimated=total.get("estimated"),
-            reason=unknown_because or null_reasons.get("total.j_per_token") or total.get("reason")),
+            reason=unknown_because or null_reasons.get("total.j_per_token")
+            or total.get("reason")),
         "throughput_tokens_per_second": figure_of(
             summary["throughput_tokens_per_second"],
             reason=unknown_because or "no token throughput in the report"),
@@ -109,21 +112,19 @@ def model_entry(report: dict, ratings: dict[str, dict], have_ratings: bool) -> d
     }
 
 
-def collect(report_paths: list[str | Path], ratings_path: str | Path | None) -> list[dict]:
+def collect(report_paths: list[str | Path], ratings: dict[str, dict] | None) -> list[dict]:
     """The entries of every report, in the order given, each with its report beside it."""
-    ratings = read_ratings(ratings_path)
-    have_ratings = ratings_path is not None and Path(ratings_path).exists()
     entries = []
     for path in report_paths:
         report = load_report(path)
-        entries.append({**model_entry(report, ratings, have_ratings), "report": report,
+        entries.append({**model_entry(report, ratings), "report": report,
                         "report_path": Path(path)})
     return entries
 
 
-def calibration(entries: list[dict], have_ratings: bool) -> str:
+def calibration(entries: list[dict], ratings: dict[str, dict] | None) -> str:
     """The star calibration the ratings used, in words."""
     sources = sorted({e["rating"]["calibration"] for e in entries if e["rating"]["calibration"]})
     if sources:
         return "; ".join(sources)
-    return "none: " + (NO_RATINGS if not have_ratings else "no model is rated")
+    return "none: " + (NO_RATINGS if ratings is None else "no model is rated")

@@ -87,7 +87,9 @@
       figure.appendChild(el("figcaption", null, fig.title));
       col.appendChild(figure);
     });
-    if (!m.figures.length) { col.appendChild(el("p", "missing", "No figures were drawn for this run.")); }
+    if (!m.figures.length) {
+      col.appendChild(el("p", "missing", "No figures were drawn for this run."));
+    }
     return col;
   }
 
@@ -95,7 +97,8 @@
     var keys = picked;
     boxes.forEach(function (b) { b.disabled = !b.checked && keys.length >= MAX; });
     document.getElementById("picked-count").textContent = String(keys.length);
-    history.replaceState(null, "", keys.length ? "#models=" + keys.map(encodeURIComponent).join(",") : "#");
+    var address = keys.length ? "#models=" + keys.map(encodeURIComponent).join(",") : "#";
+    history.replaceState(null, "", address);
     out.textContent = "";
     if (keys.length < 2) {
       message.textContent = "Pick at least two models (at most " + MAX + ").";

@@ -26,7 +26,9 @@
       if (x > y) { return sign; }
       return 0;
     });
-    headers.forEach(function (h) { h.setAttribute("aria-sort", h === header ? direction : "none"); });
+    headers.forEach(function (h) {
+      h.setAttribute("aria-sort", h === header ? direction : "none");
+    });
     ordered.forEach(function (row) { body.appendChild(row); });
   }
 
