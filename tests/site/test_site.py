@@ -41,7 +41,8 @@ def wh_per_1000_to_joules(wh: float) -> float:
 def succeeded(key: str, *, cls: str, total_wh: float, gpu_wh: float | None, throughput: float,
               backend: str = "pytorch", reasoning: bool = False, model_id: str | None = None,
               checks_pass: bool = False) -> dict:
-    """The sample report under another key, with the given figures (schema-valid)."""
+    """The sample report under another key, with the given figures (schema-valid); a vLLM
+    model gets latency statistics instead of the prefill/decode split."""
     report = copy.deepcopy(SAMPLE)
     report["model"] = key
     report["config"].update({"model": key, "id": model_id or f"org/{key}", "class": cls,
@@ -57,6 +58,11 @@ def succeeded(key: str, *, cls: str, total_wh: float, gpu_wh: float | None, thro
             values=[gross * 0.9, gross, gross * 1.1], n_valid=3, mean=gross,
             ci_low=gross * 0.9, ci_high=gross * 1.1, reason=None)
         report["energy"]["components"]["gpu"] = gpu
+    if backend == "vllm":
+        stats = {"count": 8, "mean": 0.05, "median": 0.04, "p90": 0.09, "p99": 0.12}
+        report.update(phases=None, latency={
+            "definition": "per request", "ttft_s": stats, "itl_s": None, "tpot_s": stats,
+            "e2e_latency_s": stats, "requests_file": None, "trials": []})
     for check in report["checks"]:
         if checks_pass and check["passed"] is False:
             check["passed"] = True
@@ -173,6 +179,21 @@ def test_entries_select_figures_with_intervals_and_reasons(built):
     assert entries[XSS_KEY]["rating"]["reason"] == "not in the ratings table"
     assert entries["beta"]["failed_checks"] == ["window_long_enough"]
     assert entries["alpha"]["failed_checks"] == []
+
+
+def test_a_model_page_has_the_tables_its_backend_reports(built):
+    site, _, _ = built
+    alpha = (site / "models/alpha.html").read_text()
+    assert 'id="phases"' in alpha and 'id="latency"' not in alpha
+    beta = (site / "models/beta.html").read_text()
+    assert 'id="phases"' not in beta
+    latency = re.search(r'<table id="latency">.*?</table>', beta, re.S).group(0)
+    rows = re.findall(r'<th scope="row">([^<]+)</th>', latency)
+    assert rows == ["time to first token", "time per output token", "end-to-end latency"]
+    # Configuration and provenance as dotted keys: hardware, versions, code, runtime, image.
+    for key in ("dataset_column", "hardware.cpu_model", "packages.torch", "code_version",
+                "runtime.name", "runtime.image"):
+        assert f'<th scope="row">{key}</th>' in beta, key
 
 
 def test_without_a_ratings_table_every_model_is_unrated_and_says_why(tmp_path):
