@@ -19,13 +19,13 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 
 from conftest import REPO_ROOT, require
-from energybench.energy.units import J_PER_WH
 from energybench.report import failed_report, validate_report
 from energybench.site import build_site
-from energybench.site.entries import collect, page_name, read_ratings
+from energybench.site.build import format_number
+from energybench.site.entries import collect, model_entry, page_name, read_ratings
 
 SAMPLE = json.loads((REPO_ROOT / "tests/data/site_report.json").read_text())
-RESPONSES = SAMPLE["summary"]["successful_prompts"]
+TOTAL_STATISTICS = SAMPLE["metrics"]["trial_statistics"]["total_wh_per_1000_queries"]
 # A key and an id that would run script if any page put them into markup unescaped.
 XSS_KEY = "x\"'><script>window.__pwned=1</script>&amp;"
 XSS_ID = "<img src=x onerror=\"window.__pwned=2\">"
@@ -34,8 +34,13 @@ RATING_COLUMNS = ["model", "task", "class", "group", "gpu_wh_per_1000_queries", 
                   "unrated_reason", "out_of_calibration_range", "calibration_source"]
 
 
-def wh_per_1000_to_joules(wh: float) -> float:
-    return wh / 1000 * RESPONSES * J_PER_WH
+def rescale(metrics: dict, statistics: dict, key: str, mean: float) -> None:
+    """Give a metric another mean, scaling its trial values and interval alike."""
+    ratio = mean / statistics[key]["mean"]
+    stats = statistics[key]
+    stats.update(values=[v * ratio for v in stats["values"]], mean=mean, std=stats["std"] * ratio,
+                 ci_low=stats["ci_low"] * ratio, ci_high=stats["ci_high"] * ratio)
+    metrics[key] = mean
 
 
 def succeeded(key: str, *, cls: str, total_wh: float, gpu_wh: float | None, throughput: float,
@@ -47,17 +52,16 @@ def succeeded(key: str, *, cls: str, total_wh: float, gpu_wh: float | None, thro
     report["model"] = key
     report["config"].update({"model": key, "id": model_id or f"org/{key}", "class": cls,
                              "backend": backend, "reasoning": reasoning})
-    report["metrics"].update(total_wh_per_1000_queries=total_wh, wh_per_1000_queries=gpu_wh)
     report["summary"]["throughput_tokens_per_second"] = throughput
-    if gpu_wh is not None:  # a metered GPU with a spread over three trials
+    statistics = report["metrics"]["trial_statistics"]
+    rescale(report["metrics"], statistics, "total_wh_per_1000_queries", total_wh)
+    if gpu_wh is not None:  # a metered GPU: its figure spread over trials like the total's
         gpu = copy.deepcopy(report["energy"]["components"]["cpu"])
-        gross = wh_per_1000_to_joules(gpu_wh)
-        gpu.update(gross_joules=gross, source="nvml", estimated=False, reason=None,
-                   devices=["gpu0"])
-        gpu["trial_statistics"]["gross"].update(
-            values=[gross * 0.9, gross, gross * 1.1], n_valid=3, mean=gross,
-            ci_low=gross * 0.9, ci_high=gross * 1.1, reason=None)
+        gpu.update(source="nvml", estimated=False, reason=None, devices=["gpu0"])
         report["energy"]["components"]["gpu"] = gpu
+        statistics["wh_per_1000_queries"] = copy.deepcopy(
+            statistics["total_wh_per_1000_queries"])
+        rescale(report["metrics"], statistics, "wh_per_1000_queries", gpu_wh)
     if backend == "vllm":
         stats = {"count": 8, "mean": 0.05, "median": 0.04, "p90": 0.09, "p99": 0.12}
         report.update(phases=None, latency={
@@ -159,15 +163,21 @@ def test_entries_select_figures_with_intervals_and_reasons(built):
     _, root, _ = built
     entries = {e["key"]: e for e in collect(sorted(root.glob("runs/*/benchmark_report.json")),
                                             read_ratings(root / "ratings.csv"))}
+    spread = TOTAL_STATISTICS["ci_low"] / TOTAL_STATISTICS["mean"]  # the sample's interval
     gpu = entries["alpha"]["gpu_wh_per_1000_queries"]
-    assert gpu["value"] == 0.02 and not gpu["estimated"]
-    assert gpu["low"] == pytest.approx(0.018) and gpu["high"] == pytest.approx(0.022)
+    assert gpu["value"] == 0.02 and not gpu["estimated"] and gpu["interval_reason"] is None
+    assert gpu["low"] == pytest.approx(0.02 * spread) and gpu["high"] > 0.02
     total = entries["alpha"]["total_wh_per_1000_queries"]
-    assert total["estimated"] and total["low"] is None and "one valid trial" in total[
-        "interval_reason"]
-    assert entries["gamma"]["gpu_wh_per_1000_queries"] == {
-        "value": None, "reason": "not counted: the run used no GPU", "estimated": False,
-        "low": None, "high": None, "interval_reason": None}
+    assert total["value"] == 0.05 and total["estimated"]
+    assert total["low"] == pytest.approx(0.05 * spread)
+    one_trial = copy.deepcopy(SAMPLE)
+    one_trial["metrics"]["trial_statistics"]["joules_per_token"].update(
+        ci_low=None, ci_high=None, reason="one valid trial: no spread")
+    assert model_entry(one_trial, None)["joules_per_token"]["interval_reason"] == \
+        "one valid trial: no spread"
+    gamma_gpu = entries["gamma"]["gpu_wh_per_1000_queries"]
+    assert gamma_gpu["value"] is None and gamma_gpu["low"] is None
+    assert gamma_gpu["reason"] == "not counted: the run used no GPU"
     broken = entries["broken"]
     assert broken["status"] == "failed" and "not-a-model" in broken["failure"]
     assert all(broken[f]["value"] is None and broken[f]["reason"] == "run failed"
@@ -177,7 +187,9 @@ def test_entries_select_figures_with_intervals_and_reasons(built):
     assert entries["gamma"]["rating"] == {"stars": None, "reason": "no GPU energy",
                                           "out_of_range": False, "calibration": CALIBRATION}
     assert entries[XSS_KEY]["rating"]["reason"] == "not in the ratings table"
-    assert entries["beta"]["failed_checks"] == ["window_long_enough"]
+    failed = [c["name"] for c in SAMPLE["checks"] if c["passed"] is False]
+    assert len(failed) > len(set(failed)) > 1  # one check failing in several windows
+    assert entries["beta"]["failed_checks"] == list(dict.fromkeys(failed))
     assert entries["alpha"]["failed_checks"] == []
 
 
@@ -479,7 +491,9 @@ def test_comparison_shows_two_to_five_models_side_by_side(browser, built, tmp_pa
     assert [c.get_attribute("data-model") for c in columns] == ["alpha", "beta"]
     assert columns[0].location["y"] == columns[1].location["y"]  # side by side
     assert columns[0].location["x"] < columns[1].location["x"]
-    assert "0.02 [0.018–0.022]" in columns[0].text and "3 of 5 stars" in columns[1].text
+    gpu = reports["alpha"]["metrics"]["trial_statistics"]["wh_per_1000_queries"]
+    interval = f"0.02 [{format_number(gpu['ci_low'])}–{format_number(gpu['ci_high'])}]"
+    assert interval in columns[0].text and "3 of 5 stars" in columns[1].text
     assert columns[0].find_element("css selector", "img.label").get_attribute("naturalWidth") \
         == "200"
     browser.save_screenshot(str(tmp_path / "compare.png"))

@@ -1,7 +1,7 @@
 """What the site shows of each model: figures selected from its report and its rating.
 
-Nothing here measures or derives energy; it picks stored figures, converts units at the
-edge and keeps every unknown figure as ``None`` with the reason beside it.
+Nothing here measures or derives energy: it picks the stored figures and their intervals
+and keeps every unknown figure as ``None`` with the reason beside it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import csv
 import hashlib
 from pathlib import Path
 
-from energybench.energy.units import joules_to_wh
 from energybench.keys import key_problem
 from energybench.report import read_report
 
@@ -48,17 +47,16 @@ def figure_of(value, *, reason=None, estimated=False, low=None, high=None,
             "interval_reason": interval_reason}
 
 
-def _energy_per_1000_queries(component: dict, value: float | None, responses: int,
-                             unknown_because: str | None) -> dict:
-    """A stored Wh-per-1,000-queries figure with its 95% interval over trials (the trial
-    statistics' gross interval in joules, converted at this edge)."""
-    gross = (component.get("trial_statistics") or {}).get("gross") or {}
-    low = high = None
-    if gross.get("ci_low") is not None and responses:
-        low, high = (joules_to_wh(gross[end]) / responses * 1000 for end in ("ci_low", "ci_high"))
-    return figure_of(value, reason=unknown_because or component.get("reason"),
-                   estimated=component.get("estimated"), low=low, high=high,
-                   interval_reason=gross.get("reason"))
+def _metric(metrics: dict, key: str, component: dict, unknown_because: str | None) -> dict:
+    """A stored metric with its 95% interval over trials, both as the report has them; the
+    estimate flag and the reason it is unknown come from the energy it is made of."""
+    stats = (metrics.get("trial_statistics") or {}).get(key) or {}
+    return figure_of(metrics[key],
+                     reason=unknown_because or component.get("reason") or stats.get("reason"),
+                     estimated=component.get("estimated"), low=stats.get("ci_low"),
+                     high=stats.get("ci_high"),
+                     interval_reason=None if stats.get("ci_low") is not None
+                     else stats.get("reason") or "no interval in the report")
 
 
 def _rating(key: str, ratings: dict[str, dict] | None) -> dict:
@@ -80,9 +78,7 @@ def model_entry(report: dict, ratings: dict[str, dict] | None) -> dict:
     failure = None if error is None else f"run failed: {error['type']}: {error['message']}"
     # A failed run's figures say so briefly; the full reason is shown once, by its name.
     unknown_because = None if error is None else "run failed"
-    responses = summary.get("successful_prompts") or 0
-    null_reasons = metrics.get("null_reasons") or {}
-    total = energy["total"]
+    gpu, total = energy["components"]["gpu"], energy["total"]
     return {
         "key": report["model"],
         "page": page_name(report["model"]),
@@ -94,20 +90,17 @@ def model_entry(report: dict, ratings: dict[str, dict] | None) -> dict:
         "reasoning": "on" if config.get("reasoning") else "off",
         "backend": config.get("backend"),
         "rating": _rating(report["model"], ratings),
-        "gpu_wh_per_1000_queries": _energy_per_1000_queries(
-            energy["components"]["gpu"], metrics["wh_per_1000_queries"], responses,
-            unknown_because),
-        "total_wh_per_1000_queries": _energy_per_1000_queries(
-            total, metrics["total_wh_per_1000_queries"], responses, unknown_because),
-        "joules_per_token": figure_of(
-            metrics["joules_per_token"], estimated=total.get("estimated"),
-            reason=unknown_because or null_reasons.get("total.j_per_token")
-            or total.get("reason")),
+        "gpu_wh_per_1000_queries": _metric(metrics, "wh_per_1000_queries", gpu,
+                                           unknown_because),
+        "total_wh_per_1000_queries": _metric(metrics, "total_wh_per_1000_queries", total,
+                                             unknown_because),
+        "joules_per_token": _metric(metrics, "joules_per_token", total, unknown_because),
         "throughput_tokens_per_second": figure_of(
             summary["throughput_tokens_per_second"],
             reason=unknown_because or "no token throughput in the report"),
-        "failed_checks": [check["name"] for check in report["checks"]
-                          if check["passed"] is False],
+        # Each failed check once, though it may fail in several trials and windows.
+        "failed_checks": list(dict.fromkeys(check["name"] for check in report["checks"]
+                                            if check["passed"] is False)),
         "finished_at": report["provenance"].get("finished_at"),
     }
 
