@@ -124,7 +124,7 @@ def _run_files(entry: dict, staging: Path, labels_dir, figures_dir) -> dict:
                                 f"runs/{page}/power_timeline.csv")
     else:
         raw["timeline_reason"] = entry["failure"] or "the run recorded none"
-    label, label_reason = None, "the labels were not made (no labels folder)"
+    label, label_reason = None, "the labels were not made"
     if labels_dir is not None:
         label_reason = "none was drawn for this model"
         for suffix in (".svg", ".png"):
@@ -133,7 +133,7 @@ def _run_files(entry: dict, staging: Path, labels_dir, figures_dir) -> dict:
                 label, label_reason = _copy(source, staging, f"labels/{page}{suffix}"), None
                 break
     figures, missing = [], []
-    figures_reason = "the per-run figures were not made (no figures folder)"
+    figures_reason = "the per-run figures were not made"
     if figures_dir is not None:
         figures_reason = "the figure rules drew none of these for this model"
         for name, title in RUN_FIGURES.items():
