@@ -21,7 +21,7 @@ import pytest
 from conftest import REPO_ROOT, require
 from energybench.report import failed_report, validate_report
 from energybench.site import build_site
-from energybench.site.build import format_number
+from energybench.site.build import flatten, format_number
 from energybench.site.entries import collect, model_entry, page_name, read_ratings
 
 SAMPLE = json.loads((REPO_ROOT / "tests/data/site_report.json").read_text())
@@ -157,6 +157,14 @@ def test_page_names_are_the_key_where_it_is_a_safe_file_name():
         name = page_name(unsafe)
         assert re.fullmatch(r"key-[0-9a-f]{16}", name), name
     assert page_name("a/b") != page_name("a/c")
+
+
+def test_figures_and_nested_fields_read_as_text():
+    assert [format_number(v) for v in (None, 0.000123456, 0.05, 2500.4, 12345.6, 3, True)] == [
+        "—", "0.000123", "0.05", "2,500", "12,346", "3", "True"]
+    assert format_number(2500.4, 4) == "2500"
+    assert flatten({"a": {"b": [1, 2]}, "c": None, "d": [{"x": True}], "e": {}}) == [
+        ("a.b", "1, 2"), ("c", "none"), ("d[0].x", "true"), ("e", "none")]
 
 
 def test_entries_select_figures_with_intervals_and_reasons(built):
