@@ -1,17 +1,15 @@
 # The static leaderboard site under results/site/: plain files that open from the file
-# system or any static host. Rebuilt when a report or the site's own code changes. The
-# ratings table, labels and per-run figures are used where they exist; the pages say what
-# is missing and why.
+# system or any static host. Rebuilt when a report, the ratings, a label, a power timeline
+# or the site's own code changes.
 rule site:
     input:
         reports=report_paths(),
+        ratings=rules.ratings.output.ratings,
+        labels=expand(rules.label.output.svg, model=REPORTED),
+        timelines=expand(rules.power_timeline.output.png, model=REPORTED),
         code=site_sources(),
     output:
         site=directory(f"{RESULTS}/site"),
-    params:
-        ratings=f"{RESULTS}/tables/ratings.csv",
-        labels=f"{RESULTS}/labels",
-        figures=f"{RESULTS}/figures/runs",
     log:
         "logs/site.log",
     conda:

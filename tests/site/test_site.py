@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 import pytest
 
 from conftest import REPO_ROOT, require
+from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
 from energybench.report import failed_report, validate_report
 from energybench.site import build_site
 from energybench.site.build import flatten, format_number
@@ -119,7 +120,7 @@ def write_ratings(path: Path) -> Path:
     return path
 
 
-def write_label_and_figure(root: Path) -> tuple[Path, Path]:
+def write_label_and_figure(root: Path) -> tuple[list[Path], list[Path]]:
     labels = root / "labels"
     labels.mkdir()
     (labels / "alpha.svg").write_text(
@@ -133,7 +134,7 @@ def write_label_and_figure(root: Path) -> tuple[Path, Path]:
     axes.plot([0, 1, 2], [20, 35, 22])
     figure.savefig(figures / "alpha" / "power_timeline.png")
     plt.close(figure)
-    return labels, figures
+    return [labels / "alpha.svg"], [figures / "alpha" / "power_timeline.png"]
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +145,8 @@ def built(tmp_path_factory):
     paths = write_campaign(root, reports)
     labels, figures = write_label_and_figure(root)
     site = root / "results" / "site"
-    build_site(paths, site, ratings=write_ratings(root / "ratings.csv"), labels_dir=labels,
-               figures_dir=figures)
+    build_site(paths, site, ratings=write_ratings(root / "ratings.csv"), labels=labels,
+               figures=figures)
     return site, root, {r["model"]: r for r in reports}
 
 
@@ -270,6 +271,16 @@ def test_markup_in_keys_and_ids_is_escaped_in_the_html_and_the_embedded_json(bui
     assert {m["key"] for m in json.loads(data)} >= {XSS_KEY, "alpha"}
     assert CALIBRATION not in (site / "index.html").read_text()
     assert "test calibration &lt;2026&gt; &amp; co" in (site / "index.html").read_text()
+
+
+def test_the_site_uses_the_paper_figures_palette(built):
+    site, _, _ = built
+    css = (site / "assets/palette.css").read_text()
+    for name, color in COMPONENT_COLORS.items():
+        assert f"--color-{name}: {color};" in css
+    for stars, color in STAR_COLORS.items():
+        assert f"--star-{stars or 'unrated'}: {color};" in css
+    assert 'class="stars stars-5"' in (site / "index.html").read_text()
 
 
 def test_zero_models_build_an_empty_state(tmp_path):

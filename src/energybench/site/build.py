@@ -18,7 +18,7 @@ from pathlib import Path
 import jinja2
 
 from energybench import __version__
-from energybench.plots import COMPONENT_COLORS
+from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
 from energybench.report import COMPONENTS
 from energybench.site.entries import calibration, collect, figure_of, read_ratings
 
@@ -75,9 +75,12 @@ def environment() -> jinja2.Environment:
 
 
 def palette_css() -> str:
-    """The component colours of the paper figures, as CSS custom properties."""
-    lines = [f"  --color-{name}: {color};" for name, color in COMPONENT_COLORS.items()]
-    return ":root {\n" + "\n".join(lines) + "\n}\n"
+    """The paper figures' and labels' colours (energybench.paper.palette) as CSS custom
+    properties: one per energy component, one per star rating."""
+    colors = {f"color-{name}": color for name, color in COMPONENT_COLORS.items()}
+    colors.update({f"star-{stars or 'unrated'}": color for stars, color in STAR_COLORS.items()})
+    return ":root {\n" + "".join(f"  --{name}: {color};\n" for name, color in colors.items()) \
+        + "}\n"
 
 
 def _sort_key(entry: dict):
@@ -112,7 +115,17 @@ def _copy(source: Path, staging: Path, relative: str) -> str:
     return relative
 
 
-def _run_files(entry: dict, staging: Path, labels_dir, figures_dir) -> dict:
+def _by_model(paths, key_of) -> dict[str, list[Path]] | None:
+    """Files grouped by the model they belong to; None when none were made at all."""
+    if paths is None:
+        return None
+    grouped: dict[str, list[Path]] = {}
+    for path in map(Path, paths):
+        grouped.setdefault(key_of(path), []).append(path)
+    return grouped
+
+
+def _run_files(entry: dict, staging: Path, labels: dict | None, figures: dict | None) -> dict:
     """Copy one model's raw report, timeline, label and figures into the site; say what is
     missing and why."""
     page, report_path = entry["page"], entry["report_path"]
@@ -125,28 +138,21 @@ def _run_files(entry: dict, staging: Path, labels_dir, figures_dir) -> dict:
     else:
         raw["timeline_reason"] = entry["failure"] or "the run recorded none"
     label, label_reason = None, "the labels were not made"
-    if labels_dir is not None:
+    if labels is not None:
         label_reason = "none was drawn for this model"
+        drawn = {path.suffix: path for path in labels.get(entry["key"], [])}
         for suffix in (".svg", ".png"):
-            source = Path(labels_dir) / f"{entry['key']}{suffix}"
-            if source.is_file():
-                label, label_reason = _copy(source, staging, f"labels/{page}{suffix}"), None
+            if suffix in drawn:
+                label, label_reason = _copy(drawn[suffix], staging, f"labels/{page}{suffix}"), None
                 break
-    figures, missing = [], []
-    figures_reason = "the per-run figures were not made"
-    if figures_dir is not None:
-        figures_reason = "the figure rules drew none of these for this model"
-        for name, title in RUN_FIGURES.items():
-            source = Path(figures_dir) / entry["key"] / f"{name}.png"
-            if source.is_file():
-                figures.append({"name": name, "title": title, "path": _copy(
-                    source, staging, f"figures/{page}/{name}.png")})
-            else:
-                missing.append(title.lower())
-    else:
-        missing = [title.lower() for title in RUN_FIGURES.values()]
-    return {"raw": raw, "label": label, "label_reason": label_reason, "figures": figures,
-            "missing_figures": missing, "figures_reason": figures_reason}
+    drawn = {path.stem: path for path in (figures or {}).get(entry["key"], [])}
+    shown = [{"name": name, "title": title,
+              "path": _copy(drawn[name], staging, f"figures/{page}/{name}{drawn[name].suffix}")}
+             for name, title in RUN_FIGURES.items() if name in drawn]
+    return {"raw": raw, "label": label, "label_reason": label_reason, "figures": shown,
+            "missing_figures": [t.lower() for n, t in RUN_FIGURES.items() if n not in drawn],
+            "figures_reason": "the per-run figures were not made" if figures is None
+            else "the figure rules drew none of these for this model"}
 
 
 def _compare_data(entry: dict, files: dict) -> dict:
@@ -170,14 +176,17 @@ def _replace_directory(staging: Path, output: Path) -> None:
 
 
 def build_site(report_paths: list[str | Path], output: str | Path, *,
-               ratings: str | Path | None = None, labels_dir: str | Path | None = None,
-               figures_dir: str | Path | None = None) -> Path:
-    """Build the site into ``output`` from the reports; ratings, labels and per-run figures
-    are used where given and present, and their absence is said on the pages."""
+               ratings: str | Path | None = None, labels: list[str | Path] | None = None,
+               figures: list[str | Path] | None = None) -> Path:
+    """Build the site into ``output`` from the reports. The ratings table, the labels
+    (``{model}.svg`` or ``.png``) and the per-run figures (``{model}/power_timeline.png``)
+    are shown where given; the pages say what is missing and why."""
     output = Path(output)
     ratings_table = read_ratings(ratings)
     entries = sorted(collect(report_paths, ratings_table), key=_sort_key)
     env = environment()
+    labels_by_model = _by_model(labels, lambda path: path.stem)
+    figures_by_model = _by_model(figures, lambda path: path.parent.name)
     finished = [e["finished_at"] for e in entries if e["finished_at"]]
     common = {"version": __version__, "entries": entries, "newest": max(finished, default=None),
               "calibration": calibration(entries, ratings_table)}
@@ -190,7 +199,7 @@ def build_site(report_paths: list[str | Path], output: str | Path, *,
         _write(staging / "assets/palette.css", palette_css())
         compare = []
         for entry in entries:
-            files = _run_files(entry, staging, labels_dir, figures_dir)
+            files = _run_files(entry, staging, labels_by_model, figures_by_model)
             compare.append(_compare_data(entry, files))
             report = entry["report"]
             latency = report.get("latency") or {}
