@@ -27,9 +27,12 @@ from energybench.site.entries import collect, model_entry, page_name, read_ratin
 
 SAMPLE = json.loads((REPO_ROOT / "tests/data/site_report.json").read_text())
 TOTAL_STATISTICS = SAMPLE["metrics"]["trial_statistics"]["total_wh_per_1000_queries"]
-# A key and an id that would run script if any page put them into markup unescaped.
+# Text that would run script if any page put it into markup unescaped: a model id (free
+# text), an error message, and a key (the report schema refuses it, so that report is left
+# out, and the reason quoting the key is shown).
 XSS_KEY = "x\"'><script>window.__pwned=1</script>&amp;"
-XSS_ID = "<img src=x onerror=\"window.__pwned=2\">"
+XSS_ID = "</script><script>window.__pwned=2</script><img src=x onerror=\"window.__pwned=3\">"
+XSS_ERROR = "model directory ./not-a-model has no config.json <script>window.__pwned=4</script>"
 CALIBRATION = "test calibration <2026> & co"
 RATING_COLUMNS = ["model", "task", "class", "group", "gpu_wh_per_1000_queries", "stars", "rated",
                   "unrated_reason", "out_of_calibration_range", "calibration_source"]
@@ -80,14 +83,14 @@ def succeeded(key: str, *, cls: str, total_wh: float, gpu_wh: float | None, thro
 def campaign() -> list[dict]:
     broken = failed_report(
         "broken", {**SAMPLE["config"], "model": "broken", "id": "./not-a-model"},
-        "model directory ./not-a-model has no config.json", SAMPLE["provenance"])
+        XSS_ERROR, SAMPLE["provenance"])
     return [
         succeeded("alpha", cls="A", total_wh=0.05, gpu_wh=0.02, throughput=2500,
                   checks_pass=True),
         succeeded("beta", cls="B", total_wh=0.18, gpu_wh=0.09, throughput=700, backend="vllm",
                   reasoning=True),
         succeeded("gamma", cls="A", total_wh=0.30, gpu_wh=None, throughput=100),
-        succeeded(XSS_KEY, cls="C", total_wh=0.40, gpu_wh=0.2, throughput=300, model_id=XSS_ID),
+        succeeded("markup", cls="C", total_wh=0.40, gpu_wh=0.2, throughput=300, model_id=XSS_ID),
         succeeded("delta", cls="C", total_wh=0.90, gpu_wh=0.5, throughput=50),
         broken,
     ]
@@ -143,9 +146,12 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("campaign")
     reports = campaign()
     paths = write_campaign(root, reports)
+    planted = root / "runs/planted/benchmark_report.json"
+    planted.parent.mkdir()
+    planted.write_text(json.dumps({**reports[0], "model": XSS_KEY}))
     labels, figures = write_label_and_figure(root)
     site = root / "results" / "site"
-    build_site(paths, site, ratings=write_ratings(root / "ratings.csv"), labels=labels,
+    build_site([*paths, planted], site, ratings=write_ratings(root / "ratings.csv"), labels=labels,
                figures=figures)
     return site, root, {r["model"]: r for r in reports}
 
@@ -170,8 +176,11 @@ def test_figures_and_nested_fields_read_as_text():
 
 def test_entries_select_figures_with_intervals_and_reasons(built):
     _, root, _ = built
-    entries = {e["key"]: e for e in collect(sorted(root.glob("runs/*/benchmark_report.json")),
-                                            read_ratings(root / "ratings.csv"))}
+    usable, left_out = collect(sorted(root.glob("runs/*/benchmark_report.json")),
+                               read_ratings(root / "ratings.csv"))
+    entries = {e["key"]: e for e in usable}
+    assert [Path(r["path"]).parent.name for r in left_out] == ["planted"]
+    assert "does not follow report schema" in left_out[0]["reason"]
     spread = TOTAL_STATISTICS["ci_low"] / TOTAL_STATISTICS["mean"]  # the sample's interval
     gpu = entries["alpha"]["gpu_wh_per_1000_queries"]
     assert gpu["value"] == 0.02 and not gpu["estimated"] and gpu["interval_reason"] is None
@@ -195,7 +204,7 @@ def test_entries_select_figures_with_intervals_and_reasons(built):
     assert entries["alpha"]["rating"]["stars"] == 5
     assert entries["gamma"]["rating"] == {"stars": None, "reason": "no GPU energy",
                                           "out_of_range": False, "calibration": CALIBRATION}
-    assert entries[XSS_KEY]["rating"]["reason"] == "not in the ratings table"
+    assert entries["markup"]["rating"]["reason"] == "not in the ratings table"
     failed = [c["name"] for c in SAMPLE["checks"] if c["passed"] is False]
     assert len(failed) > len(set(failed)) > 1  # one check failing in several windows
     assert entries["beta"]["failed_checks"] == list(dict.fromkeys(failed))
@@ -268,7 +277,9 @@ def test_markup_in_keys_and_ids_is_escaped_in_the_html_and_the_embedded_json(bui
     assert compare.count("</script>") == 2  # the data block and compare.js, nothing planted
     data = re.search(r'<script type="application/json" id="site-data">(.*?)</script>',
                      compare, re.S).group(1)
-    assert {m["key"] for m in json.loads(data)} >= {XSS_KEY, "alpha"}
+    embedded = {m["key"]: m for m in json.loads(data)}
+    assert embedded["markup"]["id"] == XSS_ID and XSS_ERROR in embedded["broken"]["failure"]
+    assert "planted" not in embedded and XSS_KEY not in data
     assert CALIBRATION not in (site / "index.html").read_text()
     assert "test calibration &lt;2026&gt; &amp; co" in (site / "index.html").read_text()
 
@@ -478,7 +489,7 @@ def test_a_failed_run_renders_with_its_reason(browser, built):
     assert browser.find_element("id", "no-checks").text == "No checks ran: the run failed."
     open_page(browser, site / "index.html")
     row = browser.find_element("css selector", 'tr[data-model="broken"]')
-    assert "run failed: RunFailed: model directory ./not-a-model" in row.text
+    assert f"run failed: RunFailed: {XSS_ERROR}" in row.text
     assert "est." not in row.text and "0.0" not in row.text
 
 
@@ -486,19 +497,24 @@ def test_a_failed_run_renders_with_its_reason(browser, built):
 def test_planted_markup_is_shown_as_text_and_never_runs(browser, built):
     site, _, _ = built
     open_page(browser, site / "index.html")
-    row = browser.find_element("css selector", "#leaderboard tbody tr:nth-child(4)")
-    assert row.get_attribute("data-model") == XSS_KEY
-    link = row.find_element("css selector", "a.model-link")
-    assert link.text == XSS_KEY
+    row = browser.find_element("css selector", 'tr[data-model="markup"]')
     assert row.find_element("css selector", ".model-id").text == XSS_ID
+    failed = browser.find_element("css selector", 'tr[data-model="broken"] .failure')
+    assert failed.text == f"run failed: RunFailed: {XSS_ERROR}"
+    left_out = browser.find_element("id", "left-out").text
+    assert "planted" in left_out and "<script>window.__pwned=1</script>&amp;" in left_out
     no_script_ran_and_no_errors(browser)
-    link.click()
-    assert browser.find_element("id", "model-key").text == XSS_KEY
+    row.find_element("css selector", "a.model-link").click()
+    assert browser.find_element("id", "model-key").text == "markup"
     assert browser.find_element("id", "model-id").text == XSS_ID
     no_script_ran_and_no_errors(browser)
-    open_page(browser, site / "compare.html", "#models=" + quote(XSS_KEY, safe="") + ",alpha")
-    titles = [t.text for t in browser.find_elements("css selector", ".compare-col h2")]
-    assert titles == [XSS_KEY, "alpha"]
+    open_page(browser, site / "models/broken.html")
+    assert XSS_ERROR in browser.find_element("id", "failure").text
+    no_script_ran_and_no_errors(browser)
+    open_page(browser, site / "compare.html", "#models=markup,broken")
+    columns = browser.find_elements("css selector", ".compare-col")
+    assert [c.find_element("tag name", "h2").text for c in columns] == ["markup", "broken"]
+    assert XSS_ERROR in columns[1].text
     no_script_ran_and_no_errors(browser)
 
 

@@ -183,12 +183,14 @@ def build_site(report_paths: list[str | Path], output: str | Path, *,
     are shown where given; the pages say what is missing and why."""
     output = Path(output)
     ratings_table = read_ratings(ratings)
-    entries = sorted(collect(report_paths, ratings_table), key=_sort_key)
+    entries, left_out = collect(report_paths, ratings_table)
+    entries.sort(key=_sort_key)
     env = environment()
     labels_by_model = _by_model(labels, lambda path: path.stem)
     figures_by_model = _by_model(figures, lambda path: path.parent.name)
     finished = [e["finished_at"] for e in entries if e["finished_at"]]
-    common = {"version": __version__, "entries": entries, "newest": max(finished, default=None),
+    common = {"version": __version__, "entries": entries, "left_out": left_out,
+              "newest": max(finished, default=None),
               "calibration": calibration(entries, ratings_table)}
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))

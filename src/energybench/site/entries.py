@@ -11,14 +11,15 @@ import hashlib
 from pathlib import Path
 
 from energybench.keys import key_problem
-from energybench.report import read_report
+from energybench.paper.stored import read_stored_report
 
 NO_RATINGS = "no ratings table"
 
 
-def load_report(path: str | Path) -> dict:
-    """The one place the site reads a report (swap in the typed report object here)."""
-    return read_report(path)
+def load_report(path: str | Path) -> tuple[dict | None, str | None]:
+    """The one place the site reads a report: the paper outputs' reader, so the site shows
+    the reports the tables show, and leaves out (with the reason) those they leave out."""
+    return read_stored_report(Path(path))
 
 
 def page_name(key: str) -> str:
@@ -105,14 +106,19 @@ def model_entry(report: dict, ratings: dict[str, dict] | None) -> dict:
     }
 
 
-def collect(report_paths: list[str | Path], ratings: dict[str, dict] | None) -> list[dict]:
-    """The entries of every report, in the order given, each with its report beside it."""
-    entries = []
+def collect(report_paths: list[str | Path],
+            ratings: dict[str, dict] | None) -> tuple[list[dict], list[dict]]:
+    """The entries of the usable reports, in the order given, each with its report beside
+    it; and the reports left out, each with why."""
+    entries, left_out = [], []
     for path in report_paths:
-        report = load_report(path)
+        report, problem = load_report(path)
+        if problem:
+            left_out.append({"path": str(path), "reason": problem})
+            continue
         entries.append({**model_entry(report, ratings), "report": report,
                         "report_path": Path(path)})
-    return entries
+    return entries, left_out
 
 
 def calibration(entries: list[dict], ratings: dict[str, dict] | None) -> str:
