@@ -150,8 +150,13 @@ def benchmark_sources():
 
 
 def site_sources():
-    """The site's code, templates and assets: a change to them rebuilds the site only."""
-    return sorted(
+    """The site's code, templates and assets, and the paper's reader and palette it shares:
+    a change to them rebuilds the site only."""
+    shared = [
+        workflow_path("src", "energybench", "paper", name)
+        for name in ("stored.py", "palette.py")
+    ]
+    return shared + sorted(
         str(path)
         for path in Path(workflow_path("src", "energybench", "site")).rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
