@@ -1,4 +1,5 @@
-# energybench: one isolated benchmark run per model in config/models.yaml, then tables and figures.
+# energybench: one isolated benchmark run per model in config/models.yaml, then tables, figures
+# and the static leaderboard site.
 #   snakemake --cores 1 --resources gpu=1          (see README.md)
 import os
 import sys
@@ -45,6 +46,7 @@ if not PAPER_ONLY:
 
 
 include: "rules/aggregate.smk"
+include: "rules/site.smk"
 
 
 rule all:
@@ -52,3 +54,4 @@ rule all:
     input:
         PAPER_OUTPUTS,
         rules.aes_models.output if config["models_csv"] else [],
+        rules.site.output,

@@ -226,3 +226,5 @@ PAPER_OUTPUTS = [
 rule paper:
     input:
         PAPER_OUTPUTS,
+        # The leaderboard site too (rules/site.smk, included after this file).
+        f"{RESULTS}/site",

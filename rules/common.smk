@@ -146,6 +146,20 @@ CODE_DIGEST = str(
 )
 
 
+def site_sources():
+    """The site's code, templates and assets, and the paper's reader and palette it shares:
+    a change to them rebuilds the site only."""
+    shared = [
+        workflow_path("src", "energybench", "paper", name)
+        for name in ("stored.py", "palette.py")
+    ]
+    return shared + sorted(
+        str(path)
+        for path in Path(workflow_path("src", "energybench", "site")).rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    )
+
+
 def image_sources():
     fixed = [
         "containers/Dockerfile.cpu",

@@ -16,9 +16,9 @@ from pathlib import Path
 from energybench.report import write_atomic
 
 SOURCE_SUFFIXES = (".py", ".json")
-# Tables and figures are made outside the runs and the image (see .dockerignore): editing
-# them remakes those outputs only, never a run. Modules and packages of src/energybench.
-OUTSIDE_THE_RUN = frozenset({"aggregate.py", "paper"})
+# Tables, figures and the site are made outside the runs and the image (see .dockerignore):
+# editing them remakes those outputs only, never a run. Modules and packages of src/energybench.
+OUTSIDE_THE_RUN = frozenset({"aggregate.py", "paper", "site"})
 
 
 def source_files(package_dir: str | Path) -> list[Path]:

@@ -70,6 +70,11 @@ def test_paper_rebuilds_everything_from_stored_reports_without_a_benchmark(rebui
         text = (workdir / "logs" / log).read_text()
         assert "results/runs/unreadable/benchmark_report.json" in text and "schema" in text
     assert "fast" in (workdir / "results/tables/master_results.csv").read_text()
+    index = (workdir / "results/site/index.html").read_text()  # the site, from the same reports
+    for model in ("fast", "oom", "slow"):
+        assert f'href="models/{model}.html"' in index
+    assert (workdir / "results/site/labels/fast.svg").exists()
+    assert "results/runs/unreadable/benchmark_report.json</code>: does not follow" in index
 
 
 def test_newer_benchmark_inputs_start_no_benchmark(rebuilt, tmp_path):

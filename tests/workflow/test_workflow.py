@@ -20,7 +20,8 @@ from energybench.report import read_report, validate_report
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1"]
 DEFAULT_MODELS = ["tiny-llama-2l", "tiny-llama-4l"]
 FIGURE_JOBS = ["figure_energy", "figure_latency", "figure_pareto", "figure_phases"]
-COMPARISON_JOBS = ["aes_master_results", "ratings", "tables", *FIGURE_JOBS]
+# Jobs over every report: any report that changes remakes them all.
+COMPARISON_JOBS = ["aes_master_results", "ratings", "site", "tables", *FIGURE_JOBS]
 
 
 def paper_jobs(model: str) -> list[str]:
@@ -103,6 +104,12 @@ def test_reports_table_and_figure(finished):
     assert "not-a-model" in aes[2]["error_message"]
     for figure in ("png", "pdf"):
         assert (workdir / f"results/figures/energy_per_1000_queries.{figure}").stat().st_size > 1000
+    # `make run` ends with the site: one page per model, the raw reports beside them.
+    index = (workdir / "results/site/index.html").read_text()
+    for model in [*DEFAULT_MODELS, "broken"]:
+        assert f'href="models/{model}.html"' in index
+        assert (workdir / f"results/site/runs/{model}/benchmark_report.json").exists()
+    assert "not-a-model" in (workdir / "results/site/models/broken.html").read_text()
 
 
 def test_planted_tokens_reach_no_file_the_workflow_writes(finished):
@@ -182,6 +189,16 @@ def test_editing_the_table_code_remakes_tables_and_figures_only(finished, tmp_pa
         source.write("# edited\n")
     jobs = planned_jobs(workdir)
     assert "all" in jobs and not [job for job in jobs if job.startswith(("benchmark:", "tiny_model:"))]
+
+
+def test_editing_the_site_code_remakes_only_the_site(finished, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished[0], workdir, symlinks=True)
+    with open(workdir / "src/energybench/site/assets/site.css", "a") as stylesheet:
+        stylesheet.write("/* edited */\n")
+    with open(workdir / "src/energybench/site/build.py", "a") as module:
+        module.write("# edited\n")
+    assert planned_jobs(workdir) == ["all", "site"]
 
 
 def test_select_runs_a_subset(tmp_path):

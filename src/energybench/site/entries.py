@@ -1,0 +1,129 @@
+"""What the site shows of each model: figures selected from its report and its rating.
+
+Nothing here measures or derives energy: it picks the stored figures and their intervals
+and keeps every unknown figure as ``None`` with the reason beside it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+from energybench.keys import key_problem
+from energybench.paper.stored import read_stored_report
+
+NO_RATINGS = "no ratings table"
+
+
+def load_report(path: str | Path) -> tuple[dict | None, str | None]:
+    """The one place the site reads a report: the paper outputs' reader, so the site shows
+    the reports the tables show, and leaves out (with the reason) those they leave out."""
+    return read_stored_report(Path(path))
+
+
+def page_name(key: str) -> str:
+    """The file stem of a model's page: the key itself (a stable URL) where the configuration
+    would accept it, else a digest of it (a hand-edited or foreign report's key), so a page
+    can never be named outside the site."""
+    if key_problem(key) is None:
+        return key
+    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def read_ratings(path: str | Path | None) -> dict[str, dict] | None:
+    """The ratings table (``results/tables/ratings.csv``) by model key; None when absent."""
+    if path is None or not Path(path).exists():
+        return None
+    with open(path, newline="") as handle:
+        return {row["model"]: row for row in csv.DictReader(handle)}
+
+
+def figure_of(value, *, reason=None, estimated=False, low=None, high=None,
+              interval_reason=None):
+    """A figure as the pages show it: its value, 95% interval, estimate flag, or the reason
+    it is unknown."""
+    return {"value": value, "reason": None if value is not None else reason or "unknown",
+            "estimated": bool(estimated) and value is not None, "low": low, "high": high,
+            "interval_reason": interval_reason}
+
+
+def _metric(metrics: dict, key: str, component: dict, unknown_because: str | None) -> dict:
+    """A stored metric with its 95% interval over trials, both as the report has them; the
+    estimate flag and the reason it is unknown come from the energy it is made of."""
+    stats = (metrics.get("trial_statistics") or {}).get(key) or {}
+    return figure_of(metrics[key],
+                     reason=unknown_because or component.get("reason") or stats.get("reason"),
+                     estimated=component.get("estimated"), low=stats.get("ci_low"),
+                     high=stats.get("ci_high"),
+                     interval_reason=None if stats.get("ci_low") is not None
+                     else stats.get("reason") or "no interval in the report")
+
+
+def _rating(key: str, ratings: dict[str, dict] | None) -> dict:
+    row = None if ratings is None else ratings.get(key)
+    if row is None:
+        reason = NO_RATINGS if ratings is None else "not in the ratings table"
+        return {"stars": None, "reason": reason, "out_of_range": False, "calibration": None}
+    stars = int(float(row["stars"])) if row.get("stars") not in (None, "") else None
+    return {"stars": stars,
+            "reason": None if stars is not None else row.get("unrated_reason") or "unrated",
+            "out_of_range": row.get("out_of_calibration_range", "").lower() == "true",
+            "calibration": row.get("calibration_source") or None}
+
+
+def model_entry(report: dict, ratings: dict[str, dict] | None) -> dict:
+    """One model's row: every figure the index, its page and the comparison show."""
+    config, summary, metrics = report["config"], report["summary"], report["metrics"]
+    energy, error = report["energy"], report["error"]
+    failure = None if error is None else f"run failed: {error['type']}: {error['message']}"
+    # A failed run's figures say so briefly; the full reason is shown once, by its name.
+    unknown_because = None if error is None else "run failed"
+    gpu, total = energy["components"]["gpu"], energy["total"]
+    return {
+        "key": report["model"],
+        "page": page_name(report["model"]),
+        "id": config.get("id"),
+        "status": report["status"],
+        "failure": failure,
+        "task": config.get("task"),
+        "class": config.get("class"),
+        "reasoning": "on" if config.get("reasoning") else "off",
+        "backend": config.get("backend"),
+        "rating": _rating(report["model"], ratings),
+        "gpu_wh_per_1000_queries": _metric(metrics, "wh_per_1000_queries", gpu,
+                                           unknown_because),
+        "total_wh_per_1000_queries": _metric(metrics, "total_wh_per_1000_queries", total,
+                                             unknown_because),
+        "joules_per_token": _metric(metrics, "joules_per_token", total, unknown_because),
+        "throughput_tokens_per_second": figure_of(
+            summary["throughput_tokens_per_second"],
+            reason=unknown_because or "no token throughput in the report"),
+        # Each failed check once, though it may fail in several trials and windows.
+        "failed_checks": list(dict.fromkeys(check["name"] for check in report["checks"]
+                                            if check["passed"] is False)),
+        "finished_at": report["provenance"].get("finished_at"),
+    }
+
+
+def collect(report_paths: list[str | Path],
+            ratings: dict[str, dict] | None) -> tuple[list[dict], list[dict]]:
+    """The entries of the usable reports, in the order given, each with its report beside
+    it; and the reports left out, each with why."""
+    entries, left_out = [], []
+    for path in report_paths:
+        report, problem = load_report(path)
+        if problem:
+            left_out.append({"path": str(path), "reason": problem})
+            continue
+        entries.append({**model_entry(report, ratings), "report": report,
+                        "report_path": Path(path)})
+    return entries, left_out
+
+
+def calibration(entries: list[dict], ratings: dict[str, dict] | None) -> str:
+    """The star calibration the ratings used, in words."""
+    sources = sorted({e["rating"]["calibration"] for e in entries if e["rating"]["calibration"]})
+    if sources:
+        return "; ".join(sources)
+    return "none: " + (NO_RATINGS if ratings is None else "no model is rated")

@@ -1,0 +1,586 @@
+"""The static leaderboard site: built from synthetic reports (derived from a real one), checked
+as files, then driven in Debian's headless Chromium through Selenium.
+
+The browser tests need `chromium`, `chromedriver` (.ci/install-browser.sh) and Selenium;
+they skip on a laptop without them and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+import pytest
+
+from conftest import REPO_ROOT, require
+from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
+from energybench.report import failed_report, validate_report
+from energybench.site import build_site
+from energybench.site.build import flatten, format_number
+from energybench.site.entries import collect, model_entry, page_name, read_ratings
+
+SAMPLE = json.loads((REPO_ROOT / "tests/data/site_report.json").read_text())
+TOTAL_STATISTICS = SAMPLE["metrics"]["trial_statistics"]["total_wh_per_1000_queries"]
+# Text that would run script if any page put it into markup unescaped: a model id (free
+# text), an error message, and a key (the report schema refuses it, so that report is left
+# out, and the reason quoting the key is shown).
+XSS_KEY = "x\"'><script>window.__pwned=1</script>&amp;"
+XSS_ID = "</script><script>window.__pwned=2</script><img src=x onerror=\"window.__pwned=3\">"
+XSS_ERROR = "model directory ./not-a-model has no config.json <script>window.__pwned=4</script>"
+CALIBRATION = "test calibration <2026> & co"
+RATING_COLUMNS = ["model", "task", "class", "group", "gpu_wh_per_1000_queries", "stars", "rated",
+                  "unrated_reason", "out_of_calibration_range", "calibration_source"]
+
+
+def rescale(metrics: dict, statistics: dict, key: str, mean: float) -> None:
+    """Give a metric another mean, scaling its trial values and interval alike."""
+    ratio = mean / statistics[key]["mean"]
+    stats = statistics[key]
+    stats.update(values=[v * ratio for v in stats["values"]], mean=mean, std=stats["std"] * ratio,
+                 ci_low=stats["ci_low"] * ratio, ci_high=stats["ci_high"] * ratio)
+    metrics[key] = mean
+
+
+def succeeded(key: str, *, cls: str, total_wh: float, gpu_wh: float | None, throughput: float,
+              backend: str = "pytorch", reasoning: bool = False, model_id: str | None = None,
+              checks_pass: bool = False) -> dict:
+    """The sample report under another key, with the given figures (schema-valid); a vLLM
+    model gets latency statistics instead of the prefill/decode split."""
+    report = copy.deepcopy(SAMPLE)
+    report["model"] = key
+    report["config"].update({"model": key, "id": model_id or f"org/{key}", "class": cls,
+                             "backend": backend, "reasoning": reasoning})
+    report["summary"]["throughput_tokens_per_second"] = throughput
+    statistics = report["metrics"]["trial_statistics"]
+    rescale(report["metrics"], statistics, "total_wh_per_1000_queries", total_wh)
+    if gpu_wh is not None:  # a metered GPU: its figure spread over trials like the total's
+        gpu = copy.deepcopy(report["energy"]["components"]["cpu"])
+        gpu.update(source="nvml", estimated=False, reason=None, devices=["gpu0"])
+        report["energy"]["components"]["gpu"] = gpu
+        statistics["wh_per_1000_queries"] = copy.deepcopy(
+            statistics["total_wh_per_1000_queries"])
+        rescale(report["metrics"], statistics, "wh_per_1000_queries", gpu_wh)
+    if backend == "vllm":
+        stats = {"count": 8, "mean": 0.05, "median": 0.04, "p90": 0.09, "p99": 0.12}
+        report.update(phases=None, latency={
+            "definition": "per request", "ttft_s": stats, "itl_s": None, "tpot_s": stats,
+            "e2e_latency_s": stats, "requests_file": None, "trials": []})
+    for check in report["checks"]:
+        if checks_pass and check["passed"] is False:
+            check["passed"] = True
+    # The schema refuses keys that are not file names; the site must still show a hand-edited
+    # report's key as text, so only the rest of a planted report is checked.
+    validate_report({**report, "model": page_name(key)})
+    return report
+
+
+def campaign() -> list[dict]:
+    broken = failed_report(
+        "broken", {**SAMPLE["config"], "model": "broken", "id": "./not-a-model"},
+        XSS_ERROR, SAMPLE["provenance"])
+    return [
+        succeeded("alpha", cls="A", total_wh=0.05, gpu_wh=0.02, throughput=2500,
+                  checks_pass=True),
+        succeeded("beta", cls="B", total_wh=0.18, gpu_wh=0.09, throughput=700, backend="vllm",
+                  reasoning=True),
+        succeeded("gamma", cls="A", total_wh=0.30, gpu_wh=None, throughput=100),
+        succeeded("markup", cls="C", total_wh=0.40, gpu_wh=0.2, throughput=300, model_id=XSS_ID),
+        succeeded("delta", cls="C", total_wh=0.90, gpu_wh=0.5, throughput=50),
+        broken,
+    ]
+
+
+def write_campaign(root: Path, reports: list[dict]) -> list[Path]:
+    paths = []
+    for report in reports:
+        folder = root / "runs" / page_name(report["model"])
+        folder.mkdir(parents=True)
+        (folder / "benchmark_report.json").write_text(json.dumps(report))
+        if report["timeline_file"]:
+            shutil.copy(REPO_ROOT / "tests/data/site_power_timeline.csv",
+                        folder / report["timeline_file"])
+        paths.append(folder / "benchmark_report.json")
+    return paths
+
+
+def write_ratings(path: Path) -> Path:
+    rows = [("alpha", 5, ""), ("beta", 3, ""), ("gamma", "", "no GPU energy"), ("delta", 1, "")]
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, RATING_COLUMNS)
+        writer.writeheader()
+        for model, stars, reason in rows:
+            writer.writerow({"model": model, "task": "text_generation", "class": "A",
+                             "group": "text_generation/A", "gpu_wh_per_1000_queries": "",
+                             "stars": stars, "rated": str(stars != ""),
+                             "unrated_reason": reason, "out_of_calibration_range": "False",
+                             "calibration_source": CALIBRATION})
+    return path
+
+
+def write_label_and_figure(root: Path) -> tuple[list[Path], list[Path]]:
+    labels = root / "labels"
+    labels.mkdir()
+    (labels / "alpha.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="300">'
+        '<rect width="200" height="300" fill="#1b9e77"/><text x="20" y="40">alpha</text></svg>')
+    figures = root / "figures" / "runs"
+    (figures / "alpha").mkdir(parents=True)
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(3, 2))
+    axes.plot([0, 1, 2], [20, 35, 22])
+    figure.savefig(figures / "alpha" / "power_timeline.png")
+    plt.close(figure)
+    return [labels / "alpha.svg"], [figures / "alpha" / "power_timeline.png"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The synthetic campaign's site: (site folder, inputs folder, reports by key)."""
+    root = tmp_path_factory.mktemp("campaign")
+    reports = campaign()
+    paths = write_campaign(root, reports)
+    planted = root / "runs/planted/benchmark_report.json"
+    planted.parent.mkdir()
+    planted.write_text(json.dumps({**reports[0], "model": XSS_KEY}))
+    labels, figures = write_label_and_figure(root)
+    site = root / "results" / "site"
+    build_site([*paths, planted], site, ratings=write_ratings(root / "ratings.csv"), labels=labels,
+               figures=figures)
+    return site, root, {r["model"]: r for r in reports}
+
+
+# --- the files ---------------------------------------------------------------------------
+
+def test_page_names_are_the_key_where_it_is_a_safe_file_name():
+    assert page_name("llama-3.1-8b_v2") == "llama-3.1-8b_v2"
+    for unsafe in (XSS_KEY, "..", ".", "a/b", "x" * 200):
+        name = page_name(unsafe)
+        assert re.fullmatch(r"key-[0-9a-f]{16}", name), name
+    assert page_name("a/b") != page_name("a/c")
+
+
+def test_figures_and_nested_fields_read_as_text():
+    assert [format_number(v) for v in (None, 0.000123456, 0.05, 2500.4, 12345.6, 3, True)] == [
+        "—", "0.000123", "0.05", "2,500", "12,346", "3", "True"]
+    assert format_number(2500.4, 4) == "2500"
+    assert flatten({"a": {"b": [1, 2]}, "c": None, "d": [{"x": True}], "e": {}}) == [
+        ("a.b", "1, 2"), ("c", "none"), ("d[0].x", "true"), ("e", "none")]
+
+
+def test_entries_select_figures_with_intervals_and_reasons(built):
+    _, root, _ = built
+    usable, left_out = collect(sorted(root.glob("runs/*/benchmark_report.json")),
+                               read_ratings(root / "ratings.csv"))
+    entries = {e["key"]: e for e in usable}
+    assert [Path(r["path"]).parent.name for r in left_out] == ["planted"]
+    assert "does not follow report schema" in left_out[0]["reason"]
+    spread = TOTAL_STATISTICS["ci_low"] / TOTAL_STATISTICS["mean"]  # the sample's interval
+    gpu = entries["alpha"]["gpu_wh_per_1000_queries"]
+    assert gpu["value"] == 0.02 and not gpu["estimated"] and gpu["interval_reason"] is None
+    assert gpu["low"] == pytest.approx(0.02 * spread) and gpu["high"] > 0.02
+    total = entries["alpha"]["total_wh_per_1000_queries"]
+    assert total["value"] == 0.05 and total["estimated"]
+    assert total["low"] == pytest.approx(0.05 * spread)
+    one_trial = copy.deepcopy(SAMPLE)
+    one_trial["metrics"]["trial_statistics"]["joules_per_token"].update(
+        ci_low=None, ci_high=None, reason="one valid trial: no spread")
+    assert model_entry(one_trial, None)["joules_per_token"]["interval_reason"] == \
+        "one valid trial: no spread"
+    gamma_gpu = entries["gamma"]["gpu_wh_per_1000_queries"]
+    assert gamma_gpu["value"] is None and gamma_gpu["low"] is None
+    assert gamma_gpu["reason"] == "not counted: the run used no GPU"
+    broken = entries["broken"]
+    assert broken["status"] == "failed" and "not-a-model" in broken["failure"]
+    assert all(broken[f]["value"] is None and broken[f]["reason"] == "run failed"
+               for f in ("gpu_wh_per_1000_queries", "total_wh_per_1000_queries",
+                         "joules_per_token", "throughput_tokens_per_second"))
+    assert entries["alpha"]["rating"]["stars"] == 5
+    assert entries["gamma"]["rating"] == {"stars": None, "reason": "no GPU energy",
+                                          "out_of_range": False, "calibration": CALIBRATION}
+    assert entries["markup"]["rating"]["reason"] == "not in the ratings table"
+    failed = [c["name"] for c in SAMPLE["checks"] if c["passed"] is False]
+    assert len(failed) > len(set(failed)) > 1  # one check failing in several windows
+    assert entries["beta"]["failed_checks"] == list(dict.fromkeys(failed))
+    assert entries["alpha"]["failed_checks"] == []
+
+
+def test_a_model_page_has_the_tables_its_backend_reports(built):
+    site, _, _ = built
+    alpha = (site / "models/alpha.html").read_text()
+    assert 'id="phases"' in alpha and 'id="latency"' not in alpha
+    beta = (site / "models/beta.html").read_text()
+    assert 'id="phases"' not in beta
+    latency = re.search(r'<table id="latency">.*?</table>', beta, re.S).group(0)
+    rows = re.findall(r'<th scope="row">([^<]+)</th>', latency)
+    assert rows == ["time to first token", "time per output token", "end-to-end latency"]
+    # Configuration and provenance as dotted keys: hardware, versions, code, runtime, image.
+    for key in ("dataset_column", "hardware.cpu_model", "packages.torch", "code_version",
+                "runtime.name", "runtime.image"):
+        assert f'<th scope="row">{key}</th>' in beta, key
+
+
+def test_without_a_ratings_table_every_model_is_unrated_and_says_why(tmp_path):
+    paths = write_campaign(tmp_path, campaign()[:2])
+    build_site(paths, tmp_path / "site", ratings=tmp_path / "absent.csv")
+    index = (tmp_path / "site/index.html").read_text()
+    assert "star calibration: <span id=\"calibration\">none: no ratings table</span>" in index
+    assert index.count('<span class="unrated">unrated</span> <span class="why">no ratings table'
+                       ) == 2
+    page = (tmp_path / "site/models/alpha.html").read_text()
+    assert "No label: the labels were not made" in page and "power timeline" in page
+
+
+class Links(HTMLParser):
+    """Every href and src of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.targets = []
+
+    def handle_starttag(self, tag, attrs):
+        self.targets += [value for name, value in attrs if name in ("href", "src") and value]
+
+
+def test_site_is_self_contained_and_every_link_resolves(built):
+    site, _, reports = built
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) == 2 + len(reports)
+    for page in pages:
+        links = Links()
+        links.feed(page.read_text())
+        for target in links.targets:
+            parts = urlsplit(target)
+            assert not parts.scheme and not parts.netloc, f"{page.name} reaches out: {target}"
+            if parts.path:
+                resolved = (page.parent / unquote(parts.path)).resolve()
+                assert resolved.is_file() and site.resolve() in resolved.parents, (page, target)
+    assert json.loads((site / "runs/alpha/benchmark_report.json").read_text())["model"] == "alpha"
+    assert (site / "runs/alpha/power_timeline.csv").exists()
+    assert not (site / "runs/broken/power_timeline.csv").exists()
+    assert (site / "labels/alpha.svg").exists()
+    assert (site / "figures/alpha/power_timeline.png").exists()
+
+
+def test_markup_in_keys_and_ids_is_escaped_in_the_html_and_the_embedded_json(built):
+    site, _, _ = built
+    for page in site.rglob("*.html"):
+        source = page.read_text()
+        assert "<script>window" not in source and "<img src=x" not in source, page
+    compare = (site / "compare.html").read_text()
+    assert compare.count("</script>") == 2  # the data block and compare.js, nothing planted
+    data = re.search(r'<script type="application/json" id="site-data">(.*?)</script>',
+                     compare, re.S).group(1)
+    embedded = {m["key"]: m for m in json.loads(data)}
+    assert embedded["markup"]["id"] == XSS_ID and XSS_ERROR in embedded["broken"]["failure"]
+    assert "planted" not in embedded and XSS_KEY not in data
+    assert CALIBRATION not in (site / "index.html").read_text()
+    assert "test calibration &lt;2026&gt; &amp; co" in (site / "index.html").read_text()
+
+
+def test_the_site_uses_the_paper_figures_palette(built):
+    site, _, _ = built
+    css = (site / "assets/palette.css").read_text()
+    for name, color in COMPONENT_COLORS.items():
+        assert f"--color-{name}: {color};" in css
+    for stars, color in STAR_COLORS.items():
+        assert f"--star-{stars or 'unrated'}: {color};" in css
+    assert 'class="stars stars-5"' in (site / "index.html").read_text()
+
+
+def test_zero_models_build_an_empty_state(tmp_path):
+    build_site([], tmp_path / "site")
+    index = (tmp_path / "site/index.html").read_text()
+    assert 'id="empty-state"' in index and "<table" not in index
+    assert "newest report: <span id=\"newest-report\">none</span>" in index
+    assert 'id="empty-state"' in (tmp_path / "site/compare.html").read_text()
+
+
+def test_a_rebuild_replaces_the_old_site_whole(tmp_path):
+    reports = campaign()
+    paths = write_campaign(tmp_path, reports)
+    build_site(paths, tmp_path / "site")
+    assert (tmp_path / "site/models/delta.html").exists()
+    build_site([p for p in paths if p.parent.name != "delta"], tmp_path / "site")
+    assert not (tmp_path / "site/models/delta.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs", "site"]  # no staging left
+
+
+# --- in a real browser -------------------------------------------------------------------
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def browser_missing() -> str | None:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "Selenium is not installed (requirements/ci.txt)"
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not Path(path).exists():
+            return f"{path} is missing (run .ci/install-browser.sh as root)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = browser_missing()
+    require(missing is None, missing or "")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    yield driver
+    driver.quit()
+
+
+def open_page(driver, path: Path, fragment: str = ""):
+    driver.get(path.resolve().as_uri() + fragment)
+    assert driver.execute_script("return document.readyState") == "complete"
+
+
+def no_script_ran_and_no_errors(driver) -> None:
+    assert driver.execute_script("return window.__pwned === undefined")
+    errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, errors
+
+
+def visible_models(driver) -> list[str]:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#leaderboard tbody tr'))"
+        ".filter(r => !r.hidden).map(r => r.getAttribute('data-model'))")
+
+
+def header(driver, key):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.CSS_SELECTOR, f'#leaderboard th[data-key="{key}"]')
+
+
+def expected_order(reports: dict, figure, descending=False) -> list[str]:
+    """Known values sorted, unknown ones last in either direction."""
+    known = [k for k in reports if figure(reports[k]) is not None]
+    unknown = [k for k in reports if figure(reports[k]) is None]
+    return sorted(known, key=lambda k: figure(reports[k]), reverse=descending) + unknown
+
+
+@pytest.mark.integration
+def test_clicking_a_header_sorts_by_that_column(browser, built):
+    site, _, reports = built
+    open_page(browser, site / "index.html")
+    initial = expected_order(reports, lambda r: r["metrics"]["total_wh_per_1000_queries"])
+    assert visible_models(browser) == initial
+    assert header(browser, "total").get_attribute("aria-sort") == "ascending"
+
+    def throughput(report):
+        return report["summary"]["throughput_tokens_per_second"]
+
+    header(browser, "throughput").find_element("tag name", "button").click()
+    assert visible_models(browser) == expected_order(reports, throughput)
+    assert header(browser, "throughput").get_attribute("aria-sort") == "ascending"
+    assert header(browser, "total").get_attribute("aria-sort") == "none"
+    header(browser, "throughput").find_element("tag name", "button").click()
+    assert visible_models(browser) == expected_order(reports, throughput, descending=True)
+    assert visible_models(browser)[-1] == "broken"  # unknown stays last
+    assert header(browser, "throughput").get_attribute("aria-sort") == "descending"
+    no_script_ran_and_no_errors(browser)
+
+
+@pytest.mark.integration
+def test_keyboard_alone_sorts_the_table(browser, built):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    site, _, reports = built
+    open_page(browser, site / "index.html")
+    # Tab from the search box through the filters to the header buttons.
+    browser.find_element("id", "search").click()
+    focused = None
+    for _ in range(20):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        focused = browser.switch_to.active_element
+        if focused.text.startswith("GPU energy"):
+            break
+    assert focused.tag_name == "button" and focused.text.startswith("GPU energy")
+
+    def gpu(report):
+        return report["metrics"]["wh_per_1000_queries"]
+
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    assert visible_models(browser)[:4] == expected_order(reports, gpu)[:4]
+    assert header(browser, "gpu").get_attribute("aria-sort") == "ascending"
+    ActionChains(browser).send_keys(Keys.SPACE).perform()
+    assert visible_models(browser)[:4] == expected_order(reports, gpu, descending=True)[:4]
+    assert set(visible_models(browser)[4:]) == {"gamma", "broken"}
+    assert header(browser, "gpu").get_attribute("aria-sort") == "descending"
+
+
+@pytest.mark.integration
+def test_filters_and_search_show_only_matching_rows(browser, built):
+    from selenium.webdriver.support.ui import Select
+
+    site, _, reports = built
+    open_page(browser, site / "index.html")
+    Select(browser.find_element("id", "filter-class")).select_by_value("A")
+    class_a = [k for k, r in reports.items() if r["config"]["class"] == "A"]
+    assert sorted(visible_models(browser)) == sorted(class_a) == ["alpha", "broken", "gamma"]
+    assert browser.find_element("id", "shown").text == f"Showing 3 of {len(reports)} models"
+    Select(browser.find_element("id", "filter-status")).select_by_value("failed")
+    assert visible_models(browser) == ["broken"]
+    Select(browser.find_element("id", "filter-status")).select_by_value("")
+    Select(browser.find_element("id", "filter-class")).select_by_value("")
+
+    search = browser.find_element("id", "search")
+    search.send_keys("BET")
+    assert visible_models(browser) == ["beta"]
+    search.clear()
+    search.send_keys("org/del")  # the model id is searched too
+    assert visible_models(browser) == ["delta"]
+    search.clear()
+    search.send_keys("no such model")
+    assert visible_models(browser) == []
+    assert browser.find_element("id", "no-match").is_displayed()
+    no_script_ran_and_no_errors(browser)
+
+
+@pytest.mark.integration
+def test_a_model_page_shows_its_label_figures_and_checks(browser, built, tmp_path):
+    site, _, reports = built
+    open_page(browser, site / "index.html")
+    browser.find_element("css selector", 'tr[data-model="alpha"] a.model-link').click()
+    assert browser.current_url.endswith("/models/alpha.html")
+    assert browser.find_element("id", "model-key").text == "alpha"
+    label = browser.find_element("id", "label")
+    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth",
+                                  label) == 200
+    figure = browser.find_element("css selector", ".figure-grid img")
+    assert browser.execute_script("return arguments[0].naturalWidth", figure) > 100
+    rows = browser.find_elements("css selector", "#checks tbody tr")
+    shown = [(r.find_element("tag name", "th").text, r.find_element("css selector", ".badge").text)
+             for r in rows]
+    result = {True: "pass", False: "fail", None: "not evaluated"}
+    assert shown == [(c["name"], result[c["passed"]]) for c in reports["alpha"]["checks"]]
+    assert "fail" not in [s for _, s in shown] and "pass" in [s for _, s in shown]
+    browser.find_element("id", "raw-report").click()
+    assert json.loads(browser.find_element("tag name", "body").text)["model"] == "alpha"
+    browser.back()
+    browser.save_screenshot(str(tmp_path / "model-alpha.png"))
+    assert (tmp_path / "model-alpha.png").stat().st_size > 10_000
+    no_script_ran_and_no_errors(browser)
+
+
+@pytest.mark.integration
+def test_a_failed_run_renders_with_its_reason(browser, built):
+    site, _, reports = built
+    open_page(browser, site / "models/broken.html")
+    assert "not-a-model" in browser.find_element("id", "failure").text
+    assert browser.find_element("id", "no-checks").text == "No checks ran: the run failed."
+    open_page(browser, site / "index.html")
+    row = browser.find_element("css selector", 'tr[data-model="broken"]')
+    error = reports["broken"]["error"]
+    assert XSS_ERROR in error["message"]
+    assert f"run failed: {error['type']}: {error['message']}" in row.text
+    assert "est." not in row.text and "0.0" not in row.text
+
+
+@pytest.mark.integration
+def test_planted_markup_is_shown_as_text_and_never_runs(browser, built):
+    site, _, _ = built
+    open_page(browser, site / "index.html")
+    row = browser.find_element("css selector", 'tr[data-model="markup"]')
+    assert row.find_element("css selector", ".model-id").text == XSS_ID
+    failed = browser.find_element("css selector", 'tr[data-model="broken"] .failure')
+    assert failed.text.startswith("run failed: RunFailed: ") and XSS_ERROR in failed.text
+    left_out = browser.find_element("id", "left-out").text
+    assert "planted" in left_out and "<script>window.__pwned=1</script>&amp;" in left_out
+    no_script_ran_and_no_errors(browser)
+    row.find_element("css selector", "a.model-link").click()
+    assert browser.find_element("id", "model-key").text == "markup"
+    assert browser.find_element("id", "model-id").text == XSS_ID
+    no_script_ran_and_no_errors(browser)
+    open_page(browser, site / "models/broken.html")
+    assert XSS_ERROR in browser.find_element("id", "failure").text
+    no_script_ran_and_no_errors(browser)
+    open_page(browser, site / "compare.html", "#models=markup,broken")
+    columns = browser.find_elements("css selector", ".compare-col")
+    assert [c.find_element("tag name", "h2").text for c in columns] == ["markup", "broken"]
+    assert XSS_ERROR in columns[1].text
+    no_script_ran_and_no_errors(browser)
+
+
+@pytest.mark.integration
+def test_comparison_shows_two_to_five_models_side_by_side(browser, built, tmp_path):
+    site, _, reports = built
+    open_page(browser, site / "compare.html", "#models=alpha,beta")
+    columns = browser.find_elements("css selector", ".compare-col")
+    assert [c.get_attribute("data-model") for c in columns] == ["alpha", "beta"]
+    assert columns[0].location["y"] == columns[1].location["y"]  # side by side
+    assert columns[0].location["x"] < columns[1].location["x"]
+    gpu = reports["alpha"]["metrics"]["trial_statistics"]["wh_per_1000_queries"]
+    interval = f"0.02 [{format_number(gpu['ci_low'])}–{format_number(gpu['ci_high'])}]"
+    assert interval in columns[0].text and "3 of 5 stars" in columns[1].text
+    assert columns[0].find_element("css selector", "img.label").get_attribute("naturalWidth") \
+        == "200"
+    browser.save_screenshot(str(tmp_path / "compare.png"))
+
+    boxes = browser.find_elements("css selector", "#picker input")
+    for box in boxes:
+        if not box.is_selected() and not box.get_attribute("disabled"):
+            box.click()
+    assert sum(b.is_selected() for b in boxes) == 5
+    assert [b.get_attribute("disabled") for b in boxes if not b.is_selected()] == ["true"] * (
+        len(reports) - 5)
+    assert len(browser.find_elements("css selector", ".compare-col")) == 5
+    assert browser.execute_script("return location.hash").count(",") == 4  # a bookmarkable choice
+    for box in boxes:
+        if box.is_selected():
+            box.click()
+    assert browser.find_element("id", "compare-message").text.startswith("Pick at least two")
+    no_script_ran_and_no_errors(browser)
+
+
+@pytest.mark.integration
+def test_phone_width_and_dark_mode(browser, built, tmp_path):
+    site, _, _ = built
+    browser.set_window_size(390, 844)
+    try:
+        open_page(browser, site / "index.html")
+        # The page never scrolls sideways; only the table does, inside its own box.
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth")
+        browser.save_screenshot(str(tmp_path / "index-phone.png"))
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+            "features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        background = browser.execute_script(
+            "return getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(18, 20, 23)", background
+        browser.save_screenshot(str(tmp_path / "index-phone-dark.png"))
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+        browser.set_window_size(1400, 1000)
+    open_page(browser, site / "index.html")
+    browser.save_screenshot(str(tmp_path / "index.png"))
+    for name in ("index.png", "index-phone.png", "index-phone-dark.png"):
+        assert (tmp_path / name).stat().st_size > 10_000
+
+
+@pytest.mark.integration
+def test_empty_site_renders_its_empty_state(browser, tmp_path):
+    build_site([], tmp_path / "site")
+    open_page(browser, tmp_path / "site/index.html")
+    assert browser.find_element("id", "empty-state").is_displayed()
+    assert browser.find_elements("id", "leaderboard") == []
+    browser.save_screenshot(str(tmp_path / "empty.png"))
+    no_script_ran_and_no_errors(browser)
