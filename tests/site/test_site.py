@@ -20,7 +20,7 @@ import pytest
 
 from conftest import REPO_ROOT, require
 from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
-from energybench.report import failed_report, validate_report
+from energybench.report import Report, validate_report
 from energybench.site import build_site
 from energybench.site.build import flatten, format_number
 from energybench.site.entries import collect, model_entry, page_name, read_ratings
@@ -81,9 +81,9 @@ def succeeded(key: str, *, cls: str, total_wh: float, gpu_wh: float | None, thro
 
 
 def campaign() -> list[dict]:
-    broken = failed_report(
+    broken = Report.failed(
         "broken", {**SAMPLE["config"], "model": "broken", "id": "./not-a-model"},
-        XSS_ERROR, SAMPLE["provenance"])
+        XSS_ERROR, SAMPLE["provenance"]).to_dict()
     return [
         succeeded("alpha", cls="A", total_wh=0.05, gpu_wh=0.02, throughput=2500,
                   checks_pass=True),
