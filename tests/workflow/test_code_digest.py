@@ -14,6 +14,8 @@ def make_package(root):
     (root / "aggregate.py").write_text("TABLE = 1\n")
     (root / "paper").mkdir()
     (root / "paper" / "plots.py").write_text("FIGURE = 1\n")
+    (root / "site").mkdir()
+    (root / "site" / "build.py").write_text("PAGE = 1\n")
     (root / "__pycache__").mkdir()
     (root / "__pycache__" / "benchmark.cpython-311.pyc").write_bytes(b"\0")
     (root / "README.md").write_text("docs\n")
@@ -32,6 +34,7 @@ def test_digest_follows_content_and_names_not_tables_figures_or_place(tmp_path):
     assert before.startswith("sha256:") and len(before) == len("sha256:") + 64
     (package / "aggregate.py").write_text("TABLE = 2\n")
     (package / "paper" / "plots.py").write_text("FIGURE = 2\n")
+    (package / "site" / "build.py").write_text("PAGE = 2\n")
     (package / "README.md").write_text("more docs\n")
     assert code_digest(package) == before
     moved = package.rename(tmp_path / "elsewhere")
