@@ -9,7 +9,7 @@ import statistics
 from collections.abc import Mapping
 
 from energybench.backends import Trial
-from energybench.backends.vllm.loadgen import summarize
+from energybench.distribution import distribution
 from energybench.energy import (
     NetEnergy,
     check_trial_variation,
@@ -321,7 +321,7 @@ def latency_section(trials: list[Trial]) -> dict | None:
         return None
     return {
         "definition": LATENCY_DEFINITION,
-        **{metric: summarize([v for s in samples for v in s[metric]])
+        **{metric: distribution([v for s in samples for v in s[metric]])
            for metric in samples[0]},
         "requests_file": trials[0].extra.get("requests_file"),
         "trials": [{"index": t.index, **t.extra["load"]} for t in trials],

@@ -26,7 +26,6 @@ from energybench.backends.vllm.loadgen import (
     arrival_offsets,
     build_request_body,
     run_load,
-    summarize,
 )
 
 
@@ -107,18 +106,6 @@ def test_poisson_schedule_is_reproducible_from_its_seed():
 
 def test_infinite_rate_sends_everything_at_once():
     assert np.array_equal(arrival_offsets(5, request_rate=math.inf, seed=0), np.zeros(5))
-
-
-def test_summary_statistics():
-    stats = summarize([1.0, 2.0, 3.0, 4.0])
-    assert stats == {
-        "count": 4,
-        "mean": 2.5,
-        "median": 2.5,
-        "p90": pytest.approx(3.7),
-        "p99": pytest.approx(3.97),
-    }
-    assert summarize([]) is None
 
 
 # --- against the fake server ---

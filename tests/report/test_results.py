@@ -1,8 +1,12 @@
 """How trials become the report's energy, metrics and checks (energybench.results)."""
 
+import ast
+
 import pytest
+from conftest import REPO_ROOT
 
 from energybench.backends import RUN_USED_NO_GPU, Trial
+from energybench.distribution import distribution
 from energybench.meters import ComponentEnergy, IdleBaseline, IdlePower, WindowMeasurement
 from energybench.results import (
     checks_section,
@@ -132,3 +136,31 @@ def test_pytorch_summary_has_aes_latency_only_when_prompts_ran_alone():
     batched = window_summary([batch(4)], duration_s=2.0)
     assert batched["avg_latency_seconds"] is None and batched["avg_time_to_first_token"] is None
     assert batched["avg_served_latency_seconds"] == 2.0
+
+
+def test_distribution_of_latencies():
+    stats = distribution([1.0, 2.0, 3.0, 4.0])
+    assert stats == {
+        "count": 4,
+        "mean": 2.5,
+        "median": 2.5,
+        "p90": pytest.approx(3.7),
+        "p99": pytest.approx(3.97),
+    }
+    assert distribution([]) is None
+
+
+def test_the_report_layer_depends_on_no_backend():
+    """The report and the tables read the backends' common interface (`energybench.backends`),
+    never one backend's package: a figure both need lives in a shared module."""
+    source = REPO_ROOT / "src/energybench"
+    paths = [source / "results.py", source / "report.py", source / "aggregate.py",
+             *sorted((source / "paper").rglob("*.py"))]
+    for path in paths:
+        tree = ast.parse(path.read_text())
+        imported = [node.module for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module]
+        imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                     for alias in node.names]
+        backend_packages = [m for m in imported if m.startswith("energybench.backends.")]
+        assert not backend_packages, f"{path.relative_to(REPO_ROOT)} imports {backend_packages}"

@@ -23,7 +23,6 @@ from energybench.backends.vllm.loadgen.results import (
     LoadResult,
     RequestRecord,
     Timeline,
-    summarize,
 )
 from energybench.backends.vllm.loadgen.schedule import Phase, arrival_offsets, run_load, run_load_async
 from energybench.backends.vllm.loadgen.settings import LoadSettings
@@ -42,5 +41,4 @@ __all__ = [
     "build_request_body",
     "run_load",
     "run_load_async",
-    "summarize",
 ]

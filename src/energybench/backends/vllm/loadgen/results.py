@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from energybench.backends.vllm.loadgen.settings import LoadSettings
+from energybench.distribution import distribution
 
 BATCH_FULL_SHARE = 0.9
 """The steady state counts as a full batch when, on average over its window, at least this share
@@ -191,10 +191,10 @@ class LoadResult:
             "output_tokens": output_tokens,
             "request_throughput_per_s": len(ok) / self.duration_s,
             "output_throughput_tokens_per_s": output_tokens / self.duration_s,
-            "ttft_s": summarize([r.ttft_s for r in ok if r.ttft_s is not None]),
-            "itl_s": summarize([gap for r in ok for gap in r.inter_token_latencies_s]),
-            "tpot_s": summarize([r.tpot_s for r in ok if r.tpot_s is not None]),
-            "e2e_latency_s": summarize([r.e2e_latency_s for r in ok]),
+            "ttft_s": distribution([r.ttft_s for r in ok if r.ttft_s is not None]),
+            "itl_s": distribution([gap for r in ok for gap in r.inter_token_latencies_s]),
+            "tpot_s": distribution([r.tpot_s for r in ok if r.tpot_s is not None]),
+            "e2e_latency_s": distribution([r.e2e_latency_s for r in ok]),
             "steady_state": self.steady_state_summary(),
         }
 
@@ -210,17 +210,3 @@ class LoadResult:
             "requests": [asdict(r) | {"tpot_s": r.tpot_s} for r in self.records],
         }
 
-
-def summarize(values: Sequence[float]) -> dict[str, float] | None:
-    """Mean, median, p90 and p99 of `values`; None when there are none."""
-    if not values:
-        return None
-    array = np.asarray(values, dtype=float)
-    p50, p90, p99 = np.percentile(array, [50, 90, 99])
-    return {
-        "count": int(array.size),
-        "mean": float(array.mean()),
-        "median": float(p50),
-        "p90": float(p90),
-        "p99": float(p99),
-    }
