@@ -191,3 +191,19 @@ def test_cuda_device_needs_a_gpu():
     with pytest.raises(ConfigError, match="model 'm1': device 'cuda' needs gpus >= 1"):
         check_run_configs({"m1": run_config(device="cuda", gpus=0)})
     check_run_configs({"m1": run_config(device="cuda", gpus=1)})
+
+
+def test_measurement_settings_have_one_home_and_a_missing_one_is_named():
+    """config.yaml sets the measurement settings; the schema only checks them, so a default
+    stated twice cannot drift apart, and a setting left out is refused by its name."""
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    schema = REPO_ROOT / "config/schemas/config.schema.yaml"
+    measurement = load_yaml(schema)["properties"]["measurement"]["properties"]
+    config = load_yaml(REPO_ROOT / "config/config.yaml")
+    assert set(measurement) == set(config["measurement"])
+    assert [name for name, spec in measurement.items() if "default" in spec] == []
+    del config["measurement"]["sample_hz"]
+    with pytest.raises(WorkflowError, match="'sample_hz' is a required property"):
+        validate(config, str(schema))
