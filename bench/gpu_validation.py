@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO / "src"))
 from energybench.energy.checks import _relative_difference as relative_difference  # noqa: E402
 from energybench.meters import EnergyMonitor  # noqa: E402
 from energybench.meters import nvml as nvml_meter  # noqa: E402
-from energybench.report import write_atomic  # noqa: E402
+from energybench.files import write_atomic  # noqa: E402
 
 
 class CudaLoad:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "a")  # noqa: F821 (snakemake is injected)
 
-from energybench.report import write_atomic  # noqa: E402
+from energybench.files import write_atomic  # noqa: E402
 from energybench.isolation import build_cpu_image  # noqa: E402
 
 image_id = build_cpu_image(

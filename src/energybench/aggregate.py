@@ -15,7 +15,7 @@ from energybench.aes.identity import identity
 from energybench.aes.master_results import COLUMNS as AES_COLUMNS
 from energybench.energy import efficiency_figures
 from energybench.paper.stored import read_stored_reports
-from energybench.report import write_atomic
+from energybench.files import write_atomic
 
 # AES's own table is energybench.aes.master_results. This one keeps our definitions, under
 # our own names where they differ from AES's (docs/aes.md).

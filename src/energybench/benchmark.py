@@ -15,7 +15,8 @@ from energybench import provenance
 from energybench.config import ConfigError, RunConfig, apply_overrides
 from energybench.isolation.errors import EXIT_INTERRUPTED, out_of_space
 from energybench.provenance import Launch
-from energybench.report import Report, write_atomic, write_report
+from energybench.files import write_atomic
+from energybench.report import Report, write_report
 
 log = logging.getLogger(__name__)
 

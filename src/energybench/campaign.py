@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from energybench.report import read_report, write_atomic
+from energybench.files import write_atomic
+from energybench.report import read_report
 
 CAUSE_CHARS = 200
 LISTED = 10  # models named in the line of those without a report

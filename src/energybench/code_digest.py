@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from energybench.report import write_atomic
+from energybench.files import write_atomic
 
 SOURCE_SUFFIXES = (".py", ".json")
 # Tables, figures and the site are made outside the runs and the image (see .dockerignore):

@@ -26,7 +26,8 @@ from energybench.isolation import LaunchError, LaunchSpec, prepare, run_prepared
 from energybench.keys import child_path
 from energybench.isolation.errors import CAUSE_INTERRUPTED, EXIT_INTERRUPTED, out_of_space
 from energybench.provenance import Launch, code_version
-from energybench.report import Report, read_report, write_json_atomic, write_report
+from energybench.files import write_json_atomic
+from energybench.report import Report, read_report, write_report
 from energybench.secrets import needed_secrets
 from energybench.workflow_guard import stop_when_workflow_ends
 

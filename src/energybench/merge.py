@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 from energybench.config import ConfigError
-from energybench.report import write_atomic
+from energybench.files import write_atomic
 
 
 def table_path(source: str | Path, name: str) -> Path:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import tempfile
 from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import jsonschema
 
 from energybench.aes import report_keys
+from energybench.files import write_atomic
 
 SCHEMA_VERSION = "1.0"
 
@@ -38,46 +37,6 @@ def validate_report(report: dict) -> None:
     error = jsonschema.exceptions.best_match(_report_validator().iter_errors(report))
     if error is not None:
         raise error
-
-
-def umask() -> int:
-    """This process's umask, read without changing it (os.umask can only set it)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("Umask:"):
-            return int(line.split()[1], 8)
-    current = os.umask(0o022)  # not Linux: set and restore
-    os.umask(current)
-    return current
-
-
-def shared_mode(path: str | Path, directory: bool = False) -> None:
-    """Give a file made by mkstemp/mkdtemp (0600/0700) the mode the umask allows, as a plain
-    open() would: results of a shared campaign are readable by the group when the umask says so."""
-    os.chmod(path, (0o777 if directory else 0o666) & ~umask())
-
-
-def write_atomic(path: str | Path, content: str | bytes) -> Path:
-    """Write to a temporary file beside ``path``, flush it to disk, then rename: a reader
-    sees the old file or the whole new one, never half of it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        shared_mode(tmp)
-        with os.fdopen(fd, "wb" if isinstance(content, bytes) else "w") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def write_json_atomic(path: str | Path, document: dict) -> Path:
-    """Write JSON atomically; NaN and infinities are refused (they are not JSON)."""
-    return write_atomic(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
 
 
 def write_report(path: str | Path, report: dict) -> Path:

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from energybench.keys import child_path
-from energybench.report import shared_mode
+from energybench.files import shared_mode
 
 # Text the tokenizer is trained on; written for this project. Byte-level BPE encodes any input.
 _TOKENIZER_CORPUS = """\

@@ -5,7 +5,8 @@ import jsonschema
 import pytest
 
 from energybench.aes.report_keys import with_aes_energy_keys
-from energybench.report import Report, read_report, validate_report, write_json_atomic, write_report
+from energybench.files import write_json_atomic
+from energybench.report import Report, read_report, validate_report, write_report
 
 PROVENANCE = {"energybench_version": "0", "code_version": None, "config_hash": None,
               "runtime": {"name": "process"}, "packages": {}, "hardware": {},

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from energybench.report import write_atomic
+from energybench.files import write_atomic
 from energybench.tiny import build_tiny_model
 
 

@@ -5,7 +5,8 @@ import os
 
 from energybench.campaign import batch_summary
 from energybench.progress import Progress
-from energybench.report import Report, write_json_atomic
+from energybench.files import write_json_atomic
+from energybench.report import Report
 
 
 def test_progress_logs_at_most_one_line_per_interval_and_the_end(caplog):

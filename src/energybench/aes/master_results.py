@@ -23,7 +23,7 @@ from pathlib import Path
 from energybench.aes.identity import identity
 from energybench.energy.units import J_PER_WH
 from energybench.paper.stored import read_stored_reports
-from energybench.report import write_atomic
+from energybench.files import write_atomic
 
 COLUMNS = [
     "model_name", "model_class", "task", "reasoning_state", "total_prompts",

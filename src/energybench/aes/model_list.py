@@ -22,7 +22,7 @@ import yaml
 from energybench.aes.identity import OUR_TASKS
 from energybench.config import ConfigError
 from energybench.keys import key_problem
-from energybench.report import write_atomic
+from energybench.files import write_atomic
 
 MODEL, PRIORITY, CLASS, TASK, STATE, TEMPLATE = (
     "Models to Add", "Priority (1=hi)", "Class", "Task", "Reasoning State", "Chat Template")

@@ -14,7 +14,8 @@ import json
 import zipfile
 from pathlib import Path
 
-from energybench.report import read_report, write_atomic
+from energybench.files import write_atomic
+from energybench.report import read_report
 
 SUMMARY_FORMAT = "ai_energy_benchmarks"
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from energybench.report import write_atomic
+from energybench.files import write_atomic
 from energybench.isolation.errors import ImageBuildError
 from energybench.isolation.images import build_cpu_image
 from energybench.isolation.spec import CONTAINER_RUNTIMES, CPU_IMAGE_TAG, DOCKER

@@ -23,7 +23,7 @@ from pathlib import Path
 import jsonschema
 import pandas as pd
 
-from energybench.report import write_atomic, write_json_atomic
+from energybench.files import write_atomic, write_json_atomic
 
 STARS = 5
 RATING_COLUMNS = ["model", "task", "class", "group", "gpu_wh_per_1000_queries", "stars",

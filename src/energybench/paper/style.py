@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from energybench.paper.palette import (  # noqa: E402,F401 (re-exported for the figures)
     COMPONENT_COLORS, COMPONENT_LABELS, PALETTE, STAR_COLORS)
-from energybench.report import write_atomic  # noqa: E402
+from energybench.files import write_atomic  # noqa: E402
 
 ESTIMATE_HATCH = "//"
 INVALID_HATCH = "xx"

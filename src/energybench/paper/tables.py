@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from energybench.aggregate import models_table
-from energybench.report import COMPONENTS, write_atomic
+from energybench.files import write_atomic
+from energybench.report import COMPONENTS
 
 TRIAL_COLUMNS = ["model", "status", "trial", "duration_s", "completion_tokens",
                  "throughput_tokens_per_second", "failure"] + [
