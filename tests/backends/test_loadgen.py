@@ -22,7 +22,7 @@ from energybench.backends.vllm.loadgen import (
     LoadSettings,
     Phase,
     RequestRecord,
-    Timeline,
+    PhaseTimes,
     arrival_offsets,
     build_request_body,
     run_load,
@@ -176,21 +176,21 @@ def test_phases_mark_saturation_then_draining(server):
     )
     assert [p for p, _ in phases] == [Phase.START, Phase.SATURATED, Phase.DRAINING, Phase.END]
     assert [t for _, t in phases] == sorted(t for _, t in phases)
-    timeline = result.timeline
-    assert timeline.concurrency_limit == 2
+    phase_times = result.phase_times
+    assert phase_times.concurrency_limit == 2
     last_sent = max(r.sent_unix for r in result.records)
-    assert timeline.draining_unix >= last_sent
+    assert phase_times.draining_unix >= last_sent
     # draining begins when the first of the two last requests in flight finishes
     assert (
-        timeline.draining_unix
+        phase_times.draining_unix
         < min(r.sent_unix + r.e2e_latency_s for r in result.records if r.index >= 4) + 0.05
     )
     steady = result.summary()["steady_state"]
-    assert steady["duration_s"] == pytest.approx(timeline.draining_unix - timeline.saturated_unix)
+    assert steady["duration_s"] == pytest.approx(phase_times.draining_unix - phase_times.saturated_unix)
     assert steady["output_tokens"] == result.output_tokens_between(
-        timeline.saturated_unix, timeline.draining_unix
+        phase_times.saturated_unix, phase_times.draining_unix
     )
-    assert result.output_tokens_between(timeline.start_unix, timeline.end_unix) == 24
+    assert result.output_tokens_between(phase_times.start_unix, phase_times.end_unix) == 24
 
 
 def test_saturation_starts_when_the_batch_has_its_first_tokens_not_when_it_was_sent(server):
@@ -200,10 +200,10 @@ def test_saturation_starts_when_the_batch_has_its_first_tokens_not_when_it_was_s
     # Long streams: a finished request's successor waits FIRST_TOKEN_DELAY_S for its first token,
     # a gap in the batch that short streams would make too large a share of the window.
     result = load(server, [f"p{i}" for i in range(6)], concurrency=3, max_tokens=30)
-    timeline = result.timeline
+    phase_times = result.phase_times
     third_first_token = sorted(r.sent_unix + r.ttft_s for r in result.records)[2]
-    assert timeline.saturated_unix >= timeline.start_unix + FIRST_TOKEN_DELAY_S
-    assert timeline.saturated_unix == pytest.approx(third_first_token, abs=0.02)
+    assert phase_times.saturated_unix >= phase_times.start_unix + FIRST_TOKEN_DELAY_S
+    assert phase_times.saturated_unix == pytest.approx(third_first_token, abs=0.02)
     steady = result.summary()["steady_state"]
     assert steady["batch_full"] and steady["batch_reason"] is None
     assert steady["mean_decoding_requests"] > 0.9 * 3
@@ -211,7 +211,7 @@ def test_saturation_starts_when_the_batch_has_its_first_tokens_not_when_it_was_s
 
 def test_the_servers_batch_size_caps_what_saturates(server):
     result = load(server, [f"p{i}" for i in range(6)], concurrency=4, server_batch_limit=2)
-    assert result.timeline.concurrency_limit == 2
+    assert result.phase_times.concurrency_limit == 2
     with pytest.raises(ValueError, match="server_batch_limit must be at least 1"):
         LoadSettings(model="m", server_batch_limit=0)
 
@@ -223,9 +223,9 @@ def test_a_steady_state_with_a_half_empty_batch_is_flagged():
                              inter_token_latencies_s=(), e2e_latency_s=e2e, prompt_tokens=1, output_tokens=1)
 
     records = (record(0, 100.0, 0.5, 2.0), record(1, 100.0, 2.0, 4.0))
-    timeline = Timeline(concurrency_limit=2, start_unix=100.0, saturated_unix=100.5, draining_unix=104.0,
+    phase_times = PhaseTimes(concurrency_limit=2, start_unix=100.0, saturated_unix=100.5, draining_unix=104.0,
                         end_unix=104.0)
-    result = LoadResult("http://h/v1", LoadSettings(model="m", concurrency=2), records, timeline, 4.0, 0)
+    result = LoadResult("http://h/v1", LoadSettings(model="m", concurrency=2), records, phase_times, 4.0, 0)
     steady = result.steady_state_summary()
     assert steady["mean_decoding_requests"] == pytest.approx(3.5 / 3.5)
     assert not steady["batch_full"]
@@ -243,11 +243,11 @@ def test_tokens_in_a_window_spread_usage_over_the_text_chunks():
         index=1, inter_token_latencies_s=(), prompt_tokens=None, output_tokens=None,
         error_kind=ErrorKind.TIMEOUT, error="timeout",
     )  # fmt: skip
-    timeline = Timeline(
+    phase_times = PhaseTimes(
         concurrency_limit=1, start_unix=100.0, saturated_unix=100.0, draining_unix=104.5, end_unix=104.5
     )
     result = LoadResult(
-        "http://h/v1", LoadSettings(model="m"), (done, failed), timeline, 4.5, warmup_failures=0
+        "http://h/v1", LoadSettings(model="m"), (done, failed), phase_times, 4.5, warmup_failures=0
     )
     assert result.output_tokens_between(101.5, 103.5) == 4
     assert result.output_tokens_between(100.0, 104.5) == 8
@@ -258,11 +258,11 @@ def test_sparse_arrivals_never_saturate_and_give_no_steady_window(server):
     # seed 0 spaces the arrivals 0.34 s and 0.51 s apart; a request takes 0.11 s
     assert np.all(np.diff(arrival_offsets(3, 2.0, seed=0)) > 0.3)
     result = load(server, ["a", "b", "c"], concurrency=2, request_rate=2.0, seed=0)
-    assert result.timeline.saturated_unix is None
-    assert result.timeline.steady_state is None and result.summary()["steady_state"] is None
+    assert result.phase_times.saturated_unix is None
+    assert result.phase_times.steady_state is None and result.summary()["steady_state"] is None
     scheduled = np.array([r.scheduled_s for r in result.records])
     assert np.array_equal(scheduled, arrival_offsets(3, 2.0, seed=0))
-    sent = np.array([r.sent_unix for r in result.records]) - result.timeline.start_unix
+    sent = np.array([r.sent_unix for r in result.records]) - result.phase_times.start_unix
     assert np.all(sent >= scheduled - 0.01)
 
 

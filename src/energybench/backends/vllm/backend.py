@@ -281,7 +281,7 @@ class VLLMBackend(Backend):
         self._keep_requests(index, result)
 
         load = result.summary()
-        steady, steady_window = self._steady_state(moments, result.timeline, load, steady_window)
+        steady, steady_window = self._steady_state(moments, result.phase_times, load, steady_window)
         return Trial(
             index=index,
             summary=load_summary(result, window.duration_s),
@@ -293,11 +293,11 @@ class VLLMBackend(Backend):
         )
 
     @staticmethod
-    def _steady_state(moments: dict, timeline, load: dict, window):
+    def _steady_state(moments: dict, phase_times, load: dict, window):
         """The steady state's edges (monitor clock), tokens, batch check and, when the server
         was saturated with a full batch for a measurable time, its window."""
         start, end = moments.get(Phase.SATURATED), moments.get(Phase.DRAINING)
-        limit = timeline.concurrency_limit
+        limit = phase_times.concurrency_limit
         steady = {"start_s": start, "end_s": end, "duration_s": None, "output_tokens": None,
                   "concurrency_limit": limit, "mean_decoding_requests": None, "batch_full": None,
                   "reason": None}

@@ -8,7 +8,7 @@ latency and the prompt and output token counts that the *server* reports in its 
 - `settings`: what to send and how fast (`LoadSettings`);
 - `client`: the HTTP side: the session, the endpoint check, one streaming request;
 - `schedule`: when requests go out, and the phases of the load (steady state);
-- `results`: the per-request records, the timeline and the summary.
+- `results`: the per-request records, the phase times and the summary.
 
 Every request is bounded by `request_timeout_s` (connect, each read, and the whole request), so a
 run cannot hang. Errors of single requests are recorded and counted; a run whose failure share
@@ -22,7 +22,7 @@ from energybench.backends.vllm.loadgen.results import (
     ErrorKind,
     LoadResult,
     RequestRecord,
-    Timeline,
+    PhaseTimes,
 )
 from energybench.backends.vllm.loadgen.schedule import Phase, arrival_offsets, run_load, run_load_async
 from energybench.backends.vllm.loadgen.settings import LoadSettings
@@ -35,7 +35,7 @@ __all__ = [
     "LoadSettings",
     "Phase",
     "RequestRecord",
-    "Timeline",
+    "PhaseTimes",
     "arrival_offsets",
     "auth_headers",
     "build_request_body",

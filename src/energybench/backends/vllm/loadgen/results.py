@@ -1,4 +1,4 @@
-"""What a load gives: one `RequestRecord` per request, the `Timeline` of its phases, and the
+"""What a load gives: one `RequestRecord` per request, the `PhaseTimes` of its phases, and the
 `LoadResult` with its summary, token attribution and steady-state batch check."""
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class RequestRecord:
 
 
 @dataclass(frozen=True)
-class Timeline:
+class PhaseTimes:
     """Unix times of the measured load's phases (see `schedule` for the definitions)."""
 
     concurrency_limit: int
@@ -102,7 +102,7 @@ class LoadResult:
     endpoint: str
     settings: LoadSettings
     records: tuple[RequestRecord, ...]
-    timeline: Timeline
+    phase_times: PhaseTimes
     duration_s: float
     """From the first measured request being sent to the last one finishing."""
     warmup_failures: int
@@ -156,10 +156,10 @@ class LoadResult:
 
     def steady_state_summary(self) -> dict[str, Any] | None:
         """The steady-state window, its tokens, and whether the server's batch was full in it."""
-        steady = self.timeline.steady_state
+        steady = self.phase_times.steady_state
         if steady is None:
             return None
-        limit = self.timeline.concurrency_limit
+        limit = self.phase_times.concurrency_limit
         mean_decoding = self.mean_decoding_between(*steady)
         full = mean_decoding >= BATCH_FULL_SHARE * limit
         return {
@@ -202,7 +202,7 @@ class LoadResult:
         return {
             "endpoint": self.endpoint,
             "settings": asdict(self.settings) | {"extra_body": dict(self.settings.extra_body)},
-            "timeline": asdict(self.timeline),
+            "phase_times": asdict(self.phase_times),
             "warmup_failures": self.warmup_failures,
             "failed": self.failed,
             "failure_reason": self.failure_reason,

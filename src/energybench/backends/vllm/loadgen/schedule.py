@@ -40,7 +40,7 @@ from energybench.backends.vllm.loadgen.client import (
     open_connections,
     open_session,
 )
-from energybench.backends.vllm.loadgen.results import LoadResult, RequestRecord, Timeline
+from energybench.backends.vllm.loadgen.results import LoadResult, PhaseTimes, RequestRecord
 from energybench.backends.vllm.loadgen.settings import LoadSettings
 from energybench.progress import Progress
 
@@ -107,7 +107,7 @@ async def run_load_async(
         endpoint=endpoint.base_url,
         settings=settings,
         records=tuple(records),
-        timeline=tracker.timeline(),
+        phase_times=tracker.phase_times(),
         duration_s=duration_s,
         warmup_failures=sum(not r.ok for r in warmup),
     )
@@ -146,8 +146,8 @@ class _SaturationTracker:
         if self._all_sent and self._in_flight < self.limit and Phase.SATURATED in self._moments:
             self.mark(Phase.DRAINING)
 
-    def timeline(self) -> Timeline:
-        return Timeline(
+    def phase_times(self) -> PhaseTimes:
+        return PhaseTimes(
             concurrency_limit=self.limit,
             start_unix=self._moments[Phase.START],
             saturated_unix=self._moments.get(Phase.SATURATED),
