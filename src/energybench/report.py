@@ -143,7 +143,7 @@ class Report:
         from energybench import results  # results arranges its sections from this module's
 
         failure = next((t.failure for t in trials if t.failure), None)
-        summary = results.summary_over_trials(trials)
+        summary = results.summary_section(trials)
         energy = results.energy_section([t.window for t in trials], idle, uncounted)
         return cls(
             model=config["model"],

@@ -17,7 +17,7 @@ from energybench.energy import (
     joules_to_kwh,
     joules_to_wh,
     subtract_idle,
-    summarize_trials,
+    trial_statistics,
 )
 from energybench.energy.trials import CI_METHOD
 from energybench.meters import IdleBaseline, WindowMeasurement, split_window_phases
@@ -59,7 +59,7 @@ def _mean(values):
     return statistics.fmean(values) if values else None
 
 
-def summary_over_trials(trials: list[Trial]) -> dict:
+def summary_section(trials: list[Trial]) -> dict:
     """The AI Energy Score summary: counts of the first trial, timings averaged over trials.
 
     Greedy decoding makes every trial produce the same tokens, so counts do not vary.
@@ -87,9 +87,9 @@ def component_block(name: str, windows: list[WindowMeasurement], idle: IdleBasel
     them, so gross = idle + net), with trial statistics."""
     measured = [w.components[name] for w in windows]
     splits = [w.net(idle)[name] for w in windows]
-    gross = summarize_trials([m.joules for m in measured], reasons=[m.reason for m in measured])
-    idle_energy = summarize_trials([s.idle_j for s in splits], reasons=[s.reason for s in splits])
-    net = summarize_trials([s.net_j for s in splits], reasons=[s.reason for s in splits])
+    gross = trial_statistics([m.joules for m in measured], reasons=[m.reason for m in measured])
+    idle_energy = trial_statistics([s.idle_j for s in splits], reasons=[s.reason for s in splits])
+    net = trial_statistics([s.net_j for s in splits], reasons=[s.reason for s in splits])
     first = measured[0]
     sources = sorted({m.source for m in measured if m.source})
     notes = list(first.notes)
@@ -165,9 +165,9 @@ def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
     }
     splits = [total_split(w, idle, names) for w in windows]
     why = [s.reason for s in splits]
-    gross = summarize_trials([s.gross_j for s in splits], reasons=why)
-    net = summarize_trials([s.net_j for s in splits], reasons=why)
-    idle_total = summarize_trials([s.idle_j for s in splits], reasons=why)
+    gross = trial_statistics([s.gross_j for s in splits], reasons=why)
+    net = trial_statistics([s.net_j for s in splits], reasons=why)
+    idle_total = trial_statistics([s.idle_j for s in splits], reasons=why)
     unknown = [n for n in names if components[n]["gross_joules"] is None]
     if not names:
         reason = "; ".join(dict.fromkeys(uncounted.values()))
@@ -251,11 +251,11 @@ def metrics_section(summaries: list[dict], energy: dict, carbon_intensity_g_per_
         why = [f["reasons"].get(figure) for f in per_trial[kind]]
         if unknown_why[kind]:
             why = [unknown_why[kind] if w == "energy unknown" else w for w in why]
-        summary = summarize_trials([f[figure] for f in per_trial[kind]], reasons=why)
-        metrics[key] = summary.mean
-        statistics_[key] = summary.to_dict()
-        if summary.mean is None:  # keyed "<energy>.<figure>", as the site and AES tools read
-            reasons[f"{kind}.{figure}"] = summary.reason
+        over_trials = trial_statistics([f[figure] for f in per_trial[kind]], reasons=why)
+        metrics[key] = over_trials.mean
+        statistics_[key] = over_trials.to_dict()
+        if over_trials.mean is None:  # keyed "<energy>.<figure>", as the site and AES tools read
+            reasons[f"{kind}.{figure}"] = over_trials.reason
     return {
         **metrics,
         "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh,
@@ -360,7 +360,7 @@ def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
         "energy": energy,
         "reason": None if windows else "no trial had a steady-state window: "
         + "; ".join(dict.fromkeys(r["reason"] for r in rows if r["reason"])),
-        "joules_per_token": summarize_trials([r["joules_per_token"] for r in rows]).to_dict(),
+        "joules_per_token": trial_statistics([r["joules_per_token"] for r in rows]).to_dict(),
     }
 
 
@@ -374,7 +374,7 @@ def phases_section(trials: list[Trial]) -> dict | None:
     mean = {}
     for name in per_trial[0]:
         mean[name] = {
-            part: summarize_trials([getattr(split[name], part) for split in per_trial],
+            part: trial_statistics([getattr(split[name], part) for split in per_trial],
                                    reasons=[split[name].reason for split in per_trial]).to_dict()
             for part in ("prefill", "decode")
         }

@@ -20,7 +20,7 @@ from energybench.energy import (
     joules_to_wh,
     split_phases,
     subtract_idle,
-    summarize_trials,
+    trial_statistics,
 )
 
 DATA = Path(__file__).parents[1] / "data"
@@ -104,7 +104,7 @@ def test_phases(case):
 
 @pytest.mark.parametrize("case", load("trial_sets.json"), ids=lambda c: c["name"])
 def test_trial_summary(case):
-    summary = summarize_trials(case["values"])
+    summary = trial_statistics(case["values"])
     assert summary.values == case["values"]
     for field in ("mean", "std"):
         expected = case[field]
@@ -123,7 +123,7 @@ def test_trial_summary(case):
 
 def test_trial_interval_is_students_t_worked_by_hand():
     values = [101.0, 99.0, 103.5, 98.2, 100.1]  # mean 100.36, std 2.0526 (ddof 1)
-    summary = summarize_trials(values)
+    summary = trial_statistics(values)
     half = 2.7764451 * 2.052559377947444 / 5 ** 0.5  # t(0.975, 4 degrees of freedom)
     assert (summary.ci_low, summary.ci_high) == pytest.approx((100.36 - half, 100.36 + half))
     assert "Student's t" in summary.ci_method
@@ -138,7 +138,7 @@ def test_trial_interval_covers_the_true_mean_as_often_as_it_says(n):
     runs = 2000
     hits = 0
     for sample in rng.normal(100.0, 5.0, size=(runs, n)):
-        summary = summarize_trials(list(sample))
+        summary = trial_statistics(list(sample))
         hits += summary.ci_low <= 100.0 <= summary.ci_high
     # binomial standard error at 2000 runs is 0.5 %; allow four of them
     assert abs(hits / runs - 0.95) < 0.02, hits / runs

@@ -127,7 +127,7 @@ def test_streamed_tokens_give_ttft_itl_tpot_and_server_usage(server, api):
         assert record.e2e_latency_s >= FIRST_TOKEN_DELAY_S + 4 * TOKEN_DELAY_S
         assert record.e2e_latency_s >= record.ttft_s + sum(record.inter_token_latencies_s)
         assert record.tpot_s == pytest.approx((record.e2e_latency_s - record.ttft_s) / 4)
-    summary = result.summary()
+    summary = result.statistics()
     assert summary["output_tokens"] == 10 and summary["prompt_tokens"] == 2 * PROMPT_TOKENS
     assert summary["output_throughput_tokens_per_s"] == pytest.approx(10 / result.duration_s)
     assert summary["itl_s"]["count"] == 8
@@ -139,7 +139,7 @@ def test_concurrency_limit_holds_and_warmup_is_not_counted(server):
     assert len(server.bodies) == 9
     assert [r.index for r in result.records] == list(range(6))
     assert server.max_in_flight == 2
-    assert result.summary()["requests"] == 6
+    assert result.statistics()["requests"] == 6
     assert max(r.queued_s for r in result.records) > 0  # later arrivals waited for a slot
 
 
@@ -185,7 +185,7 @@ def test_phases_mark_saturation_then_draining(server):
         phase_times.draining_unix
         < min(r.sent_unix + r.e2e_latency_s for r in result.records if r.index >= 4) + 0.05
     )
-    steady = result.summary()["steady_state"]
+    steady = result.statistics()["steady_state"]
     assert steady["duration_s"] == pytest.approx(phase_times.draining_unix - phase_times.saturated_unix)
     assert steady["output_tokens"] == result.output_tokens_between(
         phase_times.saturated_unix, phase_times.draining_unix
@@ -204,7 +204,7 @@ def test_saturation_starts_when_the_batch_has_its_first_tokens_not_when_it_was_s
     third_first_token = sorted(r.sent_unix + r.ttft_s for r in result.records)[2]
     assert phase_times.saturated_unix >= phase_times.start_unix + FIRST_TOKEN_DELAY_S
     assert phase_times.saturated_unix == pytest.approx(third_first_token, abs=0.02)
-    steady = result.summary()["steady_state"]
+    steady = result.statistics()["steady_state"]
     assert steady["batch_full"] and steady["batch_reason"] is None
     assert steady["mean_decoding_requests"] > 0.9 * 3
 
@@ -226,7 +226,7 @@ def test_a_steady_state_with_a_half_empty_batch_is_flagged():
     phase_times = PhaseTimes(concurrency_limit=2, start_unix=100.0, saturated_unix=100.5, draining_unix=104.0,
                         end_unix=104.0)
     result = LoadResult("http://h/v1", LoadSettings(model="m", concurrency=2), records, phase_times, 4.0, 0)
-    steady = result.steady_state_summary()
+    steady = result.steady_state_figures()
     assert steady["mean_decoding_requests"] == pytest.approx(3.5 / 3.5)
     assert not steady["batch_full"]
     assert "on average 1.00 of 2 requests were decoding" in steady["batch_reason"]
@@ -259,7 +259,7 @@ def test_sparse_arrivals_never_saturate_and_give_no_steady_window(server):
     assert np.all(np.diff(arrival_offsets(3, 2.0, seed=0)) > 0.3)
     result = load(server, ["a", "b", "c"], concurrency=2, request_rate=2.0, seed=0)
     assert result.phase_times.saturated_unix is None
-    assert result.phase_times.steady_state is None and result.summary()["steady_state"] is None
+    assert result.phase_times.steady_state is None and result.statistics()["steady_state"] is None
     scheduled = np.array([r.scheduled_s for r in result.records])
     assert np.array_equal(scheduled, arrival_offsets(3, 2.0, seed=0))
     sent = np.array([r.sent_unix for r in result.records]) - result.phase_times.start_unix
@@ -286,8 +286,8 @@ def test_failed_requests_are_recorded_with_their_kind(server, fault, kind, messa
     assert re.search(message, bad.error)
     assert bad.http_status == (500 if kind is ErrorKind.HTTP_STATUS else None)
     assert result.failed_requests == 1 and not result.failed
-    assert result.summary()["errors_by_kind"] == {kind.value: 1}
-    assert result.summary()["e2e_latency_s"]["count"] == 1
+    assert result.statistics()["errors_by_kind"] == {kind.value: 1}
+    assert result.statistics()["e2e_latency_s"]["count"] == 1
 
 
 def test_failure_share_above_the_limit_fails_the_run_naming_model_and_endpoint(server):
@@ -300,7 +300,7 @@ def test_failure_share_above_the_limit_fails_the_run_naming_model_and_endpoint(s
 
 def test_a_run_where_every_request_failed_is_failed_whatever_the_allowed_share(server):
     result = load(server, [Fault.HTTP_500] * 2, max_failure_share=1.0)
-    assert result.failed and result.summary()["ttft_s"] is None
+    assert result.failed and result.statistics()["ttft_s"] is None
 
 
 def test_warmup_failures_are_reported_but_not_counted(server):

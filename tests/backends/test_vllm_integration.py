@@ -60,7 +60,7 @@ class TestOneSharedServer:
             assert record.tpot_s > 0
             # vLLM merges tokens into one chunk when the API server falls behind the engine
             assert len(record.inter_token_latencies_s) <= 7
-        summary = result.summary()
+        summary = result.statistics()
         assert summary["output_tokens"] == 64 and summary["output_throughput_tokens_per_s"] > 0
 
     def test_a_load_of_long_answers_saturates_the_batch(self, server):
@@ -69,9 +69,9 @@ class TestOneSharedServer:
         settings = LoadSettings(model=SERVED_NAME, max_tokens=64, concurrency=4, request_timeout_s=120)
         result = run_load(server.endpoint, PROMPTS, settings)
         assert result.failure_reason is None, result.failure_reason
-        timeline, steady = result.timeline, result.summary()["steady_state"]
+        phase_times, steady = result.phase_times, result.statistics()["steady_state"]
         first_tokens = sorted(r.sent_unix + r.ttft_s for r in result.records)
-        assert timeline.saturated_unix >= first_tokens[3] - 0.01  # the 4th first token, not a send
+        assert phase_times.saturated_unix >= first_tokens[3] - 0.01  # the 4th first token, not a send
         assert steady["duration_s"] > 0 and steady["mean_decoding_requests"] > 2
 
     def test_the_cpu_worker_is_pinned_and_the_client_can_keep_off_it(self, server):

@@ -8,7 +8,7 @@ import pytest
 
 from energybench.backends import Trial
 from energybench.energy import check_counter_vs_integral, check_power_range, check_trial_variation
-from energybench.energy import check_window_length, summarize_trials
+from energybench.energy import check_window_length, trial_statistics
 from energybench.meters import ComponentEnergy, IdleBaseline, IdlePower, WindowMeasurement
 from energybench.results import checks_section, energy_section, metrics_section
 
@@ -68,7 +68,7 @@ def test_net_within_the_meters_resolution_of_idle_is_kept_as_measured():
 
 # --- item 2: every mean over the same trials --------------------------------------------------
 def test_a_mean_over_trials_never_drops_an_invalid_trial():
-    decode = summarize_trials([None, 60.0, 5.0], reasons=["below the meter's resolution", None, None])
+    decode = trial_statistics([None, 60.0, 5.0], reasons=["below the meter's resolution", None, None])
     assert decode.mean is None  # not 32.5 over the two that happened to be valid
     assert "trial 0 (below the meter's resolution)" in decode.reason
 

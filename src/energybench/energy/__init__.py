@@ -12,7 +12,7 @@ from energybench.energy.checks import (
 from energybench.energy.counters import CounterDelta, counter_delta
 from energybench.energy.integrate import PowerIntegral, energy_from_totals, integrate_power
 from energybench.energy.phases import PhaseSplit, split_phases
-from energybench.energy.trials import TrialSummary, summarize_trials
+from energybench.energy.trials import TrialStatistics, trial_statistics
 from energybench.energy.units import co2_grams, efficiency_figures, joules_to_kwh, joules_to_wh
 
 __all__ = [
@@ -21,7 +21,7 @@ __all__ = [
     "NetEnergy",
     "PhaseSplit",
     "PowerIntegral",
-    "TrialSummary",
+    "TrialStatistics",
     "check_counter_vs_integral",
     "check_power_range",
     "check_trial_variation",
@@ -36,5 +36,5 @@ __all__ = [
     "joules_to_wh",
     "split_phases",
     "subtract_idle",
-    "summarize_trials",
+    "trial_statistics",
 ]

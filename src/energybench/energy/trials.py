@@ -1,4 +1,4 @@
-"""Summary of repeated trials: mean, standard deviation and a Student's t confidence interval."""
+"""Statistics of repeated trials: mean, standard deviation and a Student's t confidence interval."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ CI_METHOD = "Student's t interval of the mean (n - 1 degrees of freedom)"
 
 
 @dataclass(frozen=True)
-class TrialSummary:
-    """Per-trial values and their summary; ``None`` fields carry the reason in ``reason``."""
+class TrialStatistics:
+    """Per-trial values and their statistics; ``None`` fields carry the reason in ``reason``."""
 
     values: list[float | None]
     n_valid: int
@@ -31,12 +31,12 @@ class TrialSummary:
         return asdict(self)
 
 
-def summarize_trials(
+def trial_statistics(
     values: Sequence[float | None],
     *,
     confidence_level: float = 0.95,
     reasons: Sequence[str | None] | None = None,
-) -> TrialSummary:
+) -> TrialStatistics:
     """Mean, sample standard deviation (ddof=1), coefficient of variation and a Student's t
     confidence interval of the mean: mean ± t(1 − α/2, n − 1) × std / √n.
 
@@ -45,7 +45,7 @@ def summarize_trials(
     of cases), its coverage matches its label at any n ≥ 2.
 
     Every figure of a run is averaged over the same trials: all of them. When any trial's
-    value is invalid (``None``, or not a finite number) the summary is ``None`` with the
+    value is invalid (``None``, or not a finite number) the statistics are ``None`` with the
     invalid trials named (and ``reasons[i]``, where given, saying why): a mean over the
     others would describe a different subset of trials from the run's other figures, and
     dropping the trials that came out invalid biases it. With a single trial there is no
@@ -53,17 +53,17 @@ def summarize_trials(
     """
     values = list(values)
 
-    def summary(mean=None, std=None, cv=None, low=None, high=None, reason=None, n_valid=0):
-        return TrialSummary(values, n_valid, mean, std, cv, low, high, confidence_level,
+    def result(mean=None, std=None, cv=None, low=None, high=None, reason=None, n_valid=0):
+        return TrialStatistics(values, n_valid, mean, std, cv, low, high, confidence_level,
                             CI_METHOD, reason)
 
     invalid = [i for i, v in enumerate(values) if v is None or not math.isfinite(v)]
     if not values:
-        return summary(reason="no trial")
+        return result(reason="no trial")
     if invalid:
         why = [f"trial {i}" + (f" ({reasons[i]})" if reasons and reasons[i] else "")
                + ("" if values[i] is None else f" is {values[i]}") for i in invalid]
-        return summary(
+        return result(
             reason=f"{len(invalid)} of {len(values)} trials invalid: " + "; ".join(why)
             + (": a mean over the others would describe a different subset of trials"
                if len(invalid) < len(values) else ""),
@@ -72,9 +72,9 @@ def summarize_trials(
     valid = np.array(values, dtype=float)
     mean = float(valid.mean())
     if len(valid) == 1:
-        return summary(mean, reason="one trial: no spread, so no std or confidence interval",
+        return result(mean, reason="one trial: no spread, so no std or confidence interval",
                        n_valid=1)
     std = float(valid.std(ddof=1))
     cv = std / abs(mean) if mean != 0 else None
     half = float(stats.t.ppf(0.5 + confidence_level / 2, len(valid) - 1)) * std / math.sqrt(len(valid))
-    return summary(mean, std, cv, mean - half, mean + half, n_valid=len(valid))
+    return result(mean, std, cv, mean - half, mean + half, n_valid=len(valid))

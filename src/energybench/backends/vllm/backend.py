@@ -280,7 +280,7 @@ class VLLMBackend(Backend):
                  - result.failed_requests, len(result.records), result.duration_s)
         self._keep_requests(index, result)
 
-        load = result.summary()
+        load = result.statistics()
         steady, steady_window = self._steady_state(moments, result.phase_times, load, steady_window)
         return Trial(
             index=index,

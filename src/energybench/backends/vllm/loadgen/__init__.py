@@ -8,7 +8,7 @@ latency and the prompt and output token counts that the *server* reports in its 
 - `settings`: what to send and how fast (`LoadSettings`);
 - `client`: the HTTP side: the session, the endpoint check, one streaming request;
 - `schedule`: when requests go out, and the phases of the load (steady state);
-- `results`: the per-request records, the phase times and the summary.
+- `results`: the per-request records, the phase times and the statistics.
 
 Every request is bounded by `request_timeout_s` (connect, each read, and the whole request), so a
 run cannot hang. Errors of single requests are recorded and counted; a run whose failure share

@@ -1,5 +1,5 @@
 """What a load gives: one `RequestRecord` per request, the `PhaseTimes` of its phases, and the
-`LoadResult` with its summary, token attribution and steady-state batch check."""
+`LoadResult` with its statistics, token attribution and steady-state batch check."""
 
 from __future__ import annotations
 
@@ -154,7 +154,7 @@ class LoadResult:
                 overlap += max(0.0, min(span[1], end_unix) - max(span[0], start_unix))
         return overlap / (end_unix - start_unix)
 
-    def steady_state_summary(self) -> dict[str, Any] | None:
+    def steady_state_figures(self) -> dict[str, Any] | None:
         """The steady-state window, its tokens, and whether the server's batch was full in it."""
         steady = self.phase_times.steady_state
         if steady is None:
@@ -175,7 +175,7 @@ class LoadResult:
             ),
         }
 
-    def summary(self) -> dict[str, Any]:
+    def statistics(self) -> dict[str, Any]:
         """Counts, throughput and latency statistics over the successful requests."""
         ok = [r for r in self.records if r.ok]
         output_tokens = sum(r.output_tokens or 0 for r in ok)
@@ -195,7 +195,7 @@ class LoadResult:
             "itl_s": distribution([gap for r in ok for gap in r.inter_token_latencies_s]),
             "tpot_s": distribution([r.tpot_s for r in ok if r.tpot_s is not None]),
             "e2e_latency_s": distribution([r.e2e_latency_s for r in ok]),
-            "steady_state": self.steady_state_summary(),
+            "steady_state": self.steady_state_figures(),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -206,7 +206,7 @@ class LoadResult:
             "warmup_failures": self.warmup_failures,
             "failed": self.failed,
             "failure_reason": self.failure_reason,
-            "summary": self.summary(),
+            "statistics": self.statistics(),
             "requests": [asdict(r) | {"tpot_s": r.tpot_s} for r in self.records],
         }
 

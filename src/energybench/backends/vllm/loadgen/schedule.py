@@ -13,7 +13,7 @@ server's batch size where known and by the number of requests):
 - *draining* is the first moment, at or after the last measured request was sent, at which fewer
   than L requests are in flight (the queue is empty and the server's batch starts to shrink).
 If the load never saturates (a request rate too low for the concurrency), there is no steady state.
-`LoadResult.steady_state_summary` then checks, from the records, that the batch stayed full.
+`LoadResult.steady_state_figures` then checks, from the records, that the batch stayed full.
 
 The moments are marked live, as they happen, and reported to `on_phase(phase, unix_time)`, rather
 than computed from the request records after the load: a window opened and closed live reads the
