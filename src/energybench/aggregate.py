@@ -14,7 +14,6 @@ import pandas as pd
 from energybench.aes.identity import identity
 from energybench.aes.master_results import COLUMNS as AES_COLUMNS
 from energybench.energy import efficiency_figures
-from energybench.paper.stored import read_stored_reports
 from energybench.files import write_atomic
 
 # AES's own table is energybench.aes.master_results. This one keeps our definitions, under
@@ -111,9 +110,9 @@ def models_table(reports: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=AI_ENERGY_SCORE_COLUMNS + OUR_COLUMNS)
 
 
-def write_models_table(report_paths: list[str | Path], output: str | Path) -> pd.DataFrame:
-    """Write the table of the readable reports atomically (temporary name, then rename);
-    unreadable or old-schema reports are named in the log and left out."""
-    table = models_table(read_stored_reports(report_paths).reports)
+def write_models_table(reports: list[dict], output: str | Path) -> pd.DataFrame:
+    """Write the table of ``reports`` (read and validated by the caller, once for every table:
+    validation is most of the tables' time) atomically (temporary name, then rename)."""
+    table = models_table(reports)
     write_atomic(output, table.to_csv(index=False))
     return table

@@ -167,6 +167,22 @@ def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
     assert latency.set_index("metric").loc["ttft_s", "p99"] == pytest.approx(0.2)
 
 
+def test_tables_read_and_validate_each_report_once(tmp_path, monkeypatch):
+    """Validation is most of the tables' time at 1,000 reports (docs/PERFORMANCE.md): the
+    models table and the other tables share one reading."""
+    from energybench.paper import stored
+
+    validated = []
+    monkeypatch.setattr(stored, "validate_report", lambda report: validated.append(report["model"]))
+    outputs = {name: tmp_path / f"{name}.csv" for name in ("models", "trials", "phases",
+                                                           "latency", "checks")}
+    outputs["latex"] = tmp_path / "models.tex"
+    reports = [fx.gpu_report("a", 1.0), fx.gpu_report("b", 2.0)]
+    build.build_tables(fx.write_runs(tmp_path / "runs", reports), outputs)
+    assert sorted(validated) == ["a", "b"]
+    assert list(pd.read_csv(outputs["models"])["model"]) == ["a", "b"]
+
+
 def test_latex_table_has_booktabs_units_and_intervals():
     reports = [fx.gpu_report("model_1", 1.0), fx.failed("oom")]
     latex = tables.models_latex(models_table(reports))

@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 def build_tables(report_paths, outputs: dict) -> None:
     """models.csv (AI Energy Score's columns first), then the trial, phase and latency tables
     and the LaTeX per-model table."""
-    write_models_table(report_paths, outputs["models"])
-    tables.write_tables(read_stored_reports(report_paths).reports, outputs)
+    reports = read_stored_reports(report_paths).reports  # unreadable ones named in the log, left out
+    write_models_table(reports, outputs["models"])
+    tables.write_tables(reports, outputs)
 
 
 def build_ratings(report_paths, ratings_csv, calibration_json, frozen=None) -> None:
