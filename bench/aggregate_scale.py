@@ -39,17 +39,22 @@ FIGURES = {"energy": True, "latency": False, "pareto": False, "phases": False}
 TABLES = ("models", "trials", "phases", "latency", "checks")
 
 
-def make_template(work: Path) -> Path:
+def tiny_run_config(work: Path, key: str = "template", **settings) -> dict:
+    """The resolved run config of a tiny Llama built under ``work``: a few prompts, a short
+    idle baseline (``settings`` override the model entry's fields)."""
     from energybench.config import load_yaml, resolve_model
     from energybench.tiny import build_tiny_model
 
-    model = build_tiny_model(work / "model")
+    model = work / "model" if (work / "model").exists() else build_tiny_model(work / "model")
     config = load_yaml(REPO / "config/config.yaml")
     entry = {"id": str(model), "backend": "pytorch", "dtype": "float32", "num_prompts": 4,
-             "warmup_prompts": 1, "max_new_tokens": 8, "trials": 1}
+             "warmup_prompts": 1, "max_new_tokens": 8, "trials": 1} | settings
+    return resolve_model(key, entry, config["defaults"], config["measurement"] | {"idle_seconds": 0.5})
+
+
+def make_template(work: Path) -> Path:
     run_config = work / "config.json"
-    run_config.write_text(json.dumps(resolve_model("template", entry, config["defaults"],
-                                                   config["measurement"] | {"idle_seconds": 0.5})))
+    run_config.write_text(json.dumps(tiny_run_config(work)))
     report = work / "template" / "benchmark_report.json"
     path = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
     subprocess.run([sys.executable, "-m", "energybench", "run", "--config", str(run_config), "--output",

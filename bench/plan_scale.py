@@ -4,8 +4,8 @@
 
 For each count it writes N tiny models into a scratch copy of the workflow's models.yaml and
 times `snakemake -n` (a dry run: parse, validate, build the DAG, check inputs) on it and on a
-bare Snakefile with the same jobs (per model: build the tiny model, run it; then one aggregate),
-nothing else, interleaved.
+bare Snakefile with the same jobs per model (as the workflow's `all` has them: build the tiny
+model, run it, its power timeline, its label; then one aggregate), nothing else, interleaved.
 It prints the medians and min-max, the ratio per repetition, and how each grows with N.
 Targets (issue 15): at most 1.5x the bare Snakefile at 1,000 models, no worse than linear.
 --profile N runs the workflow's dry run once under cProfile at N models and prints the top
@@ -56,9 +56,29 @@ rule benchmark:
         "touch {output}"
 
 
+rule timeline:
+    input:
+        "results/runs/{model}/benchmark_report.json",
+    output:
+        "results/paper/runs/{model}/power.png",
+    shell:
+        "touch {output}"
+
+
+rule label:
+    input:
+        "results/runs/{model}/benchmark_report.json",
+    output:
+        "results/paper/labels/{model}.png",
+    shell:
+        "touch {output}"
+
+
 rule aggregate:
     input:
         expand("results/runs/{model}/benchmark_report.json", model=MODELS),
+        expand("results/paper/runs/{model}/power.png", model=MODELS),
+        expand("results/paper/labels/{model}.png", model=MODELS),
     output:
         "results/tables/models.csv",
     shell:

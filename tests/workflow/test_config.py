@@ -38,6 +38,18 @@ def test_duplicate_model_key_is_rejected_with_its_line(tmp_path):
         load_yaml(path)
 
 
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
+def test_yaml_is_parsed_by_libyaml_where_pyyaml_has_it(tmp_path):
+    """Pure-Python parsing of a 1,000-model models.yaml was 0.3 s of every plan
+    (docs/PERFORMANCE.md); the duplicate-key check must survive the faster parser."""
+    from energybench.config import _UniqueKeyLoader
+
+    assert issubclass(_UniqueKeyLoader, yaml.CSafeLoader)
+    path = tmp_path / "models.yaml"
+    path.write_text("models:\n  a: {id: x/y}\n  b: {id: x/z}\n")
+    assert load_yaml(path) == {"models": {"a": {"id": "x/y"}, "b": {"id": "x/z"}}}
+
+
 def test_unknown_field_names_model_and_field():
     doc = {"models": {"good": {"id": "a/b"}, "bad": {"id": "a/b", "batch_sise": 4}}}
     with pytest.raises(ConfigError) as error:

@@ -1,0 +1,117 @@
+"""Per-model wall time of the container runtimes against the process runtime, and image builds.
+
+    python bench/isolation_overhead.py [--runtimes docker podman] [--repetitions 3] [--builds]
+
+Runs one tiny Llama (pytorch backend, 4 prompts, 8 new tokens) through the workflow's own job
+(`energybench.job.run_model_job`: launch, run, report) with each runtime, interleaved in
+rotating order, in the image this checkout builds (`energybench:bench-isolation`, built first:
+a rebuild of the checkout's own sources on top of the engine's cached layers). It prints each
+runtime's median and min-max wall time per model and the time added to the process runtime's,
+per repetition.
+--builds also times, per container CLI: a rebuild with nothing changed (the layer cache only),
+and a rebuild after a change to engine code only (one comment added to a copy of the checkout's
+src/energybench/benchmark.py), which must reuse the torch layer. A cold build (no cache) is not
+timed: it installs the torch wheel and takes minutes.
+Target (issue 15): under 2 s added per model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "bench"))
+
+from aggregate_scale import tiny_run_config  # noqa: E402
+from energybench.isolation import build_cpu_image  # noqa: E402
+from energybench.job import run_model_job  # noqa: E402
+
+TAG = "energybench:bench-isolation"
+CHECKOUT_PARTS = ["containers", "src", "requirements", "pyproject.toml", ".dockerignore", "scripts"]
+
+
+def timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):7.2f}  [{min(values):.2f}-{max(values):.2f}]"
+
+
+def build(repo: Path, cli: str) -> tuple[str, float]:
+    started = time.perf_counter()
+    image_id = build_cpu_image(repo, tag=TAG, container_cli=cli)
+    return image_id, time.perf_counter() - started
+
+
+def engine_only_change(work: Path) -> Path:
+    """A copy of the checkout's image sources with one comment added to engine code."""
+    copy = work / "checkout"
+    for name in CHECKOUT_PARTS:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy2(source, copy / name)
+    engine = copy / "src/energybench/benchmark.py"
+    engine.write_text(engine.read_text() + f"\n# engine-only change {time.time()}\n")
+    return copy
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runtimes", nargs="+", default=["docker", "podman"])
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--builds", action="store_true", help="also time the image rebuilds")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="isolation-overhead-") as tmp:
+        work = Path(tmp)
+        image_files = {}
+        for cli in args.runtimes:
+            image_id, seconds = build(REPO, cli)
+            print(f"{cli}: image of this checkout built in {seconds:.1f} s", flush=True)
+            image_files[cli] = work / f"{cli}.id"
+            image_files[cli].write_text(image_id + "\n")
+            if args.builds:
+                print(f"{cli}: rebuild, nothing changed: {build(REPO, cli)[1]:.1f} s", flush=True)
+                copy = engine_only_change(work / cli)
+                print(f"{cli}: rebuild after an engine-only change: {build(copy, cli)[1]:.1f} s",
+                      flush=True)
+        runtimes = ["process", *args.runtimes]
+        runs: dict[str, list[float]] = {name: [] for name in runtimes}
+        for repetition in range(args.repetitions):
+            shift = repetition % len(runtimes)
+            for runtime in runtimes[shift:] + runtimes[:shift]:
+                key = f"{runtime}-{repetition}"
+                run_config = tiny_run_config(work, key) | {"runtime": runtime}
+                report = work / "runs" / key / "benchmark_report.json"
+                seconds = timed(lambda: run_model_job(
+                    run_config, str(report), str(work / "logs" / f"{key}.log"),
+                    image_id_file=str(image_files[runtime]) if runtime in image_files else None,
+                    workflow_dir=str(REPO)))
+                status = json.loads(report.read_text())["status"]
+                if status != "succeeded":
+                    raise SystemExit(f"the {runtime} run failed; log {work / 'logs' / key}.log:\n"
+                                     + (work / "logs" / f"{key}.log").read_text()[-2000:])
+                runs[runtime].append(seconds)
+                print(f"  repetition {repetition} {runtime:8s} {seconds:6.2f} s", flush=True)
+    print(f"per-model wall time, {args.repetitions} interleaved repetitions: seconds, median [min-max]")
+    for runtime, values in runs.items():
+        print(f"  {runtime:8s} {spread(values)}")
+    for runtime in args.runtimes:
+        added = [c - p for c, p in zip(runs[runtime], runs["process"])]
+        print(f"  {runtime} - process {spread(added)} s added per model")
+
+
+if __name__ == "__main__":
+    main()
