@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -30,18 +29,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "bench"))
 
-from aggregate_scale import tiny_run_config  # noqa: E402
+from aggregate_scale import tiny_run_config, timed  # noqa: E402
 from energybench.isolation import build_cpu_image  # noqa: E402
 from energybench.job import run_model_job  # noqa: E402
+from plan_scale import copy_checkout  # noqa: E402
 
 TAG = "energybench:bench-isolation"
 CHECKOUT_PARTS = ["containers", "src", "requirements", "pyproject.toml", ".dockerignore", "scripts"]
-
-
-def timed(action) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
 
 
 def spread(values: list[float]) -> str:
@@ -56,13 +50,7 @@ def build(repo: Path, cli: str) -> tuple[str, float]:
 
 def engine_only_change(work: Path) -> Path:
     """A copy of the checkout's image sources with one comment added to engine code."""
-    copy = work / "checkout"
-    for name in CHECKOUT_PARTS:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.exists():
-            shutil.copy2(source, copy / name)
+    copy = copy_checkout(CHECKOUT_PARTS, work / "checkout")
     engine = copy / "src/energybench/benchmark.py"
     engine.write_text(engine.read_text() + f"\n# engine-only change {time.time()}\n")
     return copy

@@ -94,15 +94,21 @@ def models_document(count: int) -> dict:
     }}
 
 
-def prepare(root: Path, count: int) -> tuple[Path, Path]:
-    ours, bare = root / f"ours-{count}", root / f"bare-{count}"
-    ours.mkdir()
-    for name in WORKFLOW_FILES:
+def copy_checkout(names: list[str], target: Path) -> Path:
+    """A scratch copy of the named files and folders of this checkout."""
+    target.mkdir(parents=True)
+    for name in names:
         source = REPO / name
         if source.is_dir():
-            shutil.copytree(source, ours / name, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.exists():
-            shutil.copy2(source, ours / name)
+            shutil.copy2(source, target / name)
+    return target
+
+
+def prepare(root: Path, count: int) -> tuple[Path, Path]:
+    ours = copy_checkout(WORKFLOW_FILES, root / f"ours-{count}")
+    bare = root / f"bare-{count}"
     (ours / "config/models.yaml").write_text(yaml.safe_dump(models_document(count)))
     (bare / "data").mkdir(parents=True)
     shutil.copy2(REPO / "data/prompts.jsonl", bare / "data/prompts.jsonl")
