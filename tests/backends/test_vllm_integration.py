@@ -65,9 +65,11 @@ class TestOneSharedServer:
 
     def test_a_load_of_long_answers_saturates_the_batch(self, server):
         # The steady state needs all 4 requests decoding at once; 8-token answers are over
-        # before the last first token comes back, 64-token ones overlap.
-        settings = LoadSettings(model=SERVED_NAME, max_tokens=64, concurrency=4, request_timeout_s=120)
-        result = run_load(server.endpoint, PROMPTS, settings)
+        # before the last first token comes back. Answers of 256 tokens, four rounds of them,
+        # keep the batch full but for a prefill between rounds, even on a loaded CI machine
+        # (with two rounds of 64 tokens the saturated window was once a 0.2 s transient).
+        settings = LoadSettings(model=SERVED_NAME, max_tokens=256, concurrency=4, request_timeout_s=120)
+        result = run_load(server.endpoint, PROMPTS * 2, settings)
         assert result.failure_reason is None, result.failure_reason
         phase_times, steady = result.phase_times, result.statistics()["steady_state"]
         first_tokens = sorted(r.sent_unix + r.ttft_s for r in result.records)
