@@ -10,8 +10,7 @@ import os
 import pytest
 from conftest import REPO_ROOT, require, vllm_importable
 
-from energybench.backends.vllm.loadgen import LoadError, LoadSettings, run_load
-from energybench.backends.vllm.loadgen.results import BATCH_FULL_SHARE
+from energybench.backends.vllm.loadgen import BATCH_FULL_SHARE, LoadError, LoadSettings, run_load
 from energybench.prompts import load_prompts
 from energybench.tiny import build_tiny_model
 from energybench.backends.vllm.server import ManagedVLLMServer, ServingSettings, process_group_alive, vllm_python
