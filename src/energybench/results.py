@@ -277,6 +277,7 @@ def checks_section(trials: list[Trial], idle: IdleBaseline | None, energy: dict,
         for phase, window in trial.phase_windows.items():
             for check in counted_window(window, uncounted).checks(idle):
                 checks.append({**check.to_dict(), "trial": trial.index, "window": phase})
+        checks.extend({**check.to_dict(), "trial": trial.index} for check in trial.checks)
     checks.append(check_trial_variation(energy["total"]["trial_statistics"]["gross"]["values"])
                   .to_dict())
     return checks

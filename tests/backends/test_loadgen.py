@@ -16,6 +16,7 @@ from fake_openai_server import (
 
 from energybench.backends.vllm.endpoint import Endpoint
 from energybench.backends.vllm.loadgen import (
+    MAX_CHUNKS_READ_TOGETHER,
     ErrorKind,
     LoadError,
     LoadResult,
@@ -27,6 +28,7 @@ from energybench.backends.vllm.loadgen import (
     build_request_body,
     run_load,
 )
+from energybench.energy.checks import check_stream_read_on_time
 
 
 @pytest.fixture
@@ -230,6 +232,34 @@ def test_a_steady_state_with_a_half_empty_batch_is_flagged():
     assert steady["mean_decoding_requests"] == pytest.approx(3.5 / 3.5)
     assert not steady["batch_full"]
     assert "on average 1.00 of 2 requests were decoding" in steady["batch_reason"]
+
+
+def test_chunks_read_in_one_burst_fail_the_stream_check():
+    def record(index, gaps, ok=True):
+        return RequestRecord(
+            index=index, scheduled_s=0.0, queued_s=0.0, sent_unix=100.0, ttft_s=0.1,
+            inter_token_latencies_s=gaps, e2e_latency_s=1.0, prompt_tokens=1, output_tokens=len(gaps) + 1,
+            error_kind=None if ok else ErrorKind.TIMEOUT,
+        )
+
+    def result(*records):
+        phase_times = PhaseTimes(concurrency_limit=1, start_unix=100.0, saturated_unix=None,
+                                 draining_unix=None, end_unix=101.0)
+        return LoadResult("http://h/v1", LoadSettings(model="m"), records, phase_times, 1.0, 0)
+
+    paced = result(record(0, (0.01, 0.0, 0.01, 0.01)), record(1, (0.01,) * 4))
+    burst = result(record(0, (0.0,) * 4), record(1, (0.01, 0.0, 0.0, 0.0)))
+    assert paced.chunks_read_together_share() == pytest.approx(1 / 8)
+    assert burst.chunks_read_together_share() == pytest.approx(7 / 8)
+    # a failed request's chunks say nothing about how the answers were read
+    assert result(record(0, (0.01,)), record(1, (0.0,), ok=False)).chunks_read_together_share() == 0
+    assert result(record(0, ())).chunks_read_together_share() is None
+
+    checks = [check_stream_read_on_time(r.chunks_read_together_share(), max_share=MAX_CHUNKS_READ_TOGETHER)
+              for r in (paced, burst, result(record(0, ())))]
+    assert [c.passed for c in checks] == [True, False, None]
+    assert "88% of the streamed chunks were read together" in checks[1].detail
+    assert "time to first token is late" in checks[1].detail and checks[1].severity == "warning"
 
 
 def test_tokens_in_a_window_spread_usage_over_the_text_chunks():

@@ -83,6 +83,9 @@ def test_external_endpoint_gives_latencies_and_throughput_and_no_energy(server, 
     assert report["metrics"]["joules_per_token"] is None
     assert all(e["gross_joules"] is None for e in report["trials"][0]["energy"].values())
     assert not any(c["name"].endswith("_power_in_range") for c in report["checks"])
+    # the fake server paces its tokens; a client that keeps up reads them one by one
+    [stream] = [c for c in report["checks"] if c["name"] == "stream_read_on_time"]
+    assert stream["passed"] is True and stream["trial"] == 0 and stream["severity"] == "warning"
 
     steady = report["steady_state"]["trials"][0]
     assert steady["duration_s"] > 0 and steady["output_tokens"] > 0

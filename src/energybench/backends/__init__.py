@@ -40,7 +40,8 @@ class Trial:
     backend measures (pytorch: ``prefill``; vllm: ``steady_state``). ``extra`` holds what a
     backend reports beyond that (vllm: per-request latencies, the load's timeline).
     ``failure`` says why the trial makes the run fail although it completed (vllm: too many
-    failed requests); ``None`` when it does not.
+    failed requests); ``None`` when it does not. ``checks`` are the backend's own checks of the
+    trial (vllm: the stream was read on time).
     """
 
     index: int
@@ -50,6 +51,8 @@ class Trial:
     cooldown: dict | None = None
     extra: dict = field(default_factory=dict)
     failure: str | None = None
+    checks: list = field(default_factory=list)
+    """The backend's own checks of the trial (energybench.energy.checks.Check)."""
 
 
 class Backend(ABC):

@@ -146,3 +146,20 @@ def check_trial_variation(values: Sequence[float | None], *, max_cv: float = 0.0
         f"coefficient of variation {cv:.3%} over {len(valid)} trials",
         WARNING,
     )
+
+
+def check_stream_read_on_time(share_read_together: float | None, *, max_share: float) -> Check:
+    """A serving client must read each streamed chunk as it arrives: one that falls behind the
+    server reads answers in bursts, so its times to first token come out late and its
+    inter-token gaps short. Energy is unaffected; the latency and throughput figures are not."""
+    name = "stream_read_on_time"
+    if share_read_together is None:
+        return Check(name, None, max_share, None, "no streamed chunks after a first one", WARNING)
+    passed = share_read_together <= max_share
+    detail = (
+        f"{share_read_together:.0%} of the streamed chunks were read together with the one before"
+        + ("" if passed else
+           ": the client fell behind the server, so time to first token is late and the "
+           "inter-token gaps short (see docs/vllm.md)")
+    )
+    return Check(name, share_read_together, max_share, passed, detail, WARNING)

@@ -29,7 +29,15 @@ import httpx
 from energybench.backends import Backend, Trial, latencies, resolve_device, throughputs
 from energybench.config import RunConfig
 from energybench.backends.vllm.endpoint import Endpoint, EndpointURLError
-from energybench.backends.vllm.loadgen import LoadResult, LoadSettings, Phase, auth_headers, run_load
+from energybench.backends.vllm.loadgen import (
+    MAX_CHUNKS_READ_TOGETHER,
+    LoadResult,
+    LoadSettings,
+    Phase,
+    auth_headers,
+    run_load,
+)
+from energybench.energy.checks import check_stream_read_on_time
 from energybench.prompts import load_prompts
 from energybench.report import COMPONENTS
 from energybench.backends.vllm.server import ManagedVLLMServer, ServingSettings
@@ -290,6 +298,8 @@ class VLLMBackend(Backend):
             extra={"load": load, "latency_samples": latency_samples(result),
                    "steady_state": steady, "requests_file": REQUESTS_NAME},
             failure=result.failure_reason,
+            checks=[check_stream_read_on_time(load["chunks_read_together_share"],
+                                              max_share=MAX_CHUNKS_READ_TOGETHER)],
         )
 
     @staticmethod

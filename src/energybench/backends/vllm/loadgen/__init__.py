@@ -19,6 +19,7 @@ refuses connections, does not serve the model, wants an API key) raise `LoadErro
 from energybench.backends.vllm.loadgen.client import LoadError, auth_headers, build_request_body
 from energybench.backends.vllm.loadgen.results import (
     BATCH_FULL_SHARE,
+    MAX_CHUNKS_READ_TOGETHER,
     ErrorKind,
     LoadResult,
     RequestRecord,
@@ -30,6 +31,7 @@ from energybench.backends.vllm.loadgen.settings import LoadSettings
 __all__ = [
     "BATCH_FULL_SHARE",
     "ErrorKind",
+    "MAX_CHUNKS_READ_TOGETHER",
     "LoadError",
     "LoadResult",
     "LoadSettings",
