@@ -47,8 +47,18 @@ def gpu_report(model: str, wh_per_1000: float, *, model_class: str = "B",
     report["metrics"].update(wh_per_1000_queries=wh_per_1000,
                              total_wh_per_1000_queries=(gpu_j + others) / 3.6 / RESPONSES,
                              joules_per_token=(gpu_j + others) / tokens)
+    # The per-trial figures over the trials, as energybench.results computes them.
+    report["metrics"]["trial_statistics"].update(
+        wh_per_1000_queries=trial_statistics([v / 3.6 / RESPONSES for v in values])["gross"],
+        total_wh_per_1000_queries=trial_statistics(
+            [(v + others) / 3.6 / RESPONSES for v in values])["gross"])
     validate_report(report)
     return report
+
+
+def typed(reports: list[dict]) -> list[Report]:
+    """The reports as the paper outputs read them (energybench.paper.stored)."""
+    return [Report.from_dict(report) for report in reports]
 
 
 def failed(model: str, model_class: str = "B") -> dict:

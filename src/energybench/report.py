@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import typing
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -27,6 +26,7 @@ from energybench.sections import (
     Summary,
     TrialRecord,
     decode,
+    type_hints,
     encode,
 )
 
@@ -154,8 +154,10 @@ class Report:
     wh_per_query: dict[str, float | None] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        blocks = {**self.energy.components, "total": self.energy.total}
-        responses = self.summary.successful_prompts or 0
+        # A document read without validation (the campaign's summary) may lack its sections.
+        energy, summary = self.energy or EnergySection(), self.summary or Summary()
+        blocks = {**energy.components, "total": energy.total}
+        responses = summary.successful_prompts or 0
         object.__setattr__(self, "wh_per_1000_queries", {
             name: per_queries_wh(block.gross_joules, responses, 1000)
             for name, block in blocks.items()})
@@ -258,7 +260,7 @@ class Report:
         unknown = set(data) - set(REPORT_KEYS)
         if unknown:
             raise ValueError(f"not fields of a report: {', '.join(sorted(unknown))}")
-        hints = typing.get_type_hints(cls)
+        hints = type_hints(cls)
         values = {key: decode(hints[key], data.get(key)) for key in REPORT_KEYS}
         values["error"] = RunError.from_dict(data["error"]) if data.get("error") else None
         return cls(**values)

@@ -19,7 +19,7 @@ from typing import Any
 
 
 @functools.cache
-def _hints(cls) -> dict[str, Any]:
+def type_hints(cls) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
@@ -52,6 +52,7 @@ def encode(value):
     return value
 
 
+@functools.cache
 def _json_fields(cls) -> tuple[str, ...]:
     """The section's own keys, in their documented order (not ``extra``, ``keys`` or the
     figures derived when it is built)."""
@@ -65,7 +66,7 @@ class Section:
 
     @classmethod
     def from_dict(cls, data: dict):
-        names, hints = _json_fields(cls), _hints(cls)
+        names, hints = _json_fields(cls), type_hints(cls)
         return cls(**{name: decode(hints[name], data[name]) for name in names if name in data},
                    extra={k: v for k, v in data.items() if k not in names}, keys=tuple(data))
 
