@@ -281,3 +281,28 @@ def test_an_empty_set_still_builds_every_figure(tmp_path):
     (tmp_path / "out").mkdir()
     for path in build_everything(tmp_path / "runs", tmp_path / "out"):
         assert path.stat().st_size > 0, path
+
+
+def test_interval_columns_and_error_bars_are_the_reports_interval_of_the_figure():
+    """The table and the energy figure select the interval over trials that the report holds
+    for energy per 1,000 queries (each trial's energy over its own responses); they do not
+    rescale the gross energy's interval by one trial's response count."""
+    document = fx.gpu_report("m", 1.0)
+    statistics = document["metrics"]["trial_statistics"]
+    statistics["wh_per_1000_queries"].update(ci_low=0.7, ci_high=1.4)
+    statistics["total_wh_per_1000_queries"].update(ci_low=0.75, ci_high=1.5)
+    [report] = fx.typed([document])
+    row = models_table([report]).iloc[0]
+    assert (row["wh_per_1000_queries_ci_low"], row["wh_per_1000_queries_ci_high"]) == (0.7, 1.4)
+    assert (row["total_wh_per_1000_queries_ci_low"],
+            row["total_wh_per_1000_queries_ci_high"]) == (0.75, 1.5)
+    assert selection.total_interval_wh(report) == (0.75, 1.5)
+
+
+def test_stacked_components_are_the_reports_own_per_1000_queries_figures():
+    [report] = fx.typed([fx.gpu_report("m", 2.0)])
+    assert report.wh_per_1000_queries["gpu"] == pytest.approx(2.0)
+    cpu = report.energy.components["cpu"].gross_joules
+    assert report.wh_per_1000_queries["cpu"] == pytest.approx(cpu / 3.6 / fx.RESPONSES)
+    [failed] = fx.typed([fx.failed("oom")])
+    assert set(failed.wh_per_1000_queries.values()) == {None}  # unknown, never 0
