@@ -8,7 +8,7 @@ import pytest
 from energybench.aes.report_keys import with_aes_energy_keys
 from energybench.files import write_json_atomic
 from energybench.report import Report, read_report, validate_report, write_report
-from energybench.sections import ComponentFigures, TrialFigures
+from energybench.sections import ComponentFigures, Section, TrialFigures
 
 PROVENANCE = {"energybench_version": "0", "code_version": None, "config_hash": None,
               "runtime": {"name": "process"}, "packages": {}, "hardware": {},
@@ -177,3 +177,30 @@ def test_the_sections_are_typed_and_the_derived_figures_are_computed_once():
     assert report.wh_per_query["gpu"] == pytest.approx(report.wh_per_1000_queries["gpu"] / 1000)
     failed = Report.failed("m", CONFIG, "boom", PROVENANCE)
     assert set(failed.wh_per_1000_queries.values()) == {None}  # unknown, never 0
+
+
+def sections_in(value):
+    """Every typed section in ``value`` (a report's field), nested ones and phase splits too."""
+    if isinstance(value, Section):
+        yield value
+        for child in [getattr(value, f.name) for f in fields(value) if f.name != "keys"] \
+                + list(getattr(value, "splits", {}).values()):
+            yield from sections_in(child)
+    elif isinstance(value, (list, dict)):
+        for child in value.values() if isinstance(value, dict) else value:
+            yield from sections_in(child)
+
+
+def test_every_field_a_section_names_is_a_key_the_reports_have():
+    """A misspelt field would read None for ever while the real key sat in ``extra``."""
+    reports = [Report.from_dict(d) for d in fixture_documents().values()]
+    reports.append(Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {},
+                                    400.0, "power_timeline.csv", PROVENANCE))
+    seen = {}
+    for report in reports:
+        for name in REPORT_KEYS:
+            for section in sections_in(getattr(report, name)):
+                seen.setdefault(type(section), set()).update(section.keys)
+    for kind in Section.__subclasses__():
+        named = {f.name for f in fields(kind) if f.init} - {"extra", "keys"}
+        assert named <= seen.get(kind, set()), (kind.__name__, named - seen.get(kind, set()))
