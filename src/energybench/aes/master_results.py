@@ -21,6 +21,7 @@ import math
 from pathlib import Path
 
 from energybench.aes.identity import identity
+from energybench.energy.units import tokens_per_joule
 from energybench.files import write_atomic
 from energybench.paper.stored import read_stored_reports
 from energybench.report import Report
@@ -74,11 +75,11 @@ def gpu_figures(report: Report) -> dict:
     if gpu_joules is None:
         return {"wh_per_1000_queries": None, "tokens_per_joule": None,
                 "avg_energy_per_prompt_wh": None}
-    tokens = report.summary.total_tokens or 0
+    tokens = report.summary.total_tokens or 0  # AES counts prompt and completion tokens
     measured = gpu_joules > 0 and (report.summary.successful_prompts or 0) > 0
     return {
         "wh_per_1000_queries": report.wh_per_1000_queries["gpu"] if measured else 0.0,
-        "tokens_per_joule": tokens / gpu_joules if gpu_joules > 0 and tokens > 0 else 0.0,
+        "tokens_per_joule": tokens_per_joule(tokens, gpu_joules) if tokens > 0 else 0.0,
         "avg_energy_per_prompt_wh": report.wh_per_query["gpu"] if measured else 0.0,
     }
 

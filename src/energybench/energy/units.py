@@ -29,6 +29,13 @@ def per_queries_wh(joules: float | None, responses: int, queries: int = 1000) ->
     return queries * joules / J_PER_WH / responses
 
 
+def tokens_per_joule(tokens: int, joules: float | None) -> float | None:
+    """Tokens per joule; ``None`` when the energy is unknown or not positive."""
+    if joules is None or joules <= 0:
+        return None
+    return tokens / joules
+
+
 def efficiency_figures(
     energy_j: float | None,
     *,
@@ -62,16 +69,13 @@ def efficiency_figures(
         "j_per_response": ratio("j_per_response", energy_j, responses, "responses"),
         "wh_per_1000_queries": None if ratio("wh_per_1000_queries", energy_j, responses, "responses")
         is None else per_queries_wh(energy_j, responses),
-        "tokens_per_joule": None,
+        "tokens_per_joule": tokens_per_joule(tokens, energy_j),
         "co2_g": co2_grams(energy_j, carbon_intensity_g_per_kwh),
         "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh,
     }
-    if energy_j is None:
-        reasons["tokens_per_joule"] = "energy unknown"
-    elif energy_j <= 0:
-        reasons["tokens_per_joule"] = "energy is not positive"
-    else:
-        figures["tokens_per_joule"] = tokens / energy_j
+    if figures["tokens_per_joule"] is None:
+        reasons["tokens_per_joule"] = "energy unknown" if energy_j is None \
+            else "energy is not positive"
     if figures["co2_g"] is None:
         reasons["co2_g"] = "energy unknown" if energy_j is None else "no carbon intensity configured"
     figures["reasons"] = reasons
