@@ -67,8 +67,9 @@ def efficiency_figures(
         "energy_kwh": joules_to_kwh(energy_j),
         "j_per_token": ratio("j_per_token", energy_j, tokens, "generated tokens"),
         "j_per_response": ratio("j_per_response", energy_j, responses, "responses"),
-        "wh_per_1000_queries": None if ratio("wh_per_1000_queries", energy_j, responses, "responses")
-        is None else per_queries_wh(energy_j, responses),
+        "wh_per_1000_queries": None
+        if ratio("wh_per_1000_queries", energy_j, responses, "responses") is None
+        else per_queries_wh(energy_j, responses),
         "tokens_per_joule": tokens_per_joule(tokens, energy_j),
         "co2_g": co2_grams(energy_j, carbon_intensity_g_per_kwh),
         "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh,
