@@ -25,20 +25,32 @@ def type_hints(cls) -> dict[str, Any]:
 
 def decode(hint, value):
     """``value`` (JSON) as the type ``hint`` names: sections, and lists and dicts of them."""
-    if value is None:
-        return None
+    return None if value is None else _decoder(hint)(value)
+
+
+def _as_is(value):
+    return value
+
+
+@functools.cache
+def _decoder(hint):
+    """How to decode a value of type ``hint``, worked out once per type (reading 1,000
+    reports decodes each field 1,000 times)."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in args if a is not type(None)]
-        return decode(inner[0], value) if len(inner) == 1 else value
-    if isinstance(hint, type) and issubclass(hint, Section):
-        return hint.from_dict(value)
-    if origin is list and args and isinstance(args[0], type) and issubclass(args[0], Section):
-        return [args[0].from_dict(v) for v in value]
-    if origin is dict and len(args) == 2 and isinstance(args[1], type) \
-            and issubclass(args[1], Section):
-        return {k: args[1].from_dict(v) for k, v in value.items()}
-    return value
+        return _decoder(inner[0]) if len(inner) == 1 else _as_is
+    if _is_section(hint):
+        return hint.from_dict
+    if origin is list and args and _is_section(args[0]):
+        return lambda value: [args[0].from_dict(v) for v in value]
+    if origin is dict and len(args) == 2 and _is_section(args[1]):
+        return lambda value: {k: args[1].from_dict(v) for k, v in value.items()}
+    return _as_is
+
+
+def _is_section(hint) -> bool:
+    return isinstance(hint, type) and issubclass(hint, Section)
 
 
 def encode(value):
@@ -50,6 +62,13 @@ def encode(value):
     if isinstance(value, dict):
         return {k: encode(v) for k, v in value.items()}
     return value
+
+
+@functools.cache
+def _field_decoders(cls) -> dict[str, Any]:
+    """The decoder of each of the section's own keys."""
+    hints = type_hints(cls)
+    return {name: _decoder(hints[name]) for name in _json_fields(cls)}
 
 
 @functools.cache
@@ -66,9 +85,16 @@ class Section:
 
     @classmethod
     def from_dict(cls, data: dict):
-        names, hints = _json_fields(cls), type_hints(cls)
-        return cls(**{name: decode(hints[name], data[name]) for name in names if name in data},
-                   extra={k: v for k, v in data.items() if k not in names}, keys=tuple(data))
+        decoders = _field_decoders(cls)
+        values, extra = {}, {}
+        for key, value in data.items():
+            if key not in decoders:
+                extra[key] = value
+            elif value is None or decoders[key] is _as_is:
+                values[key] = value
+            else:
+                values[key] = decoders[key](value)
+        return cls(**values, extra=extra, keys=tuple(data))
 
     def to_dict(self) -> dict:
         names = _json_fields(type(self))
