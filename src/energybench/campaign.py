@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from energybench.files import write_atomic
-from energybench.report import Report, RunError, read_report
+from energybench.report import Report, RunError
 
 CAUSE_CHARS = 200
 LISTED = 10  # models named in the line of those without a report
@@ -28,7 +28,7 @@ def batch_summary(reports: Mapping[str, str | Path], started_at: float) -> str:
         if not path.exists():
             missing.append(model)
             continue
-        report = Report.from_dict(read_report(path))
+        report = Report.read(path)
         if path.stat().st_mtime >= started_at:
             ran.append(model)
             if report.succeeded:

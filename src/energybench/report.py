@@ -254,6 +254,12 @@ class Report:
         return data
 
     @classmethod
+    def read(cls, path: str | Path) -> Report:
+        """The report stored at ``path`` (not validated: energybench.paper.stored reads
+        reports for the tables); a file that is not one raises :class:`UnreadableReport`."""
+        return cls.from_dict(read_report(path))
+
+    @classmethod
     def from_dict(cls, data: dict) -> Report:
         """The report a JSON document holds (as ``read_report`` returns it), every section
         typed; ``to_dict`` gives the document back unchanged."""

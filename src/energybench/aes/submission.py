@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 from energybench.files import write_atomic
-from energybench.report import Report, read_report
+from energybench.report import Report
 
 SUMMARY_FORMAT = "ai_energy_benchmarks"
 
@@ -33,7 +33,7 @@ def submission_files(report: Report) -> dict[str, str]:
 
 def write_run_files(report_path: str | Path, output_dir: str | Path) -> None:
     """Write AES's two files for one run into ``output_dir`` (its run directory), atomically."""
-    for name, text in submission_files(Report.from_dict(read_report(report_path))).items():
+    for name, text in submission_files(Report.read(report_path)).items():
         write_atomic(Path(output_dir) / name, text)
 
 
@@ -53,7 +53,7 @@ def bundle(report_paths: list[str | Path], output: str | Path) -> dict:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(map(Path, report_paths)):
-            report = Report.from_dict(read_report(path))
+            report = Report.read(path)
             model = report.model
             reason = skip_reason(report)
             if reason:
