@@ -47,8 +47,18 @@ def gpu_report(model: str, wh_per_1000: float, *, model_class: str = "B",
     report["metrics"].update(wh_per_1000_queries=wh_per_1000,
                              total_wh_per_1000_queries=(gpu_j + others) / 3.6 / RESPONSES,
                              joules_per_token=(gpu_j + others) / tokens)
+    # The per-trial figures over the trials, as energybench.results computes them.
+    report["metrics"]["trial_statistics"].update(
+        wh_per_1000_queries=trial_statistics([v / 3.6 / RESPONSES for v in values])["gross"],
+        total_wh_per_1000_queries=trial_statistics(
+            [(v + others) / 3.6 / RESPONSES for v in values])["gross"])
     validate_report(report)
     return report
+
+
+def typed(reports: list[dict]) -> list[Report]:
+    """The reports as the paper outputs read them (energybench.paper.stored)."""
+    return [Report.from_dict(report) for report in reports]
 
 
 def failed(model: str, model_class: str = "B") -> dict:
@@ -66,7 +76,8 @@ def served(model: str, wh_per_1000: float, model_class: str = "B") -> dict:
     report["phases"] = None
     stats = {"count": 100, "mean": 0.05, "median": 0.04, "p90": 0.09, "p99": 0.2}
     steady = {"index": 0, "start_s": 3.0, "end_s": 5.0, "duration_s": 2.0, "output_tokens": 90,
-              "reason": None, "energy": {}, "total_gross_joules": 40.0,
+              "reason": None, "throughput_tokens_per_second": 45.0, "energy": {},
+              "total_gross_joules": 40.0,
               "joules_per_token": 40.0 / 90}
     report["steady_state"] = {"definition": "test", "trials": [steady], "energy": None,
                               "reason": None, "joules_per_token": {}}

@@ -13,8 +13,9 @@ import pandas as pd
 
 from energybench.aes.identity import identity
 from energybench.aes.master_results import COLUMNS as AES_COLUMNS
-from energybench.energy import efficiency_figures
 from energybench.files import write_atomic
+from energybench.report import COMPONENTS, Report
+from energybench.sections import Metrics
 
 # AES's own table is energybench.aes.master_results. This one keeps our definitions, under
 # our own names where they differ from AES's (docs/aes.md).
@@ -39,78 +40,67 @@ SUMMARY_FIELDS = [
 ]
 
 
-def report_row(report: dict) -> dict:
-    config, summary, energy = report["config"], report["summary"], report["energy"]
-    metrics, components = report["metrics"], energy["components"]
-    gpu_wh = energy["gpu_energy_wh"]
-    responses = summary["successful_prompts"]
-    error = report["error"]
+def report_row(report: Report) -> dict:
+    config, summary, energy, metrics = report.config, report.summary, report.energy, report.metrics
+    components, provenance = energy.components, report.provenance
     row = {
-        **identity(config, report["model"]),
-        **{field: summary[field] for field in SUMMARY_FIELDS},
+        **identity(config, report.model),
+        **{field: getattr(summary, field) for field in SUMMARY_FIELDS},
         # Each prompt's latency as served: its batch's (pytorch), its request's under load (vllm).
-        "avg_served_latency_seconds": summary.get("avg_served_latency_seconds"),
-        "avg_served_time_to_first_token": summary.get("avg_served_time_to_first_token"),
-        "completion_tokens_per_second": summary.get("completion_tokens_per_second"),
-        "gpu_energy_wh": gpu_wh,
-        "wh_per_1000_queries": metrics["wh_per_1000_queries"],
-        "co2_emissions_g": metrics["co2_emissions_g"],
-        "completion_tokens_per_joule": metrics["tokens_per_joule"],
-        "avg_energy_per_prompt_wh": gpu_wh / responses if gpu_wh is not None and responses
-        else None,
-        "timestamp": report["provenance"].get("finished_at"),
-        "error_message": None if error is None else f"{error['type']}: {error['message']}",
-        "model": report["model"],
-        "status": report["status"],
-        "cpu_energy_wh": energy["cpu_energy_wh"],
-        "ram_energy_wh": energy["ram_energy_wh"],
-        "total_energy_wh": energy["total_energy_wh"],
-        "total_wh_per_1000_queries": metrics["total_wh_per_1000_queries"],
-        "joules_per_token": metrics["joules_per_token"],
-        **{f"{name}_source": components[name]["source"] for name in ("gpu", "cpu", "ram")},
-        "estimated": any(c["estimated"] for c in components.values()),
+        "avg_served_latency_seconds": summary.avg_served_latency_seconds,
+        "avg_served_time_to_first_token": summary.avg_served_time_to_first_token,
+        "completion_tokens_per_second": summary.completion_tokens_per_second,
+        "gpu_energy_wh": energy.gpu_energy_wh,
+        "wh_per_1000_queries": metrics.wh_per_1000_queries,
+        "co2_emissions_g": metrics.co2_emissions_g,
+        "completion_tokens_per_joule": metrics.tokens_per_joule,
+        "avg_energy_per_prompt_wh": report.wh_per_query["gpu"],
+        "timestamp": provenance.finished_at,
+        "error_message": report.error_text,
+        "model": report.model,
+        "status": report.status,
+        "cpu_energy_wh": energy.cpu_energy_wh,
+        "ram_energy_wh": energy.ram_energy_wh,
+        "total_energy_wh": energy.total_energy_wh,
+        "total_wh_per_1000_queries": metrics.total_wh_per_1000_queries,
+        "joules_per_token": metrics.joules_per_token,
+        **{f"{name}_source": components[name].source for name in COMPONENTS},
+        "estimated": energy.estimated,
         "missing_energy": "; ".join(
-            f"{name}: {c['reason']}" for name, c in components.items()
-            if c["gross_joules"] is None
-        ) or None,
-        # Each failed check once, though it may fail in several trials and windows.
-        "failed_checks": ";".join(dict.fromkeys(c["name"] for c in report["checks"]
-                                                if c["passed"] is False)) or None,
+            f"{name}: {reason}" for name, reason in energy.missing.items()) or None,
+        "failed_checks": ";".join(report.failed_checks) or None,
         "backend": config.get("backend"),
-        "runtime": (report["provenance"].get("runtime") or {}).get("name"),
-        "config_hash": report["provenance"].get("config_hash"),
-        "code_version": report["provenance"].get("code_version"),
+        "runtime": provenance.runtime_name,
+        "config_hash": provenance.config_hash,
+        "code_version": provenance.code_version,
         # The generation protocol: a preset's name (docs/aes.md), else the model's settings.
         "protocol": config.get("protocol") or "as configured",
-        "trials": len(report["trials"]),
-        **interval_columns(report),
+        "trials": len(report.trials),
+        **interval_columns(metrics),
     }
     return row
 
 
-def interval_columns(report: dict) -> dict:
-    """The confidence interval over trials of the GPU and total energy per 1,000 queries
-    (empty where a run has fewer than two valid trials: no spread, no interval)."""
-    responses = report["summary"]["successful_prompts"]
-    energy = report["energy"]
+def interval_columns(metrics: Metrics) -> dict:
+    """The confidence interval over trials of the GPU and total energy per 1,000 queries, as
+    the report holds it (empty where a run has fewer than two valid trials: no interval)."""
     columns = {}
-    for prefix, block in (("", energy["components"]["gpu"]), ("total_", energy["total"])):
-        gross = (block.get("trial_statistics") or {}).get("gross") or {}
-        for end in ("low", "high"):
-            columns[f"{prefix}wh_per_1000_queries_ci_{end}"] = efficiency_figures(
-                gross.get(f"ci_{end}"), tokens=0, responses=responses)["wh_per_1000_queries"]
-        if gross.get("ci_method"):
-            columns.update(confidence_level=gross.get("confidence_level"),
-                           ci_method=gross["ci_method"])
+    for figure in ("wh_per_1000_queries", "total_wh_per_1000_queries"):
+        statistics = metrics.statistics(figure)
+        columns.update({f"{figure}_ci_low": statistics.ci_low,
+                        f"{figure}_ci_high": statistics.ci_high})
+        if statistics.ci_method:
+            columns.update(confidence_level=statistics.confidence_level,
+                           ci_method=statistics.ci_method)
     return columns
 
 
-def models_table(reports: list[dict]) -> pd.DataFrame:
+def models_table(reports: list[Report]) -> pd.DataFrame:
     rows = [report_row(report) for report in reports]
     return pd.DataFrame(rows, columns=AI_ENERGY_SCORE_COLUMNS + OUR_COLUMNS)
 
 
-def write_models_table(reports: list[dict], output: str | Path) -> pd.DataFrame:
+def write_models_table(reports: list[Report], output: str | Path) -> pd.DataFrame:
     """Write the table of ``reports`` (read and validated by the caller, once for every table:
     validation is most of the tables' time) atomically (temporary name, then rename)."""
     table = models_table(reports)

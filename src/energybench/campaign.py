@@ -7,16 +7,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from energybench.files import write_atomic
-from energybench.report import read_report
+from energybench.report import Report, RunError
 
 CAUSE_CHARS = 200
 LISTED = 10  # models named in the line of those without a report
 
 
-def _cause(report: dict) -> str:
-    error = report["error"] or {"type": "RunFailed", "message": report["status"]}
-    message = (error["message"] or "").strip().splitlines()
-    return f"{error['type']}: {message[0][:CAUSE_CHARS] if message else ''}"
+def _cause(report: Report) -> str:
+    error = report.error or RunError("RunFailed", report.status)
+    message = (error.message or "").strip().splitlines()
+    return f"{error.type}: {message[0][:CAUSE_CHARS] if message else ''}"
 
 
 def batch_summary(reports: Mapping[str, str | Path], started_at: float) -> str:
@@ -28,10 +28,10 @@ def batch_summary(reports: Mapping[str, str | Path], started_at: float) -> str:
         if not path.exists():
             missing.append(model)
             continue
-        report = read_report(path)
+        report = Report.read(path)
         if path.stat().st_mtime >= started_at:
             ran.append(model)
-            if report["status"] == "succeeded":
+            if report.succeeded:
                 succeeded.append(model)
             else:
                 failed[model] = _cause(report)

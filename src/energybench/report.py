@@ -5,14 +5,30 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 import jsonschema
 
 from energybench.aes import report_keys
+from energybench.energy.units import per_queries_wh
 from energybench.files import write_atomic
+from energybench.sections import (
+    CheckResult,
+    EnergySection,
+    Idle,
+    Latency,
+    Metrics,
+    Phases,
+    Provenance,
+    SteadyState,
+    Summary,
+    TrialRecord,
+    decode,
+    type_hints,
+    encode,
+)
 
 SCHEMA_VERSION = "1.0"
 
@@ -111,29 +127,57 @@ class RunError:
 @dataclass(frozen=True)
 class Report:
     """One model's run, built once (``Report.completed`` or ``Report.failed``) and written
-    once. The sections are built by energybench.results from the energy arithmetic, which
-    computes every figure; report.schema.json is tested against ``to_dict``."""
+    once. The sections are arranged by energybench.results from the energy arithmetic, which
+    computes every figure, and typed by energybench.sections; the figures a reader derives
+    from two sections (per 1,000 queries and per query of each component) are computed here,
+    once, by the same arithmetic. report.schema.json is tested against ``to_dict``."""
 
     model: str
     status: str
     error: RunError | None
     config: dict
-    summary: dict
-    energy: dict
-    metrics: dict
-    checks: list
-    trials: list
-    phases: dict | None
-    steady_state: dict | None
-    latency: dict | None
-    idle: dict | None
+    summary: Summary
+    energy: EnergySection
+    metrics: Metrics
+    checks: list[CheckResult]
+    trials: list[TrialRecord]
+    phases: Phases | None
+    steady_state: SteadyState | None
+    latency: Latency | None
+    idle: Idle | None
     timeline_file: str | None
-    provenance: dict
+    provenance: Provenance
     schema_version: str = SCHEMA_VERSION
+    # Gross energy per 1,000 successful queries and per query, Wh, of each component and of
+    # the total (mean gross energy over the trials / the successful queries).
+    wh_per_1000_queries: dict[str, float | None] = field(init=False, compare=False, repr=False)
+    wh_per_query: dict[str, float | None] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # A document read without validation (the campaign's summary) may lack its sections.
+        energy, summary = self.energy or EnergySection(), self.summary or Summary()
+        blocks = {**energy.components, "total": energy.total}
+        responses = summary.successful_prompts or 0
+        object.__setattr__(self, "wh_per_1000_queries", {
+            name: per_queries_wh(block.gross_joules, responses, 1000)
+            for name, block in blocks.items()})
+        object.__setattr__(self, "wh_per_query", {
+            name: per_queries_wh(block.gross_joules, responses, 1)
+            for name, block in blocks.items()})
 
     @property
     def succeeded(self) -> bool:
         return self.status == SUCCEEDED
+
+    @property
+    def error_text(self) -> str | None:
+        """``type: message`` of a failed run's error; ``None`` when there is none."""
+        return None if self.error is None else f"{self.error.type}: {self.error.message}"
+
+    @property
+    def failed_checks(self) -> list[str]:
+        """The names of the failed checks, each once (a check may fail in several trials)."""
+        return list(dict.fromkeys(c.name for c in self.checks if c.passed is False))
 
     @classmethod
     def completed(cls, config: dict, trials: list, idle, uncounted: dict, carbon_intensity: float,
@@ -143,25 +187,26 @@ class Report:
         from energybench import results  # results arranges its sections from this module's
 
         failure = next((t.failure for t in trials if t.failure), None)
-        summary = results.summary_section(trials)
         energy = results.energy_section([t.window for t in trials], idle, uncounted)
-        return cls(
-            model=config["model"],
-            status=FAILED if failure else SUCCEEDED,
-            error=RunError("TooManyFailedRequests", failure) if failure else None,
-            config=config,
-            summary=summary,
-            energy=energy,
-            metrics=results.metrics_section([t.summary for t in trials], energy, carbon_intensity),
-            checks=results.checks_section(trials, idle, energy, uncounted),
-            trials=results.trials_section(trials, idle, uncounted),
-            phases=results.phases_section(trials),
-            steady_state=results.steady_state_section(trials, idle, uncounted),
-            latency=results.latency_section(trials),
-            idle=idle.to_dict() if idle else None,
-            timeline_file=timeline_file,
-            provenance=provenance,
-        )
+        return cls.from_dict({
+            "schema_version": SCHEMA_VERSION,
+            "model": config["model"],
+            "status": FAILED if failure else SUCCEEDED,
+            "error": RunError("TooManyFailedRequests", failure).to_dict() if failure else None,
+            "config": config,
+            "summary": results.summary_section(trials),
+            "energy": energy,
+            "metrics": results.metrics_section([t.summary for t in trials], energy,
+                                               carbon_intensity),
+            "checks": results.checks_section(trials, idle, energy, uncounted),
+            "trials": results.trials_section(trials, idle, uncounted),
+            "phases": results.phases_section(trials),
+            "steady_state": results.steady_state_section(trials, idle, uncounted),
+            "latency": results.latency_section(trials),
+            "idle": idle.to_dict() if idle else None,
+            "timeline_file": timeline_file,
+            "provenance": provenance,
+        })
 
     @classmethod
     def failed(cls, model: str, config: dict, error: BaseException | str, provenance: dict,
@@ -178,41 +223,51 @@ class Report:
         energy.update(basis="none: the run failed",
                       components={c: unknown_component(reason) for c in COMPONENTS},
                       total=unknown_component(reason))
-        return cls(
-            model=model,
-            status=FAILED,
-            error=run_error,
-            config=config,
-            summary={
+        return cls.from_dict({
+            "schema_version": SCHEMA_VERSION,
+            "model": model,
+            "status": FAILED,
+            "error": run_error.to_dict(),
+            "config": config,
+            "summary": {
                 "total_prompts": prompts, "successful_prompts": 0, "failed_prompts": prompts,
                 "total_duration_seconds": None, "avg_latency_seconds": None,
                 "avg_time_to_first_token": None, "total_tokens": None, "total_prompt_tokens": None,
                 "total_completion_tokens": None, "throughput_tokens_per_second": None,
             },
-            energy=energy,
-            metrics={
+            "energy": energy,
+            "metrics": {
                 "joules_per_token": None, "net_joules_per_token": None, "joules_per_response": None,
                 "wh_per_1000_queries": None, "total_wh_per_1000_queries": None,
                 "tokens_per_joule": None, "co2_emissions_g": None,
                 "carbon_intensity_g_per_kwh": (config.get("measurement") or {})
                 .get("carbon_intensity_g_per_kwh", 0.0),
             },
-            checks=[], trials=[], phases=None, steady_state=None, latency=None, idle=None,
-            timeline_file=None, provenance=provenance,
-        )
+            "checks": [], "trials": [], "phases": None, "steady_state": None, "latency": None,
+            "idle": None, "timeline_file": None, "provenance": provenance,
+        })
 
     def to_dict(self) -> dict:
         """The JSON document (benchmark_report.json), in its documented key order."""
-        data = {field.name: getattr(self, field.name) for field in fields(self)}
+        data = {key: encode(getattr(self, key)) for key in REPORT_KEYS}
         data["error"] = self.error.to_dict() if self.error else None
-        return {key: data[key] for key in REPORT_KEYS}
+        return data
+
+    @classmethod
+    def read(cls, path: str | Path) -> Report:
+        """The report stored at ``path`` (not validated: energybench.paper.stored reads
+        reports for the tables); a file that is not one raises :class:`UnreadableReport`."""
+        return cls.from_dict(read_report(path))
 
     @classmethod
     def from_dict(cls, data: dict) -> Report:
+        """The report a JSON document holds (as ``read_report`` returns it), every section
+        typed; ``to_dict`` gives the document back unchanged."""
         unknown = set(data) - set(REPORT_KEYS)
         if unknown:
             raise ValueError(f"not fields of a report: {', '.join(sorted(unknown))}")
-        values = {key: data.get(key) for key in REPORT_KEYS}
+        hints = type_hints(cls)
+        values = {key: decode(hints[key], data.get(key)) for key in REPORT_KEYS}
         values["error"] = RunError.from_dict(data["error"]) if data.get("error") else None
         return cls(**values)
 

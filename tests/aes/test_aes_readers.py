@@ -123,7 +123,7 @@ def test_aes_summarizer_reads_every_report(aes, written, kind, capsys, monkeypat
     """AES's summarize_gpu_wh.py on a run directory: no error, and its figure is ours."""
     _, summarize_gpu_wh = aes
     run_dir = written[kind].parent
-    ours = submission.submission_files(read_report(written[kind]))
+    ours = submission.submission_files(Report.read(written[kind]))
     monkeypatch.setattr(sys, "argv", ["summarize_gpu_wh.py", str(run_dir)])
     summarize_gpu_wh.main()
     assert (run_dir / "GPU_ENERGY_WH.txt").read_text() == ours["GPU_ENERGY_WH.txt"]

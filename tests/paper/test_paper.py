@@ -16,7 +16,7 @@ from energybench.paper.stored import read_stored_reports
 
 
 def rated(reports, calibration=None):
-    table, _ = ratings.rate(reports, calibration)
+    table, _ = ratings.rate(fx.typed(reports), calibration)
     return table.set_index("model")
 
 
@@ -88,7 +88,7 @@ def test_frozen_calibration_rates_new_models_and_flags_those_outside(tmp_path):
 
 def test_a_single_model_is_rated_against_a_frozen_calibration(tmp_path):
     path = tmp_path / "computed.json"
-    ratings.write_ratings([fx.gpu_report("a", 1.0), fx.gpu_report("b", 6.0)],
+    ratings.write_ratings(fx.typed([fx.gpu_report("a", 1.0), fx.gpu_report("b", 6.0)]),
                           tmp_path / "r.csv", path)
     table = rated([fx.gpu_report("new", 3.5)], ratings.read_calibration(path))
     assert table.loc["new", "stars"] == 3 and bool(table.loc["new", "rated"])
@@ -131,7 +131,7 @@ def test_malformed_and_old_schema_reports_are_named_in_the_log_and_skipped(tmp_p
     paths = bad_reports(tmp_path)
     with caplog.at_level(logging.WARNING):
         stored = read_stored_reports(paths)
-    assert [r["model"] for r in stored.reports] == ["good", "oom"]
+    assert [r.model for r in stored.reports] == ["good", "oom"]
     assert "schema_version '0.9'" in stored.skipped[str(paths[2])]
     assert "not JSON" in stored.skipped[str(paths[3])]
     assert stored.skipped[str(paths[4])] == "not a JSON object but an array"
@@ -185,7 +185,7 @@ def test_tables_read_and_validate_each_report_once(tmp_path, monkeypatch):
 
 def test_latex_table_has_booktabs_units_and_intervals():
     reports = [fx.gpu_report("model_1", 1.0), fx.failed("oom")]
-    latex = tables.models_latex(models_table(reports))
+    latex = tables.models_latex(models_table(fx.typed(reports)))
     assert "\\toprule" in latex and "\\midrule" in latex and "\\bottomrule" in latex
     assert "GPU energy (Wh/1,000 queries)" in latex and "Energy per token (J)" in latex
     assert "model\\_1 & B & 1 [0.9, 1.1] &" in latex
@@ -204,8 +204,9 @@ def test_pareto_front_keeps_only_undominated_models():
 
 
 def test_no_legend_entry_for_a_component_nobody_measured():
-    assert selection.measured_components([fx.BASE]) == ["cpu", "ram"]
-    assert selection.measured_components([fx.BASE, fx.gpu_report("g", 1)]) == ["gpu", "cpu", "ram"]
+    assert selection.measured_components(fx.typed([fx.BASE])) == ["cpu", "ram"]
+    assert selection.measured_components(fx.typed([fx.BASE, fx.gpu_report("g", 1)])) == [
+        "gpu", "cpu", "ram"]
 
 
 def build_everything(runs, out):
@@ -266,11 +267,12 @@ def test_fifty_models_get_a_readable_height(tmp_path):
 
 
 def test_label_of_an_unrated_cpu_run_shows_why(tmp_path):
-    table, _ = ratings.rate([fx.BASE])
+    [base] = fx.typed([fx.BASE])
+    table, _ = ratings.rate([base])
     rating = table.iloc[0].to_dict()
-    assert labels.headline(fx.BASE, rating)[0] == "not measured"
-    assert "CPU" in labels.hardware_of(fx.BASE)
-    labels.draw(fx.BASE, rating, [tmp_path / "label.svg"])
+    assert labels.headline(base, rating)[0] == "not measured"
+    assert "CPU" in labels.hardware_of(base)
+    labels.draw(base, rating, [tmp_path / "label.svg"])
     assert (tmp_path / "label.svg").read_text().startswith("<?xml")
 
 
@@ -279,3 +281,28 @@ def test_an_empty_set_still_builds_every_figure(tmp_path):
     (tmp_path / "out").mkdir()
     for path in build_everything(tmp_path / "runs", tmp_path / "out"):
         assert path.stat().st_size > 0, path
+
+
+def test_interval_columns_and_error_bars_are_the_reports_interval_of_the_figure():
+    """The table and the energy figure select the interval over trials that the report holds
+    for energy per 1,000 queries (each trial's energy over its own responses); they do not
+    rescale the gross energy's interval by one trial's response count."""
+    document = fx.gpu_report("m", 1.0)
+    statistics = document["metrics"]["trial_statistics"]
+    statistics["wh_per_1000_queries"].update(ci_low=0.7, ci_high=1.4)
+    statistics["total_wh_per_1000_queries"].update(ci_low=0.75, ci_high=1.5)
+    [report] = fx.typed([document])
+    row = models_table([report]).iloc[0]
+    assert (row["wh_per_1000_queries_ci_low"], row["wh_per_1000_queries_ci_high"]) == (0.7, 1.4)
+    assert (row["total_wh_per_1000_queries_ci_low"],
+            row["total_wh_per_1000_queries_ci_high"]) == (0.75, 1.5)
+    assert selection.total_interval_wh(report) == (0.75, 1.5)
+
+
+def test_stacked_components_are_the_reports_own_per_1000_queries_figures():
+    [report] = fx.typed([fx.gpu_report("m", 2.0)])
+    assert report.wh_per_1000_queries["gpu"] == pytest.approx(2.0)
+    cpu = report.energy.components["cpu"].gross_joules
+    assert report.wh_per_1000_queries["cpu"] == pytest.approx(cpu / 3.6 / fx.RESPONSES)
+    [failed] = fx.typed([fx.failed("oom")])
+    assert set(failed.wh_per_1000_queries.values()) == {None}  # unknown, never 0

@@ -1,5 +1,6 @@
 import json
 import os
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from energybench.aes.report_keys import with_aes_energy_keys
 from energybench.files import write_json_atomic
 from energybench.report import Report, read_report, validate_report, write_report
+from energybench.sections import ComponentFigures, Section, TrialFigures
 
 PROVENANCE = {"energybench_version": "0", "code_version": None, "config_hash": None,
               "runtime": {"name": "process"}, "packages": {}, "hardware": {},
@@ -75,7 +77,8 @@ def trial(index, gpu):
 
 def test_the_typed_report_and_its_schema_name_the_same_fields():
     schema = report_schema()
-    assert set(REPORT_KEYS) == set(schema["properties"]) == {f.name for f in fields(Report)}
+    named = {f.name for f in fields(Report) if f.init}  # not the figures derived when built
+    assert set(REPORT_KEYS) == set(schema["properties"]) == named
     assert set(schema["required"]) <= set(REPORT_KEYS)
 
 
@@ -96,7 +99,7 @@ def test_a_run_with_too_many_failed_requests_is_failed_but_keeps_its_figures():
     report = Report.completed(CONFIG, [broken], IDLE, {}, 400.0, None, PROVENANCE)
     assert report.status == "failed"
     assert report.error == RunError("TooManyFailedRequests", "3 of 4 requests failed")
-    assert report.energy["total"]["gross_joules"] > 0
+    assert report.energy.total.gross_joules > 0
     validate_report(report.to_dict())
 
 
@@ -130,3 +133,75 @@ def test_the_report_schema_is_checked_once_not_per_report(monkeypatch):
     assert checks == []
     with pytest.raises(jsonschema.ValidationError, match="'no such status' is not one of"):
         validate_report({**report, "status": "no such status"})
+
+
+def fixture_documents() -> dict[str, dict]:
+    """Every kind of stored report the tests hold: a real CPU run and the site's, varied
+    into GPU, estimated, served and failed runs."""
+    import paper_fixtures as fx
+
+    data = Path(__file__).parents[1] / "data"
+    return {"cpu": fx.BASE, "site": read_report(data / "site_report.json"),
+            "gpu": fx.gpu_report("g", 2.0), "estimated": fx.gpu_report("e", 2.0, estimated=True),
+            "served": fx.served("s", 3.0), "failed": fx.failed("f")}
+
+
+@pytest.mark.parametrize("kind", ["cpu", "site", "gpu", "estimated", "served", "failed"])
+def test_every_stored_report_survives_the_typed_round_trip_unchanged(kind):
+    document = fixture_documents()[kind]
+    report = Report.from_dict(document)
+    assert report.to_dict() == document
+    # The same bytes on disk, key order included.
+    assert json.dumps(report.to_dict()) == json.dumps(document)
+
+
+def test_a_written_report_reads_back_typed_and_writes_the_same_file(tmp_path):
+    built = Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
+                             "power_timeline.csv", PROVENANCE)
+    first = write_report(tmp_path / "a.json", built.to_dict()).read_text()
+    stored = Report.from_dict(read_report(tmp_path / "a.json"))
+    validate_report(stored.to_dict())
+    assert write_report(tmp_path / "b.json", stored.to_dict()).read_text() == first
+    # AES's energy keys, which the typed energy section does not name, are kept as read.
+    assert "energy_wh" in stored.energy.extra
+
+
+def test_the_sections_are_typed_and_the_derived_figures_are_computed_once():
+    report = Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
+                              "power_timeline.csv", PROVENANCE)
+    gpu = report.energy.components["gpu"]
+    assert isinstance(gpu, ComponentFigures) and gpu is report.energy.gpu
+    assert isinstance(report.metrics.statistics("joules_per_token"), TrialFigures)
+    responses = report.summary.successful_prompts
+    assert report.wh_per_1000_queries["total"] == pytest.approx(
+        report.energy.total.gross_joules / 3.6 / responses)
+    assert report.wh_per_query["gpu"] == pytest.approx(report.wh_per_1000_queries["gpu"] / 1000)
+    failed = Report.failed("m", CONFIG, "boom", PROVENANCE)
+    assert set(failed.wh_per_1000_queries.values()) == {None}  # unknown, never 0
+
+
+def sections_in(value):
+    """Every typed section in ``value`` (a report's field), nested ones and phase splits too."""
+    if isinstance(value, Section):
+        yield value
+        for child in [getattr(value, f.name) for f in fields(value) if f.name != "keys"] \
+                + list(getattr(value, "splits", {}).values()):
+            yield from sections_in(child)
+    elif isinstance(value, (list, dict)):
+        for child in value.values() if isinstance(value, dict) else value:
+            yield from sections_in(child)
+
+
+def test_every_field_a_section_names_is_a_key_the_reports_have():
+    """A misspelt field would read None for ever while the real key sat in ``extra``."""
+    reports = [Report.from_dict(d) for d in fixture_documents().values()]
+    reports.append(Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {},
+                                    400.0, "power_timeline.csv", PROVENANCE))
+    seen = {}
+    for report in reports:
+        for name in REPORT_KEYS:
+            for section in sections_in(getattr(report, name)):
+                seen.setdefault(type(section), set()).update(section.keys)
+    for kind in Section.__subclasses__():
+        named = {f.name for f in fields(kind) if f.init} - {"extra", "keys"}
+        assert named <= seen.get(kind, set()), (kind.__name__, named - seen.get(kind, set()))

@@ -191,8 +191,8 @@ def test_entries_select_figures_with_intervals_and_reasons(built):
     one_trial = copy.deepcopy(SAMPLE)
     one_trial["metrics"]["trial_statistics"]["joules_per_token"].update(
         ci_low=None, ci_high=None, reason="one valid trial: no spread")
-    assert model_entry(one_trial, None)["joules_per_token"]["interval_reason"] == \
-        "one valid trial: no spread"
+    entry = model_entry(Report.from_dict(one_trial), None)
+    assert entry["joules_per_token"]["interval_reason"] == "one valid trial: no spread"
     gamma_gpu = entries["gamma"]["gpu_wh_per_1000_queries"]
     assert gamma_gpu["value"] is None and gamma_gpu["low"] is None
     assert gamma_gpu["reason"] == "not counted: the run used no GPU"

@@ -21,9 +21,10 @@ import math
 from pathlib import Path
 
 from energybench.aes.identity import identity
-from energybench.energy.units import J_PER_WH
-from energybench.paper.stored import read_stored_reports
+from energybench.energy.units import tokens_per_joule
 from energybench.files import write_atomic
+from energybench.paper.stored import read_stored_reports
+from energybench.report import Report
 
 COLUMNS = [
     "model_name", "model_class", "task", "reasoning_state", "total_prompts",
@@ -66,46 +67,47 @@ def failed_row(names: dict, error_message: str, timestamp: str | None) -> dict:
     }
 
 
-def gpu_figures(gpu_wh: float | None, tokens: int, responses: int) -> dict:
-    """AES's GPU-energy figures; unknown (not 0) when the GPU energy is unknown."""
-    if gpu_wh is None:
+def gpu_figures(report: Report) -> dict:
+    """AES's GPU-energy figures; unknown (not 0) when the GPU energy is unknown, 0 where AES's
+    guards write 0 (no GPU energy or no successful query). The energy per query is the
+    report's; tokens per joule is AES's own (prompt and completion tokens per GPU joule)."""
+    gpu_joules = report.energy.gpu.gross_joules
+    if gpu_joules is None:
         return {"wh_per_1000_queries": None, "tokens_per_joule": None,
                 "avg_energy_per_prompt_wh": None}
-    per_prompt = gpu_wh / responses if responses > 0 and gpu_wh > 0 else 0.0
+    tokens = report.summary.total_tokens or 0  # AES counts prompt and completion tokens
+    measured = gpu_joules > 0 and (report.summary.successful_prompts or 0) > 0
     return {
-        "wh_per_1000_queries": per_prompt * 1000,
-        "tokens_per_joule": tokens / (gpu_wh * J_PER_WH) if gpu_wh > 0 and tokens > 0 else 0.0,
-        "avg_energy_per_prompt_wh": per_prompt,
+        "wh_per_1000_queries": report.wh_per_1000_queries["gpu"] if measured else 0.0,
+        "tokens_per_joule": tokens_per_joule(tokens, gpu_joules) if tokens > 0 else 0.0,
+        "avg_energy_per_prompt_wh": report.wh_per_query["gpu"] if measured else 0.0,
     }
 
 
-def aes_row(report: dict) -> dict:
-    """One row of master_results.csv from one report (as :func:`read_report` returns it)."""
-    names = identity(report["config"], report["model"])
-    timestamp = report["provenance"].get("finished_at")
-    if report["status"] != "succeeded":
-        error = report["error"] or {"type": "RunFailed", "message": report["status"]}
-        return failed_row(names, f"{error['type']}: {error['message']}", timestamp)
-    summary, energy = report["summary"], report["energy"]
-    total, failed = summary["total_prompts"], summary["failed_prompts"]
-    tokens = summary["total_tokens"]
-    gpu_wh = energy["gpu_energy_wh"]
-    figures = gpu_figures(gpu_wh, tokens, summary["successful_prompts"])
+def aes_row(report: Report) -> dict:
+    """One row of master_results.csv from one report."""
+    names = identity(report.config, report.model)
+    timestamp = report.provenance.finished_at
+    if not report.succeeded:
+        return failed_row(names, report.error_text or f"RunFailed: {report.status}", timestamp)
+    summary = report.summary
+    total, failed = summary.total_prompts, summary.failed_prompts
+    figures = gpu_figures(report)
     return {
         **names,
         "total_prompts": total,
-        "successful_prompts": summary["successful_prompts"],
+        "successful_prompts": summary.successful_prompts,
         "failed_prompts": failed,
-        "total_duration_seconds": fixed(summary["total_duration_seconds"], 2),
-        "avg_total_time": fixed(summary["avg_latency_seconds"], 4),
-        "avg_time_to_first_token": fixed(summary["avg_time_to_first_token"], 4),
-        "total_tokens": tokens,
-        "total_prompt_tokens": summary["total_prompt_tokens"],
-        "total_completion_tokens": summary["total_completion_tokens"],
-        "throughput_tokens_per_second": fixed(summary["throughput_tokens_per_second"], 2),
-        "gpu_energy_wh": fixed(gpu_wh, 4),
+        "total_duration_seconds": fixed(summary.total_duration_seconds, 2),
+        "avg_total_time": fixed(summary.avg_latency_seconds, 4),
+        "avg_time_to_first_token": fixed(summary.avg_time_to_first_token, 4),
+        "total_tokens": summary.total_tokens,
+        "total_prompt_tokens": summary.total_prompt_tokens,
+        "total_completion_tokens": summary.total_completion_tokens,
+        "throughput_tokens_per_second": fixed(summary.throughput_tokens_per_second, 2),
+        "gpu_energy_wh": fixed(report.energy.gpu_energy_wh, 4),
         "wh_per_1000_queries": fixed(figures["wh_per_1000_queries"], 4),
-        "co2_emissions_g": fixed(report["metrics"]["co2_emissions_g"], 4),
+        "co2_emissions_g": fixed(report.metrics.co2_emissions_g, 4),
         "tokens_per_joule": fixed(figures["tokens_per_joule"], 4),
         "avg_energy_per_prompt_wh": fixed(figures["avg_energy_per_prompt_wh"], 4),
         "timestamp": timestamp or "",

@@ -15,15 +15,15 @@ import zipfile
 from pathlib import Path
 
 from energybench.files import write_atomic
-from energybench.report import read_report
+from energybench.report import Report
 
 SUMMARY_FORMAT = "ai_energy_benchmarks"
 
 
-def submission_files(report: dict) -> dict[str, str]:
+def submission_files(report: Report) -> dict[str, str]:
     """The two files AES's summarizer writes for ``report``: ``nan`` where the GPU energy is
     unknown, as AES's summarizer itself writes for such a report."""
-    gpu_wh = report["energy"]["gpu_energy_wh"]
+    gpu_wh = report.energy.gpu_energy_wh
     total = float("nan") if gpu_wh is None else float(gpu_wh)
     summary = {"units": "Wh", "total": total, "format": SUMMARY_FORMAT,
                "preprocess_wh": 0.0, "prefill_wh": 0.0, "decode_wh": round(total, 2)}
@@ -33,16 +33,16 @@ def submission_files(report: dict) -> dict[str, str]:
 
 def write_run_files(report_path: str | Path, output_dir: str | Path) -> None:
     """Write AES's two files for one run into ``output_dir`` (its run directory), atomically."""
-    for name, text in submission_files(read_report(report_path)).items():
+    for name, text in submission_files(Report.read(report_path)).items():
         write_atomic(Path(output_dir) / name, text)
 
 
-def skip_reason(report: dict) -> str | None:
+def skip_reason(report: Report) -> str | None:
     """Why a run cannot be submitted, or ``None`` when it can."""
-    if report["status"] != "succeeded":
-        return f"run {report['status']}: {(report['error'] or {}).get('message', '')}"
-    if report["energy"]["gpu_energy_wh"] is None:
-        return f"GPU energy unknown: {report['energy']['components']['gpu']['reason']}"
+    if not report.succeeded:
+        return f"run {report.status}: {report.error.message if report.error else ''}"
+    if report.energy.gpu_energy_wh is None:
+        return f"GPU energy unknown: {report.energy.gpu.reason}"
     return None
 
 
@@ -53,8 +53,8 @@ def bundle(report_paths: list[str | Path], output: str | Path) -> dict:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(map(Path, report_paths)):
-            report = read_report(path)
-            model = report["model"]
+            report = Report.read(path)
+            model = report.model
             reason = skip_reason(report)
             if reason:
                 manifest["skipped"][model] = reason

@@ -21,6 +21,21 @@ def co2_grams(joules: float | None, carbon_intensity_g_per_kwh: float | None) ->
     return joules / J_PER_KWH * carbon_intensity_g_per_kwh
 
 
+def per_queries_wh(joules: float | None, responses: int, queries: int = 1000) -> float | None:
+    """Energy per ``queries`` successful queries (Wh) of ``joules`` spent on ``responses``
+    of them; ``None`` when the energy is unknown or no query succeeded."""
+    if joules is None or not responses:
+        return None
+    return queries * joules / J_PER_WH / responses
+
+
+def tokens_per_joule(tokens: int, joules: float | None) -> float | None:
+    """Tokens per joule; ``None`` when the energy is unknown or not positive."""
+    if joules is None or joules <= 0:
+        return None
+    return tokens / joules
+
+
 def efficiency_figures(
     energy_j: float | None,
     *,
@@ -52,19 +67,16 @@ def efficiency_figures(
         "energy_kwh": joules_to_kwh(energy_j),
         "j_per_token": ratio("j_per_token", energy_j, tokens, "generated tokens"),
         "j_per_response": ratio("j_per_response", energy_j, responses, "responses"),
-        "wh_per_1000_queries": ratio(
-            "wh_per_1000_queries", None if energy_j is None else 1000 * energy_j / J_PER_WH, responses, "responses"
-        ),
-        "tokens_per_joule": None,
+        "wh_per_1000_queries": None
+        if ratio("wh_per_1000_queries", energy_j, responses, "responses") is None
+        else per_queries_wh(energy_j, responses),
+        "tokens_per_joule": tokens_per_joule(tokens, energy_j),
         "co2_g": co2_grams(energy_j, carbon_intensity_g_per_kwh),
         "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh,
     }
-    if energy_j is None:
-        reasons["tokens_per_joule"] = "energy unknown"
-    elif energy_j <= 0:
-        reasons["tokens_per_joule"] = "energy is not positive"
-    else:
-        figures["tokens_per_joule"] = tokens / energy_j
+    if figures["tokens_per_joule"] is None:
+        reasons["tokens_per_joule"] = "energy unknown" if energy_j is None \
+            else "energy is not positive"
     if figures["co2_g"] is None:
         reasons["co2_g"] = "energy unknown" if energy_j is None else "no carbon intensity configured"
     figures["reasons"] = reasons

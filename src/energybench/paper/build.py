@@ -49,9 +49,9 @@ def build_run_figure(report_path, timeline_path, outputs) -> None:
     report, problem = read_stored_report(Path(report_path))
     if problem:
         log.warning("report %s: %s", report_path, problem)
-        report = {"model": Path(report_path).parent.name, "status": f"unusable ({problem})",
-                  "trials": []}
-    timeline.draw(report, timeline_path if report["status"] == "succeeded" else None, outputs)
+        timeline.draw_unusable(Path(report_path).parent.name, outputs)
+        return
+    timeline.draw(report, timeline_path if report.succeeded else None, outputs)
 
 
 def build_label(report_path, ratings_csv, outputs) -> None:
@@ -60,5 +60,5 @@ def build_label(report_path, ratings_csv, outputs) -> None:
         log.warning("report %s: %s", report_path, problem)
         labels.draw_unusable(Path(report_path).parent.name, problem, outputs)
         return
-    rating = read_ratings(ratings_csv).set_index("model").loc[report["model"]].to_dict()
-    labels.draw(report, {"model": report["model"], **rating}, outputs)
+    rating = read_ratings(ratings_csv).set_index("model").loc[report.model].to_dict()
+    labels.draw(report, {"model": report.model, **rating}, outputs)

@@ -9,47 +9,46 @@ import textwrap
 import pandas as pd
 
 from energybench.paper import style
+from energybench.report import Report
 
 WIDTH_IN, HEIGHT_IN = 3.2, 4.6
 
 
-def hardware_of(report: dict) -> str:
+def hardware_of(report: Report) -> str:
     """The GPU(s) the run was metered on, else the CPU model."""
-    gpu_meter = ((report["provenance"].get("meters") or {}).get("meters") or {}).get("gpu") or {}
-    gpus = [d.get("name") for d in gpu_meter.get("devices") or [] if d.get("name")]
+    gpus = report.provenance.metered_gpus
     if gpus:
         return f"{len(gpus)} x {gpus[0]}" if len(set(gpus)) == 1 else ", ".join(gpus)
-    hardware = report["provenance"].get("hardware") or {}
-    return f"CPU: {hardware.get('cpu_model') or 'unknown'}"
+    return f"CPU: {report.provenance.cpu_model or 'unknown'}"
 
 
-def protocol_of(report: dict) -> str:
-    config = report["config"]
-    return (f"energybench {report['provenance'].get('energybench_version', '?')}, "
+def protocol_of(report: Report) -> str:
+    config = report.config
+    return (f"energybench {report.provenance.energybench_version or '?'}, "
             f"{config.get('backend')} backend, {config.get('num_prompts')} prompts, "
-            f"{config.get('max_new_tokens')} new tokens, {len(report['trials'])} trial(s)")
+            f"{config.get('max_new_tokens')} new tokens, {len(report.trials)} trial(s)")
 
 
-def headline(report: dict, rating: dict) -> tuple[str, str]:
+def headline(report: Report, rating: dict) -> tuple[str, str]:
     """The big figure and the line under it."""
-    gpu = report["energy"]["components"]["gpu"]
     value = rating["gpu_wh_per_1000_queries"]
     if value is None or pd.isna(value):
         return "not measured", "GPU energy per 1,000 queries"
     text = f"{value:.3g} Wh"
-    return (f"{text} (estimate)" if gpu["estimated"] else text), "GPU energy per 1,000 queries"
+    return (f"{text} (estimate)" if report.energy.gpu.estimated else text), \
+        "GPU energy per 1,000 queries"
 
 
-def draw(report: dict, rating: dict, outputs) -> None:
+def draw(report: Report, rating: dict, outputs) -> None:
     fig, axis = style.figure(WIDTH_IN, HEIGHT_IN)
     axis.set_axis_off()
     axis.set_xlim(0, 1)
     axis.set_ylim(0, 1)
     axis.add_patch(style.rectangle(style.TEXT_GREY))
-    config = report["config"]
+    config = report.config
     text = dict(transform=axis.transAxes, ha="center")
     axis.text(0.5, 0.94, "Energy label", fontsize=12, fontweight="bold", **text)
-    axis.text(0.5, 0.87, report["model"], fontsize=10, **text)
+    axis.text(0.5, 0.87, report.model, fontsize=10, **text)
     axis.text(0.5, 0.82, str(config.get("id") or ""), fontsize=7, color=style.TEXT_GREY, **text)
     axis.text(0.5, 0.76, f"task: {config.get('task')}   class: {config.get('class') or '-'}",
               fontsize=8, **text)
@@ -68,10 +67,10 @@ def draw(report: dict, rating: dict, outputs) -> None:
     big, small = headline(report, rating)
     axis.text(0.5, 0.38, big, fontsize=16, fontweight="bold", **text)
     axis.text(0.5, 0.33, small, fontsize=7, **text)
-    date = (report["provenance"].get("finished_at") or "")[:10] or "unknown date"
+    date = (report.provenance.finished_at or "")[:10] or "unknown date"
     details = [f"hardware: {hardware_of(report)}", f"date: {date}",
                *textwrap.wrap(f"protocol: {protocol_of(report)}", 52)]
-    if report["status"] != "succeeded":
+    if not report.succeeded:
         details.insert(0, "RUN FAILED")
     axis.text(0.5, 0.25, "\n".join(details), fontsize=6, va="top", **text)
     style.save(fig, outputs)

@@ -24,6 +24,7 @@ import jsonschema
 import pandas as pd
 
 from energybench.files import write_atomic, write_json_atomic
+from energybench.report import Report
 
 STARS = 5
 RATING_COLUMNS = ["model", "task", "class", "group", "gpu_wh_per_1000_queries", "stars",
@@ -107,21 +108,20 @@ def read_calibration(path: str | Path) -> Calibration:
     return calibration
 
 
-def candidates(reports: list[dict]) -> list[dict]:
+def candidates(reports: list[Report]) -> list[dict]:
     """One row per model: its group and GPU Wh per 1,000 queries, or why it cannot be rated."""
     rows = []
     for report in reports:
-        config, gpu = report["config"], report["energy"]["components"]["gpu"]
-        value = report["metrics"]["wh_per_1000_queries"]
+        config, gpu = report.config, report.energy.gpu
+        value = report.metrics.wh_per_1000_queries
         reason = None
-        if report["status"] != "succeeded":
-            error = report.get("error") or {}
-            reason = f"run failed: {error.get('message', 'no error recorded')}"
+        if not report.succeeded:
+            reason = f"run failed: {report.error.message if report.error else 'no error recorded'}"
         elif value is None:
-            reason = f"GPU energy unknown: {gpu.get('reason') or 'no reason recorded'}"
-        elif gpu.get("estimated"):
-            reason = f"GPU energy is an estimate, not a measurement: {gpu.get('reason')}"
-        rows.append({"model": report["model"], "task": config.get("task"),
+            reason = f"GPU energy unknown: {gpu.reason or 'no reason recorded'}"
+        elif gpu.estimated:
+            reason = f"GPU energy is an estimate, not a measurement: {gpu.reason}"
+        rows.append({"model": report.model, "task": config.get("task"),
                      "class": config.get("class"),
                      "group": group_of(config.get("task"), config.get("class")),
                      "gpu_wh_per_1000_queries": value, "unrated_reason": reason})
@@ -147,7 +147,7 @@ def computed_calibration(table: list[dict]) -> tuple[Calibration, dict[str, str]
     return Calibration(source, ranges, counts=counts), no_range
 
 
-def rate(reports: list[dict], calibration: Calibration | None = None) -> tuple[pd.DataFrame, Calibration]:
+def rate(reports: list[Report], calibration: Calibration | None = None) -> tuple[pd.DataFrame, Calibration]:
     """The ratings table, and the calibration of this set (to freeze for later sets).
 
     With ``calibration`` (frozen), models are rated against it; without, against this set.
@@ -179,7 +179,7 @@ def calibration_document(calibration: Calibration) -> dict:
                        for group, (low, high) in sorted(calibration.ranges.items())}}
 
 
-def write_ratings(reports: list[dict], ratings_csv: str | Path, calibration_json: str | Path,
+def write_ratings(reports: list[Report], ratings_csv: str | Path, calibration_json: str | Path,
                   frozen: str | Path | None = None) -> pd.DataFrame:
     """Rate ``reports`` (against the ``frozen`` calibration file, when given); write the
     ratings and this set's own calibration."""

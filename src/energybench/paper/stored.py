@@ -13,21 +13,21 @@ from pathlib import Path
 
 import jsonschema
 
-from energybench.report import UnreadableReport, read_report, validate_report
+from energybench.report import Report, UnreadableReport, read_report, validate_report
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class StoredReports:
-    """The readable reports (in the order given) and the skipped files with why."""
+    """The readable reports (in the order given), typed, and the skipped files with why."""
 
-    reports: list[dict] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def read_stored_report(path: Path) -> tuple[dict | None, str | None]:
-    """(the report at ``path``, None), or (None, a one-line reason it cannot be used)."""
+def read_stored_report(path: Path) -> tuple[Report | None, str | None]:
+    """(the report at ``path``, typed, None), or (None, a one-line reason it cannot be used)."""
     try:
         report = read_report(path)
     except UnreadableReport as exc:
@@ -39,7 +39,7 @@ def read_stored_report(path: Path) -> tuple[dict | None, str | None]:
         version = report.get("schema_version")
         return None, f"does not follow report schema (schema_version {version!r}), " \
                      f"field {where}: {exc.message}"
-    return report, None
+    return Report.from_dict(report), None
 
 
 def read_stored_reports(paths) -> StoredReports:

@@ -10,85 +10,77 @@ import pandas as pd
 
 from energybench.aggregate import models_table
 from energybench.files import write_atomic
-from energybench.report import COMPONENTS
+from energybench.report import COMPONENTS, Report
+from energybench.sections import LATENCY_METRICS, LatencyStatistics
 
+WINDOW_ENERGY_FIELDS = ("gross_joules", "net_joules", "source", "reason")
 TRIAL_COLUMNS = ["model", "status", "trial", "duration_s", "completion_tokens",
                  "throughput_tokens_per_second", "failure"] + [
-    f"{c}_{field}" for c in COMPONENTS for field in ("gross_joules", "net_joules", "source", "reason")]
+    f"{c}_{field}" for c in COMPONENTS for field in WINDOW_ENERGY_FIELDS]
 PHASE_COLUMNS = ["model", "status", "trial", "component", "unit", "prefill", "decode",
                  "generate", "valid", "invalid_reason", "prefill_passes"]
-LATENCY_METRICS = ("ttft_s", "itl_s", "tpot_s", "e2e_latency_s")
 LATENCY_COLUMNS = ["model", "status", "metric", "count", "mean", "median", "p90", "p99"]
 CHECK_COLUMNS = ["model", "status", "trial", "window", "name", "passed", "severity", "value",
                  "limit", "detail"]
 
 
-def trials_table(reports: list[dict]) -> pd.DataFrame:
+def trials_table(reports: list[Report]) -> pd.DataFrame:
     """One row per trial; a failed run without trials keeps one row with its error."""
     rows = []
     for report in reports:
-        base = {"model": report["model"], "status": report["status"]}
-        if not report["trials"]:
-            rows.append({**base, "failure": error_text(report)})
-        for trial in report["trials"]:
-            row = {**base, "trial": trial["index"], "duration_s": trial["duration_s"],
-                   "completion_tokens": trial["completion_tokens"],
-                   "throughput_tokens_per_second": trial["throughput_tokens_per_second"],
-                   "failure": trial.get("failure")}
-            for name, energy in trial["energy"].items():
-                row.update({f"{name}_{k}": energy.get(k)
-                            for k in ("gross_joules", "net_joules", "source", "reason")})
+        base = {"model": report.model, "status": report.status}
+        if not report.trials:
+            rows.append({**base, "failure": report.error_text})
+        for trial in report.trials:
+            row = {**base, "trial": trial.index, "duration_s": trial.duration_s,
+                   "completion_tokens": trial.completion_tokens,
+                   "throughput_tokens_per_second": trial.throughput_tokens_per_second,
+                   "failure": trial.failure}
+            for name, energy in trial.energy.items():
+                row.update({f"{name}_{k}": getattr(energy, k) for k in WINDOW_ENERGY_FIELDS})
             rows.append(row)
     return pd.DataFrame(rows, columns=TRIAL_COLUMNS).astype({"trial": "Int64"})
 
 
-def phases_table(reports: list[dict]) -> pd.DataFrame:
+def phases_table(reports: list[Report]) -> pd.DataFrame:
     """Prefill/decode per trial and component; ``valid`` false with the reason where the split
     is invalid (decode below the meter's resolution, a prefill unknown). Models whose backend
     measures no prefill keep one row saying so."""
     rows = []
     for report in reports:
-        base = {"model": report["model"], "status": report["status"]}
-        phases = report.get("phases")
-        if not phases:
-            why = error_text(report) or "the backend measures no prefill/decode split"
+        base = {"model": report.model, "status": report.status}
+        if not report.phases:
+            why = report.error_text or "the backend measures no prefill/decode split"
             rows.append({**base, "valid": False, "invalid_reason": why})
             continue
-        for index, split in enumerate(phases["trials"]):
-            parts = {name: part for name, part in split.items() if isinstance(part, dict)}
-            for name, part in parts.items():
-                rows.append({**base, "trial": index, "component": name, "unit": part["unit"],
-                             "prefill_passes": split.get("prefill_passes"),
-                             **{k: part[k] for k in ("prefill", "decode", "generate")},
-                             "valid": part["reason"] is None, "invalid_reason": part["reason"]})
+        for index, split in enumerate(report.phases.trials):
+            for name, part in split.splits.items():
+                rows.append({**base, "trial": index, "component": name, "unit": part.unit,
+                             "prefill_passes": split.prefill_passes,
+                             **{k: getattr(part, k) for k in ("prefill", "decode", "generate")},
+                             "valid": part.reason is None, "invalid_reason": part.reason})
     return pd.DataFrame(rows, columns=PHASE_COLUMNS).astype({"trial": "Int64"})
 
 
-def latency_table(reports: list[dict]) -> pd.DataFrame:
+def latency_table(reports: list[Report]) -> pd.DataFrame:
     """Latency statistics of served models (those whose report has a latency section)."""
     rows = []
     for report in reports:
-        latency = report.get("latency")
-        if not latency:
+        if not report.latency:
             continue
         for metric in LATENCY_METRICS:
-            stats = latency.get(metric) or {}
-            rows.append({"model": report["model"], "status": report["status"], "metric": metric,
-                         **{k: stats.get(k) for k in ("count", "mean", "median", "p90", "p99")}})
+            stats = report.latency.metric(metric) or LatencyStatistics()
+            rows.append({"model": report.model, "status": report.status, "metric": metric,
+                         **{k: getattr(stats, k) for k in LATENCY_COLUMNS[3:]}})
     return pd.DataFrame(rows, columns=LATENCY_COLUMNS)
 
 
-def checks_table(reports: list[dict]) -> pd.DataFrame:
+def checks_table(reports: list[Report]) -> pd.DataFrame:
     """Every self-check of every run (``passed`` empty where a check could not be made)."""
-    rows = [{"model": report["model"], "status": report["status"],
-             **{k: check.get(k) for k in CHECK_COLUMNS[2:]}}
-            for report in reports for check in report["checks"]]
+    rows = [{"model": report.model, "status": report.status,
+             **{k: getattr(check, k) for k in CHECK_COLUMNS[2:]}}
+            for report in reports for check in report.checks]
     return pd.DataFrame(rows, columns=CHECK_COLUMNS).astype({"trial": "Int64"})
-
-
-def error_text(report: dict) -> str | None:
-    error = report.get("error")
-    return None if error is None else f"{error['type']}: {error['message']}"
 
 
 def with_interval(mean, low, high, digits: int = 3) -> str:
@@ -137,7 +129,7 @@ def models_latex(table: pd.DataFrame) -> str:
     return styler.to_latex(hrules=True, column_format="llllll") + LATEX_NOTE
 
 
-def write_tables(reports: list[dict], outputs: dict[str, str | Path]) -> None:
+def write_tables(reports: list[Report], outputs: dict[str, str | Path]) -> None:
     """Write every table named in ``outputs`` (keys: trials, phases, latency, checks, latex)."""
     frames = {"trials": trials_table, "phases": phases_table, "latency": latency_table,
               "checks": checks_table}

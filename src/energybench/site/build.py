@@ -19,7 +19,7 @@ import jinja2
 
 from energybench import __version__
 from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
-from energybench.report import COMPONENTS
+from energybench.report import COMPONENTS, Report
 from energybench.site.entries import calibration, collect, figure_of, read_ratings
 
 # Per-run figures the paper rules draw under results/figures/runs/{model}/, in page order
@@ -88,16 +88,16 @@ def _sort_key(entry: dict):
     return (value is None, value or 0.0, entry["key"])
 
 
-def _phase_rows(report: dict) -> list[tuple[str, dict]]:
-    mean = (report.get("phases") or {}).get("mean") or {}
+def _phase_rows(report: Report) -> list[tuple[str, dict]]:
+    mean = report.phases.mean if report.phases else {}
     rows = []
     for component in COMPONENTS:
         if component not in mean:
             continue
-        stats = {phase: mean[component][phase] for phase in ("prefill", "decode")}
+        stats = {phase: getattr(mean[component], phase) for phase in ("prefill", "decode")}
         rows.append((component, {
-            phase: figure_of(s["mean"], reason=s.get("reason"), low=s.get("ci_low"),
-                           high=s.get("ci_high"), interval_reason=s.get("reason"))
+            phase: figure_of(s.mean, reason=s.reason, low=s.ci_low, high=s.ci_high,
+                             interval_reason=s.reason)
             for phase, s in stats.items()}))
     return rows
 
@@ -131,7 +131,7 @@ def _run_files(entry: dict, staging: Path, labels: dict | None, figures: dict | 
     page, report_path = entry["page"], entry["report_path"]
     raw = {"report": _copy(report_path, staging, f"runs/{page}/benchmark_report.json"),
            "timeline": None, "timeline_reason": None}
-    timeline = entry["report"].get("timeline_file")
+    timeline = entry["report"].timeline_file
     if timeline and (report_path.parent / timeline).exists():
         raw["timeline"] = _copy(report_path.parent / timeline, staging,
                                 f"runs/{page}/power_timeline.csv")
@@ -204,14 +204,13 @@ def build_site(report_paths: list[str | Path], output: str | Path, *,
             files = _run_files(entry, staging, labels_by_model, figures_by_model)
             compare.append(_compare_data(entry, files))
             report = entry["report"]
-            latency = report.get("latency") or {}
+            latency = [(label, report.latency.metric(key)) for key, label in LATENCY_ROWS.items()
+                       if report.latency and report.latency.metric(key)]
             page = env.get_template("model.html").render(
                 **common, **files, root="../", page="model", e=entry, report=report,
-                components=COMPONENTS, phases=_phase_rows(report),
-                latency=[(label, latency[key]) for key, label in LATENCY_ROWS.items()
-                         if latency.get(key)],
-                config_rows=flatten(report["config"]),
-                provenance_rows=flatten(report["provenance"]))
+                components=COMPONENTS, phases=_phase_rows(report), latency=latency,
+                config_rows=flatten(report.config),
+                provenance_rows=flatten(report.provenance.to_dict()))
             _write(staging / "models" / f"{entry['page']}.html", page)
         index = env.get_template("index.html").render(
             **common, root="", page="index", initial_sort=INITIAL_SORT,

@@ -12,11 +12,13 @@ from pathlib import Path
 
 from energybench.keys import key_problem
 from energybench.paper.stored import read_stored_report
+from energybench.report import Report
+from energybench.sections import ComponentFigures, Metrics
 
 NO_RATINGS = "no ratings table"
 
 
-def load_report(path: str | Path) -> tuple[dict | None, str | None]:
+def load_report(path: str | Path) -> tuple[Report | None, str | None]:
     """The one place the site reads a report: the paper outputs' reader, so the site shows
     the reports the tables show, and leaves out (with the reason) those they leave out."""
     return read_stored_report(Path(path))
@@ -48,16 +50,16 @@ def figure_of(value, *, reason=None, estimated=False, low=None, high=None,
             "interval_reason": interval_reason}
 
 
-def _metric(metrics: dict, key: str, component: dict, unknown_because: str | None) -> dict:
+def _metric(metrics: Metrics, key: str, component: ComponentFigures,
+            unknown_because: str | None) -> dict:
     """A stored metric with its 95% interval over trials, both as the report has them; the
     estimate flag and the reason it is unknown come from the energy it is made of."""
-    stats = (metrics.get("trial_statistics") or {}).get(key) or {}
-    return figure_of(metrics[key],
-                     reason=unknown_because or component.get("reason") or stats.get("reason"),
-                     estimated=component.get("estimated"), low=stats.get("ci_low"),
-                     high=stats.get("ci_high"),
-                     interval_reason=None if stats.get("ci_low") is not None
-                     else stats.get("reason") or "no interval in the report")
+    stats = metrics.statistics(key)
+    return figure_of(getattr(metrics, key),
+                     reason=unknown_because or component.reason or stats.reason,
+                     estimated=component.estimated, low=stats.ci_low, high=stats.ci_high,
+                     interval_reason=None if stats.ci_low is not None
+                     else stats.reason or "no interval in the report")
 
 
 def _rating(key: str, ratings: dict[str, dict] | None) -> dict:
@@ -72,37 +74,34 @@ def _rating(key: str, ratings: dict[str, dict] | None) -> dict:
             "calibration": row.get("calibration_source") or None}
 
 
-def model_entry(report: dict, ratings: dict[str, dict] | None) -> dict:
+def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
     """One model's row: every figure the index, its page and the comparison show."""
-    config, summary, metrics = report["config"], report["summary"], report["metrics"]
-    energy, error = report["energy"], report["error"]
-    failure = None if error is None else f"run failed: {error['type']}: {error['message']}"
+    config, summary, metrics = report.config, report.summary, report.metrics
+    failure = None if report.error is None else f"run failed: {report.error_text}"
     # A failed run's figures say so briefly; the full reason is shown once, by its name.
-    unknown_because = None if error is None else "run failed"
-    gpu, total = energy["components"]["gpu"], energy["total"]
+    unknown_because = None if report.error is None else "run failed"
+    gpu, total = report.energy.gpu, report.energy.total
     return {
-        "key": report["model"],
-        "page": page_name(report["model"]),
+        "key": report.model,
+        "page": page_name(report.model),
         "id": config.get("id"),
-        "status": report["status"],
+        "status": report.status,
         "failure": failure,
         "task": config.get("task"),
         "class": config.get("class"),
         "reasoning": "on" if config.get("reasoning") else "off",
         "backend": config.get("backend"),
-        "rating": _rating(report["model"], ratings),
+        "rating": _rating(report.model, ratings),
         "gpu_wh_per_1000_queries": _metric(metrics, "wh_per_1000_queries", gpu,
                                            unknown_because),
         "total_wh_per_1000_queries": _metric(metrics, "total_wh_per_1000_queries", total,
                                              unknown_because),
         "joules_per_token": _metric(metrics, "joules_per_token", total, unknown_because),
         "throughput_tokens_per_second": figure_of(
-            summary["throughput_tokens_per_second"],
+            summary.throughput_tokens_per_second,
             reason=unknown_because or "no token throughput in the report"),
-        # Each failed check once, though it may fail in several trials and windows.
-        "failed_checks": list(dict.fromkeys(check["name"] for check in report["checks"]
-                                            if check["passed"] is False)),
-        "finished_at": report["provenance"].get("finished_at"),
+        "failed_checks": report.failed_checks,
+        "finished_at": report.provenance.finished_at,
     }
 
 

@@ -4,16 +4,17 @@ and more frugal than a model on it)."""
 from __future__ import annotations
 
 from energybench.paper import style
+from energybench.report import Report
 
 
-def points(reports: list[dict]) -> list[dict]:
+def points(reports: list[Report]) -> list[dict]:
     """Models with both figures; estimated ones say so."""
-    return [{"model": r["model"], "throughput": r["summary"]["throughput_tokens_per_second"],
-             "joules_per_token": r["metrics"]["joules_per_token"],
-             "estimated": r["energy"]["total"]["estimated"]}
+    return [{"model": r.model, "throughput": r.summary.throughput_tokens_per_second,
+             "joules_per_token": r.metrics.joules_per_token,
+             "estimated": r.energy.total.estimated}
             for r in reports
-            if r["status"] == "succeeded" and r["metrics"]["joules_per_token"] is not None
-            and r["summary"]["throughput_tokens_per_second"]]
+            if r.succeeded and r.metrics.joules_per_token is not None
+            and r.summary.throughput_tokens_per_second]
 
 
 def pareto_front(candidates: list[dict]) -> list[dict]:
@@ -27,7 +28,7 @@ def pareto_front(candidates: list[dict]) -> list[dict]:
     return sorted(front, key=lambda p: p["throughput"])
 
 
-def draw(reports: list[dict], outputs) -> None:
+def draw(reports: list[Report], outputs) -> None:
     fig, axis = style.figure(6.0, 4.2)
     candidates = points(reports)
     front = pareto_front(candidates)

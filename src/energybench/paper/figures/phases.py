@@ -4,34 +4,35 @@ its reason, never as zero."""
 from __future__ import annotations
 
 from energybench.paper import style
+from energybench.report import Report
 
 PHASE_COLORS = {"prefill": style.PALETTE["sky_blue"], "decode": style.PALETTE["blue"]}
 
 
-def split_of(report: dict) -> tuple[dict | None, str | None]:
+def split_of(report: Report) -> tuple[dict | None, str | None]:
     """Mean prefill and decode joules over the counted components, or why there is none."""
-    phases = report.get("phases")
-    if report["status"] != "succeeded":
+    if not report.succeeded:
         return None, "run failed"
-    if not phases:
+    if not report.phases:
         return None, "no prefill/decode split (backend measures none)"
-    counted = [c for c, block in report["energy"]["components"].items()
-               if block["gross_joules"] is not None]
+    components = report.energy.components
+    counted = [c for c, block in components.items() if block.gross_joules is not None]
     totals, reasons = {"prefill": 0.0, "decode": 0.0}, []
     for name in counted:
-        mean = phases["mean"][name]
+        mean = report.phases.mean[name]
         for part in totals:
-            if mean[part]["mean"] is None:
-                reasons += mean["invalid_reasons"] or [mean[part]["reason"]]
+            statistics = getattr(mean, part)
+            if statistics.mean is None:
+                reasons += mean.invalid_reasons or [statistics.reason]
             else:
-                totals[part] += mean[part]["mean"]
+                totals[part] += statistics.mean
     if reasons or not counted:
         return None, "invalid: " + ("; ".join(dict.fromkeys(reasons)) or "no component counted")
-    estimated = any(report["energy"]["components"][c]["estimated"] for c in counted)
+    estimated = any(components[c].estimated for c in counted)
     return {**totals, "estimated": estimated}, None
 
 
-def draw(reports: list[dict], outputs) -> None:
+def draw(reports: list[Report], outputs) -> None:
     fig, axis = style.figure(7.0, style.model_axis_height(len(reports)))
     for position, report in enumerate(reports):
         split, why = split_of(report)
@@ -47,7 +48,7 @@ def draw(reports: list[dict], outputs) -> None:
                       hatch=style.ESTIMATE_HATCH if split["estimated"] else None,
                       edgecolor="white", linewidth=0.5)
             left += split[part]
-    axis.set_yticks(range(len(reports)), [r["model"] for r in reports])
+    axis.set_yticks(range(len(reports)), [r.model for r in reports])
     axis.invert_yaxis()
     handles = [style.patch(color, part) for part, color in PHASE_COLORS.items()]
     handles += [style.patch("white", "estimated", hatch=style.ESTIMATE_HATCH),
