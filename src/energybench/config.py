@@ -429,9 +429,9 @@ class RunConfig:
     cpus: float | None = None
     memory: str | None = None
     backend_block: dict | None = None
-    """The backend's own block of settings (the run config's field named after the backend,
-    e.g. `vllm`) as written: what `to_dict` gives back, so the digest and the report's config
-    are those of the settings as the workflow resolved them, whatever the defaults."""
+    """The backend's own block of settings (the run config's field named after the backend)
+    as written: what `to_dict` gives back, so the digest and the report's config are those of
+    the settings as the workflow resolved them, whatever the defaults."""
     backend_settings: Any = dataclasses.field(default=None, compare=False)
     """That block parsed once, with its defaults, into the backend's settings type
     (`Backend.parse_settings`); None for a backend without one."""
