@@ -88,6 +88,7 @@ def test_outside_the_backends_nothing_names_a_backend():
     registry; a new backend is a change inside energybench/backends (and the schema)."""
     paths = [REPO_ROOT / "Snakefile", *sorted((REPO_ROOT / "rules").glob("*.smk")),
              *(REPO_ROOT / "src/energybench" / name for name in ("job.py", "config.py",
+                                                                  "consistency.py",
                                                                   "benchmark.py")),
              *sorted((REPO_ROOT / "src/energybench/isolation").glob("*.py"))]
     for path in paths:

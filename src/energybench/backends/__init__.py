@@ -129,7 +129,8 @@ class Backend(ABC):
 
     @classmethod
     def config_problems(cls, run_config: dict) -> list[str]:
-        """Settings of a resolved run config that contradict each other, one sentence each."""
+        """Settings of a resolved run config that contradict each other or this machine (a
+        secret's variable not set), one sentence each; never a secret's value."""
         return []
 
     @classmethod

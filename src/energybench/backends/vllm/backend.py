@@ -156,6 +156,18 @@ class VLLMBackend(Backend):
         if thinking is not None and settings.api != "chat":
             problems.append("reasoning_params.enable_thinking is a chat template setting; it "
                             "needs vllm.api: chat")
+        parallel = settings.tensor_parallel_size
+        if parallel is not None and parallel > max(run_config["gpus"], 1):
+            problems.append(f"vllm.tensor_parallel_size ({parallel}) needs that many GPUs but "
+                            f"gpus is {run_config['gpus']} (the GPUs the job holds); set "
+                            f"gpus: {parallel}")
+        # The value is never repeated: a key pasted where the name belongs must not reach the
+        # terminal, a log or CI output.
+        if settings.api_key_env and not os.environ.get(settings.api_key_env):
+            problems.append("vllm.api_key_env names an environment variable that is not set "
+                            "here; it must be the NAME of the variable holding the key (e.g. "
+                            "VLLM_API_KEY), exported before the workflow starts, never the key "
+                            "itself")
         return problems
 
     @classmethod
