@@ -396,6 +396,26 @@ class Measurement:
     cooldown_timeout_s: float
 
 
+@dataclasses.dataclass(frozen=True)
+class Isolation:
+    """How the job layer isolates the run (energybench.job, energybench.isolation): the run
+    itself reads none of it. In the run config's dict these are top-level fields."""
+
+    runtime: str
+    """Resolved once, when the workflow is parsed (``auto`` only in a hand-written config)."""
+    gpus: int
+    image: str | None = None
+    cpus: float | None = None
+    memory: str | None = None
+    timeout_s: float | None = None
+
+    @classmethod
+    def from_run_config(cls, run_config: collections.abc.Mapping) -> Isolation:
+        return cls(**{f.name: run_config.get(f.name) for f in dataclasses.fields(cls)})
+
+
+ISOLATION_FIELDS = tuple(f.name for f in dataclasses.fields(Isolation))
+
 # Settings left out of the resolved config while unset, so adding them changed no digest.
 UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority", "protocol")
 
@@ -419,15 +439,11 @@ class RunConfig:
     dataset_column: str
     dataset_split: str
     seed: int
-    gpus: int
-    runtime: str
     measurement: Measurement
+    isolation: Isolation
     min_new_tokens: int | None = None
     trials: int | None = None
     tiny: dict | None = None
-    image: str | None = None
-    cpus: float | None = None
-    memory: str | None = None
     backend_block: dict | None = None
     """The backend's own block of settings (the run config's field named after the backend)
     as written: what `to_dict` gives back, so the digest and the report's config are those of
@@ -440,7 +456,6 @@ class RunConfig:
     reasoning_state: str | None = None
     priority: int | None = None
     protocol: str | None = None
-    timeout_s: float | None = None
 
     def trials_on(self, device: str) -> int:
         """Trials to run: as configured, else 3 on a GPU and 1 on the CPU."""
@@ -475,12 +490,12 @@ class RunConfig:
         model = settings.pop("model", None)
         measurement = settings.pop("measurement", None)
         settings["model_class"] = settings.pop("class", None)
-        optional = {"model", "measurement", "min_new_tokens", "tiny", "trials", "image", "cpus",
-                    "memory", "backend_block", "backend_settings", "timeout_s", *UNSET_WHEN_EMPTY}
-        missing = sorted(
-            f.name for f in dataclasses.fields(cls)
-            if f.name not in optional and settings.get(f.name) is None
-        )
+        optional = {"model", "measurement", "isolation", "min_new_tokens", "tiny", "trials",
+                    "backend_block", "backend_settings", *UNSET_WHEN_EMPTY}
+        required = [f.name for f in dataclasses.fields(cls) if f.name not in optional]
+        required += [f.name for f in dataclasses.fields(Isolation)
+                     if f.default is dataclasses.MISSING]
+        missing = sorted(name for name in required if settings.get(name) is None)
         if model is None or measurement is None or missing:
             absent = missing + [n for n, v in (("model", model), ("measurement", measurement))
                                 if v is None]
@@ -495,7 +510,10 @@ class RunConfig:
             backend = backend_class(settings["backend"])
         except ValueError as exc:
             raise ConfigError(f"run config field 'backend': {exc}") from None
-        return cls(model=model, measurement=measurement,
+        isolation = Isolation.from_run_config(settings)
+        for name in ISOLATION_FIELDS:
+            settings.pop(name, None)
+        return cls(model=model, measurement=measurement, isolation=isolation,
                    backend_block=settings.pop(settings["backend"], None),
                    backend_settings=backend.parse_settings(data), **settings)
 
@@ -504,6 +522,7 @@ class RunConfig:
         del data["backend_settings"]
         data["class"] = data.pop("model_class")
         data[self.backend] = data.pop("backend_block")
+        data.update(data.pop("isolation"))
         for optional in ("tiny", "image", "cpus", "memory", self.backend, "timeout_s",
                          *UNSET_WHEN_EMPTY):
             if data[optional] in (None, ""):
