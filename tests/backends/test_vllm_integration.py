@@ -107,7 +107,7 @@ class TestOneSharedServer:
     def test_a_client_on_the_engines_core_reads_in_bursts_and_the_stream_check_says_so(self, server):
         # What keep_off_cpus avoids, done on purpose: the load generator shares the pinned core
         # with the engine's spinning threads, so it reads whole answers late, in one burst.
-        settings = LoadSettings(model=SERVED_NAME, max_tokens=64, concurrency=4, request_timeout_s=120)
+        settings = load_settings(max_tokens=64, concurrency=4, request_timeout_s=120)
         allowed = os.sched_getaffinity(0)
         threads = [int(thread) for thread in os.listdir("/proc/self/task")]
         try:
