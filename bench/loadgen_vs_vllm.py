@@ -37,7 +37,8 @@ sys.path.insert(0, str(REPO / "src"))
 
 from energybench.processes import parse_cpu_list  # noqa: E402
 from energybench.prompts import load_prompts  # noqa: E402
-from energybench.backends.vllm.server import ManagedVLLMServer, ServingSettings, vllm_python  # noqa: E402
+from energybench.backends.vllm.server import ManagedVLLMServer, vllm_python  # noqa: E402
+from energybench.backends.vllm.settings import VLLMSettings  # noqa: E402
 
 MODES = ("vllm", "loadgen", "pipeline")
 METRICS = ("throughput_tok_s", "mean_ttft_ms", "mean_tpot_ms", "server_ttft_ms")
@@ -65,10 +66,12 @@ LOADGEN_ALONE = """
 import json, sys
 from energybench.backends.vllm.endpoint import Endpoint
 from energybench.backends.vllm.loadgen import LoadSettings, run_load
+from energybench.backends.vllm.settings import VLLMSettings
 url, model, prompts_file, max_tokens, concurrency, warmup, out = sys.argv[1:]
 prompts = [json.loads(line)["prompt"] for line in open(prompts_file)]
-settings = LoadSettings(model=model, max_tokens=int(max_tokens), concurrency=int(concurrency),
-                        warmup_requests=int(warmup), request_timeout_s=300)
+serving = VLLMSettings(mode="external", endpoint=url, concurrency=int(concurrency), request_timeout_s=300)
+settings = LoadSettings(model=model, serving=serving, max_tokens=int(max_tokens),
+                        warmup_requests=int(warmup))
 result = run_load(Endpoint.from_url(url), prompts, settings)
 json.dump(result.to_dict()["requests"], open(out, "w"))
 """
@@ -232,10 +235,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="loadgen-vs-vllm-model-") as tmp:
         model = build_tiny_model(Path(tmp) / "model")  # hidden 128, 2 heads: head_dim 64
         args.tokenizer = str(model)
-        serving = ServingSettings(dtype="float32", max_model_len=512, max_num_seqs=args.concurrency,
-                                  gpu_memory_utilization=0.2, cpu_kvcache_space_gib=1)
-        with ManagedVLLMServer(model, Path(tmp) / "vllm.log", serving, served_model_name=args.served_name,
-                               python=args.vllm_python, startup_timeout_s=600) as server:
+        serving = VLLMSettings(served_model_name=args.served_name, max_model_len=512,
+                               max_num_seqs=args.concurrency, gpu_memory_utilization=0.2,
+                               cpu_kvcache_space_gib=1, startup_timeout_s=600)
+        with ManagedVLLMServer(model, Path(tmp) / "vllm.log", serving, dtype="float32",
+                               python=args.vllm_python) as server:
             print(f"vLLM {server.version} started in {server.startup_s:.0f} s at {server.endpoint}", flush=True)
             if args.client_cpus is None and server.pinned_cpus():
                 args.client_cpus = os.sched_getaffinity(0) - server.pinned_cpus() or None

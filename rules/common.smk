@@ -79,10 +79,11 @@ def load_model_table():
             )
         else:
             models_doc = load_yaml(config["models_file"])
+        # Checked once, against the same schema Snakemake's validate would use (which would
+        # only check it again: the model list has no defaults to fill).
         check_models_document(
             models_doc, load_yaml(schema_path(MODELS_SCHEMA)), config["models_file"]
         )
-        validate(models_doc, MODELS_SCHEMA)
         table = {
             key: apply_preset(
                 config["preset"],

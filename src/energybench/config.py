@@ -1,9 +1,10 @@
 """Run configuration: the model list, its validation, and the typed config of one run.
 
 The pipeline resolves each entry of ``config/models.yaml`` against the defaults of
-``config/config.yaml`` into a *run config* (a plain JSON-able dict). That dict reaches the job as
-a Snakemake param, so editing one model reruns that model only, and the run turns it into a
-:class:`RunConfig`, applying Hydra-style overrides from its command line.
+``config/config.yaml`` into a *run config* (a plain JSON-able dict), validated once, when the
+workflow is parsed. That dict reaches the job as a Snakemake param, so editing one model reruns
+that model only, and the run only parses it into a :class:`RunConfig` (a run config written by
+hand, or changed by Hydra-style overrides on the command line, is checked first).
 """
 
 from __future__ import annotations
@@ -395,6 +396,26 @@ class Measurement:
     cooldown_timeout_s: float
 
 
+@dataclasses.dataclass(frozen=True)
+class Isolation:
+    """How the job layer isolates the run (energybench.job, energybench.isolation): the run
+    itself reads none of it. In the run config's dict these are top-level fields."""
+
+    runtime: str
+    """Resolved once, when the workflow is parsed (``auto`` only in a hand-written config)."""
+    gpus: int
+    image: str | None = None
+    cpus: float | None = None
+    memory: str | None = None
+    timeout_s: float | None = None
+
+    @classmethod
+    def from_run_config(cls, run_config: collections.abc.Mapping) -> Isolation:
+        return cls(**{f.name: run_config.get(f.name) for f in dataclasses.fields(cls)})
+
+
+ISOLATION_FIELDS = tuple(f.name for f in dataclasses.fields(Isolation))
+
 # Settings left out of the resolved config while unset, so adding them changed no digest.
 UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority", "protocol")
 
@@ -418,22 +439,23 @@ class RunConfig:
     dataset_column: str
     dataset_split: str
     seed: int
-    gpus: int
-    runtime: str
     measurement: Measurement
+    isolation: Isolation
     min_new_tokens: int | None = None
     trials: int | None = None
     tiny: dict | None = None
-    image: str | None = None
-    cpus: float | None = None
-    memory: str | None = None
-    vllm: dict | None = None
+    backend_block: dict | None = None
+    """The backend's own block of settings (the run config's field named after the backend)
+    as written: what `to_dict` gives back, so the digest and the report's config are those of
+    the settings as the workflow resolved them, whatever the defaults."""
+    backend_settings: Any = dataclasses.field(default=None, compare=False)
+    """That block parsed once, with its defaults, into the backend's settings type
+    (`Backend.parse_settings`); None for a backend without one."""
     temperature: float | None = None
     prompt_prefix: str = ""
     reasoning_state: str | None = None
     priority: int | None = None
     protocol: str | None = None
-    timeout_s: float | None = None
 
     def trials_on(self, device: str) -> int:
         """Trials to run: as configured, else 3 on a GPU and 1 on the CPU."""
@@ -451,10 +473,14 @@ class RunConfig:
     @classmethod
     def validated(cls, data: dict) -> RunConfig:
         """Check a run config that did not come from the workflow (written by hand, or
-        changed by overrides) against the schema, then parse it."""
+        changed by overrides) as the workflow checks its own, then parse it."""
         settings = {k: v for k, v in data.items() if k not in ("model", "measurement")}
         check_document(settings, _package_schema("model_settings.schema.json"), "run config")
-        return cls.from_dict(data)
+        cfg = cls.from_dict(data)
+        problems = _contradictions(data)
+        if problems:
+            raise ConfigError("run config: " + "; ".join(problems))
+        return cfg
 
     @classmethod
     def from_dict(cls, data: dict) -> RunConfig:
@@ -464,12 +490,12 @@ class RunConfig:
         model = settings.pop("model", None)
         measurement = settings.pop("measurement", None)
         settings["model_class"] = settings.pop("class", None)
-        optional = {"model", "measurement", "min_new_tokens", "tiny", "trials", "image", "cpus",
-                    "memory", "vllm", "timeout_s", *UNSET_WHEN_EMPTY}
-        missing = sorted(
-            f.name for f in dataclasses.fields(cls)
-            if f.name not in optional and settings.get(f.name) is None
-        )
+        optional = {"model", "measurement", "isolation", "min_new_tokens", "tiny", "trials",
+                    "backend_block", "backend_settings", *UNSET_WHEN_EMPTY}
+        required = [f.name for f in dataclasses.fields(cls) if f.name not in optional]
+        required += [f.name for f in dataclasses.fields(Isolation)
+                     if f.default is dataclasses.MISSING]
+        missing = sorted(name for name in required if settings.get(name) is None)
         if model is None or measurement is None or missing:
             absent = missing + [n for n, v in (("model", model), ("measurement", measurement))
                                 if v is None]
@@ -478,12 +504,27 @@ class RunConfig:
             measurement = Measurement(**measurement)
         except TypeError as exc:
             raise ConfigError(f"run config field 'measurement': {exc}") from None
-        return cls(model=model, measurement=measurement, **settings)
+        from energybench.backends import backend_class  # the backends import this module
+
+        try:
+            backend = backend_class(settings["backend"])
+        except ValueError as exc:
+            raise ConfigError(f"run config field 'backend': {exc}") from None
+        isolation = Isolation.from_run_config(settings)
+        for name in ISOLATION_FIELDS:
+            settings.pop(name, None)
+        return cls(model=model, measurement=measurement, isolation=isolation,
+                   backend_block=settings.pop(settings["backend"], None),
+                   backend_settings=backend.parse_settings(data), **settings)
 
     def to_dict(self) -> dict:
-        data = dataclasses.asdict(self)
+        data = dataclasses.asdict(dataclasses.replace(self, backend_settings=None))
+        del data["backend_settings"]
         data["class"] = data.pop("model_class")
-        for optional in ("tiny", "image", "cpus", "memory", "vllm", "timeout_s", *UNSET_WHEN_EMPTY):
+        data[self.backend] = data.pop("backend_block")
+        data.update(data.pop("isolation"))
+        for optional in ("tiny", "image", "cpus", "memory", self.backend, "timeout_s",
+                         *UNSET_WHEN_EMPTY):
             if data[optional] in (None, ""):
                 del data[optional]
         return data

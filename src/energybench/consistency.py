@@ -8,7 +8,6 @@ dataset the loader cannot read). Each problem is one sentence naming the fields.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,17 +27,6 @@ def output_length_problems(cfg: Mapping) -> list[str]:
     return []
 
 
-def parallelism_problems(cfg: Mapping) -> list[str]:
-    vllm = cfg.get("vllm") or {}
-    parallel = vllm.get("tensor_parallel_size")
-    if cfg.get("backend") != "vllm" or parallel is None:
-        return []
-    if parallel > max(cfg["gpus"], 1):
-        return [f"vllm.tensor_parallel_size ({parallel}) needs that many GPUs but gpus is "
-                f"{cfg['gpus']} (the GPUs the job holds); set gpus: {parallel}"]
-    return []
-
-
 def image_problems(cfg: Mapping) -> list[str]:
     """Runtimes that need an image the workflow does not build."""
     if cfg.get("image") or environment.docker_image():
@@ -50,17 +38,6 @@ def image_problems(cfg: Mapping) -> list[str]:
     if cfg["runtime"] in ("docker", "podman") and cfg["gpus"]:
         return [f"runtime {cfg['runtime']!r} with gpus: {cfg['gpus']} needs `image` with CUDA "
                 "(containers/Dockerfile.gpu): the image the workflow builds is CPU-only"]
-    return []
-
-
-def secret_name_problems(cfg: Mapping, environ: Mapping[str, str] = os.environ) -> list[str]:
-    """The variable named by vllm.api_key_env must be set. Its value is never repeated: a key
-    pasted where the name belongs must not reach the terminal, a log or CI output."""
-    name = (cfg.get("vllm") or {}).get("api_key_env")
-    if name and not environ.get(name):
-        return ["vllm.api_key_env names an environment variable that is not set here; it must "
-                "be the NAME of the variable holding the key (e.g. VLLM_API_KEY), exported "
-                "before the workflow starts, never the key itself"]
     return []
 
 
@@ -92,8 +69,8 @@ def tiny_directory_problems(cfg: Mapping) -> list[str]:
     return []
 
 
-RULES = (output_length_problems, parallelism_problems, image_problems, secret_name_problems,
-         dataset_problems, tiny_directory_problems)
+# A backend's own rules (its settings block, its secrets) are its `config_problems`.
+RULES = (output_length_problems, image_problems, dataset_problems, tiny_directory_problems)
 
 
 def consistency_problems(cfg: Mapping) -> list[str]:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from energybench import provenance
-from energybench.config import local_inputs
+from energybench.config import Isolation, local_inputs
 from energybench.gpus import GpuAllocationError, allocate_gpus
 from energybench.isolation import LaunchError, LaunchSpec, prepare, run_prepared
 from energybench.keys import child_path
@@ -57,23 +57,23 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
     model = run_config["model"]
     _clear(run_dir)
     config_path = run_dir / RUN_CONFIG_NAME
-    image = Path(image_id_file).read_text().strip() if image_id_file else run_config.get("image")
-    launched = Launch(runtime=run_config["runtime"], image=image,
+    isolation = Isolation.from_run_config(run_config)  # checked when the workflow was parsed
+    image = Path(image_id_file).read_text().strip() if image_id_file else isolation.image
+    launched = Launch(runtime=isolation.runtime, image=image,
                       code_version=code_version(Path(workflow_dir) if workflow_dir else None))
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text("")
     error = None
     try:
-        with stop_when_workflow_ends(model), allocate_gpus(run_config["gpus"]) as devices:
+        with stop_when_workflow_ends(model), allocate_gpus(isolation.gpus) as devices:
             launched = replace(launched, gpus=devices)
             spec = LaunchSpec(
-                model_key=model, runtime=run_config["runtime"],
+                model_key=model, runtime=isolation.runtime,
                 benchmark_args=["run", "--config", str(config_path), "--output", str(report_path),
                                 "--workdir", str(Path.cwd())],
                 log_path=log_path, run_dir=run_dir, image=image,
                 read_only_mounts=local_mounts(run_config), gpus=devices,
-                cpus=run_config.get("cpus"), memory=run_config.get("memory"),
-                timeout_s=run_config.get("timeout_s"),
+                cpus=isolation.cpus, memory=isolation.memory, timeout_s=isolation.timeout_s,
                 secret_names=needed_secrets(run_config),
             )
             prepared = prepare(spec)

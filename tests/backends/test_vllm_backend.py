@@ -1,9 +1,12 @@
 """The vLLM backend through the engine, against the fake OpenAI server (external mode) and with
 a managed server that cannot start; tests/backends/test_vllm_pipeline.py runs both modes on a real vLLM."""
 
+import dataclasses
 import json
+import re
 
 import pytest
+import yaml
 from conftest import REPO_ROOT
 from fake_openai_server import FIRST_TOKEN_DELAY_S, PROMPT_TOKENS, TOKEN_DELAY_S, FakeOpenAIServer, Fault
 
@@ -13,13 +16,14 @@ from energybench.config import (
     ConfigError,
     RunConfig,
     check_models_document,
+    check_run_configs,
     load_yaml,
     resolve_model,
 )
 from energybench.backends.vllm.loadgen import LoadSettings
 from energybench.report import read_report, validate_report
 from energybench.backends.vllm.server import PYTHON_ENV_VAR
-from energybench.backends.vllm.settings import VLLMSettings, uses_external_endpoint
+from energybench.backends.vllm.settings import VLLMSettings
 
 MODEL = "served-tiny"
 
@@ -199,13 +203,42 @@ def test_managed_server_that_cannot_start_gives_a_failed_report(tmp_path, monkey
 # --- settings ---
 
 
-def test_settings_defaults_and_served_names(tmp_path):
-    managed = VLLMSettings.from_run_config(RunConfig.from_dict(run_config(tmp_path, None, ["a"])))
+def test_the_block_is_parsed_once_with_its_defaults_and_served_names(tmp_path):
+    managed = RunConfig.from_dict(run_config(tmp_path, None, ["a"])).backend_settings
+    assert isinstance(managed, VLLMSettings)
     assert (managed.mode, managed.served_model_name, managed.concurrency) == ("managed", MODEL, 8)
     assert managed.request_rate is None and managed.extra_args == ()
-    external = VLLMSettings.from_run_config(RunConfig.from_dict(
-        run_config(tmp_path, {"mode": "external", "endpoint": "http://h:8021/v1"}, ["a"])))
+    external = RunConfig.from_dict(
+        run_config(tmp_path, {"mode": "external", "endpoint": "http://h:8021/v1"}, ["a"])).backend_settings
     assert external.external and external.served_model_name == "tiny"
+
+
+def test_the_block_stays_as_written_in_the_run_config_and_its_digest(tmp_path):
+    """Defaults are filled when the block is parsed, never written back: the report's config
+    and the digest are those of the settings as the workflow resolved them."""
+    written = run_config(tmp_path, {"mode": "managed", "concurrency": 8}, ["a"])
+    cfg = RunConfig.from_dict(written)
+    assert cfg.to_dict()["vllm"] == {"mode": "managed", "concurrency": 8}
+    assert RunConfig.from_dict(cfg.to_dict()) == cfg
+    assert "vllm" not in RunConfig.from_dict(run_config(tmp_path, None, ["a"])).to_dict()
+    assert cfg.digest() != RunConfig.from_dict(run_config(tmp_path, {"mode": "managed"}, ["a"])).digest()
+
+
+def test_the_schema_declares_no_default_of_the_block():
+    """VLLMSettings is the one home of the block's defaults; the schema checks the fields."""
+    block = load_yaml(REPO_ROOT / "src/energybench/schemas/model_settings.schema.json")["properties"]["vllm"]
+    assert not [name for name, spec in block["properties"].items() if "default" in spec]
+    assert set(block["properties"]) == {f.name for f in dataclasses.fields(VLLMSettings)}
+
+
+def test_the_docs_state_the_defaults_of_the_settings_type():
+    """docs/vllm.md's table of the block gives each field's default as VLLMSettings does."""
+    rows = re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", (REPO_ROOT / "docs/vllm.md").read_text(), re.M)
+    defaults = {f.name: f.default for f in dataclasses.fields(VLLMSettings)}
+    assert len(rows) >= 7
+    for name, documented in rows:
+        assert yaml.safe_load(documented) == (list(defaults[name]) if isinstance(defaults[name], tuple)
+                                             else defaults[name]), name
 
 
 def test_load_settings_follow_the_run_config(tmp_path):
@@ -214,20 +247,23 @@ def test_load_settings_follow_the_run_config(tmp_path):
     cfg = RunConfig.from_dict(run_config(
         tmp_path, {"api": "chat", "request_rate": 4.0}, ["a"], reasoning=True,
         reasoning_params={"reasoning_effort": "low"}, max_new_tokens=16))
-    load = load_settings(cfg, VLLMSettings.from_run_config(cfg))
-    assert isinstance(load, LoadSettings)
-    assert (load.model, load.api, load.max_tokens, load.request_rate) == (MODEL, "chat", 16, 4.0)
+    load = load_settings(cfg)
+    assert isinstance(load, LoadSettings) and load.serving is cfg.backend_settings
+    assert (load.model, load.serving.api, load.max_tokens, load.serving.request_rate) == (MODEL, "chat", 16, 4.0)
     assert not load.fixed_output_length  # reasoning: the model decides when to stop
     assert (load.enable_thinking, load.reasoning_effort) == (True, "low")
 
 
-def test_thinking_switch_without_the_chat_api_is_refused_naming_the_model(tmp_path):
-    from energybench.backends.vllm.backend import load_settings
-
-    cfg = RunConfig.from_dict(run_config(tmp_path, None, ["a"],
-                                         reasoning_params={"enable_thinking": False}))
-    with pytest.raises(ValueError, match=rf"model '{MODEL}': enable_thinking .* needs api='chat'"):
-        load_settings(cfg, VLLMSettings.from_run_config(cfg))
+def test_thinking_switch_without_the_chat_api_is_refused_before_any_run_naming_the_model(tmp_path):
+    config = run_config(tmp_path, None, ["a"], reasoning_params={"enable_thinking": False})
+    message = (rf"model '{MODEL}': reasoning_params.enable_thinking is a chat template setting; "
+               "it needs vllm.api: chat")
+    with pytest.raises(ConfigError, match=message):
+        check_run_configs({MODEL: config})
+    with pytest.raises(ConfigError, match="run config: reasoning_params.enable_thinking"):
+        RunConfig.validated(config)  # a run config written by hand
+    check_run_configs({MODEL: run_config(tmp_path, {"api": "chat"}, ["a"],
+                                         reasoning_params={"enable_thinking": False})})
 
 
 def models_doc(entry):
@@ -242,6 +278,12 @@ def models_doc(entry):
     ({"vllm": {"mode": "managed"}}, r"'backend' is a dependency of 'vllm'"),
     ({"backend": "pytorch", "vllm": {}}, r"field 'backend': 'vllm' was expected"),
     ({"backend": "vllm", "vllm": {"api_key_env": "sk-123"}}, r"field 'vllm.api_key_env'"),
+    ({"backend": "vllm", "vllm": {"api": "responses"}}, r"field 'vllm.api': 'responses' is not one of"),
+    ({"backend": "vllm", "vllm": {"concurrency": 0}}, r"field 'vllm.concurrency': 0 is less than"),
+    ({"backend": "vllm", "vllm": {"request_rate": 0}}, r"field 'vllm.request_rate': 0 is less than or equal"),
+    ({"backend": "vllm", "vllm": {"max_failure_share": 1.5}}, r"field 'vllm.max_failure_share': 1.5 is greater"),
+    ({"backend": "vllm", "vllm": {"max_num_seqs": 0}}, r"field 'vllm.max_num_seqs': 0 is less than"),
+    ({"backend": "vllm", "max_new_tokens": 0}, r"field 'max_new_tokens': 0 is less than"),
 ])
 def test_invalid_vllm_settings_are_refused_before_any_run_naming_model_and_field(entry, message):
     schema = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
@@ -250,10 +292,12 @@ def test_invalid_vllm_settings_are_refused_before_any_run_naming_model_and_field
 
 
 def test_only_external_vllm_models_take_an_endpoint_slot():
-    assert uses_external_endpoint({"backend": "vllm", "vllm": {"mode": "external"}})
-    assert not uses_external_endpoint({"backend": "vllm", "vllm": {"mode": "managed"}})
-    assert not uses_external_endpoint({"backend": "vllm"})
-    assert not uses_external_endpoint({"backend": "pytorch"})
+    from energybench.backends.vllm.backend import VLLMBackend
+
+    model = {"model": "m", "id": "org/m", "backend": "vllm"}
+    assert VLLMBackend.resources(model | {"vllm": {"mode": "external"}}) == {"endpoint": 1}
+    assert VLLMBackend.resources(model | {"vllm": {"mode": "managed"}}) == {}
+    assert VLLMBackend.resources(model) == {}
 
 
 def test_external_endpoint_on_this_machine_meters_the_named_local_gpus(server, tmp_path,

@@ -5,6 +5,7 @@ laptop and fail without it in CI. A server takes about a minute to start on two 
 module-scoped server serves every test that only sends load.
 """
 
+import dataclasses
 import os
 
 import pytest
@@ -20,7 +21,8 @@ from energybench.backends.vllm.loadgen import (
 from energybench.energy.checks import check_stream_read_on_time
 from energybench.prompts import load_prompts
 from energybench.tiny import build_tiny_model
-from energybench.backends.vllm.server import ManagedVLLMServer, ServingSettings, process_group_alive, vllm_python
+from energybench.backends.vllm.server import ManagedVLLMServer, process_group_alive, vllm_python
+from energybench.backends.vllm.settings import VLLMSettings
 
 pytestmark = pytest.mark.integration
 
@@ -28,9 +30,18 @@ PROMPTS = load_prompts(str(REPO_ROOT / "data/prompts.jsonl"), 8)
 
 SERVED_NAME = "tiny-llama"
 # Settings the CPU backend accepts on a small CI machine (see shared/ENVIRONMENT.md).
-CPU_SERVING = ServingSettings(
-    dtype="float32", max_model_len=512, max_num_seqs=8, gpu_memory_utilization=0.2, cpu_kvcache_space_gib=1
+CPU_SERVING = VLLMSettings(
+    served_model_name=SERVED_NAME, max_model_len=512, max_num_seqs=8, gpu_memory_utilization=0.2,
+    cpu_kvcache_space_gib=1,
 )
+
+
+def load_settings(model=SERVED_NAME, **fields):
+    """LoadSettings for the shared server: `concurrency` and `request_timeout_s` are the
+    `vllm` block's (and so is the server's batch limit, max_num_seqs)."""
+    serving = {name: fields.pop(name) for name in ("api", "concurrency", "request_timeout_s")
+               if name in fields}
+    return LoadSettings(model=model, serving=dataclasses.replace(CPU_SERVING, **serving), **fields)
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     require(vllm_importable(), f"vLLM is not importable by {vllm_python()} (run .ci/install-vllm.sh)")
@@ -41,7 +52,7 @@ def tiny_model(tmp_path_factory):
 def server(tiny_model, tmp_path_factory):
     log = tmp_path_factory.mktemp("vllm") / "vllm.log"
     with ManagedVLLMServer(
-        tiny_model, log, CPU_SERVING, served_model_name=SERVED_NAME, startup_timeout_s=300
+        tiny_model, log, dataclasses.replace(CPU_SERVING, startup_timeout_s=300), dtype="float32"
     ) as server:
         print(f"vLLM {server.version} started in {server.startup_s:.1f} s")
         yield server
@@ -53,8 +64,8 @@ class TestOneSharedServer:
 
     @pytest.mark.parametrize("api", ["completions", "chat"])
     def test_load_against_a_real_vllm(self, server, api):
-        settings = LoadSettings(
-            model=SERVED_NAME, api=api, max_tokens=8, concurrency=4, warmup_requests=2, request_timeout_s=120
+        settings = load_settings(
+            api=api, max_tokens=8, concurrency=4, warmup_requests=2, request_timeout_s=120
         )
         result = run_load(server.endpoint, PROMPTS, settings)
 
@@ -76,7 +87,7 @@ class TestOneSharedServer:
         # as the client sees it depends on the machine: on two cores with vLLM's engine pinned
         # to one, the client often reads a whole answer in one late burst, so the batch check
         # may fail here; it must then say so rather than pass.
-        settings = LoadSettings(model=SERVED_NAME, max_tokens=64, concurrency=4, request_timeout_s=120)
+        settings = load_settings(max_tokens=64, concurrency=4, request_timeout_s=120)
         result = run_load(server.endpoint, PROMPTS, settings)
         assert result.failure_reason is None, result.failure_reason
         phase_times, steady = result.phase_times, result.statistics()["steady_state"]
@@ -96,7 +107,7 @@ class TestOneSharedServer:
     def test_a_client_on_the_engines_core_reads_in_bursts_and_the_stream_check_says_so(self, server):
         # What keep_off_cpus avoids, done on purpose: the load generator shares the pinned core
         # with the engine's spinning threads, so it reads whole answers late, in one burst.
-        settings = LoadSettings(model=SERVED_NAME, max_tokens=64, concurrency=4, request_timeout_s=120)
+        settings = load_settings(max_tokens=64, concurrency=4, request_timeout_s=120)
         allowed = os.sched_getaffinity(0)
         threads = [int(thread) for thread in os.listdir("/proc/self/task")]
         try:
@@ -122,10 +133,8 @@ class TestOneSharedServer:
 
 def test_an_unserved_model_fails_inside_the_block_and_the_server_is_gone_after(tiny_model, tmp_path):
     with pytest.raises(LoadError, match=r"does not serve model 'not-served'; it serves \['tiny-llama'\]"):
-        with ManagedVLLMServer(
-            tiny_model, tmp_path / "vllm.log", CPU_SERVING, served_model_name=SERVED_NAME
-        ) as server:
+        with ManagedVLLMServer(tiny_model, tmp_path / "vllm.log", CPU_SERVING, dtype="float32") as server:
             assert process_group_alive(server.pid)
-            run_load(server.endpoint, PROMPTS[:1], LoadSettings(model="not-served"))
+            run_load(server.endpoint, PROMPTS[:1], load_settings(model="not-served"))
     assert server.exit_code is not None
     assert not process_group_alive(server.pid)

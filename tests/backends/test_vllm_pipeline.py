@@ -27,10 +27,10 @@ from energybench.tiny import build_tiny_model
 from energybench.backends.vllm.server import (
     PYTHON_ENV_VAR,
     ManagedVLLMServer,
-    ServingSettings,
     process_group_alive,
     vllm_python,
 )
+from energybench.backends.vllm.settings import VLLMSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -95,9 +95,8 @@ def external_server(tmp_path_factory):
     """A vLLM server this test starts and stops itself: the external endpoint of the workflow."""
     require(vllm_importable(), f"vLLM is not importable by {vllm_python()} (run .ci/install-vllm.sh)")
     model = build_tiny_model(tmp_path_factory.mktemp("external") / "model", **TINY)
-    serving = ServingSettings(dtype="float32", **CPU_SERVER)
-    with ManagedVLLMServer(model, model.parent / "vllm.log", serving,
-                           served_model_name=EXTERNAL_NAME, startup_timeout_s=300) as server:
+    serving = VLLMSettings(served_model_name=EXTERNAL_NAME, startup_timeout_s=300, **CPU_SERVER)
+    with ManagedVLLMServer(model, model.parent / "vllm.log", serving, dtype="float32") as server:
         yield server
     assert not process_group_alive(server.pid), "the test's own vLLM server outlived its block"
 

@@ -5,6 +5,7 @@ serves `/health` and `/version`, and misbehaves on request (FAKE_VLLM_MODE), so 
 seconds; tests/backends/test_vllm_integration.py does the same with the real vLLM.
 """
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -17,10 +18,10 @@ import pytest
 from energybench.backends.vllm.server import (
     ManagedVLLMServer,
     ServerStartError,
-    ServingSettings,
     process_group_alive,
     vllm_server_args,
 )
+from energybench.backends.vllm.settings import VLLMSettings
 from energybench.processes import cpus_pinned_in_group, parse_cpu_list
 
 FAKE_API_SERVER = """
@@ -80,26 +81,26 @@ def fake_vllm(tmp_path, monkeypatch):
     return lambda mode: monkeypatch.setenv("FAKE_VLLM_MODE", mode)
 
 
-def managed(tmp_path, **options):
-    options = {"python": sys.executable, "startup_timeout_s": 20, "stop_grace_s": 2} | options
-    return ManagedVLLMServer("org/model", tmp_path / "logs" / "vllm.log", **options)
+def managed(tmp_path, startup_timeout_s=20, settings=VLLMSettings(), **options):
+    options = {"python": sys.executable, "stop_grace_s": 2} | options
+    settings = dataclasses.replace(settings, startup_timeout_s=startup_timeout_s)
+    return ManagedVLLMServer("org/model", tmp_path / "logs" / "vllm.log", settings, **options)
 
 
 def test_arguments_carry_the_serving_settings():
-    settings = ServingSettings(
-        dtype="float32",
+    settings = VLLMSettings(
         max_model_len=512,
         max_num_seqs=4,
         tensor_parallel_size=2,
         gpu_memory_utilization=0.5,
         extra_args=("--enforce-eager",),
     )
-    assert vllm_server_args("/models/m", "m", settings, "127.0.0.1", 8021) == [
+    assert vllm_server_args("/models/m", "m", settings, "float32", "127.0.0.1", 8021) == [
         "--model", "/models/m", "--served-model-name", "m", "--host", "127.0.0.1", "--port", "8021",
         "--dtype", "float32", "--max-model-len", "512", "--max-num-seqs", "4",
         "--tensor-parallel-size", "2", "--gpu-memory-utilization", "0.5", "--enforce-eager",
     ]  # fmt: skip
-    assert vllm_server_args("m", "m", ServingSettings(), "h", 1) == [
+    assert vllm_server_args("m", "m", VLLMSettings(), None, "h", 1) == [
         "--model",
         "m",
         "--served-model-name",
@@ -112,8 +113,8 @@ def test_arguments_carry_the_serving_settings():
 
 
 def test_cpu_kv_cache_size_goes_to_the_environment():
-    assert ServingSettings(cpu_kvcache_space_gib=1).environment() == {"VLLM_CPU_KVCACHE_SPACE": "1"}
-    assert ServingSettings().environment() == {}
+    assert VLLMSettings(cpu_kvcache_space_gib=1).environment() == {"VLLM_CPU_KVCACHE_SPACE": "1"}
+    assert VLLMSettings().environment() == {}
 
 
 def test_python_comes_from_the_environment_variable(monkeypatch, tmp_path):
@@ -132,7 +133,7 @@ def test_a_missing_interpreter_says_how_to_install_vllm(tmp_path):
 def test_server_runs_inside_the_block_and_its_group_is_gone_after(fake_vllm, tmp_path):
     fake_vllm("ok")
     with managed(
-        tmp_path, settings=ServingSettings(cpu_kvcache_space_gib=1), served_model_name="m"
+        tmp_path, settings=VLLMSettings(cpu_kvcache_space_gib=1, served_model_name="m")
     ) as server:
         assert process_group_alive(server.pid)
         assert server.version == "fake-1.0" and server.startup_s > 0

@@ -7,6 +7,7 @@ import yaml
 from conftest import REPO_ROOT
 from energybench.config import (
     ConfigError,
+    Isolation,
     RunConfig,
     apply_overrides,
     check_run_configs,
@@ -72,8 +73,8 @@ def test_a_timeout_must_be_positive_naming_model_and_field(value):
 
 
 def test_a_timeout_reaches_the_run_config():
-    assert RunConfig.from_dict(run_config(timeout_s=90)).timeout_s == 90
-    assert RunConfig.from_dict(run_config()).timeout_s is None
+    assert RunConfig.from_dict(run_config(timeout_s=90)).isolation.timeout_s == 90
+    assert RunConfig.from_dict(run_config()).isolation.timeout_s is None
 
 
 def test_entry_needs_an_id_or_a_tiny_spec():
@@ -178,6 +179,23 @@ def test_run_config_lists_missing_fields():
     del cfg["batch_size"], cfg["measurement"]
     with pytest.raises(ConfigError, match="lacks required fields: batch_size, measurement"):
         RunConfig.from_dict(cfg)
+    cfg = run_config()
+    del cfg["runtime"], cfg["gpus"], cfg["seed"]
+    with pytest.raises(ConfigError, match="lacks required fields: gpus, runtime, seed$"):
+        RunConfig.from_dict(cfg)
+
+
+def test_the_isolation_settings_are_one_nested_block_of_the_typed_run_config():
+    """The job layer's settings nest in the typed config; its dict keeps them at the top."""
+    written = run_config(runtime="docker", gpus=1, image="org/eb:cuda", cpus=2, timeout_s=90)
+    cfg = RunConfig.from_dict(written)
+    assert cfg.isolation == Isolation(runtime="docker", gpus=1, image="org/eb:cuda", cpus=2,
+                                      timeout_s=90)
+    assert cfg.isolation == Isolation.from_run_config(written)
+    data = cfg.to_dict()
+    assert "isolation" not in data and (data["runtime"], data["gpus"], data["image"]) == (
+        "docker", 1, "org/eb:cuda")
+    assert "memory" not in data  # unset: left out, as before it was nested
 
 
 @pytest.mark.parametrize("env_file, needs_all_engine_pins", [

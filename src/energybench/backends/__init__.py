@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -65,7 +66,10 @@ class Backend(ABC):
     What the *workflow* needs of a backend, before any run, is declared by class methods on
     run configs (plain dicts): ``resources`` (Snakemake resources beyond the job's GPUs),
     ``secrets`` (environment variables the run may read, handed over by name) and
-    ``config_problems`` (settings that contradict each other). The workflow imports the
+    ``config_problems`` (settings that contradict each other). A backend with a block of its
+    own in the model settings (named after it, declared in the model settings' schema) parses
+    it in ``parse_settings``, once per run config: its settings type holds the block's
+    defaults, and ``RunConfig.backend_settings`` the result. The workflow imports the
     backend's module to ask, so keep its heavy imports (torch, a server) inside functions.
 
     To add a backend: subclass this in ``energybench/backends/<name>``, set ``name``, and
@@ -107,6 +111,12 @@ class Backend(ABC):
         self.close()
 
     @classmethod
+    def parse_settings(cls, run_config: Mapping) -> object | None:
+        """The backend's own block of a resolved run config (a dict, checked against the
+        schema), parsed into its settings type with every default filled; None by default."""
+        return None
+
+    @classmethod
     def resources(cls, run_config: dict) -> dict[str, int]:
         """Snakemake resources the model's job takes besides its GPUs (see JOB_RESOURCES)."""
         return {}
@@ -119,7 +129,8 @@ class Backend(ABC):
 
     @classmethod
     def config_problems(cls, run_config: dict) -> list[str]:
-        """Settings of a resolved run config that contradict each other, one sentence each."""
+        """Settings of a resolved run config that contradict each other or this machine (a
+        secret's variable not set), one sentence each; never a secret's value."""
         return []
 
     @classmethod

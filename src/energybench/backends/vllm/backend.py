@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import statistics
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
@@ -40,8 +40,8 @@ from energybench.backends.vllm.loadgen import (
 from energybench.energy.checks import check_stream_read_on_time
 from energybench.prompts import load_prompts
 from energybench.report import COMPONENTS
-from energybench.backends.vllm.server import ManagedVLLMServer, ServingSettings
-from energybench.backends.vllm.settings import MANAGED, VLLMSettings, uses_external_endpoint
+from energybench.backends.vllm.server import ManagedVLLMServer
+from energybench.backends.vllm.settings import VLLMSettings
 
 log = logging.getLogger(__name__)
 
@@ -55,41 +55,24 @@ LATENCY_METRICS = ("ttft_s", "itl_s", "tpot_s", "e2e_latency_s")
 _VERSION_TIMEOUT_S = 5.0
 
 
-def load_settings(cfg: RunConfig, settings: VLLMSettings) -> LoadSettings:
-    """What the load generator sends for this model: the run's output length, reasoning
-    switches and seed, and the block's serving load."""
+def load_settings(cfg: RunConfig) -> LoadSettings:
+    """What the load generator sends for this model: the model's `vllm` block (how fast, and
+    how the server is asked), and the run's output length, reasoning switches and seed."""
+    settings: VLLMSettings = cfg.backend_settings
     min_tokens = cfg.effective_min_new_tokens
     thinking = cfg.reasoning_params.get("enable_thinking")
     if thinking is None and settings.api == "chat":
         thinking = cfg.reasoning  # as the pytorch backend does: the template follows `reasoning`
     return LoadSettings(
         model=settings.served_model_name,
-        api=settings.api,
+        serving=settings,
         max_tokens=cfg.max_new_tokens,
         fixed_output_length=min_tokens >= cfg.max_new_tokens,
         extra_body=({"min_tokens": min_tokens} if 0 < min_tokens < cfg.max_new_tokens else {})
         | ({} if cfg.temperature is None else {"temperature": cfg.temperature}),
-        concurrency=settings.concurrency,
-        server_batch_limit=settings.max_num_seqs,
-        request_rate=math.inf if settings.request_rate is None else settings.request_rate,
         seed=cfg.seed,
-        request_timeout_s=settings.request_timeout_s,
-        max_failure_share=settings.max_failure_share,
         reasoning_effort=cfg.reasoning_params.get("reasoning_effort"),
-        enable_thinking=thinking,  # LoadSettings refuses it without the chat API
-        api_key_env=settings.api_key_env,
-    )
-
-
-def serving_settings(cfg: RunConfig, settings: VLLMSettings) -> ServingSettings:
-    return ServingSettings(
-        dtype=None if cfg.dtype == "auto" else cfg.dtype,
-        max_model_len=settings.max_model_len,
-        max_num_seqs=settings.max_num_seqs,
-        tensor_parallel_size=settings.tensor_parallel_size,
-        gpu_memory_utilization=settings.gpu_memory_utilization,
-        cpu_kvcache_space_gib=settings.cpu_kvcache_space_gib,
-        extra_args=settings.extra_args,
+        enable_thinking=thinking,  # config_problems refuses it without the chat API
     )
 
 
@@ -108,7 +91,7 @@ def load_summary(result: LoadResult, duration_s: float) -> dict:
         # Requests run alone only at concurrency 1 (AES's vLLM runner sends them one by one).
         **latencies(statistics.fmean(r.e2e_latency_s for r in ok) if ok else None,
                     statistics.fmean(ttfts) if ttfts else None,
-                    alone=result.settings.concurrency == 1),
+                    alone=result.settings.serving.concurrency == 1),
         "total_tokens": prompt_tokens + completion_tokens,
         "total_prompt_tokens": prompt_tokens,
         "total_completion_tokens": completion_tokens,
@@ -148,31 +131,54 @@ class VLLMBackend(Backend):
     name = "vllm"
 
     @classmethod
+    def parse_settings(cls, run_config: Mapping) -> VLLMSettings:
+        return VLLMSettings.from_run_config(run_config)
+
+    @classmethod
     def resources(cls, run_config: dict) -> dict[str, int]:
-        return {"endpoint": 1} if uses_external_endpoint(run_config) else {}
+        # One slot of `endpoint` for a load sent to an external endpoint (rules/benchmark.smk).
+        return {"endpoint": 1} if cls.parse_settings(run_config).external else {}
 
     @classmethod
     def secrets(cls, run_config: dict) -> tuple[str, ...]:
-        api_key_env = (run_config.get("vllm") or {}).get("api_key_env")
+        api_key_env = cls.parse_settings(run_config).api_key_env
         return (api_key_env,) if api_key_env else ()
 
     @classmethod
     def config_problems(cls, run_config: dict) -> list[str]:
-        managed = (run_config.get("vllm") or {}).get("mode", MANAGED) == MANAGED
-        if managed and run_config["runtime"] not in ("process", "auto"):
-            return [f"a managed vLLM server runs as a process beside the run; runtime "
-                    f"{run_config['runtime']!r} is not supported for it yet (use runtime: process)"]
-        return []
+        settings = cls.parse_settings(run_config)
+        problems = []
+        if not settings.external and run_config["runtime"] not in ("process", "auto"):
+            problems.append(f"a managed vLLM server runs as a process beside the run; runtime "
+                            f"{run_config['runtime']!r} is not supported for it yet (use "
+                            "runtime: process)")
+        thinking = (run_config.get("reasoning_params") or {}).get("enable_thinking")
+        if thinking is not None and settings.api != "chat":
+            problems.append("reasoning_params.enable_thinking is a chat template setting; it "
+                            "needs vllm.api: chat")
+        parallel = settings.tensor_parallel_size
+        if parallel is not None and parallel > max(run_config["gpus"], 1):
+            problems.append(f"vllm.tensor_parallel_size ({parallel}) needs that many GPUs but "
+                            f"gpus is {run_config['gpus']} (the GPUs the job holds); set "
+                            f"gpus: {parallel}")
+        # The value is never repeated: a key pasted where the name belongs must not reach the
+        # terminal, a log or CI output.
+        if settings.api_key_env and not os.environ.get(settings.api_key_env):
+            problems.append("vllm.api_key_env names an environment variable that is not set "
+                            "here; it must be the NAME of the variable holding the key (e.g. "
+                            "VLLM_API_KEY), exported before the workflow starts, never the key "
+                            "itself")
+        return problems
 
     @classmethod
     def metered_gpus(cls, cfg: RunConfig) -> list[int | str] | None:
         # An external endpoint on this machine: the GPUs its server runs on (vllm.meter_devices).
-        return VLLMSettings.from_run_config(cfg).local_gpus_to_meter
+        return cfg.backend_settings.local_gpus_to_meter
 
     def __init__(self, cfg: RunConfig, run_dir: Path):
         self.cfg = cfg
-        self.settings = VLLMSettings.from_run_config(cfg)
-        self.load = load_settings(cfg, self.settings)
+        self.settings: VLLMSettings = cfg.backend_settings
+        self.load = load_settings(cfg)
         prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
                                cfg.dataset_column, cfg.dataset_split, cfg.prompt_prefix)
         self.prompts, self.warmup_prompts = prompts[:cfg.num_prompts], prompts[cfg.num_prompts:]
@@ -200,9 +206,8 @@ class VLLMBackend(Backend):
         self.device = resolve_device(cfg.device)
         # Started last: nothing after it can fail, so the engine's `with` always stops it.
         self.server = self._resources.enter_context(ManagedVLLMServer(
-            cfg.id, Path(run_dir) / SERVER_LOG_NAME, serving_settings(cfg, self.settings),
-            served_model_name=self.settings.served_model_name,
-            startup_timeout_s=self.settings.startup_timeout_s,
+            cfg.id, Path(run_dir) / SERVER_LOG_NAME, self.settings,
+            dtype=None if cfg.dtype == "auto" else cfg.dtype,
         ))
         self.endpoint = self.server.endpoint
         log.info("vLLM %s serves %s at %s (started in %.1f s)", self.server.version,
@@ -243,8 +248,7 @@ class VLLMBackend(Backend):
             "metered_local_gpus": list(self.settings.meter_devices or []) or None,
             "served_model_name": self.settings.served_model_name,
             "settings": asdict(self.settings),
-            "load": asdict(self.load) | {"extra_body": dict(self.load.extra_body),
-                                         "request_rate": self.settings.request_rate},
+            "load": self.load.to_dict(),
             "server": served,
             "warmup": self.warmup,
             "requests_file": REQUESTS_NAME,

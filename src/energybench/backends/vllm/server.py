@@ -1,6 +1,6 @@
 """A vLLM OpenAI-compatible server, run as a child process for the length of a `with` block.
 
-    with ManagedVLLMServer(model_dir, log_path=run_dir / "vllm.log", settings=serving) as server:
+    with ManagedVLLMServer(model_dir, log_path=run_dir / "vllm.log", settings=vllm_settings) as server:
         run_load(server.endpoint, prompts, LoadSettings(model=server.served_model_name, ...))
         provenance = server.provenance()
 
@@ -23,13 +23,13 @@ import socket
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from energybench.backends.vllm.endpoint import Endpoint
+from energybench.backends.vllm.settings import VLLMSettings
 from energybench.processes import cpus_pinned_in_group, process_group_alive, signal_group
 
 PYTHON_ENV_VAR = "ENERGYBENCH_VLLM_PYTHON"
@@ -43,34 +43,14 @@ class ServerStartError(RuntimeError):
     """The vLLM server could not be started or did not become healthy."""
 
 
-@dataclass(frozen=True)
-class ServingSettings:
-    """vLLM serving options; None leaves vLLM's default."""
-
-    dtype: str | None = None
-    max_model_len: int | None = None
-    max_num_seqs: int | None = None
-    tensor_parallel_size: int | None = None
-    gpu_memory_utilization: float | None = None
-    cpu_kvcache_space_gib: float | None = None
-    """KV cache size for vLLM's CPU backend (VLLM_CPU_KVCACHE_SPACE); without it the CPU backend
-    reserves most of the RAM. GPU builds ignore it."""
-    extra_args: tuple[str, ...] = ()
-
-    def environment(self) -> dict[str, str]:
-        """Environment variables the server needs for these settings."""
-        if self.cpu_kvcache_space_gib is None:
-            return {}
-        return {"VLLM_CPU_KVCACHE_SPACE": f"{self.cpu_kvcache_space_gib:g}"}
-
-
 def vllm_server_args(
-    model: str, served_model_name: str, settings: ServingSettings, host: str, port: int
+    model: str, served_model_name: str, settings: VLLMSettings, dtype: str | None, host: str, port: int
 ) -> list[str]:
-    """Arguments of vLLM's OpenAI API server, however it is launched."""
+    """Arguments of vLLM's OpenAI API server, however it is launched: the block's server
+    options and the model's `dtype` (None: vLLM's own choice)."""
     args = ["--model", model, "--served-model-name", served_model_name, "--host", host, "--port", str(port)]
     options = {
-        "--dtype": settings.dtype,
+        "--dtype": dtype,
         "--max-model-len": settings.max_model_len,
         "--max-num-seqs": settings.max_num_seqs,
         "--tensor-parallel-size": settings.tensor_parallel_size,
@@ -95,34 +75,37 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class ManagedVLLMServer:
-    """A vLLM server process that lives exactly as long as a `with` block."""
+    """A vLLM server process that lives exactly as long as a `with` block.
+
+    It serves ``model`` as ``settings.served_model_name`` (by default as ``model``) with the
+    block's server options (`max_num_seqs`, `extra_args`, ...) and waits at most
+    ``settings.startup_timeout_s`` for it; ``dtype`` is the model's (None: vLLM's choice)."""
 
     def __init__(
         self,
         model: str | os.PathLike[str],
         log_path: str | os.PathLike[str],
-        settings: ServingSettings = ServingSettings(),
-        served_model_name: str | None = None,
+        settings: VLLMSettings = VLLMSettings(),
+        dtype: str | None = None,
         python: str | os.PathLike[str] | None = None,
         host: str = "127.0.0.1",
         port: int | None = None,
-        startup_timeout_s: float = 600.0,
         stop_grace_s: float = 30.0,
     ):
         self.model = str(model)
-        self.served_model_name = served_model_name or self.model
+        self.served_model_name = settings.served_model_name or self.model
         self.settings = settings
         self.log_path = Path(log_path)
         self.python = Path(python) if python is not None else vllm_python()
         self.port = port if port is not None else free_port(host)
         self.endpoint = Endpoint.from_url(f"http://{host}:{self.port}/v1")
-        self.startup_timeout_s = startup_timeout_s
+        self.startup_timeout_s = settings.startup_timeout_s
         self.stop_grace_s = stop_grace_s
         self.command = [
             str(self.python),
             "-m",
             API_SERVER_MODULE,
-            *vllm_server_args(self.model, self.served_model_name, settings, host, self.port),
+            *vllm_server_args(self.model, self.served_model_name, settings, dtype, host, self.port),
         ]
         self.version: str | None = None
         self.startup_s: float | None = None

@@ -46,13 +46,13 @@ def auth_headers(api_key_env: str | None, model: str) -> dict[str, str]:
 def open_session(settings: LoadSettings) -> aiohttp.ClientSession:
     """A session whose pool holds `concurrency` kept-alive connections to the endpoint."""
     connector = aiohttp.TCPConnector(
-        limit=settings.concurrency, limit_per_host=settings.concurrency, keepalive_timeout=_KEEPALIVE_S
+        limit=settings.serving.concurrency, limit_per_host=settings.serving.concurrency, keepalive_timeout=_KEEPALIVE_S
     )
     timeout = aiohttp.ClientTimeout(
-        total=None, sock_connect=settings.connect_timeout_s, sock_read=settings.request_timeout_s
+        total=None, sock_connect=settings.connect_timeout_s, sock_read=settings.serving.request_timeout_s
     )
     return aiohttp.ClientSession(
-        connector=connector, timeout=timeout, headers=auth_headers(settings.api_key_env, settings.model)
+        connector=connector, timeout=timeout, headers=auth_headers(settings.serving.api_key_env, settings.model)
     )
 
 
@@ -64,7 +64,7 @@ def build_request_body(settings: LoadSettings, prompt: str) -> dict[str, Any]:
         "stream": True,
         "stream_options": {"include_usage": True},
     }
-    if settings.api == "chat":
+    if settings.serving.api == "chat":
         body["messages"] = [{"role": "user", "content": prompt}]
     else:
         body["prompt"] = prompt
@@ -165,7 +165,7 @@ class RequestSender:
         usage: dict[str, Any] | None = None
         failure: tuple[ErrorKind, str, int | None] | None = None
         try:
-            async with asyncio.timeout(self._settings.request_timeout_s):
+            async with asyncio.timeout(self._settings.serving.request_timeout_s):
                 async with self._session.post(self._url, json=body) as response:
                     if response.status >= 400:
                         detail = (await response.text(errors="replace"))[:_ERROR_BODY_CHARS]
@@ -175,7 +175,7 @@ class RequestSender:
         except TimeoutError:
             failure = (
                 ErrorKind.TIMEOUT,
-                f"no complete answer within {self._settings.request_timeout_s:g} s",
+                f"no complete answer within {self._settings.serving.request_timeout_s:g} s",
                 None,
             )
         except aiohttp.ClientError as error:

@@ -128,13 +128,13 @@ class LoadResult:
         """Why the run counts as failed, or None when it does not."""
         failed = self.failed_requests
         if failed == 0 or (
-            failed < len(self.records) and self.failure_share <= self.settings.max_failure_share
+            failed < len(self.records) and self.failure_share <= self.settings.serving.max_failure_share
         ):
             return None
         commonest = Counter(r.error for r in self.records if not r.ok).most_common(1)[0][0]
         return (
             f"{failed} of {len(self.records)} requests to model {self.settings.model!r} at {self.endpoint} "
-            f"failed (allowed share: {self.settings.max_failure_share:g}); most common error: {commonest}"
+            f"failed (allowed share: {self.settings.serving.max_failure_share:g}); most common error: {commonest}"
         )
 
     @property
@@ -216,7 +216,7 @@ class LoadResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "endpoint": self.endpoint,
-            "settings": asdict(self.settings) | {"extra_body": dict(self.settings.extra_body)},
+            "settings": self.settings.to_dict(),
             "phase_times": asdict(self.phase_times),
             "warmup_failures": self.warmup_failures,
             "failed": self.failed,

@@ -1,7 +1,7 @@
 """When requests go out, and the phases of the measured load.
 
 Requests arrive at Poisson times (exponential gaps from a seeded RNG, so a schedule is
-reproducible) or all at once (`request_rate=inf`); at most `concurrency` are in flight, later
+reproducible) or all at once (`request_rate` None); at most `concurrency` are in flight, later
 arrivals wait for a free slot in arrival order. Warm-up requests run first, on the same
 connections, to completion, and are not counted.
 
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Callable, Sequence
 from enum import StrEnum
@@ -56,9 +55,10 @@ class Phase(StrEnum):
     END = "end"
 
 
-def arrival_offsets(count: int, request_rate: float, seed: int) -> np.ndarray:
-    """Arrival times (s from the start) of `count` requests: Poisson at `request_rate`, first at 0."""
-    if math.isinf(request_rate):
+def arrival_offsets(count: int, request_rate: float | None, seed: int) -> np.ndarray:
+    """Arrival times (s from the start) of `count` requests: Poisson at `request_rate`, first
+    at 0; all at 0 when `request_rate` is None."""
+    if request_rate is None:
         return np.zeros(count)
     gaps = np.random.default_rng(seed).exponential(1.0 / request_rate, size=max(count - 1, 0))
     return np.concatenate(([0.0], np.cumsum(gaps)))[:count]
@@ -86,19 +86,19 @@ async def run_load_async(
     if not prompts:
         raise ValueError(f"No prompts to send to model {settings.model!r} at {endpoint}.")
     async with open_session(settings) as session:
-        await check_model_served(session, endpoint, settings.model, settings.api_key_env)
-        await open_connections(session, endpoint, settings.concurrency)
-        url = endpoint.chat_completions_url if settings.api == "chat" else endpoint.completions_url
+        await check_model_served(session, endpoint, settings.model, settings.serving.api_key_env)
+        await open_connections(session, endpoint, settings.serving.concurrency)
+        url = endpoint.chat_completions_url if settings.serving.api == "chat" else endpoint.completions_url
         sender = RequestSender(session, url, settings)
 
         warmup_prompts = [prompts[i % len(prompts)] for i in range(settings.warmup_requests)]
-        warmup = await _dispatch(sender, warmup_prompts, np.zeros(len(warmup_prompts)), settings.concurrency, None)
+        warmup = await _dispatch(sender, warmup_prompts, np.zeros(len(warmup_prompts)), settings.serving.concurrency, None)
 
         tracker = _SaturationTracker(settings.saturation_limit(len(prompts)), on_phase)
-        offsets = arrival_offsets(len(prompts), settings.request_rate, settings.seed)
+        offsets = arrival_offsets(len(prompts), settings.serving.request_rate, settings.seed)
         started = time.perf_counter()
         tracker.mark(Phase.START)
-        records = await _dispatch(sender, prompts, offsets, settings.concurrency, tracker,
+        records = await _dispatch(sender, prompts, offsets, settings.serving.concurrency, tracker,
                                   Progress("load", len(prompts), log))
         duration_s = time.perf_counter() - started
         tracker.mark(Phase.END)
