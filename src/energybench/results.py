@@ -55,8 +55,10 @@ TIMING_FIELDS = ("total_duration_seconds", "avg_latency_seconds", "avg_time_to_f
 
 
 def _mean(values):
-    values = [v for v in values if v is not None]
-    return statistics.fmean(values) if values else None
+    """The mean over every trial; unknown when any trial's value is (a mean over the others
+    would time a different subset of trials from the run's energy figures)."""
+    values = list(values)
+    return None if not values or None in values else statistics.fmean(values)
 
 
 def summary_section(trials: list[Trial]) -> dict:

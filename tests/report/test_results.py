@@ -13,6 +13,7 @@ from energybench.results import (
     energy_section,
     metrics_section,
     phases_section,
+    summary_section,
 )
 
 
@@ -164,3 +165,11 @@ def test_the_report_layer_depends_on_no_backend():
                      for alias in node.names]
         backend_packages = [m for m in imported if m.startswith("energybench.backends.")]
         assert not backend_packages, f"{path.relative_to(REPO_ROOT)} imports {backend_packages}"
+
+
+def test_a_timing_unknown_in_one_trial_is_unknown_not_the_other_trials_mean():
+    first, second = trial(0, 300.0), trial(1, 300.0, duration=4.0)
+    first.summary["avg_time_to_first_token"] = None  # e.g. no request of trial 0 succeeded
+    summary = summary_section([first, second])
+    assert summary["avg_time_to_first_token"] is None  # not trial 1's 0.1 s
+    assert summary["total_duration_seconds"] == 3.0
