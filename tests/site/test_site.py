@@ -584,3 +584,13 @@ def test_empty_site_renders_its_empty_state(browser, tmp_path):
     assert browser.find_elements("id", "leaderboard") == []
     browser.save_screenshot(str(tmp_path / "empty.png"))
     no_script_ran_and_no_errors(browser)
+
+
+def test_the_trials_throughput_says_it_counts_prompt_and_completion_tokens(built):
+    """Beside "Generated tokens" a bare "Tokens / s" reads as generated tokens per second,
+    but the figure is AES's throughput (prompt + completion tokens)."""
+    site, _, _ = built
+    trials = re.search(r'<table id="trials">.*?</table>',
+                       (site / "models/alpha.html").read_text(), re.S).group(0)
+    headers = re.findall(r'<th scope="col">([^<]+)</th>', trials)
+    assert headers[2:4] == ["Generated tokens", "Prompt + completion tokens / s"]
