@@ -307,6 +307,8 @@ def trials_section(trials: list[Trial], idle: IdleBaseline | None,
             "end_s": trial.window.end_s,
             "duration_s": trial.window.duration_s,
             "completion_tokens": trial.summary["total_completion_tokens"],
+            # Each trial's own count: figures per query divide each trial's energy by it.
+            "successful_prompts": trial.summary["successful_prompts"],
             "throughput_tokens_per_second": trial.summary["throughput_tokens_per_second"],
             "completion_tokens_per_second": trial.summary["completion_tokens_per_second"],
             "energy": window_energy(trial.window, idle, uncounted),

@@ -180,6 +180,25 @@ def test_the_sections_are_typed_and_the_derived_figures_are_computed_once():
     assert set(failed.wh_per_1000_queries.values()) == {None}  # unknown, never 0
 
 
+def test_per_query_figures_divide_each_trials_energy_by_its_own_successful_queries():
+    """A served model's trials may count different successes (4, then 2): every per-query
+    figure (the metrics, models.csv's and AES's columns, the stacked bars) divides each trial's
+    energy by its own count, not the mean energy by the first trial's."""
+    second = trial(1, 300.0)
+    second = replace(second, summary={**second.summary, "successful_prompts": 2,
+                                      "failed_prompts": 2})
+    report = Report.completed(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
+                              PROVENANCE)
+    per_trial = (300.0 / 3.6 / 4 + 300.0 / 3.6 / 2) / 2  # 31.25 Wh, not 300 / 3.6 / 4
+    assert report.metrics.wh_per_1000_queries == pytest.approx(per_trial)
+    assert report.wh_per_1000_queries["gpu"] == pytest.approx(per_trial)
+    assert report.wh_per_query["gpu"] == pytest.approx(per_trial / 1000)
+    assert report.wh_per_1000_queries["total"] == pytest.approx(
+        report.metrics.total_wh_per_1000_queries)
+    stored = Report.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert stored.wh_per_1000_queries == report.wh_per_1000_queries
+
+
 def sections_in(value):
     """Every typed section in ``value`` (a report's field), nested ones and phase splits too."""
     if isinstance(value, Section):
