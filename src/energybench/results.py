@@ -20,7 +20,13 @@ from energybench.energy import (
     trial_statistics,
 )
 from energybench.energy.trials import CI_METHOD
-from energybench.meters import IdleBaseline, WindowMeasurement, split_window_phases
+from energybench.meters import (
+    ComponentEnergy,
+    IdleBaseline,
+    WindowMeasurement,
+    split_window_phases,
+)
+from energybench.meters.measurement import ESTIMATE, NVML_POWER_INTEGRAL
 from energybench.report import COMPONENTS, unknown_component
 
 ENERGY_BASIS = (
@@ -84,6 +90,16 @@ def counted_window(window: WindowMeasurement, uncounted: Mapping[str, str]) -> W
         name: energy for name, energy in window.components.items() if name not in uncounted})
 
 
+# Weakest first: an estimate is a model, a power integral a sampled reading, a counter exact.
+SOURCE_STRENGTH = {ESTIMATE: 0, NVML_POWER_INTEGRAL: 1}
+
+
+def weakest(measured: list[ComponentEnergy]) -> ComponentEnergy:
+    """The trial whose figure is the weakest kind of measurement (the first of equals): it
+    labels the component's figure over the trials (source, reason, devices, estimate model)."""
+    return min(measured, key=lambda m: (not m.estimated, SOURCE_STRENGTH.get(m.source, 2)))
+
+
 def component_block(name: str, windows: list[WindowMeasurement], idle: IdleBaseline | None) -> dict:
     """Gross, idle and net energy of one component, mean over the trials' windows (all of
     them, so gross = idle + net), with trial statistics."""
@@ -92,7 +108,9 @@ def component_block(name: str, windows: list[WindowMeasurement], idle: IdleBasel
     gross = trial_statistics([m.joules for m in measured], reasons=[m.reason for m in measured])
     idle_energy = trial_statistics([s.idle_j for s in splits], reasons=[s.reason for s in splits])
     net = trial_statistics([s.net_j for s in splits], reasons=[s.reason for s in splits])
-    first = measured[0]
+    # Labelled by its weakest trial: an estimate in any trial makes the figure an estimate,
+    # a GPU power integral in any trial a power integral (as within one window, docs/energy.md).
+    first = weakest(measured)
     sources = sorted({m.source for m in measured if m.source})
     notes = list(first.notes)
     if len(sources) > 1:
@@ -202,7 +220,7 @@ def methods(windows: list[WindowMeasurement], idle: IdleBaseline | None, names) 
     what they assume) and how the idle baseline was taken."""
     estimates = {}
     for name in names:
-        energy = windows[0].components[name]
+        energy = weakest([w.components[name] for w in windows])
         if energy.estimated:
             estimates[name] = {key: energy.detail.get(key) for key in ("model", "assumes")} \
                 | {"why": energy.reason}

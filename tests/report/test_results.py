@@ -173,3 +173,26 @@ def test_a_timing_unknown_in_one_trial_is_unknown_not_the_other_trials_mean():
     summary = summary_section([first, second])
     assert summary["avg_time_to_first_token"] is None  # not trial 1's 0.1 s
     assert summary["total_duration_seconds"] == 3.0
+
+
+def test_a_component_estimated_or_integrated_in_one_trial_is_labelled_so_over_the_trials():
+    """Trial 0 read RAPL and the NVML counter; trial 1 estimated the CPU and integrated the
+    GPU's power (its counter did not move). The figures over both trials are not 'rapl' and
+    'nvml' with no reason: they are labelled by the weaker trial, the estimate model listed."""
+    def metered(name, fallback):
+        return WindowMeasurement(name, 0.0, 10.0, {
+            "gpu": ComponentEnergy("gpu", 3000.0, "nvml_power_integral" if fallback else "nvml",
+                                   reason="gpu0: counter did not move" if fallback else None,
+                                   devices=["gpu0"], detail={"resolution_j": 1.0}),
+            "cpu": ComponentEnergy("cpu", 100.0, "estimate" if fallback else "rapl",
+                                   estimated=fallback, reason="no RAPL" if fallback else None,
+                                   devices=["cpu-estimate" if fallback else "package-0"],
+                                   detail={"model": "cpu-time"} if fallback else {}),
+            "ram": ComponentEnergy("ram", 20.0, "rapl", devices=["dram"]),
+        })
+    energy = energy_section([metered("t0", False), metered("t1", True)], IDLE, {})
+    gpu, cpu = energy["components"]["gpu"], energy["components"]["cpu"]
+    assert (gpu["source"], gpu["reason"]) == ("nvml_power_integral", "gpu0: counter did not move")
+    assert (cpu["source"], cpu["estimated"], cpu["reason"]) == ("estimate", True, "no RAPL")
+    assert "sources differ across trials: estimate, rapl" in cpu["notes"]
+    assert energy["methods"]["estimates"]["cpu"]["model"] == "cpu-time"
