@@ -227,7 +227,8 @@ def split_window_phases(prefill: WindowMeasurement, generate: WindowMeasurement,
         before = prefill.components[name]
         prefill_resolution = before.detail.get("resolution_j") or 0.0
         problems = list(failed.get(name, []))
-        if before.joules and prefill_resolution > relative_resolution * before.joules:
+        # 0 J is a reading too: one the meter cannot resolve to any fraction of it.
+        if before.joules is not None and prefill_resolution > relative_resolution * before.joules:
             problems.append(
                 f"the prefill window's {before.joules:.4g} J is resolved only to "
                 f"{prefill_resolution:.4g} J, over {relative_resolution:.0%}: measure more passes")
