@@ -594,3 +594,18 @@ def test_the_trials_throughput_says_it_counts_prompt_and_completion_tokens(built
                        (site / "models/alpha.html").read_text(), re.S).group(0)
     headers = re.findall(r'<th scope="col">([^<]+)</th>', trials)
     assert headers[2:4] == ["Generated tokens", "Prompt + completion tokens / s"]
+
+
+def test_a_run_with_a_power_range_check_builds_and_shows_its_range(tmp_path):
+    """Every metered GPU or RAPL run has ``<component>_power_in_range`` checks, whose limit is
+    the range [idle W, 1.1 x power limit W] (either end may be unknown)."""
+    report = copy.deepcopy(SAMPLE)
+    report["checks"].append({"name": "gpu_power_in_range", "value": 250.0,
+                             "limit": [50.0, None], "passed": True, "severity": "error",
+                             "detail": "average 250 W; not checked against: power limit",
+                             "trial": 0})
+    site = tmp_path / "site"
+    build_site(write_campaign(tmp_path, [report]), site)
+    page = (site / "models" / f"{page_name(report['model'])}.html").read_text()
+    row = re.search(r'<th scope="row">gpu_power_in_range</th>.*?</tr>', page, re.S).group(0)
+    assert '<td class="num">250</td><td class="num">[50, —]</td>' in row

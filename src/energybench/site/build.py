@@ -38,6 +38,8 @@ def format_number(value, digits: int = 3) -> str:
     unknown."""
     if value is None:
         return "—"
+    if isinstance(value, list):  # a check's range limit: [idle W, 1.1 x power limit W]
+        return "[" + ", ".join(format_number(v, digits) for v in value) + "]"
     if isinstance(value, bool) or isinstance(value, int):
         return str(value)
     if abs(value) >= 10 ** digits:
