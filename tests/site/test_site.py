@@ -170,6 +170,7 @@ def test_figures_and_nested_fields_read_as_text():
     assert [format_number(v) for v in (None, 0.000123456, 0.05, 2500.4, 12345.6, 3, True)] == [
         "—", "0.000123", "0.05", "2,500", "12,346", "3", "True"]
     assert format_number(2500.4, 4) == "2500"
+    assert format_number(999.7) == "1,000"  # not "1e+03"
     assert flatten({"a": {"b": [1, 2]}, "c": None, "d": [{"x": True}], "e": {}}) == [
         ("a.b", "1, 2"), ("c", "none"), ("d[0].x", "true"), ("e", "none")]
 

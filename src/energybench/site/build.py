@@ -42,9 +42,10 @@ def format_number(value, digits: int = 3) -> str:
         return "[" + ", ".join(format_number(v, digits) for v in value) + "]"
     if isinstance(value, bool) or isinstance(value, int):
         return str(value)
-    if abs(value) >= 10 ** digits:
+    text = f"{value:.{digits}g}"
+    if abs(value) >= 10 ** digits or "e+" in text:  # 999.7 rounds to "1e+03"
         return f"{value:,.0f}"
-    return f"{value:.{digits}g}"
+    return text
 
 
 def check_result(passed: bool | None) -> str:
