@@ -203,6 +203,14 @@ def test_pareto_front_keeps_only_undominated_models():
     assert [p["model"] for p in pareto.pareto_front(candidates)] == ["frugal", "middle", "fast"]
 
 
+def test_pareto_plots_generated_tokens_per_second_as_its_axis_says():
+    report = fx.gpu_report("g", 1.0)
+    report["summary"].update(throughput_tokens_per_second=2000.0,  # prompt + completion
+                             completion_tokens_per_second=400.0)
+    [point] = pareto.points(fx.typed([report]))
+    assert point["throughput"] == 400.0
+
+
 def test_no_legend_entry_for_a_component_nobody_measured():
     assert selection.measured_components(fx.typed([fx.BASE])) == ["cpu", "ram"]
     assert selection.measured_components(fx.typed([fx.BASE, fx.gpu_report("g", 1)])) == [
