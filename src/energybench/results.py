@@ -327,6 +327,7 @@ def trials_section(trials: list[Trial], idle: IdleBaseline | None,
             "completion_tokens": trial.summary["total_completion_tokens"],
             # Each trial's own count: figures per query divide each trial's energy by it.
             "successful_prompts": trial.summary["successful_prompts"],
+            "total_tokens": trial.summary["total_tokens"],  # prompt + completion (AES's)
             "throughput_tokens_per_second": trial.summary["throughput_tokens_per_second"],
             "completion_tokens_per_second": trial.summary["completion_tokens_per_second"],
             "energy": window_energy(trial.window, idle, uncounted),

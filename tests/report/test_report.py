@@ -199,6 +199,20 @@ def test_per_query_figures_divide_each_trials_energy_by_its_own_successful_queri
     assert stored.wh_per_1000_queries == report.wh_per_1000_queries
 
 
+def test_aes_tokens_per_joule_is_each_trials_tokens_over_its_own_gpu_energy():
+    """With sampling, trial 1 generated twice trial 0's tokens on twice its GPU energy: each
+    trial made 1.4 tokens per GPU joule. The summary's tokens are trial 0's (140) and the
+    GPU energy the mean (150 J): their ratio, 0.93, describes no trial."""
+    from energybench.aes.master_results import aes_row
+
+    first, second = trial(0, 100.0), trial(1, 200.0)
+    second = replace(second, summary={**second.summary, "total_tokens": 280})
+    report = Report.completed(CONFIG, [first, second], IDLE, {}, 400.0, None, PROVENANCE)
+    assert aes_row(report)["tokens_per_joule"] == "1.4000"
+    stored = Report.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert aes_row(stored)["tokens_per_joule"] == "1.4000"
+
+
 def sections_in(value):
     """Every typed section in ``value`` (a report's field), nested ones and phase splits too."""
     if isinstance(value, Section):

@@ -21,6 +21,7 @@ import math
 from pathlib import Path
 
 from energybench.aes.identity import identity
+from energybench.energy.trials import trial_statistics
 from energybench.energy.units import tokens_per_joule
 from energybench.files import write_atomic
 from energybench.paper.stored import read_stored_reports
@@ -67,6 +68,18 @@ def failed_row(names: dict, error_message: str, timestamp: str | None) -> dict:
     }
 
 
+def tokens_per_gpu_joule(report: Report) -> float | None:
+    """AES's tokens per joule: each trial's prompt and completion tokens over that trial's
+    GPU joules, mean over the trials (trials of a sampled or reasoning model generate
+    different counts); a report without per-trial counts: the summary's over the mean."""
+    tokens = [trial.total_tokens for trial in report.trials]
+    joules = report.energy.gpu.gross.values
+    if not tokens or None in tokens or joules is None or len(joules) != len(tokens):
+        return tokens_per_joule(report.summary.total_tokens, report.energy.gpu.gross_joules)
+    return trial_statistics([None if j is None else tokens_per_joule(n, j)
+                             for n, j in zip(tokens, joules)]).mean
+
+
 def gpu_figures(report: Report) -> dict:
     """AES's GPU-energy figures; unknown (not 0) when the GPU energy is unknown, 0 where AES's
     guards write 0 (no GPU energy or no successful query). The energy per query is the
@@ -79,7 +92,7 @@ def gpu_figures(report: Report) -> dict:
     measured = gpu_joules > 0 and (report.summary.successful_prompts or 0) > 0
     return {
         "wh_per_1000_queries": report.wh_per_1000_queries["gpu"] if measured else 0.0,
-        "tokens_per_joule": tokens_per_joule(tokens, gpu_joules) if tokens > 0 else 0.0,
+        "tokens_per_joule": tokens_per_gpu_joule(report) if tokens > 0 else 0.0,
         "avg_energy_per_prompt_wh": report.wh_per_query["gpu"] if measured else 0.0,
     }
 
