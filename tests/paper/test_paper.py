@@ -2,6 +2,7 @@
 inputs of issue 12 (malformed or old reports, null energy, lone or equal models, unusable
 calibration files)."""
 
+import copy
 import json
 import logging
 
@@ -13,6 +14,7 @@ from energybench.aggregate import models_table
 from energybench.paper import build, labels, ratings, tables
 from energybench.paper.figures import pareto, selection
 from energybench.paper.stored import read_stored_reports
+from energybench.report import unknown_component
 
 
 def rated(reports, calibration=None):
@@ -282,6 +284,24 @@ def test_label_of_an_unrated_cpu_run_shows_why(tmp_path):
     assert "CPU" in labels.hardware_of(base)
     labels.draw(base, rating, [tmp_path / "label.svg"])
     assert (tmp_path / "label.svg").read_text().startswith("<?xml")
+
+
+def test_label_hardware_is_what_the_run_counted_not_every_gpu_the_meters_saw():
+    """NVML watches the host's GPUs even for a CPU run or an external endpoint: those GPUs
+    are not the hardware the model ran on."""
+    host_gpu = {"meter": "nvml", "component": "gpu",
+                "devices": [{"device": "gpu0", "name": "NVIDIA H100 80GB HBM3"}]}
+    cpu_run = copy.deepcopy(fx.BASE)
+    cpu_run["provenance"]["meters"]["meters"]["gpu"] = host_gpu
+    assert labels.hardware_of(*fx.typed([cpu_run])).startswith("CPU: ")
+    external = copy.deepcopy(cpu_run)
+    reason = "external endpoint: its hardware is not metered here"
+    for name in ("cpu", "ram"):
+        external["energy"]["components"][name] = unknown_component(reason)
+    assert labels.hardware_of(*fx.typed([external])) == f"not metered here ({reason})"
+    gpu_run = fx.gpu_report("g", 1.0)
+    gpu_run["provenance"]["meters"]["meters"]["gpu"] = host_gpu
+    assert labels.hardware_of(*fx.typed([gpu_run])) == "1 x NVIDIA H100 80GB HBM3"
 
 
 def test_an_empty_set_still_builds_every_figure(tmp_path):
