@@ -210,7 +210,7 @@ class Report:
                                                carbon_intensity),
             "checks": results.checks_section(trials, idle, energy, uncounted),
             "trials": results.trials_section(trials, idle, uncounted),
-            "phases": results.phases_section(trials),
+            "phases": results.phases_section(trials, uncounted),
             "steady_state": results.steady_state_section(trials, idle, uncounted),
             "latency": results.latency_section(trials),
             "idle": idle.to_dict() if idle else None,

@@ -388,12 +388,14 @@ def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
     }
 
 
-def phases_section(trials: list[Trial]) -> dict | None:
-    """Prefill/decode split per trial and its mean, for backends that measure a prefill."""
+def phases_section(trials: list[Trial], uncounted: Mapping[str, str]) -> dict | None:
+    """Prefill/decode split per trial and its mean, for backends that measure a prefill, of
+    the counted components (a CPU run's meters still watch the host's GPUs)."""
     if not all("prefill" in t.phase_windows for t in trials):
         return None
     passes = [t.extra.get("prefill_passes", 1) for t in trials]
-    per_trial = [split_window_phases(t.phase_windows["prefill"], t.window, passes=n)
+    per_trial = [split_window_phases(counted_window(t.phase_windows["prefill"], uncounted),
+                                     counted_window(t.window, uncounted), passes=n)
                  for t, n in zip(trials, passes)]
     mean = {}
     for name in per_trial[0]:

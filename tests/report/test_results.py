@@ -116,7 +116,7 @@ def test_metrics_and_checks():
 
 def test_decode_below_prefill_is_invalid_not_negative():
     phases = phases_section([trial(0, 300.0, prefill_gpu=100.0),
-                             trial(1, 90.0, prefill_gpu=100.0)])
+                             trial(1, 90.0, prefill_gpu=100.0)], {})
     decode = phases["mean"]["gpu"]["decode"]
     assert decode["values"][0] == pytest.approx(200.0) and decode["values"][1] is None
     assert any("negative" in r or "below" in r for r in phases["mean"]["gpu"]["invalid_reasons"])
@@ -196,3 +196,9 @@ def test_a_component_estimated_or_integrated_in_one_trial_is_labelled_so_over_th
     assert (cpu["source"], cpu["estimated"], cpu["reason"]) == ("estimate", True, "no RAPL")
     assert "sources differ across trials: estimate, rapl" in cpu["notes"]
     assert energy["methods"]["estimates"]["cpu"]["model"] == "cpu-time"
+
+
+def test_a_cpu_run_splits_no_gpu_phases_from_the_host_gpu_its_meters_watched():
+    phases = phases_section([trial(0, 300.0, prefill_gpu=100.0)], {"gpu": RUN_USED_NO_GPU})
+    assert "gpu" not in phases["mean"] and "gpu" not in phases["trials"][0]
+    assert set(phases["mean"]) == {"cpu", "ram", "latency"}
