@@ -213,6 +213,23 @@ def test_aes_tokens_per_joule_is_each_trials_tokens_over_its_own_gpu_energy():
     assert aes_row(stored)["tokens_per_joule"] == "1.4000"
 
 
+def test_aes_row_flags_prompts_a_later_trial_lost_that_the_first_did_not():
+    """AES's summary counts a row without an error message as a clean success."""
+    from energybench.aes.master_results import aes_row
+
+    second = trial(1, 300.0)
+    second = replace(second, summary={**second.summary, "successful_prompts": 2,
+                                      "failed_prompts": 2})
+    report = Report.completed(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
+                              PROVENANCE)
+    row = aes_row(report)
+    assert (row["successful_prompts"], row["failed_prompts"]) == (4, 0)  # the first trial's
+    assert row["error_message"].startswith("PARTIAL FAILURE: 2/4 prompts failed (50.0%)")
+    assert "in trial 1" in row["error_message"]
+    assert aes_row(Report.completed(CONFIG, [trial(0, 300.0), trial(1, 300.0)], IDLE, {},
+                                    400.0, None, PROVENANCE))["error_message"] == ""
+
+
 def sections_in(value):
     """Every typed section in ``value`` (a report's field), nested ones and phase splits too."""
     if isinstance(value, Section):

@@ -54,6 +54,23 @@ def partial_failure_message(failed: int, total: int) -> str:
     return message
 
 
+def partial_failure(report: Report) -> str:
+    """AES's message for the trial that lost the most prompts, or ``""`` when none lost any.
+    The summary's counts are the first trial's; a served model's later trial may have
+    failed requests the first did not, which the row must not present as a clean run."""
+    total = report.summary.total_prompts
+    # (failed prompts, trial): the summary's first, so it is the one named on a tie
+    counts = [(report.summary.failed_prompts, None)] + [
+        (total - t.successful_prompts, t.index) for t in report.trials
+        if t.successful_prompts is not None]
+    failed, trial = max(counts, key=lambda count: count[0])
+    if failed <= 0:
+        return ""
+    message = partial_failure_message(failed, total)
+    return message if trial is None \
+        else f"{message} (in trial {trial}; the counts are the first trial's)"
+
+
 def failed_row(names: dict, error_message: str, timestamp: str | None) -> dict:
     """AES's row for a run that produced no result."""
     zeros4 = fixed(0.0, 4)
@@ -104,13 +121,12 @@ def aes_row(report: Report) -> dict:
     if not report.succeeded:
         return failed_row(names, report.error_text or f"RunFailed: {report.status}", timestamp)
     summary = report.summary
-    total, failed = summary.total_prompts, summary.failed_prompts
     figures = gpu_figures(report)
     return {
         **names,
-        "total_prompts": total,
+        "total_prompts": summary.total_prompts,
         "successful_prompts": summary.successful_prompts,
-        "failed_prompts": failed,
+        "failed_prompts": summary.failed_prompts,
         "total_duration_seconds": fixed(summary.total_duration_seconds, 2),
         "avg_total_time": fixed(summary.avg_latency_seconds, 4),
         "avg_time_to_first_token": fixed(summary.avg_time_to_first_token, 4),
@@ -124,7 +140,7 @@ def aes_row(report: Report) -> dict:
         "tokens_per_joule": fixed(figures["tokens_per_joule"], 4),
         "avg_energy_per_prompt_wh": fixed(figures["avg_energy_per_prompt_wh"], 4),
         "timestamp": timestamp or "",
-        "error_message": partial_failure_message(failed, total) if failed > 0 else "",
+        "error_message": partial_failure(report),
     }
 
 
