@@ -384,7 +384,8 @@ def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
         "energy": energy,
         "reason": None if windows else "no trial had a steady-state window: "
         + "; ".join(dict.fromkeys(r["reason"] for r in rows if r["reason"])),
-        "joules_per_token": trial_statistics([r["joules_per_token"] for r in rows]).to_dict(),
+        "joules_per_token": trial_statistics([r["joules_per_token"] for r in rows],
+                                             reasons=[r["reason"] for r in rows]).to_dict(),
     }
 
 

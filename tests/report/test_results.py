@@ -1,6 +1,7 @@
 """How trials become the report's energy, metrics and checks (energybench.results)."""
 
 import ast
+import dataclasses
 
 import pytest
 from conftest import REPO_ROOT
@@ -13,6 +14,7 @@ from energybench.results import (
     energy_section,
     metrics_section,
     phases_section,
+    steady_state_section,
     summary_section,
 )
 
@@ -202,3 +204,15 @@ def test_a_cpu_run_splits_no_gpu_phases_from_the_host_gpu_its_meters_watched():
     phases = phases_section([trial(0, 300.0, prefill_gpu=100.0)], {"gpu": RUN_USED_NO_GPU})
     assert "gpu" not in phases["mean"] and "gpu" not in phases["trials"][0]
     assert set(phases["mean"]) == {"cpu", "ram", "latency"}
+
+
+def test_steady_state_energy_per_token_says_why_a_trial_had_none():
+    full = dataclasses.replace(trial(0, 300.0), extra={"steady_state": {
+        "start_s": 0.0, "end_s": 2.0, "duration_s": 2.0, "output_tokens": 90, "reason": None}},
+        phase_windows={"steady_state": window("s0", 2.0, gpu=100.0)})
+    never = dataclasses.replace(trial(1, 300.0), extra={"steady_state": {
+        "start_s": None, "end_s": None, "duration_s": None, "output_tokens": None,
+        "reason": "never 2 requests decoding at once"}})
+    per_token = steady_state_section([full, never], IDLE, {})["joules_per_token"]
+    assert per_token["mean"] is None
+    assert "trial 1 (never 2 requests decoding at once)" in per_token["reason"]
