@@ -286,6 +286,13 @@ def test_label_of_an_unrated_cpu_run_shows_why(tmp_path):
     assert (tmp_path / "label.svg").read_text().startswith("<?xml")
 
 
+def test_latex_figures_of_a_thousand_and_up_read_as_whole_numbers_not_exponents():
+    # AES's reasoning models spend tens of thousands of Wh per 1,000 queries
+    assert tables.with_interval(33412.0, 32000.0, 34800.0) == "33,412 [32,000, 34,800]"
+    assert tables.with_interval(999.7, 990.0, 1009.0) == "1,000 [990, 1,009]"
+    assert tables.with_interval(0.0512, 0.05, 0.0524) == "0.0512 [0.05, 0.0524]"
+
+
 def test_label_hardware_is_what_the_run_counted_not_every_gpu_the_meters_saw():
     """NVML watches the host's GPUs even for a CPU run or an external endpoint: those GPUs
     are not the hardware the model ran on."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import jinja2
 
 from energybench import __version__
+from energybench.energy.units import significant
 from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
 from energybench.report import COMPONENTS, Report
 from energybench.site.entries import calibration, collect, figure_of, read_ratings
@@ -42,10 +43,7 @@ def format_number(value, digits: int = 3) -> str:
         return "[" + ", ".join(format_number(v, digits) for v in value) + "]"
     if isinstance(value, bool) or isinstance(value, int):
         return str(value)
-    text = f"{value:.{digits}g}"
-    if abs(value) >= 10 ** digits or "e+" in text:  # 999.7 rounds to "1e+03"
-        return f"{value:,.0f}"
-    return text
+    return significant(value, digits)
 
 
 def check_result(passed: bool | None) -> str:
