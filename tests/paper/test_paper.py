@@ -293,6 +293,11 @@ def test_latex_figures_of_a_thousand_and_up_read_as_whole_numbers_not_exponents(
     assert tables.with_interval(0.0512, 0.05, 0.0524) == "0.0512 [0.05, 0.0524]"
 
 
+def test_a_label_of_a_thousand_wh_and_up_reads_as_a_whole_number():
+    [report] = fx.typed([fx.gpu_report("g", 33412.0)])
+    assert labels.headline(report, {"gpu_wh_per_1000_queries": 33412.0})[0] == "33,412 Wh"
+
+
 def test_label_hardware_is_what_the_run_counted_not_every_gpu_the_meters_saw():
     """NVML watches the host's GPUs even for a CPU run or an external endpoint: those GPUs
     are not the hardware the model ran on."""

@@ -8,6 +8,7 @@ import textwrap
 
 import pandas as pd
 
+from energybench.energy.units import significant
 from energybench.paper import style
 from energybench.report import Report
 
@@ -40,7 +41,7 @@ def headline(report: Report, rating: dict) -> tuple[str, str]:
     value = rating["gpu_wh_per_1000_queries"]
     if value is None or pd.isna(value):
         return "not measured", "GPU energy per 1,000 queries"
-    text = f"{value:.3g} Wh"
+    text = f"{significant(value)} Wh"
     return (f"{text} (estimate)" if report.energy.gpu.estimated else text), \
         "GPU energy per 1,000 queries"
 
