@@ -12,6 +12,7 @@ from pathlib import Path
 import jsonschema
 
 from energybench.aes import report_keys
+from energybench.energy.trials import trial_statistics
 from energybench.energy.units import per_queries_wh
 from energybench.files import write_atomic
 from energybench.sections import (
@@ -149,7 +150,8 @@ class Report:
     provenance: Provenance
     schema_version: str = SCHEMA_VERSION
     # Gross energy per 1,000 successful queries and per query, Wh, of each component and of
-    # the total (mean gross energy over the trials / the successful queries).
+    # the total: each trial's gross energy over its own successful queries, mean over the
+    # trials (as the metrics are; trials of a served model may count different successes).
     wh_per_1000_queries: dict[str, float | None] = field(init=False, compare=False, repr=False)
     wh_per_query: dict[str, float | None] = field(init=False, compare=False, repr=False)
 
@@ -158,12 +160,20 @@ class Report:
         energy, summary = self.energy or EnergySection(), self.summary or Summary()
         blocks = {**energy.components, "total": energy.total}
         responses = summary.successful_prompts or 0
+        counts = [trial.successful_prompts for trial in self.trials or []]
+
+        def per_queries(block, queries: int) -> float | None:
+            values = block.gross.values
+            if not counts or None in counts or values is None or len(values) != len(counts):
+                # A report without per-trial counts: the first trial's (the summary's).
+                return per_queries_wh(block.gross_joules, responses, queries)
+            return trial_statistics([None if joules is None else per_queries_wh(
+                joules, n, queries) for joules, n in zip(values, counts)]).mean
+
         object.__setattr__(self, "wh_per_1000_queries", {
-            name: per_queries_wh(block.gross_joules, responses, 1000)
-            for name, block in blocks.items()})
+            name: per_queries(block, 1000) for name, block in blocks.items()})
         object.__setattr__(self, "wh_per_query", {
-            name: per_queries_wh(block.gross_joules, responses, 1)
-            for name, block in blocks.items()})
+            name: per_queries(block, 1) for name, block in blocks.items()})
 
     @property
     def succeeded(self) -> bool:
@@ -200,7 +210,7 @@ class Report:
                                                carbon_intensity),
             "checks": results.checks_section(trials, idle, energy, uncounted),
             "trials": results.trials_section(trials, idle, uncounted),
-            "phases": results.phases_section(trials),
+            "phases": results.phases_section(trials, uncounted),
             "steady_state": results.steady_state_section(trials, idle, uncounted),
             "latency": results.latency_section(trials),
             "idle": idle.to_dict() if idle else None,

@@ -20,7 +20,13 @@ from energybench.energy import (
     trial_statistics,
 )
 from energybench.energy.trials import CI_METHOD
-from energybench.meters import IdleBaseline, WindowMeasurement, split_window_phases
+from energybench.meters import (
+    ComponentEnergy,
+    IdleBaseline,
+    WindowMeasurement,
+    split_window_phases,
+)
+from energybench.meters.measurement import ESTIMATE, NVML_POWER_INTEGRAL
 from energybench.report import COMPONENTS, unknown_component
 
 ENERGY_BASIS = (
@@ -55,8 +61,10 @@ TIMING_FIELDS = ("total_duration_seconds", "avg_latency_seconds", "avg_time_to_f
 
 
 def _mean(values):
-    values = [v for v in values if v is not None]
-    return statistics.fmean(values) if values else None
+    """The mean over every trial; unknown when any trial's value is (a mean over the others
+    would time a different subset of trials from the run's energy figures)."""
+    values = list(values)
+    return None if not values or None in values else statistics.fmean(values)
 
 
 def summary_section(trials: list[Trial]) -> dict:
@@ -82,6 +90,16 @@ def counted_window(window: WindowMeasurement, uncounted: Mapping[str, str]) -> W
         name: energy for name, energy in window.components.items() if name not in uncounted})
 
 
+# Weakest first: an estimate is a model, a power integral a sampled reading, a counter exact.
+SOURCE_STRENGTH = {ESTIMATE: 0, NVML_POWER_INTEGRAL: 1}
+
+
+def weakest(measured: list[ComponentEnergy]) -> ComponentEnergy:
+    """The trial whose figure is the weakest kind of measurement (the first of equals): it
+    labels the component's figure over the trials (source, reason, devices, estimate model)."""
+    return min(measured, key=lambda m: (not m.estimated, SOURCE_STRENGTH.get(m.source, 2)))
+
+
 def component_block(name: str, windows: list[WindowMeasurement], idle: IdleBaseline | None) -> dict:
     """Gross, idle and net energy of one component, mean over the trials' windows (all of
     them, so gross = idle + net), with trial statistics."""
@@ -90,7 +108,9 @@ def component_block(name: str, windows: list[WindowMeasurement], idle: IdleBasel
     gross = trial_statistics([m.joules for m in measured], reasons=[m.reason for m in measured])
     idle_energy = trial_statistics([s.idle_j for s in splits], reasons=[s.reason for s in splits])
     net = trial_statistics([s.net_j for s in splits], reasons=[s.reason for s in splits])
-    first = measured[0]
+    # Labelled by its weakest trial: an estimate in any trial makes the figure an estimate,
+    # a GPU power integral in any trial a power integral (as within one window, docs/energy.md).
+    first = weakest(measured)
     sources = sorted({m.source for m in measured if m.source})
     notes = list(first.notes)
     if len(sources) > 1:
@@ -200,7 +220,7 @@ def methods(windows: list[WindowMeasurement], idle: IdleBaseline | None, names) 
     what they assume) and how the idle baseline was taken."""
     estimates = {}
     for name in names:
-        energy = windows[0].components[name]
+        energy = weakest([w.components[name] for w in windows])
         if energy.estimated:
             estimates[name] = {key: energy.detail.get(key) for key in ("model", "assumes")} \
                 | {"why": energy.reason}
@@ -305,6 +325,9 @@ def trials_section(trials: list[Trial], idle: IdleBaseline | None,
             "end_s": trial.window.end_s,
             "duration_s": trial.window.duration_s,
             "completion_tokens": trial.summary["total_completion_tokens"],
+            # Each trial's own count: figures per query divide each trial's energy by it.
+            "successful_prompts": trial.summary["successful_prompts"],
+            "total_tokens": trial.summary["total_tokens"],  # prompt + completion (AES's)
             "throughput_tokens_per_second": trial.summary["throughput_tokens_per_second"],
             "completion_tokens_per_second": trial.summary["completion_tokens_per_second"],
             "energy": window_energy(trial.window, idle, uncounted),
@@ -361,16 +384,19 @@ def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
         "energy": energy,
         "reason": None if windows else "no trial had a steady-state window: "
         + "; ".join(dict.fromkeys(r["reason"] for r in rows if r["reason"])),
-        "joules_per_token": trial_statistics([r["joules_per_token"] for r in rows]).to_dict(),
+        "joules_per_token": trial_statistics([r["joules_per_token"] for r in rows],
+                                             reasons=[r["reason"] for r in rows]).to_dict(),
     }
 
 
-def phases_section(trials: list[Trial]) -> dict | None:
-    """Prefill/decode split per trial and its mean, for backends that measure a prefill."""
+def phases_section(trials: list[Trial], uncounted: Mapping[str, str]) -> dict | None:
+    """Prefill/decode split per trial and its mean, for backends that measure a prefill, of
+    the counted components (a CPU run's meters still watch the host's GPUs)."""
     if not all("prefill" in t.phase_windows for t in trials):
         return None
     passes = [t.extra.get("prefill_passes", 1) for t in trials]
-    per_trial = [split_window_phases(t.phase_windows["prefill"], t.window, passes=n)
+    per_trial = [split_window_phases(counted_window(t.phase_windows["prefill"], uncounted),
+                                     counted_window(t.window, uncounted), passes=n)
                  for t, n in zip(trials, passes)]
     mean = {}
     for name in per_trial[0]:

@@ -255,6 +255,8 @@ class TrialRecord(Section):
     end_s: float | None = None
     duration_s: float | None = None
     completion_tokens: int | None = None
+    successful_prompts: int | None = None
+    total_tokens: int | None = None
     throughput_tokens_per_second: float | None = None
     completion_tokens_per_second: float | None = None
     energy: dict[str, WindowEnergy] = field(default_factory=dict)

@@ -64,7 +64,8 @@ def with_gpu(report, gpu_joules=7200.0, failed_prompts=0):
     summary["successful_prompts"] -= failed_prompts
     energy = energy_section([window], None, {})
     metrics = metrics_section([summary], energy, 400.0)
-    return {**report, "summary": summary, "energy": energy, "metrics": metrics}
+    trials = [{**t, "successful_prompts": summary["successful_prompts"]} for t in report["trials"]]
+    return {**report, "summary": summary, "energy": energy, "metrics": metrics, "trials": trials}
 
 
 @pytest.fixture(scope="module")

@@ -79,6 +79,14 @@ def test_a_prefill_window_the_counter_cannot_resolve_is_invalid():
     assert "prefill invalid" in phases["gpu"].reason and "resolved only" in phases["gpu"].reason
 
 
+def test_a_prefill_window_that_read_zero_joules_is_unresolved_not_a_free_prefill():
+    # The meter resolves 0.2 J and read 0 J: that is no 0 J prefill (decode = all of generate)
+    phases = split_window_phases(gpu_window("p", 10.0, 0.0, resolution_j=0.2),
+                                 gpu_window("g", 30.0, 50.0, resolution_j=0.2), passes=10)
+    assert phases["gpu"].prefill is None and phases["gpu"].decode is None
+    assert "resolved only" in phases["gpu"].reason
+
+
 def test_a_prefill_window_failing_the_counter_check_gives_no_decode():
     prefill = gpu_window("p", 10.0, 4000.0, resolution_j=80.0, counter_j=4000.0,
                          integral_j=3000.0, counter_resolution_j=80.0, integral_resolution_j=40.0)

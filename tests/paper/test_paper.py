@@ -2,6 +2,7 @@
 inputs of issue 12 (malformed or old reports, null energy, lone or equal models, unusable
 calibration files)."""
 
+import copy
 import json
 import logging
 
@@ -13,6 +14,7 @@ from energybench.aggregate import models_table
 from energybench.paper import build, labels, ratings, tables
 from energybench.paper.figures import pareto, selection
 from energybench.paper.stored import read_stored_reports
+from energybench.report import unknown_component
 
 
 def rated(reports, calibration=None):
@@ -203,6 +205,14 @@ def test_pareto_front_keeps_only_undominated_models():
     assert [p["model"] for p in pareto.pareto_front(candidates)] == ["frugal", "middle", "fast"]
 
 
+def test_pareto_plots_generated_tokens_per_second_as_its_axis_says():
+    report = fx.gpu_report("g", 1.0)
+    report["summary"].update(throughput_tokens_per_second=2000.0,  # prompt + completion
+                             completion_tokens_per_second=400.0)
+    [point] = pareto.points(fx.typed([report]))
+    assert point["throughput"] == 400.0
+
+
 def test_no_legend_entry_for_a_component_nobody_measured():
     assert selection.measured_components(fx.typed([fx.BASE])) == ["cpu", "ram"]
     assert selection.measured_components(fx.typed([fx.BASE, fx.gpu_report("g", 1)])) == [
@@ -274,6 +284,36 @@ def test_label_of_an_unrated_cpu_run_shows_why(tmp_path):
     assert "CPU" in labels.hardware_of(base)
     labels.draw(base, rating, [tmp_path / "label.svg"])
     assert (tmp_path / "label.svg").read_text().startswith("<?xml")
+
+
+def test_latex_figures_of_a_thousand_and_up_read_as_whole_numbers_not_exponents():
+    # AES's reasoning models spend tens of thousands of Wh per 1,000 queries
+    assert tables.with_interval(33412.0, 32000.0, 34800.0) == "33,412 [32,000, 34,800]"
+    assert tables.with_interval(999.7, 990.0, 1009.0) == "1,000 [990, 1,009]"
+    assert tables.with_interval(0.0512, 0.05, 0.0524) == "0.0512 [0.05, 0.0524]"
+
+
+def test_a_label_of_a_thousand_wh_and_up_reads_as_a_whole_number():
+    [report] = fx.typed([fx.gpu_report("g", 33412.0)])
+    assert labels.headline(report, {"gpu_wh_per_1000_queries": 33412.0})[0] == "33,412 Wh"
+
+
+def test_label_hardware_is_what_the_run_counted_not_every_gpu_the_meters_saw():
+    """NVML watches the host's GPUs even for a CPU run or an external endpoint: those GPUs
+    are not the hardware the model ran on."""
+    host_gpu = {"meter": "nvml", "component": "gpu",
+                "devices": [{"device": "gpu0", "name": "NVIDIA H100 80GB HBM3"}]}
+    cpu_run = copy.deepcopy(fx.BASE)
+    cpu_run["provenance"]["meters"]["meters"]["gpu"] = host_gpu
+    assert labels.hardware_of(*fx.typed([cpu_run])).startswith("CPU: ")
+    external = copy.deepcopy(cpu_run)
+    reason = "external endpoint: its hardware is not metered here"
+    for name in ("cpu", "ram"):
+        external["energy"]["components"][name] = unknown_component(reason)
+    assert labels.hardware_of(*fx.typed([external])) == f"not metered here ({reason})"
+    gpu_run = fx.gpu_report("g", 1.0)
+    gpu_run["provenance"]["meters"]["meters"]["gpu"] = host_gpu
+    assert labels.hardware_of(*fx.typed([gpu_run])) == "1 x NVIDIA H100 80GB HBM3"
 
 
 def test_an_empty_set_still_builds_every_figure(tmp_path):

@@ -179,6 +179,23 @@ def test_a_steady_idle_baseline_carries_its_spread_into_net():
     assert baseline.components["gpu"].uncertainty_w == pytest.approx(1.0)
 
 
+def test_a_sub_window_lost_to_a_sampler_gap_does_not_skip_the_stability_check():
+    # 50, ?, 80, 20 W: the three measured sub-windows alone show the baseline unstable
+    subs = [gpu_window(f"s{i}", 5.0 * i, 5.0, None if w is None else 5.0 * w)
+            for i, w in enumerate((50, None, 80, 20))]
+    subs[1].components["gpu"].reason = "power samples leave a 3 s gap"
+    gpu = IdleBaseline.from_window(gpu_window("idle", 0.0, 20.0, 1000.0), subs).components["gpu"]
+    assert gpu.watts is None and "idle power unstable" in gpu.reason
+    assert gpu.uncertainty_w == pytest.approx(60.0)
+    # Steady where measured: kept, and the reason says what could not be checked.
+    subs = [gpu_window(f"s{i}", 5.0 * i, 5.0, None if w is None else 5.0 * w)
+            for i, w in enumerate((70, None, 70.5, 70))]
+    subs[1].components["gpu"].reason = "power samples leave a 3 s gap"
+    gpu = IdleBaseline.from_window(gpu_window("idle", 0.0, 20.0, 1405.0), subs).components["gpu"]
+    assert gpu.watts == pytest.approx(70.25) and gpu.uncertainty_w == pytest.approx(0.5)
+    assert "checked on 3 of 4 sub-windows" in gpu.reason and "3 s gap" in gpu.reason
+
+
 # --- bad input: a meter that fails mid-run ---------------------------------------------------
 def test_a_meter_failing_in_one_trial_voids_its_figures_and_keeps_the_others():
     lost = window("t1", 100.0, gpu=None)

@@ -180,6 +180,56 @@ def test_the_sections_are_typed_and_the_derived_figures_are_computed_once():
     assert set(failed.wh_per_1000_queries.values()) == {None}  # unknown, never 0
 
 
+def test_per_query_figures_divide_each_trials_energy_by_its_own_successful_queries():
+    """A served model's trials may count different successes (4, then 2): every per-query
+    figure (the metrics, models.csv's and AES's columns, the stacked bars) divides each trial's
+    energy by its own count, not the mean energy by the first trial's."""
+    second = trial(1, 300.0)
+    second = replace(second, summary={**second.summary, "successful_prompts": 2,
+                                      "failed_prompts": 2})
+    report = Report.completed(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
+                              PROVENANCE)
+    per_trial = (300.0 / 3.6 / 4 + 300.0 / 3.6 / 2) / 2  # 31.25 Wh, not 300 / 3.6 / 4
+    assert report.metrics.wh_per_1000_queries == pytest.approx(per_trial)
+    assert report.wh_per_1000_queries["gpu"] == pytest.approx(per_trial)
+    assert report.wh_per_query["gpu"] == pytest.approx(per_trial / 1000)
+    assert report.wh_per_1000_queries["total"] == pytest.approx(
+        report.metrics.total_wh_per_1000_queries)
+    stored = Report.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert stored.wh_per_1000_queries == report.wh_per_1000_queries
+
+
+def test_aes_tokens_per_joule_is_each_trials_tokens_over_its_own_gpu_energy():
+    """With sampling, trial 1 generated twice trial 0's tokens on twice its GPU energy: each
+    trial made 1.4 tokens per GPU joule. The summary's tokens are trial 0's (140) and the
+    GPU energy the mean (150 J): their ratio, 0.93, describes no trial."""
+    from energybench.aes.master_results import aes_row
+
+    first, second = trial(0, 100.0), trial(1, 200.0)
+    second = replace(second, summary={**second.summary, "total_tokens": 280})
+    report = Report.completed(CONFIG, [first, second], IDLE, {}, 400.0, None, PROVENANCE)
+    assert aes_row(report)["tokens_per_joule"] == "1.4000"
+    stored = Report.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert aes_row(stored)["tokens_per_joule"] == "1.4000"
+
+
+def test_aes_row_flags_prompts_a_later_trial_lost_that_the_first_did_not():
+    """AES's summary counts a row without an error message as a clean success."""
+    from energybench.aes.master_results import aes_row
+
+    second = trial(1, 300.0)
+    second = replace(second, summary={**second.summary, "successful_prompts": 2,
+                                      "failed_prompts": 2})
+    report = Report.completed(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
+                              PROVENANCE)
+    row = aes_row(report)
+    assert (row["successful_prompts"], row["failed_prompts"]) == (4, 0)  # the first trial's
+    assert row["error_message"].startswith("PARTIAL FAILURE: 2/4 prompts failed (50.0%)")
+    assert "in trial 1" in row["error_message"]
+    assert aes_row(Report.completed(CONFIG, [trial(0, 300.0), trial(1, 300.0)], IDLE, {},
+                                    400.0, None, PROVENANCE))["error_message"] == ""
+
+
 def sections_in(value):
     """Every typed section in ``value`` (a report's field), nested ones and phase splits too."""
     if isinstance(value, Section):

@@ -1,6 +1,7 @@
 """How trials become the report's energy, metrics and checks (energybench.results)."""
 
 import ast
+import dataclasses
 
 import pytest
 from conftest import REPO_ROOT
@@ -13,6 +14,8 @@ from energybench.results import (
     energy_section,
     metrics_section,
     phases_section,
+    steady_state_section,
+    summary_section,
 )
 
 
@@ -115,7 +118,7 @@ def test_metrics_and_checks():
 
 def test_decode_below_prefill_is_invalid_not_negative():
     phases = phases_section([trial(0, 300.0, prefill_gpu=100.0),
-                             trial(1, 90.0, prefill_gpu=100.0)])
+                             trial(1, 90.0, prefill_gpu=100.0)], {})
     decode = phases["mean"]["gpu"]["decode"]
     assert decode["values"][0] == pytest.approx(200.0) and decode["values"][1] is None
     assert any("negative" in r or "below" in r for r in phases["mean"]["gpu"]["invalid_reasons"])
@@ -164,3 +167,52 @@ def test_the_report_layer_depends_on_no_backend():
                      for alias in node.names]
         backend_packages = [m for m in imported if m.startswith("energybench.backends.")]
         assert not backend_packages, f"{path.relative_to(REPO_ROOT)} imports {backend_packages}"
+
+
+def test_a_timing_unknown_in_one_trial_is_unknown_not_the_other_trials_mean():
+    first, second = trial(0, 300.0), trial(1, 300.0, duration=4.0)
+    first.summary["avg_time_to_first_token"] = None  # e.g. no request of trial 0 succeeded
+    summary = summary_section([first, second])
+    assert summary["avg_time_to_first_token"] is None  # not trial 1's 0.1 s
+    assert summary["total_duration_seconds"] == 3.0
+
+
+def test_a_component_estimated_or_integrated_in_one_trial_is_labelled_so_over_the_trials():
+    """Trial 0 read RAPL and the NVML counter; trial 1 estimated the CPU and integrated the
+    GPU's power (its counter did not move). The figures over both trials are not 'rapl' and
+    'nvml' with no reason: they are labelled by the weaker trial, the estimate model listed."""
+    def metered(name, fallback):
+        return WindowMeasurement(name, 0.0, 10.0, {
+            "gpu": ComponentEnergy("gpu", 3000.0, "nvml_power_integral" if fallback else "nvml",
+                                   reason="gpu0: counter did not move" if fallback else None,
+                                   devices=["gpu0"], detail={"resolution_j": 1.0}),
+            "cpu": ComponentEnergy("cpu", 100.0, "estimate" if fallback else "rapl",
+                                   estimated=fallback, reason="no RAPL" if fallback else None,
+                                   devices=["cpu-estimate" if fallback else "package-0"],
+                                   detail={"model": "cpu-time"} if fallback else {}),
+            "ram": ComponentEnergy("ram", 20.0, "rapl", devices=["dram"]),
+        })
+    energy = energy_section([metered("t0", False), metered("t1", True)], IDLE, {})
+    gpu, cpu = energy["components"]["gpu"], energy["components"]["cpu"]
+    assert (gpu["source"], gpu["reason"]) == ("nvml_power_integral", "gpu0: counter did not move")
+    assert (cpu["source"], cpu["estimated"], cpu["reason"]) == ("estimate", True, "no RAPL")
+    assert "sources differ across trials: estimate, rapl" in cpu["notes"]
+    assert energy["methods"]["estimates"]["cpu"]["model"] == "cpu-time"
+
+
+def test_a_cpu_run_splits_no_gpu_phases_from_the_host_gpu_its_meters_watched():
+    phases = phases_section([trial(0, 300.0, prefill_gpu=100.0)], {"gpu": RUN_USED_NO_GPU})
+    assert "gpu" not in phases["mean"] and "gpu" not in phases["trials"][0]
+    assert set(phases["mean"]) == {"cpu", "ram", "latency"}
+
+
+def test_steady_state_energy_per_token_says_why_a_trial_had_none():
+    full = dataclasses.replace(trial(0, 300.0), extra={"steady_state": {
+        "start_s": 0.0, "end_s": 2.0, "duration_s": 2.0, "output_tokens": 90, "reason": None}},
+        phase_windows={"steady_state": window("s0", 2.0, gpu=100.0)})
+    never = dataclasses.replace(trial(1, 300.0), extra={"steady_state": {
+        "start_s": None, "end_s": None, "duration_s": None, "output_tokens": None,
+        "reason": "never 2 requests decoding at once"}})
+    per_token = steady_state_section([full, never], IDLE, {})["joules_per_token"]
+    assert per_token["mean"] is None
+    assert "trial 1 (never 2 requests decoding at once)" in per_token["reason"]

@@ -170,6 +170,7 @@ def test_figures_and_nested_fields_read_as_text():
     assert [format_number(v) for v in (None, 0.000123456, 0.05, 2500.4, 12345.6, 3, True)] == [
         "—", "0.000123", "0.05", "2,500", "12,346", "3", "True"]
     assert format_number(2500.4, 4) == "2500"
+    assert format_number(999.7) == "1,000"  # not "1e+03"
     assert flatten({"a": {"b": [1, 2]}, "c": None, "d": [{"x": True}], "e": {}}) == [
         ("a.b", "1, 2"), ("c", "none"), ("d[0].x", "true"), ("e", "none")]
 
@@ -584,3 +585,28 @@ def test_empty_site_renders_its_empty_state(browser, tmp_path):
     assert browser.find_elements("id", "leaderboard") == []
     browser.save_screenshot(str(tmp_path / "empty.png"))
     no_script_ran_and_no_errors(browser)
+
+
+def test_the_trials_throughput_says_it_counts_prompt_and_completion_tokens(built):
+    """Beside "Generated tokens" a bare "Tokens / s" reads as generated tokens per second,
+    but the figure is AES's throughput (prompt + completion tokens)."""
+    site, _, _ = built
+    trials = re.search(r'<table id="trials">.*?</table>',
+                       (site / "models/alpha.html").read_text(), re.S).group(0)
+    headers = re.findall(r'<th scope="col">([^<]+)</th>', trials)
+    assert headers[2:4] == ["Generated tokens", "Prompt + completion tokens / s"]
+
+
+def test_a_run_with_a_power_range_check_builds_and_shows_its_range(tmp_path):
+    """Every metered GPU or RAPL run has ``<component>_power_in_range`` checks, whose limit is
+    the range [idle W, 1.1 x power limit W] (either end may be unknown)."""
+    report = copy.deepcopy(SAMPLE)
+    report["checks"].append({"name": "gpu_power_in_range", "value": 250.0,
+                             "limit": [50.0, None], "passed": True, "severity": "error",
+                             "detail": "average 250 W; not checked against: power limit",
+                             "trial": 0})
+    site = tmp_path / "site"
+    build_site(write_campaign(tmp_path, [report]), site)
+    page = (site / "models" / f"{page_name(report['model'])}.html").read_text()
+    row = re.search(r'<th scope="row">gpu_power_in_range</th>.*?</tr>', page, re.S).group(0)
+    assert '<td class="num">250</td><td class="num">[50, —]</td>' in row

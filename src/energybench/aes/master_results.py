@@ -21,6 +21,7 @@ import math
 from pathlib import Path
 
 from energybench.aes.identity import identity
+from energybench.energy.trials import trial_statistics
 from energybench.energy.units import tokens_per_joule
 from energybench.files import write_atomic
 from energybench.paper.stored import read_stored_reports
@@ -53,6 +54,23 @@ def partial_failure_message(failed: int, total: int) -> str:
     return message
 
 
+def partial_failure(report: Report) -> str:
+    """AES's message for the trial that lost the most prompts, or ``""`` when none lost any.
+    The summary's counts are the first trial's; a served model's later trial may have
+    failed requests the first did not, which the row must not present as a clean run."""
+    total = report.summary.total_prompts
+    # (failed prompts, trial): the summary's first, so it is the one named on a tie
+    counts = [(report.summary.failed_prompts, None)] + [
+        (total - t.successful_prompts, t.index) for t in report.trials
+        if t.successful_prompts is not None]
+    failed, trial = max(counts, key=lambda count: count[0])
+    if failed <= 0:
+        return ""
+    message = partial_failure_message(failed, total)
+    return message if trial is None \
+        else f"{message} (in trial {trial}; the counts are the first trial's)"
+
+
 def failed_row(names: dict, error_message: str, timestamp: str | None) -> dict:
     """AES's row for a run that produced no result."""
     zeros4 = fixed(0.0, 4)
@@ -67,6 +85,18 @@ def failed_row(names: dict, error_message: str, timestamp: str | None) -> dict:
     }
 
 
+def tokens_per_gpu_joule(report: Report) -> float | None:
+    """AES's tokens per joule: each trial's prompt and completion tokens over that trial's
+    GPU joules, mean over the trials (trials of a sampled or reasoning model generate
+    different counts); a report without per-trial counts: the summary's over the mean."""
+    tokens = [trial.total_tokens for trial in report.trials]
+    joules = report.energy.gpu.gross.values
+    if not tokens or None in tokens or joules is None or len(joules) != len(tokens):
+        return tokens_per_joule(report.summary.total_tokens, report.energy.gpu.gross_joules)
+    return trial_statistics([None if j is None else tokens_per_joule(n, j)
+                             for n, j in zip(tokens, joules)]).mean
+
+
 def gpu_figures(report: Report) -> dict:
     """AES's GPU-energy figures; unknown (not 0) when the GPU energy is unknown, 0 where AES's
     guards write 0 (no GPU energy or no successful query). The energy per query is the
@@ -79,7 +109,7 @@ def gpu_figures(report: Report) -> dict:
     measured = gpu_joules > 0 and (report.summary.successful_prompts or 0) > 0
     return {
         "wh_per_1000_queries": report.wh_per_1000_queries["gpu"] if measured else 0.0,
-        "tokens_per_joule": tokens_per_joule(tokens, gpu_joules) if tokens > 0 else 0.0,
+        "tokens_per_joule": tokens_per_gpu_joule(report) if tokens > 0 else 0.0,
         "avg_energy_per_prompt_wh": report.wh_per_query["gpu"] if measured else 0.0,
     }
 
@@ -91,13 +121,12 @@ def aes_row(report: Report) -> dict:
     if not report.succeeded:
         return failed_row(names, report.error_text or f"RunFailed: {report.status}", timestamp)
     summary = report.summary
-    total, failed = summary.total_prompts, summary.failed_prompts
     figures = gpu_figures(report)
     return {
         **names,
-        "total_prompts": total,
+        "total_prompts": summary.total_prompts,
         "successful_prompts": summary.successful_prompts,
-        "failed_prompts": failed,
+        "failed_prompts": summary.failed_prompts,
         "total_duration_seconds": fixed(summary.total_duration_seconds, 2),
         "avg_total_time": fixed(summary.avg_latency_seconds, 4),
         "avg_time_to_first_token": fixed(summary.avg_time_to_first_token, 4),
@@ -111,7 +140,7 @@ def aes_row(report: Report) -> dict:
         "tokens_per_joule": fixed(figures["tokens_per_joule"], 4),
         "avg_energy_per_prompt_wh": fixed(figures["avg_energy_per_prompt_wh"], 4),
         "timestamp": timestamp or "",
-        "error_message": partial_failure_message(failed, total) if failed > 0 else "",
+        "error_message": partial_failure(report),
     }
 
 

@@ -81,3 +81,12 @@ def efficiency_figures(
         reasons["co2_g"] = "energy unknown" if energy_j is None else "no carbon intensity configured"
     figures["reasons"] = reasons
     return figures
+
+
+def significant(value: float, digits: int = 3) -> str:
+    """A figure for people (tables, pages): ``digits`` significant digits, or whole units
+    with thousands separated from 10**digits up, so a figure never reads ``1e+03``."""
+    text = f"{value:.{digits}g}"
+    if abs(value) >= 10 ** digits or "e+" in text:  # 999.7 rounds to "1e+03"
+        return f"{value:,.0f}"
+    return text

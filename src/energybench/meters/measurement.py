@@ -176,13 +176,22 @@ class IdleBaseline:
             }
             watts, reason = idle_power(energy.joules, duration), energy.reason
             powers = [idle_power(w.components[name].joules, w.duration_s) for w in sub_windows]
+            # The sub-windows that were measured are checked even when one was not (a sampler
+            # gap): their spread alone can show the baseline unstable.
+            known = [p for p in powers if p is not None]
             spread = None
-            if powers and None not in powers:
-                spread = max(powers) - min(powers)
+            if watts is not None and len(known) < len(powers):
+                reason = "; ".join(filter(None, [reason, (
+                    f"idle stability checked on {len(known)} of {len(powers)} sub-windows: "
+                    + "; ".join(f"sub-window {i} unknown ({w.components[name].reason})"
+                                for i, (w, p) in enumerate(zip(sub_windows, powers))
+                                if p is None))]))
+            if len(known) >= 2:
+                spread = max(known) - min(known)
                 if watts and not energy.estimated and spread > max_spread * watts:
                     reason = (
-                        f"idle power unstable: its {len(powers)} sub-windows averaged "
-                        f"{min(powers):.4g}–{max(powers):.4g} W, a spread of "
+                        f"idle power unstable: its {len(known)} measured sub-windows averaged "
+                        f"{min(known):.4g}–{max(known):.4g} W, a spread of "
                         f"{spread / watts:.1%} of the idle {watts:.4g} W, over the "
                         f"{max_spread:.0%} allowed (something ran during the baseline, or "
                         "the device had not settled)"
@@ -227,7 +236,8 @@ def split_window_phases(prefill: WindowMeasurement, generate: WindowMeasurement,
         before = prefill.components[name]
         prefill_resolution = before.detail.get("resolution_j") or 0.0
         problems = list(failed.get(name, []))
-        if before.joules and prefill_resolution > relative_resolution * before.joules:
+        # 0 J is a reading too: one the meter cannot resolve to any fraction of it.
+        if before.joules is not None and prefill_resolution > relative_resolution * before.joules:
             problems.append(
                 f"the prefill window's {before.joules:.4g} J is resolved only to "
                 f"{prefill_resolution:.4g} J, over {relative_resolution:.0%}: measure more passes")

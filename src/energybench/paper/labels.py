@@ -8,6 +8,7 @@ import textwrap
 
 import pandas as pd
 
+from energybench.energy.units import significant
 from energybench.paper import style
 from energybench.report import Report
 
@@ -15,11 +16,17 @@ WIDTH_IN, HEIGHT_IN = 3.2, 4.6
 
 
 def hardware_of(report: Report) -> str:
-    """The GPU(s) the run was metered on, else the CPU model."""
-    gpus = report.provenance.metered_gpus
+    """The GPU(s) the run was metered on, else the CPU model. The meters watch the host's
+    GPUs even for a run that counts none (a CPU run, an external endpoint): only GPUs whose
+    energy the run counts are its hardware, and a run that counts neither GPU nor CPU ran
+    elsewhere."""
+    energy = report.energy
+    gpus = report.provenance.metered_gpus if energy.gpu.devices or not report.succeeded else []
     if gpus:
         return f"{len(gpus)} x {gpus[0]}" if len(set(gpus)) == 1 else ", ".join(gpus)
-    return f"CPU: {report.provenance.cpu_model or 'unknown'}"
+    if energy.components["cpu"].devices or not report.succeeded:
+        return f"CPU: {report.provenance.cpu_model or 'unknown'}"
+    return f"not metered here ({energy.components['cpu'].reason or 'no reason recorded'})"
 
 
 def protocol_of(report: Report) -> str:
@@ -34,7 +41,7 @@ def headline(report: Report, rating: dict) -> tuple[str, str]:
     value = rating["gpu_wh_per_1000_queries"]
     if value is None or pd.isna(value):
         return "not measured", "GPU energy per 1,000 queries"
-    text = f"{value:.3g} Wh"
+    text = f"{significant(value)} Wh"
     return (f"{text} (estimate)" if report.energy.gpu.estimated else text), \
         "GPU energy per 1,000 queries"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from energybench.aggregate import models_table
+from energybench.energy.units import significant
 from energybench.files import write_atomic
 from energybench.report import COMPONENTS, Report
 from energybench.sections import LATENCY_METRICS, LatencyStatistics
@@ -87,9 +88,9 @@ def with_interval(mean, low, high, digits: int = 3) -> str:
     """``mean [low, high]``; the mean alone without an interval; ``--`` when unknown."""
     if pd.isna(mean):
         return "--"
-    text = f"{mean:.{digits}g}"
+    text = significant(mean, digits)
     if not (pd.isna(low) or pd.isna(high)):
-        text += f" [{low:.{digits}g}, {high:.{digits}g}]"
+        text += f" [{significant(low, digits)}, {significant(high, digits)}]"
     return text
 
 

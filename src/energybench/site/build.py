@@ -18,6 +18,7 @@ from pathlib import Path
 import jinja2
 
 from energybench import __version__
+from energybench.energy.units import significant
 from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
 from energybench.report import COMPONENTS, Report
 from energybench.site.entries import calibration, collect, figure_of, read_ratings
@@ -38,11 +39,11 @@ def format_number(value, digits: int = 3) -> str:
     unknown."""
     if value is None:
         return "—"
+    if isinstance(value, list):  # a check's range limit: [idle W, 1.1 x power limit W]
+        return "[" + ", ".join(format_number(v, digits) for v in value) + "]"
     if isinstance(value, bool) or isinstance(value, int):
         return str(value)
-    if abs(value) >= 10 ** digits:
-        return f"{value:,.0f}"
-    return f"{value:.{digits}g}"
+    return significant(value, digits)
 
 
 def check_result(passed: bool | None) -> str:

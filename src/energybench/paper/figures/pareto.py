@@ -8,13 +8,15 @@ from energybench.report import Report
 
 
 def points(reports: list[Report]) -> list[dict]:
-    """Models with both figures; estimated ones say so."""
-    return [{"model": r.model, "throughput": r.summary.throughput_tokens_per_second,
+    """Models with both figures; estimated ones say so. Throughput is generated tokens per
+    second, as energy per token is per generated token (not AES's throughput, which counts
+    the prompt tokens too)."""
+    return [{"model": r.model, "throughput": r.summary.completion_tokens_per_second,
              "joules_per_token": r.metrics.joules_per_token,
              "estimated": r.energy.total.estimated}
             for r in reports
             if r.succeeded and r.metrics.joules_per_token is not None
-            and r.summary.throughput_tokens_per_second]
+            and r.summary.completion_tokens_per_second]
 
 
 def pareto_front(candidates: list[dict]) -> list[dict]:
