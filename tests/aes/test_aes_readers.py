@@ -64,7 +64,7 @@ def with_gpu(report, gpu_joules=7200.0, failed_prompts=0):
     summary["successful_prompts"] -= failed_prompts
     energy = energy_section([window], None, {})
     metrics = metrics_section([summary], energy, 400.0)
-    return {**report, "summary": summary, "energy": energy, "metrics": metrics}
+    return {**report, "summary": summary, "energy": energy.to_dict(), "metrics": metrics.to_dict()}
 
 
 @pytest.fixture(scope="module")

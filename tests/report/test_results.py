@@ -52,22 +52,22 @@ def trial(index, gpu, duration=2.0, tokens=100, prefill_gpu=None):
 def test_gross_idle_net_and_confidence_interval_over_trials():
     trials = [trial(0, 300.0), trial(1, 310.0), trial(2, 290.0)]
     energy = energy_section(windows(trials), IDLE, {})
-    gpu = energy["components"]["gpu"]
-    assert gpu["gross_joules"] == pytest.approx(300.0)
-    assert gpu["idle_joules"] == pytest.approx(100.0)  # 50 W x 2 s
-    assert gpu["net_joules"] == pytest.approx(200.0)
-    stats = gpu["trial_statistics"]["gross"]
-    assert stats["ci_low"] < 300.0 < stats["ci_high"] and stats["std"] == pytest.approx(10.0)
-    assert energy["total"]["gross_joules"] == pytest.approx(312.0)  # + 10 J cpu + 2 J ram
-    assert energy["total"]["estimated"] is True  # ram is an estimate
-    assert energy["gpu_energy_wh"] == pytest.approx(300.0 / 3600)
+    gpu = energy.gpu
+    assert gpu.gross_joules == pytest.approx(300.0)
+    assert gpu.idle_joules == pytest.approx(100.0)  # 50 W x 2 s
+    assert gpu.net_joules == pytest.approx(200.0)
+    stats = gpu.gross
+    assert stats.ci_low < 300.0 < stats.ci_high and stats.std == pytest.approx(10.0)
+    assert energy.total.gross_joules == pytest.approx(312.0)  # + 10 J cpu + 2 J ram
+    assert energy.total.estimated is True  # ram is an estimate
+    assert energy.gpu_energy_wh == pytest.approx(300.0 / 3600)
 
 
 def test_cpu_run_does_not_count_the_gpu():
     energy = energy_section(windows([trial(0, 300.0)]), IDLE, {"gpu": RUN_USED_NO_GPU})
-    assert energy["components"]["gpu"]["gross_joules"] is None
-    assert "used no GPU" in energy["components"]["gpu"]["reason"]
-    assert energy["total"]["gross_joules"] == pytest.approx(12.0)
+    assert energy.gpu.gross_joules is None
+    assert "used no GPU" in energy.gpu.reason
+    assert energy.total.gross_joules == pytest.approx(12.0)
 
 
 def test_a_run_that_counts_no_component_has_no_total_and_says_why():
@@ -75,50 +75,50 @@ def test_a_run_that_counts_no_component_has_no_total_and_says_why():
     trials = [trial(0, 300.0)]
     uncounted = dict.fromkeys(("gpu", "cpu", "ram"), reason)
     energy = energy_section(windows(trials), IDLE, uncounted)
-    for block in [*energy["components"].values(), energy["total"]]:
-        assert block["gross_joules"] is None and block["reason"] == reason  # never 0
-    assert energy["total_energy_wh"] is None and energy["total"]["components"] == []
+    for block in [*energy.components.values(), energy.total]:
+        assert block.gross_joules is None and block.reason == reason  # never 0
+    assert energy.total_energy_wh is None and energy.total.components == []
     metrics = metrics_section([trials[0].summary], energy, 400.0)
-    assert metrics["joules_per_token"] is None and metrics["null_reasons"]["total.j_per_token"]
+    assert metrics.joules_per_token is None and metrics.null_reasons["total.j_per_token"]
     checks = checks_section(trials, IDLE, energy, uncounted)
-    assert not any(c["name"].endswith("_power_in_range") for c in checks)
+    assert not any(c.name.endswith("_power_in_range") for c in checks)
 
 
 def test_unreadable_gpu_makes_the_total_unknown_not_smaller():
     trials = [Trial(0, trial(0, None).summary,
                     window("t0", 2.0, gpu=None, gpu_reason="NVML: device lost"))]
     energy = energy_section(windows(trials), IDLE, {})
-    assert energy["components"]["gpu"]["reason"] == "NVML: device lost"
-    assert energy["total"]["gross_joules"] is None and "gpu" in energy["total"]["reason"]
+    assert energy.gpu.reason == "NVML: device lost"
+    assert energy.total.gross_joules is None and "gpu" in energy.total.reason
     metrics = metrics_section([trials[0].summary], energy, 400.0)
-    assert metrics["joules_per_token"] is None and "NVML: device lost" in metrics["null_reasons"]["total.j_per_token"]
+    assert metrics.joules_per_token is None and "NVML: device lost" in metrics.null_reasons["total.j_per_token"]
 
 
 def test_net_below_idle_is_null_with_reason():
     energy = energy_section(windows([trial(0, 50.0)]), IDLE, {})  # idle alone is 100 J
-    gpu = energy["components"]["gpu"]
-    assert gpu["gross_joules"] == pytest.approx(50.0)
-    assert gpu["net_joules"] is None and "idle" in gpu["net_reason"]
+    gpu = energy.gpu
+    assert gpu.gross_joules == pytest.approx(50.0)
+    assert gpu.net_joules is None and "idle" in gpu.net_reason
 
 
 def test_metrics_and_checks():
     trials = [trial(0, 300.0), trial(1, 300.0)]
     energy = energy_section(windows(trials), IDLE, {})
     metrics = metrics_section([t.summary for t in trials], energy, 400.0)
-    assert metrics["joules_per_token"] == pytest.approx(312.0 / 100)
-    assert metrics["wh_per_1000_queries"] == pytest.approx(300.0 / 3600 / 4 * 1000)
-    assert metrics["co2_emissions_g"] == pytest.approx(312.0 / 3.6e6 * 400)
-    checks = {c["name"]: c for c in checks_section(trials, IDLE, energy, {})}
-    assert checks["window_long_enough"]["passed"] is False  # 2 s < 5 s: flagged, not hidden
-    assert checks["trials_consistent"]["passed"] is True
+    assert metrics.joules_per_token == pytest.approx(312.0 / 100)
+    assert metrics.wh_per_1000_queries == pytest.approx(300.0 / 3600 / 4 * 1000)
+    assert metrics.co2_emissions_g == pytest.approx(312.0 / 3.6e6 * 400)
+    checks = {c.name: c for c in checks_section(trials, IDLE, energy, {})}
+    assert checks["window_long_enough"].passed is False  # 2 s < 5 s: flagged, not hidden
+    assert checks["trials_consistent"].passed is True
 
 
 def test_decode_below_prefill_is_invalid_not_negative():
     phases = phases_section([trial(0, 300.0, prefill_gpu=100.0),
                              trial(1, 90.0, prefill_gpu=100.0)])
-    decode = phases["mean"]["gpu"]["decode"]
-    assert decode["values"][0] == pytest.approx(200.0) and decode["values"][1] is None
-    assert any("negative" in r or "below" in r for r in phases["mean"]["gpu"]["invalid_reasons"])
+    decode = phases.mean["gpu"].decode
+    assert decode.values[0] == pytest.approx(200.0) and decode.values[1] is None
+    assert any("negative" in r or "below" in r for r in phases.mean["gpu"].invalid_reasons)
 
 
 def test_pytorch_summary_has_aes_latency_only_when_prompts_ran_alone():
