@@ -91,7 +91,7 @@ def load_model_table():
             )
             for key, entry in models_doc["models"].items()
         }
-        selected = select_models(table, config.get("select") or {})
+        selected = select_models(table, config["select"])
         # `auto` is resolved once, here: the DAG knows which models need an image, and each
         # job runs in the runtime planned for it.
         chosen = resolve_runtimes(

@@ -123,6 +123,14 @@ def _package_schema(name: str) -> dict:
     return json.loads(resources.files("energybench.schemas").joinpath(name).read_text())
 
 
+def model_setting_schema(setting: str) -> dict:
+    """The model settings' schema of one setting, dotted (``<backend>.<field>``)."""
+    node = _package_schema("model_settings.schema.json")
+    for part in setting.split("."):
+        node = node["properties"][part]
+    return node
+
+
 def _schema_registry() -> referencing.Registry:
     """Resolve `$ref`s to the package's schemas whatever relative path names them."""
 

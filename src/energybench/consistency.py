@@ -13,6 +13,7 @@ from pathlib import Path
 
 from energybench import environment
 from energybench.config import DATASET_SUFFIXES, TINY_MODELS_DIR, is_local_model
+from energybench.secrets import unset_secrets
 
 # Extensions of files people mistake for prompt sets; other dotted names may be Hub datasets.
 FILE_LIKE_SUFFIXES = {".txt", ".tsv", ".xlsx", ".xls", ".yaml", ".yml", ".gz", ".zip", ".bz2",
@@ -69,8 +70,10 @@ def tiny_directory_problems(cfg: Mapping) -> list[str]:
     return []
 
 
-# A backend's own rules (its settings block, its secrets) are its `config_problems`.
-RULES = (output_length_problems, image_problems, dataset_problems, tiny_directory_problems)
+# A backend's own rules (its settings block) are its `config_problems`; the secrets it
+# declares are checked here, like every backend's.
+RULES = (output_length_problems, image_problems, dataset_problems, tiny_directory_problems,
+         unset_secrets)
 
 
 def consistency_problems(cfg: Mapping) -> list[str]:

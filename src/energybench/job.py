@@ -27,7 +27,7 @@ from energybench.keys import child_path
 from energybench.isolation.errors import CAUSE_INTERRUPTED, EXIT_INTERRUPTED, out_of_space
 from energybench.provenance import Launch, code_version
 from energybench.files import write_json_atomic
-from energybench.report import Report, read_report, write_report
+from energybench.report import Report, write_report
 from energybench.secrets import needed_secrets
 from energybench.workflow_guard import stop_when_workflow_ends
 
@@ -88,21 +88,19 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
         _interrupted(model, report_path, error)
     try:
         if report_path.exists():
-            status = read_report(report_path)["status"]
+            report = Report.read(report_path)
         else:
             cause = error or f"model {model}: the run wrote no report"
-            write_report(report_path, Report.failed(model, run_config, cause,
-                                                    provenance.collect(None, launched)).to_dict())
-            status = "failed"
+            report = Report.failed(model, run_config, cause, provenance.collect(None, launched))
+            write_report(report_path, report.to_dict())
     except OSError as exc:
         if out_of_space(exc):
             _interrupted(model, report_path, exc)
         raise
-    if status == "failed":
-        cause = read_report(report_path)["error"]["message"]
-        print(f"energybench: model {model} FAILED: {cause}; log {log_path}, report {report_path}",
-              file=sys.stderr)
-    return status
+    if not report.succeeded:
+        print(f"energybench: model {model} FAILED: {report.error.message}; log {log_path}, "
+              f"report {report_path}", file=sys.stderr)
+    return report.status
 
 
 class JobInterrupted(SystemExit):

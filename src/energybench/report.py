@@ -17,6 +17,7 @@ from energybench.energy.units import per_queries_wh
 from energybench.files import write_atomic
 from energybench.sections import (
     CheckResult,
+    ComponentFigures,
     EnergySection,
     Idle,
     Latency,
@@ -89,10 +90,10 @@ def read_report(path: str | Path) -> dict:
 COMPONENTS = ("gpu", "cpu", "ram")
 
 
-def unknown_component(reason: str) -> dict:
+def unknown_component(reason: str) -> ComponentFigures:
     """A component (or total) whose energy is not known, with the reason: never a zero."""
-    return {"gross_joules": None, "idle_joules": None, "net_joules": None, "source": None,
-            "estimated": False, "reason": reason, "devices": [], "notes": []}
+    return ComponentFigures.of(gross_joules=None, idle_joules=None, net_joules=None, source=None,
+                               estimated=False, reason=reason, devices=[], notes=[])
 
 
 # --- the report as a typed object ---------------------------------------------------------
@@ -128,8 +129,8 @@ class RunError:
 @dataclass(frozen=True)
 class Report:
     """One model's run, built once (``Report.completed`` or ``Report.failed``) and written
-    once. The sections are arranged by energybench.results from the energy arithmetic, which
-    computes every figure, and typed by energybench.sections; the figures a reader derives
+    once. Its typed sections (energybench.sections) are built by energybench.results from the
+    energy arithmetic, which computes every figure; the figures a reader derives
     from two sections (per 1,000 queries and per query of each component) are computed here,
     once, by the same arithmetic. report.schema.json is tested against ``to_dict``."""
 
@@ -198,25 +199,24 @@ class Report:
 
         failure = next((t.failure for t in trials if t.failure), None)
         energy = results.energy_section([t.window for t in trials], idle, uncounted)
-        return cls.from_dict({
-            "schema_version": SCHEMA_VERSION,
-            "model": config["model"],
-            "status": FAILED if failure else SUCCEEDED,
-            "error": RunError("TooManyFailedRequests", failure).to_dict() if failure else None,
-            "config": config,
-            "summary": results.summary_section(trials),
-            "energy": energy,
-            "metrics": results.metrics_section([t.summary for t in trials], energy,
-                                               carbon_intensity),
-            "checks": results.checks_section(trials, idle, energy, uncounted),
-            "trials": results.trials_section(trials, idle, uncounted),
-            "phases": results.phases_section(trials, uncounted),
-            "steady_state": results.steady_state_section(trials, idle, uncounted),
-            "latency": results.latency_section(trials),
-            "idle": idle.to_dict() if idle else None,
-            "timeline_file": timeline_file,
-            "provenance": provenance,
-        })
+        return cls(
+            model=config["model"],
+            status=FAILED if failure else SUCCEEDED,
+            error=RunError("TooManyFailedRequests", failure) if failure else None,
+            config=config,
+            summary=results.summary_section(trials),
+            energy=energy,
+            metrics=results.metrics_section([t.summary for t in trials], energy,
+                                            carbon_intensity),
+            checks=results.checks_section(trials, idle, energy, uncounted),
+            trials=results.trials_section(trials, idle, uncounted),
+            phases=results.phases_section(trials, uncounted),
+            steady_state=results.steady_state_section(trials, idle, uncounted),
+            latency=results.latency_section(trials),
+            idle=Idle.from_dict(idle.to_dict()) if idle else None,  # the meters' JSON form
+            timeline_file=timeline_file,
+            provenance=Provenance.from_dict(provenance),
+        )
 
     @classmethod
     def failed(cls, model: str, config: dict, error: BaseException | str, provenance: dict,
@@ -229,33 +229,33 @@ class Report:
             run_error = replace(run_error, message=f"model {model!r}: {run_error.message}")
         reason = f"run failed: {run_error.message}"
         prompts = total_prompts if total_prompts is not None else config.get("num_prompts") or 0
-        energy = {f"{c}_energy_{u}": None for c in (*COMPONENTS, "total") for u in ("wh", "kwh")}
-        energy.update(basis="none: the run failed",
-                      components={c: unknown_component(reason) for c in COMPONENTS},
-                      total=unknown_component(reason))
-        return cls.from_dict({
-            "schema_version": SCHEMA_VERSION,
-            "model": model,
-            "status": FAILED,
-            "error": run_error.to_dict(),
-            "config": config,
-            "summary": {
-                "total_prompts": prompts, "successful_prompts": 0, "failed_prompts": prompts,
-                "total_duration_seconds": None, "avg_latency_seconds": None,
-                "avg_time_to_first_token": None, "total_tokens": None, "total_prompt_tokens": None,
-                "total_completion_tokens": None, "throughput_tokens_per_second": None,
-            },
-            "energy": energy,
-            "metrics": {
-                "joules_per_token": None, "net_joules_per_token": None, "joules_per_response": None,
-                "wh_per_1000_queries": None, "total_wh_per_1000_queries": None,
-                "tokens_per_joule": None, "co2_emissions_g": None,
-                "carbon_intensity_g_per_kwh": (config.get("measurement") or {})
+        return cls(
+            model=model,
+            status=FAILED,
+            error=run_error,
+            config=config,
+            summary=Summary.of(
+                total_prompts=prompts, successful_prompts=0, failed_prompts=prompts,
+                total_duration_seconds=None, avg_latency_seconds=None,
+                avg_time_to_first_token=None, total_tokens=None, total_prompt_tokens=None,
+                total_completion_tokens=None, throughput_tokens_per_second=None,
+            ),
+            energy=EnergySection.of(
+                **{f"{c}_energy_{u}": None for c in (*COMPONENTS, "total") for u in ("wh", "kwh")},
+                basis="none: the run failed",
+                components={c: unknown_component(reason) for c in COMPONENTS},
+                total=unknown_component(reason),
+            ),
+            metrics=Metrics.of(
+                joules_per_token=None, net_joules_per_token=None, joules_per_response=None,
+                wh_per_1000_queries=None, total_wh_per_1000_queries=None,
+                tokens_per_joule=None, co2_emissions_g=None,
+                carbon_intensity_g_per_kwh=(config.get("measurement") or {})
                 .get("carbon_intensity_g_per_kwh", 0.0),
-            },
-            "checks": [], "trials": [], "phases": None, "steady_state": None, "latency": None,
-            "idle": None, "timeline_file": None, "provenance": provenance,
-        })
+            ),
+            checks=[], trials=[], phases=None, steady_state=None, latency=None,
+            idle=None, timeline_file=None, provenance=Provenance.from_dict(provenance),
+        )
 
     def to_dict(self) -> dict:
         """The JSON document (benchmark_report.json), in its documented key order."""

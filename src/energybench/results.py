@@ -1,6 +1,6 @@
 """Turn a backend's metered trials into the report's summary, energy, metrics, checks,
-trials and phases. All arithmetic is energybench.energy's; this module only arranges it.
-docs/energy.md defines every figure."""
+trials and phases, each built as its typed section (energybench.sections). All arithmetic is
+energybench.energy's; this module only arranges it. docs/energy.md defines every figure."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from energybench.energy import (
     subtract_idle,
     trial_statistics,
 )
-from energybench.energy.trials import CI_METHOD
+from energybench.energy.trials import CI_METHOD, TrialStatistics
 from energybench.meters import (
     ComponentEnergy,
     IdleBaseline,
@@ -28,6 +28,23 @@ from energybench.meters import (
 )
 from energybench.meters.measurement import ESTIMATE, NVML_POWER_INTEGRAL
 from energybench.report import COMPONENTS, unknown_component
+from energybench.sections import (
+    CheckResult,
+    ComponentFigures,
+    EnergySection,
+    Latency,
+    LatencyStatistics,
+    Metrics,
+    PhaseMean,
+    Phases,
+    PhaseTrial,
+    SteadyState,
+    SteadyTrial,
+    Summary,
+    TrialFigures,
+    TrialRecord,
+    WindowEnergy,
+)
 
 ENERGY_BASIS = (
     "gross energy of the measured window (all prompts, full output), mean over trials; "
@@ -67,7 +84,12 @@ def _mean(values):
     return None if not values or None in values else statistics.fmean(values)
 
 
-def summary_section(trials: list[Trial]) -> dict:
+def figures(statistics_: TrialStatistics) -> TrialFigures:
+    """A figure over the trials as the report holds it."""
+    return TrialFigures.of(**statistics_.to_dict())
+
+
+def summary_section(trials: list[Trial]) -> Summary:
     """The AI Energy Score summary: counts of the first trial, timings averaged over trials.
 
     Greedy decoding makes every trial produce the same tokens, so counts do not vary.
@@ -76,7 +98,7 @@ def summary_section(trials: list[Trial]) -> dict:
     for key in TIMING_FIELDS:
         if key in summary:  # each backend reports its own subset
             summary[key] = _mean(t.summary[key] for t in trials)
-    return summary
+    return Summary.of(**summary)
 
 
 def counted_components(uncounted: Mapping[str, str]) -> tuple[str, ...]:
@@ -100,7 +122,8 @@ def weakest(measured: list[ComponentEnergy]) -> ComponentEnergy:
     return min(measured, key=lambda m: (not m.estimated, SOURCE_STRENGTH.get(m.source, 2)))
 
 
-def component_block(name: str, windows: list[WindowMeasurement], idle: IdleBaseline | None) -> dict:
+def component_block(name: str, windows: list[WindowMeasurement],
+                    idle: IdleBaseline | None) -> ComponentFigures:
     """Gross, idle and net energy of one component, mean over the trials' windows (all of
     them, so gross = idle + net), with trial statistics."""
     measured = [w.components[name] for w in windows]
@@ -119,21 +142,21 @@ def component_block(name: str, windows: list[WindowMeasurement], idle: IdleBasel
     if gross.mean is None:
         reason = next((m.reason for m in measured if m.joules is None and m.reason), gross.reason)
     baseline = idle.components.get(name) if idle else None
-    return {
-        "gross_joules": gross.mean,
-        "idle_joules": idle_energy.mean,
-        "net_joules": net.mean,
-        "net_reason": net.reason if net.mean is None else None,
-        "idle_power_watts": baseline.watts if baseline else None,
-        "source": first.source,
-        "estimated": any(m.estimated for m in measured),
-        "reason": reason,
-        "devices": list(first.devices),
-        "notes": notes,
-        "trial_statistics": {"gross": gross.to_dict(), "net": net.to_dict()},
+    return ComponentFigures.of(
+        gross_joules=gross.mean,
+        idle_joules=idle_energy.mean,
+        net_joules=net.mean,
+        net_reason=net.reason if net.mean is None else None,
+        idle_power_watts=baseline.watts if baseline else None,
+        source=first.source,
+        estimated=any(m.estimated for m in measured),
+        reason=reason,
+        devices=list(first.devices),
+        notes=notes,
+        trial_statistics={"gross": figures(gross), "net": figures(net)},
         # Per trial: per-device joules, counter vs integrated power, resolution, estimate model.
-        "meter_detail": [m.detail for m in measured],
-    }
+        meter_detail=[m.detail for m in measured],
+    )
 
 
 def total_split(window: WindowMeasurement, idle: IdleBaseline | None, names) -> NetEnergy:
@@ -174,7 +197,7 @@ def window_total(window: WindowMeasurement, idle, names, kind: str) -> float | N
 
 
 def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
-                   uncounted: Mapping[str, str]) -> dict:
+                   uncounted: Mapping[str, str]) -> EnergySection:
     """Energy of the trials' ``windows``: per component (those in ``uncounted`` null with
     their reason, never zero) and in total."""
     names = counted_components(uncounted)
@@ -188,31 +211,30 @@ def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
     gross = trial_statistics([s.gross_j for s in splits], reasons=why)
     net = trial_statistics([s.net_j for s in splits], reasons=why)
     idle_total = trial_statistics([s.idle_j for s in splits], reasons=why)
-    unknown = [n for n in names if components[n]["gross_joules"] is None]
+    unknown = [n for n in names if components[n].gross_joules is None]
     if not names:
         reason = "; ".join(dict.fromkeys(uncounted.values()))
     else:
-        reason = "; ".join(f"{n} energy unknown ({components[n]['reason']})"
+        reason = "; ".join(f"{n} energy unknown ({components[n].reason})"
                            for n in unknown) or None
-    total = {
-        "gross_joules": gross.mean,
-        "idle_joules": idle_total.mean,
-        "net_joules": net.mean,
-        "net_reason": net.reason if net.mean is None else None,
-        "source": None,
-        "estimated": any(components[n]["estimated"] for n in names),
-        "reason": reason,
-        "devices": sorted({d for n in names for d in components[n]["devices"]}),
-        "components": list(names),
-        "trial_statistics": {"gross": gross.to_dict(), "net": net.to_dict()},
-    }
-    section = {}
+    total = ComponentFigures.of(
+        gross_joules=gross.mean,
+        idle_joules=idle_total.mean,
+        net_joules=net.mean,
+        net_reason=net.reason if net.mean is None else None,
+        source=None,
+        estimated=any(components[n].estimated for n in names),
+        reason=reason,
+        devices=sorted({d for n in names for d in components[n].devices}),
+        components=list(names),
+        trial_statistics={"gross": figures(gross), "net": figures(net)},
+    )
+    units = {}
     for name, block in [*components.items(), ("total", total)]:
-        section[f"{name}_energy_wh"] = joules_to_wh(block["gross_joules"])
-        section[f"{name}_energy_kwh"] = joules_to_kwh(block["gross_joules"])
-    section.update(basis=ENERGY_BASIS, components=components, total=total,
-                   methods=methods(windows, idle, names))
-    return section
+        units[f"{name}_energy_wh"] = joules_to_wh(block.gross_joules)
+        units[f"{name}_energy_kwh"] = joules_to_kwh(block.gross_joules)
+    return EnergySection.of(**units, basis=ENERGY_BASIS, components=components, total=total,
+                            methods=methods(windows, idle, names))
 
 
 def methods(windows: list[WindowMeasurement], idle: IdleBaseline | None, names) -> dict:
@@ -243,7 +265,8 @@ METRIC_FIGURES = {
 }
 
 
-def metrics_section(summaries: list[dict], energy: dict, carbon_intensity_g_per_kwh: float) -> dict:
+def metrics_section(summaries: list[dict], energy: EnergySection,
+                    carbon_intensity_g_per_kwh: float) -> Metrics:
     """Efficiency figures of the total energy, and the GPU-only figure AI Energy Score ranks by.
 
     ``summaries`` are the trials' own summaries, in trial order: each figure is computed per
@@ -251,14 +274,13 @@ def metrics_section(summaries: list[dict], energy: dict, carbon_intensity_g_per_
     serving benchmark with failed requests, or of a reasoning model, count differently), then
     averaged over the trials like every other figure."""
     per_energy = {
-        "total": energy["total"]["trial_statistics"]["gross"]["values"],
-        "net": energy["total"]["trial_statistics"]["net"]["values"],
-        "gpu": energy["components"]["gpu"].get("trial_statistics", {}).get("gross", {})
-        .get("values") or [None] * len(summaries),
+        "total": energy.total.gross.values,
+        "net": energy.total.trial_statistics["net"].values,
+        "gpu": energy.gpu.gross.values or [None] * len(summaries),
     }
-    unknown_why = {"total": energy["total"]["reason"],
-                   "net": energy["total"].get("net_reason") or energy["total"]["reason"],
-                   "gpu": energy["components"]["gpu"]["reason"]}
+    unknown_why = {"total": energy.total.reason,
+                   "net": energy.total.net_reason or energy.total.reason,
+                   "gpu": energy.gpu.reason}
     per_trial = {
         kind: [efficiency_figures(joules, tokens=summary["total_completion_tokens"] or 0,
                                   responses=summary["successful_prompts"],
@@ -273,87 +295,81 @@ def metrics_section(summaries: list[dict], energy: dict, carbon_intensity_g_per_
             why = [unknown_why[kind] if w == "energy unknown" else w for w in why]
         over_trials = trial_statistics([f[figure] for f in per_trial[kind]], reasons=why)
         metrics[key] = over_trials.mean
-        statistics_[key] = over_trials.to_dict()
+        statistics_[key] = figures(over_trials)
         if over_trials.mean is None:  # keyed "<energy>.<figure>", as the site and AES tools read
             reasons[f"{kind}.{figure}"] = over_trials.reason
-    return {
-        **metrics,
-        "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh,
-        "basis": METRICS_BASIS,
-        "interval_method": CI_METHOD,
-        "trial_statistics": statistics_,
-        "null_reasons": reasons,
-    }
+    return Metrics.of(**metrics, carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh,
+                      basis=METRICS_BASIS, interval_method=CI_METHOD,
+                      trial_statistics=statistics_, null_reasons=reasons)
 
 
-def checks_section(trials: list[Trial], idle: IdleBaseline | None, energy: dict,
-                   uncounted: Mapping[str, str]) -> list[dict]:
+def checks_section(trials: list[Trial], idle: IdleBaseline | None, energy: EnergySection,
+                   uncounted: Mapping[str, str]) -> list[CheckResult]:
     """Every self-check, per trial where it concerns one window, of the counted components.
     A failed check flags its figure; it never hides it."""
     checks = []
     for trial in trials:
         for check in counted_window(trial.window, uncounted).checks(idle):
-            checks.append({**check.to_dict(), "trial": trial.index})
+            checks.append(CheckResult.of(**check.to_dict(), trial=trial.index))
         for phase, window in trial.phase_windows.items():
             for check in counted_window(window, uncounted).checks(idle):
-                checks.append({**check.to_dict(), "trial": trial.index, "window": phase})
-        checks.extend({**check.to_dict(), "trial": trial.index} for check in trial.checks)
-    checks.append(check_trial_variation(energy["total"]["trial_statistics"]["gross"]["values"])
-                  .to_dict())
+                checks.append(CheckResult.of(**check.to_dict(), trial=trial.index, window=phase))
+        checks.extend(CheckResult.of(**check.to_dict(), trial=trial.index)
+                      for check in trial.checks)
+    checks.append(CheckResult.of(**check_trial_variation(energy.total.gross.values).to_dict()))
     return checks
 
 
 def window_energy(window: WindowMeasurement, idle: IdleBaseline | None,
-                  uncounted: Mapping[str, str]) -> dict:
+                  uncounted: Mapping[str, str]) -> dict[str, WindowEnergy]:
     """Gross and net joules of each component of one window; uncounted ones null with why."""
     splits = window.net(idle)
-    return {name: {"gross_joules": None, "net_joules": None, "source": None,
-                   "reason": uncounted[name]} if name in uncounted
-            else {"gross_joules": c.joules, "net_joules": splits[name].net_j, "source": c.source,
-                  "reason": c.reason}
+    return {name: WindowEnergy.of(gross_joules=None, net_joules=None, source=None,
+                                  reason=uncounted[name]) if name in uncounted
+            else WindowEnergy.of(gross_joules=c.joules, net_joules=splits[name].net_j,
+                                 source=c.source, reason=c.reason)
             for name, c in window.components.items()}
 
 
 def trials_section(trials: list[Trial], idle: IdleBaseline | None,
-                   uncounted: Mapping[str, str]) -> list[dict]:
-    rows = []
-    for trial in trials:
-        rows.append({
-            "index": trial.index,
-            # On the power timeline's clock, so figures can mark the trial's window.
-            "start_s": trial.window.start_s,
-            "end_s": trial.window.end_s,
-            "duration_s": trial.window.duration_s,
-            "completion_tokens": trial.summary["total_completion_tokens"],
-            # Each trial's own count: figures per query divide each trial's energy by it.
-            "successful_prompts": trial.summary["successful_prompts"],
-            "total_tokens": trial.summary["total_tokens"],  # prompt + completion (AES's)
-            "throughput_tokens_per_second": trial.summary["throughput_tokens_per_second"],
-            "completion_tokens_per_second": trial.summary["completion_tokens_per_second"],
-            "energy": window_energy(trial.window, idle, uncounted),
-            "cooldown": trial.cooldown,
-            "failure": trial.failure,
-        })
-    return rows
+                   uncounted: Mapping[str, str]) -> list[TrialRecord]:
+    return [TrialRecord.of(
+        index=trial.index,
+        # On the power timeline's clock, so figures can mark the trial's window.
+        start_s=trial.window.start_s,
+        end_s=trial.window.end_s,
+        duration_s=trial.window.duration_s,
+        completion_tokens=trial.summary["total_completion_tokens"],
+        # Each trial's own count: figures per query divide each trial's energy by it.
+        successful_prompts=trial.summary["successful_prompts"],
+        total_tokens=trial.summary["total_tokens"],  # prompt + completion (AES's)
+        throughput_tokens_per_second=trial.summary["throughput_tokens_per_second"],
+        completion_tokens_per_second=trial.summary["completion_tokens_per_second"],
+        energy=window_energy(trial.window, idle, uncounted),
+        cooldown=trial.cooldown,
+        failure=trial.failure,
+    ) for trial in trials]
 
 
-def latency_section(trials: list[Trial]) -> dict | None:
+def latency_section(trials: list[Trial]) -> Latency | None:
     """Per-request latency statistics over every trial's successful requests, and each
     trial's load figures; ``None`` for backends that do not time single requests."""
     samples = [t.extra["latency_samples"] for t in trials if "latency_samples" in t.extra]
     if not samples:
         return None
-    return {
-        "definition": LATENCY_DEFINITION,
-        **{metric: distribution([v for s in samples for v in s[metric]])
-           for metric in samples[0]},
-        "requests_file": trials[0].extra.get("requests_file"),
-        "trials": [{"index": t.index, **t.extra["load"]} for t in trials],
-    }
+    statistics_ = {metric: distribution([v for s in samples for v in s[metric]])
+                   for metric in samples[0]}
+    return Latency.of(
+        definition=LATENCY_DEFINITION,
+        **{metric: LatencyStatistics.of(**values) if values else None
+           for metric, values in statistics_.items()},
+        requests_file=trials[0].extra.get("requests_file"),
+        trials=[{"index": t.index, **t.extra["load"]} for t in trials],
+    )
 
 
 def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
-                         uncounted: Mapping[str, str]) -> dict | None:
+                         uncounted: Mapping[str, str]) -> SteadyState | None:
     """Energy and tokens of each trial's steady-state window (serving backends), and the
     energy over the trials that had one; ``None`` for backends without a steady state."""
     if not any("steady_state" in t.extra for t in trials):
@@ -365,31 +381,32 @@ def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
         steady = dict(trial.extra["steady_state"])
         gross = window_total(window, idle, names, "gross") if window else None
         tokens = steady["output_tokens"]
-        rows.append({
+        rows.append(SteadyTrial.of(**{
             "index": trial.index, **steady,
             "throughput_tokens_per_second": tokens / steady["duration_s"]
             if window and tokens is not None else None,
             "energy": window_energy(window, idle, uncounted) if window else None,
             "total_gross_joules": gross,
             "joules_per_token": gross / tokens if gross is not None and tokens else None,
-        })
+        }))
         if window:
             windows.append(window)
     energy = None
     if windows:
-        energy = energy_section(windows, idle, uncounted) | {"basis": STEADY_STATE_BASIS}
-    return {
-        "definition": STEADY_STATE_BASIS,
-        "trials": rows,
-        "energy": energy,
-        "reason": None if windows else "no trial had a steady-state window: "
-        + "; ".join(dict.fromkeys(r["reason"] for r in rows if r["reason"])),
-        "joules_per_token": trial_statistics([r["joules_per_token"] for r in rows],
-                                             reasons=[r["reason"] for r in rows]).to_dict(),
-    }
+        energy = dataclasses.replace(energy_section(windows, idle, uncounted),
+                                     basis=STEADY_STATE_BASIS)
+    return SteadyState.of(
+        definition=STEADY_STATE_BASIS,
+        trials=rows,
+        energy=energy,
+        reason=None if windows else "no trial had a steady-state window: "
+        + "; ".join(dict.fromkeys(r.reason for r in rows if r.reason)),
+        joules_per_token=figures(trial_statistics([r.joules_per_token for r in rows],
+                                                   reasons=[r.reason for r in rows])),
+    )
 
 
-def phases_section(trials: list[Trial], uncounted: Mapping[str, str]) -> dict | None:
+def phases_section(trials: list[Trial], uncounted: Mapping[str, str]) -> Phases | None:
     """Prefill/decode split per trial and its mean, for backends that measure a prefill, of
     the counted components (a CPU run's meters still watch the host's GPUs)."""
     if not all("prefill" in t.phase_windows for t in trials):
@@ -398,18 +415,18 @@ def phases_section(trials: list[Trial], uncounted: Mapping[str, str]) -> dict | 
     per_trial = [split_window_phases(counted_window(t.phase_windows["prefill"], uncounted),
                                      counted_window(t.window, uncounted), passes=n)
                  for t, n in zip(trials, passes)]
-    mean = {}
-    for name in per_trial[0]:
-        mean[name] = {
-            part: trial_statistics([getattr(split[name], part) for split in per_trial],
-                                   reasons=[split[name].reason for split in per_trial]).to_dict()
-            for part in ("prefill", "decode")
-        }
-        mean[name]["invalid_reasons"] = sorted({s[name].reason for s in per_trial
-                                                if s[name].reason})
-    return {
-        "definition": PHASES_DEFINITION,
-        "trials": [{"prefill_passes": n, **{name: split.to_dict() for name, split in splits.items()}}
-                   for n, splits in zip(passes, per_trial)],
-        "mean": mean,
+    mean = {
+        name: PhaseMean.of(
+            **{part: figures(trial_statistics([getattr(split[name], part) for split in per_trial],
+                                              reasons=[split[name].reason for split in per_trial]))
+               for part in ("prefill", "decode")},
+            invalid_reasons=sorted({s[name].reason for s in per_trial if s[name].reason}))
+        for name in per_trial[0]
     }
+    return Phases.of(
+        definition=PHASES_DEFINITION,
+        trials=[PhaseTrial.of(prefill_passes=n,
+                              **{name: split.to_dict() for name, split in splits.items()})
+                for n, splits in zip(passes, per_trial)],
+        mean=mean,
+    )

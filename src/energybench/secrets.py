@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
 
-from energybench.config import is_local_dataset, is_local_model
+from energybench.config import is_local_dataset, is_local_model, model_setting_schema
 
 SECRETS_FILE_ENV = "ENERGYBENCH_SECRETS_FILE"
 HUB_TOKENS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
@@ -27,15 +27,36 @@ _MEMORY_DIR = Path("/dev/shm")
 
 
 def needed_secrets(run_config: Mapping) -> tuple[str, ...]:
-    """Names of the variables this run reads: Hub tokens only when it downloads from the Hub,
-    and whatever its backend declares (an external endpoint's API key variable)."""
+    """Names of the variables this run reads: Hub tokens only when it downloads from the Hub
+    (a public model needs none), and whatever its backend declares (an external endpoint's
+    API key variable)."""
     names: tuple[str, ...] = ()
     from_hub = "tiny" not in run_config and not is_local_model(run_config["id"])
     if from_hub or not is_local_dataset(run_config["dataset"]):
         names += HUB_TOKENS
+    return names + tuple(_declared_secrets(run_config))
+
+
+def _declared_secrets(run_config: Mapping) -> dict[str, str]:
+    """The secrets the run's backend declares: variable name -> the setting naming it."""
     from energybench.backends import backend_class  # the backends build on the isolation layer
 
-    return names + backend_class(run_config["backend"]).secrets(dict(run_config))
+    return backend_class(run_config["backend"]).secrets(dict(run_config))
+
+
+def unset_secrets(run_config: Mapping) -> list[str]:
+    """A sentence for each secret the run's backend declares whose variable is not set here,
+    naming the setting. The variable's name is never repeated: a key pasted where the name
+    belongs must not reach the terminal, a log or CI output."""
+    problems = []
+    for variable, setting in _declared_secrets(run_config).items():
+        if not os.environ.get(variable):
+            example = (model_setting_schema(setting).get("examples") or [None])[0]
+            problems.append(f"{setting} names an environment variable that is not set here; it "
+                            "must be the NAME of the variable holding the key"
+                            + (f" (e.g. {example})" if example else "")
+                            + ", exported before the workflow starts, never the key itself")
+    return problems
 
 
 @contextlib.contextmanager

@@ -84,6 +84,17 @@ class Section:
     keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)  # as read
 
     @classmethod
+    def of(cls, **values):
+        """The section of ``values``, given typed and in their documented order (how
+        energybench.results builds one): keys this type does not name, in their JSON form, go
+        to ``extra``, and keys left out are not written, as ``from_dict`` would read them."""
+        names = _field_decoders(cls)
+        return cls(**{key: value for key, value in values.items() if key in names},
+                   extra={key: encode(value) for key, value in values.items()
+                          if key not in names},
+                   keys=tuple(values))
+
+    @classmethod
     def from_dict(cls, data: dict):
         decoders = _field_decoders(cls)
         values, extra = {}, {}

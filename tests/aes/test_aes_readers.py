@@ -65,7 +65,8 @@ def with_gpu(report, gpu_joules=7200.0, failed_prompts=0):
     energy = energy_section([window], None, {})
     metrics = metrics_section([summary], energy, 400.0)
     trials = [{**t, "successful_prompts": summary["successful_prompts"]} for t in report["trials"]]
-    return {**report, "summary": summary, "energy": energy, "metrics": metrics, "trials": trials}
+    return {**report, "summary": summary, "energy": energy.to_dict(),
+            "metrics": metrics.to_dict(), "trials": trials}
 
 
 @pytest.fixture(scope="module")

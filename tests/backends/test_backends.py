@@ -70,6 +70,10 @@ def test_each_backend_parses_its_own_block_once_into_the_run_config():
 def test_secrets_are_handed_over_by_name_as_the_backend_declares():
     assert needed_secrets(run_config()) == HUB_TOKENS
     assert needed_secrets(run_config(backend="vllm", vllm=EXTERNAL)) == (*HUB_TOKENS, "SERVER_KEY")
+    # The setting naming a secret's variable is one where a pasted key is never echoed.
+    from energybench.config import model_setting_schema
+    declared = backend_class("vllm").secrets(run_config(backend="vllm", vllm=EXTERNAL))
+    assert [model_setting_schema(s).get("x-never-echo") for s in declared.values()] == [True]
 
 
 @pytest.mark.parametrize("entry, message", [
@@ -89,6 +93,7 @@ def test_outside_the_backends_nothing_names_a_backend():
     paths = [REPO_ROOT / "Snakefile", *sorted((REPO_ROOT / "rules").glob("*.smk")),
              *(REPO_ROOT / "src/energybench" / name for name in ("job.py", "config.py",
                                                                   "consistency.py",
+                                                                  "secrets.py",
                                                                   "benchmark.py")),
              *sorted((REPO_ROOT / "src/energybench/isolation").glob("*.py"))]
     for path in paths:

@@ -309,7 +309,7 @@ def test_label_hardware_is_what_the_run_counted_not_every_gpu_the_meters_saw():
     external = copy.deepcopy(cpu_run)
     reason = "external endpoint: its hardware is not metered here"
     for name in ("cpu", "ram"):
-        external["energy"]["components"][name] = unknown_component(reason)
+        external["energy"]["components"][name] = unknown_component(reason).to_dict()
     assert labels.hardware_of(*fx.typed([external])) == f"not metered here ({reason})"
     gpu_run = fx.gpu_report("g", 1.0)
     gpu_run["provenance"]["meters"]["meters"]["gpu"] = host_gpu

@@ -43,13 +43,13 @@ def summary(tokens, responses=4, duration=100.0):
 def test_dram_a_hair_below_idle_leaves_the_total_net():
     # DRAM 99 J against 100 J idle (1 W x 100 s); GPU 2,900 J net over 5,000 J idle.
     energy = energy_section([window("t0", 100.0, gpu=7900.0, cpu=300.0, ram=99.0)], idle(), {})
-    total = energy["total"]
-    assert total["net_joules"] == pytest.approx(7900 + 300 + 99 - (5000 + 200 + 100))
-    assert total["gross_joules"] == pytest.approx(total["idle_joules"] + total["net_joules"])
-    ram = energy["components"]["ram"]
-    assert ram["net_joules"] is None  # 1 J below idle is more than RAPL can blur
-    assert "by 1 J" in ram["net_reason"] and "drew less than while idling" in ram["net_reason"]
-    assert "does not describe" not in ram["net_reason"]
+    total = energy.total
+    assert total.net_joules == pytest.approx(7900 + 300 + 99 - (5000 + 200 + 100))
+    assert total.gross_joules == pytest.approx(total.idle_joules + total.net_joules)
+    ram = energy.components["ram"]
+    assert ram.net_joules is None  # 1 J below idle is more than RAPL can blur
+    assert "by 1 J" in ram.net_reason and "drew less than while idling" in ram.net_reason
+    assert "does not describe" not in ram.net_reason
 
 
 def test_net_within_the_meters_resolution_of_idle_is_kept_as_measured():
@@ -58,7 +58,7 @@ def test_net_within_the_meters_resolution_of_idle_is_kept_as_measured():
     gross = watts * (0.1 + 0.2)  # 0.18000000000000002 vs idle 0.18 ...
     base = idle(ram_w=watts)
     energy = energy_section([window("t0", 0.3, gpu=60.0, ram=gross * (1 - 1e-12))], base, {})
-    assert energy["components"]["ram"]["net_joules"] == pytest.approx(0.0, abs=1e-9)
+    assert energy.components["ram"].net_joules == pytest.approx(0.0, abs=1e-9)
     split = window("t", 10.0, gpu=500.0).net(
         IdleBaseline(30.0, {"gpu": IdlePower("gpu", 50.2, "nvml", False, None, ["gpu0"], {},
                                              uncertainty_w=0.5)}))["gpu"]
@@ -76,15 +76,15 @@ def test_a_mean_over_trials_never_drops_an_invalid_trial():
 def test_gross_is_idle_plus_net_over_the_same_trials():
     trials = [window("t0", 100.0, gpu=4000.0), window("t1", 100.0, gpu=7000.0),
               window("t2", 100.0, gpu=7100.0)]  # trial 0's GPU is below its 5,000 J idle
-    gpu = energy_section(trials, idle(), {})["components"]["gpu"]
-    assert gpu["gross_joules"] == pytest.approx(6033.333333)
-    assert gpu["net_joules"] is None and "trial 0" in gpu["net_reason"]
-    total = energy_section(trials, idle(), {})["total"]
-    assert total["net_joules"] is None and "trial 0" in total["net_reason"]
-    assert total["gross_joules"] == pytest.approx(6033.333333 + 12)
+    gpu = energy_section(trials, idle(), {}).components["gpu"]
+    assert gpu.gross_joules == pytest.approx(6033.333333)
+    assert gpu.net_joules is None and "trial 0" in gpu.net_reason
+    total = energy_section(trials, idle(), {}).total
+    assert total.net_joules is None and "trial 0" in total.net_reason
+    assert total.gross_joules == pytest.approx(6033.333333 + 12)
     valid = energy_section(trials[1:], idle(), {})
-    for block in (valid["total"], valid["components"]["gpu"]):
-        assert block["gross_joules"] == pytest.approx(block["idle_joules"] + block["net_joules"])
+    for block in (valid.total, valid.components["gpu"]):
+        assert block.gross_joules == pytest.approx(block.idle_joules + block.net_joules)
 
 
 # --- item 3: per-token figures from each trial's own counts -----------------------------------
@@ -93,18 +93,18 @@ def test_energy_per_token_uses_each_trials_own_token_count():
               window("t1", 100.0, gpu=3700.0, cpu=0.0, ram=0.0)]
     energy = energy_section(trials, idle(), {})
     metrics = metrics_section([summary(1000), summary(2000)], energy, 400.0)
-    assert metrics["trial_statistics"]["joules_per_token"]["values"] == pytest.approx([3.7, 1.85])
-    assert metrics["joules_per_token"] == pytest.approx((3.7 + 1.85) / 2)
-    assert "Student's t" in metrics["interval_method"]
+    assert metrics.trial_statistics["joules_per_token"].values == pytest.approx([3.7, 1.85])
+    assert metrics.joules_per_token == pytest.approx((3.7 + 1.85) / 2)
+    assert "Student's t" in metrics.interval_method
 
 
 def test_a_trial_with_no_tokens_voids_per_token_figures_not_energy():
     trials = [window("t0", 100.0, gpu=3700.0), window("t1", 100.0, gpu=3700.0)]
     energy = energy_section(trials, idle(), {})
     metrics = metrics_section([summary(1000), summary(0)], energy, 400.0)
-    assert metrics["joules_per_token"] is None
-    assert "trial 1 (no generated tokens" in metrics["null_reasons"]["total.j_per_token"]
-    assert metrics["joules_per_response"] is not None and energy["total"]["gross_joules"]
+    assert metrics.joules_per_token is None
+    assert "trial 1 (no generated tokens" in metrics.null_reasons["total.j_per_token"]
+    assert metrics.joules_per_response is not None and energy.total.gross_joules
 
 
 # --- item 4: one meaning per check, tolerance from resolution, NaN never passes ---------------
@@ -127,12 +127,12 @@ def test_only_one_counter_check_and_no_energy_per_token_twin():
         "counter_j": 3000.0, "integral_j": 2883.0, "counter_resolution_j": 60.0,
         "integral_resolution_j": 150.0}))]
     energy = energy_section([t.window for t in trials], idle(), {})
-    names = [c["name"] for c in checks_section(trials, idle(), energy, {})]
+    names = [c.name for c in checks_section(trials, idle(), energy, {})]
     assert "energy_per_token_consistent" not in names
     assert names.count("gpu_counter_matches_power_integral") == 1
     check = next(c for c in checks_section(trials, idle(), energy, {})
-                 if c["name"] == "gpu_counter_matches_power_integral")
-    assert check["passed"] is True and check["limit"] == pytest.approx(0.07)
+                 if c.name == "gpu_counter_matches_power_integral")
+    assert check.passed is True and check.limit == pytest.approx(0.07)
 
 
 def test_an_integral_of_zero_is_a_figure_not_missing():
@@ -166,10 +166,10 @@ def test_an_unstable_idle_baseline_voids_net_with_the_cause_and_keeps_gross():
     trial = WindowMeasurement("t0", 0.0, 30.0, {
         "gpu": ComponentEnergy("gpu", 9000.0, "nvml", devices=["gpu0"], detail={"resolution_j": 6.0})})
     energy = energy_section([trial], baseline, {"cpu": "not here", "ram": "not here"})
-    assert energy["components"]["gpu"]["gross_joules"] == 9000.0
-    assert energy["components"]["gpu"]["net_joules"] is None
-    assert "idle power unstable" in energy["components"]["gpu"]["net_reason"]
-    assert "idle power unstable" in energy["total"]["net_reason"]
+    assert energy.components["gpu"].gross_joules == 9000.0
+    assert energy.components["gpu"].net_joules is None
+    assert "idle power unstable" in energy.components["gpu"].net_reason
+    assert "idle power unstable" in energy.total.net_reason
 
 
 def test_a_steady_idle_baseline_carries_its_spread_into_net():
@@ -202,9 +202,9 @@ def test_a_meter_failing_in_one_trial_voids_its_figures_and_keeps_the_others():
     lost.components["gpu"].reason = "gpu0: energy counter read failed: GPU is lost"
     trials = [window("t0", 100.0, gpu=7000.0), lost, window("t2", 100.0, gpu=7100.0)]
     energy = energy_section(trials, idle(), {})
-    gpu = energy["components"]["gpu"]
-    assert gpu["gross_joules"] is None and "GPU is lost" in gpu["reason"]
-    assert "trial 1" in gpu["trial_statistics"]["gross"]["reason"]
-    assert energy["total"]["gross_joules"] is None and "GPU is lost" in energy["total"]["reason"]
-    assert energy["components"]["cpu"]["gross_joules"] == pytest.approx(10.0)
-    assert energy["components"]["ram"]["gross_joules"] == pytest.approx(2.0)
+    gpu = energy.components["gpu"]
+    assert gpu.gross_joules is None and "GPU is lost" in gpu.reason
+    assert "trial 1" in gpu.trial_statistics["gross"].reason
+    assert energy.total.gross_joules is None and "GPU is lost" in energy.total.reason
+    assert energy.components["cpu"].gross_joules == pytest.approx(10.0)
+    assert energy.components["ram"].gross_joules == pytest.approx(2.0)

@@ -166,6 +166,36 @@ def test_a_written_report_reads_back_typed_and_writes_the_same_file(tmp_path):
     assert "energy_wh" in stored.energy.extra
 
 
+def served_trial(index, gpu, steady=True):
+    """A served model's trial: a steady-state window (or why none), per-request latencies."""
+    from test_results import window
+
+    samples = {"ttft_s": [0.1, 0.2], "itl_s": [0.01], "tpot_s": [], "e2e_latency_s": [1.0]}
+    return replace(trial(index, gpu),
+                   phase_windows={"steady_state": window("s", 1.0, gpu=gpu / 3)} if steady else {},
+                   extra={"steady_state": {"start_s": 0.5, "end_s": 1.5, "duration_s": 1.0,
+                                           "output_tokens": 50, "batch": 8,
+                                           "reason": None if steady else "never full"},
+                          "latency_samples": samples, "load": {"requests": 4},
+                          "requests_file": "requests.jsonl"})
+
+
+@pytest.mark.parametrize("trials", [
+    [replace(trial(i, gpu), phase_windows=bare_trial(i, gpu, prefill_gpu=100.0).phase_windows)
+     for i, gpu in enumerate((300.0, 90.0))],
+    [served_trial(0, 300.0), served_trial(1, 310.0, steady=False)],
+], ids=["phases", "served"])
+def test_sections_built_typed_write_what_they_read_back(trials):
+    """energybench.results builds each section typed, with the keys it gives in their order:
+    the report written is the one read back, key for key."""
+    report = Report.completed(CONFIG, trials, IDLE, {"ram": "not here"}, 400.0, None, PROVENANCE)
+    assert isinstance(report.phases or report.steady_state, Section)
+    document = report.to_dict()
+    validate_report(document)
+    again = Report.from_dict(json.loads(json.dumps(document)))
+    assert again == report and json.dumps(again.to_dict()) == json.dumps(document)
+
+
 def test_the_sections_are_typed_and_the_derived_figures_are_computed_once():
     report = Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
                               "power_timeline.csv", PROVENANCE)

@@ -55,22 +55,22 @@ def trial(index, gpu, duration=2.0, tokens=100, prefill_gpu=None):
 def test_gross_idle_net_and_confidence_interval_over_trials():
     trials = [trial(0, 300.0), trial(1, 310.0), trial(2, 290.0)]
     energy = energy_section(windows(trials), IDLE, {})
-    gpu = energy["components"]["gpu"]
-    assert gpu["gross_joules"] == pytest.approx(300.0)
-    assert gpu["idle_joules"] == pytest.approx(100.0)  # 50 W x 2 s
-    assert gpu["net_joules"] == pytest.approx(200.0)
-    stats = gpu["trial_statistics"]["gross"]
-    assert stats["ci_low"] < 300.0 < stats["ci_high"] and stats["std"] == pytest.approx(10.0)
-    assert energy["total"]["gross_joules"] == pytest.approx(312.0)  # + 10 J cpu + 2 J ram
-    assert energy["total"]["estimated"] is True  # ram is an estimate
-    assert energy["gpu_energy_wh"] == pytest.approx(300.0 / 3600)
+    gpu = energy.gpu
+    assert gpu.gross_joules == pytest.approx(300.0)
+    assert gpu.idle_joules == pytest.approx(100.0)  # 50 W x 2 s
+    assert gpu.net_joules == pytest.approx(200.0)
+    stats = gpu.gross
+    assert stats.ci_low < 300.0 < stats.ci_high and stats.std == pytest.approx(10.0)
+    assert energy.total.gross_joules == pytest.approx(312.0)  # + 10 J cpu + 2 J ram
+    assert energy.total.estimated is True  # ram is an estimate
+    assert energy.gpu_energy_wh == pytest.approx(300.0 / 3600)
 
 
 def test_cpu_run_does_not_count_the_gpu():
     energy = energy_section(windows([trial(0, 300.0)]), IDLE, {"gpu": RUN_USED_NO_GPU})
-    assert energy["components"]["gpu"]["gross_joules"] is None
-    assert "used no GPU" in energy["components"]["gpu"]["reason"]
-    assert energy["total"]["gross_joules"] == pytest.approx(12.0)
+    assert energy.gpu.gross_joules is None
+    assert "used no GPU" in energy.gpu.reason
+    assert energy.total.gross_joules == pytest.approx(12.0)
 
 
 def test_a_run_that_counts_no_component_has_no_total_and_says_why():
@@ -78,50 +78,50 @@ def test_a_run_that_counts_no_component_has_no_total_and_says_why():
     trials = [trial(0, 300.0)]
     uncounted = dict.fromkeys(("gpu", "cpu", "ram"), reason)
     energy = energy_section(windows(trials), IDLE, uncounted)
-    for block in [*energy["components"].values(), energy["total"]]:
-        assert block["gross_joules"] is None and block["reason"] == reason  # never 0
-    assert energy["total_energy_wh"] is None and energy["total"]["components"] == []
+    for block in [*energy.components.values(), energy.total]:
+        assert block.gross_joules is None and block.reason == reason  # never 0
+    assert energy.total_energy_wh is None and energy.total.components == []
     metrics = metrics_section([trials[0].summary], energy, 400.0)
-    assert metrics["joules_per_token"] is None and metrics["null_reasons"]["total.j_per_token"]
+    assert metrics.joules_per_token is None and metrics.null_reasons["total.j_per_token"]
     checks = checks_section(trials, IDLE, energy, uncounted)
-    assert not any(c["name"].endswith("_power_in_range") for c in checks)
+    assert not any(c.name.endswith("_power_in_range") for c in checks)
 
 
 def test_unreadable_gpu_makes_the_total_unknown_not_smaller():
     trials = [Trial(0, trial(0, None).summary,
                     window("t0", 2.0, gpu=None, gpu_reason="NVML: device lost"))]
     energy = energy_section(windows(trials), IDLE, {})
-    assert energy["components"]["gpu"]["reason"] == "NVML: device lost"
-    assert energy["total"]["gross_joules"] is None and "gpu" in energy["total"]["reason"]
+    assert energy.gpu.reason == "NVML: device lost"
+    assert energy.total.gross_joules is None and "gpu" in energy.total.reason
     metrics = metrics_section([trials[0].summary], energy, 400.0)
-    assert metrics["joules_per_token"] is None and "NVML: device lost" in metrics["null_reasons"]["total.j_per_token"]
+    assert metrics.joules_per_token is None and "NVML: device lost" in metrics.null_reasons["total.j_per_token"]
 
 
 def test_net_below_idle_is_null_with_reason():
     energy = energy_section(windows([trial(0, 50.0)]), IDLE, {})  # idle alone is 100 J
-    gpu = energy["components"]["gpu"]
-    assert gpu["gross_joules"] == pytest.approx(50.0)
-    assert gpu["net_joules"] is None and "idle" in gpu["net_reason"]
+    gpu = energy.gpu
+    assert gpu.gross_joules == pytest.approx(50.0)
+    assert gpu.net_joules is None and "idle" in gpu.net_reason
 
 
 def test_metrics_and_checks():
     trials = [trial(0, 300.0), trial(1, 300.0)]
     energy = energy_section(windows(trials), IDLE, {})
     metrics = metrics_section([t.summary for t in trials], energy, 400.0)
-    assert metrics["joules_per_token"] == pytest.approx(312.0 / 100)
-    assert metrics["wh_per_1000_queries"] == pytest.approx(300.0 / 3600 / 4 * 1000)
-    assert metrics["co2_emissions_g"] == pytest.approx(312.0 / 3.6e6 * 400)
-    checks = {c["name"]: c for c in checks_section(trials, IDLE, energy, {})}
-    assert checks["window_long_enough"]["passed"] is False  # 2 s < 5 s: flagged, not hidden
-    assert checks["trials_consistent"]["passed"] is True
+    assert metrics.joules_per_token == pytest.approx(312.0 / 100)
+    assert metrics.wh_per_1000_queries == pytest.approx(300.0 / 3600 / 4 * 1000)
+    assert metrics.co2_emissions_g == pytest.approx(312.0 / 3.6e6 * 400)
+    checks = {c.name: c for c in checks_section(trials, IDLE, energy, {})}
+    assert checks["window_long_enough"].passed is False  # 2 s < 5 s: flagged, not hidden
+    assert checks["trials_consistent"].passed is True
 
 
 def test_decode_below_prefill_is_invalid_not_negative():
     phases = phases_section([trial(0, 300.0, prefill_gpu=100.0),
                              trial(1, 90.0, prefill_gpu=100.0)], {})
-    decode = phases["mean"]["gpu"]["decode"]
-    assert decode["values"][0] == pytest.approx(200.0) and decode["values"][1] is None
-    assert any("negative" in r or "below" in r for r in phases["mean"]["gpu"]["invalid_reasons"])
+    decode = phases.mean["gpu"].decode
+    assert decode.values[0] == pytest.approx(200.0) and decode.values[1] is None
+    assert any("negative" in r or "below" in r for r in phases.mean["gpu"].invalid_reasons)
 
 
 def test_pytorch_summary_has_aes_latency_only_when_prompts_ran_alone():
@@ -172,7 +172,7 @@ def test_the_report_layer_depends_on_no_backend():
 def test_a_timing_unknown_in_one_trial_is_unknown_not_the_other_trials_mean():
     first, second = trial(0, 300.0), trial(1, 300.0, duration=4.0)
     first.summary["avg_time_to_first_token"] = None  # e.g. no request of trial 0 succeeded
-    summary = summary_section([first, second])
+    summary = summary_section([first, second]).to_dict()
     assert summary["avg_time_to_first_token"] is None  # not trial 1's 0.1 s
     assert summary["total_duration_seconds"] == 3.0
 
@@ -192,7 +192,7 @@ def test_a_component_estimated_or_integrated_in_one_trial_is_labelled_so_over_th
                                    detail={"model": "cpu-time"} if fallback else {}),
             "ram": ComponentEnergy("ram", 20.0, "rapl", devices=["dram"]),
         })
-    energy = energy_section([metered("t0", False), metered("t1", True)], IDLE, {})
+    energy = energy_section([metered("t0", False), metered("t1", True)], IDLE, {}).to_dict()
     gpu, cpu = energy["components"]["gpu"], energy["components"]["cpu"]
     assert (gpu["source"], gpu["reason"]) == ("nvml_power_integral", "gpu0: counter did not move")
     assert (cpu["source"], cpu["estimated"], cpu["reason"]) == ("estimate", True, "no RAPL")
@@ -201,7 +201,7 @@ def test_a_component_estimated_or_integrated_in_one_trial_is_labelled_so_over_th
 
 
 def test_a_cpu_run_splits_no_gpu_phases_from_the_host_gpu_its_meters_watched():
-    phases = phases_section([trial(0, 300.0, prefill_gpu=100.0)], {"gpu": RUN_USED_NO_GPU})
+    phases = phases_section([trial(0, 300.0, prefill_gpu=100.0)], {"gpu": RUN_USED_NO_GPU}).to_dict()
     assert "gpu" not in phases["mean"] and "gpu" not in phases["trials"][0]
     assert set(phases["mean"]) == {"cpu", "ram", "latency"}
 
@@ -213,6 +213,6 @@ def test_steady_state_energy_per_token_says_why_a_trial_had_none():
     never = dataclasses.replace(trial(1, 300.0), extra={"steady_state": {
         "start_s": None, "end_s": None, "duration_s": None, "output_tokens": None,
         "reason": "never 2 requests decoding at once"}})
-    per_token = steady_state_section([full, never], IDLE, {})["joules_per_token"]
+    per_token = steady_state_section([full, never], IDLE, {}).to_dict()["joules_per_token"]
     assert per_token["mean"] is None
     assert "trial 1 (never 2 requests decoding at once)" in per_token["reason"]

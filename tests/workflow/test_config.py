@@ -237,3 +237,39 @@ def test_measurement_settings_have_one_home_and_a_missing_one_is_named():
     del config["measurement"]["sample_hz"]
     with pytest.raises(WorkflowError, match="'sample_hz' is a required property"):
         validate(config, str(schema))
+
+
+def _schema_defaults(schema: dict, where, path=()) -> set[tuple]:
+    """The key paths a config schema gives a default, through its references to other files."""
+    if "$ref" in schema:
+        where = (where.parent / schema["$ref"]).resolve()
+        schema = load_yaml(where)
+    found = set()
+    for name, spec in schema.get("properties", {}).items():
+        if "default" in spec:
+            found.add((*path, name))
+        found |= _schema_defaults(spec, where, (*path, name))
+    return found
+
+
+def _key_paths(document: dict, path=()) -> set[tuple]:
+    found = set()
+    for name, value in document.items():
+        found.add((*path, name))
+        if isinstance(value, dict):
+            found |= _key_paths(value, (*path, name))
+    return found
+
+
+def test_each_config_default_has_one_home():
+    """A setting config.yaml ships has its default there; an option it leaves out has its
+    default in the schema, which Snakemake's validate fills: none is stated in both, so the
+    two cannot drift apart, and the defaults the README names still hold."""
+    from snakemake.utils import validate
+
+    schema = REPO_ROOT / "config/schemas/config.schema.yaml"
+    config = load_yaml(REPO_ROOT / "config/config.yaml")
+    assert _schema_defaults(load_yaml(schema), schema) & _key_paths(config) == set()
+    validate(config, str(schema))
+    assert config["models_file"] == "config/models.yaml" and config["select"] == {}
+    assert config["preset"] is None and config["models_csv"] is None

@@ -80,6 +80,22 @@ def test_api_key_pasted_as_the_variable_name_is_never_echoed(monkeypatch):
     accepted({**entry, "vllm": {**entry["vllm"], "api_key_env": "EB_TEST_KEY"}})
 
 
+def test_every_secret_a_backend_declares_must_be_set(monkeypatch):
+    """The check is the workflow's, over the secrets each backend declares: a backend that
+    declares one (here pytorch, standing in, with any of its settings) needs no check of its
+    own, and the variable's name is never echoed."""
+    from energybench.backends.pytorch import PyTorchBackend
+
+    monkeypatch.setattr(PyTorchBackend, "secrets",
+                        classmethod(lambda cls, cfg: {"EB_TEST_TOKEN": "dataset"}))
+    monkeypatch.delenv("EB_TEST_TOKEN", raising=False)
+    message = refused({}, "dataset names an environment variable that is not set here; it must "
+                          "be the NAME of the variable holding the key, exported before")
+    assert "EB_TEST_TOKEN" not in message
+    monkeypatch.setenv("EB_TEST_TOKEN", "value")
+    accepted({})
+
+
 @pytest.mark.parametrize("name", ["prompts.txt", "prompts.tsv", "prompts.xlsx", "p.jsonl.gz",
                                   "data/prompts"])
 def test_dataset_the_loader_cannot_read(tmp_path, name):

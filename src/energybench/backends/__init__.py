@@ -65,8 +65,8 @@ class Backend(ABC):
 
     What the *workflow* needs of a backend, before any run, is declared by class methods on
     run configs (plain dicts): ``resources`` (Snakemake resources beyond the job's GPUs),
-    ``secrets`` (environment variables the run may read, handed over by name) and
-    ``config_problems`` (settings that contradict each other). A backend with a block of its
+    ``secrets`` (environment variables the run needs, handed over by name, each checked to be
+    set before any run) and ``config_problems`` (settings that contradict each other). A backend with a block of its
     own in the model settings (named after it, declared in the model settings' schema) parses
     it in ``parse_settings``, once per run config: its settings type holds the block's
     defaults, and ``RunConfig.backend_settings`` the result. The workflow imports the
@@ -122,15 +122,17 @@ class Backend(ABC):
         return {}
 
     @classmethod
-    def secrets(cls, run_config: dict) -> tuple[str, ...]:
-        """Names of environment variables the run reads a secret from (values never leave
-        the environment)."""
-        return ()
+    def secrets(cls, run_config: dict) -> dict[str, str]:
+        """The environment variables the run reads a secret from, each with the setting that
+        names it (``{"MY_KEY": "vllm.api_key_env"}``): the job hands them to the run by name
+        (values never leave the environment), and the workflow refuses to start while one is
+        not set (energybench.secrets.unset_secrets)."""
+        return {}
 
     @classmethod
     def config_problems(cls, run_config: dict) -> list[str]:
-        """Settings of a resolved run config that contradict each other or this machine (a
-        secret's variable not set), one sentence each; never a secret's value."""
+        """Settings of a resolved run config that contradict each other or this machine, one
+        sentence each; never a secret's value."""
         return []
 
     @classmethod

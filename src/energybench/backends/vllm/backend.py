@@ -140,9 +140,9 @@ class VLLMBackend(Backend):
         return {"endpoint": 1} if cls.parse_settings(run_config).external else {}
 
     @classmethod
-    def secrets(cls, run_config: dict) -> tuple[str, ...]:
+    def secrets(cls, run_config: dict) -> dict[str, str]:
         api_key_env = cls.parse_settings(run_config).api_key_env
-        return (api_key_env,) if api_key_env else ()
+        return {api_key_env: "vllm.api_key_env"} if api_key_env else {}
 
     @classmethod
     def config_problems(cls, run_config: dict) -> list[str]:
@@ -161,13 +161,6 @@ class VLLMBackend(Backend):
             problems.append(f"vllm.tensor_parallel_size ({parallel}) needs that many GPUs but "
                             f"gpus is {run_config['gpus']} (the GPUs the job holds); set "
                             f"gpus: {parallel}")
-        # The value is never repeated: a key pasted where the name belongs must not reach the
-        # terminal, a log or CI output.
-        if settings.api_key_env and not os.environ.get(settings.api_key_env):
-            problems.append("vllm.api_key_env names an environment variable that is not set "
-                            "here; it must be the NAME of the variable holding the key (e.g. "
-                            "VLLM_API_KEY), exported before the workflow starts, never the key "
-                            "itself")
         return problems
 
     @classmethod
