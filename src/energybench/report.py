@@ -250,8 +250,9 @@ class Report:
                 joules_per_token=None, net_joules_per_token=None, joules_per_response=None,
                 wh_per_1000_queries=None, total_wh_per_1000_queries=None,
                 tokens_per_joule=None, co2_emissions_g=None,
+                # unknown when the config that failed did not get as far as naming it
                 carbon_intensity_g_per_kwh=(config.get("measurement") or {})
-                .get("carbon_intensity_g_per_kwh", 0.0),
+                .get("carbon_intensity_g_per_kwh"),
             ),
             checks=[], trials=[], phases=None, steady_state=None, latency=None,
             idle=None, timeline_file=None, provenance=Provenance.from_dict(provenance),

@@ -23,6 +23,8 @@ def test_failed_report_is_valid_and_has_no_zero_energy(tmp_path):
     for component in report["energy"]["components"].values():
         assert component["gross_joules"] is None and "CUDA out of memory" in component["reason"]
     assert report["energy"]["total_energy_wh"] is None
+    # a config that failed before naming its carbon intensity has none, not 0 g/kWh
+    assert report["metrics"]["carbon_intensity_g_per_kwh"] is None
     write_report(tmp_path / "r.json", report)
     assert read_report(tmp_path / "r.json") == with_aes_energy_keys(report)
 
