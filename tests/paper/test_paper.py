@@ -12,7 +12,7 @@ import pytest
 import paper_fixtures as fx
 from energybench.aggregate import models_table
 from energybench.paper import build, labels, ratings, tables
-from energybench.paper.figures import pareto, selection
+from energybench.paper.figures import pareto, selection, timeline
 from energybench.paper.stored import read_stored_reports
 from energybench.report import unknown_component
 
@@ -346,3 +346,16 @@ def test_stacked_components_are_the_reports_own_per_1000_queries_figures():
     assert report.wh_per_1000_queries["cpu"] == pytest.approx(cpu / 3.6 / fx.RESPONSES)
     [failed] = fx.typed([fx.failed("oom")])
     assert set(failed.wh_per_1000_queries.values()) == {None}  # unknown, never 0
+
+
+def test_a_missing_device_reading_is_a_gap_in_the_component_line_not_a_dip():
+    samples = pd.DataFrame({
+        "t": [0.0, 0.0, 0.1, 0.1, 0.2, 0.2],
+        "component": ["gpu"] * 6,
+        "device": ["gpu0", "gpu1"] * 3,
+        "power_w": [100.0, 200.0, 100.0, None, 110.0, 190.0],
+        "estimated": [False] * 6,
+    })
+    gpu = timeline.component_power(samples)["gpu"]
+    assert gpu["power_w"].iloc[0] == 300.0 and gpu["power_w"].iloc[2] == 300.0
+    assert pd.isna(gpu["power_w"].iloc[1])  # not 100 W: gpu1's reading is unknown

@@ -16,11 +16,15 @@ STEADY_COLOR = style.PALETTE["purple"]
 
 
 def component_power(timeline: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Per component, the power summed over its devices at each sample time."""
-    samples = timeline.dropna(subset=["power_w"])
-    return {name: part.groupby("t", as_index=False).agg(power_w=("power_w", "sum"),
-                                                         estimated=("estimated", "any"))
-            for name, part in samples.groupby("component") if name in COMPONENTS}
+    """Per component, the power summed over its devices at each sample time; unknown (a gap
+    in the line) where a device's reading is, rather than a dip to the other devices' sum."""
+    samples = timeline.assign(missing=timeline["power_w"].isna())
+    summed = {name: part.groupby("t", as_index=False).agg(power_w=("power_w", "sum"),
+                                                           estimated=("estimated", "any"),
+                                                           missing=("missing", "any"))
+              for name, part in samples.groupby("component") if name in COMPONENTS}
+    return {name: part.assign(power_w=part["power_w"].mask(part["missing"])).drop(columns="missing")
+            for name, part in summed.items()}
 
 
 def draw_without_timeline(model: str, why: str, outputs) -> None:
