@@ -44,8 +44,11 @@ from plan_scale import copy_checkout  # noqa: E402
 TAG = "energybench:bench-isolation"
 COLD_BASE = "energybench-base:bench-cold"
 COLD_TAG = "energybench:bench-cold"
-# How docker's legacy builder, BuildKit and buildah (podman) each say a step came from the cache.
-CACHED_STEP = re.compile(r"Using cache|\bCACHED\b")
+# A build step's first line in the logs of docker's legacy builder and of buildah (podman), and
+# how both say that the step came from the layer cache.
+STEP = re.compile(r"^(?:\[\d+/\d+\] )?(?:Step|STEP) \d+/\d+ ?: ?(.*)$", re.MULTILINE)
+CACHED = "Using cache"
+TORCH_STEP = "pip install /tmp/wheels/torch"
 CHECKOUT_PARTS = ["containers", "src", "requirements", "pyproject.toml", ".dockerignore", "scripts"]
 
 
@@ -60,8 +63,22 @@ def build(repo: Path, cli: str, tag: str = TAG, base_image: str | None = None,
     return image_id, time.perf_counter() - started
 
 
-def cached_steps(log: Path) -> int:
-    return len(CACHED_STEP.findall(log.read_text(errors="replace")))
+def build_steps(log: Path) -> list[tuple[str, bool]]:
+    """Each build step's instruction in the log, and whether it came from the layer cache."""
+    text = log.read_text(errors="replace")
+    starts = list(STEP.finditer(text))
+    ends = [m.start() for m in starts[1:]] + [len(text)]
+    return [(m.group(1), CACHED in text[m.end():end]) for m, end in zip(starts, ends)]
+
+
+def describe_build(log: Path) -> str:
+    """How many steps came from the cache, whether the torch layer did, and which steps ran."""
+    steps = build_steps(log)
+    torch = next((cached for instruction, cached in steps if TORCH_STEP in instruction), None)
+    ran = [instruction.split()[0] + " " + instruction.split()[1][:24] for instruction, cached in steps
+           if not cached and instruction.split()[0] in ("COPY", "RUN")]
+    return (f"{sum(cached for _, cached in steps)} of {len(steps)} steps from the cache, torch layer "
+            f"{'reused' if torch else 'rebuilt' if torch is not None else 'not found'}; ran: {', '.join(ran)}")
 
 
 def remove_cold_tags(cli: str) -> None:
@@ -79,12 +96,11 @@ def cold_builds(cli: str, work: Path) -> None:
         ensure_cpu_base(REPO, cli, logs / "base.log", base_image=COLD_BASE)
         print(f"{cli}: cold base image (debootstrap, import): {time.perf_counter() - started:.1f} s", flush=True)
         _, seconds = build(REPO, cli, COLD_TAG, COLD_BASE, logs / "image.log")
-        print(f"{cli}: cold image build on it: {seconds:.1f} s, "
-              f"{cached_steps(logs / 'image.log')} steps from the cache", flush=True)
+        print(f"{cli}: cold image build on it: {seconds:.1f} s; {describe_build(logs / 'image.log')}", flush=True)
         copy = engine_only_change(logs)
         _, seconds = build(copy, cli, COLD_TAG, COLD_BASE, logs / "engine-only.log")
-        print(f"{cli}: then a rebuild after an engine-only change: {seconds:.1f} s, "
-              f"{cached_steps(logs / 'engine-only.log')} steps from the cache; logs in {logs}", flush=True)
+        print(f"{cli}: then a rebuild after an engine-only change: {seconds:.1f} s; "
+              f"{describe_build(logs / 'engine-only.log')}; logs in {logs}", flush=True)
     finally:
         remove_cold_tags(cli)
 
