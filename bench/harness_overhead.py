@@ -61,6 +61,11 @@ for _ in range(windows):
 """
 
 
+def child(args) -> dict:
+    """How both sides are started: the environment below, and the niceness asked for."""
+    return {"env": child_environment(args), "preexec_fn": (lambda: os.nice(args.nice)) if args.nice else None}
+
+
 def child_environment(args) -> dict[str, str]:
     """This checkout's code first on the module path, and torch's thread count for both sides:
     on a shared machine, a parallel region waits for its slowest thread, and a thread that
@@ -84,7 +89,7 @@ def ours(model: Path, dataset: Path, args, work: Path, count: int, profile: Path
     profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
     subprocess.run([sys.executable, *profiler, "-m", "energybench", "run", "--config", str(run_dir / "config.json"),
                     "--output", str(run_dir / "benchmark_report.json")], check=True, capture_output=True,
-                   env=child_environment(args))
+                   **child(args))
     report = json.loads((run_dir / "benchmark_report.json").read_text())
     prompt_tokens = report["summary"]["total_prompt_tokens"]  # of one window: every trial runs the same batches
     # A trial's throughput_tokens_per_second counts prompt tokens too: output tokens over the window instead.
@@ -95,7 +100,7 @@ def ours(model: Path, dataset: Path, args, work: Path, count: int, profile: Path
 def bare(model: Path, dataset: Path, args) -> list[dict]:
     done = subprocess.run([sys.executable, "-c", BARE, str(model), str(dataset), str(args.batch_size),
                            str(args.new_tokens), str(args.warmup), str(args.windows)], check=True,
-                          capture_output=True, text=True, env=child_environment(args))
+                          capture_output=True, text=True, **child(args))
     return [json.loads(line) for line in done.stdout.strip().splitlines()[-args.windows:]]
 
 
@@ -132,6 +137,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1, help="torch threads on both sides")
+    parser.add_argument("--nice", type=int, default=0,
+                        help="niceness of both sides (e.g. -10 as root: other jobs on a shared machine then "
+                             "take less of their CPU time)")
     parser.add_argument("--profile", action="store_true", help="then one more of our runs under cProfile")
     args = parser.parse_args()
     from energybench.prompts import load_prompts
@@ -157,7 +165,7 @@ def main() -> None:
             print_profile(work / "ours.prof")
     ratios = [o / b for o, b in zip(runs["ours"], runs["bare"])]
     print(f"\n{args.prompts} prompts, batch {args.batch_size}, {args.new_tokens} new tokens, float32 CPU, "
-          f"{args.threads} torch thread(s), median of {args.windows} windows per process, "
+          f"{args.threads} torch thread(s), nice {args.nice}, median of {args.windows} windows per process, "
           f"{args.repetitions} interleaved repetitions: median [min-max]")
     for name, values in (*runs.items(), ("ours / bare", ratios)):
         print(f"  {name:12s} {statistics.median(values):8.3f}  [{min(values):.3f}-{max(values):.3f}]")
