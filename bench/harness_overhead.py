@@ -11,7 +11,9 @@ as our run formats them), batch size, output length, dtype, padding side and thr
 after the same warm-up, timing the same number of windows. Each process counts the median of
 its windows. Before a ratio is printed, both sides must have read the same prompt tokens and
 written the same output tokens. Prints both, and our throughput / bare per repetition;
-``--profile`` then runs ours once more under cProfile and prints where its time went.
+``--profile`` then runs ours once more under cProfile and prints where its time went;
+``--breakdown N`` times, in-process, what share of N generate windows is the harness's own work
+(everything outside tokenising, generating and counting) and its first-token clock.
 Target (issue 15): at least 0.95 of the bare loop.
 """
 
@@ -118,6 +120,57 @@ def tokens_per_s(windows: list[dict]) -> float:
     return statistics.median(w["completion_tokens"] / w["seconds"] for w in windows)
 
 
+def breakdown(model: Path, dataset: Path, args) -> None:
+    """In this process (one torch thread): our backend's generate windows with the monitor at
+    10 Hz, timing every ``_generate`` call (tokenise, generate, count) and every call of the
+    first-token clock: what of each window is the harness's own work."""
+    import time
+
+    import torch
+
+    from energybench.backends import pytorch
+    from energybench.config import RunConfig, load_yaml, resolve_model
+    from energybench.meters import EnergyMonitor
+
+    torch.set_num_threads(args.threads)
+    config = load_yaml(REPO / "config/config.yaml")
+    entry = {"id": str(model), "backend": "pytorch", "dtype": "float32", "dataset": str(dataset),
+             "num_prompts": args.prompts, "warmup_prompts": args.warmup, "batch_size": args.batch_size,
+             "max_new_tokens": args.new_tokens}
+    backend = pytorch.PyTorchBackend(RunConfig.validated(resolve_model("bench", entry, config["defaults"],
+                                                                       config["measurement"])))
+    spent = {"generate": [], "clock": []}
+
+    def timing(name, function):
+        def timed(*arguments, **keywords):
+            started = time.perf_counter()
+            try:
+                return function(*arguments, **keywords)
+            finally:
+                spent[name].append(time.perf_counter() - started)
+        return timed
+
+    backend._generate = timing("generate", backend._generate)
+    clock = pytorch._FirstTokenClock.__call__
+    pytorch._FirstTokenClock.__call__ = timing("clock", clock)
+    try:
+        backend.warm_up()
+        shares = {"outside _generate": [], "first-token clock": []}
+        with EnergyMonitor.create(gpu_devices=[], sample_hz=10) as monitor:
+            for index in range(args.breakdown):
+                spent["generate"].clear(), spent["clock"].clear()
+                _, window = backend._run_window(f"window{index}", monitor, args.new_tokens, args.new_tokens)
+                shares["outside _generate"].append(1 - sum(spent["generate"]) / window.duration_s)
+                shares["first-token clock"].append(sum(spent["clock"]) / window.duration_s)
+    finally:
+        pytorch._FirstTokenClock.__call__ = clock
+    print(f"\nInside our generate window, {args.breakdown} windows in one process: share of the window, "
+          "median [min-max]")
+    for name, values in shares.items():
+        print(f"  {name:18s} {100 * statistics.median(values):6.2f} %  "
+              f"[{100 * min(values):.2f}-{100 * max(values):.2f}]")
+
+
 def print_profile(profile: Path) -> None:
     import pstats
 
@@ -141,6 +194,8 @@ def main() -> None:
                         help="niceness of both sides (e.g. -10 as root: other jobs on a shared machine then "
                              "take less of their CPU time)")
     parser.add_argument("--profile", action="store_true", help="then one more of our runs under cProfile")
+    parser.add_argument("--breakdown", type=int, default=0, metavar="WINDOWS",
+                        help="then time the harness's own work inside this many generate windows, in-process")
     args = parser.parse_args()
     from energybench.prompts import load_prompts
     from energybench.tiny import build_tiny_model
@@ -163,6 +218,10 @@ def main() -> None:
         if args.profile:
             ours(model, dataset, args, work, args.repetitions, profile=work / "ours.prof")
             print_profile(work / "ours.prof")
+        if args.breakdown:
+            breakdown(model, dataset, args)
+    if not args.repetitions:
+        return
     ratios = [o / b for o, b in zip(runs["ours"], runs["bare"])]
     print(f"\n{args.prompts} prompts, batch {args.batch_size}, {args.new_tokens} new tokens, float32 CPU, "
           f"{args.threads} torch thread(s), nice {args.nice}, median of {args.windows} windows per process, "
