@@ -1,7 +1,7 @@
 """The pytorch backend's generation throughput against a bare `model.generate` loop.
 
     python bench/harness_overhead.py [--repetitions 3] [--windows 3] [--prompts 32] [--batch-size 4]
-                                     [--new-tokens 32] [--profile]
+                                     [--new-tokens 32] [--nice -10] [--profile] [--breakdown 10]
 
 Builds the tiny Llama (random weights, float32, CPU), then, interleaved and each in a fresh
 process: `energybench run` of it with the pytorch backend (meters on, sampler at 10 Hz; one
