@@ -286,6 +286,28 @@ def test_torch_pin_is_read_from_requirements(tmp_path):
         images.torch_version(unpinned)
 
 
+def test_cpu_image_is_built_on_the_base_image_it_is_given(tmp_path, monkeypatch):
+    """A cold-build benchmark makes a base of its own; by default the Dockerfile's is used."""
+    calls = tmp_path / "calls"
+    cli = tmp_path / "fake-docker"
+    cli.write_text(textwrap.dedent(f"""\
+        #!/bin/sh
+        echo "$*" >> {calls}
+        [ "$1" = build ] || exit 0  # image inspect: the base exists
+        while [ "$1" != --iidfile ]; do shift; done
+        echo sha256:built > "$2"
+        """))
+    cli.chmod(0o755)
+    monkeypatch.setattr(images, "stage_cpu_context", lambda repo_root: None)
+    assert images.build_cpu_image(REPO_ROOT, "t:cold", str(cli), base_image="b:cold") == "sha256:built"
+    images.build_cpu_image(REPO_ROOT, "t:default", str(cli))
+    inspect_cold, build_cold, inspect_default, build_default = calls.read_text().splitlines()
+    assert inspect_cold == "image inspect b:cold"
+    assert "--build-arg BASE_IMAGE=b:cold" in build_cold
+    assert inspect_default == "image inspect energybench-base:bookworm"
+    assert "BASE_IMAGE" not in build_default
+
+
 # --- the process runtime, for real, with a stand-in engine -------------------------------
 
 FAKE_ENGINE = textwrap.dedent(

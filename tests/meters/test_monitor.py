@@ -344,7 +344,8 @@ def test_the_process_tree_is_rescanned_only_now_and_then(tmp_path):
     # the scan runs after the reading (so the reading stays close to its timestamp) ...
     assert eager.usage().cpu_seconds == pytest.approx(1.0)
     assert eager.usage().cpu_seconds == pytest.approx(3.0)  # ... its whole CPU time, once seen
-    assert slow.usage(fresh=True).cpu_seconds == pytest.approx(3.0)  # a window edge's reading
+    slow.rescan()  # as at a window's edges
+    assert slow.usage().cpu_seconds == pytest.approx(3.0)
 
 
 def test_cpu_estimate_power_and_energy_survive_a_sample_a_millisecond_after_another(tmp_path):
@@ -374,7 +375,46 @@ def test_cpu_estimate_window_edges_see_a_child_started_just_before(tmp_path):
     meter = CpuEstimateMeter("test", watts_per_core=10.0, root_pid=100, proc=proc,
                              topology=tmp_path / "no-topology")
     fake_proc(proc, {100: (1, 0, 0, 0), 101: (100, 5, 0, 0)})  # before the window: 5 ticks
+    meter.prepare_begin()  # as the monitor does before the start's timestamp
     meter.begin_window("w", 0.0)
     fake_proc(proc, {100: (1, 0, 0, 0), 101: (100, 8, 0, 0)})
     energy = meter.end_window("w", 0.5, Timeline())
     assert energy.detail["run_cpu_seconds"] == pytest.approx(3 / TICKS)
+
+
+def test_the_process_scans_at_a_windows_edges_stay_out_of_its_duration(monitor, monkeypatch):
+    """Finding the run's processes reads all of /proc (milliseconds on a busy host): done
+    after the start's timestamp, it was measured as part of the window (the harness's
+    generation throughput, issue 15). Now before the start and after the end."""
+    import threading
+
+    from energybench.meters.estimate import ProcessTree
+
+    scanned_at = []
+    rescan = ProcessTree.rescan
+
+    def timed_rescan(tree):
+        if threading.current_thread() is threading.main_thread():  # not the sampler's own scans
+            scanned_at.append(monitor.now())
+        rescan(tree)
+
+    monkeypatch.setattr(ProcessTree, "rescan", timed_rescan)
+    monitor.begin_window("w")
+    at_start = list(scanned_at)
+    window = monitor.end_window("w")
+    at_end = scanned_at[len(at_start):]
+    assert at_start and max(at_start) <= window.start_s
+    assert at_end and window.end_s <= min(at_end)
+    assert window.components["cpu"].joules is not None
+
+
+def test_a_meter_that_cannot_prepare_a_start_loses_its_figure_not_the_run(monitor, monkeypatch):
+    def unreadable():
+        raise OSError("no /proc")
+
+    monkeypatch.setattr(monitor.meters["cpu"], "prepare_begin", unreadable)
+    monitor.begin_window("w")
+    window = monitor.end_window("w")
+    assert window.components["cpu"].joules is None
+    assert "could not start the window: OSError: no /proc" in window.components["cpu"].reason
+    assert window.components["ram"].joules is not None

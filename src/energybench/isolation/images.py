@@ -134,14 +134,19 @@ def stage_cpu_context(repo_root: Path) -> Path:
     return staging
 
 
-def ensure_cpu_base(repo_root: Path, container_cli: str = DOCKER, log_path: Path | None = None) -> None:
-    """Make the registry-free base image unless it exists (the script checks)."""
+def ensure_cpu_base(
+    repo_root: Path, container_cli: str = DOCKER, log_path: Path | None = None, base_image: str | None = None
+) -> None:
+    """Make the registry-free base image unless it exists (the script checks); `base_image`
+    names it where not the script's default (a benchmark's cold build makes its own)."""
+    environment = os.environ | ({"ENERGYBENCH_BASE_IMAGE": base_image} if base_image else {})
     with open(log_path, "ab") if log_path else open(os.devnull, "wb") as output:
         made = subprocess.run(
             ["bash", str(repo_root / BASE_SCRIPT), container_cli],
             stdout=output,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
+            env=environment,
         )
     if made.returncode != 0:
         raise ImageBuildError(
@@ -151,10 +156,16 @@ def ensure_cpu_base(repo_root: Path, container_cli: str = DOCKER, log_path: Path
 
 
 def build_cpu_image(
-    repo_root: Path, tag: str = CPU_IMAGE_TAG, container_cli: str = DOCKER, log_path: Path | None = None
+    repo_root: Path,
+    tag: str = CPU_IMAGE_TAG,
+    container_cli: str = DOCKER,
+    log_path: Path | None = None,
+    base_image: str | None = None,
 ) -> str:
-    """Build the CPU benchmark image from this checkout; return its image id."""
+    """Build the CPU benchmark image from this checkout (on `base_image`, made first where
+    missing; default: the Dockerfile's); return its image id."""
     repo_root = Path(repo_root).resolve()
-    ensure_cpu_base(repo_root, container_cli, log_path)
+    ensure_cpu_base(repo_root, container_cli, log_path, base_image)
     stage_cpu_context(repo_root)
-    return build_image(container_cli, repo_root / CPU_DOCKERFILE, repo_root, tag, log_path=log_path)
+    build_args = {"BASE_IMAGE": base_image} if base_image else None
+    return build_image(container_cli, repo_root / CPU_DOCKERFILE, repo_root, tag, build_args, log_path)

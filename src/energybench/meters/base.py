@@ -28,6 +28,11 @@ class Meter(ABC):
     def __init__(self) -> None:
         self._windows: dict[str, float] = {}
 
+    def prepare_begin(self) -> None:
+        """Work a window's start reading needs that must not fall inside the window, such as
+        finding the run's processes: the monitor calls it just before the start's timestamp.
+        (At the end, such work belongs after the timestamp, in ``_end``.)"""
+
     def begin_window(self, name: str, t: float) -> None:
         if name in self._windows:
             raise ValueError(f"{self.component} meter: window {name!r} is already open")

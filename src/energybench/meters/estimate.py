@@ -68,8 +68,9 @@ class ProcessTree:
     that long after the sampler's timestamp (a 28 W spike on one CPU, then a dip). A child
     started in between is counted from the reading after the next rescan with all its CPU
     time (the counters are cumulative); a member that exits moves its time into its parent's
-    cutime/cstime when reaped, so the totals stay continuous. A window edge asks for a
-    ``fresh`` reading, rescanned first, so no child's earlier time lands in a window.
+    cutime/cstime when reaped, so the totals stay continuous. A window's edges ask for a
+    ``rescan``, so no child's earlier time lands in a window: before the start's timestamp and
+    after the end's, so that the scan's milliseconds stay out of the window's duration.
     """
 
     def __init__(self, root_pid: int | None = None, proc: Path = PROC, rescan_s: float = 1.0) -> None:
@@ -77,10 +78,10 @@ class ProcessTree:
 
         self.root_pid = os.getpid() if root_pid is None else root_pid
         self.proc, self.rescan_s, self._clock = proc, rescan_s, time.monotonic
-        self._rescan()
+        self.rescan()
         self.usage()  # fails now when the root is not listed
 
-    def _rescan(self) -> None:
+    def rescan(self) -> None:
         parents: dict[int, list[int]] = {}
         for entry in self.proc.iterdir():
             if entry.name.isdigit() and (fields := _read_stat(self.proc, int(entry.name))):
@@ -92,15 +93,13 @@ class ProcessTree:
             todo.extend(parents.get(pid, []))
         self._members, self._scanned_at = members, self._clock()
 
-    def usage(self, fresh: bool = False) -> ProcessTreeUsage:
-        if fresh:
-            self._rescan()
+    def usage(self) -> ProcessTreeUsage:
         read = {pid: _read_stat(self.proc, pid) for pid in self._members}  # the root among them
         if read.get(self.root_pid) is None:
             raise ValueError(f"process {self.root_pid} is not listed under {self.proc}")
         stats = [f for f in read.values() if f]
         if self._clock() - self._scanned_at >= self.rescan_s:
-            self._rescan()
+            self.rescan()
         # stat fields 14-17 (utime stime cutime cstime) and 24 (rss pages), counted from 1
         cpu = sum(sum(int(f[i]) for i in (11, 12, 13, 14)) for f in stats) / os.sysconf("SC_CLK_TCK")
         rss = sum(int(f[21]) for f in stats) * os.sysconf("SC_PAGE_SIZE") / 1e9
@@ -129,8 +128,8 @@ class _EstimateMeter(Meter):
         self.why = why  # why nothing could be read, so the model stands in
         self._tree = ProcessTree(root_pid, proc)  # fails now, where the monitor falls back
 
-    def usage(self, fresh: bool = False) -> ProcessTreeUsage:
-        return self._tree.usage(fresh)
+    def usage(self) -> ProcessTreeUsage:
+        return self._tree.usage()
 
     def device_ids(self) -> list[str]:
         return [self.device]
@@ -198,11 +197,15 @@ class CpuEstimateMeter(_EstimateMeter):
         return ComponentEnergy("cpu", joules, ESTIMATE if joules is not None else None,
                                estimated=True, reason=reason, devices=[self.device], detail=detail)
 
+    def prepare_begin(self) -> None:
+        self._tree.rescan()  # a child started since the last scan counts from the start on
+
     def _begin(self, name: str, t: float) -> None:
-        self._starts[name] = self.usage(fresh=True).cpu_seconds
+        self._starts[name] = self.usage().cpu_seconds
 
     def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
-        cpu_seconds = self.usage(fresh=True).cpu_seconds - self._starts.pop(name)
+        self._tree.rescan()  # children started in the window count (after its end timestamp)
+        cpu_seconds = self.usage().cpu_seconds - self._starts.pop(name)
         return self._energy(self._joules(cpu_seconds), start, end)
 
     def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:

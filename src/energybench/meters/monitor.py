@@ -105,9 +105,12 @@ class EnergyMonitor:
     def begin_window(self, name: str) -> None:
         if name in self._windows:
             raise ValueError(f"measurement window {name!r} is already open")
+        failed = self._prepare_begins()
         t = self._sampler.sample_now()
         for component, meter in self.meters.items():
             try:
+                if component in failed:
+                    raise failed[component]
                 meter.begin_window(name, t)
             except Exception as error:  # one unreadable device must not stop the run
                 self._failed_begins[(name, component)] = f"could not start the window: {type(error).__name__}: {error}"
@@ -119,6 +122,17 @@ class EnergyMonitor:
         t = self._sampler.sample_now()
         components = {c: self._end_meter(name, c, meter, t) for c, meter in self.meters.items()}
         return WindowMeasurement(name, self._windows.pop(name), t, components)
+
+    def _prepare_begins(self) -> dict[str, Exception]:
+        """Each meter's work before a window's start timestamp (so that it stays out of the
+        window); the errors by component."""
+        failed = {}
+        for component, meter in self.meters.items():
+            try:
+                meter.prepare_begin()
+            except Exception as error:
+                failed[component] = error
+        return failed
 
     def _end_meter(self, name: str, component: str, meter: Meter, t: float) -> ComponentEnergy:
         why = self._failed_begins.pop((name, component), None)
