@@ -39,6 +39,10 @@ class Fault:
 SEPARATOR_PROMPT = "text:separators"
 SEPARATOR_TEXT = " a\u2028b\x85c\x1cd"
 
+# A server that runs ahead of its client: the whole answer arrives in one write, as a client
+# that fell behind reads it.
+BURST_PROMPT = "stream:burst"
+
 
 class FakeOpenAIServer:
     def __init__(self, models: tuple[str, ...] = ("tiny",), api_key: str | None = None, hang_s: float = 2.0):
@@ -93,6 +97,7 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             super().setup()
             server.connection_accepted()
             self.requests_served = 0
+            self._held: list[bytes] | None = None  # a burst's chunks until its one write
 
         def handle_one_request(self) -> None:
             super().handle_one_request()
@@ -163,6 +168,16 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
 
         def _stream(self, body: dict, chat: bool, prompt: str) -> None:
+            if prompt == BURST_PROMPT:
+                self._held = []
+                self._stream_events(body, chat, prompt, delay=False)
+                held, self._held = b"".join(self._held), None
+                self.wfile.write(held)
+                self.wfile.flush()
+            else:
+                self._stream_events(body, chat, prompt, delay=True)
+
+        def _stream_events(self, body: dict, chat: bool, prompt: str, delay: bool) -> None:
             if chat:
                 self._event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
             if prompt == Fault.NOT_JSON:
@@ -172,7 +187,8 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._event({"error": {"message": "out of KV cache", "code": 500}})
                 return
             for i in range(body["max_tokens"]):
-                time.sleep(FIRST_TOKEN_DELAY_S if i == 0 else TOKEN_DELAY_S)
+                if delay:
+                    time.sleep(FIRST_TOKEN_DELAY_S if i == 0 else TOKEN_DELAY_S)
                 text = SEPARATOR_TEXT if prompt == SEPARATOR_PROMPT else f" t{i}"
                 choice = {"index": 0, "delta": {"content": text}} if chat else {"index": 0, "text": text}
                 self._event({"choices": [choice]})
@@ -188,7 +204,11 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self._line(b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n")
 
         def _line(self, data: bytes) -> None:
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            chunk = b"%x\r\n%s\r\n" % (len(data), data)
+            if self._held is not None:
+                self._held.append(chunk)
+                return
+            self.wfile.write(chunk)
             self.wfile.flush()
 
     return Handler

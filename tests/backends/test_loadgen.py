@@ -6,6 +6,7 @@ import socket
 import numpy as np
 import pytest
 from fake_openai_server import (
+    BURST_PROMPT,
     FIRST_TOKEN_DELAY_S,
     PROMPT_TOKENS,
     SEPARATOR_PROMPT,
@@ -251,6 +252,15 @@ def test_chunks_read_in_one_burst_fail_the_stream_check():
     assert [c.passed for c in checks] == [True, False, None]
     assert "88% of the streamed chunks were read together" in checks[1].detail
     assert "time to first token is late" in checks[1].detail and checks[1].severity == "warning"
+
+
+def test_a_stream_that_arrives_in_one_burst_fails_the_check_and_a_paced_one_passes(server):
+    # What a client behind its server sees: each answer's chunks in one read.
+    burst, paced = load(server, [BURST_PROMPT] * 3, max_tokens=8), load(server, ["p"] * 3, max_tokens=8)
+    assert burst.chunks_read_together_share() == 1.0
+    assert paced.chunks_read_together_share() < MAX_CHUNKS_READ_TOGETHER  # 20 ms apart: read alone
+    assert [check_stream_read_on_time(r.chunks_read_together_share(), max_share=MAX_CHUNKS_READ_TOGETHER).passed
+            for r in (burst, paced)] == [False, True]
 
 
 def test_tokens_in_a_window_spread_usage_over_the_text_chunks():

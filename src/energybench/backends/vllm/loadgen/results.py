@@ -25,7 +25,8 @@ MAX_CHUNKS_READ_TOGETHER = 0.5
 first) were read in one read with the chunk before. A client that keeps up reads most chunks
 alone; merged reads happen now and then (10-30% against vLLM-CPU on two cores with the client on
 its own core), but a client that falls behind the server reads whole answers in one burst (86-100%
-with the client on the engine's pinned core, where TTFT came out 3-20x late)."""
+in one session with the client on the engine's pinned core, where TTFT came out 3-20x late; in
+others a client there kept up, so the check looks at the symptom, not the placement)."""
 
 
 class ErrorKind(StrEnum):
