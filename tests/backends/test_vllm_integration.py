@@ -30,14 +30,13 @@ PROMPTS = load_prompts(str(REPO_ROOT / "data/prompts.jsonl"), 8)
 
 SERVED_NAME = "tiny-llama"
 # Settings the CPU backend accepts on a small CI machine (see shared/ENVIRONMENT.md).
+# --enforce-eager skips torch.compile's warm-up, about 30 s of every server start on two
+# cores; nothing these tests check depends on how vLLM runs the model inside.
+EAGER = ("--enforce-eager",)
 CPU_SERVING = VLLMSettings(
     served_model_name=SERVED_NAME, max_model_len=512, max_num_seqs=8, gpu_memory_utilization=0.2,
-    cpu_kvcache_space_gib=1,
+    cpu_kvcache_space_gib=1, extra_args=EAGER,
 )
-# The shared server runs the model compiled, as a user's would: the load tests' stream timing
-# depends on the engine's step time. A server that only has to start and stop runs eager:
-# --enforce-eager skips torch.compile's warm-up, about 30 s of a start on two cores.
-EAGER = ("--enforce-eager",)
 
 
 def load_settings(model=SERVED_NAME, **fields):
@@ -137,8 +136,7 @@ class TestOneSharedServer:
 
 def test_an_unserved_model_fails_inside_the_block_and_the_server_is_gone_after(tiny_model, tmp_path):
     with pytest.raises(LoadError, match=r"does not serve model 'not-served'; it serves \['tiny-llama'\]"):
-        with ManagedVLLMServer(tiny_model, tmp_path / "vllm.log",
-                               dataclasses.replace(CPU_SERVING, extra_args=EAGER), dtype="float32") as server:
+        with ManagedVLLMServer(tiny_model, tmp_path / "vllm.log", CPU_SERVING, dtype="float32") as server:
             assert process_group_alive(server.pid)
             run_load(server.endpoint, PROMPTS[:1], load_settings(model="not-served"))
     assert server.exit_code is not None
