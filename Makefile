@@ -28,8 +28,13 @@ run: $(STAMP)
 dry-run: $(STAMP)
 	snakemake --cores 1 --resources gpu=1 --dry-run
 
+# Two workers (pytest-xdist), one work unit per module or shared resource (tests/conftest.py);
+# then the `serial` tests (vLLM-CPU servers) alone. Both parts run; either failing fails.
+PYTEST := python -m pytest -rA -v --durations=15
 test: $(STAMP)
-	python -m pytest -rA -v --durations=15
+	$(PYTEST) -n 2 --dist loadgroup --no-loadscope-reorder -m "not serial"; parallel=$$?; \
+	$(PYTEST) -m serial; serial=$$?; \
+	exit $$(( parallel || serial ))
 
 lint: $(STAMP)
 	snakemake --lint

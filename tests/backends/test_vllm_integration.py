@@ -22,15 +22,18 @@ from energybench.tiny import build_tiny_model
 from energybench.backends.vllm.server import ManagedVLLMServer, process_group_alive, vllm_python
 from energybench.backends.vllm.settings import VLLMSettings
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 PROMPTS = load_prompts(str(REPO_ROOT / "data/prompts.jsonl"), 8)
 
 SERVED_NAME = "tiny-llama"
 # Settings the CPU backend accepts on a small CI machine (see shared/ENVIRONMENT.md).
+# --enforce-eager skips torch.compile's warm-up, about 30 s of every server start on two
+# cores; nothing these tests check depends on how vLLM runs the model inside.
+EAGER = ("--enforce-eager",)
 CPU_SERVING = VLLMSettings(
     served_model_name=SERVED_NAME, max_model_len=512, max_num_seqs=8, gpu_memory_utilization=0.2,
-    cpu_kvcache_space_gib=1,
+    cpu_kvcache_space_gib=1, extra_args=EAGER,
 )
 
 

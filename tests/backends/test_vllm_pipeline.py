@@ -32,12 +32,15 @@ from energybench.backends.vllm.server import (
 )
 from energybench.backends.vllm.settings import VLLMSettings
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.serial]
 
 TINY = {"hidden_size": 128, "num_layers": 2, "num_heads": 2, "vocab_size": 512, "seed": 0}  # head_dim 64
-# Serving settings a small CPU machine accepts (see shared/ENVIRONMENT.md).
+# Serving settings a small CPU machine accepts (see shared/ENVIRONMENT.md); --enforce-eager
+# skips torch.compile's warm-up, about 30 s of every server start on two cores, and nothing
+# these tests check depends on how vLLM runs the model inside.
+EAGER = ["--enforce-eager"]
 CPU_SERVER = {"max_model_len": 512, "max_num_seqs": 8, "gpu_memory_utilization": 0.2,
-              "cpu_kvcache_space_gib": 1}
+              "cpu_kvcache_space_gib": 1, "extra_args": EAGER}
 LOAD = {"concurrency": 4, "request_timeout_s": 120}
 PROMPTS, MAX_TOKENS = 16, 16
 EXTERNAL_NAME = "tiny-served"
@@ -54,7 +57,7 @@ def models_file(endpoint: str) -> dict:
                           "vllm": {"mode": "external", "endpoint": endpoint, "api": "chat", **LOAD}},
         "vllm-unstartable": {**common, "tiny": TINY,
                              "vllm": {"mode": "managed", **CPU_SERVER,
-                                      "extra_args": ["--no-such-option"], "startup_timeout_s": 120}},
+                                      "extra_args": [*EAGER, "--no-such-option"], "startup_timeout_s": 120}},
     }}
 
 
@@ -95,7 +98,8 @@ def external_server(tmp_path_factory):
     """A vLLM server this test starts and stops itself: the external endpoint of the workflow."""
     require(vllm_importable(), f"vLLM is not importable by {vllm_python()} (run .ci/install-vllm.sh)")
     model = build_tiny_model(tmp_path_factory.mktemp("external") / "model", **TINY)
-    serving = VLLMSettings(served_model_name=EXTERNAL_NAME, startup_timeout_s=300, **CPU_SERVER)
+    serving = VLLMSettings(served_model_name=EXTERNAL_NAME, startup_timeout_s=300,
+                           **(CPU_SERVER | {"extra_args": tuple(EAGER)}))
     with ManagedVLLMServer(model, model.parent / "vllm.log", serving, dtype="float32") as server:
         yield server
     assert not process_group_alive(server.pid), "the test's own vLLM server outlived its block"
