@@ -121,7 +121,7 @@ for module, name in FIGURES.items():
 rule power_timeline:
     input:
         report=REPORT,
-        code=paper_code("figures/timeline"),
+        code=paper_code_digest("power_timeline", "figures/timeline"),
     output:
         png=report(
             f"{RESULTS}/figures/runs/{{model}}/power_timeline.png",
@@ -145,7 +145,7 @@ rule label:
     input:
         report=REPORT,
         ratings=rules.ratings.output.ratings,
-        code=paper_code("labels"),
+        code=paper_code_digest("label", "labels"),
     output:
         svg=f"{RESULTS}/labels/{{model}}.svg",
         png=report(

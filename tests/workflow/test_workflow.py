@@ -201,6 +201,18 @@ def test_editing_the_site_code_remakes_only_the_site(finished, tmp_path):
     assert planned_jobs(workdir) == ["all", "site"]
 
 
+def test_editing_the_label_code_remakes_the_labels_and_the_site_only(finished, tmp_path):
+    # The label jobs name one digest file for their code, not five modules each.
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished[0], workdir, symlinks=True)
+    os.utime(workdir / "src/energybench/paper/labels.py")  # touched, not changed
+    assert "Nothing to be done" in snakemake(workdir, "--dry-run").stdout
+    with open(workdir / "src/energybench/paper/labels.py", "a") as module:
+        module.write("# edited\n")
+    assert planned_jobs(workdir) == sorted(
+        ["all", "site", *(f"label:{m}" for m in [*DEFAULT_MODELS, "broken"])])
+
+
 def test_select_runs_a_subset(tmp_path):
     workdir = copy_workflow(tmp_path)
     jobs = planned_jobs(workdir, "--config", 'select={"class": "B"}')
