@@ -155,6 +155,17 @@ def test_editing_the_plot_script_remakes_only_figures(finished, tmp_path):
     assert planned_jobs(workdir) == ["all", *FIGURE_JOBS]
 
 
+def test_a_lost_label_or_timeline_file_is_made_again(finished, tmp_path):
+    # `all` must name each model's files: Snakemake does not remake a job for a lost output
+    # that nothing asks for (the site takes only the SVG label and the PNG timeline).
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished[0], workdir, symlinks=True)
+    (workdir / "results/labels/tiny-llama-2l.png").unlink()
+    (workdir / "results/figures/runs/tiny-llama-4l/power_timeline.pdf").unlink()
+    assert planned_jobs(workdir) == [
+        "all", "label:tiny-llama-2l", "power_timeline:tiny-llama-4l", "site"]
+
+
 def test_html_report_of_the_default_run(finished):
     workdir, _ = finished
     snakemake(workdir, "--report", "report.zip")
