@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import paper_fixtures as fx
+from energybench import aggregate
 from energybench.aggregate import models_table
 from energybench.paper import build, labels, ratings, tables
 from energybench.paper.figures import pareto, selection, timeline
@@ -208,7 +209,13 @@ def test_each_report_is_validated_once_for_every_aggregate_output(tmp_path, monk
     outputs["latex"] = tmp_path / "models.tex"
     reports = [fx.gpu_report("a", 1.0), fx.gpu_report("b", 2.0)]
     collection = collected(fx.write_runs(tmp_path / "runs", reports), tmp_path)
+    made = []
+    original = aggregate.models_table
+    counted = lambda rs: made.append(1) or original(rs)  # noqa: E731
+    monkeypatch.setattr(aggregate, "models_table", counted)
+    monkeypatch.setattr(tables, "models_table", counted, raising=False)  # as it once imported it
     build.build_tables(collection, outputs)
+    assert made == [1]  # models.csv and the LaTeX table share one models table
     build.build_ratings(collection, tmp_path / "ratings.csv", tmp_path / "calibration.json")
     build.build_figure("pareto", collection, [tmp_path / "pareto.png"])
     assert sorted(validated) == ["a", "b"]

@@ -19,8 +19,7 @@ def build_tables(collection, outputs: dict) -> None:
     """models.csv (AI Energy Score's columns first), then the trial, phase and latency tables
     and the LaTeX per-model table, from the report collection (energybench.paper.stored)."""
     reports = read_stored_reports(collection).reports  # unreadable ones named in the log, left out
-    write_models_table(reports, outputs["models"])
-    tables.write_tables(reports, outputs)
+    tables.write_tables(reports, write_models_table(reports, outputs["models"]), outputs)
 
 
 def build_ratings(collection, ratings_csv, calibration_json, frozen=None) -> None:
