@@ -1,6 +1,7 @@
 """Building the tables, ratings, figures and site from many reports, against a bare json.load loop.
 
     python bench/aggregate_scale.py [--reports 1000] [--repetitions 3] [--template REPORT]
+                                    [--tables-only]
 
 Makes one real report (the tiny Llama through `energybench run`, pytorch backend, a few
 prompts) unless --template names one, copies it into --reports model directories with the
@@ -14,8 +15,9 @@ model key and its energy varied, then times, interleaved and each in this proces
 - one entry per comparison figure of `energybench.paper.figures` (`build_figure`, PNG and PDF);
 - `site`: the static site (`energybench.site.build_site`, with the ratings; no labels or
   per-run figures, which are per-model jobs).
-It prints the medians and min-max, tables / bare and (collect + tables) / bare per repetition,
-and what validating one report costs (jsonschema, and the compiled schema the workflow uses).
+It prints the medians and min-max of wall and CPU time (this process's: steadier on a shared
+machine), tables / bare and (collect + tables) / bare per repetition, and what validating one
+report costs (jsonschema, and the compiled schema the workflow uses).
 Target (issue 15): the tables at most 2x the bare loop; the figures and the site timed.
 """
 
@@ -90,6 +92,14 @@ def timed(action) -> float:
     return time.perf_counter() - started
 
 
+def clocked(action) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of ``action``: CPU time is steadier on a
+    shared machine, where a process waits for a core."""
+    started = time.process_time()
+    wall = timed(action)
+    return wall, time.process_time() - started
+
+
 def spread(values: list[float]) -> str:
     return f"{statistics.median(values):7.3f}  [{min(values):.3f}-{max(values):.3f}]"
 
@@ -99,6 +109,8 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=1000)
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--template", type=Path, help="a benchmark_report.json to copy")
+    parser.add_argument("--tables-only", action="store_true",
+                        help="time the collection, tables, bare loop and ratings only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="aggregate-scale-") as tmp:
         work = Path(tmp)
@@ -125,22 +137,25 @@ def main() -> None:
         actions = {"collect": lambda: write_collection(paths, collection),
                    "tables": lambda: build_tables(collection, tables), "bare": bare,
                    "ratings": lambda: build_ratings(collection, ratings, out / "calibration.json")}
-        actions |= {f"figure {name}": figure(name, stars) for name, stars in FIGURES.items()}
-        actions["site"] = lambda: build_site(collection, out / "site", ratings=ratings)
-        runs: dict[str, list[float]] = {name: [] for name in actions}
+        if not args.tables_only:
+            actions |= {f"figure {name}": figure(name, stars) for name, stars in FIGURES.items()}
+            actions["site"] = lambda: build_site(collection, out / "site", ratings=ratings)
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in actions}
         for repetition in range(args.repetitions):
             first = ["collect", "tables", "bare"]
             first = first[repetition % 3:] + first[:repetition % 3]  # rotating order
             for name in first + [n for n in actions if n not in first]:
-                runs[name].append(timed(actions[name]))
+                runs[name].append(clocked(actions[name]))
         validation = validation_costs(read_report(paths[0]))
     print(f"{args.reports} reports, {args.repetitions} interleaved repetitions: seconds, median [min-max]")
-    for name, values in runs.items():
-        print(f"  {name:15s} {spread(values)}")
-    bare_runs = runs["bare"]
-    print(f"  tables / bare {spread([t / b for t, b in zip(runs['tables'], bare_runs)])}")
-    both = [(c + t) / b for c, t, b in zip(runs["collect"], runs["tables"], bare_runs)]
-    print(f"  (collect + tables) / bare {spread(both)}")
+    for clock, index in (("wall", 0), ("cpu", 1)):
+        times = {name: [run[index] for run in values] for name, values in runs.items()}
+        for name, values in times.items():
+            print(f"  {clock:4s} {name:15s} {spread(values)}")
+        bare_runs = times["bare"]
+        print(f"  {clock:4s} tables / bare {spread([t / b for t, b in zip(times['tables'], bare_runs)])}")
+        both = [(c + t) / b for c, t, b in zip(times["collect"], times["tables"], bare_runs)]
+        print(f"  {clock:4s} (collect + tables) / bare {spread(both)}")
     print("validating one report, ms: " + ", ".join(f"{k} {v:.3f}" for k, v in validation.items()))
 
 
