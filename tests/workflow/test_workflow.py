@@ -155,6 +155,17 @@ def test_editing_the_plot_script_remakes_only_figures(finished, tmp_path):
     assert planned_jobs(workdir) == ["all", *FIGURE_JOBS]
 
 
+def test_a_lost_report_is_made_again_with_everything_made_from_it(finished, tmp_path):
+    # The aggregate rules read the collection of reports, which still exists: `all` names
+    # each report, so the lost one is run again and the collection remade.
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished[0], workdir, symlinks=True)
+    (workdir / "results/runs/tiny-llama-4l/benchmark_report.json").unlink()
+    assert planned_jobs(workdir) == sorted(
+        ["all", "benchmark:tiny-llama-4l", *COMPARISON_JOBS, *paper_jobs("tiny-llama-4l"),
+         "label:tiny-llama-2l", "label:broken"])
+
+
 def test_a_lost_label_or_timeline_file_is_made_again(finished, tmp_path):
     # `all` must name each model's files: Snakemake does not remake a job for a lost output
     # that nothing asks for (the site takes only the SVG label and the PNG timeline).
