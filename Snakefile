@@ -52,6 +52,9 @@ include: "rules/site.smk"
 rule all:
     default_target: True
     input:
+        # Each report by name: the tables and the site read the collection of reports, and
+        # Snakemake does not remake the missing input of an existing collection on its own.
+        report_paths(),
         PAPER_OUTPUTS,
         rules.aes_models.output if config["models_csv"] else [],
         rules.site.output,

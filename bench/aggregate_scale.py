@@ -1,18 +1,24 @@
-"""Building the tables, ratings and figures from many reports, against a bare json.load loop.
+"""Building the tables, ratings, figures and site from many reports, against a bare json.load loop.
 
     python bench/aggregate_scale.py [--reports 1000] [--repetitions 3] [--template REPORT]
+                                    [--tables-only]
 
 Makes one real report (the tiny Llama through `energybench run`, pytorch backend, a few
 prompts) unless --template names one, copies it into --reports model directories with the
 model key and its energy varied, then times, interleaved and each in this process:
-- `tables`: the `tables` rule's work (`energybench.paper.build.build_tables`: models.csv and the
-  trial, phase, latency, check and LaTeX tables);
+- `collect`: the `reports` rule's work (`energybench.paper.stored.write_collection`): read and
+  validate each report once into the one collection file every aggregate rule reads;
+- `tables`: the `tables` rule's work (`energybench.paper.build.build_tables` from that file:
+  models.csv and the trial, phase, latency, check and LaTeX tables);
 - `bare`: `json.load` of every report into a pandas DataFrame (one row per report), nothing else;
 - `ratings`: the star ratings (`build_ratings`);
-- one entry per comparison figure of `energybench.paper.figures` (`build_figure`, PNG and PDF).
-It prints the medians and min-max, and tables / bare per repetition.
-Target (issue 15): the tables at most 2x the bare loop; the figures timed, and readable.
-The site is timed here once it exists on main.
+- one entry per comparison figure of `energybench.paper.figures` (`build_figure`, PNG and PDF);
+- `site`: the static site (`energybench.site.build_site`, with the ratings; no labels or
+  per-run figures, which are per-model jobs).
+It prints the medians and min-max of wall and CPU time (this process's: steadier on a shared
+machine), tables / bare and (collect + tables) / bare per repetition, and what validating one
+report costs (jsonschema, and the compiled schema the workflow uses).
+Target (issue 15): the tables at most 2x the bare loop; the figures and the site timed.
 """
 
 from __future__ import annotations
@@ -33,6 +39,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from energybench.paper.build import build_figure, build_ratings, build_tables  # noqa: E402
+from energybench.paper.stored import write_collection  # noqa: E402
+from energybench.report import (  # noqa: E402
+    _compiled_report_check, _report_validator, read_report)
+from energybench.site import build_site  # noqa: E402
 
 FIGURES = {"energy": True, "latency": False, "pareto": False, "phases": False}
 """The comparison figures, and whether each draws the star ratings too."""
@@ -82,6 +92,14 @@ def timed(action) -> float:
     return time.perf_counter() - started
 
 
+def clocked(action) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of ``action``: CPU time is steadier on a
+    shared machine, where a process waits for a core."""
+    started = time.process_time()
+    wall = timed(action)
+    return wall, time.process_time() - started
+
+
 def spread(values: list[float]) -> str:
     return f"{statistics.median(values):7.3f}  [{min(values):.3f}-{max(values):.3f}]"
 
@@ -91,6 +109,8 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=1000)
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--template", type=Path, help="a benchmark_report.json to copy")
+    parser.add_argument("--tables-only", action="store_true",
+                        help="time the collection, tables, bare loop and ratings only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="aggregate-scale-") as tmp:
         work = Path(tmp)
@@ -108,22 +128,50 @@ def main() -> None:
                     rows.append(json.load(handle))
             pd.DataFrame(rows)
 
+        collection = write_collection(paths, out / "reports.jsonl")
+
         def figure(name: str, with_ratings: bool):
             outputs = [out / f"{name}.png", out / f"{name}.pdf"]
-            return lambda: build_figure(name, paths, outputs, ratings if with_ratings else None)
+            return lambda: build_figure(name, collection, outputs, ratings if with_ratings else None)
 
-        actions = {"tables": lambda: build_tables(paths, tables), "bare": bare,
-                   "ratings": lambda: build_ratings(paths, ratings, out / "calibration.json")}
-        actions |= {f"figure {name}": figure(name, stars) for name, stars in FIGURES.items()}
-        runs: dict[str, list[float]] = {name: [] for name in actions}
+        actions = {"collect": lambda: write_collection(paths, collection),
+                   "tables": lambda: build_tables(collection, tables), "bare": bare,
+                   "ratings": lambda: build_ratings(collection, ratings, out / "calibration.json")}
+        if not args.tables_only:
+            actions |= {f"figure {name}": figure(name, stars) for name, stars in FIGURES.items()}
+            actions["site"] = lambda: build_site(collection, out / "site", ratings=ratings)
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in actions}
         for repetition in range(args.repetitions):
-            first = ["tables", "bare"] if repetition % 2 == 0 else ["bare", "tables"]
+            first = ["collect", "tables", "bare"]
+            first = first[repetition % 3:] + first[:repetition % 3]  # rotating order
             for name in first + [n for n in actions if n not in first]:
-                runs[name].append(timed(actions[name]))
+                runs[name].append(clocked(actions[name]))
+        validation = validation_costs(read_report(paths[0]))
     print(f"{args.reports} reports, {args.repetitions} interleaved repetitions: seconds, median [min-max]")
-    for name, values in runs.items():
-        print(f"  {name:8s} {spread(values)}")
-    print(f"  tables / bare {spread([t / b for t, b in zip(runs['tables'], runs['bare'])])}")
+    for clock, index in (("wall", 0), ("cpu", 1)):
+        times = {name: [run[index] for run in values] for name, values in runs.items()}
+        for name, values in times.items():
+            print(f"  {clock:4s} {name:15s} {spread(values)}")
+        bare_runs = times["bare"]
+        print(f"  {clock:4s} tables / bare {spread([t / b for t, b in zip(times['tables'], bare_runs)])}")
+        both = [(c + t) / b for c, t, b in zip(times["collect"], times["tables"], bare_runs)]
+        print(f"  {clock:4s} (collect + tables) / bare {spread(both)}")
+    print("validating one report, ms: " + ", ".join(f"{k} {v:.3f}" for k, v in validation.items()))
+
+
+def validation_costs(report: dict, repetitions: int = 200) -> dict[str, float]:
+    """Milliseconds to validate ``report`` against the report schema: jsonschema (the reference,
+    which names the error of a refused report) and the compiled schema (which decides)."""
+    checks = {"jsonschema": lambda: _report_validator().is_valid(report),
+              "compiled": lambda: _compiled_report_check()(report)}
+    costs = {}
+    for name, check in checks.items():
+        check()  # built and cached before timing
+        started = time.perf_counter()
+        for _ in range(repetitions):
+            check()
+        costs[name] = (time.perf_counter() - started) / repetitions * 1000
+    return costs
 
 
 if __name__ == "__main__":

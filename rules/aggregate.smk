@@ -3,9 +3,27 @@
 # output are inputs of its rule, so editing one remakes only what it draws.
 # `snakemake paper` takes the reports already under results/runs/ and never runs a benchmark
 # (the Snakefile then defines no benchmark rule).
-rule tables:
+
+
+# Every report, read and validated once, in one file that each rule over all the reports
+# reads: one DAG edge per such rule instead of one per report (energybench.paper.stored).
+rule reports:
     input:
         reports=report_paths(),
+        code=f"{PAPER}/stored.py",
+    output:
+        collection=f"{RESULTS}/reports.jsonl",
+    log:
+        "logs/paper/reports.log",
+    conda:
+        "../envs/aggregate.yaml"
+    script:
+        "../scripts/collect_reports.py"
+
+
+rule tables:
+    input:
+        collection=rules.reports.output.collection,
         code=paper_code("tables") + [workflow_path("src/energybench/aggregate.py")],
     output:
         models=report(
@@ -54,7 +72,7 @@ rule tables:
 
 rule ratings:
     input:
-        reports=report_paths(),
+        collection=rules.reports.output.collection,
         frozen=[CALIBRATION] if CALIBRATION else [],
         code=paper_code("ratings"),
     output:
@@ -79,7 +97,7 @@ for module, name in FIGURES.items():
         name:
             f"figure_{module}"
         input:
-            reports=report_paths(),
+            collection=rules.reports.output.collection,
             ratings=rules.ratings.output.ratings if module == "energy" else [],
             code=paper_code(f"figures/{module}", "figures/selection"),
         output:
@@ -103,7 +121,7 @@ for module, name in FIGURES.items():
 rule power_timeline:
     input:
         report=REPORT,
-        code=paper_code("figures/timeline"),
+        code=paper_code_digest("power_timeline", "figures/timeline"),
     output:
         png=report(
             f"{RESULTS}/figures/runs/{{model}}/power_timeline.png",
@@ -127,7 +145,7 @@ rule label:
     input:
         report=REPORT,
         ratings=rules.ratings.output.ratings,
-        code=paper_code("labels"),
+        code=paper_code_digest("label", "labels"),
     output:
         svg=f"{RESULTS}/labels/{{model}}.svg",
         png=report(
@@ -150,7 +168,7 @@ rule label:
 # an upload is a deliberate step).
 rule aes_master_results:
     input:
-        reports=report_paths(),
+        collection=rules.reports.output.collection,
         code=workflow_path("src/energybench/aes/master_results.py"),
     output:
         table=f"{RESULTS}/tables/master_results.csv",

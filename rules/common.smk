@@ -223,3 +223,14 @@ def paper_code(*modules):
     return [
         f"{PAPER}/{m}.py" for m in ("stored", "palette", "style", "build", *modules)
     ]
+
+
+def paper_code_digest(output, *modules):
+    """One file that stands for paper_code(*modules): the input of a rule with a job per
+    model, so 1,000 models add 1,000 edges to the DAG, not 5,000 (planning time,
+    docs/PERFORMANCE.md). Rewritten only when that code changes (code_digest)."""
+    return str(
+        write_code_digest(
+            f"{RESULTS}/code/paper-{output}.sha256", PAPER, paper_code(*modules)
+        )
+    )

@@ -3,7 +3,7 @@
 # or the site's own code changes.
 rule site:
     input:
-        reports=report_paths(),
+        collection=rules.reports.output.collection,
         ratings=rules.ratings.output.ratings,
         labels=expand(rules.label.output.svg, model=REPORTED),
         timelines=expand(rules.power_timeline.output.png, model=REPORTED),

@@ -5,6 +5,6 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 
 from energybench.site import build_site  # noqa: E402
 
-build_site(snakemake.input.reports, snakemake.output.site,  # noqa: F821
+build_site(snakemake.input.collection, snakemake.output.site,  # noqa: F821
            ratings=snakemake.input.ratings, labels=snakemake.input.labels,  # noqa: F821
            figures=snakemake.input.timelines)  # noqa: F821

@@ -7,4 +7,4 @@ logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 
 from energybench.paper.build import build_tables  # noqa: E402
 
-build_tables(snakemake.input.reports, dict(snakemake.output.items()))  # noqa: F821
+build_tables(snakemake.input.collection, dict(snakemake.output.items()))  # noqa: F821

@@ -101,8 +101,9 @@ def models_table(reports: list[Report]) -> pd.DataFrame:
 
 
 def write_models_table(reports: list[Report], output: str | Path) -> pd.DataFrame:
-    """Write the table of ``reports`` (read and validated by the caller, once for every table:
-    validation is most of the tables' time) atomically (temporary name, then rename)."""
+    """Write the table of ``reports`` (read and validated by the caller, once for every
+    aggregate output: energybench.paper.stored) atomically; return it (the LaTeX table is
+    made from it)."""
     table = models_table(reports)
     write_atomic(output, table.to_csv(index=False))
     return table

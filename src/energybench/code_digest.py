@@ -1,11 +1,12 @@
-"""One small file that stands for the benchmark's code.
+"""One small file that stands for the benchmark's code (or for the code of one output).
 
 The workflow lists this file, not the package's fifty-odd sources, as an input of every run
 (and of the CPU image), so job headers stay short and planning stays fast. The file holds a
 digest of the sources and is rewritten only when the digest differs: its modification time
 moves when the code changes, and only then, so a code change reruns the runs that execute
 that code, while touching a file, switching branches back and forth or moving the checkout
-reruns nothing.
+reruns nothing. The per-model paper outputs (labels, power timelines) have one such file each
+for the modules that draw them, in place of those modules (rules/common.smk).
 """
 
 from __future__ import annotations
@@ -34,20 +35,23 @@ def source_files(package_dir: str | Path) -> list[Path]:
     )
 
 
-def code_digest(package_dir: str | Path) -> str:
-    """SHA-256 over each source's path (relative to the package) and content."""
+def code_digest(package_dir: str | Path, files: list[str | Path] | None = None) -> str:
+    """SHA-256 over each source's path (relative to the package) and content: the sources a
+    run executes, or ``files`` (in the package) where given."""
     package_dir = Path(package_dir)
     digest = hashlib.sha256()
-    for path in source_files(package_dir):
+    for path in source_files(package_dir) if files is None else map(Path, files):
         digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return "sha256:" + digest.hexdigest()
 
 
-def write_code_digest(path: str | Path, package_dir: str | Path) -> Path:
-    """Make ``path`` hold the package's digest, leaving it untouched when it already does."""
+def write_code_digest(path: str | Path, package_dir: str | Path,
+                      files: list[str | Path] | None = None) -> Path:
+    """Make ``path`` hold the digest (:func:`code_digest`), leaving it untouched when it
+    already does."""
     path = Path(path)
-    content = code_digest(package_dir) + "\n"
+    content = code_digest(package_dir, files) + "\n"
     try:
         if path.read_text() == content:
             return path

@@ -15,6 +15,7 @@ from energybench.aes import master_results, submission
 from energybench.aes.identity import identity
 from energybench.config import load_yaml, resolve_model
 from energybench.meters import ComponentEnergy, WindowMeasurement
+from energybench.paper.stored import write_collection
 from energybench.report import Report, read_report, write_report
 from energybench.results import energy_section, metrics_section
 
@@ -150,8 +151,9 @@ def test_aes_aggregator_derives_our_master_results(aes, written, reports, tmp_pa
             aggregator.add_failed_result(config, f"{error['type']}: {error['message']}")
         else:
             aggregator.add_result(config, json.loads(written[kind].read_text()))
-    ours_path = master_results.write_master_results(list(written.values()),
-                                                    tmp_path / "ours" / "master_results.csv")
+    ours_path = master_results.write_master_results(
+        write_collection(written.values(), tmp_path / "reports.jsonl"),
+        tmp_path / "ours" / "master_results.csv")
     theirs = list(csv.DictReader(theirs_path.open()))
     ours = list(csv.DictReader(ours_path.open()))
     assert list(ours[0]) == results_aggregator.ResultsAggregator.COLUMNS
@@ -175,14 +177,16 @@ def test_aes_summary_reads_our_master_results(aes, written, tmp_path):
     """AES's get_results_summary over our table: no error, totals of the rows without error."""
     results_aggregator, _ = aes
     path = master_results.write_master_results(
-        [written["gpu"], written["partial"], written["failed"]], tmp_path / "master_results.csv")
+        write_collection([written["gpu"], written["partial"], written["failed"]],
+                         tmp_path / "reports.jsonl"), tmp_path / "master_results.csv")
     summary = results_aggregator.ResultsAggregator(str(path)).get_results_summary()
     gpu = read_report(written["gpu"])
     assert summary["total_runs"] == 3 and summary["successful_runs"] == 1
     assert summary["total_tokens"] == gpu["summary"]["total_tokens"]
     assert summary["total_energy_wh"] == pytest.approx(2.0)
     with_cpu = master_results.write_master_results(
-        [written["cpu"]], tmp_path / "cpu" / "master_results.csv")
+        write_collection([written["cpu"]], tmp_path / "cpu" / "reports.jsonl"),
+        tmp_path / "cpu" / "master_results.csv")
     summary = results_aggregator.ResultsAggregator(str(with_cpu)).get_results_summary()
     assert math.isnan(summary["total_energy_wh"])  # unknown stays unknown, never 0
 

@@ -5,16 +5,23 @@ calibration files)."""
 import copy
 import json
 import logging
+import os
 
 import pandas as pd
 import pytest
 
 import paper_fixtures as fx
+from energybench import aggregate
 from energybench.aggregate import models_table
 from energybench.paper import build, labels, ratings, tables
 from energybench.paper.figures import pareto, selection, timeline
-from energybench.paper.stored import read_stored_reports
+from energybench.paper.stored import UnreadableCollection, read_stored_reports, write_collection
 from energybench.report import unknown_component
+
+
+def collected(paths, folder):
+    """The aggregate rules' one input: ``paths`` gathered as the ``reports`` rule does."""
+    return write_collection(paths, folder / "reports.jsonl")
 
 
 def rated(reports, calibration=None):
@@ -132,7 +139,7 @@ def bad_reports(tmp_path):
 def test_malformed_and_old_schema_reports_are_named_in_the_log_and_skipped(tmp_path, caplog):
     paths = bad_reports(tmp_path)
     with caplog.at_level(logging.WARNING):
-        stored = read_stored_reports(paths)
+        stored = read_stored_reports(collected(paths, tmp_path))
     assert [r.model for r in stored.reports] == ["good", "oom"]
     assert "schema_version '0.9'" in stored.skipped[str(paths[2])]
     assert "not JSON" in stored.skipped[str(paths[3])]
@@ -140,12 +147,33 @@ def test_malformed_and_old_schema_reports_are_named_in_the_log_and_skipped(tmp_p
     assert str(paths[2]) in caplog.text and str(paths[3]) in caplog.text
 
 
+def test_the_collection_keeps_every_report_in_order_and_the_unusable_with_why(tmp_path):
+    paths = bad_reports(tmp_path)
+    collection = collected(paths, tmp_path)
+    entries = [json.loads(line) for line in collection.read_text().splitlines()]
+    assert [e["path"] for e in entries] == [str(p) for p in paths]
+    assert [e["report"]["model"] for e in entries[:2]] == ["good", "oom"]
+    assert [sorted(e) for e in entries[2:]] == [["path", "problem"]] * 3
+    stored = read_stored_reports(collection)
+    assert stored.paths == paths[:2]
+    assert stored.reports[0].to_dict() == json.loads(paths[0].read_text())
+    assert sorted(os.listdir(tmp_path)) == ["reports.jsonl", "runs"]  # written atomically, no leftovers
+
+
+def test_a_file_that_is_no_collection_is_named_with_its_line(tmp_path):
+    collection = collected(fx.write_runs(tmp_path / "runs", [fx.failed("oom")]), tmp_path)
+    with collection.open("a") as handle:
+        handle.write('{"report": {}}\n')
+    with pytest.raises(UnreadableCollection, match=rf"{collection}, line 2: not an entry"):
+        read_stored_reports(collection)
+
+
 def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
     outputs = {name: tmp_path / f"{name}.csv" for name in ("models", "trials", "phases",
                                                            "latency", "checks")}
     outputs["latex"] = tmp_path / "models.tex"
     reports = [fx.gpu_report("good", 1.0), fx.failed("oom"), fx.served("served", 2.0)]
-    build.build_tables(fx.write_runs(tmp_path / "runs", reports), outputs)
+    build.build_tables(collected(fx.write_runs(tmp_path / "runs", reports), tmp_path), outputs)
     models = pd.read_csv(outputs["models"]).set_index("model")
     assert models.loc["oom", "status"] == "failed" and pd.isna(models.loc["oom", "gpu_energy_wh"])
     assert models.loc["good", "wh_per_1000_queries_ci_low"] == pytest.approx(0.9)
@@ -169,9 +197,9 @@ def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
     assert latency.set_index("metric").loc["ttft_s", "p99"] == pytest.approx(0.2)
 
 
-def test_tables_read_and_validate_each_report_once(tmp_path, monkeypatch):
-    """Validation is most of the tables' time at 1,000 reports (docs/PERFORMANCE.md): the
-    models table and the other tables share one reading."""
+def test_each_report_is_validated_once_for_every_aggregate_output(tmp_path, monkeypatch):
+    """Validation was most of the tables' time at 1,000 reports (docs/PERFORMANCE.md): the
+    collection validates each report once, and the tables, ratings and figures read it."""
     from energybench.paper import stored
 
     validated = []
@@ -180,7 +208,16 @@ def test_tables_read_and_validate_each_report_once(tmp_path, monkeypatch):
                                                            "latency", "checks")}
     outputs["latex"] = tmp_path / "models.tex"
     reports = [fx.gpu_report("a", 1.0), fx.gpu_report("b", 2.0)]
-    build.build_tables(fx.write_runs(tmp_path / "runs", reports), outputs)
+    collection = collected(fx.write_runs(tmp_path / "runs", reports), tmp_path)
+    made = []
+    original = aggregate.models_table
+    counted = lambda rs: made.append(1) or original(rs)  # noqa: E731
+    monkeypatch.setattr(aggregate, "models_table", counted)
+    monkeypatch.setattr(tables, "models_table", counted, raising=False)  # as it once imported it
+    build.build_tables(collection, outputs)
+    assert made == [1]  # models.csv and the LaTeX table share one models table
+    build.build_ratings(collection, tmp_path / "ratings.csv", tmp_path / "calibration.json")
+    build.build_figure("pareto", collection, [tmp_path / "pareto.png"])
     assert sorted(validated) == ["a", "b"]
     assert list(pd.read_csv(outputs["models"])["model"]) == ["a", "b"]
 
@@ -222,11 +259,13 @@ def test_no_legend_entry_for_a_component_nobody_measured():
 def build_everything(runs, out):
     """Every paper output of the reports under ``runs`` into ``out``; the written paths."""
     paths = sorted(runs.glob("*/benchmark_report.json"))
-    build.build_ratings(paths, out / "ratings.csv", out / "calibration.json")
+    collection = collected(paths, out)
+    build.build_ratings(collection, out / "ratings.csv", out / "calibration.json")
     written = [out / "ratings.csv"]
     for name in ("energy", "pareto", "phases", "latency"):
         files = [out / f"{name}.png", out / f"{name}.pdf"]
-        build.build_figure(name, paths, files, out / "ratings.csv" if name == "energy" else None)
+        build.build_figure(name, collection, files,
+                           out / "ratings.csv" if name == "energy" else None)
         written += files
     for path in paths:
         model = path.parent.name
@@ -269,8 +308,9 @@ def test_fifty_models_get_a_readable_height(tmp_path):
     reports = [fx.gpu_report(f"model-{i:02d}", 0.5 + i * 0.1, model_class="ABC"[i % 3])
                for i in range(50)] + [fx.failed("oom"), fx.BASE, fx.served("served", 2.0)]
     paths = fx.write_runs(tmp_path / "runs", reports, timeline=False)
-    build.build_ratings(paths, tmp_path / "r.csv", tmp_path / "c.json")
-    build.build_figure("energy", paths, [tmp_path / "e.png"], tmp_path / "r.csv")
+    collection = collected(paths, tmp_path)
+    build.build_ratings(collection, tmp_path / "r.csv", tmp_path / "c.json")
+    build.build_figure("energy", collection, [tmp_path / "e.png"], tmp_path / "r.csv")
     width, height = Image.open(tmp_path / "e.png").size
     # ~0.28 in per model row at 150 dpi: each of the 53 model names keeps its own line.
     assert height / 53 > 0.25 * 150

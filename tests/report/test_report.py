@@ -2,6 +2,7 @@ import json
 import os
 from pathlib import Path
 
+import fastjsonschema
 import jsonschema
 import pytest
 
@@ -287,3 +288,63 @@ def test_every_field_a_section_names_is_a_key_the_reports_have():
     for kind in Section.__subclasses__():
         named = {f.name for f in fields(kind) if f.init} - {"extra", "keys"}
         assert named <= seen.get(kind, set()), (kind.__name__, named - seen.get(kind, set()))
+
+
+def completed_document() -> dict:
+    return Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
+                            "power_timeline.csv", PROVENANCE).to_dict()
+
+
+def test_a_valid_report_is_checked_by_the_compiled_schema_alone(monkeypatch):
+    # jsonschema took 0.8 ms a report, most of it resolving `$ref`s; the aggregate rules'
+    # collection validates every stored report (docs/PERFORMANCE.md).
+    report = completed_document()
+    validate_report(report)
+    walked = []
+    monkeypatch.setattr(jsonschema.Draft202012Validator, "iter_errors",
+                        lambda self, instance, *a: walked.append(1) or iter(()))
+    validate_report(report)
+    assert walked == []
+
+
+def set_path(document: dict, path: str, value) -> dict:
+    """A deep copy of ``document`` with the field at ``a/b/c`` set (or removed: ...)."""
+    document = json.loads(json.dumps(document))
+    *parents, last = path.split("/")
+    target = document
+    for key in parents:
+        target = target[key]
+    if value is ...:
+        del target[last]
+    else:
+        target[last] = value
+    return document
+
+
+@pytest.mark.parametrize("path, value", [
+    ("schema_version", "0.9"),                                   # const
+    ("model", "a/b"),                                            # pattern
+    ("status", "done"),                                          # enum
+    ("summary", ...),                                            # required
+    ("summary/total_prompts", -1),                               # minimum
+    ("summary/total_prompts", "4"),                              # type
+    ("colour", "red"),                                           # additionalProperties
+    ("error", {"type": 1, "message": "x"}),                      # oneOf
+    ("energy/components/gpu/gross_joules", None),                # if/then: a reason too
+    ("energy/components/gpu/source", "guess"),                   # enum, through a $ref
+    ("metrics/null_reasons", {"a": 1}),                          # additionalProperties schema
+    ("latency", {"definition": "d", "ttft_s": {"count": 0, "mean": 1, "median": 1, "p90": 1,
+                                                "p99": 1}}),     # oneOf with required
+])
+def test_the_compiled_check_refuses_what_jsonschema_refuses(path, value):
+    from energybench.report import _compiled_report_check, _report_validator
+
+    document = completed_document()
+    if path == "energy/components/gpu/gross_joules":
+        document = set_path(document, "energy/components/gpu/reason", None)
+    document = set_path(document, path, value)
+    assert not _report_validator().is_valid(document)
+    with pytest.raises(fastjsonschema.JsonSchemaException):
+        _compiled_report_check()(document)
+    with pytest.raises(jsonschema.ValidationError):
+        validate_report(document)

@@ -20,6 +20,7 @@ import pytest
 
 from conftest import REPO_ROOT, require
 from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
+from energybench.paper.stored import write_collection
 from energybench.report import Report, validate_report
 from energybench.site import build_site
 from energybench.site.build import flatten, format_number
@@ -151,8 +152,8 @@ def built(tmp_path_factory):
     planted.write_text(json.dumps({**reports[0], "model": XSS_KEY}))
     labels, figures = write_label_and_figure(root)
     site = root / "results" / "site"
-    build_site([*paths, planted], site, ratings=write_ratings(root / "ratings.csv"), labels=labels,
-               figures=figures)
+    build_site(write_collection([*paths, planted], root / "reports.jsonl"), site,
+               ratings=write_ratings(root / "ratings.csv"), labels=labels, figures=figures)
     return site, root, {r["model"]: r for r in reports}
 
 
@@ -177,8 +178,7 @@ def test_figures_and_nested_fields_read_as_text():
 
 def test_entries_select_figures_with_intervals_and_reasons(built):
     _, root, _ = built
-    usable, left_out = collect(sorted(root.glob("runs/*/benchmark_report.json")),
-                               read_ratings(root / "ratings.csv"))
+    usable, left_out = collect(root / "reports.jsonl", read_ratings(root / "ratings.csv"))
     entries = {e["key"]: e for e in usable}
     assert [Path(r["path"]).parent.name for r in left_out] == ["planted"]
     assert "does not follow report schema" in left_out[0]["reason"]
@@ -229,7 +229,8 @@ def test_a_model_page_has_the_tables_its_backend_reports(built):
 
 def test_without_a_ratings_table_every_model_is_unrated_and_says_why(tmp_path):
     paths = write_campaign(tmp_path, campaign()[:2])
-    build_site(paths, tmp_path / "site", ratings=tmp_path / "absent.csv")
+    build_site(write_collection(paths, tmp_path / "reports.jsonl"), tmp_path / "site",
+               ratings=tmp_path / "absent.csv")
     index = (tmp_path / "site/index.html").read_text()
     assert "star calibration: <span id=\"calibration\">none: no ratings table</span>" in index
     assert index.count('<span class="unrated">unrated</span> <span class="why">no ratings table'
@@ -296,7 +297,7 @@ def test_the_site_uses_the_paper_figures_palette(built):
 
 
 def test_zero_models_build_an_empty_state(tmp_path):
-    build_site([], tmp_path / "site")
+    build_site(write_collection([], tmp_path / "reports.jsonl"), tmp_path / "site")
     index = (tmp_path / "site/index.html").read_text()
     assert 'id="empty-state"' in index and "<table" not in index
     assert "newest report: <span id=\"newest-report\">none</span>" in index
@@ -306,11 +307,14 @@ def test_zero_models_build_an_empty_state(tmp_path):
 def test_a_rebuild_replaces_the_old_site_whole(tmp_path):
     reports = campaign()
     paths = write_campaign(tmp_path, reports)
-    build_site(paths, tmp_path / "site")
+    build_site(write_collection(paths, tmp_path / "all.jsonl"), tmp_path / "site")
     assert (tmp_path / "site/models/delta.html").exists()
-    build_site([p for p in paths if p.parent.name != "delta"], tmp_path / "site")
+    fewer = write_collection([p for p in paths if p.parent.name != "delta"],
+                             tmp_path / "fewer.jsonl")
+    build_site(fewer, tmp_path / "site")
     assert not (tmp_path / "site/models/delta.html").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs", "site"]  # no staging left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [  # no staging left
+        "all.jsonl", "fewer.jsonl", "runs", "site"]
 
 
 # --- in a real browser -------------------------------------------------------------------
@@ -579,7 +583,7 @@ def test_phone_width_and_dark_mode(browser, built, tmp_path):
 
 @pytest.mark.integration
 def test_empty_site_renders_its_empty_state(browser, tmp_path):
-    build_site([], tmp_path / "site")
+    build_site(write_collection([], tmp_path / "reports.jsonl"), tmp_path / "site")
     open_page(browser, tmp_path / "site/index.html")
     assert browser.find_element("id", "empty-state").is_displayed()
     assert browser.find_elements("id", "leaderboard") == []
@@ -606,7 +610,8 @@ def test_a_run_with_a_power_range_check_builds_and_shows_its_range(tmp_path):
                              "detail": "average 250 W; not checked against: power limit",
                              "trial": 0})
     site = tmp_path / "site"
-    build_site(write_campaign(tmp_path, [report]), site)
+    build_site(write_collection(write_campaign(tmp_path, [report]), tmp_path / "reports.jsonl"),
+               site)
     page = (site / "models" / f"{page_name(report['model'])}.html").read_text()
     row = re.search(r'<th scope="row">gpu_power_in_range</th>.*?</tr>', page, re.S).group(0)
     assert '<td class="num">250</td><td class="num">[50, —]</td>' in row

@@ -71,3 +71,17 @@ def test_the_image_leaves_out_what_the_digest_leaves_out():
     package_files = {line.removeprefix("src/energybench/").rstrip("/") for line in ignored
                      if line.startswith("src/energybench/")}
     assert package_files == OUTSIDE_THE_RUN
+
+
+def test_a_digest_of_named_files_follows_only_them(tmp_path):
+    package = make_package(tmp_path / "pkg")
+    drawn_by = [package / "paper" / "plots.py", package / "aggregate.py"]
+    digest_file = tmp_path / "results" / "code" / "paper-label.sha256"
+    write_code_digest(digest_file, package, drawn_by)
+    before = digest_file.read_text()
+    assert before == code_digest(package, drawn_by) + "\n" != code_digest(package) + "\n"
+    (package / "meters" / "nvml.py").write_text("POWER = 2\n")  # not one of them
+    assert code_digest(package, drawn_by) + "\n" == before
+    (package / "paper" / "plots.py").write_text("FIGURE = 2\n")
+    write_code_digest(digest_file, package, drawn_by)
+    assert digest_file.read_text() != before

@@ -1,5 +1,7 @@
 import json
+import os
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -273,3 +275,29 @@ def test_each_config_default_has_one_home():
     validate(config, str(schema))
     assert config["models_file"] == "config/models.yaml" and config["select"] == {}
     assert config["preset"] is None and config["models_csv"] is None
+
+
+def test_planning_does_not_import_scipy():
+    """The workflow imports these modules and checks every model's settings each time it
+    plans, where no trial is summed: importing scipy.stats took ~0.5-1 s of every plan
+    (docs/PERFORMANCE.md). (pandas is imported: it reads the prompt files to count them.)"""
+    code = """
+import sys
+from energybench.aes.model_list import models_from_list
+from energybench.aes.preset import apply_preset
+from energybench.backends import job_resources
+from energybench.code_digest import write_code_digest
+from energybench.config import check_run_configs, load_yaml, resolve_model
+from energybench.isolation import resolve_runtime
+from energybench.prompts import check_prompt_counts
+config = load_yaml("config/config.yaml")
+for key, entry in load_yaml("config/models.yaml")["models"].items():
+    cfg = resolve_model(key, entry, config["defaults"], config["measurement"])
+    check_run_configs({key: cfg})
+    check_prompt_counts({key: cfg})
+    job_resources(cfg)
+print("scipy" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")})
+    assert done.stdout.split("\n")[-2] == "False", done.stdout + done.stderr

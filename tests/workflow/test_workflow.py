@@ -20,8 +20,8 @@ from energybench.report import read_report, validate_report
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1"]
 DEFAULT_MODELS = ["tiny-llama-2l", "tiny-llama-4l"]
 FIGURE_JOBS = ["figure_energy", "figure_latency", "figure_pareto", "figure_phases"]
-# Jobs over every report: any report that changes remakes them all.
-COMPARISON_JOBS = ["aes_master_results", "ratings", "site", "tables", *FIGURE_JOBS]
+# Jobs over every report (through their one collection): any report that changes remakes them all.
+COMPARISON_JOBS = ["aes_master_results", "ratings", "reports", "site", "tables", *FIGURE_JOBS]
 
 
 def paper_jobs(model: str) -> list[str]:
@@ -155,6 +155,28 @@ def test_editing_the_plot_script_remakes_only_figures(finished, tmp_path):
     assert planned_jobs(workdir) == ["all", *FIGURE_JOBS]
 
 
+def test_a_lost_report_is_made_again_with_everything_made_from_it(finished, tmp_path):
+    # The aggregate rules read the collection of reports, which still exists: `all` names
+    # each report, so the lost one is run again and the collection remade.
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished[0], workdir, symlinks=True)
+    (workdir / "results/runs/tiny-llama-4l/benchmark_report.json").unlink()
+    assert planned_jobs(workdir) == sorted(
+        ["all", "benchmark:tiny-llama-4l", *COMPARISON_JOBS, *paper_jobs("tiny-llama-4l"),
+         "label:tiny-llama-2l", "label:broken"])
+
+
+def test_a_lost_label_or_timeline_file_is_made_again(finished, tmp_path):
+    # `all` must name each model's files: Snakemake does not remake a job for a lost output
+    # that nothing asks for (the site takes only the SVG label and the PNG timeline).
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished[0], workdir, symlinks=True)
+    (workdir / "results/labels/tiny-llama-2l.png").unlink()
+    (workdir / "results/figures/runs/tiny-llama-4l/power_timeline.pdf").unlink()
+    assert planned_jobs(workdir) == [
+        "all", "label:tiny-llama-2l", "power_timeline:tiny-llama-4l", "site"]
+
+
 def test_html_report_of_the_default_run(finished):
     workdir, _ = finished
     snakemake(workdir, "--report", "report.zip")
@@ -199,6 +221,18 @@ def test_editing_the_site_code_remakes_only_the_site(finished, tmp_path):
     with open(workdir / "src/energybench/site/build.py", "a") as module:
         module.write("# edited\n")
     assert planned_jobs(workdir) == ["all", "site"]
+
+
+def test_editing_the_label_code_remakes_the_labels_and_the_site_only(finished, tmp_path):
+    # The label jobs name one digest file for their code, not five modules each.
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished[0], workdir, symlinks=True)
+    os.utime(workdir / "src/energybench/paper/labels.py")  # touched, not changed
+    assert "Nothing to be done" in snakemake(workdir, "--dry-run").stdout
+    with open(workdir / "src/energybench/paper/labels.py", "a") as module:
+        module.write("# edited\n")
+    assert planned_jobs(workdir) == sorted(
+        ["all", "site", *(f"label:{m}" for m in [*DEFAULT_MODELS, "broken"])])
 
 
 def test_select_runs_a_subset(tmp_path):

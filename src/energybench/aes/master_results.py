@@ -152,8 +152,8 @@ def master_results_text(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def write_master_results(report_paths: list[str | Path], output: str | Path) -> Path:
-    """Write master_results.csv for ``report_paths`` atomically; a malformed or old-schema
-    report is named in the log and left out (the one reader of stored reports)."""
+def write_master_results(collection: str | Path, output: str | Path) -> Path:
+    """Write master_results.csv for the reports of ``collection`` atomically; a malformed or
+    old-schema report is named in the log and left out (the one reader of stored reports)."""
     return write_atomic(output, master_results_text(
-        [aes_row(report) for report in read_stored_reports(report_paths).reports]))
+        [aes_row(report) for report in read_stored_reports(collection).reports]))

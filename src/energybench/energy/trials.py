@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
 
 CI_METHOD = "Student's t interval of the mean (n - 1 degrees of freedom)"
 
@@ -76,5 +75,9 @@ def trial_statistics(
                        n_valid=1)
     std = float(valid.std(ddof=1))
     cv = std / abs(mean) if mean != 0 else None
+    # Imported here: scipy.stats takes ~0.5 s to import, and the workflow imports this module
+    # (through the backends' settings checks) every time it plans, where no trial is summed.
+    from scipy import stats
+
     half = float(stats.t.ppf(0.5 + confidence_level / 2, len(valid) - 1)) * std / math.sqrt(len(valid))
     return result(mean, std, cv, mean - half, mean + half, n_valid=len(valid))

@@ -15,16 +15,15 @@ from energybench.paper.stored import read_stored_report, read_stored_reports
 log = logging.getLogger(__name__)
 
 
-def build_tables(report_paths, outputs: dict) -> None:
+def build_tables(collection, outputs: dict) -> None:
     """models.csv (AI Energy Score's columns first), then the trial, phase and latency tables
-    and the LaTeX per-model table."""
-    reports = read_stored_reports(report_paths).reports  # unreadable ones named in the log, left out
-    write_models_table(reports, outputs["models"])
-    tables.write_tables(reports, outputs)
+    and the LaTeX per-model table, from the report collection (energybench.paper.stored)."""
+    reports = read_stored_reports(collection).reports  # unreadable ones named in the log, left out
+    tables.write_tables(reports, write_models_table(reports, outputs["models"]), outputs)
 
 
-def build_ratings(report_paths, ratings_csv, calibration_json, frozen=None) -> None:
-    ratings.write_ratings(read_stored_reports(report_paths).reports, ratings_csv,
+def build_ratings(collection, ratings_csv, calibration_json, frozen=None) -> None:
+    ratings.write_ratings(read_stored_reports(collection).reports, ratings_csv,
                           calibration_json, frozen)
 
 
@@ -32,9 +31,9 @@ def read_ratings(path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"stars": "Int64", "class": "string"})
 
 
-def build_figure(name: str, report_paths, outputs, ratings_csv=None) -> None:
+def build_figure(name: str, collection, outputs, ratings_csv=None) -> None:
     """Draw the comparison figure ``name`` (a module of energybench.paper.figures)."""
-    reports = read_stored_reports(report_paths).reports
+    reports = read_stored_reports(collection).reports
     figure = importlib.import_module(f"energybench.paper.figures.{name}")
     if ratings_csv:
         figure.draw(reports, read_ratings(ratings_csv), outputs)

@@ -1,4 +1,11 @@
-"""The one place the paper outputs read stored benchmark reports.
+"""The one place the aggregate outputs read stored benchmark reports.
+
+One rule (``reports``, rules/aggregate.smk) gathers every report into one collection file,
+JSON Lines with one entry per report file in the order given: the report, read and validated
+there once, or the one-line reason it cannot be used. Every aggregate rule (tables, ratings,
+figures, AI Energy Score's master_results, the site) reads that one file. So each report is
+validated once, not once per rule, and the workflow's DAG holds one edge per aggregate rule
+where it held one per report and rule (planning time at 1,000 models: docs/PERFORMANCE.md).
 
 A report that cannot be read, or does not follow the report schema (an old schema version, a
 hand-edited file), is named in the log with the reason and left out; it never stops the
@@ -7,12 +14,14 @@ tables or figures of the others.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jsonschema
 
+from energybench.files import write_atomic
 from energybench.report import Report, UnreadableReport, read_report, validate_report
 
 log = logging.getLogger(__name__)
@@ -20,14 +29,22 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class StoredReports:
-    """The readable reports (in the order given), typed, and the skipped files with why."""
+    """The readable reports (in the order given), typed, the file each was read from
+    (``paths[i]`` holds ``reports[i]``) and the skipped files with why."""
 
     reports: list[Report] = field(default_factory=list)
+    paths: list[Path] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
 
 
 def read_stored_report(path: Path) -> tuple[Report | None, str | None]:
     """(the report at ``path``, typed, None), or (None, a one-line reason it cannot be used)."""
+    report, problem = _checked_document(path)
+    return (None, problem) if problem else (Report.from_dict(report), None)
+
+
+def _checked_document(path: Path) -> tuple[dict | None, str | None]:
+    """(the report at ``path`` as stored, schema-checked, None), or (None, why not)."""
     try:
         report = read_report(path)
     except UnreadableReport as exc:
@@ -39,17 +56,46 @@ def read_stored_report(path: Path) -> tuple[Report | None, str | None]:
         version = report.get("schema_version")
         return None, f"does not follow report schema (schema_version {version!r}), " \
                      f"field {where}: {exc.message}"
-    return Report.from_dict(report), None
+    return report, None
 
 
-def read_stored_reports(paths) -> StoredReports:
-    stored = StoredReports()
-    for path in map(Path, paths):
-        report, problem = read_stored_report(path)
+def write_collection(report_paths, output: str | Path) -> Path:
+    """Read and validate each report once; write the collection atomically, the unusable
+    reports kept as entries with their reason (and named in the log)."""
+    lines = []
+    for path in map(Path, report_paths):
+        report, problem = _checked_document(path)
         if problem:
             log.warning("skipping report %s: %s", path, problem)
-            stored.skipped[str(path)] = problem
+            lines.append(json.dumps({"path": str(path), "problem": problem}))
         else:
-            stored.reports.append(report)
-    return stored
+            lines.append(json.dumps({"path": str(path), "report": report}))
+    return write_atomic(output, "".join(line + "\n" for line in lines))
 
+
+class UnreadableCollection(ValueError):
+    """A collection file that is not one (the ``reports`` rule writes it; rebuild it)."""
+
+
+def read_stored_reports(collection: str | Path) -> StoredReports:
+    """The reports of a collection written by :func:`write_collection`; each skipped report
+    is named in the log again, so every aggregate rule's log says what it left out."""
+    stored = StoredReports()
+    with open(collection) as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                entry = json.loads(line)
+                path = entry["path"]
+                report = entry.get("report")
+                problem = entry.get("problem") if report is None else None
+            except (ValueError, KeyError, TypeError, AttributeError):
+                raise UnreadableCollection(
+                    f"report collection {collection}, line {number}: not an entry of a report "
+                    "collection; remake it (snakemake --forcerun reports)") from None
+            if report is None:
+                log.warning("skipping report %s: %s", path, problem)
+                stored.skipped[path] = problem
+            else:
+                stored.reports.append(Report.from_dict(report))
+                stored.paths.append(Path(path))
+    return stored

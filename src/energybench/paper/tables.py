@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from energybench.aggregate import models_table
 from energybench.energy.units import significant
 from energybench.files import write_atomic
 from energybench.report import COMPONENTS, Report
@@ -130,10 +129,12 @@ def models_latex(table: pd.DataFrame) -> str:
     return styler.to_latex(hrules=True, column_format="llllll") + LATEX_NOTE
 
 
-def write_tables(reports: list[Report], outputs: dict[str, str | Path]) -> None:
-    """Write every table named in ``outputs`` (keys: trials, phases, latency, checks, latex)."""
+def write_tables(reports: list[Report], models: pd.DataFrame,
+                 outputs: dict[str, str | Path]) -> None:
+    """Write every table named in ``outputs`` (keys: trials, phases, latency, checks, latex;
+    the LaTeX table from ``models``, the models table of the same reports)."""
     frames = {"trials": trials_table, "phases": phases_table, "latency": latency_table,
               "checks": checks_table}
     for name, make in frames.items():
         write_atomic(outputs[name], make(reports).to_csv(index=False))
-    write_atomic(outputs["latex"], models_latex(models_table(reports)))
+    write_atomic(outputs["latex"], models_latex(models))

@@ -176,15 +176,16 @@ def _replace_directory(staging: Path, output: Path) -> None:
         shutil.rmtree(old)
 
 
-def build_site(report_paths: list[str | Path], output: str | Path, *,
+def build_site(collection: str | Path, output: str | Path, *,
                ratings: str | Path | None = None, labels: list[str | Path] | None = None,
                figures: list[str | Path] | None = None) -> Path:
-    """Build the site into ``output`` from the reports. The ratings table, the labels
-    (``{model}.svg`` or ``.png``) and the per-run figures (``{model}/power_timeline.png``)
-    are shown where given; the pages say what is missing and why."""
+    """Build the site into ``output`` from the report collection (energybench.paper.stored).
+    The ratings table, the labels (``{model}.svg`` or ``.png``) and the per-run figures
+    (``{model}/power_timeline.png``) are shown where given; the pages say what is missing
+    and why."""
     output = Path(output)
     ratings_table = read_ratings(ratings)
-    entries, left_out = collect(report_paths, ratings_table)
+    entries, left_out = collect(collection, ratings_table)
     entries.sort(key=_sort_key)
     env = environment()
     labels_by_model = _by_model(labels, lambda path: path.stem)

@@ -11,17 +11,11 @@ import hashlib
 from pathlib import Path
 
 from energybench.keys import key_problem
-from energybench.paper.stored import read_stored_report
+from energybench.paper.stored import read_stored_reports
 from energybench.report import Report
 from energybench.sections import ComponentFigures, Metrics
 
 NO_RATINGS = "no ratings table"
-
-
-def load_report(path: str | Path) -> tuple[Report | None, str | None]:
-    """The one place the site reads a report: the paper outputs' reader, so the site shows
-    the reports the tables show, and leaves out (with the reason) those they leave out."""
-    return read_stored_report(Path(path))
 
 
 def page_name(key: str) -> str:
@@ -105,18 +99,15 @@ def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
     }
 
 
-def collect(report_paths: list[str | Path],
+def collect(collection: str | Path,
             ratings: dict[str, dict] | None) -> tuple[list[dict], list[dict]]:
-    """The entries of the usable reports, in the order given, each with its report beside
-    it; and the reports left out, each with why."""
-    entries, left_out = [], []
-    for path in report_paths:
-        report, problem = load_report(path)
-        if problem:
-            left_out.append({"path": str(path), "reason": problem})
-            continue
-        entries.append({**model_entry(report, ratings), "report": report,
-                        "report_path": Path(path)})
+    """The entries of the usable reports, in the collection's order, each with its report
+    beside it; and the reports left out, each with why. The site reads the paper outputs'
+    collection, so it shows the reports the tables show and leaves out those they leave out."""
+    stored = read_stored_reports(collection)
+    entries = [{**model_entry(report, ratings), "report": report, "report_path": path}
+               for report, path in zip(stored.reports, stored.paths)]
+    left_out = [{"path": path, "reason": problem} for path, problem in stored.skipped.items()]
     return entries, left_out
 
 
