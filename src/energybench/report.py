@@ -13,7 +13,7 @@ import fastjsonschema
 import jsonschema
 
 from energybench.aes import report_keys
-from energybench.energy.trials import trial_statistics
+from energybench.energy.trials import mean_over_trials
 from energybench.energy.units import per_queries_wh
 from energybench.files import write_atomic
 from energybench.sections import (
@@ -180,8 +180,8 @@ class Report:
             if not counts or None in counts or values is None or len(values) != len(counts):
                 # A report without per-trial counts: the first trial's (the summary's).
                 return per_queries_wh(block.gross_joules, responses, queries)
-            return trial_statistics([None if joules is None else per_queries_wh(
-                joules, n, queries) for joules, n in zip(values, counts)]).mean
+            return mean_over_trials([None if joules is None else per_queries_wh(
+                joules, n, queries) for joules, n in zip(values, counts)])
 
         object.__setattr__(self, "wh_per_1000_queries", {
             name: per_queries(block, 1000) for name, block in blocks.items()})

@@ -30,6 +30,17 @@ class TrialStatistics:
         return asdict(self)
 
 
+def _invalid_trials(values: Sequence[float | None]) -> list[int]:
+    return [i for i, v in enumerate(values) if v is None or not math.isfinite(v)]
+
+
+def mean_over_trials(values: Sequence[float | None]) -> float | None:
+    """The mean of ``trial_statistics`` alone (no interval to work out): ``None`` without
+    trials or when any trial's value is invalid."""
+    values = list(values)
+    return None if not values or _invalid_trials(values) else float(np.mean(values))
+
+
 def trial_statistics(
     values: Sequence[float | None],
     *,
@@ -56,7 +67,7 @@ def trial_statistics(
         return TrialStatistics(values, n_valid, mean, std, cv, low, high, confidence_level,
                             CI_METHOD, reason)
 
-    invalid = [i for i, v in enumerate(values) if v is None or not math.isfinite(v)]
+    invalid = _invalid_trials(values)
     if not values:
         return result(reason="no trial")
     if invalid:
