@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from energybench.energy import (
     subtract_idle,
     trial_statistics,
 )
+from energybench.energy.trials import mean_over_trials
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -202,3 +204,8 @@ def test_efficiency_figures_say_why_they_are_missing():
     no_tokens = efficiency_figures(100.0, tokens=0, responses=1)
     assert no_tokens["j_per_token"] is None and "no generated tokens" in no_tokens["reasons"]["j_per_token"]
     assert "no carbon intensity" in no_tokens["reasons"]["co2_g"]
+
+
+@pytest.mark.parametrize("values", [[1.0, 2.0, 4.5], [3.0], [1.0, None, 2.0], [1.0, math.nan], []])
+def test_the_mean_over_trials_alone_is_trial_statistics_mean(values):
+    assert mean_over_trials(values) == trial_statistics(values).mean
