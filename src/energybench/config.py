@@ -13,6 +13,7 @@ import codecs
 import collections.abc
 import dataclasses
 import fnmatch
+import functools
 import hashlib
 import json
 import sys
@@ -131,13 +132,16 @@ def model_setting_schema(setting: str) -> dict:
     return node
 
 
+@functools.cache
+def _schema_resource(name: str) -> referencing.Resource:
+    """A package schema as a `$ref` target, read once per process: the registry retrieves a
+    reference each time it meets it (once per model of models.yaml; docs/PERFORMANCE.md)."""
+    return referencing.Resource.from_contents(_package_schema(name))
+
+
 def _schema_registry() -> referencing.Registry:
     """Resolve `$ref`s to the package's schemas whatever relative path names them."""
-
-    def retrieve(uri: str) -> referencing.Resource:
-        return referencing.Resource.from_contents(_package_schema(Path(uri).name))
-
-    return referencing.Registry(retrieve=retrieve)
+    return referencing.Registry(retrieve=lambda uri: _schema_resource(Path(uri).name))
 
 
 def schema_problems(document: Any, schema: dict) -> list[tuple[list, str]]:

@@ -53,6 +53,20 @@ def test_yaml_is_parsed_by_libyaml_where_pyyaml_has_it(tmp_path):
     assert load_yaml(path) == {"models": {"a": {"id": "x/y"}, "b": {"id": "x/z"}}}
 
 
+def test_each_referenced_schema_is_read_once_not_once_per_model(monkeypatch):
+    """Every entry of models.yaml `$ref`s the model settings' schema; reading it again for each
+    one cost ~0.08 s CPU of every plan at 1,000 models (docs/PERFORMANCE.md section 2)."""
+    import energybench.config as config
+
+    reads = []
+    read = config._package_schema
+    monkeypatch.setattr(config, "_package_schema", lambda name: reads.append(name) or read(name))
+    doc = {"models": {f"m{i}": {"id": "a/b", "batch_size": 2} for i in range(50)}}
+    check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+    check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+    assert len(reads) <= 1, f"{len(reads)} reads: {reads[:2]}"  # none when read before
+
+
 def test_unknown_field_names_model_and_field():
     doc = {"models": {"good": {"id": "a/b"}, "bad": {"id": "a/b", "batch_sise": 4}}}
     with pytest.raises(ConfigError) as error:
