@@ -30,6 +30,14 @@ def test_failed_report_is_valid_and_has_no_zero_energy(tmp_path):
     assert read_report(tmp_path / "r.json") == with_aes_energy_keys(report)
 
 
+def test_schema_rejects_a_failed_run_without_its_error_and_a_succeeded_one_with_one():
+    failed = Report.failed("m", {}, "boom", PROVENANCE).to_dict()
+    with pytest.raises(jsonschema.ValidationError):
+        validate_report(failed | {"error": None})
+    with pytest.raises(jsonschema.ValidationError):
+        validate_report(failed | {"status": "succeeded"})
+
+
 def test_schema_rejects_a_null_figure_without_reason():
     report = Report.failed("m", {}, "boom", PROVENANCE).to_dict()
     report["energy"]["components"]["gpu"]["reason"] = None
