@@ -73,6 +73,22 @@ def finished(tmp_path_factory):
     return workdir, result
 
 
+@pytest.fixture
+def finished_copy(finished, tmp_path):
+    """A scratch copy of the finished workflow, to edit without touching the shared one."""
+    workdir = tmp_path / "copy"
+    shutil.copytree(finished[0], workdir, symlinks=True)
+    return workdir
+
+
+def jobs_remaking(model: str) -> list[str]:
+    """What a changed or lost report of ``model`` remakes: its run, everything over all the
+    reports, its paper outputs and every other label (labels show the ratings)."""
+    return sorted(["all", f"benchmark:{model}", *COMPARISON_JOBS, *paper_jobs(model),
+                   *(f"label:{other}" for other in ("tiny-llama-2l", "tiny-llama-4l", "broken")
+                     if other != model)])
+
+
 def test_dry_run_plans_the_whole_dag(tmp_path):
     workdir = copy_workflow(tmp_path)
     assert planned_jobs(workdir) == sorted(
@@ -137,40 +153,31 @@ def test_second_run_does_nothing(finished):
     assert "Nothing to be done" in snakemake(workdir, "--dry-run").stdout
 
 
-def test_editing_one_model_reruns_only_that_model(finished, tmp_path):
-    workdir = tmp_path / "copy"
-    shutil.copytree(finished[0], workdir, symlinks=True)
+def test_editing_one_model_reruns_only_that_model(finished_copy):
+    workdir = finished_copy
     edit_models(workdir, lambda models: models["tiny-llama-4l"].update(max_new_tokens=8))
-    # Every label shows the ratings, which the edited model can change.
-    assert planned_jobs(workdir) == sorted(
-        ["all", "benchmark:tiny-llama-4l", *COMPARISON_JOBS, *paper_jobs("tiny-llama-4l"),
-         "label:tiny-llama-2l", "label:broken"])
+    assert planned_jobs(workdir) == jobs_remaking("tiny-llama-4l")
 
 
-def test_editing_the_plot_script_remakes_only_figures(finished, tmp_path):
-    workdir = tmp_path / "copy"
-    shutil.copytree(finished[0], workdir, symlinks=True)
+def test_editing_the_plot_script_remakes_only_figures(finished_copy):
+    workdir = finished_copy
     with open(workdir / "scripts/paper_figure.py", "a") as script:
         script.write("# edited\n")
     assert planned_jobs(workdir) == ["all", *FIGURE_JOBS]
 
 
-def test_a_lost_report_is_made_again_with_everything_made_from_it(finished, tmp_path):
+def test_a_lost_report_is_made_again_with_everything_made_from_it(finished_copy):
     # The aggregate rules read the collection of reports, which still exists: `all` names
     # each report, so the lost one is run again and the collection remade.
-    workdir = tmp_path / "copy"
-    shutil.copytree(finished[0], workdir, symlinks=True)
+    workdir = finished_copy
     (workdir / "results/runs/tiny-llama-4l/benchmark_report.json").unlink()
-    assert planned_jobs(workdir) == sorted(
-        ["all", "benchmark:tiny-llama-4l", *COMPARISON_JOBS, *paper_jobs("tiny-llama-4l"),
-         "label:tiny-llama-2l", "label:broken"])
+    assert planned_jobs(workdir) == jobs_remaking("tiny-llama-4l")
 
 
-def test_a_lost_label_or_timeline_file_is_made_again(finished, tmp_path):
+def test_a_lost_label_or_timeline_file_is_made_again(finished_copy):
     # `all` must name each model's files: Snakemake does not remake a job for a lost output
     # that nothing asks for (the site takes only the SVG label and the PNG timeline).
-    workdir = tmp_path / "copy"
-    shutil.copytree(finished[0], workdir, symlinks=True)
+    workdir = finished_copy
     (workdir / "results/labels/tiny-llama-2l.png").unlink()
     (workdir / "results/figures/runs/tiny-llama-4l/power_timeline.pdf").unlink()
     assert planned_jobs(workdir) == [
@@ -186,9 +193,8 @@ def test_html_report_of_the_default_run(finished):
         assert any(name.endswith(output) for name in names), output
 
 
-def test_code_changes_rerun_exactly_the_runs_they_should(finished, tmp_path):
-    workdir = tmp_path / "copy"
-    shutil.copytree(finished[0], workdir, symlinks=True)
+def test_code_changes_rerun_exactly_the_runs_they_should(finished_copy):
+    workdir = finished_copy
     # One input stands for the code: a job header names the digest, not fifty sources.
     dry_run = snakemake(workdir, "--dry-run", "--forcerun", "benchmark").stdout
     assert "results/code/benchmark.sha256" in dry_run and "meters/nvml.py" not in dry_run
@@ -204,18 +210,16 @@ def test_code_changes_rerun_exactly_the_runs_they_should(finished, tmp_path):
     assert planned_jobs(workdir) == every_run_again
 
 
-def test_editing_the_table_code_remakes_tables_and_figures_only(finished, tmp_path):
-    workdir = tmp_path / "copy"
-    shutil.copytree(finished[0], workdir, symlinks=True)
+def test_editing_the_table_code_remakes_tables_and_figures_only(finished_copy):
+    workdir = finished_copy
     with open(workdir / "src/energybench/aggregate.py", "a") as source:
         source.write("# edited\n")
     jobs = planned_jobs(workdir)
     assert "all" in jobs and not [job for job in jobs if job.startswith(("benchmark:", "tiny_model:"))]
 
 
-def test_editing_the_site_code_remakes_only_the_site(finished, tmp_path):
-    workdir = tmp_path / "copy"
-    shutil.copytree(finished[0], workdir, symlinks=True)
+def test_editing_the_site_code_remakes_only_the_site(finished_copy):
+    workdir = finished_copy
     with open(workdir / "src/energybench/site/assets/site.css", "a") as stylesheet:
         stylesheet.write("/* edited */\n")
     with open(workdir / "src/energybench/site/build.py", "a") as module:
@@ -223,10 +227,9 @@ def test_editing_the_site_code_remakes_only_the_site(finished, tmp_path):
     assert planned_jobs(workdir) == ["all", "site"]
 
 
-def test_editing_the_label_code_remakes_the_labels_and_the_site_only(finished, tmp_path):
+def test_editing_the_label_code_remakes_the_labels_and_the_site_only(finished_copy):
     # The label jobs name one digest file for their code, not five modules each.
-    workdir = tmp_path / "copy"
-    shutil.copytree(finished[0], workdir, symlinks=True)
+    workdir = finished_copy
     os.utime(workdir / "src/energybench/paper/labels.py")  # touched, not changed
     assert "Nothing to be done" in snakemake(workdir, "--dry-run").stdout
     with open(workdir / "src/energybench/paper/labels.py", "a") as module:
