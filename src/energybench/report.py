@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -162,20 +162,26 @@ class Report:
     timeline_file: str | None
     provenance: Provenance
     schema_version: str = SCHEMA_VERSION
-    # Gross energy per 1,000 successful queries and per query, Wh, of each component and of
-    # the total: each trial's gross energy over its own successful queries, mean over the
-    # trials (as the metrics are; trials of a served model may count different successes).
-    wh_per_1000_queries: dict[str, float | None] = field(init=False, compare=False, repr=False)
-    wh_per_query: dict[str, float | None] = field(init=False, compare=False, repr=False)
+    @functools.cached_property
+    def wh_per_1000_queries(self) -> dict[str, float | None]:
+        """Gross energy per 1,000 successful queries, Wh, of each component and of the total."""
+        return self._per_queries(1000)
 
-    def __post_init__(self) -> None:
+    @functools.cached_property
+    def wh_per_query(self) -> dict[str, float | None]:
+        """Gross energy per successful query, Wh, of each component and of the total."""
+        return self._per_queries(1)
+
+    def _per_queries(self, queries: int) -> dict[str, float | None]:
+        """Each trial's gross energy over its own successful queries, mean over the trials (as
+        the metrics are; trials of a served model may count different successes). Derived on
+        first use: most readers of a report never ask."""
         # A document read without validation (the campaign's summary) may lack its sections.
         energy, summary = self.energy or EnergySection(), self.summary or Summary()
-        blocks = {**energy.components, "total": energy.total}
         responses = summary.successful_prompts or 0
         counts = [trial.successful_prompts for trial in self.trials or []]
 
-        def per_queries(block, queries: int) -> float | None:
+        def per_queries(block) -> float | None:
             values = block.gross.values
             if not counts or None in counts or values is None or len(values) != len(counts):
                 # A report without per-trial counts: the first trial's (the summary's).
@@ -183,10 +189,8 @@ class Report:
             return mean_over_trials([None if joules is None else per_queries_wh(
                 joules, n, queries) for joules, n in zip(values, counts)])
 
-        object.__setattr__(self, "wh_per_1000_queries", {
-            name: per_queries(block, 1000) for name, block in blocks.items()})
-        object.__setattr__(self, "wh_per_query", {
-            name: per_queries(block, 1) for name, block in blocks.items()})
+        return {name: per_queries(block)
+                for name, block in {**energy.components, "total": energy.total}.items()}
 
     @property
     def succeeded(self) -> bool:
