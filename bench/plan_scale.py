@@ -15,8 +15,6 @@ repetition of each, and how each grows with N.
 Targets (issue 15): at most 1.5x the bare Snakefile at 1,000 models, no worse than linear.
 --profile N profiles both dry runs at N models (cProfile) and prints where each spends its
 time, side by side, with the number of job inputs Snakemake resolves.
---without-script-check runs both dry runs with Snakemake's per-job check of `script:` rules
-switched off (an experiment, not a setting: it shows what that check costs, docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
@@ -164,23 +162,9 @@ def dry_run_command(extra: list[str]) -> list[str]:
     return ["-m", "snakemake", "all", "-n", "--cores", "1", "--quiet", "progress", *extra]
 
 
-# Before scheduling, Snakemake's DAG.postprocess runs ScriptProcessor.process_job on every job
-# of a `script:` rule: it locates the job's script, caches and reads it. Nothing turns it off.
-WITHOUT_SCRIPT_CHECK = """
-import runpy, sys
-import snakemake.api  # first: importing snakemake.dag alone is a circular import
-from snakemake.dag import ScriptProcessor
-ScriptProcessor.process_job = lambda self, job: None
-sys.argv = ["snakemake", *sys.argv[1:]]
-runpy.run_module("snakemake", run_name="__main__")
-"""
-
-
-def dry_run(workdir: Path, extra: list[str], script_check: bool = True) -> tuple[float, float]:
+def dry_run(workdir: Path, extra: list[str]) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one dry run."""
     command = dry_run_command(extra)
-    if not script_check:
-        command = ["-c", WITHOUT_SCRIPT_CHECK, *command[2:]]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, *command], cwd=workdir, capture_output=True, text=True)
@@ -239,14 +223,13 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):7.2f} [{min(values):.2f}-{max(values):.2f}]"
 
 
-def compare(label: str, ours: tuple[Path, list], bare: tuple[Path, list], repetitions: int,
-            script_check: bool = True) -> dict:
+def compare(label: str, ours: tuple[Path, list], bare: tuple[Path, list], repetitions: int) -> dict:
     """Interleaved dry runs (the first of each pair alternates); prints one line per clock."""
     times = {"ours": [], "bare": []}
     for repetition in range(repetitions):
         pair = [("ours", ours), ("bare", bare)]
         for name, (workdir, extra) in pair if repetition % 2 == 0 else pair[::-1]:
-            times[name].append(dry_run(workdir, extra, script_check))
+            times[name].append(dry_run(workdir, extra))
     result = {}
     for clock, index in (("wall", 0), ("cpu", 1)):
         o = [t[index] for t in times["ours"]]
@@ -264,8 +247,6 @@ def main() -> None:
                         help="rows of the AI Energy Score list run directly (none: skip it)")
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--profile", type=int, metavar="N", help="profile both dry runs at N models")
-    parser.add_argument("--without-script-check", action="store_true",
-                        help="switch off Snakemake's per-job check of script: rules (to measure it)")
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="plan-scale-") as tmp:
@@ -273,16 +254,14 @@ def main() -> None:
             profile(Path(tmp), args.profile)
             return
         print(f"`snakemake -n`, ours against a bare Snakefile with the same jobs, {args.repetitions} "
-              "interleaved repetitions: median [min-max]"
-              + (", Snakemake's per-job script check off" if args.without_script_check else ""))
-        check = not args.without_script_check
+              "interleaved repetitions: median [min-max]")
         rows = []
         for count in args.models:
             ours, bare = prepare(Path(tmp), count)
-            rows.append((count, compare(f"{count} models", ours, bare, args.repetitions, check)))
+            rows.append((count, compare(f"{count} models", ours, bare, args.repetitions)))
         for count in args.aes_rows:
             ours, bare = prepare(Path(tmp), count, aes=True)
-            compare(f"AES {count}", ours, bare, args.repetitions, check)
+            compare(f"AES {count}", ours, bare, args.repetitions)
     print("\ngrowth from one model count to the next (time ratio / model-count ratio; 1 = linear):")
     for (n0, r0), (n1, r1) in zip(rows, rows[1:]):
         cells = []

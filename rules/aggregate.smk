@@ -137,8 +137,11 @@ rule power_timeline:
         "../envs/aggregate.yaml"
     params:
         timeline=f"{RESULTS}/runs/{{model}}/power_timeline.csv",
-    script:
-        "../scripts/paper_power_timeline.py"
+    shell:
+        step(
+            "power-timeline --report {input.report:q} --timeline {params.timeline:q}"
+            " --png {output.png:q} --pdf {output.pdf:q} 2> {log:q}"
+        )
 
 
 rule label:
@@ -159,8 +162,11 @@ rule label:
         "logs/paper/label/{model}.log",
     conda:
         "../envs/aggregate.yaml"
-    script:
-        "../scripts/paper_label.py"
+    shell:
+        step(
+            "label --report {input.report:q} --ratings {input.ratings:q}"
+            " --svg {output.svg:q} --png {output.png:q} 2> {log:q}"
+        )
 
 
 # AI Energy Score's formats (docs/aes.md): its master_results.csv; per run, the two files its

@@ -19,6 +19,11 @@ rule benchmark:
         gpu=lambda wildcards: job_resources(model_config(wildcards))["gpu"],
         endpoint=lambda wildcards: job_resources(model_config(wildcards))["endpoint"],
     params:
-        run_config=model_config,
-    script:
-        "../scripts/run_benchmark.py"
+        run_config=model_config_json,
+        # Derived from the input: not a param Snakemake's rerun trigger compares.
+        image_id_file=lambda wildcards, input: input.get("image_id", ""),
+    shell:
+        step(
+            "benchmark --run-config {params.run_config:q} --report {output.report:q}"
+            " --log {log:q} --image-id-file={params.image_id_file:q}"
+        )

@@ -1,10 +1,12 @@
 # Config loading, validation and input functions. The logic lives in energybench.config;
 # this file only connects it to Snakemake.
 import glob
+import json
 import os
 import sys
 from pathlib import Path
 
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 from energybench.config import (
@@ -24,6 +26,7 @@ from energybench.prompts import check_prompt_counts
 from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
 from energybench.code_digest import write_code_digest
+from energybench.steps import STEP_COMMAND, step_environment
 from energybench.keys import KEY_REGEX, key_problem
 from energybench import workflow_guard
 from energybench.isolation import CONTAINER_RUNTIMES, resolve_runtime
@@ -32,6 +35,13 @@ from energybench.isolation import CONTAINER_RUNTIMES, resolve_runtime
 # backend of models that name none.
 RESULTS = environment.results_dir()
 workflow_guard.mark_workflow_process()  # jobs stop their runs when this process ends; HUP = INT
+os.environ.update(
+    step_environment(
+        PACKAGE_SRC,
+        in_conda_env=DeploymentMethod.CONDA
+        in workflow.deployment_settings.deployment_method,
+    )
+)
 CONFIG_SCHEMA = "../config/schemas/config.schema.yaml"
 MODELS_SCHEMA = "../config/schemas/models.schema.yaml"
 
@@ -114,6 +124,19 @@ def model_config(wildcards):
             f"(selected: {', '.join(MODELS)})"
         )
     return MODELS[wildcards.model]
+
+
+def step(arguments):
+    """The shell command of the per-model jobs: `python -m energybench.steps` followed by
+    ``arguments`` (with placeholders). STEP_COMMAND's braces are the shell's."""
+    escaped = STEP_COMMAND.replace("{", "{{").replace("}", "}}")
+    return f"{escaped} {arguments}"
+
+
+def model_config_json(wildcards):
+    """A model's run config, as JSON, for its job's command; as a param, a change to it
+    reruns that model's job only."""
+    return json.dumps(model_config(wildcards))
 
 
 def benchmark_inputs(wildcards):

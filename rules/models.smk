@@ -9,6 +9,6 @@ rule tiny_model:
     conda:
         "../envs/benchmark.yaml"
     params:
-        spec=lambda wildcards: model_config(wildcards)["tiny"],
-    script:
-        "../scripts/build_tiny_model.py"
+        spec=lambda wildcards: json.dumps(model_config(wildcards)["tiny"]),
+    shell:
+        step("tiny-model --spec {params.spec:q} --output {output:q} 2> {log:q}")

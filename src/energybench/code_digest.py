@@ -18,8 +18,9 @@ from energybench.files import write_atomic
 
 SOURCE_SUFFIXES = (".py", ".json")
 # Tables, figures and the site are made outside the runs and the image (see .dockerignore):
-# editing them remakes those outputs only, never a run. Modules and packages of src/energybench.
-OUTSIDE_THE_RUN = frozenset({"aggregate.py", "paper", "site"})
+# editing them remakes those outputs only, never a run; the workflow's step commands only
+# hand their arguments on (steps.py). Modules and packages of src/energybench.
+OUTSIDE_THE_RUN = frozenset({"aggregate.py", "paper", "site", "steps.py"})
 
 
 def source_files(package_dir: str | Path) -> list[Path]:

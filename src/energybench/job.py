@@ -47,7 +47,7 @@ def local_mounts(run_config: dict) -> list[Path]:
 
 
 def run_model_job(run_config: dict, report_path: str, log_path: str,
-                  image_id_file: str | None = None, workflow_dir: str | None = None) -> str:
+                  image_id_file: str | None = None) -> str:
     """Run one model and return its report's status (``succeeded`` or ``failed``)."""
     # The run directory is created here and its report removed: it must be a model's own.
     child_path(os.path.dirname(os.fspath(report_path)))
@@ -60,7 +60,7 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
     isolation = Isolation.from_run_config(run_config)  # checked when the workflow was parsed
     image = Path(image_id_file).read_text().strip() if image_id_file else isolation.image
     launched = Launch(runtime=isolation.runtime, image=image,
-                      code_version=code_version(Path(workflow_dir) if workflow_dir else None))
+                      code_version=code_version())  # of the checkout this code lies in
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text("")
     error = None

@@ -48,8 +48,7 @@ def test_how_the_run_was_launched_goes_down_in_its_config_and_into_its_report(tm
                                {**config["measurement"], "idle_seconds": 0})
     report_path = tmp_path / "runs/quick/benchmark_report.json"
 
-    status = run_model_job(run_config, str(report_path), str(tmp_path / "quick.log"),
-                           workflow_dir=str(REPO_ROOT))
+    status = run_model_job(run_config, str(report_path), str(tmp_path / "quick.log"))
 
     report = read_report(report_path)
     assert status == "succeeded", report["error"]

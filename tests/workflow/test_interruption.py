@@ -266,7 +266,9 @@ def test_a_killed_job_takes_its_run_with_it(slow_workflow):
     """The OOM killer or a scheduler may kill the job's own process, not Snakemake."""
     workflow = start_and_wait_for_the_run(slow_workflow)
     processes = descendants(workflow.pid)
-    (job,) = [pid for pid, args in processes.items() if "run_benchmark.py" in args]
+    # The job's Python process, not the shell that started it (its command names the step too).
+    (job,) = [pid for pid, args in processes.items()
+              if "-m energybench.steps benchmark" in args and args.split()[0].endswith("python")]
     runs = [pid for pid, args in processes.items() if "energybench run --config" in args]
     assert runs
     os.kill(job, signal.SIGKILL)

@@ -1,4 +1,5 @@
-"""What each paper rule does, as one call per rule (scripts/paper_*.py stay one line)."""
+"""What each paper rule does, as one call per rule (scripts/paper_*.py and the label and
+power timeline steps of energybench.steps stay one line)."""
 
 from __future__ import annotations
 

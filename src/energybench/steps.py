@@ -1,0 +1,105 @@
+"""The workflow's per-model steps as commands: ``python -m energybench.steps <step> ...``.
+
+The rules with a job per model (build a tiny model, run a benchmark, draw its power timeline
+and its label) are ``shell:`` commands calling this module, not ``script:`` rules: before
+scheduling, Snakemake reads and checks the script of every ``script:`` job, about 0.2 ms a
+job, a fifth of the planning time that 1,000 models add (docs/PERFORMANCE.md). The rules with
+one job (tables, figures, the site) stay ``script:`` rules.
+
+Each step only translates its arguments and calls one function; what it computes lives in the
+modules whose code digests are the jobs' inputs, so this module is outside the run
+(``code_digest.OUTSIDE_THE_RUN``) and outside the image. A step's stderr is its rule's log
+(the command redirects it), except the benchmark's, whose job layer owns its log. To rerun a
+failed step by hand, run the command Snakemake printed with ENERGYBENCH_SRC and
+ENERGYBENCH_PYTHON set (step_environment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+
+# The start of each step's command in the rules. It names no path: the workflow puts the
+# interpreter and this checkout's src in the environment when it is parsed (step_environment),
+# so moving the checkout or the interpreter leaves the rules' text, which Snakemake compares
+# to rerun jobs, as it is. Under `--sdm conda` Snakemake starts a command without PYTHONPATH,
+# so the command puts src back first.
+STEP_COMMAND = ('PYTHONPATH="$ENERGYBENCH_SRC${PYTHONPATH:+:$PYTHONPATH}" '
+                '"$ENERGYBENCH_PYTHON" -m energybench.steps')
+
+
+def step_environment(package_src: str, in_conda_env: bool) -> dict[str, str]:
+    """What STEP_COMMAND reads: this checkout's src, and the interpreter Snakemake runs a
+    ``script:`` job with (its own, or the conda environment's ``python``)."""
+    return {"ENERGYBENCH_SRC": package_src,
+            "ENERGYBENCH_PYTHON": "python" if in_conda_env else sys.executable}
+
+
+def _tiny_model(args) -> None:
+    from energybench.tiny import build_tiny_model
+
+    build_tiny_model(args.output, **json.loads(args.spec))
+
+
+def _benchmark(args) -> None:
+    from energybench.job import run_model_job
+
+    run_model_job(run_config=json.loads(args.run_config), report_path=args.report,
+                  log_path=args.log, image_id_file=args.image_id_file or None)
+
+
+def _power_timeline(args) -> None:
+    from energybench.paper.build import build_run_figure
+
+    build_run_figure(args.report, args.timeline, [args.png, args.pdf])
+
+
+def _label(args) -> None:
+    from energybench.paper.build import build_label
+
+    build_label(args.report, args.ratings, [args.svg, args.png])
+
+
+# Each step: its handler, what it does, and its arguments (all required) with what each is.
+STEPS = {
+    "tiny-model": (_tiny_model, "build one tiny random-weight model", {
+        "--spec": "its settings (JSON: the model's `tiny`)", "--output": "the model's directory"}),
+    "benchmark": (_benchmark, "benchmark one model in its own process or container; a report "
+                  "whatever happens", {
+        "--run-config": "the resolved run config (JSON)",
+        "--report": "path of benchmark_report.json",
+        "--log": "the job's log (the launcher's lines and the run's)",
+        "--image-id-file": "id file of the pipeline-built image to run in (empty: none)"}),
+    "power-timeline": (_power_timeline, "one run's power timeline figure", {
+        "--report": "the run's report", "--timeline": "the run's power_timeline.csv",
+        "--png": "the figure", "--pdf": "the figure"}),
+    "label": (_label, "one model's energy label", {
+        "--report": "the model's report", "--ratings": "the ratings table (ratings.csv)",
+        "--svg": "the label", "--png": "the label"}),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m energybench.steps", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    steps = parser.add_subparsers(dest="step", required=True)
+    for name, (handler, description, arguments) in STEPS.items():
+        step = steps.add_parser(name, help=description)
+        for flag, meaning in arguments.items():
+            step.add_argument(flag, required=True, help=meaning)
+        step.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    args.handler(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
