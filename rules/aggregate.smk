@@ -197,14 +197,19 @@ rule aes_run_files:
         "logs/aes_run_files/{model}.log",
     conda:
         "../envs/aggregate.yaml"
-    script:
-        "../scripts/aes_run_files.py"
+    params:
+        run_dir=lambda wildcards, output: os.path.dirname(output.wh),
+    shell:
+        step(
+            "aes-run-files --report {input.report:q} --run-dir {params.run_dir:q} 2> {log:q}"
+        )
 
 
 rule aes_submission:
     input:
         reports=report_paths(),
-        run_files=expand(rules.aes_run_files.output.wh, model=MODELS),
+        # A function: see the site rule.
+        run_files=lambda wildcards: expand(rules.aes_run_files.output.wh, model=MODELS),
         code=workflow_path("src/energybench/aes/submission.py"),
     output:
         bundle=f"{RESULTS}/aes/submission.zip",

@@ -1,9 +1,9 @@
 """The workflow's per-model steps as commands: ``python -m energybench.steps <step> ...``.
 
 The rules with a job per model (build a tiny model, run a benchmark, draw its power timeline
-and its label) are ``shell:`` commands calling this module, not ``script:`` rules: before
-scheduling, Snakemake reads and checks the script of every ``script:`` job, about 0.2 ms a
-job, a fifth of the planning time that 1,000 models add (docs/PERFORMANCE.md). The rules with
+and its label, write AI Energy Score's two files of a run) are ``shell:`` commands calling
+this module, not ``script:`` rules: before scheduling, Snakemake reads and checks the script
+of every ``script:`` job (about 0.2 ms a job; docs/PERFORMANCE.md section 2). The rules with
 one job (tables, figures, the site) stay ``script:`` rules.
 
 Each step only translates its arguments and calls one function; what it computes lives in the
@@ -20,6 +20,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 
 # The start of each step's command in the rules. It names no path: the workflow puts the
@@ -57,6 +58,12 @@ def _power_timeline(args) -> None:
     build_run_figure(args.report, args.timeline, [args.png, args.pdf])
 
 
+def _aes_run_files(args) -> None:
+    from energybench.aes.submission import write_run_files
+
+    write_run_files(args.report, Path(args.run_dir))
+
+
 def _label(args) -> None:
     from energybench.paper.build import build_label
 
@@ -79,6 +86,9 @@ STEPS = {
     "label": (_label, "one model's energy label", {
         "--report": "the model's report", "--ratings": "the ratings table (ratings.csv)",
         "--svg": "the label", "--png": "the label"}),
+    "aes-run-files": (_aes_run_files, "AI Energy Score's GPU_ENERGY_WH.txt and "
+                      "GPU_ENERGY_SUMMARY.json of one run", {
+        "--report": "the run's report", "--run-dir": "where the two files go"}),
 }
 
 
