@@ -56,6 +56,19 @@ def gpu_report(model: str, wh_per_1000: float, *, model_class: str = "B",
     return report
 
 
+def with_split(report: dict, prefill_j: float, decode_j: float) -> dict:
+    """``report`` with a valid prefill/decode split: each component's mean phases a third of
+    ``prefill_j`` and ``decode_j`` (the three components are counted)."""
+    report = copy.deepcopy(report)
+    for component in ("gpu", "cpu", "ram"):
+        mean = report["phases"]["mean"][component]
+        for part, joules in (("prefill", prefill_j), ("decode", decode_j)):
+            mean[part].update(values=[joules / 3], n_valid=1, mean=joules / 3, reason=None)
+        mean["invalid_reasons"] = []
+    validate_report(report)
+    return report
+
+
 def typed(reports: list[dict]) -> list[Report]:
     """The reports as the paper outputs read them (energybench.paper.stored)."""
     return [Report.from_dict(report) for report in reports]
@@ -100,3 +113,33 @@ def write_runs(runs: Path, reports: list[dict], timeline: bool = True) -> list[P
             (folder / "power_timeline.csv").write_text((DATA / "power_timeline.csv").read_text())
         paths.append(folder / "benchmark_report.json")
     return paths
+
+
+def many_reports(count: int) -> list[dict]:
+    """``count`` models for the figures' large forms: GPU runs over classes A to C whose
+    energy spans two decades, with varied throughput, two in three with a valid prefill/decode
+    split; one in twenty failed, one in twenty estimated, three in twenty served with varied
+    latencies (one in a hundred without inter-token latency)."""
+    reports = []
+    for i in range(count):
+        kind = i % 20
+        if kind == 0:
+            reports.append(failed(f"failed-{i:04d}"))
+        elif kind in (1, 4, 7):
+            report = served(f"served-{i:04d}", 0.3 + (i % 97) * 0.2)
+            for metric in ("ttft_s", "itl_s", "tpot_s", "e2e_latency_s"):
+                for name in ("mean", "median", "p90", "p99"):
+                    report["latency"][metric][name] *= 1.02 ** (i % 150)
+            if i % 100 == 1:
+                report["latency"]["itl_s"] = None
+            reports.append(report)
+        elif kind == 2:
+            reports.append(gpu_report(f"estimated-{i:04d}", 0.3 + (i % 89) * 0.1, estimated=True))
+        else:
+            report = gpu_report(f"model-{i:04d}", 0.2 * 1.005 ** i, model_class="ABC"[i % 3])
+            report["summary"]["completion_tokens_per_second"] = (
+                20.0 + (i * 7919 % 997) * (1 + i / 300))
+            if kind % 3:
+                report = with_split(report, 0.5 * 1.004 ** i, 3 * 1.003 ** i)
+            reports.append(report)
+    return reports

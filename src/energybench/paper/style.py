@@ -6,6 +6,7 @@ font.
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import matplotlib
@@ -72,6 +73,63 @@ def model_axis_height(models: int, extra_in: float = 1.4) -> float:
 
 def mark_estimated(text: str, estimated: bool) -> str:
     return f"{text} (estimated)" if estimated else text
+
+
+def callouts(axis, points: list[tuple[float, float, str]], corner: str) -> None:
+    """Name ``points`` (x, y, text; data coordinates) in a column in the ``corner`` of
+    ``axis`` ("upper left" or "lower right"), one line apart, each with a line to its point:
+    names beside the points of a dense plot would cover each other."""
+    from matplotlib.text import OffsetFrom
+
+    upper, left = corner == "upper left", corner.endswith("left")
+    anchor = OffsetFrom(axis, (0.02 if left else 0.98, 0.98 if upper else 0.02))
+    # Each line leaves its name towards the points, and the names it passes on its way are
+    # drawn after it, on opaque boxes: no line crosses a name.
+    lines = list(enumerate(points)) if upper else list(enumerate(reversed(points)))
+    for line, (x, y, text) in lines:
+        axis.annotate(text, (x, y), xytext=(0, -9 * line if upper else 9 * line),
+                      textcoords=anchor, fontsize=6.5, color=TEXT_GREY,
+                      ha="left" if left else "right", va="top" if upper else "bottom",
+                      bbox={"facecolor": "white", "edgecolor": "none", "pad": 2},
+                      arrowprops={"arrowstyle": "-", "color": TEXT_GREY, "linewidth": 0.4,
+                                  "shrinkA": 0, "shrinkB": 2,
+                                  "relpos": (0.0 if left else 1.0, 0.0 if upper else 1.0)})
+
+
+def log_scale(axis, which: str, values: list[float]) -> None:
+    """A log scale on ``axis``'s "x" or "y" for ``values`` (all above 0), labelled in plain
+    numbers (0.2, 1, 5, not 2×10⁻¹) at 1, 2 and 5 times powers of ten, or at powers of ten
+    alone over more than two decades; its limits on such ticks, so that two or more are named."""
+    from matplotlib import ticker
+
+    def nice(value: float, up: bool) -> float:
+        power = 10.0 ** math.floor(math.log10(value))
+        steps = [power * s for s in (1, 2, 5, 10)]
+        return min(s for s in steps if s >= value) if up else max(s for s in steps if s <= value)
+
+    low, high = nice(min(values) * 0.9, up=False), nice(max(values) * 1.1, up=True)
+    getattr(axis, f"set_{which}scale")("log")
+    getattr(axis, f"set_{which}lim")(low, high)
+    scale = getattr(axis, f"{which}axis")
+    scale.set_major_locator(ticker.LogLocator(subs=(1.0,) if high / low > 100 else (1, 2, 5),
+                                              numticks=7))
+    scale.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    scale.set_minor_formatter(ticker.NullFormatter())
+
+
+def keep_apart(fig, texts: list) -> int:
+    """Remove each of ``texts`` that would cover one kept before it (the first go first);
+    how many are kept. Draws ``fig`` once: a text's extent is known only once laid out."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    kept = []
+    for text in texts:
+        extent = text.get_window_extent(renderer).expanded(1.1, 1.3)  # a margin: no touching
+        if any(extent.overlaps(other) for other in kept):
+            text.remove()
+        else:
+            kept.append(extent)
+    return len(kept)
 
 
 def save(fig, outputs) -> None:

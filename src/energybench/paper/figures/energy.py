@@ -1,17 +1,24 @@
 """Energy per 1,000 queries per model: stacked by component, the interval over trials on the
-total, the star rating beside it, grouped by rating group."""
+total, the star rating beside it, grouped by rating group. Above MANY_MODELS models, ranked:
+one point per model by rank in its group, the interval as a band, the extremes named."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from energybench.paper import style
 from energybench.paper.figures.selection import (
-    measured_components, total_interval_wh, why_missing)
+    MANY_MODELS, count_note, extremes, measured_components, total_interval_wh, why_missing)
 from energybench.report import Report
 
 
 def draw(reports: list[Report], ratings: pd.DataFrame, outputs) -> None:
+    if len(reports) > MANY_MODELS:
+        draw_ranked(reports, ratings, outputs)
+        return
     stars = ratings.set_index("model")
     groups = sorted({stars.loc[r.model, "group"] for r in reports}) or ["no models"]
     members = {g: [r for r in reports if stars.loc[r.model, "group"] == g] for g in groups}
@@ -73,3 +80,57 @@ def draw_group(axis, reports: list[Report], stars: pd.DataFrame, components: lis
     axis.invert_yaxis()
     axis.set_xlim(0, top * 1.25)
     return any_estimate
+
+
+def draw_ranked(reports: list[Report], ratings: pd.DataFrame, outputs) -> None:
+    """The large form: per rating group, the models ranked by total energy (log scale)."""
+    stars = ratings.set_index("model")
+    group_of = stars["group"].to_dict()
+    groups = sorted({group_of[r.model] for r in reports})
+    fig, axes = style.figure(7.0, 1.2 + 2.8 * len(groups), nrows=len(groups), squeeze=False)
+    for axis, group in zip(axes[:, 0], groups):
+        note = rank_group(axis, [r for r in reports if group_of[r.model] == group],
+                          stars["stars"])
+        axis.set_title(f"Rating group: {group}: {note}", loc="left", fontsize=8)
+    axes[-1, 0].set_xlabel("Rank in the rating group (1: least energy)")
+    handles = [Line2D([], [], linestyle="none", marker="o", color=style.STAR_COLORS[rating],
+                      markersize=4, label=f"{rating} ★" if rating else "unrated")
+               for rating in style.STAR_COLORS]
+    handles += [Line2D([], [], linestyle="none", marker="o", markerfacecolor="none",
+                       color=style.TEXT_GREY, markersize=4, label="estimated"),
+                style.patch(style.PALETTE["grey"], "95% interval over trials"),
+                style.patch("white", "no figure", hatch=style.INVALID_HATCH)]
+    fig.legend(handles=handles, loc="outside upper center", ncol=5)
+    style.save(fig, outputs)
+
+
+def rank_group(axis, reports: list[Report], stars: pd.Series) -> str:
+    """One group's models by rank: total energy per 1,000 queries with its interval as a band,
+    coloured by stars, hollow when estimated; those without a figure a hatched span after
+    the last rank, never drawn at 0. Returns the note that counts them."""
+    ranked = sorted((r for r in reports if r.metrics.total_wh_per_1000_queries is not None),
+                    key=lambda r: (r.metrics.total_wh_per_1000_queries, r.model))
+    missing = [why_missing(r) for r in reports if r.metrics.total_wh_per_1000_queries is None]
+    ranks = range(1, len(ranked) + 1)
+    totals = [r.metrics.total_wh_per_1000_queries for r in ranked]
+    intervals = [total_interval_wh(r) for r in ranked]
+    axis.fill_between(ranks, [math.nan if None in i else i[0] for i in intervals],
+                      [math.nan if None in i else i[1] for i in intervals],
+                      color=style.PALETTE["grey"], alpha=0.4, linewidth=0)
+    rating = [None if pd.isna(stars[r.model]) else int(stars[r.model]) for r in ranked]
+    colors = [style.STAR_COLORS[s] for s in rating]
+    hollow = [r.energy.total.estimated for r in ranked]
+    axis.scatter(ranks, totals, s=9, linewidths=0.6, edgecolors=colors, zorder=3,
+                 facecolors=["none" if h else c for h, c in zip(hollow, colors)])
+    if missing:
+        axis.axvspan(len(ranked) + 0.5, len(reports) + 0.5, facecolor="none", alpha=0.4,
+                     edgecolor=style.TEXT_GREY, hatch=style.INVALID_HATCH, linewidth=0.5)
+    if ranked:
+        style.log_scale(axis, "y", totals)
+    axis.set_xlim(0, len(reports) + 1)
+    axis.set_ylabel("Wh per 1,000 queries\n(gross, mean over trials)")
+    least, most = extremes(list(zip(ranks, totals, ranked)))
+    for named, corner in ((least, "upper left"), (most, "lower right")):
+        style.callouts(axis, [(rank, total, f"{rank}. {r.model}: {total:.3g} Wh")
+                              for rank, total, r in named], corner)
+    return count_note(len(ranked), len(least) + len(most), missing, "models.csv")

@@ -1,8 +1,10 @@
-"""Latency percentiles (median, p90, p99) of served models, one panel per metric."""
+"""Latency percentiles (median, p90, p99) of served models, one panel per metric. Above
+MANY_MODELS served models, the distribution of each percentile across them (an ECDF)."""
 
 from __future__ import annotations
 
 from energybench.paper import style
+from energybench.paper.figures.selection import MANY_MODELS, count_note
 from energybench.report import Report
 from energybench.sections import LATENCY_METRICS
 
@@ -21,6 +23,9 @@ def draw(reports: list[Report], outputs) -> None:
                   transform=axis.transAxes, ha="center", color=style.TEXT_GREY)
         axis.set_axis_off()
         style.save(fig, outputs)
+        return
+    if len(served) > MANY_MODELS:
+        draw_distribution(served, len(reports), outputs)
         return
     fig, axes = style.figure(8.0, style.model_axis_height(len(served)), ncols=len(LATENCY_METRICS),
                              sharey=True, squeeze=False)
@@ -41,4 +46,32 @@ def draw(reports: list[Report], outputs) -> None:
     axes[0, 0].invert_yaxis()
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncol=3)
+    style.save(fig, outputs)
+
+
+def draw_distribution(served: list[Report], models: int, outputs) -> None:
+    """The large form: per metric, the share of served models whose median, p90 or p99 is at
+    or below each latency (log scale); the models without that metric are counted."""
+    fig, axes = style.figure(7.0, 5.8, nrows=2, ncols=2, sharey=True)
+    for axis, metric in zip(axes.flat, LATENCY_METRICS):
+        stats = {r.model: r.latency.metric(metric) for r in served}
+        absent = {m for m, s in stats.items() if not s or None in (s.median, s.p90, s.p99)}
+        present = [s for m, s in stats.items() if m not in absent]
+        for name, color in PERCENTILES.items():
+            if present:
+                axis.ecdf([getattr(s, name) for s in present], color=color, label=name,
+                          linewidth=1)
+        values = [getattr(s, name) for s in present for name in PERCENTILES]
+        if values and min(values) > 0:
+            style.log_scale(axis, "x", values)
+        axis.set_xlabel(METRIC_TITLES[metric])
+        axis.set_title(f"{len(present)} models" + (f", {len(absent)} without" if absent else ""),
+                       fontsize=8)
+    for axis in axes[:, 0]:
+        axis.set_ylabel("Share of served models at or below")
+    fig.suptitle(f"Latency percentiles across served models ({models - len(served)} of {models} "
+                 f"models not served: no latency)\n{count_note(len(served), 0, [], 'latency.csv')}"
+                 "; a panel counts those without its metric", fontsize=8)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3)
     style.save(fig, outputs)

@@ -1,9 +1,11 @@
 """Energy per token against throughput, with the Pareto front (no other model is both faster
-and more frugal than a model on it)."""
+and more frugal than a model on it). Above MANY_MODELS models the scales are logarithmic and
+only the front's models that fit without covering each other are named."""
 
 from __future__ import annotations
 
 from energybench.paper import style
+from energybench.paper.figures.selection import MANY_MODELS, NAMED, count_note
 from energybench.report import Report
 
 
@@ -31,9 +33,11 @@ def pareto_front(candidates: list[dict]) -> list[dict]:
 
 
 def draw(reports: list[Report], outputs) -> None:
-    fig, axis = style.figure(6.0, 4.2)
+    many = len(reports) > MANY_MODELS
+    fig, axis = style.figure(6.0, 4.6 if many else 4.2)
     candidates = points(reports)
     front = pareto_front(candidates)
+    names = []
     for estimated in (False, True):
         chosen = [p for p in candidates if p["estimated"] == estimated]
         if chosen:
@@ -46,17 +50,51 @@ def draw(reports: list[Report], outputs) -> None:
         axis.step([p["throughput"] for p in front], [p["joules_per_token"] for p in front],
                   where="post", color=style.PALETTE["vermillion"], linewidth=1,
                   label="Pareto front")
-        for p in front:  # only the front is named: 50+ labels would be unreadable
-            axis.annotate(p["model"], (p["throughput"], p["joules_per_token"]), fontsize=7,
-                          xytext=(4, 4), textcoords="offset points")
+        named = front  # only the front is named: 50+ labels would be unreadable
+        if many:  # its ends first, no more than may fit: each name costs the layout a measure
+            ends = sorted(range(len(front)), key=lambda i: min(i, len(front) - 1 - i))
+            named = [front[i] for i in ends[:3 * NAMED]]
+        names = [axis.annotate(p["model"], (p["throughput"], p["joules_per_token"]),
+                               fontsize=7, xytext=(4, 4), textcoords="offset points")
+                 for p in named]
     else:
         axis.text(0.5, 0.5, "no model has both energy per token and throughput",
                   transform=axis.transAxes, ha="center", color=style.TEXT_GREY)
     axis.set_xlabel("Throughput (generated tokens/s)")
     axis.set_ylabel("Energy per generated token (J), all counted components")
-    skipped = len(reports) - len(candidates)
-    axis.set_title("Energy per token vs throughput"
-                   + (f" ({skipped} model(s) without both figures not shown)" if skipped else ""))
     if candidates:
         axis.legend()
+    if many:
+        name_few(fig, axis, reports, candidates, len(front), names)
+    else:
+        skipped = len(reports) - len(candidates)
+        axis.set_title("Energy per token vs throughput" + (
+            f" ({skipped} model(s) without both figures not shown)" if skipped else ""))
     style.save(fig, outputs)
+
+
+def name_few(fig, axis, reports: list[Report], candidates: list[dict], front: int,
+             names: list) -> None:
+    """The large form: log scales, and of the ``names`` on the front only those that cover no
+    other, the first first; the title counts them and the models not drawn."""
+    if candidates:
+        style.log_scale(axis, "x", [p["throughput"] for p in candidates])
+        style.log_scale(axis, "y", [p["joules_per_token"] for p in candidates])
+    drawn = {p["model"] for p in candidates}
+    missing = [why_no_point(r) for r in reports if r.model not in drawn]
+
+    def title(named: int) -> None:
+        axis.set_title(f"Energy per token vs throughput ({front} models on the front)\n"
+                       + count_note(len(candidates), named, missing, "models.csv"),
+                       fontsize=8, loc="left")
+
+    title(len(names))  # laid out with its final number of lines before the names are measured
+    title(style.keep_apart(fig, names))
+
+
+def why_no_point(report: Report) -> str:
+    if not report.succeeded:
+        return "run failed"
+    if report.metrics.joules_per_token is None:
+        return "no energy per token"
+    return "no throughput"

@@ -1,9 +1,11 @@
 """Prefill and decode energy per model, stacked; an invalid split is drawn as invalid, with
-its reason, never as zero."""
+its reason, never as zero. Above MANY_MODELS models, prefill against decode, one point per
+model, the extremes named, the models without a valid split a hatched share of all."""
 
 from __future__ import annotations
 
 from energybench.paper import style
+from energybench.paper.figures.selection import MANY_MODELS, count_note, extremes
 from energybench.report import Report
 
 PHASE_COLORS = {"prefill": style.PALETTE["sky_blue"], "decode": style.PALETTE["blue"]}
@@ -33,6 +35,9 @@ def split_of(report: Report) -> tuple[dict | None, str | None]:
 
 
 def draw(reports: list[Report], outputs) -> None:
+    if len(reports) > MANY_MODELS:
+        draw_scatter(reports, outputs)
+        return
     fig, axis = style.figure(7.0, style.model_axis_height(len(reports)))
     for position, report in enumerate(reports):
         split, why = split_of(report)
@@ -56,4 +61,39 @@ def draw(reports: list[Report], outputs) -> None:
     fig.legend(handles=handles, loc="outside upper center", ncol=4)
     axis.set_xlabel("Energy per trial (J), mean over trials, counted components")
     axis.set_title("Prefill and decode energy")
+    style.save(fig, outputs)
+
+
+def draw_scatter(reports: list[Report], outputs) -> None:
+    """The large form: prefill against decode energy (log scales), one point per model with a
+    valid split (hollow: estimated); below, the share of models without one, hatched."""
+    splits = [(report, *split_of(report)) for report in reports]
+    valid = sorted(((r, s) for r, s, _ in splits if s),
+                   key=lambda pair: (pair[1]["prefill"] + pair[1]["decode"], pair[0].model))
+    missing = [why for _, split, why in splits if split is None]
+    fig, (axis, share) = style.figure(6.0, 5.6, nrows=2, gridspec_kw={"height_ratios": [10, 1]})
+    color = PHASE_COLORS["decode"]
+    axis.scatter([s["prefill"] for _, s in valid], [s["decode"] for _, s in valid], s=9,
+                 linewidths=0.6, edgecolors=color,
+                 facecolors=["none" if s["estimated"] else color for _, s in valid])
+    if valid:
+        style.log_scale(axis, "x", [s["prefill"] for _, s in valid])
+        style.log_scale(axis, "y", [s["decode"] for _, s in valid])
+    least, most = extremes(valid)
+    for named, corner in ((least, "upper left"), (most, "lower right")):
+        style.callouts(axis, [(s["prefill"], s["decode"], f"{r.model}: {s['prefill']:.3g} + "
+                               f"{s['decode']:.3g} J") for r, s in named], corner)
+    axis.set_xlabel("Prefill energy per trial (J)")
+    axis.set_ylabel("Decode energy per trial (J)")
+    axis.set_title("Prefill and decode energy, mean over trials, counted components "
+                   "(hollow: estimated)\n"
+                   + count_note(len(valid), len(least) + len(most), missing, "phases.csv"),
+                   fontsize=8, loc="left")
+    share.barh(0, len(valid), color=color, label=f"valid split: {len(valid)}")
+    share.barh(0, len(missing), left=len(valid), facecolor="none", edgecolor=style.TEXT_GREY,
+               hatch=style.INVALID_HATCH, linewidth=0.5,
+               label=f"invalid or missing split: {len(missing)}")
+    share.set_xlim(0, max(len(reports), 1))
+    share.set_axis_off()
+    share.legend(loc="upper center", bbox_to_anchor=(0.5, 0), ncol=2)
     style.save(fig, outputs)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
+from collections import Counter
+
 from energybench.report import COMPONENTS, Report
 
 
@@ -22,3 +25,31 @@ def why_missing(report: Report) -> str:
     if not report.succeeded:
         return "run failed"
     return report.energy.total.reason or "energy unknown"
+
+
+MANY_MODELS = 60
+"""The most models a comparison figure draws one by one. One row per model (0.28 in) is a page
+at 60; at 1,000 it is unreadable and took 40-60 s to draw (docs/PERFORMANCE.md, section 4).
+Above it each figure takes its large form (docs/paper.md), which names only a few models."""
+NAMED = 5
+"""Models named at each end (least and most energy) in a large form."""
+
+
+def extremes(ordered: list) -> tuple[list, list]:
+    """The first and the last few of ``ordered``, none of them twice."""
+    return ordered[:NAMED], ordered[NAMED:][-NAMED:]
+
+
+def count_note(drawn: int, named: int, missing: list[str], table: str) -> str:
+    """What a large form shows, so that no model is left out unsaid: how many are drawn and
+    named, and how many have no figure, by reason (the two commonest, then the rest)."""
+    note = f"{drawn} models drawn, {named} named (every model in {table})"
+    if missing:
+        counts = Counter(textwrap.shorten(reason, 50, placeholder=" …") for reason in missing)
+        counts = counts.most_common()
+        reasons = [f"{reason}: {n}" for reason, n in counts[:2]]
+        if len(counts) > 2:
+            reasons.append(f"other: {sum(n for _, n in counts[2:])}")
+        note += "\n" + textwrap.fill(
+            f"{len(missing)} without a figure ({'; '.join(reasons)})", 95)
+    return note
