@@ -1,4 +1,4 @@
-"""Collect benchmark reports into one table.
+"""One benchmark report as a row of models.csv (energybench.paper.tables writes the table).
 
 The first columns follow the AI Energy Score batch runner's ``master_results.csv`` (written
 beside it by energybench.aes.master_results), renamed where our definition differs; ours
@@ -7,13 +7,8 @@ follow. A missing figure stays empty (NaN), never 0.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
-
 from energybench.aes.identity import identity
 from energybench.aes.master_results import COLUMNS as AES_COLUMNS
-from energybench.files import write_atomic
 from energybench.report import COMPONENTS, Report
 from energybench.sections import Metrics
 
@@ -34,6 +29,7 @@ OUR_COLUMNS = [
     "wh_per_1000_queries_ci_high", "total_wh_per_1000_queries_ci_low",
     "total_wh_per_1000_queries_ci_high", "confidence_level", "ci_method",
 ]
+MODEL_COLUMNS = AI_ENERGY_SCORE_COLUMNS + OUR_COLUMNS  # models.csv's
 SUMMARY_FIELDS = [
     "total_prompts", "successful_prompts", "failed_prompts", "total_duration_seconds",
     "total_tokens", "total_prompt_tokens", "total_completion_tokens",
@@ -93,17 +89,3 @@ def interval_columns(metrics: Metrics) -> dict:
             columns.update(confidence_level=statistics.confidence_level,
                            ci_method=statistics.ci_method)
     return columns
-
-
-def models_table(reports: list[Report]) -> pd.DataFrame:
-    rows = [report_row(report) for report in reports]
-    return pd.DataFrame(rows, columns=AI_ENERGY_SCORE_COLUMNS + OUR_COLUMNS)
-
-
-def write_models_table(reports: list[Report], output: str | Path) -> pd.DataFrame:
-    """Write the table of ``reports`` (read and validated by the caller, once for every
-    aggregate output: energybench.paper.stored) atomically; return it (the LaTeX table is
-    made from it)."""
-    table = models_table(reports)
-    write_atomic(output, table.to_csv(index=False))
-    return table

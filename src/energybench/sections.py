@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import types
 import typing
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 
@@ -72,6 +72,23 @@ def _field_decoders(cls) -> dict[str, Any]:
 
 
 @functools.cache
+def _left_out(cls) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
+    """What a section's own keys hold when a document leaves them out: (their defaults,
+    (key, factory) of those made fresh for each section). Every field of a section has a
+    default, and no section has a ``__post_init__``: ``from_dict`` builds sections without
+    ``__init__``."""
+    defaults, factories = {}, []
+    for f in fields(cls):
+        if f.name not in _field_decoders(cls):
+            continue
+        if f.default_factory is not MISSING:
+            factories.append((f.name, f.default_factory))
+        else:
+            defaults[f.name] = f.default
+    return defaults, tuple(factories)
+
+
+@functools.cache
 def _json_fields(cls) -> tuple[str, ...]:
     """The section's own keys, in their documented order (not ``extra``, ``keys`` or the
     figures derived when it is built)."""
@@ -96,16 +113,28 @@ class Section:
 
     @classmethod
     def from_dict(cls, data: dict):
+        """The section ``data`` holds. Built without the dataclass's ``__init__``, which
+        sets each field through ``object.__setattr__`` (frozen) and took half the time of
+        typing a report (docs/PERFORMANCE.md, section 4); the fields get what ``__init__``
+        would give them."""
         decoders = _field_decoders(cls)
-        values, extra = {}, {}
+        defaults, factories = _left_out(cls)
+        values, extra = dict(defaults), {}
         for key, value in data.items():
-            if key not in decoders:
+            decoder = decoders.get(key)
+            if decoder is None:
                 extra[key] = value
-            elif value is None or decoders[key] is _as_is:
+            elif value is None or decoder is _as_is:
                 values[key] = value
             else:
-                values[key] = decoders[key](value)
-        return cls(**values, extra=extra, keys=tuple(data))
+                values[key] = decoder(value)
+        for key, factory in factories:
+            if key not in values:
+                values[key] = factory()
+        values["extra"], values["keys"] = extra, tuple(data)
+        section = object.__new__(cls)
+        section.__dict__.update(values)
+        return section
 
     def to_dict(self) -> dict:
         names = _json_fields(type(self))

@@ -69,7 +69,7 @@ def test_reading_a_file_that_is_no_report_names_the_file_and_why(tmp_path, text,
 
 # --- the report as a typed object --------------------------------------------------------
 
-from dataclasses import fields, replace  # noqa: E402
+from dataclasses import MISSING, fields, replace  # noqa: E402
 
 from energybench.isolation import LaunchError  # noqa: E402
 from energybench.report import REPORT_KEYS, RunError, report_schema  # noqa: E402
@@ -296,6 +296,33 @@ def test_every_field_a_section_names_is_a_key_the_reports_have():
     for kind in Section.__subclasses__():
         named = {f.name for f in fields(kind) if f.init} - {"extra", "keys"}
         assert named <= seen.get(kind, set()), (kind.__name__, named - seen.get(kind, set()))
+
+
+@pytest.mark.parametrize("kind", ["cpu", "site", "gpu", "estimated", "served", "failed"])
+def test_a_section_read_from_a_document_is_the_one_its_constructor_makes(kind):
+    """``from_dict`` builds sections without the dataclass's ``__init__`` (it was half the
+    time of typing a report): each holds what ``__init__`` would give it, defaults included."""
+    report = Report.from_dict(fixture_documents()[kind])
+    found = [s for name in REPORT_KEYS for s in sections_in(getattr(report, name))]
+    assert len(found) > 5
+    for section in found:
+        assert vars(section) == vars(replace(section)), type(section).__name__
+
+
+def test_a_section_missing_every_key_reads_as_its_defaults_each_with_its_own_containers():
+    first, second = ComponentFigures.from_dict({}), ComponentFigures.from_dict({})
+    assert vars(first) == vars(ComponentFigures()) | {"keys": ()}
+    assert first.devices == [] and first.devices is not second.devices
+
+
+def test_every_section_can_be_read_without_its_init():
+    """What ``from_dict`` relies on: no section checks or derives anything at construction,
+    and a document may leave out any of its keys."""
+    for kind in Section.__subclasses__():
+        assert not hasattr(kind, "__post_init__"), kind.__name__
+        for f in fields(kind):
+            assert f.default is not MISSING or f.default_factory is not MISSING, \
+                (kind.__name__, f.name)
 
 
 def completed_document() -> dict:

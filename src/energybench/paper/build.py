@@ -9,18 +9,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from energybench.aggregate import write_models_table
 from energybench.paper import labels, ratings, tables
-from energybench.paper.stored import read_stored_report, read_stored_reports
+from energybench.paper.stored import iter_stored_reports, read_stored_report, read_stored_reports
 
 log = logging.getLogger(__name__)
 
 
 def build_tables(collection, outputs: dict) -> None:
-    """models.csv (AI Energy Score's columns first), then the trial, phase and latency tables
-    and the LaTeX per-model table, from the report collection (energybench.paper.stored)."""
-    reports = read_stored_reports(collection).reports  # unreadable ones named in the log, left out
-    tables.write_tables(reports, write_models_table(reports, outputs["models"]), outputs)
+    """models.csv (AI Energy Score's columns first), then the trial, phase, latency and check
+    tables and the LaTeX per-model table, from the report collection
+    (energybench.paper.stored), read one report at a time."""
+    tables.write_tables(iter_stored_reports(collection), outputs)  # unreadable ones logged, left out
 
 
 def build_ratings(collection, ratings_csv, calibration_json, frozen=None) -> None:

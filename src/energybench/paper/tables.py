@@ -1,13 +1,16 @@
-"""The tables beside models.csv: one row per trial, per phase, per latency metric and per
-self-check, and the per-model table as LaTeX for papers. Each is made from the reports alone;
-a failed model keeps its rows, marked, with empty (never zero) figures."""
+"""models.csv and the tables beside it: one row per trial, per phase, per latency metric and
+per self-check, and the per-model table as LaTeX for papers. Each is made from the reports
+alone; a failed model keeps its rows, marked, with empty (never zero) figures."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from energybench.aggregate import MODEL_COLUMNS, report_row
 from energybench.energy.units import significant
 from energybench.files import write_atomic
 from energybench.report import COMPONENTS, Report
@@ -24,63 +27,76 @@ CHECK_COLUMNS = ["model", "status", "trial", "window", "name", "passed", "severi
                  "limit", "detail"]
 
 
-def trials_table(reports: list[Report]) -> pd.DataFrame:
+def trial_rows(report: Report) -> list[dict]:
     """One row per trial; a failed run without trials keeps one row with its error."""
-    rows = []
-    for report in reports:
-        base = {"model": report.model, "status": report.status}
-        if not report.trials:
-            rows.append({**base, "failure": report.error_text})
-        for trial in report.trials:
-            row = {**base, "trial": trial.index, "duration_s": trial.duration_s,
-                   "completion_tokens": trial.completion_tokens,
-                   "throughput_tokens_per_second": trial.throughput_tokens_per_second,
-                   "failure": trial.failure}
-            for name, energy in trial.energy.items():
-                row.update({f"{name}_{k}": getattr(energy, k) for k in WINDOW_ENERGY_FIELDS})
-            rows.append(row)
-    return pd.DataFrame(rows, columns=TRIAL_COLUMNS).astype({"trial": "Int64"})
+    base = {"model": report.model, "status": report.status}
+    rows = [] if report.trials else [{**base, "failure": report.error_text}]
+    for trial in report.trials:
+        row = {**base, "trial": trial.index, "duration_s": trial.duration_s,
+               "completion_tokens": trial.completion_tokens,
+               "throughput_tokens_per_second": trial.throughput_tokens_per_second,
+               "failure": trial.failure}
+        for name, energy in trial.energy.items():
+            row.update({f"{name}_{k}": getattr(energy, k) for k in WINDOW_ENERGY_FIELDS})
+        rows.append(row)
+    return rows
 
 
-def phases_table(reports: list[Report]) -> pd.DataFrame:
+def phase_rows(report: Report) -> list[dict]:
     """Prefill/decode per trial and component; ``valid`` false with the reason where the split
-    is invalid (decode below the meter's resolution, a prefill unknown). Models whose backend
-    measures no prefill keep one row saying so."""
+    is invalid (decode below the meter's resolution, a prefill unknown). A model whose
+    backend measures no prefill keeps one row saying so."""
+    base = {"model": report.model, "status": report.status}
+    if not report.phases:
+        why = report.error_text or "the backend measures no prefill/decode split"
+        return [{**base, "valid": False, "invalid_reason": why}]
+    return [{**base, "trial": index, "component": name, "unit": part.unit,
+             "prefill_passes": split.prefill_passes,
+             **{k: getattr(part, k) for k in ("prefill", "decode", "generate")},
+             "valid": part.reason is None, "invalid_reason": part.reason}
+            for index, split in enumerate(report.phases.trials)
+            for name, part in split.splits.items()]
+
+
+def latency_rows(report: Report) -> list[dict]:
+    """Latency statistics of a served model (one whose report has a latency section)."""
     rows = []
-    for report in reports:
-        base = {"model": report.model, "status": report.status}
-        if not report.phases:
-            why = report.error_text or "the backend measures no prefill/decode split"
-            rows.append({**base, "valid": False, "invalid_reason": why})
-            continue
-        for index, split in enumerate(report.phases.trials):
-            for name, part in split.splits.items():
-                rows.append({**base, "trial": index, "component": name, "unit": part.unit,
-                             "prefill_passes": split.prefill_passes,
-                             **{k: getattr(part, k) for k in ("prefill", "decode", "generate")},
-                             "valid": part.reason is None, "invalid_reason": part.reason})
-    return pd.DataFrame(rows, columns=PHASE_COLUMNS).astype({"trial": "Int64"})
+    for metric in LATENCY_METRICS if report.latency else ():
+        stats = report.latency.metric(metric) or LatencyStatistics()
+        rows.append({"model": report.model, "status": report.status, "metric": metric,
+                     **{k: getattr(stats, k) for k in LATENCY_COLUMNS[3:]}})
+    return rows
 
 
-def latency_table(reports: list[Report]) -> pd.DataFrame:
-    """Latency statistics of served models (those whose report has a latency section)."""
-    rows = []
-    for report in reports:
-        if not report.latency:
-            continue
-        for metric in LATENCY_METRICS:
-            stats = report.latency.metric(metric) or LatencyStatistics()
-            rows.append({"model": report.model, "status": report.status, "metric": metric,
-                         **{k: getattr(stats, k) for k in LATENCY_COLUMNS[3:]}})
-    return pd.DataFrame(rows, columns=LATENCY_COLUMNS)
+def check_rows(report: Report) -> list[dict]:
+    """Every self-check of the run (``passed`` empty where a check could not be made)."""
+    return [{"model": report.model, "status": report.status,
+             **{k: getattr(check, k) for k in CHECK_COLUMNS[2:]}} for check in report.checks]
 
 
-def checks_table(reports: list[Report]) -> pd.DataFrame:
-    """Every self-check of every run (``passed`` empty where a check could not be made)."""
-    rows = [{"model": report.model, "status": report.status,
-             **{k: getattr(check, k) for k in CHECK_COLUMNS[2:]}}
-            for report in reports for check in report.checks]
-    return pd.DataFrame(rows, columns=CHECK_COLUMNS).astype({"trial": "Int64"})
+@dataclass(frozen=True)
+class Table:
+    rows: Callable[[Report], list[dict]]  # a report's rows
+    columns: list[str]
+
+    def frame(self, rows: list[dict]) -> pd.DataFrame:
+        frame = pd.DataFrame(rows, columns=self.columns)
+        # A trial number, empty on a row of no trial, stays an integer.
+        return frame.astype({"trial": "Int64"}) if "trial" in self.columns else frame
+
+
+TABLES = {
+    "models": Table(lambda report: [report_row(report)], MODEL_COLUMNS),
+    "trials": Table(trial_rows, TRIAL_COLUMNS),
+    "phases": Table(phase_rows, PHASE_COLUMNS),
+    "latency": Table(latency_rows, LATENCY_COLUMNS),
+    "checks": Table(check_rows, CHECK_COLUMNS),
+}
+
+
+def table(name: str, reports: Iterable[Report]) -> pd.DataFrame:
+    """The table ``name`` (of TABLES) of ``reports``."""
+    return TABLES[name].frame([row for report in reports for row in TABLES[name].rows(report)])
 
 
 def with_interval(mean, low, high, digits: int = 3) -> str:
@@ -100,41 +116,77 @@ LATEX_NOTE = (
 )
 
 
+LATEX_COLUMNS = ["Model", "Class", "GPU energy (Wh/1,000 queries)",
+                 "Total energy (Wh/1,000 queries)", "Energy per token (J)", "Status"]
+
+
 def models_latex(table: pd.DataFrame) -> str:
     """The per-model table as a booktabs ``tabular``: units in the headers, the interval over
     trials in brackets, estimated figures starred, failed runs and failed checks marked."""
-    rows = []
-    for _, row in table.iterrows():
+    return latex_tabular(LATEX_COLUMNS, latex_cells(table)) + LATEX_NOTE
+
+
+def latex_cells(table: pd.DataFrame) -> list[list[str]]:
+    """The LaTeX table's cells of each model of the models table, as text."""
+    column = {name: table[name].tolist() for name in (
+        "model", "model_class", "status", "failed_checks", "estimated", "joules_per_token",
+        *(f"{figure}{part}" for figure in ("wh_per_1000_queries", "total_wh_per_1000_queries")
+          for part in ("", "_ci_low", "_ci_high")))}
+    cells = []
+    for row in (dict(zip(column, values)) for values in zip(*column.values())):
         total = with_interval(row["total_wh_per_1000_queries"],
                               row["total_wh_per_1000_queries_ci_low"],
                               row["total_wh_per_1000_queries_ci_high"])
         status = row["status"] if pd.isna(row["failed_checks"]) \
             else f"{row['status']}, checks failed: {row['failed_checks']}"
-        rows.append({
-            "Model": row["model"],
-            "Class": "--" if pd.isna(row["model_class"]) else row["model_class"],
-            "GPU energy (Wh/1,000 queries)": with_interval(
-                row["wh_per_1000_queries"], row["wh_per_1000_queries_ci_low"],
-                row["wh_per_1000_queries_ci_high"]),
-            "Total energy (Wh/1,000 queries)": total + ("*" if row["estimated"] is True
-                                                        and total != "--" else ""),
-            "Energy per token (J)": with_interval(row["joules_per_token"], None, None),
-            "Status": status,
-        })
-    frame = pd.DataFrame(rows, columns=["Model", "Class", "GPU energy (Wh/1,000 queries)",
-                                        "Total energy (Wh/1,000 queries)",
-                                        "Energy per token (J)", "Status"])
-    styler = frame.style.hide(axis="index").format(escape="latex") \
-        .format_index(escape="latex", axis=1)
-    return styler.to_latex(hrules=True, column_format="llllll") + LATEX_NOTE
+        cells.append([
+            row["model"],
+            "--" if pd.isna(row["model_class"]) else row["model_class"],
+            with_interval(row["wh_per_1000_queries"], row["wh_per_1000_queries_ci_low"],
+                          row["wh_per_1000_queries_ci_high"]),
+            total + ("*" if row["estimated"] is True and total != "--" else ""),
+            with_interval(row["joules_per_token"], None, None),
+            status,
+        ])
+    return cells
 
 
-def write_tables(reports: list[Report], models: pd.DataFrame,
-                 outputs: dict[str, str | Path]) -> None:
-    """Write every table named in ``outputs`` (keys: trials, phases, latency, checks, latex;
-    the LaTeX table from ``models``, the models table of the same reports)."""
-    frames = {"trials": trials_table, "phases": phases_table, "latency": latency_table,
-              "checks": checks_table}
-    for name, make in frames.items():
-        write_atomic(outputs[name], make(reports).to_csv(index=False))
-    write_atomic(outputs["latex"], models_latex(models))
+def latex_tabular(header: list[str], rows: list[list[str]]) -> str:
+    """A booktabs ``tabular`` of text cells, escaped: the text pandas' Styler writes
+    (``hide(axis="index")``, ``escape="latex"``, ``to_latex(hrules=True)``), which took 15
+    times as long (1,000 models, docs/PERFORMANCE.md section 4)."""
+    lines = [r"\begin{tabular}{" + "l" * len(header) + "}", r"\toprule", latex_row(header),
+             r"\midrule", *map(latex_row, rows), r"\bottomrule", r"\end{tabular}"]
+    return "".join(line + "\n" for line in lines)
+
+
+def latex_row(cells: list[str]) -> str:
+    return " & ".join(map(latex_escape, cells)) + r" \\"
+
+
+def latex_escape(text: str) -> str:
+    """``text`` with LaTeX's special characters written as text, as pandas' Styler
+    (``escape="latex"``) writes them: a control word that would swallow the space after it
+    is followed by ``\\space``."""
+    first, *rest = (part.replace("&", "\\&").replace("%", "\\%").replace("$", "\\$")
+                    .replace("#", "\\#").replace("_", "\\_").replace("{", "\\{")
+                    .replace("}", "\\}").replace("~ ", "~\\space ")
+                    .replace("~", "\\textasciitilde ").replace("^ ", "^\\space ")
+                    .replace("^", "\\textasciicircum ") for part in text.split("\\"))
+    return first + "".join("\\textbackslash " + ("\\space" if part.startswith(" ") else "")
+                           + part for part in rest)
+
+
+def write_tables(reports: Iterable[Report], outputs: dict[str, str | Path]) -> None:
+    """Write every table (``outputs``: one file per name of TABLES, and ``latex``, the models
+    table as LaTeX) in one pass over ``reports``, keeping each report's rows and not the
+    report: ``reports`` may come one at a time (energybench.paper.stored.iter_stored_reports).
+    Nothing is written before the last report is read."""
+    rows: dict[str, list[dict]] = {name: [] for name in TABLES}
+    for report in reports:
+        for name, made in TABLES.items():
+            rows[name].extend(made.rows(report))
+    frames = {name: made.frame(rows[name]) for name, made in TABLES.items()}
+    for name, frame in frames.items():
+        write_atomic(outputs[name], frame.to_csv(index=False))
+    write_atomic(outputs["latex"], models_latex(frames["models"]))
