@@ -18,6 +18,12 @@ from energybench.paper.stored import UnreadableCollection, read_stored_reports, 
 from energybench.report import unknown_component
 
 
+def models_table(reports):
+    """models.csv's rows of ``reports``, as the tables rule makes them."""
+    made = tables.TABLES["models"]
+    return made.frame([row for report in reports for row in made.rows(report)])
+
+
 def collected(paths, folder):
     """The aggregate rules' one input: ``paths`` gathered as the ``reports`` rule does."""
     return write_collection(paths, folder / "reports.jsonl")
@@ -221,7 +227,7 @@ def test_each_report_is_validated_once_for_every_aggregate_output(tmp_path, monk
 
 def test_latex_table_has_booktabs_units_and_intervals():
     reports = [fx.gpu_report("model_1", 1.0), fx.failed("oom")]
-    latex = tables.models_latex(tables.table("models", fx.typed(reports)))
+    latex = tables.models_latex(models_table(fx.typed(reports)))
     assert "\\toprule" in latex and "\\midrule" in latex and "\\bottomrule" in latex
     assert "GPU energy (Wh/1,000 queries)" in latex and "Energy per token (J)" in latex
     assert "model\\_1 & B & 1 [0.9, 1.1] &" in latex
@@ -235,7 +241,7 @@ def test_latex_table_is_the_text_pandas_styler_writes():
     time at 1,000 models): the same text as the Styler, escaping included."""
     reports = [fx.BASE, fx.gpu_report("model_1", 1.0), fx.gpu_report("e", 12345.6,
                estimated=True), fx.failed("oom"), fx.served("s", 2.0)]
-    rows = tables.latex_cells(tables.table("models", fx.typed(reports)))
+    rows = tables.latex_cells(models_table(fx.typed(reports)))
     rows += [["a_b & c%$#{}~^\\ x", "~ ^ \\ \\\\", "{}", "", "--", "x~y^z"]]
     for cells in (rows, []):
         styler = pd.DataFrame(cells, columns=tables.LATEX_COLUMNS).style.hide(axis="index") \
@@ -402,7 +408,7 @@ def test_interval_columns_and_error_bars_are_the_reports_interval_of_the_figure(
     statistics["wh_per_1000_queries"].update(ci_low=0.7, ci_high=1.4)
     statistics["total_wh_per_1000_queries"].update(ci_low=0.75, ci_high=1.5)
     [report] = fx.typed([document])
-    row = tables.table("models", [report]).iloc[0]
+    row = models_table([report]).iloc[0]
     assert (row["wh_per_1000_queries_ci_low"], row["wh_per_1000_queries_ci_high"]) == (0.7, 1.4)
     assert (row["total_wh_per_1000_queries_ci_low"],
             row["total_wh_per_1000_queries_ci_high"]) == (0.75, 1.5)

@@ -94,11 +94,6 @@ TABLES = {
 }
 
 
-def table(name: str, reports: Iterable[Report]) -> pd.DataFrame:
-    """The table ``name`` (of TABLES) of ``reports``."""
-    return TABLES[name].frame([row for report in reports for row in TABLES[name].rows(report)])
-
-
 def with_interval(mean, low, high, digits: int = 3) -> str:
     """``mean [low, high]``; the mean alone without an interval; ``--`` when unknown."""
     if pd.isna(mean):
