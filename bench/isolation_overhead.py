@@ -146,8 +146,7 @@ def main() -> None:
                 report = work / "runs" / key / "benchmark_report.json"
                 seconds = timed(lambda: run_model_job(
                     run_config, str(report), str(work / "logs" / f"{key}.log"),
-                    image_id_file=str(image_files[runtime]) if runtime in image_files else None,
-                    workflow_dir=str(REPO)))
+                    image_id_file=str(image_files[runtime]) if runtime in image_files else None))
                 status = json.loads(report.read_text())["status"]
                 if status != "succeeded":
                     raise SystemExit(f"the {runtime} run failed; log {work / 'logs' / key}.log:\n"

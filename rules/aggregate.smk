@@ -121,7 +121,7 @@ for module, name in FIGURES.items():
 rule power_timeline:
     input:
         report=REPORT,
-        code=paper_code_digest("power_timeline", "figures/timeline"),
+        code=step_code_digest("power_timeline", paper_code("figures/timeline")),
     output:
         png=report(
             f"{RESULTS}/figures/runs/{{model}}/power_timeline.png",
@@ -148,7 +148,7 @@ rule label:
     input:
         report=REPORT,
         ratings=rules.ratings.output.ratings,
-        code=paper_code_digest("label", "labels"),
+        code=step_code_digest("label", paper_code("labels")),
     output:
         svg=f"{RESULTS}/labels/{{model}}.svg",
         png=report(
@@ -189,7 +189,9 @@ rule aes_master_results:
 rule aes_run_files:
     input:
         report=f"{RESULTS}/runs/{{model}}/benchmark_report.json",
-        code=workflow_path("src/energybench/aes/submission.py"),
+        code=step_code_digest(
+            "aes_run_files", [workflow_path("src/energybench/aes/submission.py")]
+        ),
     output:
         wh=f"{RESULTS}/runs/{{model}}/GPU_ENERGY_WH.txt",
         summary=f"{RESULTS}/runs/{{model}}/GPU_ENERGY_SUMMARY.json",

@@ -133,12 +133,6 @@ def step(arguments):
     return f"{escaped} {arguments}"
 
 
-def model_config_json(wildcards):
-    """A model's run config, as JSON, for its job's command; as a param, a change to it
-    reruns that model's job only."""
-    return json.dumps(model_config(wildcards))
-
-
 def benchmark_inputs(wildcards):
     """Files a model's run reads: its local (or locally built) weights, its prompt file and
     the id of the image it runs in."""
@@ -248,12 +242,14 @@ def paper_code(*modules):
     ]
 
 
-def paper_code_digest(output, *modules):
-    """One file that stands for paper_code(*modules): the input of a rule with a job per
-    model, so 1,000 models add 1,000 edges to the DAG, not 5,000 (planning time,
-    docs/PERFORMANCE.md). Rewritten only when that code changes (code_digest)."""
+def step_code_digest(step, sources):
+    """One file that stands for ``sources`` and for the step command that calls them
+    (energybench/steps.py): the code input of a rule with a job per model, so 1,000 models
+    add 1,000 edges to the DAG, not 1,000 per source (planning time, docs/PERFORMANCE.md).
+    Rewritten only when that code changes (code_digest)."""
+    package = workflow_path("src", "energybench")
     return str(
         write_code_digest(
-            f"{RESULTS}/code/paper-{output}.sha256", PAPER, paper_code(*modules)
+            f"{RESULTS}/code/{step}.sha256", package, [*sources, f"{package}/steps.py"]
         )
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from energybench.files import write_atomic
+from energybench.files import write_if_changed
 
 SOURCE_SUFFIXES = (".py", ".json")
 # Tables, figures and the site are made outside the runs and the image (see .dockerignore):
@@ -51,11 +51,4 @@ def write_code_digest(path: str | Path, package_dir: str | Path,
                       files: list[str | Path] | None = None) -> Path:
     """Make ``path`` hold the digest (:func:`code_digest`), leaving it untouched when it
     already does."""
-    path = Path(path)
-    content = code_digest(package_dir, files) + "\n"
-    try:
-        if path.read_text() == content:
-            return path
-    except OSError:
-        pass  # not written yet
-    return write_atomic(path, content)
+    return write_if_changed(path, code_digest(package_dir, files) + "\n")

@@ -25,6 +25,7 @@ import jsonschema
 import referencing
 import yaml
 
+from energybench.files import write_if_changed
 from energybench.keys import key_problem
 
 TINY_MODELS_DIR = "resources/models"
@@ -335,6 +336,15 @@ def resolve_runtimes(run_configs: dict[str, dict], resolve) -> dict[str, dict]:
     process), so the workflow plans, and each job runs, the same runtime."""
     resolved = {name: resolve(name) for name in {cfg["runtime"] for cfg in run_configs.values()}}
     return {key: {**cfg, "runtime": resolved[cfg["runtime"]]} for key, cfg in run_configs.items()}
+
+
+def write_run_configs(run_configs: dict[str, dict], path: str | Path) -> Path:
+    """Every selected model's resolved run config in one JSON file, from which the benchmark
+    step reads its own (energybench.steps): a config stays off the job's command line, which
+    Snakemake prints and ``ps`` shows to other users of the machine (an endpoint URL may
+    carry credentials). Rewritten only when a config changed. Not a job input: each config
+    is also its job's param, and Snakemake reruns exactly the models whose param changed."""
+    return write_if_changed(path, json.dumps(run_configs, indent=1) + "\n")
 
 
 def check_run_configs(run_configs: dict[str, dict], where: str | None = None) -> None:

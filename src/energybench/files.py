@@ -45,6 +45,18 @@ def write_atomic(path: str | Path, content: str | bytes) -> Path:
     return path
 
 
+def write_if_changed(path: str | Path, content: str) -> Path:
+    """Make ``path`` hold ``content`` (atomically), leaving it untouched when it already does:
+    its modification time moves only when its content changes."""
+    path = Path(path)
+    try:
+        if path.read_text() == content:
+            return path
+    except OSError:
+        pass  # not written yet
+    return write_atomic(path, content)
+
+
 def write_json_atomic(path: str | Path, document: dict) -> Path:
     """Write JSON atomically; NaN and infinities are refused (they are not JSON)."""
     return write_atomic(path, json.dumps(document, indent=2, allow_nan=False) + "\n")

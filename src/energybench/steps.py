@@ -7,8 +7,10 @@ of every ``script:`` job (about 0.2 ms a job; docs/PERFORMANCE.md section 2). Th
 one job (tables, figures, the site) stay ``script:`` rules.
 
 Each step only translates its arguments and calls one function; what it computes lives in the
-modules whose code digests are the jobs' inputs, so this module is outside the run
-(``code_digest.OUTSIDE_THE_RUN``) and outside the image. A step's stderr is its rule's log
+modules whose code digests are the jobs' inputs. This module is outside the run's digest
+(``code_digest.OUTSIDE_THE_RUN``: editing how a step hands its arguments on reruns no
+benchmark) and outside the image, but inside the digests of the label, power timeline and AES
+run files steps (rules/common.smk, ``step_code_digest``), which are cheap to remake. A step's stderr is its rule's log
 (the command redirects it), except the benchmark's, whose job layer owns its log. To rerun a
 failed step by hand, run the command Snakemake printed with ENERGYBENCH_SRC and
 ENERGYBENCH_PYTHON set (step_environment).
@@ -28,8 +30,8 @@ from pathlib import Path
 # so moving the checkout or the interpreter leaves the rules' text, which Snakemake compares
 # to rerun jobs, as it is. Under `--sdm conda` Snakemake starts a command without PYTHONPATH,
 # so the command puts src back first.
-STEP_COMMAND = ('PYTHONPATH="$ENERGYBENCH_SRC${PYTHONPATH:+:$PYTHONPATH}" '
-                '"$ENERGYBENCH_PYTHON" -m energybench.steps')
+STEP_COMMAND = ('PYTHONPATH="${ENERGYBENCH_SRC:?see energybench.steps}${PYTHONPATH:+:$PYTHONPATH}" '
+                '"${ENERGYBENCH_PYTHON:?see energybench.steps}" -m energybench.steps')
 
 
 def step_environment(package_src: str, in_conda_env: bool) -> dict[str, str]:
@@ -48,7 +50,8 @@ def _tiny_model(args) -> None:
 def _benchmark(args) -> None:
     from energybench.job import run_model_job
 
-    run_model_job(run_config=json.loads(args.run_config), report_path=args.report,
+    run_config = json.loads(Path(args.run_configs).read_text())[args.model]
+    run_model_job(run_config=run_config, report_path=args.report,
                   log_path=args.log, image_id_file=args.image_id_file or None)
 
 
@@ -76,7 +79,9 @@ STEPS = {
         "--spec": "its settings (JSON: the model's `tiny`)", "--output": "the model's directory"}),
     "benchmark": (_benchmark, "benchmark one model in its own process or container; a report "
                   "whatever happens", {
-        "--run-config": "the resolved run config (JSON)",
+        "--run-configs": "the file of every model's resolved run config "
+                         "(energybench.config.write_run_configs)",
+        "--model": "the model's key in it",
         "--report": "path of benchmark_report.json",
         "--log": "the job's log (the launcher's lines and the run's)",
         "--image-id-file": "id file of the pipeline-built image to run in (empty: none)"}),

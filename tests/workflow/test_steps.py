@@ -1,5 +1,6 @@
 """The per-model rules' command (energybench.steps): which interpreter and which energybench."""
 
+import json
 import os
 import subprocess
 import sys
@@ -29,15 +30,11 @@ def decoy_package(tmp_path):
     return decoy
 
 
-def test_a_step_runs_under_snakemakes_interpreter_or_the_conda_envs():
-    assert step_environment(SRC, in_conda_env=False)["ENERGYBENCH_PYTHON"] == sys.executable
-    assert step_environment(SRC, in_conda_env=True)["ENERGYBENCH_PYTHON"] == "python"
-
-
-def test_the_rules_command_names_no_path_of_this_machine():
-    """Snakemake reruns a job whose rule's command changed: moving the checkout or the
-    interpreter must not change it."""
-    assert SRC not in STEP_COMMAND and sys.executable not in STEP_COMMAND
+def test_a_step_run_by_hand_without_its_variables_says_where_to_look():
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ENERGYBENCH_")}
+    result = subprocess.run(["bash", "-c", STEP_COMMAND + " --help"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "see energybench.steps" in result.stderr
 
 
 def test_a_step_imports_this_checkouts_energybench_before_one_on_pythonpath(decoy_package):
@@ -75,3 +72,21 @@ def test_a_workflow_step_ignores_another_python_first_on_path(tmp_path):
         cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (workdir / "resources/models/tiny-llama-2l/config.json").exists()
+
+
+@pytest.mark.e2e
+def test_a_planned_benchmark_command_carries_no_run_config(tmp_path):
+    """The printed command names the file of run configs, never a config (an endpoint URL
+    may carry credentials; `ps` shows a command to every user of the machine)."""
+    (tmp_path / "workflow").mkdir()
+    workdir = copy_workflow(tmp_path / "workflow")
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "--dry-run", "--printshellcmds"],
+        cwd=workdir, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    commands = [line for line in result.stdout.splitlines() if "energybench.steps benchmark" in line]
+    assert len(commands) == 2  # the two default models
+    assert not any("max_new_tokens" in line or "{" in line.split("-m energybench.steps")[1]
+                   for line in commands)
+    configs = json.loads((workdir / "results/run_configs.json").read_text())
+    assert sorted(configs) == ["tiny-llama-2l", "tiny-llama-4l"]

@@ -166,6 +166,12 @@ def test_editing_the_plot_script_remakes_only_figures(finished_copy):
     assert planned_jobs(workdir) == ["all", *FIGURE_JOBS]
 
 
+def test_a_moved_workflow_has_nothing_to_do(finished_copy):
+    """Moving the checkout (the copy lies elsewhere) changes no rule's command, param or input:
+    the per-model steps take their interpreter and source path from the environment."""
+    assert planned_jobs(finished_copy) == []
+
+
 def test_a_lost_report_is_made_again_with_everything_made_from_it(finished_copy):
     # The aggregate rules read the collection of reports, which still exists: `all` names
     # each report, so the lost one is run again and the collection remade.
