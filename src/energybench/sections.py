@@ -75,8 +75,9 @@ def _field_decoders(cls) -> dict[str, Any]:
 def _left_out(cls) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
     """What a section's own keys hold when a document leaves them out: (their defaults,
     (key, factory) of those made fresh for each section). Every field of a section has a
-    default, and no section has a ``__post_init__``: ``from_dict`` builds sections without
-    ``__init__``."""
+    default and is set by ``__init__`` (no ``init=False``), and no section has a
+    ``__post_init__``: ``from_dict`` builds sections without ``__init__`` (tests/report
+    checks every section, at any depth of subclassing)."""
     defaults, factories = {}, []
     for f in fields(cls):
         if f.name not in _field_decoders(cls):
@@ -90,9 +91,8 @@ def _left_out(cls) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...]]:
 
 @functools.cache
 def _json_fields(cls) -> tuple[str, ...]:
-    """The section's own keys, in their documented order (not ``extra``, ``keys`` or the
-    figures derived when it is built)."""
-    return tuple(f.name for f in fields(cls) if f.init and f.name not in ("extra", "keys"))
+    """The section's own keys, in their documented order (not ``extra`` or ``keys``)."""
+    return tuple(f.name for f in fields(cls) if f.name not in ("extra", "keys"))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,16 +4,24 @@ does not draw, by reason; up to MANY_MODELS models each keeps its one row per mo
 
 import itertools
 
+import numpy as np
 import pytest
-from matplotlib.collections import PathCollection
+from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.text import Text
 
 import paper_fixtures as fx
 from energybench.paper import ratings, style
 from energybench.paper.figures import energy, latency, pareto, phases
 from energybench.paper.figures.selection import MANY_MODELS, NAMED
+from energybench.report import validate_report
 
 PAGE_IN = (8.0, 10.0)  # the most a figure may take: a page's width and height
+
+
+@pytest.fixture(autouse=True)
+def closed():
+    yield
+    style.plt.close("all")  # drawn() hands each figure to its test, which leaves it open
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +169,101 @@ def test_up_to_the_threshold_the_pareto_scales_stay_linear(monkeypatch):
     assert axis.get_xscale() == axis.get_yscale() == "linear"
     [axis] = drawn(monkeypatch, pareto, few(MANY_MODELS + 1)).axes
     assert axis.get_xscale() == axis.get_yscale() == "log"
+
+
+# --- values a log scale cannot show -------------------------------------------------------
+# A large form's log axis shows only values above 0: a valid 0 (or below) is not drawn there,
+# neither as a point nor clipped to the axis, and its model is named in the note.
+
+def many_with(edits: dict, reports: list[dict] | None = None) -> list:
+    """Above MANY_MODELS reports, the ones named in ``edits`` changed by their edit."""
+    reports = reports or fx.many_reports(MANY_MODELS + 1)
+    for report in reports:
+        if report["model"] in edits:
+            edits[report["model"]](report)
+            validate_report(report)
+    return fx.typed(reports)
+
+
+def set_metric(name: str, value: float):
+    return lambda report: report["metrics"].update({name: value})
+
+
+def drawn_values(axis, which: int) -> np.ndarray:
+    """Every finite data coordinate (0: x, 1: y) ``axis`` draws: points, lines and bands."""
+    values = [offsets[:, which] for offsets in scatters(axis)]
+    values += [line.get_xydata()[:, which] for line in axis.get_lines()]
+    values += [c.get_paths()[0].vertices[:, which] for c in axis.collections
+               if isinstance(c, PolyCollection)]
+    values = np.concatenate(values)
+    return values[np.isfinite(values)]
+
+
+def test_the_ranked_energy_figure_leaves_a_total_of_0_off_its_log_scale_and_names_it(
+        monkeypatch):
+    reports = many_with({"model-0005": set_metric("total_wh_per_1000_queries", 0.0)})
+    fig = drawn(monkeypatch, energy, reports)
+    [group_c] = [a for a in fig.axes if a.get_title(loc="left").startswith("Rating group: "
+                                                                           "text_generation/C")]
+    assert "1 at 0 or below, not on a log scale: model-0005" in group_c.get_title(loc="left")
+    assert drawn_values(group_c, 1).min() > 0
+    [points] = scatters(group_c)
+    assert 1 not in points[:, 0]  # its rank (least energy) is kept, with no point
+    assert not any("model-0005" in t.get_text() for t in group_c.texts)  # not a callout
+    assert overlapping(fig) == []
+
+
+def test_the_ranked_energy_band_says_where_its_interval_reaches_0_or_below(monkeypatch):
+    def wide(report):
+        report["metrics"]["trial_statistics"]["total_wh_per_1000_queries"]["ci_low"] = -0.47
+
+    fig = drawn(monkeypatch, energy, many_with({"model-0005": wide}))
+    [group_c] = [a for a in fig.axes if "text_generation/C" in a.get_title(loc="left")]
+    assert ("interval of 1 reaches 0 or below: its band drawn from the axis' bottom (▼): "
+            "model-0005") in group_c.get_title(loc="left")
+    bottom = group_c.get_ylim()[0]
+    assert drawn_values(group_c, 1).min() == pytest.approx(bottom) and bottom > 0
+    [marker] = [m for m in scatters(group_c) if len(m) == 1]
+    assert marker[0, 1] == pytest.approx(bottom)
+    assert overlapping(fig) == []
+
+
+def test_the_large_pareto_leaves_an_energy_per_token_of_0_off_and_names_it(monkeypatch):
+    fig = drawn(monkeypatch, pareto, many_with({"model-0005": set_metric("joules_per_token",
+                                                                         0.0)}))
+    [axis] = fig.axes
+    assert "1 at 0 or below, not on a log scale: model-0005" in axis.get_title(loc="left")
+    assert drawn_values(axis, 0).min() > 0 and drawn_values(axis, 1).min() > 0
+    assert axis.get_xscale() == axis.get_yscale() == "log"
+    assert overlapping(fig) == []
+
+
+def test_the_phases_scatter_leaves_a_decode_of_0_off_and_names_it(monkeypatch):
+    reports = fx.many_reports(MANY_MODELS + 1)
+    reports[5] = fx.with_split(reports[5], 1.0, 0.0)  # valid: decode < resolution, both 0
+    fig = drawn(monkeypatch, phases, many_with({}, reports))
+    scatter = fig.axes[0]
+    assert "1 at 0 or below, not on a log scale: model-0005" in scatter.get_title(loc="left")
+    assert drawn_values(scatter, 0).min() > 0 and drawn_values(scatter, 1).min() > 0
+    assert not any("model-0005" in t.get_text() for t in scatter.texts)  # not a callout
+    assert overlapping(fig) == []
+
+
+def test_the_latency_distribution_leaves_a_latency_of_0_off_its_log_scale_and_names_it(
+        monkeypatch):
+    reports = [fx.served(f"model-{i:02d}", 0.5 + i * 0.1) for i in range(MANY_MODELS + 1)]
+    reports[3]["latency"]["ttft_s"]["median"] = 0.0
+    validate_report(reports[3])
+    fig = drawn(monkeypatch, latency, fx.typed(reports))
+    ttft = fig.axes[0]
+    assert ttft.get_xscale() == "log"
+    assert "1 at 0 or below, not on a log scale: model-03" in ttft.get_title()
+    assert f"{MANY_MODELS} models" in ttft.get_title()
+    assert drawn_values(ttft, 0).min() > 0
+    assert overlapping(fig) == []
+
+
+def test_a_log_scale_refuses_values_at_or_below_0():
+    fig, axis = style.figure(3, 3)
+    with pytest.raises(ValueError, match="above 0"):
+        style.log_scale(axis, "y", [1.0, 0.0])

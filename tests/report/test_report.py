@@ -315,12 +315,19 @@ def test_a_section_missing_every_key_reads_as_its_defaults_each_with_its_own_con
     assert first.devices == [] and first.devices is not second.devices
 
 
+def section_types(kind=Section) -> list[type]:
+    """Every subclass of ``kind``, at any depth."""
+    return [sub for child in kind.__subclasses__() for sub in (child, *section_types(child))]
+
+
 def test_every_section_can_be_read_without_its_init():
-    """What ``from_dict`` relies on: no section checks or derives anything at construction,
-    and a document may leave out any of its keys."""
-    for kind in Section.__subclasses__():
+    """What ``from_dict`` relies on: no section checks or derives anything at construction
+    (a field ``__init__`` leaves out would be left unset), and a document may leave out any
+    of its keys."""
+    for kind in section_types():
         assert not hasattr(kind, "__post_init__"), kind.__name__
         for f in fields(kind):
+            assert f.init, (kind.__name__, f.name)
             assert f.default is not MISSING or f.default_factory is not MISSING, \
                 (kind.__name__, f.name)
 

@@ -20,6 +20,7 @@ from energybench.files import write_atomic  # noqa: E402
 
 ESTIMATE_HATCH = "//"
 INVALID_HATCH = "xx"
+OFF_SCALE_HATCH = ".."  # a figure at 0 or below: not on a log scale
 TEXT_GREY = "#666666"
 FONT = "DejaVu Sans"  # ships with matplotlib: the same glyphs on every machine
 ROW_HEIGHT_IN = 0.28  # per model on a model axis: readable at 50+ models
@@ -99,8 +100,13 @@ def callouts(axis, points: list[tuple[float, float, str]], corner: str) -> None:
 def log_scale(axis, which: str, values: list[float]) -> None:
     """A log scale on ``axis``'s "x" or "y" for ``values`` (all above 0), labelled in plain
     numbers (0.2, 1, 5, not 2×10⁻¹) at 1, 2 and 5 times powers of ten, or at powers of ten
-    alone over more than two decades; its limits on such ticks, so that two or more are named."""
+    alone over more than two decades; its limits on such ticks, so that two or more are named.
+    Refuses a value at or below 0: matplotlib would clip it to the axis, and a figure must
+    leave it off and say so (selection.OFF_SCALE)."""
     from matplotlib import ticker
+
+    if min(values) <= 0:
+        raise ValueError(f"a log scale shows only values above 0, not {min(values)}")
 
     def nice(value: float, up: bool) -> float:
         power = 10.0 ** math.floor(math.log10(value))

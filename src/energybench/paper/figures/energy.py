@@ -11,7 +11,8 @@ from matplotlib.lines import Line2D
 
 from energybench.paper import style
 from energybench.paper.figures.selection import (
-    MANY_MODELS, count_note, extremes, measured_components, total_interval_wh, why_missing)
+    MANY_MODELS, count_note, extremes, measured_components, naming, total_interval_wh,
+    why_missing)
 from energybench.report import Report
 
 
@@ -88,9 +89,11 @@ def draw_ranked(reports: list[Report], ratings: pd.DataFrame, outputs) -> None:
     group_of = stars["group"].to_dict()
     groups = sorted({group_of[r.model] for r in reports})
     fig, axes = style.figure(7.0, 1.2 + 2.8 * len(groups), nrows=len(groups), squeeze=False)
+    off_scale = False
     for axis, group in zip(axes[:, 0], groups):
-        note = rank_group(axis, [r for r in reports if group_of[r.model] == group],
-                          stars["stars"])
+        note, off = rank_group(axis, [r for r in reports if group_of[r.model] == group],
+                               stars["stars"])
+        off_scale |= off
         axis.set_title(f"Rating group: {group}: {note}", loc="left", fontsize=8)
     axes[-1, 0].set_xlabel("Rank in the rating group (1: least energy)")
     handles = [Line2D([], [], linestyle="none", marker="o", color=style.STAR_COLORS[rating],
@@ -100,37 +103,62 @@ def draw_ranked(reports: list[Report], ratings: pd.DataFrame, outputs) -> None:
                        color=style.TEXT_GREY, markersize=4, label="estimated"),
                 style.patch(style.PALETTE["grey"], "95% interval over trials"),
                 style.patch("white", "no figure", hatch=style.INVALID_HATCH)]
+    if off_scale:
+        handles += [style.patch("white", "0 or below: not on the log scale",
+                                hatch=style.OFF_SCALE_HATCH),
+                    Line2D([], [], linestyle="none", marker="v", color=style.TEXT_GREY,
+                           markersize=4, label="interval reaching 0 or below")]
     fig.legend(handles=handles, loc="outside upper center", ncol=5)
     style.save(fig, outputs)
 
 
-def rank_group(axis, reports: list[Report], stars: pd.Series) -> str:
+def rank_group(axis, reports: list[Report], stars: pd.Series) -> tuple[str, bool]:
     """One group's models by rank: total energy per 1,000 queries with its interval as a band,
     coloured by stars, hollow when estimated; those without a figure a hatched span after
-    the last rank, never drawn at 0. Returns the note that counts them."""
+    the last rank, never drawn at 0. A total at or below 0 keeps its rank (the first) in a
+    span of its own, with no point: a log scale has no place for it. An interval reaching 0
+    or below is drawn from the axis' bottom, marked there (▼). Returns the note that counts
+    them all, and whether there was a figure at or below 0."""
     ranked = sorted((r for r in reports if r.metrics.total_wh_per_1000_queries is not None),
                     key=lambda r: (r.metrics.total_wh_per_1000_queries, r.model))
     missing = [why_missing(r) for r in reports if r.metrics.total_wh_per_1000_queries is None]
-    ranks = range(1, len(ranked) + 1)
-    totals = [r.metrics.total_wh_per_1000_queries for r in ranked]
-    intervals = [total_interval_wh(r) for r in ranked]
-    axis.fill_between(ranks, [math.nan if None in i else i[0] for i in intervals],
-                      [math.nan if None in i else i[1] for i in intervals],
-                      color=style.PALETTE["grey"], alpha=0.4, linewidth=0)
-    rating = [None if pd.isna(stars[r.model]) else int(stars[r.model]) for r in ranked]
+    off_scale = [r.model for r in ranked if r.metrics.total_wh_per_1000_queries <= 0]
+    shown = ranked[len(off_scale):]
+    ranks = range(len(off_scale) + 1, len(ranked) + 1)
+    totals = [r.metrics.total_wh_per_1000_queries for r in shown]
+    intervals = [total_interval_wh(r) for r in shown]
+    reaching = []
+    if shown:  # the scale takes in the bands too, but for bounds it cannot show
+        style.log_scale(axis, "y", totals + [b for i in intervals for b in i
+                                             if b is not None and b > 0])
+        bottom = axis.get_ylim()[0]
+        reaching = [(rank, r.model) for rank, r, (low, high) in zip(ranks, shown, intervals)
+                    if None not in (low, high) and low <= 0]
+        axis.fill_between(ranks, [math.nan if None in i else max(i[0], bottom)
+                                  for i in intervals],
+                          [math.nan if None in i else i[1] for i in intervals],
+                          color=style.PALETTE["grey"], alpha=0.4, linewidth=0)
+        if reaching:
+            axis.scatter([rank for rank, _ in reaching], [bottom] * len(reaching), marker="v",
+                         s=12, color=style.TEXT_GREY, clip_on=False, zorder=3)
+    rating = [None if pd.isna(stars[r.model]) else int(stars[r.model]) for r in shown]
     colors = [style.STAR_COLORS[s] for s in rating]
-    hollow = [r.energy.total.estimated for r in ranked]
+    hollow = [r.energy.total.estimated for r in shown]
     axis.scatter(ranks, totals, s=9, linewidths=0.6, edgecolors=colors, zorder=3,
                  facecolors=["none" if h else c for h, c in zip(hollow, colors)])
-    if missing:
-        axis.axvspan(len(ranked) + 0.5, len(reports) + 0.5, facecolor="none", alpha=0.4,
-                     edgecolor=style.TEXT_GREY, hatch=style.INVALID_HATCH, linewidth=0.5)
-    if ranked:
-        style.log_scale(axis, "y", totals)
+    for hatch, start, end in ((style.OFF_SCALE_HATCH, 0, len(off_scale)),
+                              (style.INVALID_HATCH, len(ranked), len(reports))):
+        if end > start:
+            axis.axvspan(start + 0.5, end + 0.5, facecolor="none", alpha=0.4,
+                         edgecolor=style.TEXT_GREY, hatch=hatch, linewidth=0.5)
     axis.set_xlim(0, len(reports) + 1)
     axis.set_ylabel("Wh per 1,000 queries\n(gross, mean over trials)")
-    least, most = extremes(list(zip(ranks, totals, ranked)))
+    least, most = extremes(list(zip(ranks, totals, shown)))
     for named, corner in ((least, "upper left"), (most, "lower right")):
         style.callouts(axis, [(rank, total, f"{rank}. {r.model}: {total:.3g} Wh")
                               for rank, total, r in named], corner)
-    return count_note(len(ranked), len(least) + len(most), missing, "models.csv")
+    note = count_note(len(shown), len(least) + len(most), missing, "models.csv", off_scale)
+    if reaching:
+        note += "\n" + naming(f"interval of {len(reaching)} reaches 0 or below: its band "
+                              "drawn from the axis' bottom (▼)", [m for _, m in reaching])
+    return note, bool(off_scale or reaching)

@@ -4,7 +4,7 @@ MANY_MODELS served models, the distribution of each percentile across them (an E
 from __future__ import annotations
 
 from energybench.paper import style
-from energybench.paper.figures.selection import MANY_MODELS, count_note
+from energybench.paper.figures.selection import MANY_MODELS, OFF_SCALE, count_note, naming
 from energybench.report import Report
 from energybench.sections import LATENCY_METRICS
 
@@ -51,27 +51,30 @@ def draw(reports: list[Report], outputs) -> None:
 
 def draw_distribution(served: list[Report], models: int, outputs) -> None:
     """The large form: per metric, the share of served models whose median, p90 or p99 is at
-    or below each latency (log scale); the models without that metric are counted."""
+    or below each latency (log scale); the models without that metric are counted, those with
+    a percentile at 0 or below named, and neither is in the share."""
     fig, axes = style.figure(7.0, 5.8, nrows=2, ncols=2, sharey=True)
     for axis, metric in zip(axes.flat, LATENCY_METRICS):
         stats = {r.model: r.latency.metric(metric) for r in served}
         absent = {m for m, s in stats.items() if not s or None in (s.median, s.p90, s.p99)}
-        present = [s for m, s in stats.items() if m not in absent]
+        off_scale = [m for m, s in stats.items()
+                     if m not in absent and min(s.median, s.p90, s.p99) <= 0]
+        present = [s for m, s in stats.items() if m not in absent and m not in off_scale]
         for name, color in PERCENTILES.items():
             if present:
                 axis.ecdf([getattr(s, name) for s in present], color=color, label=name,
                           linewidth=1)
-        values = [getattr(s, name) for s in present for name in PERCENTILES]
-        if values and min(values) > 0:
-            style.log_scale(axis, "x", values)
+        if present:
+            style.log_scale(axis, "x", [getattr(s, name) for s in present for name in PERCENTILES])
         axis.set_xlabel(METRIC_TITLES[metric])
-        axis.set_title(f"{len(present)} models" + (f", {len(absent)} without" if absent else ""),
-                       fontsize=8)
+        axis.set_title(f"{len(present)} models" + (f", {len(absent)} without" if absent else "")
+                       + ("\n" + naming(f"{len(off_scale)} {OFF_SCALE}", off_scale, 50)
+                          if off_scale else ""), fontsize=8)
     for axis in axes[:, 0]:
         axis.set_ylabel("Share of served models at or below")
     fig.suptitle(f"Latency percentiles across served models ({models - len(served)} of {models} "
                  f"models not served: no latency)\n{count_note(len(served), 0, [], 'latency.csv')}"
-                 "; a panel counts those without its metric", fontsize=8)
+                 "; a panel counts those without its metric or at 0 or below", fontsize=8)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=3)
     style.save(fig, outputs)

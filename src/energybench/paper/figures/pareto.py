@@ -35,7 +35,11 @@ def pareto_front(candidates: list[dict]) -> list[dict]:
 def draw(reports: list[Report], outputs) -> None:
     many = len(reports) > MANY_MODELS
     fig, axis = style.figure(6.0, 4.6 if many else 4.2)
-    candidates = points(reports)
+    candidates, off_scale = points(reports), []
+    if many:  # on log scales: a figure at 0 or below is left off (and named), not clipped
+        off_scale = [p["model"] for p in candidates
+                     if min(p["throughput"], p["joules_per_token"]) <= 0]
+        candidates = [p for p in candidates if p["model"] not in off_scale]
     front = pareto_front(candidates)
     names = []
     for estimated in (False, True):
@@ -65,7 +69,7 @@ def draw(reports: list[Report], outputs) -> None:
     if candidates:
         axis.legend()
     if many:
-        name_few(fig, axis, reports, candidates, len(front), names)
+        name_few(fig, axis, reports, candidates, off_scale, len(front), names)
     else:
         skipped = len(reports) - len(candidates)
         axis.set_title("Energy per token vs throughput" + (
@@ -73,19 +77,20 @@ def draw(reports: list[Report], outputs) -> None:
     style.save(fig, outputs)
 
 
-def name_few(fig, axis, reports: list[Report], candidates: list[dict], front: int,
-             names: list) -> None:
+def name_few(fig, axis, reports: list[Report], candidates: list[dict], off_scale: list[str],
+             front: int, names: list) -> None:
     """The large form: log scales, and of the ``names`` on the front only those that cover no
-    other, the first first; the title counts them and the models not drawn."""
+    other, the first first; the title counts them and the models not drawn: without both
+    figures, or with one at 0 or below (``off_scale``)."""
     if candidates:
         style.log_scale(axis, "x", [p["throughput"] for p in candidates])
         style.log_scale(axis, "y", [p["joules_per_token"] for p in candidates])
-    drawn = {p["model"] for p in candidates}
-    missing = [why_no_point(r) for r in reports if r.model not in drawn]
+    with_points = {p["model"] for p in candidates} | set(off_scale)
+    missing = [why_no_point(r) for r in reports if r.model not in with_points]
 
     def title(named: int) -> None:
         axis.set_title(f"Energy per token vs throughput ({front} models on the front)\n"
-                       + count_note(len(candidates), named, missing, "models.csv"),
+                       + count_note(len(candidates), named, missing, "models.csv", off_scale),
                        fontsize=8, loc="left")
 
     title(len(names))  # laid out with its final number of lines before the names are measured

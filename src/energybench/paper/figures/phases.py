@@ -66,20 +66,23 @@ def draw(reports: list[Report], outputs) -> None:
 
 def draw_scatter(reports: list[Report], outputs) -> None:
     """The large form: prefill against decode energy (log scales), one point per model with a
-    valid split (hollow: estimated); below, the share of models without one, hatched."""
+    valid split above 0 in both phases (hollow: estimated; a phase at 0 or below is named in
+    the note, not drawn); below, the share of models without a valid split, hatched."""
     splits = [(report, *split_of(report)) for report in reports]
     valid = sorted(((r, s) for r, s, _ in splits if s),
                    key=lambda pair: (pair[1]["prefill"] + pair[1]["decode"], pair[0].model))
     missing = [why for _, split, why in splits if split is None]
+    off_scale = [r.model for r, s in valid if min(s["prefill"], s["decode"]) <= 0]
+    shown = [(r, s) for r, s in valid if r.model not in off_scale]
     fig, (axis, share) = style.figure(6.0, 5.6, nrows=2, gridspec_kw={"height_ratios": [10, 1]})
     color = PHASE_COLORS["decode"]
-    axis.scatter([s["prefill"] for _, s in valid], [s["decode"] for _, s in valid], s=9,
+    axis.scatter([s["prefill"] for _, s in shown], [s["decode"] for _, s in shown], s=9,
                  linewidths=0.6, edgecolors=color,
-                 facecolors=["none" if s["estimated"] else color for _, s in valid])
-    if valid:
-        style.log_scale(axis, "x", [s["prefill"] for _, s in valid])
-        style.log_scale(axis, "y", [s["decode"] for _, s in valid])
-    least, most = extremes(valid)
+                 facecolors=["none" if s["estimated"] else color for _, s in shown])
+    if shown:
+        style.log_scale(axis, "x", [s["prefill"] for _, s in shown])
+        style.log_scale(axis, "y", [s["decode"] for _, s in shown])
+    least, most = extremes(shown)
     for named, corner in ((least, "upper left"), (most, "lower right")):
         style.callouts(axis, [(s["prefill"], s["decode"], f"{r.model}: {s['prefill']:.3g} + "
                                f"{s['decode']:.3g} J") for r, s in named], corner)
@@ -87,7 +90,8 @@ def draw_scatter(reports: list[Report], outputs) -> None:
     axis.set_ylabel("Decode energy per trial (J)")
     axis.set_title("Prefill and decode energy, mean over trials, counted components "
                    "(hollow: estimated)\n"
-                   + count_note(len(valid), len(least) + len(most), missing, "phases.csv"),
+                   + count_note(len(shown), len(least) + len(most), missing, "phases.csv",
+                                off_scale),
                    fontsize=8, loc="left")
     share.barh(0, len(valid), color=color, label=f"valid split: {len(valid)}")
     share.barh(0, len(missing), left=len(valid), facecolor="none", edgecolor=style.TEXT_GREY,

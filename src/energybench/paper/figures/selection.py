@@ -40,9 +40,24 @@ def extremes(ordered: list) -> tuple[list, list]:
     return ordered[:NAMED], ordered[NAMED:][-NAMED:]
 
 
-def count_note(drawn: int, named: int, missing: list[str], table: str) -> str:
+OFF_SCALE = "at 0 or below, not on a log scale"
+"""Why a large form leaves a model's figure off: a log scale has no place for it, and drawing
+it at the axis' edge would misplace it."""
+
+
+def naming(text: str, models: list[str], width: int = 95) -> str:
+    """``text``, then the first few of ``models`` by name and how many more, wrapped between
+    words (never inside a model's name)."""
+    more = f" and {len(models) - NAMED} more" if len(models) > NAMED else ""
+    return textwrap.fill(f"{text}: {', '.join(models[:NAMED])}{more}", width,
+                         break_on_hyphens=False, break_long_words=False)
+
+
+def count_note(drawn: int, named: int, missing: list[str], table: str,
+               off_scale: list[str] | tuple = ()) -> str:
     """What a large form shows, so that no model is left out unsaid: how many are drawn and
-    named, and how many have no figure, by reason (the two commonest, then the rest)."""
+    named, how many have no figure, by reason (the two commonest, then the rest), and which
+    have one at 0 or below (``off_scale``)."""
     note = f"{drawn} models drawn, {named} named (every model in {table})"
     if missing:
         counts = Counter(textwrap.shorten(reason, 50, placeholder=" …") for reason in missing)
@@ -52,4 +67,6 @@ def count_note(drawn: int, named: int, missing: list[str], table: str) -> str:
             reasons.append(f"other: {sum(n for _, n in counts[2:])}")
         note += "\n" + textwrap.fill(
             f"{len(missing)} without a figure ({'; '.join(reasons)})", 95)
+    if off_scale:
+        note += "\n" + naming(f"{len(off_scale)} {OFF_SCALE}", list(off_scale))
     return note
