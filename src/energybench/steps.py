@@ -10,10 +10,10 @@ Each step only translates its arguments and calls one function; what it computes
 modules whose code digests are the jobs' inputs. This module is outside the run's digest
 (``code_digest.OUTSIDE_THE_RUN``: editing how a step hands its arguments on reruns no
 benchmark) and outside the image, but inside the digests of the label, power timeline and AES
-run files steps (rules/common.smk, ``step_code_digest``), which are cheap to remake. A step's stderr is its rule's log
-(the command redirects it), except the benchmark's, whose job layer owns its log. To rerun a
-failed step by hand, run the command Snakemake printed with ENERGYBENCH_SRC and
-ENERGYBENCH_PYTHON set (step_environment).
+run files steps (``step_code_digest`` in rules/common.smk), which are cheap to remake. A
+step's stderr is its rule's log (the command redirects it), except the benchmark's, whose job
+layer owns its log. To rerun a failed step by hand, run the command Snakemake printed with
+ENERGYBENCH_SRC and ENERGYBENCH_PYTHON set (``step_environment``).
 """
 
 from __future__ import annotations
