@@ -11,8 +11,8 @@ from matplotlib.lines import Line2D
 
 from energybench.paper import style
 from energybench.paper.figures.selection import (
-    MANY_MODELS, count_note, extremes, measured_components, naming, total_interval_wh,
-    why_missing)
+    MANY_MODELS, count_note, extremes, measured_components, naming, on_log_scale,
+    total_interval_wh, why_missing)
 from energybench.report import Report
 
 
@@ -122,8 +122,9 @@ def rank_group(axis, reports: list[Report], stars: pd.Series) -> tuple[str, bool
     ranked = sorted((r for r in reports if r.metrics.total_wh_per_1000_queries is not None),
                     key=lambda r: (r.metrics.total_wh_per_1000_queries, r.model))
     missing = [why_missing(r) for r in reports if r.metrics.total_wh_per_1000_queries is None]
-    off_scale = [r.model for r in ranked if r.metrics.total_wh_per_1000_queries <= 0]
-    shown = ranked[len(off_scale):]
+    # Ranked from the least: the totals at 0 or below come first, and keep their ranks.
+    shown, off_scale = on_log_scale(ranked, lambda r: (r.metrics.total_wh_per_1000_queries,),
+                                    lambda r: r.model)
     ranks = range(len(off_scale) + 1, len(ranked) + 1)
     totals = [r.metrics.total_wh_per_1000_queries for r in shown]
     intervals = [total_interval_wh(r) for r in shown]

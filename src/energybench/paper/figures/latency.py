@@ -4,7 +4,8 @@ MANY_MODELS served models, the distribution of each percentile across them (an E
 from __future__ import annotations
 
 from energybench.paper import style
-from energybench.paper.figures.selection import MANY_MODELS, OFF_SCALE, count_note, naming
+from energybench.paper.figures.selection import (
+    MANY_MODELS, OFF_SCALE, count_note, naming, on_log_scale)
 from energybench.report import Report
 from energybench.sections import LATENCY_METRICS
 
@@ -57,9 +58,10 @@ def draw_distribution(served: list[Report], models: int, outputs) -> None:
     for axis, metric in zip(axes.flat, LATENCY_METRICS):
         stats = {r.model: r.latency.metric(metric) for r in served}
         absent = {m for m, s in stats.items() if not s or None in (s.median, s.p90, s.p99)}
-        off_scale = [m for m, s in stats.items()
-                     if m not in absent and min(s.median, s.p90, s.p99) <= 0]
-        present = [s for m, s in stats.items() if m not in absent and m not in off_scale]
+        shown, off_scale = on_log_scale(
+            [(m, s) for m, s in stats.items() if m not in absent],
+            lambda pair: (pair[1].median, pair[1].p90, pair[1].p99), lambda pair: pair[0])
+        present = [s for _, s in shown]
         for name, color in PERCENTILES.items():
             if present:
                 axis.ecdf([getattr(s, name) for s in present], color=color, label=name,

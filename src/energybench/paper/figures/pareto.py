@@ -5,7 +5,7 @@ only the front's models that fit without covering each other are named."""
 from __future__ import annotations
 
 from energybench.paper import style
-from energybench.paper.figures.selection import MANY_MODELS, NAMED, count_note
+from energybench.paper.figures.selection import MANY_MODELS, NAMED, count_note, on_log_scale
 from energybench.report import Report
 
 
@@ -37,9 +37,8 @@ def draw(reports: list[Report], outputs) -> None:
     fig, axis = style.figure(6.0, 4.6 if many else 4.2)
     candidates, off_scale = points(reports), []
     if many:  # on log scales: a figure at 0 or below is left off (and named), not clipped
-        off_scale = [p["model"] for p in candidates
-                     if min(p["throughput"], p["joules_per_token"]) <= 0]
-        candidates = [p for p in candidates if p["model"] not in off_scale]
+        candidates, off_scale = on_log_scale(
+            candidates, lambda p: (p["throughput"], p["joules_per_token"]), lambda p: p["model"])
     front = pareto_front(candidates)
     names = []
     for estimated in (False, True):

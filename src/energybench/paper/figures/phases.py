@@ -5,7 +5,7 @@ model, the extremes named, the models without a valid split a hatched share of a
 from __future__ import annotations
 
 from energybench.paper import style
-from energybench.paper.figures.selection import MANY_MODELS, count_note, extremes
+from energybench.paper.figures.selection import MANY_MODELS, count_note, extremes, on_log_scale
 from energybench.report import Report
 
 PHASE_COLORS = {"prefill": style.PALETTE["sky_blue"], "decode": style.PALETTE["blue"]}
@@ -72,8 +72,8 @@ def draw_scatter(reports: list[Report], outputs) -> None:
     valid = sorted(((r, s) for r, s, _ in splits if s),
                    key=lambda pair: (pair[1]["prefill"] + pair[1]["decode"], pair[0].model))
     missing = [why for _, split, why in splits if split is None]
-    off_scale = [r.model for r, s in valid if min(s["prefill"], s["decode"]) <= 0]
-    shown = [(r, s) for r, s in valid if r.model not in off_scale]
+    shown, off_scale = on_log_scale(valid, lambda pair: (pair[1]["prefill"], pair[1]["decode"]),
+                                    lambda pair: pair[0].model)
     fig, (axis, share) = style.figure(6.0, 5.6, nrows=2, gridspec_kw={"height_ratios": [10, 1]})
     color = PHASE_COLORS["decode"]
     axis.scatter([s["prefill"] for _, s in shown], [s["decode"] for _, s in shown], s=9,

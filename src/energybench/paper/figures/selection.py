@@ -45,6 +45,18 @@ OFF_SCALE = "at 0 or below, not on a log scale"
 it at the axis' edge would misplace it."""
 
 
+def on_log_scale(items: list, values, name) -> tuple[list, list[str]]:
+    """``items`` (in order) whose every value (``values(item)``) a log scale can show, and the
+    names (``name(item)``) of the others, at 0 or below: left off and named, never clipped."""
+    shown, off_scale = [], []
+    for item in items:
+        if min(values(item)) > 0:
+            shown.append(item)
+        else:
+            off_scale.append(name(item))
+    return shown, off_scale
+
+
 def naming(text: str, models: list[str], width: int = 95) -> str:
     """``text``, then the first few of ``models`` by name and how many more, wrapped between
     words (never inside a model's name)."""
