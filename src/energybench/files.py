@@ -57,6 +57,14 @@ def write_if_changed(path: str | Path, content: str) -> Path:
     return write_atomic(path, content)
 
 
+def json_text(document, indent: int | None = 2) -> str:
+    """Strict JSON text (a newline at the end when indented): NaN and infinities are refused,
+    they are not JSON, and strict parsers (JSON.parse, jq) reject them. An unknown figure is
+    ``null``, with its reason beside it."""
+    text = json.dumps(document, indent=indent, allow_nan=False)
+    return text + "\n" if indent is not None else text
+
+
 def write_json_atomic(path: str | Path, document: dict) -> Path:
-    """Write JSON atomically; NaN and infinities are refused (they are not JSON)."""
-    return write_atomic(path, json.dumps(document, indent=2, allow_nan=False) + "\n")
+    """Write strict JSON (:func:`json_text`) atomically."""
+    return write_atomic(path, json_text(document))

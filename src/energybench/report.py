@@ -70,8 +70,8 @@ def validate_report(report: dict) -> None:
 
 
 def write_report(path: str | Path, report: dict) -> Path:
-    """Validate and write a report in the form AI Energy Score's readers accept
-    (energybench.aes.report_keys: AES's keys added, NaN for its unknown figures)."""
+    """Validate and write a report, as strict JSON, with AI Energy Score's keys added
+    (energybench.aes.report_keys)."""
     report = report_keys.with_aes_energy_keys(report)
     validate_report(report)
     return write_atomic(path, report_keys.encode(report))

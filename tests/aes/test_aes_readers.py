@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT
-from energybench.aes import master_results, submission
+from energybench.aes import master_results, report_keys, submission
 from energybench.aes.identity import identity
 from energybench.config import load_yaml, resolve_model
 from energybench.meters import ComponentEnergy, WindowMeasurement
@@ -99,16 +99,32 @@ def aes_config(results_aggregator, report):
                        reasoning_state=names["reasoning_state"], chat_template="")
 
 
-def test_unknown_aes_figures_are_nan_in_the_file_and_none_when_read(written):
-    text = written["cpu"].read_text()
-    raw = json.loads(text)
-    assert math.isnan(raw["energy"]["gpu_energy_wh"]) and math.isnan(raw["energy"]["energy_wh"])
-    assert raw["energy"]["components"]["gpu"]["gross_joules"] is None  # ours: null, reason
-    assert raw["energy"]["components"]["gpu"]["reason"]
-    again = read_report(written["cpu"])
+def strict_json(text):
+    """``text`` parsed as a strict parser (JSON.parse, jq) would: NaN or Infinity raise."""
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_unknown_aes_figures_are_null_in_the_strict_json_file(written):
+    raw = strict_json(written["cpu"].read_text())
+    assert raw["energy"]["gpu_energy_wh"] is None and raw["energy"]["energy_wh"] is None
+    assert raw["energy"]["components"]["gpu"]["gross_joules"] is None
+    assert raw["energy"]["components"]["gpu"]["reason"]  # the reason beside the null
+    failed = strict_json(written["failed"].read_text())
+    assert failed["summary"]["total_duration_seconds"] is None
+    for kind in ("gpu", "partial"):
+        strict_json(written[kind].read_text())
+
+
+def test_a_report_of_an_earlier_version_with_nan_reads_as_unknown(written, tmp_path):
+    """Reports written before strict JSON carried NaN under AES's keys: still read, as None."""
+    raw = json.loads(written["cpu"].read_text())
+    raw["energy"]["gpu_energy_wh"] = raw["energy"]["energy_wh"] = math.nan
+    old = tmp_path / "benchmark_report.json"
+    old.write_text(json.dumps(raw))
+    again = read_report(old)
     assert again["energy"]["gpu_energy_wh"] is None and again["energy"]["energy_wh"] is None
-    failed = json.loads(written["failed"].read_text())
-    assert math.isnan(failed["summary"]["total_duration_seconds"])
 
 
 def test_reports_carry_aes_energy_keys(written, reports):
@@ -121,9 +137,10 @@ def test_reports_carry_aes_energy_keys(written, reports):
     assert energy["duration_seconds"] == reports["gpu"]["summary"]["total_duration_seconds"]
 
 
-@pytest.mark.parametrize("kind", ["gpu", "cpu", "partial", "failed"])
-def test_aes_summarizer_reads_every_report(aes, written, kind, capsys, monkeypatch):
-    """AES's summarize_gpu_wh.py on a run directory: no error, and its figure is ours."""
+@pytest.mark.parametrize("kind", ["gpu", "partial"])
+def test_aes_summarizer_reads_every_submittable_report(aes, written, kind, capsys, monkeypatch):
+    """AES's summarize_gpu_wh.py on a run directory: no error, and its files are ours, byte
+    for byte."""
     _, summarize_gpu_wh = aes
     run_dir = written[kind].parent
     ours = submission.submission_files(Report.read(written[kind]))
@@ -131,10 +148,35 @@ def test_aes_summarizer_reads_every_report(aes, written, kind, capsys, monkeypat
     summarize_gpu_wh.main()
     assert (run_dir / "GPU_ENERGY_WH.txt").read_text() == ours["GPU_ENERGY_WH.txt"]
     theirs = (run_dir / "GPU_ENERGY_SUMMARY.json").read_text()
-    assert theirs == ours["GPU_ENERGY_SUMMARY.json"]  # byte for byte
-    assert json.loads(theirs)["format"] == "ai_energy_benchmarks"
-    if kind in ("cpu", "failed"):
-        assert ours["GPU_ENERGY_WH.txt"] == "nan\n"  # never a 0.00 for an unknown figure
+    assert theirs == ours["GPU_ENERGY_SUMMARY.json"]
+    assert strict_json(theirs)["format"] == "ai_energy_benchmarks"
+
+
+@pytest.mark.parametrize("kind", ["cpu", "failed"])
+def test_unknown_gpu_energy_is_never_a_number_in_aes_files(aes, written, kind, monkeypatch):
+    """A run whose GPU energy is unknown: our two files say nan / null (strict JSON), never
+    0.00; it is no submission (the bundle leaves it out), and AES's summarizer, handed the
+    report, stops on the null rather than inventing a figure."""
+    _, summarize_gpu_wh = aes
+    ours = submission.submission_files(Report.read(written[kind]))
+    assert ours["GPU_ENERGY_WH.txt"] == "nan\n"
+    summary = strict_json(ours["GPU_ENERGY_SUMMARY.json"])
+    assert summary["total"] is None and summary["decode_wh"] is None
+    assert submission.skip_reason(Report.read(written[kind]))
+    monkeypatch.setattr(sys, "argv", ["summarize_gpu_wh.py", str(written[kind].parent)])
+    with pytest.raises(TypeError):
+        summarize_gpu_wh.main()
+
+
+def as_aes_reads_unknowns(path):
+    """A report with its unknown figures under AES's keys as NaN: the float AES's aggregator
+    computes with where a figure is missing (our file says null, which it cannot compare)."""
+    report = json.loads(path.read_text())
+    for section, keys in (("summary", report_keys.SUMMARY_KEYS),
+                          ("energy", report_keys.ENERGY_KEYS)):
+        report[section] = {k: math.nan if k in keys and v is None else v
+                           for k, v in report[section].items()}
+    return report
 
 
 def test_aes_aggregator_derives_our_master_results(aes, written, reports, tmp_path):
@@ -150,7 +192,7 @@ def test_aes_aggregator_derives_our_master_results(aes, written, reports, tmp_pa
             error = report["error"]
             aggregator.add_failed_result(config, f"{error['type']}: {error['message']}")
         else:
-            aggregator.add_result(config, json.loads(written[kind].read_text()))
+            aggregator.add_result(config, as_aes_reads_unknowns(written[kind]))
     ours_path = master_results.write_master_results(
         write_collection(written.values(), tmp_path / "reports.jsonl"),
         tmp_path / "ours" / "master_results.csv")

@@ -1,13 +1,12 @@
 """The keys AI Energy Score's readers take from a report, and how they are stored.
 
-AES's ``results_aggregator.py`` compares ``energy.gpu_energy_wh`` (and the ``summary``
-figures) with 0 and formats them as numbers; its ``summarize_gpu_wh.py`` calls ``float`` on
-``energy.gpu_energy_wh`` and, when the key is absent, fails on an undefined name. ``null``
-breaks both and 0 would read as a measurement. So in the *file*, an unknown figure under one
-of AES's keys is written as ``NaN``: both readers accept it, and it prints as ``nan``, never as
-a number. Our own figures keep ``null`` with their reason (``energy.components``,
-``energy.total``, ``metrics.null_reasons``), and :func:`decode` turns the ``NaN`` back into
-``None`` when we read a report, so inside the pipeline an unknown figure is always ``None``.
+AES's ``results_aggregator.py`` and ``summarize_gpu_wh.py`` read ``energy.gpu_energy_wh`` and
+the ``summary`` figures of a report as numbers. A report is strict JSON: an unknown figure under
+one of AES's keys is ``null`` (never 0, which would read as a measurement), its reason beside it
+in our own sections (``energy.components``, ``metrics.null_reasons``). AES's readers stop on
+such a ``null``, which is right: a run whose GPU energy is unknown has nothing to submit
+(energybench.aes.submission leaves it out and says why; docs/aes.md). Reports written by
+earlier versions carried ``NaN`` there; :func:`decode` reads it as ``None``.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ import json
 import math
 
 from energybench.energy import joules_to_kwh, joules_to_wh
+from energybench.files import json_text
 
 SUMMARY_KEYS = (
     "total_prompts", "successful_prompts", "failed_prompts", "total_duration_seconds",
@@ -60,9 +60,8 @@ def _replace(report: dict, old, new) -> dict:
 
 
 def encode(report: dict) -> str:
-    """The report as file text: NaN for AES's unknown figures, and nowhere else."""
-    json.dumps(report, allow_nan=False)  # a NaN computed anywhere is a bug: refuse it
-    return json.dumps(_replace(report, lambda v: v is None, math.nan), indent=2) + "\n"
+    """The report as file text: strict JSON (a NaN computed anywhere is a bug: refused)."""
+    return json_text(report)
 
 
 _JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number",
@@ -70,7 +69,7 @@ _JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a num
 
 
 def decode(text: str) -> dict:
-    """A report read from its file: AES's NaN back to ``None``. Text that is not JSON, or JSON
+    """A report read from its file (an earlier version's NaN under AES's keys as ``None``). Text that is not JSON, or JSON
     that is not an object, raises ``ValueError`` saying which."""
     try:
         document = json.loads(text)

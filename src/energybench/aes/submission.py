@@ -10,25 +10,26 @@ the bundle leaves it out and its manifest says why.
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 
-from energybench.files import write_atomic
+from energybench.files import json_text, write_atomic
 from energybench.report import Report
 
 SUMMARY_FORMAT = "ai_energy_benchmarks"
 
 
 def submission_files(report: Report) -> dict[str, str]:
-    """The two files AES's summarizer writes for ``report``: ``nan`` where the GPU energy is
-    unknown, as AES's summarizer itself writes for such a report."""
+    """The two files AES's summarizer writes for ``report``. Where the GPU energy is unknown
+    the text file says ``nan``, as AES's summarizer writes, and the JSON file ``null`` (strict
+    JSON; such a run is left out of a submission, see :func:`skip_reason`)."""
     gpu_wh = report.energy.gpu_energy_wh
-    total = float("nan") if gpu_wh is None else float(gpu_wh)
+    total = None if gpu_wh is None else float(gpu_wh)
     summary = {"units": "Wh", "total": total, "format": SUMMARY_FORMAT,
-               "preprocess_wh": 0.0, "prefill_wh": 0.0, "decode_wh": round(total, 2)}
-    return {"GPU_ENERGY_WH.txt": f"{total:.2f}\n",
-            "GPU_ENERGY_SUMMARY.json": json.dumps(summary, indent=2)}
+               "preprocess_wh": 0.0, "prefill_wh": 0.0,
+               "decode_wh": None if total is None else round(total, 2)}
+    return {"GPU_ENERGY_WH.txt": "nan\n" if total is None else f"{total:.2f}\n",
+            "GPU_ENERGY_SUMMARY.json": json_text(summary).rstrip("\n")}
 
 
 def write_run_files(report_path: str | Path, output_dir: str | Path) -> None:
@@ -63,6 +64,6 @@ def bundle(report_paths: list[str | Path], output: str | Path) -> dict:
             archive.writestr(f"{model}/benchmark_report.json", path.read_text())
             for name, text in submission_files(report).items():
                 archive.writestr(f"{model}/{name}", text)
-        archive.writestr("manifest.json", json.dumps(manifest, indent=2) + "\n")
+        archive.writestr("manifest.json", json_text(manifest))
     write_atomic(output, buffer.getvalue())
     return manifest

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import jsonschema
 
-from energybench.files import write_atomic
+from energybench.files import json_text, write_atomic
 from energybench.report import Report, UnreadableReport, read_report, validate_report
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,9 @@ def write_collection(report_paths, output: str | Path) -> Path:
         report, problem = _checked_document(path)
         if problem:
             log.warning("skipping report %s: %s", path, problem)
-            lines.append(json.dumps({"path": str(path), "problem": problem}))
+            lines.append(json_text({"path": str(path), "problem": problem}, indent=None))
         else:
-            lines.append(json.dumps({"path": str(path), "report": report}))
+            lines.append(json_text({"path": str(path), "report": report}, indent=None))
     return write_atomic(output, "".join(line + "\n" for line in lines))
 
 

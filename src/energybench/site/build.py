@@ -72,6 +72,8 @@ def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("energybench.site", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters.update(num=format_number, check_result=check_result)
+    # The page's data is strict JSON: JSON.parse, not just a script tag, must read it.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": True, "allow_nan": False}
     return env
 
 

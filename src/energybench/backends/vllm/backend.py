@@ -15,7 +15,6 @@ check). Warm-up requests go before the trials and are not counted.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import statistics
@@ -28,6 +27,7 @@ import httpx
 
 from energybench.backends import Backend, Trial, latencies, resolve_device, throughputs
 from energybench.config import RunConfig
+from energybench.files import json_text
 from energybench.backends.vllm.endpoint import Endpoint, EndpointURLError
 from energybench.backends.vllm.loadgen import (
     MAX_CHUNKS_READ_TOGETHER,
@@ -329,4 +329,4 @@ class VLLMBackend(Backend):
         """Append every request of the trial to the run's requests file (JSON lines)."""
         with self.requests_path.open("a") as handle:
             for request in result.to_dict()["requests"]:
-                handle.write(json.dumps({"trial": index, **request}) + "\n")
+                handle.write(json_text({"trial": index, **request}, indent=None) + "\n")
