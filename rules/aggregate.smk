@@ -10,7 +10,7 @@
 rule reports:
     input:
         reports=report_paths(),
-        code=f"{PAPER}/stored.py",
+        code=[f"{PAPER}/stored.py", workflow_path("src/energybench/history.py")],
     output:
         collection=f"{RESULTS}/reports.jsonl",
     log:
@@ -121,7 +121,6 @@ for module, name in FIGURES.items():
 rule power_timeline:
     input:
         report=REPORT,
-        code=step_code_digest("power_timeline", paper_code("figures/timeline")),
     output:
         png=report(
             f"{RESULTS}/figures/runs/{{model}}/power_timeline.png",
@@ -137,6 +136,7 @@ rule power_timeline:
         "../envs/aggregate.yaml"
     params:
         timeline=f"{RESULTS}/runs/{{model}}/power_timeline.csv",
+        code=step_code_digest(paper_code("figures/timeline")),
     shell:
         step(
             "power-timeline --report {input.report:q} --timeline {params.timeline:q}"
@@ -148,7 +148,6 @@ rule label:
     input:
         report=REPORT,
         ratings=rules.ratings.output.ratings,
-        code=step_code_digest("label", paper_code("labels")),
     output:
         svg=f"{RESULTS}/labels/{{model}}.svg",
         png=report(
@@ -162,6 +161,8 @@ rule label:
         "logs/paper/label/{model}.log",
     conda:
         "../envs/aggregate.yaml"
+    params:
+        code=step_code_digest(paper_code("labels")),
     shell:
         step(
             "label --report {input.report:q} --ratings {input.ratings:q}"
@@ -189,9 +190,6 @@ rule aes_master_results:
 rule aes_run_files:
     input:
         report=f"{RESULTS}/runs/{{model}}/benchmark_report.json",
-        code=step_code_digest(
-            "aes_run_files", [workflow_path("src/energybench/aes/submission.py")]
-        ),
     output:
         wh=f"{RESULTS}/runs/{{model}}/GPU_ENERGY_WH.txt",
         summary=f"{RESULTS}/runs/{{model}}/GPU_ENERGY_SUMMARY.json",
@@ -201,6 +199,7 @@ rule aes_run_files:
         "../envs/aggregate.yaml"
     params:
         run_dir=lambda wildcards, output: os.path.dirname(output.wh),
+        code=step_code_digest([workflow_path("src/energybench/aes/submission.py")]),
     shell:
         step(
             "aes-run-files --report {input.report:q} --run-dir {params.run_dir:q} 2> {log:q}"

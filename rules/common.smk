@@ -14,6 +14,8 @@ from energybench.config import (
     check_document,
     check_run_configs,
     coerce_command_line_values,
+    planned_settings,
+    settings_text,
     local_inputs,
     check_models_document,
     load_yaml,
@@ -25,7 +27,9 @@ from energybench import environment
 from energybench.prompts import check_prompt_counts
 from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
-from energybench.code_digest import write_code_digest
+from energybench.code_digest import code_digest
+from energybench.planned import settings_path, write_planned_settings
+from energybench.history import keep_stored_reports
 from energybench.steps import STEP_COMMAND, step_environment
 from energybench.keys import KEY_REGEX, key_problem
 from energybench import workflow_guard
@@ -61,12 +65,18 @@ if workflow_guard.results_dir_problem(RESULTS):
 
 
 onstart:
-    # Not on dry runs: a plan measures nothing.
+    # Not on dry runs, --lint or --summary: a plan measures and writes nothing.
     try:
         workflow_guard.lock_results_dir(RESULTS, os.getcwd())
     except workflow_guard.ResultsDirBusy as exc:
         print(f"energybench: {exc}", file=sys.stderr)
         sys.exit(1)
+    if not PAPER_ONLY:
+        # Reports stored before attempts were kept: into their history first, so the rerun
+        # Snakemake may start (which removes its output) cannot destroy them.
+        for attempt in keep_stored_reports(f"{RESULTS}/runs"):
+            print(f"energybench: kept the stored report in {attempt}", file=sys.stderr)
+        write_planned_settings(RESULTS, SETTINGS)
 
 
 def schema_path(relative):
@@ -109,12 +119,20 @@ def load_model_table():
         )
         check_run_configs(chosen, config["models_file"])
         check_prompt_counts(chosen)
+        return {key: planned_settings(cfg) for key, cfg in chosen.items()}
     except ConfigError as exc:
         config_error(exc)
-    return chosen
 
 
 MODELS = load_model_table()
+# Each model's settings as its benchmark job's param: canonical text, so restating a value
+# reruns nothing (energybench.config.canonical); the job reads them from a file named by
+# their digest, written when a run starts (energybench.planned).
+SETTINGS = {key: settings_text(cfg) for key, cfg in MODELS.items()}
+
+
+def planned_settings_file(wildcards):
+    return str(settings_path(RESULTS, wildcards.model, SETTINGS[wildcards.model]))
 
 
 def model_config(wildcards):
@@ -140,9 +158,14 @@ def benchmark_inputs(wildcards):
     inputs = local_inputs(cfg)
     if image_id_file(cfg):
         inputs["image_id"] = image_id_file(cfg)
-    elif cfg["runtime"] == "process":
-        inputs["code"] = CODE_DIGEST
     return inputs
+
+
+def run_code(wildcards):
+    """The code a run executes, as a param: the package's digest for a run in a process;
+    none for a container run, which runs its image's code (a built image's id is its input,
+    and the image's rule has the digest as its param)."""
+    return CODE_DIGEST if model_config(wildcards)["runtime"] == "process" else ""
 
 
 # --- runtimes and images ----------------------------------------------------------------
@@ -154,14 +177,9 @@ def workflow_path(*parts):
     return os.path.relpath(Path(workflow.basedir, *parts))
 
 
-# The benchmark's code, as one input of each run and of the CPU image: a file whose digest
-# is refreshed here, at parse time, and rewritten only when the code changed
-# (energybench.code_digest), so a code change reruns the runs and nothing else does.
-CODE_DIGEST = str(
-    write_code_digest(
-        f"{RESULTS}/code/benchmark.sha256", workflow_path("src", "energybench")
-    )
-)
+# The benchmark's code as one digest (energybench.code_digest): a param of each run in a
+# process and of the CPU image, so a code change reruns the runs and nothing else does.
+CODE_DIGEST = code_digest(workflow_path("src", "energybench"))
 
 
 def site_sources():
@@ -185,7 +203,7 @@ def image_sources():
         "requirements/ci.txt",
         "pyproject.toml",
     ]
-    return [workflow_path(name) for name in fixed] + [CODE_DIGEST]
+    return [workflow_path(name) for name in fixed]
 
 
 def image_id_file(cfg):
@@ -239,17 +257,13 @@ def paper_code(*modules):
     """The modules an output is drawn by, and the reader and style every output shares."""
     return [
         f"{PAPER}/{m}.py" for m in ("stored", "palette", "style", "build", *modules)
-    ]
+    ] + [workflow_path("src/energybench/history.py")]
 
 
-def step_code_digest(step, sources):
-    """One file that stands for ``sources`` and for the step command that calls them
-    (energybench/steps.py): the code input of a rule with a job per model, so 1,000 models
-    add 1,000 edges to the DAG, not 1,000 per source (planning time, docs/PERFORMANCE.md).
-    Rewritten only when that code changes (code_digest)."""
+def step_code_digest(sources):
+    """One digest of ``sources`` and of the step command that calls them
+    (energybench/steps.py): the code param of a rule with a job per model, so 1,000 models
+    add no edge per source to the DAG (planning time, docs/PERFORMANCE.md) and a plan writes
+    nothing."""
     package = workflow_path("src", "energybench")
-    return str(
-        write_code_digest(
-            f"{RESULTS}/code/{step}.sha256", package, [*sources, f"{package}/steps.py"]
-        )
-    )
+    return code_digest(package, [*sources, f"{package}/steps.py"])

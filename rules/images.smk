@@ -1,6 +1,7 @@
 # The CPU benchmark image, built without any registry (debootstrap base + CPU torch wheel).
 # Its id file is an input of every containerized benchmark job, so changing the image's
-# sources rebuilds it and reruns those models, and nothing else does.
+# sources (its files, and the benchmark's code as a digest param) rebuilds it and reruns
+# those models, and nothing else does.
 
 
 rule cpu_image:
@@ -16,5 +17,6 @@ rule cpu_image:
         "../envs/benchmark.yaml"
     params:
         repo=workflow_path(),
+        code=CODE_DIGEST,
     script:
         "../scripts/build_image.py"

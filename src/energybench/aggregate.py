@@ -27,7 +27,7 @@ OUR_COLUMNS = [
     "estimated", "missing_energy", "failed_checks", "backend", "runtime", "config_hash",
     "code_version", "protocol", "trials", "wh_per_1000_queries_ci_low",
     "wh_per_1000_queries_ci_high", "total_wh_per_1000_queries_ci_low",
-    "total_wh_per_1000_queries_ci_high", "confidence_level", "ci_method",
+    "total_wh_per_1000_queries_ci_high", "confidence_level", "ci_method", "note",
 ]
 MODEL_COLUMNS = AI_ENERGY_SCORE_COLUMNS + OUR_COLUMNS  # models.csv's
 SUMMARY_FIELDS = [
@@ -73,6 +73,8 @@ def report_row(report: Report) -> dict:
         "protocol": config.get("protocol") or "as configured",
         "trials": len(report.trials),
         **interval_columns(metrics),
+        # Which report the row shows when a newer attempt failed (energybench.history).
+        "note": report.note,
     }
     return row
 

@@ -1,20 +1,17 @@
-"""One small file that stands for the benchmark's code (or for the code of one output).
+"""One digest that stands for the benchmark's code (or for the code of one output).
 
-The workflow lists this file, not the package's fifty-odd sources, as an input of every run
-(and of the CPU image), so job headers stay short and planning stays fast. The file holds a
-digest of the sources and is rewritten only when the digest differs: its modification time
-moves when the code changes, and only then, so a code change reruns the runs that execute
-that code, while touching a file, switching branches back and forth or moving the checkout
-reruns nothing. The per-model paper outputs (labels, power timelines) have one such file each
-for the modules that draw them, in place of those modules (rules/common.smk).
+The workflow hands this digest, not the package's fifty-odd sources, to every run (and to the
+CPU image) as a Snakemake param, so job headers stay short, planning stays fast and a plan
+writes nothing: a code change changes the param and reruns the runs that execute that code,
+while touching a file, switching branches back and forth or moving the checkout reruns
+nothing. The per-model paper outputs (labels, power timelines) have one digest each for the
+modules that draw them, in place of those modules (rules/common.smk).
 """
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-
-from energybench.files import write_if_changed
 
 SOURCE_SUFFIXES = (".py", ".json")
 # Tables, figures and the site are made outside the runs and the image (see .dockerignore):
@@ -45,10 +42,3 @@ def code_digest(package_dir: str | Path, files: list[str | Path] | None = None) 
         digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return "sha256:" + digest.hexdigest()
-
-
-def write_code_digest(path: str | Path, package_dir: str | Path,
-                      files: list[str | Path] | None = None) -> Path:
-    """Make ``path`` hold the digest (:func:`code_digest`), leaving it untouched when it
-    already does."""
-    return write_if_changed(path, code_digest(package_dir, files) + "\n")

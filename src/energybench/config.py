@@ -25,7 +25,7 @@ import jsonschema
 import referencing
 import yaml
 
-from energybench.files import write_if_changed
+from energybench.files import json_text
 from energybench.keys import key_problem
 
 TINY_MODELS_DIR = "resources/models"
@@ -239,14 +239,20 @@ def check_document(document: Any, schema: dict, where: str) -> None:
 # --- the model table -------------------------------------------------------------------------
 
 
-def _accepts_string(schema: dict) -> bool:
+def _accepts_string(schema: dict, value: str) -> bool:
+    """Whether ``schema`` takes ``value`` as the string it is (so it is not parsed as YAML):
+    a string type without an enum, or an enum that lists it. ``preset=null`` on the command
+    line is then the null the preset's enum lists, not a preset named "null"."""
     options = schema.get("oneOf") or schema.get("anyOf") or [schema]
     for option in options:
         types = option.get("type", [])
         types = types if isinstance(types, list) else [types]
-        if "string" in types or any(isinstance(v, str) for v in option.get("enum", [])):
+        if "enum" in option:
+            if value in option["enum"]:
+                return True
+        elif "string" in types or (not types and "$ref" not in option and "const" not in option):
             return True
-        if not types and "enum" not in option and "$ref" not in option:
+        elif option.get("const") == value:
             return True
     return False
 
@@ -267,7 +273,7 @@ def coerce_command_line_values(document: dict, schema: dict) -> dict:
             return {k: walk(v, properties[k]) if k in properties else v for k, v in value.items()}
         if isinstance(value, list) and "items" in node:
             return [walk(v, node["items"]) for v in value]
-        if isinstance(value, str) and not _accepts_string(node):
+        if isinstance(value, str) and not _accepts_string(node, value):
             try:
                 return yaml.safe_load(value)
             except yaml.YAMLError:
@@ -338,13 +344,30 @@ def resolve_runtimes(run_configs: dict[str, dict], resolve) -> dict[str, dict]:
     return {key: {**cfg, "runtime": resolved[cfg["runtime"]]} for key, cfg in run_configs.items()}
 
 
-def write_run_configs(run_configs: dict[str, dict], path: str | Path) -> Path:
-    """Every selected model's resolved run config in one JSON file, from which the benchmark
-    step reads its own (energybench.steps): a config stays off the job's command line, which
-    Snakemake prints and ``ps`` shows to other users of the machine (an endpoint URL may
-    carry credentials). Rewritten only when a config changed. Not a job input: each config
-    is also its job's param, and Snakemake reruns exactly the models whose param changed."""
-    return write_if_changed(path, json.dumps(run_configs, indent=1) + "\n")
+def canonical(value: Any) -> Any:
+    """``value`` in the one form that equal settings share: mappings with sorted keys, and
+    whole-number floats as integers (``5.0`` given on the command line is the ``5`` of a YAML
+    file). Restating a default, reordering keys or writing a value in another file then
+    changes nothing that is compared or hashed."""
+    if isinstance(value, collections.abc.Mapping):
+        return {str(k): canonical(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def planned_settings(run_config: dict) -> dict:
+    """The settings a model's job runs, as the typed config gives them back (unset optional
+    settings left out), in canonical form: what Snakemake compares to rerun the job, what the
+    job reads, and what its report records."""
+    return RunConfig.from_dict(run_config).to_dict()
+
+
+def settings_text(settings: dict) -> str:
+    """Canonical settings as one line of strict JSON: the benchmark rule's param."""
+    return json_text(canonical(settings), indent=None)
 
 
 def check_run_configs(run_configs: dict[str, dict], where: str | None = None) -> None:
@@ -540,6 +563,7 @@ class RunConfig:
                    backend_settings=backend.parse_settings(data), **settings)
 
     def to_dict(self) -> dict:
+        """The run config as a plain dict in canonical form (energybench.config.canonical)."""
         data = dataclasses.asdict(dataclasses.replace(self, backend_settings=None))
         del data["backend_settings"]
         data["class"] = data.pop("model_class")
@@ -549,12 +573,12 @@ class RunConfig:
                          *UNSET_WHEN_EMPTY):
             if data[optional] in (None, ""):
                 del data[optional]
-        return data
+        return canonical(data)
 
     def digest(self) -> str:
         """A stable hash of the resolved config, recorded in the report's provenance."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 # --- Hydra-style overrides, as the AI Energy Score runner passes them -------------------------

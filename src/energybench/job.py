@@ -6,9 +6,11 @@ process, docker, podman or apptainer) and, whatever happens to the run, leaves a
 run's own, or a failed one written here naming the model and the cause. How the run is
 launched (runtime, image and its id, devices, container, code version) goes down to the run
 in its run config's `launch` block, so each report is written once, by whoever writes it.
-A run stopped from outside (INT, TERM, HUP, the workflow's end, a full disk) is no result and
-no failure of the model: the job then leaves no report and exits non-zero (JobInterrupted),
-so the next run of the workflow redoes it.
+Each attempt runs in a directory of its own in the model's history, and is published (linked
+into the model's run directory) when it ends (energybench.history): a rerun that fails never
+destroys the last good report. A run stopped from outside (INT, TERM, HUP, the workflow's end,
+a full disk) is no result and no failure of the model: the job then discards the attempt,
+leaves no report and exits non-zero (JobInterrupted), so the next run of the workflow redoes it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from energybench import provenance
+from energybench import history, provenance
 from energybench.config import Isolation, local_inputs
 from energybench.gpus import GpuAllocationError, allocate_gpus
 from energybench.isolation import LaunchError, LaunchSpec, prepare, run_prepared
@@ -27,11 +29,12 @@ from energybench.keys import child_path
 from energybench.isolation.errors import CAUSE_INTERRUPTED, EXIT_INTERRUPTED, out_of_space
 from energybench.provenance import Launch, code_version
 from energybench.files import write_json_atomic
-from energybench.report import Report, write_report
+from energybench.report import REPORT_NAME, Report, write_report
 from energybench.secrets import needed_secrets
 from energybench.workflow_guard import stop_when_workflow_ends
 
 RUN_CONFIG_NAME = "run_config.json"
+LOG_NAME = "benchmark.log"  # the job's log, kept with its attempt
 
 
 def local_mounts(run_config: dict) -> list[Path]:
@@ -49,14 +52,17 @@ def local_mounts(run_config: dict) -> list[Path]:
 def run_model_job(run_config: dict, report_path: str, log_path: str,
                   image_id_file: str | None = None) -> str:
     """Run one model and return its report's status (``succeeded`` or ``failed``)."""
-    # The run directory is created here and its report removed: it must be a model's own.
+    # The run directory is created here: it must be a model's own.
     child_path(os.path.dirname(os.fspath(report_path)))
     report_path = Path(report_path).resolve()
     log_path = Path(log_path).resolve()
-    run_dir = report_path.parent
+    model_dir = report_path.parent
     model = run_config["model"]
-    _clear(run_dir)
-    config_path = run_dir / RUN_CONFIG_NAME
+    model_dir.mkdir(parents=True, exist_ok=True)
+    history.clear_published(model_dir)  # files of an earlier attempt: kept in its history
+    attempt = history.new_attempt(model_dir)
+    attempt_report = attempt / REPORT_NAME
+    config_path = attempt / RUN_CONFIG_NAME
     isolation = Isolation.from_run_config(run_config)  # checked when the workflow was parsed
     image = Path(image_id_file).read_text().strip() if image_id_file else isolation.image
     launched = Launch(runtime=isolation.runtime, image=image,
@@ -69,9 +75,9 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
             launched = replace(launched, gpus=devices)
             spec = LaunchSpec(
                 model_key=model, runtime=isolation.runtime,
-                benchmark_args=["run", "--config", str(config_path), "--output", str(report_path),
-                                "--workdir", str(Path.cwd())],
-                log_path=log_path, run_dir=run_dir, image=image,
+                benchmark_args=["run", "--config", str(config_path),
+                                "--output", str(attempt_report), "--workdir", str(Path.cwd())],
+                log_path=log_path, run_dir=attempt, image=image,
                 read_only_mounts=local_mounts(run_config), gpus=devices,
                 cpus=isolation.cpus, memory=isolation.memory, timeout_s=isolation.timeout_s,
                 secret_names=needed_secrets(run_config),
@@ -85,17 +91,19 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
     except (LaunchError, GpuAllocationError) as exc:
         error = exc
     if isinstance(error, LaunchError) and error.cause == CAUSE_INTERRUPTED:
-        _interrupted(model, report_path, error)
+        _interrupted(model, attempt, error)
     try:
-        if report_path.exists():
-            report = Report.read(report_path)
+        if attempt_report.exists():
+            report = Report.read(attempt_report)
         else:
             cause = error or f"model {model}: the run wrote no report"
             report = Report.failed(model, run_config, cause, provenance.collect(None, launched))
-            write_report(report_path, report.to_dict())
+            write_report(attempt_report, report.to_dict())
+        shutil.copyfile(log_path, attempt / LOG_NAME)
+        history.publish(attempt, model_dir)
     except OSError as exc:
         if out_of_space(exc):
-            _interrupted(model, report_path, exc)
+            _interrupted(model, attempt, exc)
         raise
     if not report.succeeded:
         print(f"energybench: model {model} FAILED: {report.error.message}; log {log_path}, "
@@ -109,16 +117,8 @@ class JobInterrupted(SystemExit):
     redoes it, instead of keeping a `failed` report that is no fault of the model."""
 
 
-def _interrupted(model: str, report_path: Path, cause: BaseException) -> None:
-    report_path.unlink(missing_ok=True)  # whatever the run wrote is no result
+def _interrupted(model: str, attempt: Path, cause: BaseException) -> None:
+    history.discard(attempt)  # whatever the run wrote is no result
     print(f"energybench: model {model} INTERRUPTED: {cause}; no report is kept, and the next "
           "run of the workflow redoes it", file=sys.stderr)
     raise JobInterrupted(getattr(cause, "exit_code", None) or EXIT_INTERRUPTED)
-
-
-def _clear(run_dir: Path) -> None:
-    """Empty the model's run directory: no file of an earlier run (a power timeline, a server
-    log) may sit beside the new report as if it belonged to it."""
-    if run_dir.is_dir():
-        shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True)

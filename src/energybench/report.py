@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -162,6 +162,9 @@ class Report:
     timeline_file: str | None
     provenance: Provenance
     schema_version: str = SCHEMA_VERSION
+    note: str | None = field(default=None, compare=False, metadata={"in_file": False})
+    """Not in the file: why the tables and the site show this report (an earlier attempt in
+    place of a newer one that failed; energybench.paper.stored)."""
     @functools.cached_property
     def wh_per_1000_queries(self) -> dict[str, float | None]:
         """Gross energy per 1,000 successful queries, Wh, of each component and of the total."""
@@ -299,6 +302,7 @@ class Report:
         return cls(**values)
 
 
+REPORT_NAME = "benchmark_report.json"
 REPORT_KEYS = ("schema_version", "model", "status", "error", "config", "summary", "energy",
                "metrics", "checks", "trials", "phases", "steady_state", "latency", "idle",
                "timeline_file", "provenance")

@@ -49,8 +49,12 @@ def _tiny_model(args) -> None:
 
 def _benchmark(args) -> None:
     from energybench.job import run_model_job
+    from energybench.planned import SettingsMissing, read_planned_settings
 
-    run_config = json.loads(Path(args.run_configs).read_text())[args.model]
+    try:
+        run_config = read_planned_settings(args.settings)
+    except SettingsMissing as exc:
+        sys.exit(f"energybench: {exc}")
     run_model_job(run_config=run_config, report_path=args.report,
                   log_path=args.log, image_id_file=args.image_id_file or None)
 
@@ -79,9 +83,8 @@ STEPS = {
         "--spec": "its settings (JSON: the model's `tiny`)", "--output": "the model's directory"}),
     "benchmark": (_benchmark, "benchmark one model in its own process or container; a report "
                   "whatever happens", {
-        "--run-configs": "the file of every model's resolved run config "
-                         "(energybench.config.write_run_configs)",
-        "--model": "the model's key in it",
+        "--settings": "the file of the settings the job was planned with "
+                      "(energybench.planned)",
         "--report": "path of benchmark_report.json",
         "--log": "the job's log (the launcher's lines and the run's)",
         "--image-id-file": "id file of the pipeline-built image to run in (empty: none)"}),

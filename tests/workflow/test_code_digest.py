@@ -1,8 +1,7 @@
 """The code digest file: one input that stands for the benchmark's code."""
 
-import os
 
-from energybench.code_digest import code_digest, source_files, write_code_digest
+from energybench.code_digest import code_digest, source_files
 
 
 def make_package(root):
@@ -46,21 +45,6 @@ def test_digest_follows_content_and_names_not_tables_figures_or_place(tmp_path):
     assert code_digest(moved) != before  # a renamed module is a change of code
 
 
-def test_the_file_is_rewritten_only_when_the_code_changes(tmp_path):
-    package = make_package(tmp_path / "pkg")
-    digest_file = tmp_path / "results" / "code" / "benchmark.sha256"
-    write_code_digest(digest_file, package)
-    assert digest_file.read_text() == code_digest(package) + "\n"
-    os.utime(digest_file, (1_000_000, 1_000_000))
-    os.utime(package / "benchmark.py")  # touched, not changed
-    write_code_digest(digest_file, package)
-    assert digest_file.stat().st_mtime == 1_000_000
-    (package / "benchmark.py").write_text("print('changed')\n")
-    write_code_digest(digest_file, package)
-    assert digest_file.stat().st_mtime > 1_000_000
-    assert digest_file.read_text() == code_digest(package) + "\n"
-
-
 def test_the_image_leaves_out_what_the_digest_leaves_out():
     """Tables and figures code is neither in the image nor in the runs' digest, so editing it
     remakes tables and figures only (.dockerignore and OUTSIDE_THE_RUN agree)."""
@@ -76,12 +60,9 @@ def test_the_image_leaves_out_what_the_digest_leaves_out():
 def test_a_digest_of_named_files_follows_only_them(tmp_path):
     package = make_package(tmp_path / "pkg")
     drawn_by = [package / "paper" / "plots.py", package / "aggregate.py"]
-    digest_file = tmp_path / "results" / "code" / "paper-label.sha256"
-    write_code_digest(digest_file, package, drawn_by)
-    before = digest_file.read_text()
-    assert before == code_digest(package, drawn_by) + "\n" != code_digest(package) + "\n"
+    before = code_digest(package, drawn_by)
+    assert before != code_digest(package)
     (package / "meters" / "nvml.py").write_text("POWER = 2\n")  # not one of them
-    assert code_digest(package, drawn_by) + "\n" == before
+    assert code_digest(package, drawn_by) == before
     (package / "paper" / "plots.py").write_text("FIGURE = 2\n")
-    write_code_digest(digest_file, package, drawn_by)
-    assert digest_file.read_text() != before
+    assert code_digest(package, drawn_by) != before

@@ -18,7 +18,6 @@ from energybench.config import (
     resolve_model,
     resolve_runtimes,
     select_models,
-    write_run_configs,
 )
 
 MODELS_SCHEMA = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
@@ -301,7 +300,7 @@ import sys
 from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
 from energybench.backends import job_resources
-from energybench.code_digest import write_code_digest
+from energybench.code_digest import code_digest
 from energybench.config import check_run_configs, load_yaml, resolve_model
 from energybench.isolation import resolve_runtime
 from energybench.prompts import check_prompt_counts
@@ -318,15 +317,3 @@ print("scipy" in sys.modules)
     assert done.stdout.split("\n")[-2] == "False", done.stdout + done.stderr
 
 
-def test_the_run_configs_file_moves_only_when_a_config_changes(tmp_path):
-    """The benchmark step reads its config from this file: rewritten on every plan, its time
-    would say nothing; rewritten only on a change, it is the configs a plan resolved."""
-    path = tmp_path / "results" / "run_configs.json"
-    configs = {"a": {"model": "a", "batch_size": 4}, "b": {"model": "b", "batch_size": 8}}
-    write_run_configs(configs, path)
-    os.utime(path, (1, 1))
-    write_run_configs(dict(configs), path)
-    assert path.stat().st_mtime == 1
-    write_run_configs({**configs, "b": {"model": "b", "batch_size": 16}}, path)
-    assert path.stat().st_mtime > 1
-    assert json.loads(path.read_text())["b"]["batch_size"] == 16

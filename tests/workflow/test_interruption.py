@@ -46,12 +46,15 @@ def run_dir(tmp_path, monkeypatch):
 
 
 def job_with(monkeypatch, run_dir, outcome):
-    """run_model_job with a stand-in for the isolated run: ``outcome(report_path)``."""
+    """run_model_job with a stand-in for the isolated run: ``outcome(report_path)``, the
+    report path of the attempt (energybench.history)."""
     def fake_prepare(spec):
-        return SimpleNamespace(runtime="process", image=None, image_id=None, container_name=None)
+        arguments = spec.benchmark_args
+        return SimpleNamespace(runtime="process", image=None, image_id=None, container_name=None,
+                               report=Path(arguments[arguments.index("--output") + 1]))
 
     def fake_run(prepared):
-        return outcome(run_dir / "benchmark_report.json")
+        return outcome(prepared.report)
     monkeypatch.setattr(job, "prepare", fake_prepare)
     monkeypatch.setattr(job, "run_prepared", fake_run)
     return job.run_model_job(RUN_CONFIG, str(run_dir / "benchmark_report.json"),
@@ -68,7 +71,8 @@ def test_interrupted_job_leaves_no_report_and_exits_non_zero(monkeypatch, run_di
     with pytest.raises(job.JobInterrupted) as stop:
         job_with(monkeypatch, run_dir, interrupted)
     assert stop.value.code == 128 + signal.SIGTERM
-    assert sorted(p.name for p in run_dir.iterdir()) == ["run_config.json"]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["history"]  # the stale file too
+    assert list((run_dir / "history").iterdir()) == []  # the attempt is discarded
     assert "model m INTERRUPTED" in capsys.readouterr().err
 
 

@@ -1,6 +1,5 @@
 """The per-model rules' command (energybench.steps): which interpreter and which energybench."""
 
-import json
 import os
 import subprocess
 import sys
@@ -76,8 +75,8 @@ def test_a_workflow_step_ignores_another_python_first_on_path(tmp_path):
 
 @pytest.mark.e2e
 def test_a_planned_benchmark_command_carries_no_run_config(tmp_path):
-    """The printed command names the file of run configs, never a config (an endpoint URL
-    may carry credentials; `ps` shows a command to every user of the machine)."""
+    """The printed command names the file of the planned settings, never a setting (`ps`
+    shows a command to every user of the machine); the plan writes no such file."""
     (tmp_path / "workflow").mkdir()
     workdir = copy_workflow(tmp_path / "workflow")
     result = subprocess.run(
@@ -88,5 +87,5 @@ def test_a_planned_benchmark_command_carries_no_run_config(tmp_path):
     assert len(commands) == 2  # the two default models
     assert not any("max_new_tokens" in line or "{" in line.split("-m energybench.steps")[1]
                    for line in commands)
-    configs = json.loads((workdir / "results/run_configs.json").read_text())
-    assert sorted(configs) == ["tiny-llama-2l", "tiny-llama-4l"]
+    assert all("--settings results/settings/tiny-llama-" in line for line in commands)
+    assert not (workdir / "results").exists()

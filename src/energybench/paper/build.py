@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from energybench.paper import labels, ratings, tables
+from energybench import history
 from energybench.paper.stored import iter_stored_reports, read_stored_report, read_stored_reports
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,9 @@ def build_run_figure(report_path, timeline_path, outputs) -> None:
         log.warning("report %s: %s", report_path, problem)
         timeline.draw_unusable(Path(report_path).parent.name, outputs)
         return
+    if report.note:  # an earlier attempt shown in place of a failed one: its own timeline
+        attempt, _ = history.earlier_success(Path(report_path))
+        timeline_path = attempt / Path(timeline_path).name
     timeline.draw(report, timeline_path if report.succeeded else None, outputs)
 
 

@@ -28,7 +28,8 @@ from energybench.report import Report
 
 STARS = 5
 RATING_COLUMNS = ["model", "task", "class", "group", "gpu_wh_per_1000_queries", "stars",
-                  "rated", "unrated_reason", "out_of_calibration_range", "calibration_source"]
+                  "rated", "unrated_reason", "out_of_calibration_range", "calibration_source",
+                  "note"]
 CALIBRATION_SCHEMA = {
     "type": "object",
     "required": ["source", "groups"],
@@ -124,7 +125,8 @@ def candidates(reports: list[Report]) -> list[dict]:
         rows.append({"model": report.model, "task": config.get("task"),
                      "class": config.get("class"),
                      "group": group_of(config.get("task"), config.get("class")),
-                     "gpu_wh_per_1000_queries": value, "unrated_reason": reason})
+                     "gpu_wh_per_1000_queries": value, "unrated_reason": reason,
+                     "note": report.note})
     return rows
 
 

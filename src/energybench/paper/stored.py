@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jsonschema
 
+from energybench import history
 from energybench.files import json_text, write_atomic
 from energybench.report import Report, UnreadableReport, read_report, validate_report
 
@@ -39,9 +40,32 @@ class StoredReports:
 
 
 def read_stored_report(path: Path) -> tuple[Report | None, str | None]:
-    """(the report at ``path``, typed, None), or (None, a one-line reason it cannot be used)."""
+    """(the report shown for ``path``, typed, with its note, None), or (None, a one-line
+    reason it cannot be used). See :func:`shown_document`."""
+    report, problem, note = shown_document(path)
+    return (None, problem) if problem else (replace(Report.from_dict(report), note=note), None)
+
+
+def shown_document(path: Path) -> tuple[dict | None, str | None, str | None]:
+    """(report, problem, note) for the report published at ``path``: the report itself, or,
+    when it failed and an earlier attempt of the model succeeded (energybench.history), that
+    attempt's report with a note saying so: a failed rerun never hides the last good
+    measurement, and nothing hides that the rerun failed."""
     report, problem = _checked_document(path)
-    return (None, problem) if problem else (Report.from_dict(report), None)
+    if report is None or report["status"] != "failed" or not path.is_file():
+        return report, problem, None
+    earlier = history.earlier_success(path)
+    if earlier is None:
+        return report, None, None
+    attempt, _ = earlier
+    shown, _ = _checked_document(attempt / path.name)
+    if shown is None:
+        return report, None, None
+    error = report.get("error") or {}
+    note = (f"shown: the earlier attempt history/{attempt.name}; the newest "
+            f"attempt, finished {report['provenance'].get('finished_at')}, failed: "
+            f"{error.get('type')}: {error.get('message')}")
+    return shown, None, note
 
 
 def _checked_document(path: Path) -> tuple[dict | None, str | None]:
@@ -65,12 +89,15 @@ def write_collection(report_paths, output: str | Path) -> Path:
     reports kept as entries with their reason (and named in the log)."""
     lines = []
     for path in map(Path, report_paths):
-        report, problem = _checked_document(path)
+        report, problem, note = shown_document(path)
         if problem:
             log.warning("skipping report %s: %s", path, problem)
             lines.append(json_text({"path": str(path), "problem": problem}, indent=None))
         else:
-            lines.append(json_text({"path": str(path), "report": report}, indent=None))
+            if note:
+                log.warning("report %s: %s", path, note)
+            entry = {"path": str(path), "report": report, **({"note": note} if note else {})}
+            lines.append(json_text(entry, indent=None))
     return write_atomic(output, "".join(line + "\n" for line in lines))
 
 
@@ -116,4 +143,4 @@ def _entries(collection: str | Path) -> Iterator[tuple[str, Report | None, str |
                 log.warning("skipping report %s: %s", path, problem)
                 yield path, None, problem
             else:
-                yield path, Report.from_dict(report), None
+                yield path, replace(Report.from_dict(report), note=entry.get("note")), None

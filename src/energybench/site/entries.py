@@ -96,6 +96,8 @@ def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
             reason=unknown_because or "no token throughput in the report"),
         "failed_checks": report.failed_checks,
         "finished_at": report.provenance.finished_at,
+        # An earlier attempt shown in place of a newer one that failed (energybench.history).
+        "note": report.note,
     }
 
 
