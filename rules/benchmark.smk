@@ -19,8 +19,10 @@ rule benchmark:
     conda:
         "../envs/benchmark.yaml"
     resources:
-        gpu=lambda wildcards: job_resources(model_config(wildcards))["gpu"],
-        endpoint=lambda wildcards: job_resources(model_config(wildcards))["endpoint"],
+        gpu=lambda wildcards: job_resources(model_config(wildcards), MACHINE_GPUS > 0)["gpu"],
+        endpoint=lambda wildcards: job_resources(model_config(wildcards), MACHINE_GPUS > 0)[
+            "endpoint"
+        ],
     params:
         settings=lambda wildcards: SETTINGS[wildcards.model],
         code=run_code,
@@ -30,6 +32,7 @@ rule benchmark:
         image_id_file=lambda wildcards, input: input.get("image_id", ""),
     shell:
         step(
-            "benchmark --settings {params.settings_file:q} --report {output.report:q}"
+            "benchmark --settings {params.settings_file:q} --gpus {resources.gpu}"
+            " --report {output.report:q}"
             " --log {log:q} --image-id-file={params.image_id_file:q}"
         )

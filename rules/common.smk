@@ -29,6 +29,8 @@ from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
 from energybench.code_digest import code_digest
 from energybench.planned import settings_path, write_planned_settings
+from energybench.backends import planned_gpus
+from energybench.gpus import discover_devices, gpu_capacity_problems
 from energybench.history import keep_stored_reports
 from energybench.steps import STEP_COMMAND, step_environment
 from energybench.keys import KEY_REGEX, key_problem
@@ -117,14 +119,39 @@ def load_model_table():
         chosen = resolve_runtimes(
             {key: table[key] for key in selected}, resolve_runtime
         )
-        check_run_configs(chosen, config["models_file"])
+        gpus, known = machine_gpus()
+        check_run_configs(chosen, config["models_file"], gpus > 0)
         check_prompt_counts(chosen)
-        return {key: planned_settings(cfg) for key, cfg in chosen.items()}
+        problems = gpu_capacity_problems(
+            {key: planned_gpus(cfg, gpus > 0) for key, cfg in chosen.items()},
+            gpus if known else None,
+            resource_limit("gpu"),
+        )
+        if problems:
+            raise ConfigError("; ".join(problems))
+        return {key: planned_settings(cfg) for key, cfg in chosen.items()}, gpus
     except ConfigError as exc:
         config_error(exc)
 
 
-MODELS = load_model_table()
+def machine_gpus():
+    """(GPUs of the machine that runs the benchmark jobs, whether that count is known):
+    node_gpus, or what this machine sees. A machine that sees none may be a cluster's submit
+    host, so zero seen is no limit to check against."""
+    if config.get("node_gpus", "auto") != "auto":
+        return config["node_gpus"], True
+    seen = len(discover_devices().devices)
+    return seen, seen > 0
+
+
+def resource_limit(name):
+    """The --resources limit on ``name``, or None where none was given."""
+    limit = workflow.global_resources.get(name)
+    return getattr(limit, "value", limit)
+
+
+# The models' settings, and the GPUs of the machine that runs their jobs (`gpus: auto`).
+MODELS, MACHINE_GPUS = load_model_table()
 # Each model's settings as its benchmark job's param: canonical text, so restating a value
 # reruns nothing (energybench.config.canonical); the job reads them from a file named by
 # their digest, written when a run starts (energybench.planned).

@@ -7,6 +7,7 @@ takes, on the host and on the GPU, is returned when it ends.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import logging
 from pathlib import Path
@@ -95,6 +96,8 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
         write_report(output, Report.failed(model, config, exc, provenance.collect(
             None, launch, started)).to_dict())
         return 1
+    if launch.gpus is not None:  # the GPUs the job holds: `device: auto` goes by them
+        cfg = dataclasses.replace(cfg, gpus_held=len(launch.gpus))
     try:
         report = measure(cfg, output.parent, launch)
     except Exception as exc:  # any failure of the run is recorded in its report

@@ -327,12 +327,19 @@ def local_inputs(run_config: dict) -> dict[str, str]:
     return inputs
 
 
-def _contradictions(cfg: dict) -> list[str]:
+def _contradictions(cfg: dict, machine_has_gpus: bool) -> list[str]:
+    """Settings that contradict each other, with ``gpus: auto`` counted as it will be planned
+    on a machine that has GPUs or not."""
+    from energybench.backends import backend_class, planned_gpus  # they import this module
+
+    cfg = {**cfg, "gpus": planned_gpus(cfg, machine_has_gpus)}
     problems = []
     if cfg["device"] == "cuda" and cfg["gpus"] == 0:
-        problems.append("device 'cuda' needs gpus >= 1 (the job's GPUs)")
-    from energybench.backends import backend_class  # the backends import this module
-
+        problems.append("device 'cuda' needs gpus >= 1 (the job's GPUs; `gpus: auto` takes "
+                        "none where the machine that runs the jobs has no GPU: node_gpus)")
+    if cfg["device"] == "cpu" and cfg["gpus"] > 0:
+        problems.append(f"device 'cpu' with gpus: {cfg['gpus']}: the job would hold GPUs "
+                        "the run never uses (leave gpus at auto, or set it to 0)")
     return problems + backend_class(cfg["backend"]).config_problems(cfg)
 
 
@@ -370,7 +377,8 @@ def settings_text(settings: dict) -> str:
     return json_text(canonical(settings), indent=None)
 
 
-def check_run_configs(run_configs: dict[str, dict], where: str | None = None) -> None:
+def check_run_configs(run_configs: dict[str, dict], where: str | None = None,
+                      machine_has_gpus: bool = False) -> None:
     """Fail before any run on incomplete settings, settings that contradict each other, or
     local files that do not exist. The settings themselves were checked against the schema
     with the files they come from (check_models_document, check_document)."""
@@ -383,7 +391,8 @@ def check_run_configs(run_configs: dict[str, dict], where: str | None = None) ->
         except ConfigError as exc:
             problems.append(f"model {key!r}: {exc}")
             continue
-        problems += [f"model {key!r}: {problem}" for problem in _contradictions(cfg)]
+        problems += [f"model {key!r}: {problem}"
+                     for problem in _contradictions(cfg, machine_has_gpus)]
         problems += [f"model {key!r}: {problem}" for problem in consistency_problems(cfg)]
         for role, path in local_inputs(cfg).items():
             built_by_workflow = role == "model_dir" and "tiny" in cfg
@@ -448,7 +457,9 @@ class Isolation:
 
     runtime: str
     """Resolved once, when the workflow is parsed (``auto`` only in a hand-written config)."""
-    gpus: int
+    gpus: int | str
+    """A count, or ``auto`` (energybench.backends.planned_gpus): the job takes the count
+    Snakemake planned, and records the devices it held."""
     image: str | None = None
     cpus: float | None = None
     memory: str | None = None
@@ -501,6 +512,9 @@ class RunConfig:
     reasoning_state: str | None = None
     priority: int | None = None
     protocol: str | None = None
+    gpus_held: int | None = dataclasses.field(default=None, compare=False)
+    """Not a setting: how many GPUs the run's job holds (its launch block), which
+    ``device: auto`` goes by; None for a run started by hand."""
 
     def trials_on(self, device: str) -> int:
         """Trials to run: as configured, else 3 on a GPU and 1 on the CPU."""
@@ -522,7 +536,9 @@ class RunConfig:
         settings = {k: v for k, v in data.items() if k not in ("model", "measurement")}
         check_document(settings, _package_schema("model_settings.schema.json"), "run config")
         cfg = cls.from_dict(data)
-        problems = _contradictions(data)
+        from energybench.gpus import discover_devices
+
+        problems = _contradictions(data, bool(discover_devices().devices))
         if problems:
             raise ConfigError("run config: " + "; ".join(problems))
         return cfg
@@ -536,7 +552,7 @@ class RunConfig:
         measurement = settings.pop("measurement", None)
         settings["model_class"] = settings.pop("class", None)
         optional = {"model", "measurement", "isolation", "min_new_tokens", "tiny", "trials",
-                    "backend_block", "backend_settings", *UNSET_WHEN_EMPTY}
+                    "backend_block", "backend_settings", "gpus_held", *UNSET_WHEN_EMPTY}
         required = [f.name for f in dataclasses.fields(cls) if f.name not in optional]
         required += [f.name for f in dataclasses.fields(Isolation)
                      if f.default is dataclasses.MISSING]
@@ -565,7 +581,7 @@ class RunConfig:
     def to_dict(self) -> dict:
         """The run config as a plain dict in canonical form (energybench.config.canonical)."""
         data = dataclasses.asdict(dataclasses.replace(self, backend_settings=None))
-        del data["backend_settings"]
+        del data["backend_settings"], data["gpus_held"]
         data["class"] = data.pop("model_class")
         data[self.backend] = data.pop("backend_block")
         data.update(data.pop("isolation"))

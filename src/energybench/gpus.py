@@ -217,3 +217,21 @@ def allocate_gpus(
         yield list(held)
     finally:
         _release(list(held.values()))
+
+
+def gpu_capacity_problems(planned: Mapping[str, int], machine_gpus: int | None,
+                          resource_gpus: int | None) -> list[str]:
+    """Models whose planned GPU count no job could ever get, one sentence each: more than the
+    machine that runs the jobs has (``machine_gpus``, None where unknown), or more than
+    Snakemake may hand out at once (``--resources gpu=N``, None where not given). Said
+    before any job runs, not after the others have run for days."""
+    problems = []
+    for model, gpus in planned.items():
+        if machine_gpus is not None and gpus > machine_gpus:
+            problems.append(f"model {model!r} takes {gpus} GPU(s) but the machine that runs "
+                            f"the jobs has {machine_gpus} (node_gpus)")
+        elif resource_gpus is not None and gpus > resource_gpus:
+            problems.append(f"model {model!r} takes {gpus} GPU(s) but --resources gpu="
+                            f"{resource_gpus} lets no job hold more than {resource_gpus}; "
+                            f"give --resources gpu={gpus} or more")
+    return problems

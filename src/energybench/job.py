@@ -49,9 +49,10 @@ def local_mounts(run_config: dict) -> list[Path]:
 
 
 
-def run_model_job(run_config: dict, report_path: str, log_path: str,
+def run_model_job(run_config: dict, report_path: str, log_path: str, gpus: int,
                   image_id_file: str | None = None) -> str:
-    """Run one model and return its report's status (``succeeded`` or ``failed``)."""
+    """Run one model on ``gpus`` GPUs (the count Snakemake planned: its ``gpu`` resource) and
+    return its report's status (``succeeded`` or ``failed``)."""
     # The run directory is created here: it must be a model's own.
     child_path(os.path.dirname(os.fspath(report_path)))
     report_path = Path(report_path).resolve()
@@ -71,7 +72,7 @@ def run_model_job(run_config: dict, report_path: str, log_path: str,
     log_path.write_text("")
     error = None
     try:
-        with stop_when_workflow_ends(model), allocate_gpus(isolation.gpus) as devices:
+        with stop_when_workflow_ends(model), allocate_gpus(gpus) as devices:
             launched = replace(launched, gpus=devices)
             spec = LaunchSpec(
                 model_key=model, runtime=isolation.runtime,

@@ -55,7 +55,7 @@ def _benchmark(args) -> None:
         run_config = read_planned_settings(args.settings)
     except SettingsMissing as exc:
         sys.exit(f"energybench: {exc}")
-    run_model_job(run_config=run_config, report_path=args.report,
+    run_model_job(run_config=run_config, gpus=int(args.gpus), report_path=args.report,
                   log_path=args.log, image_id_file=args.image_id_file or None)
 
 
@@ -85,6 +85,7 @@ STEPS = {
                   "whatever happens", {
         "--settings": "the file of the settings the job was planned with "
                       "(energybench.planned)",
+        "--gpus": "how many GPUs the job takes (its planned resource `gpu`)",
         "--report": "path of benchmark_report.json",
         "--log": "the job's log (the launcher's lines and the run's)",
         "--image-id-file": "id file of the pipeline-built image to run in (empty: none)"}),

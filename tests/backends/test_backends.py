@@ -9,8 +9,11 @@ from energybench.backends import (
     BACKENDS,
     JOB_RESOURCES,
     Backend,
+    NoGpuVisible,
     backend_class,
     job_resources,
+    planned_gpus,
+    resolve_device,
 )
 from energybench.config import ConfigError, check_run_configs, load_yaml, resolve_model
 from energybench.secrets import HUB_TOKENS, needed_secrets
@@ -49,10 +52,42 @@ def test_a_backend_must_implement_a_run():
 
 
 def test_job_resources_are_the_gpus_plus_what_the_backend_declares():
-    assert job_resources(run_config(gpus=1)) == {"gpu": 1, "endpoint": 0}
-    assert job_resources(run_config(backend="vllm")) == {"gpu": 0, "endpoint": 0}
-    assert job_resources(run_config(backend="vllm", vllm=EXTERNAL)) == {"gpu": 0, "endpoint": 1}
-    assert set(job_resources(run_config())) == set(JOB_RESOURCES)
+    for has_gpus in (False, True):
+        assert job_resources(run_config(gpus=1), has_gpus) == {"gpu": 1, "endpoint": 0}
+        assert job_resources(run_config(backend="vllm", vllm=EXTERNAL, gpus="auto"),
+                             has_gpus) == {"gpu": 0, "endpoint": 1}
+        assert set(job_resources(run_config(), has_gpus)) == set(JOB_RESOURCES)
+
+
+@pytest.mark.parametrize("settings, without_gpus, with_gpus", [
+    ({}, 0, 1),  # a model that names nothing gets a GPU where there are GPUs
+    ({"device": "cpu"}, 0, 0),  # unless it asks for the CPU
+    ({"device": "cuda"}, 0, 1),
+    ({"gpus": 0}, 0, 0),
+    ({"gpus": 2}, 2, 2),  # an explicit count is the count, everywhere
+    ({"backend": "vllm"}, 0, 1),
+    ({"backend": "vllm", "vllm": {"tensor_parallel_size": 4}}, 0, 4),
+    ({"backend": "vllm", "vllm": EXTERNAL}, 0, 0),  # the load goes elsewhere
+])
+def test_gpus_auto_takes_what_the_backend_needs_where_there_are_gpus(settings, without_gpus,
+                                                                     with_gpus):
+    cfg = run_config(**{"gpus": "auto", **settings})
+    assert planned_gpus(cfg, machine_has_gpus=False) == without_gpus
+    assert planned_gpus(cfg, machine_has_gpus=True) == with_gpus
+
+
+def test_a_run_that_should_use_cuda_but_sees_none_fails_never_falls_back_to_the_cpu():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: the failure it tests cannot happen here")
+    assert resolve_device("auto", 0) == "cpu"  # the job holds no GPU
+    assert resolve_device("auto", None) == "cpu"  # by hand, on a machine without CUDA
+    assert resolve_device("cpu", 1) == "cpu"
+    with pytest.raises(NoGpuVisible, match="job holds 1 GPU.*torch sees no CUDA device"):
+        resolve_device("auto", 1)
+    with pytest.raises(NoGpuVisible, match="device is 'cuda'"):
+        resolve_device("cuda", None)
 
 
 def test_each_backend_parses_its_own_block_once_into_the_run_config():

@@ -29,7 +29,7 @@ def test_a_run_past_its_timeout_is_stopped_with_a_failed_report_naming_it(tmp_pa
     run_config = resolve_model("slow", entry, config["defaults"], measurement)
     report_path = tmp_path / "runs/slow/benchmark_report.json"
 
-    status = run_model_job(run_config, str(report_path), str(tmp_path / "slow.log"))
+    status = run_model_job(run_config, str(report_path), str(tmp_path / "slow.log"), gpus=0)
 
     assert status == "failed"
     report = read_report(report_path)
@@ -48,11 +48,12 @@ def test_how_the_run_was_launched_goes_down_in_its_config_and_into_its_report(tm
                                {**config["measurement"], "idle_seconds": 0})
     report_path = tmp_path / "runs/quick/benchmark_report.json"
 
-    status = run_model_job(run_config, str(report_path), str(tmp_path / "quick.log"))
+    status = run_model_job(run_config, str(report_path), str(tmp_path / "quick.log"), gpus=0)
 
     report = read_report(report_path)
     assert status == "succeeded", report["error"]
     launch = json.loads((report_path.parent / "run_config.json").read_text())["launch"]
+    assert launch["gpus"] == []  # the planned count: none
     assert launch["runtime"] == "process" and launch["code_version"] == code_version(REPO_ROOT)
     assert report["provenance"]["code_version"] == launch["code_version"]
     assert report["provenance"]["runtime"] == {

@@ -309,7 +309,7 @@ for key, entry in load_yaml("config/models.yaml")["models"].items():
     cfg = resolve_model(key, entry, config["defaults"], config["measurement"])
     check_run_configs({key: cfg})
     check_prompt_counts({key: cfg})
-    job_resources(cfg)
+    job_resources(cfg, machine_has_gpus=True)
 print("scipy" in sys.modules)
 """
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,

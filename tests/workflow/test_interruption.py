@@ -58,7 +58,7 @@ def job_with(monkeypatch, run_dir, outcome):
     monkeypatch.setattr(job, "prepare", fake_prepare)
     monkeypatch.setattr(job, "run_prepared", fake_run)
     return job.run_model_job(RUN_CONFIG, str(run_dir / "benchmark_report.json"),
-                             str(run_dir.parent.parent / "logs/m.log"))
+                             str(run_dir.parent.parent / "logs/m.log"), gpus=0)
 
 
 def interrupted(report_path, code=128 + signal.SIGTERM):

@@ -92,7 +92,7 @@ def test_job_never_writes_a_report_outside_its_model_directory(resources):
     report.write_text("another run's report")
     with pytest.raises(UnsafePathError):
         run_model_job({"model": "..", "gpus": 0}, f"{root}/models/../benchmark_report.json",
-                      str(root / "log"))
+                      str(root / "log"), gpus=0)
     assert report.read_text() == "another run's report" and weights.exists()
 
 

@@ -136,6 +136,11 @@ class Backend(ABC):
         return []
 
     @classmethod
+    def gpus_when_auto(cls, run_config: dict) -> int:
+        """The GPUs a run with ``gpus: auto`` takes on a machine that has GPUs: one."""
+        return 1
+
+    @classmethod
     def metered_gpus(cls, cfg) -> list[int | str] | None:
         """The GPUs the run's meters watch, where the backend knows better than "every GPU
         visible to the run" (``None``)."""
@@ -160,10 +165,25 @@ def backend_class(name: str) -> type[Backend]:
     return getattr(importlib.import_module(module), attribute)
 
 
-def job_resources(run_config: dict) -> dict[str, int]:
+AUTO_GPUS = "auto"
+
+
+def planned_gpus(run_config: dict, machine_has_gpus: bool) -> int:
+    """The GPUs a model's job takes: its ``gpus``, or for ``auto`` what its backend needs
+    where the machine that runs the jobs has GPUs and the settings do not ask for the CPU."""
+    gpus = run_config["gpus"]
+    if gpus != AUTO_GPUS:
+        return gpus
+    if not machine_has_gpus or run_config.get("device") == "cpu":
+        return 0
+    return backend_class(run_config["backend"]).gpus_when_auto(run_config)
+
+
+def job_resources(run_config: dict, machine_has_gpus: bool) -> dict[str, int]:
     """Every resource in JOB_RESOURCES that a model's benchmark job takes (0 when none)."""
     declared = backend_class(run_config["backend"]).resources(run_config)
-    return {**dict.fromkeys(JOB_RESOURCES, 0), "gpu": run_config["gpus"], **declared}
+    return {**dict.fromkeys(JOB_RESOURCES, 0),
+            "gpu": planned_gpus(run_config, machine_has_gpus), **declared}
 
 
 def metered_gpu_devices(cfg) -> list[int | str] | None:
@@ -177,12 +197,24 @@ def create_backend(cfg, run_dir: Path) -> Backend:
     return backend_class(cfg.backend)(cfg, run_dir)
 
 
-def resolve_device(requested: str) -> str:
-    """The device a run on this host uses: ``auto`` is cuda where torch sees one, else cpu."""
+class NoGpuVisible(RuntimeError):
+    """The run's settings say CUDA, or its job holds GPUs, but torch sees no CUDA device."""
+
+
+def resolve_device(requested: str, gpus_held: int | None) -> str:
+    """The device a run uses. ``auto``: cuda when its job holds GPUs (``gpus_held``), else
+    cpu; for a run started by hand (``None``), cuda where torch sees one. A run that should
+    use CUDA but sees none fails here, never falls back to the CPU."""
     import torch
 
+    device = requested
     if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' was requested but torch sees no CUDA device")
-    return requested
+        wants_cuda = torch.cuda.is_available() if gpus_held is None else gpus_held > 0
+        device = "cuda" if wants_cuda else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        held = "" if gpus_held is None else f", and its job holds {gpus_held} GPU(s)"
+        raise NoGpuVisible(
+            f"the run's device is {requested!r}{held}, but torch sees no CUDA device "
+            "(no NVIDIA driver, a CPU-only torch, or the devices are hidden); set device: cpu "
+            "to run on the CPU, or fix the GPU set-up")
+    return device

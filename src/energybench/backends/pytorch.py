@@ -116,7 +116,7 @@ class PyTorchBackend(Backend):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.cfg = cfg
-        self.device = resolve_device(cfg.device)
+        self.device = resolve_device(cfg.device, cfg.gpus_held)
         self.torch_dtype = resolve_dtype(cfg.dtype, self.device)
         torch.manual_seed(cfg.seed)
         if is_local_model(cfg.id) and not (Path(cfg.id).expanduser() / "config.json").is_file():

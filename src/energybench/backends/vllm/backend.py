@@ -140,6 +140,12 @@ class VLLMBackend(Backend):
         return {"endpoint": 1} if cls.parse_settings(run_config).external else {}
 
     @classmethod
+    def gpus_when_auto(cls, run_config: dict) -> int:
+        # A managed server's tensor-parallel GPUs; none for a load sent elsewhere.
+        settings = cls.parse_settings(run_config)
+        return 0 if settings.external else settings.tensor_parallel_size or 1
+
+    @classmethod
     def secrets(cls, run_config: dict) -> dict[str, str]:
         api_key_env = cls.parse_settings(run_config).api_key_env
         return {api_key_env: "vllm.api_key_env"} if api_key_env else {}
@@ -196,7 +202,7 @@ class VLLMBackend(Backend):
             self.server_info = self._external_server_info()
             return
         # Which components count: the server runs on this machine, on its GPUs where it has some.
-        self.device = resolve_device(cfg.device)
+        self.device = resolve_device(cfg.device, cfg.gpus_held)
         # Started last: nothing after it can fail, so the engine's `with` always stops it.
         self.server = self._resources.enter_context(ManagedVLLMServer(
             cfg.id, Path(run_dir) / SERVER_LOG_NAME, self.settings,
