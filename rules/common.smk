@@ -29,7 +29,7 @@ from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
 from energybench.code_digest import code_digest
 from energybench.planned import settings_path, write_planned_settings
-from energybench.backends import planned_gpus
+from energybench.backends import planned_gpus, planned_on_the_cpu_for_want_of_gpus
 from energybench.gpus import discover_devices, gpu_capacity_problems
 from energybench.history import keep_stored_reports
 from energybench.steps import STEP_COMMAND, step_environment
@@ -121,6 +121,7 @@ def load_model_table():
         )
         gpus, known = machine_gpus()
         check_run_configs(chosen, config["models_file"], gpus > 0)
+        say_gpuless_plan(planned_on_the_cpu_for_want_of_gpus(chosen) if not known else [])
         check_prompt_counts(chosen)
         problems = gpu_capacity_problems(
             {key: planned_gpus(cfg, gpus > 0) for key, cfg in chosen.items()},
@@ -142,6 +143,16 @@ def machine_gpus():
         return config["node_gpus"], True
     seen = len(discover_devices().devices)
     return seen, seen > 0
+
+
+def say_gpuless_plan(models):
+    """One notice for the models that would take GPUs, had this machine any."""
+    if models:
+        print(f"energybench: this machine sees no GPU, so {len(models)} model(s) with "
+              f"gpus: auto are planned on the CPU ({', '.join(models[:3])}"
+              f"{', ...' if len(models) > 3 else ''}); on a cluster whose nodes have GPUs, "
+              "set node_gpus (docs/cluster.md); to run them on the CPU, set device: cpu",
+              file=sys.stderr)
 
 
 def resource_limit(name):

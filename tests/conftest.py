@@ -31,6 +31,7 @@ WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "config", "data", "envs", "sr
 
 def copy_workflow(destination: Path) -> Path:
     """A scratch copy of the workflow, so a test can edit its config and run it."""
+    destination.mkdir(parents=True, exist_ok=True)
     for name in WORKFLOW_FILES:
         source = REPO_ROOT / name
         if source.is_dir():

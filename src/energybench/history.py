@@ -115,8 +115,8 @@ def keep_stored_reports(runs_dir: str | Path) -> list[Path]:
     cannot destroy it; return the attempts made."""
     kept = []
     for report in sorted(Path(runs_dir).glob(f"*/{REPORT_NAME}")):
-        if report.stat().st_nlink > 1:
-            continue  # a link of an attempt: kept already
+        if report.stat().st_nlink > 1 or _relinked_to_its_attempt(report):
+            continue  # kept already
         model_dir = report.parent
         attempt = _new_dir(model_dir / HISTORY, _stamp(report.stat().st_mtime) + KEPT_SUFFIX)
         for path in _published(model_dir):
@@ -126,6 +126,28 @@ def keep_stored_reports(runs_dir: str | Path) -> list[Path]:
                 _link_or_copy(path, attempt / path.name)
         kept.append(attempt)
     return kept
+
+
+def _relinked_to_its_attempt(report: Path) -> bool:
+    """Whether an attempt holds a copy of ``report`` (results copied without their hard
+    links: ``cp -r``, rsync without -H, a file system without links); if so the report is
+    made a link of it again, with its times kept, so that nothing reruns and the history is
+    not doubled."""
+    content = report.read_bytes()
+    for attempt in reversed(attempts(report.parent)):
+        if (attempt / REPORT_NAME).read_bytes() != content:
+            continue
+        times = report.stat()
+        partial = report.with_name(f".{REPORT_NAME}.relinking")
+        partial.unlink(missing_ok=True)
+        try:
+            os.link(attempt / REPORT_NAME, partial)
+        except OSError:
+            return True  # no hard links here: the attempt's copy keeps it
+        os.utime(partial, ns=(times.st_atime_ns, times.st_mtime_ns))
+        os.replace(partial, report)
+        return True
+    return False
 
 
 def earlier_success(report_path: str | Path) -> tuple[Path, Report] | None:
