@@ -54,6 +54,29 @@ def _merge_tables(args) -> int:
     return 0
 
 
+def _attempts(args) -> int:
+    from energybench import history
+
+    for line in history.describe(args.model_dir):
+        print(line)
+    return 0
+
+
+def _restore(args) -> int:
+    from energybench import history
+
+    try:
+        attempt = history.restore(args.model_dir, args.attempt)
+    except FileNotFoundError as exc:
+        print(f"energybench restore: {exc}", file=sys.stderr)
+        return 2
+    report = Path(args.model_dir, "benchmark_report.json")
+    print(f"energybench restore: {report} is {attempt} again; the next workflow run remakes "
+          f"what is made of it, and keeps it until you rerun the model "
+          f"(snakemake --forcerun {report})", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="energybench", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -81,6 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "results directory, e.g. merged/master_results.csv")
     merge.add_argument("sources", nargs="+", help="results directories or CSV files")
     merge.set_defaults(handler=_merge_tables)
+
+    listing = commands.add_parser("attempts", help="list a model's attempts (the published "
+                                  "one marked *)")
+    listing.add_argument("model_dir", help="the model's run directory, results/runs/<model>")
+    listing.set_defaults(handler=_attempts)
+
+    restore = commands.add_parser("restore", help="publish an earlier attempt of a model "
+                                  "again, e.g. its last good report after a failed rerun")
+    restore.add_argument("model_dir", help="the model's run directory, results/runs/<model>")
+    restore.add_argument("attempt", help="the attempt's name in its history/ (see attempts)")
+    restore.set_defaults(handler=_restore)
     return parser
 
 

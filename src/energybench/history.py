@@ -104,6 +104,41 @@ def publish(attempt: str | Path, model_dir: str | Path) -> None:
     _link_tree(Path(attempt), model_dir)
 
 
+def restore(model_dir: str | Path, name: str) -> Path:
+    """Publish the attempt ``name`` again, at the user's word (the last good report after a
+    failed rerun, say); the report is touched so that what is made of it is remade."""
+    model_dir = Path(model_dir)
+    attempt = model_dir / HISTORY / name
+    if attempt not in attempts(model_dir):
+        known = ", ".join(p.name for p in attempts(model_dir)) or "none"
+        raise FileNotFoundError(f"{model_dir} has no attempt {name!r} with a report "
+                                f"(attempts: {known})")
+    publish(attempt, model_dir)
+    os.utime(model_dir / REPORT_NAME)
+    return attempt
+
+
+def describe(model_dir: str | Path) -> list[str]:
+    """One line per attempt of the model, oldest first: its name, status, end and error,
+    the published one marked."""
+    model_dir = Path(model_dir)
+    published = model_dir / REPORT_NAME
+    shown = published.stat() if published.is_file() else None
+    lines = []
+    for attempt in attempts(model_dir):
+        stat = (attempt / REPORT_NAME).stat()
+        mark = "*" if shown and (stat.st_ino, stat.st_dev) == (shown.st_ino, shown.st_dev) else " "
+        try:
+            report = Report.read(attempt / REPORT_NAME)
+        except (UnreadableReport, ValueError) as exc:
+            lines.append(f"{mark} {attempt.name}  unreadable: {exc}")
+            continue
+        error = f"  {report.error_text}" if report.error else ""
+        lines.append(f"{mark} {attempt.name}  {report.status}  finished "
+                     f"{report.provenance.finished_at}{error}")
+    return lines
+
+
 def discard(attempt: str | Path) -> None:
     """Remove an attempt that is no result (interrupted)."""
     shutil.rmtree(attempt, ignore_errors=True)

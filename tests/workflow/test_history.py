@@ -1,0 +1,78 @@
+"""A model's attempts: listed with the published one marked, and an earlier one restored at
+the user's word (energybench.history, `energybench attempts` and `energybench restore`)."""
+
+import os
+
+import pytest
+
+from energybench import history
+from energybench.cli import main
+from energybench.files import write_json_atomic
+from energybench.report import REPORT_NAME, Report
+
+
+def attempt(model_dir, name, error=None, extra="x"):
+    """An attempt directory holding a report (failed with ``error``, else a stand-in for a
+    success) and one more file."""
+    path = model_dir / history.HISTORY / name
+    path.mkdir(parents=True)
+    report = Report.failed("m", {}, RuntimeError(error or "unused"), {}).to_dict()
+    if error is None:
+        report["status"] = "succeeded"
+        report["error"] = None
+    write_json_atomic(path / REPORT_NAME, report)
+    (path / "power_timeline.csv").write_text(extra)
+    return path
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    model_dir = tmp_path / "runs/m"
+    good = attempt(model_dir, "20260101T000000Z", extra="good")
+    failed = attempt(model_dir, "20260102T000000Z", error="CUDA out of memory", extra="bad")
+    history.publish(good, model_dir)
+    history.publish(failed, model_dir)
+    return model_dir
+
+
+def test_attempts_are_listed_oldest_first_with_the_published_one_marked(model_dir, capsys):
+    assert main(["attempts", str(model_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("  20260101T000000Z  succeeded")
+    assert lines[1].startswith("* 20260102T000000Z  failed")
+    assert lines[1].endswith("RuntimeError: model 'm': CUDA out of memory")
+
+
+def test_restoring_publishes_the_attempt_and_touches_its_report(model_dir, capsys):
+    os.utime(model_dir / REPORT_NAME, (1000, 1000))
+    assert main(["restore", str(model_dir), "20260101T000000Z"]) == 0
+    assert "--forcerun" in capsys.readouterr().err
+    assert Report.read(model_dir / REPORT_NAME).succeeded
+    assert (model_dir / "power_timeline.csv").read_text() == "good"
+    assert (model_dir / REPORT_NAME).stat().st_mtime > 1000  # what is made of it is remade
+    assert len(history.attempts(model_dir)) == 2  # nothing deleted
+
+
+def test_restoring_an_unknown_attempt_names_the_ones_there(model_dir, capsys):
+    assert main(["restore", str(model_dir), "2026"]) == 2
+    assert "(attempts: 20260101T000000Z, 20260102T000000Z)" in capsys.readouterr().err
+    assert not Report.read(model_dir / REPORT_NAME).succeeded
+
+
+def test_a_report_copied_without_its_links_is_linked_again_not_kept_twice(model_dir):
+    published = model_dir / REPORT_NAME
+    copy = published.read_bytes()
+    published.unlink()
+    published.write_bytes(copy)  # as `cp -r` or rsync without -H leave it
+    os.utime(published, (2000, 2000))
+    assert history.keep_stored_reports(model_dir.parent) == []
+    assert published.stat().st_nlink == 2 and published.stat().st_mtime == 2000
+    assert len(history.attempts(model_dir)) == 2
+
+
+def test_a_report_no_attempt_holds_is_kept_in_the_history(model_dir):
+    published = model_dir / REPORT_NAME
+    published.unlink()
+    published.write_text("{}")  # stored by an older version, without a history
+    (kept,) = history.keep_stored_reports(model_dir.parent)
+    assert kept.name.endswith(history.KEPT_SUFFIX) and len(history.attempts(model_dir)) == 3
