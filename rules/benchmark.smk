@@ -6,7 +6,6 @@
 # A model's backend declares the resources its job takes beyond its GPUs: a model whose load
 # goes to an external endpoint takes one `endpoint` slot, and `--resources endpoint=1` keeps
 # two runs from loading (and so measuring) endpoints at the same time.
-from energybench.backends import job_resources
 
 
 rule benchmark:
@@ -19,16 +18,14 @@ rule benchmark:
     conda:
         "../envs/benchmark.yaml"
     resources:
-        gpu=lambda wildcards: job_resources(model_config(wildcards), MACHINE_GPUS > 0)["gpu"],
-        endpoint=lambda wildcards: job_resources(model_config(wildcards), MACHINE_GPUS > 0)[
-            "endpoint"
-        ],
+        gpu=lambda wildcards: RESOURCES[wildcards.model]["gpu"],
+        endpoint=lambda wildcards: RESOURCES[wildcards.model]["endpoint"],
     params:
         settings=lambda wildcards: SETTINGS[wildcards.model],
         code=run_code,
         # Derived from the params and the input: not compared by Snakemake's rerun trigger
         # beyond what they are derived from.
-        settings_file=lambda wildcards, input: planned_settings_file(wildcards),
+        settings_file=lambda wildcards, input: SETTINGS_FILES[wildcards.model],
         image_id_file=lambda wildcards, input: input.get("image_id", ""),
     shell:
         step(

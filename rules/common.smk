@@ -29,7 +29,11 @@ from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
 from energybench.code_digest import code_digest
 from energybench.planned import settings_path, write_planned_settings
-from energybench.backends import planned_gpus, planned_on_the_cpu_for_want_of_gpus
+from energybench.backends import (
+    job_resources,
+    planned_gpus,
+    planned_on_the_cpu_for_want_of_gpus,
+)
 from energybench.gpus import discover_devices, gpu_capacity_problems
 from energybench.history import keep_stored_reports
 from energybench.steps import STEP_COMMAND, step_environment
@@ -167,10 +171,9 @@ MODELS, MACHINE_GPUS = load_model_table()
 # reruns nothing (energybench.config.canonical); the job reads them from a file named by
 # their digest, written when a run starts (energybench.planned).
 SETTINGS = {key: settings_text(cfg) for key, cfg in MODELS.items()}
-
-
-def planned_settings_file(wildcards):
-    return str(settings_path(RESULTS, wildcards.model, SETTINGS[wildcards.model]))
+SETTINGS_FILES = {key: str(settings_path(RESULTS, key, text)) for key, text in SETTINGS.items()}
+# Each benchmark job's resources, worked out once per model rather than once per lookup.
+RESOURCES = {key: job_resources(cfg, MACHINE_GPUS > 0) for key, cfg in MODELS.items()}
 
 
 def model_config(wildcards):
