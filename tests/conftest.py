@@ -40,6 +40,36 @@ def copy_workflow(destination: Path) -> Path:
     return destination
 
 
+@pytest.fixture
+def three_models_secrets(monkeypatch):
+    """Three models with a secret each, planted in the environment the way a workflow's jobs
+    see it (with every model's declared secret names, energybench.secrets), beside a stray
+    key no model declares: {model: (its run config, the value only its run may see)}."""
+    import uuid
+
+    from energybench.secrets import DECLARED_SECRETS_ENV
+
+    def planted(name):
+        value = f"planted-{name}-{uuid.uuid4().hex}"
+        monkeypatch.setenv(name, value)
+        return value
+
+    def endpoint(key_env):
+        return {"id": "./served-model", "dataset": "data/prompts.jsonl", "backend": "vllm",
+                "vllm": {"mode": "external", "endpoint": "http://gpu:8000/v1",
+                         "api_key_env": key_env}}
+
+    models = {
+        "hub-model": ({"id": "org/model", "dataset": "data/prompts.jsonl",
+                       "backend": "pytorch"}, planted("HF_TOKEN")),
+        "endpoint-a": (endpoint("ENDPOINT_A_CRED"), planted("ENDPOINT_A_CRED")),
+        "endpoint-b": (endpoint("VLLM_API_KEY"), planted("VLLM_API_KEY")),
+    }
+    planted("OPENAI_API_KEY")
+    monkeypatch.setenv(DECLARED_SECRETS_ENV, "ENDPOINT_A_CRED,VLLM_API_KEY")
+    return models
+
+
 def vllm_importable() -> bool:
     """vLLM's own venv (.ci/install-vllm.sh, or ENERGYBENCH_VLLM_PYTHON) imports vllm."""
     import subprocess

@@ -23,6 +23,7 @@ from energybench.isolation.errors import (
     ImageBuildError,
     LaunchError,
 )
+from energybench.secrets import needed_secrets, withheld_secrets
 from energybench.isolation.supervise import _StopRequested, _StopSignals, kernel_oom_record, launch
 from energybench.isolation.spec import (
     CPU_IMAGE_TAG,
@@ -201,6 +202,17 @@ def test_process_runs_this_python_with_assigned_devices(tmp_path):
     assert "CUDA_VISIBLE_DEVICES" not in unassigned.env
 
 
+@pytest.mark.parametrize("runtime", ["process", "docker", "apptainer"])
+def test_no_runtime_hands_a_withheld_secret_to_its_child(tmp_path, runtime):
+    environ = {"OTHER_KEY": SECRET, "APPTAINERENV_OTHER_KEY": SECRET, "PATH": "/bin"}
+    spec = make_spec(tmp_path, runtime=runtime, withheld_secrets=("OTHER_KEY",),
+                     env_passthrough=("OTHER_KEY",))
+    command = build_command(spec, runtime, HostFacts(0, 0, False, environ),
+                            container_name="energybench-x-1")
+    assert SECRET not in command.child_environment(environ).values()
+    assert "OTHER_KEY" not in command.argv
+
+
 def test_a_process_run_inherits_only_the_tokens_it_needs(tmp_path):
     environ = {"HF_TOKEN": SECRET, "HUGGING_FACE_HUB_TOKEN": SECRET, "PATH": "/bin"}
     local = build_command(make_spec(tmp_path, runtime="process", secret_names=()), "process",
@@ -326,6 +338,8 @@ FAKE_ENGINE = textwrap.dedent(
         time.sleep(60)
     if args[0] == "selfkill":
         os.kill(os.getpid(), 9)
+    if args[0] == "environ":
+        open(args[1], "wb").write(open("/proc/self/environ", "rb").read())
     """
 )
 
@@ -350,6 +364,20 @@ def test_process_run_streams_output_to_the_log(tmp_path, fake_engine):
     assert "engine args: ['run', '--config', 'x']" in log
     assert "CUDA_VISIBLE_DEVICES=1" in log
     assert f"HF_HOME={tmp_path / 'hf'}" in log
+
+
+def test_each_process_run_sees_only_its_own_models_secret(tmp_path, fake_engine,
+                                                           three_models_secrets):
+    planted = {value for _, value in three_models_secrets.values()} | {os.environ["OPENAI_API_KEY"]}
+    for model, (run_config, own) in three_models_secrets.items():
+        dump = tmp_path / f"{model}.environ"
+        spec = process_spec(tmp_path, ["environ", str(dump)], model_key=model,
+                            secret_names=needed_secrets(run_config),
+                            withheld_secrets=withheld_secrets(run_config, os.environ))
+        launch(spec, CPU_HOST)
+        environ = dump.read_bytes()  # the run's /proc/<pid>/environ
+        assert own.encode() in environ, model
+        assert [value for value in planted - {own} if value.encode() in environ] == [], model
 
 
 def test_process_failure_raises_with_exit_code_and_last_line(tmp_path, fake_engine):
