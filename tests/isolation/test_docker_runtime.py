@@ -188,17 +188,21 @@ def test_running_container_gets_its_token_but_inspect_and_command_lines_never_sh
     assert not [p for p in Path("/dev/shm").iterdir() if p.name.startswith("energybench-secrets")]
 
 
-def environ_of_processes_naming(text: str) -> list[bytes]:
-    """The environments (/proc/<pid>/environ) of this machine's processes whose command line
-    holds ``text``."""
+def processes_naming(text: str) -> list[Path]:
+    """The /proc entries of this machine's processes whose command line holds ``text``."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
             if proc.name.isdigit() and text.encode() in (proc / "cmdline").read_bytes():
-                found.append((proc / "environ").read_bytes())
+                found.append(proc)
         except OSError:
             continue  # gone meanwhile
     return found
+
+
+def environ_of_processes_naming(text: str) -> list[bytes]:
+    """The environments of this machine's processes whose command line holds ``text``."""
+    return [(proc / "environ").read_bytes() for proc in processes_naming(text)]
 
 
 def test_each_container_run_gets_only_its_own_models_secret(
@@ -236,6 +240,46 @@ def test_each_container_run_gets_only_its_own_models_secret(
         assert [v for v in planted - {own} if v in json.dumps(seen["file"])] == [], model
         assert len(exposed) > 2, "the container client's process was not found"
         assert [v for v in planted if any(v in text for text in exposed)] == [], model
+
+
+def kill_the_client(engine: str, container: str, model_key: str) -> None:
+    """SIGKILL to the `docker run` (or `podman run`) of ``model_key``'s container."""
+    (client,) = [proc for proc in processes_naming(f"energybench-{model_key}-")
+                 if Path(os.readlink(proc / "exe")).name == engine]
+    os.kill(int(client.name), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("stop", [
+    kill_the_client,
+    lambda engine, container, _: cli(engine, "kill", container),
+    lambda engine, container, _: cli(engine, "stop", "-t", "2", container),
+], ids=["client killed", "container killed", "container stopped"])
+def test_a_stop_from_outside_is_an_interruption(tmp_path, engine, model_key, stop):
+    run_dir = tmp_path / "runs" / model_key
+    code = f"""
+        import time
+        open({str(run_dir / 'seen')!r}, "w").write("up")
+        time.sleep(120)
+    """
+    spec = python_spec(tmp_path, model_key, code, runtime=engine)
+    outcome = {}
+
+    def run():
+        try:
+            launch(spec)
+        except LaunchError as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    wait_for(run_dir / "seen", worker)
+    (container,) = containers_of(model_key, engine)
+    stop(engine, container, model_key)
+    worker.join(timeout=120)
+    error = outcome["error"]
+    assert error.cause == CAUSE_INTERRUPTED, error
+    assert "stopped from outside" in str(error) and "out-of-memory killer" not in str(error)
+    assert containers_of(model_key, engine) == []
 
 
 def test_exit_code_propagates_as_a_clear_error(tmp_path, engine, model_key):

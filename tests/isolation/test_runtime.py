@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from energybench.isolation import container_cli
-from energybench.isolation import images
+from energybench.isolation import container_cli, images, supervise
 from energybench.isolation.commands import HostFacts, build_command, mounts_for
 from energybench.isolation.errors import (
     CAUSE_BAD_MOUNT,
     CAUSE_EXIT_NONZERO,
+    CAUSE_INTERRUPTED,
     CAUSE_KILLED,
     CAUSE_TIMEOUT,
     ImageBuildError,
@@ -337,7 +337,7 @@ FAKE_ENGINE = textwrap.dedent(
         open(args[1], "w").write(str(child.pid))
         time.sleep(60)
     if args[0] == "selfkill":
-        os.kill(os.getpid(), 9)
+        os.kill(os.getpid(), int(args[1]))
     if args[0] == "environ":
         open(args[1], "wb").write(open("/proc/self/environ", "rb").read())
     """
@@ -387,11 +387,31 @@ def test_process_failure_raises_with_exit_code_and_last_line(tmp_path, fake_engi
     assert "tiny-llama" in str(error.value) and "HF_HOME=" in str(error.value)
 
 
-def test_a_kill_is_described_as_a_kill_not_as_out_of_memory(tmp_path, fake_engine):
-    with pytest.raises(LaunchError, match=r"killed \(SIGKILL, exit -9\) from outside") as error:
-        launch(process_spec(tmp_path, ["selfkill"]), CPU_HOST)
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT,
+                                    signal.SIGHUP])
+def test_a_stop_from_outside_is_an_interruption_not_out_of_memory(tmp_path, fake_engine, signum,
+                                                                  monkeypatch):
+    monkeypatch.setattr(supervise, "kernel_oom_record", lambda since: "")
+    name = signal.Signals(signum).name
+    expected = rf"stopped from outside \({name}, exit -{signum}\)"
+    with pytest.raises(LaunchError, match=expected) as error:
+        launch(process_spec(tmp_path, ["selfkill", str(int(signum))]), CPU_HOST)
+    assert error.value.cause == CAUSE_INTERRUPTED and error.value.exit_code == 128 + signum
+    assert "out-of-memory killer" not in str(error.value)
+
+
+def test_a_kill_is_out_of_memory_only_on_the_kernel_s_word(tmp_path, fake_engine, monkeypatch):
+    monkeypatch.setattr(supervise, "kernel_oom_record",
+                        lambda since: "Out of memory: Killed process 41 (python)")
+    with pytest.raises(LaunchError, match="out-of-memory killer .*no memory limit") as error:
+        launch(process_spec(tmp_path, ["selfkill", "9"]), CPU_HOST)
     assert error.value.cause == CAUSE_KILLED
-    assert "the kernel log" in str(error.value) and "killer (kernel log" not in str(error.value)
+
+
+def test_a_crash_is_the_model_s_failure(tmp_path, fake_engine):
+    with pytest.raises(LaunchError, match="exited with code -11") as error:
+        launch(process_spec(tmp_path, ["selfkill", str(int(signal.SIGSEGV))]), CPU_HOST)
+    assert error.value.cause == CAUSE_EXIT_NONZERO
 
 
 def test_out_of_memory_is_named_only_on_the_kernel_log_s_word():
