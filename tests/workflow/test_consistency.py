@@ -166,3 +166,16 @@ def test_local_model_under_the_tiny_models_directory_is_refused(tmp_path, monkey
     refused({"id": "resources/models/mine", "dataset": dataset},
             r"id 'resources/models/mine' lies under resources/models/, where the workflow builds")
     accepted({"id": "models/mine", "dataset": dataset})
+
+
+@pytest.mark.parametrize("name", ['say "hi".jsonl', "a,b.jsonl", "a:b.jsonl"])
+@pytest.mark.parametrize("runtime", ["docker", "podman", "apptainer"])
+def test_a_dataset_path_a_container_cannot_mount_is_refused_when_planned(tmp_path, name,
+                                                                         runtime, monkeypatch):
+    monkeypatch.setenv("DOCKER_IMAGE", "energybench:cpu")
+    dataset = tmp_path / name
+    dataset.write_text('{"text": "a prompt"}\n')
+    refused({"dataset": str(dataset), "runtime": runtime},
+            rf"runtime '{runtime}': cannot mount .* not supported by the mount syntax")
+    accepted({"dataset": str(dataset), "runtime": "process", "num_prompts": 1,
+              "warmup_prompts": 0})

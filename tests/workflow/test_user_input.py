@@ -128,3 +128,20 @@ def test_credentials_in_an_endpoint_url_stop_the_workflow_before_anything_is_wri
                                              console=(result.stdout + result.stderr).encode())
                if not name.endswith("config/models.yaml")]
     assert written == []
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name, content, where", [
+    ("bad.jsonl", '{"text": "a"}\n{"text": "b"\n', "bad.jsonl, line 2, column"),
+    ("bad.csv", 'text\na\nb,extra\n', "bad.csv, line 3: 2 fields where the header has 1"),
+])
+def test_a_malformed_dataset_stops_the_plan_with_one_paragraph(tmp_path, name, content, where):
+    workdir = copy_workflow(tmp_path)
+    (workdir / "data" / name).write_text(content)
+    (workdir / "config/models.yaml").write_text(
+        f"models:\n  m:\n    tiny: {{hidden_size: 64}}\n    dataset: data/{name}\n")
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n"], cwd=workdir,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "Error in file" not in result.stderr and "Exception" not in result.stderr
+    assert f"energybench configuration error: model 'm': dataset file data/{where}" in result.stderr

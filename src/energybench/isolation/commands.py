@@ -28,8 +28,9 @@ from energybench.secrets import HUB_TOKENS, SECRETS_FILE_ENV
 from energybench.workflow_guard import LIFELINE_ENV
 
 NVIDIA_PROC_DIR = Path("/proc/driver/nvidia/gpus")
-# Characters that would split a --mount or --bind list and silently mount the wrong path.
-_MOUNT_SEPARATORS = (",", ":", "\n")
+# Characters that would split a --mount or --bind list and silently mount the wrong path, or
+# start a quoted field in docker's --mount (which it reads as a CSV line).
+_MOUNT_SEPARATORS = (",", ":", "\n", '"')
 # Apptainer (and singularity) set X in the container from APPTAINERENV_X of its environment.
 _CONTAINER_ENV_PREFIXES = ("APPTAINERENV_", "SINGULARITYENV_")
 
@@ -67,6 +68,15 @@ class Command:
                 if name not in self.unset}
 
 
+def mount_problem(path: str | Path) -> str | None:
+    """Why a container cannot be given ``path``, or None."""
+    if any(separator in str(path) for separator in _MOUNT_SEPARATORS):
+        return (f"cannot mount {str(path)!r} into the container: paths containing ',', ':', "
+                "'\"' or a newline are not supported by the mount syntax; move or link it to a "
+                "plain path, or use runtime: process")
+    return None
+
+
 def mounts_for(spec: LaunchSpec) -> list[Mount]:
     """Host paths the run needs, parents before children so nested mounts layer correctly."""
     writable = [spec.run_dir, spec.hf_home_or_default]
@@ -74,14 +84,9 @@ def mounts_for(spec: LaunchSpec) -> list[Mount]:
     for path in spec.read_only_mounts:
         by_path.setdefault(Path(os.path.abspath(path)), True)
     for path in by_path:
-        if any(sep in str(path) for sep in _MOUNT_SEPARATORS):
-            raise LaunchError(
-                f"model {spec.model_key!r}: cannot mount {str(path)!r} into the container: "
-                "paths containing ',' or ':' or a newline are not supported by the mount "
-                "syntax; move or link it to a plain path.",
-                model_key=spec.model_key,
-                cause=CAUSE_BAD_MOUNT,
-            )
+        if mount_problem(path):
+            raise LaunchError(f"model {spec.model_key!r}: {mount_problem(path)}",
+                              model_key=spec.model_key, cause=CAUSE_BAD_MOUNT)
     ordered = sorted(by_path.items(), key=lambda item: (len(item[0].parts), str(item[0])))
     return [Mount(path, read_only) for path, read_only in ordered]
 
