@@ -25,6 +25,7 @@ from energybench.config import (
 )
 from energybench import environment
 from energybench.prompts import check_prompt_counts
+from energybench.secrets import declared_secrets_environment
 from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
 from energybench.code_digest import code_digest
@@ -117,6 +118,8 @@ def load_model_table():
             )
             for key, entry in models_doc["models"].items()
         }
+        # Every model's secrets by name: each job withholds the others' from its run.
+        os.environ.update(declared_secrets_environment(table.values()))
         selected = select_models(table, config["select"])
         # `auto` is resolved once, here: the DAG knows which models need an image, and each
         # job runs in the runtime planned for it.

@@ -5,6 +5,7 @@ without them they skip with the reason; under CI (CI=true, set by CI and by `.ci
 a missing service is a failure, so CI can never go green by skipping them.
 """
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -39,6 +40,61 @@ def copy_workflow(destination: Path) -> Path:
         else:
             shutil.copy2(source, destination / name)
     return destination
+
+
+def secret_forms(secret: str) -> list[bytes]:
+    """How a secret may show in a file: as it is, URL-encoded, JSON-escaped, or inside base64
+    at any of the three alignments (the HTML report embeds files as base64), whose first and
+    last groups mix with the bytes around it and are left out."""
+    from base64 import b64encode
+    from urllib.parse import quote, quote_plus
+
+    raw = secret.encode()
+    forms = {raw, quote(secret, safe="").encode(), quote_plus(secret).encode(),
+             json.dumps(secret)[1:-1].encode()}
+    for offset in range(3):
+        encoded = b64encode(b"\0" * offset + raw)
+        forms.add(encoded[4 if offset else 0:-4])
+    return sorted(forms)
+
+
+def files_holding(secret: str, directory: Path, **more: bytes) -> list[str]:
+    """The files under ``directory`` (and the named texts in ``more``, such as a console)
+    that hold ``secret`` in any of its forms."""
+    texts = {str(path): path.read_bytes() for path in directory.rglob("*") if path.is_file()}
+    texts.update(more)
+    forms = secret_forms(secret)
+    return [name for name, data in texts.items() if any(form in data for form in forms)]
+
+
+@pytest.fixture
+def three_models_secrets(monkeypatch):
+    """Three models with a secret each, planted in the environment the way a workflow's jobs
+    see it (with every model's declared secret names, energybench.secrets), beside a stray
+    key no model declares: {model: (its run config, the value only its run may see)}."""
+    import uuid
+
+    from energybench.secrets import DECLARED_SECRETS_ENV
+
+    def planted(name):
+        value = f"planted-{name}-{uuid.uuid4().hex}"
+        monkeypatch.setenv(name, value)
+        return value
+
+    def endpoint(key_env):
+        return {"id": "./served-model", "dataset": "data/prompts.jsonl", "backend": "vllm",
+                "vllm": {"mode": "external", "endpoint": "http://gpu:8000/v1",
+                         "api_key_env": key_env}}
+
+    models = {
+        "hub-model": ({"id": "org/model", "dataset": "data/prompts.jsonl",
+                       "backend": "pytorch"}, planted("HF_TOKEN")),
+        "endpoint-a": (endpoint("ENDPOINT_A_CRED"), planted("ENDPOINT_A_CRED")),
+        "endpoint-b": (endpoint("VLLM_API_KEY"), planted("VLLM_API_KEY")),
+    }
+    planted("OPENAI_API_KEY")
+    monkeypatch.setenv(DECLARED_SECRETS_ENV, "ENDPOINT_A_CRED,VLLM_API_KEY")
+    return models
 
 
 def vllm_importable() -> bool:

@@ -6,9 +6,7 @@ takes, on the host and on the GPU, is returned when it ends.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import logging
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from energybench import provenance
 from energybench.config import ConfigError, RunConfig, apply_overrides
 from energybench.isolation.errors import EXIT_INTERRUPTED, out_of_space
 from energybench.provenance import Launch
-from energybench.files import write_atomic
+from energybench.files import csv_text, write_atomic
 from energybench.report import Report, write_report
 
 log = logging.getLogger(__name__)
@@ -27,11 +25,9 @@ TIMELINE_NAME = "power_timeline.csv"
 def write_timeline(path: Path, samples: list[dict]) -> Path | None:
     if not samples:
         return None
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=sorted({key for sample in samples for key in sample}))
-    writer.writeheader()
-    writer.writerows(samples)
-    return write_atomic(path, text.getvalue())
+    columns = sorted({key for sample in samples for key in sample})
+    return write_atomic(path, csv_text(columns, ([sample.get(column, "") for column in columns]
+                                                 for sample in samples)))
 
 
 def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:

@@ -75,7 +75,7 @@ def decode_text(data: bytes, path: str | Path) -> str:
                           "save it as UTF-8 (e.g. `Out-File -Encoding utf8`, or your "
                           "editor's encoding setting)")
     if b"\x00" in data:
-        raise ConfigError(f"{path} is a binary file, not YAML text")
+        raise ConfigError(f"{path} is a binary file, not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

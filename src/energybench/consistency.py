@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from energybench import environment
-from energybench.config import DATASET_SUFFIXES, TINY_MODELS_DIR, is_local_model
+from energybench.config import (
+    DATASET_SUFFIXES,
+    TINY_MODELS_DIR,
+    is_local_model,
+    local_inputs,
+)
+from energybench.isolation.commands import mount_problem
+from energybench.isolation.spec import APPTAINER, CONTAINER_RUNTIMES
 from energybench.secrets import unset_secrets
 
 # Extensions of files people mistake for prompt sets; other dotted names may be Hub datasets.
@@ -70,10 +77,20 @@ def tiny_directory_problems(cfg: Mapping) -> list[str]:
     return []
 
 
+def mount_problems(cfg: Mapping) -> list[str]:
+    """A local model or dataset whose path a container's mount syntax cannot carry, found
+    when the workflow is parsed rather than when the run starts."""
+    if cfg["runtime"] not in (*CONTAINER_RUNTIMES, APPTAINER):
+        return []
+    paths = [Path(path).expanduser().resolve() for path in local_inputs(cfg).values()]
+    return [f"runtime {cfg['runtime']!r}: {problem}"
+            for problem in map(mount_problem, paths) if problem]
+
+
 # A backend's own rules (its settings block) are its `config_problems`; the secrets it
 # declares are checked here, like every backend's.
 RULES = (output_length_problems, image_problems, dataset_problems, tiny_directory_problems,
-         unset_secrets)
+         mount_problems, unset_secrets)
 
 
 def consistency_problems(cfg: Mapping) -> list[str]:

@@ -4,10 +4,20 @@ the umask allows, so a shared campaign's results are readable by the group when 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
+
+# Text a spreadsheet would evaluate as a formula when it opens a CSV (CSV injection): a cell
+# starting with one of these. Such a cell is written behind a single quote, which spreadsheets
+# show as text; our own readers take it off again (csv_value). A line break starts a new row
+# in some readers, so a cell starting with one is guarded too.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def umask() -> int:
@@ -68,3 +78,51 @@ def json_text(document, indent: int | None = 2) -> str:
 def write_json_atomic(path: str | Path, document: dict) -> Path:
     """Write strict JSON (:func:`json_text`) atomically."""
     return write_atomic(path, json_text(document))
+
+
+def _guarded(text: str) -> bool:
+    """Whether ``text`` is a formula once any leading quotes are taken off: such text gets one
+    more quote, so a value that began with a quote reads back as it was."""
+    return text.lstrip("'").startswith(FORMULA_STARTS)
+
+
+def csv_cell(value: Any) -> Any:
+    """``value`` as a CSV cell that no spreadsheet evaluates: text that would be a formula
+    behind a single quote; anything else unchanged. Carriage returns become line feeds: the
+    csv module quotes a cell holding a line feed, but not one holding a lone carriage return,
+    which a spreadsheet would take for the end of the row (and the rest for the next one)."""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + value if _guarded(value) else value
+
+
+def csv_value(cell: Any) -> Any:
+    """A cell of a CSV we wrote, as it was before csv_cell guarded it."""
+    if isinstance(cell, str) and cell[:1] == "'" and _guarded(cell[1:]):
+        return cell[1:]
+    return cell
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text of ``header`` and ``rows``, every cell through csv_cell: the one way the
+    project writes a CSV with the csv module."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([csv_cell(name) for name in header])
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    return buffer.getvalue()
+
+
+def frame_csv_text(frame) -> str:
+    """CSV text of a pandas DataFrame (without its index), every cell through csv_cell."""
+    guarded = frame.map(csv_cell)
+    guarded.columns = [csv_cell(str(name)) for name in frame.columns]
+    return guarded.to_csv(index=False)
+
+
+def read_csv_values(frame):
+    """A DataFrame read from a CSV we wrote, with its cells as they were before guarding."""
+    restored = frame.map(csv_value)
+    restored.columns = [csv_value(name) for name in frame.columns]
+    return restored

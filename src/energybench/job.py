@@ -30,7 +30,7 @@ from energybench.isolation.errors import CAUSE_INTERRUPTED, EXIT_INTERRUPTED, ou
 from energybench.provenance import Launch, code_version
 from energybench.files import write_json_atomic
 from energybench.report import REPORT_NAME, Report, write_report
-from energybench.secrets import needed_secrets
+from energybench.secrets import needed_secrets, withheld_secrets
 from energybench.workflow_guard import stop_when_workflow_ends
 
 RUN_CONFIG_NAME = "run_config.json"
@@ -82,6 +82,7 @@ def run_model_job(run_config: dict, report_path: str, log_path: str, gpus: int,
                 read_only_mounts=local_mounts(run_config), gpus=devices,
                 cpus=isolation.cpus, memory=isolation.memory, timeout_s=isolation.timeout_s,
                 secret_names=needed_secrets(run_config),
+                withheld_secrets=withheld_secrets(run_config, os.environ),
             )
             prepared = prepare(spec)
             launched = replace(launched, runtime=prepared.runtime, image=prepared.image,

@@ -5,11 +5,10 @@ master_results.csv stays in its exact format."""
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 from energybench.config import ConfigError
-from energybench.files import write_atomic
+from energybench.files import csv_text, csv_value, write_atomic
 
 
 def table_path(source: str | Path, name: str) -> Path:
@@ -29,7 +28,7 @@ def merge_tables(output: str | Path, sources: list[str | Path]) -> int:
             raise ConfigError(f"merge: no table {path} (give a CSV file or a results directory "
                               f"with tables/{output.name})")
         with path.open(newline="") as handle:
-            records = list(csv.reader(handle))
+            records = [[csv_value(cell) for cell in record] for record in csv.reader(handle)]
         if not records:
             raise ConfigError(f"merge: table {path} is empty (not even a header)")
         if header is None:
@@ -38,9 +37,5 @@ def merge_tables(output: str | Path, sources: list[str | Path]) -> int:
             raise ConfigError(f"merge: table {path} has other columns than {sources[0]}; "
                               "merge tables written by the same version")
         rows += records[1:]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    write_atomic(output, buffer.getvalue())
+    write_atomic(output, csv_text(header, rows))
     return len(rows)

@@ -13,17 +13,31 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 
 from energybench.config import is_local_dataset, is_local_model, model_setting_schema
 
 SECRETS_FILE_ENV = "ENERGYBENCH_SECRETS_FILE"
 HUB_TOKENS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+# The names of every secret the models of the workflow declare (comma-separated): put in the
+# environment when the workflow is parsed, so each job withholds the others' from its run.
+DECLARED_SECRETS_ENV = "ENERGYBENCH_DECLARED_SECRETS"
 _MEMORY_DIR = Path("/dev/shm")
+# Words of a variable's name (split at `_`) that say it holds a secret: OPENAI_API_KEY,
+# AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, PGPASSWORD, DOCKER_AUTH_CONFIG ...
+_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE",
+                 "CREDENTIAL", "CREDENTIALS", "AUTH", "PAT", "COOKIE")
+# Names that contain such a word but hold no secret: the working directory, and the Hugging
+# Face hub's own switches (HF_HUB_DISABLE_IMPLICIT_TOKEN, ...), which a run may need.
+_NOT_SECRET = re.compile(r"^(PWD|OLDPWD|HF_HUB_.*)$")
+# A value that is a URL with a password (postgres://user:pass@host/db); proxies excepted, which
+# a run needs to reach the network.
+_URL_WITH_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")
 
 
 def needed_secrets(run_config: Mapping) -> tuple[str, ...]:
@@ -35,6 +49,32 @@ def needed_secrets(run_config: Mapping) -> tuple[str, ...]:
     if from_hub or not is_local_dataset(run_config["dataset"]):
         names += HUB_TOKENS
     return names + tuple(_declared_secrets(run_config))
+
+
+def looks_secret(name: str, value: str = "") -> bool:
+    """Whether an environment variable, by its name or its value, looks like a secret."""
+    if _NOT_SECRET.match(name.upper()):
+        return False
+    words = name.upper().split("_")
+    if any(word in _SECRET_WORDS or word.endswith(("KEY", "TOKEN", "PASSWORD", "SECRET"))
+           for word in words):
+        return True
+    return bool(_URL_WITH_PASSWORD.match(value)) and not name.lower().endswith("_proxy")
+
+
+def declared_secrets_environment(run_configs: Iterable[Mapping]) -> dict[str, str]:
+    """DECLARED_SECRETS_ENV for the jobs: the names (never the values) of every secret the
+    models declare."""
+    names = {name for cfg in run_configs for name in _declared_secrets(cfg)}
+    return {DECLARED_SECRETS_ENV: ",".join(sorted(names))}
+
+
+def withheld_secrets(run_config: Mapping, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The variables a run must not see: the Hub tokens and every other model's declared
+    secret, and anything in ``environ`` that looks secret, unless this run needs it."""
+    declared = set(filter(None, environ.get(DECLARED_SECRETS_ENV, "").split(",")))
+    looking = {name for name, value in environ.items() if looks_secret(name, value)}
+    return tuple(sorted((set(HUB_TOKENS) | declared | looking) - set(needed_secrets(run_config))))
 
 
 def _declared_secrets(run_config: Mapping) -> dict[str, str]:

@@ -88,3 +88,32 @@ def test_prompts_are_taken_as_written(tmp_path):
     path = tmp_path / "p.jsonl"
     path.write_text('{"text": "007"}\n')
     assert load_prompts(str(path), 1) == ["007"]
+
+
+@pytest.mark.parametrize("name, content, where", [
+    ("p.jsonl", b'{"text": "a"}\n{"text": "b"\n', r"line 2, column \d+: not valid JSON"),
+    ("p.jsonl", b'{"text": "a"}\n\n["b"]\n', r"line 3: a JSON list, not an object"),
+    ("p.jsonl", b'{"text": "a"}\n{"text": "b"}\n{"text": "caf\xe9"}\n',
+     r"not UTF-8 text: byte 0xe9 on line 3"),
+    ("p.jsonl", '{"text": "a"}\n'.encode("utf-16"), r"is UTF-16 text"),
+    ("p.jsonl", b"\x00\x01\x02binary" * 10, r"is a binary file"),
+    ("p.json", b'[{"text": "a"},\n {"text": "b"},\n]', r"line 3, column 1: not valid JSON"),
+    ("p.json", b'[{"text": "a"}, "b"]', r"item 2 is a JSON str, not an object"),
+    ("p.csv", b'text,id\na,1\nb,2,extra\n', r"line 3: 3 fields where the header has 2"),
+    ("p.csv", b'text\na\n"b\nc\n', r"line 3: not valid CSV \(unexpected end of data\)"),
+    ("p.csv", b'text\n"a"b\n', r"line 2: not valid CSV"),
+    ("p.parquet", b"PAR1 not really parquet", r"is not a readable Parquet file"),
+])
+def test_a_malformed_dataset_is_one_paragraph_naming_file_line_and_model(tmp_path, name,
+                                                                        content, where):
+    from energybench.prompts import check_prompt_counts
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    cfg = {"dataset": str(path), "dataset_column": "text", "num_prompts": 1,
+           "warmup_prompts": 0}
+    with pytest.raises(ConfigError, match=where) as error:
+        check_prompt_counts({"first": cfg, "second": cfg})
+    message = str(error.value)
+    assert message.startswith("model 'first': ") and "model 'second': " in message
+    assert str(path) in message and "\n" not in message

@@ -145,6 +145,14 @@ def test_output_reaches_the_log_and_paths_are_the_host_paths(tmp_path, engine, m
     assert containers_of(model_key, engine) == []
 
 
+def wait_for(path: Path, worker: threading.Thread) -> None:
+    """Until the run in ``worker`` has written ``path``."""
+    deadline = time.monotonic() + 120
+    while not path.exists():
+        assert time.monotonic() < deadline and worker.is_alive(), "the run never started"
+        time.sleep(0.2)
+
+
 def test_running_container_gets_its_token_but_inspect_and_command_lines_never_show_it(
         tmp_path, engine, model_key, monkeypatch):
     token = f"hf_planted_{uuid.uuid4().hex}"
@@ -165,10 +173,7 @@ def test_running_container_gets_its_token_but_inspect_and_command_lines_never_sh
     worker = threading.Thread(target=lambda: outcome.update(result=launch(spec)))
     worker.start()
     try:
-        deadline = time.monotonic() + 120
-        while not (run_dir / "seen").exists():
-            assert time.monotonic() < deadline and worker.is_alive(), "the run never started"
-            time.sleep(0.2)
+        wait_for(run_dir / "seen", worker)
         assert json.loads((run_dir / "seen").read_text()) == {"HF_TOKEN": token}
         (container,) = containers_of(model_key, engine)
         inspected = cli(engine, "inspect", container, text=True).stdout
@@ -181,6 +186,100 @@ def test_running_container_gets_its_token_but_inspect_and_command_lines_never_sh
     assert outcome["result"].exit_code == 0
     assert token not in spec.log_path.read_text()
     assert not [p for p in Path("/dev/shm").iterdir() if p.name.startswith("energybench-secrets")]
+
+
+def processes_naming(text: str) -> list[Path]:
+    """The /proc entries of this machine's processes whose command line holds ``text``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text.encode() in (proc / "cmdline").read_bytes():
+                found.append(proc)
+        except OSError:
+            continue  # gone meanwhile
+    return found
+
+
+def environ_of_processes_naming(text: str) -> list[bytes]:
+    """The environments of this machine's processes whose command line holds ``text``."""
+    return [(proc / "environ").read_bytes() for proc in processes_naming(text)]
+
+
+def test_each_container_run_gets_only_its_own_models_secret(
+        tmp_path, engine, three_models_secrets):
+    from energybench.secrets import needed_secrets, withheld_secrets
+
+    planted = {value for _, value in three_models_secrets.values()} | {os.environ["OPENAI_API_KEY"]}
+    for model, (run_config, own) in three_models_secrets.items():
+        model_key = f"test-{model}-{uuid.uuid4().hex[:6]}"
+        run_dir = tmp_path / "runs" / model_key
+        code = f"""
+            import json, os, time
+            values = json.load(open(os.environ["ENERGYBENCH_SECRETS_FILE"]))
+            seen = {{"file": values, "environ": open("/proc/self/environ", "rb").read().hex()}}
+            open({str(run_dir / 'seen')!r}, "w").write(json.dumps(seen))
+            while not os.path.exists({str(run_dir / 'go')!r}):
+                time.sleep(0.1)
+        """
+        spec = python_spec(tmp_path, model_key, code, runtime=engine,
+                           secret_names=needed_secrets(run_config),
+                           withheld_secrets=withheld_secrets(run_config, os.environ))
+        worker = threading.Thread(target=launch, args=(spec,))
+        worker.start()
+        try:
+            wait_for(run_dir / "seen", worker)
+            seen = json.loads((run_dir / "seen").read_text())
+            (container,) = containers_of(model_key, engine)
+            exposed = [cli(engine, "inspect", container, text=True).stdout,
+                       bytes.fromhex(seen["environ"]).decode(),
+                       *map(bytes.decode, environ_of_processes_naming(container))]
+        finally:
+            (run_dir / "go").write_text("")
+            worker.join(timeout=120)
+        assert own in seen["file"].values(), model
+        assert [v for v in planted - {own} if v in json.dumps(seen["file"])] == [], model
+        assert len(exposed) > 2, "the container client's process was not found"
+        assert [v for v in planted if any(v in text for text in exposed)] == [], model
+
+
+def kill_the_client(engine: str, container: str, model_key: str) -> None:
+    """SIGKILL to the `docker run` (or `podman run`) of ``model_key``'s container."""
+    (client,) = [proc for proc in processes_naming(f"energybench-{model_key}-")
+                 if Path(os.readlink(proc / "exe")).name == engine]
+    os.kill(int(client.name), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("stop", [
+    kill_the_client,
+    lambda engine, container, _: cli(engine, "kill", container),
+    lambda engine, container, _: cli(engine, "stop", "-t", "2", container),
+], ids=["client killed", "container killed", "container stopped"])
+def test_a_stop_from_outside_is_an_interruption(tmp_path, engine, model_key, stop):
+    run_dir = tmp_path / "runs" / model_key
+    code = f"""
+        import time
+        open({str(run_dir / 'seen')!r}, "w").write("up")
+        time.sleep(120)
+    """
+    spec = python_spec(tmp_path, model_key, code, runtime=engine)
+    outcome = {}
+
+    def run():
+        try:
+            launch(spec)
+        except LaunchError as error:
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    wait_for(run_dir / "seen", worker)
+    (container,) = containers_of(model_key, engine)
+    stop(engine, container, model_key)
+    worker.join(timeout=120)
+    error = outcome["error"]
+    assert error.cause == CAUSE_INTERRUPTED, error
+    assert "stopped from outside" in str(error) and "out-of-memory killer" not in str(error)
+    assert containers_of(model_key, engine) == []
 
 
 def test_exit_code_propagates_as_a_clear_error(tmp_path, engine, model_key):

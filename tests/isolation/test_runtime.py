@@ -12,17 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from energybench.isolation import container_cli
-from energybench.isolation import images
+from energybench.isolation import container_cli, images, supervise
 from energybench.isolation.commands import HostFacts, build_command, mounts_for
 from energybench.isolation.errors import (
     CAUSE_BAD_MOUNT,
     CAUSE_EXIT_NONZERO,
+    CAUSE_INTERRUPTED,
     CAUSE_KILLED,
     CAUSE_TIMEOUT,
     ImageBuildError,
     LaunchError,
 )
+from energybench.secrets import needed_secrets, withheld_secrets
 from energybench.isolation.supervise import _StopRequested, _StopSignals, kernel_oom_record, launch
 from energybench.isolation.spec import (
     CPU_IMAGE_TAG,
@@ -201,6 +202,17 @@ def test_process_runs_this_python_with_assigned_devices(tmp_path):
     assert "CUDA_VISIBLE_DEVICES" not in unassigned.env
 
 
+@pytest.mark.parametrize("runtime", ["process", "docker", "apptainer"])
+def test_no_runtime_hands_a_withheld_secret_to_its_child(tmp_path, runtime):
+    environ = {"OTHER_KEY": SECRET, "APPTAINERENV_OTHER_KEY": SECRET, "PATH": "/bin"}
+    spec = make_spec(tmp_path, runtime=runtime, withheld_secrets=("OTHER_KEY",),
+                     env_passthrough=("OTHER_KEY",))
+    command = build_command(spec, runtime, HostFacts(0, 0, False, environ),
+                            container_name="energybench-x-1")
+    assert SECRET not in command.child_environment(environ).values()
+    assert "OTHER_KEY" not in command.argv
+
+
 def test_a_process_run_inherits_only_the_tokens_it_needs(tmp_path):
     environ = {"HF_TOKEN": SECRET, "HUGGING_FACE_HUB_TOKEN": SECRET, "PATH": "/bin"}
     local = build_command(make_spec(tmp_path, runtime="process", secret_names=()), "process",
@@ -325,7 +337,9 @@ FAKE_ENGINE = textwrap.dedent(
         open(args[1], "w").write(str(child.pid))
         time.sleep(60)
     if args[0] == "selfkill":
-        os.kill(os.getpid(), 9)
+        os.kill(os.getpid(), int(args[1]))
+    if args[0] == "environ":
+        open(args[1], "wb").write(open("/proc/self/environ", "rb").read())
     """
 )
 
@@ -352,6 +366,20 @@ def test_process_run_streams_output_to_the_log(tmp_path, fake_engine):
     assert f"HF_HOME={tmp_path / 'hf'}" in log
 
 
+def test_each_process_run_sees_only_its_own_models_secret(tmp_path, fake_engine,
+                                                           three_models_secrets):
+    planted = {value for _, value in three_models_secrets.values()} | {os.environ["OPENAI_API_KEY"]}
+    for model, (run_config, own) in three_models_secrets.items():
+        dump = tmp_path / f"{model}.environ"
+        spec = process_spec(tmp_path, ["environ", str(dump)], model_key=model,
+                            secret_names=needed_secrets(run_config),
+                            withheld_secrets=withheld_secrets(run_config, os.environ))
+        launch(spec, CPU_HOST)
+        environ = dump.read_bytes()  # the run's /proc/<pid>/environ
+        assert own.encode() in environ, model
+        assert [value for value in planted - {own} if value.encode() in environ] == [], model
+
+
 def test_process_failure_raises_with_exit_code_and_last_line(tmp_path, fake_engine):
     with pytest.raises(LaunchError) as error:
         launch(process_spec(tmp_path, ["fail", "3"]), CPU_HOST)
@@ -359,11 +387,31 @@ def test_process_failure_raises_with_exit_code_and_last_line(tmp_path, fake_engi
     assert "tiny-llama" in str(error.value) and "HF_HOME=" in str(error.value)
 
 
-def test_a_kill_is_described_as_a_kill_not_as_out_of_memory(tmp_path, fake_engine):
-    with pytest.raises(LaunchError, match=r"killed \(SIGKILL, exit -9\) from outside") as error:
-        launch(process_spec(tmp_path, ["selfkill"]), CPU_HOST)
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT,
+                                    signal.SIGHUP])
+def test_a_stop_from_outside_is_an_interruption_not_out_of_memory(tmp_path, fake_engine, signum,
+                                                                  monkeypatch):
+    monkeypatch.setattr(supervise, "kernel_oom_record", lambda since: "")
+    name = signal.Signals(signum).name
+    expected = rf"stopped from outside \({name}, exit -{signum}\)"
+    with pytest.raises(LaunchError, match=expected) as error:
+        launch(process_spec(tmp_path, ["selfkill", str(int(signum))]), CPU_HOST)
+    assert error.value.cause == CAUSE_INTERRUPTED and error.value.exit_code == 128 + signum
+    assert "out-of-memory killer" not in str(error.value)
+
+
+def test_a_kill_is_out_of_memory_only_on_the_kernel_s_word(tmp_path, fake_engine, monkeypatch):
+    monkeypatch.setattr(supervise, "kernel_oom_record",
+                        lambda since: "Out of memory: Killed process 41 (python)")
+    with pytest.raises(LaunchError, match="out-of-memory killer .*no memory limit") as error:
+        launch(process_spec(tmp_path, ["selfkill", "9"]), CPU_HOST)
     assert error.value.cause == CAUSE_KILLED
-    assert "the kernel log" in str(error.value) and "killer (kernel log" not in str(error.value)
+
+
+def test_a_crash_is_the_model_s_failure(tmp_path, fake_engine):
+    with pytest.raises(LaunchError, match="exited with code -11") as error:
+        launch(process_spec(tmp_path, ["selfkill", str(int(signal.SIGSEGV))]), CPU_HOST)
+    assert error.value.cause == CAUSE_EXIT_NONZERO
 
 
 def test_out_of_memory_is_named_only_on_the_kernel_log_s_word():

@@ -7,7 +7,16 @@ import uuid
 
 import pytest
 
-from energybench.secrets import SECRETS_FILE_ENV, load_secrets_file, needed_secrets, secrets_file
+from energybench.secrets import (
+    DECLARED_SECRETS_ENV,
+    SECRETS_FILE_ENV,
+    declared_secrets_environment,
+    load_secrets_file,
+    looks_secret,
+    needed_secrets,
+    secrets_file,
+    withheld_secrets,
+)
 
 TOKEN = f"hf_planted_{uuid.uuid4().hex}"
 
@@ -48,3 +57,37 @@ def test_the_run_loads_and_deletes_the_file():
         assert environ == {"HF_TOKEN": TOKEN} and not path.exists()
     assert load_secrets_file({}) == []
     assert load_secrets_file({SECRETS_FILE_ENV: str(path)}) == []  # already gone: no traceback
+
+
+@pytest.mark.parametrize("name, value", [
+    ("OPENAI_API_KEY", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_SESSION_TOKEN", "x"),
+    ("GITHUB_TOKEN", "x"), ("PGPASSWORD", "x"), ("DOCKER_AUTH_CONFIG", "x"), ("my_apikey", "x"),
+    ("HF_TOKEN_PATH", "x"), ("DATABASE_URL", "postgres://user:pass@db/x"),
+])
+def test_variables_that_look_secret(name, value):
+    assert looks_secret(name, value)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("PATH", "/bin"), ("PWD", "/work"), ("TOKENIZERS_PARALLELISM", "false"),
+    ("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1"), ("HTTPS_PROXY", "http://user:pass@proxy:3128"),
+    ("MONITOR_URL", "http://host:9000/metrics"),
+])
+def test_variables_that_do_not(name, value):
+    assert not looks_secret(name, value)
+
+
+def test_a_run_is_withheld_every_secret_but_its_own(three_models_secrets):
+    import os
+
+    for model, (run_config, _) in three_models_secrets.items():
+        withheld = set(withheld_secrets(run_config, os.environ))
+        needed = set(needed_secrets(run_config))
+        everything = {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "ENDPOINT_A_CRED", "VLLM_API_KEY",
+                      "OPENAI_API_KEY"}
+        assert withheld == everything - needed, model
+
+
+def test_the_workflow_names_every_declared_secret():
+    endpoint = cfg(backend="vllm", vllm={"mode": "external", "api_key_env": "A_CRED"})
+    assert declared_secrets_environment([endpoint, cfg()]) == {DECLARED_SECRETS_ENV: "A_CRED"}

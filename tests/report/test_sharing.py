@@ -31,3 +31,13 @@ def test_tiny_model_directories_follow_the_umask(tmp_path, umask):
                            num_heads=1, vocab_size=300)
     assert mode(out) == 0o777 & ~umask
     assert {mode(p) for p in out.iterdir()} == {0o666 & ~umask}
+
+
+def test_the_site_follows_the_umask(tmp_path, umask):
+    from energybench.paper.stored import write_collection
+    from energybench.site import build_site
+
+    site = tmp_path / "results" / "site"
+    build_site(write_collection([], tmp_path / "reports.jsonl"), site)
+    assert mode(site) == mode(site / "assets") == 0o777 & ~umask
+    assert {mode(p) for p in site.rglob("*") if p.is_file()} == {0o666 & ~umask}

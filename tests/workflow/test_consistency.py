@@ -80,6 +80,32 @@ def test_api_key_pasted_as_the_variable_name_is_never_echoed(monkeypatch):
     accepted({**entry, "vllm": {**entry["vllm"], "api_key_env": "EB_TEST_KEY"}})
 
 
+PASS = "s3cr3t-Pa55"
+
+
+@pytest.mark.parametrize("endpoint", [
+    f"http://user:{PASS}@gpu:8000/v1", f"https://{PASS}@gpu/v1", f"http://:{PASS}@gpu/v1",
+    f"http://user:{PASS}@[::1]:8000/v1", f"http://gpu:8000/v1?api_key={PASS}",
+    f"http://gpu/v1/?token={PASS}&x=1", f"http://gpu/v1#Authorization=Bearer%20{PASS}",
+    f"https://u%40x:{PASS}@gpu/v1",
+])
+def test_credentials_in_an_endpoint_url_are_refused_without_being_repeated(endpoint):
+    doc = {"models": {"m": {"id": "o/m", "backend": "vllm", "vllm": {
+        "mode": "external", "endpoint": endpoint, "api_key_env": "VLLM_API_KEY"}}}}
+    expected = (r"model 'm', field 'vllm.endpoint': not allowed: credentials in the endpoint "
+                r"URL .*api_key_env")
+    with pytest.raises(ConfigError, match=expected) as error:
+        check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+    assert PASS not in str(error.value) and "Pa55" not in str(error.value)
+
+
+def test_a_plain_endpoint_url_is_accepted():
+    for endpoint in ("http://gpu:8000/v1", "https://api.example.org/proxy/v1/", "http://[::1]:80"):
+        doc = {"models": {"m": {"id": "o/m", "backend": "vllm", "vllm": {
+            "mode": "external", "endpoint": endpoint}}}}
+        check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+
+
 def test_every_secret_a_backend_declares_must_be_set(monkeypatch):
     """The check is the workflow's, over the secrets each backend declares: a backend that
     declares one (here pytorch, standing in, with any of its settings) needs no check of its
@@ -140,3 +166,16 @@ def test_local_model_under_the_tiny_models_directory_is_refused(tmp_path, monkey
     refused({"id": "resources/models/mine", "dataset": dataset},
             r"id 'resources/models/mine' lies under resources/models/, where the workflow builds")
     accepted({"id": "models/mine", "dataset": dataset})
+
+
+@pytest.mark.parametrize("name", ['say "hi".jsonl', "a,b.jsonl", "a:b.jsonl"])
+@pytest.mark.parametrize("runtime", ["docker", "podman", "apptainer"])
+def test_a_dataset_path_a_container_cannot_mount_is_refused_when_planned(tmp_path, name,
+                                                                         runtime, monkeypatch):
+    monkeypatch.setenv("DOCKER_IMAGE", "energybench:cpu")
+    dataset = tmp_path / name
+    dataset.write_text('{"text": "a prompt"}\n')
+    refused({"dataset": str(dataset), "runtime": runtime},
+            rf"runtime '{runtime}': cannot mount .* not supported by the mount syntax")
+    accepted({"dataset": str(dataset), "runtime": "process", "num_prompts": 1,
+              "warmup_prompts": 0})

@@ -296,3 +296,19 @@ def test_a_killed_workflow_takes_its_run_with_it(slow_workflow):
     subprocess.run([*SNAKEMAKE[:-1], "--unlock"], cwd=slow_workflow, check=True,
                    capture_output=True, timeout=120)
     assert rerun_plans_the_model(slow_workflow)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_a_run_killed_from_outside_is_redone_not_kept_as_failed(slow_workflow, signum):
+    """An operator's `kill` of the run itself (its container's, for containers:
+    tests/isolation/test_docker_runtime.py::test_a_stop_from_outside_is_an_interruption)."""
+    workflow = start_and_wait_for_the_run(slow_workflow)
+    (run,) = [pid for pid, args in descendants(workflow.pid).items()
+              if "energybench run --config" in args]
+    os.kill(run, signum)
+    output = workflow.communicate(timeout=120)[0]
+    assert not (slow_workflow / TARGET).exists(), output
+    assert "INTERRUPTED" in output and "FAILED" not in output
+    assert "out-of-memory killer" not in output
+    assert rerun_plans_the_model(slow_workflow)

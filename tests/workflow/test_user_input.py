@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import REPO_ROOT, copy_workflow
+from conftest import REPO_ROOT, copy_workflow, files_holding
 from energybench.config import ConfigError, load_yaml
 
 MODELS = "models:\n  m:  # a comment: ü\n    id: org/model\n"
@@ -110,3 +110,38 @@ def test_results_dir_that_is_a_file_is_a_clear_error(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "RESULTS_DIR results.txt is a file, not a directory" in result.stderr
+
+
+@pytest.mark.e2e
+def test_credentials_in_an_endpoint_url_stop_the_workflow_before_anything_is_written(tmp_path):
+    password = "pl4nted-Pa55w0rd-c0ffee"
+    workdir = copy_workflow(tmp_path)
+    (workdir / "config/models.yaml").write_text(
+        "models:\n  served:\n    id: org/served\n    backend: vllm\n"
+        f"    vllm: {{mode: external, endpoint: 'http://user:{password}@gpu:8000/v1'}}\n")
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1"], cwd=workdir,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "credentials in the endpoint URL" in result.stderr
+    assert "api_key_env" in result.stderr and not (workdir / "results").exists()
+    written = [name for name in files_holding(password, workdir,
+                                             console=(result.stdout + result.stderr).encode())
+               if not name.endswith("config/models.yaml")]
+    assert written == []
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name, content, where", [
+    ("bad.jsonl", '{"text": "a"}\n{"text": "b"\n', "bad.jsonl, line 2, column"),
+    ("bad.csv", 'text\na\nb,extra\n', "bad.csv, line 3: 2 fields where the header has 1"),
+])
+def test_a_malformed_dataset_stops_the_plan_with_one_paragraph(tmp_path, name, content, where):
+    workdir = copy_workflow(tmp_path)
+    (workdir / "data" / name).write_text(content)
+    (workdir / "config/models.yaml").write_text(
+        f"models:\n  m:\n    tiny: {{hidden_size: 64}}\n    dataset: data/{name}\n")
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-n"], cwd=workdir,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "Error in file" not in result.stderr and "Exception" not in result.stderr
+    assert f"energybench configuration error: model 'm': dataset file data/{where}" in result.stderr

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO_ROOT, copy_workflow
+from conftest import REPO_ROOT, copy_workflow, files_holding
 from energybench.report import read_report, validate_report
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1"]
@@ -133,10 +133,9 @@ def test_planted_tokens_reach_no_file_the_workflow_writes(finished):
     workdir, result = finished
     snakemake(workdir, "--report", "report.html")
     assert all((workdir / name).exists() for name in (".snakemake", "logs/benchmark", "report.html"))
-    outputs = {str(path): path.read_bytes() for path in workdir.rglob("*") if path.is_file()}
-    outputs["console"] = (result.stdout + result.stderr).encode()
+    console = (result.stdout + result.stderr).encode()
     for token in PLANTED_SECRETS.values():
-        assert [name for name, data in outputs.items() if token.encode() in data] == []
+        assert files_holding(token, workdir, console=console) == []
 
 
 def test_failed_model_keeps_its_row_without_zero_energy(finished):

@@ -15,15 +15,13 @@ AES's readers parse and no one can take for a measurement; AES's own guards woul
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 
 from energybench.aes.identity import identity
 from energybench.energy.trials import trial_statistics
 from energybench.energy.units import tokens_per_joule
-from energybench.files import write_atomic
+from energybench.files import csv_text, write_atomic
 from energybench.paper.stored import read_stored_reports
 from energybench.report import Report
 
@@ -145,11 +143,7 @@ def aes_row(report: Report) -> dict:
 
 
 def master_results_text(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return csv_text(COLUMNS, ([row.get(column, "") for column in COLUMNS] for row in rows))
 
 
 def write_master_results(collection: str | Path, output: str | Path) -> Path:

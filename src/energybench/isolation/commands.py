@@ -3,7 +3,8 @@
 Pure functions: nothing here runs anything, so every flag is unit-tested. Secrets never
 appear in an argv nor in a container's stored configuration: docker and podman containers
 get a mounted secrets file (energybench.secrets), apptainer `APPTAINERENV_*` variables in the
-child's environment.
+child's environment. Whatever the runtime, the child (the run, or the client that starts its
+container) inherits none of the secrets the run does not need.
 """
 
 import os
@@ -27,8 +28,11 @@ from energybench.secrets import HUB_TOKENS, SECRETS_FILE_ENV
 from energybench.workflow_guard import LIFELINE_ENV
 
 NVIDIA_PROC_DIR = Path("/proc/driver/nvidia/gpus")
-# Characters that would split a --mount or --bind list and silently mount the wrong path.
-_MOUNT_SEPARATORS = (",", ":", "\n")
+# Characters that would split a --mount or --bind list and silently mount the wrong path, or
+# start a quoted field in docker's --mount (which it reads as a CSV line).
+_MOUNT_SEPARATORS = (",", ":", "\n", '"')
+# Apptainer (and singularity) set X in the container from APPTAINERENV_X of its environment.
+_CONTAINER_ENV_PREFIXES = ("APPTAINERENV_", "SINGULARITYENV_")
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,15 @@ class Command:
                 if name not in self.unset}
 
 
+def mount_problem(path: str | Path) -> str | None:
+    """Why a container cannot be given ``path``, or None."""
+    if any(separator in str(path) for separator in _MOUNT_SEPARATORS):
+        return (f"cannot mount {str(path)!r} into the container: paths containing ',', ':', "
+                "'\"' or a newline are not supported by the mount syntax; move or link it to a "
+                "plain path, or use runtime: process")
+    return None
+
+
 def mounts_for(spec: LaunchSpec) -> list[Mount]:
     """Host paths the run needs, parents before children so nested mounts layer correctly."""
     writable = [spec.run_dir, spec.hf_home_or_default]
@@ -71,16 +84,19 @@ def mounts_for(spec: LaunchSpec) -> list[Mount]:
     for path in spec.read_only_mounts:
         by_path.setdefault(Path(os.path.abspath(path)), True)
     for path in by_path:
-        if any(sep in str(path) for sep in _MOUNT_SEPARATORS):
-            raise LaunchError(
-                f"model {spec.model_key!r}: cannot mount {str(path)!r} into the container: "
-                "paths containing ',' or ':' or a newline are not supported by the mount "
-                "syntax; move or link it to a plain path.",
-                model_key=spec.model_key,
-                cause=CAUSE_BAD_MOUNT,
-            )
+        if mount_problem(path):
+            raise LaunchError(f"model {spec.model_key!r}: {mount_problem(path)}",
+                              model_key=spec.model_key, cause=CAUSE_BAD_MOUNT)
     ordered = sorted(by_path.items(), key=lambda item: (len(item[0].parts), str(item[0])))
     return [Mount(path, read_only) for path, read_only in ordered]
+
+
+def withheld_variables(spec: LaunchSpec) -> tuple[str, ...]:
+    """What the child must not inherit: the spec's withheld secrets and the Hub tokens it does
+    not need, also in the forms apptainer and singularity copy into a container."""
+    names = set(spec.withheld_secrets) | (set(HUB_TOKENS) - set(spec.secret_names))
+    forwarded = {prefix + name for name in names for prefix in _CONTAINER_ENV_PREFIXES}
+    return tuple(sorted(names | forwarded))
 
 
 def build_command(
@@ -108,9 +124,8 @@ def _process_command(spec: LaunchSpec, host: HostFacts) -> Command:
            LIFELINE_ENV: "stdin"}
     if spec.gpus is not None:
         env.update(gpu_environment(spec.gpus))
-    unneeded = tuple(name for name in HUB_TOKENS if name not in spec.secret_names)
     return Command(argv=(sys.executable, "-m", "energybench", *spec.benchmark_args), env=env,
-                   unset=unneeded)
+                   unset=withheld_variables(spec))
 
 
 def _container_command(
@@ -142,14 +157,16 @@ def _container_command(
         argv += ["--mount", options + (",readonly" if mount.read_only else "")]
     # -i: the launcher's pipe reaches the run's stdin, which ends when the launcher dies.
     argv += ["-i", "-e", f"HF_HOME={spec.hf_home_or_default}", "-e", f"{LIFELINE_ENV}=stdin"]
+    unset = withheld_variables(spec)
     for name in spec.env_passthrough:
-        argv += ["-e", name]  # by name only: the engine copies the value from our environment
+        if name not in unset:  # by name only: the engine copies the value from our environment
+            argv += ["-e", name]
     if secrets_path is not None:
         # Writable: the run deletes the file once it has read it.
         argv += ["--mount", f"type=bind,source={secrets_path.parent},target={secrets_path.parent}",
                  "-e", f"{SECRETS_FILE_ENV}={secrets_path}"]
     argv += [image_ref, *spec.benchmark_args]
-    return Command(argv=tuple(argv), env={})
+    return Command(argv=tuple(argv), env={}, unset=unset)
 
 
 def _container_gpu_args(gpus: tuple[str, ...] | None, host_has_gpus: bool, container_cli: str) -> list[str]:
@@ -183,10 +200,11 @@ def _apptainer_command(spec: LaunchSpec, host: HostFacts) -> Command:
     for mount in mounts_for(spec):
         argv += ["--bind", f"{mount.path}:{mount.path}" + (":ro" if mount.read_only else "")]
     argv += ["--env", f"HF_HOME={spec.hf_home_or_default}", "--env", f"{LIFELINE_ENV}=stdin"]
+    unset = withheld_variables(spec)
     for name in spec.env_passthrough + spec.secret_names:
         # --cleanenv drops the host environment; APPTAINERENV_X reaches the container as X
         # without the value ever appearing on a command line.
-        if name in host.environ:
+        if name in host.environ and name not in unset:
             env[f"APPTAINERENV_{name}"] = host.environ[name]
     argv += [image, "energybench", *spec.benchmark_args]
-    return Command(argv=tuple(argv), env=env)
+    return Command(argv=tuple(argv), env=env, unset=unset)

@@ -129,6 +129,19 @@ def require_runnable_image(container_cli: str, image: str, model_key: str) -> Im
     return info
 
 
+def oom_event(container_cli: str, name: str, since: float) -> bool | None:
+    """Whether the engine recorded an out-of-memory kill of the container ``name`` since
+    ``since`` (a Unix time); None when its events cannot be read. The events outlive the
+    container, which `--rm` removes as soon as it exits."""
+    try:
+        answer = _cli(container_cli, "events", "--since", f"{since:.0f}",
+                      "--until", f"{time.time() + 1:.0f}", "--filter", f"container={name}",
+                      "--filter", "event=oom", "--format", "{{.Status}}")
+    except subprocess.TimeoutExpired:
+        return None
+    return "oom" in answer.stdout if answer.returncode == 0 else None
+
+
 def containers_named(container_cli: str, name: str) -> list[str]:
     answer = _cli(container_cli, "ps", "-a", "-q", "--filter", f"name=^/?{re.escape(name)}$")
     return answer.stdout.split() if answer.returncode == 0 else []

@@ -61,6 +61,9 @@ class LaunchSpec:
     env_passthrough: tuple[str, ...] = ()
     # Passed as a file to containers, never as `-e` (see energybench.secrets).
     secret_names: tuple[str, ...] = ("HF_TOKEN",)
+    # Variables of the job's environment the run must not see (other models' secrets, anything
+    # that looks secret: energybench.secrets.withheld_secrets); every runtime removes them.
+    withheld_secrets: tuple[str, ...] = ()
     hf_home: Path | None = None
     timeout_s: float | None = None
     stop_grace_s: float = 10.0
@@ -76,6 +79,7 @@ class LaunchSpec:
         object.__setattr__(self, "read_only_mounts", tuple(Path(p) for p in self.read_only_mounts))
         object.__setattr__(self, "env_passthrough", tuple(self.env_passthrough))
         object.__setattr__(self, "secret_names", tuple(self.secret_names))
+        object.__setattr__(self, "withheld_secrets", tuple(self.withheld_secrets))
         if self.gpus is not None:
             object.__setattr__(self, "gpus", tuple(str(g) for g in self.gpus))
         object.__setattr__(self, "log_path", Path(self.log_path))

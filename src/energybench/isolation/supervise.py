@@ -79,7 +79,7 @@ def run_prepared(prepared: PreparedLaunch) -> LaunchResult:
     image_id, container_name = prepared.image_id, prepared.container_name
     container_secrets = spec.secret_names if runtime in CONTAINER_RUNTIMES else ()
     spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
+    started, started_wall = time.monotonic(), time.time()
     with secrets_file(container_secrets, host.environ) as secrets_path, \
             open(spec.log_path, "ab") as log_file:
         command = build_command(spec, runtime, host, image_ref=image_id,
@@ -93,7 +93,7 @@ def run_prepared(prepared: PreparedLaunch) -> LaunchResult:
         exit_code = _supervise(spec, runtime, command, container_name, log_file)
     duration_s = time.monotonic() - started
     if exit_code != 0:
-        raise _exit_error(spec, runtime, exit_code, started)
+        raise _exit_error(spec, runtime, exit_code, started, started_wall, container_name)
     return LaunchResult(
         model_key=spec.model_key,
         runtime=runtime,
@@ -269,36 +269,75 @@ def kernel_oom_record(since: float, kernel_log: str | None = None) -> str | None
     return ""
 
 
-def _killed_message(spec: LaunchSpec, runtime: str, exit_code: int, started: float) -> str:
-    """A SIGKILL names out-of-memory only on the kernel's word for it."""
+def _oom_evidence(spec: LaunchSpec, runtime: str, container_name: str | None,
+                  started: float, started_wall: float) -> str | None:
+    """The kernel's word that the run was killed for memory: its log's out-of-memory line, or
+    the container engine's `oom` event for the container; "" when neither has one; None when
+    neither could be read."""
     record = kernel_oom_record(started)
-    if record:
-        limit = (f"the container's memory limit was {spec.memory}"
-                 if spec.memory and runtime in CONTAINER_RUNTIMES
-                 else "no memory limit was set, so the machine itself ran out")
-        return (f"the run was killed by the kernel's out-of-memory killer (kernel log: "
-                f"{record!r}): {limit}. Give it more memory or a smaller batch")
-    evidence = ("the kernel log shows no out-of-memory kill since the run started"
-                if record == "" else "the kernel log could not be read to tell whether it ran "
-                "out of memory")
-    return (f"the run was killed (SIGKILL, exit {exit_code}) from outside: by a user, a "
-            f"scheduler's limit or the out-of-memory killer; {evidence}")
+    if record or not container_name:
+        return record
+    engine = container_cli.oom_event(runtime, container_name, started_wall)
+    if engine:
+        return f"{runtime} recorded an out-of-memory event for the container"
+    return "" if record == "" or engine is False else None
 
 
-def _exit_error(spec: LaunchSpec, runtime: str, exit_code: int, started: float) -> LaunchError:
+def _killed_message(spec: LaunchSpec, runtime: str, exit_code: int, record: str) -> str:
+    """A SIGKILL with the kernel's evidence of an out-of-memory kill: the model's failure."""
+    limit = (f"the container's memory limit was {spec.memory}"
+             if spec.memory and runtime in CONTAINER_RUNTIMES
+             else "no memory limit was set, so the machine itself ran out")
+    return (f"the run was killed by the kernel's out-of-memory killer (exit {exit_code}; "
+            f"{record!r}): {limit}. Give it more memory or a smaller batch")
+
+
+def _stopping_signal(runtime: str, exit_code: int) -> int | None:
+    """The stop signal (INT, TERM, HUP or KILL) that ended the run, or None. A process killed
+    by a signal exits with minus its number; a container's init, and a shell, with 128 plus
+    it; a container's client killed by any signal is itself an outside stop."""
+    stops = (*_STOP_SIGNALS, signal.SIGKILL)
+    if exit_code < 0:
+        if runtime in CONTAINER_RUNTIMES:
+            return -exit_code  # the client, never the container, was killed
+        return -exit_code if -exit_code in stops else None
+    return exit_code - 128 if exit_code - 128 in stops else None
+
+
+def _stopped_message(signum: int, exit_code: int, evidence: str | None) -> str:
+    what = ("the kernel log shows no out-of-memory kill since the run started"
+            if evidence == "" else "whether it ran out of memory could not be told "
+            "(the kernel log is unreadable here)")
+    why = f"; {what}" if signum == signal.SIGKILL else ""
+    return (f"the run was stopped from outside ({signal.Signals(signum).name}, exit "
+            f"{exit_code}): by a user, a scheduler or the end of its workflow{why}")
+
+
+def _exit_error(spec: LaunchSpec, runtime: str, exit_code: int, started: float,
+                started_wall: float, container_name: str | None) -> LaunchError:
+    """What a non-zero exit means. A stop from outside (a signal to the run, its container or
+    the container's client) is an interruption, to be redone, not a failure of the model;
+    a SIGKILL is the model's failure only on the kernel's evidence that it ran out of memory."""
     where = f"see {spec.log_path}; last line: {_last_log_line(spec.log_path)}"
+    signum = _stopping_signal(runtime, exit_code)
+    evidence = (_oom_evidence(spec, runtime, container_name, started, started_wall)
+                if signum == signal.SIGKILL else None)
+    code = exit_code
     if exit_code == EXIT_INTERRUPTED:
         message = f"the run stopped because the disk is full (exit {exit_code}); {where}"
         cause = CAUSE_INTERRUPTED
     elif runtime in CONTAINER_RUNTIMES and exit_code == ENGINE_REFUSED_EXIT:
         message = f"{runtime} could not start the container (exit 125); {where}"
         cause = CAUSE_ENGINE_REFUSED
-    elif exit_code in (SIGKILL_EXIT, -signal.SIGKILL):
-        message = f"{_killed_message(spec, runtime, exit_code, started)}; {where}"
+    elif evidence:
+        message = f"{_killed_message(spec, runtime, exit_code, evidence)}; {where}"
         cause = CAUSE_KILLED
+    elif signum is not None:
+        message = f"{_stopped_message(signum, exit_code, evidence)}; {where}"
+        cause, code = CAUSE_INTERRUPTED, 128 + signum
     else:
         message = f"the run exited with code {exit_code}; {where}"
         cause = CAUSE_EXIT_NONZERO
     return LaunchError(
-        f"model {spec.model_key!r}: {message}", model_key=spec.model_key, cause=cause, exit_code=exit_code
-    )
+        f"model {spec.model_key!r}: {message}", model_key=spec.model_key, cause=cause,
+        exit_code=code)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from energybench.paper import labels, ratings, tables
 from energybench import history
+from energybench.files import read_csv_values
 from energybench.paper.stored import iter_stored_reports, read_stored_report, read_stored_reports
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ def build_ratings(collection, ratings_csv, calibration_json, frozen=None) -> Non
 
 
 def read_ratings(path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"stars": "Int64", "class": "string"})
+    return read_csv_values(pd.read_csv(path, dtype={"stars": "Int64", "class": "string"}))
 
 
 def build_figure(name: str, collection, outputs, ratings_csv=None) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import jsonschema
 import pandas as pd
 
-from energybench.files import write_atomic, write_json_atomic
+from energybench.files import frame_csv_text, write_atomic, write_json_atomic
 from energybench.report import Report
 
 STARS = 5
@@ -186,6 +186,6 @@ def write_ratings(reports: list[Report], ratings_csv: str | Path, calibration_js
     """Rate ``reports`` (against the ``frozen`` calibration file, when given); write the
     ratings and this set's own calibration."""
     ratings, computed = rate(reports, read_calibration(frozen) if frozen else None)
-    write_atomic(ratings_csv, ratings.to_csv(index=False))
+    write_atomic(ratings_csv, frame_csv_text(ratings))
     write_json_atomic(calibration_json, calibration_document(computed))
     return ratings

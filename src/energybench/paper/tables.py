@@ -12,7 +12,7 @@ import pandas as pd
 
 from energybench.aggregate import MODEL_COLUMNS, report_row
 from energybench.energy.units import significant
-from energybench.files import write_atomic
+from energybench.files import frame_csv_text, write_atomic
 from energybench.report import COMPONENTS, Report
 from energybench.sections import LATENCY_METRICS, LatencyStatistics
 
@@ -183,5 +183,5 @@ def write_tables(reports: Iterable[Report], outputs: dict[str, str | Path]) -> N
             rows[name].extend(made.rows(report))
     frames = {name: made.frame(rows[name]) for name, made in TABLES.items()}
     for name, frame in frames.items():
-        write_atomic(outputs[name], frame.to_csv(index=False))
+        write_atomic(outputs[name], frame_csv_text(frame))
     write_atomic(outputs["latex"], models_latex(frames["models"]))

@@ -19,6 +19,7 @@ import jinja2
 
 from energybench import __version__
 from energybench.energy.units import significant
+from energybench.files import shared_mode
 from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
 from energybench.report import COMPONENTS, Report
 from energybench.site.entries import calibration, collect, figure_of, read_ratings
@@ -223,7 +224,7 @@ def build_site(collection: str | Path, output: str | Path, *,
         _write(staging / "index.html", index)
         _write(staging / "compare.html", env.get_template("compare.html").render(
             **common, root="", page="compare", data=compare))
-        os.chmod(staging, 0o755)
+        shared_mode(staging, directory=True)  # mkdtemp's 0700: the umask's mode, as elsewhere
         _replace_directory(staging, output)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -10,6 +10,7 @@ import csv
 import hashlib
 from pathlib import Path
 
+from energybench.files import csv_value
 from energybench.keys import key_problem
 from energybench.paper.stored import read_stored_reports
 from energybench.report import Report
@@ -32,7 +33,9 @@ def read_ratings(path: str | Path | None) -> dict[str, dict] | None:
     if path is None or not Path(path).exists():
         return None
     with open(path, newline="") as handle:
-        return {row["model"]: row for row in csv.DictReader(handle)}
+        rows = csv.DictReader(handle)
+        return {csv_value(row["model"]): {csv_value(name): csv_value(cell)
+                                          for name, cell in row.items()} for row in rows}
 
 
 def figure_of(value, *, reason=None, estimated=False, low=None, high=None,
