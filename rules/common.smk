@@ -27,6 +27,7 @@ from energybench import environment
 from energybench.prompts import check_prompt_counts
 from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
+from energybench.campaign_settings import apply_campaign_settings
 from energybench.code_digest import code_digest
 from energybench.planned import settings_path, write_planned_settings
 from energybench.backends import planned_gpus
@@ -97,7 +98,9 @@ def load_model_table():
         if config.get("models_csv"):
             config["models_file"] = config["models_csv"]  # errors name the list
             models_doc = models_from_list(
-                config["models_csv"], config["models_csv_skip_invalid"]
+                config["models_csv"],
+                config["models_csv_skip_invalid"],
+                config["aes_reasoning"],
             )
         else:
             models_doc = load_yaml(config["models_file"])
@@ -107,9 +110,12 @@ def load_model_table():
             models_doc, load_yaml(schema_path(MODELS_SCHEMA)), config["models_file"]
         )
         table = {
-            key: apply_preset(
-                config["preset"],
-                resolve_model(key, entry, config["defaults"], config["measurement"]),
+            key: apply_campaign_settings(
+                apply_preset(
+                    config["preset"],
+                    resolve_model(key, entry, config["defaults"], config["measurement"]),
+                ),
+                config,
             )
             for key, entry in models_doc["models"].items()
         }

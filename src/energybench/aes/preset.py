@@ -1,10 +1,12 @@
 """The AI Energy Score generation protocol as one switch (``--config preset=aes``).
 
-AES's batch runner sends one prompt at a time, samples at temperature 0.7, generates exactly
-10 new tokens with reasoning off and lets the model stop on its own up to 8,192 with reasoning
-on (at least 1), over 10 prompts of its text-generation dataset. The preset sets exactly these
-settings on every model, over what models.yaml says, so a figure compares with AES's; the
-dataset stays the configured one (AES's is ``EnergyStarAI/text_generation``).
+AES's batch runner sends one prompt at a time from its text-generation dataset's ``text``
+column, samples at temperature 0.7, generates exactly 10 new tokens with reasoning off and
+lets the model stop on its own up to 8,192 with reasoning on (at least 1), over 10 prompts
+unless told otherwise (its ``-n``: the campaign's ``num_prompts``). The preset sets exactly
+these settings on every model, over what models.yaml says, so a figure compares with AES's.
+Whether a row of an AES list counts as reasoning is decided when the list is read
+(energybench.aes.runner_protocol).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 from energybench.config import ConfigError
 
 AES = "aes"
-AES_PROTOCOL = {"batch_size": 1, "temperature": 0.7, "num_prompts": 10}
+AES_DATASET = {"dataset": "EnergyStarAI/text_generation", "dataset_column": "text",
+               "dataset_split": "train"}
+AES_PROTOCOL = {"batch_size": 1, "temperature": 0.7, "num_prompts": 10, **AES_DATASET}
 AES_TOKENS = {  # by reasoning on/off
     False: {"max_new_tokens": 10, "min_new_tokens": 10},
     True: {"max_new_tokens": 8192, "min_new_tokens": 1},
