@@ -28,6 +28,12 @@ from energybench.prompts import check_prompt_counts
 from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
 from energybench.campaign_settings import apply_campaign_settings
+from energybench.campaign_record import (
+    described,
+    record_campaign,
+    record_path,
+    recorded_campaign,
+)
 from energybench.code_digest import code_digest
 from energybench.planned import settings_path, write_planned_settings
 from energybench.backends import planned_gpus
@@ -80,15 +86,33 @@ onstart:
         for attempt in keep_stored_reports(f"{RESULTS}/runs"):
             print(f"energybench: kept the stored report in {attempt}", file=sys.stderr)
         write_planned_settings(RESULTS, SETTINGS)
+        record_campaign(RESULTS, config)
 
 
 def schema_path(relative):
     return Path(workflow.basedir, "rules", relative).resolve()
 
 
+def stated_settings():
+    """The top-level settings this command states: on the command line (--config), in a
+    --configfile, or in config/config.yaml."""
+    return set(workflow.config_settings.overwrite_config) | set(
+        load_yaml("config/config.yaml") or {}
+    )
+
+
 def load_model_table():
     """Validate config.yaml and models.yaml; return {model key: resolved run config}."""
     try:
+        recorded = recorded_campaign(RESULTS, stated_settings())
+        if recorded:
+            config.update(recorded)
+            print(
+                f"energybench: the campaign's settings recorded in "
+                f"{record_path(RESULTS)}: {described(recorded)} (state any of them, e.g. "
+                "with --config, to set the campaign anew)",
+                file=sys.stderr,
+            )
         config_schema = load_yaml(schema_path(CONFIG_SCHEMA))
         config.update(coerce_command_line_values(config, config_schema))
         if environment.default_backend():

@@ -79,3 +79,17 @@ def test_models_csv_in_config_plans_one_job_per_text_gen_row(tmp_path):
     assert "benchmark:Qwen--Qwen3-0.6B--on" in jobs
     assert "benchmark:Qwen--Qwen3-0.6B--off" not in jobs
     assert "aes_models" in jobs  # the record of what the list resolved to
+
+
+def test_commands_after_a_preset_campaign_keep_its_settings(aes_run):
+    """The preset, prompts file and selection were given once: aes_submission, paper and a
+    plain rerun plan with them (results/campaign.json), so none plans a benchmark."""
+    recorded = json.loads((aes_run / "results/campaign.json").read_text())
+    assert (recorded["preset"], recorded["prompts_file"], recorded["select"]) == (
+        "aes", "data/prompts.jsonl", {"model": MODELS[0]})
+    for target in ("aes_submission", "paper", "all"):
+        result = snakemake(aes_run, "--dry-run", target)
+        assert "results/campaign.json" in result.stderr
+        assert not [j for j in planned_jobs(aes_run, target) if j.startswith("benchmark")]
+    # a command that states a campaign setting defines the campaign anew
+    assert "benchmark:tiny-llama-4l" in planned_jobs(aes_run, "--config", "preset=null")

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
+from energybench.campaign_record import described, record_campaign, recorded_campaign
 from energybench.campaign_settings import apply_campaign_settings
+from energybench.config import ConfigError
 
 from conftest import copy_workflow
 from fake_openai_server import FakeOpenAIServer
@@ -40,6 +42,24 @@ def test_a_bad_endpoint_is_refused_without_repeating_it(tmp_path):
     assert result.returncode == 1
     assert "endpoint: the value given is not of the expected form, e.g. http://" in result.stderr
     assert "s3cret" not in result.stderr + result.stdout
+
+
+def test_the_record_serves_a_command_that_states_no_campaign_setting(tmp_path):
+    config = {"preset": "aes", "select": {"class": "B"}, "endpoint": URL,
+              "defaults": {"batch_size": 4}}
+    assert recorded_campaign(tmp_path, set()) is None  # no campaign yet
+    record_campaign(tmp_path, config)
+    recorded = {"preset": "aes", "select": {"class": "B"}, "endpoint": URL}
+    assert recorded_campaign(tmp_path, {"defaults", "measurement"}) == recorded
+    assert recorded_campaign(tmp_path, {"defaults", "select"}) is None
+    assert URL not in described(recorded) and 'preset="aes"' in described(recorded)
+
+
+@pytest.mark.parametrize("text", ["{not json", '["aes"]', '{"presett": "aes"}'])
+def test_a_damaged_record_is_named(tmp_path, text):
+    (tmp_path / "campaign.json").write_text(text)
+    with pytest.raises(ConfigError, match="campaign.json"):
+        recorded_campaign(tmp_path, set())
 
 
 @pytest.mark.e2e
