@@ -4,32 +4,17 @@ flags: ``num_prompts`` (its ``-n``), ``prompts_file`` (``--prompts-file``) and `
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-
-CAMPAIGN_SETTINGS = ("num_prompts", "prompts_file", "endpoint")
-
-
-def _managed_only_vllm_fields() -> set[str]:
-    """The vLLM fields a managed server's model may have and an external one may not, as the
-    model settings' schema declares them."""
-    schema = json.loads(resources.files("energybench.schemas")
-                        .joinpath("model_settings.schema.json").read_text())
-    return set(schema["properties"]["vllm"]["then"]["properties"])
+from energybench.backends import sent_to_endpoint
 
 
 def apply_campaign_settings(run_config: dict, campaign: dict) -> dict:
     """``run_config`` with the campaign's settings that are given (not None) set on it: an
-    endpoint makes the model a ``vllm`` model of that external server, keeping the entry's
-    other serving settings (load, metering) that apply to one."""
+    endpoint makes the model one of that server (energybench.backends.sent_to_endpoint)."""
     settings = dict(run_config)
     if campaign.get("num_prompts") is not None:
         settings["num_prompts"] = campaign["num_prompts"]
     if campaign.get("prompts_file") is not None:
         settings["dataset"] = campaign["prompts_file"]
     if campaign.get("endpoint") is not None:
-        managed_only = _managed_only_vllm_fields()
-        kept = {k: v for k, v in (settings.get("vllm") or {}).items() if k not in managed_only}
-        settings.update(backend="vllm",
-                        vllm={**kept, "mode": "external", "endpoint": campaign["endpoint"]})
+        settings = sent_to_endpoint(settings, campaign["endpoint"])
     return settings

@@ -152,6 +152,9 @@ BACKENDS = {
     "pytorch": "energybench.backends.pytorch:PyTorchBackend",
     "vllm": "energybench.backends.vllm.backend:VLLMBackend",
 }
+# The backend that sends a model's load to an OpenAI-compatible server (the campaign's
+# `endpoint`, energybench.campaign_settings).
+ENDPOINT_BACKEND = "vllm"
 # Resources a benchmark job may take (the rule declares each): the job's GPUs, and one slot
 # of an external endpoint (so that two runs never load one server at once).
 JOB_RESOURCES = ("gpu", "endpoint")
@@ -177,6 +180,11 @@ def planned_gpus(run_config: dict, machine_has_gpus: bool) -> int:
     if not machine_has_gpus or run_config.get("device") == "cpu":
         return 0
     return backend_class(run_config["backend"]).gpus_when_auto(run_config)
+
+
+def sent_to_endpoint(run_config: dict, url: str) -> dict:
+    """``run_config`` as a model of the OpenAI-compatible server at ``url``."""
+    return backend_class(ENDPOINT_BACKEND).sent_to(run_config, url)
 
 
 def job_resources(run_config: dict, machine_has_gpus: bool) -> dict[str, int]:
