@@ -26,7 +26,6 @@ from energybench.config import (
 from energybench import environment
 from energybench.prompts import check_prompt_counts
 from energybench.aes.model_list import models_from_list
-from energybench.aes.preset import apply_preset
 from energybench.campaign_settings import apply_campaign_settings
 from energybench.campaign_record import (
     described,
@@ -133,13 +132,12 @@ def load_model_table():
         check_models_document(
             models_doc, load_yaml(schema_path(MODELS_SCHEMA)), config["models_file"]
         )
+        gpus, known = machine_gpus()
         table = {
             key: apply_campaign_settings(
-                apply_preset(
-                    config["preset"],
-                    resolve_model(key, entry, config["defaults"], config["measurement"]),
-                ),
+                resolve_model(key, entry, config["defaults"], config["measurement"]),
                 config,
+                gpus,
             )
             for key, entry in models_doc["models"].items()
         }
@@ -149,7 +147,6 @@ def load_model_table():
         chosen = resolve_runtimes(
             {key: table[key] for key in selected}, resolve_runtime
         )
-        gpus, known = machine_gpus()
         check_run_configs(chosen, config["models_file"], gpus > 0)
         check_prompt_counts(chosen)
         problems = gpu_capacity_problems(

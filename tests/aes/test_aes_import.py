@@ -265,8 +265,8 @@ def test_number_of_prompts_and_dataset_are_the_campaigns(imported_table, campaig
     """As AES's -n and --prompts-file: the campaign's, over the preset's 10 and AES's data."""
     from energybench.campaign_settings import apply_campaign_settings
 
-    run = apply_campaign_settings(apply_preset("aes", imported_table["openai--gpt-oss-20b--off"]),
-                                  campaign)
+    run = apply_campaign_settings(imported_table["openai--gpt-oss-20b--off"],
+                                  {"preset": "aes", **campaign})
     assert (run["num_prompts"], run["dataset"], run["dataset_column"]) == (prompts, dataset,
                                                                            "text")
 

@@ -16,7 +16,6 @@ import pytest
 import yaml
 
 from energybench.aes.model_list import model_key, read_model_list
-from energybench.aes.preset import apply_preset
 from energybench.campaign_settings import apply_campaign_settings
 from energybench.config import load_yaml, planned_settings, resolve_model
 
@@ -82,8 +81,8 @@ def aes_run_settings(aes, config, tmp_path, num_prompts, prompts_file):
 def our_settings(entry, key, num_prompts, prompts_file):
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     resolved = resolve_model(key, entry, config["defaults"], config["measurement"])
-    campaign = {"num_prompts": num_prompts, "prompts_file": prompts_file}
-    return planned_settings(apply_campaign_settings(apply_preset("aes", resolved), campaign))
+    campaign = {"preset": "aes", "num_prompts": num_prompts, "prompts_file": prompts_file}
+    return planned_settings(apply_campaign_settings(resolved, campaign))
 
 
 @pytest.mark.parametrize("num_prompts, prompts_file", [(None, None), (3, "prompts.jsonl")])
@@ -119,13 +118,26 @@ def test_every_text_gen_row_runs_as_aes_runs_it(aes, tmp_path, num_prompts, prom
         assert "prompt_prefix" not in mine, key
 
 
-def test_aes_device_layout_is_every_gpu_of_the_node(aes, tmp_path):
-    """What the multi-GPU preset follows: AES's wrapper spreads a model over every GPU it sees
-    (device_ids 0..7 cut to those present) with device_map auto."""
+@pytest.mark.parametrize("entry, gpus", [
+    ({}, NODE_GPUS),  # as AES: every GPU of the node
+    ({"gpus": 2}, 2),  # a stated count
+    ({"device": "cpu"}, "auto"),  # the CPU asked for: none
+])
+def test_device_layout_is_aes_every_gpu_of_the_node(aes, tmp_path, entry, gpus):
+    """AES's wrapper spreads a model over every GPU it sees (its device_ids 0..7, cut to those
+    present) with device_map auto; the preset gives a pytorch model the node's GPUs, which
+    the backend spreads the model over the same way."""
     row = aes.parser.ModelConfigParser(str(AES_LIST)).parse()[0]
-    settings = aes_run_settings(aes, row, tmp_path, None, None)
-    assert settings["backend"]["device_ids"] == list(range(NODE_GPUS))
-    assert settings["backend"]["device_map"] == "auto"
+    theirs = aes_run_settings(aes, row, tmp_path, None, None)["backend"]
+    assert (theirs["device_ids"], theirs["device_map"]) == (list(range(NODE_GPUS)), "auto")
+    config = load_yaml(REPO_ROOT / "config/config.yaml")
+    key = model_key(row.model_id, row.reasoning_state)
+    resolved = resolve_model(key, {**read_model_list(AES_LIST).models[key], **entry},
+                             config["defaults"], config["measurement"])
+    ours = apply_campaign_settings(resolved, {"preset": "aes"}, machine_gpus=NODE_GPUS)
+    assert ours["gpus"] == gpus
+    assert apply_campaign_settings(resolved, {"preset": "aes"}, machine_gpus=0)["gpus"] == \
+        resolved["gpus"]  # a machine without GPUs: as the entry says
 
 
 def test_stated_reasoning_runs_each_rows_stated_intent(aes):

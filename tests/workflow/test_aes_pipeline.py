@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_workflow
+from energybench.gpus import DEVICES_ENV
 from energybench.report import read_report
 from test_workflow import planned_jobs, snakemake
 
@@ -93,3 +94,17 @@ def test_commands_after_a_preset_campaign_keep_its_settings(aes_run):
         assert not [j for j in planned_jobs(aes_run, target) if j.startswith("benchmark")]
     # a command that states a campaign setting defines the campaign anew
     assert "benchmark:tiny-llama-4l" in planned_jobs(aes_run, "--config", "preset=null")
+
+
+def test_the_preset_gives_a_model_every_gpu_of_the_node(monkeypatch, tmp_path):
+    """AES's device layout: on a node with two (stand-in) GPUs, a model takes both."""
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv(DEVICES_ENV, "0,1")
+    workdir = copy_workflow(tmp_path)
+    (workdir / "gpu_models.yaml").write_text("models:\n  big: {id: org/big, class: C}\n")
+    config = ["--config", "preset=aes", "prompts_file=data/prompts.jsonl",
+              "models_file=gpu_models.yaml"]
+    result = snakemake(workdir, "--dry-run", *config, check=False)
+    assert "model 'big' takes 2 GPU(s) but --resources gpu=1" in result.stderr
+    result = snakemake(workdir, "--dry-run", "--printshellcmds", "--resources", "gpu=2", *config)
+    assert "--gpus 2" in result.stdout

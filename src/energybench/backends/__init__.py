@@ -77,6 +77,9 @@ class Backend(ABC):
     """
 
     name: ClassVar[str]
+    spreads_over_gpus: ClassVar[bool] = False
+    """Whether one run spreads a model over every GPU its job holds (AI Energy Score's layout,
+    which ``preset: aes`` reproduces by giving such a model every GPU of the machine)."""
     device: str
 
     @abstractmethod
