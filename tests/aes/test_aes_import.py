@@ -131,6 +131,9 @@ GOOD = ",https://huggingface.co/org/good,1,A,text_gen,Off,N/A\n"
      "row 3, column 'Chat Template', value 'reasoning: [': malformed chat-template cell"),
     (",https://example.com/org/m,1,A,text_gen,Off,N/A\n",
      "row 3, column 'Models to Add', value 'https://example.com/org/m': not a Hugging Face URL"),
+    (",https://huggingface.co/datasets/EnergyStarAI,1,A,text_gen,Off,N/A\n",
+     "row 3, column 'Models to Add', value 'https://huggingface.co/datasets/EnergyStarAI': a "
+     "page of the Hub's datasets, not a model's"),
     (GOOD, "row 3, column 'Reasoning State', value 'Off': duplicate of row 2"),
     (",https://huggingface.co/org/m,high,A,text_gen,Off,N/A\n",
      "row 3, column 'Priority (1=hi)', value 'high': priority must be"),
@@ -180,6 +183,19 @@ def test_rows_of_other_tasks_one_notice_each_and_skipped(tmp_path, capsys):
     path.write_text(HEADER + ",https://huggingface.co/org/flux,3,,image_gen,,N/A\n")
     with pytest.raises(ModelListError, match="no row this pipeline can run"):
         models_from_list(path, skip_invalid=False)
+
+
+def test_import_aes_stated_reading_and_notices_on_the_command_line(tmp_path):
+    line = ",https://huggingface.co/org/m,1,A,text_gen,On (Turbo),N/A\n"
+    status, stderr, output = import_aes(tmp_path, HEADER + line)
+    assert status == 0
+    assert "row 2, column 'Reasoning State', value 'On (Turbo)': org/m: unknown detail " \
+        "'Turbo'" in stderr
+    assert "AES's runner runs this row with reasoning off" in stderr
+    assert yaml.safe_load(output.read_text())["models"]["org--m--on-turbo"]["reasoning"] is False
+    status, stderr, output = import_aes(tmp_path, HEADER + line, "--aes-reasoning", "stated")
+    entry = yaml.safe_load(output.read_text())["models"]["org--m--on-turbo"]
+    assert (status, entry["reasoning"], entry["aes_reasoning"]) == (0, True, "stated")
 
 
 def test_contradictory_cell_runs_as_aes_runs_it_with_a_notice(tmp_path):

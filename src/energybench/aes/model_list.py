@@ -32,6 +32,9 @@ CLASSES = ("A", "B", "C")
 HUB_URL = re.compile(r"^https?://(?:www\.)?huggingface\.co/", re.IGNORECASE)
 HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 STATE_TEXT = re.compile(r"^(on|off)(?:\s*\((.+)\))?$", re.IGNORECASE)
+STATE_DETAILS = ("high", "medium", "low", "n/a")  # what AES's lists say in parentheses
+# The Hub's pages that are not a model's: https://huggingface.co/<section>/...
+HUB_SECTIONS = ("datasets", "spaces", "collections", "papers", "docs", "models", "blog")
 # What a chat-template cell may say besides YAML: `key=True/False` switches, prompt directives
 # (a prefix the model's card asks for) and the two mode statements in AES's list.
 SWITCH = re.compile(r"^\s*(enable_thinking|reasoning)\s*=\s*(true|false)\s*$", re.IGNORECASE)
@@ -146,6 +149,10 @@ def hf_id(cell: str) -> str:
         if not HUB_URL.match(value):
             raise ValueError("not a Hugging Face URL (https://huggingface.co/<org>/<name>)")
         value = HUB_URL.sub("", value).rstrip("/")
+        section = value.split("/")[0].lower()
+        if section in HUB_SECTIONS:
+            raise ValueError(f"a page of the Hub's {section}, not a model's "
+                             "(https://huggingface.co/<org>/<name>)")
     if not HF_ID.match(value):
         raise ValueError("not a Hugging Face model id (<org>/<name>)")
     return value
@@ -225,6 +232,11 @@ def _entry(number: int, row: dict, aes_reasoning: str) -> RowOutcome:
         problem(TEMPLATE, f"malformed chat-template cell: {exc}")
     if problems:
         return RowOutcome(None, problems, notices)
+    detail = state_match.group(2)
+    if detail and detail.strip().lower() not in STATE_DETAILS:
+        notices.append(RowProblem(number, STATE, state, (
+            f"{model_id}: unknown detail {detail.strip()!r} (known: High, Medium, Low, N/A): "
+            "kept as text; the chat-template cell decides the reasoning parameters")))
     stated = dataclasses.replace(template, reasoning=state_match.group(1).lower() == "on")
     runner = effective_protocol(model_id, row[TEMPLATE])
     protocol = Template(runner.reasoning, runner.reasoning_params)
