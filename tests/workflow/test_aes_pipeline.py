@@ -3,6 +3,7 @@ by AES's own tools; an AES model list named in config.yaml."""
 
 import csv
 import json
+import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -108,3 +109,15 @@ def test_the_preset_gives_a_model_every_gpu_of_the_node(monkeypatch, tmp_path):
     assert "model 'big' takes 2 GPU(s) but --resources gpu=1" in result.stderr
     result = snakemake(workdir, "--dry-run", "--printshellcmds", "--resources", "gpu=2", *config)
     assert "--gpus 2" in result.stdout
+
+
+def test_aes_real_list_plans_whole(tmp_path):
+    """AES's October 2025 list as shipped: every text_gen row planned, image_gen rows said."""
+    workdir = copy_workflow(tmp_path)
+    shutil.copy(AES_DIR / "oct_2025_models.csv", workdir)
+    config = ["--config", "models_csv=oct_2025_models.csv", "preset=aes"]
+    result = snakemake(workdir, "--dry-run", *config)
+    assert result.stderr.count("value 'image_gen': skipped") == 3
+    jobs = planned_jobs(workdir, *config)
+    assert len([job for job in jobs if job.startswith("benchmark:")]) == 57
+    assert "benchmark:Qwen--Qwen3-Next-80B-A3B-Instruct--on" in jobs
