@@ -196,16 +196,16 @@ def _read_rows(path: Path) -> list[tuple[int, dict]]:
 
 
 def _entry(number: int, row: dict, aes_reasoning: str) -> RowOutcome:
-    problems, notices = [], []
+    problems = []
 
     def problem(column: str, message: str) -> None:
         problems.append(RowProblem(number, column, row[column].strip(), message))
 
     task = row[TASK].strip()
     if task and task not in OUR_TASKS:
-        notices.append(RowProblem(number, TASK, task, f"skipped: this pipeline runs "
-                                                      f"{', '.join(OUR_TASKS)} only"))
-        return RowOutcome(None, problems, notices)
+        skipped = RowProblem(number, TASK, task,
+                             f"skipped: this pipeline runs {', '.join(OUR_TASKS)} only")
+        return RowOutcome(None, [], [skipped])
     model_id = None
     try:
         model_id = hf_id(row[MODEL])
@@ -231,7 +231,23 @@ def _entry(number: int, row: dict, aes_reasoning: str) -> RowOutcome:
     except ValueError as exc:
         problem(TEMPLATE, f"malformed chat-template cell: {exc}")
     if problems:
-        return RowOutcome(None, problems, notices)
+        return RowOutcome(None, problems, [])
+    protocol, notices = _protocol(number, row, model_id, template, state_match, aes_reasoning)
+    entry = {"id": model_id, "class": model_class.upper(), "task": OUR_TASKS[task],
+             "reasoning": protocol.reasoning, "reasoning_params": protocol.params,
+             "reasoning_state": state, "priority": int(priority),
+             "aes_reasoning": aes_reasoning}
+    if protocol.prompt_prefix:
+        entry["prompt_prefix"] = protocol.prompt_prefix
+    return RowOutcome(entry, problems, notices)
+
+
+def _protocol(number: int, row: dict, model_id: str, template: Template,
+              state_match: re.Match, aes_reasoning: str) -> tuple[Template, list[RowProblem]]:
+    """What a readable row runs (as AES's runner runs it, or as the row states it), and the
+    notices that say where the two differ."""
+    state = state_match.group(0)
+    notices = []
     detail = state_match.group(2)
     if detail and detail.strip().lower() not in STATE_DETAILS:
         notices.append(RowProblem(number, STATE, state, (
@@ -253,13 +269,7 @@ def _entry(number: int, row: dict, aes_reasoning: str) -> RowOutcome:
             number, STATE, state,
             f"{model_id}: AES's runner runs this row with {_said(protocol)}; the row states "
             f"{_said(stated)} (aes_reasoning: stated runs that)"))
-    entry = {"id": model_id, "class": model_class.upper(), "task": OUR_TASKS[task],
-             "reasoning": protocol.reasoning, "reasoning_params": protocol.params,
-             "reasoning_state": state, "priority": int(priority),
-             "aes_reasoning": aes_reasoning}
-    if protocol.prompt_prefix:
-        entry["prompt_prefix"] = protocol.prompt_prefix
-    return RowOutcome(entry, problems, notices)
+    return protocol, notices
 
 
 def _said(protocol: Template) -> str:
