@@ -235,6 +235,7 @@ rule aes_models:
         "../envs/aggregate.yaml"
     params:
         skip_invalid=config["models_csv_skip_invalid"],
+        aes_reasoning=config["aes_reasoning"],
     script:
         "../scripts/aes_models.py"
 

@@ -27,7 +27,13 @@ from energybench import environment
 from energybench.prompts import check_prompt_counts
 from energybench.secrets import declared_secrets_environment
 from energybench.aes.model_list import models_from_list
-from energybench.aes.preset import apply_preset
+from energybench.campaign_settings import apply_campaign_settings
+from energybench.campaign_record import (
+    described,
+    record_campaign,
+    record_path,
+    recorded_campaign,
+)
 from energybench.code_digest import code_digest
 from energybench.planned import settings_path, write_planned_settings
 from energybench.backends import (
@@ -84,15 +90,33 @@ onstart:
         for attempt in keep_stored_reports(f"{RESULTS}/runs"):
             print(f"energybench: kept the stored report in {attempt}", file=sys.stderr)
         write_planned_settings(RESULTS, SETTINGS)
+        record_campaign(RESULTS, config)
 
 
 def schema_path(relative):
     return Path(workflow.basedir, "rules", relative).resolve()
 
 
+def stated_settings():
+    """The top-level settings this command states: on the command line (--config), in a
+    --configfile, or in config/config.yaml."""
+    return set(workflow.config_settings.overwrite_config) | set(
+        load_yaml("config/config.yaml") or {}
+    )
+
+
 def load_model_table():
     """Validate config.yaml and models.yaml; return {model key: resolved run config}."""
     try:
+        recorded = recorded_campaign(RESULTS, stated_settings())
+        if recorded:
+            config.update(recorded)
+            print(
+                f"energybench: the campaign's settings recorded in "
+                f"{record_path(RESULTS)}: {described(recorded)} (state any of them, e.g. "
+                "with --config, to set the campaign anew)",
+                file=sys.stderr,
+            )
         config_schema = load_yaml(schema_path(CONFIG_SCHEMA))
         config.update(coerce_command_line_values(config, config_schema))
         if environment.default_backend():
@@ -102,7 +126,9 @@ def load_model_table():
         if config.get("models_csv"):
             config["models_file"] = config["models_csv"]  # errors name the list
             models_doc = models_from_list(
-                config["models_csv"], config["models_csv_skip_invalid"]
+                config["models_csv"],
+                config["models_csv_skip_invalid"],
+                config["aes_reasoning"],
             )
         else:
             models_doc = load_yaml(config["models_file"])
@@ -111,10 +137,12 @@ def load_model_table():
         check_models_document(
             models_doc, load_yaml(schema_path(MODELS_SCHEMA)), config["models_file"]
         )
+        gpus, known = machine_gpus()
         table = {
-            key: apply_preset(
-                config["preset"],
+            key: apply_campaign_settings(
                 resolve_model(key, entry, config["defaults"], config["measurement"]),
+                config,
+                gpus,
             )
             for key, entry in models_doc["models"].items()
         }
@@ -126,7 +154,6 @@ def load_model_table():
         chosen = resolve_runtimes(
             {key: table[key] for key in selected}, resolve_runtime
         )
-        gpus, known = machine_gpus()
         check_run_configs(chosen, config["models_file"], gpus > 0)
         say_gpuless_plan(planned_on_the_cpu_for_want_of_gpus(chosen) if not known else [])
         check_prompt_counts(chosen)

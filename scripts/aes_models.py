@@ -5,8 +5,13 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 
 from energybench.aes.model_list import import_model_list  # noqa: E402
 
-result = import_model_list(  # noqa: F821
-    snakemake.input.csv, snakemake.output.models, snakemake.params.skip_invalid  # noqa: F821
+result = import_model_list(
+    snakemake.input.csv,  # noqa: F821
+    snakemake.output.models,  # noqa: F821
+    snakemake.params.skip_invalid,  # noqa: F821
+    snakemake.params.aes_reasoning,  # noqa: F821
 )
+for notice in result.notices:
+    print(notice, file=sys.stderr)
 for problem in result.problems:
     print(f"skipped {problem}", file=sys.stderr)

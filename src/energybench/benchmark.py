@@ -37,6 +37,8 @@ def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
     from energybench.meters import EnergyMonitor
 
     started = provenance.now_iso()
+    if cfg.reasoning_note:
+        log.warning("%s", cfg.reasoning_note)
     with EnergyMonitor.create(gpu_devices=metered_gpu_devices(cfg),
                               sample_hz=cfg.measurement.sample_hz) as monitor, \
             create_backend(cfg, run_dir) as backend:

@@ -33,7 +33,9 @@ def _run(args) -> int:
 def _import_aes(args) -> int:
     from energybench.aes.model_list import import_model_list
 
-    result = import_model_list(args.csv, args.output, args.skip_invalid)
+    result = import_model_list(args.csv, args.output, args.skip_invalid, args.aes_reasoning)
+    for notice in result.notices:
+        print(f"energybench import-aes: {args.csv}: {notice}", file=sys.stderr)
     for problem in result.problems:
         print(f"energybench import-aes: {args.csv}: {problem}", file=sys.stderr)
     if result.problems and not args.skip_invalid:
@@ -78,6 +80,8 @@ def _restore(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from energybench.aes.model_list import AES_REASONING
+
     parser = argparse.ArgumentParser(prog="energybench", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -96,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     aes.add_argument("-o", "--output", required=True, help="the models.yaml to write")
     aes.add_argument("--skip-invalid", action="store_true",
                      help="import the usable rows even when others have problems")
+    aes.add_argument("--aes-reasoning", choices=AES_REASONING, default=AES_REASONING[0],
+                     help="effective: each row as AES's runner runs it (default); stated: as "
+                     "its reasoning state says (docs/aes.md)")
     aes.set_defaults(handler=_import_aes)
 
     merge = commands.add_parser("merge-tables", help="merge the tables of several result "

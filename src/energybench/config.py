@@ -257,6 +257,13 @@ def _accepts_string(schema: dict, value: str) -> bool:
     return False
 
 
+def _list_items_schema(schema: dict) -> dict | None:
+    """The schema of a list's items: the array's own, or that of the array among its options
+    (``oneOf: [{type: integer}, {type: array, items: ...}]``)."""
+    options = [schema, *schema.get("oneOf", []), *schema.get("anyOf", [])]
+    return next((option["items"] for option in options if "items" in option), None)
+
+
 def coerce_command_line_values(document: dict, schema: dict) -> dict:
     """Parse strings that stand for numbers, booleans or null, where the schema wants those.
 
@@ -271,8 +278,9 @@ def coerce_command_line_values(document: dict, schema: dict) -> dict:
         if isinstance(value, dict):
             properties = node.get("properties", {})
             return {k: walk(v, properties[k]) if k in properties else v for k, v in value.items()}
-        if isinstance(value, list) and "items" in node:
-            return [walk(v, node["items"]) for v in value]
+        if isinstance(value, list):
+            items = _list_items_schema(node)
+            return [walk(v, items) for v in value] if items is not None else value
         if isinstance(value, str) and not _accepts_string(node, value):
             try:
                 return yaml.safe_load(value)
@@ -295,11 +303,14 @@ def resolve_model(key: str, entry: dict, defaults: dict, measurement: dict) -> d
     return {"model": key, **settings, "measurement": dict(measurement)}
 
 
+def _options(wanted: Any) -> list:
+    return wanted if isinstance(wanted, list) else [wanted]
+
+
 def _matches(value: Any, wanted: Any) -> bool:
-    options = wanted if isinstance(wanted, list) else [wanted]
     return any(
         fnmatch.fnmatchcase(str(value), str(o)) if isinstance(o, str) else value == o
-        for o in options
+        for o in _options(wanted)
     )
 
 
@@ -417,8 +428,19 @@ SELECT_SUBSTRING_FIELDS = ("model_name", "reasoning_state")
 
 
 def _contains(text: str, wanted: Any) -> bool:
-    options = wanted if isinstance(wanted, list) else [wanted]
-    return any(str(o).lower() in text.lower() for o in options)
+    return any(str(o).lower() in text.lower() for o in _options(wanted))
+
+
+def _in_our_terms(field: str, wanted: Any) -> Any:
+    """A ``select`` value as our settings spell it: a class in upper case, AES's task names
+    (``text_gen``) as ours."""
+    from energybench.aes.identity import OUR_TASKS
+
+    if field == "class":
+        return [str(o).upper() for o in _options(wanted)]
+    if field == "task":
+        return [OUR_TASKS.get(o, o) for o in _options(wanted)]
+    return wanted
 
 
 def _selected(cfg: dict, select: dict) -> bool:
@@ -427,7 +449,7 @@ def _selected(cfg: dict, select: dict) -> bool:
     texts = {"model_name": model_name(cfg, cfg["model"]), "reasoning_state": reasoning_state(cfg)}
     return all(
         _contains(texts[field], wanted) if field in SELECT_SUBSTRING_FIELDS
-        else _matches(cfg.get(SELECT_FIELDS[field]), wanted)
+        else _matches(cfg.get(SELECT_FIELDS[field]), _in_our_terms(field, wanted))
         for field, wanted in select.items()
     )
 
@@ -479,7 +501,8 @@ class Isolation:
 ISOLATION_FIELDS = tuple(f.name for f in dataclasses.fields(Isolation))
 
 # Settings left out of the resolved config while unset, so adding them changed no digest.
-UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority", "protocol")
+UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority", "protocol",
+                    "aes_reasoning")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -518,6 +541,7 @@ class RunConfig:
     reasoning_state: str | None = None
     priority: int | None = None
     protocol: str | None = None
+    aes_reasoning: str | None = None
     gpus_held: int | None = dataclasses.field(default=None, compare=False)
     """Not a setting: how many GPUs the run's job holds (its launch block), which
     ``device: auto`` goes by; None for a run started by hand."""
@@ -534,6 +558,19 @@ class RunConfig:
         if self.min_new_tokens is not None:
             return self.min_new_tokens
         return 0 if self.reasoning else self.max_new_tokens
+
+    @property
+    def reasoning_note(self) -> str | None:
+        """Why the run's reasoning differs from the model list's reasoning state, if it does
+        (AI Energy Score's runner decides reasoning otherwise than some rows state it)."""
+        if not self.reasoning_state or self.aes_reasoning is None:
+            return None
+        stated = self.reasoning_state.strip().lower().startswith("on")
+        if stated == self.reasoning:
+            return None
+        return (f"the model list states reasoning {self.reasoning_state!r}; this run has "
+                f"reasoning {'on' if self.reasoning else 'off'}, as AI Energy Score's runner "
+                f"runs the row (aes_reasoning: {self.aes_reasoning}; docs/aes.md)")
 
     @classmethod
     def validated(cls, data: dict) -> RunConfig:

@@ -38,17 +38,18 @@ def aes_configs():
         sys.path.remove(str(AES_DIR))
 
 
-def test_real_list_every_row_imported_or_reported(aes_configs):
+def test_real_list_every_text_gen_row_imported_others_one_notice_each(aes_configs):
     result = read_model_list(OCT_2025)
-    reported_rows = {p.row for p in result.problems}
-    assert len(result.models) + len(reported_rows) == len(aes_configs) == 60
-    # image generation rows (blank class, image_gen) and the row whose cell contradicts its
-    # reasoning state (Qwen3-Next-80B-A3B-Instruct: "On", but "non-thinking" only)
-    assert reported_rows == {21, 51, 52, 53}
-    assert {(p.row, p.column, p.value) for p in result.problems} >= {
-        (51, "Class", ""), (51, "Task", "image_gen"), (21, "Chat Template",
-        "Qwen3-Next-80B-A3B-Instruct supports only instruct (non-thinking) mode and does not "
-        "generate <think></think> blocks in its output.")}
+    assert not result.problems and len(result.models) == 57
+    other_tasks = [(n.row, n.column, n.value) for n in result.notices if n.column == "Task"]
+    assert other_tasks == [(51, "Task", "image_gen"), (52, "Task", "image_gen"),
+                           (53, "Task", "image_gen")]
+    assert len(result.models) + len(other_tasks) == len(aes_configs) == 60
+
+
+def test_real_list_stated_reading_agrees_with_aes_parser(aes_configs):
+    """aes_reasoning: stated reads each cell as AES's parser does, in our terms."""
+    result = read_model_list(OCT_2025, "stated")
     imported = {(m["id"], m["reasoning_state"]): m for m in result.models.values()}
     for config in aes_configs:
         if config.task != "text_gen" or config.model_id == "Qwen/Qwen3-Next-80B-A3B-Instruct":
@@ -68,7 +69,8 @@ def test_real_list_every_row_imported_or_reported(aes_configs):
     gpt_oss = result.models["openai--gpt-oss-20b--on-high"]
     assert gpt_oss == {"id": "openai/gpt-oss-20b", "class": "B", "task": "text_generation",
                        "reasoning": True, "reasoning_params": {"reasoning_effort": "high"},
-                       "reasoning_state": "On (High)", "priority": 1}
+                       "reasoning_state": "On (High)", "priority": 1,
+                       "aes_reasoning": "stated"}
     assert result.models["swiss-ai--Apertus-8B-Instruct-2509--off"]["id"] == \
         "swiss-ai/Apertus-8B-Instruct-2509"  # the URL's trailing space and prefix stripped
 
@@ -129,6 +131,9 @@ GOOD = ",https://huggingface.co/org/good,1,A,text_gen,Off,N/A\n"
      "row 3, column 'Chat Template', value 'reasoning: [': malformed chat-template cell"),
     (",https://example.com/org/m,1,A,text_gen,Off,N/A\n",
      "row 3, column 'Models to Add', value 'https://example.com/org/m': not a Hugging Face URL"),
+    (",https://huggingface.co/datasets/EnergyStarAI,1,A,text_gen,Off,N/A\n",
+     "row 3, column 'Models to Add', value 'https://huggingface.co/datasets/EnergyStarAI': a "
+     "page of the Hub's datasets, not a model's"),
     (GOOD, "row 3, column 'Reasoning State', value 'Off': duplicate of row 2"),
     (",https://huggingface.co/org/m,high,A,text_gen,Off,N/A\n",
      "row 3, column 'Priority (1=hi)', value 'high': priority must be"),
@@ -161,10 +166,47 @@ def test_unreadable_lists_are_one_clear_error(tmp_path, text, message):
 
 def test_models_csv_in_config_reports_every_bad_row(tmp_path):
     path = tmp_path / "list.csv"
-    path.write_text(HEADER + GOOD + ",https://huggingface.co/org/m,1,,image_gen,,N/A\n")
-    with pytest.raises(ModelListError, match=r"row 3, column 'Class'.*row 3, column 'Task'"):
+    path.write_text(HEADER + GOOD + ",https://huggingface.co/org/m,1,,text_gen,,N/A\n")
+    with pytest.raises(ModelListError, match=r"row 3, column 'Class'.*row 3, column 'Reason"):
         models_from_list(path, skip_invalid=False)
     assert list(models_from_list(path, skip_invalid=True)["models"]) == ["org--good--off"]
+
+
+def test_rows_of_other_tasks_one_notice_each_and_skipped(tmp_path, capsys):
+    path = tmp_path / "list.csv"
+    path.write_bytes((HEADER + GOOD + ",https://huggingface.co/org/flux,3,,image_gen,,N/A\n"
+                      + "\n").replace("\n", "\r\n").encode("utf-8-sig"))
+    assert list(models_from_list(path, skip_invalid=False)["models"]) == ["org--good--off"]
+    said = capsys.readouterr().err.splitlines()
+    assert said == [f"energybench: AES model list {path}: row 3, column 'Task', value "
+                    "'image_gen': skipped: this pipeline runs text_gen only"]
+    path.write_text(HEADER + ",https://huggingface.co/org/flux,3,,image_gen,,N/A\n")
+    with pytest.raises(ModelListError, match="no row this pipeline can run"):
+        models_from_list(path, skip_invalid=False)
+
+
+def test_import_aes_stated_reading_and_notices_on_the_command_line(tmp_path):
+    line = ",https://huggingface.co/org/m,1,A,text_gen,On (Turbo),N/A\n"
+    status, stderr, output = import_aes(tmp_path, HEADER + line)
+    assert status == 0
+    assert "row 2, column 'Reasoning State', value 'On (Turbo)': org/m: unknown detail " \
+        "'Turbo'" in stderr
+    assert "AES's runner runs this row with reasoning off" in stderr
+    assert yaml.safe_load(output.read_text())["models"]["org--m--on-turbo"]["reasoning"] is False
+    status, stderr, output = import_aes(tmp_path, HEADER + line, "--aes-reasoning", "stated")
+    entry = yaml.safe_load(output.read_text())["models"]["org--m--on-turbo"]
+    assert (status, entry["reasoning"], entry["aes_reasoning"]) == (0, True, "stated")
+
+
+def test_contradictory_cell_runs_as_aes_runs_it_with_a_notice(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text(HEADER + ",https://huggingface.co/org/m,1,a,text_gen,On,"
+                    "enable_thinking=False\n")
+    for reading in ("effective", "stated"):
+        result = read_model_list(path, reading)
+        assert not result.problems and result.models["org--m--on"]["reasoning"] is False
+        assert "the cell turns reasoning off but the reasoning state is 'On'" in str(
+            result.notices[0])
 
 
 @pytest.fixture(scope="module")
@@ -182,9 +224,33 @@ def imported_table():
     ({"model_name": "qwen3-0.6b", "priority": 3},
      {"Qwen--Qwen3-0.6B--on", "Qwen--Qwen3-0.6B--off"}),
     ({"model_name": "gpt-oss-20b", "priority": [2]}, {"openai--gpt-oss-20b--off"}),
+    ({"model_name": "gpt-oss-20b", "task": "text_gen", "class": "b"},
+     {"openai--gpt-oss-20b--on-high", "openai--gpt-oss-20b--on-low",
+      "openai--gpt-oss-20b--on-medium", "openai--gpt-oss-20b--off"}),
+    ({"model_name": "gpt-oss-20b", "class": ["a", "C"]}, set()),
 ])
 def test_select_like_the_batch_runner(imported_table, select, expected):
-    assert set(select_models(imported_table, select)) == expected
+    if not expected:
+        with pytest.raises(ConfigError, match="matches none"):
+            select_models(imported_table, select)
+    else:
+        assert set(select_models(imported_table, select)) == expected
+
+
+def test_select_in_aes_spellings_through_the_command_line(imported_table):
+    """Snakemake hands nested --config values over as strings: `[2, 3]` arrives as
+    ["2", "3"]; the config schema's options (an integer or a list of them) type them."""
+    from energybench.config import coerce_command_line_values
+
+    schema = load_yaml(REPO_ROOT / "config/schemas/config.schema.yaml")
+    given = {"select": {"priority": ["2", "3"], "class": "b", "task": "text_gen"},
+             "num_prompts": "3"}
+    config = coerce_command_line_values(given, schema)
+    assert config == {"select": {"priority": [2, 3], "class": "b", "task": "text_gen"},
+                      "num_prompts": 3}
+    chosen = select_models(imported_table, config["select"])
+    assert chosen and all(imported_table[k]["priority"] in (2, 3) for k in chosen)
+    assert all(imported_table[k]["class"] == "B" for k in chosen)
 
 
 def test_select_by_priority_that_matches_nothing_is_an_error(imported_table):
@@ -203,6 +269,32 @@ def test_aes_preset_sets_the_protocol_over_the_entry(imported_table):
     assert apply_preset(None, off) is off
     with pytest.raises(ConfigError, match="unknown preset"):
         apply_preset("mlperf", off)
+
+
+@pytest.mark.parametrize("campaign, prompts, dataset", [
+    ({}, 10, "EnergyStarAI/text_generation"),
+    ({"num_prompts": 3, "prompts_file": "data/prompts.jsonl"}, 3, "data/prompts.jsonl"),
+    ({"num_prompts": 1000}, 1000, "EnergyStarAI/text_generation"),
+])
+def test_number_of_prompts_and_dataset_are_the_campaigns(imported_table, campaign, prompts,
+                                                         dataset):
+    """As AES's -n and --prompts-file: the campaign's, over the preset's 10 and AES's data."""
+    from energybench.campaign_settings import apply_campaign_settings
+
+    run = apply_campaign_settings(imported_table["openai--gpt-oss-20b--off"],
+                                  {"preset": "aes", **campaign})
+    assert (run["num_prompts"], run["dataset"], run["dataset_column"]) == (prompts, dataset,
+                                                                           "text")
+
+
+def test_the_run_log_says_where_reasoning_differs_from_the_stated_state(imported_table):
+    from energybench.config import RunConfig
+
+    deepseek = RunConfig.from_dict(imported_table["deepseek-ai--DeepSeek-R1--on"])
+    assert "states reasoning 'On'; this run has reasoning off" in deepseek.reasoning_note
+    assert deepseek.to_dict()["aes_reasoning"] == "effective"
+    assert RunConfig.from_dict(imported_table["openai--gpt-oss-20b--on-high"]).reasoning_note \
+        is None
 
 
 def test_new_settings_leave_existing_run_configs_and_their_digest_alone(imported_table):

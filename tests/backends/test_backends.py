@@ -112,7 +112,6 @@ def test_secrets_are_handed_over_by_name_as_the_backend_declares():
 
 
 @pytest.mark.parametrize("entry, message", [
-    ({"gpus": 2}, "model 'm': the pytorch backend runs a model on one GPU"),
     ({"backend": "vllm", "runtime": "docker"},
      "model 'm': a managed vLLM server runs as a process beside the run; runtime 'docker'"),
     ({"device": "cuda"}, "model 'm': device 'cuda' needs gpus >= 1"),

@@ -3,14 +3,15 @@ by AES's own tools; an AES model list named in config.yaml."""
 
 import csv
 import json
+import shutil
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
 
 from conftest import copy_workflow
+from energybench.gpus import DEVICES_ENV
 from energybench.report import read_report
 from test_workflow import planned_jobs, snakemake
 
@@ -24,8 +25,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def aes_run(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("aes"))
-    snakemake(workdir, "--config", "preset=aes", f'select={{"model": "{MODELS[0]}"}}',
-              "--printshellcmds", "all", "aes_submission")
+    # AES's dataset is on the Hub: the campaign's prompts_file, as AES's --prompts-file
+    snakemake(workdir, "--config", "preset=aes", "prompts_file=data/prompts.jsonl",
+              f'select={{"model": "{MODELS[0]}"}}', "--printshellcmds", "all", "aes_submission")
     return workdir
 
 
@@ -65,17 +67,57 @@ def test_aes_readers_take_the_pipeline_outputs(aes_run):
     assert all("GPU energy unknown" in why for why in manifest["skipped"].values())
 
 
-def test_models_csv_in_config_plans_one_job_per_usable_row(tmp_path):
+def test_models_csv_in_config_plans_one_job_per_text_gen_row(tmp_path):
     workdir = copy_workflow(tmp_path)
     (workdir / "list.csv").write_text(
         ",Models to Add,Priority (1=hi),Class,Task,Reasoning State,Chat Template\n"
         ",https://huggingface.co/Qwen/Qwen3-0.6B,3,A,text_gen,On,enable_thinking=True\n"
         ",https://huggingface.co/Qwen/Qwen3-0.6B,3,A,text_gen,Off,enable_thinking=False\n"
         ",https://huggingface.co/black-forest-labs/FLUX.1-dev,3,,image_gen,,N/A (default)\n")
-    result = snakemake(workdir, "--dry-run", "--config", "models_csv=list.csv", check=False)
-    assert result.returncode != 0
-    assert "row 4, column 'Task', value 'image_gen'" in result.stderr
-    jobs = planned_jobs(workdir, "--config", "models_csv=list.csv", "models_csv_skip_invalid=true",
+    result = snakemake(workdir, "--dry-run", "--config", "models_csv=list.csv")
+    assert "row 4, column 'Task', value 'image_gen': skipped" in result.stderr
+    jobs = planned_jobs(workdir, "--config", "models_csv=list.csv",
                         'select={"reasoning_state": "on"}')
-    assert "benchmark:Qwen--Qwen3-0.6B--on" in jobs and "benchmark:Qwen--Qwen3-0.6B--off" not in jobs
+    assert "benchmark:Qwen--Qwen3-0.6B--on" in jobs
+    assert "benchmark:Qwen--Qwen3-0.6B--off" not in jobs
     assert "aes_models" in jobs  # the record of what the list resolved to
+
+
+def test_commands_after_a_preset_campaign_keep_its_settings(aes_run):
+    """The preset, prompts file and selection were given once: aes_submission, paper and a
+    plain rerun plan with them (results/campaign.json), so none plans a benchmark."""
+    recorded = json.loads((aes_run / "results/campaign.json").read_text())
+    assert (recorded["preset"], recorded["prompts_file"], recorded["select"]) == (
+        "aes", "data/prompts.jsonl", {"model": MODELS[0]})
+    for target in ("aes_submission", "paper", "all"):
+        result = snakemake(aes_run, "--dry-run", target)
+        assert "results/campaign.json" in result.stderr
+        assert not [j for j in planned_jobs(aes_run, target) if j.startswith("benchmark")]
+    # a command that states a campaign setting defines the campaign anew
+    assert "benchmark:tiny-llama-4l" in planned_jobs(aes_run, "--config", "preset=null")
+
+
+def test_the_preset_gives_a_model_every_gpu_of_the_node(monkeypatch, tmp_path):
+    """AES's device layout: on a node with two (stand-in) GPUs, a model takes both."""
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv(DEVICES_ENV, "0,1")
+    workdir = copy_workflow(tmp_path)
+    (workdir / "gpu_models.yaml").write_text("models:\n  big: {id: org/big, class: C}\n")
+    config = ["--config", "preset=aes", "prompts_file=data/prompts.jsonl",
+              "models_file=gpu_models.yaml"]
+    result = snakemake(workdir, "--dry-run", *config, check=False)
+    assert "model 'big' takes 2 GPU(s) but --resources gpu=1" in result.stderr
+    result = snakemake(workdir, "--dry-run", "--printshellcmds", "--resources", "gpu=2", *config)
+    assert "--gpus 2" in result.stdout
+
+
+def test_aes_real_list_plans_whole(tmp_path):
+    """AES's October 2025 list as shipped: every text_gen row planned, image_gen rows said."""
+    workdir = copy_workflow(tmp_path)
+    shutil.copy(AES_DIR / "oct_2025_models.csv", workdir)
+    config = ["--config", "models_csv=oct_2025_models.csv", "preset=aes"]
+    result = snakemake(workdir, "--dry-run", *config)
+    assert result.stderr.count("value 'image_gen': skipped") == 3
+    jobs = planned_jobs(workdir, *config)
+    assert len([job for job in jobs if job.startswith("benchmark:")]) == 57
+    assert "benchmark:Qwen--Qwen3-Next-80B-A3B-Instruct--on" in jobs

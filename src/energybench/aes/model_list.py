@@ -20,9 +20,10 @@ from pathlib import Path
 import yaml
 
 from energybench.aes.identity import OUR_TASKS
+from energybench.aes.runner_protocol import effective_protocol
 from energybench.config import ConfigError
-from energybench.keys import key_problem
 from energybench.files import write_atomic
+from energybench.keys import key_problem
 
 MODEL, PRIORITY, CLASS, TASK, STATE, TEMPLATE = (
     "Models to Add", "Priority (1=hi)", "Class", "Task", "Reasoning State", "Chat Template")
@@ -31,6 +32,9 @@ CLASSES = ("A", "B", "C")
 HUB_URL = re.compile(r"^https?://(?:www\.)?huggingface\.co/", re.IGNORECASE)
 HF_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 STATE_TEXT = re.compile(r"^(on|off)(?:\s*\((.+)\))?$", re.IGNORECASE)
+STATE_DETAILS = ("high", "medium", "low", "n/a")  # what AES's lists say in parentheses
+# The Hub's pages that are not a model's: https://huggingface.co/<section>/...
+HUB_SECTIONS = ("datasets", "spaces", "collections", "papers", "docs", "models", "blog")
 # What a chat-template cell may say besides YAML: `key=True/False` switches, prompt directives
 # (a prefix the model's card asks for) and the two mode statements in AES's list.
 SWITCH = re.compile(r"^\s*(enable_thinking|reasoning)\s*=\s*(true|false)\s*$", re.IGNORECASE)
@@ -42,6 +46,8 @@ DIRECTIVES = (  # (pattern in the cell, prompt prefix, reasoning); `</think>` is
 MODE_STATEMENTS = (("supports only thinking mode", True), ("non-thinking", False))
 DEFAULT_TEMPLATE = re.compile(r"^(n/a\b.*|default)?$", re.IGNORECASE)
 EFFORTS = ("low", "medium", "high")
+EFFECTIVE, STATED = "effective", "stated"
+AES_REASONING = (EFFECTIVE, STATED)
 
 
 class ModelListError(ConfigError):
@@ -50,6 +56,7 @@ class ModelListError(ConfigError):
 
 @dataclasses.dataclass(frozen=True)
 class RowProblem:
+    """What is wrong with, or worth saying about, one cell of the list."""
     row: int  # the spreadsheet's row number: the header is row 1
     column: str
     value: str
@@ -63,6 +70,16 @@ class RowProblem:
 class ImportResult:
     models: dict[str, dict]
     problems: list[RowProblem]
+    notices: list[RowProblem] = dataclasses.field(default_factory=list)
+    """Rows imported otherwise than they state, or skipped as another task's: said, not
+    refused."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RowOutcome:
+    entry: dict | None
+    problems: list[RowProblem]
+    notices: list[RowProblem]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,6 +149,10 @@ def hf_id(cell: str) -> str:
         if not HUB_URL.match(value):
             raise ValueError("not a Hugging Face URL (https://huggingface.co/<org>/<name>)")
         value = HUB_URL.sub("", value).rstrip("/")
+        section = value.split("/")[0].lower()
+        if section in HUB_SECTIONS:
+            raise ValueError(f"a page of the Hub's {section}, not a model's "
+                             "(https://huggingface.co/<org>/<name>)")
     if not HF_ID.match(value):
         raise ValueError("not a Hugging Face model id (<org>/<name>)")
     return value
@@ -174,12 +195,17 @@ def _read_rows(path: Path) -> list[tuple[int, dict]]:
     return rows
 
 
-def _entry(number: int, row: dict) -> tuple[dict | None, list[RowProblem]]:
+def _entry(number: int, row: dict, aes_reasoning: str) -> RowOutcome:
     problems = []
 
     def problem(column: str, message: str) -> None:
         problems.append(RowProblem(number, column, row[column].strip(), message))
 
+    task = row[TASK].strip()
+    if task and task not in OUR_TASKS:
+        skipped = RowProblem(number, TASK, task,
+                             f"skipped: this pipeline runs {', '.join(OUR_TASKS)} only")
+        return RowOutcome(None, [], [skipped])
     model_id = None
     try:
         model_id = hf_id(row[MODEL])
@@ -193,9 +219,8 @@ def _entry(number: int, row: dict) -> tuple[dict | None, list[RowProblem]]:
         problem(CLASS, "blank class (A, B or C)")
     elif model_class.upper() not in CLASSES:
         problem(CLASS, "unknown class (A, B or C)")
-    task = row[TASK].strip()
-    if task not in OUR_TASKS:
-        problem(TASK, f"unknown task (this pipeline runs {', '.join(OUR_TASKS)})")
+    if not task:
+        problem(TASK, f"blank task ({', '.join(OUR_TASKS)})")
     state = row[STATE].strip()
     state_match = STATE_TEXT.match(state)
     if not state_match:
@@ -206,43 +231,86 @@ def _entry(number: int, row: dict) -> tuple[dict | None, list[RowProblem]]:
     except ValueError as exc:
         problem(TEMPLATE, f"malformed chat-template cell: {exc}")
     if problems:
-        return None, problems
-    reasoning = state_match.group(1).lower() == "on"
-    if template.reasoning is not None and template.reasoning != reasoning:
-        problem(TEMPLATE, f"the cell turns reasoning {'on' if template.reasoning else 'off'} but "
-                          f"the reasoning state is {state!r}")
-        return None, problems
+        return RowOutcome(None, problems, [])
+    protocol, notices = _protocol(number, row, model_id, template, state_match, aes_reasoning)
     entry = {"id": model_id, "class": model_class.upper(), "task": OUR_TASKS[task],
-             "reasoning": reasoning, "reasoning_params": template.params,
-             "reasoning_state": state, "priority": int(priority)}
-    if template.prompt_prefix:
-        entry["prompt_prefix"] = template.prompt_prefix
-    return entry, problems
+             "reasoning": protocol.reasoning, "reasoning_params": protocol.params,
+             "reasoning_state": state, "priority": int(priority),
+             "aes_reasoning": aes_reasoning}
+    if protocol.prompt_prefix:
+        entry["prompt_prefix"] = protocol.prompt_prefix
+    return RowOutcome(entry, problems, notices)
 
 
-def read_model_list(path: str | Path) -> ImportResult:
-    """Every usable row of an AES model list as a model entry, every other one as problems."""
+def _protocol(number: int, row: dict, model_id: str, template: Template,
+              state_match: re.Match, aes_reasoning: str) -> tuple[Template, list[RowProblem]]:
+    """What a readable row runs (as AES's runner runs it, or as the row states it), and the
+    notices that say where the two differ."""
+    state = state_match.group(0)
+    notices = []
+    detail = state_match.group(2)
+    if detail and detail.strip().lower() not in STATE_DETAILS:
+        notices.append(RowProblem(number, STATE, state, (
+            f"{model_id}: unknown detail {detail.strip()!r} (known: High, Medium, Low, N/A): "
+            "kept as text; the chat-template cell decides the reasoning parameters")))
+    stated = dataclasses.replace(template, reasoning=state_match.group(1).lower() == "on")
+    runner = effective_protocol(model_id, row[TEMPLATE])
+    protocol = Template(runner.reasoning, runner.reasoning_params)
+    if template.reasoning is not None and template.reasoning != stated.reasoning:
+        notices.append(RowProblem(
+            number, TEMPLATE, row[TEMPLATE].strip(),
+            f"{model_id}: the cell turns reasoning {'on' if template.reasoning else 'off'} but "
+            f"the reasoning state is {state!r}: run as AES's runner runs it "
+            f"({_said(protocol)})"))
+    elif aes_reasoning == STATED:
+        protocol = stated
+    elif protocol != stated:
+        notices.append(RowProblem(
+            number, STATE, state,
+            f"{model_id}: AES's runner runs this row with {_said(protocol)}; the row states "
+            f"{_said(stated)} (aes_reasoning: stated runs that)"))
+    return protocol, notices
+
+
+def _said(protocol: Template) -> str:
+    """A protocol in words: ``reasoning on, {'enable_thinking': True}, prefix '/think '``."""
+    words = [f"reasoning {'on' if protocol.reasoning else 'off'}"]
+    words.append(f"parameters {protocol.params}" if protocol.params else "no parameters")
+    if protocol.prompt_prefix:
+        words.append(f"prompt prefix {protocol.prompt_prefix!r}")
+    return ", ".join(words)
+
+
+def read_model_list(path: str | Path, aes_reasoning: str = EFFECTIVE) -> ImportResult:
+    """Every usable row of an AES model list as a model entry, every other one as problems.
+    ``aes_reasoning``: ``effective`` runs each row as AES's runner does, ``stated`` as the row
+    states its reasoning (docs/aes.md)."""
+    if aes_reasoning not in AES_REASONING:
+        raise ConfigError(f"aes_reasoning {aes_reasoning!r}: expected one of "
+                          f"{', '.join(AES_REASONING)}")
     path = Path(path)
-    models: dict[str, dict] = {}
+    result = ImportResult({}, [])
     first_row: dict[str, int] = {}
-    problems: list[RowProblem] = []
     for number, row in _read_rows(path):
-        entry, row_problems = _entry(number, row)
-        if entry is not None:
-            key = model_key(entry["id"], entry["reasoning_state"])
-            if key_problem(key):
-                row_problems.append(RowProblem(number, MODEL, row[MODEL].strip(),
-                                               f"cannot name its outputs: {key_problem(key)}"))
-            elif key in first_row:
-                row_problems.append(RowProblem(
-                    number, STATE, entry["reasoning_state"],
-                    f"duplicate of row {first_row[key]} (same model and reasoning state: "
-                    f"key {key!r})"))
-            else:
-                first_row[key] = number
-                models[key] = entry
-        problems += row_problems
-    return ImportResult(models, problems)
+        outcome = _entry(number, row, aes_reasoning)
+        result.notices += outcome.notices
+        result.problems += outcome.problems
+        entry = outcome.entry
+        if entry is None:
+            continue
+        key = model_key(entry["id"], entry["reasoning_state"])
+        if key_problem(key):
+            result.problems.append(RowProblem(number, MODEL, row[MODEL].strip(),
+                                              f"cannot name its outputs: {key_problem(key)}"))
+        elif key in first_row:
+            result.problems.append(RowProblem(
+                number, STATE, entry["reasoning_state"],
+                f"duplicate of row {first_row[key]} (same model and reasoning state: "
+                f"key {key!r})"))
+        else:
+            first_row[key] = number
+            result.models[key] = entry
+    return result
 
 
 def models_document(result: ImportResult, source: str | Path) -> str:
@@ -253,10 +321,11 @@ def models_document(result: ImportResult, source: str | Path) -> str:
                                    allow_unicode=True)
 
 
-def import_model_list(source: str | Path, output: str | Path, skip_invalid: bool) -> ImportResult:
+def import_model_list(source: str | Path, output: str | Path, skip_invalid: bool,
+                      aes_reasoning: str = EFFECTIVE) -> ImportResult:
     """Write the list's models to ``output`` (atomically). With problems, nothing is written
-    unless ``skip_invalid``; the caller reports the problems either way."""
-    result = read_model_list(source)
+    unless ``skip_invalid``; the caller reports the problems and notices either way."""
+    result = read_model_list(source, aes_reasoning)
     if result.problems and not skip_invalid:
         return result
     if not result.models:
@@ -265,15 +334,21 @@ def import_model_list(source: str | Path, output: str | Path, skip_invalid: bool
     return result
 
 
-def models_from_list(source: str | Path, skip_invalid: bool) -> dict:
+def models_from_list(source: str | Path, skip_invalid: bool,
+                     aes_reasoning: str = EFFECTIVE) -> dict:
     """The models document of an AES list named in config.yaml (``models_csv``): an error
-    naming every unusable row, unless ``skip_invalid`` (then they are printed and skipped)."""
-    result = read_model_list(source)
+    naming every unusable row, unless ``skip_invalid`` (then they are printed and skipped);
+    each notice printed."""
+    result = read_model_list(source, aes_reasoning)
     if result.problems and not skip_invalid:
         raise ModelListError(
             f"AES model list {source}: {len(result.problems)} problem(s): "
             + "; ".join(map(str, result.problems))
             + ". Fix the rows, or set models_csv_skip_invalid: true to run the usable rows")
+    for notice in result.notices:
+        print(f"energybench: AES model list {source}: {notice}", file=sys.stderr)
     for problem in result.problems:
         print(f"energybench: AES model list {source}: skipped {problem}", file=sys.stderr)
+    if not result.models:
+        raise ModelListError(f"AES model list {source}: no row this pipeline can run")
     return {"models": result.models}

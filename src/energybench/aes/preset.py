@@ -1,10 +1,13 @@
 """The AI Energy Score generation protocol as one switch (``--config preset=aes``).
 
-AES's batch runner sends one prompt at a time, samples at temperature 0.7, generates exactly
-10 new tokens with reasoning off and lets the model stop on its own up to 8,192 with reasoning
-on (at least 1), over 10 prompts of its text-generation dataset. The preset sets exactly these
-settings on every model, over what models.yaml says, so a figure compares with AES's; the
-dataset stays the configured one (AES's is ``EnergyStarAI/text_generation``).
+AES's batch runner sends one prompt at a time from its text-generation dataset's ``text``
+column, samples at temperature 0.7, generates exactly 10 new tokens with reasoning off and
+lets the model stop on its own up to 8,192 with reasoning on (at least 1), over 10 prompts
+unless told otherwise (its ``-n``: the campaign's ``num_prompts``), each model spread over
+every GPU of the node (``device_map: auto``). The preset sets exactly
+these settings on every model, over what models.yaml says, so a figure compares with AES's.
+Whether a row of an AES list counts as reasoning is decided when the list is read
+(energybench.aes.runner_protocol).
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from __future__ import annotations
 from energybench.config import ConfigError
 
 AES = "aes"
-AES_PROTOCOL = {"batch_size": 1, "temperature": 0.7, "num_prompts": 10}
+AES_DATASET = {"dataset": "EnergyStarAI/text_generation", "dataset_column": "text",
+               "dataset_split": "train"}
+AES_PROTOCOL = {"batch_size": 1, "temperature": 0.7, "num_prompts": 10, **AES_DATASET}
 AES_TOKENS = {  # by reasoning on/off
     False: {"max_new_tokens": 10, "min_new_tokens": 10},
     True: {"max_new_tokens": 8192, "min_new_tokens": 1},
@@ -20,11 +25,24 @@ AES_TOKENS = {  # by reasoning on/off
 PRESETS = (AES,)
 
 
-def apply_preset(preset: str | None, run_config: dict) -> dict:
-    """``run_config`` under ``preset`` (``None``: unchanged), recording the protocol."""
+def aes_gpus(run_config: dict, machine_gpus: int) -> int | str:
+    """AES's device layout: a model whose backend spreads it over its GPUs gets every GPU of
+    the machine that runs the jobs, unless its settings state a count or the CPU."""
+    from energybench.backends import AUTO_GPUS, backend_class
+
+    spread = backend_class(run_config["backend"]).spreads_over_gpus
+    if (run_config["gpus"] != AUTO_GPUS or run_config.get("device") == "cpu"
+            or not spread or machine_gpus == 0):
+        return run_config["gpus"]
+    return machine_gpus
+
+
+def apply_preset(preset: str | None, run_config: dict, machine_gpus: int = 0) -> dict:
+    """``run_config`` under ``preset`` (``None``: unchanged), recording the protocol;
+    ``machine_gpus``: the GPUs of the machine that runs the jobs."""
     if preset is None:
         return run_config
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})")
     return {**run_config, **AES_PROTOCOL, **AES_TOKENS[bool(run_config["reasoning"])],
-            "protocol": preset}
+            "gpus": aes_gpus(run_config, machine_gpus), "protocol": preset}

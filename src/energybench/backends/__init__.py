@@ -77,6 +77,9 @@ class Backend(ABC):
     """
 
     name: ClassVar[str]
+    spreads_over_gpus: ClassVar[bool] = False
+    """Whether one run spreads a model over every GPU its job holds (AI Energy Score's layout,
+    which ``preset: aes`` reproduces by giving such a model every GPU of the machine)."""
     device: str
 
     @abstractmethod
@@ -152,6 +155,9 @@ BACKENDS = {
     "pytorch": "energybench.backends.pytorch:PyTorchBackend",
     "vllm": "energybench.backends.vllm.backend:VLLMBackend",
 }
+# The backend that sends a model's load to an OpenAI-compatible server (the campaign's
+# `endpoint`, energybench.campaign_settings).
+ENDPOINT_BACKEND = "vllm"
 # Resources a benchmark job may take (the rule declares each): the job's GPUs, and one slot
 # of an external endpoint (so that two runs never load one server at once).
 JOB_RESOURCES = ("gpu", "endpoint")
@@ -185,6 +191,11 @@ def planned_on_the_cpu_for_want_of_gpus(run_configs: dict[str, dict]) -> list[st
     they are planned on the CPU, which the user should hear."""
     return [key for key, cfg in run_configs.items()
             if cfg["gpus"] == AUTO_GPUS and planned_gpus(cfg, machine_has_gpus=True) > 0]
+
+
+def sent_to_endpoint(run_config: dict, url: str) -> dict:
+    """``run_config`` as a model of the OpenAI-compatible server at ``url``."""
+    return backend_class(ENDPOINT_BACKEND).sent_to(run_config, url)
 
 
 def job_resources(run_config: dict, machine_has_gpus: bool) -> dict[str, int]:

@@ -101,15 +101,29 @@ def _count_completion_tokens(new_tokens, eos_ids: set[int], pad_id: int | None) 
     return total
 
 
+def spread_placement(gpus: int) -> dict | None:
+    """``from_pretrained``'s placement of a model over the ``gpus`` GPUs the run sees (its
+    job's), as AI Energy Score loads every model: ``device_map: auto`` (accelerate's balanced
+    split), each GPU up to its free memory and nothing on the CPU or disk, whose offloading
+    would move the energy off the GPUs that are metered (a model too large then fails to
+    load, saying so). None for one GPU or none: the model is loaded whole, then moved."""
+    import torch
+
+    if gpus < 2:
+        return None
+    return {"device_map": "auto",
+            "max_memory": {index: torch.cuda.mem_get_info(index)[0] for index in range(gpus)}}
+
+
+def device_names(model) -> list[str]:
+    """The devices a model's weights are on, in the order of its device map."""
+    placed = getattr(model, "hf_device_map", None) or {"": next(model.parameters()).device}
+    return list(dict.fromkeys(str(device) for device in placed.values()))
+
+
 class PyTorchBackend(Backend):
     name = "pytorch"
-
-    @classmethod
-    def config_problems(cls, run_config: dict) -> list[str]:
-        if run_config["gpus"] > 1:
-            return ["the pytorch backend runs a model on one GPU; for a model that needs "
-                    "several, use backend vllm with vllm.tensor_parallel_size"]
-        return []
+    spreads_over_gpus = True
 
     def __init__(self, cfg: RunConfig, run_dir: Path | None = None):
         import torch
@@ -129,8 +143,18 @@ class PyTorchBackend(Backend):
         self.tokenizer = AutoTokenizer.from_pretrained(cfg.id, padding_side="left")
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(cfg.id, dtype=self.torch_dtype)
-        self.model.to(self.device).eval()
+        self.gpus = torch.cuda.device_count() if self.device == "cuda" else 0
+        placement = spread_placement(self.gpus)
+        if placement:  # the job holds several GPUs: the model is spread over them
+            self.model = AutoModelForCausalLM.from_pretrained(
+                cfg.id, dtype=self.torch_dtype, **placement)
+        else:
+            self.model = AutoModelForCausalLM.from_pretrained(cfg.id, dtype=self.torch_dtype)
+            self.model.to(self.device)
+        self.model.eval()
+        # Prompts go to the device of the first layers (the embeddings) of a spread model.
+        self.input_device = self.model.device
+        log.info("model on %s", ", ".join(device_names(self.model)))
         eos = self.model.generation_config.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
         texts = format_prompts(self.tokenizer, prompts, cfg)
@@ -145,6 +169,10 @@ class PyTorchBackend(Backend):
             "name": "pytorch", "torch": torch.__version__, "transformers": transformers.__version__,
             # The dtype the weights really have, not the one asked for.
             "device": self.device,
+            "devices": device_names(self.model),
+            # Which device holds which module; a model on one device has none.
+            "device_map": {module: str(device) for module, device in
+                           (getattr(self.model, "hf_device_map", None) or {}).items()},
             "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
             "parameters": sum(p.numel() for p in self.model.parameters()),
         }
@@ -156,13 +184,13 @@ class PyTorchBackend(Backend):
     def _synchronize(self):
         import torch
 
-        if self.device == "cuda":
-            torch.cuda.synchronize()
+        for index in range(self.gpus):
+            torch.cuda.synchronize(index)  # every GPU the model is spread over
 
     def _generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int) -> BatchTiming:
         import torch
 
-        inputs = self.tokenizer(texts, return_tensors="pt", padding=True).to(self.device)
+        inputs = self.tokenizer(texts, return_tensors="pt", padding=True).to(self.input_device)
         clock = _FirstTokenClock()
         self._synchronize()
         start = time.perf_counter()

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from energybench.backends import Backend, Trial, latencies, resolve_device, throughputs
-from energybench.config import RunConfig
+from energybench.config import RunConfig, model_setting_schema
 from energybench.files import json_text
 from energybench.backends.vllm.endpoint import Endpoint, EndpointURLError
 from energybench.backends.vllm.loadgen import (
@@ -41,7 +41,7 @@ from energybench.energy.checks import check_stream_read_on_time
 from energybench.prompts import load_prompts
 from energybench.report import COMPONENTS
 from energybench.backends.vllm.server import ManagedVLLMServer
-from energybench.backends.vllm.settings import VLLMSettings
+from energybench.backends.vllm.settings import EXTERNAL, VLLMSettings
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,17 @@ class VLLMBackend(Backend):
     @classmethod
     def parse_settings(cls, run_config: Mapping) -> VLLMSettings:
         return VLLMSettings.from_run_config(run_config)
+
+    @classmethod
+    def sent_to(cls, run_config: dict, url: str) -> dict:
+        """``run_config`` as an external model of the server at ``url``, keeping the serving
+        settings of its entry that apply to one (the load, metering) and dropping those of a
+        managed server, as the model settings' schema lists them."""
+        managed_only = set(model_setting_schema("vllm")["then"]["properties"])
+        kept = {k: v for k, v in (run_config.get("vllm") or {}).items()
+                if k not in managed_only}
+        return {**run_config, "backend": cls.name,
+                "vllm": {**kept, "mode": EXTERNAL, "endpoint": url}}
 
     @classmethod
     def resources(cls, run_config: dict) -> dict[str, int]:
