@@ -14,7 +14,6 @@ from energybench.energy.checks import (
 )
 from energybench.energy.phases import PhaseSplit, split_phases
 
-
 # A prefill figure must be resolved by its meter to this fraction of its energy.
 PREFILL_RELATIVE_RESOLUTION = 0.02
 # The most an idle baseline's sub-windows may differ, as a fraction of its power.
@@ -87,6 +86,7 @@ class WindowMeasurement:
         integral within the two meters' resolution over this window. Estimated components are
         not checked: a model cannot contradict itself."""
         checks = [check_window_length(self.duration_s, minimum_s=min_window_s)]
+        net = self.net(idle)
         for name, energy in self.components.items():
             if energy.joules is None or energy.estimated or self.duration_s <= 0:
                 continue
@@ -97,6 +97,9 @@ class WindowMeasurement:
                     baseline.watts if baseline else None,
                     energy.detail.get("power_limit_w"),
                     component=name,
+                    allowance_w=_first_known(net[name].uncertainty_j,
+                                             energy.detail.get("resolution_j"), 0.0)
+                    / self.duration_s,
                 )
             )
             if name == "gpu":
@@ -114,6 +117,10 @@ class WindowMeasurement:
             "duration_s": self.duration_s,
             "components": {name: energy.to_dict() for name, energy in self.components.items()},
         }
+
+
+def _first_known(*values: float | None) -> float:
+    return next(v for v in values if v is not None)
 
 
 def _sum_known(*values: float | None) -> float | None:
