@@ -321,6 +321,7 @@ class PhaseTrial(Section):
     """One trial's prefill/decode split per component (the components are its other keys)."""
 
     prefill_passes: int | None = None
+    generate_passes: int | None = None
 
     @property
     def splits(self) -> dict[str, PhaseFigures]:

@@ -13,6 +13,8 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+# The window check's limit where no monitor stated what its meters resolve.
+DEFAULT_MINIMUM_WINDOW_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -81,14 +83,17 @@ def check_power_range(
     return Check(name, average_power_w, limit, passed, detail)
 
 
-def check_window_length(duration_s: float, *, minimum_s: float = 5.0) -> Check:
-    """Energy counters update every few to hundreds of milliseconds; short windows are coarse."""
+def check_window_length(duration_s: float, *, minimum_s: float = DEFAULT_MINIMUM_WINDOW_S
+                        ) -> Check:
+    """A window shorter than ``minimum_s``, the shortest its meters resolve to the fraction
+    the pipeline asks for, is coarse: the meters' update interval weighs heavily in it."""
     if bad := _not_finite("window_long_enough", minimum_s, WARNING, duration_s=duration_s):
         return bad
     passed = duration_s >= minimum_s
     detail = (
         f"window {duration_s:.3g} s"
-        + ("" if passed else f" is shorter than {minimum_s:g} s: the meter's update interval weighs heavily")
+        + ("" if passed else f" is shorter than {minimum_s:.3g} s, the shortest its meters "
+                             "resolve: their update interval weighs heavily")
     )
     return Check("window_long_enough", duration_s, minimum_s, passed, detail, WARNING)
 

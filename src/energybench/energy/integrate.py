@@ -136,3 +136,22 @@ def energy_from_totals(
     with np.errstate(over="ignore", invalid="ignore"):
         joules = float(np.interp(t1, used_t, used_e) - np.interp(t0, used_t, used_e))
     return _finite(PowerIntegral(joules, inside, widest))
+
+
+def sampled_change_j(times_s: Sequence[float], watts: Sequence[float | None], t0: float,
+                     t1: float) -> float | None:
+    """What the linear interpolation of sampled power may miss over [t0, t1]: the sum over
+    the sample intervals that cover the window (the one around each edge included) of the
+    power's change across the interval × its length. Power that stays put between samples
+    (a model's input read at every sample) is resolved exactly; ``None`` without readings
+    around both edges, or with readings that are not finite."""
+    pairs = sorted((t, w) for t, w in zip(times_s, watts, strict=True) if w is not None)
+    t = np.array([p[0] for p in pairs], dtype=float)
+    w = np.array([p[1] for p in pairs], dtype=float)
+    if not len(t) or t[0] > t0 or t[-1] < t1 or not np.isfinite(w).all():
+        return None
+    first = int(np.searchsorted(t, t0, side="right")) - 1
+    last = int(np.searchsorted(t, t1, side="left"))
+    used_t, used_w = t[first:last + 1], w[first:last + 1]
+    change = float(np.sum(np.abs(np.diff(used_w)) * np.diff(used_t)))
+    return change if np.isfinite(change) else None

@@ -170,6 +170,8 @@ class RaplMeter(Meter):
     """
 
     timeline_source = RAPL
+    resolution_rule = ("per domain: 1 uJ (the interface's unit) + 2 x the window's average "
+                       "power x 1 ms (one hardware update missed at each edge)")
 
     def __init__(self, component: str, domains: list[RaplDomain], t: float) -> None:
         super().__init__()

@@ -21,7 +21,7 @@ TRIAL_COLUMNS = ["model", "status", "trial", "duration_s", "completion_tokens",
                  "throughput_tokens_per_second", "failure"] + [
     f"{c}_{field}" for c in COMPONENTS for field in WINDOW_ENERGY_FIELDS]
 PHASE_COLUMNS = ["model", "status", "trial", "component", "unit", "prefill", "decode",
-                 "generate", "valid", "invalid_reason", "prefill_passes"]
+                 "generate", "valid", "invalid_reason", "prefill_passes", "generate_passes"]
 LATENCY_COLUMNS = ["model", "status", "metric", "count", "mean", "median", "p90", "p99"]
 CHECK_COLUMNS = ["model", "status", "trial", "window", "name", "passed", "severity", "value",
                  "limit", "detail"]
@@ -51,7 +51,7 @@ def phase_rows(report: Report) -> list[dict]:
         why = report.error_text or "the backend measures no prefill/decode split"
         return [{**base, "valid": False, "invalid_reason": why}]
     return [{**base, "trial": index, "component": name, "unit": part.unit,
-             "prefill_passes": split.prefill_passes,
+             "prefill_passes": split.prefill_passes, "generate_passes": split.generate_passes,
              **{k: getattr(part, k) for k in ("prefill", "decode", "generate")},
              "valid": part.reason is None, "invalid_reason": part.reason}
             for index, split in enumerate(report.phases.trials)
