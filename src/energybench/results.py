@@ -384,7 +384,7 @@ def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
         tokens = steady["output_tokens"]
         rows.append(SteadyTrial.of(**{
             "index": trial.index, **steady,
-            "throughput_tokens_per_second": tokens / steady["duration_s"]
+            "completion_tokens_per_second": tokens / steady["duration_s"]
             if window and tokens is not None else None,
             "energy": window_energy(window, idle, uncounted) if window else None,
             "total_gross_joules": gross,

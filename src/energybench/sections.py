@@ -351,7 +351,7 @@ class SteadyTrial(Section):
     duration_s: float | None = None
     output_tokens: int | None = None
     reason: str | None = None
-    throughput_tokens_per_second: float | None = None
+    completion_tokens_per_second: float | None = None
     energy: dict[str, WindowEnergy] | None = None
     total_gross_joules: float | None = None
     joules_per_token: float | None = None
