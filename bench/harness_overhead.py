@@ -159,7 +159,8 @@ def breakdown(model: Path, dataset: Path, args) -> None:
         with EnergyMonitor.create(gpu_devices=[], sample_hz=10) as monitor:
             for index in range(args.breakdown):
                 spent["generate"].clear(), spent["clock"].clear()
-                _, window = backend._run_window(f"window{index}", monitor, args.new_tokens, args.new_tokens)
+                _, window, _ = backend._repeat_passes(f"window{index}", monitor, args.new_tokens,
+                                                      args.new_tokens)
                 shares["outside _generate"].append(1 - sum(spent["generate"]) / window.duration_s)
                 shares["first-token clock"].append(sum(spent["clock"]) / window.duration_s)
     finally:

@@ -89,7 +89,7 @@ def served(model: str, wh_per_1000: float, model_class: str = "B") -> dict:
     report["phases"] = None
     stats = {"count": 100, "mean": 0.05, "median": 0.04, "p90": 0.09, "p99": 0.2}
     steady = {"index": 0, "start_s": 3.0, "end_s": 5.0, "duration_s": 2.0, "output_tokens": 90,
-              "reason": None, "throughput_tokens_per_second": 45.0, "energy": {},
+              "reason": None, "completion_tokens_per_second": 45.0, "energy": {},
               "total_gross_joules": 40.0,
               "joules_per_token": 40.0 / 90}
     report["steady_state"] = {"definition": "test", "trials": [steady], "energy": None,

@@ -553,6 +553,13 @@ class RunConfig:
         return 3 if device == "cuda" else 1
 
     @property
+    def runs_each_prompt_once(self) -> bool:
+        """AI Energy Score's protocol measures each prompt once (its figures are over its ten
+        prompts); ours repeats a short generation until its window is long enough for the
+        meters."""
+        return self.protocol == "aes"
+
+    @property
     def effective_min_new_tokens(self) -> int:
         """Fixed output length unless reasoning is on (then the model decides when to stop)."""
         if self.min_new_tokens is not None:

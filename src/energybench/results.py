@@ -58,7 +58,8 @@ METRICS_BASIS = (
 PHASES_DEFINITION = (
     "prefill: a 1-token generation over the same batches, repeated until the window is long "
     "enough for the meters (NVML: 10 s) and ran at least 10 batches, divided by the passes; "
-    "valid when its window passes the checks; decode = generate - prefill when both are "
+    "valid when its window passes the checks; generate: the full generation, per pass where "
+    "its window repeats passes to be long enough; decode = generate - prefill when both are "
     "valid, null with reason when negative or below the meters' resolution"
 )
 STEADY_STATE_BASIS = (
@@ -383,7 +384,7 @@ def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
         tokens = steady["output_tokens"]
         rows.append(SteadyTrial.of(**{
             "index": trial.index, **steady,
-            "throughput_tokens_per_second": tokens / steady["duration_s"]
+            "completion_tokens_per_second": tokens / steady["duration_s"]
             if window and tokens is not None else None,
             "energy": window_energy(window, idle, uncounted) if window else None,
             "total_gross_joules": gross,
@@ -411,10 +412,12 @@ def phases_section(trials: list[Trial], uncounted: Mapping[str, str]) -> Phases 
     the counted components (a CPU run's meters still watch the host's GPUs)."""
     if not all("prefill" in t.phase_windows for t in trials):
         return None
-    passes = [t.extra.get("prefill_passes", 1) for t in trials]
+    passes = [(t.extra.get("prefill_passes", 1), t.extra.get("generate_passes", 1))
+              for t in trials]
     per_trial = [split_window_phases(counted_window(t.phase_windows["prefill"], uncounted),
-                                     counted_window(t.window, uncounted), passes=n)
-                 for t, n in zip(trials, passes)]
+                                     counted_window(t.window, uncounted), passes=prefill,
+                                     generate_passes=generate)
+                 for t, (prefill, generate) in zip(trials, passes)]
     mean = {
         name: PhaseMean.of(
             **{part: figures(trial_statistics([getattr(split[name], part) for split in per_trial],
@@ -425,8 +428,8 @@ def phases_section(trials: list[Trial], uncounted: Mapping[str, str]) -> Phases 
     }
     return Phases.of(
         definition=PHASES_DEFINITION,
-        trials=[PhaseTrial.of(prefill_passes=n,
+        trials=[PhaseTrial.of(prefill_passes=prefill, generate_passes=generate,
                               **{name: split.to_dict() for name, split in splits.items()})
-                for n, splits in zip(passes, per_trial)],
+                for (prefill, generate), splits in zip(passes, per_trial)],
         mean=mean,
     )

@@ -321,6 +321,7 @@ class PhaseTrial(Section):
     """One trial's prefill/decode split per component (the components are its other keys)."""
 
     prefill_passes: int | None = None
+    generate_passes: int | None = None
 
     @property
     def splits(self) -> dict[str, PhaseFigures]:
@@ -350,7 +351,7 @@ class SteadyTrial(Section):
     duration_s: float | None = None
     output_tokens: int | None = None
     reason: str | None = None
-    throughput_tokens_per_second: float | None = None
+    completion_tokens_per_second: float | None = None
     energy: dict[str, WindowEnergy] | None = None
     total_gross_joules: float | None = None
     joules_per_token: float | None = None

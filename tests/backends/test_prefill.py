@@ -38,7 +38,7 @@ class ClockMonitor:
 def stub_backend(prompts, batch_size):
     backend = PyTorchBackend.__new__(PyTorchBackend)  # no model: _generate is replaced
     backend.cfg = SimpleNamespace(batch_size=batch_size, max_new_tokens=8,
-                                  effective_min_new_tokens=1)
+                                  effective_min_new_tokens=1, runs_each_prompt_once=False)
     backend.texts = [f"prompt {i}" for i in range(prompts)]
     backend.calls = []
 
@@ -94,3 +94,30 @@ def test_a_prefill_window_failing_the_counter_check_gives_no_decode():
                                  passes=200)
     assert phases["gpu"].decode is None
     assert "gpu_counter_matches_power_integral" in phases["gpu"].reason
+
+
+def test_a_short_generation_repeats_whole_passes_until_its_window_is_long_enough():
+    backend = stub_backend(prompts=8, batch_size=4)  # 2 batches a pass, 1 ms each
+    trial = backend.run_trial(0, ClockMonitor(minimum_s=0.05))
+    passes = trial.extra["generate_passes"]
+    assert passes > 1 and trial.window.duration_s >= 0.05
+    assert backend.calls.count(8) == 2 * passes
+    # Every prompt the window ran counts: per-token and per-query figures divide by them all.
+    assert trial.summary["total_prompts"] == 8 * passes
+    assert trial.summary["total_completion_tokens"] == 8 * 8 * passes
+
+
+def test_generate_per_pass_enters_the_phases():
+    phases = split_window_phases(gpu_window("p", 10.0, 4000.0, resolution_j=80.0),
+                                 gpu_window("g", 30.0, 12000.0, resolution_j=240.0),
+                                 passes=200, generate_passes=3)
+    assert phases["gpu"].generate == pytest.approx(4000.0)
+    assert phases["gpu"].decode == pytest.approx(3980.0)
+    assert phases["latency"].generate == pytest.approx(10.0)
+
+
+def test_ai_energy_scores_protocol_runs_each_prompt_once():
+    backend = stub_backend(prompts=8, batch_size=4)
+    backend.cfg.runs_each_prompt_once = True
+    trial = backend.run_trial(0, ClockMonitor(minimum_s=0.05))
+    assert trial.extra["generate_passes"] == 1 and trial.summary["total_prompts"] == 8

@@ -6,6 +6,7 @@ import time
 import pytest
 from fake_nvml import FakeGpu, FakeNvml, no_gpu
 
+from energybench.energy import check_window_length
 from energybench.meters import (
     ComponentEnergy,
     EnergyMonitor,
@@ -301,12 +302,41 @@ def test_describe_names_what_is_not_measured(monitor):
 
 
 def test_idle_baseline_says_how_it_was_taken(monitor):
-    idle = monitor.measure_idle(0.4, settle_timeout_s=1.0).to_dict()
-    method = idle["method"]
+    idle = monitor.measure_idle(0.4, settle_timeout_s=1.0)
+    method = idle.to_dict()["method"]
     assert method["requested_s"] == 0.4 and method["sub_windows"] == 4
     assert method["settle"]["settled"] is None  # no GPU to settle
-    assert method["minimum_s"] == 0.0  # estimates resolve any window
-    assert len(idle["components"]["cpu"]["sub_window_w"]) == 4
+    # The CPU estimate counts 10 ms ticks: two of one busy CPU are 1 % of 2 s.
+    assert method["minimum_s"] == pytest.approx(200 / TICKS)
+    assert idle.duration_s >= method["minimum_s"]
+    assert len(idle.to_dict()["components"]["cpu"]["sub_window_w"]) == 4
+
+
+def test_every_meter_states_its_resolution_and_shortest_window(monitor):
+    meters = monitor.describe()["meters"]
+    for component in ("cpu", "ram"):
+        assert meters[component]["resolution_rule"]
+        assert meters[component]["minimum_window_s"]["2%"] > 0
+    monitor.begin_window("w")
+    time.sleep(0.2)
+    window = monitor.end_window("w")
+    cpu, ram = window.components["cpu"], window.components["ram"]
+    assert ram.detail["resolution_j"] is not None
+    # The CPU estimate's shortest window for 2 % is where its resolution (two ticks at the
+    # model's power) is 2 % of one busy CPU's energy over it.
+    shortest = monitor.meters["cpu"].minimum_window_s(0.02)
+    one_busy_cpu_j = cpu.detail["watts_per_core"] * cpu.detail["physical_cores_per_logical_cpu"] \
+        * shortest
+    assert cpu.detail["resolution_j"] == pytest.approx(0.02 * one_busy_cpu_j)
+    assert window.minimum_s == pytest.approx(shortest)
+
+
+def test_the_default_idle_window_passes_the_window_check_on_a_host_with_estimates(monitor):
+    idle = monitor.measure_idle(2.0, settle_timeout_s=1.0)  # the shipped idle_seconds
+    monitor.begin_window("w")
+    window = monitor.end_window("w")
+    check = check_window_length(idle.duration_s, minimum_s=window.minimum_s)
+    assert check.passed, check.detail
 
 
 def test_the_nvml_counter_needs_twenty_seconds_of_idle_for_one_percent():

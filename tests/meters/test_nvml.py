@@ -311,3 +311,19 @@ def test_a_counter_that_did_not_move_does_not_claim_a_fine_resolution():
     energy = run_window(meter, [gpu], start_mj=[5_000_000], end_mj=[5_000_000], until=0.5)
     # the window drew about 200 J (400 W x 0.5 s): a refresh missed at each end is 80 J, not 1 mJ
     assert energy.detail["counter_resolution_j"] == pytest.approx(2 * 400.0 * 0.1)
+
+
+def test_a_gpu_lost_in_the_last_second_gives_no_figure_not_a_full_window():
+    """10 s at 300 W, the device lost at 9.5 s: its last reading must not be carried to the
+    window's end as if it had answered (3,000 J)."""
+    gpu = FakeGpu(UUID_A, power_w=300.0)
+    meter = open_gpu_meter(nvml=FakeNvml([gpu]), environ={})
+    timeline = Timeline()
+    meter.begin_window("lost", 0.0)
+    for i in range(96):
+        gpu.lost = i >= 95
+        timeline.extend(meter.sample(i / 10))
+    timeline.extend(meter.sample(10.0))
+    energy = meter.end_window("lost", 10.0, timeline)
+    assert energy.joules is None
+    assert "GPU is lost" in energy.reason and "no power reading" in energy.reason

@@ -270,3 +270,25 @@ def test_rapl_resolution_includes_the_millisecond_update_period(tmp_path):
     energy = meter.end_window("w", 10.0, Timeline())
     assert energy.detail["resolution_j"] == pytest.approx(1e-6 + 2 * 0.001 * 200.0)
     assert meter.minimum_window_s(0.01) == pytest.approx(0.2)
+
+
+def test_a_reset_after_a_gap_a_wrap_would_fit_is_not_taken_for_a_wrap(tmp_path):
+    root = powercap_tree(tmp_path, {0: ("package-0", 100_000_000_000, {})})
+    meter = RaplMeter("cpu", discover_rapl(root).domains["cpu"], 0.0)
+    meter.begin_window("w", 0.0)
+    set_energy(root, "intel-rapl:0", 1_000_000)  # 200 s later: a wrap would be 162 kJ, 810 W
+    energy = meter.end_window("w", 200.0, Timeline())
+    assert energy.joules is None and "reset cannot be told from a wrap" in energy.reason
+
+
+def test_a_sub_window_just_after_a_reset_is_void_not_half(tmp_path):
+    root = powercap_tree(tmp_path, {0: ("package-0", 100_000_000, {})})
+    meter = RaplMeter("cpu", discover_rapl(root).domains["cpu"], 0.0)
+    timeline, counter = Timeline(), 100_000_000
+    for i in range(1, 11):  # 10 J every 0.1 s; the counter resets before the reading at 0.5 s
+        counter = 10_000_000 if i == 5 else counter + 10_000_000
+        set_energy(root, "intel-rapl:0", counter)
+        timeline.extend(meter.sample(i / 10))
+    assert meter.energy_from_timeline(0.6, 1.0, timeline).joules == pytest.approx(40.0)
+    energy = meter.energy_from_timeline(0.52, 0.58, timeline)
+    assert energy.joules is None and "reset" in energy.reason

@@ -131,7 +131,7 @@ def test_the_large_pareto_names_only_front_models_and_counts_the_undrawn(monkeyp
     assert 0 < len(named_models(fig, thousand)) and named_models(fig, thousand) <= front
     assert axis.get_xscale() == axis.get_yscale() == "log"
     undrawn = len(thousand) - len(pareto.points(thousand))
-    assert f"{undrawn} without a figure (no throughput: " in axis.get_title(loc="left")
+    assert f"{undrawn} without a figure (no generated tokens / s: " in axis.get_title(loc="left")
 
 
 def test_the_latency_distribution_counts_the_models_without_a_metric(monkeypatch, thousand):

@@ -57,7 +57,7 @@ def succeeded(key: str, *, cls: str, total_wh: float, gpu_wh: float | None, thro
     report["model"] = key
     report["config"].update({"model": key, "id": model_id or f"org/{key}", "class": cls,
                              "backend": backend, "reasoning": reasoning})
-    report["summary"]["throughput_tokens_per_second"] = throughput
+    report["summary"]["completion_tokens_per_second"] = throughput
     statistics = report["metrics"]["trial_statistics"]
     rescale(report["metrics"], statistics, "total_wh_per_1000_queries", total_wh)
     if gpu_wh is not None:  # a metered GPU: its figure spread over trials like the total's
@@ -201,7 +201,7 @@ def test_entries_select_figures_with_intervals_and_reasons(built):
     assert broken["status"] == "failed" and "not-a-model" in broken["failure"]
     assert all(broken[f]["value"] is None and broken[f]["reason"] == "run failed"
                for f in ("gpu_wh_per_1000_queries", "total_wh_per_1000_queries",
-                         "joules_per_token", "throughput_tokens_per_second"))
+                         "joules_per_token", "completion_tokens_per_second"))
     assert entries["alpha"]["rating"]["stars"] == 5
     assert entries["gamma"]["rating"] == {"stars": None, "reason": "no GPU energy",
                                           "out_of_range": False, "calibration": CALIBRATION}
@@ -390,7 +390,7 @@ def test_clicking_a_header_sorts_by_that_column(browser, built):
     assert header(browser, "total").get_attribute("aria-sort") == "ascending"
 
     def throughput(report):
-        return report["summary"]["throughput_tokens_per_second"]
+        return report["summary"].get("completion_tokens_per_second")
 
     header(browser, "throughput").find_element("tag name", "button").click()
     assert visible_models(browser) == expected_order(reports, throughput)
@@ -591,14 +591,14 @@ def test_empty_site_renders_its_empty_state(browser, tmp_path):
     no_script_ran_and_no_errors(browser)
 
 
-def test_the_trials_throughput_says_it_counts_prompt_and_completion_tokens(built):
-    """Beside "Generated tokens" a bare "Tokens / s" reads as generated tokens per second,
-    but the figure is AES's throughput (prompt + completion tokens)."""
+def test_the_trials_tokens_per_second_are_generated_tokens_as_everywhere_else(built):
+    """The site's tokens per second are generated tokens, as models.csv's and the figures'
+    (AES's prompt + completion throughput under a bare "Throughput" meant another thing)."""
     site, _, _ = built
     trials = re.search(r'<table id="trials">.*?</table>',
                        (site / "models/alpha.html").read_text(), re.S).group(0)
     headers = re.findall(r'<th scope="col">([^<]+)</th>', trials)
-    assert headers[2:4] == ["Generated tokens", "Prompt + completion tokens / s"]
+    assert headers[2:4] == ["Generated tokens", "Generated tokens / s"]
 
 
 def test_a_run_with_a_power_range_check_builds_and_shows_its_range(tmp_path):

@@ -2,12 +2,14 @@
 
 Each trial has two measured windows over the same batches, as AI Energy Score and
 optimum-benchmark split inference: *prefill* (a 1-token generation: reading the prompt) and
-*generate* (the full generation). A single prefill pass is too short for an energy counter
-(a 50 ms pass at 400 W is 20 J, below what the counter resolves), so the prefill window
-repeats whole passes over the batches until it lasts as long as the meters need for 2 % and
-has run at least ``PREFILL_MIN_BATCHES`` batches; the per-pass figure is the window divided by
-the passes. Decode is generate minus prefill, computed in ``energybench.energy``; the backend
-only times, counts and opens/closes meter windows.
+*generate* (the full generation). A single pass can be too short for an energy counter
+(a 50 ms pass at 400 W is 20 J, below what the counter resolves), so each window repeats
+whole passes over the batches until it lasts as long as the meters need for 2 % (the
+prefill window also until it has run at least ``PREFILL_MIN_BATCHES`` batches). The prefill
+figure is its window divided by the passes; the generate window's figures count every
+prompt it ran, so per-token and per-query figures divide by all of them. Decode is generate
+minus prefill, computed in ``energybench.energy``; the backend only times, counts and
+opens/closes meter windows.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from energybench.backends import Backend, Trial, latencies, resolve_device, throughputs
 from energybench.config import ConfigError, RunConfig, is_local_model
-from energybench.meters.measurement import PREFILL_RELATIVE_RESOLUTION
+from energybench.meters.measurement import WINDOW_RELATIVE_RESOLUTION
 from energybench.progress import Progress
 from energybench.prompts import load_prompts
 
@@ -217,50 +219,45 @@ class PyTorchBackend(Backend):
         for batch in self._batches(self.warmup_texts):
             self._generate(batch, self.cfg.max_new_tokens, self.cfg.effective_min_new_tokens)
 
-    def _run_window(self, name: str, monitor, max_new_tokens: int, min_new_tokens: int):
+    def _repeat_passes(self, name: str, monitor, max_new_tokens: int, min_new_tokens: int,
+                       min_batches: int = 1, *, once: bool = False
+                       ) -> tuple[list[BatchTiming], object, int]:
+        """Whole passes over the batches in one window, repeated until it lasts
+        ``monitor.minimum_window_s(WINDOW_RELATIVE_RESOLUTION)`` (the shortest window its
+        meters resolve to 2 %) and ran at least ``min_batches`` batches (one pass when
+        ``once``); returns every batch's timing, the window and the number of passes."""
         batches = self._batches(self.texts)
-        timings = []
+        minimum_s = 0.0 if once else monitor.minimum_window_s(WINDOW_RELATIVE_RESOLUTION)
+        timings: list[BatchTiming] = []
         progress = Progress(name, len(self.texts), log)
-        monitor.begin_window(name)
-        try:
-            for batch in batches:
-                timings.append(self._generate(batch, max_new_tokens, min_new_tokens))
-                progress.advance(len(batch))
-        finally:
-            window = monitor.end_window(name)
-        return timings, window
-
-    def _run_prefill(self, name: str, monitor) -> tuple[object, int]:
-        """Whole 1-token passes over the batches, repeated until the window lasts
-        ``monitor.minimum_window_s(PREFILL_RELATIVE_RESOLUTION)`` and ran at least
-        ``PREFILL_MIN_BATCHES`` batches; returns the window and the number of passes."""
-        batches = self._batches(self.texts)
-        minimum_s = monitor.minimum_window_s(PREFILL_RELATIVE_RESOLUTION)
-        passes = done = 0
+        passes = 0
         started = time.monotonic()
         monitor.begin_window(name)
         try:
-            while done < PREFILL_MIN_BATCHES or time.monotonic() - started < minimum_s:
+            while passes == 0 or len(timings) < min_batches \
+                    or time.monotonic() - started < minimum_s:
                 for batch in batches:
-                    self._generate(batch, 1, 1)
-                done += len(batches)
+                    timings.append(self._generate(batch, max_new_tokens, min_new_tokens))
+                    if passes == 0:
+                        progress.advance(len(batch))
                 passes += 1
         finally:
             window = monitor.end_window(name)
         log.info("%s: %d passes of %d batches in %.2f s", name, passes, len(batches),
                  window.duration_s)
-        return window, passes
+        return timings, window, passes
 
     def run_trial(self, index: int, monitor) -> Trial:
-        """Prefill (1-token generations, repeated) then the full generation, over the same
-        batches."""
-        prefill, passes = self._run_prefill(f"trial{index}.prefill", monitor)
-        timings, generate = self._run_window(
+        """Prefill (1-token generations) then the full generation, over the same batches,
+        each repeated in whole passes until its window is long enough for the meters."""
+        _, prefill, prefill_passes = self._repeat_passes(
+            f"trial{index}.prefill", monitor, 1, 1, PREFILL_MIN_BATCHES)
+        timings, generate, passes = self._repeat_passes(
             f"trial{index}.generate", monitor, self.cfg.max_new_tokens,
-            self.cfg.effective_min_new_tokens)
+            self.cfg.effective_min_new_tokens, once=self.cfg.runs_each_prompt_once)
         return Trial(index=index, summary=window_summary(timings, generate.duration_s),
                      window=generate, phase_windows={"prefill": prefill},
-                     extra={"prefill_passes": passes})
+                     extra={"prefill_passes": prefill_passes, "generate_passes": passes})
 
 
 def window_summary(batches: list[BatchTiming], duration_s: float) -> dict:

@@ -24,7 +24,7 @@ class NetEnergy:
     idle_j: float | None
     net_j: float | None
     idle_w: float | None
-    duration_s: float
+    duration_s: float | None
     reason: str | None = None
     uncertainty_j: float | None = None
 
@@ -33,8 +33,9 @@ class NetEnergy:
 
 
 def idle_power(joules: float | None, duration_s: float) -> float | None:
-    """Average power (W) of an idle measurement; ``None`` when its energy is unknown."""
-    if joules is None:
+    """Average power (W) of an idle measurement; ``None`` when its energy is unknown or not a
+    finite number."""
+    if joules is None or not math.isfinite(joules):
         return None
     if duration_s <= 0:
         raise ValueError(f"idle measurement needs a positive duration, got {duration_s} s")
@@ -59,6 +60,14 @@ def subtract_idle(
     baseline does not describe this window, and net is ``None`` with the shortfall in the
     reason. ``idle_reason`` says why ``idle_w`` is unknown, if it is.
     """
+    garbage = {k: v for k, v in (("gross", gross_j), ("idle power", idle_w),
+                                 ("duration", duration_s), ("resolution", resolution_j),
+                                 ("idle uncertainty", idle_uncertainty_w))
+               if v is not None and not math.isfinite(v)}
+    if garbage:
+        return NetEnergy(None, None, None, None, duration_s if math.isfinite(duration_s) else None,
+                         "not a finite number: "
+                         + ", ".join(f"{k} = {v}" for k, v in garbage.items()))
     if gross_j is None:
         return NetEnergy(None, None, None, idle_w, duration_s, "gross energy unknown")
     if idle_w is None:
@@ -68,9 +77,10 @@ def subtract_idle(
     idle_j = idle_w * duration_s
     uncertainty = resolution_j + idle_uncertainty_w * duration_s + ROUNDING * max(abs(gross_j), abs(idle_j))
     net_j = gross_j - idle_j
-    if not math.isfinite(net_j):
-        return NetEnergy(gross_j, idle_j, None, idle_w, duration_s,
-                         f"gross {gross_j} J or idle {idle_j} J is not a finite number", uncertainty)
+    if not all(map(math.isfinite, (idle_j, net_j, uncertainty))):  # finite inputs overflowed
+        return NetEnergy(None, None, None, idle_w, duration_s,
+                         f"gross {gross_j} J, idle {idle_j} J or their uncertainty "
+                         f"{uncertainty} J is not a finite number")
     if net_j < -uncertainty:
         return NetEnergy(
             gross_j,

@@ -13,6 +13,8 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+# The window check's limit where no monitor stated what its meters resolve.
+DEFAULT_MINIMUM_WINDOW_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -50,39 +52,48 @@ def check_power_range(
     *,
     limit_factor: float = 1.1,
     component: str = "gpu",
+    allowance_w: float = 0.0,
 ) -> Check:
-    """Average power must lie between the idle power and ``limit_factor`` × the power limit."""
+    """Average power must lie between the idle power and ``limit_factor`` × the power limit,
+    each widened by ``allowance_w``: what the meter's resolution and the idle power's spread
+    leave unknown over this window (a RAPL DRAM domain with little dynamic power sits a hair
+    below its idle half the time, and that is a measurement of "nothing dynamic")."""
     name = f"{component}_power_in_range"
     limit = [idle_power_w, power_limit_w * limit_factor if power_limit_w is not None else None]
-    if bad := _not_finite(name, limit, average_power_w=average_power_w, idle_power_w=idle_power_w):
+    if bad := _not_finite(name, limit, average_power_w=average_power_w, idle_power_w=idle_power_w,
+                          allowance_w=allowance_w):
         return bad
     if average_power_w is None:
         return Check(name, None, None, None, "average power unknown")
-    low = idle_power_w
-    high = power_limit_w * limit_factor if power_limit_w is not None else None
+    low, high = limit
     problems = []
-    if low is not None and average_power_w < low:
+    if low is not None and average_power_w < low - allowance_w:
         problems.append(f"below the idle power {low:.4g} W")
-    if high is not None and average_power_w > high:
+    if high is not None and average_power_w > high + allowance_w:
         problems.append(f"above {limit_factor:g} × the power limit ({high:.4g} W)")
     unknown = [what for what, bound in (("idle power", low), ("power limit", high)) if bound is None]
     detail = f"average {average_power_w:.4g} W"
     if problems:
         detail += " is " + " and ".join(problems)
+    if allowance_w:
+        detail += f"; ± {allowance_w:.3g} W the meter's resolution and idle spread allow"
     if unknown:
         detail += "; not checked against: " + ", ".join(unknown)
     passed = False if problems else (None if len(unknown) == 2 else True)
-    return Check(name, average_power_w, [low, high], passed, detail)
+    return Check(name, average_power_w, limit, passed, detail)
 
 
-def check_window_length(duration_s: float, *, minimum_s: float = 5.0) -> Check:
-    """Energy counters update every few to hundreds of milliseconds; short windows are coarse."""
+def check_window_length(duration_s: float, *, minimum_s: float = DEFAULT_MINIMUM_WINDOW_S
+                        ) -> Check:
+    """A window shorter than ``minimum_s``, the shortest its meters resolve to the fraction
+    the pipeline asks for, is coarse: the meters' update interval weighs heavily in it."""
     if bad := _not_finite("window_long_enough", minimum_s, WARNING, duration_s=duration_s):
         return bad
     passed = duration_s >= minimum_s
     detail = (
         f"window {duration_s:.3g} s"
-        + ("" if passed else f" is shorter than {minimum_s:g} s: the meter's update interval weighs heavily")
+        + ("" if passed else f" is shorter than {minimum_s:.3g} s, the shortest its meters "
+                             "resolve: their update interval weighs heavily")
     )
     return Check("window_long_enough", duration_s, minimum_s, passed, detail, WARNING)
 

@@ -7,6 +7,7 @@ device replaced); a reset must never be turned into a plausible-looking number.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 
@@ -33,17 +34,27 @@ def counter_delta(
     max_range: float | None = None,
     elapsed_s: float | None = None,
     max_plausible_rate: float | None = None,
+    max_gap_s: float | None = None,
 ) -> CounterDelta:
     """Increase of a counter from ``start`` to ``end`` (same unit as the readings).
 
     ``max_range`` is the value at which the counter wraps to zero (``None``: it never wraps,
     e.g. NVML's 64-bit counter). A backwards reading is accepted as one wrap only if the
     energy it implies is plausible: at most ``max_plausible_rate`` (counter units per second)
-    over ``elapsed_s``. One wrap adds ``max_range``; the counter's true modulus is one raw
-    quantum larger, an error below the counter's resolution. When ``elapsed_s`` is long
-    enough for a whole range at that rate, any reading is ambiguous (a reset, a wrap, or a
-    wrap unseen) and the delta is ``None`` with that reason.
+    over ``elapsed_s``, and only when the readings are at most ``max_gap_s`` apart: a reset
+    leaves the counter at what it counted since, so after a longer gap (a stalled poller) a
+    reset reads like a plausible wrap as often as not. One wrap adds ``max_range``; the
+    counter's true modulus is one raw quantum larger, an error below the counter's
+    resolution. When ``elapsed_s`` is long enough for a whole range at that rate, any reading
+    is ambiguous (a reset, a wrap, or a wrap unseen) and the delta is ``None`` with that
+    reason. A reading that is not a finite number gives ``None``, naming it.
     """
+    readings = {"start": start, "end": end, "range": max_range, "elapsed": elapsed_s,
+                "rate": max_plausible_rate, "max gap": max_gap_s}
+    bad = {k: v for k, v in readings.items() if v is not None and not math.isfinite(v)}
+    if bad:
+        return CounterDelta(None, reason="not a finite number: "
+                            + ", ".join(f"{k} = {v}" for k, v in bad.items()))
     if (max_range is not None and elapsed_s is not None and max_plausible_rate is not None
             and max_plausible_rate * elapsed_s >= max_range):
         return CounterDelta(
@@ -81,4 +92,13 @@ def counter_delta(
                     "so the counter was reset"
                 ),
             )
+    if elapsed_s is not None and max_gap_s is not None and elapsed_s > max_gap_s:
+        return CounterDelta(
+            None,
+            reason=(
+                f"counter went backwards from {start} to {end} after {elapsed_s:g} s without a "
+                f"reading, over the {max_gap_s:g} s polling allows: a reset in that time reads "
+                "the same as a wrap, so a reset cannot be told from a wrap (the poller stalled)"
+            ),
+        )
     return CounterDelta(wrapped, wrapped=True)

@@ -35,12 +35,14 @@ def integrate_power(
 ) -> PowerIntegral:
     """Integrate power (W) sampled at ``times_s`` over [t0, t1], giving joules.
 
-    Power at t0 and t1 is interpolated linearly between the neighbouring samples. Samples with
-    no reading (``None``) are dropped. The result is invalid when the samples leave a gap
-    longer than ``max_gap_s`` anywhere in the window (including before the first and after
-    the last sample), because the power there is unknown: a device that stopped answering
-    mid-window makes the integral invalid rather than small. A NaN, infinite or negative
-    sample makes it invalid too, naming the sample.
+    Power at t0 and t1 is interpolated linearly between the neighbouring samples, never
+    extrapolated: the integral needs a reading at or before t0 and one at or after t1, so a
+    device lost before the window's end (its last readings refused) makes it invalid, not a
+    window carried flat from its last reading. Samples with no reading (``None``) are
+    dropped. The result is invalid when the samples leave a gap longer than ``max_gap_s``
+    anywhere in the window, because the power there is unknown: a device that stopped
+    answering mid-window makes the integral invalid rather than small. A NaN, infinite or
+    negative sample makes it invalid too, naming the sample.
     """
     if not t1 > t0:
         return PowerIntegral(None, 0, None, f"empty window: end {t1} is not after start {t0}")
@@ -49,6 +51,12 @@ def integrate_power(
         return PowerIntegral(None, 0, None, "no power samples")
     t = np.array([p[0] for p in pairs], dtype=float)
     w = np.array([p[1] for p in pairs], dtype=float)
+    if t[0] > t0 or t[-1] < t1:
+        return PowerIntegral(
+            None, 0, None,
+            f"no power reading at or before the window's start {t0:.3f} s or at or after its "
+            f"end {t1:.3f} s (readings span {t[0]:.3f}-{t[-1]:.3f} s): the power at the edge "
+            "is unknown, leaving a gap (the device stopped answering, or was not yet read)")
 
     # Samples inside the window plus the nearest one on each side, which interpolate the edges.
     first = max(int(np.searchsorted(t, t0, side="right")) - 1, 0)
@@ -63,8 +71,7 @@ def integrate_power(
             f"{int(bad.sum())} power sample(s) in the window are not a non-negative number "
             f"({shown}): the meter returned garbage",
         )
-    edges = np.concatenate(([min(t0, used_t[0])], used_t, [max(t1, used_t[-1])]))
-    widest_gap = float(np.max(np.diff(edges)))
+    widest_gap = float(np.max(np.diff(used_t))) if len(used_t) > 1 else 0.0
     inside = int(np.count_nonzero((t >= t0) & (t <= t1)))
     if widest_gap > max_gap_s:
         return PowerIntegral(
@@ -78,7 +85,16 @@ def integrate_power(
     mask = (t > t0) & (t < t1)
     grid = np.concatenate(([t0], t[mask], [t1]))
     power = np.interp(grid, t, w)
-    return PowerIntegral(float(np.trapezoid(power, grid)), inside, widest_gap)
+    with np.errstate(over="ignore"):
+        return _finite(PowerIntegral(float(np.trapezoid(power, grid)), inside, widest_gap))
+
+
+def _finite(integral: PowerIntegral) -> PowerIntegral:
+    """The integral, or ``None`` with the reason where finite readings overflowed it."""
+    if integral.joules is None or np.isfinite(integral.joules):
+        return integral
+    return PowerIntegral(None, integral.samples, integral.max_gap_s,
+                         f"the readings' integral overflowed ({integral.joules} J)")
 
 
 def energy_from_totals(
@@ -117,5 +133,25 @@ def energy_from_totals(
     if widest > max_gap_s:
         return PowerIntegral(None, inside, widest, f"counter readings leave a {widest:.3f} s gap, "
                              f"over the {max_gap_s:g} s allowed")
-    return PowerIntegral(float(np.interp(t1, used_t, used_e) - np.interp(t0, used_t, used_e)),
-                         inside, widest)
+    with np.errstate(over="ignore", invalid="ignore"):
+        joules = float(np.interp(t1, used_t, used_e) - np.interp(t0, used_t, used_e))
+    return _finite(PowerIntegral(joules, inside, widest))
+
+
+def sampled_change_j(times_s: Sequence[float], watts: Sequence[float | None], t0: float,
+                     t1: float) -> float | None:
+    """What the linear interpolation of sampled power may miss over [t0, t1]: the sum over
+    the sample intervals that cover the window (the one around each edge included) of the
+    power's change across the interval × its length. Power that stays put between samples
+    (a model's input read at every sample) is resolved exactly; ``None`` without readings
+    around both edges, or with readings that are not finite."""
+    pairs = sorted((t, w) for t, w in zip(times_s, watts, strict=True) if w is not None)
+    t = np.array([p[0] for p in pairs], dtype=float)
+    w = np.array([p[1] for p in pairs], dtype=float)
+    if not len(t) or t[0] > t0 or t[-1] < t1 or not np.isfinite(w).all():
+        return None
+    first = int(np.searchsorted(t, t0, side="right")) - 1
+    last = int(np.searchsorted(t, t1, side="left"))
+    used_t, used_w = t[first:last + 1], w[first:last + 1]
+    change = float(np.sum(np.abs(np.diff(used_w)) * np.diff(used_t)))
+    return change if np.isfinite(change) else None

@@ -8,6 +8,7 @@ reason, rather than a published number.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 
@@ -19,7 +20,7 @@ class PhaseSplit:
     generate: float | None
     decode: float | None
     unit: str
-    resolution: float
+    resolution: float | None
     reason: str | None = None
 
     def to_dict(self) -> dict:
@@ -32,11 +33,20 @@ def split_phases(
     """Decode = generate − prefill, invalid when negative or below ``resolution``.
 
     Works for energy (J, ``resolution`` = the meter's resolution over both windows) and
-    latency (s, ``resolution`` = the clock's resolution).
+    latency (s, ``resolution`` = the clock's resolution). A NaN or infinite input makes the
+    split invalid, naming it, and is never passed on.
     """
     def invalid(reason: str) -> PhaseSplit:
         return PhaseSplit(prefill, generate, None, unit, resolution, reason)
 
+    garbage = {k: v for k, v in (("prefill", prefill), ("generate", generate),
+                                 ("resolution", resolution))
+               if v is not None and not math.isfinite(v)}
+    if garbage:
+        return PhaseSplit(
+            None if "prefill" in garbage else prefill, None if "generate" in garbage else generate,
+            None, unit, resolution if math.isfinite(resolution) else None,
+            "not a finite number: " + ", ".join(f"{k} = {v}" for k, v in garbage.items()))
     if prefill is None or generate is None:
         missing = "prefill" if prefill is None else "generate"
         return invalid(f"{missing} figure unknown, so decode is too")

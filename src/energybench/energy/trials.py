@@ -62,12 +62,14 @@ def trial_statistics(
     spread: std, cv and the interval are ``None``.
     """
     values = list(values)
+    invalid = _invalid_trials(values)
 
     def result(mean=None, std=None, cv=None, low=None, high=None, reason=None, n_valid=0):
-        return TrialStatistics(values, n_valid, mean, std, cv, low, high, confidence_level,
-                            CI_METHOD, reason)
+        # A NaN or infinite trial is named in the reason and never passed on.
+        shown = [None if i in invalid else v for i, v in enumerate(values)]
+        return TrialStatistics(shown, n_valid, mean, std, cv, low, high, confidence_level,
+                               CI_METHOD, reason)
 
-    invalid = _invalid_trials(values)
     if not values:
         return result(reason="no trial")
     if invalid:
@@ -81,14 +83,21 @@ def trial_statistics(
         )
     valid = np.array(values, dtype=float)
     mean = float(valid.mean())
+    if not math.isfinite(mean):
+        return result(reason=f"the trials' mean overflowed (values {values})", n_valid=len(valid))
     if len(valid) == 1:
         return result(mean, reason="one trial: no spread, so no std or confidence interval",
                        n_valid=1)
-    std = float(valid.std(ddof=1))
+    with np.errstate(over="ignore"):  # finite values this far apart overflow, checked below
+        std = float(valid.std(ddof=1))
     cv = std / abs(mean) if mean != 0 else None
     # Imported here: scipy.stats takes ~0.5 s to import, and the workflow imports this module
     # (through the backends' settings checks) every time it plans, where no trial is summed.
     from scipy import stats
 
     half = float(stats.t.ppf(0.5 + confidence_level / 2, len(valid) - 1)) * std / math.sqrt(len(valid))
-    return result(mean, std, cv, mean - half, mean + half, n_valid=len(valid))
+    figures = (mean, std, cv, mean - half, mean + half)
+    if not all(v is None or math.isfinite(v) for v in figures):
+        return result(reason=f"the trials' statistics overflowed (values {values})",
+                      n_valid=len(valid))
+    return result(*figures, n_valid=len(valid))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 J_PER_WH = 3600.0
 J_PER_KWH = 3.6e6
 
@@ -16,7 +18,8 @@ def joules_to_kwh(joules: float | None) -> float | None:
 
 def co2_grams(joules: float | None, carbon_intensity_g_per_kwh: float | None) -> float | None:
     """Emissions (g CO2e) of ``joules`` at a configured grid intensity (g CO2e/kWh)."""
-    if joules is None or carbon_intensity_g_per_kwh is None:
+    if joules is None or carbon_intensity_g_per_kwh is None \
+            or not math.isfinite(joules * carbon_intensity_g_per_kwh):
         return None
     return joules / J_PER_KWH * carbon_intensity_g_per_kwh
 
@@ -51,10 +54,14 @@ def efficiency_figures(
     "reasons": {figure: reason}}``.
     """
     reasons: dict[str, str] = {}
+    unknown = "energy unknown"
+    if energy_j is not None and not math.isfinite(energy_j):
+        unknown = f"energy is not a finite number ({energy_j})"
+        energy_j = None
 
     def ratio(name: str, numerator: float | None, denominator: float, what: str) -> float | None:
         if numerator is None:
-            reasons[name] = "energy unknown"
+            reasons[name] = unknown
             return None
         if not denominator:
             reasons[name] = f"no {what}"
@@ -75,10 +82,18 @@ def efficiency_figures(
         "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh,
     }
     if figures["tokens_per_joule"] is None:
-        reasons["tokens_per_joule"] = "energy unknown" if energy_j is None \
+        reasons["tokens_per_joule"] = unknown if energy_j is None \
             else "energy is not positive"
     if figures["co2_g"] is None:
-        reasons["co2_g"] = "energy unknown" if energy_j is None else "no carbon intensity configured"
+        reasons["co2_g"] = (
+            unknown if energy_j is None
+            else "no carbon intensity configured" if carbon_intensity_g_per_kwh is None
+            else f"carbon intensity is not a finite number ({carbon_intensity_g_per_kwh})")
+    for name, value in figures.items():  # finite inputs whose quotient overflowed
+        if value is not None and not math.isfinite(value):
+            figures[name], reasons[name] = None, f"{name} overflowed ({value})"
+    if unknown != "energy unknown":  # the caller's None has the caller's reason
+        reasons.update(dict.fromkeys(("energy_j", "energy_wh", "energy_kwh"), unknown))
     figures["reasons"] = reasons
     return figures
 

@@ -24,6 +24,9 @@ class Meter(ABC):
     estimated = False
     why: str | None = None  # why no counter measures this component (estimated or unavailable)
     max_gap_s = 1.0  # the longest stretch without a power sample an integral may bridge
+    sample_interval_s = 0.1  # the sampler's period (the monitor sets both from its rate)
+    # How the meter works out a window's ``detail.resolution_j`` (docs/energy.md §2).
+    resolution_rule: str | None = None
 
     def __init__(self) -> None:
         self._windows: dict[str, float] = {}
@@ -58,8 +61,13 @@ class Meter(ABC):
     def minimum_window_s(self, relative_resolution: float) -> float:
         """The shortest window whose energy this meter resolves to ``relative_resolution``
         (a meter that misses up to one update at each edge needs 2 × its update period ÷
-        the fraction); 0 for meters that resolve any window."""
+        the fraction); 0 for a meter that measures nothing."""
         return 0.0
+
+    def statement(self) -> dict:
+        """What the meter resolves, for ``describe``: its rule and its shortest windows."""
+        return {"resolution_rule": self.resolution_rule,
+                "minimum_window_s": {f"{f:.0%}": self.minimum_window_s(f) for f in (0.01, 0.02)}}
 
     def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
         """Energy over [start, end] by integrating each device's sampled power."""

@@ -26,7 +26,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from energybench.energy.integrate import energy_from_totals
+from energybench.energy.integrate import energy_from_totals, sampled_change_j
 from energybench.meters.base import Meter
 from energybench.meters.measurement import ESTIMATE, ComponentEnergy
 from energybench.meters.timeline import Timeline
@@ -154,6 +154,9 @@ class CpuEstimateMeter(_EstimateMeter):
     component = "cpu"
     device = "cpu-estimate"
     RATE_SPAN_TICKS = 5
+    resolution_rule = ("2 /proc ticks (USER_HZ) of CPU time at the model's power, one missed "
+                       "at each edge; a window resolves to a fraction f from 2 ticks / f on, "
+                       "while the run keeps at least one logical CPU busy")
 
     def __init__(self, why: str, *, watts_per_core: float = DEFAULT_WATTS_PER_CORE,
                  root_pid: int | None = None, proc: Path = PROC,
@@ -197,6 +200,10 @@ class CpuEstimateMeter(_EstimateMeter):
         return ComponentEnergy("cpu", joules, ESTIMATE if joules is not None else None,
                                estimated=True, reason=reason, devices=[self.device], detail=detail)
 
+    def minimum_window_s(self, relative_resolution: float) -> float:
+        # Two ticks of one busy CPU are ``relative_resolution`` of this long a window.
+        return 2 * self._tick_s / relative_resolution
+
     def prepare_begin(self) -> None:
         self._tree.rescan()  # a child started since the last scan counts from the start on
 
@@ -233,8 +240,17 @@ class CpuEstimateMeter(_EstimateMeter):
 
 
 class RamEstimateMeter(_EstimateMeter):
+    """RAM power from the resident memory read at every sample, integrated. Its resolution is
+    what the interpolation between two readings may miss where memory moved (nothing where
+    it stayed put), plus one page at each reading; the shortest window is one sampling
+    interval, within which the estimate has no reading of its own."""
+
     component = "ram"
     device = "ram-estimate"
+    PAGE_GB = os.sysconf("SC_PAGE_SIZE") / 1e9
+    resolution_rule = ("the sampled power's change across each sample interval covering the "
+                       "window x its length (0 while resident memory stays put) + one page "
+                       "of memory at the model's power over the window")
 
     def __init__(self, why: str, *, watts_per_gb: float = DEFAULT_WATTS_PER_GB,
                  root_pid: int | None = None, proc: Path = PROC) -> None:
@@ -251,6 +267,16 @@ class RamEstimateMeter(_EstimateMeter):
 
     def _begin(self, name: str, t: float) -> None:
         pass
+
+    def minimum_window_s(self, relative_resolution: float) -> float:
+        return self.sample_interval_s
+
+    def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
+        energy = super().energy_from_timeline(start, end, timeline)
+        change = sampled_change_j(*timeline.series(self.device), start, end)
+        energy.detail["resolution_j"] = None if change is None \
+            else change + self.watts_per_gb * self.PAGE_GB * (end - start)
+        return energy
 
     def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
         energy = self.energy_from_timeline(start, end, timeline)

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 from energybench.energy.baseline import NetEnergy, idle_power, subtract_idle
 from energybench.energy.checks import (
+    DEFAULT_MINIMUM_WINDOW_S,
     ERROR,
     Check,
     check_counter_vs_integral,
@@ -14,9 +15,10 @@ from energybench.energy.checks import (
 )
 from energybench.energy.phases import PhaseSplit, split_phases
 
+# A measured window must be long enough for its meters to resolve its energy to this fraction
+# (the window check's limit), and a prefill figure must be resolved to it.
+WINDOW_RELATIVE_RESOLUTION = 0.02
 
-# A prefill figure must be resolved by its meter to this fraction of its energy.
-PREFILL_RELATIVE_RESOLUTION = 0.02
 # The most an idle baseline's sub-windows may differ, as a fraction of its power.
 IDLE_MAX_SPREAD = 0.05
 
@@ -52,12 +54,15 @@ class ComponentEnergy:
 
 @dataclass
 class WindowMeasurement:
-    """Energy of every component over the window ``name`` (monitor clock, seconds)."""
+    """Energy of every component over the window ``name`` (monitor clock, seconds).
+    ``minimum_s`` is the shortest window its meters resolve to ``WINDOW_RELATIVE_RESOLUTION``
+    (the window check's limit), as the monitor that measured it states it."""
 
     name: str
     start_s: float
     end_s: float
     components: dict[str, ComponentEnergy]
+    minimum_s: float = DEFAULT_MINIMUM_WINDOW_S
 
     @property
     def duration_s(self) -> float:
@@ -81,12 +86,14 @@ class WindowMeasurement:
             )
         return result
 
-    def checks(self, idle: IdleBaseline | None, *, min_window_s: float = 5.0) -> list[Check]:
-        """The self-checks one window allows: its length, each measured component's average
+    def checks(self, idle: IdleBaseline | None) -> list[Check]:
+        """The self-checks one window allows: its length against what its meters resolve to
+        ``WINDOW_RELATIVE_RESOLUTION``, each measured component's average
         power between idle and 1.1 × its power limit, and the GPU counter against its power
         integral within the two meters' resolution over this window. Estimated components are
         not checked: a model cannot contradict itself."""
-        checks = [check_window_length(self.duration_s, minimum_s=min_window_s)]
+        checks = [check_window_length(self.duration_s, minimum_s=self.minimum_s)]
+        net = self.net(idle)
         for name, energy in self.components.items():
             if energy.joules is None or energy.estimated or self.duration_s <= 0:
                 continue
@@ -97,6 +104,9 @@ class WindowMeasurement:
                     baseline.watts if baseline else None,
                     energy.detail.get("power_limit_w"),
                     component=name,
+                    allowance_w=_first_known(net[name].uncertainty_j,
+                                             energy.detail.get("resolution_j"), 0.0)
+                    / self.duration_s,
                 )
             )
             if name == "gpu":
@@ -114,6 +124,10 @@ class WindowMeasurement:
             "duration_s": self.duration_s,
             "components": {name: energy.to_dict() for name, energy in self.components.items()},
         }
+
+
+def _first_known(*values: float | None) -> float:
+    return next(v for v in values if v is not None)
 
 
 def _sum_known(*values: float | None) -> float | None:
@@ -213,14 +227,15 @@ class IdleBaseline:
 
 
 def split_window_phases(prefill: WindowMeasurement, generate: WindowMeasurement, *,
-                        passes: int = 1,
-                        relative_resolution: float = PREFILL_RELATIVE_RESOLUTION
+                        passes: int = 1, generate_passes: int = 1,
+                        relative_resolution: float = WINDOW_RELATIVE_RESOLUTION
                         ) -> dict[str, PhaseSplit]:
     """Prefill (per pass) and decode (= generate − prefill) gross energy per component, and
     latency.
 
     ``prefill`` is a window of ``passes`` repetitions of the prefill; its figure is the
-    window's divided by ``passes``. A component's prefill is valid only when its window
+    window's divided by ``passes``; likewise ``generate`` holds ``generate_passes`` full
+    generations over the same batches. A component's prefill is valid only when its window
     passes the window checks (counter against power integral) and its meter resolves it to
     ``relative_resolution``; otherwise prefill and decode are ``None`` with the reason.
     Decode below the resolution of both figures, or negative, is invalid with the reason.
@@ -241,12 +256,15 @@ def split_window_phases(prefill: WindowMeasurement, generate: WindowMeasurement,
             problems.append(
                 f"the prefill window's {before.joules:.4g} J is resolved only to "
                 f"{prefill_resolution:.4g} J, over {relative_resolution:.0%}: measure more passes")
-        resolution = prefill_resolution / passes + (energy.detail.get("resolution_j") or 0.0)
+        resolution = prefill_resolution / passes \
+            + (energy.detail.get("resolution_j") or 0.0) / generate_passes
+        generated = None if energy.joules is None else energy.joules / generate_passes
         if problems:
-            phases[name] = PhaseSplit(None, energy.joules, None, "J", resolution,
+            phases[name] = PhaseSplit(None, generated, None, "J", resolution,
                                       "prefill invalid: " + "; ".join(problems))
             continue
         per_pass = None if before.joules is None else before.joules / passes
-        phases[name] = split_phases(per_pass, energy.joules, resolution=resolution)
-    phases["latency"] = split_phases(prefill.duration_s / passes, generate.duration_s, unit="s")
+        phases[name] = split_phases(per_pass, generated, resolution=resolution)
+    phases["latency"] = split_phases(prefill.duration_s / passes,
+                                     generate.duration_s / generate_passes, unit="s")
     return phases

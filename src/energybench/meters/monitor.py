@@ -17,6 +17,7 @@ from energybench.meters.estimate import (
 )
 from energybench.meters.measurement import (
     IDLE_MAX_SPREAD,
+    WINDOW_RELATIVE_RESOLUTION,
     ComponentEnergy,
     IdleBaseline,
     WindowMeasurement,
@@ -95,6 +96,7 @@ class EnergyMonitor:
         for meter in meters.values():
             # Power integrals tolerate a gap of a few missed samples, never less than a second.
             meter.max_gap_s = max(1.0, 2.5 / sample_hz)
+            meter.sample_interval_s = 1.0 / sample_hz
         monitor = cls(meters, sample_hz, origin, epoch)
         monitor._rapl_skipped = rapl.skipped
         return monitor
@@ -121,7 +123,8 @@ class EnergyMonitor:
             raise KeyError(f"measurement window {name!r} was never begun (or has already ended)")
         t = self._sampler.sample_now()
         components = {c: self._end_meter(name, c, meter, t) for c, meter in self.meters.items()}
-        return WindowMeasurement(name, self._windows.pop(name), t, components)
+        return WindowMeasurement(name, self._windows.pop(name), t, components,
+                                 self.minimum_window_s(WINDOW_RELATIVE_RESOLUTION))
 
     def _prepare_begins(self) -> dict[str, Exception]:
         """Each meter's work before a window's start timestamp (so that it stays out of the
@@ -156,7 +159,8 @@ class EnergyMonitor:
         components = {
             c: meter.energy_from_timeline(start_s, end_s, self._timeline) for c, meter in self.meters.items()
         }
-        return WindowMeasurement(name, start_s, end_s, components)
+        return WindowMeasurement(name, start_s, end_s, components,
+                                 self.minimum_window_s(WINDOW_RELATIVE_RESOLUTION))
 
     def cool_down(
         self, timeout_s: float, *, settle_s: float = 5.0, tolerance_c: float = 1.0, poll_s: float = 0.5
@@ -243,7 +247,8 @@ class EnergyMonitor:
 
     def describe(self) -> dict:
         return {
-            "meters": {c: meter.describe() for c, meter in self.meters.items()},
+            "meters": {c: {**meter.describe(), **meter.statement()}
+                       for c, meter in self.meters.items()},
             # components not measured by a counter, with the reason
             "unreadable": {c: meter.why for c, meter in self.meters.items() if meter.why},
             "rapl_domains_not_summed": getattr(self, "_rapl_skipped", []),

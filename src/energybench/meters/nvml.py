@@ -96,6 +96,10 @@ class NvmlMeter(Meter):
     component = "gpu"
 
     timeline_source = NVML_POWER_INTEGRAL
+    resolution_rule = (
+        "counter: max(1 mJ, 2 x the window's average power x 0.1 s) per device (one ~0.1 s "
+        "refresh missed at each edge); power integral: peak sampled power x (the longest gap "
+        "between samples + half the reading's averaging period)")
 
     def __init__(self, nvml, devices: list[GpuDevice], notes: list[str] | None = None) -> None:
         super().__init__()

@@ -170,6 +170,8 @@ class RaplMeter(Meter):
     """
 
     timeline_source = RAPL
+    resolution_rule = ("per domain: 1 uJ (the interface's unit) + 2 x the window's average "
+                       "power x 1 ms (one hardware update missed at each edge)")
 
     def __init__(self, component: str, domains: list[RaplDomain], t: float) -> None:
         super().__init__()
@@ -203,6 +205,7 @@ class RaplMeter(Meter):
                     max_range=domain.max_range_uj,
                     elapsed_s=elapsed,
                     max_plausible_rate=MAX_PLAUSIBLE_DOMAIN_W * 1e6,
+                    max_gap_s=self.max_gap_s,
                 )
                 if delta.valid:
                     counter.total_uj += delta.delta
@@ -263,11 +266,16 @@ class RaplMeter(Meter):
         """Energy over [start, end] from the running totals recorded at each sample, linear
         between samples (exact while power is constant within a sample interval)."""
         per_device, problems = {}, []
+        series = {device: timeline.series(device, "energy_j") for device in self.device_ids()}
+        # The edges are interpolated from the readings around them: a reading that broke the
+        # total between the last one before ``start`` and ``start`` (a reset, whose interval
+        # no total counts) lies inside the interpolation, and voids the window too.
+        since = min((max((t for t in times if t <= start), default=start)
+                     for times, _ in series.values()), default=start)
         with self._lock:
-            broken = [why for t, why in self._events if start < t <= end]
-        for device in self.device_ids():
-            result = energy_from_totals(*timeline.series(device, "energy_j"), start, end,
-                                        max_gap_s=self.max_gap_s)
+            broken = [why for t, why in self._events if since < t <= end]
+        for device, (times, totals) in series.items():
+            result = energy_from_totals(times, totals, start, end, max_gap_s=self.max_gap_s)
             if result.joules is None:
                 problems.append(f"{device}: {result.reason}")
             else:

@@ -17,11 +17,13 @@ from energybench.report import COMPONENTS, Report
 from energybench.sections import LATENCY_METRICS, LatencyStatistics
 
 WINDOW_ENERGY_FIELDS = ("gross_joules", "net_joules", "source", "reason")
+# completion_tokens_per_second counts generated tokens (as models.csv and the figures);
+# throughput_tokens_per_second is AES's, prompt + completion tokens (docs/report.md).
 TRIAL_COLUMNS = ["model", "status", "trial", "duration_s", "completion_tokens",
-                 "throughput_tokens_per_second", "failure"] + [
+                 "completion_tokens_per_second", "throughput_tokens_per_second", "failure"] + [
     f"{c}_{field}" for c in COMPONENTS for field in WINDOW_ENERGY_FIELDS]
 PHASE_COLUMNS = ["model", "status", "trial", "component", "unit", "prefill", "decode",
-                 "generate", "valid", "invalid_reason", "prefill_passes"]
+                 "generate", "valid", "invalid_reason", "prefill_passes", "generate_passes"]
 LATENCY_COLUMNS = ["model", "status", "metric", "count", "mean", "median", "p90", "p99"]
 CHECK_COLUMNS = ["model", "status", "trial", "window", "name", "passed", "severity", "value",
                  "limit", "detail"]
@@ -34,6 +36,7 @@ def trial_rows(report: Report) -> list[dict]:
     for trial in report.trials:
         row = {**base, "trial": trial.index, "duration_s": trial.duration_s,
                "completion_tokens": trial.completion_tokens,
+               "completion_tokens_per_second": trial.completion_tokens_per_second,
                "throughput_tokens_per_second": trial.throughput_tokens_per_second,
                "failure": trial.failure}
         for name, energy in trial.energy.items():
@@ -51,7 +54,7 @@ def phase_rows(report: Report) -> list[dict]:
         why = report.error_text or "the backend measures no prefill/decode split"
         return [{**base, "valid": False, "invalid_reason": why}]
     return [{**base, "trial": index, "component": name, "unit": part.unit,
-             "prefill_passes": split.prefill_passes,
+             "prefill_passes": split.prefill_passes, "generate_passes": split.generate_passes,
              **{k: getattr(part, k) for k in ("prefill", "decode", "generate")},
              "valid": part.reason is None, "invalid_reason": part.reason}
             for index, split in enumerate(report.phases.trials)

@@ -94,9 +94,11 @@ def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
         "total_wh_per_1000_queries": _metric(metrics, "total_wh_per_1000_queries", total,
                                              unknown_because),
         "joules_per_token": _metric(metrics, "joules_per_token", total, unknown_because),
-        "throughput_tokens_per_second": figure_of(
-            summary.throughput_tokens_per_second,
-            reason=unknown_because or "no token throughput in the report"),
+        # Generated tokens per second, as energy per token is per generated token (and as
+        # models.csv and the figures show it); AES's throughput counts prompt tokens too.
+        "completion_tokens_per_second": figure_of(
+            summary.completion_tokens_per_second,
+            reason=unknown_because or "no generated tokens per second in the report"),
         "failed_checks": report.failed_checks,
         "finished_at": report.provenance.finished_at,
         # An earlier attempt shown in place of a newer one that failed (energybench.history).

@@ -61,9 +61,9 @@ def draw(reports: list[Report], outputs) -> None:
                                fontsize=7, xytext=(4, 4), textcoords="offset points")
                  for p in named]
     else:
-        axis.text(0.5, 0.5, "no model has both energy per token and throughput",
+        axis.text(0.5, 0.5, "no model has both energy per token and generated tokens / s",
                   transform=axis.transAxes, ha="center", color=style.TEXT_GREY)
-    axis.set_xlabel("Throughput (generated tokens/s)")
+    axis.set_xlabel("Generated (completion) tokens / s")
     axis.set_ylabel("Energy per generated token (J), all counted components")
     if candidates:
         axis.legend()
@@ -71,7 +71,7 @@ def draw(reports: list[Report], outputs) -> None:
         name_few(fig, axis, reports, candidates, off_scale, len(front), names)
     else:
         skipped = len(reports) - len(candidates)
-        axis.set_title("Energy per token vs throughput" + (
+        axis.set_title("Energy per token vs generated tokens / s" + (
             f" ({skipped} model(s) without both figures not shown)" if skipped else ""))
     style.save(fig, outputs)
 
@@ -88,7 +88,8 @@ def name_few(fig, axis, reports: list[Report], candidates: list[dict], off_scale
     missing = [why_no_point(r) for r in reports if r.model not in with_points]
 
     def title(named: int) -> None:
-        axis.set_title(f"Energy per token vs throughput ({front} models on the front)\n"
+        axis.set_title(f"Energy per token vs generated tokens / s ({front} models on the "
+                       "front)\n"
                        + count_note(len(candidates), named, missing, "models.csv", off_scale),
                        fontsize=8, loc="left")
 
@@ -101,4 +102,4 @@ def why_no_point(report: Report) -> str:
         return "run failed"
     if report.metrics.joules_per_token is None:
         return "no energy per token"
-    return "no throughput"
+    return "no generated tokens / s"

@@ -14,7 +14,7 @@
     ["gpu_wh_per_1000_queries", "GPU energy, Wh / 1,000 queries", "gpu"],
     ["total_wh_per_1000_queries", "Total energy, Wh / 1,000 queries", "total"],
     ["joules_per_token", "Energy per token, J", "total"],
-    ["throughput_tokens_per_second", "Throughput, prompt + completion tokens / s", "throughput"]
+    ["completion_tokens_per_second", "Generated tokens / s", "throughput"]
   ];
 
   function el(tag, className, text) {
