@@ -338,12 +338,18 @@ def local_inputs(run_config: dict) -> dict[str, str]:
     return inputs
 
 
-def _contradictions(cfg: dict, machine_has_gpus: bool) -> list[str]:
-    """Settings that contradict each other, with ``gpus: auto`` counted as it will be planned
-    on a machine that has GPUs or not."""
-    from energybench.backends import backend_class, planned_gpus  # they import this module
+def _with_planned_gpus(cfg: dict, machine_has_gpus: bool) -> dict:
+    """``cfg`` with ``gpus: auto`` counted as it will be planned on a machine that has GPUs
+    or not: what the checks of contradictions compare."""
+    from energybench.backends import planned_gpus  # the backends import this module
 
-    cfg = {**cfg, "gpus": planned_gpus(cfg, machine_has_gpus)}
+    return {**cfg, "gpus": planned_gpus(cfg, machine_has_gpus)}
+
+
+def _contradictions(cfg: dict) -> list[str]:
+    """Settings that contradict each other (``cfg`` with its GPUs planned)."""
+    from energybench.backends import backend_class  # the backends import this module
+
     problems = []
     if cfg["device"] == "cuda" and cfg["gpus"] == 0:
         problems.append("device 'cuda' needs gpus >= 1 (the job's GPUs; `gpus: auto` takes "
@@ -408,9 +414,9 @@ def check_run_configs(run_configs: dict[str, dict], where: str | None = None,
         except ConfigError as exc:
             problems.append(f"model {key!r}: {exc}")
             continue
+        planned = _with_planned_gpus(cfg, machine_has_gpus)
         problems += [f"model {key!r}: {problem}"
-                     for problem in _contradictions(cfg, machine_has_gpus)]
-        problems += [f"model {key!r}: {problem}" for problem in consistency_problems(cfg)]
+                     for problem in _contradictions(planned) + consistency_problems(planned)]
         for role, path in local_inputs(cfg).items():
             built_by_workflow = role == "model_dir" and "tiny" in cfg
             if not built_by_workflow and not Path(path).expanduser().exists():
@@ -588,7 +594,7 @@ class RunConfig:
         cfg = cls.from_dict(data)
         from energybench.gpus import discover_devices
 
-        problems = _contradictions(data, bool(discover_devices().devices))
+        problems = _contradictions(_with_planned_gpus(data, bool(discover_devices().devices)))
         if problems:
             raise ConfigError("run config: " + "; ".join(problems))
         return cfg
