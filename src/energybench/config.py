@@ -382,6 +382,7 @@ def check_run_configs(run_configs: dict[str, dict], where: str | None = None,
     """Fail before any run on incomplete settings, settings that contradict each other, or
     local files that do not exist. The settings themselves were checked against the schema
     with the files they come from (check_models_document, check_document)."""
+    from energybench.backends import planned_gpus  # the backends import this module
     from energybench.consistency import consistency_problems  # it builds on this module
 
     problems = []
@@ -393,7 +394,9 @@ def check_run_configs(run_configs: dict[str, dict], where: str | None = None,
             continue
         problems += [f"model {key!r}: {problem}"
                      for problem in _contradictions(cfg, machine_has_gpus)]
-        problems += [f"model {key!r}: {problem}" for problem in consistency_problems(cfg)]
+        # As planned: `gpus: auto` is a count by now (none for a CPU model).
+        planned = {**cfg, "gpus": planned_gpus(cfg, machine_has_gpus)}
+        problems += [f"model {key!r}: {problem}" for problem in consistency_problems(planned)]
         for role, path in local_inputs(cfg).items():
             built_by_workflow = role == "model_dir" and "tiny" in cfg
             if not built_by_workflow and not Path(path).expanduser().exists():

@@ -179,3 +179,8 @@ def test_a_dataset_path_a_container_cannot_mount_is_refused_when_planned(tmp_pat
             rf"runtime '{runtime}': cannot mount .* not supported by the mount syntax")
     accepted({"dataset": str(dataset), "runtime": "process", "num_prompts": 1,
               "warmup_prompts": 0})
+
+
+def test_a_cpu_model_in_the_cpu_image_needs_no_cuda_image(monkeypatch):
+    monkeypatch.delenv("DOCKER_IMAGE", raising=False)
+    accepted({"runtime": "docker", "device": "cpu", "gpus": "auto"})
