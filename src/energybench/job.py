@@ -92,6 +92,10 @@ def run_model_job(run_config: dict, report_path: str, log_path: str, gpus: int,
             run_prepared(prepared)
     except (LaunchError, GpuAllocationError) as exc:
         error = exc
+    except OSError as exc:  # writing run_config.json
+        if not out_of_space(exc):
+            raise
+        _interrupted(model, attempt, exc)
     if isinstance(error, LaunchError) and error.cause == CAUSE_INTERRUPTED:
         _interrupted(model, attempt, error)
     try:
