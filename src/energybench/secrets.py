@@ -40,14 +40,17 @@ _NOT_SECRET = re.compile(r"^(PWD|OLDPWD|HF_HUB_.*)$")
 _URL_WITH_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")
 
 
-def needed_secrets(run_config: Mapping) -> tuple[str, ...]:
-    """Names of the variables this run reads: Hub tokens only when it downloads from the Hub
-    (a public model needs none), and whatever its backend declares (an external endpoint's
-    API key variable)."""
-    names: tuple[str, ...] = ()
+def uses_hub(run_config: Mapping) -> bool:
+    """Whether the run loads its model or its dataset from the Hugging Face Hub (or cache)."""
     from_hub = "tiny" not in run_config and not is_local_model(run_config["id"])
-    if from_hub or not is_local_dataset(run_config["dataset"]):
-        names += HUB_TOKENS
+    return from_hub or not is_local_dataset(run_config["dataset"])
+
+
+def needed_secrets(run_config: Mapping) -> tuple[str, ...]:
+    """Names of the variables this run reads: Hub tokens only when it uses the Hub (a public
+    model needs none), and whatever its backend declares (an external endpoint's API key
+    variable)."""
+    names = HUB_TOKENS if uses_hub(run_config) else ()
     return names + tuple(_declared_secrets(run_config))
 
 

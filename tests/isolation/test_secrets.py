@@ -91,3 +91,16 @@ def test_a_run_is_withheld_every_secret_but_its_own(three_models_secrets):
 def test_the_workflow_names_every_declared_secret():
     endpoint = cfg(backend="vllm", vllm={"mode": "external", "api_key_env": "A_CRED"})
     assert declared_secrets_environment([endpoint, cfg()]) == {DECLARED_SECRETS_ENV: "A_CRED"}
+
+
+@pytest.mark.parametrize("settings, environ, access", [
+    ({"tiny": {}, "id": "resources/models/t"}, {}, "none"),
+    ({"id": "./local-model"}, {"HF_HUB_OFFLINE": "1"}, "none"),
+    ({}, {}, "write"),
+    ({}, {"HF_HUB_OFFLINE": "1"}, "read"),
+    ({"id": "./local-model", "dataset": "org/prompt-set"}, {"HF_HUB_OFFLINE": "true"}, "read"),
+])
+def test_a_run_gets_as_much_of_the_hub_cache_as_it_needs(settings, environ, access):
+    from energybench.job import hub_cache_access
+
+    assert hub_cache_access(cfg(**settings), environ) == access

@@ -31,7 +31,13 @@ from energybench.isolation.errors import (
     EXIT_INTERRUPTED,
     LaunchError,
 )
-from energybench.isolation.spec import CONTAINER_RUNTIMES, LaunchResult, LaunchSpec, PreparedLaunch
+from energybench.isolation.spec import (
+    CONTAINER_RUNTIMES,
+    HUB_CACHE_NONE,
+    LaunchResult,
+    LaunchSpec,
+    PreparedLaunch,
+)
 from energybench.secrets import secrets_file
 
 # `docker run` itself answers 125 when the engine could not create or start the container,
@@ -108,8 +114,9 @@ def run_prepared(prepared: PreparedLaunch) -> LaunchResult:
 
 def _prepare_host_paths(spec: LaunchSpec) -> None:
     spec.run_dir.mkdir(parents=True, exist_ok=True)
-    # Created here, not by the engine, so the cache belongs to the user rather than root.
-    spec.hf_home_or_default.mkdir(parents=True, exist_ok=True)
+    if spec.hub_cache != HUB_CACHE_NONE:
+        # Created here, not by the engine, so the cache belongs to the user rather than root.
+        spec.hf_home_or_default.mkdir(parents=True, exist_ok=True)
     missing = [str(m.path) for m in mounts_for(spec) if not m.path.exists()]
     if missing:
         raise LaunchError(
