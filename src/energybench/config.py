@@ -476,7 +476,8 @@ class Isolation:
 ISOLATION_FIELDS = tuple(f.name for f in dataclasses.fields(Isolation))
 
 # Settings left out of the resolved config while unset, so adding them changed no digest.
-UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority", "protocol")
+UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority", "protocol",
+                    "prompt_overflow")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -512,6 +513,9 @@ class RunConfig:
     (`Backend.parse_settings`); None for a backend without one."""
     temperature: float | None = None
     prompt_prefix: str = ""
+    prompt_overflow: str | None = None
+    """A prompt longer than the context allows: None or ``refuse`` fails the run, ``truncate``
+    keeps its start (energybench.backends.pytorch)."""
     reasoning_state: str | None = None
     priority: int | None = None
     protocol: str | None = None
