@@ -253,7 +253,8 @@ def kill_the_client(engine: str, container: str, model_key: str) -> None:
     kill_the_client,
     lambda engine, container, _: cli(engine, "kill", container),
     lambda engine, container, _: cli(engine, "stop", "-t", "2", container),
-], ids=["client killed", "container killed", "container stopped"])
+    lambda engine, container, _: cli(engine, "kill", "--signal", "QUIT", container),
+], ids=["client killed", "container killed", "container stopped", "container sent QUIT"])
 def test_a_stop_from_outside_is_an_interruption(tmp_path, engine, model_key, stop):
     run_dir = tmp_path / "runs" / model_key
     code = f"""

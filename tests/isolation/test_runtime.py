@@ -417,7 +417,8 @@ def test_process_failure_raises_with_exit_code_and_last_line(tmp_path, fake_engi
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT,
-                                    signal.SIGHUP])
+                                    signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+                                    signal.SIGALRM])
 def test_a_stop_from_outside_is_an_interruption_not_out_of_memory(tmp_path, fake_engine, signum,
                                                                   monkeypatch):
     monkeypatch.setattr(supervise, "kernel_oom_record", lambda since: "")
@@ -437,9 +438,11 @@ def test_a_kill_is_out_of_memory_only_on_the_kernel_s_word(tmp_path, fake_engine
     assert error.value.cause == CAUSE_KILLED
 
 
-def test_a_crash_is_the_model_s_failure(tmp_path, fake_engine):
-    with pytest.raises(LaunchError, match="exited with code -11") as error:
-        launch(process_spec(tmp_path, ["selfkill", str(int(signal.SIGSEGV))]), CPU_HOST)
+@pytest.mark.parametrize("signum", [signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS,
+                                    signal.SIGFPE])
+def test_a_crash_is_the_model_s_failure(tmp_path, fake_engine, signum):
+    with pytest.raises(LaunchError, match=f"exited with code -{int(signum)}") as error:
+        launch(process_spec(tmp_path, ["selfkill", str(int(signum))]), CPU_HOST)
     assert error.value.cause == CAUSE_EXIT_NONZERO
 
 
