@@ -1,4 +1,9 @@
-"""Secrets (tokens, API keys): which runs need them, and how they reach a container.
+"""Secrets (tokens, API keys): which runs need them, which they must not see, and how they
+reach a container.
+
+A run sees only the secrets its own model declares: every other model's (named when the
+workflow is parsed) and every variable that looks secret by its name or value is withheld
+from it on every runtime (energybench.isolation.commands).
 
 `docker run -e NAME` and `--env-file` copy the value into the container's stored
 configuration, where `docker inspect` shows it to anyone allowed to list containers. So a
