@@ -35,11 +35,16 @@ DECLARED_SECRETS_ENV = "ENERGYBENCH_DECLARED_SECRETS"
 _MEMORY_DIR = Path("/dev/shm")
 # Words of a variable's name (split at `_`) that say it holds a secret: OPENAI_API_KEY,
 # AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, PGPASSWORD, DOCKER_AUTH_CONFIG ...
-_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE",
-                 "CREDENTIAL", "CREDENTIALS", "AUTH", "PAT", "COOKIE")
-# Names that contain such a word but hold no secret: the working directory, and the Hugging
-# Face hub's own switches (HF_HUB_DISABLE_IMPLICIT_TOKEN, ...), which a run may need.
-_NOT_SECRET = re.compile(r"^(PWD|OLDPWD|HF_HUB_.*)$")
+_SECRET_WORDS = ("KEY", "TOKEN", "PASS", "PWD", "PASSPHRASE", "CREDENTIAL", "CREDENTIALS",
+                 "CREDS", "AUTH", "AUTHORIZATION", "BEARER", "PAT", "COOKIE")
+# Parts of a word that say so wherever they stand (DBPASSWORD, CLIENTSECRETS), and endings
+# (APIKEY, ACCESSTOKEN).
+_SECRET_PARTS = ("PASSWORD", "PASSWD", "SECRET")
+_SECRET_ENDINGS = ("KEY", "TOKEN")
+# Names that contain such a word but hold no secret: the working directory, the Hugging Face
+# hub's own switches (HF_HUB_DISABLE_IMPLICIT_TOKEN, ...), which a run may need, and ours,
+# which hold names and paths.
+_NOT_SECRET = re.compile(rf"^(PWD|OLDPWD|HF_HUB_.*|{DECLARED_SECRETS_ENV}|{SECRETS_FILE_ENV})$")
 # A value that is a URL with a password (postgres://user:pass@host/db); proxies excepted, which
 # a run needs to reach the network.
 _URL_WITH_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")
@@ -64,8 +69,8 @@ def looks_secret(name: str, value: str = "") -> bool:
     if _NOT_SECRET.match(name.upper()):
         return False
     words = name.upper().split("_")
-    if any(word in _SECRET_WORDS or word.endswith(("KEY", "TOKEN", "PASSWORD", "SECRET"))
-           for word in words):
+    if any(word in _SECRET_WORDS or word.endswith(_SECRET_ENDINGS)
+           or any(part in word for part in _SECRET_PARTS) for word in words):
         return True
     return bool(_URL_WITH_PASSWORD.match(value)) and not name.lower().endswith("_proxy")
 
