@@ -16,6 +16,7 @@ import fnmatch
 import functools
 import hashlib
 import json
+import re
 import sys
 from importlib import resources
 from pathlib import Path
@@ -145,14 +146,47 @@ def _schema_registry() -> referencing.Registry:
     return referencing.Registry(retrieve=lambda uri: _schema_resource(Path(uri).name))
 
 
+# Credentials written into a URL: user-info before the host (user:password@, token@), or a
+# query parameter named like a key. Settings are stored, hashed, logged and published.
+_URL_CREDENTIALS = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s@]*@|[?&#;](?:api[_-]?key|apikey|x-api-key|key|"
+    r"(?:access|auth|id|refresh)?[_-]?token|auth|authorization|secret|client[_-]?secret|"
+    r"password|passwd|pass|pwd|sig|signature|credential|credentials)=",
+    re.IGNORECASE)
+CREDENTIALS_IN_A_URL = (
+    "credentials in a URL (user:password@ or a name@ before the host, or a key in its query "
+    "string), which would be stored and published with the settings; give a URL without "
+    "them, and a key through the environment (an endpoint's vllm.api_key_env names the "
+    "variable holding it; the Hub reads HF_TOKEN)")
+
+
+def credential_problems(document: Any, path: tuple = ()) -> list[tuple[list, str]]:
+    """Each text in ``document`` that carries credentials in a URL, by its place (the value
+    is never repeated)."""
+    if isinstance(document, dict):
+        return [problem for key, value in document.items()
+                for problem in credential_problems(value, (*path, key))]
+    if isinstance(document, list):
+        return [problem for index, value in enumerate(document)
+                for problem in credential_problems(value, (*path, index))]
+    if isinstance(document, str) and _URL_CREDENTIALS.search(document):
+        return [(list(path), f"not allowed: {CREDENTIALS_IN_A_URL}")]
+    return []
+
+
 def schema_problems(document: Any, schema: dict) -> list[tuple[list, str]]:
-    """All violations of ``schema`` as (path within the document, message), sorted by path."""
+    """All violations of ``schema`` as (path within the document, message), sorted by path;
+    first of all, credentials in a URL anywhere (a field with them has no other problem
+    reported, so no message can repeat them)."""
     validator = jsonschema.Draft202012Validator(schema, registry=_schema_registry())
-    problems = []
+    problems = credential_problems(document)
+    refused = [path for path, _ in problems]
     for error in validator.iter_errors(document):
         # anyOf/allOf wrap the useful error: report the most specific one.
         best = jsonschema.exceptions.best_match([error])
         path = list(best.absolute_path)
+        if any(path[:len(place)] == place for place in refused):
+            continue
         if best.validator == "additionalProperties" and isinstance(best.instance, dict):
             known = sorted(best.schema.get("properties", {}))
             for extra in sorted(set(best.instance) - set(known)):
@@ -508,7 +542,7 @@ ISOLATION_FIELDS = tuple(f.name for f in dataclasses.fields(Isolation))
 
 # Settings left out of the resolved config while unset, so adding them changed no digest.
 UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority", "protocol",
-                    "aes_reasoning")
+                    "aes_reasoning", "prompt_overflow")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -544,6 +578,9 @@ class RunConfig:
     (`Backend.parse_settings`); None for a backend without one."""
     temperature: float | None = None
     prompt_prefix: str = ""
+    prompt_overflow: str | None = None
+    """A prompt longer than the context allows: None or ``refuse`` fails the run, ``truncate``
+    keeps its start (energybench.backends.pytorch)."""
     reasoning_state: str | None = None
     priority: int | None = None
     protocol: str | None = None

@@ -16,8 +16,11 @@ from typing import Any
 # Text a spreadsheet would evaluate as a formula when it opens a CSV (CSV injection): a cell
 # starting with one of these. Such a cell is written behind a single quote, which spreadsheets
 # show as text; our own readers take it off again (csv_value). A line break starts a new row
-# in some readers, so a cell starting with one is guarded too.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# in some readers, so a cell starting with one is guarded too; so are the full-width forms, and
+# any of them behind spaces, which some spreadsheets trim before they look.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d",
+                  "\uff20")
+_TRIMMED = " \u00a0\u3000"
 
 
 def umask() -> int:
@@ -81,9 +84,9 @@ def write_json_atomic(path: str | Path, document: dict) -> Path:
 
 
 def _guarded(text: str) -> bool:
-    """Whether ``text`` is a formula once any leading quotes are taken off: such text gets one
-    more quote, so a value that began with a quote reads back as it was."""
-    return text.lstrip("'").startswith(FORMULA_STARTS)
+    """Whether ``text`` is a formula once any leading quotes and spaces are taken off: such
+    text gets one more quote, so a value that began with a quote reads back as it was."""
+    return text.lstrip("'" + _TRIMMED).startswith(FORMULA_STARTS)
 
 
 def csv_cell(value: Any) -> Any:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,12 +26,13 @@ from energybench import history, provenance
 from energybench.config import Isolation, local_inputs
 from energybench.gpus import GpuAllocationError, allocate_gpus
 from energybench.isolation import LaunchError, LaunchSpec, prepare, run_prepared
+from energybench.isolation.spec import HUB_CACHE_NONE, HUB_CACHE_READ, HUB_CACHE_WRITE
 from energybench.keys import child_path
 from energybench.isolation.errors import CAUSE_INTERRUPTED, EXIT_INTERRUPTED, out_of_space
 from energybench.provenance import Launch, code_version
 from energybench.files import write_json_atomic
 from energybench.report import REPORT_NAME, Report, write_report
-from energybench.secrets import needed_secrets, withheld_secrets
+from energybench.secrets import needed_secrets, uses_hub, withheld_secrets
 from energybench.workflow_guard import stop_when_workflow_ends
 
 RUN_CONFIG_NAME = "run_config.json"
@@ -47,6 +49,14 @@ def local_mounts(run_config: dict) -> list[Path]:
     return [Path(path).expanduser().resolve() for path in local_inputs(run_config).values()]
 
 
+def hub_cache_access(run_config: dict, environ: Mapping[str, str]) -> str:
+    """How much of the Hugging Face cache the run gets (energybench.isolation.spec): none
+    without the Hub, read only when the workflow runs offline (HF_HUB_OFFLINE, the cache filled
+    beforehand), else read and write, to download."""
+    if not uses_hub(run_config):
+        return HUB_CACHE_NONE
+    offline = environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    return HUB_CACHE_READ if offline else HUB_CACHE_WRITE
 
 
 def run_model_job(run_config: dict, report_path: str, log_path: str, gpus: int,
@@ -83,6 +93,7 @@ def run_model_job(run_config: dict, report_path: str, log_path: str, gpus: int,
                 cpus=isolation.cpus, memory=isolation.memory, timeout_s=isolation.timeout_s,
                 secret_names=needed_secrets(run_config),
                 withheld_secrets=withheld_secrets(run_config, os.environ),
+                hub_cache=hub_cache_access(run_config, os.environ),
             )
             prepared = prepare(spec)
             launched = replace(launched, runtime=prepared.runtime, image=prepared.image,
@@ -92,6 +103,10 @@ def run_model_job(run_config: dict, report_path: str, log_path: str, gpus: int,
             run_prepared(prepared)
     except (LaunchError, GpuAllocationError) as exc:
         error = exc
+    except OSError as exc:  # writing run_config.json
+        if not out_of_space(exc):
+            raise
+        _interrupted(model, attempt, exc)
     if isinstance(error, LaunchError) and error.cause == CAUSE_INTERRUPTED:
         _interrupted(model, attempt, error)
     try:

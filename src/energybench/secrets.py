@@ -1,4 +1,9 @@
-"""Secrets (tokens, API keys): which runs need them, and how they reach a container.
+"""Secrets (tokens, API keys): which runs need them, which they must not see, and how they
+reach a container.
+
+A run sees only the secrets its own model declares: every other model's (named when the
+workflow is parsed) and every variable that looks secret by its name or value is withheld
+from it on every runtime (energybench.isolation.commands).
 
 `docker run -e NAME` and `--env-file` copy the value into the container's stored
 configuration, where `docker inspect` shows it to anyone allowed to list containers. So a
@@ -30,24 +35,32 @@ DECLARED_SECRETS_ENV = "ENERGYBENCH_DECLARED_SECRETS"
 _MEMORY_DIR = Path("/dev/shm")
 # Words of a variable's name (split at `_`) that say it holds a secret: OPENAI_API_KEY,
 # AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, PGPASSWORD, DOCKER_AUTH_CONFIG ...
-_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE",
-                 "CREDENTIAL", "CREDENTIALS", "AUTH", "PAT", "COOKIE")
-# Names that contain such a word but hold no secret: the working directory, and the Hugging
-# Face hub's own switches (HF_HUB_DISABLE_IMPLICIT_TOKEN, ...), which a run may need.
-_NOT_SECRET = re.compile(r"^(PWD|OLDPWD|HF_HUB_.*)$")
+_SECRET_WORDS = ("KEY", "TOKEN", "PASS", "PWD", "PASSPHRASE", "CREDENTIAL", "CREDENTIALS",
+                 "CREDS", "AUTH", "AUTHORIZATION", "BEARER", "PAT", "COOKIE")
+# Parts of a word that say so wherever they stand (DBPASSWORD, CLIENTSECRETS), and endings
+# (APIKEY, ACCESSTOKEN).
+_SECRET_PARTS = ("PASSWORD", "PASSWD", "SECRET")
+_SECRET_ENDINGS = ("KEY", "TOKEN")
+# Names that contain such a word but hold no secret: the working directory, the Hugging Face
+# hub's own switches (HF_HUB_DISABLE_IMPLICIT_TOKEN, ...), which a run may need, and ours,
+# which hold names and paths.
+_NOT_SECRET = re.compile(rf"^(PWD|OLDPWD|HF_HUB_.*|{DECLARED_SECRETS_ENV}|{SECRETS_FILE_ENV})$")
 # A value that is a URL with a password (postgres://user:pass@host/db); proxies excepted, which
 # a run needs to reach the network.
 _URL_WITH_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")
 
 
-def needed_secrets(run_config: Mapping) -> tuple[str, ...]:
-    """Names of the variables this run reads: Hub tokens only when it downloads from the Hub
-    (a public model needs none), and whatever its backend declares (an external endpoint's
-    API key variable)."""
-    names: tuple[str, ...] = ()
+def uses_hub(run_config: Mapping) -> bool:
+    """Whether the run loads its model or its dataset from the Hugging Face Hub (or cache)."""
     from_hub = "tiny" not in run_config and not is_local_model(run_config["id"])
-    if from_hub or not is_local_dataset(run_config["dataset"]):
-        names += HUB_TOKENS
+    return from_hub or not is_local_dataset(run_config["dataset"])
+
+
+def needed_secrets(run_config: Mapping) -> tuple[str, ...]:
+    """Names of the variables this run reads: Hub tokens only when it uses the Hub (a public
+    model needs none), and whatever its backend declares (an external endpoint's API key
+    variable)."""
+    names = HUB_TOKENS if uses_hub(run_config) else ()
     return names + tuple(_declared_secrets(run_config))
 
 
@@ -56,8 +69,8 @@ def looks_secret(name: str, value: str = "") -> bool:
     if _NOT_SECRET.match(name.upper()):
         return False
     words = name.upper().split("_")
-    if any(word in _SECRET_WORDS or word.endswith(("KEY", "TOKEN", "PASSWORD", "SECRET"))
-           for word in words):
+    if any(word in _SECRET_WORDS or word.endswith(_SECRET_ENDINGS)
+           or any(part in word for part in _SECRET_PARTS) for word in words):
         return True
     return bool(_URL_WITH_PASSWORD.match(value)) and not name.lower().endswith("_proxy")
 

@@ -157,6 +157,10 @@ def test_bad_rows_named_and_nothing_written_unless_asked(tmp_path, line, row_mes
     (b"\xff\xfe\xfa garbage", "not UTF-8 text"),
     (",Models to Add,Class,Task,Reasoning State,Chat Template\n,org/m,A,text_gen,Off,N/A\n",
      "missing column(s) Priority (1=hi)"),
+    (HEADER + ',org/m,1,A,text_gen,Off,"N/A\n,org/n,1,A,text_gen,Off,N/A\n',
+     "line 3: not valid CSV (unexpected end of data)"),
+    (HEADER + ",org/m,1,A,text_gen,Off,N/A,extra cell\n",
+     "row 2: 8 cells where the header has 7"),
 ])
 def test_unreadable_lists_are_one_clear_error(tmp_path, text, message):
     status, stderr, output = import_aes(tmp_path, text)

@@ -133,3 +133,56 @@ def test_outside_the_backends_nothing_names_a_backend():
     for path in paths:
         named = re.findall(r"\bvllm\b|[\"']pytorch[\"']", path.read_text(), flags=re.IGNORECASE)
         assert not named, f"{path.relative_to(REPO_ROOT)} names a backend: {named}"
+
+
+def test_a_model_found_nowhere_names_its_id_and_how_it_was_read(tmp_path, monkeypatch):
+    from energybench.backends.pytorch import PyTorchBackend
+    from energybench.config import RunConfig
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network here; offline, the cache decides
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    (tmp_path / "p7models/m").mkdir(parents=True)  # the directory meant
+    cfg = run_config(id="p7modles/m", dataset=str(REPO_ROOT / "data/prompts.jsonl"),
+                     device="cpu", num_prompts=1, warmup_prompts=0)
+    with pytest.raises(ConfigError) as error:
+        PyTorchBackend(RunConfig.from_dict(cfg))
+    message = str(error.value)
+    assert message.startswith("model id 'p7modles/m' cannot be loaded: it was read as a Hugging "
+                              f"Face Hub id, since nothing of that name exists in {tmp_path}")
+    assert "(e.g. ./p7modles/m)" in message and "\n" not in message
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    from energybench.tiny import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", hidden_size=64,
+                            num_layers=1, num_heads=1, vocab_size=300)
+
+
+@pytest.mark.parametrize("overflow", [None, "refuse", "truncate"])
+def test_a_prompt_longer_than_the_context_is_refused_or_truncated_and_counted(
+        tmp_path, tiny_model, overflow):
+    from energybench.backends.pytorch import PyTorchBackend
+    from energybench.config import RunConfig
+
+    dataset = tmp_path / "p.jsonl"
+    long_prompt = " ".join(["energy"] * 3000)  # past the tiny model's 1,024 positions
+    dataset.write_text(f'{{"text": "short"}}\n{{"text": "{long_prompt}"}}\n')
+    settings = {"id": str(tiny_model), "dataset": str(dataset), "device": "cpu",
+                "num_prompts": 2, "warmup_prompts": 0, "max_new_tokens": 4, "batch_size": 2}
+    if overflow:
+        settings["prompt_overflow"] = overflow
+    cfg = RunConfig.from_dict(run_config(**settings))
+    if overflow != "truncate":
+        with pytest.raises(ConfigError, match=r"1 prompt\(s\) are longer than the model's "
+                                              r"context allows: its 1024 tokens less "
+                                              r"max_new_tokens \(4\) leave 1020 .*prompt 2: "):
+            PyTorchBackend(cfg)
+        return
+    backend = PyTorchBackend(cfg)
+    assert backend.info()["prompts_truncated"] == 1
+    assert backend.info()["prompt_tokens_kept"] == 1020
+    timing = backend._generate(backend.texts, 4, 4)
+    assert timing.prompt_tokens <= 2 * 1020 and timing.completion_tokens == 8

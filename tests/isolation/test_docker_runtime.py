@@ -253,7 +253,8 @@ def kill_the_client(engine: str, container: str, model_key: str) -> None:
     kill_the_client,
     lambda engine, container, _: cli(engine, "kill", container),
     lambda engine, container, _: cli(engine, "stop", "-t", "2", container),
-], ids=["client killed", "container killed", "container stopped"])
+    lambda engine, container, _: cli(engine, "kill", "--signal", "QUIT", container),
+], ids=["client killed", "container killed", "container stopped", "container sent QUIT"])
 def test_a_stop_from_outside_is_an_interruption(tmp_path, engine, model_key, stop):
     run_dir = tmp_path / "runs" / model_key
     code = f"""
@@ -280,6 +281,33 @@ def test_a_stop_from_outside_is_an_interruption(tmp_path, engine, model_key, sto
     assert error.cause == CAUSE_INTERRUPTED, error
     assert "stopped from outside" in str(error) and "out-of-memory killer" not in str(error)
     assert containers_of(model_key, engine) == []
+
+
+@pytest.mark.parametrize("access, token, written", [
+    ("none", "absent", False), ("read", "readable", False), ("write", "readable", True)])
+def test_the_hub_cache_and_its_token_file_reach_only_runs_that_need_them(
+        tmp_path, engine, model_key, access, token, written):
+    cache = tmp_path / "hf"
+    cache.mkdir()
+    (cache / "token").write_text("hf_saved_by_a_login")  # what `huggingface-cli login` leaves
+    run_dir = tmp_path / "runs" / model_key
+    code = f"""
+        import os
+        try:
+            open({str(cache / 'token')!r}).read()
+            seen = "readable"
+        except OSError:
+            seen = "absent"
+        try:
+            os.makedirs({str(cache / 'hub')!r}, exist_ok=True)
+            open({str(cache / 'hub' / 'new')!r}, "w").write("x")
+        except OSError:
+            pass
+        open({str(run_dir / 'seen')!r}, "w").write(seen)
+    """
+    launch(python_spec(tmp_path, model_key, code, runtime=engine, hub_cache=access))
+    assert (run_dir / "seen").read_text() == token
+    assert (cache / "hub" / "new").exists() == written  # in the host's cache
 
 
 def test_exit_code_propagates_as_a_clear_error(tmp_path, engine, model_key):

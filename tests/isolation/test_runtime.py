@@ -24,6 +24,7 @@ from energybench.isolation.errors import (
     LaunchError,
 )
 from energybench.secrets import needed_secrets, withheld_secrets
+from energybench.workflow_guard import LIFELINE_ENV
 from energybench.isolation.supervise import _StopRequested, _StopSignals, kernel_oom_record, launch
 from energybench.isolation.spec import (
     CPU_IMAGE_TAG,
@@ -90,6 +91,34 @@ def test_docker_mounts_same_paths_run_dir_and_cache_writable_rest_read_only(tmp_
     assert f"type=bind,source={tmp_path / 'models'},target={tmp_path / 'models'},readonly" in mounts
     assert len(mounts) == 4
     assert f"HF_HOME={tmp_path / 'hf'}" in value_after(argv, "-e")
+
+
+@pytest.mark.parametrize("engine", ["docker", "apptainer"])
+def test_the_hub_cache_is_mounted_only_as_far_as_the_run_needs_it(tmp_path, engine):
+    cache = tmp_path / "hf"
+
+    def mounted(access):
+        spec = make_spec(tmp_path, runtime=engine, hub_cache=access)
+        command = build_command(spec, engine, CPU_HOST, container_name="energybench-x-1")
+        env = dict(value.split("=", 1) for value in value_after(list(command.argv), "-e")
+                   + value_after(list(command.argv), "--env"))
+        return {m.path: m.read_only for m in mounts_for(spec)}.get(cache), env
+
+    assert mounted("write") == (False, {"HF_HOME": str(cache), LIFELINE_ENV: "stdin"})
+    assert mounted("read") == (True, {"HF_HOME": str(cache), "HF_HUB_OFFLINE": "1",
+                                      LIFELINE_ENV: "stdin"})
+    # Neither the cache nor a token file a Hub login saved in it.
+    assert mounted("none") == (None, {"HF_HOME": "/tmp/huggingface", "HF_HUB_OFFLINE": "1",
+                                      "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
+                                      LIFELINE_ENV: "stdin"})
+
+
+def test_a_process_run_without_the_hub_reads_no_saved_token(tmp_path):
+    env = build_command(make_spec(tmp_path, runtime="process", hub_cache="none"), "process",
+                        CPU_HOST).env
+    assert env["HF_TOKEN_PATH"] == os.devnull and env["HF_HUB_OFFLINE"] == "1"
+    env = build_command(make_spec(tmp_path, runtime="process"), "process", CPU_HOST).env
+    assert "HF_TOKEN_PATH" not in env and "HF_HUB_OFFLINE" not in env
 
 
 def test_nested_mounts_come_after_their_parents_and_run_dir_stays_writable(tmp_path):
@@ -388,7 +417,8 @@ def test_process_failure_raises_with_exit_code_and_last_line(tmp_path, fake_engi
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT,
-                                    signal.SIGHUP])
+                                    signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+                                    signal.SIGALRM])
 def test_a_stop_from_outside_is_an_interruption_not_out_of_memory(tmp_path, fake_engine, signum,
                                                                   monkeypatch):
     monkeypatch.setattr(supervise, "kernel_oom_record", lambda since: "")
@@ -408,9 +438,11 @@ def test_a_kill_is_out_of_memory_only_on_the_kernel_s_word(tmp_path, fake_engine
     assert error.value.cause == CAUSE_KILLED
 
 
-def test_a_crash_is_the_model_s_failure(tmp_path, fake_engine):
-    with pytest.raises(LaunchError, match="exited with code -11") as error:
-        launch(process_spec(tmp_path, ["selfkill", str(int(signal.SIGSEGV))]), CPU_HOST)
+@pytest.mark.parametrize("signum", [signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS,
+                                    signal.SIGFPE])
+def test_a_crash_is_the_model_s_failure(tmp_path, fake_engine, signum):
+    with pytest.raises(LaunchError, match=f"exited with code -{int(signum)}") as error:
+        launch(process_spec(tmp_path, ["selfkill", str(int(signum))]), CPU_HOST)
     assert error.value.cause == CAUSE_EXIT_NONZERO
 
 

@@ -63,6 +63,8 @@ def test_the_run_loads_and_deletes_the_file():
     ("OPENAI_API_KEY", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_SESSION_TOKEN", "x"),
     ("GITHUB_TOKEN", "x"), ("PGPASSWORD", "x"), ("DOCKER_AUTH_CONFIG", "x"), ("my_apikey", "x"),
     ("HF_TOKEN_PATH", "x"), ("DATABASE_URL", "postgres://user:pass@db/x"),
+    ("MYSQL_ROOT_PASSWORD_FILE", "x"), ("DBPASSWORD", "x"), ("GITHUB_AUTHORIZATION", "x"),
+    ("CLIENTSECRETS", "x"), ("SLACK_BEARER", "x"), ("NPM_CREDS", "x"),
 ])
 def test_variables_that_look_secret(name, value):
     assert looks_secret(name, value)
@@ -71,7 +73,8 @@ def test_variables_that_look_secret(name, value):
 @pytest.mark.parametrize("name, value", [
     ("PATH", "/bin"), ("PWD", "/work"), ("TOKENIZERS_PARALLELISM", "false"),
     ("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1"), ("HTTPS_PROXY", "http://user:pass@proxy:3128"),
-    ("MONITOR_URL", "http://host:9000/metrics"),
+    ("MONITOR_URL", "http://host:9000/metrics"), ("PYTHONPATH", "/src"),
+    ("LD_LIBRARY_PATH", "/lib"), ("CUDA_VISIBLE_DEVICES", "0"), ("SLURM_JOB_ID", "7"),
 ])
 def test_variables_that_do_not(name, value):
     assert not looks_secret(name, value)
@@ -91,3 +94,16 @@ def test_a_run_is_withheld_every_secret_but_its_own(three_models_secrets):
 def test_the_workflow_names_every_declared_secret():
     endpoint = cfg(backend="vllm", vllm={"mode": "external", "api_key_env": "A_CRED"})
     assert declared_secrets_environment([endpoint, cfg()]) == {DECLARED_SECRETS_ENV: "A_CRED"}
+
+
+@pytest.mark.parametrize("settings, environ, access", [
+    ({"tiny": {}, "id": "resources/models/t"}, {}, "none"),
+    ({"id": "./local-model"}, {"HF_HUB_OFFLINE": "1"}, "none"),
+    ({}, {}, "write"),
+    ({}, {"HF_HUB_OFFLINE": "1"}, "read"),
+    ({"id": "./local-model", "dataset": "org/prompt-set"}, {"HF_HUB_OFFLINE": "true"}, "read"),
+])
+def test_a_run_gets_as_much_of_the_hub_cache_as_it_needs(settings, environ, access):
+    from energybench.job import hub_cache_access
+
+    assert hub_cache_access(cfg(**settings), environ) == access

@@ -22,13 +22,14 @@ from energybench.paper import ratings, tables
 from energybench.site.entries import read_ratings
 
 FORMULAS = ["=HYPERLINK(\"x.org\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
-            "\t=1", "\r=1", "\n=1", "'=still a formula", "''+two quotes", "a\r=1", "b\r\n=1"]
-PLAIN = ["org/model", "it's", "'quoted'", "a=b", "", "1.5"]
+            "\t=1", "\r=1", "\n=1", "'=still a formula", "''+two quotes", "a\r=1", "b\r\n=1",
+            " =1+1", "\u3000@SUM(A1)", "\uff1d1+1", "' -x"]
+PLAIN = ["org/model", "it's", "'quoted'", "a=b", "", "1.5", " spaced", "' spaced"]
 
 
 def spreadsheet_active(cell: str) -> bool:
     """Whether a spreadsheet would evaluate ``cell``: a formula start that is not a number."""
-    if not cell.startswith(FORMULA_STARTS):
+    if not cell.lstrip(" \u00a0\u3000").startswith(FORMULA_STARTS):
         return False
     try:
         float(cell)

@@ -3,7 +3,13 @@
 import pytest
 
 from conftest import REPO_ROOT
-from energybench.config import ConfigError, check_models_document, check_run_configs, load_yaml
+from energybench.config import (
+    ConfigError,
+    check_document,
+    check_models_document,
+    check_run_configs,
+    load_yaml,
+)
 from energybench.config import resolve_model
 from energybench.prompts import check_prompt_counts
 
@@ -92,11 +98,31 @@ PASS = "s3cr3t-Pa55"
 def test_credentials_in_an_endpoint_url_are_refused_without_being_repeated(endpoint):
     doc = {"models": {"m": {"id": "o/m", "backend": "vllm", "vllm": {
         "mode": "external", "endpoint": endpoint, "api_key_env": "VLLM_API_KEY"}}}}
-    expected = (r"model 'm', field 'vllm.endpoint': not allowed: credentials in the endpoint "
-                r"URL .*api_key_env")
+    expected = (r"model 'm', field 'vllm.endpoint': not allowed: credentials in (a|the "
+                r"endpoint) URL .*api_key_env")
     with pytest.raises(ConfigError, match=expected) as error:
         check_models_document(doc, MODELS_SCHEMA, "models.yaml")
     assert PASS not in str(error.value) and "Pa55" not in str(error.value)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("dataset", f"https://user:{PASS}@data.example.org/prompts.jsonl"),
+    ("dataset", f"https://data.example.org/prompts.jsonl?token={PASS}"),
+    ("id", f"https://{PASS}@huggingface.co/org/model"),
+    ("image", f"registry.example.org/x?access_token={PASS}"),
+    ("reasoning_params", {"note": f"see http://admin:{PASS}@wiki/page"}),
+])
+def test_credentials_in_any_url_of_the_settings_are_refused_without_being_repeated(field,
+                                                                                   value):
+    doc = {"models": {"m": {"id": "o/m", field: value}}}
+    with pytest.raises(ConfigError, match=r"not allowed: credentials in a URL") as error:
+        check_models_document(doc, MODELS_SCHEMA, "models.yaml")
+    assert PASS not in str(error.value) and "Pa55" not in str(error.value)
+    config = {**CONFIG, "defaults": {**DEFAULTS, field: value}}
+    with pytest.raises(ConfigError, match=rf"defaults\.{field}.*credentials in a URL") as error:
+        check_document(config, load_yaml(REPO_ROOT / "config/schemas/config.schema.yaml"),
+                       "config/config.yaml")
+    assert PASS not in str(error.value)
 
 
 def test_a_plain_endpoint_url_is_accepted():
@@ -179,3 +205,8 @@ def test_a_dataset_path_a_container_cannot_mount_is_refused_when_planned(tmp_pat
             rf"runtime '{runtime}': cannot mount .* not supported by the mount syntax")
     accepted({"dataset": str(dataset), "runtime": "process", "num_prompts": 1,
               "warmup_prompts": 0})
+
+
+def test_a_cpu_model_in_the_cpu_image_needs_no_cuda_image(monkeypatch):
+    monkeypatch.delenv("DOCKER_IMAGE", raising=False)
+    accepted({"runtime": "docker", "device": "cpu", "gpus": "auto"})

@@ -116,6 +116,18 @@ def test_full_disk_while_writing_the_failed_report_is_an_interruption(monkeypatc
     assert not (run_dir / "benchmark_report.json").exists()
 
 
+def test_full_disk_while_writing_the_run_config_is_an_interruption(monkeypatch, run_dir,
+                                                                    capsys):
+    def disk_full(*args, **kwargs):
+        raise DISK_FULL
+    monkeypatch.setattr(job, "write_json_atomic", disk_full)
+    with pytest.raises(job.JobInterrupted) as stop:
+        job_with(monkeypatch, run_dir, lambda report_path: pytest.fail("the run started"))
+    assert stop.value.code == EXIT_INTERRUPTED
+    assert not (run_dir / "benchmark_report.json").exists()
+    assert "model m INTERRUPTED: [Errno 28] No space left on device" in capsys.readouterr().err
+
+
 def test_benchmark_stops_without_a_report_when_the_disk_is_full(monkeypatch, tmp_path):
     def measure(cfg, run_dir, launch):
         try:
@@ -138,7 +150,8 @@ def test_full_disk_exit_is_read_as_an_interruption(tmp_path):
     spec = LaunchSpec(model_key="m", runtime="process", benchmark_args=[], log_path=tmp_path / "l",
                       run_dir=tmp_path)
     (tmp_path / "l").write_text("no space left\n")
-    assert _exit_error(spec, "process", EXIT_INTERRUPTED, 0.0).cause == CAUSE_INTERRUPTED
+    error = _exit_error(spec, "process", EXIT_INTERRUPTED, 0.0, 0.0, None)
+    assert error.cause == CAUSE_INTERRUPTED
 
 
 def test_the_job_stops_its_run_when_its_workflow_dies(monkeypatch):

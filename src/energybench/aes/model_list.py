@@ -176,7 +176,13 @@ def _read_rows(path: Path) -> list[tuple[int, dict]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ModelListError(f"AES model list {path}: not UTF-8 text (byte {exc.start})") from None
-    records = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        records = list(reader)
+    except csv.Error as exc:  # an unclosed quote, text after a closing quote
+        raise ModelListError(f"AES model list {path}, line {reader.line_num}: not valid CSV "
+                             f"({exc}); a cell holding a comma, a quote or a line break must be "
+                             'in double quotes, with its quotes doubled') from None
     if not records or not any(cell.strip() for cell in records[0]):
         raise ModelListError(f"AES model list {path} is empty: expected a header with the "
                              f"columns {', '.join(COLUMNS)}")
@@ -190,6 +196,10 @@ def _read_rows(path: Path) -> list[tuple[int, dict]]:
     for number, record in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in record):
             continue
+        if len(record) > len(header) and any(cell.strip() for cell in record[len(header):]):
+            raise ModelListError(f"AES model list {path}, row {number}: {len(record)} cells "
+                                 f"where the header has {len(header)}; a cell holding a comma "
+                                 "must be in double quotes")
         cells = record + [""] * (len(header) - len(record))
         rows.append((number, {column: cells[index] for column, index in where.items()}))
     return rows

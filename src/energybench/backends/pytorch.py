@@ -21,6 +21,7 @@ from pathlib import Path
 
 from energybench.backends import Backend, Trial, latencies, resolve_device, throughputs
 from energybench.config import ConfigError, RunConfig, is_local_model
+from energybench.isolation.errors import out_of_space
 from energybench.meters.measurement import WINDOW_RELATIVE_RESOLUTION
 from energybench.progress import Progress
 from energybench.prompts import load_prompts
@@ -37,6 +38,17 @@ class BatchTiming:
     time_to_first_token_s: float | None
     prompt_tokens: int
     completion_tokens: int
+
+
+def not_on_the_hub(model_id: str, error: OSError) -> ConfigError:
+    """A model id found neither as a local directory nor on the Hub (or in its cache, offline):
+    the id, why it was read as a Hub id, and the fix for either reading."""
+    cause = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    return ConfigError(
+        f"model id {model_id!r} cannot be loaded: it was read as a Hugging Face Hub id, since "
+        f"nothing of that name exists in {Path.cwd()} and it does not start with ./, ../, / or "
+        f"~, and neither the Hub nor its cache (HF_HOME) has it ({cause}). A local directory "
+        f"needs a path (e.g. ./{model_id}); a Hub model its exact id, and HF_TOKEN when gated")
 
 
 class _FirstTokenClock:
@@ -78,6 +90,15 @@ def format_prompts(tokenizer, prompts: list[str], cfg: RunConfig) -> list[str]:
         )
         for text in prompts
     ]
+
+
+def context_length(model_config, tokenizer) -> int | None:
+    """The most tokens the model takes (prompt and answer): its position embeddings, or the
+    tokenizer's limit where that is a real one (transformers' "unset" is a huge number)."""
+    limits = [getattr(model_config, "max_position_embeddings", None),
+              getattr(tokenizer, "model_max_length", None)]
+    known = [limit for limit in limits if isinstance(limit, int) and 0 < limit < 10**7]
+    return min(known, default=None)
 
 
 def sampling(temperature: float | None) -> dict:
@@ -142,7 +163,12 @@ class PyTorchBackend(Backend):
         prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
                                cfg.dataset_column, cfg.dataset_split, cfg.prompt_prefix)
         log.info("loading %s (%s on %s)", cfg.id, self.torch_dtype, self.device)
-        self.tokenizer = AutoTokenizer.from_pretrained(cfg.id, padding_side="left")
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(cfg.id, padding_side="left")
+        except OSError as exc:  # transformers' word for a model it found nowhere
+            if is_local_model(cfg.id) or out_of_space(exc):
+                raise
+            raise not_on_the_hub(cfg.id, exc) from None
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.gpus = torch.cuda.device_count() if self.device == "cuda" else 0
@@ -160,14 +186,37 @@ class PyTorchBackend(Backend):
         eos = self.model.generation_config.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
         texts = format_prompts(self.tokenizer, prompts, cfg)
+        self.truncate_to, self.prompts_truncated = self._prompt_room(texts)
         self.warmup_texts = texts[cfg.num_prompts:]
         self.texts = texts[:cfg.num_prompts]
+
+    def _prompt_room(self, texts: list[str]) -> tuple[int | None, int]:
+        """(the prompt length to truncate to, or None; how many prompts are truncated): a
+        prompt whose tokens and max_new_tokens exceed the model's context is refused, or with
+        ``prompt_overflow: truncate`` cut to fit, keeping its start."""
+        context = context_length(self.model.config, self.tokenizer)
+        if context is None:
+            return None, 0
+        room = context - self.cfg.max_new_tokens
+        lengths = [len(ids) for ids in self.tokenizer(texts)["input_ids"]]
+        over = [(row, length) for row, length in enumerate(lengths, start=1) if length > room]
+        if not over:
+            return None, 0
+        if self.cfg.prompt_overflow == "truncate" and room > 0:
+            return room, len(over)
+        shown = ", ".join(f"prompt {row}: {length} tokens" for row, length in over[:5])
+        raise ConfigError(
+            f"{len(over)} prompt(s) are longer than the model's context allows: its "
+            f"{context} tokens less max_new_tokens ({self.cfg.max_new_tokens}) leave {room} "
+            f"for a prompt; {shown}{' ...' if len(over) > 5 else ''}. Shorten them, lower "
+            "max_new_tokens, or set prompt_overflow: truncate")
 
     def info(self) -> dict:
         import torch
         import transformers
 
         return {
+            "prompts_truncated": self.prompts_truncated, "prompt_tokens_kept": self.truncate_to,
             "name": "pytorch", "torch": torch.__version__, "transformers": transformers.__version__,
             # The dtype the weights really have, not the one asked for.
             "device": self.device,
@@ -192,7 +241,9 @@ class PyTorchBackend(Backend):
     def _generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int) -> BatchTiming:
         import torch
 
-        inputs = self.tokenizer(texts, return_tensors="pt", padding=True).to(self.input_device)
+        inputs = self.tokenizer(texts, return_tensors="pt", padding=True,
+                                truncation=self.truncate_to is not None,
+                                max_length=self.truncate_to).to(self.input_device)
         clock = _FirstTokenClock()
         self._synchronize()
         start = time.perf_counter()

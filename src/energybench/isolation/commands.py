@@ -18,9 +18,13 @@ from energybench.isolation.errors import CAUSE_BAD_MOUNT, LaunchError
 from energybench.isolation.spec import (
     APPTAINER,
     CONTAINER_RUNTIMES,
+    HUB_CACHE_NONE,
+    HUB_CACHE_READ,
+    HUB_CACHE_WRITE,
     MODEL_LABEL,
     PIPELINE_LABEL,
     PODMAN,
+    PRIVATE_HF_HOME,
     PROCESS,
     LaunchSpec,
 )
@@ -79,9 +83,12 @@ def mount_problem(path: str | Path) -> str | None:
 
 def mounts_for(spec: LaunchSpec) -> list[Mount]:
     """Host paths the run needs, parents before children so nested mounts layer correctly."""
-    writable = [spec.run_dir, spec.hf_home_or_default]
+    writable = [spec.run_dir] + ([spec.hf_home_or_default]
+                                 if spec.hub_cache == HUB_CACHE_WRITE else [])
+    read_only = [*spec.read_only_mounts] + ([spec.hf_home_or_default]
+                                            if spec.hub_cache == HUB_CACHE_READ else [])
     by_path: dict[Path, bool] = {Path(os.path.abspath(p)): False for p in writable}
-    for path in spec.read_only_mounts:
+    for path in read_only:
         by_path.setdefault(Path(os.path.abspath(path)), True)
     for path in by_path:
         if mount_problem(path):
@@ -89,6 +96,22 @@ def mounts_for(spec: LaunchSpec) -> list[Mount]:
                               model_key=spec.model_key, cause=CAUSE_BAD_MOUNT)
     ordered = sorted(by_path.items(), key=lambda item: (len(item[0].parts), str(item[0])))
     return [Mount(path, read_only) for path, read_only in ordered]
+
+
+def hub_environment(spec: LaunchSpec, in_container: bool) -> dict[str, str]:
+    """HF_HOME and the Hub switches for the run: a run without the cache works offline, in a
+    container with a cache of its own, in a process without reading a saved token; a run
+    that only reads the cache works offline."""
+    env = {"HF_HOME": str(spec.hf_home_or_default)}
+    if spec.hub_cache == HUB_CACHE_NONE:
+        env.update(HF_HUB_OFFLINE="1", HF_HUB_DISABLE_IMPLICIT_TOKEN="1")
+        if in_container:
+            env["HF_HOME"] = PRIVATE_HF_HOME
+        else:
+            env["HF_TOKEN_PATH"] = os.devnull  # the same user can read the cache's token file
+    elif spec.hub_cache == HUB_CACHE_READ:
+        env["HF_HUB_OFFLINE"] = "1"
+    return env
 
 
 def withheld_variables(spec: LaunchSpec) -> tuple[str, ...]:
@@ -120,7 +143,7 @@ def build_command(
 
 
 def _process_command(spec: LaunchSpec, host: HostFacts) -> Command:
-    env = {"HF_HOME": str(spec.hf_home_or_default), "PYTHONUNBUFFERED": "1",
+    env = {**hub_environment(spec, in_container=False), "PYTHONUNBUFFERED": "1",
            LIFELINE_ENV: "stdin"}
     if spec.gpus is not None:
         env.update(gpu_environment(spec.gpus))
@@ -156,7 +179,9 @@ def _container_command(
         options = f"type=bind,source={mount.path},target={mount.path}"
         argv += ["--mount", options + (",readonly" if mount.read_only else "")]
     # -i: the launcher's pipe reaches the run's stdin, which ends when the launcher dies.
-    argv += ["-i", "-e", f"HF_HOME={spec.hf_home_or_default}", "-e", f"{LIFELINE_ENV}=stdin"]
+    argv += ["-i", "-e", f"{LIFELINE_ENV}=stdin"]
+    for name, value in hub_environment(spec, in_container=True).items():
+        argv += ["-e", f"{name}={value}"]
     unset = withheld_variables(spec)
     for name in spec.env_passthrough:
         if name not in unset:  # by name only: the engine copies the value from our environment
@@ -199,7 +224,9 @@ def _apptainer_command(spec: LaunchSpec, host: HostFacts) -> Command:
             argv += ["--env", f"{name}={value}"]
     for mount in mounts_for(spec):
         argv += ["--bind", f"{mount.path}:{mount.path}" + (":ro" if mount.read_only else "")]
-    argv += ["--env", f"HF_HOME={spec.hf_home_or_default}", "--env", f"{LIFELINE_ENV}=stdin"]
+    argv += ["--env", f"{LIFELINE_ENV}=stdin"]
+    for name, value in hub_environment(spec, in_container=True).items():
+        argv += ["--env", f"{name}={value}"]
     unset = withheld_variables(spec)
     for name in spec.env_passthrough + spec.secret_names:
         # --cleanenv drops the host environment; APPTAINERENV_X reaches the container as X

@@ -20,6 +20,15 @@ RUNTIMES = (PROCESS, DOCKER, PODMAN, APPTAINER, AUTO)
 # Runtimes that drive a Docker-compatible CLI (same flags, different binary).
 CONTAINER_RUNTIMES = (DOCKER, PODMAN)
 
+# How a run may use the Hugging Face cache (HF_HOME): not at all (a local model and dataset:
+# the cache, and any token file a Hub login saved in it, stay out of its reach), read it (a
+# cache filled beforehand, HF_HUB_OFFLINE=1), or read and write it (a download).
+HUB_CACHE_NONE = "none"
+HUB_CACHE_READ = "read"
+HUB_CACHE_WRITE = "write"
+# A container's own cache where it gets none of the host's.
+PRIVATE_HF_HOME = "/tmp/huggingface"
+
 CPU_IMAGE_TAG = "energybench:cpu"
 PIPELINE_LABEL = "energybench.pipeline"
 MODEL_LABEL = "energybench.model"
@@ -41,8 +50,8 @@ class LaunchSpec:
     """One benchmark run: `energybench BENCHMARK_ARGS...` for one model, in the chosen runtime.
 
     `benchmark_args` use absolute host paths. Containers see every path they need at the same
-    absolute path (run dir and HF cache read-write, `read_only_mounts` read-only), so no
-    argument is ever rewritten. `gpus`: device indices assigned to this job; None means all
+    absolute path (run dir read-write, `read_only_mounts` read-only, the HF cache as far as
+    `hub_cache` allows), so no argument is ever rewritten. `gpus`: device indices assigned to this job; None means all
     the machine has (none on a CPU-only machine); an empty list means no GPU. `cpus` and
     `memory` limit docker and podman containers; on clusters the scheduler limits apptainer.
     """
@@ -65,6 +74,7 @@ class LaunchSpec:
     # that looks secret: energybench.secrets.withheld_secrets); every runtime removes them.
     withheld_secrets: tuple[str, ...] = ()
     hf_home: Path | None = None
+    hub_cache: str = HUB_CACHE_WRITE
     timeout_s: float | None = None
     stop_grace_s: float = 10.0
 

@@ -31,7 +31,13 @@ from energybench.isolation.errors import (
     EXIT_INTERRUPTED,
     LaunchError,
 )
-from energybench.isolation.spec import CONTAINER_RUNTIMES, LaunchResult, LaunchSpec, PreparedLaunch
+from energybench.isolation.spec import (
+    CONTAINER_RUNTIMES,
+    HUB_CACHE_NONE,
+    LaunchResult,
+    LaunchSpec,
+    PreparedLaunch,
+)
 from energybench.secrets import secrets_file
 
 # `docker run` itself answers 125 when the engine could not create or start the container,
@@ -40,6 +46,10 @@ ENGINE_REFUSED_EXIT = 125
 SIGKILL_EXIT = 128 + signal.SIGKILL
 # What stops a workflow: Ctrl-C, systemd/CI/SLURM (TERM), a closed terminal or SSH session (HUP).
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# Signals a process raises itself when it crashes (a bad access, an abort, a failed assert).
+_CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE, signal.SIGILL,
+                  signal.SIGSYS, signal.SIGTRAP}
+_SIGNAL_NUMBERS = {int(number) for number in signal.Signals}
 
 
 class _StopRequested(Exception):
@@ -108,8 +118,9 @@ def run_prepared(prepared: PreparedLaunch) -> LaunchResult:
 
 def _prepare_host_paths(spec: LaunchSpec) -> None:
     spec.run_dir.mkdir(parents=True, exist_ok=True)
-    # Created here, not by the engine, so the cache belongs to the user rather than root.
-    spec.hf_home_or_default.mkdir(parents=True, exist_ok=True)
+    if spec.hub_cache != HUB_CACHE_NONE:
+        # Created here, not by the engine, so the cache belongs to the user rather than root.
+        spec.hf_home_or_default.mkdir(parents=True, exist_ok=True)
     missing = [str(m.path) for m in mounts_for(spec) if not m.path.exists()]
     if missing:
         raise LaunchError(
@@ -293,15 +304,16 @@ def _killed_message(spec: LaunchSpec, runtime: str, exit_code: int, record: str)
 
 
 def _stopping_signal(runtime: str, exit_code: int) -> int | None:
-    """The stop signal (INT, TERM, HUP or KILL) that ended the run, or None. A process killed
-    by a signal exits with minus its number; a container's init, and a shell, with 128 plus
-    it; a container's client killed by any signal is itself an outside stop."""
-    stops = (*_STOP_SIGNALS, signal.SIGKILL)
-    if exit_code < 0:
-        if runtime in CONTAINER_RUNTIMES:
-            return -exit_code  # the client, never the container, was killed
-        return -exit_code if -exit_code in stops else None
-    return exit_code - 128 if exit_code - 128 in stops else None
+    """The signal from outside that ended the run, or None. A process killed by a signal exits
+    with minus its number, a container's init (and a shell) with 128 plus it; a signal the
+    run raises itself by crashing is the model's failure, any other came from outside. A
+    container's client killed by any signal is an outside stop: the container never crashed."""
+    if exit_code < 0 and runtime in CONTAINER_RUNTIMES:
+        return -exit_code
+    signum = -exit_code if exit_code < 0 else exit_code - 128
+    if signum not in _SIGNAL_NUMBERS or signum in _CRASH_SIGNALS:
+        return None
+    return signum
 
 
 def _stopped_message(signum: int, exit_code: int, evidence: str | None) -> str:
