@@ -290,6 +290,10 @@ def test_a_run_by_hand_into_a_new_folder(tmp_path):
     passes = report["phases"]["trials"][0]["generate_passes"]
     assert report["status"] == "succeeded" and report["summary"]["total_prompts"] == 4 * passes
     assert (output.parent / "power_timeline.csv").exists()
+    # The model load, metered apart from the trials, and the run's peak memory.
+    load = report["load"]
+    assert load["duration_s"] > load["metered_s"] > 0 and load["total"]["gross_joules"] > 0
+    assert report["memory"]["host_bytes"] > 0 and report["memory"]["framework_reason"]
 
 
 @pytest.mark.parametrize("case, edit, expected", [
