@@ -106,6 +106,10 @@ def test_reports_table_and_figure(finished):
         # Fixed output length, in every pass of a generate window repeated until long enough.
         passes = report["phases"]["trials"][0]["generate_passes"]
         assert report["summary"]["total_completion_tokens"] == 8 * 16 * passes
+        # The shipped default passes its own window checks, its idle window among them.
+        windows = [c for c in report["checks"] if c["name"] == "window_long_enough"]
+        assert windows and all(c["passed"] for c in windows), windows
+        assert report["idle"]["duration_s"] >= max(c["limit"] for c in windows)
         cpu = report["energy"]["components"]["cpu"]
         assert cpu["gross_joules"] > 0 and cpu["source"] in ("rapl", "estimate")
         assert cpu["estimated"] == (cpu["source"] == "estimate")

@@ -213,8 +213,8 @@ class PyTorchBackend(Backend):
         timings: list[BatchTiming] = []
         progress = Progress(name, len(self.texts), log)
         passes = 0
-        started = time.monotonic()
         monitor.begin_window(name)
+        started = time.monotonic()  # after the window's start: it lasts at least as long
         try:
             while passes == 0 or len(timings) < min_batches \
                     or time.monotonic() - started < minimum_s:
