@@ -475,6 +475,8 @@ def load_section(window: WindowMeasurement | None, idle: IdleBaseline | None,
     known_start = process_start_s is not None
     return Load.of(
         definition=LOAD_DEFINITION,
+        start_s=window.start_s,
+        end_s=window.end_s,
         duration_s=window.end_s - process_start_s if known_start else None,
         metered_s=window.duration_s,
         before_meters_s=window.start_s - process_start_s if known_start else None,

@@ -414,6 +414,8 @@ class Load(Section):
     energy of its metered part (from the meters' opening on), apart from inference's."""
 
     definition: str | None = None
+    start_s: float | None = None  # the metered window, on the power timeline's clock
+    end_s: float | None = None
     duration_s: float | None = None  # process start to model ready
     metered_s: float | None = None  # meters open to model ready: the energy's window
     before_meters_s: float | None = None  # process start to meters open (interpreter, imports)
