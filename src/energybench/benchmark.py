@@ -79,7 +79,7 @@ def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
         meters = monitor.describe()
         process_start, start_reason = monitor.process_start_s()
     # After the backend closed: a server it started has finished, and its peak is known.
-    host = host_peak(in_container=launch.runtime in CONTAINER_RUNTIMES)
+    host = host_peak(in_container=launch.runtime in CONTAINER_RUNTIMES, records=samples)
     uncounted = backend.uncounted
     gpu_used, gpu_reason = (None, uncounted["gpu"]) if "gpu" in uncounted \
         else gpu_peaks(samples, monitor.meters["gpu"].device_ids())

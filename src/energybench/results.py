@@ -81,8 +81,8 @@ MEMORY_DEFINITION = (
     "peak memory of the run in bytes: gpu_used_bytes per device, the highest memory in use "
     "NVML reported at any sample of the power timeline (the whole device's); the framework's "
     "own peaks of the run's device (allocated by tensors, reserved by its caching allocator); "
-    "host_bytes as host_source says (a container's cgroup peak, or the kernel's peak "
-    "resident set of the run's process)"
+    "host_bytes as host_source says (a container's cgroup peak, the kernel's peak resident "
+    "set of the run's process, or its process tree's resident memory as sampled)"
 )
 LATENCY_DEFINITION = (
     "per-request latencies of the successful requests of all trials, in seconds: ttft_s time "

@@ -139,3 +139,13 @@ def test_the_tables_and_the_site_show_the_load_and_the_peaks():
                                          PROVENANCE), None)
     assert older["peak_host_gib"]["value"] is None and "not in the report" in \
         older["peak_host_gib"]["reason"]
+
+
+def test_a_sampled_process_tree_above_the_largest_process_is_the_host_peak():
+    own = host_peak(in_container=False).bytes
+    tree = [{"t": 0.0, "device": "ram-estimate", "resident_gb": own * 3 / 1e9},
+            {"t": 0.1, "device": "ram-estimate", "resident_gb": None}]
+    peak = host_peak(in_container=False, records=tree)
+    assert peak.bytes == pytest.approx(own * 3, rel=1e-6) and "process tree" in peak.source
+    below = host_peak(in_container=False, records=[{"resident_gb": 1e-6}])
+    assert below.source.startswith("getrusage")

@@ -12,6 +12,8 @@ CGROUP = Path("/sys/fs/cgroup")
 # cgroup v2 (Linux 5.19 and newer), then v1: the most memory the cgroup has held.
 CGROUP_PEAK_FILES = ("memory.peak", "memory/memory.max_usage_in_bytes")
 GPU_MEMORY_FIELD = "memory_used_bytes"
+# The RAM estimate samples the resident memory of the run's whole process tree.
+TREE_MEMORY_FIELD = "resident_gb"
 
 
 @dataclass(frozen=True)
@@ -23,11 +25,13 @@ class PeakMemory:
     reason: str | None = None
 
 
-def host_peak(*, in_container: bool, cgroup: Path = CGROUP) -> PeakMemory:
-    """A container's peak is its cgroup's (every process in it, page cache included); a run
+def host_peak(*, in_container: bool, records: list[dict] = (),
+              cgroup: Path = CGROUP) -> PeakMemory:
+    """A container's peak is its cgroup's (every process in it, page cache included). A run
     in its own process has the kernel's peak resident set of that process and of its largest
-    finished child (``getrusage``): a peak of each, not of their sum, which no counter
-    keeps."""
+    finished child (``getrusage``): a peak of each, not of their sum, which no counter keeps;
+    where the timeline ``records`` sampled the resident memory of the whole process tree (the
+    RAM estimate does), the higher of the two."""
     if in_container:
         for name in CGROUP_PEAK_FILES:
             try:
@@ -38,9 +42,14 @@ def host_peak(*, in_container: bool, cgroup: Path = CGROUP) -> PeakMemory:
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     source = "getrusage: peak resident set of the run's process, or of its largest finished " \
              "child where that is higher (KiB on Linux)"
+    peak = max(own, children) * 1024
+    tree = [r[TREE_MEMORY_FIELD] for r in records if r.get(TREE_MEMORY_FIELD) is not None]
+    if tree and max(tree) * 1e9 > peak:
+        peak, source = int(max(tree) * 1e9), "the run's process tree, resident memory sampled " \
+            "with the power timeline (the RAM estimate's readings)"
     note = None if not in_container else \
-        f"no cgroup peak readable under {cgroup}: the run's own process measured instead"
-    return PeakMemory(max(own, children) * 1024, source, note)
+        f"no cgroup peak readable under {cgroup}: the run's own processes measured instead"
+    return PeakMemory(peak, source, note)
 
 
 def gpu_peaks(records: list[dict], devices: list[str]) -> tuple[dict[str, int | None] | None,
