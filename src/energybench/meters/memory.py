@@ -45,8 +45,9 @@ def host_peak(*, in_container: bool, records: list[dict] = (),
     peak = max(own, children) * 1024
     tree = [r[TREE_MEMORY_FIELD] for r in records if r.get(TREE_MEMORY_FIELD) is not None]
     if tree and max(tree) * 1e9 > peak:
-        peak, source = int(max(tree) * 1e9), "the run's process tree, resident memory sampled " \
-            "with the power timeline (the RAM estimate's readings)"
+        peak = int(max(tree) * 1e9)
+        source = ("the run's process tree, resident memory sampled with the power timeline "
+                  "(the RAM estimate's readings)")
     note = None if not in_container else \
         f"no cgroup peak readable under {cgroup}: the run's own processes measured instead"
     return PeakMemory(peak, source, note)
