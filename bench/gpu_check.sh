@@ -61,7 +61,8 @@ energy, metrics, summary = report["energy"], report["metrics"], report["summary"
 gpu = energy["components"]["gpu"]
 print(f"devices: {gpu['devices']}  source: {gpu['source']}  reason: {gpu['reason']}  "
       f"notes: {gpu['notes']}")
-print(f"throughput: {num(summary['throughput_tokens_per_second'])} tokens/s over "
+print(f"generated tokens/s: {num(summary['completion_tokens_per_second'])}; prompt + "
+      f"generated (AES's throughput): {num(summary['throughput_tokens_per_second'])}; over "
       f"{num(summary['total_duration_seconds'])} s per trial")
 print(f"GPU gross {num(gpu['gross_joules'])} J, idle {num(gpu['idle_joules'])} J, "
       f"net {num(gpu['net_joules'])} J (idle power {num(gpu.get('idle_power_watts'))} W)")
@@ -82,6 +83,15 @@ for index, detail in enumerate(gpu.get("meter_detail") or []):
     print(f"trial {index}: counter {num(detail.get('counter_j'))} J vs power integral "
           f"{num(detail.get('integral_j'))} J; resolution {num(detail.get('resolution_j'))} J; "
           f"power limit {detail.get('power_limit_w')} W; MIG {detail.get('mig_enabled')}")
+load, memory = report.get("load") or {}, report.get("memory") or {}
+print(f"model load: {num(load.get('duration_s'))} s from process start "
+      f"({num(load.get('metered_s'))} s metered); total gross "
+      f"{num((load.get('total') or {}).get('gross_joules'))} J, net "
+      f"{num((load.get('total') or {}).get('net_joules'))} J")
+print(f"peak memory: GPU in use {memory.get('gpu_used_bytes')} B ({memory.get('gpu_reason')}); "
+      f"torch allocated {memory.get('framework_allocated_bytes')} B, reserved "
+      f"{memory.get('framework_reserved_bytes')} B; host {memory.get('host_bytes')} B "
+      f"({memory.get('host_source')})")
 if report.get("phases"):
     decode = report["phases"]["mean"]["gpu"]["decode"]
     print(f"decode GPU energy: mean {num(decode['mean'])} J ({decode['reason']})")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Validate the GPU meters on this machine: what the NVML counter and power readings really
 resolve, and whether the ways energybench measures (counter windows, power integrals, idle
-baseline, repeated prefill, trials, after-the-fact windows) agree within the limits
+baseline, repeated prefill, trials, after-the-fact windows, the model load as its own
+window, peak memory) agree within the limits
 docs/gpu-check.md states. Prints each figure with PASS/FAIL and writes a JSON of them.
 
     python bench/gpu_validation.py [--out build/gpu_validation.json]      # GPU 0, < 9 min
@@ -17,6 +18,7 @@ the same steps against tests/fake_nvml.py's SimulatedGpu (a counter refreshed ev
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -28,9 +30,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from energybench.energy.checks import _relative_difference as relative_difference  # noqa: E402
+from energybench.energy.checks import check_counter_vs_integral  # noqa: E402
+from energybench.files import write_atomic  # noqa: E402
 from energybench.meters import EnergyMonitor  # noqa: E402
 from energybench.meters import nvml as nvml_meter  # noqa: E402
-from energybench.files import write_atomic  # noqa: E402
+from energybench.meters.memory import gpu_peaks, host_peak  # noqa: E402
+from energybench.results import load_section  # noqa: E402
+
+
+# What the load step writes (a small model's weights) and what the peak-memory step holds.
+LOAD_BYTES = 4 * 2**30
+PEAK_BYTES = 2 * 2**30
 
 
 class CudaLoad:
@@ -82,6 +92,26 @@ class CudaLoad:
     def average_w(self) -> float:
         return self.nvml.nvmlDeviceGetPowerUsage(self.handle) / 1000
 
+    @contextlib.contextmanager
+    def holding(self, nbytes: int):
+        """``nbytes`` of GPU memory, written (as loading weights writes them), held for the
+        ``with`` block and then given back to the driver."""
+        block = self.torch.empty(nbytes, dtype=self.torch.uint8, device="cuda")
+        block.fill_(1)
+        self.torch.cuda.synchronize()
+        try:
+            yield
+        finally:
+            del block
+            self.torch.cuda.empty_cache()
+
+    def framework_peaks(self) -> tuple[int | None, int | None]:
+        """torch's peak allocated and reserved CUDA memory since its last reset."""
+        return self.torch.cuda.max_memory_allocated(), self.torch.cuda.max_memory_reserved()
+
+    def reset_framework_peaks(self) -> None:
+        self.torch.cuda.reset_peak_memory_stats()
+
 
 class StandInLoad(CudaLoad):
     """The same interface over tests/fake_nvml.py's SimulatedGpu."""
@@ -104,6 +134,20 @@ class StandInLoad(CudaLoad):
         self.gpu.set_load(True)
         time.sleep(seconds)
         self.gpu.set_load(False)
+
+    @contextlib.contextmanager
+    def holding(self, nbytes: int):
+        self.gpu.memory_used_bytes += nbytes
+        try:
+            yield
+        finally:
+            self.gpu.memory_used_bytes -= nbytes
+
+    def framework_peaks(self) -> tuple[int | None, int | None]:
+        return None, None  # no framework holds the stand-in's memory
+
+    def reset_framework_peaks(self) -> None:
+        pass
 
 
 class Validation:
@@ -235,6 +279,7 @@ class Validation:
                                          settle_s=self.s(5.0))
         gpu = idle.components["gpu"]
         spread = gpu.uncertainty_w / gpu.watts if gpu.watts and gpu.uncertainty_w is not None else None
+        self.idle = idle
         self.figure("idle_sub_window_spread", spread, "fraction", idle.method["max_spread"],
                     gpu.watts is not None,
                     f"idle {gpu.watts} W over {idle.duration_s:.3g} s; settled: "
@@ -304,6 +349,63 @@ class Validation:
         self.figure("after_the_fact_vs_live", diff, "fraction", 0.02,
                     diff is not None and diff <= 0.02, f"live counter {a} J, from the timeline {b} J")
 
+    # 9. the model load as its own window
+    def model_load(self):
+        print("9. a model-load-like window: weights written, then a warm-up burst", flush=True)
+        self.monitor.begin_window("load")
+        with self.device.holding(LOAD_BYTES):
+            self.device.burst(self.s(5.0))
+            window = self.monitor.end_window("load")
+        start, why = self.monitor.process_start_s()
+        load = load_section(window, self.idle, {}, start, why)
+        gpu = load.components["gpu"]
+        self.figure("load_seconds_from_process_start", load.duration_s, "s",
+                    detail=f"{load.before_meters_s} s before the meters opened; metered "
+                           f"{load.metered_s:.3g} s; {load.reason or ''}")
+        detail = window.components["gpu"].detail
+        check = check_counter_vs_integral(
+            detail.get("counter_j"), detail.get("integral_j"),
+            resolution_j=None if None in (detail.get("counter_resolution_j"),
+                                          detail.get("integral_resolution_j"))
+            else detail["counter_resolution_j"] + detail["integral_resolution_j"])
+        self.figure("load_counter_vs_integral", check.value, "fraction", check.limit,
+                    check.passed, check.detail)
+        split = None not in (gpu.gross_joules, gpu.idle_joules, gpu.net_joules) and \
+            abs(gpu.gross_joules - gpu.idle_joules - gpu.net_joules) <= 1e-6 * gpu.gross_joules
+        self.figure("load_gpu_net", gpu.net_joules, "J", "> 0 and gross = idle + net",
+                    gpu.net_joules is not None and gpu.net_joules > 0 and split,
+                    f"gross {gpu.gross_joules} J, idle {gpu.idle_joules} J "
+                    f"({gpu.net_reason or 'net known'})")
+
+    # 10. peak memory
+    def peak_memory(self):
+        print("10. peak GPU memory: NVML's sampled peak and the framework's against a known "
+              "allocation", flush=True)
+        started = self.monitor.now()
+        time.sleep(self.s(0.5))
+        allocating = self.monitor.now()
+        self.device.reset_framework_peaks()
+        with self.device.holding(PEAK_BYTES):
+            time.sleep(self.s(1.0))  # several samples while it is held
+        time.sleep(self.s(0.5))
+        records = [r for r in self.monitor.timeline() if r["t"] >= started]
+        devices = self.monitor.meters["gpu"].device_ids()
+        before, _ = gpu_peaks([r for r in records if r["t"] < allocating], devices)
+        peaks, why = gpu_peaks(records, devices)
+        rise = None if None in (before or {}).values() or None in (peaks or {}).values() \
+            or not peaks else (peaks["gpu0"] - before["gpu0"]) / PEAK_BYTES
+        self.figure("nvml_peak_memory_rise", rise, "x allocation", "1.0 to 1.1",
+                    rise is not None and 1.0 <= rise <= 1.1,
+                    f"{PEAK_BYTES} B allocated; NVML in use before {before} B, peak "
+                    f"{peaks} ({why or 'every device read'})")
+        allocated, reserved = self.device.framework_peaks()
+        self.figure("framework_peak_allocated", allocated, "B", f">= {PEAK_BYTES}",
+                    None if allocated is None
+                    else allocated >= PEAK_BYTES and (reserved or 0) >= PEAK_BYTES,
+                    f"reserved {reserved} B (must hold the allocation too)")
+        host = host_peak(in_container=False)
+        self.figure("host_peak_memory", host.bytes, "B", detail=f"{host.source}")
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -323,7 +425,7 @@ def main(argv=None) -> int:
         check = Validation(device, monitor, scale)
         for step in (check.update_intervals, check.step_response, check.counter_vs_integral,
                      check.short_windows, check.idle_after_load, check.prefill, check.trials,
-                     check.after_the_fact):
+                     check.after_the_fact, check.model_load, check.peak_memory):
             step()
         meters = monitor.describe()["meters"]["gpu"]
     failed = [f["name"] for f in check.figures if f["passed"] is False]

@@ -93,10 +93,15 @@ def ours(model: Path, dataset: Path, args, work: Path, count: int, profile: Path
                     "--output", str(run_dir / "benchmark_report.json")], check=True, capture_output=True,
                    **child(args))
     report = json.loads((run_dir / "benchmark_report.json").read_text())
-    prompt_tokens = report["summary"]["total_prompt_tokens"]  # of one window: every trial runs the same batches
+    # A short generate window repeats whole passes over the batches until the meters resolve
+    # it: compare one pass, as the bare loop runs it.
+    passes = [phases["generate_passes"] for phases in report["phases"]["trials"]]
+    # of the first trial's window: every trial runs the same batches
+    prompt_tokens = report["summary"]["total_prompt_tokens"] // passes[0]
     # A trial's throughput_tokens_per_second counts prompt tokens too: output tokens over the window instead.
-    return [{"seconds": trial["duration_s"], "prompt_tokens": prompt_tokens,
-             "completion_tokens": trial["completion_tokens"]} for trial in report["trials"]]
+    return [{"seconds": trial["duration_s"] / n, "prompt_tokens": prompt_tokens,
+             "completion_tokens": trial["completion_tokens"] // n}
+            for trial, n in zip(report["trials"], passes, strict=True)]
 
 
 def bare(model: Path, dataset: Path, args) -> list[dict]:

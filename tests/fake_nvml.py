@@ -37,6 +37,7 @@ class FakeGpu:
         self.module_power_w = module_power_w
         self.mig_instances = {m: SimpleNamespace(uuid=m, parent=self) for m in mig_instances}
         self.lost = False
+        self.memory_used_bytes = 2**30
 
 
 def _error(code):
@@ -136,6 +137,11 @@ class FakeNvml:
     def nvmlDeviceGetClockInfo(self, handle, clock):
         self._check(handle)
         return 1980
+
+    def nvmlDeviceGetMemoryInfo(self, handle):
+        gpu = self._check(handle)
+        return SimpleNamespace(total=80 * 2**30, used=gpu.memory_used_bytes,
+                               free=80 * 2**30 - gpu.memory_used_bytes)
 
     def nvmlDeviceGetUtilizationRates(self, handle):
         gpu = self._check(handle)

@@ -25,7 +25,9 @@ OUR_COLUMNS = [
     "model", "status", "cpu_energy_wh", "ram_energy_wh", "total_energy_wh",
     "total_wh_per_1000_queries", "joules_per_token", "gpu_source", "cpu_source", "ram_source",
     "estimated", "missing_energy", "failed_checks", "backend", "runtime", "config_hash",
-    "code_version", "protocol", "trials", "wh_per_1000_queries_ci_low",
+    "code_version", "protocol", "trials", "load_seconds", "load_gross_joules",
+    "load_net_joules", "peak_gpu_used_bytes", "peak_framework_allocated_bytes",
+    "peak_framework_reserved_bytes", "peak_host_bytes", "wh_per_1000_queries_ci_low",
     "wh_per_1000_queries_ci_high", "total_wh_per_1000_queries_ci_low",
     "total_wh_per_1000_queries_ci_high", "confidence_level", "ci_method", "note",
 ]
@@ -72,11 +74,27 @@ def report_row(report: Report) -> dict:
         # The generation protocol: a preset's name (docs/aes.md), else the model's settings.
         "protocol": config.get("protocol") or "as configured",
         "trials": len(report.trials),
+        **load_and_memory_columns(report),
         **interval_columns(metrics),
         # Which report the row shows when a newer attempt failed (energybench.history).
         "note": report.note,
     }
     return row
+
+
+def load_and_memory_columns(report: Report) -> dict:
+    """The model load (process start to model ready, and the total energy of its metered
+    part) and the run's peak memory; empty where the report has none."""
+    load, memory = report.load, report.memory
+    return {
+        "load_seconds": load.duration_s if load else None,
+        "load_gross_joules": load.total.gross_joules if load else None,
+        "load_net_joules": load.total.net_joules if load else None,
+        "peak_gpu_used_bytes": memory.gpu_used_total_bytes if memory else None,
+        "peak_framework_allocated_bytes": memory.framework_allocated_bytes if memory else None,
+        "peak_framework_reserved_bytes": memory.framework_reserved_bytes if memory else None,
+        "peak_host_bytes": memory.host_bytes if memory else None,
+    }
 
 
 def interval_columns(metrics: Metrics) -> dict:

@@ -20,6 +20,7 @@ from energybench.report import Report, write_report
 log = logging.getLogger(__name__)
 
 TIMELINE_NAME = "power_timeline.csv"
+LOAD_WINDOW = "load"
 
 
 def write_timeline(path: Path, samples: list[dict]) -> Path | None:
@@ -31,43 +32,62 @@ def write_timeline(path: Path, samples: list[dict]) -> Path | None:
 
 
 def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
-    """Load, baseline, warm up and run the trials; return the report of a completed run
-    (``failed`` when a trial completed with too many failed requests)."""
+    """Load (metered as its own window), baseline, warm up and run the trials; return the
+    report of a completed run (``failed`` when a trial completed with too many failed
+    requests)."""
+    from energybench import results
     from energybench.backends import create_backend, metered_gpu_devices
+    from energybench.isolation.spec import CONTAINER_RUNTIMES
     from energybench.meters import EnergyMonitor
+    from energybench.meters.memory import gpu_peaks, host_peak
 
     started = provenance.now_iso()
     if cfg.reasoning_note:
         log.warning("%s", cfg.reasoning_note)
     with EnergyMonitor.create(gpu_devices=metered_gpu_devices(cfg),
-                              sample_hz=cfg.measurement.sample_hz) as monitor, \
-            create_backend(cfg, run_dir) as backend:
-        log.info("measuring idle power for %.1f s", cfg.measurement.idle_seconds)
-        idle = monitor.measure_idle(
-            cfg.measurement.idle_seconds, settle_timeout_s=cfg.measurement.cooldown_timeout_s,
-        ) if cfg.measurement.idle_seconds > 0 else None
-        backend.warm_up()
-        count = cfg.trials_on(backend.device)
-        trials = []
-        for index in range(count):
-            # Before every trial, the first included: warm-up heats the GPU too.
-            cooldown = monitor.cool_down(cfg.measurement.cooldown_timeout_s)
-            log.info("cool-down before trial %d: %s", index + 1, cooldown)
-            log.info("trial %d/%d", index + 1, count)
-            trial = backend.run_trial(index, monitor)
-            trial.cooldown = cooldown
-            trials.append(trial)
-            if trial.failure:
-                log.error("trial %d failed: %s", index + 1, trial.failure)
-                break
-        timeline = write_timeline(run_dir / TIMELINE_NAME, monitor.timeline())
+                              sample_hz=cfg.measurement.sample_hz) as monitor:
+        monitor.begin_window(LOAD_WINDOW)
+        try:
+            backend = create_backend(cfg, run_dir)
+        finally:
+            load_window = monitor.end_window(LOAD_WINDOW)
+        with backend:
+            log.info("model ready after %.1f s of loading", load_window.duration_s)
+            log.info("measuring idle power for %.1f s", cfg.measurement.idle_seconds)
+            idle = monitor.measure_idle(
+                cfg.measurement.idle_seconds, settle_timeout_s=cfg.measurement.cooldown_timeout_s,
+            ) if cfg.measurement.idle_seconds > 0 else None
+            backend.warm_up()
+            count = cfg.trials_on(backend.device)
+            trials = []
+            for index in range(count):
+                # Before every trial, the first included: warm-up heats the GPU too.
+                cooldown = monitor.cool_down(cfg.measurement.cooldown_timeout_s)
+                log.info("cool-down before trial %d: %s", index + 1, cooldown)
+                log.info("trial %d/%d", index + 1, count)
+                trial = backend.run_trial(index, monitor)
+                trial.cooldown = cooldown
+                trials.append(trial)
+                if trial.failure:
+                    log.error("trial %d failed: %s", index + 1, trial.failure)
+                    break
+            framework_peaks = backend.peak_memory()
+        samples = monitor.timeline()
+        timeline = write_timeline(run_dir / TIMELINE_NAME, samples)
         meters = monitor.describe()
-
+        process_start, start_reason = monitor.process_start_s()
+    # After the backend closed: a server it started has finished, and its peak is known.
+    host = host_peak(in_container=launch.runtime in CONTAINER_RUNTIMES, records=samples)
+    uncounted = backend.uncounted
+    gpu_used, gpu_reason = (None, uncounted["gpu"]) if "gpu" in uncounted \
+        else gpu_peaks(samples, monitor.meters["gpu"].device_ids())
     return Report.completed(
-        cfg.to_dict(), trials, idle, backend.uncounted, cfg.measurement.carbon_intensity_g_per_kwh,
+        cfg.to_dict(), trials, idle, uncounted, cfg.measurement.carbon_intensity_g_per_kwh,
         timeline.name if timeline else None,
         provenance.collect(cfg.digest(), launch, started,
                            {"backend": backend.info(), "meters": meters}),
+        load=results.load_section(load_window, idle, uncounted, process_start, start_reason),
+        memory=results.memory_section(gpu_used, gpu_reason, framework_peaks, host),
     )
 
 

@@ -22,6 +22,8 @@ from energybench.sections import (
     EnergySection,
     Idle,
     Latency,
+    Load,
+    Memory,
     Metrics,
     Phases,
     Provenance,
@@ -159,6 +161,8 @@ class Report:
     steady_state: SteadyState | None
     latency: Latency | None
     idle: Idle | None
+    load: Load | None
+    memory: Memory | None
     timeline_file: str | None
     provenance: Provenance
     schema_version: str = SCHEMA_VERSION
@@ -211,9 +215,11 @@ class Report:
 
     @classmethod
     def completed(cls, config: dict, trials: list, idle, uncounted: dict, carbon_intensity: float,
-                  timeline_file: str | None, provenance: dict) -> Report:
+                  timeline_file: str | None, provenance: dict, *, load: Load | None = None,
+                  memory: Memory | None = None) -> Report:
         """The report of a run whose trials completed: ``succeeded``, or ``failed`` when a
-        trial had too many failed requests (its figures are still reported)."""
+        trial had too many failed requests (its figures are still reported); with the
+        model load's and the peak memory's sections where the run measured them."""
         from energybench import results  # results arranges its sections from this module's
 
         failure = next((t.failure for t in trials if t.failure), None)
@@ -233,6 +239,8 @@ class Report:
             steady_state=results.steady_state_section(trials, idle, uncounted),
             latency=results.latency_section(trials),
             idle=Idle.from_dict(idle.to_dict()) if idle else None,  # the meters' JSON form
+            load=load,
+            memory=memory,
             timeline_file=timeline_file,
             provenance=Provenance.from_dict(provenance),
         )
@@ -274,7 +282,8 @@ class Report:
                 .get("carbon_intensity_g_per_kwh"),
             ),
             checks=[], trials=[], phases=None, steady_state=None, latency=None,
-            idle=None, timeline_file=None, provenance=Provenance.from_dict(provenance),
+            idle=None, load=None, memory=None, timeline_file=None,
+            provenance=Provenance.from_dict(provenance),
         )
 
     def to_dict(self) -> dict:
@@ -305,4 +314,4 @@ class Report:
 REPORT_NAME = "benchmark_report.json"
 REPORT_KEYS = ("schema_version", "model", "status", "error", "config", "summary", "energy",
                "metrics", "checks", "trials", "phases", "steady_state", "latency", "idle",
-               "timeline_file", "provenance")
+               "load", "memory", "timeline_file", "provenance")

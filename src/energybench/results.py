@@ -27,6 +27,7 @@ from energybench.meters import (
     split_window_phases,
 )
 from energybench.meters.measurement import ESTIMATE, NVML_POWER_INTEGRAL
+from energybench.meters.memory import PeakMemory
 from energybench.report import COMPONENTS, unknown_component
 from energybench.sections import (
     CheckResult,
@@ -34,6 +35,8 @@ from energybench.sections import (
     EnergySection,
     Latency,
     LatencyStatistics,
+    Load,
+    Memory,
     Metrics,
     PhaseMean,
     Phases,
@@ -67,6 +70,19 @@ STEADY_STATE_BASIS = (
     "requests decoding, to the moment the queue starts to drain), measured live with the "
     "counters where they exist (NVML, RAPL), else the sampled power, mean over the trials "
     "whose batch stayed full"
+)
+LOAD_DEFINITION = (
+    "loading the model: duration_s from the run's process start to the model ready "
+    "(before_meters_s of it before the meters opened); energy over metered_s, from the meters' "
+    "opening to the model ready: gross, idle (the run's idle power x metered_s) and net per "
+    "component and in total; paid once per model, never part of the inference figures"
+)
+MEMORY_DEFINITION = (
+    "peak memory of the run in bytes: gpu_used_bytes per device, the highest memory in use "
+    "NVML reported at any sample of the power timeline (the whole device's); the framework's "
+    "own peaks of the run's device (allocated by tensors, reserved by its caching allocator); "
+    "host_bytes as host_source says (a container's cgroup peak, the kernel's peak resident "
+    "set of the run's process, or its process tree's resident memory as sampled)"
 )
 LATENCY_DEFINITION = (
     "per-request latencies of the successful requests of all trials, in seconds: ttft_s time "
@@ -433,3 +449,51 @@ def phases_section(trials: list[Trial], uncounted: Mapping[str, str]) -> Phases 
                 for (prefill, generate), splits in zip(passes, per_trial)],
         mean=mean,
     )
+
+
+def load_section(window: WindowMeasurement | None, idle: IdleBaseline | None,
+                 uncounted: Mapping[str, str], process_start_s: float | None,
+                 start_reason: str | None = None) -> Load | None:
+    """The model load's time and energy (``window``: meters open to model ready, on the
+    monitor's clock; ``process_start_s``: the process's start on that clock, or ``None``
+    with ``start_reason``); ``None`` for a run that measured no load."""
+    if window is None:
+        return None
+    names = counted_components(uncounted)
+    splits = window.net(idle)
+
+    def figures_of(name: str) -> ComponentFigures:
+        if name not in names:
+            return unknown_component(uncounted[name])
+        energy, split = window.components[name], splits[name]
+        return ComponentFigures.of(
+            gross_joules=energy.joules, idle_joules=split.idle_j, net_joules=split.net_j,
+            net_reason=split.reason if split.net_j is None else None, source=energy.source,
+            estimated=energy.estimated, reason=energy.reason, devices=list(energy.devices))
+
+    total = total_split(window, idle, names)
+    known_start = process_start_s is not None
+    return Load.of(
+        definition=LOAD_DEFINITION,
+        start_s=window.start_s,
+        end_s=window.end_s,
+        duration_s=window.end_s - process_start_s if known_start else None,
+        metered_s=window.duration_s,
+        before_meters_s=window.start_s - process_start_s if known_start else None,
+        reason=None if known_start else start_reason,
+        components={name: figures_of(name) for name in COMPONENTS},
+        total=ComponentFigures.of(
+            gross_joules=total.gross_j, idle_joules=total.idle_j, net_joules=total.net_j,
+            net_reason=total.reason if total.net_j is None else None, source=None,
+            estimated=any(window.components[n].estimated for n in names),
+            reason=None if total.gross_j is not None else total.reason,
+            components=list(names)),
+    )
+
+
+def memory_section(gpu_used: dict | None, gpu_reason: str | None, framework: dict,
+                   host: PeakMemory) -> Memory:
+    """The run's peak memory: each GPU's, the framework's, the host's (meters/memory.py)."""
+    return Memory.of(definition=MEMORY_DEFINITION, gpu_used_bytes=gpu_used,
+                     gpu_reason=gpu_reason, **framework, host_bytes=host.bytes,
+                     host_source=host.source, host_reason=host.reason)

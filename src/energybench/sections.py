@@ -409,6 +409,49 @@ class Idle(Section):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Load(Section):
+    """Loading the model, from the run's process start to the model ready: its time, and the
+    energy of its metered part (from the meters' opening on), apart from inference's."""
+
+    definition: str | None = None
+    start_s: float | None = None  # the metered window, on the power timeline's clock
+    end_s: float | None = None
+    duration_s: float | None = None  # process start to model ready
+    metered_s: float | None = None  # meters open to model ready: the energy's window
+    before_meters_s: float | None = None  # process start to meters open (interpreter, imports)
+    reason: str | None = None  # why duration_s is unknown
+    components: dict[str, ComponentFigures] = field(default_factory=dict)
+    total: ComponentFigures = field(default_factory=ComponentFigures)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Memory(Section):
+    """Peak memory of the run, in bytes, each figure ``None`` with its ``*_reason`` where it
+    could not be read: GPU memory in use per device (NVML, sampled with the power timeline;
+    the whole device's, other processes' included), the framework's own peaks of the run's
+    device (allocated by tensors, and reserved by its caching allocator), and the host memory
+    of the run (``host_source`` says which: the resident set of its process tree, sampled, or
+    its container's cgroup peak)."""
+
+    definition: str | None = None
+    gpu_used_bytes: dict | None = None
+    gpu_reason: str | None = None
+    framework_allocated_bytes: int | None = None
+    framework_reserved_bytes: int | None = None
+    framework_reason: str | None = None
+    host_bytes: int | None = None
+    host_source: str | None = None
+    host_reason: str | None = None
+
+    @property
+    def gpu_used_total_bytes(self) -> int | None:
+        """The devices' peaks summed (at most what they held at once); ``None`` when any is
+        unknown."""
+        peaks = list((self.gpu_used_bytes or {}).values())
+        return None if not peaks or None in peaks else sum(peaks)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Provenance(Section):
     """Where and how the run ran (the keys the readers use are named; the rest is kept)."""
 

@@ -121,3 +121,19 @@ def test_ai_energy_scores_protocol_runs_each_prompt_once():
     backend.cfg.runs_each_prompt_once = True
     trial = backend.run_trial(0, ClockMonitor(minimum_s=0.05))
     assert trial.extra["generate_passes"] == 1 and trial.summary["total_prompts"] == 8
+
+
+class SlowStartMonitor(ClockMonitor):
+    """A monitor whose window starts only after its preparation (a /proc scan) took time."""
+
+    def begin_window(self, name):
+        import time
+        time.sleep(0.05)
+        super().begin_window(name)
+
+
+def test_a_repeated_window_lasts_the_minimum_however_long_its_start_took():
+    backend = stub_backend(prompts=8, batch_size=4)
+    trial = backend.run_trial(0, SlowStartMonitor(minimum_s=0.1))
+    assert trial.window.duration_s >= 0.1
+    assert trial.phase_windows["prefill"].duration_s >= 0.1

@@ -20,6 +20,8 @@ FIGURES = [
     *(f"short_window_{ms}ms_error" for ms in (20, 50, 100, 200, 500)),
     "idle_sub_window_spread", "repeated_prefill_reproducibility",
     "single_pass_prefill_vs_repeated", "trial_cv", "thermal_drift", "after_the_fact_vs_live",
+    "load_seconds_from_process_start", "load_counter_vs_integral", "load_gpu_net",
+    "nvml_peak_memory_rise", "framework_peak_allocated", "host_peak_memory",
 ]
 
 
@@ -44,4 +46,11 @@ def test_gpu_validation_runs_against_the_stand_in(tmp_path):
     assert figures["counter_vs_integral_30s"]["value"] == pytest.approx(0.0, abs=0.05)
     assert figures["after_the_fact_vs_live"]["value"] == pytest.approx(0.0, abs=0.05)
     assert figures["trial_cv"]["value"] < 0.1
+    # the load as its own window, split against the idle baseline, and the peaks: the
+    # stand-in holds exactly what the step allocates, and no framework reads it
+    assert figures["load_gpu_net"]["passed"] is True
+    assert figures["load_seconds_from_process_start"]["value"] > 0
+    assert figures["nvml_peak_memory_rise"]["value"] == pytest.approx(1.0)
+    assert figures["framework_peak_allocated"]["passed"] is None
+    assert figures["host_peak_memory"]["value"] > 0
     assert result["meter"]["devices"][0]["name"] == "Simulated H100"

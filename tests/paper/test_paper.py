@@ -3,6 +3,7 @@ inputs of issue 12 (malformed or old reports, null energy, lone or equal models,
 calibration files)."""
 
 import copy
+import dataclasses
 import json
 import logging
 import os
@@ -435,3 +436,20 @@ def test_a_missing_device_reading_is_a_gap_in_the_component_line_not_a_dip():
     gpu = timeline.component_power(samples)["gpu"]
     assert gpu["power_w"].iloc[0] == 300.0 and gpu["power_w"].iloc[2] == 300.0
     assert pd.isna(gpu["power_w"].iloc[1])  # not 100 W: gpu1's reading is unknown
+
+
+def test_the_power_timeline_shades_the_model_load(monkeypatch, tmp_path):
+    from energybench.paper import style
+    from energybench.sections import Load
+
+    samples = tmp_path / "power_timeline.csv"
+    pd.DataFrame({"t": [0.0, 1.0, 2.0], "component": ["cpu"] * 3, "device": ["cpu0"] * 3,
+                  "power_w": [5.0, 20.0, 5.0], "estimated": [False] * 3}).to_csv(samples)
+    figures = []
+    monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
+    [report] = fx.typed([fx.BASE])
+    loaded = dataclasses.replace(report, load=Load.of(start_s=0.2, end_s=1.5))
+    for shown in (report, loaded):
+        timeline.draw(shown, samples, [])
+    legends = [[t.get_text() for t in fig.legends[0].get_texts()] for fig in figures]
+    assert "model load" not in legends[0] and "model load" in legends[1]

@@ -286,9 +286,19 @@ def sections_in(value):
 
 def test_every_field_a_section_names_is_a_key_the_reports_have():
     """A misspelt field would read None for ever while the real key sat in ``extra``."""
+    from test_load_and_memory import loaded
+
+    from energybench.meters.memory import PeakMemory
+    from energybench.results import memory_section
+
     reports = [Report.from_dict(d) for d in fixture_documents().values()]
+    memory = memory_section({"gpu0": 1}, None, {"framework_allocated_bytes": 1,
+                                               "framework_reserved_bytes": 1,
+                                               "framework_reason": None},
+                            PeakMemory(1, "getrusage", None))
     reports.append(Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {},
-                                    400.0, "power_timeline.csv", PROVENANCE))
+                                    400.0, "power_timeline.csv", PROVENANCE, load=loaded(),
+                                    memory=memory))
     seen = {}
     for report in reports:
         for name in REPORT_KEYS:

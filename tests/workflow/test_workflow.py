@@ -107,6 +107,10 @@ def test_reports_table_and_figure(finished):
         # Fixed output length, in every pass of a generate window repeated until long enough.
         passes = report["phases"]["trials"][0]["generate_passes"]
         assert report["summary"]["total_completion_tokens"] == 8 * 16 * passes
+        # The shipped default passes its own window checks, its idle window among them.
+        windows = [c for c in report["checks"] if c["name"] == "window_long_enough"]
+        assert windows and all(c["passed"] for c in windows), windows
+        assert report["idle"]["duration_s"] >= max(c["limit"] for c in windows)
         cpu = report["energy"]["components"]["cpu"]
         assert cpu["gross_joules"] > 0 and cpu["source"] in ("rapl", "estimate")
         assert cpu["estimated"] == (cpu["source"] == "estimate")
@@ -284,6 +288,10 @@ def test_a_run_by_hand_into_a_new_folder(tmp_path):
     passes = report["phases"]["trials"][0]["generate_passes"]
     assert report["status"] == "succeeded" and report["summary"]["total_prompts"] == 4 * passes
     assert (output.parent / "power_timeline.csv").exists()
+    # The model load, metered apart from the trials, and the run's peak memory.
+    load = report["load"]
+    assert load["duration_s"] > load["metered_s"] > 0 and load["total"]["gross_joules"] > 0
+    assert report["memory"]["host_bytes"] > 0 and report["memory"]["framework_reason"]
 
 
 @pytest.mark.parametrize("case, edit, expected", [

@@ -104,6 +104,13 @@ class Backend(ABC):
         this host left idle."""
         return {} if self.device == "cuda" else {"gpu": RUN_USED_NO_GPU}
 
+    def peak_memory(self) -> dict:
+        """The framework's own peaks of the run's device so far, in bytes:
+        ``framework_allocated_bytes`` (by tensors) and ``framework_reserved_bytes`` (by its
+        caching allocator), or both ``None`` with ``framework_reason``."""
+        return {"framework_allocated_bytes": None, "framework_reserved_bytes": None,
+                "framework_reason": f"the {self.name} backend reads no framework peak"}
+
     def close(self) -> None:
         """Release what the backend holds outside this process (a server); nothing by default."""
 

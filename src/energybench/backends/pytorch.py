@@ -228,6 +228,16 @@ class PyTorchBackend(Backend):
             "parameters": sum(p.numel() for p in self.model.parameters()),
         }
 
+    def peak_memory(self) -> dict:
+        import torch
+
+        if self.device != "cuda":
+            return {**super().peak_memory(), "framework_reason":
+                    "the model ran on the CPU: torch keeps peaks of CUDA memory only"}
+        return {"framework_allocated_bytes": torch.cuda.max_memory_allocated(),
+                "framework_reserved_bytes": torch.cuda.max_memory_reserved(),
+                "framework_reason": None}
+
     def _batches(self, texts: list[str]):
         size = self.cfg.batch_size
         return [texts[i:i + size] for i in range(0, len(texts), size)]
@@ -282,8 +292,8 @@ class PyTorchBackend(Backend):
         timings: list[BatchTiming] = []
         progress = Progress(name, len(self.texts), log)
         passes = 0
-        started = time.monotonic()
         monitor.begin_window(name)
+        started = time.monotonic()  # after the window's start: it lasts at least as long
         try:
             while passes == 0 or len(timings) < min_batches \
                     or time.monotonic() - started < minimum_s:

@@ -242,8 +242,9 @@ class CpuEstimateMeter(_EstimateMeter):
 class RamEstimateMeter(_EstimateMeter):
     """RAM power from the resident memory read at every sample, integrated. Its resolution is
     what the interpolation between two readings may miss where memory moved (nothing where
-    it stayed put), plus one page at each reading; the shortest window is one sampling
-    interval, within which the estimate has no reading of its own."""
+    it stayed put), plus one page of memory over the window (the reading's unit); the
+    shortest window is one sampling interval, within which the estimate has no reading of
+    its own."""
 
     component = "ram"
     device = "ram-estimate"

@@ -198,6 +198,18 @@ class EnergyMonitor:
                 }
             time.sleep(poll_s)
 
+    def process_start_s(self) -> tuple[float | None, str | None]:
+        """When this process started, on the monitor's clock (negative: before the monitor
+        opened), from its start time in /proc/self/stat and the time since boot in
+        /proc/uptime (both 10 ms ticks); ``(None, reason)`` where /proc cannot say."""
+        try:
+            stat = Path("/proc/self/stat").read_text()
+            started = int(stat[stat.rindex(")") + 2:].split()[19]) / os.sysconf("SC_CLK_TCK")
+            since_boot = float(Path("/proc/uptime").read_text().split()[0])
+        except (OSError, ValueError, IndexError) as error:
+            return None, f"the process's start time is unreadable: {error}"
+        return self.now() - (since_boot - started), None
+
     def minimum_window_s(self, relative_resolution: float) -> float:
         """The shortest window every meter resolves to ``relative_resolution`` of its energy."""
         return max((m.minimum_window_s(relative_resolution) for m in self.meters.values()), default=0.0)

@@ -25,6 +25,7 @@ from energybench.energy.integrate import energy_from_totals, integrate_power
 from energybench.meters.base import Meter, UnavailableMeter
 from energybench.meters.gpu_devices import GpuDevice, resolve_gpu_devices
 from energybench.meters.measurement import NVML, NVML_POWER_INTEGRAL, ComponentEnergy
+from energybench.meters.memory import GPU_MEMORY_FIELD
 from energybench.meters.timeline import Timeline
 
 COUNTER_QUANTUM_J = 1e-3  # the counter counts millijoules
@@ -310,6 +311,8 @@ class NvmlMeter(Meter):
                 "temperature_c": lambda: nvml.nvmlDeviceGetTemperature(handle, nvml.NVML_TEMPERATURE_GPU),
                 "sm_clock_mhz": lambda: nvml.nvmlDeviceGetClockInfo(handle, nvml.NVML_CLOCK_SM),
                 "utilization_pct": lambda: nvml.nvmlDeviceGetUtilizationRates(handle).gpu,
+                # the whole device's memory in use, for the run's peak (meters/memory.py)
+                GPU_MEMORY_FIELD: lambda: int(nvml.nvmlDeviceGetMemoryInfo(handle).used),
             }
             if gpu.module_power:
                 readings["module_power_w"] = lambda: self._power_field(handle, nvml.NVML_POWER_SCOPE_MODULE)

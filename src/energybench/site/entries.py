@@ -99,10 +99,32 @@ def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
         "completion_tokens_per_second": figure_of(
             summary.completion_tokens_per_second,
             reason=unknown_because or "no generated tokens per second in the report"),
+        **_load_and_memory(report, unknown_because),
         "failed_checks": report.failed_checks,
         "finished_at": report.provenance.finished_at,
         # An earlier attempt shown in place of a newer one that failed (energybench.history).
         "note": report.note,
+    }
+
+
+def _load_and_memory(report: Report, unknown_because: str | None) -> dict:
+    """The model load's time and total energy, and the run's peak memory (GiB)."""
+    load, memory = report.load, report.memory
+    none = unknown_because or "not in the report (made before it recorded them)"
+    gib = 2 ** 30
+    gpu = memory.gpu_used_total_bytes if memory else None
+    return {
+        "load_seconds": figure_of(load.duration_s if load else None,
+                                  reason=load.reason if load else none),
+        "load_gross_joules": figure_of(
+            load.total.gross_joules if load else None,
+            reason=load.total.reason if load else none,
+            estimated=load.total.estimated if load else False),
+        "peak_gpu_used_gib": figure_of(None if gpu is None else gpu / gib,
+                                       reason=memory.gpu_reason if memory else none),
+        "peak_host_gib": figure_of(
+            None if not memory or memory.host_bytes is None else memory.host_bytes / gib,
+            reason=memory.host_reason if memory else none),
     }
 
 

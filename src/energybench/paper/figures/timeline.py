@@ -1,5 +1,5 @@
-"""One run's power over time per component, with its idle baseline, trial windows and
-steady-state windows."""
+"""One run's power over time per component, with its idle baseline, the model load, trial
+windows and steady-state windows."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from energybench.sections import Idle
 
 TRIAL_COLOR = style.PALETTE["yellow"]
 STEADY_COLOR = style.PALETTE["purple"]
+LOAD_COLOR = style.PALETTE["grey"]
 
 
 def component_power(timeline: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -60,6 +61,9 @@ def draw(report: Report, timeline_path: str | Path | None, outputs) -> None:
         if watts is not None:
             axis.axhline(watts, color=color, linewidth=0.8, linestyle=":",
                          label=f"{style.COMPONENT_LABELS[name]} idle baseline")
+    if report.load is not None:
+        axis.axvspan(report.load.start_s, report.load.end_s, color=LOAD_COLOR, alpha=0.2,
+                     label="model load")
     for number, trial in enumerate(report.trials):
         if trial.start_s is not None:
             axis.axvspan(trial.start_s, trial.end_s, color=TRIAL_COLOR, alpha=0.25,
