@@ -433,7 +433,8 @@ def main(argv=None) -> int:
               "seconds": time.monotonic() - started, "meter": meters,
               "figures": check.figures, "failed": failed}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.out, json.dumps(result, indent=2, default=str))
+    # Strict JSON as every file we write (a NaN figure is a bug to see, not to store).
+    write_atomic(args.out, json.dumps(result, indent=2, default=str, allow_nan=False))
     print(f"{len(check.figures)} figures, {len(failed)} failed: {', '.join(failed) or 'none'}; "
           f"{result['seconds']:.0f} s; written to {args.out}")
     return 1 if failed else 0

@@ -61,7 +61,9 @@ def test_a_spread_model_runs_and_both_stand_in_gpus_are_metered(monkeypatch, tmp
         info = backend.info()
     assert info["devices"] == ["cpu", "disk"]
     assert set(info["device_map"].values()) == {"cpu", "disk"}
-    assert trial.summary["total_completion_tokens"] == 2 * 4
+    # Whole passes over the 2 prompts, repeated until the window is long enough to meter.
+    tokens = trial.summary["total_completion_tokens"]
+    assert tokens >= 2 * 4 and tokens % (2 * 4) == 0
     gpu = trial.window.components["gpu"]
     assert gpu.devices == ["gpu0", "gpu1"]  # the job's two, not the node's third
     per_device = gpu.detail["per_device_j"]

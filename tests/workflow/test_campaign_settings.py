@@ -41,11 +41,13 @@ def test_an_endpoint_makes_every_model_a_model_of_that_server():
 
 def test_a_bad_endpoint_is_refused_without_repeating_it(tmp_path):
     workdir = copy_workflow(tmp_path)
-    result = snakemake(workdir, "--dry-run", "--config", "endpoint=ftp://user:s3cret@host",
-                       check=False)
-    assert result.returncode == 1
-    assert "endpoint: the value given is not of the expected form, e.g. http://" in result.stderr
-    assert "s3cret" not in result.stderr + result.stdout
+    for url, why in [("ftp://host/v1", "the value given is not of the expected form, e.g. "
+                                       "http://"),
+                     ("ftp://user:s3cret@host", "not allowed: credentials in a URL")]:
+        result = snakemake(workdir, "--dry-run", "--config", f"endpoint={url}", check=False)
+        assert result.returncode == 1
+        assert f"endpoint: {why}" in result.stderr
+        assert "s3cret" not in result.stderr + result.stdout
 
 
 def test_the_record_serves_a_command_that_states_no_campaign_setting(tmp_path):

@@ -150,7 +150,7 @@ def test_full_disk_exit_is_read_as_an_interruption(tmp_path):
     spec = LaunchSpec(model_key="m", runtime="process", benchmark_args=[], log_path=tmp_path / "l",
                       run_dir=tmp_path)
     (tmp_path / "l").write_text("no space left\n")
-    error = _exit_error(spec, "process", EXIT_INTERRUPTED, 0.0, 0.0, None)
+    error = _exit_error(spec, "process", EXIT_INTERRUPTED, 0.0, 0.0, None, pid=1)
     assert error.cause == CAUSE_INTERRUPTED
 
 
