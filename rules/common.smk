@@ -26,6 +26,7 @@ from energybench.config import (
 from energybench import environment
 from energybench.prompts import check_prompt_counts
 from energybench.secrets import declared_secrets_environment
+from energybench.consistency import hub_id_notes
 from energybench.aes.model_list import models_from_list
 from energybench.aes.preset import apply_preset
 from energybench.code_digest import code_digest
@@ -125,6 +126,8 @@ def load_model_table():
         gpus, known = machine_gpus()
         check_run_configs(chosen, config["models_file"], gpus > 0)
         check_prompt_counts(chosen)
+        for note in hub_id_notes(chosen):
+            print(f"energybench: note: {note}", file=sys.stderr)
         problems = gpu_capacity_problems(
             {key: planned_gpus(cfg, gpus > 0) for key, cfg in chosen.items()},
             gpus if known else None,
