@@ -156,7 +156,7 @@ _URL_CREDENTIALS = re.compile(
 CREDENTIALS_IN_A_URL = (
     "credentials in a URL (user:password@ or a name@ before the host, or a key in its query "
     "string), which would be stored and published with the settings; give a URL without "
-    "them, and a key through the environment (an endpoint's vllm.api_key_env names the "
+    "them, and a key through the environment (an endpoint's api_key_env setting names the "
     "variable holding it; the Hub reads HF_TOKEN)")
 
 
