@@ -321,7 +321,8 @@ def test_exit_code_propagates_as_a_clear_error(tmp_path, engine, model_key):
 
 def test_out_of_memory_kill_names_the_memory_limit(tmp_path, base_image, model_key):
     code = "x = bytearray(512 * 1024 * 1024); print('survived')"
-    with pytest.raises(LaunchError, match=r"killed.*out of\s+memory.*64m") as error:
+    expected = r"killed by the kernel.s out-of-memory killer.*64m"
+    with pytest.raises(LaunchError, match=expected) as error:
         launch(python_spec(tmp_path, model_key, code, memory="64m"))
     assert error.value.cause == CAUSE_KILLED and error.value.exit_code == 137
     assert containers_of(model_key) == []

@@ -100,10 +100,10 @@ def run_prepared(prepared: PreparedLaunch) -> LaunchResult:
             f"[energybench.isolation] $ {shlex.join(command.argv)}\n".encode()
         )
         log_file.flush()
-        exit_code = _supervise(spec, runtime, command, container_name, log_file)
+        exit_code, pid = _supervise(spec, runtime, command, container_name, log_file)
     duration_s = time.monotonic() - started
     if exit_code != 0:
-        raise _exit_error(spec, runtime, exit_code, started, started_wall, container_name)
+        raise _exit_error(spec, runtime, exit_code, started, started_wall, container_name, pid)
     return LaunchResult(
         model_key=spec.model_key,
         runtime=runtime,
@@ -131,7 +131,9 @@ def _prepare_host_paths(spec: LaunchSpec) -> None:
         )
 
 
-def _supervise(spec: LaunchSpec, runtime: str, command: Command, container_name: str | None, log_file) -> int:
+def _supervise(spec: LaunchSpec, runtime: str, command: Command, container_name: str | None,
+               log_file) -> tuple[int, int]:
+    """The child's exit code and process id."""
     child = None
     stopped = False
     with _StopSignals() as stop_signals:
@@ -150,7 +152,7 @@ def _supervise(spec: LaunchSpec, runtime: str, command: Command, container_name:
                     env=command.child_environment(os.environ),
                     start_new_session=True,
                 )
-            return child.wait(timeout=spec.timeout_s)
+            return child.wait(timeout=spec.timeout_s), child.pid
         except FileNotFoundError:
             raise LaunchError(
                 f"model {spec.model_key!r}: cannot start the {runtime} runtime: the "
@@ -262,9 +264,11 @@ _KERNEL_LOG_LINE = re.compile(r"^\[\s*(\d+\.\d+)\]\s*(.*)$")
 _OOM_WORDS = ("out of memory", "oom-kill", "oom_reaper", "memory cgroup out of memory")
 
 
-def kernel_oom_record(since: float, kernel_log: str | None = None) -> str | None:
+def kernel_oom_record(since: float, kernel_log: str | None = None,
+                      pid: int | None = None) -> str | None:
     """The kernel log's out-of-memory line written since ``since`` (time.monotonic(), which
-    runs on the kernel log's clock); "" when there is none; None when the log is unreadable."""
+    runs on the kernel log's clock), naming the killed process ``pid`` where it is given;
+    "" when there is none; None when the log is unreadable."""
     if kernel_log is None:
         try:
             kernel_log = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=10,
@@ -275,23 +279,26 @@ def kernel_oom_record(since: float, kernel_log: str | None = None) -> str | None
         match = _KERNEL_LOG_LINE.match(line)
         if not match or float(match.group(1)) < since:
             continue
-        if any(word in match.group(2).lower() for word in _OOM_WORDS):
-            return match.group(2).strip()[:200]
+        text = match.group(2)
+        if pid is not None and not re.search(rf"\b(?:process |pid=){pid}\b", text):
+            continue  # another process's, maybe another workflow's
+        if any(word in text.lower() for word in _OOM_WORDS):
+            return text.strip()[:200]
     return ""
 
 
-def _oom_evidence(spec: LaunchSpec, runtime: str, container_name: str | None,
+def _oom_evidence(runtime: str, container_name: str | None, pid: int | None,
                   started: float, started_wall: float) -> str | None:
-    """The kernel's word that the run was killed for memory: its log's out-of-memory line, or
-    the container engine's `oom` event for the container; "" when neither has one; None when
-    neither could be read."""
-    record = kernel_oom_record(started)
-    if record or not container_name:
-        return record
-    engine = container_cli.oom_event(runtime, container_name, started_wall)
-    if engine:
-        return f"{runtime} recorded an out-of-memory event for the container"
-    return "" if record == "" or engine is False else None
+    """The kernel's word that the run was killed for memory: the container engine's `oom`
+    event for its container where the engine records them, else the kernel log's line naming
+    the run's process (any such line for a container, whose processes we do not know); ""
+    when there is none; None when it cannot be told."""
+    if container_name:
+        engine = container_cli.oom_event(runtime, container_name, started_wall)
+        if engine is not None:
+            return f"{runtime} recorded an out-of-memory kill of the container" if engine else ""
+        return kernel_oom_record(started)
+    return kernel_oom_record(started, pid=pid)
 
 
 def _killed_message(spec: LaunchSpec, runtime: str, exit_code: int, record: str) -> str:
@@ -326,13 +333,14 @@ def _stopped_message(signum: int, exit_code: int, evidence: str | None) -> str:
 
 
 def _exit_error(spec: LaunchSpec, runtime: str, exit_code: int, started: float,
-                started_wall: float, container_name: str | None) -> LaunchError:
+                started_wall: float, container_name: str | None,
+                pid: int | None = None) -> LaunchError:
     """What a non-zero exit means. A stop from outside (a signal to the run, its container or
     the container's client) is an interruption, to be redone, not a failure of the model;
     a SIGKILL is the model's failure only on the kernel's evidence that it ran out of memory."""
     where = f"see {spec.log_path}; last line: {_last_log_line(spec.log_path)}"
     signum = _stopping_signal(runtime, exit_code)
-    evidence = (_oom_evidence(spec, runtime, container_name, started, started_wall)
+    evidence = (_oom_evidence(runtime, container_name, pid, started, started_wall)
                 if signum == signal.SIGKILL else None)
     code = exit_code
     if exit_code == EXIT_INTERRUPTED:
