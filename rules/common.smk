@@ -26,6 +26,7 @@ from energybench.config import (
 from energybench import environment
 from energybench.prompts import check_prompt_counts
 from energybench.secrets import declared_secrets_environment
+from energybench.consistency import hub_id_notes
 from energybench.aes.model_list import models_from_list
 from energybench.campaign_settings import apply_campaign_settings
 from energybench.campaign_record import (
@@ -157,6 +158,8 @@ def load_model_table():
         check_run_configs(chosen, config["models_file"], gpus > 0)
         say_gpuless_plan(planned_on_the_cpu_for_want_of_gpus(chosen) if not known else [])
         check_prompt_counts(chosen)
+        for note in hub_id_notes(chosen):
+            print(f"energybench: note: {note}", file=sys.stderr)
         problems = gpu_capacity_problems(
             {key: planned_gpus(cfg, gpus > 0) for key, cfg in chosen.items()},
             gpus if known else None,

@@ -8,6 +8,7 @@ dataset the loader cannot read). Each problem is one sentence naming the fields.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -85,6 +86,25 @@ def mount_problems(cfg: Mapping) -> list[str]:
     paths = [Path(path).expanduser().resolve() for path in local_inputs(cfg).values()]
     return [f"runtime {cfg['runtime']!r}: {problem}"
             for problem in map(mount_problem, paths) if problem]
+
+
+def hub_id_notes(run_configs: Mapping[str, Mapping]) -> list[str]:
+    """A sentence for each model whose id is read as a Hugging Face Hub id although it looks
+    like a local path: its first part names a directory here, or nearly (a typo such as
+    ``p7modles/m`` for ``p7models/m``). Notes, not refusals: an organisation on the Hub may
+    share its name with a local directory."""
+    directories = [path.name for path in Path.cwd().iterdir() if path.is_dir()]
+    notes = []
+    for key, cfg in run_configs.items():
+        model_id = cfg["id"]
+        if "tiny" in cfg or is_local_model(model_id) or "/" not in model_id:
+            continue
+        near = difflib.get_close_matches(model_id.split("/")[0], directories, n=1, cutoff=0.8)
+        if near:
+            notes.append(f"model {key!r}: id {model_id!r} names no local directory, so it is "
+                         f"read as a Hugging Face Hub id; the directory {near[0]}/ is here: "
+                         f"for a local model write its path, e.g. ./{near[0]}/...")
+    return notes
 
 
 # A backend's own rules (its settings block) are its `config_problems`; the secrets it

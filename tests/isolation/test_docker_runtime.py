@@ -321,10 +321,24 @@ def test_exit_code_propagates_as_a_clear_error(tmp_path, engine, model_key):
 
 def test_out_of_memory_kill_names_the_memory_limit(tmp_path, base_image, model_key):
     code = "x = bytearray(512 * 1024 * 1024); print('survived')"
-    with pytest.raises(LaunchError, match=r"killed.*out of\s+memory.*64m") as error:
+    expected = r"killed by the kernel.s out-of-memory killer.*64m"
+    with pytest.raises(LaunchError, match=expected) as error:
         launch(python_spec(tmp_path, model_key, code, memory="64m"))
     assert error.value.cause == CAUSE_KILLED and error.value.exit_code == 137
     assert containers_of(model_key) == []
+
+
+def test_the_engine_records_an_out_of_memory_kill_after_the_container_is_gone(base_image,
+                                                                              model_key):
+    """The evidence beside the kernel log: `docker events` keeps the `oom` event of a
+    container that `--rm` has already removed, and has none for one killed by a user."""
+    since = time.time()
+    for name, code in ((f"{model_key}-oom", "x = bytearray(512 * 1024 * 1024)"),
+                       (f"{model_key}-fine", "print('fine')")):
+        docker("run", "--rm", "--name", name, "--memory", "64m", "--memory-swap", "64m",
+               BASE_IMAGE, "python3", "-c", code, check=False)
+    assert container_cli.oom_event("docker", f"{model_key}-oom", since) is True
+    assert container_cli.oom_event("docker", f"{model_key}-fine", since) is False
 
 
 def test_timeout_stops_and_removes_the_container(tmp_path, base_image, model_key):

@@ -210,3 +210,18 @@ def test_a_dataset_path_a_container_cannot_mount_is_refused_when_planned(tmp_pat
 def test_a_cpu_model_in_the_cpu_image_needs_no_cuda_image(monkeypatch):
     monkeypatch.delenv("DOCKER_IMAGE", raising=False)
     accepted({"runtime": "docker", "device": "cpu", "gpus": "auto"})
+
+
+def test_a_hub_id_that_looks_like_a_local_path_gets_a_note(tmp_path, monkeypatch):
+    from energybench.consistency import hub_id_notes
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p7models" / "m").mkdir(parents=True)
+
+    def cfg(model_id):
+        return resolve_model("k", {"id": model_id}, DEFAULTS, MEASUREMENT)
+
+    (note,) = hub_id_notes({"typo": cfg("p7modles/m"), "fine": cfg("meta-llama/Llama-3.1-8B"),
+                            "local": cfg("./p7models/m"), "exists": cfg("p7models/m")})
+    assert note.startswith("model 'typo': id 'p7modles/m' names no local directory, so it is "
+                           "read as a Hugging Face Hub id; the directory p7models/ is here")

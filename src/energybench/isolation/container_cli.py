@@ -22,6 +22,8 @@ from energybench.isolation.spec import AUTO, DOCKER, PROCESS, RUNTIMES
 log = logging.getLogger(__name__)
 
 CLI_QUERY_TIMEOUT_S = 30
+# Engines whose events include every out-of-memory kill of a container (`oom`).
+ENGINES_WITH_OOM_EVENTS = (DOCKER,)
 # Kernel machine names -> the architecture names images carry (OCI/Go GOARCH).
 _OCI_ARCHITECTURES = {
     "x86_64": "amd64",
@@ -131,8 +133,11 @@ def require_runnable_image(container_cli: str, image: str, model_key: str) -> Im
 
 def oom_event(container_cli: str, name: str, since: float) -> bool | None:
     """Whether the engine recorded an out-of-memory kill of the container ``name`` since
-    ``since`` (a Unix time); None when its events cannot be read. The events outlive the
-    container, which `--rm` removes as soon as it exits."""
+    ``since`` (a Unix time); None when it cannot tell: its events cannot be read, or it does
+    not record such kills (podman 4 records only that the container died). The events
+    outlive the container, which `--rm` removes as soon as it exits."""
+    if container_cli not in ENGINES_WITH_OOM_EVENTS:
+        return None
     try:
         answer = _cli(container_cli, "events", "--since", f"{since:.0f}",
                       "--until", f"{time.time() + 1:.0f}", "--filter", f"container={name}",

@@ -51,9 +51,10 @@ class LaunchSpec:
 
     `benchmark_args` use absolute host paths. Containers see every path they need at the same
     absolute path (run dir read-write, `read_only_mounts` read-only, the HF cache as far as
-    `hub_cache` allows), so no argument is ever rewritten. `gpus`: device indices assigned to this job; None means all
-    the machine has (none on a CPU-only machine); an empty list means no GPU. `cpus` and
-    `memory` limit docker and podman containers; on clusters the scheduler limits apptainer.
+    `hub_cache` allows), so no argument is ever rewritten. `gpus`: device indices assigned to
+    this job; None means all the machine has (none on a CPU-only machine); an empty list
+    means no GPU. `cpus` and `memory` limit docker and podman containers; on clusters the
+    scheduler limits apptainer.
     """
 
     model_key: str

@@ -133,7 +133,7 @@ def _prepare_host_paths(spec: LaunchSpec) -> None:
 
 def _supervise(spec: LaunchSpec, runtime: str, command: Command, container_name: str | None,
                log_file) -> tuple[int, int]:
-    """(the run's exit code, its process id) once it ends."""
+    """The child's exit code and process id."""
     child = None
     stopped = False
     with _StopSignals() as stop_signals:
@@ -264,11 +264,11 @@ _KERNEL_LOG_LINE = re.compile(r"^\[\s*(\d+\.\d+)\]\s*(.*)$")
 _OOM_WORDS = ("out of memory", "oom-kill", "oom_reaper", "memory cgroup out of memory")
 
 
-def kernel_oom_record(since: float, pid: int, kernel_log: str | None = None) -> str | None:
-    """The kernel log's out-of-memory line about process ``pid`` written since ``since``
-    (time.monotonic(), which runs on the kernel log's clock); "" when there is none; None when
-    the log is unreadable. Another process's kill at the same time is no evidence about this
-    one."""
+def kernel_oom_record(since: float, kernel_log: str | None = None,
+                      pid: int | None = None) -> str | None:
+    """The kernel log's out-of-memory line written since ``since`` (time.monotonic(), which
+    runs on the kernel log's clock), naming the killed process ``pid`` where it is given;
+    "" when there is none; None when the log is unreadable."""
     if kernel_log is None:
         try:
             kernel_log = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=10,
@@ -280,24 +280,25 @@ def kernel_oom_record(since: float, pid: int, kernel_log: str | None = None) -> 
         if not match or float(match.group(1)) < since:
             continue
         text = match.group(2)
-        if (any(word in text.lower() for word in _OOM_WORDS)
-                and re.search(rf"(?:process |pid=){pid}\b", text)):
+        if pid is not None and not re.search(rf"\b(?:process |pid=){pid}\b", text):
+            continue  # another process's, maybe another workflow's
+        if any(word in text.lower() for word in _OOM_WORDS):
             return text.strip()[:200]
     return ""
 
 
-def _oom_evidence(runtime: str, container_name: str | None, started: float,
-                  started_wall: float, pid: int) -> str | None:
+def _oom_evidence(runtime: str, container_name: str | None, pid: int | None,
+                  started: float, started_wall: float) -> str | None:
     """The kernel's word that the run was killed for memory: the container engine's `oom`
-    event for a container (whose processes the kernel log names by host ids we never see),
-    else the kernel log's out-of-memory line about the run's process; "" when there is none;
-    None when it could not be read."""
-    if not container_name:
-        return kernel_oom_record(started, pid)
-    engine = container_cli.oom_event(runtime, container_name, started_wall)
-    if engine:
-        return f"{runtime} recorded an out-of-memory event for the container"
-    return None if engine is None else ""
+    event for its container where the engine records them, else the kernel log's line naming
+    the run's process (any such line for a container, whose processes we do not know); ""
+    when there is none; None when it cannot be told."""
+    if container_name:
+        engine = container_cli.oom_event(runtime, container_name, started_wall)
+        if engine is not None:
+            return f"{runtime} recorded an out-of-memory kill of the container" if engine else ""
+        return kernel_oom_record(started)
+    return kernel_oom_record(started, pid=pid)
 
 
 def _killed_message(spec: LaunchSpec, runtime: str, exit_code: int, record: str) -> str:
@@ -332,13 +333,14 @@ def _stopped_message(signum: int, exit_code: int, evidence: str | None) -> str:
 
 
 def _exit_error(spec: LaunchSpec, runtime: str, exit_code: int, started: float,
-                started_wall: float, container_name: str | None, pid: int) -> LaunchError:
+                started_wall: float, container_name: str | None,
+                pid: int | None = None) -> LaunchError:
     """What a non-zero exit means. A stop from outside (a signal to the run, its container or
     the container's client) is an interruption, to be redone, not a failure of the model;
     a SIGKILL is the model's failure only on the kernel's evidence that it ran out of memory."""
     where = f"see {spec.log_path}; last line: {_last_log_line(spec.log_path)}"
     signum = _stopping_signal(runtime, exit_code)
-    evidence = (_oom_evidence(runtime, container_name, started, started_wall, pid)
+    evidence = (_oom_evidence(runtime, container_name, pid, started, started_wall)
                 if signum == signal.SIGKILL else None)
     code = exit_code
     if exit_code == EXIT_INTERRUPTED:
