@@ -70,8 +70,9 @@ def draw_group(axis, reports: list[Report], stars: pd.DataFrame, components: lis
             left += value
         low, high = total_interval_wh(report)
         if low is not None and high is not None:
-            axis.errorbar(total, position, xerr=[[total - low], [high - total]], fmt="none",
-                          ecolor="black", capsize=2, linewidth=0.8)
+            # Rounding can put the mean a hair outside its stored interval: no negative bar.
+            axis.errorbar(total, position, xerr=[[max(total - low, 0)], [max(high - total, 0)]],
+                          fmt="none", ecolor="black", capsize=2, linewidth=0.8)
         rating = stars.loc[report.model, "stars"]
         rating = None if pd.isna(rating) else int(rating)
         axis.text(max(total, high or 0) + top * 0.02, position,

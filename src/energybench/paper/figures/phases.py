@@ -21,7 +21,11 @@ def split_of(report: Report) -> tuple[dict | None, str | None]:
     counted = [c for c, block in components.items() if block.gross_joules is not None]
     totals, reasons = {"prefill": 0.0, "decode": 0.0}, []
     for name in counted:
-        mean = report.phases.mean[name]
+        # The schema leaves the phases section open: a component may have no mean entry.
+        mean = report.phases.mean.get(name)
+        if mean is None:
+            reasons.append(f"no {style.COMPONENT_LABELS[name]} prefill/decode figure in the report")
+            continue
         for part in totals:
             statistics = getattr(mean, part)
             if statistics.mean is None:
