@@ -21,10 +21,32 @@ rule reports:
         "../scripts/collect_reports.py"
 
 
+rule ratings:
+    input:
+        collection=rules.reports.output.collection,
+        frozen=[CALIBRATION] if CALIBRATION else [],
+        code=paper_code("ratings"),
+    output:
+        ratings=report(
+            f"{RESULTS}/tables/ratings.csv",
+            caption="../report/tables/ratings.rst",
+            category="Comparisons",
+            subcategory="Tables",
+        ),
+        calibration=f"{RESULTS}/tables/rating_calibration.json",
+    log:
+        "logs/paper/ratings.log",
+    conda:
+        "../envs/aggregate.yaml"
+    script:
+        "../scripts/paper_ratings.py"
+
+
 rule tables:
     input:
         collection=rules.reports.output.collection,
-        code=paper_code("tables") + [workflow_path("src/energybench/aggregate.py")],
+        ratings=rules.ratings.output.ratings,  # the stars column of models.tex
+        code=paper_code("tables", "latex") + [workflow_path("src/energybench/aggregate.py")],
     output:
         models=report(
             f"{RESULTS}/tables/models.csv",
@@ -68,27 +90,6 @@ rule tables:
         "../envs/aggregate.yaml"
     script:
         "../scripts/paper_tables.py"
-
-
-rule ratings:
-    input:
-        collection=rules.reports.output.collection,
-        frozen=[CALIBRATION] if CALIBRATION else [],
-        code=paper_code("ratings"),
-    output:
-        ratings=report(
-            f"{RESULTS}/tables/ratings.csv",
-            caption="../report/tables/ratings.rst",
-            category="Comparisons",
-            subcategory="Tables",
-        ),
-        calibration=f"{RESULTS}/tables/rating_calibration.json",
-    log:
-        "logs/paper/ratings.log",
-    conda:
-        "../envs/aggregate.yaml"
-    script:
-        "../scripts/paper_ratings.py"
 
 
 for module, name in FIGURES.items():

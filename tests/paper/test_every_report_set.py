@@ -141,8 +141,8 @@ def build_every_output(reports: list[dict], root) -> list:
     out.mkdir()
     collection = write_collection(paths, out / "reports.jsonl")
     tables = {name: out / f"{name}.csv" for name in TABLES} | {"latex": out / "models.tex"}
-    build.build_tables(collection, tables)
     build.build_ratings(collection, out / "ratings.csv", out / "calibration.json")
+    build.build_tables(collection, out / "ratings.csv", tables)
     written = [*tables.values(), out / "ratings.csv", out / "calibration.json"]
     for name in FIGURES:
         build.build_figure(name, collection, [out / f"{name}.png"],

@@ -72,7 +72,9 @@ def reports_named(model_id: str):
 @pytest.mark.parametrize("model_id", FORMULAS)
 def test_the_tables_ratings_and_master_results_hold_no_formula(tmp_path, model_id):
     outputs = {name: tmp_path / f"{name}.csv" for name in tables.TABLES}
-    tables.write_tables(reports_named(model_id), outputs | {"latex": tmp_path / "models.tex"})
+    stars, _ = ratings.rate(reports_named(model_id))
+    tables.write_tables(reports_named(model_id), stars,
+                        outputs | {"latex": tmp_path / "models.tex"})
     ratings.write_ratings(reports_named(model_id), tmp_path / "ratings.csv", tmp_path / "c.json")
     master = tmp_path / "master_results.csv"
     master.write_text(master_results_text([aes_row(r) for r in reports_named(model_id)]))
