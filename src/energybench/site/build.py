@@ -20,7 +20,7 @@ import jinja2
 from energybench import __version__
 from energybench.energy.units import significant
 from energybench.files import shared_mode
-from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
+from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS, STAR_COLORS_DARK
 from energybench.report import COMPONENTS, Report
 from energybench.site.entries import calibration, collect, figure_of, read_ratings
 
@@ -80,11 +80,21 @@ def environment() -> jinja2.Environment:
 
 def palette_css() -> str:
     """The paper figures' and labels' colours (energybench.paper.palette) as CSS custom
-    properties: one per energy component, one per star rating."""
+    properties: one per energy component, one per star rating; in the dark scheme, the star
+    colours that keep text contrast on a dark page."""
     colors = {f"color-{name}": color for name, color in COMPONENT_COLORS.items()}
-    colors.update({f"star-{stars or 'unrated'}": color for stars, color in STAR_COLORS.items()})
-    return ":root {\n" + "".join(f"  --{name}: {color};\n" for name, color in colors.items()) \
-        + "}\n"
+    colors.update(_star_properties(STAR_COLORS))
+    return _root(colors) + "@media (prefers-color-scheme: dark) {\n" \
+        + _root(_star_properties(STAR_COLORS_DARK)) + "}\n"
+
+
+def _star_properties(colors: dict) -> dict[str, str]:
+    return {f"star-{stars or 'unrated'}": color for stars, color in colors.items()}
+
+
+def _root(properties: dict[str, str]) -> str:
+    return ":root {\n" + "".join(f"  --{name}: {color};\n"
+                                  for name, color in properties.items()) + "}\n"
 
 
 def _sort_key(entry: dict):
