@@ -46,7 +46,8 @@ rule tables:
     input:
         collection=rules.reports.output.collection,
         ratings=rules.ratings.output.ratings,  # the stars column of models.tex
-        code=paper_code("tables", "latex") + [workflow_path("src/energybench/aggregate.py")],
+        code=paper_code("tables", "latex", "ranking")
+        + [workflow_path("src/energybench/aggregate.py")],
     output:
         models=report(
             f"{RESULTS}/tables/models.csv",
@@ -100,7 +101,11 @@ for module, name in FIGURES.items():
         input:
             collection=rules.reports.output.collection,
             ratings=rules.ratings.output.ratings if module == "energy" else [],
-            code=paper_code(f"figures/{module}", "figures/selection"),
+            code=paper_code(
+                f"figures/{module}",
+                "figures/selection",
+                *(["ranking"] if module == "energy" else []),
+            ),
         output:
             png=report(
                 f"{RESULTS}/figures/{name}.png",

@@ -13,6 +13,7 @@ import math
 import pandas as pd
 
 from energybench.energy.units import significant
+from energybench.paper.ranking import ESTIMATE_SHARE, marked_estimated
 
 DIGITS = 3
 UNKNOWN = "--"
@@ -22,8 +23,9 @@ MINUS = "$-$"  # a true minus sign in text, in any LaTeX engine
 HEADER = ["Model", "Stars", "GPU energy (Wh/1,000 queries)", "Total energy (Wh/1,000 queries)",
           "Energy per token (J)", "Status"]
 ALIGNMENT = "lrrrrl"
-LEGEND = (r"--: unknown, never 0; *: includes estimated components; \dag: the interval's "
-          r"lower bound is below 0, shown as 0")
+LEGEND = (rf"--: unknown, never 0; *: estimated components make {ESTIMATE_SHARE:.0%} of the "
+          r"total or more; \dag: the interval's lower bound is below 0, shown as 0"
+          ).replace("%", r"\%")
 NOTE = (
     "% Mean over trials [95% confidence interval over trials, where at least two are valid].\n"
     "% Rows: per rating group, ranked by GPU energy per 1,000 queries (what the stars rate),\n"
@@ -88,7 +90,8 @@ def cells(row: dict) -> list[str]:
     total = with_interval(row["total_wh_per_1000_queries"],
                           row["total_wh_per_1000_queries_ci_low"],
                           row["total_wh_per_1000_queries_ci_high"])
-    if pd.notna(row["estimated"]) and bool(row["estimated"]) and total != UNKNOWN:
+    share = None if pd.isna(row["estimated_share"]) else row["estimated_share"]
+    if total != UNKNOWN and marked_estimated(row["estimated"] is True, share):
         total += ESTIMATED
     status = row["status"] if pd.isna(row["failed_checks"]) \
         else f"{row['status']}, checks failed: {row['failed_checks']}"

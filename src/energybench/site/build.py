@@ -20,6 +20,7 @@ import jinja2
 from energybench import __version__
 from energybench.energy.units import significant
 from energybench.files import shared_mode
+from energybench.paper.ranking import ESTIMATE_SHARE
 from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS, STAR_COLORS_DARK
 from energybench.report import COMPONENTS, Report
 from energybench.site.entries import calibration, collect, figure_of, read_ratings
@@ -31,7 +32,7 @@ LATENCY_ROWS = {"ttft_s": "time to first token", "itl_s": "inter-token latency",
                 "tpot_s": "time per output token", "e2e_latency_s": "end-to-end latency"}
 FILTERS = {"task": "Task", "class": "Class", "reasoning": "Reasoning", "backend": "Backend",
            "status": "Status"}
-INITIAL_SORT = "total"
+INITIAL_SORT = "rank"  # per rating group, by the figure the stars rate
 ASSETS = ("site.css", "leaderboard.js", "compare.js")
 
 
@@ -95,11 +96,6 @@ def _star_properties(colors: dict) -> dict[str, str]:
 def _root(properties: dict[str, str]) -> str:
     return ":root {\n" + "".join(f"  --{name}: {color};\n"
                                   for name, color in properties.items()) + "}\n"
-
-
-def _sort_key(entry: dict):
-    value = entry["total_wh_per_1000_queries"]["value"]
-    return (value is None, value or 0.0, entry["key"])
 
 
 def _phase_rows(report: Report) -> list[tuple[str, dict]]:
@@ -199,12 +195,12 @@ def build_site(collection: str | Path, output: str | Path, *,
     output = Path(output)
     ratings_table = read_ratings(ratings)
     entries, left_out = collect(collection, ratings_table)
-    entries.sort(key=_sort_key)
     env = environment()
     labels_by_model = _by_model(labels, lambda path: path.stem)
     figures_by_model = _by_model(figures, lambda path: path.parent.name)
     finished = [e["finished_at"] for e in entries if e["finished_at"]]
     common = {"version": __version__, "entries": entries, "left_out": left_out,
+              "estimate_share": f"{ESTIMATE_SHARE:.0%}",
               "newest": max(finished, default=None),
               "calibration": calibration(entries, ratings_table)}
     output.parent.mkdir(parents=True, exist_ok=True)
