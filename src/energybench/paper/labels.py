@@ -13,6 +13,14 @@ from energybench.paper import style
 from energybench.report import Report
 
 WIDTH_IN, HEIGHT_IN = 3.2, 4.6
+ID_WIDTH = 50  # characters of a Hub id that fit the label's width at its size
+
+
+def full_key(model: str) -> list[str]:
+    """A key the label shows shortened, in full, as lines of the label's small print."""
+    if style.short_key(model) == model:
+        return []
+    return textwrap.wrap(f"model key: {model}", 52, break_on_hyphens=False)
 
 
 def hardware_of(report: Report) -> str:
@@ -55,8 +63,9 @@ def draw(report: Report, rating: dict, outputs) -> None:
     config = report.config
     text = dict(transform=axis.transAxes, ha="center")
     axis.text(0.5, 0.94, "Energy label", fontsize=12, fontweight="bold", **text)
-    axis.text(0.5, 0.87, report.model, fontsize=10, **text)
-    axis.text(0.5, 0.82, str(config.get("id") or ""), fontsize=7, color=style.TEXT_GREY, **text)
+    axis.text(0.5, 0.87, style.short_key(report.model), fontsize=10, **text)
+    axis.text(0.5, 0.82, style.short_key(str(config.get("id") or ""), ID_WIDTH), fontsize=7,
+              color=style.TEXT_GREY, **text)
     axis.text(0.5, 0.76, f"task: {config.get('task')}   class: {config.get('class') or '-'}",
               fontsize=8, **text)
     stars = rating["stars"]
@@ -76,7 +85,7 @@ def draw(report: Report, rating: dict, outputs) -> None:
     axis.text(0.5, 0.33, small, fontsize=7, **text)
     date = (report.provenance.finished_at or "")[:10] or "unknown date"
     details = [f"hardware: {hardware_of(report)}", f"date: {date}",
-               *textwrap.wrap(f"protocol: {protocol_of(report)}", 52)]
+               *textwrap.wrap(f"protocol: {protocol_of(report)}", 52), *full_key(report.model)]
     if not report.succeeded:
         details.insert(0, "RUN FAILED")
     axis.text(0.5, 0.25, "\n".join(details), fontsize=6, va="top", **text)
@@ -89,7 +98,8 @@ def draw_unusable(model: str, problem: str, outputs) -> None:
     axis.set_axis_off()
     axis.add_patch(style.rectangle(style.TEXT_GREY))
     text = dict(transform=axis.transAxes, ha="center")
-    axis.text(0.5, 0.9, model, fontsize=10, **text)
+    axis.text(0.5, 0.9, style.short_key(model), fontsize=10, **text)
     axis.text(0.5, 0.6, "no usable report", fontsize=14, color=style.TEXT_GREY, **text)
-    axis.text(0.5, 0.5, "\n".join(textwrap.wrap(problem, 48)[:8]), fontsize=6, va="top", **text)
+    axis.text(0.5, 0.5, "\n".join(textwrap.wrap(problem, 48)[:8] + full_key(model)), fontsize=6,
+              va="top", **text)
     style.save(fig, outputs)

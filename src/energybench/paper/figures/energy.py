@@ -31,9 +31,13 @@ def draw(reports: list[Report], ratings: pd.DataFrame, outputs) -> None:
                              nrows=len(groups), squeeze=False,
                              gridspec_kw={"height_ratios": heights})
     components = measured_components(reports)
+    # One scale for every panel: groups are compared too, and 0.046 must not look like 0.078.
+    top = max([value for r in reports for value in (r.metrics.total_wh_per_1000_queries,
+                                                   total_interval_wh(r)[1])
+               if value is not None] + [1e-12])
     any_estimate = False
     for axis, group in zip(axes[:, 0], groups):
-        any_estimate |= draw_group(axis, members[group], stars, components)
+        any_estimate |= draw_group(axis, members[group], stars, components, top)
         axis.set_title(f"Rating group: {group}", loc="left")
     axes[-1, 0].set_xlabel("Energy per 1,000 queries (Wh), gross, mean over trials\n"
                            "error bars: 95% interval over trials, where there are two or more\n"
@@ -44,15 +48,17 @@ def draw(reports: list[Report], ratings: pd.DataFrame, outputs) -> None:
         handles.append(style.patch("white", "estimated", hatch=style.ESTIMATE_HATCH))
     if handles:
         fig.legend(handles=handles, loc="outside upper center", ncol=min(len(handles), 6))
+    style.key_note(fig, [r.model for r in reports])
     style.save(fig, outputs)
 
 
-def draw_group(axis, reports: list[Report], stars: pd.DataFrame, components: list[str]) -> bool:
-    """One rating group's bars, ranked by the rated figure (the models without one after it);
-    True when any part is estimated."""
+def draw_group(axis, reports: list[Report], stars: pd.DataFrame, components: list[str],
+               top: float) -> bool:
+    """One rating group's bars, ranked by the rated figure (the models without one after it),
+    on a scale to ``top`` (the figure's largest total or bound); True when any part is
+    estimated."""
     order = sorted(reports, key=rank_key)
     positions = range(len(order))
-    top = max([r.metrics.total_wh_per_1000_queries or 0 for r in order] + [1e-12])
     any_estimate = False
     for position, report in zip(positions, order):
         total = report.metrics.total_wh_per_1000_queries
@@ -81,7 +87,7 @@ def draw_group(axis, reports: list[Report], stars: pd.DataFrame, components: lis
         axis.text(max(total, high or 0) + top * 0.02, position,
                   f"{rating} ★" if rating else "unrated", va="center", fontsize=7,
                   color=style.STAR_COLORS[rating], fontweight="bold")
-    axis.set_yticks(list(positions), [r.model for r in order])
+    axis.set_yticks(list(positions), [style.short_key(r.model) for r in order])
     axis.invert_yaxis()
     axis.set_xlim(0, top * 1.25)
     return any_estimate
@@ -156,7 +162,8 @@ def rank_group(axis, reports: list[Report], stars: pd.Series) -> tuple[str, bool
     axis.set_ylabel("GPU Wh per 1,000 queries\n(gross, mean over trials)")
     least, most = extremes(list(zip(ranks, totals, shown)))
     for named, corner in ((least, "upper left"), (most, "lower right")):
-        style.callouts(axis, [(rank, total, f"{rank}. {r.model}: {total:.3g} Wh")
+        style.callouts(axis, [(rank, total,
+                               f"{rank}. {style.short_key(r.model)}: {total:.3g} Wh")
                               for rank, total, r in named], corner)
     note = count_note(len(shown), len(least) + len(most), missing, "models.csv", off_scale)
     if reaching:

@@ -57,9 +57,11 @@ def draw(reports: list[Report], outputs) -> None:
         if many:  # its ends first, no more than may fit: each name costs the layout a measure
             ends = sorted(range(len(front)), key=lambda i: min(i, len(front) - 1 - i))
             named = [front[i] for i in ends[:3 * NAMED]]
-        names = [axis.annotate(p["model"], (p["throughput"], p["joules_per_token"]),
+        names = [axis.annotate(style.short_key(p["model"]),
+                               (p["throughput"], p["joules_per_token"]),
                                fontsize=7, xytext=(4, 4), textcoords="offset points")
                  for p in named]
+        style.key_note(fig, [p["model"] for p in named])
     else:
         axis.text(0.5, 0.5, "no model has both energy per token and generated tokens / s",
                   transform=axis.transAxes, ha="center", color=style.TEXT_GREY)
