@@ -104,7 +104,7 @@ for module, name in FIGURES.items():
             code=paper_code(
                 f"figures/{module}",
                 "figures/selection",
-                *(["ranking"] if module == "energy" else []),
+                *(["ranking"] if module in ("energy", "pareto") else []),
             ),
         output:
             png=report(

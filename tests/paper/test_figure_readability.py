@@ -6,7 +6,7 @@ import paper_fixtures as fx
 from matplotlib.text import Text
 
 from energybench.paper import labels, ratings, style
-from energybench.paper.figures import energy
+from energybench.paper.figures import energy, pareto
 
 LONG = "org-family-" + "x" * 70 + "-instruct-v0.3-q4"  # 98 characters, a valid key
 
@@ -49,4 +49,18 @@ def test_the_energy_figures_panels_share_one_scale(monkeypatch):
     group_a, group_b = figures[0].axes
     assert group_a.get_xlim() == group_b.get_xlim()
     assert group_a.get_xlim()[1] > max(r.metrics.total_wh_per_1000_queries for r in reports)
+    style.plt.close("all")
+
+
+def test_the_pareto_legend_shows_a_front_of_one_model_as_drawn(monkeypatch):
+    report = fx.gpu_report("only", 1.0)
+    report["summary"]["completion_tokens_per_second"] = 50.0
+    reports = fx.typed([report])
+    figures = []
+    monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
+    pareto.draw(reports, [])
+    [axis] = figures[0].axes
+    [front] = [line for line in axis.get_lines() if line.get_label() == "Pareto front"]
+    assert len(front.get_xdata()) == 1 and front.get_marker() == "o"  # a ring, not no line
+    assert "Pareto front" in [t.get_text() for t in axis.get_legend().get_texts()]
     style.plt.close("all")
