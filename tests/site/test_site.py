@@ -233,8 +233,8 @@ def test_without_a_ratings_table_every_model_is_unrated_and_says_why(tmp_path):
                ratings=tmp_path / "absent.csv")
     index = (tmp_path / "site/index.html").read_text()
     assert "star calibration: <span id=\"calibration\">none: no ratings table</span>" in index
-    assert index.count('<span class="unrated">unrated</span> <span class="why">no ratings table'
-                       ) == 2
+    assert index.count('<summary><span class="unrated">unrated</span></summary>'
+                       '<span class="why">no ratings table') == 2
     page = (tmp_path / "site/models/alpha.html").read_text()
     assert "No label: the labels were not made" in page and "power timeline" in page
 
@@ -495,6 +495,7 @@ def test_a_failed_run_renders_with_its_reason(browser, built):
     assert browser.find_element("id", "no-checks").text == "No checks ran: the run failed."
     open_page(browser, site / "index.html")
     row = browser.find_element("css selector", 'tr[data-model="broken"]')
+    row.find_element("css selector", "details.failure summary").click()  # folded: one line
     error = reports["broken"]["error"]
     assert XSS_ERROR in error["message"]
     assert f"run failed: {error['type']}: {error['message']}" in row.text
@@ -507,8 +508,10 @@ def test_planted_markup_is_shown_as_text_and_never_runs(browser, built):
     open_page(browser, site / "index.html")
     row = browser.find_element("css selector", 'tr[data-model="markup"]')
     assert row.find_element("css selector", ".model-id").text == XSS_ID
-    failed = browser.find_element("css selector", 'tr[data-model="broken"] .failure')
-    assert failed.text.startswith("run failed: RunFailed: ") and XSS_ERROR in failed.text
+    failed = browser.find_element("css selector", 'tr[data-model="broken"] details.failure')
+    failed.find_element("tag name", "summary").click()
+    why = failed.find_element("css selector", ".why").text
+    assert why.startswith("run failed: RunFailed: ") and XSS_ERROR in why
     left_out = browser.find_element("id", "left-out").text
     assert "planted" in left_out and "<script>window.__pwned=1</script>&amp;" in left_out
     no_script_ran_and_no_errors(browser)
@@ -616,3 +619,63 @@ def test_a_run_with_a_power_range_check_builds_and_shows_its_range(tmp_path):
     page = (site / "models" / f"{page_name(report['model'])}.html").read_text()
     row = re.search(r'<th scope="row">gpu_power_in_range</th>.*?</tr>', page, re.S).group(0)
     assert '<td class="num">250</td><td class="num">[50, —]</td>' in row
+
+
+# --- at campaign scale (issue 24, item 7) ----------------------------------------------------
+
+def large_campaign(count: int) -> list[dict]:
+    """``count`` models over classes A to C, one in four CPU-only (unrated, with a reason
+    that used to wrap its row), one in ten failed."""
+    reports = []
+    for i in range(count):
+        key = f"model-{i:03d}"
+        if i % 10 == 9:
+            reports.append(Report.failed(key, {**SAMPLE["config"], "model": key},
+                                         "out of memory", SAMPLE["provenance"]).to_dict())
+        else:
+            reports.append(succeeded(key, cls="ABC"[i % 3], total_wh=0.1 + i * 0.01,
+                                     gpu_wh=None if i % 4 == 3 else 0.05 + i * 0.005,
+                                     throughput=100 + i))
+    return reports
+
+
+@pytest.fixture(scope="module", params=[2, 200], ids=["2 models", "200 models"])
+def campaign_site(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp(f"campaign{request.param}")
+    paths = write_campaign(root, large_campaign(request.param))
+    site = root / "site"
+    build_site(write_collection(paths, root / "reports.jsonl"), site)
+    return site, request.param
+
+
+@pytest.mark.integration
+def test_rows_stay_one_line_high_and_reasons_open_on_request(browser, campaign_site):
+    from selenium.webdriver.common.keys import Keys
+
+    site, count = campaign_site
+    open_page(browser, site / "index.html")
+    heights = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#leaderboard tbody tr'))"
+        ".map(r => r.getBoundingClientRect().height)")
+    assert len(heights) == count and max(heights) <= 60, max(heights)  # was 112 px
+    summary = browser.find_element("css selector", 'tr[data-model="model-000"] details summary')
+    reason = summary.find_element("xpath", "..").find_element("css selector", ".why")
+    assert not reason.is_displayed()
+    summary.send_keys(Keys.ENTER)  # a summary is a button: the keyboard opens it
+    assert reason.is_displayed() and reason.text == "no ratings table"
+    no_script_ran_and_no_errors(browser)
+
+
+@pytest.mark.integration
+def test_the_header_row_stays_in_view_while_the_board_scrolls(browser, campaign_site):
+    site, count = campaign_site
+    open_page(browser, site / "index.html")
+    tops = browser.execute_script("""
+        const board = document.querySelector('.board');
+        board.scrollTop = board.scrollHeight;
+        const header = document.querySelector('#leaderboard thead th');
+        return [board.getBoundingClientRect().top, header.getBoundingClientRect().top,
+                board.scrollTop];""")
+    board_top, header_top, scrolled = tops
+    assert abs(header_top - board_top) <= 1
+    assert (scrolled > 0) == (count == 200)  # 2 rows fit: nothing to scroll
