@@ -93,3 +93,14 @@ def test_the_site_reads_the_ratings_as_they_were(tmp_path):
     path.write_text(csv_text(["model", "unrated_reason"], [["m", "=no GPU"], ["n", "-"]]))
     assert read_ratings(path) == {"m": {"model": "m", "unrated_reason": "=no GPU"},
                                   "n": {"model": "n", "unrated_reason": "-"}}
+
+
+@pytest.mark.parametrize("model_id", FORMULAS)
+def test_the_sites_leaderboard_csv_holds_no_formula(model_id):
+    from energybench.site.download import leaderboard_csv
+    from energybench.site.entries import model_entry, ranked
+
+    entries = [{**model_entry(report, None), "report": report}
+               for report in reports_named(model_id)]
+    ranked(entries)
+    assert active_cells(leaderboard_csv(entries)) == []

@@ -24,7 +24,7 @@ from energybench.paper.stored import write_collection
 from energybench.report import Report, validate_report
 from energybench.site import build_site
 from energybench.site.build import flatten, format_number
-from energybench.site.entries import collect, model_entry, page_name, read_ratings
+from energybench.site.entries import collect, hub_url, model_entry, page_name, read_ratings
 
 SAMPLE = json.loads((REPO_ROOT / "tests/data/site_report.json").read_text())
 TOTAL_STATISTICS = SAMPLE["metrics"]["trial_statistics"]["total_wh_per_1000_queries"]
@@ -240,14 +240,19 @@ def test_without_a_ratings_table_every_model_is_unrated_and_says_why(tmp_path):
 
 
 class Links(HTMLParser):
-    """Every href and src of a page."""
+    """Every href and src of a page, but the links a reader follows to a model's Hugging Face
+    page (``hub``): those load nothing when the page opens."""
 
     def __init__(self):
         super().__init__()
-        self.targets = []
+        self.targets, self.hub = [], []
 
     def handle_starttag(self, tag, attrs):
-        self.targets += [value for name, value in attrs if name in ("href", "src") and value]
+        for name, value in attrs:
+            if tag == "a" and name == "href" and value.startswith("https://huggingface.co/"):
+                self.hub.append(value)
+            elif name in ("href", "src") and value:
+                self.targets.append(value)
 
 
 def test_site_is_self_contained_and_every_link_resolves(built):
@@ -268,6 +273,33 @@ def test_site_is_self_contained_and_every_link_resolves(built):
     assert not (site / "runs/broken/power_timeline.csv").exists()
     assert (site / "labels/alpha.svg").exists()
     assert (site / "figures/alpha/power_timeline.png").exists()
+
+
+def test_hub_ids_link_to_hugging_face_and_local_paths_do_not(built):
+    site, _, _ = built
+    index, alpha, broken = (Links(), Links(), Links())
+    index.feed((site / "index.html").read_text())
+    alpha.feed((site / "models/alpha.html").read_text())
+    broken.feed((site / "models/broken.html").read_text())
+    assert "https://huggingface.co/org/alpha" in index.hub
+    assert alpha.hub == ["https://huggingface.co/org/alpha"]
+    assert broken.hub == []  # its id, ./not-a-model, is a local path
+    assert hub_url("resources/models/tiny-llama-2l") is None and hub_url("gpt2") is None
+    assert hub_url("../x/y") is None and hub_url("org/name?q=1") is None
+
+
+def test_the_table_and_labels_download_the_table_with_reasons_not_zeros(built):
+    site, _, reports = built
+    assert 'href="leaderboard.csv" download' in (site / "index.html").read_text()
+    assert 'href="../labels/alpha.svg" download' in (site / "models/alpha.html").read_text()
+    with open(site / "leaderboard.csv", newline="") as handle:
+        rows = {row["model"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == set(reports)
+    assert rows["alpha"]["stars"] == "5" and float(rows["alpha"]["gpu_wh_per_1000_queries"]) > 0
+    gamma = rows["gamma"]
+    assert gamma["gpu_wh_per_1000_queries"] == "" and gamma["gpu_wh_per_1000_queries_reason"]
+    assert rows["broken"]["failure"].startswith("run failed")
+    assert rows["markup"]["id"] == XSS_ID  # markup is data here, as written
 
 
 def test_markup_in_keys_and_ids_is_escaped_in_the_html_and_the_embedded_json(built):

@@ -23,6 +23,7 @@ from energybench.files import shared_mode
 from energybench.paper.ranking import ESTIMATE_SHARE
 from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS, STAR_COLORS_DARK
 from energybench.report import COMPONENTS, Report
+from energybench.site.download import leaderboard_csv
 from energybench.site.entries import calibration, collect, figure_of, read_ratings
 
 # Per-run figures the paper rules draw under results/figures/runs/{model}/, in page order
@@ -228,6 +229,7 @@ def build_site(collection: str | Path, output: str | Path, *,
             filters=list(FILTERS.items()),
             filter_options={name: sorted({str(e[name]) for e in entries}) for name in FILTERS})
         _write(staging / "index.html", index)
+        _write(staging / "leaderboard.csv", leaderboard_csv(entries))
         _write(staging / "compare.html", env.get_template("compare.html").render(
             **common, root="", page="compare", data=compare))
         shared_mode(staging, directory=True)  # mkdtemp's 0700: the umask's mode, as elsewhere

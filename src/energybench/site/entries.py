@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from pathlib import Path
 
 from energybench.files import csv_value
@@ -19,6 +20,16 @@ from energybench.report import Report
 from energybench.sections import ComponentFigures, Metrics
 
 NO_RATINGS = "no ratings table"
+HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def hub_url(model_id) -> str | None:
+    """The Hugging Face page of a Hub id (``owner/name``); None for a local path (more or
+    fewer parts, or a leading ``.`` or ``/``) or no id. Built from the id's own characters,
+    which a URL path takes as they are."""
+    if isinstance(model_id, str) and HUB_ID.fullmatch(model_id):
+        return f"https://huggingface.co/{model_id}"
+    return None
 
 
 def page_name(key: str) -> str:
@@ -86,6 +97,7 @@ def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
         "key": report.model,
         "page": page_name(report.model),
         "id": config.get("id"),
+        "hub_url": hub_url(config.get("id")),
         "status": report.status,
         "failure": failure,
         "task": config.get("task"),
