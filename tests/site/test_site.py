@@ -711,3 +711,27 @@ def test_the_header_row_stays_in_view_while_the_board_scrolls(browser, campaign_
     board_top, header_top, scrolled = tops
     assert abs(header_top - board_top) <= 1
     assert (scrolled > 0) == (count == 200)  # 2 rows fit: nothing to scroll
+
+
+@pytest.mark.integration
+def test_the_compare_picker_narrows_to_a_search_and_keeps_the_picked(browser, campaign_site):
+    site, count = campaign_site
+    open_page(browser, site / "compare.html")
+
+    def listed():
+        return browser.execute_script(
+            "return Array.from(document.querySelectorAll('#picker label'))"
+            ".filter(l => !l.hidden).map(l => l.querySelector('input').value)")
+
+    assert len(listed()) == count
+    browser.find_element("css selector", '#picker input[value="model-000"]').click()
+    search = browser.find_element("id", "picker-search")
+    search.send_keys("model-001")
+    assert listed() == ["model-000", "model-001"]  # the picked one stays
+    assert browser.find_element("id", "picker-shown").text == f"2 of {count} listed"
+    browser.find_element("css selector", '#picker input[value="model-001"]').click()
+    assert len(browser.find_elements("css selector", ".compare-col")) == 2
+    search.clear()
+    search.send_keys("no such model")
+    assert listed() == ["model-000", "model-001"]
+    no_script_ran_and_no_errors(browser)
