@@ -258,7 +258,7 @@ def site_sources():
     rating groups it shares: a change to them rebuilds the site only."""
     shared = [
         workflow_path("src", "energybench", "paper", name)
-        for name in ("stored.py", "palette.py", "ranking.py", "ratings.py")
+        for name in ("stored.py", "palette.py", "ranking.py", "ratings.py", "hardware.py")
     ]
     return shared + sorted(
         str(path)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import paper_fixtures as fx
-from energybench.paper import build, labels, latex, ratings, tables
+from energybench.paper import build, hardware, labels, latex, ratings, tables
 from energybench.paper.figures import pareto, selection, timeline
 from energybench.paper.stored import UnreadableCollection, read_stored_reports, write_collection
 from energybench.report import unknown_component
@@ -394,7 +394,7 @@ def test_label_of_an_unrated_cpu_run_shows_why(tmp_path):
     table, _ = ratings.rate([base])
     rating = table.iloc[0].to_dict()
     assert labels.headline(base, rating)[0] == "not measured"
-    assert "CPU" in labels.hardware_of(base)
+    assert "CPU" in hardware.hardware_of(base)
     labels.draw(base, rating, [tmp_path / "label.svg"])
     assert (tmp_path / "label.svg").read_text().startswith("<?xml")
 
@@ -411,15 +411,15 @@ def test_label_hardware_is_what_the_run_counted_not_every_gpu_the_meters_saw():
                 "devices": [{"device": "gpu0", "name": "NVIDIA H100 80GB HBM3"}]}
     cpu_run = copy.deepcopy(fx.BASE)
     cpu_run["provenance"]["meters"]["meters"]["gpu"] = host_gpu
-    assert labels.hardware_of(*fx.typed([cpu_run])).startswith("CPU: ")
+    assert hardware.hardware_of(*fx.typed([cpu_run])).startswith("CPU: ")
     external = copy.deepcopy(cpu_run)
     reason = "external endpoint: its hardware is not metered here"
     for name in ("cpu", "ram"):
         external["energy"]["components"][name] = unknown_component(reason).to_dict()
-    assert labels.hardware_of(*fx.typed([external])) == f"not metered here ({reason})"
+    assert hardware.hardware_of(*fx.typed([external])) == f"not metered here ({reason})"
     gpu_run = fx.gpu_report("g", 1.0)
     gpu_run["provenance"]["meters"]["meters"]["gpu"] = host_gpu
-    assert labels.hardware_of(*fx.typed([gpu_run])) == "1 x NVIDIA H100 80GB HBM3"
+    assert hardware.hardware_of(*fx.typed([gpu_run])) == "1 x NVIDIA H100 80GB HBM3"
 
 
 def test_an_empty_set_still_builds_every_figure(tmp_path):

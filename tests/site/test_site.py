@@ -23,7 +23,7 @@ from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
 from energybench.paper.stored import write_collection
 from energybench.report import Report, validate_report
 from energybench.site import build_site
-from energybench.site.build import flatten, format_number
+from energybench.site.build import flatten, format_count, format_number
 from energybench.site.entries import collect, hub_url, model_entry, page_name, read_ratings
 
 SAMPLE = json.loads((REPO_ROOT / "tests/data/site_report.json").read_text())
@@ -735,3 +735,24 @@ def test_the_compare_picker_narrows_to_a_search_and_keeps_the_picked(browser, ca
     search.send_keys("no such model")
     assert listed() == ["model-000", "model-001"]
     no_script_ran_and_no_errors(browser)
+
+
+@pytest.mark.parametrize("value, text", [(None, "—"), (7, "7"), (999, "999"), (1000, "1k"),
+                                         (585856, "586k"), (999999, "1 M"),
+                                         (8030261248, "8.03 B")])
+def test_parameter_counts_read_in_thousands_millions_and_billions(value, text):
+    assert format_count(value) == text
+
+
+def test_the_leaderboard_shows_hardware_gpu_count_and_parameters_where_reports_have_them():
+    import paper_fixtures as fx
+
+    gpu_run = fx.gpu_report("g", 1.0)
+    gpu_run["provenance"]["meters"]["meters"]["gpu"] = {
+        "meter": "nvml", "component": "gpu",
+        "devices": [{"device": "gpu0", "name": "NVIDIA H100 80GB HBM3"}]}
+    [gpu, cpu, failed] = fx.typed([gpu_run, fx.BASE, fx.failed("f")])
+    assert [(e["hardware"], e["gpus"], e["parameters"]) for e in
+            (model_entry(r, None) for r in (gpu, cpu, failed))] == [
+        ("1 x NVIDIA H100 80GB HBM3", 1, 585856), ("CPU: AMD EPYC", 0, 585856),
+        ("CPU: AMD EPYC", None, 585856)]  # the backend counted before the run failed

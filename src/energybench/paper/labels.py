@@ -10,6 +10,7 @@ import pandas as pd
 
 from energybench.energy.units import significant
 from energybench.paper import style
+from energybench.paper.hardware import hardware_of
 from energybench.report import Report
 
 WIDTH_IN, HEIGHT_IN = 3.2, 4.6
@@ -21,20 +22,6 @@ def full_key(model: str) -> list[str]:
     if style.short_key(model) == model:
         return []
     return textwrap.wrap(f"model key: {model}", 52, break_on_hyphens=False)
-
-
-def hardware_of(report: Report) -> str:
-    """The GPU(s) the run was metered on, else the CPU model. The meters watch the host's
-    GPUs even for a run that counts none (a CPU run, an external endpoint): only GPUs whose
-    energy the run counts are its hardware, and a run that counts neither GPU nor CPU ran
-    elsewhere."""
-    energy = report.energy
-    gpus = report.provenance.metered_gpus if energy.gpu.devices or not report.succeeded else []
-    if gpus:
-        return f"{len(gpus)} x {gpus[0]}" if len(set(gpus)) == 1 else ", ".join(gpus)
-    if energy.components["cpu"].devices or not report.succeeded:
-        return f"CPU: {report.provenance.cpu_model or 'unknown'}"
-    return f"not metered here ({energy.components['cpu'].reason or 'no reason recorded'})"
 
 
 def protocol_of(report: Report) -> str:

@@ -49,6 +49,17 @@ def format_number(value, digits: int = 3) -> str:
     return significant(value, digits)
 
 
+def format_count(value: int | None) -> str:
+    """A count for people, three significant digits and a unit: 586k, 8.03 B; ``—`` when
+    unknown."""
+    if value is None:
+        return "—"
+    for unit, size in ((" B", 10 ** 9), (" M", 10 ** 6), ("k", 10 ** 3)):
+        if float(f"{value / size:.3g}") >= 1:  # 999,999 reads 1 M, not 1,000k
+            return significant(value / size) + unit
+    return str(value)
+
+
 def check_result(passed: bool | None) -> str:
     return {True: "pass", False: "fail"}.get(passed, "not evaluated")
 
@@ -74,7 +85,7 @@ def flatten(document, prefix: str = "") -> list[tuple[str, str]]:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("energybench.site", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(num=format_number, check_result=check_result)
+    env.filters.update(num=format_number, check_result=check_result, count=format_count)
     # The page's data is strict JSON: JSON.parse, not just a script tag, must read it.
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "allow_nan": False}
     return env

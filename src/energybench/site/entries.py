@@ -13,6 +13,7 @@ from pathlib import Path
 
 from energybench.files import csv_value
 from energybench.keys import key_problem
+from energybench.paper.hardware import gpu_count, hardware_of, parameter_count
 from energybench.paper.ranking import rank_key, rated_figure, total_marked_estimated
 from energybench.paper.ratings import group_of
 from energybench.paper.stored import read_stored_reports
@@ -98,6 +99,9 @@ def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
         "page": page_name(report.model),
         "id": config.get("id"),
         "hub_url": hub_url(config.get("id")),
+        "hardware": hardware_of(report),
+        "gpus": gpu_count(report),
+        "parameters": parameter_count(report),
         "status": report.status,
         "failure": failure,
         "task": config.get("task"),
