@@ -1,6 +1,6 @@
 # The static leaderboard site under results/site/: plain files that open from the file
-# system or any static host. Rebuilt when a report, the ratings, a label, a power timeline,
-# a comparison figure or the site's own code changes.
+# system or any static host. Rebuilt when a report, the ratings, a label, a power timeline
+# or the site's own code changes.
 rule site:
     input:
         collection=rules.reports.output.collection,
@@ -11,7 +11,6 @@ rule site:
         timelines=lambda wildcards: expand(
             rules.power_timeline.output.png, model=REPORTED
         ),
-        comparisons=[f"{RESULTS}/figures/{name}.png" for name in FIGURES.values()],
         code=site_sources(),
     output:
         site=directory(f"{RESULTS}/site"),

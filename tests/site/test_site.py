@@ -756,29 +756,3 @@ def test_the_leaderboard_shows_hardware_gpu_count_and_parameters_where_reports_h
             (model_entry(r, None) for r in (gpu, cpu, failed))] == [
         ("1 x NVIDIA H100 80GB HBM3", 1, 585856), ("CPU: AMD EPYC", 0, 585856),
         ("CPU: AMD EPYC", None, 585856)]  # the backend counted before the run failed
-
-
-@pytest.mark.integration
-def test_the_index_shows_the_comparison_figures(browser, tmp_path):
-    import matplotlib.pyplot as plt
-
-    figures = []
-    for name in ("latency_percentiles", "energy_per_1000_queries"):
-        figure, axes = plt.subplots(figsize=(3, 2))
-        axes.plot([0, 1], [1, 0])
-        figure.savefig(tmp_path / f"{name}.png")
-        plt.close(figure)
-        figures.append(tmp_path / f"{name}.png")
-    paths = write_campaign(tmp_path, campaign()[:2])
-    build_site(write_collection(paths, tmp_path / "reports.jsonl"), tmp_path / "site",
-               comparisons=figures)
-    open_page(browser, tmp_path / "site/index.html")
-    shown = browser.execute_script(
-        "return Array.from(document.querySelectorAll('#comparisons img'))"
-        ".map(i => [i.getAttribute('src'), i.naturalWidth > 0])")
-    # In the paper's order, each loaded from the site's own copy.
-    assert shown == [["figures/energy_per_1000_queries.png", True],
-                     ["figures/latency_percentiles.png", True]]
-    no_script_ran_and_no_errors(browser)
-    build_site(write_collection(paths, tmp_path / "reports.jsonl"), tmp_path / "bare")
-    assert 'id="comparisons"' not in (tmp_path / "bare/index.html").read_text()

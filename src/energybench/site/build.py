@@ -29,15 +29,6 @@ from energybench.site.entries import calibration, collect, figure_of, read_ratin
 # Per-run figures the paper rules draw under results/figures/runs/{model}/, in page order
 # (prefill/decode and latency are per-run tables here, drawn across models by the paper).
 RUN_FIGURES = {"power_timeline": "Power timeline"}
-# The paper's comparison figures (results/figures/{name}.png), in index order.
-COMPARISON_FIGURES = {
-    "energy_per_1000_queries": "Energy per 1,000 queries, per rating group, ranked by what the "
-                               "stars rate",
-    "energy_per_token_vs_throughput": "Energy per generated token against generated tokens "
-                                      "per second, with the Pareto front",
-    "prefill_decode": "Prefill and decode energy",
-    "latency_percentiles": "Latency percentiles of served models",
-}
 LATENCY_ROWS = {"ttft_s": "time to first token", "itl_s": "inter-token latency",
                 "tpot_s": "time per output token", "e2e_latency_s": "end-to-end latency"}
 FILTERS = {"task": "Task", "class": "Class", "reasoning": "Reasoning", "backend": "Backend",
@@ -186,14 +177,6 @@ def _run_files(entry: dict, staging: Path, labels: dict | None, figures: dict | 
             else "the figure rules drew none of these for this model"}
 
 
-def _comparisons(paths: list[str | Path] | None, staging: Path) -> list[dict]:
-    """Copy the comparison figures into the site, in COMPARISON_FIGURES' order."""
-    given = {Path(path).stem: Path(path) for path in paths or []}
-    return [{"title": title, "path": _copy(given[name], staging,
-                                           f"figures/{name}{given[name].suffix}")}
-            for name, title in COMPARISON_FIGURES.items() if name in given]
-
-
 def _compare_data(entry: dict, files: dict) -> dict:
     """What the comparison page draws for one model (embedded as JSON, no fetch())."""
     keep = ("key", "page", "id", "status", "failure", "class", "task", "reasoning", "backend",
@@ -216,12 +199,11 @@ def _replace_directory(staging: Path, output: Path) -> None:
 
 def build_site(collection: str | Path, output: str | Path, *,
                ratings: str | Path | None = None, labels: list[str | Path] | None = None,
-               figures: list[str | Path] | None = None,
-               comparisons: list[str | Path] | None = None) -> Path:
+               figures: list[str | Path] | None = None) -> Path:
     """Build the site into ``output`` from the report collection (energybench.paper.stored).
-    The ratings table, the labels (``{model}.svg`` or ``.png``), the per-run figures
-    (``{model}/power_timeline.png``) and the comparison figures (named as in
-    COMPARISON_FIGURES) are shown where given; the pages say what is missing and why."""
+    The ratings table, the labels (``{model}.svg`` or ``.png``) and the per-run figures
+    (``{model}/power_timeline.png``) are shown where given; the pages say what is missing
+    and why."""
     output = Path(output)
     ratings_table = read_ratings(ratings)
     entries, left_out = collect(collection, ratings_table)
@@ -240,7 +222,6 @@ def build_site(collection: str | Path, output: str | Path, *,
         for name in ASSETS:
             _write(staging / "assets" / name, assets.joinpath(name).read_text())
         _write(staging / "assets/palette.css", palette_css())
-        shown_comparisons = _comparisons(comparisons, staging)
         compare = []
         for entry in entries:
             files = _run_files(entry, staging, labels_by_model, figures_by_model)
@@ -256,7 +237,6 @@ def build_site(collection: str | Path, output: str | Path, *,
             _write(staging / "models" / f"{entry['page']}.html", page)
         index = env.get_template("index.html").render(
             **common, root="", page="index", initial_sort=INITIAL_SORT,
-            comparisons=shown_comparisons,
             filters=list(FILTERS.items()),
             filter_options={name: sorted({str(e[name]) for e in entries}) for name in FILTERS})
         _write(staging / "index.html", index)
