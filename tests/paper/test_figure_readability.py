@@ -3,10 +3,13 @@ scale; model keys of up to 100 characters shortened in figures and labels, their
 end kept, and listed in full."""
 
 import paper_fixtures as fx
+import pytest
+from matplotlib.colors import to_hex
 from matplotlib.text import Text
 
 from energybench.paper import labels, ratings, style
 from energybench.paper.figures import energy, pareto
+from energybench.paper.palette import contrast_ratio
 
 LONG = "org-family-" + "x" * 70 + "-instruct-v0.3-q4"  # 98 characters, a valid key
 
@@ -63,4 +66,32 @@ def test_the_pareto_legend_shows_a_front_of_one_model_as_drawn(monkeypatch):
     [front] = [line for line in axis.get_lines() if line.get_label() == "Pareto front"]
     assert len(front.get_xdata()) == 1 and front.get_marker() == "o"  # a ring, not no line
     assert "Pareto front" in [t.get_text() for t in axis.get_legend().get_texts()]
+    style.plt.close("all")
+
+
+def drawn_label(monkeypatch, report: dict, stars) -> list[Text]:
+    figures = []
+    monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
+    [typed] = fx.typed([report])
+    labels.draw(typed, {"model": typed.model, "stars": stars, "rated": stars is not None,
+                        "group": "text_generation/B", "out_of_calibration_range": False,
+                        "unrated_reason": None if stars else "why", "note": None,
+                        "gpu_wh_per_1000_queries": 1.0}, [])
+    return [t for t in figures[0].findobj(Text) if t.get_text().strip()]
+
+
+@pytest.mark.parametrize("stars", [5, 1])
+def test_a_label_reads_like_ai_energy_scores(monkeypatch, stars):
+    """A header bar, one star colour whatever the rating, the task in words, no type under
+    SMALL_PRINT points; every text on it stands 4.5:1 against its ground."""
+    texts = drawn_label(monkeypatch, fx.gpu_report("m", 1.0), stars)
+    by_text = {t.get_text(): t for t in texts}
+    header = by_text["Energy label"]
+    assert contrast_ratio(to_hex(header.get_color()), style.LABEL_COLOR) >= 4.5
+    assert by_text["★" * stars + "☆" * (5 - stars)].get_color() == style.LABEL_COLOR
+    assert "Text generation, class B" in by_text
+    assert min(t.get_fontsize() for t in texts) >= labels.SMALL_PRINT
+    for text in texts:
+        if text is not header:
+            assert contrast_ratio(to_hex(text.get_color()), "#FFFFFF") >= 4.5, text.get_text()
     style.plt.close("all")

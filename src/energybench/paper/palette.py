@@ -36,6 +36,9 @@ COMPONENT_LABELS = {"gpu": "GPU", "cpu": "CPU", "ram": "RAM"}
 # 5 stars (lowest energy) to 1 star; "unrated" for models without a rating.
 STAR_COLORS = {5: "#005599", 4: "#7755FF", 3: "#554455", 2: "#DD2200", 1: "#992233",
                None: "#707070"}
+# A label's header bar and stars, one colour whatever the rating, as AI Energy Score's label
+# has it; white text on it and it on white both stand 4.5:1.
+LABEL_COLOR = STAR_COLORS[5]
 STAR_COLORS_DARK = {5: "#0088BB", 4: "#44CCFF", 3: "#CCBB99", 2: "#EE9900", 1: "#EE3355",
                     None: "#9A9A9A"}
 

@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # files only; no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 
 from energybench.paper.palette import (  # noqa: E402,F401 (re-exported for the figures)
-    COMPONENT_COLORS, COMPONENT_LABELS, PALETTE, STAR_COLORS)
+    COMPONENT_COLORS, COMPONENT_LABELS, LABEL_COLOR, PALETTE, STAR_COLORS)
 from energybench.files import write_atomic  # noqa: E402
 
 ESTIMATE_HATCH = "//"
@@ -68,6 +68,14 @@ def rectangle(color: str):
 
     return FancyBboxPatch((0.02, 0.02), 0.96, 0.96, boxstyle="round,pad=0,rounding_size=0.03",
                           facecolor="white", edgecolor=color, linewidth=1.5)
+
+
+def header_bar(color: str):
+    """The filled bar across the top of a label's frame."""
+    from matplotlib.patches import FancyBboxPatch
+
+    return FancyBboxPatch((0.02, 0.895), 0.96, 0.085, boxstyle="round,pad=0,rounding_size=0.03",
+                          facecolor=color, edgecolor=color, linewidth=1.5)
 
 
 def model_axis_height(models: int, extra_in: float = 1.4) -> float:
