@@ -756,3 +756,32 @@ def test_the_leaderboard_shows_hardware_gpu_count_and_parameters_where_reports_h
             (model_entry(r, None) for r in (gpu, cpu, failed))] == [
         ("1 x NVIDIA H100 80GB HBM3", 1, 585856), ("CPU: AMD EPYC", 0, 585856),
         ("CPU: AMD EPYC", None, 585856)]  # the backend counted before the run failed
+
+
+@pytest.mark.integration
+def test_a_tab_per_rating_group_shows_its_models_in_rank_order(browser, campaign_site):
+    from selenium.webdriver.common.keys import Keys
+
+    site, count = campaign_site
+    open_page(browser, site / "index.html")
+    tabs = browser.find_elements("css selector", "#group-tabs button")
+    titles = [t.text for t in tabs]
+    assert titles[0] == "All models" and "text generation, class B" in titles[1:]
+    header(browser, "throughput").find_element("tag name", "button").click()  # another order
+    tab = tabs[titles.index("text generation, class B")]
+    tab.send_keys(Keys.ENTER)  # a button: the keyboard chooses it
+    assert tab.get_attribute("aria-pressed") == "true"
+    assert tabs[0].get_attribute("aria-pressed") == "false"
+    rows = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#leaderboard tbody tr'))"
+        ".filter(r => !r.hidden).map(r => [r.getAttribute('data-group'),"
+        " r.cells[1].childNodes[0].textContent.trim()])")
+    assert rows and {group for group, _ in rows} == {"text_generation/B"}
+    ranks = [rank for _, rank in rows]
+    ranked = [int(r) for r in ranks if r != "—"]
+    assert ranked == list(range(1, len(ranked) + 1))  # 1, 2, 3, ... then the unranked
+    assert ranks[:len(ranked)] == [str(r) for r in ranked]
+    assert header(browser, "rank").get_attribute("aria-sort") == "ascending"
+    tabs[0].click()
+    assert len(visible_models(browser)) == count
+    no_script_ran_and_no_errors(browser)

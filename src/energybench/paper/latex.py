@@ -13,7 +13,7 @@ import math
 import pandas as pd
 
 from energybench.energy.units import significant
-from energybench.paper.ranking import ESTIMATE_SHARE, marked_estimated
+from energybench.paper.ranking import ESTIMATE_SHARE, group_title, marked_estimated
 
 DIGITS = 3
 UNKNOWN = "--"
@@ -120,13 +120,6 @@ def models_latex(table: pd.DataFrame, ratings: pd.DataFrame) -> str:
         lines += [row_line(cells(row)) for row in rows.to_dict("records")]
     lines.append(r"\end{longtable}")
     return "".join(line + "\n" for line in lines) + NOTE
-
-
-def group_title(group: str) -> str:
-    """A rating group in words: ``text_generation/B`` reads "text generation, class B"."""
-    task, _, model_class = group.partition("/")
-    words = task.replace("_", " ")
-    return f"{words}, class {model_class.replace('_', ' ')}" if model_class else words
 
 
 def row_line(cells) -> str:

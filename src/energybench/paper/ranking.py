@@ -62,3 +62,10 @@ def marked_estimated(any_estimated: bool, share: float | None) -> bool:
     if not any_estimated:
         return False
     return share is None or share >= ESTIMATE_SHARE
+
+
+def group_title(group: str) -> str:
+    """A rating group in words: ``text_generation/B`` reads "text generation, class B"."""
+    task, _, model_class = group.partition("/")
+    words = task.replace("_", " ")
+    return f"{words}, class {model_class.replace('_', ' ')}" if model_class else words

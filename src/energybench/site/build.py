@@ -20,7 +20,7 @@ import jinja2
 from energybench import __version__
 from energybench.energy.units import significant
 from energybench.files import shared_mode
-from energybench.paper.ranking import ESTIMATE_SHARE
+from energybench.paper.ranking import ESTIMATE_SHARE, group_title
 from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS, STAR_COLORS_DARK
 from energybench.report import COMPONENTS, Report
 from energybench.site.download import leaderboard_csv
@@ -238,6 +238,8 @@ def build_site(collection: str | Path, output: str | Path, *,
         index = env.get_template("index.html").render(
             **common, root="", page="index", initial_sort=INITIAL_SORT,
             filters=list(FILTERS.items()),
+            groups=[(group, group_title(group))
+                    for group in dict.fromkeys(e["group"] for e in entries)],
             filter_options={name: sorted({str(e[name]) for e in entries}) for name in FILTERS})
         _write(staging / "index.html", index)
         _write(staging / "leaderboard.csv", leaderboard_csv(entries))
