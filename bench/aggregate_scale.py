@@ -135,11 +135,12 @@ def main() -> None:
             return lambda: build_figure(name, collection, outputs, ratings if with_ratings else None)
 
         actions = {"collect": lambda: write_collection(paths, collection),
-                   "tables": lambda: build_tables(collection, tables), "bare": bare,
+                   "tables": lambda: build_tables(collection, ratings, tables), "bare": bare,
                    "ratings": lambda: build_ratings(collection, ratings, out / "calibration.json")}
         if not args.tables_only:
             actions |= {f"figure {name}": figure(name, stars) for name, stars in FIGURES.items()}
             actions["site"] = lambda: build_site(collection, out / "site", ratings=ratings)
+        build_ratings(collection, ratings, out / "calibration.json")  # the tables' stars
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in actions}
         for repetition in range(args.repetitions):
             first = ["collect", "tables", "bare"]

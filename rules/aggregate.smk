@@ -21,10 +21,33 @@ rule reports:
         "../scripts/collect_reports.py"
 
 
+rule ratings:
+    input:
+        collection=rules.reports.output.collection,
+        frozen=[CALIBRATION] if CALIBRATION else [],
+        code=paper_code("ratings"),
+    output:
+        ratings=report(
+            f"{RESULTS}/tables/ratings.csv",
+            caption="../report/tables/ratings.rst",
+            category="Comparisons",
+            subcategory="Tables",
+        ),
+        calibration=f"{RESULTS}/tables/rating_calibration.json",
+    log:
+        "logs/paper/ratings.log",
+    conda:
+        "../envs/aggregate.yaml"
+    script:
+        "../scripts/paper_ratings.py"
+
+
 rule tables:
     input:
         collection=rules.reports.output.collection,
-        code=paper_code("tables") + [workflow_path("src/energybench/aggregate.py")],
+        ratings=rules.ratings.output.ratings,  # the stars column of models.tex
+        code=paper_code("tables", "latex", "ranking")
+        + [workflow_path("src/energybench/aggregate.py")],
     output:
         models=report(
             f"{RESULTS}/tables/models.csv",
@@ -70,27 +93,6 @@ rule tables:
         "../scripts/paper_tables.py"
 
 
-rule ratings:
-    input:
-        collection=rules.reports.output.collection,
-        frozen=[CALIBRATION] if CALIBRATION else [],
-        code=paper_code("ratings"),
-    output:
-        ratings=report(
-            f"{RESULTS}/tables/ratings.csv",
-            caption="../report/tables/ratings.rst",
-            category="Comparisons",
-            subcategory="Tables",
-        ),
-        calibration=f"{RESULTS}/tables/rating_calibration.json",
-    log:
-        "logs/paper/ratings.log",
-    conda:
-        "../envs/aggregate.yaml"
-    script:
-        "../scripts/paper_ratings.py"
-
-
 for module, name in FIGURES.items():
 
     rule:
@@ -99,7 +101,11 @@ for module, name in FIGURES.items():
         input:
             collection=rules.reports.output.collection,
             ratings=rules.ratings.output.ratings if module == "energy" else [],
-            code=paper_code(f"figures/{module}", "figures/selection"),
+            code=paper_code(
+                f"figures/{module}",
+                "figures/selection",
+                *(["ranking"] if module in ("energy", "pareto") else []),
+            ),
         output:
             png=report(
                 f"{RESULTS}/figures/{name}.png",
@@ -162,7 +168,7 @@ rule label:
     conda:
         "../envs/aggregate.yaml"
     params:
-        code=step_code_digest(paper_code("labels")),
+        code=step_code_digest(paper_code("labels", "hardware")),
     shell:
         step(
             "label --report {input.report:q} --ratings {input.ratings:q}"

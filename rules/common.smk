@@ -257,11 +257,11 @@ CODE_DIGEST = code_digest(workflow_path("src", "energybench"))
 
 
 def site_sources():
-    """The site's code, templates and assets, and the paper's reader and palette it shares:
-    a change to them rebuilds the site only."""
+    """The site's code, templates and assets, and the paper's reader, palette, ranking and
+    rating groups it shares: a change to them rebuilds the site only."""
     shared = [
         workflow_path("src", "energybench", "paper", name)
-        for name in ("stored.py", "palette.py")
+        for name in ("stored.py", "palette.py", "ranking.py", "ratings.py", "hardware.py")
     ]
     return shared + sorted(
         str(path)

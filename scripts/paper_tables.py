@@ -7,4 +7,5 @@ logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 
 from energybench.paper.build import build_tables  # noqa: E402
 
-build_tables(snakemake.input.collection, dict(snakemake.output.items()))  # noqa: F821
+build_tables(snakemake.input.collection, snakemake.input.ratings,  # noqa: F821
+             dict(snakemake.output.items()))  # noqa: F821

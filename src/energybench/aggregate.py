@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from energybench.aes.identity import identity
 from energybench.aes.master_results import COLUMNS as AES_COLUMNS
+from energybench.paper.ranking import estimated_share
 from energybench.report import COMPONENTS, Report
 from energybench.sections import Metrics
 
@@ -24,8 +25,8 @@ AI_ENERGY_SCORE_COLUMNS = [OURS_FOR_AES.get(c, c) for c in AES_COLUMNS]
 OUR_COLUMNS = [
     "model", "status", "cpu_energy_wh", "ram_energy_wh", "total_energy_wh",
     "total_wh_per_1000_queries", "joules_per_token", "gpu_source", "cpu_source", "ram_source",
-    "estimated", "missing_energy", "failed_checks", "backend", "runtime", "config_hash",
-    "code_version", "protocol", "trials", "load_seconds", "load_gross_joules",
+    "estimated", "estimated_share", "missing_energy", "failed_checks", "backend", "runtime",
+    "config_hash", "code_version", "protocol", "trials", "load_seconds", "load_gross_joules",
     "load_net_joules", "peak_gpu_used_bytes", "peak_framework_allocated_bytes",
     "peak_framework_reserved_bytes", "peak_host_bytes", "wh_per_1000_queries_ci_low",
     "wh_per_1000_queries_ci_high", "total_wh_per_1000_queries_ci_low",
@@ -64,6 +65,9 @@ def report_row(report: Report) -> dict:
         "joules_per_token": metrics.joules_per_token,
         **{f"{name}_source": components[name].source for name in COMPONENTS},
         "estimated": energy.estimated,
+        # How much of the total is estimated: the total is marked estimated from
+        # ranking.ESTIMATE_SHARE up (docs/paper.md).
+        "estimated_share": estimated_share(energy),
         "missing_energy": "; ".join(
             f"{name}: {reason}" for name, reason in energy.missing.items()) or None,
         "failed_checks": ";".join(report.failed_checks) or None,

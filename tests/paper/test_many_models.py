@@ -10,7 +10,7 @@ from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.text import Text
 
 import paper_fixtures as fx
-from energybench.paper import ratings, style
+from energybench.paper import ranking, ratings, style
 from energybench.paper.figures import energy, latency, pareto, phases
 from energybench.paper.figures.selection import MANY_MODELS, NAMED
 from energybench.report import validate_report
@@ -95,17 +95,21 @@ def test_the_ranked_energy_figure_names_the_extremes_and_hatches_the_models_with
     assert [axis.get_title(loc="left").split(":")[1].strip() for axis in groups] == [
         "text_generation/A", "text_generation/B", "text_generation/C"]
     group_b = groups[1]
-    without = [r for r in thousand if r.metrics.total_wh_per_1000_queries is None]
-    assert len(without) == 50  # every failed run is of class B
-    assert "50 without a figure (run failed: 50)" in group_b.get_title(loc="left")
+    # Ranked by the figure the stars rate: the failed runs and the estimated GPU energies
+    # (all of class B) have none.
+    without = [r for r in thousand if ranking.rated_figure(r)[0] is None]
+    assert len(without) == 100
+    assert ("100 without a figure (run failed: 50; GPU energy estimated, not measured: 50)"
+            in group_b.get_title(loc="left"))
     [span] = hatched(fig)
-    assert span.axes is group_b and span.get_width() == pytest.approx(50)
+    assert span.axes is group_b and span.get_width() == pytest.approx(100)
     members = [r for r in thousand if r.config["class"] == "B"
-               and r.metrics.total_wh_per_1000_queries is not None]
+               and ranking.rated_figure(r)[0] is not None]
     [points] = scatters(group_b)
     assert len(points) == len(members) and points[:, 1].min() > 0  # none at 0 for no figure
-    cheapest = min(members, key=lambda r: r.metrics.total_wh_per_1000_queries).model
-    dearest = max(members, key=lambda r: r.metrics.total_wh_per_1000_queries).model
+    assert sorted(points[:, 1]) == sorted(r.metrics.wh_per_1000_queries for r in members)
+    cheapest = min(members, key=lambda r: r.metrics.wh_per_1000_queries).model
+    dearest = max(members, key=lambda r: r.metrics.wh_per_1000_queries).model
     assert {cheapest, dearest} <= named_models(fig, members)
     assert len(named_models(fig, members)) == 2 * NAMED
 
@@ -199,9 +203,9 @@ def drawn_values(axis, which: int) -> np.ndarray:
     return values[np.isfinite(values)]
 
 
-def test_the_ranked_energy_figure_leaves_a_total_of_0_off_its_log_scale_and_names_it(
+def test_the_ranked_energy_figure_leaves_a_figure_of_0_off_its_log_scale_and_names_it(
         monkeypatch):
-    reports = many_with({"model-0005": set_metric("total_wh_per_1000_queries", 0.0)})
+    reports = many_with({"model-0005": set_metric("wh_per_1000_queries", 0.0)})
     fig = drawn(monkeypatch, energy, reports)
     [group_c] = [a for a in fig.axes if a.get_title(loc="left").startswith("Rating group: "
                                                                            "text_generation/C")]
@@ -215,7 +219,7 @@ def test_the_ranked_energy_figure_leaves_a_total_of_0_off_its_log_scale_and_name
 
 def test_the_ranked_energy_band_says_where_its_interval_reaches_0_or_below(monkeypatch):
     def wide(report):
-        report["metrics"]["trial_statistics"]["total_wh_per_1000_queries"]["ci_low"] = -0.47
+        report["metrics"]["trial_statistics"]["wh_per_1000_queries"]["ci_low"] = -0.47
 
     fig = drawn(monkeypatch, energy, many_with({"model-0005": wide}))
     [group_c] = [a for a in fig.axes if "text_generation/C" in a.get_title(loc="left")]

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import paper_fixtures as fx
-from energybench.paper import build, labels, ratings, tables
+from energybench.paper import build, hardware, labels, latex, ratings, tables
 from energybench.paper.figures import pareto, selection, timeline
 from energybench.paper.stored import UnreadableCollection, read_stored_reports, write_collection
 from energybench.report import unknown_component
@@ -179,7 +179,9 @@ def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
                                                            "latency", "checks")}
     outputs["latex"] = tmp_path / "models.tex"
     reports = [fx.gpu_report("good", 1.0), fx.failed("oom"), fx.served("served", 2.0)]
-    build.build_tables(collected(fx.write_runs(tmp_path / "runs", reports), tmp_path), outputs)
+    collection = collected(fx.write_runs(tmp_path / "runs", reports), tmp_path)
+    build.build_ratings(collection, tmp_path / "ratings.csv", tmp_path / "calibration.json")
+    build.build_tables(collection, tmp_path / "ratings.csv", outputs)
     models = pd.read_csv(outputs["models"]).set_index("model")
     assert models.loc["oom", "status"] == "failed" and pd.isna(models.loc["oom", "gpu_energy_wh"])
     assert models.loc["good", "wh_per_1000_queries_ci_low"] == pytest.approx(0.9)
@@ -218,37 +220,71 @@ def test_each_report_is_validated_once_for_every_aggregate_output(tmp_path, monk
     made = []
     original = tables.report_row
     monkeypatch.setattr(tables, "report_row", lambda r: made.append(r.model) or original(r))
-    build.build_tables(collection, outputs)
-    assert made == ["a", "b"]  # models.csv and the LaTeX table share one models table
     build.build_ratings(collection, tmp_path / "ratings.csv", tmp_path / "calibration.json")
+    build.build_tables(collection, tmp_path / "ratings.csv", outputs)
+    assert made == ["a", "b"]  # models.csv and the LaTeX table share one models table
     build.build_figure("pareto", collection, [tmp_path / "pareto.png"])
     assert sorted(validated) == ["a", "b"]
     assert list(pd.read_csv(outputs["models"])["model"]) == ["a", "b"]
 
 
-def test_latex_table_has_booktabs_units_and_intervals():
-    reports = [fx.gpu_report("model_1", 1.0), fx.failed("oom")]
-    latex = tables.models_latex(models_table(fx.typed(reports)))
-    assert "\\toprule" in latex and "\\midrule" in latex and "\\bottomrule" in latex
-    assert "GPU energy (Wh/1,000 queries)" in latex and "Energy per token (J)" in latex
-    assert "model\\_1 & B & 1 [0.9, 1.1] &" in latex
-    assert "oom & B & -- & -- & -- & failed" in latex
+def models_latex(reports: list[dict]) -> str:
+    typed = fx.typed(reports)
+    return latex.models_latex(models_table(typed), ratings.rate(typed)[0])
+
+
+def test_latex_table_is_a_booktabs_longtable_with_units_intervals_and_stars():
+    reports = [fx.gpu_report("model_1", 1.0), fx.gpu_report("model_2", 2.0), fx.failed("oom")]
+    text = models_latex(reports)
+    assert text.startswith("\\begin{longtable}{lrrrrl}\n")  # numbers right-aligned
+    for rule in ("\\toprule", "\\midrule", "\\bottomrule", "\\endhead", "\\endlastfoot"):
+        assert rule in text
+    assert "Model & Stars & GPU energy (Wh/1,000 queries) &" in text
+    assert "model\\_1 & 5 & 1.00 [0.900, 1.10] &" in text
+    assert "oom & -- & -- & -- & -- & failed" in text
     # window_long_enough fails in the trial and in its prefill window: named once.
-    assert "checks failed: window\\_long\\_enough \\\\" in latex
+    assert "checks failed: window\\_long\\_enough \\\\" in text
 
 
-def test_latex_table_is_the_text_pandas_styler_writes():
-    """The LaTeX table is written line by line (pandas' Styler took a third of the tables'
-    time at 1,000 models): the same text as the Styler, escaping included."""
-    reports = [fx.BASE, fx.gpu_report("model_1", 1.0), fx.gpu_report("e", 12345.6,
-               estimated=True), fx.failed("oom"), fx.served("s", 2.0)]
-    rows = tables.latex_cells(models_table(fx.typed(reports)))
-    rows += [["a_b & c%$#{}~^\\ x", "~ ^ \\ \\\\", "{}", "", "--", "x~y^z"]]
-    for cells in (rows, []):
-        styler = pd.DataFrame(cells, columns=tables.LATEX_COLUMNS).style.hide(axis="index") \
-            .format(escape="latex").format_index(escape="latex", axis=1)
-        assert tables.latex_tabular(tables.LATEX_COLUMNS, cells) == styler.to_latex(
-            hrules=True, column_format="llllll")
+def test_latex_rows_are_ranked_by_the_rated_figure_within_each_rating_group():
+    reports = [fx.gpu_report("b-high", 5.0), fx.gpu_report("c-only", 3.0, model_class="C"),
+               fx.failed("a-failed"), fx.gpu_report("b-low", 1.0),
+               fx.gpu_report("b-mid", 2.0, estimated=True), fx.gpu_report("b-least", 0.5)]
+    rows = [line.split(" & ")[0] for line in models_latex(reports).splitlines()
+            if line.endswith("\\\\") and "&" in line and not line.startswith("Model")]
+    # Class B: the rated ones by GPU energy, then the unrated (an estimate, a failure);
+    # class C after it, its one model unrated (no range to band).
+    assert rows == ["b-least", "b-low", "b-high", "b-mid", "a-failed", "c-only"]
+    text = models_latex(reports)
+    assert text.index("textit{text generation, class B}") < text.index("b-least")
+    assert text.index("b-mid") < text.index("textit{text generation, class C}") < text.index(
+        "c-only")
+
+
+@pytest.mark.parametrize("value, text", [
+    (2.0, "2.00"), (1.96, "1.96"), (0.05, "0.0500"), (990.0, "990"), (12.34, "12.3"),
+    (999.7, "1,000"), (33412.0, "33,412"), (1e6, "1,000,000"), (0.0, "0"),
+    (-0.998, "$-$0.998"), (1e-9, "$1.00\\times10^{-9}$"), (0.000999, "$9.99\\times10^{-4}$"),
+    (0.0009996, "0.00100"), (None, "--"), (float("nan"), "--"),
+])
+def test_latex_numbers_keep_three_significant_digits_and_true_minus_signs(value, text):
+    assert latex.number(value) == text
+
+
+def test_latex_intervals_never_print_a_negative_energy_bound():
+    assert latex.with_interval(1.28, -0.998, 3.55) == "1.28 [0\\textsuperscript{\\dag}, 3.55]"
+    assert latex.with_interval(33412.0, 32000.0, 34800.0) == "33,412 [32,000, 34,800]"
+    assert latex.with_interval(0.0512, 0.05, 0.0524) == "0.0512 [0.0500, 0.0524]"
+    assert latex.with_interval(None, 0.1, 0.2) == "--"
+    assert latex.with_interval(2.0, None, None) == "2.00"
+    assert "\\dag: the interval's lower bound is below 0, shown as 0" in latex.LEGEND
+
+
+def test_latex_text_is_escaped_as_pandas_styler_escapes_it():
+    from pandas.io.formats.style_render import _escape_latex
+
+    for text in ("a_b & c%$#{}~^\\ x", "~ ^ \\ \\\\", "{}", "", "x~y^z"):
+        assert latex.escape(text) == _escape_latex(text)
 
 
 def test_the_tables_keep_each_reports_rows_not_the_report(tmp_path):
@@ -265,7 +301,8 @@ def test_the_tables_keep_each_reports_rows_not_the_report(tmp_path):
             del report
 
     outputs = {name: tmp_path / f"{name}.csv" for name in tables.TABLES}
-    tables.write_tables(one_at_a_time(), outputs | {"latex": tmp_path / "models.tex"})
+    stars = pd.DataFrame(columns=ratings.RATING_COLUMNS)
+    tables.write_tables(one_at_a_time(), stars, outputs | {"latex": tmp_path / "models.tex"})
     assert len(alive) == 5
     assert list(pd.read_csv(outputs["models"])["model"]) == ["m0", "m1", "m2", "m3", "f"]
 
@@ -358,16 +395,9 @@ def test_label_of_an_unrated_cpu_run_shows_why(tmp_path):
     table, _ = ratings.rate([base])
     rating = table.iloc[0].to_dict()
     assert labels.headline(base, rating)[0] == "not measured"
-    assert "CPU" in labels.hardware_of(base)
+    assert "CPU" in hardware.hardware_of(base)
     labels.draw(base, rating, [tmp_path / "label.svg"])
     assert (tmp_path / "label.svg").read_text().startswith("<?xml")
-
-
-def test_latex_figures_of_a_thousand_and_up_read_as_whole_numbers_not_exponents():
-    # AES's reasoning models spend tens of thousands of Wh per 1,000 queries
-    assert tables.with_interval(33412.0, 32000.0, 34800.0) == "33,412 [32,000, 34,800]"
-    assert tables.with_interval(999.7, 990.0, 1009.0) == "1,000 [990, 1,009]"
-    assert tables.with_interval(0.0512, 0.05, 0.0524) == "0.0512 [0.05, 0.0524]"
 
 
 def test_a_label_of_a_thousand_wh_and_up_reads_as_a_whole_number():
@@ -382,15 +412,15 @@ def test_label_hardware_is_what_the_run_counted_not_every_gpu_the_meters_saw():
                 "devices": [{"device": "gpu0", "name": "NVIDIA H100 80GB HBM3"}]}
     cpu_run = copy.deepcopy(fx.BASE)
     cpu_run["provenance"]["meters"]["meters"]["gpu"] = host_gpu
-    assert labels.hardware_of(*fx.typed([cpu_run])).startswith("CPU: ")
+    assert hardware.hardware_of(*fx.typed([cpu_run])).startswith("CPU: ")
     external = copy.deepcopy(cpu_run)
     reason = "external endpoint: its hardware is not metered here"
     for name in ("cpu", "ram"):
         external["energy"]["components"][name] = unknown_component(reason).to_dict()
-    assert labels.hardware_of(*fx.typed([external])) == f"not metered here ({reason})"
+    assert hardware.hardware_of(*fx.typed([external])) == f"not metered here ({reason})"
     gpu_run = fx.gpu_report("g", 1.0)
     gpu_run["provenance"]["meters"]["meters"]["gpu"] = host_gpu
-    assert labels.hardware_of(*fx.typed([gpu_run])) == "1 x NVIDIA H100 80GB HBM3"
+    assert hardware.hardware_of(*fx.typed([gpu_run])) == "1 x NVIDIA H100 80GB HBM3"
 
 
 def test_an_empty_set_still_builds_every_figure(tmp_path):

@@ -73,7 +73,9 @@ def reports_named(model_id: str):
 @pytest.mark.parametrize("model_id", FORMULAS)
 def test_the_tables_ratings_and_master_results_hold_no_formula(tmp_path, model_id):
     outputs = {name: tmp_path / f"{name}.csv" for name in tables.TABLES}
-    tables.write_tables(reports_named(model_id), outputs | {"latex": tmp_path / "models.tex"})
+    stars, _ = ratings.rate(reports_named(model_id))
+    tables.write_tables(reports_named(model_id), stars,
+                        outputs | {"latex": tmp_path / "models.tex"})
     ratings.write_ratings(reports_named(model_id), tmp_path / "ratings.csv", tmp_path / "c.json")
     master = tmp_path / "master_results.csv"
     master.write_text(master_results_text([aes_row(r) for r in reports_named(model_id)]))
@@ -92,3 +94,14 @@ def test_the_site_reads_the_ratings_as_they_were(tmp_path):
     path.write_text(csv_text(["model", "unrated_reason"], [["m", "=no GPU"], ["n", "-"]]))
     assert read_ratings(path) == {"m": {"model": "m", "unrated_reason": "=no GPU"},
                                   "n": {"model": "n", "unrated_reason": "-"}}
+
+
+@pytest.mark.parametrize("model_id", FORMULAS)
+def test_the_sites_leaderboard_csv_holds_no_formula(model_id):
+    from energybench.site.download import leaderboard_csv
+    from energybench.site.entries import model_entry, ranked
+
+    entries = [{**model_entry(report, None), "report": report}
+               for report in reports_named(model_id)]
+    ranked(entries)
+    assert active_cells(leaderboard_csv(entries)) == []

@@ -23,8 +23,8 @@ from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
 from energybench.paper.stored import write_collection
 from energybench.report import Report, validate_report
 from energybench.site import build_site
-from energybench.site.build import flatten, format_number
-from energybench.site.entries import collect, model_entry, page_name, read_ratings
+from energybench.site.build import flatten, format_count, format_number
+from energybench.site.entries import collect, hub_url, model_entry, page_name, read_ratings
 
 SAMPLE = json.loads((REPO_ROOT / "tests/data/site_report.json").read_text())
 TOTAL_STATISTICS = SAMPLE["metrics"]["trial_statistics"]["total_wh_per_1000_queries"]
@@ -233,21 +233,26 @@ def test_without_a_ratings_table_every_model_is_unrated_and_says_why(tmp_path):
                ratings=tmp_path / "absent.csv")
     index = (tmp_path / "site/index.html").read_text()
     assert "star calibration: <span id=\"calibration\">none: no ratings table</span>" in index
-    assert index.count('<span class="unrated">unrated</span> <span class="why">no ratings table'
-                       ) == 2
+    assert index.count('<summary><span class="unrated">unrated</span></summary>'
+                       '<span class="why">no ratings table') == 2
     page = (tmp_path / "site/models/alpha.html").read_text()
     assert "No label: the labels were not made" in page and "power timeline" in page
 
 
 class Links(HTMLParser):
-    """Every href and src of a page."""
+    """Every href and src of a page, but the links a reader follows to a model's Hugging Face
+    page (``hub``): those load nothing when the page opens."""
 
     def __init__(self):
         super().__init__()
-        self.targets = []
+        self.targets, self.hub = [], []
 
     def handle_starttag(self, tag, attrs):
-        self.targets += [value for name, value in attrs if name in ("href", "src") and value]
+        for name, value in attrs:
+            if tag == "a" and name == "href" and value.startswith("https://huggingface.co/"):
+                self.hub.append(value)
+            elif name in ("href", "src") and value:
+                self.targets.append(value)
 
 
 def test_site_is_self_contained_and_every_link_resolves(built):
@@ -268,6 +273,33 @@ def test_site_is_self_contained_and_every_link_resolves(built):
     assert not (site / "runs/broken/power_timeline.csv").exists()
     assert (site / "labels/alpha.svg").exists()
     assert (site / "figures/alpha/power_timeline.png").exists()
+
+
+def test_hub_ids_link_to_hugging_face_and_local_paths_do_not(built):
+    site, _, _ = built
+    index, alpha, broken = (Links(), Links(), Links())
+    index.feed((site / "index.html").read_text())
+    alpha.feed((site / "models/alpha.html").read_text())
+    broken.feed((site / "models/broken.html").read_text())
+    assert "https://huggingface.co/org/alpha" in index.hub
+    assert alpha.hub == ["https://huggingface.co/org/alpha"]
+    assert broken.hub == []  # its id, ./not-a-model, is a local path
+    assert hub_url("resources/models/tiny-llama-2l") is None and hub_url("gpt2") is None
+    assert hub_url("../x/y") is None and hub_url("org/name?q=1") is None
+
+
+def test_the_table_and_labels_download_the_table_with_reasons_not_zeros(built):
+    site, _, reports = built
+    assert 'href="leaderboard.csv" download' in (site / "index.html").read_text()
+    assert 'href="../labels/alpha.svg" download' in (site / "models/alpha.html").read_text()
+    with open(site / "leaderboard.csv", newline="") as handle:
+        rows = {row["model"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == set(reports)
+    assert rows["alpha"]["stars"] == "5" and float(rows["alpha"]["gpu_wh_per_1000_queries"]) > 0
+    gamma = rows["gamma"]
+    assert gamma["gpu_wh_per_1000_queries"] == "" and gamma["gpu_wh_per_1000_queries_reason"]
+    assert rows["broken"]["failure"].startswith("run failed")
+    assert rows["markup"]["id"] == XSS_ID  # markup is data here, as written
 
 
 def test_markup_in_keys_and_ids_is_escaped_in_the_html_and_the_embedded_json(built):
@@ -385,9 +417,10 @@ def expected_order(reports: dict, figure, descending=False) -> list[str]:
 def test_clicking_a_header_sorts_by_that_column(browser, built):
     site, _, reports = built
     open_page(browser, site / "index.html")
-    initial = expected_order(reports, lambda r: r["metrics"]["total_wh_per_1000_queries"])
-    assert visible_models(browser) == initial
-    assert header(browser, "total").get_attribute("aria-sort") == "ascending"
+    # Per rating group (class A, B, C), ranked by measured GPU energy, what the stars rate;
+    # in class A the CPU-only gamma and the failed broken follow alpha, unranked, by key.
+    assert visible_models(browser) == ["alpha", "broken", "gamma", "beta", "markup", "delta"]
+    assert header(browser, "rank").get_attribute("aria-sort") == "ascending"
 
     def throughput(report):
         return report["summary"].get("completion_tokens_per_second")
@@ -395,7 +428,7 @@ def test_clicking_a_header_sorts_by_that_column(browser, built):
     header(browser, "throughput").find_element("tag name", "button").click()
     assert visible_models(browser) == expected_order(reports, throughput)
     assert header(browser, "throughput").get_attribute("aria-sort") == "ascending"
-    assert header(browser, "total").get_attribute("aria-sort") == "none"
+    assert header(browser, "rank").get_attribute("aria-sort") == "none"
     header(browser, "throughput").find_element("tag name", "button").click()
     assert visible_models(browser) == expected_order(reports, throughput, descending=True)
     assert visible_models(browser)[-1] == "broken"  # unknown stays last
@@ -494,6 +527,7 @@ def test_a_failed_run_renders_with_its_reason(browser, built):
     assert browser.find_element("id", "no-checks").text == "No checks ran: the run failed."
     open_page(browser, site / "index.html")
     row = browser.find_element("css selector", 'tr[data-model="broken"]')
+    row.find_element("css selector", "details.failure summary").click()  # folded: one line
     error = reports["broken"]["error"]
     assert XSS_ERROR in error["message"]
     assert f"run failed: {error['type']}: {error['message']}" in row.text
@@ -506,8 +540,10 @@ def test_planted_markup_is_shown_as_text_and_never_runs(browser, built):
     open_page(browser, site / "index.html")
     row = browser.find_element("css selector", 'tr[data-model="markup"]')
     assert row.find_element("css selector", ".model-id").text == XSS_ID
-    failed = browser.find_element("css selector", 'tr[data-model="broken"] .failure')
-    assert failed.text.startswith("run failed: RunFailed: ") and XSS_ERROR in failed.text
+    failed = browser.find_element("css selector", 'tr[data-model="broken"] details.failure')
+    failed.find_element("tag name", "summary").click()
+    why = failed.find_element("css selector", ".why").text
+    assert why.startswith("run failed: RunFailed: ") and XSS_ERROR in why
     left_out = browser.find_element("id", "left-out").text
     assert "planted" in left_out and "<script>window.__pwned=1</script>&amp;" in left_out
     no_script_ran_and_no_errors(browser)
@@ -615,3 +651,137 @@ def test_a_run_with_a_power_range_check_builds_and_shows_its_range(tmp_path):
     page = (site / "models" / f"{page_name(report['model'])}.html").read_text()
     row = re.search(r'<th scope="row">gpu_power_in_range</th>.*?</tr>', page, re.S).group(0)
     assert '<td class="num">250</td><td class="num">[50, —]</td>' in row
+
+
+# --- at campaign scale (issue 24, item 7) ----------------------------------------------------
+
+def large_campaign(count: int) -> list[dict]:
+    """``count`` models over classes A to C, one in four CPU-only (unrated, with a reason
+    that used to wrap its row), one in ten failed."""
+    reports = []
+    for i in range(count):
+        key = f"model-{i:03d}"
+        if i % 10 == 9:
+            reports.append(Report.failed(key, {**SAMPLE["config"], "model": key},
+                                         "out of memory", SAMPLE["provenance"]).to_dict())
+        else:
+            reports.append(succeeded(key, cls="ABC"[i % 3], total_wh=0.1 + i * 0.01,
+                                     gpu_wh=None if i % 4 == 3 else 0.05 + i * 0.005,
+                                     throughput=100 + i))
+    return reports
+
+
+@pytest.fixture(scope="module", params=[2, 200], ids=["2 models", "200 models"])
+def campaign_site(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp(f"campaign{request.param}")
+    paths = write_campaign(root, large_campaign(request.param))
+    site = root / "site"
+    build_site(write_collection(paths, root / "reports.jsonl"), site)
+    return site, request.param
+
+
+@pytest.mark.integration
+def test_rows_stay_one_line_high_and_reasons_open_on_request(browser, campaign_site):
+    from selenium.webdriver.common.keys import Keys
+
+    site, count = campaign_site
+    open_page(browser, site / "index.html")
+    heights = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#leaderboard tbody tr'))"
+        ".map(r => r.getBoundingClientRect().height)")
+    assert len(heights) == count and max(heights) <= 60, max(heights)  # was 112 px
+    summary = browser.find_element("css selector", 'tr[data-model="model-000"] details summary')
+    reason = summary.find_element("xpath", "..").find_element("css selector", ".why")
+    assert not reason.is_displayed()
+    summary.send_keys(Keys.ENTER)  # a summary is a button: the keyboard opens it
+    assert reason.is_displayed() and reason.text == "no ratings table"
+    no_script_ran_and_no_errors(browser)
+
+
+@pytest.mark.integration
+def test_the_header_row_stays_in_view_while_the_board_scrolls(browser, campaign_site):
+    site, count = campaign_site
+    open_page(browser, site / "index.html")
+    tops = browser.execute_script("""
+        const board = document.querySelector('.board');
+        board.scrollTop = board.scrollHeight;
+        const header = document.querySelector('#leaderboard thead th');
+        return [board.getBoundingClientRect().top, header.getBoundingClientRect().top,
+                board.scrollTop];""")
+    board_top, header_top, scrolled = tops
+    assert abs(header_top - board_top) <= 1
+    assert (scrolled > 0) == (count == 200)  # 2 rows fit: nothing to scroll
+
+
+@pytest.mark.integration
+def test_the_compare_picker_narrows_to_a_search_and_keeps_the_picked(browser, campaign_site):
+    site, count = campaign_site
+    open_page(browser, site / "compare.html")
+
+    def listed():
+        return browser.execute_script(
+            "return Array.from(document.querySelectorAll('#picker label'))"
+            ".filter(l => !l.hidden).map(l => l.querySelector('input').value)")
+
+    assert len(listed()) == count
+    browser.find_element("css selector", '#picker input[value="model-000"]').click()
+    search = browser.find_element("id", "picker-search")
+    search.send_keys("model-001")
+    assert listed() == ["model-000", "model-001"]  # the picked one stays
+    assert browser.find_element("id", "picker-shown").text == f"2 of {count} listed"
+    browser.find_element("css selector", '#picker input[value="model-001"]').click()
+    assert len(browser.find_elements("css selector", ".compare-col")) == 2
+    search.clear()
+    search.send_keys("no such model")
+    assert listed() == ["model-000", "model-001"]
+    no_script_ran_and_no_errors(browser)
+
+
+@pytest.mark.parametrize("value, text", [(None, "—"), (7, "7"), (999, "999"), (1000, "1k"),
+                                         (585856, "586k"), (999999, "1 M"),
+                                         (8030261248, "8.03 B")])
+def test_parameter_counts_read_in_thousands_millions_and_billions(value, text):
+    assert format_count(value) == text
+
+
+def test_the_leaderboard_shows_hardware_gpu_count_and_parameters_where_reports_have_them():
+    import paper_fixtures as fx
+
+    gpu_run = fx.gpu_report("g", 1.0)
+    gpu_run["provenance"]["meters"]["meters"]["gpu"] = {
+        "meter": "nvml", "component": "gpu",
+        "devices": [{"device": "gpu0", "name": "NVIDIA H100 80GB HBM3"}]}
+    [gpu, cpu, failed] = fx.typed([gpu_run, fx.BASE, fx.failed("f")])
+    assert [(e["hardware"], e["gpus"], e["parameters"]) for e in
+            (model_entry(r, None) for r in (gpu, cpu, failed))] == [
+        ("1 x NVIDIA H100 80GB HBM3", 1, 585856), ("CPU: AMD EPYC", 0, 585856),
+        ("CPU: AMD EPYC", None, 585856)]  # the backend counted before the run failed
+
+
+@pytest.mark.integration
+def test_a_tab_per_rating_group_shows_its_models_in_rank_order(browser, campaign_site):
+    from selenium.webdriver.common.keys import Keys
+
+    site, count = campaign_site
+    open_page(browser, site / "index.html")
+    tabs = browser.find_elements("css selector", "#group-tabs button")
+    titles = [t.text for t in tabs]
+    assert titles[0] == "All models" and "text generation, class B" in titles[1:]
+    header(browser, "throughput").find_element("tag name", "button").click()  # another order
+    tab = tabs[titles.index("text generation, class B")]
+    tab.send_keys(Keys.ENTER)  # a button: the keyboard chooses it
+    assert tab.get_attribute("aria-pressed") == "true"
+    assert tabs[0].get_attribute("aria-pressed") == "false"
+    rows = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#leaderboard tbody tr'))"
+        ".filter(r => !r.hidden).map(r => [r.getAttribute('data-group'),"
+        " r.cells[1].childNodes[0].textContent.trim()])")
+    assert rows and {group for group, _ in rows} == {"text_generation/B"}
+    ranks = [rank for _, rank in rows]
+    ranked = [int(r) for r in ranks if r != "—"]
+    assert ranked == list(range(1, len(ranked) + 1))  # 1, 2, 3, ... then the unranked
+    assert ranks[:len(ranked)] == [str(r) for r in ranked]
+    assert header(browser, "rank").get_attribute("aria-sort") == "ascending"
+    tabs[0].click()
+    assert len(visible_models(browser)) == count
+    no_script_ran_and_no_errors(browser)

@@ -17,11 +17,12 @@ from energybench.paper.stored import iter_stored_reports, read_stored_report, re
 log = logging.getLogger(__name__)
 
 
-def build_tables(collection, outputs: dict) -> None:
+def build_tables(collection, ratings_csv, outputs: dict) -> None:
     """models.csv (AI Energy Score's columns first), then the trial, phase, latency and check
-    tables and the LaTeX per-model table, from the report collection
-    (energybench.paper.stored), read one report at a time."""
-    tables.write_tables(iter_stored_reports(collection), outputs)  # unreadable ones logged, left out
+    tables and the LaTeX per-model table (with the ratings' stars), from the report
+    collection (energybench.paper.stored), read one report at a time."""
+    # unreadable reports are logged and left out
+    tables.write_tables(iter_stored_reports(collection), read_ratings(ratings_csv), outputs)
 
 
 def build_ratings(collection, ratings_csv, calibration_json, frozen=None) -> None:

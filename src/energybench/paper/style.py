@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # files only; no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 
 from energybench.paper.palette import (  # noqa: E402,F401 (re-exported for the figures)
-    COMPONENT_COLORS, COMPONENT_LABELS, PALETTE, STAR_COLORS)
+    COMPONENT_COLORS, COMPONENT_LABELS, LABEL_COLOR, PALETTE, STAR_COLORS)
 from energybench.files import write_atomic  # noqa: E402
 
 ESTIMATE_HATCH = "//"
@@ -24,6 +24,8 @@ OFF_SCALE_HATCH = ".."  # a figure at 0 or below: not on a log scale
 TEXT_GREY = "#666666"
 FONT = "DejaVu Sans"  # ships with matplotlib: the same glyphs on every machine
 ROW_HEIGHT_IN = 0.28  # per model on a model axis: readable at 50+ models
+KEY_WIDTH = 32  # characters of a model key a figure shows: a key may have 100 (keys.py)
+KEY_NOTE_LINES = 20  # shortened keys a figure lists in full; models.csv has every one
 
 STYLE = {
     "font.family": FONT,
@@ -68,8 +70,37 @@ def rectangle(color: str):
                           facecolor="white", edgecolor=color, linewidth=1.5)
 
 
+def header_bar(color: str):
+    """The filled bar across the top of a label's frame."""
+    from matplotlib.patches import FancyBboxPatch
+
+    return FancyBboxPatch((0.02, 0.895), 0.96, 0.085, boxstyle="round,pad=0,rounding_size=0.03",
+                          facecolor=color, edgecolor=color, linewidth=1.5)
+
+
 def model_axis_height(models: int, extra_in: float = 1.4) -> float:
     return max(2.4, ROW_HEIGHT_IN * models + extra_in)
+
+
+def short_key(key: str, width: int = KEY_WIDTH) -> str:
+    """``key`` as a figure shows it: whole up to ``width`` characters, else its start and its
+    end around an ellipsis (keys of one family share a start and differ at the end); the
+    figure lists it in full (:func:`key_note`)."""
+    if len(key) <= width:
+        return key
+    return key[:width - 13] + "…" + key[-12:]
+
+
+def key_note(fig, keys) -> None:
+    """Under ``fig``, the keys among ``keys`` that it shows shortened, each in full."""
+    long = [key for key in dict.fromkeys(keys) if short_key(key) != key]
+    if not long:
+        return
+    lines = [f"{short_key(key)}: {key}" for key in long[:KEY_NOTE_LINES]]
+    if len(long) > KEY_NOTE_LINES:
+        lines.append(f"and {len(long) - KEY_NOTE_LINES} more (every key in full in models.csv)")
+    fig.text(0.0, 0.0, "Model keys shortened here, in full:\n" + "\n".join(lines), fontsize=6,
+             va="top", ha="left", color=TEXT_GREY)
 
 
 def mark_estimated(text: str, estimated: bool) -> str:

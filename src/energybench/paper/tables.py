@@ -1,6 +1,7 @@
 """models.csv and the tables beside it: one row per trial, per phase, per latency metric and
-per self-check, and the per-model table as LaTeX for papers. Each is made from the reports
-alone; a failed model keeps its rows, marked, with empty (never zero) figures."""
+per self-check, and the per-model table as LaTeX for papers (energybench.paper.latex, with
+the stars of the ratings table). Each is made from the reports alone; a failed model keeps its
+rows, marked, with empty (never zero) figures."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from energybench.aggregate import MODEL_COLUMNS, report_row
-from energybench.energy.units import significant
 from energybench.files import frame_csv_text, write_atomic
+from energybench.paper import latex
 from energybench.report import COMPONENTS, Report
 from energybench.sections import LATENCY_METRICS, LatencyStatistics
 
@@ -97,89 +98,13 @@ TABLES = {
 }
 
 
-def with_interval(mean, low, high, digits: int = 3) -> str:
-    """``mean [low, high]``; the mean alone without an interval; ``--`` when unknown."""
-    if pd.isna(mean):
-        return "--"
-    text = significant(mean, digits)
-    if not (pd.isna(low) or pd.isna(high)):
-        text += f" [{significant(low, digits)}, {significant(high, digits)}]"
-    return text
-
-
-LATEX_NOTE = (
-    "% Mean over trials [95% confidence interval over trials, where at least two are valid];\n"
-    "% --: unknown (failed run or unmeasured component), never 0; *: includes estimated\n"
-    "% components. Made by energybench from the stored reports.\n"
-)
-
-
-LATEX_COLUMNS = ["Model", "Class", "GPU energy (Wh/1,000 queries)",
-                 "Total energy (Wh/1,000 queries)", "Energy per token (J)", "Status"]
-
-
-def models_latex(table: pd.DataFrame) -> str:
-    """The per-model table as a booktabs ``tabular``: units in the headers, the interval over
-    trials in brackets, estimated figures starred, failed runs and failed checks marked."""
-    return latex_tabular(LATEX_COLUMNS, latex_cells(table)) + LATEX_NOTE
-
-
-def latex_cells(table: pd.DataFrame) -> list[list[str]]:
-    """The LaTeX table's cells of each model of the models table, as text."""
-    column = {name: table[name].tolist() for name in (
-        "model", "model_class", "status", "failed_checks", "estimated", "joules_per_token",
-        *(f"{figure}{part}" for figure in ("wh_per_1000_queries", "total_wh_per_1000_queries")
-          for part in ("", "_ci_low", "_ci_high")))}
-    cells = []
-    for row in (dict(zip(column, values)) for values in zip(*column.values())):
-        total = with_interval(row["total_wh_per_1000_queries"],
-                              row["total_wh_per_1000_queries_ci_low"],
-                              row["total_wh_per_1000_queries_ci_high"])
-        status = row["status"] if pd.isna(row["failed_checks"]) \
-            else f"{row['status']}, checks failed: {row['failed_checks']}"
-        cells.append([
-            row["model"],
-            "--" if pd.isna(row["model_class"]) else row["model_class"],
-            with_interval(row["wh_per_1000_queries"], row["wh_per_1000_queries_ci_low"],
-                          row["wh_per_1000_queries_ci_high"]),
-            total + ("*" if row["estimated"] is True and total != "--" else ""),
-            with_interval(row["joules_per_token"], None, None),
-            status,
-        ])
-    return cells
-
-
-def latex_tabular(header: list[str], rows: list[list[str]]) -> str:
-    """A booktabs ``tabular`` of text cells, escaped: the text pandas' Styler writes
-    (``hide(axis="index")``, ``escape="latex"``, ``to_latex(hrules=True)``), which took 15
-    times as long (1,000 models, docs/PERFORMANCE.md section 4)."""
-    lines = [r"\begin{tabular}{" + "l" * len(header) + "}", r"\toprule", latex_row(header),
-             r"\midrule", *map(latex_row, rows), r"\bottomrule", r"\end{tabular}"]
-    return "".join(line + "\n" for line in lines)
-
-
-def latex_row(cells: list[str]) -> str:
-    return " & ".join(map(latex_escape, cells)) + r" \\"
-
-
-def latex_escape(text: str) -> str:
-    """``text`` with LaTeX's special characters written as text, as pandas' Styler
-    (``escape="latex"``) writes them: a control word that would swallow the space after it
-    is followed by ``\\space``."""
-    first, *rest = (part.replace("&", "\\&").replace("%", "\\%").replace("$", "\\$")
-                    .replace("#", "\\#").replace("_", "\\_").replace("{", "\\{")
-                    .replace("}", "\\}").replace("~ ", "~\\space ")
-                    .replace("~", "\\textasciitilde ").replace("^ ", "^\\space ")
-                    .replace("^", "\\textasciicircum ") for part in text.split("\\"))
-    return first + "".join("\\textbackslash " + ("\\space" if part.startswith(" ") else "")
-                           + part for part in rest)
-
-
-def write_tables(reports: Iterable[Report], outputs: dict[str, str | Path]) -> None:
+def write_tables(reports: Iterable[Report], ratings: pd.DataFrame,
+                 outputs: dict[str, str | Path]) -> None:
     """Write every table (``outputs``: one file per name of TABLES, and ``latex``, the models
-    table as LaTeX) in one pass over ``reports``, keeping each report's rows and not the
-    report: ``reports`` may come one at a time (energybench.paper.stored.iter_stored_reports).
-    Nothing is written before the last report is read."""
+    table as LaTeX with the stars of ``ratings``) in one pass over ``reports``, keeping each
+    report's rows and not the report: ``reports`` may come one at a time
+    (energybench.paper.stored.iter_stored_reports). Nothing is written before the last report
+    is read."""
     rows: dict[str, list[dict]] = {name: [] for name in TABLES}
     for report in reports:
         for name, made in TABLES.items():
@@ -187,4 +112,4 @@ def write_tables(reports: Iterable[Report], outputs: dict[str, str | Path]) -> N
     frames = {name: made.frame(rows[name]) for name, made in TABLES.items()}
     for name, frame in frames.items():
         write_atomic(outputs[name], frame_csv_text(frame))
-    write_atomic(outputs["latex"], models_latex(frames["models"]))
+    write_atomic(outputs["latex"], latex.models_latex(frames["models"], ratings))

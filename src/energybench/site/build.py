@@ -20,8 +20,10 @@ import jinja2
 from energybench import __version__
 from energybench.energy.units import significant
 from energybench.files import shared_mode
-from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
+from energybench.paper.ranking import ESTIMATE_SHARE, group_title
+from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS, STAR_COLORS_DARK
 from energybench.report import COMPONENTS, Report
+from energybench.site.download import leaderboard_csv
 from energybench.site.entries import calibration, collect, figure_of, read_ratings
 
 # Per-run figures the paper rules draw under results/figures/runs/{model}/, in page order
@@ -31,7 +33,7 @@ LATENCY_ROWS = {"ttft_s": "time to first token", "itl_s": "inter-token latency",
                 "tpot_s": "time per output token", "e2e_latency_s": "end-to-end latency"}
 FILTERS = {"task": "Task", "class": "Class", "reasoning": "Reasoning", "backend": "Backend",
            "status": "Status"}
-INITIAL_SORT = "total"
+INITIAL_SORT = "rank"  # per rating group, by the figure the stars rate
 ASSETS = ("site.css", "leaderboard.js", "compare.js")
 
 
@@ -45,6 +47,17 @@ def format_number(value, digits: int = 3) -> str:
     if isinstance(value, bool) or isinstance(value, int):
         return str(value)
     return significant(value, digits)
+
+
+def format_count(value: int | None) -> str:
+    """A count for people, three significant digits and a unit: 586k, 8.03 B; ``—`` when
+    unknown."""
+    if value is None:
+        return "—"
+    for unit, size in ((" B", 10 ** 9), (" M", 10 ** 6), ("k", 10 ** 3)):
+        if float(f"{value / size:.3g}") >= 1:  # 999,999 reads 1 M, not 1,000k
+            return significant(value / size) + unit
+    return str(value)
 
 
 def check_result(passed: bool | None) -> str:
@@ -72,7 +85,7 @@ def flatten(document, prefix: str = "") -> list[tuple[str, str]]:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("energybench.site", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(num=format_number, check_result=check_result)
+    env.filters.update(num=format_number, check_result=check_result, count=format_count)
     # The page's data is strict JSON: JSON.parse, not just a script tag, must read it.
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "allow_nan": False}
     return env
@@ -80,16 +93,21 @@ def environment() -> jinja2.Environment:
 
 def palette_css() -> str:
     """The paper figures' and labels' colours (energybench.paper.palette) as CSS custom
-    properties: one per energy component, one per star rating."""
+    properties: one per energy component, one per star rating; in the dark scheme, the star
+    colours that keep text contrast on a dark page."""
     colors = {f"color-{name}": color for name, color in COMPONENT_COLORS.items()}
-    colors.update({f"star-{stars or 'unrated'}": color for stars, color in STAR_COLORS.items()})
-    return ":root {\n" + "".join(f"  --{name}: {color};\n" for name, color in colors.items()) \
-        + "}\n"
+    colors.update(_star_properties(STAR_COLORS))
+    return _root(colors) + "@media (prefers-color-scheme: dark) {\n" \
+        + _root(_star_properties(STAR_COLORS_DARK)) + "}\n"
 
 
-def _sort_key(entry: dict):
-    value = entry["total_wh_per_1000_queries"]["value"]
-    return (value is None, value or 0.0, entry["key"])
+def _star_properties(colors: dict) -> dict[str, str]:
+    return {f"star-{stars or 'unrated'}": color for stars, color in colors.items()}
+
+
+def _root(properties: dict[str, str]) -> str:
+    return ":root {\n" + "".join(f"  --{name}: {color};\n"
+                                  for name, color in properties.items()) + "}\n"
 
 
 def _phase_rows(report: Report) -> list[tuple[str, dict]]:
@@ -189,12 +207,12 @@ def build_site(collection: str | Path, output: str | Path, *,
     output = Path(output)
     ratings_table = read_ratings(ratings)
     entries, left_out = collect(collection, ratings_table)
-    entries.sort(key=_sort_key)
     env = environment()
     labels_by_model = _by_model(labels, lambda path: path.stem)
     figures_by_model = _by_model(figures, lambda path: path.parent.name)
     finished = [e["finished_at"] for e in entries if e["finished_at"]]
     common = {"version": __version__, "entries": entries, "left_out": left_out,
+              "estimate_share": f"{ESTIMATE_SHARE:.0%}",
               "newest": max(finished, default=None),
               "calibration": calibration(entries, ratings_table)}
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -220,8 +238,11 @@ def build_site(collection: str | Path, output: str | Path, *,
         index = env.get_template("index.html").render(
             **common, root="", page="index", initial_sort=INITIAL_SORT,
             filters=list(FILTERS.items()),
+            groups=[(group, group_title(group))
+                    for group in dict.fromkeys(e["group"] for e in entries)],
             filter_options={name: sorted({str(e[name]) for e in entries}) for name in FILTERS})
         _write(staging / "index.html", index)
+        _write(staging / "leaderboard.csv", leaderboard_csv(entries))
         _write(staging / "compare.html", env.get_template("compare.html").render(
             **common, root="", page="compare", data=compare))
         shared_mode(staging, directory=True)  # mkdtemp's 0700: the umask's mode, as elsewhere

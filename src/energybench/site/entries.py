@@ -8,15 +8,29 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from pathlib import Path
 
 from energybench.files import csv_value
 from energybench.keys import key_problem
+from energybench.paper.hardware import gpu_count, hardware_of, parameter_count
+from energybench.paper.ranking import rank_key, rated_figure, total_marked_estimated
+from energybench.paper.ratings import group_of
 from energybench.paper.stored import read_stored_reports
 from energybench.report import Report
 from energybench.sections import ComponentFigures, Metrics
 
 NO_RATINGS = "no ratings table"
+HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def hub_url(model_id) -> str | None:
+    """The Hugging Face page of a Hub id (``owner/name``); None for a local path (more or
+    fewer parts, or a leading ``.`` or ``/``) or no id. Built from the id's own characters,
+    which a URL path takes as they are."""
+    if isinstance(model_id, str) and HUB_ID.fullmatch(model_id):
+        return f"https://huggingface.co/{model_id}"
+    return None
 
 
 def page_name(key: str) -> str:
@@ -48,13 +62,13 @@ def figure_of(value, *, reason=None, estimated=False, low=None, high=None,
 
 
 def _metric(metrics: Metrics, key: str, component: ComponentFigures,
-            unknown_because: str | None) -> dict:
+            unknown_because: str | None, estimated: bool) -> dict:
     """A stored metric with its 95% interval over trials, both as the report has them; the
-    estimate flag and the reason it is unknown come from the energy it is made of."""
+    reason it is unknown comes from the energy it is made of."""
     stats = metrics.statistics(key)
     return figure_of(getattr(metrics, key),
                      reason=unknown_because or component.reason or stats.reason,
-                     estimated=component.estimated, low=stats.ci_low, high=stats.ci_high,
+                     estimated=estimated, low=stats.ci_low, high=stats.ci_high,
                      interval_reason=None if stats.ci_low is not None
                      else stats.reason or "no interval in the report")
 
@@ -78,10 +92,16 @@ def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
     # A failed run's figures say so briefly; the full reason is shown once, by its name.
     unknown_because = None if report.error is None else "run failed"
     gpu, total = report.energy.gpu, report.energy.total
+    # A total is marked estimated only where its estimates weigh (energybench.paper.ranking).
+    total_estimated = total_marked_estimated(report.energy)
     return {
         "key": report.model,
         "page": page_name(report.model),
         "id": config.get("id"),
+        "hub_url": hub_url(config.get("id")),
+        "hardware": hardware_of(report),
+        "gpus": gpu_count(report),
+        "parameters": parameter_count(report),
         "status": report.status,
         "failure": failure,
         "task": config.get("task"),
@@ -89,11 +109,13 @@ def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
         "reasoning": "on" if config.get("reasoning") else "off",
         "backend": config.get("backend"),
         "rating": _rating(report.model, ratings),
+        "group": group_of(config.get("task"), config.get("class")),
         "gpu_wh_per_1000_queries": _metric(metrics, "wh_per_1000_queries", gpu,
-                                           unknown_because),
+                                           unknown_because, gpu.estimated),
         "total_wh_per_1000_queries": _metric(metrics, "total_wh_per_1000_queries", total,
-                                             unknown_because),
-        "joules_per_token": _metric(metrics, "joules_per_token", total, unknown_because),
+                                             unknown_because, total_estimated),
+        "joules_per_token": _metric(metrics, "joules_per_token", total, unknown_because,
+                                    total_estimated),
         # Generated tokens per second, as energy per token is per generated token (and as
         # models.csv and the figures show it); AES's throughput counts prompt tokens too.
         "completion_tokens_per_second": figure_of(
@@ -130,14 +152,30 @@ def _load_and_memory(report: Report, unknown_because: str | None) -> dict:
 
 def collect(collection: str | Path,
             ratings: dict[str, dict] | None) -> tuple[list[dict], list[dict]]:
-    """The entries of the usable reports, in the collection's order, each with its report
+    """The entries of the usable reports, ranked (see :func:`ranked`), each with its report
     beside it; and the reports left out, each with why. The site reads the paper outputs'
     collection, so it shows the reports the tables show and leaves out those they leave out."""
     stored = read_stored_reports(collection)
     entries = [{**model_entry(report, ratings), "report": report, "report_path": path}
                for report, path in zip(stored.reports, stored.paths)]
+    ranked(entries)
     left_out = [{"path": path, "reason": problem} for path, problem in stored.skipped.items()]
     return entries, left_out
+
+
+def ranked(entries: list[dict]) -> None:
+    """Order ``entries`` in place by rating group, each group ranked by the figure the stars
+    rate (energybench.paper.ranking); give each its ``rank`` in its group (None, with
+    ``rank_reason``, for a model without a measured GPU figure) and its ``order`` overall,
+    the leaderboard's default sort."""
+    entries.sort(key=lambda e: (e["group"], *rank_key(e["report"])))
+    ranks: dict[str, int] = {}
+    for order, entry in enumerate(entries):
+        value, why = rated_figure(entry["report"])
+        rank = None
+        if value is not None:
+            rank = ranks[entry["group"]] = ranks.get(entry["group"], 0) + 1
+        entry.update(order=order, rank=rank, rank_reason=why)
 
 
 def calibration(entries: list[dict], ratings: dict[str, dict] | None) -> str:

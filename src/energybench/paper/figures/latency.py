@@ -43,10 +43,11 @@ def draw(reports: list[Report], outputs) -> None:
                              zorder=3, label=name if position == 0 else None)
         axis.set_xlabel(METRIC_TITLES[metric])
         axis.set_xlim(left=0)
-    axes[0, 0].set_yticks(range(len(served)), [r.model for r in served])
+    axes[0, 0].set_yticks(range(len(served)), [style.short_key(r.model) for r in served])
     axes[0, 0].invert_yaxis()
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncol=3)
+    style.key_note(fig, [r.model for r in served])
     style.save(fig, outputs)
 
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from energybench.paper import style
 from energybench.paper.figures.selection import MANY_MODELS, NAMED, count_note, on_log_scale
+from energybench.paper.ranking import total_marked_estimated
 from energybench.report import Report
 
 
 def points(reports: list[Report]) -> list[dict]:
-    """Models with both figures; estimated ones say so. Throughput is generated tokens per
+    """Models with both figures; those whose total is marked estimated (energybench.paper
+    .ranking) say so. Throughput is generated tokens per
     second, as energy per token is per generated token (not AES's throughput, which counts
     the prompt tokens too)."""
     return [{"model": r.model, "throughput": r.summary.completion_tokens_per_second,
              "joules_per_token": r.metrics.joules_per_token,
-             "estimated": r.energy.total.estimated}
+             "estimated": total_marked_estimated(r.energy)}
             for r in reports
             if r.succeeded and r.metrics.joules_per_token is not None
             and r.summary.completion_tokens_per_second]
@@ -50,16 +52,20 @@ def draw(reports: list[Report], outputs) -> None:
                          edgecolors=style.PALETTE["blue"], s=28,
                          label=style.mark_estimated("model", estimated))
     if front:
+        # A ring on each front model: a front of one model draws no line, and its legend
+        # entry must still point at something drawn.
         axis.step([p["throughput"] for p in front], [p["joules_per_token"] for p in front],
-                  where="post", color=style.PALETTE["vermillion"], linewidth=1,
-                  label="Pareto front")
+                  where="post", color=style.PALETTE["vermillion"], linewidth=1, marker="o",
+                  markersize=9, markerfacecolor="none", label="Pareto front")
         named = front  # only the front is named: 50+ labels would be unreadable
         if many:  # its ends first, no more than may fit: each name costs the layout a measure
             ends = sorted(range(len(front)), key=lambda i: min(i, len(front) - 1 - i))
             named = [front[i] for i in ends[:3 * NAMED]]
-        names = [axis.annotate(p["model"], (p["throughput"], p["joules_per_token"]),
+        names = [axis.annotate(style.short_key(p["model"]),
+                               (p["throughput"], p["joules_per_token"]),
                                fontsize=7, xytext=(4, 4), textcoords="offset points")
                  for p in named]
+        style.key_note(fig, [p["model"] for p in named])
     else:
         axis.text(0.5, 0.5, "no model has both energy per token and generated tokens / s",
                   transform=axis.transAxes, ha="center", color=style.TEXT_GREY)

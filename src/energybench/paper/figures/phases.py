@@ -21,7 +21,11 @@ def split_of(report: Report) -> tuple[dict | None, str | None]:
     counted = [c for c, block in components.items() if block.gross_joules is not None]
     totals, reasons = {"prefill": 0.0, "decode": 0.0}, []
     for name in counted:
-        mean = report.phases.mean[name]
+        # The schema leaves the phases section open: a component may have no mean entry.
+        mean = report.phases.mean.get(name)
+        if mean is None:
+            reasons.append(f"no {style.COMPONENT_LABELS[name]} prefill/decode figure in the report")
+            continue
         for part in totals:
             statistics = getattr(mean, part)
             if statistics.mean is None:
@@ -53,7 +57,7 @@ def draw(reports: list[Report], outputs) -> None:
                       hatch=style.ESTIMATE_HATCH if split["estimated"] else None,
                       edgecolor="white", linewidth=0.5)
             left += split[part]
-    axis.set_yticks(range(len(reports)), [r.model for r in reports])
+    axis.set_yticks(range(len(reports)), [style.short_key(r.model) for r in reports])
     axis.invert_yaxis()
     handles = [style.patch(color, part) for part, color in PHASE_COLORS.items()]
     handles += [style.patch("white", "estimated", hatch=style.ESTIMATE_HATCH),
@@ -61,6 +65,7 @@ def draw(reports: list[Report], outputs) -> None:
     fig.legend(handles=handles, loc="outside upper center", ncol=4)
     axis.set_xlabel("Energy per trial (J), mean over trials, counted components")
     axis.set_title("Prefill and decode energy")
+    style.key_note(fig, [r.model for r in reports])
     style.save(fig, outputs)
 
 
@@ -84,7 +89,8 @@ def draw_scatter(reports: list[Report], outputs) -> None:
         style.log_scale(axis, "y", [s["decode"] for _, s in shown])
     least, most = extremes(shown)
     for named, corner in ((least, "upper left"), (most, "lower right")):
-        style.callouts(axis, [(s["prefill"], s["decode"], f"{r.model}: {s['prefill']:.3g} + "
+        style.callouts(axis, [(s["prefill"], s["decode"],
+                               f"{style.short_key(r.model)}: {s['prefill']:.3g} + "
                                f"{s['decode']:.3g} J") for r, s in named], corner)
     axis.set_xlabel("Prefill energy per trial (J)")
     axis.set_ylabel("Decode energy per trial (J)")

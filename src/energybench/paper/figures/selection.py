@@ -16,7 +16,12 @@ def measured_components(reports: list[Report]) -> list[str]:
 
 def total_interval_wh(report: Report) -> tuple[float | None, float | None]:
     """The interval over trials of the total energy per 1,000 queries, when there is one."""
-    statistics = report.metrics.statistics("total_wh_per_1000_queries")
+    return interval_of(report, "total_wh_per_1000_queries")
+
+
+def interval_of(report: Report, figure: str) -> tuple[float | None, float | None]:
+    """The interval over trials of one of the report's metrics, when there is one."""
+    statistics = report.metrics.statistics(figure)
     return statistics.ci_low, statistics.ci_high
 
 

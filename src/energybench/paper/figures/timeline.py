@@ -31,9 +31,10 @@ def component_power(timeline: pd.DataFrame) -> dict[str, pd.DataFrame]:
 def draw_without_timeline(model: str, why: str, outputs) -> None:
     """The figure of a run without a power timeline: it says why."""
     fig, axis = style.figure(7.0, 3.4)
-    axis.text(0.5, 0.5, f"{model}: {why}", transform=axis.transAxes, ha="center",
-              color=style.TEXT_GREY)
+    axis.text(0.5, 0.5, f"{style.short_key(model)}: {why}", transform=axis.transAxes,
+              ha="center", color=style.TEXT_GREY)
     axis.set_axis_off()
+    style.key_note(fig, [model])
     style.save(fig, outputs)
 
 
@@ -79,6 +80,7 @@ def draw(report: Report, timeline_path: str | Path | None, outputs) -> None:
     axis.set_xlabel("Time since the monitor started (s)")
     axis.set_ylabel("Power (W)")
     axis.set_ylim(bottom=0)
-    axis.set_title(f"Power during the run of {report.model}")
+    axis.set_title(f"Power during the run of {style.short_key(report.model)}")
     fig.legend(loc="outside right upper")
+    style.key_note(fig, [report.model])
     style.save(fig, outputs)

@@ -123,6 +123,22 @@
     boxes.forEach(function (b) { b.checked = picked.indexOf(b.value) !== -1; });
   }
 
+  // At 200 models the picker is long: a search narrows it; picked models always stay listed.
+  var search = document.getElementById("picker-search");
+  var shownCount = document.getElementById("picker-shown");
+  function narrow() {
+    var needle = search.value.trim().toLowerCase();
+    var visible = 0;
+    boxes.forEach(function (b) {
+      var label = b.parentNode;
+      var keep = b.checked || label.getAttribute("data-search").indexOf(needle) !== -1;
+      label.hidden = !keep;
+      visible += keep ? 1 : 0;
+    });
+    shownCount.textContent = needle ? visible + " of " + boxes.length + " listed" : "";
+  }
+  search.addEventListener("input", narrow);
+
   boxes.forEach(function (b) { b.addEventListener("change", function () { pick(b); }); });
   window.addEventListener("hashchange", function () { fromAddress(); render(); });
   fromAddress();

@@ -44,12 +44,25 @@
   var selects = Array.prototype.slice.call(document.querySelectorAll("select[data-filter]"));
   var shown = document.getElementById("shown");
   var noMatch = document.getElementById("no-match");
+  // One tab per rating group (task, and class for text generation): its models alone, in
+  // their rank by the figure the stars rate.
+  var tabs = Array.prototype.slice.call(document.querySelectorAll("#group-tabs button"));
+  var group = "";
+
+  function chooseTab(tab) {
+    group = tab.getAttribute("data-group");
+    tabs.forEach(function (t) { t.setAttribute("aria-pressed", String(t === tab)); });
+    sortBy(headers.filter(function (h) { return h.getAttribute("data-key") === "rank"; })[0],
+           "ascending");
+    applyFilters();
+  }
 
   function applyFilters() {
     var needle = search.value.trim().toLowerCase();
     var visible = 0;
     rows.forEach(function (row) {
-      var keep = row.getAttribute("data-search").indexOf(needle) !== -1;
+      var keep = row.getAttribute("data-search").indexOf(needle) !== -1
+        && (!group || row.getAttribute("data-group") === group);
       selects.forEach(function (select) {
         var wanted = select.value;
         if (wanted && row.getAttribute("data-" + select.getAttribute("data-filter")) !== wanted) {
@@ -64,6 +77,9 @@
   }
 
   search.addEventListener("input", applyFilters);
+  tabs.forEach(function (tab) {
+    tab.addEventListener("click", function () { chooseTab(tab); });
+  });
   selects.forEach(function (select) { select.addEventListener("change", applyFilters); });
   applyFilters();
 }());
