@@ -107,3 +107,37 @@ def test_a_run_gets_as_much_of_the_hub_cache_as_it_needs(settings, environ, acce
     from energybench.job import hub_cache_access
 
     assert hub_cache_access(cfg(**settings), environ) == access
+
+
+def test_the_job_hands_each_run_its_own_secrets_and_withholds_the_rest(tmp_path, monkeypatch,
+                                                                        three_models_secrets):
+    import os
+
+    from conftest import REPO_ROOT
+
+    from energybench import job
+    from energybench.config import load_yaml, resolve_model
+    from energybench.isolation import LaunchError
+
+    config = load_yaml(REPO_ROOT / "config/config.yaml")
+    specs = {}
+
+    def prepare(spec):
+        specs[spec.model_key] = spec
+        raise LaunchError("stopped here", model_key=spec.model_key, cause="exit_nonzero")
+
+    monkeypatch.setattr(job, "prepare", prepare)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    for model, (entry, own) in three_models_secrets.items():
+        run_config = resolve_model(model, entry, config["defaults"], config["measurement"])
+        job.run_model_job(run_config, f"results/runs/{model}/benchmark_report.json",
+                          f"logs/{model}.log", gpus=0)
+        spec = specs[model]
+        given = {name for name in spec.secret_names if os.environ.get(name) == own}
+        assert given and not given & set(spec.withheld_secrets), model
+        others = {name for name in ("HF_TOKEN", "ENDPOINT_A_CRED", "VLLM_API_KEY",
+                                    "OPENAI_API_KEY") if name not in given}
+        assert others <= set(spec.withheld_secrets), model
+        # Only the Hub model reaches the Hub cache (to download: the workflow is online).
+        assert spec.hub_cache == ("write" if model == "hub-model" else "none"), model
