@@ -2,11 +2,13 @@
 1): report sets drawn at random (seeded, so a failure reproduces) from the variations the
 schema allows — optional sections left out, unknown figures null with their reasons, failed
 runs, one trial or several, CPU-only and GPU runs, energies of 1e-9 and 1e6 Wh, zero
-throughput, 100-character keys, markup and TeX in ids and errors — and the empty set."""
+throughput, 100-character keys, markup and TeX in ids and errors, a frozen calibration that
+does not match the set — and the empty set."""
 
 from __future__ import annotations
 
 import copy
+import json
 import random
 import string
 
@@ -16,6 +18,7 @@ import pytest
 
 from energybench.paper import build, style
 from energybench.paper.figures import energy, latency, pareto, phases
+from energybench.paper.ranking import rated_figure
 from energybench.paper.stored import write_collection
 from energybench.report import validate_report
 from energybench.site import build_site
@@ -133,15 +136,21 @@ def report_set(seed: int) -> list[dict]:
     return reports
 
 
-def build_every_output(reports: list[dict], root) -> list:
-    """Tables, ratings, comparison figures, each model's timeline and label, and the site,
-    as the paper rules and the site rule make them, in this process. The paths written."""
+# A frozen calibration that does not match the set: no range for any group it holds.
+FOREIGN_CALIBRATION = {"source": "another set", "groups": {"image_generation": {
+    "min_wh_per_1000_queries": 0.1, "max_wh_per_1000_queries": 2.0}}}
+
+
+def build_every_output(reports: list[dict], root, frozen=None) -> list:
+    """Tables, ratings (against the ``frozen`` calibration file, where given), comparison
+    figures, each model's timeline and label, and the site, as the paper rules and the site
+    rule make them, in this process. The paths written."""
     paths = fx.write_runs(root / "runs", reports)
     out = root / "out"
     out.mkdir()
     collection = write_collection(paths, out / "reports.jsonl")
     tables = {name: out / f"{name}.csv" for name in TABLES} | {"latex": out / "models.tex"}
-    build.build_ratings(collection, out / "ratings.csv", out / "calibration.json")
+    build.build_ratings(collection, out / "ratings.csv", out / "calibration.json", frozen)
     build.build_tables(collection, out / "ratings.csv", tables)
     written = [*tables.values(), out / "ratings.csv", out / "calibration.json"]
     for name in FIGURES:
@@ -181,13 +190,22 @@ def test_every_generated_report_set_builds_every_output(seed, tmp_path, monkeypa
         for figure in FIGURES.values():
             monkeypatch.setattr(figure, "MANY_MODELS", 1)
     reports = report_set(seed)
-    for path in build_every_output(reports, tmp_path):
+    frozen = None
+    if seed % 3 == 0:
+        frozen = tmp_path / "frozen.json"
+        frozen.write_text(json.dumps(FOREIGN_CALIBRATION))
+    for path in build_every_output(reports, tmp_path, frozen):
         assert path.stat().st_size > 0, path
     keys = [report["model"] for report in reports]
     models = pd.read_csv(tmp_path / "out/models.csv", keep_default_na=False)
     assert models["model"].tolist() == keys
     ratings = pd.read_csv(tmp_path / "out/ratings.csv", keep_default_na=False)
     assert ratings["model"].tolist() == keys
+    if frozen:  # every model unrated, and why: a measured one, the reason naming the file
+        assert (ratings["stars"] == "").all() and (ratings["unrated_reason"] != "").all()
+        measured = [r.model for r in fx.typed(reports) if rated_figure(r)[0] is not None]
+        reasons = ratings.set_index("model")["unrated_reason"]
+        assert all("frozen.json" in reasons[key] for key in measured)
     for key in keys:
         assert (tmp_path / "out/site/models" / f"{key}.html").is_file()
     assert "<script>x()" not in (tmp_path / "out/site/index.html").read_text()

@@ -85,7 +85,7 @@ def flatten(document, prefix: str = "") -> list[tuple[str, str]]:
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("energybench.site", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters.update(num=format_number, check_result=check_result, count=format_count)
+    env.filters.update(num=format_number, check_result=check_result, quantity=format_count)
     # The page's data is strict JSON: JSON.parse, not just a script tag, must read it.
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "allow_nan": False}
     return env
