@@ -12,6 +12,22 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 
+def _readings(times_s: Sequence[float], values: Sequence[float | None]
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The readings that have a value (``None``: the device gave none), in time order."""
+    pairs = sorted((t, v) for t, v in zip(times_s, values, strict=True) if v is not None)
+    return (np.array([p[0] for p in pairs], dtype=float),
+            np.array([p[1] for p in pairs], dtype=float))
+
+
+def _around(t: np.ndarray, t0: float, t1: float) -> slice:
+    """The readings inside [t0, t1] plus the nearest one on each side, which interpolate the
+    edges."""
+    first = max(int(np.searchsorted(t, t0, side="right")) - 1, 0)
+    last = min(int(np.searchsorted(t, t1, side="left")), len(t) - 1)
+    return slice(first, last + 1)
+
+
 @dataclass(frozen=True)
 class PowerIntegral:
     """Energy over [t0, t1] from power samples, or ``None`` with the reason."""
@@ -46,11 +62,9 @@ def integrate_power(
     """
     if not t1 > t0:
         return PowerIntegral(None, 0, None, f"empty window: end {t1} is not after start {t0}")
-    pairs = sorted((t, w) for t, w in zip(times_s, watts, strict=True) if w is not None)
-    if not pairs:
+    t, w = _readings(times_s, watts)
+    if not len(t):
         return PowerIntegral(None, 0, None, "no power samples")
-    t = np.array([p[0] for p in pairs], dtype=float)
-    w = np.array([p[1] for p in pairs], dtype=float)
     if t[0] > t0 or t[-1] < t1:
         return PowerIntegral(
             None, 0, None,
@@ -58,11 +72,8 @@ def integrate_power(
             f"end {t1:.3f} s (readings span {t[0]:.3f}-{t[-1]:.3f} s): the power at the edge "
             "is unknown, leaving a gap (the device stopped answering, or was not yet read)")
 
-    # Samples inside the window plus the nearest one on each side, which interpolate the edges.
-    first = max(int(np.searchsorted(t, t0, side="right")) - 1, 0)
-    last = min(int(np.searchsorted(t, t1, side="left")), len(t) - 1)
-    used_t = t[first : last + 1]
-    used_w = w[first : last + 1]
+    used = _around(t, t0, t1)
+    used_t, used_w = t[used], w[used]
     bad = ~(np.isfinite(used_w) & (used_w >= 0))
     if bad.any():
         shown = ", ".join(f"{v} W at {at:.3f} s" for at, v in zip(used_t[bad][:3], used_w[bad][:3]))
@@ -116,15 +127,12 @@ def energy_from_totals(
     counter was reset) or are not numbers."""
     if not t1 > t0:
         return PowerIntegral(None, 0, None, f"empty window: end {t1} is not after start {t0}")
-    pairs = sorted((t, e) for t, e in zip(times_s, totals_j, strict=True) if e is not None)
-    t = np.array([p[0] for p in pairs], dtype=float)
-    e = np.array([p[1] for p in pairs], dtype=float)
+    t, e = _readings(times_s, totals_j)
     if not len(t) or t[0] > t0 or t[-1] < t1:
         return PowerIntegral(None, 0, None, f"counter readings leave a gap at the window's edge "
                              f"(none at or before {t0:.3f} s, or at or after {t1:.3f} s)")
-    first = int(np.searchsorted(t, t0, side="right")) - 1
-    last = int(np.searchsorted(t, t1, side="left"))
-    used_t, used_e = t[first : last + 1], e[first : last + 1]
+    used = _around(t, t0, t1)
+    used_t, used_e = t[used], e[used]
     inside = int(np.count_nonzero((t >= t0) & (t <= t1)))
     if not np.isfinite(used_e).all() or (np.diff(used_e) < 0).any():
         return PowerIntegral(None, inside, None, "counter totals went backwards or are not numbers "
@@ -145,13 +153,10 @@ def sampled_change_j(times_s: Sequence[float], watts: Sequence[float | None], t0
     power's change across the interval × its length. Power that stays put between samples
     (a model's input read at every sample) is resolved exactly; ``None`` without readings
     around both edges, or with readings that are not finite."""
-    pairs = sorted((t, w) for t, w in zip(times_s, watts, strict=True) if w is not None)
-    t = np.array([p[0] for p in pairs], dtype=float)
-    w = np.array([p[1] for p in pairs], dtype=float)
+    t, w = _readings(times_s, watts)
     if not len(t) or t[0] > t0 or t[-1] < t1 or not np.isfinite(w).all():
         return None
-    first = int(np.searchsorted(t, t0, side="right")) - 1
-    last = int(np.searchsorted(t, t1, side="left"))
-    used_t, used_w = t[first:last + 1], w[first:last + 1]
+    used = _around(t, t0, t1)
+    used_t, used_w = t[used], w[used]
     change = float(np.sum(np.abs(np.diff(used_w)) * np.diff(used_t)))
     return change if np.isfinite(change) else None
