@@ -43,7 +43,6 @@ from energybench.backends import (
     planned_on_the_cpu_for_want_of_gpus,
 )
 from energybench.gpus import discover_devices, gpu_capacity_problems
-from energybench.history import keep_stored_reports
 from energybench.steps import STEP_COMMAND, step_environment
 from energybench.keys import KEY_REGEX, key_problem
 from energybench import workflow_guard
@@ -86,6 +85,9 @@ onstart:
         print(f"energybench: {exc}", file=sys.stderr)
         sys.exit(1)
     if not PAPER_ONLY:
+        # Imported here: it reads reports (numpy and all), which no plan needs.
+        from energybench.history import keep_stored_reports
+
         # Reports stored before attempts were kept: into their history first, so the rerun
         # Snakemake may start (which removes its output) cannot destroy them.
         for attempt in keep_stored_reports(f"{RESULTS}/runs"):
