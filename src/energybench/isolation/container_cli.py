@@ -139,7 +139,9 @@ def oom_event(container_cli: str, name: str, since: float) -> bool | None:
     if container_cli not in ENGINES_WITH_OOM_EVENTS:
         return None
     try:
-        answer = _cli(container_cli, "events", "--since", f"{since:.0f}",
+        # Whole seconds, rounded down with a second to spare: rounding a start at x.6 up
+        # would miss a kill in its first 0.4 s (the filter on the name keeps others out).
+        answer = _cli(container_cli, "events", "--since", f"{int(since) - 1}",
                       "--until", f"{time.time() + 1:.0f}", "--filter", f"container={name}",
                       "--filter", "event=oom", "--format", "{{.Status}}")
     except subprocess.TimeoutExpired:
