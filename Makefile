@@ -37,6 +37,7 @@ test: $(STAMP)
 	exit $$(( parallel || serial ))
 
 lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 	snakemake --lint
 
 clean:

@@ -84,7 +84,7 @@ def main() -> None:
         achieved = [r["ticks"] / args.seconds for r in runs[name]]
         print(f"  {name:8s} {spread(share, 100, ' % of a core')}   achieved {spread(achieved, 1, ' Hz')}")
 
-    print(f"\nworkload throughput with the monitor at 10 Hz against without, interleaved:")
+    print("\nworkload throughput with the monitor at 10 Hz against without, interleaved:")
     ratios = []
     for repetition in range(args.repetitions):
         order = [0.0, 10.0] if repetition % 2 == 0 else [10.0, 0.0]

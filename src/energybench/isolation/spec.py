@@ -5,11 +5,17 @@ The seed's environment variables stay the defaults: `DOCKER_IMAGE` names the ima
 (`RESULTS_DIR` and `BENCHMARK_BACKEND` are read by the workflow, rules/common.smk.)
 """
 
+from __future__ import annotations
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from energybench import environment
+
+if TYPE_CHECKING:  # commands imports this module
+    from energybench.isolation.commands import HostFacts
 
 PROCESS = "process"
 DOCKER = "docker"
@@ -114,7 +120,7 @@ class PreparedLaunch:
     spec: LaunchSpec
     runtime: str
     """The resolved runtime (never `auto`)."""
-    host: "HostFacts" = field(repr=False)  # energybench.isolation.commands.HostFacts
+    host: HostFacts = field(repr=False)
     image_id: str | None = None
     container_name: str | None = None
 
