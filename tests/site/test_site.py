@@ -288,6 +288,13 @@ def test_hub_ids_link_to_hugging_face_and_local_paths_do_not(built):
     assert hub_url("../x/y") is None and hub_url("org/name?q=1") is None
 
 
+def test_a_local_model_directory_of_one_slash_gets_no_hub_link(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert hub_url("models/foo") == "https://huggingface.co/models/foo"  # none here: a Hub id
+    (tmp_path / "models/foo").mkdir(parents=True)
+    assert hub_url("models/foo") is None  # as the run read it: a local directory
+
+
 def test_the_table_and_labels_download_the_table_with_reasons_not_zeros(built):
     site, _, reports = built
     assert 'href="leaderboard.csv" download' in (site / "index.html").read_text()

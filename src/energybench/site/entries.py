@@ -26,9 +26,11 @@ HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
 
 def hub_url(model_id) -> str | None:
     """The Hugging Face page of a Hub id (``owner/name``); None for a local path (more or
-    fewer parts, or a leading ``.`` or ``/``) or no id. Built from the id's own characters,
-    which a URL path takes as they are."""
-    if isinstance(model_id, str) and HUB_ID.fullmatch(model_id):
+    fewer parts, a leading ``.`` or ``/``, or a directory here, as the run read it: a site
+    built where the campaign ran knows ``models/foo`` for one) or no id. Built from the id's
+    own characters, which a URL path takes as they are."""
+    if (isinstance(model_id, str) and HUB_ID.fullmatch(model_id)
+            and not Path(model_id).exists()):
         return f"https://huggingface.co/{model_id}"
     return None
 
