@@ -141,6 +141,9 @@ def test_a_model_found_nowhere_names_its_id_and_how_it_was_read(tmp_path, monkey
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network here; offline, the cache decides
+    # The Hub library reads the variable once, when first imported (by an earlier test, in a
+    # suite): without this a worker that imported it online waits out network timeouts.
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     (tmp_path / "p7models/m").mkdir(parents=True)  # the directory meant
     cfg = run_config(id="p7modles/m", dataset=str(REPO_ROOT / "data/prompts.jsonl"),
