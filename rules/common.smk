@@ -39,7 +39,6 @@ from energybench.code_digest import code_digest
 from energybench.planned import settings_path, write_planned_settings
 from energybench.backends import (
     job_resources,
-    planned_gpus,
     planned_on_the_cpu_for_want_of_gpus,
 )
 from energybench.gpus import discover_devices, gpu_capacity_problems
@@ -109,7 +108,8 @@ def stated_settings():
 
 
 def load_model_table():
-    """Validate config.yaml and models.yaml; return {model key: resolved run config}."""
+    """Validate config.yaml and models.yaml; return ({model key: planned settings},
+    {model key: its benchmark job's resources})."""
     try:
         recorded = recorded_campaign(RESULTS, stated_settings())
         if recorded:
@@ -162,14 +162,16 @@ def load_model_table():
         check_prompt_counts(chosen)
         for note in hub_id_notes(chosen):
             print(f"energybench: note: {note}", file=sys.stderr)
+        # Each benchmark job's resources, its GPUs planned once for the check and the rule.
+        resources = {key: job_resources(cfg, gpus > 0) for key, cfg in chosen.items()}
         problems = gpu_capacity_problems(
-            {key: planned_gpus(cfg, gpus > 0) for key, cfg in chosen.items()},
+            {key: taken["gpu"] for key, taken in resources.items()},
             gpus if known else None,
             resource_limit("gpu"),
         )
         if problems:
             raise ConfigError("; ".join(problems))
-        return {key: planned_settings(cfg) for key, cfg in chosen.items()}, gpus
+        return {key: planned_settings(cfg) for key, cfg in chosen.items()}, resources
     except ConfigError as exc:
         config_error(exc)
 
@@ -200,15 +202,14 @@ def resource_limit(name):
     return getattr(limit, "value", limit)
 
 
-# The models' settings, and the GPUs of the machine that runs their jobs (`gpus: auto`).
-MODELS, MACHINE_GPUS = load_model_table()
+# The models' settings, and the resources of their benchmark jobs (GPUs: `gpus: auto` planned
+# for the machine that runs the jobs).
+MODELS, RESOURCES = load_model_table()
 # Each model's settings as its benchmark job's param: canonical text, so restating a value
 # reruns nothing (energybench.config.canonical); the job reads them from a file named by
 # their digest, written when a run starts (energybench.planned).
 SETTINGS = {key: settings_text(cfg) for key, cfg in MODELS.items()}
 SETTINGS_FILES = {key: str(settings_path(RESULTS, key, text)) for key, text in SETTINGS.items()}
-# Each benchmark job's resources, worked out once per model rather than once per lookup.
-RESOURCES = {key: job_resources(cfg, MACHINE_GPUS > 0) for key, cfg in MODELS.items()}
 
 
 def model_config(wildcards):
