@@ -144,10 +144,8 @@ rule power_timeline:
         timeline=f"{RESULTS}/runs/{{model}}/power_timeline.csv",
         code=step_code_digest(paper_code("figures/timeline")),
     shell:
-        step(
-            "power-timeline --report {input.report:q} --timeline {params.timeline:q}"
-            " --png {output.png:q} --pdf {output.pdf:q} 2> {log:q}"
-        )
+        "{ENERGYBENCH} power-timeline --report {input.report:q} --timeline {params.timeline:q}"
+        " --png {output.png:q} --pdf {output.pdf:q} 2> {log:q}"
 
 
 rule label:
@@ -170,10 +168,8 @@ rule label:
     params:
         code=step_code_digest(paper_code("labels", "hardware")),
     shell:
-        step(
-            "label --report {input.report:q} --ratings {input.ratings:q}"
-            " --svg {output.svg:q} --png {output.png:q} 2> {log:q}"
-        )
+        "{ENERGYBENCH} label --report {input.report:q} --ratings {input.ratings:q}"
+        " --svg {output.svg:q} --png {output.png:q} 2> {log:q}"
 
 
 # AI Energy Score's formats (docs/aes.md): its master_results.csv; per run, the two files its
@@ -207,9 +203,7 @@ rule aes_run_files:
         run_dir=lambda wildcards, output: os.path.dirname(output.wh),
         code=step_code_digest([workflow_path("src/energybench/aes/submission.py")]),
     shell:
-        step(
-            "aes-run-files --report {input.report:q} --run-dir {params.run_dir:q} 2> {log:q}"
-        )
+        "{ENERGYBENCH} aes-run-files --report {input.report:q} --run-dir {params.run_dir:q} 2> {log:q}"
 
 
 rule aes_submission:

@@ -28,8 +28,6 @@ rule benchmark:
         settings_file=lambda wildcards, input: SETTINGS_FILES[wildcards.model],
         image_id_file=lambda wildcards, input: input.get("image_id", ""),
     shell:
-        step(
-            "benchmark --settings {params.settings_file:q} --gpus {resources.gpu}"
-            " --report {output.report:q}"
-            " --log {log:q} --image-id-file={params.image_id_file:q}"
-        )
+        "{ENERGYBENCH} benchmark --settings {params.settings_file:q} --gpus {resources.gpu}"
+        " --report {output.report:q}"
+        " --log {log:q} --image-id-file={params.image_id_file:q}"

@@ -42,7 +42,7 @@ from energybench.backends import (
     planned_on_the_cpu_for_want_of_gpus,
 )
 from energybench.gpus import discover_devices, gpu_capacity_problems
-from energybench.steps import STEP_COMMAND, step_environment
+from energybench.cli import rule_command
 from energybench.keys import KEY_REGEX, key_problem
 from energybench import workflow_guard
 from energybench.isolation import CONTAINER_RUNTIMES, resolve_runtime
@@ -51,13 +51,6 @@ from energybench.isolation import CONTAINER_RUNTIMES, resolve_runtime
 # backend of models that name none.
 RESULTS = environment.results_dir()
 workflow_guard.mark_workflow_process()  # jobs stop their runs when this process ends; HUP = INT
-os.environ.update(
-    step_environment(
-        PACKAGE_SRC,
-        in_conda_env=DeploymentMethod.CONDA
-        in workflow.deployment_settings.deployment_method,
-    )
-)
 CONFIG_SCHEMA = "../config/schemas/config.schema.yaml"
 MODELS_SCHEMA = "../config/schemas/models.schema.yaml"
 
@@ -221,13 +214,6 @@ def model_config(wildcards):
     return MODELS[wildcards.model]
 
 
-def step(arguments):
-    """The shell command of the per-model jobs: `python -m energybench.steps` followed by
-    ``arguments`` (with placeholders). STEP_COMMAND's braces are the shell's."""
-    escaped = STEP_COMMAND.replace("{", "{{").replace("}", "}}")
-    return f"{escaped} {arguments}"
-
-
 def benchmark_inputs(wildcards):
     """Files a model's run reads: its local (or locally built) weights, its prompt file and
     the id of the image it runs in."""
@@ -253,6 +239,16 @@ def workflow_path(*parts):
     must not look like a change of inputs."""
     return os.path.relpath(Path(workflow.basedir, *parts))
 
+
+# How a `shell:` rule starts the `energybench` command (energybench.cli.rule_command):
+# `{ENERGYBENCH} label ...` in a rule prints as `.venv/bin/python src/energybench label ...`.
+# A global, not part of the rule's text, so moving the checkout or the interpreter changes no
+# command that Snakemake compares to rerun jobs.
+ENERGYBENCH = rule_command(
+    workflow_path("src", "energybench"),
+    in_conda_env=DeploymentMethod.CONDA
+    in workflow.deployment_settings.deployment_method,
+)
 
 # The benchmark's code as one digest (energybench.code_digest): a param of each run in a
 # process and of the CPU image, so a code change reruns the runs and nothing else does.
@@ -338,9 +334,9 @@ def paper_code(*modules):
 
 
 def step_code_digest(sources):
-    """One digest of ``sources`` and of the step command that calls them
-    (energybench/steps.py): the code param of a rule with a job per model, so 1,000 models
+    """One digest of ``sources`` and of the command that calls them (energybench/cli.py):
+    the code param of a rule with a job per model, so 1,000 models
     add no edge per source to the DAG (planning time, docs/PERFORMANCE.md) and a plan writes
     nothing."""
     package = workflow_path("src", "energybench")
-    return code_digest(package, [*sources, f"{package}/steps.py"])
+    return code_digest(package, [*sources, f"{package}/cli.py"])

@@ -11,4 +11,4 @@ rule tiny_model:
     params:
         spec=lambda wildcards: json.dumps(model_config(wildcards)["tiny"]),
     shell:
-        step("tiny-model --spec {params.spec:q} --output {output:q} 2> {log:q}")
+        "{ENERGYBENCH} tiny-model --spec {params.spec:q} --output {output:q} 2> {log:q}"

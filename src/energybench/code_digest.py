@@ -15,9 +15,9 @@ from pathlib import Path
 
 SOURCE_SUFFIXES = (".py", ".json")
 # Tables, figures and the site are made outside the runs and the image (see .dockerignore):
-# editing them remakes those outputs only, never a run; the workflow's step commands only
-# hand their arguments on (steps.py). Modules and packages of src/energybench.
-OUTSIDE_THE_RUN = frozenset({"aggregate.py", "paper", "site", "steps.py"})
+# editing them remakes those outputs only, never a run. Modules and packages of
+# src/energybench. The command line (cli.py) is the run's: `energybench run` starts every run.
+OUTSIDE_THE_RUN = frozenset({"aggregate.py", "paper", "site"})
 
 
 def source_files(package_dir: str | Path) -> list[Path]:

@@ -1,5 +1,5 @@
 """What each paper rule does, as one call per rule (scripts/paper_*.py and the label and
-power timeline steps of energybench.steps stay one line)."""
+power timeline commands of energybench.cli stay one line)."""
 
 from __future__ import annotations
 
