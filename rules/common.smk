@@ -1,11 +1,13 @@
 # Config loading, validation and input functions. The logic lives in energybench.config;
 # this file only connects it to Snakemake.
 import glob
+import inspect
 import json
 import os
 import sys
 from pathlib import Path
 
+from snakemake.common import overwrite_function_params
 from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
@@ -205,30 +207,41 @@ SETTINGS = {key: settings_text(cfg) for key, cfg in MODELS.items()}
 SETTINGS_FILES = {key: str(settings_path(RESULTS, key, text)) for key, text in SETTINGS.items()}
 
 
-def model_config(wildcards):
+def selected_model(wildcards):
     if wildcards.model not in MODELS:
         config_error(
             f"no model {wildcards.model!r} is selected in {config['models_file']} "
             f"(selected: {', '.join(MODELS)})"
         )
-    return MODELS[wildcards.model]
+    return wildcards.model
 
 
-def benchmark_inputs(wildcards):
-    """Files a model's run reads: its local (or locally built) weights, its prompt file and
-    the id of the image it runs in."""
-    cfg = model_config(wildcards)
-    inputs = local_inputs(cfg)
-    if image_id_file(cfg):
-        inputs["image_id"] = image_id_file(cfg)
-    return inputs
+def per_model(values, deriving=False):
+    """A rule item that differs by model, as Snakemake takes it: a function that looks the
+    job's model up in ``values``, worked out once when the workflow is parsed. Its signature
+    is handed to Snakemake once, as Snakemake's own ioutils do: otherwise Snakemake inspects
+    it each time it calls it, twice per job. ``deriving``: the param is derived from the
+    job's input, and Snakemake's params rerun trigger leaves it out."""
+    if deriving:
+
+        def look_up(wildcards, input):
+            return values[selected_model(wildcards)]
+
+    else:
+
+        def look_up(wildcards):
+            return values[selected_model(wildcards)]
+
+    overwrite_function_params(look_up, inspect.signature(look_up).parameters)
+    return look_up
 
 
-def run_code(wildcards):
-    """The code a run executes, as a param: the package's digest for a run in a process;
-    none for a container run, which runs its image's code (a built image's id is its input,
-    and the image's rule has the digest as its param)."""
-    return CODE_DIGEST if model_config(wildcards)["runtime"] == "process" else ""
+def same_or_per_model(values):
+    """A resource or param the same for every model as that one static value (Snakemake
+    calls no function for it), else ``per_model``. Only for values without braces: a static
+    param is formatted with the job's wildcards."""
+    distinct = set(values.values())
+    return distinct.pop() if len(distinct) == 1 else per_model(values)
 
 
 # --- runtimes and images ----------------------------------------------------------------
@@ -290,6 +303,27 @@ def image_id_file(cfg):
     ):
         return f"{RESULTS}/images/{runtime}-cpu.id"
     return None
+
+
+# --- each selected model's job items, worked out once (rules/models.smk, benchmark.smk) ---
+
+# Files a model's run reads: its local (or locally built) weights, its prompt file and the id
+# of the image it runs in.
+BENCHMARK_INPUTS = {
+    key: {
+        **local_inputs(cfg),
+        **({"image_id": image_id_file(cfg)} if image_id_file(cfg) else {}),
+    }
+    for key, cfg in MODELS.items()
+}
+IMAGE_ID_FILES = {key: inputs.get("image_id", "") for key, inputs in BENCHMARK_INPUTS.items()}
+# The code a run executes, as a param: the package's digest for a run in a process; none for
+# a container run, which runs its image's code (a built image's id is its input, and the
+# image's rule has the digest as its param).
+RUN_CODE = {
+    key: CODE_DIGEST if cfg["runtime"] == "process" else "" for key, cfg in MODELS.items()
+}
+TINY_SPECS = {key: json.dumps(cfg["tiny"]) for key, cfg in MODELS.items() if "tiny" in cfg}
 
 
 # --- paper outputs (rules/aggregate.smk) ------------------------------------------------
