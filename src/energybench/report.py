@@ -232,7 +232,7 @@ class Report:
             summary=results.summary_section(trials),
             energy=energy,
             metrics=results.metrics_section([t.summary for t in trials], energy,
-                                            carbon_intensity),
+                                            carbon_intensity, config.get("task")),
             checks=results.checks_section(trials, idle, energy, uncounted),
             trials=results.trials_section(trials, idle, uncounted),
             phases=results.phases_section(trials, uncounted),

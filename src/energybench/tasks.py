@@ -32,6 +32,13 @@ class Task:
     per_unit_figures: tuple[str, ...]
     """The metrics fields that divide energy by units of work (or tokens), in the order the
     tables show them."""
+    generates_tokens: bool
+    """Whether the task's output is tokens (its figures per token then exist)."""
+    unit_figures: Mapping[str, tuple[str, str]]
+    """The metrics the task adds, each divided by its units of work: metrics field -> (the
+    energy it divides: ``gpu``, ``total`` or ``net``; the figure of
+    energybench.energy.efficiency_figures it is, with the units as its responses). Text
+    generation adds none: its unit is the query every report's figures divide by."""
     throughput: str
     """The summary field of units (or tokens) per second."""
     latency_figures: tuple[str, ...]
@@ -71,12 +78,29 @@ TASKS: dict[str, Task] = {task.name: task for task in (
         per_unit_figures=("wh_per_1000_queries", "total_wh_per_1000_queries",
                           "joules_per_response", "joules_per_token", "net_joules_per_token",
                           "tokens_per_joule"),
+        generates_tokens=True, unit_figures={},
         throughput="completion_tokens_per_second",
         latency_figures=("avg_latency_seconds", "avg_time_to_first_token",
                          "avg_served_latency_seconds", "avg_served_time_to_first_token"),
         backends={"pytorch": "energybench.backends.pytorch:PyTorchBackend",
                   "vllm": "energybench.backends.vllm.backend:VLLMBackend"},
         rated_per_class=True,
+    ),
+    Task(
+        name="image_generation", aes_name="image_gen", words="image generation",
+        dataset_column="prompt", unit="image", units="images",
+        unit_count="images_generated",
+        per_unit_figures=("wh_per_1000_queries", "wh_per_1000_images",
+                          "total_wh_per_1000_images", "joules_per_image"),
+        generates_tokens=False,
+        unit_figures={"wh_per_1000_images": ("gpu", "wh_per_1000_queries"),
+                      "total_wh_per_1000_images": ("total", "wh_per_1000_queries"),
+                      "joules_per_image": ("total", "j_per_response")},
+        throughput="images_per_second",
+        latency_figures=("avg_latency_seconds", "avg_served_latency_seconds",
+                         "avg_seconds_per_image"),
+        backends={"pytorch": "energybench.backends.diffusion:DiffusionBackend"},
+        rated_per_class=False,
     ),
 )}
 DEFAULT_TASK = "text_generation"
