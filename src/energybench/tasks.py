@@ -42,7 +42,7 @@ class Task:
     throughput: str
     """The summary field of units (or tokens) per second."""
     latency_figures: tuple[str, ...]
-    """The summary fields of the task's latencies, in seconds."""
+    """The summary fields of the task's latencies as served, in seconds."""
     backends: Mapping[str, str]
     """Backend name -> the class (``module:Class``) that runs the task on it."""
     rated_per_class: bool
@@ -62,6 +62,14 @@ class Task:
         return (f"task {self.name!r} does not run on backend {backend!r} "
                 f"(backends that run it: {', '.join(self.backends)})")
 
+    @property
+    def figures(self) -> dict[str, str]:
+        """Every figure the task declares -> the report section holding it (``summary`` or
+        ``metrics``): its unit count, throughput, latencies and per-unit figures."""
+        return {**dict.fromkeys((self.unit_count, self.throughput, *self.latency_figures),
+                                "summary"),
+                **dict.fromkeys(self.per_unit_figures, "metrics")}
+
     def rating_group(self, model_class: str | None) -> str:
         """The group a model is rated within: the task, and its class where the task is
         rated per class."""
@@ -80,8 +88,7 @@ TASKS: dict[str, Task] = {task.name: task for task in (
                           "tokens_per_joule"),
         generates_tokens=True, unit_figures={},
         throughput="completion_tokens_per_second",
-        latency_figures=("avg_latency_seconds", "avg_time_to_first_token",
-                         "avg_served_latency_seconds", "avg_served_time_to_first_token"),
+        latency_figures=("avg_served_latency_seconds", "avg_served_time_to_first_token"),
         backends={"pytorch": "energybench.backends.pytorch:PyTorchBackend",
                   "vllm": "energybench.backends.vllm.backend:VLLMBackend"},
         rated_per_class=True,
@@ -97,8 +104,7 @@ TASKS: dict[str, Task] = {task.name: task for task in (
                       "total_wh_per_1000_images": ("total", "wh_per_1000_queries"),
                       "joules_per_image": ("total", "j_per_response")},
         throughput="images_per_second",
-        latency_figures=("avg_latency_seconds", "avg_served_latency_seconds",
-                         "avg_seconds_per_image"),
+        latency_figures=("avg_served_latency_seconds", "avg_seconds_per_image"),
         backends={"pytorch": "energybench.backends.diffusion:DiffusionBackend"},
         rated_per_class=False,
     ),
@@ -134,7 +140,8 @@ def task_problems(run_config: Mapping) -> list[str]:
 
 def task_in_words(name: str | None, model_class: str | None) -> str:
     """"Text generation, class B": a task as words (one this pipeline does not know by its
-    name), and the class where it has one."""
+    name), and the class where it has one and the task is rated by class."""
     task = known_task(name)
     words = (task.words if task else (name or "unknown task").replace("_", " ")).capitalize()
-    return f"{words}, class {model_class}" if model_class else words
+    by_class = model_class and (task is None or task.rated_per_class)
+    return f"{words}, class {model_class}" if by_class else words

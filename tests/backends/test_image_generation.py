@@ -4,6 +4,7 @@ its figures per image, and bad input named before any job runs."""
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from conftest import REPO_ROOT
@@ -167,3 +168,25 @@ def test_aes_preset_makes_one_image_per_prompt_from_its_image_prompt_set():
     assert preset["image_generation"] == {"steps": 28, "images_per_prompt": 1}
     assert "temperature" not in preset and preset["protocol"] == "aes"
     check_run_configs({"img": preset})
+
+
+def test_tables_labels_and_aes_files_name_the_image_task_in_its_own_terms(image_run):
+    from energybench.aggregate import MODEL_COLUMNS
+    from energybench.aes.identity import identity
+    from energybench.paper.tables import TABLES
+    from energybench.report import Report
+    from energybench.tasks import task_in_words
+
+    report = Report.from_dict(image_run[1])
+    image_columns = ["images_generated", "images_per_second", "avg_seconds_per_image",
+                     "wh_per_1000_images", "total_wh_per_1000_images", "joules_per_image"]
+    frame = TABLES["models"].frame(TABLES["models"].rows(report))
+    assert list(frame.columns) == MODEL_COLUMNS + image_columns
+    assert frame.loc[0, "joules_per_image"] == report.metrics.joules_per_image
+    assert pd.isna(frame.loc[0, "wh_per_1000_images"])  # no GPU: empty, never 0
+    text_only = TABLES["models"].frame([{"model": "text"}])
+    assert list(text_only.columns) == MODEL_COLUMNS
+    # AES rates image generation without classes and states no reasoning for it.
+    assert identity(report.config, "img") == {"model_name": "img", "model_class": "",
+                                             "task": "image_gen", "reasoning_state": ""}
+    assert task_in_words("image_generation", "A") == "Image generation"
