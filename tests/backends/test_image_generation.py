@@ -9,11 +9,11 @@ import pytest
 
 from conftest import REPO_ROOT
 from energybench.aes.preset import apply_preset
-from energybench.backends.diffusion import ImageSettings, size_multiple
-from energybench.config import ConfigError, check_models_document, check_run_configs, \
+from energybench.run.backends.diffusion import ImageSettings, size_multiple
+from energybench.plan.config import ConfigError, check_models_document, check_run_configs, \
     load_yaml, resolve_model
-from energybench.prompts import check_prompt_counts
-from energybench.report import read_report, validate_report
+from energybench.run.prompts import check_prompt_counts
+from energybench.run.report import read_report, validate_report
 
 CONFIG = load_yaml(REPO_ROOT / "config/config.yaml")
 MODELS_SCHEMA = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
@@ -29,7 +29,7 @@ def image_model(model_id: str, **entry) -> dict:
 
 @pytest.fixture(scope="module")
 def pipeline_dir(tmp_path_factory):
-    from energybench.tiny import build_tiny
+    from energybench.job.tiny import build_tiny
 
     return build_tiny(tmp_path_factory.mktemp("tiny") / "tiny-sd", {"kind": "diffusion"})
 
@@ -37,7 +37,7 @@ def pipeline_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def image_run(pipeline_dir, tmp_path_factory):
     """A real run of the tiny pipeline on the CPU: 3 prompts in batches of 2, 2 images each."""
-    from energybench import benchmark
+    from energybench.run import benchmark
 
     run_dir = tmp_path_factory.mktemp("run")
     run_config = image_model(str(pipeline_dir), num_prompts=3, batch_size=2, warmup_prompts=1,
@@ -92,7 +92,7 @@ def test_a_run_counts_images_and_divides_its_energy_by_them(image_run):
 
 
 def test_images_are_written_only_when_asked(pipeline_dir, tmp_path):
-    from energybench import benchmark
+    from energybench.run import benchmark
 
     run_config = image_model(str(pipeline_dir), num_prompts=1, batch_size=1, warmup_prompts=0,
                              image_generation={"steps": 1, "height": 16, "width": 16})
@@ -171,11 +171,11 @@ def test_aes_preset_makes_one_image_per_prompt_from_its_image_prompt_set():
 
 
 def test_tables_labels_and_aes_files_name_the_image_task_in_its_own_terms(image_run):
-    from energybench.aggregate import MODEL_COLUMNS
+    from energybench.publish.aggregate import MODEL_COLUMNS
     from energybench.aes.identity import identity
-    from energybench.paper.tables import TABLES
-    from energybench.report import Report
-    from energybench.tasks import task_in_words
+    from energybench.publish.paper.tables import TABLES
+    from energybench.run.report import Report
+    from energybench.run.tasks import task_in_words
 
     report = Report.from_dict(image_run[1])
     image_columns = ["images_generated", "images_per_second", "avg_seconds_per_image",

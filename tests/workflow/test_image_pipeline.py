@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import copy_workflow
-from energybench.report import read_report, validate_report
+from energybench.run.report import read_report, validate_report
 from test_workflow import snakemake
 
 pytestmark = pytest.mark.e2e

@@ -3,8 +3,8 @@ list's reasoning-state text."""
 
 from __future__ import annotations
 
-from energybench.config import is_local_model
-from energybench.tasks import TASKS, known_task
+from energybench.plan.config import is_local_model
+from energybench.run.tasks import TASKS, known_task
 
 # Our task names and AES's (its model lists and master_results.csv say `text_gen`).
 AES_TASKS = {task.name: task.aes_name for task in TASKS.values()}

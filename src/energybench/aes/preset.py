@@ -5,7 +5,7 @@ column, samples at temperature 0.7, generates exactly 10 new tokens with reasoni
 lets the model stop on its own up to 8,192 with reasoning on (at least 1), over 10 prompts
 unless told otherwise (its ``-n``: the campaign's ``num_prompts``), each model spread over
 every GPU of the node (``device_map: auto``); an image-generation model makes one image per
-prompt, one prompt at a time, from AES's image prompt set. The preset sets exactly
+prompt, one prompt at a time, from the image prompt set of AES's earlier leaderboard. The preset sets exactly
 these settings on every model, over what models.yaml says, so a figure compares with AES's.
 Whether a row of an AES list counts as reasoning is decided when the list is read
 (energybench.aes.runner_protocol).
@@ -13,39 +13,40 @@ Whether a row of an AES list counts as reasoning is decided when the list is rea
 
 from __future__ import annotations
 
-from energybench.config import ConfigError
+from energybench.plan.config import ConfigError
 
 AES = "aes"
-AES_DATASET = {"dataset": "EnergyStarAI/text_generation", "dataset_column": "text",
-               "dataset_split": "train"}
-AES_PROTOCOL = {"batch_size": 1, "temperature": 0.7, "num_prompts": 10, **AES_DATASET}
+# Every task's: one prompt at a time, 10 prompts, from the task's AES prompt set and column
+# (energybench.run.tasks).
+AES_COMMON = {"batch_size": 1, "num_prompts": 10, "dataset_split": "train"}
+AES_TEXT = {"temperature": 0.7}
 AES_TOKENS = {  # by reasoning on/off
     False: {"max_new_tokens": 10, "min_new_tokens": 10},
     True: {"max_new_tokens": 8192, "min_new_tokens": 1},
 }
-# AES's image generation (its earlier leaderboard's, through optimum-benchmark): one prompt
-# at a time from its image-generation prompt set's `prompt` column, one image per prompt.
-# AES states no steps, resolution or guidance: the model's own settings (or its pipeline's
-# defaults) stay.
-AES_IMAGE_PROTOCOL = {"batch_size": 1, "num_prompts": 10, "dataset":
-                      "EnergyStarAI/image_generation", "dataset_column": "prompt",
-                      "dataset_split": "train"}
 PRESETS = (AES,)
 
 
 def aes_protocol(run_config: dict) -> dict:
-    """The settings AES's protocol sets on a model of ``run_config``'s task."""
-    if run_config.get("task") == "image_generation":
-        return {**AES_IMAGE_PROTOCOL, "image_generation": {
-            **(run_config.get("image_generation") or {}), "images_per_prompt": 1}}
-    return {**AES_PROTOCOL, **AES_TOKENS[bool(run_config["reasoning"])]}
+    """The settings AES's protocol sets on a model of ``run_config``'s task. Image
+    generation: one image per prompt; AES states no steps, resolution or guidance, so the
+    model's own settings (or its pipeline's defaults) stay."""
+    from energybench.run.tasks import task_named
+
+    task = task_named(run_config.get("task"))
+    protocol = {**AES_COMMON, "dataset": task.aes_dataset, "dataset_column": task.dataset_column}
+    if task.aes_block:
+        protocol[task.name] = {**(run_config.get(task.name) or {}), **task.aes_block}
+    if task.generates_tokens:
+        protocol |= {**AES_TEXT, **AES_TOKENS[bool(run_config["reasoning"])]}
+    return protocol
 
 
 def aes_gpus(run_config: dict, machine_gpus: int) -> int | str:
     """AES's device layout: a model whose backend spreads it over its GPUs gets every GPU of
     the machine that runs the jobs, unless its settings state a count or the CPU."""
-    from energybench.backends import AUTO_GPUS
-    from energybench.tasks import task_named
+    from energybench.run.backends import AUTO_GPUS
+    from energybench.run.tasks import task_named
 
     task = task_named(run_config.get("task"))
     # The class that runs the model's task on its backend (image generation takes one GPU);
