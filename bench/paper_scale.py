@@ -47,10 +47,10 @@ LOOP = f"""
 import sys
 from pathlib import Path
 from energybench.aes.master_results import write_master_results
-from energybench.paper.build import (build_figure, build_label, build_ratings, build_run_figure,
+from energybench.publish.paper.build import (build_figure, build_label, build_ratings, build_run_figure,
                                      build_tables, read_ratings)
-from energybench.paper.stored import write_collection
-from energybench.site import build_site
+from energybench.publish.paper.stored import write_collection
+from energybench.publish.site import build_site
 
 runs, out = Path(sys.argv[1]), Path(sys.argv[2])
 paths = sorted(runs.glob("*/benchmark_report.json"))

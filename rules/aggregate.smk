@@ -6,11 +6,11 @@
 
 
 # Every report, read and validated once, in one file that each rule over all the reports
-# reads: one DAG edge per such rule instead of one per report (energybench.paper.stored).
+# reads: one DAG edge per such rule instead of one per report (energybench.publish.paper.stored).
 rule reports:
     input:
         reports=report_paths(),
-        code=[f"{PAPER}/stored.py", workflow_path("src/energybench/history.py")],
+        code=[f"{PAPER}/stored.py", workflow_path("src/energybench/job/history.py")],
     output:
         collection=f"{RESULTS}/reports.jsonl",
     log:
@@ -47,7 +47,7 @@ rule tables:
         collection=rules.reports.output.collection,
         ratings=rules.ratings.output.ratings,  # the stars column of models.tex
         code=paper_code("tables", "latex", "ranking")
-        + [workflow_path("src/energybench/aggregate.py")],
+        + [workflow_path("src/energybench/publish/aggregate.py")],
     output:
         models=report(
             f"{RESULTS}/tables/models.csv",
@@ -127,7 +127,7 @@ for module, name in FIGURES.items():
 # Each model's label and power timeline, all in one job (one Python drawing them all: a job
 # per model spent longer starting Python and matplotlib than drawing; docs/PERFORMANCE.md).
 # The job draws again only the files whose report, rating, run timeline or code changed, or
-# that are missing (energybench.paper.labels_and_timelines, its record below); `update()`
+# that are missing (energybench.publish.paper.labels_and_timelines, its record below); `update()`
 # keeps the others in place, where Snakemake would delete a job's outputs before it runs.
 LABEL = f"{RESULTS}/labels/{{model}}"
 TIMELINE = f"{RESULTS}/figures/runs/{{model}}/power_timeline"
@@ -238,7 +238,7 @@ rule aes_submission:
 rule aes_models:
     input:
         csv=config["models_csv"] or [],
-        code=workflow_path("src/energybench/aes/model_list.py"),
+        code=workflow_path("src/energybench/plan/aes_model_list.py"),
     output:
         models=f"{RESULTS}/aes/models.yaml",
     log:

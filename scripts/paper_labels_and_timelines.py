@@ -6,7 +6,7 @@ from pathlib import Path
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 
-from energybench.paper.labels_and_timelines import (  # noqa: E402
+from energybench.publish.paper.labels_and_timelines import (  # noqa: E402
     ModelFiles, draw_labels_and_timelines)
 
 output = snakemake.output  # noqa: F821

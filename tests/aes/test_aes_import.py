@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from energybench.aes.model_list import (
+from energybench.plan.aes_model_list import (
     ModelListError,
     models_from_list,
     parse_template,
@@ -17,8 +17,8 @@ from energybench.aes.model_list import (
 )
 from energybench.aes.preset import apply_preset
 from energybench.cli import main
-from energybench.keys import key_problem
-from energybench.config import ConfigError, load_yaml, resolve_model, select_models
+from energybench.plan.keys import key_problem
+from energybench.plan.config import ConfigError, load_yaml, resolve_model, select_models
 
 from conftest import REPO_ROOT
 
@@ -77,7 +77,7 @@ def test_real_list_stated_reading_agrees_with_aes_parser(aes_configs):
 
 def test_imported_entries_are_valid_model_settings():
     """Every imported entry resolves into a valid run config."""
-    from energybench.config import check_run_configs
+    from energybench.plan.config import check_run_configs
 
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     table = {key: resolve_model(key, entry, config["defaults"], config["measurement"])
@@ -244,7 +244,7 @@ def test_select_like_the_batch_runner(imported_table, select, expected):
 def test_select_in_aes_spellings_through_the_command_line(imported_table):
     """Snakemake hands nested --config values over as strings: `[2, 3]` arrives as
     ["2", "3"]; the config schema's options (an integer or a list of them) type them."""
-    from energybench.config import coerce_command_line_values
+    from energybench.plan.config import coerce_command_line_values
 
     schema = load_yaml(REPO_ROOT / "config/schemas/config.schema.yaml")
     given = {"select": {"priority": ["2", "3"], "class": "b", "task": "text_gen"},
@@ -283,7 +283,7 @@ def test_aes_preset_sets_the_protocol_over_the_entry(imported_table):
 def test_number_of_prompts_and_dataset_are_the_campaigns(imported_table, campaign, prompts,
                                                          dataset):
     """As AES's -n and --prompts-file: the campaign's, over the preset's 10 and AES's data."""
-    from energybench.campaign_settings import apply_campaign_settings
+    from energybench.plan.campaign_settings import apply_campaign_settings
 
     run = apply_campaign_settings(imported_table["openai--gpt-oss-20b--off"],
                                   {"preset": "aes", **campaign})
@@ -292,7 +292,7 @@ def test_number_of_prompts_and_dataset_are_the_campaigns(imported_table, campaig
 
 
 def test_the_run_log_says_where_reasoning_differs_from_the_stated_state(imported_table):
-    from energybench.config import RunConfig
+    from energybench.plan.config import RunConfig
 
     deepseek = RunConfig.from_dict(imported_table["deepseek-ai--DeepSeek-R1--on"])
     assert "states reasoning 'On'; this run has reasoning off" in deepseek.reasoning_note
@@ -304,8 +304,8 @@ def test_the_run_log_says_where_reasoning_differs_from_the_stated_state(imported
 def test_new_settings_leave_existing_run_configs_and_their_digest_alone(imported_table):
     """temperature, prompt_prefix, reasoning_state, priority and protocol are left out of a
     resolved config while unset, so the models of an existing campaign do not rerun."""
-    from energybench.backends.pytorch import sampling
-    from energybench.config import RunConfig
+    from energybench.run.backends.pytorch import sampling
+    from energybench.plan.config import RunConfig
 
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     plain = RunConfig.from_dict(resolve_model("m", {"id": "org/m"}, config["defaults"],

@@ -1,15 +1,15 @@
 """Every label and power timeline in one process, each drawn again only where what it shows
-changed (energybench.paper.labels_and_timelines)."""
+changed (energybench.publish.paper.labels_and_timelines)."""
 
 import json
 
 import pytest
 
 import paper_fixtures as fx
-from energybench.paper import build, labels_and_timelines
-from energybench.paper.labels_and_timelines import (
+from energybench.publish.paper import build, labels_and_timelines
+from energybench.publish.paper.labels_and_timelines import (
     ModelFiles, OutputsDoNotMatch, draw_labels_and_timelines)
-from energybench.paper.stored import write_collection
+from energybench.publish.paper.stored import write_collection
 
 CODE = {"label": "label code 1", "timeline": "timeline code 1"}
 EVERY_MODEL = ["a", "b", "c", "d"]

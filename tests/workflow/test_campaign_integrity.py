@@ -21,7 +21,7 @@ from test_workflow import (
     snakemake,
 )
 
-from energybench.config import planned_settings
+from energybench.plan.config import planned_settings
 
 pytestmark = pytest.mark.e2e
 
