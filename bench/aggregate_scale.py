@@ -6,18 +6,18 @@
 Makes one real report (the tiny Llama through `energybench run`, pytorch backend, a few
 prompts) unless --template names one, copies it into --reports model directories with the
 model key and its energy varied, then times, interleaved and each in this process:
-- `collect`: the `reports` rule's work (`energybench.paper.stored.write_collection`): read and
+- `collect`: the `reports` rule's work (`energybench.publish.paper.stored.write_collection`): read and
   validate each report once into the one collection file every aggregate rule reads;
-- `tables`: the `tables` rule's work (`energybench.paper.build.build_tables` from that file:
+- `tables`: the `tables` rule's work (`energybench.publish.paper.build.build_tables` from that file:
   models.csv and the trial, phase, latency, check and LaTeX tables);
 - `bare`: `json.load` of every report into a pandas DataFrame (one row per report), nothing else;
 - `ratings`: the star ratings (`build_ratings`);
-- one entry per comparison figure of `energybench.paper.figures` (`build_figure`, PNG and PDF);
-- `site`: the static site (`energybench.site.build_site`, with the ratings; no labels or
+- one entry per comparison figure of `energybench.publish.paper.figures` (`build_figure`, PNG and PDF);
+- `site`: the static site (`energybench.publish.site.build_site`, with the ratings; no labels or
   per-run figures, which are per-model jobs).
 It prints the medians and min-max of wall and CPU time (this process's: steadier on a shared
-machine), tables / bare and (collect + tables) / bare per repetition, and what validating one
-report costs (jsonschema, and the compiled schema the workflow uses).
+machine), tables / bare and (collect + tables) / bare per repetition, and what validating and
+typing one report costs (its pydantic models, energybench.report.Report).
 Target (issue 15): the tables at most 2x the bare loop; the figures and the site timed.
 """
 
@@ -38,11 +38,10 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from energybench.paper.build import build_figure, build_ratings, build_tables  # noqa: E402
-from energybench.paper.stored import write_collection  # noqa: E402
-from energybench.report import (  # noqa: E402
-    _compiled_report_check, _report_validator, read_report)
-from energybench.site import build_site  # noqa: E402
+from energybench.publish.paper.build import build_figure, build_ratings, build_tables  # noqa: E402
+from energybench.publish.paper.stored import write_collection  # noqa: E402
+from energybench.run.report import Report, read_report  # noqa: E402
+from energybench.publish.site import build_site  # noqa: E402
 
 FIGURES = {"energy": True, "latency": False, "pareto": False, "phases": False}
 """The comparison figures, and whether each draws the star ratings too."""
@@ -52,8 +51,8 @@ TABLES = ("models", "trials", "phases", "latency", "checks")
 def tiny_run_config(work: Path, key: str = "template", **settings) -> dict:
     """The resolved run config of a tiny Llama built under ``work``: a few prompts, a short
     idle baseline (``settings`` override the model entry's fields)."""
-    from energybench.config import load_yaml, resolve_model
-    from energybench.tiny import build_tiny_model
+    from energybench.plan.config import load_yaml, resolve_model
+    from energybench.job.tiny import build_tiny_model
 
     model = work / "model" if (work / "model").exists() else build_tiny_model(work / "model")
     config = load_yaml(REPO / "config/config.yaml")
@@ -157,22 +156,17 @@ def main() -> None:
         print(f"  {clock:4s} tables / bare {spread([t / b for t, b in zip(times['tables'], bare_runs)])}")
         both = [(c + t) / b for c, t, b in zip(times["collect"], times["tables"], bare_runs)]
         print(f"  {clock:4s} (collect + tables) / bare {spread(both)}")
-    print("validating one report, ms: " + ", ".join(f"{k} {v:.3f}" for k, v in validation.items()))
+    print(f"validating and typing one report: {validation:.3f} ms")
 
 
-def validation_costs(report: dict, repetitions: int = 200) -> dict[str, float]:
-    """Milliseconds to validate ``report`` against the report schema: jsonschema (the reference,
-    which names the error of a refused report) and the compiled schema (which decides)."""
-    checks = {"jsonschema": lambda: _report_validator().is_valid(report),
-              "compiled": lambda: _compiled_report_check()(report)}
-    costs = {}
-    for name, check in checks.items():
-        check()  # built and cached before timing
-        started = time.perf_counter()
-        for _ in range(repetitions):
-            check()
-        costs[name] = (time.perf_counter() - started) / repetitions * 1000
-    return costs
+def validation_costs(report: dict, repetitions: int = 200) -> float:
+    """Milliseconds to validate ``report`` and build its typed form (one step: the report's
+    models), the mean of ``repetitions``."""
+    Report.from_dict(report)  # the models' validators built before timing
+    started = time.perf_counter()
+    for _ in range(repetitions):
+        Report.from_dict(report)
+    return (time.perf_counter() - started) / repetitions * 1000
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ WORKFLOW_STARTED_AT = time.time()
 
 def print_batch_summary():
     # Imported here: it reads reports (numpy and all), which no plan needs.
-    from energybench.campaign import write_batch_summary
+    from energybench.publish.campaign import write_batch_summary
 
     reports = {
         model: f"{RESULTS}/runs/{model}/benchmark_report.json" for model in MODELS

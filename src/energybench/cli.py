@@ -17,7 +17,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from energybench.config import ConfigError
+from energybench.plan.config import ConfigError
 
 
 def rule_command(package_dir: str, in_conda_env: bool) -> str:
@@ -35,9 +35,9 @@ def _relative_if_inside(path: str) -> str:
 
 
 def _run(args) -> int:
-    from energybench import benchmark
-    from energybench.secrets import load_secrets_file
-    from energybench.workflow_guard import stop_when_launcher_ends
+    from energybench.job.secrets import load_secrets_file
+    from energybench.job.workflow_guard import stop_when_launcher_ends
+    from energybench.run import benchmark
 
     load_secrets_file()  # first: the file is deleted as soon as its values are in memory
     stop_when_launcher_ends()
@@ -52,8 +52,8 @@ def _run(args) -> int:
 
 
 def _benchmark(args) -> int:
-    from energybench.job import run_model_job
-    from energybench.planned import SettingsMissing, read_planned_settings
+    from energybench.job.model_job import run_model_job
+    from energybench.plan.planned import SettingsMissing, read_planned_settings
 
     try:
         run_config = read_planned_settings(args.settings)
@@ -66,23 +66,9 @@ def _benchmark(args) -> int:
 
 
 def _tiny_model(args) -> int:
-    from energybench.tiny import build_tiny_model
+    from energybench.job.tiny import build_tiny
 
-    build_tiny_model(args.output, **json.loads(args.spec))
-    return 0
-
-
-def _power_timeline(args) -> int:
-    from energybench.paper.build import build_run_figure
-
-    build_run_figure(args.report, args.timeline, [args.png, args.pdf])
-    return 0
-
-
-def _label(args) -> int:
-    from energybench.paper.build import build_label
-
-    build_label(args.report, args.ratings, [args.svg, args.png])
+    build_tiny(args.output, json.loads(args.spec))
     return 0
 
 
@@ -94,8 +80,8 @@ def _aes_run_files(args) -> int:
 
 
 def _build_image(args) -> int:
-    from energybench.files import write_atomic
-    from energybench.isolation import ImageBuildError, build_cpu_image
+    from energybench.job.isolation import ImageBuildError, build_cpu_image
+    from energybench.run.files import write_atomic
 
     try:
         image_id = build_cpu_image(args.repo_root, args.tag, args.container_cli, args.log)
@@ -109,7 +95,7 @@ def _build_image(args) -> int:
 
 
 def _import_aes(args) -> int:
-    from energybench.aes.model_list import import_model_list
+    from energybench.plan.aes_model_list import import_model_list
 
     result = import_model_list(args.csv, args.output, args.skip_invalid, args.aes_reasoning)
     for notice in result.notices:
@@ -127,7 +113,7 @@ def _import_aes(args) -> int:
 
 
 def _merge_tables(args) -> int:
-    from energybench.merge import merge_tables
+    from energybench.publish.merge import merge_tables
 
     rows = merge_tables(args.output, args.sources)
     print(f"energybench merge-tables: {rows} row(s) written to {args.output}", file=sys.stderr)
@@ -135,7 +121,7 @@ def _merge_tables(args) -> int:
 
 
 def _attempts(args) -> int:
-    from energybench import history
+    from energybench.job import history
 
     for line in history.describe(args.model_dir):
         print(line)
@@ -143,7 +129,7 @@ def _attempts(args) -> int:
 
 
 def _restore(args) -> int:
-    from energybench import history
+    from energybench.job import history
 
     try:
         attempt = history.restore(args.model_dir, args.attempt)
@@ -175,7 +161,7 @@ def _add_workflow_steps(commands) -> None:
     benchmark = _step(commands, "benchmark", _benchmark, "benchmark one model in its own "
                          "process or container (the job layer); a report whatever happens")
     benchmark.add_argument("--settings", required=True, help="the file of the settings the "
-                           "job was planned with (energybench.planned)")
+                           "job was planned with (energybench.plan.planned)")
     benchmark.add_argument("--gpus", required=True, type=int,
                            help="how many GPUs the job takes (its planned resource `gpu`)")
     benchmark.add_argument("--report", required=True, help="path of benchmark_report.json")
@@ -188,19 +174,6 @@ def _add_workflow_steps(commands) -> None:
     tiny.add_argument("--spec", required=True, help="its settings (JSON: the model's `tiny`)")
     tiny.add_argument("--output", required=True, help="the model's directory")
 
-    timeline = _step(commands, "power-timeline", _power_timeline,
-                        "draw one run's power timeline")
-    timeline.add_argument("--report", required=True, help="the run's report")
-    timeline.add_argument("--timeline", required=True, help="the run's power_timeline.csv")
-    timeline.add_argument("--png", required=True, help="the figure, as PNG")
-    timeline.add_argument("--pdf", required=True, help="the figure, as PDF")
-
-    label = _step(commands, "label", _label, "draw one model's energy label")
-    label.add_argument("--report", required=True, help="the model's report")
-    label.add_argument("--ratings", required=True, help="the ratings table (ratings.csv)")
-    label.add_argument("--svg", required=True, help="the label, as SVG")
-    label.add_argument("--png", required=True, help="the label, as PNG")
-
     aes = _step(commands, "aes-run-files", _aes_run_files, "write AI Energy Score's "
                    "GPU_ENERGY_WH.txt and GPU_ENERGY_SUMMARY.json of one run")
     aes.add_argument("--report", required=True, help="the run's report")
@@ -208,8 +181,8 @@ def _add_workflow_steps(commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from energybench.aes.model_list import AES_REASONING
-    from energybench.isolation.spec import CONTAINER_RUNTIMES, CPU_IMAGE_TAG, DOCKER
+    from energybench.job.isolation.spec import CONTAINER_RUNTIMES, CPU_IMAGE_TAG, DOCKER
+    from energybench.plan.aes_model_list import AES_REASONING
 
     parser = argparse.ArgumentParser(prog="energybench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -3,7 +3,6 @@ inputs of issue 12 (malformed or old reports, null energy, lone or equal models,
 calibration files)."""
 
 import copy
-import dataclasses
 import json
 import logging
 import os
@@ -13,10 +12,10 @@ import pandas as pd
 import pytest
 
 import paper_fixtures as fx
-from energybench.paper import build, hardware, labels, latex, ratings, tables
-from energybench.paper.figures import pareto, selection, timeline
-from energybench.paper.stored import UnreadableCollection, read_stored_reports, write_collection
-from energybench.report import unknown_component
+from energybench.publish.paper import build, hardware, labels, latex, ratings, tables
+from energybench.publish.paper.figures import pareto, selection, timeline
+from energybench.publish.paper.stored import UnreadableCollection, read_stored_reports, write_collection
+from energybench.run.report import unknown_component
 
 
 def models_table(reports):
@@ -208,7 +207,7 @@ def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
 def test_each_report_is_validated_once_for_every_aggregate_output(tmp_path, monkeypatch):
     """Validation was most of the tables' time at 1,000 reports (docs/PERFORMANCE.md): the
     collection validates each report once, and the tables, ratings and figures read it."""
-    from energybench.paper import stored
+    from energybench.publish.paper import stored
 
     validated = []
     monkeypatch.setattr(stored, "validate_report", lambda report: validated.append(report["model"]))
@@ -346,7 +345,7 @@ def build_everything(runs, out):
         files = [out / f"{model}_timeline.png", out / f"{model}_timeline.pdf"]
         build.build_run_figure(path, path.parent / "power_timeline.csv", files)
         labels_out = [out / f"{model}.svg", out / f"{model}.png"]
-        build.build_label(path, out / "ratings.csv", labels_out)
+        build.build_label(path, build.read_ratings(out / "ratings.csv"), labels_out)
         written += files + labels_out
     return written
 
@@ -469,8 +468,9 @@ def test_a_missing_device_reading_is_a_gap_in_the_component_line_not_a_dip():
 
 
 def test_the_power_timeline_shades_the_model_load(monkeypatch, tmp_path):
-    from energybench.paper import style
-    from energybench.sections import Load
+    from energybench.publish.paper import style
+    from energybench.run.report import unknown_component
+    from energybench.run.sections import Load
 
     samples = tmp_path / "power_timeline.csv"
     pd.DataFrame({"t": [0.0, 1.0, 2.0], "component": ["cpu"] * 3, "device": ["cpu0"] * 3,
@@ -478,7 +478,10 @@ def test_the_power_timeline_shades_the_model_load(monkeypatch, tmp_path):
     figures = []
     monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
     [report] = fx.typed([fx.BASE])
-    loaded = dataclasses.replace(report, load=Load.of(start_s=0.2, end_s=1.5))
+    load = Load.of(definition="load", start_s=0.2, end_s=1.5, duration_s=1.3, metered_s=1.3,
+                   before_meters_s=0.0, reason=None, components={},
+                   total=unknown_component("not metered"))
+    loaded = report.model_copy(update={"load": load})
     for shown in (report, loaded):
         timeline.draw(shown, samples, [])
     legends = [[t.get_text() for t in fig.legends[0].get_texts()] for fig in figures]
