@@ -345,7 +345,7 @@ def build_everything(runs, out):
         files = [out / f"{model}_timeline.png", out / f"{model}_timeline.pdf"]
         build.build_run_figure(path, path.parent / "power_timeline.csv", files)
         labels_out = [out / f"{model}.svg", out / f"{model}.png"]
-        build.build_label(path, out / "ratings.csv", labels_out)
+        build.build_label(path, build.read_ratings(out / "ratings.csv"), labels_out)
         written += files + labels_out
     return written
 
