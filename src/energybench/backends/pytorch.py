@@ -25,6 +25,7 @@ from energybench.isolation.errors import out_of_space
 from energybench.meters.measurement import WINDOW_RELATIVE_RESOLUTION
 from energybench.progress import Progress
 from energybench.prompts import load_prompts
+from energybench.quantization import already_quantized, loading_arguments, record
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,7 @@ def device_names(model) -> list[str]:
 class PyTorchBackend(Backend):
     name = "pytorch"
     spreads_over_gpus = True
+    quantizes_weights = True
 
     def __init__(self, cfg: RunConfig, run_dir: Path | None = None):
         import torch
@@ -172,12 +174,16 @@ class PyTorchBackend(Backend):
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.gpus = torch.cuda.device_count() if self.device == "cuda" else 0
+        quantize = loading_arguments(cfg.quantization)
+        if quantize:  # the plan checks what it can read; a Hub checkpoint is read here
+            self._refuse_quantized_checkpoint(cfg.id)
         placement = spread_placement(self.gpus)
         if placement:  # the job holds several GPUs: the model is spread over them
             self.model = AutoModelForCausalLM.from_pretrained(
-                cfg.id, dtype=self.torch_dtype, **placement)
+                cfg.id, dtype=self.torch_dtype, **placement, **quantize)
         else:
-            self.model = AutoModelForCausalLM.from_pretrained(cfg.id, dtype=self.torch_dtype)
+            self.model = AutoModelForCausalLM.from_pretrained(
+                cfg.id, dtype=self.torch_dtype, **quantize)
             self.model.to(self.device)
         self.model.eval()
         # Prompts go to the device of the first layers (the embeddings) of a spread model.
@@ -189,6 +195,14 @@ class PyTorchBackend(Backend):
         self.truncate_to, self.prompts_truncated = self._prompt_room(texts)
         self.warmup_texts = texts[cfg.num_prompts:]
         self.texts = texts[:cfg.num_prompts]
+
+    @staticmethod
+    def _refuse_quantized_checkpoint(model_id: str) -> None:
+        from transformers import AutoConfig
+
+        why = already_quantized(AutoConfig.from_pretrained(model_id).to_dict())
+        if why:
+            raise ConfigError(f"quantization: {why}")
 
     def _prompt_room(self, texts: list[str]) -> tuple[int | None, int]:
         """(the prompt length to truncate to, or None; how many prompts are truncated): a
@@ -226,7 +240,18 @@ class PyTorchBackend(Backend):
                            (getattr(self.model, "hf_device_map", None) or {}).items()},
             "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
             "parameters": sum(p.numel() for p in self.model.parameters()),
+            # The weights' quantization: the setting's (scheme, bits, library and version),
+            # or the one the checkpoint came with (by its config).
+            "quantization": record(self.cfg.quantization) or self._checkpoint_quantization(),
         }
+
+    def _checkpoint_quantization(self) -> dict | None:
+        method = getattr(self.model.config, "quantization_config", None)
+        if method is None:
+            return None
+        found = method if isinstance(method, dict) else method.to_dict()
+        return {"scheme": str(found.get("quant_method")), "source": "checkpoint",
+                "bits": found.get("bits")}
 
     def peak_memory(self) -> dict:
         import torch

@@ -11,6 +11,7 @@ import pandas as pd
 from energybench.energy.units import significant
 from energybench.paper import style
 from energybench.paper.hardware import hardware_of
+from energybench.quantization import named
 from energybench.report import Report
 
 WIDTH_IN, HEIGHT_IN = 3.2, 4.6
@@ -61,7 +62,8 @@ def draw(report: Report, rating: dict, outputs) -> None:
     axis.text(0.5, 0.937, "Energy label", fontsize=12, fontweight="bold", color="white",
               va="center", **text)
     axis.text(0.5, 0.84, style.short_key(report.model), fontsize=10, **text)
-    axis.text(0.5, 0.795, style.short_key(str(config.get("id") or ""), ID_WIDTH),
+    axis.text(0.5, 0.795, style.short_key(named(str(config.get("id") or ""),
+                                             config.get("quantization")), ID_WIDTH),
               fontsize=SMALL_PRINT, color=style.TEXT_GREY, **text)
     axis.text(0.5, 0.74, task_in_words(config), fontsize=9, **text)
     stars = rating["stars"]

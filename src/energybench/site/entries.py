@@ -17,6 +17,7 @@ from energybench.paper.hardware import gpu_count, hardware_of, parameter_count
 from energybench.paper.ranking import rank_key, rated_figure, total_marked_estimated
 from energybench.paper.ratings import group_of
 from energybench.paper.stored import read_stored_reports
+from energybench.quantization import scheme
 from energybench.report import Report
 from energybench.sections import ComponentFigures, Metrics
 
@@ -110,6 +111,8 @@ def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
         "class": config.get("class"),
         "reasoning": "on" if config.get("reasoning") else "off",
         "backend": config.get("backend"),
+        # A quantized run's scheme (quanto-int8), shown beside its key: never its original.
+        "quantization": scheme(config.get("quantization")),
         "rating": _rating(report.model, ratings),
         "group": group_of(config.get("task"), config.get("class")),
         "gpu_wh_per_1000_queries": _metric(metrics, "wh_per_1000_queries", gpu,
