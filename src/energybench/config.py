@@ -383,6 +383,7 @@ def _with_planned_gpus(cfg: dict, machine_has_gpus: bool) -> dict:
 def _contradictions(cfg: dict) -> list[str]:
     """Settings that contradict each other (``cfg`` with its GPUs planned)."""
     from energybench.backends import backend_class  # the backends import this module
+    from energybench.tasks import task_problems
 
     problems = []
     if cfg["device"] == "cuda" and cfg["gpus"] == 0:
@@ -391,7 +392,7 @@ def _contradictions(cfg: dict) -> list[str]:
     if cfg["device"] == "cpu" and cfg["gpus"] > 0:
         problems.append(f"device 'cpu' with gpus: {cfg['gpus']}: the job would hold GPUs "
                         "the run never uses (leave gpus at auto, or set it to 0)")
-    return problems + backend_class(cfg["backend"]).config_problems(cfg)
+    return problems + backend_class(cfg["backend"]).config_problems(cfg) + task_problems(cfg)
 
 
 def resolve_runtimes(run_configs: dict[str, dict], resolve) -> dict[str, dict]:

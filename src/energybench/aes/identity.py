@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from energybench.config import is_local_model
 from energybench.quantization import named
+from energybench.tasks import TASKS
 
 # Our task names and AES's (its model lists and master_results.csv say `text_gen`).
-AES_TASKS = {"text_generation": "text_gen"}
+AES_TASKS = {task.name: task.aes_name for task in TASKS.values()}
 OUR_TASKS = {aes: ours for ours, aes in AES_TASKS.items()}
 
 

@@ -149,6 +149,12 @@ class Backend(ABC):
         return []
 
     @classmethod
+    def task_problems(cls, run_config: Mapping) -> list[str]:
+        """Settings of the run config's task that this class, which runs the task on its
+        backend (energybench.tasks), cannot run, one sentence each naming the field."""
+        return []
+
+    @classmethod
     def gpus_when_auto(cls, run_config: dict) -> int:
         """The GPUs a run with ``gpus: auto`` takes on a machine that has GPUs: one."""
         return 1
@@ -222,8 +228,11 @@ def metered_gpu_devices(cfg) -> list[int | str] | None:
 
 
 def create_backend(cfg, run_dir: Path) -> Backend:
-    """The backend of ``cfg``; files it keeps (a server's log) go to ``run_dir``."""
-    return backend_class(cfg.backend)(cfg, run_dir)
+    """The class that runs ``cfg``'s task on its backend (energybench.tasks), created; files
+    it keeps (a server's log) go to ``run_dir``."""
+    from energybench.tasks import task_named
+
+    return task_named(cfg.task).implementation(cfg.backend)(cfg, run_dir)
 
 
 class NoGpuVisible(RuntimeError):
