@@ -260,6 +260,7 @@ class Summary(Section):
     avg_served_latency_seconds: float | None = None
     avg_served_time_to_first_token: float | None = None
     completion_tokens_per_second: float | None = None
+    queries_per_second: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

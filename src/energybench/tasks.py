@@ -78,6 +78,19 @@ TASKS: dict[str, Task] = {task.name: task for task in (
                   "vllm": "energybench.backends.vllm.backend:VLLMBackend"},
         rated_per_class=True,
     ),
+    Task(
+        name="text_classification", aes_name="text_classification",
+        words="text classification", dataset_column="text", unit="query", units="queries",
+        unit_count="successful_prompts",
+        # A query is one text classified; nothing is generated, so no per-token figure.
+        per_unit_figures=("wh_per_1000_queries", "total_wh_per_1000_queries",
+                          "joules_per_response"),
+        throughput="queries_per_second",
+        latency_figures=("avg_latency_seconds", "avg_served_latency_seconds"),
+        backends={"pytorch": "energybench.backends.text_classification:"
+                             "TextClassificationBackend"},
+        rated_per_class=False,
+    ),
 )}
 DEFAULT_TASK = "text_generation"
 AES_TASKS = {task.aes_name: task.name for task in TASKS.values()}

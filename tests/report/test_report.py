@@ -155,10 +155,12 @@ def fixture_documents() -> dict[str, dict]:
     data = Path(__file__).parents[1] / "data"
     return {"cpu": fx.BASE, "site": read_report(data / "site_report.json"),
             "gpu": fx.gpu_report("g", 2.0), "estimated": fx.gpu_report("e", 2.0, estimated=True),
-            "served": fx.served("s", 3.0), "failed": fx.failed("f")}
+            "served": fx.served("s", 3.0), "failed": fx.failed("f"),
+            "classified": fx.classified("t", 1.0)}
 
 
-@pytest.mark.parametrize("kind", ["cpu", "site", "gpu", "estimated", "served", "failed"])
+@pytest.mark.parametrize("kind", ["cpu", "site", "gpu", "estimated", "served", "failed",
+                                  "classified"])
 def test_every_stored_report_survives_the_typed_round_trip_unchanged(kind):
     document = fixture_documents()[kind]
     report = Report.from_dict(document)
@@ -309,7 +311,8 @@ def test_every_field_a_section_names_is_a_key_the_reports_have():
         assert named <= seen.get(kind, set()), (kind.__name__, named - seen.get(kind, set()))
 
 
-@pytest.mark.parametrize("kind", ["cpu", "site", "gpu", "estimated", "served", "failed"])
+@pytest.mark.parametrize("kind", ["cpu", "site", "gpu", "estimated", "served", "failed",
+                                  "classified"])
 def test_a_section_read_from_a_document_is_the_one_its_constructor_makes(kind):
     """``from_dict`` builds sections without the dataclass's ``__init__`` (it was half the
     time of typing a report): each holds what ``__init__`` would give it, defaults included."""

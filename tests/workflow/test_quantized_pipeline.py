@@ -26,7 +26,8 @@ TWINS = {
 def run_twins(workdir, runtime: str):
     copy_workflow(workdir)
     (workdir / "config/models.yaml").write_text(yaml.safe_dump({"models": TWINS}))
-    snakemake(workdir, "--config", f'defaults={{"runtime": "{runtime}"}}')
+    # Docker's first run builds the CPU image (debootstrap, torch and the requirements).
+    snakemake(workdir, "--config", f'defaults={{"runtime": "{runtime}"}}', timeout=1200)
     return workdir
 
 

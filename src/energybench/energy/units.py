@@ -77,13 +77,13 @@ def efficiency_figures(
         "wh_per_1000_queries": None
         if ratio("wh_per_1000_queries", energy_j, responses, "responses") is None
         else per_queries_wh(energy_j, responses),
-        "tokens_per_joule": tokens_per_joule(tokens, energy_j),
+        "tokens_per_joule": tokens_per_joule(tokens, energy_j) if tokens else None,
         "co2_g": co2_grams(energy_j, carbon_intensity_g_per_kwh),
         "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh,
     }
     if figures["tokens_per_joule"] is None:
         reasons["tokens_per_joule"] = unknown if energy_j is None \
-            else "energy is not positive"
+            else "no generated tokens" if not tokens else "energy is not positive"
     if figures["co2_g"] is None:
         reasons["co2_g"] = (
             unknown if energy_j is None
