@@ -5,14 +5,14 @@ import math
 
 import pytest
 
-from energybench.energy import (
+from energybench.run.energy import (
     counter_delta,
     efficiency_figures,
     split_phases,
     subtract_idle,
     trial_statistics,
 )
-from energybench.meters.measurement import (
+from energybench.run.meters.measurement import (
     ComponentEnergy,
     IdleBaseline,
     IdlePower,

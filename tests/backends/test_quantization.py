@@ -11,9 +11,9 @@ import pytest
 
 from conftest import REPO_ROOT
 from energybench.aes.identity import model_name
-from energybench.config import ConfigError, RunConfig, check_run_configs, resolve_model
-from energybench.config import check_models_document, load_yaml, model_setting_schema
-from energybench.quantization import BITS
+from energybench.plan.config import ConfigError, RunConfig, check_run_configs, resolve_model
+from energybench.plan.config import check_models_document, load_yaml, model_setting_schema
+from energybench.run.quantization import BITS
 from test_backends import CONFIG, run_config
 
 MODELS_SCHEMA = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
@@ -22,7 +22,7 @@ INT8 = {"method": "quanto", "weights": "int8"}
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from energybench.tiny import build_tiny_model
+    from energybench.job.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", hidden_size=64,
                             num_layers=1, num_heads=1, vocab_size=300)
@@ -40,7 +40,7 @@ def test_quantized_and_unquantized_twins_differ_in_weights_report_and_name(tiny_
     import torch
     from optimum.quanto import QLinear
 
-    from energybench.backends.pytorch import PyTorchBackend
+    from energybench.run.backends.pytorch import PyTorchBackend
 
     original = PyTorchBackend(RunConfig.from_dict(twin(tiny_model, "tiny")))
     quantized_cfg = twin(tiny_model, "tiny-int8", quantization=INT8)
@@ -130,7 +130,7 @@ def quantized_checkpoint(tiny_model, tmp_path):
 
 def test_a_checkpoint_already_quantized_is_refused_by_the_plan_and_by_the_run(
         quantized_checkpoint):
-    from energybench.backends.pytorch import PyTorchBackend
+    from energybench.run.backends.pytorch import PyTorchBackend
 
     cfg = twin(quantized_checkpoint, "m", quantization=INT8)
     why = ("quantization: the checkpoint is already quantized (its config.json has a "

@@ -6,14 +6,14 @@ import pytest
 
 from conftest import REPO_ROOT
 from energybench.aes.identity import AES_TASKS, OUR_TASKS
-from energybench.backends import BACKENDS, Backend, backend_class
-from energybench.config import ConfigError, check_run_configs, load_yaml, resolve_model
-from energybench.paper.ratings import group_of
-from energybench.sections import Metrics, Summary
-from energybench.tasks import TASKS, Task, task_in_words, task_named, task_problems
+from energybench.run.backends import BACKENDS, Backend, backend_class
+from energybench.plan.config import ConfigError, check_run_configs, load_yaml, resolve_model
+from energybench.publish.paper.ratings import group_of
+from energybench.run.sections import Metrics, Summary
+from energybench.run.tasks import TASKS, Task, task_in_words, task_named, task_problems
 
 CONFIG = load_yaml(REPO_ROOT / "config/config.yaml")
-SCHEMA = load_yaml(REPO_ROOT / "src/energybench/schemas/model_settings.schema.json")
+SCHEMA = load_yaml(REPO_ROOT / "src/energybench/run/schemas/model_settings.schema.json")
 
 
 def run_config(**entry):

@@ -6,10 +6,10 @@ import re
 import pytest
 
 from conftest import REPO_ROOT
-from energybench.backends import create_backend
-from energybench.config import ConfigError, RunConfig, check_run_configs, resolve_model
-from energybench.energy.units import efficiency_figures
-from energybench.tasks import TASKS
+from energybench.run.backends import create_backend
+from energybench.plan.config import ConfigError, RunConfig, check_run_configs, resolve_model
+from energybench.run.energy.units import efficiency_figures
+from energybench.run.tasks import TASKS
 from test_backends import CONFIG
 
 TINY_CLASSIFIER = {"hidden_size": 64, "num_layers": 1, "num_heads": 1, "vocab_size": 300,
@@ -24,14 +24,14 @@ def classification(**entry):
 
 @pytest.fixture(scope="module")
 def tiny_classifier(tmp_path_factory):
-    from energybench.tiny import build_tiny_model
+    from energybench.job.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "classifier", **TINY_CLASSIFIER)
 
 
 def test_a_tiny_classifier_built_offline_is_run_by_the_class_the_registry_names(
         tiny_classifier):
-    from energybench.backends.text_classification import TextClassificationBackend
+    from energybench.run.backends.text_classification import TextClassificationBackend
 
     cfg = RunConfig.from_dict(classification(
         id=str(tiny_classifier), dataset=str(REPO_ROOT / "data/prompts.jsonl"),
@@ -57,13 +57,15 @@ def test_a_quantized_classifier_loads_its_linear_layers_quantized(tiny_classifie
     assert backend._classify(backend.texts).prompts == 2
 
 
-def test_a_window_without_generated_tokens_has_no_per_token_figure_and_says_why():
-    figures = efficiency_figures(36.0, tokens=0, responses=4)
+def test_a_classification_has_per_query_figures_and_no_per_token_figure_saying_why():
+    # As energybench.run.results computes a trial's figures for a task generating no tokens.
+    assert not TASKS["text_classification"].generates_tokens
+    figures = efficiency_figures(36.0, tokens=None, responses=4)
     assert figures["wh_per_1000_queries"] == pytest.approx(36.0 / 3600 / 4 * 1000)
     assert figures["j_per_response"] == 9.0
     assert figures["j_per_token"] is None and figures["tokens_per_joule"] is None
-    assert figures["reasons"]["tokens_per_joule"] == "no generated tokens"
-    assert figures["reasons"]["j_per_token"] == "no generated tokens"
+    assert figures["reasons"]["tokens_per_joule"] == "the task generates no tokens"
+    assert figures["reasons"]["j_per_token"] == "the task generates no tokens"
 
 
 @pytest.mark.parametrize("entry, message", [

@@ -19,12 +19,12 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from conftest import REPO_ROOT, require
-from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
-from energybench.paper.stored import write_collection
-from energybench.report import Report, validate_report
-from energybench.site import build_site
-from energybench.site.build import flatten, format_count, format_number
-from energybench.site.entries import collect, hub_url, model_entry, page_name, read_ratings
+from energybench.publish.paper.palette import COMPONENT_COLORS, STAR_COLORS
+from energybench.publish.paper.stored import write_collection
+from energybench.run.report import Report, validate_report
+from energybench.publish.site import build_site
+from energybench.publish.site.build import flatten, format_count, format_number
+from energybench.publish.site.entries import collect, hub_url, model_entry, page_name, read_ratings
 
 SAMPLE = json.loads((REPO_ROOT / "tests/data/site_report.json").read_text())
 TOTAL_STATISTICS = SAMPLE["metrics"]["trial_statistics"]["total_wh_per_1000_queries"]

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from conftest import copy_workflow, require
-from energybench.isolation import container_cli
-from energybench.report import read_report, validate_report
+from energybench.job.isolation import container_cli
+from energybench.run.report import read_report, validate_report
 from test_workflow import snakemake
 
 pytestmark = pytest.mark.e2e

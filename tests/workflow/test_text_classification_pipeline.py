@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import copy_workflow
-from energybench.report import read_report, validate_report
+from energybench.run.report import read_report, validate_report
 from test_workflow import snakemake
 
 pytestmark = pytest.mark.e2e
@@ -42,12 +42,14 @@ def test_a_text_classifier_through_the_workflow_in_a_process(tmp_path):
     assert summary["avg_time_to_first_token"] is None
     assert metrics["total_wh_per_1000_queries"] > 0 and metrics["joules_per_response"] > 0
     assert metrics["joules_per_token"] is None and metrics["tokens_per_joule"] is None
-    assert metrics["null_reasons"]["total.j_per_token"].endswith("(no generated tokens)")
+    assert metrics["null_reasons"]["total.j_per_token"].endswith(
+        "(the task generates no tokens)")
     assert report["phases"] is None  # no prefill and decode in a classification
 
     table = pd.read_csv(workdir / "results/tables/models.csv").set_index("model")
     assert table.loc["tiny-classifier", "task"] == "text_classification"
     assert pd.isna(table.loc["tiny-classifier", "joules_per_token"])
+    assert table.loc["tiny-classifier", "queries_per_second"] > 0
     ratings = pd.read_csv(workdir / "results/tables/ratings.csv").set_index("model")
     assert ratings.loc["tiny-classifier", "group"] == "text_classification"
     assert ratings.loc["tiny-llama", "group"] == "text_generation/A"
