@@ -108,8 +108,10 @@ def classified(model: str, wh_per_1000: float) -> dict:
     report = gpu_report(model, wh_per_1000, task="text_classification")
     summary = report["summary"]
     summary.update(total_completion_tokens=0, total_tokens=summary["total_prompt_tokens"],
-                   completion_tokens_per_second=None, avg_time_to_first_token=None,
-                   avg_served_time_to_first_token=None,
+                   avg_time_to_first_token=None)
+    # The fields a classification adds, in the order its report holds them.
+    summary.update(avg_served_latency_seconds=summary["avg_latency_seconds"],
+                   avg_served_time_to_first_token=None, completion_tokens_per_second=None,
                    queries_per_second=RESPONSES / summary["total_duration_seconds"])
     why = "1 of 1 trials invalid: trial 0 (the task generates no tokens)"
     report["metrics"].update(joules_per_token=None, net_joules_per_token=None,
