@@ -32,10 +32,10 @@ pytestmark = pytest.mark.e2e
 PLANTED_SECRETS = {"HF_TOKEN": "hf_planted_a5e1c0ffee", "HUGGING_FACE_HUB_TOKEN": "hf_planted_b7"}
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def snakemake(workdir: Path, *args: str, check: bool = True, env: dict[str, str] | None = None,
+              timeout: float = 600) -> subprocess.CompletedProcess:
     result = subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True,
-                            timeout=600, env={**os.environ, **PLANTED_SECRETS, **(env or {})})
+                            timeout=timeout, env={**os.environ, **PLANTED_SECRETS, **(env or {})})
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed:\n{result.stdout}\n{result.stderr}")
     return result
