@@ -162,7 +162,8 @@ def test_editing_the_plot_script_remakes_only_figures(finished_copy):
 
 def test_a_moved_workflow_has_nothing_to_do(finished_copy):
     """Moving the checkout (the copy lies elsewhere) changes no rule's command, param or input:
-    the per-model steps take their interpreter and source path from the environment."""
+    a rule's command names its interpreter and this checkout through a global of the workflow,
+    no part of the rule's text that Snakemake compares."""
     assert planned_jobs(finished_copy) == []
 
 
