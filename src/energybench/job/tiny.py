@@ -137,7 +137,8 @@ def staged_directory(out_dir: str | Path):
 
 
 def build_tiny(out_dir: str | Path, spec: dict) -> Path:
-    """Build the tiny model a model's ``tiny`` settings describe: a Llama causal LM, or with
+    """Build the tiny model a model's ``tiny`` settings describe: a Llama causal LM (with
+    ``labels``, a sequence classifier), or with
     ``kind: diffusion`` a text-to-image pipeline (energybench.job.tiny_diffusion)."""
     spec = dict(spec)
     if spec.pop("kind", "llama") == "diffusion":
