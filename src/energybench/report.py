@@ -13,6 +13,7 @@ import fastjsonschema
 import jsonschema
 
 from energybench.aes import report_keys
+from energybench.energy.phases import PER_UNIT_FIGURES, phases_per_unit
 from energybench.energy.trials import mean_over_trials
 from energybench.energy.units import per_queries_wh
 from energybench.files import write_atomic
@@ -30,6 +31,7 @@ from energybench.sections import (
     SteadyState,
     Summary,
     TrialRecord,
+    WarmUp,
     decode,
     type_hints,
     encode,
@@ -146,7 +148,8 @@ class Report:
     once. Its typed sections (energybench.sections) are built by energybench.results from the
     energy arithmetic, which computes every figure; the figures a reader derives
     from two sections (per 1,000 queries and per query of each component) are computed here,
-    once, by the same arithmetic. report.schema.json is tested against ``to_dict``."""
+    once, by the same arithmetic, as are the prefill/decode split per query and per token.
+    report.schema.json is tested against ``to_dict``."""
 
     model: str
     status: str
@@ -161,6 +164,7 @@ class Report:
     steady_state: SteadyState | None
     latency: Latency | None
     idle: Idle | None
+    warm_up: WarmUp | None
     load: Load | None
     memory: Memory | None
     timeline_file: str | None
@@ -199,6 +203,52 @@ class Report:
         return {name: per_queries(block)
                 for name, block in {**energy.components, "total": energy.total}.items()}
 
+    @functools.cached_property
+    def phases_per_trial(self) -> list[dict[str, dict[str, float | None]]]:
+        """Each trial's prefill/decode split per component (its values in the split's mean),
+        per query and per token over that trial's own counts, or the summary's in a report
+        without them (``energy.phases.phases_per_unit``); empty without a split."""
+        if not self.phases:
+            return []
+        summary, records, splits = self.summary or Summary(), self.trials or [], \
+            self.phases.trials
+        means = {name: mean for name, mean in self.phases.mean.items() if name in COMPONENTS}
+
+        def values(statistics) -> list:
+            return statistics.values if statistics.values is not None else [statistics.mean]
+
+        def value_at(statistics, position: int) -> float | None:
+            known = values(statistics)
+            return known[position] if position < len(known) else None
+
+        count = max((len(values(mean.prefill)) for mean in means.values()), default=0)
+        per_trial = []
+        for position in range(count):
+            record = records[position] if position < len(records) else TrialRecord()
+            generated, total = record.completion_tokens, record.total_tokens
+            counted = generated is not None and total is not None
+            passes = splits[position].generate_passes if position < len(splits) else None
+            per_trial.append({name: phases_per_unit(
+                value_at(mean.prefill, position), value_at(mean.decode, position),
+                passes=passes or 1,
+                queries=record.successful_prompts if record.successful_prompts is not None
+                else summary.successful_prompts,
+                prompt_tokens=total - generated if counted else summary.total_prompt_tokens,
+                generated_tokens=generated if counted else summary.total_completion_tokens)
+                for name, mean in means.items()})
+        return per_trial
+
+    @functools.cached_property
+    def phases_per_unit(self) -> dict[str, dict[str, float | None]]:
+        """Per component of the split, its figures per query and per token, mean over the
+        trials (``None`` where any trial's is unknown, as the split's own mean)."""
+        per_trial = self.phases_per_trial
+        names = dict.fromkeys(name for trial in per_trial for name in trial)
+        return {name: {figure: mean_over_trials([trial.get(name, {}).get(figure)
+                                                 for trial in per_trial])
+                       for figure in PER_UNIT_FIGURES}
+                for name in names}
+
     @property
     def succeeded(self) -> bool:
         return self.status == SUCCEEDED
@@ -216,10 +266,11 @@ class Report:
     @classmethod
     def completed(cls, config: dict, trials: list, idle, uncounted: dict, carbon_intensity: float,
                   timeline_file: str | None, provenance: dict, *, load: Load | None = None,
-                  memory: Memory | None = None) -> Report:
+                  memory: Memory | None = None, warm_up: WarmUp | None = None) -> Report:
         """The report of a run whose trials completed: ``succeeded``, or ``failed`` when a
         trial had too many failed requests (its figures are still reported); with the
-        model load's and the peak memory's sections where the run measured them."""
+        model load's, the warm-up's and the peak memory's sections where the run measured
+        them."""
         from energybench import results  # results arranges its sections from this module's
 
         failure = next((t.failure for t in trials if t.failure), None)
@@ -239,6 +290,7 @@ class Report:
             steady_state=results.steady_state_section(trials, idle, uncounted),
             latency=results.latency_section(trials),
             idle=Idle.from_dict(idle.to_dict()) if idle else None,  # the meters' JSON form
+            warm_up=warm_up,
             load=load,
             memory=memory,
             timeline_file=timeline_file,
@@ -282,13 +334,15 @@ class Report:
                 .get("carbon_intensity_g_per_kwh"),
             ),
             checks=[], trials=[], phases=None, steady_state=None, latency=None,
-            idle=None, load=None, memory=None, timeline_file=None,
+            idle=None, warm_up=None, load=None, memory=None, timeline_file=None,
             provenance=Provenance.from_dict(provenance),
         )
 
     def to_dict(self) -> dict:
-        """The JSON document (benchmark_report.json), in its documented key order."""
-        data = {key: encode(getattr(self, key)) for key in REPORT_KEYS}
+        """The JSON document (benchmark_report.json), in its documented key order; a section
+        that reports from before it was recorded lack (``OPTIONAL_KEYS``) only where known."""
+        data = {key: encode(getattr(self, key)) for key in REPORT_KEYS
+                if key not in OPTIONAL_KEYS or getattr(self, key) is not None}
         data["error"] = self.error.to_dict() if self.error else None
         return data
 
@@ -314,4 +368,7 @@ class Report:
 REPORT_NAME = "benchmark_report.json"
 REPORT_KEYS = ("schema_version", "model", "status", "error", "config", "summary", "energy",
                "metrics", "checks", "trials", "phases", "steady_state", "latency", "idle",
-               "load", "memory", "timeline_file", "provenance")
+               "warm_up", "load", "memory", "timeline_file", "provenance")
+# Left out of the document where unknown, so a report from before they were recorded reads
+# back unchanged (the schema refuses them null).
+OPTIONAL_KEYS = ("warm_up",)

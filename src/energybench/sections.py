@@ -401,11 +401,24 @@ class IdleComponent(Section):
 
 @dataclass(frozen=True, kw_only=True)
 class Idle(Section):
+    """The idle baseline: power per component, and its window on the power timeline's clock
+    (``None`` in reports from before it was recorded)."""
+
+    start_s: float | None = None
+    end_s: float | None = None
     components: dict[str, IdleComponent] = field(default_factory=dict)
 
     def watts(self, component: str) -> float | None:
         power = self.components.get(component)
         return power.watts if power else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WarmUp(Section):
+    """The unmeasured warm-up's window on the power timeline's clock."""
+
+    start_s: float | None = None
+    end_s: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

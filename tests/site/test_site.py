@@ -216,6 +216,9 @@ def test_a_model_page_has_the_tables_its_backend_reports(built):
     site, _, _ = built
     alpha = (site / "models/alpha.html").read_text()
     assert 'id="phases"' in alpha and 'id="latency"' not in alpha
+    phases = re.search(r'<table id="phases">.*?</table>', alpha, re.S).group(0)
+    assert "Prefill, J / query" in phases and "Decode, mJ / generated token" in phases
+    assert len(re.findall(r'<td class="num">', phases)) == 4 * phases.count('scope="row"')
     beta = (site / "models/beta.html").read_text()
     assert 'id="phases"' not in beta
     latency = re.search(r'<table id="latency">.*?</table>', beta, re.S).group(0)

@@ -110,17 +110,30 @@ def _root(properties: dict[str, str]) -> str:
                                   for name, color in properties.items()) + "}\n"
 
 
+PHASE_FIGURES = {  # the model page's phases table: figure, its scale to the column's unit
+    "prefill_j_per_query": 1.0, "decode_j_per_query": 1.0,
+    "prefill_j_per_prompt_token": 1000.0, "decode_j_per_generated_token": 1000.0,
+}
+
+
 def _phase_rows(report: Report) -> list[tuple[str, dict]]:
+    """Per component of the split, prefill and decode per query and per token (mJ), or why
+    each is unknown: the split's own reason, else no query or token counted."""
     mean = report.phases.mean if report.phases else {}
     rows = []
     for component in COMPONENTS:
         if component not in mean:
             continue
-        stats = {phase: getattr(mean[component], phase) for phase in ("prefill", "decode")}
-        rows.append((component, {
-            phase: figure_of(s.mean, reason=s.reason, low=s.ci_low, high=s.ci_high,
-                             interval_reason=s.reason)
-            for phase, s in stats.items()}))
+        per_unit = report.phases_per_unit.get(component, {})
+        reasons = {phase: getattr(mean[component], phase).reason for phase in ("prefill",
+                                                                               "decode")}
+        figures = {}
+        for figure, scale in PHASE_FIGURES.items():
+            value = per_unit.get(figure)
+            figures[figure] = figure_of(None if value is None else value * scale,
+                                        reason=reasons[figure.split("_")[0]]
+                                        or "no query or token counted")
+        rows.append((component, figures))
     return rows
 
 
