@@ -168,7 +168,7 @@ rule label:
     conda:
         "../envs/aggregate.yaml"
     params:
-        code=step_code_digest(paper_code("labels", "hardware")),
+        code=step_code_digest(paper_code("labels", "hardware", "links")),
     shell:
         step(
             "label --report {input.report:q} --ratings {input.ratings:q}"

@@ -95,3 +95,32 @@ def test_a_label_reads_like_ai_energy_scores(monkeypatch, stars):
         if text is not header:
             assert contrast_ratio(to_hex(text.get_color()), "#FFFFFF") >= 4.5, text.get_text()
     style.plt.close("all")
+
+
+def test_a_label_links_a_hub_model_to_its_page_and_names_its_rating_group_in_words(
+        monkeypatch, tmp_path):
+    hub = fx.gpu_report("m", 1.0)
+    hub["config"]["id"] = "org/model-7b"
+    texts = drawn_label(monkeypatch, hub, 4)
+    [link] = [t for t in texts if t.get_url()]
+    assert link.get_url() == "https://huggingface.co/org/model-7b"
+    assert link.get_text() == "huggingface.co/org/model-7b"
+    assert link.get_fontsize() >= labels.SMALL_PRINT
+    assert contrast_ratio(to_hex(link.get_color()), "#FFFFFF") >= 4.5
+    assert "rated within Text generation, class B" in [t.get_text() for t in texts]
+    # In the SVG, a link a reader can follow.
+    [typed] = fx.typed([hub])
+    rating = {"model": "m", "stars": 4, "rated": True, "group": "text_generation/B",
+              "out_of_calibration_range": False, "unrated_reason": None, "note": None,
+              "gpu_wh_per_1000_queries": 1.0}
+    monkeypatch.undo()
+    labels.draw(typed, rating, [tmp_path / "m.svg"])
+    assert 'xlink:href="https://huggingface.co/org/model-7b"' in (tmp_path / "m.svg").read_text()
+    style.plt.close("all")
+
+
+def test_a_label_of_a_local_model_has_no_link_line(monkeypatch):
+    local = fx.gpu_report("m", 1.0)
+    local["config"]["id"] = "/models/m"
+    assert not [t for t in drawn_label(monkeypatch, local, 4) if t.get_url()]
+    style.plt.close("all")

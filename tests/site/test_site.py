@@ -24,7 +24,8 @@ from energybench.paper.stored import write_collection
 from energybench.report import Report, validate_report
 from energybench.site import build_site
 from energybench.site.build import flatten, format_count, format_number
-from energybench.site.entries import collect, hub_url, model_entry, page_name, read_ratings
+from energybench.paper.links import hub_url
+from energybench.site.entries import collect, model_entry, page_name, read_ratings
 
 SAMPLE = json.loads((REPO_ROOT / "tests/data/site_report.json").read_text())
 TOTAL_STATISTICS = SAMPLE["metrics"]["trial_statistics"]["total_wh_per_1000_queries"]
