@@ -16,13 +16,13 @@ sys.pycache_prefix = sys.pycache_prefix or os.path.join(
     os.path.expanduser("~"), ".cache", "energybench", "pycache"
 )
 sys.path.insert(0, PACKAGE_SRC)
-from energybench.environment import put_first_on_pythonpath
+from energybench.job.environment import put_first_on_pythonpath
 
 put_first_on_pythonpath(PACKAGE_SRC)
 
 # Read here first: Snakemake's own loader names neither the file nor the line of a YAML
 # error, and fails with a traceback on text that is not UTF-8.
-from energybench.config import exit_on_unreadable_yaml
+from energybench.plan.config import exit_on_unreadable_yaml
 
 exit_on_unreadable_yaml("config/config.yaml")
 

@@ -6,16 +6,16 @@
 Makes one real report (the tiny Llama through `energybench run`, pytorch backend, a few
 prompts) unless --template names one, copies it into --reports model directories with the
 model key and its energy varied, then times, interleaved and each in this process:
-- `collect`: the `reports` rule's work (`energybench.paper.stored.write_collection`): read and
+- `collect`: the `reports` rule's work (`energybench.publish.paper.stored.write_collection`): read and
   validate each report once into the one collection file every aggregate rule reads;
-- `tables`: the `tables` rule's work (`energybench.paper.build.build_tables` from that file:
+- `tables`: the `tables` rule's work (`energybench.publish.paper.build.build_tables` from that file:
   models.csv and the trial, phase, latency, check and LaTeX tables);
 - `bare`: `json.load` of every report into a pandas DataFrame (one row per report), nothing else;
 - `ratings`: the star ratings (`build_ratings`);
-- one entry per comparison figure of `energybench.paper.figures` (`build_figure`, PNG and PDF);
-- `site`: the static site (`energybench.site.build_site`, with the ratings, the comparison
-  figures just drawn and the methodology docs; no labels or per-run figures, which are
-  per-model jobs).
+- one entry per comparison figure of `energybench.publish.paper.figures` (`build_figure`, PNG and PDF);
+- `site`: the static site (`energybench.publish.site.build_site`, with the ratings, the
+  comparison figures just drawn and the methodology docs; no labels or per-run figures, which
+  are per-model jobs).
 It prints the medians and min-max of wall and CPU time (this process's: steadier on a shared
 machine), tables / bare and (collect + tables) / bare per repetition, and what validating one
 report costs (jsonschema, and the compiled schema the workflow uses).
@@ -39,11 +39,11 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from energybench.paper.build import build_figure, build_ratings, build_tables  # noqa: E402
-from energybench.paper.stored import write_collection  # noqa: E402
-from energybench.report import (  # noqa: E402
+from energybench.publish.paper.build import build_figure, build_ratings, build_tables  # noqa: E402
+from energybench.publish.paper.stored import write_collection  # noqa: E402
+from energybench.run.report import (  # noqa: E402
     _compiled_report_check, _report_validator, read_report)
-from energybench.site import build_site  # noqa: E402
+from energybench.publish.site import build_site  # noqa: E402
 
 FIGURES = {"energy": True, "latency": False, "pareto": False, "phases": False}
 """The comparison figures, and whether each draws the star ratings too."""
@@ -54,8 +54,8 @@ METHODOLOGY = [REPO / "docs/energy.md", REPO / "docs/paper.md"]  # the site's me
 def tiny_run_config(work: Path, key: str = "template", **settings) -> dict:
     """The resolved run config of a tiny Llama built under ``work``: a few prompts, a short
     idle baseline (``settings`` override the model entry's fields)."""
-    from energybench.config import load_yaml, resolve_model
-    from energybench.tiny import build_tiny_model
+    from energybench.plan.config import load_yaml, resolve_model
+    from energybench.job.tiny import build_tiny_model
 
     model = work / "model" if (work / "model").exists() else build_tiny_model(work / "model")
     config = load_yaml(REPO / "config/config.yaml")

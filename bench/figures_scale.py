@@ -23,8 +23,8 @@ sys.path[:0] = [str(REPO / "src"), str(REPO / "tests"), str(REPO / "bench")]
 
 import paper_fixtures  # noqa: E402
 from aggregate_scale import FIGURES, clocked, spread  # noqa: E402
-from energybench.paper.build import build_figure, build_ratings  # noqa: E402
-from energybench.paper.stored import write_collection  # noqa: E402
+from energybench.publish.paper.build import build_figure, build_ratings  # noqa: E402
+from energybench.publish.paper.stored import write_collection  # noqa: E402
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ python3 - "$repo" "$out" <<'PY'
 import json, sys, time
 from pathlib import Path
 
-from energybench.tiny import build_tiny_model
+from energybench.job.tiny import build_tiny_model
 
 repo, out = Path(sys.argv[1]), Path(sys.argv[2])
 model_dir = out / "llama-3.1-8b-random"

@@ -29,13 +29,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from energybench.energy.checks import _relative_difference as relative_difference  # noqa: E402
-from energybench.energy.checks import check_counter_vs_integral  # noqa: E402
-from energybench.files import write_atomic  # noqa: E402
-from energybench.meters import EnergyMonitor  # noqa: E402
-from energybench.meters import nvml as nvml_meter  # noqa: E402
-from energybench.meters.memory import gpu_peaks, host_peak  # noqa: E402
-from energybench.results import load_section  # noqa: E402
+from energybench.run.energy.checks import _relative_difference as relative_difference  # noqa: E402
+from energybench.run.energy.checks import check_counter_vs_integral  # noqa: E402
+from energybench.run.files import write_atomic  # noqa: E402
+from energybench.run.meters import EnergyMonitor  # noqa: E402
+from energybench.run.meters import nvml as nvml_meter  # noqa: E402
+from energybench.run.meters.memory import gpu_peaks, host_peak  # noqa: E402
+from energybench.run.results import load_section  # noqa: E402
 
 
 # What the load step writes (a small model's weights) and what the peak-memory step holds.

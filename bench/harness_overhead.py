@@ -78,7 +78,7 @@ def child_environment(args) -> dict[str, str]:
 
 def ours(model: Path, dataset: Path, args, work: Path, count: int, profile: Path | None = None) -> list[dict]:
     """Our generate windows (one per trial), from the run's report."""
-    from energybench.config import load_yaml, resolve_model
+    from energybench.plan.config import load_yaml, resolve_model
 
     config = load_yaml(REPO / "config/config.yaml")
     entry = {"id": str(model), "backend": "pytorch", "dtype": "float32", "dataset": str(dataset),
@@ -133,9 +133,9 @@ def breakdown(model: Path, dataset: Path, args) -> None:
 
     import torch
 
-    from energybench.backends import pytorch
-    from energybench.config import RunConfig, load_yaml, resolve_model
-    from energybench.meters import EnergyMonitor
+    from energybench.run.backends import pytorch
+    from energybench.plan.config import RunConfig, load_yaml, resolve_model
+    from energybench.run.meters import EnergyMonitor
 
     torch.set_num_threads(args.threads)
     config = load_yaml(REPO / "config/config.yaml")
@@ -183,7 +183,7 @@ def print_profile(profile: Path) -> None:
     stats = pstats.Stats(str(profile))
     print(f"\ncProfile of one of our runs ({profile}), cumulative, the run's own functions and generate's:")
     stats.sort_stats("cumulative").print_stats(
-        r"energybench/(backends/pytorch|meters/monitor|meters/sampler|progress)\.py|"
+        r"energybench/run/(backends/pytorch|meters/monitor|meters/sampler|progress)\.py|"
         r"generation/(utils\.py:\d+\((generate|_sample)\)|stopping_criteria)|tokenization_utils_base\.py:\d+\(__call__\)")
 
 
@@ -203,8 +203,8 @@ def main() -> None:
     parser.add_argument("--breakdown", type=int, default=0, metavar="WINDOWS",
                         help="then time the harness's own work inside this many generate windows, in-process")
     args = parser.parse_args()
-    from energybench.prompts import load_prompts
-    from energybench.tiny import build_tiny_model
+    from energybench.run.prompts import load_prompts
+    from energybench.job.tiny import build_tiny_model
 
     with tempfile.TemporaryDirectory(prefix="harness-overhead-") as tmp:
         work = Path(tmp)

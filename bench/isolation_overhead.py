@@ -3,14 +3,14 @@
     python bench/isolation_overhead.py [--runtimes docker podman] [--repetitions 3] [--builds] [--cold]
 
 Runs one tiny Llama (pytorch backend, 4 prompts, 8 new tokens) through the workflow's own job
-(`energybench.job.run_model_job`: launch, run, report) with each runtime, interleaved in
+(`energybench.job.model_job.run_model_job`: launch, run, report) with each runtime, interleaved in
 rotating order, in the image this checkout builds (`energybench:bench-isolation`, built first:
 a rebuild of the checkout's own sources on top of the engine's cached layers). It prints each
 runtime's median and min-max wall time per model and the time added to the process runtime's,
 per repetition.
 --builds also times, per container CLI: a rebuild with nothing changed (the layer cache only),
 and a rebuild after a change to engine code only (one comment added to a copy of the checkout's
-src/energybench/benchmark.py), which must reuse the torch layer.
+src/energybench/run/benchmark.py), which must reuse the torch layer.
 --cold times, per container CLI, the cold build: a fresh base image (debootstrap, under a tag of
 its own, so that no layer of an earlier build can match and other builds' caches stay as they
 are), then the image on it (the torch wheel, the engine's requirements from PyPI, the engine),
@@ -36,9 +36,9 @@ sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from aggregate_scale import tiny_run_config, timed  # noqa: E402
-from energybench.isolation import build_cpu_image  # noqa: E402
-from energybench.isolation.images import ensure_cpu_base  # noqa: E402
-from energybench.job import run_model_job  # noqa: E402
+from energybench.job.isolation import build_cpu_image  # noqa: E402
+from energybench.job.isolation.images import ensure_cpu_base  # noqa: E402
+from energybench.job.model_job import run_model_job  # noqa: E402
 from plan_scale import copy_checkout  # noqa: E402
 
 TAG = "energybench:bench-isolation"
@@ -108,7 +108,7 @@ def cold_builds(cli: str, work: Path) -> None:
 def engine_only_change(work: Path) -> Path:
     """A copy of the checkout's image sources with one comment added to engine code."""
     copy = copy_checkout(CHECKOUT_PARTS, work / "checkout")
-    engine = copy / "src/energybench/benchmark.py"
+    engine = copy / "src/energybench/run/benchmark.py"
     engine.write_text(engine.read_text() + f"\n# engine-only change {time.time()}\n")
     return copy
 

@@ -7,7 +7,7 @@ server for it (vLLM's venv: ENERGYBENCH_VLLM_PYTHON, default .venv-vllm; `.ci/in
 Each repetition runs, in fresh processes and in an order that rotates between repetitions:
 - `vllm`: `vllm.benchmarks.serve` (vLLM's venv) with the same prompts, output length (ignore_eos)
   and concurrency, all requests at once;
-- `loadgen`: `energybench.backends.vllm.loadgen.run_load` alone in a plain Python process;
+- `loadgen`: `energybench.run.backends.vllm.loadgen.run_load` alone in a plain Python process;
 - `pipeline`: `energybench run` of a vLLM model in external mode against the same server (the
   vLLM backend inside the engine: meters, sampler, warm-up, phase callbacks), read back from
   its requests.jsonl.
@@ -35,10 +35,10 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from energybench.processes import parse_cpu_list  # noqa: E402
-from energybench.prompts import load_prompts  # noqa: E402
-from energybench.backends.vllm.server import ManagedVLLMServer, vllm_python  # noqa: E402
-from energybench.backends.vllm.settings import VLLMSettings  # noqa: E402
+from energybench.run.processes import parse_cpu_list  # noqa: E402
+from energybench.run.prompts import load_prompts  # noqa: E402
+from energybench.run.backends.vllm.server import ManagedVLLMServer, vllm_python  # noqa: E402
+from energybench.run.backends.vllm.settings import VLLMSettings  # noqa: E402
 
 MODES = ("vllm", "loadgen", "pipeline")
 METRICS = ("throughput_tok_s", "mean_ttft_ms", "mean_tpot_ms", "server_ttft_ms")
@@ -64,9 +64,9 @@ main(parser.parse_args(sys.argv[1:]))
 
 LOADGEN_ALONE = """
 import json, sys
-from energybench.backends.vllm.endpoint import Endpoint
-from energybench.backends.vllm.loadgen import LoadSettings, run_load
-from energybench.backends.vllm.settings import VLLMSettings
+from energybench.run.backends.vllm.endpoint import Endpoint
+from energybench.run.backends.vllm.loadgen import LoadSettings, run_load
+from energybench.run.backends.vllm.settings import VLLMSettings
 url, model, prompts_file, max_tokens, concurrency, warmup, out = sys.argv[1:]
 prompts = [json.loads(line)["prompt"] for line in open(prompts_file)]
 serving = VLLMSettings(mode="external", endpoint=url, concurrency=int(concurrency), request_timeout_s=300)
@@ -140,7 +140,7 @@ class Runner:
         return figures_from_records(json.loads(out.read_text()))
 
     def pipeline(self) -> dict:
-        from energybench.config import load_yaml, resolve_model
+        from energybench.plan.config import load_yaml, resolve_model
 
         a = self.args
         config = load_yaml(REPO / "config/config.yaml")
@@ -230,7 +230,7 @@ def main() -> None:
             parser.error("--endpoint needs --tokenizer (vLLM's benchmark counts prompt tokens with it)")
         compare(args, args.endpoint)
         return
-    from energybench.tiny import build_tiny_model
+    from energybench.job.tiny import build_tiny_model
 
     with tempfile.TemporaryDirectory(prefix="loadgen-vs-vllm-model-") as tmp:
         model = build_tiny_model(Path(tmp) / "model")  # hidden 128, 2 heads: head_dim 64

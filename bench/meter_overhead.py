@@ -27,7 +27,7 @@ CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 mode, hz, seconds = sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
-from energybench.meters import EnergyMonitor
+from energybench.run.meters import EnergyMonitor
 
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)

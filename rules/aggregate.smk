@@ -6,11 +6,11 @@
 
 
 # Every report, read and validated once, in one file that each rule over all the reports
-# reads: one DAG edge per such rule instead of one per report (energybench.paper.stored).
+# reads: one DAG edge per such rule instead of one per report (energybench.publish.paper.stored).
 rule reports:
     input:
         reports=report_paths(),
-        code=[f"{PAPER}/stored.py", workflow_path("src/energybench/history.py")],
+        code=[f"{PAPER}/stored.py", workflow_path("src/energybench/job/history.py")],
     output:
         collection=f"{RESULTS}/reports.jsonl",
     log:
@@ -47,7 +47,7 @@ rule tables:
         collection=rules.reports.output.collection,
         ratings=rules.ratings.output.ratings,  # the stars column of models.tex
         code=paper_code("tables", "latex", "ranking")
-        + [workflow_path("src/energybench/aggregate.py")],
+        + [workflow_path("src/energybench/publish/aggregate.py")],
     output:
         models=report(
             f"{RESULTS}/tables/models.csv",
@@ -232,7 +232,7 @@ rule aes_submission:
 rule aes_models:
     input:
         csv=config["models_csv"] or [],
-        code=workflow_path("src/energybench/aes/model_list.py"),
+        code=workflow_path("src/energybench/plan/aes_model_list.py"),
     output:
         models=f"{RESULTS}/aes/models.yaml",
     log:

@@ -1,7 +1,7 @@
 # One isolated run per model. Its settings are a param (canonical text), so a real change of
 # one model's settings reruns that model only, and restating a value reruns nothing;
 # models.yaml itself is deliberately not an input. The job reads exactly the planned settings
-# from a file named by their digest (energybench.planned), not from its command line, which
+# from a file named by their digest (energybench.plan.planned), not from its command line, which
 # Snakemake prints.
 # A model's backend declares the resources its job takes beyond its GPUs: a model whose load
 # goes to an external endpoint takes one `endpoint` slot, and `--resources endpoint=1` keeps

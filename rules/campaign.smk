@@ -2,7 +2,7 @@
 # succeeded, failed with causes, up to date; on screen and in logs/batch_summary.txt.
 import time
 
-from energybench.campaign import write_batch_summary
+from energybench.publish.campaign import write_batch_summary
 
 WORKFLOW_STARTED_AT = time.time()
 

@@ -1,4 +1,4 @@
-# Config loading, validation and input functions. The logic lives in energybench.config;
+# Config loading, validation and input functions. The logic lives in energybench.plan.config;
 # this file only connects it to Snakemake.
 import glob
 import json
@@ -9,7 +9,7 @@ from pathlib import Path
 from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
-from energybench.config import (
+from energybench.plan.config import (
     ConfigError,
     check_document,
     check_run_configs,
@@ -23,29 +23,29 @@ from energybench.config import (
     resolve_runtimes,
     select_models,
 )
-from energybench import environment
-from energybench.prompts import check_prompt_counts
-from energybench.secrets import declared_secrets_environment
-from energybench.consistency import hub_id_notes
-from energybench.aes.model_list import models_from_list
-from energybench.campaign_settings import apply_campaign_settings
-from energybench.campaign_record import (
+from energybench.job import environment
+from energybench.run.prompts import check_prompt_counts
+from energybench.job.secrets import declared_secrets_environment
+from energybench.plan.consistency import hub_id_notes
+from energybench.plan.aes_model_list import models_from_list
+from energybench.plan.campaign_settings import apply_campaign_settings
+from energybench.plan.campaign_record import (
     described,
     record_campaign,
     record_path,
     recorded_campaign,
 )
-from energybench.code_digest import code_digest
-from energybench.planned import settings_path, write_planned_settings
-from energybench.backends import (
+from energybench.plan.code_digest import code_digest
+from energybench.plan.planned import settings_path, write_planned_settings
+from energybench.run.backends import (
     job_resources,
     planned_on_the_cpu_for_want_of_gpus,
 )
-from energybench.gpus import discover_devices, gpu_capacity_problems
+from energybench.job.gpus import discover_devices, gpu_capacity_problems
 from energybench.steps import STEP_COMMAND, step_environment
-from energybench.keys import KEY_REGEX, key_problem
-from energybench import workflow_guard
-from energybench.isolation import CONTAINER_RUNTIMES, resolve_runtime
+from energybench.plan.keys import KEY_REGEX, key_problem
+from energybench.job import workflow_guard
+from energybench.job.isolation import CONTAINER_RUNTIMES, resolve_runtime
 
 # The seed runner's variables: RESULTS_DIR moves every output; BENCHMARK_BACKEND is the
 # backend of models that name none.
@@ -85,7 +85,7 @@ onstart:
         sys.exit(1)
     if not PAPER_ONLY:
         # Imported here: it reads reports (numpy and all), which no plan needs.
-        from energybench.history import keep_stored_reports
+        from energybench.job.history import keep_stored_reports
 
         # Reports stored before attempts were kept: into their history first, so the rerun
         # Snakemake may start (which removes its output) cannot destroy them.
@@ -206,8 +206,8 @@ def resource_limit(name):
 # for the machine that runs the jobs).
 MODELS, RESOURCES = load_model_table()
 # Each model's settings as its benchmark job's param: canonical text, so restating a value
-# reruns nothing (energybench.config.canonical); the job reads them from a file named by
-# their digest, written when a run starts (energybench.planned).
+# reruns nothing (energybench.plan.config.canonical); the job reads them from a file named by
+# their digest, written when a run starts (energybench.plan.planned).
 SETTINGS = {key: settings_text(cfg) for key, cfg in MODELS.items()}
 SETTINGS_FILES = {key: str(settings_path(RESULTS, key, text)) for key, text in SETTINGS.items()}
 
@@ -254,7 +254,7 @@ def workflow_path(*parts):
     return os.path.relpath(Path(workflow.basedir, *parts))
 
 
-# The benchmark's code as one digest (energybench.code_digest): a param of each run in a
+# The benchmark's code as one digest (energybench.plan.code_digest): a param of each run in a
 # process and of the CPU image, so a code change reruns the runs and nothing else does.
 CODE_DIGEST = code_digest(workflow_path("src", "energybench"))
 
@@ -263,13 +263,13 @@ def site_sources():
     """The site's code, templates and assets, and the paper's reader, palette, ranking and
     rating groups it shares: a change to them rebuilds the site only."""
     shared = [
-        workflow_path("src", "energybench", "paper", name)
+        workflow_path("src", "energybench", "publish", "paper", name)
         for name in ("stored.py", "palette.py", "ranking.py", "ratings.py", "hardware.py",
                      "links.py")
     ]
     return shared + sorted(
         str(path)
-        for path in Path(workflow_path("src", "energybench", "site")).rglob("*")
+        for path in Path(workflow_path("src", "energybench", "publish", "site")).rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     )
 
@@ -321,7 +321,7 @@ def report_paths():
     return expand(REPORT, model=REPORTED)
 
 
-PAPER = workflow_path("src/energybench/paper")
+PAPER = workflow_path("src/energybench/publish/paper")
 CALIBRATION = (config.get("ratings") or {}).get("calibration_file")
 FIGURES = {
     "energy": "energy_per_1000_queries",
@@ -335,7 +335,7 @@ def paper_code(*modules):
     """The modules an output is drawn by, and the reader and style every output shares."""
     return [
         f"{PAPER}/{m}.py" for m in ("stored", "palette", "style", "build", *modules)
-    ] + [workflow_path("src/energybench/history.py")]
+    ] + [workflow_path("src/energybench/job/history.py")]
 
 
 def step_code_digest(sources):

@@ -3,7 +3,7 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 
-from energybench.aes.model_list import import_model_list  # noqa: E402
+from energybench.plan.aes_model_list import import_model_list  # noqa: E402
 
 result = import_model_list(
     snakemake.input.csv,  # noqa: F821

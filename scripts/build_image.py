@@ -4,8 +4,8 @@ from pathlib import Path
 
 sys.stderr = open(snakemake.log[0], "a")  # noqa: F821 (snakemake is injected)
 
-from energybench.files import write_atomic  # noqa: E402
-from energybench.isolation import build_cpu_image  # noqa: E402
+from energybench.run.files import write_atomic  # noqa: E402
+from energybench.job.isolation import build_cpu_image  # noqa: E402
 
 image_id = build_cpu_image(
     Path(snakemake.params.repo),  # noqa: F821

@@ -5,6 +5,6 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 
-from energybench.paper.stored import write_collection  # noqa: E402
+from energybench.publish.paper.stored import write_collection  # noqa: E402
 
 write_collection(snakemake.input.reports, snakemake.output.collection)  # noqa: F821

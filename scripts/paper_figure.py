@@ -5,7 +5,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 
-from energybench.paper.build import build_figure  # noqa: E402
+from energybench.publish.paper.build import build_figure  # noqa: E402
 
 build_figure(snakemake.params.figure, snakemake.input.collection,  # noqa: F821
              [snakemake.output.png, snakemake.output.pdf], snakemake.input.ratings or None)  # noqa: F821

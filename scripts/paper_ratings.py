@@ -5,7 +5,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 
-from energybench.paper.build import build_ratings  # noqa: E402
+from energybench.publish.paper.build import build_ratings  # noqa: E402
 
 build_ratings(snakemake.input.collection, snakemake.output.ratings,  # noqa: F821
               snakemake.output.calibration, snakemake.input.frozen[0] if snakemake.input.frozen else None)  # noqa: F821

@@ -5,7 +5,7 @@ import sys
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
 
-from energybench.paper.build import build_tables  # noqa: E402
+from energybench.publish.paper.build import build_tables  # noqa: E402
 
 build_tables(snakemake.input.collection, snakemake.input.ratings,  # noqa: F821
              dict(snakemake.output.items()))  # noqa: F821

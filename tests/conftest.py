@@ -70,11 +70,11 @@ def files_holding(secret: str, directory: Path, **more: bytes) -> list[str]:
 @pytest.fixture
 def three_models_secrets(monkeypatch):
     """Three models with a secret each, planted in the environment the way a workflow's jobs
-    see it (with every model's declared secret names, energybench.secrets), beside a stray
+    see it (with every model's declared secret names, energybench.job.secrets), beside a stray
     key no model declares: {model: (its run config, the value only its run may see)}."""
     import uuid
 
-    from energybench.secrets import DECLARED_SECRETS_ENV
+    from energybench.job.secrets import DECLARED_SECRETS_ENV
 
     def planted(name):
         value = f"planted-{name}-{uuid.uuid4().hex}"
@@ -101,7 +101,7 @@ def vllm_importable() -> bool:
     """vLLM's own venv (.ci/install-vllm.sh, or ENERGYBENCH_VLLM_PYTHON) imports vllm."""
     import subprocess
 
-    from energybench.backends.vllm.server import vllm_python
+    from energybench.run.backends.vllm.server import vllm_python
 
     python = vllm_python()
     return python.exists() and subprocess.run(

@@ -7,7 +7,7 @@ import copy
 import json
 from pathlib import Path
 
-from energybench.report import Report, validate_report
+from energybench.run.report import Report, validate_report
 
 DATA = Path(__file__).parent / "data" / "paper"
 BASE = json.loads((DATA / "cpu_report.json").read_text())
@@ -47,7 +47,7 @@ def gpu_report(model: str, wh_per_1000: float, *, model_class: str = "B",
     report["metrics"].update(wh_per_1000_queries=wh_per_1000,
                              total_wh_per_1000_queries=(gpu_j + others) / 3.6 / RESPONSES,
                              joules_per_token=(gpu_j + others) / tokens)
-    # The per-trial figures over the trials, as energybench.results computes them.
+    # The per-trial figures over the trials, as energybench.run.results computes them.
     report["metrics"]["trial_statistics"].update(
         wh_per_1000_queries=trial_statistics([v / 3.6 / RESPONSES for v in values])["gross"],
         total_wh_per_1000_queries=trial_statistics(
@@ -70,7 +70,7 @@ def with_split(report: dict, prefill_j: float, decode_j: float) -> dict:
 
 
 def typed(reports: list[dict]) -> list[Report]:
-    """The reports as the paper outputs read them (energybench.paper.stored)."""
+    """The reports as the paper outputs read them (energybench.publish.paper.stored)."""
     return [Report.from_dict(report) for report in reports]
 
 

@@ -8,15 +8,15 @@ import logging
 import sys
 from pathlib import Path
 
-from energybench.config import ConfigError
+from energybench.plan.config import ConfigError
 
 
 def _run(args) -> int:
     import os
 
-    from energybench import benchmark
-    from energybench.secrets import load_secrets_file
-    from energybench.workflow_guard import stop_when_launcher_ends
+    from energybench.run import benchmark
+    from energybench.job.secrets import load_secrets_file
+    from energybench.job.workflow_guard import stop_when_launcher_ends
 
     load_secrets_file()  # first: the file is deleted as soon as its values are in memory
     stop_when_launcher_ends()
@@ -31,7 +31,7 @@ def _run(args) -> int:
 
 
 def _import_aes(args) -> int:
-    from energybench.aes.model_list import import_model_list
+    from energybench.plan.aes_model_list import import_model_list
 
     result = import_model_list(args.csv, args.output, args.skip_invalid, args.aes_reasoning)
     for notice in result.notices:
@@ -49,7 +49,7 @@ def _import_aes(args) -> int:
 
 
 def _merge_tables(args) -> int:
-    from energybench.merge import merge_tables
+    from energybench.publish.merge import merge_tables
 
     rows = merge_tables(args.output, args.sources)
     print(f"energybench merge-tables: {rows} row(s) written to {args.output}", file=sys.stderr)
@@ -57,7 +57,7 @@ def _merge_tables(args) -> int:
 
 
 def _attempts(args) -> int:
-    from energybench import history
+    from energybench.job import history
 
     for line in history.describe(args.model_dir):
         print(line)
@@ -65,7 +65,7 @@ def _attempts(args) -> int:
 
 
 def _restore(args) -> int:
-    from energybench import history
+    from energybench.job import history
 
     try:
         attempt = history.restore(args.model_dir, args.attempt)
@@ -80,7 +80,7 @@ def _restore(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from energybench.aes.model_list import AES_REASONING
+    from energybench.plan.aes_model_list import AES_REASONING
 
     parser = argparse.ArgumentParser(prog="energybench", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

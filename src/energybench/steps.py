@@ -42,14 +42,14 @@ def step_environment(package_src: str, in_conda_env: bool) -> dict[str, str]:
 
 
 def _tiny_model(args) -> None:
-    from energybench.tiny import build_tiny_model
+    from energybench.job.tiny import build_tiny
 
-    build_tiny_model(args.output, **json.loads(args.spec))
+    build_tiny(args.output, json.loads(args.spec))
 
 
 def _benchmark(args) -> None:
-    from energybench.job import run_model_job
-    from energybench.planned import SettingsMissing, read_planned_settings
+    from energybench.job.model_job import run_model_job
+    from energybench.plan.planned import SettingsMissing, read_planned_settings
 
     try:
         run_config = read_planned_settings(args.settings)
@@ -60,7 +60,7 @@ def _benchmark(args) -> None:
 
 
 def _power_timeline(args) -> None:
-    from energybench.paper.build import build_run_figure
+    from energybench.publish.paper.build import build_run_figure
 
     build_run_figure(args.report, args.timeline, [args.png, args.pdf])
 
@@ -72,7 +72,7 @@ def _aes_run_files(args) -> None:
 
 
 def _label(args) -> None:
-    from energybench.paper.build import build_label
+    from energybench.publish.paper.build import build_label
 
     build_label(args.report, args.ratings, [args.svg, args.png])
 
@@ -84,7 +84,7 @@ STEPS = {
     "benchmark": (_benchmark, "benchmark one model in its own process or container; a report "
                   "whatever happens", {
         "--settings": "the file of the settings the job was planned with "
-                      "(energybench.planned)",
+                      "(energybench.plan.planned)",
         "--gpus": "how many GPUs the job takes (its planned resource `gpu`)",
         "--report": "path of benchmark_report.json",
         "--log": "the job's log (the launcher's lines and the run's)",

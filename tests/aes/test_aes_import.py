@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from energybench.aes.model_list import (
+from energybench.plan.aes_model_list import (
     ModelListError,
     models_from_list,
     parse_template,
@@ -17,8 +17,8 @@ from energybench.aes.model_list import (
 )
 from energybench.aes.preset import apply_preset
 from energybench.cli import main
-from energybench.keys import key_problem
-from energybench.config import ConfigError, load_yaml, resolve_model, select_models
+from energybench.plan.keys import key_problem
+from energybench.plan.config import ConfigError, load_yaml, resolve_model, select_models
 
 from conftest import REPO_ROOT
 
@@ -38,13 +38,17 @@ def aes_configs():
         sys.path.remove(str(AES_DIR))
 
 
-def test_real_list_every_text_gen_row_imported_others_one_notice_each(aes_configs):
+def test_real_list_every_row_imported_image_gen_ones_as_image_generation(aes_configs):
     result = read_model_list(OCT_2025)
-    assert not result.problems and len(result.models) == 57
-    other_tasks = [(n.row, n.column, n.value) for n in result.notices if n.column == "Task"]
-    assert other_tasks == [(51, "Task", "image_gen"), (52, "Task", "image_gen"),
-                           (53, "Task", "image_gen")]
-    assert len(result.models) + len(other_tasks) == len(aes_configs) == 60
+    assert not result.problems and len(result.models) == len(aes_configs) == 60
+    assert not [n for n in result.notices if n.column == "Task"]
+    images = {key: m for key, m in result.models.items() if m["task"] == "image_generation"}
+    assert images == {key: {"id": model_id, "task": "image_generation", "reasoning": False,
+                            "reasoning_state": "", "priority": 3, "aes_reasoning": "effective"}
+                      for key, model_id in (
+                          ("Qwen--Qwen-Image", "Qwen/Qwen-Image"),
+                          ("black-forest-labs--FLUX.1-dev", "black-forest-labs/FLUX.1-dev"),
+                          ("HiDream-ai--HiDream-I1-Full", "HiDream-ai/HiDream-I1-Full"))}
 
 
 def test_real_list_stated_reading_agrees_with_aes_parser(aes_configs):
@@ -77,7 +81,7 @@ def test_real_list_stated_reading_agrees_with_aes_parser(aes_configs):
 
 def test_imported_entries_are_valid_model_settings():
     """Every imported entry resolves into a valid run config."""
-    from energybench.config import check_run_configs
+    from energybench.plan.config import check_run_configs
 
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     table = {key: resolve_model(key, entry, config["defaults"], config["measurement"])
@@ -178,15 +182,26 @@ def test_models_csv_in_config_reports_every_bad_row(tmp_path):
 
 def test_rows_of_other_tasks_one_notice_each_and_skipped(tmp_path, capsys):
     path = tmp_path / "list.csv"
-    path.write_bytes((HEADER + GOOD + ",https://huggingface.co/org/flux,3,,image_gen,,N/A\n"
+    path.write_bytes((HEADER + GOOD + ",https://huggingface.co/org/asr,3,,asr,,N/A\n"
                       + "\n").replace("\n", "\r\n").encode("utf-8-sig"))
     assert list(models_from_list(path, skip_invalid=False)["models"]) == ["org--good--off"]
     said = capsys.readouterr().err.splitlines()
     assert said == [f"energybench: AES model list {path}: row 3, column 'Task', value "
-                    "'image_gen': skipped: this pipeline runs text_gen only"]
-    path.write_text(HEADER + ",https://huggingface.co/org/flux,3,,image_gen,,N/A\n")
+                    "'asr': skipped: this pipeline runs text_gen, image_gen only"]
+    path.write_text(HEADER + ",https://huggingface.co/org/asr,3,,asr,,N/A\n")
     with pytest.raises(ModelListError, match="no row this pipeline can run"):
         models_from_list(path, skip_invalid=False)
+
+
+def test_an_image_gen_row_needs_no_class_but_a_bad_one_is_named(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text(HEADER + ",https://huggingface.co/org/flux,3,,image_gen,,N/A (default)\n"
+                    + ",https://huggingface.co/org/sd,3,Z,image_gen,,N/A\n")
+    with pytest.raises(ModelListError, match=r"row 3, column 'Class', value 'Z': unknown class"):
+        models_from_list(path, skip_invalid=False)
+    assert models_from_list(path, skip_invalid=True)["models"] == {"org--flux": {
+        "id": "org/flux", "task": "image_generation", "reasoning": False, "reasoning_state": "",
+        "priority": 3, "aes_reasoning": "effective"}}
 
 
 def test_import_aes_stated_reading_and_notices_on_the_command_line(tmp_path):
@@ -244,7 +259,7 @@ def test_select_like_the_batch_runner(imported_table, select, expected):
 def test_select_in_aes_spellings_through_the_command_line(imported_table):
     """Snakemake hands nested --config values over as strings: `[2, 3]` arrives as
     ["2", "3"]; the config schema's options (an integer or a list of them) type them."""
-    from energybench.config import coerce_command_line_values
+    from energybench.plan.config import coerce_command_line_values
 
     schema = load_yaml(REPO_ROOT / "config/schemas/config.schema.yaml")
     given = {"select": {"priority": ["2", "3"], "class": "b", "task": "text_gen"},
@@ -283,7 +298,7 @@ def test_aes_preset_sets_the_protocol_over_the_entry(imported_table):
 def test_number_of_prompts_and_dataset_are_the_campaigns(imported_table, campaign, prompts,
                                                          dataset):
     """As AES's -n and --prompts-file: the campaign's, over the preset's 10 and AES's data."""
-    from energybench.campaign_settings import apply_campaign_settings
+    from energybench.plan.campaign_settings import apply_campaign_settings
 
     run = apply_campaign_settings(imported_table["openai--gpt-oss-20b--off"],
                                   {"preset": "aes", **campaign})
@@ -292,7 +307,7 @@ def test_number_of_prompts_and_dataset_are_the_campaigns(imported_table, campaig
 
 
 def test_the_run_log_says_where_reasoning_differs_from_the_stated_state(imported_table):
-    from energybench.config import RunConfig
+    from energybench.plan.config import RunConfig
 
     deepseek = RunConfig.from_dict(imported_table["deepseek-ai--DeepSeek-R1--on"])
     assert "states reasoning 'On'; this run has reasoning off" in deepseek.reasoning_note
@@ -304,8 +319,8 @@ def test_the_run_log_says_where_reasoning_differs_from_the_stated_state(imported
 def test_new_settings_leave_existing_run_configs_and_their_digest_alone(imported_table):
     """temperature, prompt_prefix, reasoning_state, priority and protocol are left out of a
     resolved config while unset, so the models of an existing campaign do not rerun."""
-    from energybench.backends.pytorch import sampling
-    from energybench.config import RunConfig
+    from energybench.run.backends.pytorch import sampling
+    from energybench.plan.config import RunConfig
 
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     plain = RunConfig.from_dict(resolve_model("m", {"id": "org/m"}, config["defaults"],

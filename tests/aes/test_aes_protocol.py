@@ -15,9 +15,9 @@ from unittest import mock
 import pytest
 import yaml
 
-from energybench.aes.model_list import model_key, read_model_list
-from energybench.campaign_settings import apply_campaign_settings
-from energybench.config import load_yaml, planned_settings, resolve_model
+from energybench.plan.aes_model_list import model_key, read_model_list
+from energybench.plan.campaign_settings import apply_campaign_settings
+from energybench.plan.config import load_yaml, planned_settings, resolve_model
 
 from conftest import REPO_ROOT
 

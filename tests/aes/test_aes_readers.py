@@ -13,11 +13,11 @@ import pytest
 from conftest import REPO_ROOT
 from energybench.aes import master_results, report_keys, submission
 from energybench.aes.identity import identity
-from energybench.config import load_yaml, resolve_model
-from energybench.meters import ComponentEnergy, WindowMeasurement
-from energybench.paper.stored import write_collection
-from energybench.report import Report, read_report, write_report
-from energybench.results import energy_section, metrics_section
+from energybench.plan.config import load_yaml, resolve_model
+from energybench.run.meters import ComponentEnergy, WindowMeasurement
+from energybench.publish.paper.stored import write_collection
+from energybench.run.report import Report, read_report, write_report
+from energybench.run.results import energy_section, metrics_section
 
 AES_DIR = Path(__file__).parents[1] / "data" / "aes"
 
@@ -37,8 +37,8 @@ def aes():
 @pytest.fixture(scope="module")
 def cpu_report(tmp_path_factory):
     """A real run of a tiny model on the CPU: no GPU, so its GPU energy is unknown."""
-    from energybench import benchmark
-    from energybench.tiny import build_tiny_model
+    from energybench.run import benchmark
+    from energybench.job.tiny import build_tiny_model
 
     tmp = tmp_path_factory.mktemp("cpu")
     config = load_yaml(REPO_ROOT / "config/config.yaml")

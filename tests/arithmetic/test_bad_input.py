@@ -5,14 +5,14 @@ import math
 
 import pytest
 
-from energybench.energy import (
+from energybench.run.energy import (
     counter_delta,
     efficiency_figures,
     split_phases,
     subtract_idle,
     trial_statistics,
 )
-from energybench.meters.measurement import (
+from energybench.run.meters.measurement import (
     ComponentEnergy,
     IdleBaseline,
     IdlePower,
@@ -88,7 +88,7 @@ def test_a_nan_trial_is_named_and_not_passed_on():
 
 
 def test_phases_per_unit_are_unknown_without_energy_or_counts_never_a_division_by_zero():
-    from energybench.energy.phases import phases_per_unit
+    from energybench.run.energy.phases import phases_per_unit
 
     figures = phases_per_unit(2.0, None, passes=2, queries=0, prompt_tokens=None,
                               generated_tokens=10)

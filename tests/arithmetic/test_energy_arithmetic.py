@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from energybench.energy import (
+from energybench.run.energy import (
     check_counter_vs_integral,
     check_power_range,
     check_trial_variation,
@@ -23,7 +23,7 @@ from energybench.energy import (
     subtract_idle,
     trial_statistics,
 )
-from energybench.energy.trials import mean_over_trials
+from energybench.run.energy.trials import mean_over_trials
 
 DATA = Path(__file__).parents[1] / "data"
 

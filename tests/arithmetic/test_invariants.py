@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 import pytest
 
-from energybench.energy import (
+from energybench.run.energy import (
     check_power_range,
     counter_delta,
     efficiency_figures,
@@ -24,7 +24,7 @@ from energybench.energy import (
     subtract_idle,
     trial_statistics,
 )
-from energybench.meters.measurement import (
+from energybench.run.meters.measurement import (
     ComponentEnergy,
     IdleBaseline,
     IdlePower,

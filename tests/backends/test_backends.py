@@ -5,7 +5,7 @@ import re
 import pytest
 
 from conftest import REPO_ROOT
-from energybench.backends import (
+from energybench.run.backends import (
     BACKENDS,
     JOB_RESOURCES,
     Backend,
@@ -15,8 +15,8 @@ from energybench.backends import (
     planned_gpus,
     resolve_device,
 )
-from energybench.config import ConfigError, check_run_configs, load_yaml, resolve_model
-from energybench.secrets import HUB_TOKENS, needed_secrets
+from energybench.plan.config import ConfigError, check_run_configs, load_yaml, resolve_model
+from energybench.job.secrets import HUB_TOKENS, needed_secrets
 
 CONFIG = load_yaml(REPO_ROOT / "config/config.yaml")
 EXTERNAL = {"mode": "external", "endpoint": "http://h:8000/v1", "api_key_env": "SERVER_KEY"}
@@ -28,7 +28,7 @@ def run_config(**entry):
 
 
 def test_every_backend_in_the_registry_is_a_backend_of_its_name_and_in_the_schema():
-    schema = load_yaml(REPO_ROOT / "src/energybench/schemas/model_settings.schema.json")
+    schema = load_yaml(REPO_ROOT / "src/energybench/run/schemas/model_settings.schema.json")
     assert set(BACKENDS) == set(schema["properties"]["backend"]["enum"])
     for name in BACKENDS:
         cls = backend_class(name)
@@ -91,8 +91,8 @@ def test_a_run_that_should_use_cuda_but_sees_none_fails_never_falls_back_to_the_
 
 
 def test_each_backend_parses_its_own_block_once_into_the_run_config():
-    from energybench.backends.vllm.settings import VLLMSettings
-    from energybench.config import RunConfig
+    from energybench.run.backends.vllm.settings import VLLMSettings
+    from energybench.plan.config import RunConfig
 
     assert RunConfig.from_dict(run_config()).backend_settings is None  # pytorch has no block
     vllm = RunConfig.from_dict(run_config(backend="vllm", vllm=EXTERNAL)).backend_settings
@@ -106,7 +106,7 @@ def test_secrets_are_handed_over_by_name_as_the_backend_declares():
     assert needed_secrets(run_config()) == HUB_TOKENS
     assert needed_secrets(run_config(backend="vllm", vllm=EXTERNAL)) == (*HUB_TOKENS, "SERVER_KEY")
     # The setting naming a secret's variable is one where a pasted key is never echoed.
-    from energybench.config import model_setting_schema
+    from energybench.plan.config import model_setting_schema
     declared = backend_class("vllm").secrets(run_config(backend="vllm", vllm=EXTERNAL))
     assert [model_setting_schema(s).get("x-never-echo") for s in declared.values()] == [True]
 
@@ -123,21 +123,22 @@ def test_contradicting_settings_are_refused_naming_the_model(entry, message):
 
 def test_outside_the_backends_nothing_names_a_backend():
     """The workflow, the job layer, the isolation layer and the config checks ask the
-    registry; a new backend is a change inside energybench/backends (and the schema)."""
+    registry; a new backend is a change inside energybench/run/backends (and the schema)."""
     paths = [REPO_ROOT / "Snakefile", *sorted((REPO_ROOT / "rules").glob("*.smk")),
-             *(REPO_ROOT / "src/energybench" / name for name in ("job.py", "config.py",
-                                                                  "consistency.py",
-                                                                  "secrets.py",
-                                                                  "benchmark.py")),
-             *sorted((REPO_ROOT / "src/energybench/isolation").glob("*.py"))]
+             *(REPO_ROOT / "src/energybench" / name for name in ("job/model_job.py",
+                                                                  "plan/config.py",
+                                                                  "plan/consistency.py",
+                                                                  "job/secrets.py",
+                                                                  "run/benchmark.py")),
+             *sorted((REPO_ROOT / "src/energybench/job/isolation").glob("*.py"))]
     for path in paths:
         named = re.findall(r"\bvllm\b|[\"']pytorch[\"']", path.read_text(), flags=re.IGNORECASE)
         assert not named, f"{path.relative_to(REPO_ROOT)} names a backend: {named}"
 
 
 def test_a_model_found_nowhere_names_its_id_and_how_it_was_read(tmp_path, monkeypatch):
-    from energybench.backends.pytorch import PyTorchBackend
-    from energybench.config import RunConfig
+    from energybench.run.backends.pytorch import PyTorchBackend
+    from energybench.plan.config import RunConfig
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network here; offline, the cache decides
@@ -158,7 +159,7 @@ def test_a_model_found_nowhere_names_its_id_and_how_it_was_read(tmp_path, monkey
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from energybench.tiny import build_tiny_model
+    from energybench.job.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", hidden_size=64,
                             num_layers=1, num_heads=1, vocab_size=300)
@@ -167,8 +168,8 @@ def tiny_model(tmp_path_factory):
 @pytest.mark.parametrize("overflow", [None, "refuse", "truncate"])
 def test_a_prompt_longer_than_the_context_is_refused_or_truncated_and_counted(
         tmp_path, tiny_model, overflow):
-    from energybench.backends.pytorch import PyTorchBackend
-    from energybench.config import RunConfig
+    from energybench.run.backends.pytorch import PyTorchBackend
+    from energybench.plan.config import RunConfig
 
     dataset = tmp_path / "p.jsonl"
     long_prompt = " ".join(["energy"] * 3000)  # past the tiny model's 1,024 positions

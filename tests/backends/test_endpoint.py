@@ -1,6 +1,6 @@
 import pytest
 
-from energybench.backends.vllm.endpoint import Endpoint, EndpointURLError
+from energybench.run.backends.vllm.endpoint import Endpoint, EndpointURLError
 
 
 @pytest.mark.parametrize(

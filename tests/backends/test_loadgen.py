@@ -15,8 +15,8 @@ from fake_openai_server import (
     Fault,
 )
 
-from energybench.backends.vllm.endpoint import Endpoint
-from energybench.backends.vllm.loadgen import (
+from energybench.run.backends.vllm.endpoint import Endpoint
+from energybench.run.backends.vllm.loadgen import (
     MAX_CHUNKS_READ_TOGETHER,
     ErrorKind,
     LoadError,
@@ -29,8 +29,8 @@ from energybench.backends.vllm.loadgen import (
     build_request_body,
     run_load,
 )
-from energybench.backends.vllm.settings import VLLMSettings
-from energybench.energy.checks import check_stream_read_on_time
+from energybench.run.backends.vllm.settings import VLLMSettings
+from energybench.run.energy.checks import check_stream_read_on_time
 
 SERVING_FIELDS = {f.name for f in dataclasses.fields(VLLMSettings)}
 

@@ -5,13 +5,13 @@ split on the CPU, a tiny model across two devices (the CPU and disk offload)."""
 
 import pytest
 
-from energybench import gpus
-from energybench.backends import pytorch
-from energybench.backends.pytorch import PyTorchBackend
-from energybench.config import RunConfig, load_yaml, resolve_model
-from energybench.gpus import GpuAllocationError, allocate_gpus, gpu_environment
-from energybench.meters import EnergyMonitor
-from energybench.tiny import build_tiny_model
+from energybench.job import gpus
+from energybench.run.backends import pytorch
+from energybench.run.backends.pytorch import PyTorchBackend
+from energybench.plan.config import RunConfig, load_yaml, resolve_model
+from energybench.job.gpus import GpuAllocationError, allocate_gpus, gpu_environment
+from energybench.run.meters import EnergyMonitor
+from energybench.job.tiny import build_tiny_model
 
 from conftest import REPO_ROOT
 from fake_nvml import FakeGpu, FakeNvml

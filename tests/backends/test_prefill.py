@@ -5,8 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from energybench.backends.pytorch import PREFILL_MIN_BATCHES, BatchTiming, PyTorchBackend
-from energybench.meters import ComponentEnergy, WindowMeasurement, split_window_phases
+from energybench.run.backends.pytorch import PREFILL_MIN_BATCHES, BatchTiming, PyTorchBackend
+from energybench.run.meters import ComponentEnergy, WindowMeasurement, split_window_phases
 
 
 def gpu_window(name, duration, joules, **detail):

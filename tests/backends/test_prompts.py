@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from energybench.config import ConfigError
-from energybench.prompts import load_prompts
+from energybench.plan.config import ConfigError
+from energybench.run.prompts import load_prompts
 
 TEXTS = ["first prompt", "second prompt", "third prompt"]
 
@@ -44,7 +44,7 @@ def test_prompt_prefix_goes_before_every_prompt(tmp_path):
 
 
 def test_too_short_local_dataset_rejected_before_any_run_naming_each_model(tmp_path):
-    from energybench.prompts import check_prompt_counts
+    from energybench.run.prompts import check_prompt_counts
 
     path = tmp_path / "p.jsonl"
     pd.DataFrame({"text": TEXTS}).to_json(path, orient="records", lines=True)
@@ -106,7 +106,7 @@ def test_prompts_are_taken_as_written(tmp_path):
 ])
 def test_a_malformed_dataset_is_one_paragraph_naming_file_line_and_model(tmp_path, name,
                                                                         content, where):
-    from energybench.prompts import check_prompt_counts
+    from energybench.run.prompts import check_prompt_counts
 
     path = tmp_path / name
     path.write_bytes(content)

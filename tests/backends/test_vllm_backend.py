@@ -10,9 +10,9 @@ import yaml
 from conftest import REPO_ROOT
 from fake_openai_server import FIRST_TOKEN_DELAY_S, PROMPT_TOKENS, TOKEN_DELAY_S, FakeOpenAIServer, Fault
 
-from energybench import benchmark
-from energybench.backends.vllm.backend import EXTERNAL_ENDPOINT, REQUESTS_NAME
-from energybench.config import (
+from energybench.run import benchmark
+from energybench.run.backends.vllm.backend import EXTERNAL_ENDPOINT, REQUESTS_NAME
+from energybench.plan.config import (
     ConfigError,
     RunConfig,
     check_models_document,
@@ -20,10 +20,10 @@ from energybench.config import (
     load_yaml,
     resolve_model,
 )
-from energybench.backends.vllm.loadgen import LoadSettings
-from energybench.report import read_report, validate_report
-from energybench.backends.vllm.server import PYTHON_ENV_VAR
-from energybench.backends.vllm.settings import VLLMSettings
+from energybench.run.backends.vllm.loadgen import LoadSettings
+from energybench.run.report import read_report, validate_report
+from energybench.run.backends.vllm.server import PYTHON_ENV_VAR
+from energybench.run.backends.vllm.settings import VLLMSettings
 
 MODEL = "served-tiny"
 
@@ -130,8 +130,8 @@ def test_the_steady_state_window_is_opened_and_closed_live_with_the_counters(ser
     # Issue 10 item 9: the steady state is measured by a window the monitor opens and closes at
     # the load's phases, which reads the counters (here the CPU estimate's /proc/stat counter),
     # not by integrating sampled power after the fact. Long streams keep the batch full.
-    from energybench.backends.vllm.backend import VLLMBackend
-    from energybench.meters import EnergyMonitor
+    from energybench.run.backends.vllm.backend import VLLMBackend
+    from energybench.run.meters import EnergyMonitor
 
     config = run_config(tmp_path, {"mode": "external", "endpoint": server.url, "concurrency": 2},
                         [f"p{i}" for i in range(4)], max_new_tokens=30)
@@ -182,7 +182,7 @@ def test_failures_within_the_allowed_share_are_counted_and_the_run_succeeds(serv
 
 
 def test_unreachable_endpoint_gives_a_failed_report_naming_model_and_endpoint(tmp_path):
-    from energybench.backends.vllm.server import free_port
+    from energybench.run.backends.vllm.server import free_port
 
     url = f"http://127.0.0.1:{free_port()}/v1"
     config = run_config(tmp_path, {"mode": "external", "endpoint": url}, ["a", "b"], warmup_prompts=1)
@@ -226,7 +226,7 @@ def test_the_block_stays_as_written_in_the_run_config_and_its_digest(tmp_path):
 
 def test_the_schema_declares_no_default_of_the_block():
     """VLLMSettings is the one home of the block's defaults; the schema checks the fields."""
-    block = load_yaml(REPO_ROOT / "src/energybench/schemas/model_settings.schema.json")["properties"]["vllm"]
+    block = load_yaml(REPO_ROOT / "src/energybench/run/schemas/model_settings.schema.json")["properties"]["vllm"]
     assert not [name for name, spec in block["properties"].items() if "default" in spec]
     assert set(block["properties"]) == {f.name for f in dataclasses.fields(VLLMSettings)}
 
@@ -242,7 +242,7 @@ def test_the_docs_state_the_defaults_of_the_settings_type():
 
 
 def test_load_settings_follow_the_run_config(tmp_path):
-    from energybench.backends.vllm.backend import load_settings
+    from energybench.run.backends.vllm.backend import load_settings
 
     cfg = RunConfig.from_dict(run_config(
         tmp_path, {"api": "chat", "request_rate": 4.0}, ["a"], reasoning=True,
@@ -292,7 +292,7 @@ def test_invalid_vllm_settings_are_refused_before_any_run_naming_model_and_field
 
 
 def test_only_external_vllm_models_take_an_endpoint_slot():
-    from energybench.backends.vllm.backend import VLLMBackend
+    from energybench.run.backends.vllm.backend import VLLMBackend
 
     model = {"model": "m", "id": "org/m", "backend": "vllm"}
     assert VLLMBackend.resources(model | {"vllm": {"mode": "external"}}) == {"endpoint": 1}
@@ -306,8 +306,8 @@ def test_external_endpoint_on_this_machine_meters_the_named_local_gpus(server, t
     names them, and the report says which and that CPU and RAM are not the run's."""
     from fake_nvml import FakeGpu, FakeNvml
 
-    from energybench.backends.vllm.backend import LOCAL_ENDPOINT_SHARED
-    from energybench.meters import EnergyMonitor
+    from energybench.run.backends.vllm.backend import LOCAL_ENDPOINT_SHARED
+    from energybench.run.meters import EnergyMonitor
 
     nvml = FakeNvml([FakeGpu("GPU-idle", power_w=50.0), FakeGpu("GPU-served", power_w=300.0)])
     create = EnergyMonitor.create.__func__

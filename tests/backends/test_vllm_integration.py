@@ -11,16 +11,16 @@ import os
 import pytest
 from conftest import REPO_ROOT, require, vllm_importable
 
-from energybench.backends.vllm.loadgen import (
+from energybench.run.backends.vllm.loadgen import (
     BATCH_FULL_SHARE,
     LoadError,
     LoadSettings,
     run_load,
 )
-from energybench.prompts import load_prompts
-from energybench.tiny import build_tiny_model
-from energybench.backends.vllm.server import ManagedVLLMServer, process_group_alive, vllm_python
-from energybench.backends.vllm.settings import VLLMSettings
+from energybench.run.prompts import load_prompts
+from energybench.job.tiny import build_tiny_model
+from energybench.run.backends.vllm.server import ManagedVLLMServer, process_group_alive, vllm_python
+from energybench.run.backends.vllm.settings import VLLMSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.serial]
 

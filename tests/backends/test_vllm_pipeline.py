@@ -21,16 +21,16 @@ import pytest
 import yaml
 from conftest import copy_workflow, require, vllm_importable
 
-from energybench.backends.vllm.backend import EXTERNAL_ENDPOINT, REQUESTS_NAME, SERVER_LOG_NAME
-from energybench.report import read_report, validate_report
-from energybench.tiny import build_tiny_model
-from energybench.backends.vllm.server import (
+from energybench.run.backends.vllm.backend import EXTERNAL_ENDPOINT, REQUESTS_NAME, SERVER_LOG_NAME
+from energybench.run.report import read_report, validate_report
+from energybench.job.tiny import build_tiny_model
+from energybench.run.backends.vllm.server import (
     PYTHON_ENV_VAR,
     ManagedVLLMServer,
     process_group_alive,
     vllm_python,
 )
-from energybench.backends.vllm.settings import VLLMSettings
+from energybench.run.backends.vllm.settings import VLLMSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.serial]
 

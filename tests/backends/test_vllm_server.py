@@ -15,14 +15,14 @@ import time
 
 import pytest
 
-from energybench.backends.vllm.server import (
+from energybench.run.backends.vllm.server import (
     ManagedVLLMServer,
     ServerStartError,
     process_group_alive,
     vllm_server_args,
 )
-from energybench.backends.vllm.settings import VLLMSettings
-from energybench.processes import cpus_pinned_in_group, parse_cpu_list
+from energybench.run.backends.vllm.settings import VLLMSettings
+from energybench.run.processes import cpus_pinned_in_group, parse_cpu_list
 
 FAKE_API_SERVER = """
 import argparse, json, os, subprocess, sys, time, signal
@@ -61,7 +61,7 @@ HTTPServer((args.host, args.port), Handler).serve_forever()
 
 CALLER_SCRIPT = """
 import sys, time
-from energybench.backends.vllm.server import ManagedVLLMServer
+from energybench.run.backends.vllm.server import ManagedVLLMServer
 with ManagedVLLMServer("m", sys.argv[1], python=sys.executable, stop_grace_s=5) as server:
     print(server.pid, flush=True)
     time.sleep(120)
@@ -231,7 +231,7 @@ def test_keeping_off_pinned_cpus_moves_every_thread_of_the_process():
     # In a child process: the move is for the whole process, for good.
     script = textwrap.dedent("""
         import json, os, threading
-        from energybench.backends.vllm.backend import keep_off_cpus
+        from energybench.run.backends.vllm.backend import keep_off_cpus
         started = threading.Event()
         threading.Thread(target=lambda: started.wait(5), daemon=True).start()  # a thread from before
         pinned = {min(os.sched_getaffinity(0))}
@@ -249,7 +249,7 @@ def test_keeping_off_pinned_cpus_moves_every_thread_of_the_process():
 
 
 def test_nothing_moves_when_nothing_is_pinned():
-    from energybench.backends.vllm.backend import keep_off_cpus
+    from energybench.run.backends.vllm.backend import keep_off_cpus
 
     before = os.sched_getaffinity(0)
     assert keep_off_cpus(set()) == {"server_pinned_cpus": [], "client_cpus": sorted(before), "moved": False}

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import require
 
-from energybench.isolation import container_cli
-from energybench.isolation.errors import (
+from energybench.job.isolation import container_cli
+from energybench.job.isolation.errors import (
     CAUSE_EXIT_NONZERO,
     CAUSE_IMAGE_ARCHITECTURE,
     CAUSE_IMAGE_MISSING,
@@ -34,9 +34,9 @@ from energybench.isolation.errors import (
     CAUSE_TIMEOUT,
     LaunchError,
 )
-from energybench.isolation.images import build_cpu_image, build_image
-from energybench.isolation.supervise import launch
-from energybench.isolation.spec import CPU_IMAGE_TAG, MODEL_LABEL, PIPELINE_LABEL, LaunchSpec
+from energybench.job.isolation.images import build_cpu_image, build_image
+from energybench.job.isolation.supervise import launch
+from energybench.job.isolation.spec import CPU_IMAGE_TAG, MODEL_LABEL, PIPELINE_LABEL, LaunchSpec
 
 pytestmark = pytest.mark.integration
 
@@ -158,7 +158,7 @@ def test_running_container_gets_its_token_but_inspect_and_command_lines_never_sh
     token = f"hf_planted_{uuid.uuid4().hex}"
     monkeypatch.setenv("HF_TOKEN", token)
     run_dir = tmp_path / "runs" / model_key
-    # What `energybench run` does first (energybench.secrets.load_secrets_file), in the bare image.
+    # What `energybench run` does first (energybench.job.secrets.load_secrets_file), in the bare image.
     code = f"""
         import json, os, time
         path = os.environ.pop("ENERGYBENCH_SECRETS_FILE")
@@ -207,7 +207,7 @@ def environ_of_processes_naming(text: str) -> list[bytes]:
 
 def test_each_container_run_gets_only_its_own_models_secret(
         tmp_path, engine, three_models_secrets):
-    from energybench.secrets import needed_secrets, withheld_secrets
+    from energybench.job.secrets import needed_secrets, withheld_secrets
 
     planted = {value for _, value in three_models_secrets.values()} | {os.environ["OPENAI_API_KEY"]}
     for model, (run_config, own) in three_models_secrets.items():
@@ -401,7 +401,7 @@ def test_image_for_another_architecture_is_refused_before_running(tmp_path, dock
 SLEEPER = "import time; print('container', 'is up', flush=True); time.sleep(120)"
 LAUNCHER = """
 import sys
-from energybench.isolation import LaunchError, LaunchSpec, launch
+from energybench.job.isolation import LaunchError, LaunchSpec, launch
 spec = LaunchSpec(model_key=sys.argv[1], runtime=sys.argv[6], log_path=sys.argv[2], run_dir=sys.argv[3],
                   image=sys.argv[4], hf_home=sys.argv[5], stop_grace_s=5,
                   benchmark_args=["python3", "-c", sys.argv[7]])
@@ -418,7 +418,7 @@ except LaunchError as error:
     "when",
     [
         "container is up",  # mid-run
-        "[energybench.isolation] $",  # as `docker run` starts, before its container exists
+        "[energybench.job.isolation] $",  # as `docker run` starts, before its container exists
     ],
 )
 def test_signal_to_the_launcher_leaves_no_container(tmp_path, engine, model_key, signum, when):
@@ -452,7 +452,7 @@ def test_signal_to_the_launcher_leaves_no_container(tmp_path, engine, model_key,
 
 def test_a_killed_launcher_ends_its_container(tmp_path, engine, model_key):
     """SIGKILL cannot be passed on; the run's stdin (`-i`, a pipe the launcher holds) ends
-    instead, and the run (energybench.workflow_guard.stop_when_launcher_ends) stops."""
+    instead, and the run (energybench.job.workflow_guard.stop_when_launcher_ends) stops."""
     log_path = tmp_path / "launcher.log"
     waits_for_its_launcher = ("import sys; print('container is up', flush=True); "
                               "sys.stdin.buffer.read(); print('launcher gone', flush=True)")

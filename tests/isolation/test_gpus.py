@@ -13,8 +13,8 @@ import types
 
 import pytest
 
-from energybench import gpus
-from energybench.gpus import GpuAllocationError, allocate_gpus, discover_devices
+from energybench.job import gpus
+from energybench.job.gpus import GpuAllocationError, allocate_gpus, discover_devices
 
 SPAWN = multiprocessing.get_context("spawn")
 

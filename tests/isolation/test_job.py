@@ -1,4 +1,4 @@
-"""The job layer (energybench.job): one model's job, from run config to a report, whatever
+"""The job layer (energybench.job.model_job): one model's job, from run config to a report, whatever
 happens to the run."""
 
 import json
@@ -7,15 +7,15 @@ import os
 import pytest
 
 from conftest import REPO_ROOT
-from energybench.config import load_yaml, resolve_model
-from energybench.job import run_model_job
-from energybench.provenance import code_version
-from energybench.report import read_report, validate_report
+from energybench.plan.config import load_yaml, resolve_model
+from energybench.job.model_job import run_model_job
+from energybench.run.provenance import code_version
+from energybench.run.report import read_report, validate_report
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    from energybench.tiny import build_tiny_model
+    from energybench.job.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model")
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from energybench.isolation import container_cli, images, supervise
-from energybench.isolation.commands import HostFacts, build_command, mounts_for
-from energybench.isolation.errors import (
+from energybench.job.isolation import container_cli, images, supervise
+from energybench.job.isolation.commands import HostFacts, build_command, mounts_for
+from energybench.job.isolation.errors import (
     CAUSE_BAD_MOUNT,
     CAUSE_EXIT_NONZERO,
     CAUSE_INTERRUPTED,
@@ -23,10 +23,10 @@ from energybench.isolation.errors import (
     ImageBuildError,
     LaunchError,
 )
-from energybench.secrets import needed_secrets, withheld_secrets
-from energybench.workflow_guard import LIFELINE_ENV
-from energybench.isolation.supervise import _StopRequested, _StopSignals, kernel_oom_record, launch
-from energybench.isolation.spec import (
+from energybench.job.secrets import needed_secrets, withheld_secrets
+from energybench.job.workflow_guard import LIFELINE_ENV
+from energybench.job.isolation.supervise import _StopRequested, _StopSignals, kernel_oom_record, launch
+from energybench.job.isolation.spec import (
     CPU_IMAGE_TAG,
     LaunchSpec,
     default_hf_home,

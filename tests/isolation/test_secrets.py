@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from energybench.secrets import (
+from energybench.job.secrets import (
     DECLARED_SECRETS_ENV,
     SECRETS_FILE_ENV,
     declared_secrets_environment,
@@ -104,7 +104,7 @@ def test_the_workflow_names_every_declared_secret():
     ({"id": "./local-model", "dataset": "org/prompt-set"}, {"HF_HUB_OFFLINE": "true"}, "read"),
 ])
 def test_a_run_gets_as_much_of_the_hub_cache_as_it_needs(settings, environ, access):
-    from energybench.job import hub_cache_access
+    from energybench.job.model_job import hub_cache_access
 
     assert hub_cache_access(cfg(**settings), environ) == access
 
@@ -115,9 +115,9 @@ def test_the_job_hands_each_run_its_own_secrets_and_withholds_the_rest(tmp_path,
 
     from conftest import REPO_ROOT
 
-    from energybench import job
-    from energybench.config import load_yaml, resolve_model
-    from energybench.isolation import LaunchError
+    from energybench.job import model_job
+    from energybench.plan.config import load_yaml, resolve_model
+    from energybench.job.isolation import LaunchError
 
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     specs = {}
@@ -126,12 +126,12 @@ def test_the_job_hands_each_run_its_own_secrets_and_withholds_the_rest(tmp_path,
         specs[spec.model_key] = spec
         raise LaunchError("stopped here", model_key=spec.model_key, cause="exit_nonzero")
 
-    monkeypatch.setattr(job, "prepare", prepare)
+    monkeypatch.setattr(model_job, "prepare", prepare)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     for model, (entry, own) in three_models_secrets.items():
         run_config = resolve_model(model, entry, config["defaults"], config["measurement"])
-        job.run_model_job(run_config, f"results/runs/{model}/benchmark_report.json",
+        model_job.run_model_job(run_config, f"results/runs/{model}/benchmark_report.json",
                           f"logs/{model}.log", gpus=0)
         spec = specs[model]
         given = {name for name in spec.secret_names if os.environ.get(name) == own}

@@ -6,8 +6,8 @@ import time
 import pytest
 from fake_nvml import FakeGpu, FakeNvml, no_gpu
 
-from energybench.energy import check_window_length
-from energybench.meters import (
+from energybench.run.energy import check_window_length
+from energybench.run.meters import (
     ComponentEnergy,
     EnergyMonitor,
     IdleBaseline,
@@ -15,11 +15,11 @@ from energybench.meters import (
     WindowMeasurement,
     split_window_phases,
 )
-from energybench.meters.base import Meter
-from energybench.meters.cooldown import temperatures_settled
-from energybench.meters.estimate import CpuEstimateMeter, RamEstimateMeter
-from energybench.meters.sampler import Sampler
-from energybench.meters.timeline import Timeline
+from energybench.run.meters.base import Meter
+from energybench.run.meters.cooldown import temperatures_settled
+from energybench.run.meters.estimate import CpuEstimateMeter, RamEstimateMeter
+from energybench.run.meters.sampler import Sampler
+from energybench.run.meters.timeline import Timeline
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -369,7 +369,7 @@ def test_cool_down_waits_for_the_idle_temperature(tmp_path):
 
 
 def test_the_process_tree_is_rescanned_only_now_and_then(tmp_path):
-    from energybench.meters.estimate import ProcessTree
+    from energybench.run.meters.estimate import ProcessTree
 
     proc = fake_proc(tmp_path / "proc", {100: (1, TICKS, 0, 0)})
     slow, eager = ProcessTree(100, proc, rescan_s=3600), ProcessTree(100, proc, rescan_s=0)
@@ -422,7 +422,7 @@ def test_the_process_scans_at_a_windows_edges_stay_out_of_its_duration(monitor, 
     generation throughput, issue 15). Now before the start and after the end."""
     import threading
 
-    from energybench.meters.estimate import ProcessTree
+    from energybench.run.meters.estimate import ProcessTree
 
     scanned_at = []
     rescan = ProcessTree.rescan

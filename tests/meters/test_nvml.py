@@ -9,11 +9,11 @@ import pynvml
 import pytest
 from fake_nvml import FakeGpu, FakeNvml, no_gpu
 
-from energybench.meters import EnergyMonitor
-from energybench.meters.base import UnavailableMeter
-from energybench.meters.gpu_devices import resolve_gpu_devices
-from energybench.meters.nvml import AVERAGED, INSTANT, NvmlMeter, open_gpu_meter
-from energybench.meters.timeline import Timeline
+from energybench.run.meters import EnergyMonitor
+from energybench.run.meters.base import UnavailableMeter
+from energybench.run.meters.gpu_devices import resolve_gpu_devices
+from energybench.run.meters.nvml import AVERAGED, INSTANT, NvmlMeter, open_gpu_meter
+from energybench.run.meters.timeline import Timeline
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -282,7 +282,7 @@ def test_counter_check_tolerance_comes_from_both_meters_resolution():
     # counter: 2 x 300 W x 0.1 s; integral: 300 W x one 0.1 s sample gap
     assert energy.detail["counter_resolution_j"] == pytest.approx(60.0)
     assert energy.detail["integral_resolution_j"] == pytest.approx(30.0)
-    from energybench.meters import WindowMeasurement
+    from energybench.run.meters import WindowMeasurement
 
     check = next(c for c in WindowMeasurement("w", 0.0, 10.0, {"gpu": energy}).checks(None)
                  if c.name == "gpu_counter_matches_power_integral")

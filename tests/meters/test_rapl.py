@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from fake_nvml import no_gpu
 
-from energybench.meters import EnergyMonitor
-from energybench.meters import rapl as rapl_module
-from energybench.meters.rapl import RaplMeter, discover_rapl
-from energybench.meters.timeline import Timeline
+from energybench.run.meters import EnergyMonitor
+from energybench.run.meters import rapl as rapl_module
+from energybench.run.meters.rapl import RaplMeter, discover_rapl
+from energybench.run.meters.timeline import Timeline
 
 MAX_RANGE = 262143328850  # a real package's max_energy_range_uj
 

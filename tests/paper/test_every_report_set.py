@@ -16,12 +16,12 @@ import pandas as pd
 import paper_fixtures as fx
 import pytest
 
-from energybench.paper import build, style
-from energybench.paper.figures import energy, latency, pareto, phases
-from energybench.paper.ranking import rated_figure
-from energybench.paper.stored import write_collection
-from energybench.report import validate_report
-from energybench.site import build_site
+from energybench.publish.paper import build, style
+from energybench.publish.paper.figures import energy, latency, pareto, phases
+from energybench.publish.paper.ranking import rated_figure
+from energybench.publish.paper.stored import write_collection
+from energybench.run.report import validate_report
+from energybench.publish.site import build_site
 
 SEEDS = range(8)
 MARKUP = "<b>&amp;\"'</b><script>x()</script> \\ _ % $ # { } ~ ^ & 100%"

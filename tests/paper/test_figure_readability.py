@@ -7,9 +7,9 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.text import Text
 
-from energybench.paper import labels, ratings, style
-from energybench.paper.figures import energy, pareto
-from energybench.paper.palette import contrast_ratio
+from energybench.publish.paper import labels, ratings, style
+from energybench.publish.paper.figures import energy, pareto
+from energybench.publish.paper.palette import contrast_ratio
 
 LONG = "org-family-" + "x" * 70 + "-instruct-v0.3-q4"  # 98 characters, a valid key
 

@@ -10,10 +10,10 @@ from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.text import Text
 
 import paper_fixtures as fx
-from energybench.paper import ranking, ratings, style
-from energybench.paper.figures import energy, latency, pareto, phases
-from energybench.paper.figures.selection import MANY_MODELS, NAMED
-from energybench.report import validate_report
+from energybench.publish.paper import ranking, ratings, style
+from energybench.publish.paper.figures import energy, latency, pareto, phases
+from energybench.publish.paper.figures.selection import MANY_MODELS, NAMED
+from energybench.run.report import validate_report
 
 PAGE_IN = (8.0, 10.0)  # the most a figure may take: a page's width and height
 

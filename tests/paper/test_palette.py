@@ -7,9 +7,9 @@ import re
 import pytest
 from conftest import REPO_ROOT
 
-from energybench.paper import palette, style
-from energybench.paper.figures import latency, phases, timeline
-from energybench.paper.palette import (
+from energybench.publish.paper import palette, style
+from energybench.publish.paper.figures import latency, phases, timeline
+from energybench.publish.paper.palette import (
     COMPONENT_COLORS,
     DARK_PAGE,
     GRAPHICS_CONTRAST,
@@ -94,6 +94,6 @@ def test_the_old_star_colours_fail_these_checks():
 
 
 def test_the_dark_page_is_the_sites():
-    css = (REPO_ROOT / "src/energybench/site/assets/site.css").read_text()
+    css = (REPO_ROOT / "src/energybench/publish/site/assets/site.css").read_text()
     dark = css[css.index("prefers-color-scheme: dark"):]
     assert re.search(r"--bg: (#\w{6});", dark).group(1).upper() == DARK_PAGE

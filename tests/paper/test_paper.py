@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 import paper_fixtures as fx
-from energybench.paper import build, hardware, labels, latex, ratings, tables
-from energybench.paper.figures import pareto, selection, timeline
-from energybench.paper.stored import UnreadableCollection, read_stored_reports, write_collection
-from energybench.report import unknown_component, validate_report
+from energybench.publish.paper import build, hardware, labels, latex, ratings, tables
+from energybench.publish.paper.figures import pareto, selection, timeline
+from energybench.publish.paper.stored import UnreadableCollection, read_stored_reports, write_collection
+from energybench.run.report import unknown_component, validate_report
 
 
 def models_table(reports):
@@ -216,7 +216,7 @@ def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
 def test_each_report_is_validated_once_for_every_aggregate_output(tmp_path, monkeypatch):
     """Validation was most of the tables' time at 1,000 reports (docs/PERFORMANCE.md): the
     collection validates each report once, and the tables, ratings and figures read it."""
-    from energybench.paper import stored
+    from energybench.publish.paper import stored
 
     validated = []
     monkeypatch.setattr(stored, "validate_report", lambda report: validated.append(report["model"]))
@@ -477,8 +477,8 @@ def test_a_missing_device_reading_is_a_gap_in_the_component_line_not_a_dip():
 
 
 def test_the_power_timeline_shades_the_model_load(monkeypatch, tmp_path):
-    from energybench.paper import style
-    from energybench.sections import Load
+    from energybench.publish.paper import style
+    from energybench.run.sections import Load
 
     samples = tmp_path / "power_timeline.csv"
     pd.DataFrame({"t": [0.0, 1.0, 2.0], "component": ["cpu"] * 3, "device": ["cpu0"] * 3,
@@ -495,7 +495,7 @@ def test_the_power_timeline_shades_the_model_load(monkeypatch, tmp_path):
 
 def test_the_power_timeline_marks_the_idle_and_warm_up_windows_or_says_they_are_unrecorded(
         monkeypatch, tmp_path):
-    from energybench.paper import style
+    from energybench.publish.paper import style
 
     figures = []
     monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))

@@ -7,9 +7,9 @@ import copy
 import paper_fixtures as fx
 import pytest
 
-from energybench.paper import latex, ranking, ratings, style, tables
-from energybench.paper.figures import energy
-from energybench.site.entries import model_entry, ranked
+from energybench.publish.paper import latex, ranking, ratings, style, tables
+from energybench.publish.paper.figures import energy
+from energybench.publish.site.entries import model_entry, ranked
 
 
 def with_cpu_share(share: float) -> dict:

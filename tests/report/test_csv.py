@@ -10,16 +10,16 @@ import paper_fixtures as fx
 import pytest
 
 from energybench.aes.master_results import aes_row, master_results_text
-from energybench.files import (
+from energybench.run.files import (
     FORMULA_STARTS,
     csv_cell,
     csv_text,
     csv_value,
     read_csv_values,
 )
-from energybench.merge import merge_tables
-from energybench.paper import ratings, tables
-from energybench.site.entries import read_ratings
+from energybench.publish.merge import merge_tables
+from energybench.publish.paper import ratings, tables
+from energybench.publish.site.entries import read_ratings
 
 FORMULAS = ["=HYPERLINK(\"x.org\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
             "\t=1", "\r=1", "\n=1", "'=still a formula", "''+two quotes", "a\r=1", "b\r\n=1",
@@ -98,8 +98,8 @@ def test_the_site_reads_the_ratings_as_they_were(tmp_path):
 
 @pytest.mark.parametrize("model_id", FORMULAS)
 def test_the_sites_leaderboard_csv_holds_no_formula(model_id):
-    from energybench.site.download import leaderboard_csv
-    from energybench.site.entries import model_entry, ranked
+    from energybench.publish.site.download import leaderboard_csv
+    from energybench.publish.site.entries import model_entry, ranked
 
     entries = [{**model_entry(report, None), "report": report}
                for report in reports_named(model_id)]

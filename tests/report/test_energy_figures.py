@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from energybench.backends import Trial
-from energybench.energy import check_counter_vs_integral, check_power_range, check_trial_variation
-from energybench.energy import check_window_length, trial_statistics
-from energybench.meters import ComponentEnergy, IdleBaseline, IdlePower, WindowMeasurement
-from energybench.results import checks_section, energy_section, metrics_section
+from energybench.run.backends import Trial
+from energybench.run.energy import check_counter_vs_integral, check_power_range, check_trial_variation
+from energybench.run.energy import check_window_length, trial_statistics
+from energybench.run.meters import ComponentEnergy, IdleBaseline, IdlePower, WindowMeasurement
+from energybench.run.results import checks_section, energy_section, metrics_section
 
 
 def window(name, duration, gpu, cpu=10.0, ram=2.0, gpu_detail=None):

@@ -9,11 +9,11 @@ from fake_nvml import FakeGpu, FakeNvml
 from test_report import PROVENANCE, trial
 from test_results import IDLE, window
 
-from energybench.backends import RUN_USED_NO_GPU
-from energybench.meters import EnergyMonitor
-from energybench.meters.memory import PeakMemory, gpu_peaks, host_peak
-from energybench.report import Report, validate_report
-from energybench.results import load_section, memory_section
+from energybench.run.backends import RUN_USED_NO_GPU
+from energybench.run.meters import EnergyMonitor
+from energybench.run.meters.memory import PeakMemory, gpu_peaks, host_peak
+from energybench.run.report import Report, validate_report
+from energybench.run.results import load_section, memory_section
 
 CONFIG = {"model": "m", "num_prompts": 4, "measurement": {"carbon_intensity_g_per_kwh": 400}}
 
@@ -121,8 +121,8 @@ def test_the_process_start_is_this_process_age_before_the_monitor_opened(tmp_pat
 
 
 def test_the_tables_and_the_site_show_the_load_and_the_peaks():
-    from energybench.aggregate import report_row
-    from energybench.site.entries import model_entry
+    from energybench.publish.aggregate import report_row
+    from energybench.publish.site.entries import model_entry
 
     memory = memory_section({"gpu0": 2**30, "gpu1": 2**31}, None, {
         "framework_allocated_bytes": 2**29, "framework_reserved_bytes": 2**30,

@@ -7,9 +7,9 @@ import jsonschema
 import pytest
 
 from energybench.aes.report_keys import with_aes_energy_keys
-from energybench.files import write_json_atomic
-from energybench.report import Report, read_report, validate_report, write_report
-from energybench.sections import ComponentFigures, Section, TrialFigures
+from energybench.run.files import write_json_atomic
+from energybench.run.report import Report, read_report, validate_report, write_report
+from energybench.run.sections import ComponentFigures, Section, TrialFigures
 
 PROVENANCE = {"energybench_version": "0", "code_version": None, "config_hash": None,
               "runtime": {"name": "process"}, "packages": {}, "hardware": {},
@@ -71,12 +71,12 @@ def test_reading_a_file_that_is_no_report_names_the_file_and_why(tmp_path, text,
 
 from dataclasses import MISSING, fields, replace  # noqa: E402
 
-from energybench.isolation import LaunchError  # noqa: E402
-from energybench.report import REPORT_KEYS, RunError, report_schema  # noqa: E402
-from energybench.sections import WarmUp  # noqa: E402
+from energybench.job.isolation import LaunchError  # noqa: E402
+from energybench.run.report import REPORT_KEYS, RunError, report_schema  # noqa: E402
+from energybench.run.sections import WarmUp  # noqa: E402
+from energybench.run.backends import latencies, throughputs  # noqa: E402
 
 WARM_UP = WarmUp.of(start_s=12.5, end_s=14.0)
-from energybench.backends import latencies, throughputs  # noqa: E402
 from test_results import IDLE, trial as bare_trial  # noqa: E402
 
 CONFIG = {"model": "m", "num_prompts": 4, "measurement": {"carbon_intensity_g_per_kwh": 400}}
@@ -87,6 +87,27 @@ def trial(index, gpu):
     base = bare_trial(index, gpu)
     return replace(base, summary={**base.summary, **latencies(1.0, 0.1, alone=True),
                                   **throughputs(140, 100, 2.0)})
+
+
+def image_report() -> Report:
+    """A completed image-generation run: two trials of 4 prompts, 2 images each."""
+    from energybench.run.backends.diffusion import image_summary
+
+    trials = [replace(bare_trial(index, gpu), summary=image_summary([(1.0, 2), (1.0, 2)], 2, 2.0))
+              for index, gpu in ((0, 300.0), (1, 310.0))]
+    return Report.completed({**CONFIG, "task": "image_generation"}, trials, IDLE, {}, 400.0,
+                            "power_timeline.csv", PROVENANCE)
+
+
+def test_image_generation_figures_divide_by_images_and_its_token_figures_say_why_null():
+    metrics = image_report().metrics
+    gpu_wh = (300.0 + 310.0) / 2 / 3600
+    assert metrics.wh_per_1000_images == pytest.approx(1000 * gpu_wh / 8)
+    assert metrics.wh_per_1000_queries == pytest.approx(1000 * gpu_wh / 4)  # AES's: per prompt
+    assert metrics.joules_per_image * 8 == pytest.approx(metrics.joules_per_response * 4)
+    assert metrics.joules_per_token is None and metrics.tokens_per_joule is None
+    assert metrics.null_reasons["total.tokens_per_joule"].endswith(
+        "(the task generates no tokens)")
 
 
 def test_the_typed_report_and_its_schema_name_the_same_fields():
@@ -234,7 +255,7 @@ def served_trial(index, gpu, steady=True):
     [served_trial(0, 300.0), served_trial(1, 310.0, steady=False)],
 ], ids=["phases", "served"])
 def test_sections_built_typed_write_what_they_read_back(trials):
-    """energybench.results builds each section typed, with the keys it gives in their order:
+    """energybench.run.results builds each section typed, with the keys it gives in their order:
     the report written is the one read back, key for key."""
     report = Report.completed(CONFIG, trials, IDLE, {"ram": "not here"}, 400.0, None, PROVENANCE)
     assert isinstance(report.phases or report.steady_state, Section)
@@ -324,8 +345,8 @@ def test_every_field_a_section_names_is_a_key_the_reports_have():
     """A misspelt field would read None for ever while the real key sat in ``extra``."""
     from test_load_and_memory import loaded
 
-    from energybench.meters.memory import PeakMemory
-    from energybench.results import memory_section
+    from energybench.run.meters.memory import PeakMemory
+    from energybench.run.results import memory_section
 
     reports = [Report.from_dict(d) for d in fixture_documents().values()]
     memory = memory_section({"gpu0": 1}, None, {"framework_allocated_bytes": 1,
@@ -336,6 +357,7 @@ def test_every_field_a_section_names_is_a_key_the_reports_have():
                                     400.0, "power_timeline.csv", PROVENANCE, load=loaded(),
                                     warm_up=WARM_UP,
                                     memory=memory))
+    reports.append(image_report())
     seen = {}
     for report in reports:
         for name in REPORT_KEYS:
@@ -427,7 +449,7 @@ def set_path(document: dict, path: str, value) -> dict:
                                                 "p99": 1}}),     # oneOf with required
 ])
 def test_the_compiled_check_refuses_what_jsonschema_refuses(path, value):
-    from energybench.report import _compiled_report_check, _report_validator
+    from energybench.run.report import _compiled_report_check, _report_validator
 
     document = completed_document()
     if path == "energy/components/gpu/gross_joules":

@@ -1,4 +1,4 @@
-"""How trials become the report's energy, metrics and checks (energybench.results)."""
+"""How trials become the report's energy, metrics and checks (energybench.run.results)."""
 
 import ast
 import dataclasses
@@ -6,10 +6,10 @@ import dataclasses
 import pytest
 from conftest import REPO_ROOT
 
-from energybench.backends import RUN_USED_NO_GPU, Trial
-from energybench.distribution import distribution
-from energybench.meters import ComponentEnergy, IdleBaseline, IdlePower, WindowMeasurement
-from energybench.results import (
+from energybench.run.backends import RUN_USED_NO_GPU, Trial
+from energybench.run.distribution import distribution
+from energybench.run.meters import ComponentEnergy, IdleBaseline, IdlePower, WindowMeasurement
+from energybench.run.results import (
     checks_section,
     energy_section,
     metrics_section,
@@ -125,7 +125,7 @@ def test_decode_below_prefill_is_invalid_not_negative():
 
 
 def test_pytorch_summary_has_aes_latency_only_when_prompts_ran_alone():
-    from energybench.backends.pytorch import BatchTiming, window_summary
+    from energybench.run.backends.pytorch import BatchTiming, window_summary
 
     def batch(prompts):
         return BatchTiming(prompts=prompts, latency_s=2.0, time_to_first_token_s=0.5,
@@ -154,18 +154,18 @@ def test_distribution_of_latencies():
 
 
 def test_the_report_layer_depends_on_no_backend():
-    """The report and the tables read the backends' common interface (`energybench.backends`),
+    """The report and the tables read the backends' common interface (`energybench.run.backends`),
     never one backend's package: a figure both need lives in a shared module."""
     source = REPO_ROOT / "src/energybench"
-    paths = [source / "results.py", source / "report.py", source / "aggregate.py",
-             *sorted((source / "paper").rglob("*.py"))]
+    paths = [source / "run/results.py", source / "run/report.py", source / "publish/aggregate.py",
+             *sorted((source / "publish/paper").rglob("*.py"))]
     for path in paths:
         tree = ast.parse(path.read_text())
         imported = [node.module for node in ast.walk(tree)
                     if isinstance(node, ast.ImportFrom) and node.module]
         imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                      for alias in node.names]
-        backend_packages = [m for m in imported if m.startswith("energybench.backends.")]
+        backend_packages = [m for m in imported if m.startswith("energybench.run.backends.")]
         assert not backend_packages, f"{path.relative_to(REPO_ROOT)} imports {backend_packages}"
 
 

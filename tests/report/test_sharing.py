@@ -5,8 +5,8 @@ import stat
 
 import pytest
 
-from energybench.files import write_atomic
-from energybench.tiny import build_tiny_model
+from energybench.run.files import write_atomic
+from energybench.job.tiny import build_tiny_model
 
 
 @pytest.fixture(params=[0o002, 0o022, 0o077])
@@ -34,8 +34,8 @@ def test_tiny_model_directories_follow_the_umask(tmp_path, umask):
 
 
 def test_the_site_follows_the_umask(tmp_path, umask):
-    from energybench.paper.stored import write_collection
-    from energybench.site import build_site
+    from energybench.publish.paper.stored import write_collection
+    from energybench.publish.site import build_site
 
     site = tmp_path / "results" / "site"
     build_site(write_collection([], tmp_path / "reports.jsonl"), site)

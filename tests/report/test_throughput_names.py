@@ -11,13 +11,13 @@ from test_report import PROVENANCE
 from test_results import IDLE, window
 
 from energybench.aes.master_results import aes_row
-from energybench.aggregate import report_row
-from energybench.backends import Trial
-from energybench.backends.pytorch import BatchTiming, window_summary
-from energybench.paper.tables import trial_rows
-from energybench.report import Report
-from energybench.results import steady_state_section
-from energybench.site.entries import model_entry
+from energybench.publish.aggregate import report_row
+from energybench.run.backends import Trial
+from energybench.run.backends.pytorch import BatchTiming, window_summary
+from energybench.publish.paper.tables import trial_rows
+from energybench.run.report import Report
+from energybench.run.results import steady_state_section
+from energybench.publish.site.entries import model_entry
 
 COMPLETION = "completion_tokens_per_second"
 AES_THROUGHPUT = "throughput_tokens_per_second"

@@ -19,13 +19,13 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from conftest import REPO_ROOT, require
-from energybench.paper.palette import COMPONENT_COLORS, STAR_COLORS
-from energybench.paper.stored import write_collection
-from energybench.report import Report, validate_report
-from energybench.site import build_site
-from energybench.site.build import flatten, format_count, format_number
-from energybench.paper.links import hub_url
-from energybench.site.entries import collect, model_entry, page_name, read_ratings
+from energybench.publish.paper.links import hub_url
+from energybench.publish.paper.palette import COMPONENT_COLORS, STAR_COLORS
+from energybench.publish.paper.stored import write_collection
+from energybench.run.report import Report, validate_report
+from energybench.publish.site import build_site
+from energybench.publish.site.build import flatten, format_count, format_number
+from energybench.publish.site.entries import collect, model_entry, page_name, read_ratings
 
 SAMPLE = json.loads((REPO_ROOT / "tests/data/site_report.json").read_text())
 TOTAL_STATISTICS = SAMPLE["metrics"]["trial_statistics"]["total_wh_per_1000_queries"]
@@ -696,7 +696,7 @@ FIGURE_MODULES = {"energy": "energy_per_1000_queries", "pareto": "energy_per_tok
 
 def comparison_figures(collection: Path, folder: Path) -> list[Path]:
     """The paper's comparison figures of a campaign, drawn as `snakemake paper` draws them."""
-    from energybench.paper import build
+    from energybench.publish.paper import build
 
     ratings = folder / "ratings.csv"
     build.build_ratings(collection, ratings, folder / "calibration.json")
@@ -830,7 +830,7 @@ def test_a_tab_per_rating_group_shows_its_models_in_rank_order(browser, campaign
 # --- the comparison figures and the methodology page (issue 24, item 7) -----------------------
 
 def test_the_site_names_the_comparison_figures_the_paper_draws():
-    from energybench.site.build import COMPARISON_FIGURES
+    from energybench.publish.site.build import COMPARISON_FIGURES
 
     common = (REPO_ROOT / "rules/common.smk").read_text()
     drawn = re.search(r"^FIGURES = \{(.*?)^\}", common, re.S | re.M).group(1)
@@ -839,7 +839,7 @@ def test_the_site_names_the_comparison_figures_the_paper_draws():
 
 
 def test_the_methodology_page_shows_markup_as_text_and_loads_nothing(tmp_path):
-    from energybench.site.methodology import render
+    from energybench.publish.site.methodology import render
 
     energy = tmp_path / "energy.md"
     energy.write_text(
@@ -867,7 +867,7 @@ def test_the_methodology_page_shows_markup_as_text_and_loads_nothing(tmp_path):
 
 
 def test_an_unreadable_methodology_doc_is_named(tmp_path):
-    from energybench.site.methodology import render
+    from energybench.publish.site.methodology import render
 
     with pytest.raises(ValueError, match=r"cannot read .*missing\.md"):
         render([tmp_path / "missing.md"])

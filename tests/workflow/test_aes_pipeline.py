@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_workflow
-from energybench.gpus import DEVICES_ENV
-from energybench.report import read_report
+from energybench.job.gpus import DEVICES_ENV
+from energybench.run.report import read_report
 from test_workflow import planned_jobs, snakemake
 
 AES_DIR = Path(__file__).parents[1] / "data" / "aes"

@@ -3,10 +3,10 @@
 import logging
 import os
 
-from energybench.campaign import batch_summary
-from energybench.progress import Progress
-from energybench.files import write_json_atomic
-from energybench.report import Report
+from energybench.publish.campaign import batch_summary
+from energybench.run.progress import Progress
+from energybench.run.files import write_json_atomic
+from energybench.run.report import Report
 
 
 def test_progress_logs_at_most_one_line_per_interval_and_the_end(caplog):
@@ -41,8 +41,8 @@ def test_merge_tables_of_several_result_directories_keeps_cells_verbatim(tmp_pat
     import pytest
 
     from energybench.cli import main
-    from energybench.config import ConfigError
-    from energybench.merge import merge_tables
+    from energybench.plan.config import ConfigError
+    from energybench.publish.merge import merge_tables
 
     header = "model_name,gpu_energy_wh,error_message\n"
     for name, row in (("a", "org/x,1.5000,\n"), ("b", "org/y,nan,\"PARTIAL FAILURE: 1/3\"\n")):

@@ -22,7 +22,7 @@ from test_workflow import (
 )
 from test_workflow import jobs_remaking as jobs_remaking_among
 
-from energybench.config import planned_settings
+from energybench.plan.config import planned_settings
 
 pytestmark = pytest.mark.e2e
 

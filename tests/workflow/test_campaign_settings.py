@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from energybench.campaign_record import described, record_campaign, recorded_campaign
-from energybench.campaign_settings import apply_campaign_settings
-from energybench.config import ConfigError
+from energybench.plan.campaign_record import described, record_campaign, recorded_campaign
+from energybench.plan.campaign_settings import apply_campaign_settings
+from energybench.plan.config import ConfigError
 
 from conftest import copy_workflow
 from fake_openai_server import FakeOpenAIServer

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT
-from energybench.config import (
+from energybench.plan.config import (
     ConfigError,
     Isolation,
     RunConfig,
@@ -45,7 +45,7 @@ def test_duplicate_model_key_is_rejected_with_its_line(tmp_path):
 def test_yaml_is_parsed_by_libyaml_where_pyyaml_has_it(tmp_path):
     """Pure-Python parsing of a 1,000-model models.yaml was 0.3 s of every plan
     (docs/PERFORMANCE.md); the duplicate-key check must survive the faster parser."""
-    from energybench.config import _UniqueKeyLoader
+    from energybench.plan.config import _UniqueKeyLoader
 
     assert issubclass(_UniqueKeyLoader, yaml.CSafeLoader)
     path = tmp_path / "models.yaml"
@@ -56,7 +56,7 @@ def test_yaml_is_parsed_by_libyaml_where_pyyaml_has_it(tmp_path):
 def test_each_referenced_schema_is_read_once_not_once_per_model(monkeypatch):
     """Every entry of models.yaml `$ref`s the model settings' schema; reading it again for each
     one cost ~0.08 s CPU of every plan at 1,000 models (docs/PERFORMANCE.md section 2)."""
-    import energybench.config as config
+    import energybench.plan.config as config
 
     reads = []
     read = config._package_schema
@@ -297,13 +297,13 @@ def test_planning_does_not_import_scipy():
     (docs/PERFORMANCE.md). (pandas is imported: it reads the prompt files to count them.)"""
     code = """
 import sys
-from energybench.aes.model_list import models_from_list
+from energybench.plan.aes_model_list import models_from_list
 from energybench.aes.preset import apply_preset
-from energybench.backends import job_resources
-from energybench.code_digest import code_digest
-from energybench.config import check_run_configs, load_yaml, resolve_model
-from energybench.isolation import resolve_runtime
-from energybench.prompts import check_prompt_counts
+from energybench.run.backends import job_resources
+from energybench.plan.code_digest import code_digest
+from energybench.plan.config import check_run_configs, load_yaml, resolve_model
+from energybench.job.isolation import resolve_runtime
+from energybench.run.prompts import check_prompt_counts
 config = load_yaml("config/config.yaml")
 for key, entry in load_yaml("config/models.yaml")["models"].items():
     cfg = resolve_model(key, entry, config["defaults"], config["measurement"])

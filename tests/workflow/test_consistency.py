@@ -3,15 +3,15 @@
 import pytest
 
 from conftest import REPO_ROOT
-from energybench.config import (
+from energybench.plan.config import (
     ConfigError,
     check_document,
     check_models_document,
     check_run_configs,
     load_yaml,
 )
-from energybench.config import resolve_model
-from energybench.prompts import check_prompt_counts
+from energybench.plan.config import resolve_model
+from energybench.run.prompts import check_prompt_counts
 
 MODELS_SCHEMA = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
 CONFIG = load_yaml(REPO_ROOT / "config/config.yaml")
@@ -136,7 +136,7 @@ def test_every_secret_a_backend_declares_must_be_set(monkeypatch):
     """The check is the workflow's, over the secrets each backend declares: a backend that
     declares one (here pytorch, standing in, with any of its settings) needs no check of its
     own, and the variable's name is never echoed."""
-    from energybench.backends.pytorch import PyTorchBackend
+    from energybench.run.backends.pytorch import PyTorchBackend
 
     monkeypatch.setattr(PyTorchBackend, "secrets",
                         classmethod(lambda cls, cfg: {"EB_TEST_TOKEN": "dataset"}))
@@ -213,7 +213,7 @@ def test_a_cpu_model_in_the_cpu_image_needs_no_cuda_image(monkeypatch):
 
 
 def test_a_hub_id_that_looks_like_a_local_path_gets_a_note(tmp_path, monkeypatch):
-    from energybench.consistency import hub_id_notes
+    from energybench.plan.consistency import hub_id_notes
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "p7models" / "m").mkdir(parents=True)

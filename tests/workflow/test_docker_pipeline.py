@@ -14,9 +14,9 @@ import time
 import pytest
 
 from conftest import copy_workflow, require
-from energybench.report import read_report, validate_report
-from energybench.isolation import PIPELINE_LABEL
-from energybench.isolation import container_cli
+from energybench.run.report import read_report, validate_report
+from energybench.job.isolation import PIPELINE_LABEL
+from energybench.job.isolation import container_cli
 from test_workflow import COMPARISON_JOBS, FIGURE_JOBS, paper_jobs, planned_jobs
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -85,9 +85,9 @@ def test_changed_dockerfile_reruns_the_models_and_a_plot_script_does_not(docker_
 
     code = tmp_path / "code"
     shutil.copytree(docker_run, code, symlinks=True)
-    os.utime(code / "src/energybench/meters/nvml.py")  # touched, not changed: nothing to do
+    os.utime(code / "src/energybench/run/meters/nvml.py")  # touched, not changed: nothing to do
     assert planned_jobs(code, *DOCKER_CONFIG) == []
-    with open(code / "src/energybench/meters/nvml.py", "a") as source:
+    with open(code / "src/energybench/run/meters/nvml.py", "a") as source:
         source.write("# edited\n")
     assert planned_jobs(code, *DOCKER_CONFIG) == planned_jobs(image, *DOCKER_CONFIG)
 

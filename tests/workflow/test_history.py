@@ -1,14 +1,14 @@
 """A model's attempts: listed with the published one marked, and an earlier one restored at
-the user's word (energybench.history, `energybench attempts` and `energybench restore`)."""
+the user's word (energybench.job.history, `energybench attempts` and `energybench restore`)."""
 
 import os
 
 import pytest
 
-from energybench import history
+from energybench.job import history
 from energybench.cli import main
-from energybench.files import write_json_atomic
-from energybench.report import REPORT_NAME, Report
+from energybench.run.files import write_json_atomic
+from energybench.run.report import REPORT_NAME, Report
 
 
 def attempt(model_dir, name, error=None, extra="x"):

@@ -14,16 +14,17 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import REPO_ROOT, copy_workflow
-from energybench import benchmark, job
-from energybench.config import load_yaml, resolve_model
-from energybench.isolation.errors import (
+from energybench.run import benchmark
+from energybench.job import model_job
+from energybench.plan.config import load_yaml, resolve_model
+from energybench.job.isolation.errors import (
     CAUSE_EXIT_NONZERO,
     CAUSE_INTERRUPTED,
     EXIT_INTERRUPTED,
     LaunchError,
     out_of_space,
 )
-from energybench.workflow_guard import (
+from energybench.job.workflow_guard import (
     WORKFLOW_PID_ENV,
     ResultsDirBusy,
     lock_results_dir,
@@ -47,7 +48,7 @@ def run_dir(tmp_path, monkeypatch):
 
 def job_with(monkeypatch, run_dir, outcome):
     """run_model_job with a stand-in for the isolated run: ``outcome(report_path)``, the
-    report path of the attempt (energybench.history)."""
+    report path of the attempt (energybench.job.history)."""
     def fake_prepare(spec):
         arguments = spec.benchmark_args
         return SimpleNamespace(runtime="process", image=None, image_id=None, container_name=None,
@@ -55,9 +56,9 @@ def job_with(monkeypatch, run_dir, outcome):
 
     def fake_run(prepared):
         return outcome(prepared.report)
-    monkeypatch.setattr(job, "prepare", fake_prepare)
-    monkeypatch.setattr(job, "run_prepared", fake_run)
-    return job.run_model_job(RUN_CONFIG, str(run_dir / "benchmark_report.json"),
+    monkeypatch.setattr(model_job, "prepare", fake_prepare)
+    monkeypatch.setattr(model_job, "run_prepared", fake_run)
+    return model_job.run_model_job(RUN_CONFIG, str(run_dir / "benchmark_report.json"),
                              str(run_dir.parent.parent / "logs/m.log"), gpus=0)
 
 
@@ -68,7 +69,7 @@ def interrupted(report_path, code=128 + signal.SIGTERM):
 
 
 def test_interrupted_job_leaves_no_report_and_exits_non_zero(monkeypatch, run_dir, capsys):
-    with pytest.raises(job.JobInterrupted) as stop:
+    with pytest.raises(model_job.JobInterrupted) as stop:
         job_with(monkeypatch, run_dir, interrupted)
     assert stop.value.code == 128 + signal.SIGTERM
     assert sorted(p.name for p in run_dir.iterdir()) == ["history"]  # the stale file too
@@ -91,8 +92,8 @@ def test_model_failure_stays_a_kept_failed_report_naming_model_and_cause(monkeyp
 
 def test_failure_the_run_reported_itself_is_named_on_the_console(monkeypatch, run_dir, capsys):
     def own_failed_report(report_path):
-        from energybench.provenance import Launch, collect
-        from energybench.report import Report, write_report
+        from energybench.run.provenance import Launch, collect
+        from energybench.run.report import Report, write_report
         write_report(report_path, Report.failed("m", RUN_CONFIG, RuntimeError("bad weights"),
                                                 collect(None, Launch("process", None)))
                      .to_dict())
@@ -109,8 +110,8 @@ def test_full_disk_while_writing_the_failed_report_is_an_interruption(monkeypatc
 
     def disk_full(*args, **kwargs):
         raise DISK_FULL
-    monkeypatch.setattr(job, "write_report", disk_full)
-    with pytest.raises(job.JobInterrupted) as stop:
+    monkeypatch.setattr(model_job, "write_report", disk_full)
+    with pytest.raises(model_job.JobInterrupted) as stop:
         job_with(monkeypatch, run_dir, fails)
     assert stop.value.code == EXIT_INTERRUPTED
     assert not (run_dir / "benchmark_report.json").exists()
@@ -120,8 +121,8 @@ def test_full_disk_while_writing_the_run_config_is_an_interruption(monkeypatch, 
                                                                     capsys):
     def disk_full(*args, **kwargs):
         raise DISK_FULL
-    monkeypatch.setattr(job, "write_json_atomic", disk_full)
-    with pytest.raises(job.JobInterrupted) as stop:
+    monkeypatch.setattr(model_job, "write_json_atomic", disk_full)
+    with pytest.raises(model_job.JobInterrupted) as stop:
         job_with(monkeypatch, run_dir, lambda report_path: pytest.fail("the run started"))
     assert stop.value.code == EXIT_INTERRUPTED
     assert not (run_dir / "benchmark_report.json").exists()
@@ -145,8 +146,8 @@ def test_benchmark_stops_without_a_report_when_the_disk_is_full(monkeypatch, tmp
 
 
 def test_full_disk_exit_is_read_as_an_interruption(tmp_path):
-    from energybench.isolation.supervise import _exit_error
-    from energybench.isolation.spec import LaunchSpec
+    from energybench.job.isolation.supervise import _exit_error
+    from energybench.job.isolation.spec import LaunchSpec
     spec = LaunchSpec(model_key="m", runtime="process", benchmark_args=[], log_path=tmp_path / "l",
                       run_dir=tmp_path)
     (tmp_path / "l").write_text("no space left\n")
@@ -176,7 +177,7 @@ def test_the_job_stops_its_run_when_its_workflow_dies(monkeypatch):
 def test_a_results_directory_serves_one_workflow_at_a_time(tmp_path):
     results = tmp_path / "shared-results"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from energybench.workflow_guard import "
+        [sys.executable, "-c", "import sys, time; from energybench.job.workflow_guard import "
          "lock_results_dir; lock_results_dir(sys.argv[1], '/elsewhere/checkout'); "
          "print('locked', flush=True); time.sleep(60)", str(results)],
         stdout=subprocess.PIPE, text=True)

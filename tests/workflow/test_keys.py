@@ -8,10 +8,10 @@ import sys
 import pytest
 
 from conftest import REPO_ROOT, copy_workflow
-from energybench.config import ConfigError, check_models_document, load_yaml
-from energybench.keys import KEY_REGEX, MAX_KEY_LENGTH, UnsafePathError, child_path, key_problem
-from energybench.job import run_model_job
-from energybench.tiny import build_tiny_model
+from energybench.plan.config import ConfigError, check_models_document, load_yaml
+from energybench.plan.keys import KEY_REGEX, MAX_KEY_LENGTH, UnsafePathError, child_path, key_problem
+from energybench.job.model_job import run_model_job
+from energybench.job.tiny import build_tiny_model
 
 MODELS_SCHEMA = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
 

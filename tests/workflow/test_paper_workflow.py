@@ -92,7 +92,7 @@ def test_editing_one_figure_module_remakes_only_that_figure_and_the_site_showing
         rebuilt, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(rebuilt[0], workdir, symlinks=True)
-    with open(workdir / "src/energybench/paper/figures/pareto.py", "a") as module:
+    with open(workdir / "src/energybench/publish/paper/figures/pareto.py", "a") as module:
         module.write("# edited\n")
     assert planned_rules(workdir) == ["figure_pareto", "paper", "site"]
 

@@ -4,7 +4,7 @@ A toy workflow shaped like the pipeline (rules tiny_model, benchmark, aggregate)
 through `--profile profiles/slurm` together with the workflow profile profiles/default,
 exactly as Snakemake combines them for the real Snakefile. The test cluster advertises
 placeholder GPUs, so the GPU request path (rule resource `gpu` -> sbatch --gpus ->
-CUDA_VISIBLE_DEVICES -> energybench.gpus) runs for real.
+CUDA_VISIBLE_DEVICES -> energybench.job.gpus) runs for real.
 
 The status-check intervals are shortened on the command line: the profile's are meant for
 real clusters and hour-long jobs, and would only make these seconds-long jobs wait.
@@ -22,14 +22,14 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_workflow, require
-from energybench.report import read_report, validate_report
+from energybench.run.report import read_report, validate_report
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILES = REPO / "profiles"
 
 RECORD_JOB = """\
 import json, os, sys, time
-from energybench.gpus import allocate_gpus
+from energybench.job.gpus import allocate_gpus
 
 gpu_count, output = int(sys.argv[1]), sys.argv[2]
 started = time.time()
@@ -142,7 +142,7 @@ def test_toy_workflow_runs_through_the_slurm_profile(toy_workflow):
     records = json.loads((toy_workflow / "summary.json").read_text())
     first, second = (records[f"runs/{model}.json"] for model in ("model_a", "model_b"))
     for record in (first, second):
-        # SLURM assigned the device and energybench.gpus took it as it was.
+        # SLURM assigned the device and energybench.job.gpus took it as it was.
         assert record["slurm_job_id"]
         assert record["devices"] == record["cuda_visible_devices"].split(",")
         assert len(record["devices"]) == 1

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT, copy_workflow, files_holding
-from energybench.report import read_report, validate_report
+from energybench.run.report import read_report, validate_report
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1"]
 DEFAULT_MODELS = ["tiny-llama-2l", "tiny-llama-4l"]
@@ -212,17 +212,17 @@ def test_code_changes_rerun_exactly_the_runs_they_should(finished_copy):
     assert {job for job in every_run_again if job.startswith("benchmark:")} == {
         f"benchmark:{m}" for m in [*DEFAULT_MODELS, "broken"]}
     # Touching a source (a checkout, an editor's save) changes no code: nothing reruns.
-    os.utime(workdir / "src/energybench/meters/nvml.py")
+    os.utime(workdir / "src/energybench/run/meters/nvml.py")
     assert "Nothing to be done" in snakemake(workdir, "--dry-run").stdout
     # Editing what a run executes reruns every run (these are process runs) and what follows.
-    with open(workdir / "src/energybench/meters/nvml.py", "a") as source:
+    with open(workdir / "src/energybench/run/meters/nvml.py", "a") as source:
         source.write("# edited\n")
     assert planned_jobs(workdir) == every_run_again
 
 
 def test_editing_the_table_code_remakes_tables_and_figures_only(finished_copy):
     workdir = finished_copy
-    with open(workdir / "src/energybench/aggregate.py", "a") as source:
+    with open(workdir / "src/energybench/publish/aggregate.py", "a") as source:
         source.write("# edited\n")
     jobs = planned_jobs(workdir)
     assert "all" in jobs and not [job for job in jobs if job.startswith(("benchmark:", "tiny_model:"))]
@@ -230,9 +230,9 @@ def test_editing_the_table_code_remakes_tables_and_figures_only(finished_copy):
 
 def test_editing_the_site_code_remakes_only_the_site(finished_copy):
     workdir = finished_copy
-    with open(workdir / "src/energybench/site/assets/site.css", "a") as stylesheet:
+    with open(workdir / "src/energybench/publish/site/assets/site.css", "a") as stylesheet:
         stylesheet.write("/* edited */\n")
-    with open(workdir / "src/energybench/site/build.py", "a") as module:
+    with open(workdir / "src/energybench/publish/site/build.py", "a") as module:
         module.write("# edited\n")
     assert planned_jobs(workdir) == ["all", "site"]
 
@@ -240,9 +240,9 @@ def test_editing_the_site_code_remakes_only_the_site(finished_copy):
 def test_editing_the_label_code_remakes_the_labels_and_the_site_only(finished_copy):
     # The label jobs name one digest file for their code, not five modules each.
     workdir = finished_copy
-    os.utime(workdir / "src/energybench/paper/labels.py")  # touched, not changed
+    os.utime(workdir / "src/energybench/publish/paper/labels.py")  # touched, not changed
     assert "Nothing to be done" in snakemake(workdir, "--dry-run").stdout
-    with open(workdir / "src/energybench/paper/labels.py", "a") as module:
+    with open(workdir / "src/energybench/publish/paper/labels.py", "a") as module:
         module.write("# edited\n")
     assert planned_jobs(workdir) == sorted(
         ["all", "site", *(f"label:{m}" for m in [*DEFAULT_MODELS, "broken"])])
@@ -273,8 +273,8 @@ def test_seed_variables_move_results_and_choose_the_backend(tmp_path):
 
 def test_a_run_by_hand_into_a_new_folder(tmp_path):
     """`energybench run` outside the pipeline, with an override, into a folder not yet made."""
-    from energybench.config import load_yaml, resolve_model
-    from energybench.tiny import build_tiny_model
+    from energybench.plan.config import load_yaml, resolve_model
+    from energybench.job.tiny import build_tiny_model
 
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     run_config = resolve_model("by-hand", {"id": str(build_tiny_model(tmp_path / "model"))},

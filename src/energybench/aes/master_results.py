@@ -19,11 +19,11 @@ import math
 from pathlib import Path
 
 from energybench.aes.identity import identity
-from energybench.energy.trials import trial_statistics
-from energybench.energy.units import tokens_per_joule
-from energybench.files import csv_text, write_atomic
-from energybench.paper.stored import read_stored_reports
-from energybench.report import Report
+from energybench.run.energy.trials import trial_statistics
+from energybench.run.energy.units import tokens_per_joule
+from energybench.run.files import csv_text, write_atomic
+from energybench.publish.paper.stored import read_stored_reports
+from energybench.run.report import Report
 
 COLUMNS = [
     "model_name", "model_class", "task", "reasoning_state", "total_prompts",

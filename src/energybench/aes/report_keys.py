@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import math
 
-from energybench.energy import joules_to_kwh, joules_to_wh
-from energybench.files import json_text
+from energybench.run.energy import joules_to_kwh, joules_to_wh
+from energybench.run.files import json_text
 
 SUMMARY_KEYS = (
     "total_prompts", "successful_prompts", "failed_prompts", "total_duration_seconds",

@@ -13,8 +13,8 @@ import io
 import zipfile
 from pathlib import Path
 
-from energybench.files import json_text, write_atomic
-from energybench.report import Report
+from energybench.run.files import json_text, write_atomic
+from energybench.run.report import Report
 
 SUMMARY_FORMAT = "ai_energy_benchmarks"
 

@@ -1,0 +1,118 @@
+"""Settings of one model that contradict each other, the machine or the files they name.
+
+The schema checks each field alone; these rules look at several at once, and at local files
+when that is cheap, so a contradiction stops the workflow before any run instead of being
+silently ignored (a minimum output length above the maximum) or failing hours later (a
+dataset the loader cannot read). Each problem is one sentence naming the fields.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from pathlib import Path
+
+from energybench.job import environment
+from energybench.plan.config import (
+    DATASET_SUFFIXES,
+    TINY_MODELS_DIR,
+    is_local_model,
+    local_inputs,
+)
+from energybench.job.isolation.commands import mount_problem
+from energybench.job.isolation.spec import APPTAINER, CONTAINER_RUNTIMES
+from energybench.job.secrets import unset_secrets
+
+# Extensions of files people mistake for prompt sets; other dotted names may be Hub datasets.
+FILE_LIKE_SUFFIXES = {".txt", ".tsv", ".xlsx", ".xls", ".yaml", ".yml", ".gz", ".zip", ".bz2",
+                      ".xz", ".arrow", ".feather", ".pkl", ".pickle", ".md", ".html", ".xml"}
+
+
+def output_length_problems(cfg: Mapping) -> list[str]:
+    minimum = cfg.get("min_new_tokens")
+    if minimum is not None and minimum > cfg["max_new_tokens"]:
+        return [f"min_new_tokens ({minimum}) is above max_new_tokens ({cfg['max_new_tokens']}); "
+                "set min_new_tokens <= max_new_tokens, or null for a fixed output length"]
+    return []
+
+
+def image_problems(cfg: Mapping) -> list[str]:
+    """Runtimes that need an image the workflow does not build."""
+    if cfg.get("image") or environment.docker_image():
+        return []
+    if cfg["runtime"] == "apptainer":
+        return ["runtime 'apptainer' needs `image` (a .sif file, or an image reference such as "
+                "docker://org/energybench:cuda): the workflow builds images for docker and "
+                "podman only"]
+    if cfg["runtime"] in ("docker", "podman") and cfg["gpus"]:
+        return [f"runtime {cfg['runtime']!r} with gpus: {cfg['gpus']} needs `image` with CUDA "
+                "(containers/Dockerfile.gpu): the image the workflow builds is CPU-only"]
+    return []
+
+
+def dataset_problems(cfg: Mapping) -> list[str]:
+    """A local dataset the loader cannot read. (Whether it has the column and enough prompts,
+    all of them text, is energybench.run.prompts.check_prompt_counts's to say.)"""
+    dataset = cfg["dataset"]
+    path = Path(dataset).expanduser()
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        return [f"dataset {dataset!r} is a directory; name a {'/'.join(DATASET_SUFFIXES)} file"]
+    if suffix in FILE_LIKE_SUFFIXES or (path.is_file() and suffix not in DATASET_SUFFIXES):
+        return [f"dataset {dataset!r}: the loader reads {', '.join(DATASET_SUFFIXES)} files, "
+                f"not {suffix or 'files without an extension'}; convert it (e.g. to .jsonl with "
+                "one {\"text\": ...} object per line)"]
+    return []
+
+
+def tiny_directory_problems(cfg: Mapping) -> list[str]:
+    """resources/models/ belongs to the tiny-model rule, which deletes a directory there to
+    rebuild it: a local model kept there would collide with it."""
+    if "tiny" in cfg or not is_local_model(cfg["id"]):
+        return []
+    tiny_root = Path(TINY_MODELS_DIR).resolve()
+    if tiny_root in Path(cfg["id"]).expanduser().resolve().parents:
+        return [f"id {cfg['id']!r} lies under {TINY_MODELS_DIR}/, where the workflow builds "
+                "(and on a rebuild deletes) its tiny models; keep local models elsewhere, "
+                "e.g. models/<name>"]
+    return []
+
+
+def mount_problems(cfg: Mapping) -> list[str]:
+    """A local model or dataset whose path a container's mount syntax cannot carry, found
+    when the workflow is parsed rather than when the run starts."""
+    if cfg["runtime"] not in (*CONTAINER_RUNTIMES, APPTAINER):
+        return []
+    paths = [Path(path).expanduser().resolve() for path in local_inputs(cfg).values()]
+    return [f"runtime {cfg['runtime']!r}: {problem}"
+            for problem in map(mount_problem, paths) if problem]
+
+
+def hub_id_notes(run_configs: Mapping[str, Mapping]) -> list[str]:
+    """A sentence for each model whose id is read as a Hugging Face Hub id although it looks
+    like a local path: its first part names a directory here, or nearly (a typo such as
+    ``p7modles/m`` for ``p7models/m``). Notes, not refusals: an organisation on the Hub may
+    share its name with a local directory."""
+    directories = [path.name for path in Path.cwd().iterdir() if path.is_dir()]
+    notes = []
+    for key, cfg in run_configs.items():
+        model_id = cfg["id"]
+        if "tiny" in cfg or is_local_model(model_id) or "/" not in model_id:
+            continue
+        near = difflib.get_close_matches(model_id.split("/")[0], directories, n=1, cutoff=0.8)
+        if near:
+            notes.append(f"model {key!r}: id {model_id!r} names no local directory, so it is "
+                         f"read as a Hugging Face Hub id; the directory {near[0]}/ is here: "
+                         f"for a local model write its path, e.g. ./{near[0]}/...")
+    return notes
+
+
+# A backend's own rules (its settings block) are its `config_problems`; the secrets it
+# declares are checked here, like every backend's.
+RULES = (output_length_problems, image_problems, dataset_problems, tiny_directory_problems,
+         mount_problems, unset_secrets)
+
+
+def consistency_problems(cfg: Mapping) -> list[str]:
+    """Every contradiction in one resolved run config."""
+    return [problem for rule in RULES for problem in rule(cfg)]

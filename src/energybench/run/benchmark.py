@@ -1,0 +1,149 @@
+"""One model's benchmark run, start to finish, in the current process.
+
+The job layer (energybench.job.model_job) starts this in a fresh process (or container) per model, so all memory the run
+takes, on the host and on the GPU, is returned when it ends.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+from energybench.run import provenance
+from energybench.plan.config import ConfigError, RunConfig, apply_overrides
+from energybench.job.isolation.errors import EXIT_INTERRUPTED, out_of_space
+from energybench.run.provenance import Launch
+from energybench.run.files import csv_text, write_atomic
+from energybench.run.report import Report, write_report
+from energybench.run.sections import WarmUp
+
+log = logging.getLogger(__name__)
+
+TIMELINE_NAME = "power_timeline.csv"
+LOAD_WINDOW = "load"
+
+
+def write_timeline(path: Path, samples: list[dict]) -> Path | None:
+    if not samples:
+        return None
+    columns = sorted({key for sample in samples for key in sample})
+    return write_atomic(path, csv_text(columns, ([sample.get(column, "") for column in columns]
+                                                 for sample in samples)))
+
+
+def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
+    """Load (metered as its own window), baseline, warm up and run the trials; return the
+    report of a completed run (``failed`` when a trial completed with too many failed
+    requests)."""
+    from energybench.run import results
+    from energybench.run.backends import create_backend, metered_gpu_devices
+    from energybench.job.isolation.spec import CONTAINER_RUNTIMES
+    from energybench.run.meters import EnergyMonitor
+    from energybench.run.meters.memory import gpu_peaks, host_peak
+
+    started = provenance.now_iso()
+    if cfg.reasoning_note:
+        log.warning("%s", cfg.reasoning_note)
+    with EnergyMonitor.create(gpu_devices=metered_gpu_devices(cfg),
+                              sample_hz=cfg.measurement.sample_hz) as monitor:
+        monitor.begin_window(LOAD_WINDOW)
+        try:
+            backend = create_backend(cfg, run_dir)
+        finally:
+            load_window = monitor.end_window(LOAD_WINDOW)
+        with backend:
+            log.info("model ready after %.1f s of loading", load_window.duration_s)
+            log.info("measuring idle power for %.1f s", cfg.measurement.idle_seconds)
+            idle = monitor.measure_idle(
+                cfg.measurement.idle_seconds, settle_timeout_s=cfg.measurement.cooldown_timeout_s,
+            ) if cfg.measurement.idle_seconds > 0 else None
+            warm_up_start = monitor.now()
+            backend.warm_up()
+            warm_up = WarmUp.of(start_s=warm_up_start, end_s=monitor.now())
+            count = cfg.trials_on(backend.device)
+            trials = []
+            for index in range(count):
+                # Before every trial, the first included: warm-up heats the GPU too.
+                cooldown = monitor.cool_down(cfg.measurement.cooldown_timeout_s)
+                log.info("cool-down before trial %d: %s", index + 1, cooldown)
+                log.info("trial %d/%d", index + 1, count)
+                trial = backend.run_trial(index, monitor)
+                trial.cooldown = cooldown
+                trials.append(trial)
+                if trial.failure:
+                    log.error("trial %d failed: %s", index + 1, trial.failure)
+                    break
+            framework_peaks = backend.peak_memory()
+        samples = monitor.timeline()
+        timeline = write_timeline(run_dir / TIMELINE_NAME, samples)
+        meters = monitor.describe()
+        process_start, start_reason = monitor.process_start_s()
+    # After the backend closed: a server it started has finished, and its peak is known.
+    host = host_peak(in_container=launch.runtime in CONTAINER_RUNTIMES, records=samples)
+    uncounted = backend.uncounted
+    gpu_used, gpu_reason = (None, uncounted["gpu"]) if "gpu" in uncounted \
+        else gpu_peaks(samples, monitor.meters["gpu"].device_ids())
+    return Report.completed(
+        cfg.to_dict(), trials, idle, uncounted, cfg.measurement.carbon_intensity_g_per_kwh,
+        timeline.name if timeline else None,
+        provenance.collect(cfg.digest(), launch, started,
+                           {"backend": backend.info(), "meters": meters}),
+        load=results.load_section(load_window, idle, uncounted, process_start, start_reason),
+        memory=results.memory_section(gpu_used, gpu_reason, framework_peaks, host),
+        warm_up=warm_up,
+    )
+
+
+def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
+    """Run one benchmark and write its report; 0 when it succeeded, 1 when it failed.
+
+    A failed run still writes a report (status ``failed``, the error, every figure null), so
+    the tables keep the model's row.
+    """
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    config = dict(config)
+    launch_block = config.pop("launch", None)  # the job layer's; absent when run by hand
+    launch = Launch.from_dict(launch_block) if launch_block else Launch.direct()
+    model = config.get("model", output.parent.name)
+    started = provenance.now_iso()
+    try:
+        if launch_block and not overrides:  # the workflow's: validated when it was parsed
+            cfg = RunConfig.from_dict(config)
+        else:
+            cfg = RunConfig.validated(apply_overrides(config, list(overrides)))
+    except ConfigError as exc:
+        log.error("model %s: invalid run config: %s", model, exc)
+        write_report(output, Report.failed(model, config, exc, provenance.collect(
+            None, launch, started)).to_dict())
+        return 1
+    if launch.gpus is not None:  # the GPUs the job holds: `device: auto` goes by them
+        cfg = dataclasses.replace(cfg, gpus_held=len(launch.gpus))
+    try:
+        report = measure(cfg, output.parent, launch)
+    except Exception as exc:  # any failure of the run is recorded in its report
+        if out_of_space(exc):
+            return _out_of_space(model, exc)
+        if isinstance(exc, ConfigError):  # the user's to fix: one paragraph, no traceback
+            log.error("model %s: %s", model, exc)
+        else:
+            log.exception("model %s: run failed", model)
+        report = Report.failed(model, cfg.to_dict(), exc, provenance.collect(
+            cfg.digest(), launch, started))
+    try:
+        write_report(output, report.to_dict())
+    except OSError as exc:
+        if out_of_space(exc):
+            return _out_of_space(model, exc)
+        raise
+    log.info("model %s: %s; report %s", model, report.status, output)
+    return 0 if report.succeeded else 1
+
+
+def _out_of_space(model: str, error: BaseException) -> int:
+    """A full disk is no failure of the model: no report, and an exit code the job layer
+    reads as an interruption, so the next run redoes the model."""
+    log.error("model %s: stopped, no space left on the device (%s); free some and rerun", model,
+              error)
+    return EXIT_INTERRUPTED
