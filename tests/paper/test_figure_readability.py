@@ -124,3 +124,23 @@ def test_a_label_of_a_local_model_has_no_link_line(monkeypatch):
     local["config"]["id"] = "/models/m"
     assert not [t for t in drawn_label(monkeypatch, local, 4) if t.get_url()]
     style.plt.close("all")
+
+
+def test_the_large_prefill_decode_figure_lists_the_long_keys_it_names_in_full(monkeypatch):
+    from energybench.publish.paper.figures import phases
+    from energybench.publish.paper.figures.selection import MANY_MODELS, NAMED
+
+    reports = fx.many_reports(MANY_MODELS + 1)
+    for number, report in enumerate(reports):
+        report["model"] = report["config"]["model"] = f"{LONG[:80]}-{number:04d}"
+    figures = []
+    monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
+    phases.draw(fx.typed(reports), [])
+    [note] = [t.get_text() for t in figures[0].texts
+              if t.get_text().startswith("Model keys shortened here")]
+    named = {t.get_text().split(":")[0] for axis in figures[0].axes[:2] for t in axis.texts}
+    assert len(named) == 2 * NAMED
+    for shown in named:  # each name a callout shows, with its key in full
+        [line] = [line for line in note.splitlines() if line.startswith(f"{shown}: ")]
+        assert line.removeprefix(f"{shown}: ").startswith(LONG[:80])
+    style.plt.close("all")

@@ -133,7 +133,7 @@ def draw_scatter(reports: list[Report], outputs) -> None:
         named.update(r.model for r, _ in least + most)
         for ends, corner in ((least, "upper left"), (most, "lower right")):
             style.callouts(axis, [(s[prefill] * scale, s[decode] * scale,
-                                   f"{style.short_key(r.model, 20)}: "
+                                   f"{style.short_key(r.model)}: "
                                    f"{s[prefill] * scale:.3g} + {s[decode] * scale:.3g}")
                                   for r, s in ends], corner)
         axis.set_xlabel(f"Prefill ({symbol})")
@@ -151,4 +151,5 @@ def draw_scatter(reports: list[Report], outputs) -> None:
     share.set_xlim(0, max(len(reports), 1))
     share.set_axis_off()
     share.legend(loc="upper center", bbox_to_anchor=(0.5, 0), ncol=2)
+    style.key_note(fig, sorted(named))
     style.save(fig, outputs)
