@@ -144,3 +144,22 @@ def test_the_large_prefill_decode_figure_lists_the_long_keys_it_names_in_full(mo
         [line] = [line for line in note.splitlines() if line.startswith(f"{shown}: ")]
         assert line.removeprefix(f"{shown}: ").startswith(LONG[:80])
     style.plt.close("all")
+
+
+def test_the_longest_label_keeps_its_link_line_clear_of_the_small_print(monkeypatch):
+    import itertools
+
+    report = fx.gpu_report(LONG, 1.0)
+    report["config"].update(id="org/" + "L" * 90, backend="a-backend-with-a-long-name")
+    report["provenance"]["meters"]["meters"]["gpu"] = {
+        "meter": "nvml", "component": "gpu",
+        "devices": [{"device": f"gpu{i}", "name": "NVIDIA H100 80GB HBM3 with a long name"}
+                    for i in range(8)]}
+    texts = drawn_label(monkeypatch, report, 4)
+    texts[0].figure.canvas.draw()  # laid out as saved
+    renderer = texts[0].figure.canvas.get_renderer()
+    boxes = [(t.get_text()[:30], t.get_window_extent(renderer)) for t in texts]
+    assert [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
+            if box_a.overlaps(box_b)] == []
+    assert any(t.get_url() for t in texts)
+    style.plt.close("all")

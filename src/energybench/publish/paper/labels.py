@@ -17,7 +17,7 @@ from energybench.publish.paper.links import hub_url
 from energybench.run.report import Report
 from energybench.run.tasks import task_in_words
 
-WIDTH_IN, HEIGHT_IN = 3.2, 4.8
+WIDTH_IN, HEIGHT_IN = 3.2, 5.0
 SMALL_PRINT = 7  # points: the smallest type on a label
 SMALL_PRINT_WIDTH = 44  # characters of small print a line holds
 ID_WIDTH = 50  # characters of a Hub id that fit the label's width at its size
