@@ -429,8 +429,8 @@ def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
             windows.append(window)
     energy = None
     if windows:
-        energy = dataclasses.replace(energy_section(windows, idle, uncounted),
-                                     basis=STEADY_STATE_BASIS)
+        energy = energy_section(windows, idle, uncounted).model_copy(
+            update={"basis": STEADY_STATE_BASIS})
     return SteadyState.of(
         definition=STEADY_STATE_BASIS,
         trials=rows,
