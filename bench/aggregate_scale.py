@@ -13,11 +13,12 @@ model key and its energy varied, then times, interleaved and each in this proces
 - `bare`: `json.load` of every report into a pandas DataFrame (one row per report), nothing else;
 - `ratings`: the star ratings (`build_ratings`);
 - one entry per comparison figure of `energybench.publish.paper.figures` (`build_figure`, PNG and PDF);
-- `site`: the static site (`energybench.publish.site.build_site`, with the ratings; no labels or
-  per-run figures, which are per-model jobs).
+- `site`: the static site (`energybench.publish.site.build_site`, with the ratings, the
+  comparison figures just drawn and the methodology docs; no labels or per-run figures, which
+  are per-model jobs).
 It prints the medians and min-max of wall and CPU time (this process's: steadier on a shared
-machine), tables / bare and (collect + tables) / bare per repetition, and what validating one
-report costs (jsonschema, and the compiled schema the workflow uses).
+machine), tables / bare and (collect + tables) / bare per repetition, and what validating and
+typing one report costs (its pydantic models, energybench.report.Report).
 Target (issue 15): the tables at most 2x the bare loop; the figures and the site timed.
 """
 
@@ -40,13 +41,13 @@ sys.path.insert(0, str(REPO / "src"))
 
 from energybench.publish.paper.build import build_figure, build_ratings, build_tables  # noqa: E402
 from energybench.publish.paper.stored import write_collection  # noqa: E402
-from energybench.run.report import (  # noqa: E402
-    _compiled_report_check, _report_validator, read_report)
+from energybench.run.report import Report, read_report  # noqa: E402
 from energybench.publish.site import build_site  # noqa: E402
 
 FIGURES = {"energy": True, "latency": False, "pareto": False, "phases": False}
 """The comparison figures, and whether each draws the star ratings too."""
 TABLES = ("models", "trials", "phases", "latency", "checks")
+METHODOLOGY = [REPO / "docs/energy.md", REPO / "docs/paper.md"]  # the site's methodology page
 
 
 def tiny_run_config(work: Path, key: str = "template", **settings) -> dict:
@@ -139,7 +140,9 @@ def main() -> None:
                    "ratings": lambda: build_ratings(collection, ratings, out / "calibration.json")}
         if not args.tables_only:
             actions |= {f"figure {name}": figure(name, stars) for name, stars in FIGURES.items()}
-            actions["site"] = lambda: build_site(collection, out / "site", ratings=ratings)
+            actions["site"] = lambda: build_site(
+                collection, out / "site", ratings=ratings, methodology=METHODOLOGY,
+                comparisons=[out / f"{name}.png" for name in FIGURES])
         build_ratings(collection, ratings, out / "calibration.json")  # the tables' stars
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in actions}
         for repetition in range(args.repetitions):
@@ -157,22 +160,17 @@ def main() -> None:
         print(f"  {clock:4s} tables / bare {spread([t / b for t, b in zip(times['tables'], bare_runs)])}")
         both = [(c + t) / b for c, t, b in zip(times["collect"], times["tables"], bare_runs)]
         print(f"  {clock:4s} (collect + tables) / bare {spread(both)}")
-    print("validating one report, ms: " + ", ".join(f"{k} {v:.3f}" for k, v in validation.items()))
+    print(f"validating and typing one report: {validation:.3f} ms")
 
 
-def validation_costs(report: dict, repetitions: int = 200) -> dict[str, float]:
-    """Milliseconds to validate ``report`` against the report schema: jsonschema (the reference,
-    which names the error of a refused report) and the compiled schema (which decides)."""
-    checks = {"jsonschema": lambda: _report_validator().is_valid(report),
-              "compiled": lambda: _compiled_report_check()(report)}
-    costs = {}
-    for name, check in checks.items():
-        check()  # built and cached before timing
-        started = time.perf_counter()
-        for _ in range(repetitions):
-            check()
-        costs[name] = (time.perf_counter() - started) / repetitions * 1000
-    return costs
+def validation_costs(report: dict, repetitions: int = 200) -> float:
+    """Milliseconds to validate ``report`` and build its typed form (one step: the report's
+    models), the mean of ``repetitions``."""
+    Report.from_dict(report)  # the models' validators built before timing
+    started = time.perf_counter()
+    for _ in range(repetitions):
+        Report.from_dict(report)
+    return (time.perf_counter() - started) / repetitions * 1000
 
 
 if __name__ == "__main__":

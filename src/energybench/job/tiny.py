@@ -7,6 +7,7 @@ outputs are meaningless and their energy figures say nothing about real models.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -68,8 +69,10 @@ def build_tiny_model(
     model_vocab_size: int | None = None,
     dtype: str = "float32",
     device: str = "cpu",
+    labels: int | None = None,
 ) -> Path:
-    """Write a random-weight Llama causal LM and its tokenizer to ``out_dir`` (atomically).
+    """Write a random-weight Llama causal LM and its tokenizer to ``out_dir`` (atomically);
+    with ``labels``, a Llama sequence classifier with that many labels instead.
 
     The head size (hidden_size / num_heads) must be 64 or more for vLLM's CPU attention kernels.
     ``model_vocab_size`` gives a real architecture's embedding size (the small tokenizer uses
@@ -77,7 +80,7 @@ def build_tiny_model(
     """
     out_dir = child_path(out_dir)  # replaced below: it must be a model's own directory
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaConfig, LlamaForCausalLM, LlamaForSequenceClassification
 
     if hidden_size % num_heads:
         raise ValueError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
@@ -93,23 +96,36 @@ def build_tiny_model(
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
-        tie_word_embeddings=True,
+        tie_word_embeddings=labels is None,
+        **({"num_labels": labels} if labels else {}),
     )
     torch.manual_seed(seed)
     with torch.device(device):
-        model = LlamaForCausalLM(config).to(getattr(torch, dtype))
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
+        model = (LlamaForSequenceClassification if labels else LlamaForCausalLM)(config)
+        model = model.to(getattr(torch, dtype))
+    if labels is None:
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with staged_directory(out_dir) as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         (staging / "energybench_tiny.json").write_text(json.dumps({
             "note": "random weights, built by energybench.job.tiny; outputs are meaningless",
             "hidden_size": hidden_size, "num_layers": num_layers, "num_heads": num_heads,
-            "vocab_size": len(tokenizer), "seed": seed,
+            "vocab_size": len(tokenizer), "seed": seed, "labels": labels,
         }, indent=2))
+    return out_dir
+
+
+@contextlib.contextmanager
+def staged_directory(out_dir: str | Path):
+    """A staging directory beside ``out_dir`` that replaces it, readable by all the umask
+    allows, when the block ends without error (and is removed when it does not)."""
+    out_dir = child_path(out_dir)  # replaced below: it must be a model's own directory
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        yield staging
         for path in [staging, *staging.rglob("*")]:  # some writers use mkstemp (0600)
             shared_mode(path, directory=path.is_dir())
         if out_dir.exists():
@@ -118,4 +134,15 @@ def build_tiny_model(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return out_dir
+
+
+def build_tiny(out_dir: str | Path, spec: dict) -> Path:
+    """Build the tiny model a model's ``tiny`` settings describe: a Llama causal LM (with
+    ``labels``, a sequence classifier), or with
+    ``kind: diffusion`` a text-to-image pipeline (energybench.job.tiny_diffusion)."""
+    spec = dict(spec)
+    if spec.pop("kind", "llama") == "diffusion":
+        from energybench.job.tiny_diffusion import build_tiny_diffusion_pipeline
+
+        return build_tiny_diffusion_pipeline(out_dir, **spec)
+    return build_tiny_model(out_dir, **spec)

@@ -16,9 +16,9 @@ from pathlib import Path
 SOURCE_SUFFIXES = (".py", ".json")
 # What publishes (tables, figures, the site, merged tables, the batch summary) runs outside
 # the runs and the image (see .dockerignore): editing it remakes those outputs only, never a
-# run; the workflow's step commands only hand their arguments on (steps.py). Modules and
-# packages of src/energybench.
-OUTSIDE_THE_RUN = frozenset({"publish", "steps.py"})
+# run. Modules and packages of src/energybench. The command line (cli.py) is the run's:
+# `energybench run` starts every run.
+OUTSIDE_THE_RUN = frozenset({"publish"})
 
 
 def source_files(package_dir: str | Path) -> list[Path]:

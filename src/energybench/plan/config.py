@@ -383,6 +383,7 @@ def _with_planned_gpus(cfg: dict, machine_has_gpus: bool) -> dict:
 def _contradictions(cfg: dict) -> list[str]:
     """Settings that contradict each other (``cfg`` with its GPUs planned)."""
     from energybench.run.backends import backend_class  # the backends import this module
+    from energybench.run.tasks import task_problems
 
     problems = []
     if cfg["device"] == "cuda" and cfg["gpus"] == 0:
@@ -391,7 +392,7 @@ def _contradictions(cfg: dict) -> list[str]:
     if cfg["device"] == "cpu" and cfg["gpus"] > 0:
         problems.append(f"device 'cpu' with gpus: {cfg['gpus']}: the job would hold GPUs "
                         "the run never uses (leave gpus at auto, or set it to 0)")
-    return problems + backend_class(cfg["backend"]).config_problems(cfg)
+    return problems + backend_class(cfg["backend"]).config_problems(cfg) + task_problems(cfg)
 
 
 def resolve_runtimes(run_configs: dict[str, dict], resolve) -> dict[str, dict]:
@@ -542,7 +543,7 @@ ISOLATION_FIELDS = tuple(f.name for f in dataclasses.fields(Isolation))
 
 # Settings left out of the resolved config while unset, so adding them changed no digest.
 UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority", "protocol",
-                    "aes_reasoning", "prompt_overflow")
+                    "aes_reasoning", "prompt_overflow", "quantization")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -573,6 +574,9 @@ class RunConfig:
     """The backend's own block of settings (the run config's field named after the backend)
     as written: what `to_dict` gives back, so the digest and the report's config are those of
     the settings as the workflow resolved them, whatever the defaults."""
+    task_block: dict | None = None
+    """The task's own block of settings (the run config's field named after the task, e.g.
+    ``image_generation``) as written; the task's implementation reads it."""
     backend_settings: Any = dataclasses.field(default=None, compare=False)
     """That block parsed once, with its defaults, into the backend's settings type
     (`Backend.parse_settings`); None for a backend without one."""
@@ -581,6 +585,9 @@ class RunConfig:
     prompt_overflow: str | None = None
     """A prompt longer than the context allows: None or ``refuse`` fails the run, ``truncate``
     keeps its start (energybench.run.backends.pytorch)."""
+    quantization: dict | None = None
+    """Weight quantization as the model loads (``method``, ``weights``;
+    energybench.run.quantization); None: the checkpoint's weights as they are."""
     reasoning_state: str | None = None
     priority: int | None = None
     protocol: str | None = None
@@ -645,7 +652,8 @@ class RunConfig:
         measurement = settings.pop("measurement", None)
         settings["model_class"] = settings.pop("class", None)
         optional = {"model", "measurement", "isolation", "min_new_tokens", "tiny", "trials",
-                    "backend_block", "backend_settings", "gpus_held", *UNSET_WHEN_EMPTY}
+                    "backend_block", "task_block", "backend_settings", "gpus_held",
+                    *UNSET_WHEN_EMPTY}
         required = [f.name for f in dataclasses.fields(cls) if f.name not in optional]
         required += [f.name for f in dataclasses.fields(Isolation)
                      if f.default is dataclasses.MISSING]
@@ -669,6 +677,7 @@ class RunConfig:
             settings.pop(name, None)
         return cls(model=model, measurement=measurement, isolation=isolation,
                    backend_block=settings.pop(settings["backend"], None),
+                   task_block=settings.pop(settings["task"], None),
                    backend_settings=backend.parse_settings(data), **settings)
 
     def to_dict(self) -> dict:
@@ -680,8 +689,9 @@ class RunConfig:
         data["isolation"] = _fields(self.isolation)
         data["class"] = data.pop("model_class")
         data[self.backend] = data.pop("backend_block")
+        data[self.task] = data.pop("task_block")
         data.update(data.pop("isolation"))
-        for optional in ("tiny", "image", "cpus", "memory", self.backend, "timeout_s",
+        for optional in ("tiny", "image", "cpus", "memory", self.backend, self.task, "timeout_s",
                          *UNSET_WHEN_EMPTY):
             if data[optional] in (None, ""):
                 del data[optional]

@@ -4,15 +4,13 @@ written atomically (a reader never sees half a file)."""
 from __future__ import annotations
 
 import functools
-import json
-from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
-import fastjsonschema
-import jsonschema
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from energybench.aes import report_keys
+from energybench.run.energy.phases import PER_UNIT_FIGURES, phases_per_unit
 from energybench.run.energy.trials import mean_over_trials
 from energybench.run.energy.units import per_queries_wh
 from energybench.run.files import write_atomic
@@ -27,48 +25,30 @@ from energybench.run.sections import (
     Metrics,
     Phases,
     Provenance,
+    Section,
     SteadyState,
     Summary,
     TrialRecord,
-    decode,
-    type_hints,
-    encode,
+    WarmUp,
 )
 
 SCHEMA_VERSION = "1.0"
 
 
-def report_schema() -> dict:
-    return json.loads(resources.files("energybench.run.schemas").joinpath("report.schema.json")
-                      .read_text())
-
-
-@functools.cache
-def _report_validator() -> jsonschema.Draft202012Validator:
-    """Built once: `jsonschema.validate` checks the schema itself on every call, which took 95 %
-    of each report's validation (0.15 s a report; 9.5 s of tables for 100 reports)."""
-    schema = report_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
-
-
-@functools.cache
-def _compiled_report_check():
-    """The schema compiled to Python once (fastjsonschema): 0.04 ms a report against
-    jsonschema's 0.8 ms, most of that resolving the schema's `$ref`s on every report."""
-    return fastjsonschema.compile(report_schema())
-
-
 def validate_report(report: dict) -> None:
-    """Raise jsonschema.ValidationError when ``report`` does not follow the schema (the most
-    relevant error, as `jsonschema.validate` raises). The compiled check decides; jsonschema,
-    the reference, runs only on a report it refuses, to name the error (and overrules it)."""
-    try:
-        _compiled_report_check()(report)
-    except fastjsonschema.JsonSchemaException:
-        error = jsonschema.exceptions.best_match(_report_validator().iter_errors(report))
-        if error is not None:
-            raise error from None
+    """Raise :class:`pydantic.ValidationError` when ``report`` is not one the report's models
+    accept (the same rules as schemas/report.schema.json, generated from them)."""
+    Report.model_validate(report)
+
+
+def problem_of(error: ValidationError) -> str:
+    """The first of a report's validation errors, as one line naming the field and, where it
+    is a single value, the value found."""
+    first = error.errors(include_url=False)[0]
+    where = "/".join(str(part) for part in first["loc"]) or "(top level)"
+    found = first.get("input")
+    given = "" if isinstance(found, (dict, list)) else f" (found {found!r})"
+    return f"field {where}: {first['msg']}{given}"
 
 
 def write_report(path: str | Path, report: dict) -> Path:
@@ -116,59 +96,84 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 
 
-@dataclass(frozen=True)
-class RunError:
+class RunError(Section):
     """Why a run failed: the exception's type, the one paragraph a user reads and, for a run
     that could not be launched or was stopped, the isolation layer's cause (timeout, ...)."""
 
     type: str
     message: str
-    cause: str | None = None
+    cause: str | None = Field(None, description=(
+        "Why the run could not be launched or was stopped (energybench.job.isolation.errors "
+        "CAUSE_*), e.g. timeout, killed, image_missing."))
 
     @classmethod
     def of(cls, error: BaseException | str) -> RunError:
         if isinstance(error, BaseException):
-            return cls(type(error).__name__, str(error), getattr(error, "cause", None) or None)
-        return cls("RunFailed", error)
-
-    def to_dict(self) -> dict:
-        block = {"type": self.type, "message": self.message}
-        return block | ({"cause": self.cause} if self.cause else {})
-
-    @classmethod
-    def from_dict(cls, data: dict) -> RunError:
-        return cls(data["type"], data["message"], data.get("cause"))
+            cause = getattr(error, "cause", None)
+            return super().of(type=type(error).__name__, message=str(error),
+                              **({"cause": cause} if cause else {}))
+        return super().of(type="RunFailed", message=error)
 
 
-@dataclass(frozen=True)
-class Report:
+ModelKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class Report(BaseModel):
     """One model's run, built once (``Report.completed`` or ``Report.failed``) and written
     once. Its typed sections (energybench.run.sections) are built by energybench.run.results from the
     energy arithmetic, which computes every figure; the figures a reader derives
     from two sections (per 1,000 queries and per query of each component) are computed here,
-    once, by the same arithmetic. report.schema.json is tested against ``to_dict``."""
+    once, by the same arithmetic, as are the prefill/decode split per query and per token.
+    schemas/report.schema.json is generated from this model."""
 
-    model: str
-    status: str
-    error: RunError | None
-    config: dict
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=True, title="energybench benchmark_report.json",
+        json_schema_extra={
+            "if": {"properties": {"status": {"const": "failed"}}},
+            "then": {"properties": {"error": {"type": "object"}},
+                     "$comment": "a failed run says why"},
+            "else": {"properties": {"error": {"type": "null"}}}})
+
+    schema_version: Literal["1.0"]
+    model: ModelKey = Field(description="The model's key in the configuration.")
+    status: Literal["succeeded", "failed"]
+    error: RunError | None = Field(description="Why a failed run failed; null when it succeeded.")
+    config: dict[str, Any] = Field(description="The resolved run config the run was given.")
     summary: Summary
     energy: EnergySection
     metrics: Metrics
     checks: list[CheckResult]
     trials: list[TrialRecord]
-    phases: Phases | None
-    steady_state: SteadyState | None
-    latency: Latency | None
-    idle: Idle | None
-    load: Load | None
-    memory: Memory | None
-    timeline_file: str | None
+    phases: Phases | None = None
+    steady_state: SteadyState | None = None
+    latency: Latency | None = None
+    idle: Idle | None = None
+    warm_up: WarmUp | None = None
+    load: Load | None = None
+    memory: Memory | None = None
+    timeline_file: str | None = None
     provenance: Provenance
-    schema_version: str = SCHEMA_VERSION
-    note: str | None = field(default=None, compare=False, metadata={"in_file": False})
-    """Not in the file: why the tables and the site show this report (an earlier attempt in
-    place of a newer one that failed; energybench.publish.paper.stored)."""
+    _note: str | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _failed_says_why(self):
+        if (self.status == FAILED) != (self.error is not None):
+            raise ValueError("a failed run has an error, a succeeded one none")
+        return self
+
+    @property
+    def note(self) -> str | None:
+        """Not in the file: why the tables and the site show this report (an earlier attempt
+        in place of a newer one that failed; energybench.publish.paper.stored)."""
+        return self._note
+
+    def with_note(self, note: str | None) -> Report:
+        if note is None:
+            return self
+        shown = self.model_copy()
+        shown._note = note
+        return shown
+
     @functools.cached_property
     def wh_per_1000_queries(self) -> dict[str, float | None]:
         """Gross energy per 1,000 successful queries, Wh, of each component and of the total."""
@@ -183,10 +188,8 @@ class Report:
         """Each trial's gross energy over its own successful queries, mean over the trials (as
         the metrics are; trials of a served model may count different successes). Derived on
         first use: most readers of a report never ask."""
-        # A document read without validation (the campaign's summary) may lack its sections.
-        energy, summary = self.energy or EnergySection(), self.summary or Summary()
-        responses = summary.successful_prompts or 0
-        counts = [trial.successful_prompts for trial in self.trials or []]
+        responses = self.summary.successful_prompts
+        counts = [trial.successful_prompts for trial in self.trials]
 
         def per_queries(block) -> float | None:
             values = block.gross.values
@@ -197,7 +200,52 @@ class Report:
                 joules, n, queries) for joules, n in zip(values, counts)])
 
         return {name: per_queries(block)
-                for name, block in {**energy.components, "total": energy.total}.items()}
+                for name, block in {**self.energy.components, "total": self.energy.total}.items()}
+
+    @functools.cached_property
+    def phases_per_trial(self) -> list[dict[str, dict[str, float | None]]]:
+        """Each trial's prefill/decode split per component (its values in the split's mean),
+        per query and per token over that trial's own counts, or the summary's in a report
+        without them (``energy.phases.phases_per_unit``); empty without a split."""
+        if not self.phases:
+            return []
+        summary, records, splits = self.summary, self.trials, self.phases.trials
+        means = {name: mean for name, mean in self.phases.mean.items() if name in COMPONENTS}
+
+        def values(statistics) -> list:
+            return statistics.values if statistics.values is not None else [statistics.mean]
+
+        def value_at(statistics, position: int) -> float | None:
+            known = values(statistics)
+            return known[position] if position < len(known) else None
+
+        count = max((len(values(mean.prefill)) for mean in means.values()), default=0)
+        per_trial = []
+        for position in range(count):
+            record = records[position] if position < len(records) else TrialRecord()
+            generated, total = record.completion_tokens, record.total_tokens
+            counted = generated is not None and total is not None
+            passes = splits[position].generate_passes if position < len(splits) else None
+            per_trial.append({name: phases_per_unit(
+                value_at(mean.prefill, position), value_at(mean.decode, position),
+                passes=passes or 1,
+                queries=record.successful_prompts if record.successful_prompts is not None
+                else summary.successful_prompts,
+                prompt_tokens=total - generated if counted else summary.total_prompt_tokens,
+                generated_tokens=generated if counted else summary.total_completion_tokens)
+                for name, mean in means.items()})
+        return per_trial
+
+    @functools.cached_property
+    def phases_per_unit(self) -> dict[str, dict[str, float | None]]:
+        """Per component of the split, its figures per query and per token, mean over the
+        trials (``None`` where any trial's is unknown, as the split's own mean)."""
+        per_trial = self.phases_per_trial
+        names = dict.fromkeys(name for trial in per_trial for name in trial)
+        return {name: {figure: mean_over_trials([trial.get(name, {}).get(figure)
+                                                 for trial in per_trial])
+                       for figure in PER_UNIT_FIGURES}
+                for name in names}
 
     @property
     def succeeded(self) -> bool:
@@ -216,29 +264,32 @@ class Report:
     @classmethod
     def completed(cls, config: dict, trials: list, idle, uncounted: dict, carbon_intensity: float,
                   timeline_file: str | None, provenance: dict, *, load: Load | None = None,
-                  memory: Memory | None = None) -> Report:
+                  memory: Memory | None = None, warm_up: WarmUp | None = None) -> Report:
         """The report of a run whose trials completed: ``succeeded``, or ``failed`` when a
         trial had too many failed requests (its figures are still reported); with the
-        model load's and the peak memory's sections where the run measured them."""
+        model load's, the warm-up's and the peak memory's sections where the run measured
+        them."""
         from energybench.run import results  # results arranges its sections from this module's
 
         failure = next((t.failure for t in trials if t.failure), None)
         energy = results.energy_section([t.window for t in trials], idle, uncounted)
         return cls(
+            schema_version=SCHEMA_VERSION,
             model=config["model"],
             status=FAILED if failure else SUCCEEDED,
-            error=RunError("TooManyFailedRequests", failure) if failure else None,
+            error=RunError(type="TooManyFailedRequests", message=failure) if failure else None,
             config=config,
             summary=results.summary_section(trials),
             energy=energy,
             metrics=results.metrics_section([t.summary for t in trials], energy,
-                                            carbon_intensity),
+                                            carbon_intensity, config.get("task")),
             checks=results.checks_section(trials, idle, energy, uncounted),
             trials=results.trials_section(trials, idle, uncounted),
             phases=results.phases_section(trials, uncounted),
             steady_state=results.steady_state_section(trials, idle, uncounted),
             latency=results.latency_section(trials),
             idle=Idle.from_dict(idle.to_dict()) if idle else None,  # the meters' JSON form
+            **({"warm_up": warm_up} if warm_up is not None else {}),  # left out where unknown
             load=load,
             memory=memory,
             timeline_file=timeline_file,
@@ -253,10 +304,12 @@ class Report:
         run_error = RunError.of(error)
         # An error raised deep inside a run does not know its model: name it.
         if f"model {model!r}" not in run_error.message and f"model {model}" not in run_error.message:
-            run_error = replace(run_error, message=f"model {model!r}: {run_error.message}")
+            run_error = run_error.model_copy(
+                update={"message": f"model {model!r}: {run_error.message}"})
         reason = f"run failed: {run_error.message}"
         prompts = total_prompts if total_prompts is not None else config.get("num_prompts") or 0
         return cls(
+            schema_version=SCHEMA_VERSION,
             model=model,
             status=FAILED,
             error=run_error,
@@ -288,30 +341,26 @@ class Report:
 
     def to_dict(self) -> dict:
         """The JSON document (benchmark_report.json), in its documented key order."""
-        data = {key: encode(getattr(self, key)) for key in REPORT_KEYS}
-        data["error"] = self.error.to_dict() if self.error else None
-        return data
+        return self.model_dump(exclude_unset=True)
 
     @classmethod
     def read(cls, path: str | Path) -> Report:
-        """The report stored at ``path`` (not validated: energybench.publish.paper.stored reads
-        reports for the tables); a file that is not one raises :class:`UnreadableReport`."""
-        return cls.from_dict(read_report(path))
+        """The report stored at ``path``; a file that is not one raises
+        :class:`UnreadableReport` naming it and the field."""
+        document = read_report(path)
+        try:
+            return cls.from_dict(document)
+        except ValidationError as exc:
+            raise UnreadableReport(path, f"does not follow the report schema (schema_version "
+                                         f"{document.get('schema_version')!r}), "
+                                         f"{problem_of(exc)}") from None
 
     @classmethod
     def from_dict(cls, data: dict) -> Report:
         """The report a JSON document holds (as ``read_report`` returns it), every section
-        typed; ``to_dict`` gives the document back unchanged."""
-        unknown = set(data) - set(REPORT_KEYS)
-        if unknown:
-            raise ValueError(f"not fields of a report: {', '.join(sorted(unknown))}")
-        hints = type_hints(cls)
-        values = {key: decode(hints[key], data.get(key)) for key in REPORT_KEYS}
-        values["error"] = RunError.from_dict(data["error"]) if data.get("error") else None
-        return cls(**values)
+        typed and validated; ``to_dict`` gives the document back unchanged."""
+        return cls.model_validate(data)
 
 
 REPORT_NAME = "benchmark_report.json"
-REPORT_KEYS = ("schema_version", "model", "status", "error", "config", "summary", "energy",
-               "metrics", "checks", "trials", "phases", "steady_state", "latency", "idle",
-               "load", "memory", "timeline_file", "provenance")
+REPORT_KEYS = tuple(Report.model_fields)

@@ -29,6 +29,7 @@ from energybench.run.meters import (
 from energybench.run.meters.measurement import ESTIMATE, NVML_POWER_INTEGRAL
 from energybench.run.meters.memory import PeakMemory
 from energybench.run.report import COMPONENTS, unknown_component
+from energybench.run.tasks import known_task
 from energybench.run.sections import (
     CheckResult,
     ComponentFigures,
@@ -91,7 +92,8 @@ LATENCY_DEFINITION = (
 )
 TIMING_FIELDS = ("total_duration_seconds", "avg_latency_seconds", "avg_time_to_first_token",
                  "throughput_tokens_per_second", "avg_served_latency_seconds",
-                 "avg_served_time_to_first_token", "completion_tokens_per_second")
+                 "avg_served_time_to_first_token", "completion_tokens_per_second",
+                 "queries_per_second")
 
 
 def _mean(values):
@@ -283,7 +285,7 @@ METRIC_FIGURES = {
 
 
 def metrics_section(summaries: list[dict], energy: EnergySection,
-                    carbon_intensity_g_per_kwh: float) -> Metrics:
+                    carbon_intensity_g_per_kwh: float, task: str | None = None) -> Metrics:
     """Efficiency figures of the total energy, and the GPU-only figure AI Energy Score ranks by.
 
     ``summaries`` are the trials' own summaries, in trial order: each figure is computed per
@@ -298,23 +300,41 @@ def metrics_section(summaries: list[dict], energy: EnergySection,
     unknown_why = {"total": energy.total.reason,
                    "net": energy.total.net_reason or energy.total.reason,
                    "gpu": energy.gpu.reason}
-    per_trial = {
-        kind: [efficiency_figures(joules, tokens=summary["total_completion_tokens"] or 0,
-                                  responses=summary["successful_prompts"],
-                                  carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh)
-               for joules, summary in zip(values, summaries, strict=True)]
-        for kind, values in per_energy.items()
-    }
+
+    def per_trial(count: str) -> dict[str, list[dict]]:
+        """Each energy's figures per trial, dividing by the summary field ``count``."""
+        return {kind: [efficiency_figures(joules, tokens=tokens_of(summary),
+                                          responses=summary[count] or 0,
+                                          carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh)
+                       for joules, summary in zip(values, summaries, strict=True)]
+                for kind, values in per_energy.items()}
+
+    known = known_task(task)
+
+    def tokens_of(summary: dict) -> int | None:
+        """Generated tokens of a trial; None for a task that generates none (images)."""
+        if known and not known.generates_tokens:
+            return None
+        return summary["total_completion_tokens"] or 0
+
+    per_query = per_trial("successful_prompts")
+    # (metrics field, energy, figure, per-trial figures, the key of its reason when null)
+    figures_wanted = [(key, kind, figure, per_query, f"{kind}.{figure}")
+                      for key, (kind, figure) in METRIC_FIGURES.items()]
+    if known and known.unit_figures:
+        per_unit = per_trial(known.unit_count)
+        figures_wanted += [(key, kind, figure, per_unit, f"{kind}.{key}")
+                           for key, (kind, figure) in known.unit_figures.items()]
     metrics, statistics_, reasons = {}, {}, {}
-    for key, (kind, figure) in METRIC_FIGURES.items():
-        why = [f["reasons"].get(figure) for f in per_trial[kind]]
+    for key, kind, figure, computed, reason_key in figures_wanted:
+        why = [f["reasons"].get(figure) for f in computed[kind]]
         if unknown_why[kind]:
             why = [unknown_why[kind] if w == "energy unknown" else w for w in why]
-        over_trials = trial_statistics([f[figure] for f in per_trial[kind]], reasons=why)
+        over_trials = trial_statistics([f[figure] for f in computed[kind]], reasons=why)
         metrics[key] = over_trials.mean
         statistics_[key] = figures(over_trials)
         if over_trials.mean is None:  # keyed "<energy>.<figure>", as the site and AES tools read
-            reasons[f"{kind}.{figure}"] = over_trials.reason
+            reasons[reason_key] = over_trials.reason
     return Metrics.of(**metrics, carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh,
                       basis=METRICS_BASIS, interval_method=CI_METHOD,
                       trial_statistics=statistics_, null_reasons=reasons)
@@ -410,8 +430,8 @@ def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
             windows.append(window)
     energy = None
     if windows:
-        energy = dataclasses.replace(energy_section(windows, idle, uncounted),
-                                     basis=STEADY_STATE_BASIS)
+        energy = energy_section(windows, idle, uncounted).model_copy(
+            update={"basis": STEADY_STATE_BASIS})
     return SteadyState.of(
         definition=STEADY_STATE_BASIS,
         trials=rows,

@@ -4,6 +4,7 @@ reads a meter directly: it opens and closes windows on the monitor it is given."
 from __future__ import annotations
 
 import importlib
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,34 @@ def throughputs(total_tokens: int, completion_tokens: int, duration_s: float) ->
         return {"throughput_tokens_per_second": None, "completion_tokens_per_second": None}
     return {"throughput_tokens_per_second": total_tokens / duration_s,
             "completion_tokens_per_second": completion_tokens / duration_s}
+
+
+def repeat_passes(name: str, monitor, batches: list[list], run_batch, log, *,
+                  minimum_s: float, min_batches: int = 1) -> tuple[list, object, int]:
+    """Whole passes over ``batches`` in one window ``name`` on ``monitor``, repeated until
+    it lasts ``minimum_s`` (the shortest window its meters resolve well) and ran at least
+    ``min_batches`` batches; ``run_batch(batch, first_pass)`` runs one. Returns every batch's
+    result, the window and the number of passes; the first pass's progress goes to ``log``."""
+    from energybench.run.progress import Progress
+
+    results: list = []
+    progress = Progress(name, sum(len(batch) for batch in batches), log)
+    passes = 0
+    monitor.begin_window(name)
+    started = time.monotonic()  # after the window's start: it lasts at least as long
+    try:
+        while passes == 0 or len(results) < min_batches \
+                or time.monotonic() - started < minimum_s:
+            for batch in batches:
+                results.append(run_batch(batch, passes == 0))
+                if passes == 0:
+                    progress.advance(len(batch))
+            passes += 1
+    finally:
+        window = monitor.end_window(name)
+    log.info("%s: %d passes of %d batches in %.2f s", name, passes, len(batches),
+             window.duration_s)
+    return results, window, passes
 
 
 @dataclass
@@ -80,6 +109,9 @@ class Backend(ABC):
     spreads_over_gpus: ClassVar[bool] = False
     """Whether one run spreads a model over every GPU its job holds (AI Energy Score's layout,
     which ``preset: aes`` reproduces by giving such a model every GPU of the machine)."""
+    quantizes_weights: ClassVar[bool] = False
+    """Whether the backend loads the weights itself and can quantize them as they load (the
+    ``quantization`` setting, energybench.quantization)."""
     device: str
 
     @abstractmethod
@@ -143,6 +175,12 @@ class Backend(ABC):
     def config_problems(cls, run_config: dict) -> list[str]:
         """Settings of a resolved run config that contradict each other or this machine, one
         sentence each; never a secret's value."""
+        return []
+
+    @classmethod
+    def task_problems(cls, run_config: Mapping) -> list[str]:
+        """Settings of the run config's task that this class, which runs the task on its
+        backend (energybench.run.tasks), cannot run, one sentence each naming the field."""
         return []
 
     @classmethod
@@ -219,8 +257,11 @@ def metered_gpu_devices(cfg) -> list[int | str] | None:
 
 
 def create_backend(cfg, run_dir: Path) -> Backend:
-    """The backend of ``cfg``; files it keeps (a server's log) go to ``run_dir``."""
-    return backend_class(cfg.backend)(cfg, run_dir)
+    """The class that runs ``cfg``'s task on its backend (energybench.run.tasks), created; files
+    it keeps (a server's log) go to ``run_dir``."""
+    from energybench.run.tasks import task_named
+
+    return task_named(cfg.task).implementation(cfg.backend)(cfg, run_dir)
 
 
 class NoGpuVisible(RuntimeError):
