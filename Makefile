@@ -38,6 +38,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m energybench.run.json_schemas --check
 	snakemake --lint
 
 clean:

@@ -32,10 +32,10 @@ pytestmark = pytest.mark.e2e
 PLANTED_SECRETS = {"HF_TOKEN": "hf_planted_a5e1c0ffee", "HUGGING_FACE_HUB_TOKEN": "hf_planted_b7"}
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def snakemake(workdir: Path, *args: str, check: bool = True, env: dict[str, str] | None = None,
+              timeout: float = 600) -> subprocess.CompletedProcess:
     result = subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True,
-                            timeout=600, env={**os.environ, **PLANTED_SECRETS, **(env or {})})
+                            timeout=timeout, env={**os.environ, **PLANTED_SECRETS, **(env or {})})
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -105,6 +105,10 @@ def test_reports_table_and_figure(finished):
         windows = [c for c in report["checks"] if c["name"] == "window_long_enough"]
         assert windows and all(c["passed"] for c in windows), windows
         assert report["idle"]["duration_s"] >= max(c["limit"] for c in windows)
+        # The run's windows in their order on the timeline's clock, for the timeline figure.
+        idle, warm_up = report["idle"], report["warm_up"]
+        assert report["load"]["end_s"] <= idle["start_s"] < idle["end_s"] \
+            <= warm_up["start_s"] <= warm_up["end_s"] <= report["trials"][0]["start_s"]
         cpu = report["energy"]["components"]["cpu"]
         assert cpu["gross_joules"] > 0 and cpu["source"] in ("rapl", "estimate")
         assert cpu["estimated"] == (cpu["source"] == "estimate")

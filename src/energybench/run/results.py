@@ -92,7 +92,8 @@ LATENCY_DEFINITION = (
 )
 TIMING_FIELDS = ("total_duration_seconds", "avg_latency_seconds", "avg_time_to_first_token",
                  "throughput_tokens_per_second", "avg_served_latency_seconds",
-                 "avg_served_time_to_first_token", "completion_tokens_per_second")
+                 "avg_served_time_to_first_token", "completion_tokens_per_second",
+                 "queries_per_second")
 
 
 def _mean(values):

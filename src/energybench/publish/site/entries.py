@@ -8,32 +8,21 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 from pathlib import Path
 
 from energybench.run.files import csv_value
 from energybench.plan.keys import key_problem
 from energybench.publish.paper.hardware import gpu_count, hardware_of, parameter_count
+from energybench.publish.paper.links import hub_url
 from energybench.publish.paper.ranking import rank_key, rated_figure, total_marked_estimated
 from energybench.publish.paper.ratings import group_of
 from energybench.run.tasks import known_task
 from energybench.publish.paper.stored import read_stored_reports
+from energybench.run.quantization import scheme
 from energybench.run.report import Report
 from energybench.run.sections import ComponentFigures, Metrics
 
 NO_RATINGS = "no ratings table"
-HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-def hub_url(model_id) -> str | None:
-    """The Hugging Face page of a Hub id (``owner/name``); None for a local path (more or
-    fewer parts, a leading ``.`` or ``/``, or a directory here, as the run read it: a site
-    built where the campaign ran knows ``models/foo`` for one) or no id. Built from the id's
-    own characters, which a URL path takes as they are."""
-    if (isinstance(model_id, str) and HUB_ID.fullmatch(model_id)
-            and not Path(model_id).exists()):
-        return f"https://huggingface.co/{model_id}"
-    return None
 
 
 def page_name(key: str) -> str:
@@ -111,6 +100,8 @@ def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
         "class": config.get("class"),
         "reasoning": "on" if config.get("reasoning") else "off",
         "backend": config.get("backend"),
+        # A quantized run's scheme (quanto-int8), shown beside its key: never its original.
+        "quantization": scheme(config.get("quantization")),
         "rating": _rating(report.model, ratings),
         "group": group_of(config.get("task"), config.get("class")),
         "gpu_wh_per_1000_queries": _metric(metrics, "wh_per_1000_queries", gpu,
