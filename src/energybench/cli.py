@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from energybench.plan.config import ConfigError
+from energybench.run.errors import ConfigError
 
 
 def _run(args) -> int:

@@ -6,9 +6,10 @@ import fastjsonschema
 import jsonschema
 import pytest
 
-from energybench.aes.report_keys import with_aes_energy_keys
+from energybench.run.report_keys import with_aes_energy_keys
 from energybench.run.files import write_json_atomic
 from energybench.run.report import Report, read_report, validate_report, write_report
+from energybench.run.report_builder import completed_report
 from energybench.run.sections import ComponentFigures, Section, TrialFigures
 
 PROVENANCE = {"energybench_version": "0", "code_version": None, "config_hash": None,
@@ -95,7 +96,7 @@ def test_the_typed_report_and_its_schema_name_the_same_fields():
 
 
 def test_a_completed_run_is_one_valid_report_that_survives_a_round_trip():
-    report = Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
+    report = completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
                               "power_timeline.csv", PROVENANCE)
     document = report.to_dict()
     validate_report(document)
@@ -108,7 +109,7 @@ def test_a_completed_run_is_one_valid_report_that_survives_a_round_trip():
 
 def test_a_run_with_too_many_failed_requests_is_failed_but_keeps_its_figures():
     broken = replace(trial(0, 300.0), failure="3 of 4 requests failed")
-    report = Report.completed(CONFIG, [broken], IDLE, {}, 400.0, None, PROVENANCE)
+    report = completed_report(CONFIG, [broken], IDLE, {}, 400.0, None, PROVENANCE)
     assert report.status == "failed"
     assert report.error == RunError("TooManyFailedRequests", "3 of 4 requests failed")
     assert report.energy.total.gross_joules > 0
@@ -168,7 +169,7 @@ def test_every_stored_report_survives_the_typed_round_trip_unchanged(kind):
 
 
 def test_a_written_report_reads_back_typed_and_writes_the_same_file(tmp_path):
-    built = Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
+    built = completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
                              "power_timeline.csv", PROVENANCE)
     first = write_report(tmp_path / "a.json", built.to_dict()).read_text()
     stored = Report.from_dict(read_report(tmp_path / "a.json"))
@@ -198,9 +199,9 @@ def served_trial(index, gpu, steady=True):
     [served_trial(0, 300.0), served_trial(1, 310.0, steady=False)],
 ], ids=["phases", "served"])
 def test_sections_built_typed_write_what_they_read_back(trials):
-    """energybench.run.results builds each section typed, with the keys it gives in their order:
+    """energybench.run.report_builder builds each section typed, with the keys it gives in their order:
     the report written is the one read back, key for key."""
-    report = Report.completed(CONFIG, trials, IDLE, {"ram": "not here"}, 400.0, None, PROVENANCE)
+    report = completed_report(CONFIG, trials, IDLE, {"ram": "not here"}, 400.0, None, PROVENANCE)
     assert isinstance(report.phases or report.steady_state, Section)
     document = report.to_dict()
     validate_report(document)
@@ -209,7 +210,7 @@ def test_sections_built_typed_write_what_they_read_back(trials):
 
 
 def test_the_sections_are_typed_and_the_derived_figures_are_computed_once():
-    report = Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
+    report = completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
                               "power_timeline.csv", PROVENANCE)
     gpu = report.energy.components["gpu"]
     assert isinstance(gpu, ComponentFigures) and gpu is report.energy.gpu
@@ -229,7 +230,7 @@ def test_per_query_figures_divide_each_trials_energy_by_its_own_successful_queri
     second = trial(1, 300.0)
     second = replace(second, summary={**second.summary, "successful_prompts": 2,
                                       "failed_prompts": 2})
-    report = Report.completed(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
+    report = completed_report(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
                               PROVENANCE)
     per_trial = (300.0 / 3.6 / 4 + 300.0 / 3.6 / 2) / 2  # 31.25 Wh, not 300 / 3.6 / 4
     assert report.metrics.wh_per_1000_queries == pytest.approx(per_trial)
@@ -249,7 +250,7 @@ def test_aes_tokens_per_joule_is_each_trials_tokens_over_its_own_gpu_energy():
 
     first, second = trial(0, 100.0), trial(1, 200.0)
     second = replace(second, summary={**second.summary, "total_tokens": 280})
-    report = Report.completed(CONFIG, [first, second], IDLE, {}, 400.0, None, PROVENANCE)
+    report = completed_report(CONFIG, [first, second], IDLE, {}, 400.0, None, PROVENANCE)
     assert aes_row(report)["tokens_per_joule"] == "1.4000"
     stored = Report.from_dict(json.loads(json.dumps(report.to_dict())))
     assert aes_row(stored)["tokens_per_joule"] == "1.4000"
@@ -262,13 +263,13 @@ def test_aes_row_flags_prompts_a_later_trial_lost_that_the_first_did_not():
     second = trial(1, 300.0)
     second = replace(second, summary={**second.summary, "successful_prompts": 2,
                                       "failed_prompts": 2})
-    report = Report.completed(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
+    report = completed_report(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
                               PROVENANCE)
     row = aes_row(report)
     assert (row["successful_prompts"], row["failed_prompts"]) == (4, 0)  # the first trial's
     assert row["error_message"].startswith("PARTIAL FAILURE: 2/4 prompts failed (50.0%)")
     assert "in trial 1" in row["error_message"]
-    assert aes_row(Report.completed(CONFIG, [trial(0, 300.0), trial(1, 300.0)], IDLE, {},
+    assert aes_row(completed_report(CONFIG, [trial(0, 300.0), trial(1, 300.0)], IDLE, {},
                                     400.0, None, PROVENANCE))["error_message"] == ""
 
 
@@ -289,14 +290,14 @@ def test_every_field_a_section_names_is_a_key_the_reports_have():
     from test_load_and_memory import loaded
 
     from energybench.run.meters.memory import PeakMemory
-    from energybench.run.results import memory_section
+    from energybench.run.report_builder import memory_section
 
     reports = [Report.from_dict(d) for d in fixture_documents().values()]
     memory = memory_section({"gpu0": 1}, None, {"framework_allocated_bytes": 1,
                                                "framework_reserved_bytes": 1,
                                                "framework_reason": None},
                             PeakMemory(1, "getrusage", None))
-    reports.append(Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {},
+    reports.append(completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {},
                                     400.0, "power_timeline.csv", PROVENANCE, load=loaded(),
                                     memory=memory))
     seen = {}
@@ -344,7 +345,7 @@ def test_every_section_can_be_read_without_its_init():
 
 
 def completed_document() -> dict:
-    return Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
+    return completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
                             "power_timeline.csv", PROVENANCE).to_dict()
 
 

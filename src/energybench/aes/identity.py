@@ -3,7 +3,7 @@ list's reasoning-state text."""
 
 from __future__ import annotations
 
-from energybench.plan.config import is_local_model
+from energybench.run.settings import is_local_model
 
 # Our task names and AES's (its model lists and master_results.csv say `text_gen`).
 AES_TASKS = {"text_generation": "text_gen"}

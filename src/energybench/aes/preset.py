@@ -12,7 +12,8 @@ Whether a row of an AES list counts as reasoning is decided when the list is rea
 
 from __future__ import annotations
 
-from energybench.plan.config import ConfigError
+from energybench.run.backend_registry import AUTO_GPUS, backend_class
+from energybench.run.errors import ConfigError
 
 AES = "aes"
 AES_DATASET = {"dataset": "EnergyStarAI/text_generation", "dataset_column": "text",
@@ -28,8 +29,6 @@ PRESETS = (AES,)
 def aes_gpus(run_config: dict, machine_gpus: int) -> int | str:
     """AES's device layout: a model whose backend spreads it over its GPUs gets every GPU of
     the machine that runs the jobs, unless its settings state a count or the CPU."""
-    from energybench.run.backends import AUTO_GPUS, backend_class
-
     spread = backend_class(run_config["backend"]).spreads_over_gpus
     if (run_config["gpus"] != AUTO_GPUS or run_config.get("device") == "cpu"
             or not spread or machine_gpus == 0):

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from energybench.plan.keys import child_path
+from energybench.job.keys import child_path
 from energybench.run.files import shared_mode
 
 # Text the tokenizer is trained on; written for this project. Byte-level BPE encodes any input.

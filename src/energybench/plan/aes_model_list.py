@@ -21,9 +21,9 @@ import yaml
 
 from energybench.aes.identity import OUR_TASKS
 from energybench.aes.runner_protocol import effective_protocol
-from energybench.plan.config import ConfigError
+from energybench.run.errors import ConfigError
 from energybench.run.files import write_atomic
-from energybench.plan.keys import key_problem
+from energybench.job.keys import key_problem
 
 MODEL, PRIORITY, CLASS, TASK, STATE, TEMPLATE = (
     "Models to Add", "Priority (1=hi)", "Class", "Task", "Reasoning State", "Chat Template")

@@ -103,7 +103,7 @@ class Section:
     @classmethod
     def of(cls, **values):
         """The section of ``values``, given typed and in their documented order (how
-        energybench.run.results builds one): keys this type does not name, in their JSON form, go
+        energybench.run.report_builder builds one): keys this type does not name, in their JSON form, go
         to ``extra``, and keys left out are not written, as ``from_dict`` would read them."""
         names = _field_decoders(cls)
         return cls(**{key: value for key, value in values.items() if key in names},
@@ -220,7 +220,7 @@ class EnergySection(Section):
 
 @dataclass(frozen=True, kw_only=True)
 class Metrics(Section):
-    """The efficiency figures, each computed per trial and averaged (energybench.run.results)."""
+    """The efficiency figures, each computed per trial and averaged (energybench.run.report_builder)."""
 
     joules_per_token: float | None = None
     net_joules_per_token: float | None = None

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from energybench.run.backends import Backend, Trial, latencies, resolve_device, throughputs
-from energybench.plan.config import ConfigError, RunConfig, is_local_model
-from energybench.job.isolation.errors import out_of_space
+from energybench.run.errors import ConfigError
+from energybench.run.settings import RunConfig, is_local_model
+from energybench.run.errors import out_of_space
 from energybench.run.meters.measurement import WINDOW_RELATIVE_RESOLUTION
 from energybench.run.progress import Progress
 from energybench.run.prompts import load_prompts

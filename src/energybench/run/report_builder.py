@@ -1,6 +1,7 @@
-"""Turn a backend's metered trials into the report's summary, energy, metrics, checks,
-trials and phases, each built as its typed section (energybench.run.sections). All arithmetic is
-energybench.run.energy's; this module only arranges it. docs/energy.md defines every figure."""
+"""Build a completed run's report from a backend's metered trials: its summary, energy,
+metrics, checks, trials and phases, each built as its typed section (energybench.run.sections).
+All arithmetic is energybench.run.energy's; this module only arranges it. docs/energy.md
+defines every figure."""
 
 from __future__ import annotations
 
@@ -28,11 +29,19 @@ from energybench.run.meters import (
 )
 from energybench.run.meters.measurement import ESTIMATE, NVML_POWER_INTEGRAL
 from energybench.run.meters.memory import PeakMemory
-from energybench.run.report import COMPONENTS, unknown_component
+from energybench.run.report import (
+    COMPONENTS,
+    FAILED,
+    SUCCEEDED,
+    Report,
+    RunError,
+    unknown_component,
+)
 from energybench.run.sections import (
     CheckResult,
     ComponentFigures,
     EnergySection,
+    Idle,
     Latency,
     LatencyStatistics,
     Load,
@@ -41,6 +50,7 @@ from energybench.run.sections import (
     PhaseMean,
     Phases,
     PhaseTrial,
+    Provenance,
     SteadyState,
     SteadyTrial,
     Summary,
@@ -497,3 +507,32 @@ def memory_section(gpu_used: dict | None, gpu_reason: str | None, framework: dic
     return Memory.of(definition=MEMORY_DEFINITION, gpu_used_bytes=gpu_used,
                      gpu_reason=gpu_reason, **framework, host_bytes=host.bytes,
                      host_source=host.source, host_reason=host.reason)
+
+
+def completed_report(config: dict, trials: list, idle, uncounted: dict, carbon_intensity: float,
+                     timeline_file: str | None, provenance: dict, *, load: Load | None = None,
+                     memory: Memory | None = None) -> Report:
+    """The report of a run whose trials completed: ``succeeded``, or ``failed`` when a
+    trial had too many failed requests (its figures are still reported); with the
+    model load's and the peak memory's sections where the run measured them."""
+    failure = next((t.failure for t in trials if t.failure), None)
+    energy = energy_section([t.window for t in trials], idle, uncounted)
+    return Report(
+        model=config["model"],
+        status=FAILED if failure else SUCCEEDED,
+        error=RunError("TooManyFailedRequests", failure) if failure else None,
+        config=config,
+        summary=summary_section(trials),
+        energy=energy,
+        metrics=metrics_section([t.summary for t in trials], energy, carbon_intensity),
+        checks=checks_section(trials, idle, energy, uncounted),
+        trials=trials_section(trials, idle, uncounted),
+        phases=phases_section(trials, uncounted),
+        steady_state=steady_state_section(trials, idle, uncounted),
+        latency=latency_section(trials),
+        idle=Idle.from_dict(idle.to_dict()) if idle else None,  # the meters' JSON form
+        load=load,
+        memory=memory,
+        timeline_file=timeline_file,
+        provenance=Provenance.from_dict(provenance),
+    )
