@@ -42,9 +42,9 @@ def step_environment(package_src: str, in_conda_env: bool) -> dict[str, str]:
 
 
 def _tiny_model(args) -> None:
-    from energybench.job.tiny import build_tiny_model
+    from energybench.job.tiny_models import build_tiny
 
-    build_tiny_model(args.output, **json.loads(args.spec))
+    build_tiny(args.output, json.loads(args.spec))
 
 
 def _benchmark(args) -> None:

@@ -39,13 +39,17 @@ def aes_configs():
         sys.path.remove(str(AES_DIR))
 
 
-def test_real_list_every_text_gen_row_imported_others_one_notice_each(aes_configs):
+def test_real_list_every_row_imported_image_gen_ones_as_image_generation(aes_configs):
     result = read_model_list(OCT_2025)
-    assert not result.problems and len(result.models) == 57
-    other_tasks = [(n.row, n.column, n.value) for n in result.notices if n.column == "Task"]
-    assert other_tasks == [(51, "Task", "image_gen"), (52, "Task", "image_gen"),
-                           (53, "Task", "image_gen")]
-    assert len(result.models) + len(other_tasks) == len(aes_configs) == 60
+    assert not result.problems and len(result.models) == len(aes_configs) == 60
+    assert not [n for n in result.notices if n.column == "Task"]
+    images = {key: m for key, m in result.models.items() if m["task"] == "image_generation"}
+    assert images == {key: {"id": model_id, "task": "image_generation", "reasoning": False,
+                            "reasoning_state": "", "priority": 3, "aes_reasoning": "effective"}
+                      for key, model_id in (
+                          ("Qwen--Qwen-Image", "Qwen/Qwen-Image"),
+                          ("black-forest-labs--FLUX.1-dev", "black-forest-labs/FLUX.1-dev"),
+                          ("HiDream-ai--HiDream-I1-Full", "HiDream-ai/HiDream-I1-Full"))}
 
 
 def test_real_list_stated_reading_agrees_with_aes_parser(aes_configs):
@@ -179,15 +183,26 @@ def test_models_csv_in_config_reports_every_bad_row(tmp_path):
 
 def test_rows_of_other_tasks_one_notice_each_and_skipped(tmp_path, capsys):
     path = tmp_path / "list.csv"
-    path.write_bytes((HEADER + GOOD + ",https://huggingface.co/org/flux,3,,image_gen,,N/A\n"
+    path.write_bytes((HEADER + GOOD + ",https://huggingface.co/org/asr,3,,asr,,N/A\n"
                       + "\n").replace("\n", "\r\n").encode("utf-8-sig"))
     assert list(models_from_list(path, skip_invalid=False)["models"]) == ["org--good--off"]
     said = capsys.readouterr().err.splitlines()
     assert said == [f"energybench: AES model list {path}: row 3, column 'Task', value "
-                    "'image_gen': skipped: this pipeline runs text_gen only"]
-    path.write_text(HEADER + ",https://huggingface.co/org/flux,3,,image_gen,,N/A\n")
+                    "'asr': skipped: this pipeline runs text_gen, image_gen only"]
+    path.write_text(HEADER + ",https://huggingface.co/org/asr,3,,asr,,N/A\n")
     with pytest.raises(ModelListError, match="no row this pipeline can run"):
         models_from_list(path, skip_invalid=False)
+
+
+def test_an_image_gen_row_needs_no_class_but_a_bad_one_is_named(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text(HEADER + ",https://huggingface.co/org/flux,3,,image_gen,,N/A (default)\n"
+                    + ",https://huggingface.co/org/sd,3,Z,image_gen,,N/A\n")
+    with pytest.raises(ModelListError, match=r"row 3, column 'Class', value 'Z': unknown class"):
+        models_from_list(path, skip_invalid=False)
+    assert models_from_list(path, skip_invalid=True)["models"] == {"org--flux": {
+        "id": "org/flux", "task": "image_generation", "reasoning": False, "reasoning_state": "",
+        "priority": 3, "aes_reasoning": "effective"}}
 
 
 def test_import_aes_stated_reading_and_notices_on_the_command_line(tmp_path):

@@ -87,6 +87,27 @@ def trial(index, gpu):
                                   **throughputs(140, 100, 2.0)})
 
 
+def image_report() -> Report:
+    """A completed image-generation run: two trials of 4 prompts, 2 images each."""
+    from energybench.run.backends.diffusion import image_summary
+
+    trials = [replace(bare_trial(index, gpu), summary=image_summary([(1.0, 2), (1.0, 2)], 2, 2.0))
+              for index, gpu in ((0, 300.0), (1, 310.0))]
+    return completed_report({**CONFIG, "task": "image_generation"}, trials, IDLE, {}, 400.0,
+                            "power_timeline.csv", PROVENANCE)
+
+
+def test_image_generation_figures_divide_by_images_and_its_token_figures_say_why_null():
+    metrics = image_report().metrics
+    gpu_wh = (300.0 + 310.0) / 2 / 3600
+    assert metrics.wh_per_1000_images == pytest.approx(1000 * gpu_wh / 8)
+    assert metrics.wh_per_1000_queries == pytest.approx(1000 * gpu_wh / 4)  # AES's: per prompt
+    assert metrics.joules_per_image * 8 == pytest.approx(metrics.joules_per_response * 4)
+    assert metrics.joules_per_token is None and metrics.tokens_per_joule is None
+    assert metrics.null_reasons["total.tokens_per_joule"].endswith(
+        "(the task generates no tokens)")
+
+
 def test_the_typed_report_and_its_schema_name_the_same_fields():
     schema = report_schema()
     # Not the figures derived when built, nor what a reader adds (the shown report's note).
@@ -300,6 +321,7 @@ def test_every_field_a_section_names_is_a_key_the_reports_have():
     reports.append(completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {},
                                     400.0, "power_timeline.csv", PROVENANCE, load=loaded(),
                                     memory=memory))
+    reports.append(image_report())
     seen = {}
     for report in reports:
         for name in REPORT_KEYS:

@@ -4,9 +4,10 @@ list's reasoning-state text."""
 from __future__ import annotations
 
 from energybench.run.settings import is_local_model
+from energybench.run.tasks import TASKS, known_task
 
 # Our task names and AES's (its model lists and master_results.csv say `text_gen`).
-AES_TASKS = {"text_generation": "text_gen"}
+AES_TASKS = {task.name: task.aes_name for task in TASKS.values()}
 OUR_TASKS = {aes: ours for ours, aes in AES_TASKS.items()}
 
 
@@ -25,10 +26,14 @@ def reasoning_state(config: dict) -> str:
 
 
 def identity(config: dict, key: str) -> dict:
-    """The four columns that name a run in AES's master_results.csv."""
+    """The four columns that name a run in AES's master_results.csv: a task AES rates
+    without classes (image generation) has a blank class, as in AES's model lists."""
+    task = known_task(config.get("task"))
     return {
         "model_name": model_name(config, key),
-        "model_class": config.get("class") or "",
+        "model_class": (config.get("class") or "") if task is None or task.rated_per_class
+        else "",
         "task": AES_TASKS.get(config.get("task"), config.get("task") or ""),
-        "reasoning_state": reasoning_state(config),
+        "reasoning_state": reasoning_state(config) if task is None or task.generates_tokens
+        else "",
     }

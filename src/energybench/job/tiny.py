@@ -7,6 +7,7 @@ outputs are meaningless and their energy figures say nothing about real models.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -100,9 +101,7 @@ def build_tiny_model(
         model = LlamaForCausalLM(config).to(getattr(torch, dtype))
     model.generation_config.pad_token_id = tokenizer.pad_token_id
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with staged_directory(out_dir) as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         (staging / "energybench_tiny.json").write_text(json.dumps({
@@ -110,6 +109,18 @@ def build_tiny_model(
             "hidden_size": hidden_size, "num_layers": num_layers, "num_heads": num_heads,
             "vocab_size": len(tokenizer), "seed": seed,
         }, indent=2))
+    return out_dir
+
+
+@contextlib.contextmanager
+def staged_directory(out_dir: str | Path):
+    """A staging directory beside ``out_dir`` that replaces it, readable by all the umask
+    allows, when the block ends without error (and is removed when it does not)."""
+    out_dir = child_path(out_dir)  # replaced below: it must be a model's own directory
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        yield staging
         for path in [staging, *staging.rglob("*")]:  # some writers use mkstemp (0600)
             shared_mode(path, directory=path.is_dir())
         if out_dir.exists():
@@ -118,4 +129,3 @@ def build_tiny_model(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return out_dir

@@ -24,6 +24,7 @@ from energybench.aes.runner_protocol import effective_protocol
 from energybench.run.errors import ConfigError
 from energybench.run.files import write_atomic
 from energybench.job.keys import key_problem
+from energybench.run.tasks import task_named
 
 MODEL, PRIORITY, CLASS, TASK, STATE, TEMPLATE = (
     "Models to Add", "Priority (1=hi)", "Class", "Task", "Reasoning State", "Chat Template")
@@ -159,9 +160,10 @@ def hf_id(cell: str) -> str:
 
 
 def model_key(model_id: str, state: str) -> str:
-    """``org--name--on-high``: valid as a key and a path component, one per model and state."""
+    """``org--name--on-high``: valid as a key and a path component, one per model and state
+    (``org--name`` for a row that states none, as image generation's)."""
     slug = re.sub(r"[^a-z0-9]+", "-", state.lower().replace("n/a", "")).strip("-")
-    return f"{model_id.replace('/', '--')}--{slug}"
+    return f"{model_id.replace('/', '--')}" + (f"--{slug}" if slug else "")
 
 
 def _read_rows(path: Path) -> list[tuple[int, dict]]:
@@ -225,12 +227,22 @@ def _entry(number: int, row: dict, aes_reasoning: str) -> RowOutcome:
     if not priority.isdigit() or int(priority) < 1:
         problem(PRIORITY, "priority must be a whole number >= 1")
     model_class = row[CLASS].strip()
-    if not model_class:
+    rated_per_class = not task or task_named(OUR_TASKS[task]).rated_per_class
+    if not model_class and rated_per_class:
         problem(CLASS, "blank class (A, B or C)")
-    elif model_class.upper() not in CLASSES:
+    elif model_class and model_class.upper() not in CLASSES:
         problem(CLASS, "unknown class (A, B or C)")
     if not task:
         problem(TASK, f"blank task ({', '.join(OUR_TASKS)})")
+    elif not task_named(OUR_TASKS[task]).generates_tokens:
+        # AES's rows of such a task (image_gen) state no reasoning and no chat template.
+        if problems:
+            return RowOutcome(None, problems, [])
+        entry = {"id": model_id, "task": OUR_TASKS[task], "reasoning": False,
+                 "reasoning_state": row[STATE].strip(), "priority": int(priority),
+                 "aes_reasoning": aes_reasoning}
+        return RowOutcome(entry | ({"class": model_class.upper()} if model_class else {}),
+                          problems, [])
     state = row[STATE].strip()
     state_match = STATE_TEXT.match(state)
     if not state_match:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from energybench.run.tasks import task_named
+
 # The registry: backend name -> the class implementing it, imported on first use.
 BACKENDS = {
     "pytorch": "energybench.run.backends.pytorch:PyTorchBackend",
@@ -71,5 +73,6 @@ def metered_gpu_devices(cfg) -> list[int | str] | None:
 
 
 def create_backend(cfg, run_dir: Path):
-    """The backend of ``cfg``; files it keeps (a server's log) go to ``run_dir``."""
-    return backend_class(cfg.backend)(cfg, run_dir)
+    """The class that runs ``cfg``'s task on its backend (energybench.run.tasks), created; files
+    it keeps (a server's log) go to ``run_dir``."""
+    return task_named(cfg.task).implementation(cfg.backend)(cfg, run_dir)

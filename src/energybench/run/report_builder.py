@@ -37,6 +37,7 @@ from energybench.run.report import (
     RunError,
     unknown_component,
 )
+from energybench.run.tasks import known_task
 from energybench.run.sections import (
     CheckResult,
     ComponentFigures,
@@ -293,7 +294,7 @@ METRIC_FIGURES = {
 
 
 def metrics_section(summaries: list[dict], energy: EnergySection,
-                    carbon_intensity_g_per_kwh: float) -> Metrics:
+                    carbon_intensity_g_per_kwh: float, task: str | None = None) -> Metrics:
     """Efficiency figures of the total energy, and the GPU-only figure AI Energy Score ranks by.
 
     ``summaries`` are the trials' own summaries, in trial order: each figure is computed per
@@ -308,23 +309,41 @@ def metrics_section(summaries: list[dict], energy: EnergySection,
     unknown_why = {"total": energy.total.reason,
                    "net": energy.total.net_reason or energy.total.reason,
                    "gpu": energy.gpu.reason}
-    per_trial = {
-        kind: [efficiency_figures(joules, tokens=summary["total_completion_tokens"] or 0,
-                                  responses=summary["successful_prompts"],
-                                  carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh)
-               for joules, summary in zip(values, summaries, strict=True)]
-        for kind, values in per_energy.items()
-    }
+
+    def per_trial(count: str) -> dict[str, list[dict]]:
+        """Each energy's figures per trial, dividing by the summary field ``count``."""
+        return {kind: [efficiency_figures(joules, tokens=tokens_of(summary),
+                                          responses=summary[count] or 0,
+                                          carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh)
+                       for joules, summary in zip(values, summaries, strict=True)]
+                for kind, values in per_energy.items()}
+
+    known = known_task(task)
+
+    def tokens_of(summary: dict) -> int | None:
+        """Generated tokens of a trial; None for a task that generates none (images)."""
+        if known and not known.generates_tokens:
+            return None
+        return summary["total_completion_tokens"] or 0
+
+    per_query = per_trial("successful_prompts")
+    # (metrics field, energy, figure, per-trial figures, the key of its reason when null)
+    figures_wanted = [(key, kind, figure, per_query, f"{kind}.{figure}")
+                      for key, (kind, figure) in METRIC_FIGURES.items()]
+    if known and known.unit_figures:
+        per_unit = per_trial(known.unit_count)
+        figures_wanted += [(key, kind, figure, per_unit, f"{kind}.{key}")
+                           for key, (kind, figure) in known.unit_figures.items()]
     metrics, statistics_, reasons = {}, {}, {}
-    for key, (kind, figure) in METRIC_FIGURES.items():
-        why = [f["reasons"].get(figure) for f in per_trial[kind]]
+    for key, kind, figure, computed, reason_key in figures_wanted:
+        why = [f["reasons"].get(figure) for f in computed[kind]]
         if unknown_why[kind]:
             why = [unknown_why[kind] if w == "energy unknown" else w for w in why]
-        over_trials = trial_statistics([f[figure] for f in per_trial[kind]], reasons=why)
+        over_trials = trial_statistics([f[figure] for f in computed[kind]], reasons=why)
         metrics[key] = over_trials.mean
         statistics_[key] = figures(over_trials)
         if over_trials.mean is None:  # keyed "<energy>.<figure>", as the site and AES tools read
-            reasons[f"{kind}.{figure}"] = over_trials.reason
+            reasons[reason_key] = over_trials.reason
     return Metrics.of(**metrics, carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh,
                       basis=METRICS_BASIS, interval_method=CI_METHOD,
                       trial_statistics=statistics_, null_reasons=reasons)
@@ -524,7 +543,8 @@ def completed_report(config: dict, trials: list, idle, uncounted: dict, carbon_i
         config=config,
         summary=summary_section(trials),
         energy=energy,
-        metrics=metrics_section([t.summary for t in trials], energy, carbon_intensity),
+        metrics=metrics_section([t.summary for t in trials], energy, carbon_intensity,
+                                config.get("task")),
         checks=checks_section(trials, idle, energy, uncounted),
         trials=trials_section(trials, idle, uncounted),
         phases=phases_section(trials, uncounted),

@@ -230,6 +230,10 @@ class Metrics(Section):
     tokens_per_joule: float | None = None
     co2_emissions_g: float | None = None
     carbon_intensity_g_per_kwh: float | None = None
+    # Image generation's own (energybench.run.tasks): absent from other tasks' reports.
+    wh_per_1000_images: float | None = None  # GPU energy
+    total_wh_per_1000_images: float | None = None
+    joules_per_image: float | None = None
     basis: str | None = None
     interval_method: str | None = None
     trial_statistics: dict[str, TrialFigures] | None = None
@@ -260,6 +264,10 @@ class Summary(Section):
     avg_served_latency_seconds: float | None = None
     avg_served_time_to_first_token: float | None = None
     completion_tokens_per_second: float | None = None
+    # Image generation's own (energybench.run.tasks): absent from other tasks' reports.
+    images_generated: int | None = None
+    images_per_second: float | None = None
+    avg_seconds_per_image: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,6 +20,7 @@ from energybench.run.backend_registry import backend_class, planned_gpus
 from energybench.run.errors import ConfigError
 from energybench.run.gpu_pool import discover_devices
 from energybench.run.schema import check_document, package_schema
+from energybench.run.tasks import task_problems
 
 
 DATASET_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
@@ -61,7 +62,7 @@ def contradictions(cfg: dict) -> list[str]:
     if cfg["device"] == "cpu" and cfg["gpus"] > 0:
         problems.append(f"device 'cpu' with gpus: {cfg['gpus']}: the job would hold GPUs "
                         "the run never uses (leave gpus at auto, or set it to 0)")
-    return problems + backend_class(cfg["backend"]).config_problems(cfg)
+    return problems + backend_class(cfg["backend"]).config_problems(cfg) + task_problems(cfg)
 
 
 def canonical(value: Any) -> Any:
@@ -147,6 +148,9 @@ class RunConfig:
     """The backend's own block of settings (the run config's field named after the backend)
     as written: what `to_dict` gives back, so the digest and the report's config are those of
     the settings as the workflow resolved them, whatever the defaults."""
+    task_block: dict | None = None
+    """The task's own block of settings (the run config's field named after the task, e.g.
+    ``image_generation``) as written; the task's implementation reads it."""
     backend_settings: Any = dataclasses.field(default=None, compare=False)
     """That block parsed once, with its defaults, into the backend's settings type
     (`Backend.parse_settings`); None for a backend without one."""
@@ -217,7 +221,8 @@ class RunConfig:
         measurement = settings.pop("measurement", None)
         settings["model_class"] = settings.pop("class", None)
         optional = {"model", "measurement", "isolation", "min_new_tokens", "tiny", "trials",
-                    "backend_block", "backend_settings", "gpus_held", *UNSET_WHEN_EMPTY}
+                    "backend_block", "task_block", "backend_settings", "gpus_held",
+                    *UNSET_WHEN_EMPTY}
         required = [f.name for f in dataclasses.fields(cls) if f.name not in optional]
         required += [f.name for f in dataclasses.fields(Isolation)
                      if f.default is dataclasses.MISSING]
@@ -239,6 +244,7 @@ class RunConfig:
             settings.pop(name, None)
         return cls(model=model, measurement=measurement, isolation=isolation,
                    backend_block=settings.pop(settings["backend"], None),
+                   task_block=settings.pop(settings["task"], None),
                    backend_settings=backend.parse_settings(data), **settings)
 
     def to_dict(self) -> dict:
@@ -250,8 +256,9 @@ class RunConfig:
         data["isolation"] = _fields(self.isolation)
         data["class"] = data.pop("model_class")
         data[self.backend] = data.pop("backend_block")
+        data[self.task] = data.pop("task_block")
         data.update(data.pop("isolation"))
-        for optional in ("tiny", "image", "cpus", "memory", self.backend, "timeout_s",
+        for optional in ("tiny", "image", "cpus", "memory", self.backend, self.task, "timeout_s",
                          *UNSET_WHEN_EMPTY):
             if data[optional] in (None, ""):
                 del data[optional]

@@ -12,6 +12,7 @@ from energybench.aes.master_results import COLUMNS as AES_COLUMNS
 from energybench.publish.paper.ranking import estimated_share
 from energybench.run.report import COMPONENTS, Report
 from energybench.run.sections import Metrics
+from energybench.run.tasks import known_task
 
 # AES's own table is energybench.aes.master_results. This one keeps our definitions, under
 # our own names where they differ from AES's (docs/aes.md).
@@ -83,7 +84,18 @@ def report_row(report: Report) -> dict:
         # Which report the row shows when a newer attempt failed (energybench.job.history).
         "note": report.note,
     }
-    return row
+    return row | task_columns(report)
+
+
+def task_columns(report: Report) -> dict:
+    """The figures the report's task declares (energybench.run.tasks) that the columns above do
+    not hold (image generation's images, images per second and energy per image); none for
+    text generation. The table adds each such column where a report holds it."""
+    task = known_task(report.config.get("task"))
+    if task is None:
+        return {}
+    return {name: getattr(getattr(report, section), name)
+            for name, section in task.figures.items() if name not in MODEL_COLUMNS}
 
 
 def load_and_memory_columns(report: Report) -> dict:

@@ -12,6 +12,7 @@ from energybench.run.energy.units import significant
 from energybench.publish.paper import style
 from energybench.publish.paper.hardware import hardware_of
 from energybench.run.report import Report
+from energybench.run.tasks import task_in_words
 
 WIDTH_IN, HEIGHT_IN = 3.2, 4.6
 SMALL_PRINT = 7  # points: the smallest type on a label
@@ -31,12 +32,6 @@ def protocol_of(report: Report) -> str:
     return (f"energybench {report.provenance.energybench_version or '?'}, "
             f"{config.get('backend')} backend, {config.get('num_prompts')} prompts, "
             f"{config.get('max_new_tokens')} new tokens, {len(report.trials)} trial(s)")
-
-
-def task_in_words(config: dict) -> str:
-    """"Text generation, class B": the task as words, and the class where it has one."""
-    task = str(config.get("task") or "unknown task").replace("_", " ").capitalize()
-    return f"{task}, class {config['class']}" if config.get("class") else task
 
 
 def headline(report: Report, rating: dict) -> tuple[str, str]:
@@ -63,7 +58,8 @@ def draw(report: Report, rating: dict, outputs) -> None:
     axis.text(0.5, 0.84, style.short_key(report.model), fontsize=10, **text)
     axis.text(0.5, 0.795, style.short_key(str(config.get("id") or ""), ID_WIDTH),
               fontsize=SMALL_PRINT, color=style.TEXT_GREY, **text)
-    axis.text(0.5, 0.74, task_in_words(config), fontsize=9, **text)
+    axis.text(0.5, 0.74, task_in_words(config.get("task"), config.get("class")), fontsize=9,
+              **text)
     stars = rating["stars"]
     if rating["rated"] is True and not pd.isna(stars):
         stars = int(stars)

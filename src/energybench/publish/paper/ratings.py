@@ -25,6 +25,7 @@ import pandas as pd
 
 from energybench.run.files import frame_csv_text, write_atomic, write_json_atomic
 from energybench.run.report import Report
+from energybench.run.tasks import known_task
 
 STARS = 5
 RATING_COLUMNS = ["model", "task", "class", "group", "gpu_wh_per_1000_queries", "stars",
@@ -53,9 +54,10 @@ CALIBRATION_SCHEMA = {
 
 
 def group_of(task: str | None, model_class: str | None) -> str:
-    """AI Energy Score rates text generation per class, other tasks per task."""
-    task = task or "unknown_task"
-    return f"{task}/{model_class or 'unknown_class'}" if task == "text_generation" else task
+    """AI Energy Score rates text generation per class, other tasks per task (as the task
+    declares, energybench.run.tasks); a task this pipeline does not know is its own group."""
+    known = known_task(task)
+    return known.rating_group(model_class) if known else task or "unknown_task"
 
 
 def stars_in_range(value: float, low: float, high: float) -> tuple[int, bool]:

@@ -82,15 +82,21 @@ def check_rows(report: Report) -> list[dict]:
 class Table:
     rows: Callable[[Report], list[dict]]  # a report's rows
     columns: list[str]
+    open_columns: bool = False
+    """Whether columns the rows hold beyond ``columns`` follow them (a task's own figures,
+    energybench.aggregate.task_columns), in the order the rows first hold them."""
 
     def frame(self, rows: list[dict]) -> pd.DataFrame:
-        frame = pd.DataFrame(rows, columns=self.columns)
+        columns = self.columns
+        if self.open_columns:
+            columns = list(dict.fromkeys([*columns, *(key for row in rows for key in row)]))
+        frame = pd.DataFrame(rows, columns=columns)
         # A trial number, empty on a row of no trial, stays an integer.
         return frame.astype({"trial": "Int64"}) if "trial" in self.columns else frame
 
 
 TABLES = {
-    "models": Table(lambda report: [report_row(report)], MODEL_COLUMNS),
+    "models": Table(lambda report: [report_row(report)], MODEL_COLUMNS, open_columns=True),
     "trials": Table(trial_rows, TRIAL_COLUMNS),
     "phases": Table(phase_rows, PHASE_COLUMNS),
     "latency": Table(latency_rows, LATENCY_COLUMNS),

@@ -3,6 +3,7 @@ reads a meter directly: it opens and closes windows on the monitor it is given."
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,34 @@ def throughputs(total_tokens: int, completion_tokens: int, duration_s: float) ->
         return {"throughput_tokens_per_second": None, "completion_tokens_per_second": None}
     return {"throughput_tokens_per_second": total_tokens / duration_s,
             "completion_tokens_per_second": completion_tokens / duration_s}
+
+
+def repeat_passes(name: str, monitor, batches: list[list], run_batch, log, *,
+                  minimum_s: float, min_batches: int = 1) -> tuple[list, object, int]:
+    """Whole passes over ``batches`` in one window ``name`` on ``monitor``, repeated until
+    it lasts ``minimum_s`` (the shortest window its meters resolve well) and ran at least
+    ``min_batches`` batches; ``run_batch(batch, first_pass)`` runs one. Returns every batch's
+    result, the window and the number of passes; the first pass's progress goes to ``log``."""
+    from energybench.run.progress import Progress
+
+    results: list = []
+    progress = Progress(name, sum(len(batch) for batch in batches), log)
+    passes = 0
+    monitor.begin_window(name)
+    started = time.monotonic()  # after the window's start: it lasts at least as long
+    try:
+        while passes == 0 or len(results) < min_batches \
+                or time.monotonic() - started < minimum_s:
+            for batch in batches:
+                results.append(run_batch(batch, passes == 0))
+                if passes == 0:
+                    progress.advance(len(batch))
+            passes += 1
+    finally:
+        window = monitor.end_window(name)
+    log.info("%s: %d passes of %d batches in %.2f s", name, passes, len(batches),
+             window.duration_s)
+    return results, window, passes
 
 
 @dataclass
@@ -143,6 +172,12 @@ class Backend(ABC):
     def config_problems(cls, run_config: dict) -> list[str]:
         """Settings of a resolved run config that contradict each other or this machine, one
         sentence each; never a secret's value."""
+        return []
+
+    @classmethod
+    def task_problems(cls, run_config: Mapping) -> list[str]:
+        """Settings of the run config's task that this class, which runs the task on its
+        backend (energybench.run.tasks), cannot run, one sentence each naming the field."""
         return []
 
     @classmethod

@@ -19,12 +19,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from energybench.run.backends import Backend, Trial, latencies, resolve_device, throughputs
-from energybench.run.errors import ConfigError
+from energybench.run.backends import (
+    Backend,
+    Trial,
+    latencies,
+    repeat_passes,
+    resolve_device,
+    throughputs,
+)
+from energybench.run.errors import ConfigError, out_of_space
 from energybench.run.settings import RunConfig, is_local_model
-from energybench.run.errors import out_of_space
 from energybench.run.meters.measurement import WINDOW_RELATIVE_RESOLUTION
-from energybench.run.progress import Progress
 from energybench.run.prompts import load_prompts
 
 log = logging.getLogger(__name__)
@@ -288,26 +293,11 @@ class PyTorchBackend(Backend):
         ``monitor.minimum_window_s(WINDOW_RELATIVE_RESOLUTION)`` (the shortest window its
         meters resolve to 2 %) and ran at least ``min_batches`` batches (one pass when
         ``once``); returns every batch's timing, the window and the number of passes."""
-        batches = self._batches(self.texts)
         minimum_s = 0.0 if once else monitor.minimum_window_s(WINDOW_RELATIVE_RESOLUTION)
-        timings: list[BatchTiming] = []
-        progress = Progress(name, len(self.texts), log)
-        passes = 0
-        monitor.begin_window(name)
-        started = time.monotonic()  # after the window's start: it lasts at least as long
-        try:
-            while passes == 0 or len(timings) < min_batches \
-                    or time.monotonic() - started < minimum_s:
-                for batch in batches:
-                    timings.append(self._generate(batch, max_new_tokens, min_new_tokens))
-                    if passes == 0:
-                        progress.advance(len(batch))
-                passes += 1
-        finally:
-            window = monitor.end_window(name)
-        log.info("%s: %d passes of %d batches in %.2f s", name, passes, len(batches),
-                 window.duration_s)
-        return timings, window, passes
+        return repeat_passes(
+            name, monitor, self._batches(self.texts),
+            lambda batch, _: self._generate(batch, max_new_tokens, min_new_tokens), log,
+            minimum_s=minimum_s, min_batches=min_batches)
 
     def run_trial(self, index: int, monitor) -> Trial:
         """Prefill (1-token generations) then the full generation, over the same batches,

@@ -42,13 +42,14 @@ def tokens_per_joule(tokens: int, joules: float | None) -> float | None:
 def efficiency_figures(
     energy_j: float | None,
     *,
-    tokens: int,
+    tokens: int | None,
     responses: int,
     carbon_intensity_g_per_kwh: float | None = None,
 ) -> dict:
     """Every derived figure of one energy total, each ``None`` with a reason when undefined.
 
-    ``tokens`` are generated tokens, ``responses`` completed queries. Returns
+    ``tokens`` are generated tokens (``None``: a task that generates none, as image
+    generation), ``responses`` completed queries. Returns
     ``{"energy_j", "energy_wh", "energy_kwh", "j_per_token", "j_per_response",
     "wh_per_1000_queries", "tokens_per_joule", "co2_g", "carbon_intensity_g_per_kwh",
     "reasons": {figure: reason}}``.
@@ -72,16 +73,18 @@ def efficiency_figures(
         "energy_j": energy_j,
         "energy_wh": joules_to_wh(energy_j),
         "energy_kwh": joules_to_kwh(energy_j),
-        "j_per_token": ratio("j_per_token", energy_j, tokens, "generated tokens"),
+        "j_per_token": ratio("j_per_token", energy_j, tokens or 0, "generated tokens"),
         "j_per_response": ratio("j_per_response", energy_j, responses, "responses"),
         "wh_per_1000_queries": None
         if ratio("wh_per_1000_queries", energy_j, responses, "responses") is None
         else per_queries_wh(energy_j, responses),
-        "tokens_per_joule": tokens_per_joule(tokens, energy_j),
+        "tokens_per_joule": None if tokens is None else tokens_per_joule(tokens, energy_j),
         "co2_g": co2_grams(energy_j, carbon_intensity_g_per_kwh),
         "carbon_intensity_g_per_kwh": carbon_intensity_g_per_kwh,
     }
-    if figures["tokens_per_joule"] is None:
+    if tokens is None:
+        reasons["j_per_token"] = reasons["tokens_per_joule"] = "the task generates no tokens"
+    elif figures["tokens_per_joule"] is None:
         reasons["tokens_per_joule"] = unknown if energy_j is None \
             else "energy is not positive"
     if figures["co2_g"] is None:
