@@ -129,11 +129,11 @@ def aes_list(count: int) -> str:
     return AES_HEADER + "".join(rows)
 
 
-def copy_checkout(names: list[str], target: Path) -> Path:
-    """A scratch copy of the named files and folders of this checkout."""
+def copy_checkout(names: list[str], target: Path, checkout: Path = REPO) -> Path:
+    """A scratch copy of the named files and folders of this checkout (or of ``checkout``)."""
     target.mkdir(parents=True)
     for name in names:
-        source = REPO / name
+        source = checkout / name
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.exists():

@@ -124,56 +124,62 @@ for module, name in FIGURES.items():
             "../scripts/paper_figure.py"
 
 
-rule power_timeline:
-    input:
-        report=REPORT,
-    output:
-        png=report(
-            f"{RESULTS}/figures/runs/{{model}}/power_timeline.png",
-            caption="../report/figures/power_timeline.rst",
-            category="Per model",
-            subcategory="{model}",
-            labels={"model": "{model}", "figure": "power timeline"},
-        ),
-        pdf=f"{RESULTS}/figures/runs/{{model}}/power_timeline.pdf",
-    log:
-        "logs/paper/power_timeline/{model}.log",
-    conda:
-        "../envs/aggregate.yaml"
-    params:
-        timeline=f"{RESULTS}/runs/{{model}}/power_timeline.csv",
-        code=step_code_digest(paper_code("figures/timeline")),
-    shell:
-        step(
-            "power-timeline --report {input.report:q} --timeline {params.timeline:q}"
-            " --png {output.png:q} --pdf {output.pdf:q} 2> {log:q}"
-        )
+# Each model's label and power timeline, all in one job (one Python drawing them all: a job
+# per model spent longer starting Python and matplotlib than drawing; docs/PERFORMANCE.md).
+# The job draws again only the files whose report, rating, run timeline or code changed, or
+# that are missing (energybench.publish.paper.labels_and_timelines, its record below); `update()`
+# keeps the others in place, where Snakemake would delete a job's outputs before it runs.
+LABEL = f"{RESULTS}/labels/{{model}}"
+TIMELINE = f"{RESULTS}/figures/runs/{{model}}/power_timeline"
 
 
-rule label:
+def per_model_report(path, model, figure, caption):
+    """``path`` (a pattern of {model}) for ``model``, in the HTML report's per-model pages."""
+    return report(
+        path.format(model=model),
+        caption=caption,
+        category="Per model",
+        subcategory=model,
+        labels={"model": model, "figure": figure},
+    )
+
+
+rule labels_and_timelines:
     input:
-        report=REPORT,
+        collection=rules.reports.output.collection,
         ratings=rules.ratings.output.ratings,
     output:
-        svg=f"{RESULTS}/labels/{{model}}.svg",
-        png=report(
-            f"{RESULTS}/labels/{{model}}.png",
-            caption="../report/label.rst",
-            category="Per model",
-            subcategory="{model}",
-            labels={"model": "{model}", "figure": "label"},
+        label_svgs=update(expand(f"{LABEL}.svg", model=REPORTED)),
+        label_pngs=update(
+            [
+                per_model_report(f"{LABEL}.png", m, "label", "../report/label.rst")
+                for m in REPORTED
+            ]
         ),
+        timeline_pngs=update(
+            [
+                per_model_report(
+                    f"{TIMELINE}.png",
+                    m,
+                    "power timeline",
+                    "../report/figures/power_timeline.rst",
+                )
+                for m in REPORTED
+            ]
+        ),
+        timeline_pdfs=update(expand(f"{TIMELINE}.pdf", model=REPORTED)),
+        record=update(f"{RESULTS}/figures/runs/drawn.json"),
     log:
-        "logs/paper/label/{model}.log",
+        "logs/paper/labels_and_timelines.log",
     conda:
         "../envs/aggregate.yaml"
     params:
-        code=step_code_digest(paper_code("labels", "hardware")),
-    shell:
-        step(
-            "label --report {input.report:q} --ratings {input.ratings:q}"
-            " --svg {output.svg:q} --png {output.png:q} 2> {log:q}"
-        )
+        code={
+            "label": paper_code_digest("labels", "hardware", "labels_and_timelines"),
+            "timeline": paper_code_digest("figures/timeline", "labels_and_timelines"),
+        },
+    script:
+        "../scripts/paper_labels_and_timelines.py"
 
 
 # AI Energy Score's formats (docs/aes.md): its master_results.csv; per run, the two files its
@@ -255,8 +261,7 @@ PAPER_OUTPUTS = [
         for name in FIGURES.values()
         for ext in ("png", "pdf")
     ),
-    *expand(rules.power_timeline.output, model=REPORTED),
-    *expand(rules.label.output, model=REPORTED),
+    *rules.labels_and_timelines.output,
 ]
 
 

@@ -335,6 +335,12 @@ def paper_code(*modules):
     ] + [workflow_path("src/energybench/job/history.py")]
 
 
+def paper_code_digest(*modules):
+    """One digest of the code that draws a per-model paper output (paper_code): a param of
+    the job drawing them all, which redraws a model's file when its digest changes."""
+    return code_digest(workflow_path("src", "energybench"), paper_code(*modules))
+
+
 def step_code_digest(sources):
     """One digest of ``sources`` and of the step command that calls them
     (energybench/steps.py): the code param of a rule with a job per model, so 1,000 models

@@ -7,10 +7,8 @@ rule site:
         ratings=rules.ratings.output.ratings,
         # Functions, not lists: Snakemake hashes a named list of files once for each file
         # of it when the rule names another rule's output (O(n^2): 0.1 s at 1,000 models).
-        labels=lambda wildcards: expand(rules.label.output.svg, model=REPORTED),
-        timelines=lambda wildcards: expand(
-            rules.power_timeline.output.png, model=REPORTED
-        ),
+        labels=lambda wildcards: expand(f"{LABEL}.svg", model=REPORTED),
+        timelines=lambda wildcards: expand(f"{TIMELINE}.png", model=REPORTED),
         code=site_sources(),
     output:
         site=directory(f"{RESULTS}/site"),

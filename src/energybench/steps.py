@@ -1,16 +1,16 @@
 """The workflow's per-model steps as commands: ``python -m energybench.steps <step> ...``.
 
-The rules with a job per model (build a tiny model, run a benchmark, draw its power timeline
-and its label, write AI Energy Score's two files of a run) are ``shell:`` commands calling
+The rules with a job per model (build a tiny model, run a benchmark, write AI Energy Score's
+two files of a run) are ``shell:`` commands calling
 this module, not ``script:`` rules: before scheduling, Snakemake reads and checks the script
 of every ``script:`` job (about 0.2 ms a job; docs/PERFORMANCE.md section 2). The rules with
-one job (tables, figures, the site) stay ``script:`` rules.
+one job (tables, figures, every label and power timeline, the site) stay ``script:`` rules.
 
 Each step only translates its arguments and calls one function; what it computes lives in the
 modules whose code digests are the jobs' inputs. This module is outside the run's digest
 (``code_digest.OUTSIDE_THE_RUN``: editing how a step hands its arguments on reruns no
-benchmark) and outside the image, but inside the digests of the label, power timeline and AES
-run files steps (``step_code_digest`` in rules/common.smk), which are cheap to remake. A
+benchmark) and outside the image, but inside the digest of the AES run files step
+(``step_code_digest`` in rules/common.smk), which is cheap to remake. A
 step's stderr is its rule's log (the command redirects it), except the benchmark's, whose job
 layer owns its log. To rerun a failed step by hand, run the command Snakemake printed with
 ENERGYBENCH_SRC and ENERGYBENCH_PYTHON set (``step_environment``).
@@ -59,22 +59,10 @@ def _benchmark(args) -> None:
                   log_path=args.log, image_id_file=args.image_id_file or None)
 
 
-def _power_timeline(args) -> None:
-    from energybench.publish.paper.build import build_run_figure
-
-    build_run_figure(args.report, args.timeline, [args.png, args.pdf])
-
-
 def _aes_run_files(args) -> None:
     from energybench.aes.submission import write_run_files
 
     write_run_files(args.report, Path(args.run_dir))
-
-
-def _label(args) -> None:
-    from energybench.publish.paper.build import build_label
-
-    build_label(args.report, args.ratings, [args.svg, args.png])
 
 
 # Each step: its handler, what it does, and its arguments (all required) with what each is.
@@ -89,12 +77,6 @@ STEPS = {
         "--report": "path of benchmark_report.json",
         "--log": "the job's log (the launcher's lines and the run's)",
         "--image-id-file": "id file of the pipeline-built image to run in (empty: none)"}),
-    "power-timeline": (_power_timeline, "one run's power timeline figure", {
-        "--report": "the run's report", "--timeline": "the run's power_timeline.csv",
-        "--png": "the figure", "--pdf": "the figure"}),
-    "label": (_label, "one model's energy label", {
-        "--report": "the model's report", "--ratings": "the ratings table (ratings.csv)",
-        "--svg": "the label", "--png": "the label"}),
     "aes-run-files": (_aes_run_files, "AI Energy Score's GPU_ENERGY_WH.txt and "
                       "GPU_ENERGY_SUMMARY.json of one run", {
         "--report": "the run's report", "--run-dir": "where the two files go"}),

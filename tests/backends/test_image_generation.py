@@ -88,6 +88,7 @@ def test_a_run_counts_images_and_divides_its_energy_by_them(image_run):
     assert backend["pipeline"] == "StableDiffusionPipeline" and backend["images_dir"] == "images"
     assert backend["image_generation"]["call_arguments"] == {
         "num_images_per_prompt": 2, "num_inference_steps": 2, "height": 32, "width": 32}
+    assert report["memory"]["framework_reason"].startswith("the model ran on the CPU")
     # The first pass's images, written after the window, as asked.
     assert len(list((run_dir / "images" / "trial0").glob("*.png"))) == 3 * 2
 

@@ -19,6 +19,7 @@ import pytest
 from energybench.publish.paper import build, style
 from energybench.publish.paper.figures import energy, latency, pareto, phases
 from energybench.publish.paper.ranking import rated_figure
+from energybench.publish.paper.labels_and_timelines import ModelFiles, draw_labels_and_timelines
 from energybench.publish.paper.stored import write_collection
 from energybench.run.report import validate_report
 from energybench.publish.site import build_site
@@ -157,17 +158,13 @@ def build_every_output(reports: list[dict], root, frozen=None) -> list:
         build.build_figure(name, collection, [out / f"{name}.png"],
                            out / "ratings.csv" if name == "energy" else None)
         written.append(out / f"{name}.png")
-    labels, timelines = [], []
-    for path in paths:
-        model = path.parent.name
-        timeline = out / "figures/runs" / model / "power_timeline.png"
-        timeline.parent.mkdir(parents=True)
-        build.build_run_figure(path, path.parent / "power_timeline.csv", [timeline])
-        label = out / "labels" / f"{model}.png"
-        label.parent.mkdir(exist_ok=True)
-        build.build_label(path, out / "ratings.csv", [label])
-        labels.append(label)
-        timelines.append(timeline)
+    files = {path.parent.name: ModelFiles(
+        [out / "labels" / f"{path.parent.name}.png"],
+        [out / "figures/runs" / path.parent.name / "power_timeline.png"]) for path in paths}
+    draw_labels_and_timelines(collection, out / "ratings.csv", files, out / "drawn.json",
+                              {"label": "code", "timeline": "code"})
+    labels = [model.label[0] for model in files.values()]
+    timelines = [model.timeline[0] for model in files.values()]
     index = build_site(collection, out / "site", ratings=out / "ratings.csv", labels=labels,
                        figures=timelines)
     return [*written, *labels, *timelines, index]

@@ -3,7 +3,6 @@ inputs of issue 12 (malformed or old reports, null energy, lone or equal models,
 calibration files)."""
 
 import copy
-import dataclasses
 import json
 import logging
 import os
@@ -346,7 +345,7 @@ def build_everything(runs, out):
         files = [out / f"{model}_timeline.png", out / f"{model}_timeline.pdf"]
         build.build_run_figure(path, path.parent / "power_timeline.csv", files)
         labels_out = [out / f"{model}.svg", out / f"{model}.png"]
-        build.build_label(path, out / "ratings.csv", labels_out)
+        build.build_label(path, build.read_ratings(out / "ratings.csv"), labels_out)
         written += files + labels_out
     return written
 
@@ -470,6 +469,7 @@ def test_a_missing_device_reading_is_a_gap_in_the_component_line_not_a_dip():
 
 def test_the_power_timeline_shades_the_model_load(monkeypatch, tmp_path):
     from energybench.publish.paper import style
+    from energybench.run.report import unknown_component
     from energybench.run.sections import Load
 
     samples = tmp_path / "power_timeline.csv"
@@ -478,7 +478,10 @@ def test_the_power_timeline_shades_the_model_load(monkeypatch, tmp_path):
     figures = []
     monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
     [report] = fx.typed([fx.BASE])
-    loaded = dataclasses.replace(report, load=Load.of(start_s=0.2, end_s=1.5))
+    load = Load.of(definition="load", start_s=0.2, end_s=1.5, duration_s=1.3, metered_s=1.3,
+                   before_meters_s=0.0, reason=None, components={},
+                   total=unknown_component("not metered"))
+    loaded = report.model_copy(update={"load": load})
     for shown in (report, loaded):
         timeline.draw(shown, samples, [])
     legends = [[t.get_text() for t in fig.legends[0].get_texts()] for fig in figures]

@@ -2,13 +2,13 @@ import json
 import os
 from pathlib import Path
 
-import fastjsonschema
 import jsonschema
 import pytest
+from pydantic import ValidationError
 
 from energybench.run.report_keys import with_aes_energy_keys
 from energybench.run.files import write_json_atomic
-from energybench.run.report import Report, read_report, validate_report, write_report
+from energybench.run.report import Report, problem_of, read_report, validate_report, write_report
 from energybench.run.report_builder import completed_report
 from energybench.run.sections import ComponentFigures, Section, TrialFigures
 
@@ -33,16 +33,16 @@ def test_failed_report_is_valid_and_has_no_zero_energy(tmp_path):
 
 def test_schema_rejects_a_failed_run_without_its_error_and_a_succeeded_one_with_one():
     failed = Report.failed("m", {}, "boom", PROVENANCE).to_dict()
-    with pytest.raises(jsonschema.ValidationError):
+    with pytest.raises(ValidationError):
         validate_report(failed | {"error": None})
-    with pytest.raises(jsonschema.ValidationError):
+    with pytest.raises(ValidationError):
         validate_report(failed | {"status": "succeeded"})
 
 
 def test_schema_rejects_a_null_figure_without_reason():
     report = Report.failed("m", {}, "boom", PROVENANCE).to_dict()
     report["energy"]["components"]["gpu"]["reason"] = None
-    with pytest.raises(jsonschema.ValidationError):
+    with pytest.raises(ValidationError):
         validate_report(report)
 
 
@@ -70,10 +70,11 @@ def test_reading_a_file_that_is_no_report_names_the_file_and_why(tmp_path, text,
 
 # --- the report as a typed object --------------------------------------------------------
 
-from dataclasses import MISSING, fields, replace  # noqa: E402
+from dataclasses import replace  # noqa: E402
 
 from energybench.job.isolation import LaunchError  # noqa: E402
-from energybench.run.report import REPORT_KEYS, RunError, report_schema  # noqa: E402
+from energybench.run.report import REPORT_KEYS, RunError  # noqa: E402
+from energybench.run.json_schemas import report_schema  # noqa: E402
 from energybench.run.backends import latencies, throughputs  # noqa: E402
 from test_results import IDLE, trial as bare_trial  # noqa: E402
 
@@ -110,10 +111,9 @@ def test_image_generation_figures_divide_by_images_and_its_token_figures_say_why
 
 def test_the_typed_report_and_its_schema_name_the_same_fields():
     schema = report_schema()
-    # Not the figures derived when built, nor what a reader adds (the shown report's note).
-    named = {f.name for f in fields(Report) if f.init and f.metadata.get("in_file", True)}
-    assert set(REPORT_KEYS) == set(schema["properties"]) == named
-    assert set(schema["required"]) <= set(REPORT_KEYS)
+    assert list(REPORT_KEYS) == list(schema["properties"])
+    assert set(schema["required"]) < set(REPORT_KEYS)
+    assert schema["additionalProperties"] is False
 
 
 def test_a_completed_run_is_one_valid_report_that_survives_a_round_trip():
@@ -132,7 +132,7 @@ def test_a_run_with_too_many_failed_requests_is_failed_but_keeps_its_figures():
     broken = replace(trial(0, 300.0), failure="3 of 4 requests failed")
     report = completed_report(CONFIG, [broken], IDLE, {}, 400.0, None, PROVENANCE)
     assert report.status == "failed"
-    assert report.error == RunError("TooManyFailedRequests", "3 of 4 requests failed")
+    assert report.error == RunError(type="TooManyFailedRequests", message="3 of 4 requests failed")
     assert report.energy.total.gross_joules > 0
     validate_report(report.to_dict())
 
@@ -149,24 +149,44 @@ def test_a_launch_error_keeps_its_cause_through_the_json():
 
 def test_a_document_with_fields_no_report_has_is_refused():
     document = Report.failed("m", CONFIG, "boom", PROVENANCE).to_dict()
-    with pytest.raises(ValueError, match="not fields of a report: colour"):
+    with pytest.raises(ValidationError, match="colour"):
         Report.from_dict({**document, "colour": "red"})
+    with pytest.raises(ValidationError, match="note"):  # a reader's note is not in the file
+        Report.from_dict({**document, "note": "shown"})
 
 
-def test_the_report_schema_is_checked_once_not_per_report(monkeypatch):
-    # jsonschema.validate checks the schema itself on every call: 95 % of the time of
-    # validating a report, and the paper's tables validate every stored report.
-    report = Report.failed("m", {}, RuntimeError("boom"), PROVENANCE).to_dict()
-    validate_report(report)
-    checks = []
-    original = jsonschema.Draft202012Validator.check_schema
-    monkeypatch.setattr(jsonschema.Draft202012Validator, "check_schema",
-                        classmethod(lambda cls, schema, **kw: checks.append(1) or original(schema, **kw)))
-    for _ in range(3):
-        validate_report(report)
-    assert checks == []
-    with pytest.raises(jsonschema.ValidationError, match="'no such status' is not one of"):
-        validate_report({**report, "status": "no such status"})
+def test_the_note_a_reader_adds_is_not_written():
+    report = Report.failed("m", CONFIG, "boom", PROVENANCE)
+    shown = report.with_note("an earlier attempt")
+    assert shown.note == "an earlier attempt" and report.note is None
+    assert shown.to_dict() == report.to_dict()
+
+
+def test_a_report_that_does_not_follow_the_schema_reads_as_unreadable_naming_the_field(tmp_path):
+    document = Report.failed("m", {}, RuntimeError("boom"), PROVENANCE).to_dict()
+    path = tmp_path / "benchmark_report.json"
+    path.write_text(json.dumps({**document, "status": "no such status"}))
+    with pytest.raises(ValueError) as raised:
+        Report.read(path)
+    assert str(path) in str(raised.value) and "field status:" in str(raised.value)
+    assert "'succeeded' or 'failed'" in str(raised.value)
+
+
+def test_the_checked_in_schemas_are_the_ones_the_models_generate():
+    from energybench.run import json_schemas
+
+    assert json_schemas.stale() == [], "run: python -m energybench.run.json_schemas"
+
+
+def test_a_stale_schema_is_named(tmp_path, monkeypatch, capsys):
+    from energybench.run import json_schemas
+
+    (tmp_path / "report.schema.json").write_text("{}\n")
+    monkeypatch.setattr(json_schemas, "FOLDER", tmp_path)
+    assert json_schemas.stale() == ["report.schema.json"]
+    assert json_schemas.main(["--check"]) == 1
+    assert "report.schema.json differs from the models" in capsys.readouterr().err
+    assert json_schemas.main([]) == 0 and json_schemas.stale() == []
 
 
 def fixture_documents() -> dict[str, dict]:
@@ -298,12 +318,17 @@ def sections_in(value):
     """Every typed section in ``value`` (a report's field), nested ones and phase splits too."""
     if isinstance(value, Section):
         yield value
-        for child in [getattr(value, f.name) for f in fields(value) if f.name != "keys"] \
+        for child in [getattr(value, name) for name in type(value).model_fields] \
                 + list(getattr(value, "splits", {}).values()):
             yield from sections_in(child)
     elif isinstance(value, (list, dict)):
         for child in value.values() if isinstance(value, dict) else value:
             yield from sections_in(child)
+
+
+def section_types(kind=Section) -> list[type]:
+    """Every subclass of ``kind``, at any depth."""
+    return [sub for child in kind.__subclasses__() for sub in (child, *section_types(child))]
 
 
 def test_every_field_a_section_names_is_a_key_the_reports_have():
@@ -326,61 +351,25 @@ def test_every_field_a_section_names_is_a_key_the_reports_have():
     for report in reports:
         for name in REPORT_KEYS:
             for section in sections_in(getattr(report, name)):
-                seen.setdefault(type(section), set()).update(section.keys)
-    for kind in Section.__subclasses__():
-        named = {f.name for f in fields(kind) if f.init} - {"extra", "keys"}
+                seen.setdefault(type(section), set()).update(section.model_fields_set)
+    for kind in section_types():
+        if kind is RunError:
+            continue  # the failed reports' error: its cause only where there is one
+        named = set(kind.model_fields)
         assert named <= seen.get(kind, set()), (kind.__name__, named - seen.get(kind, set()))
 
 
-@pytest.mark.parametrize("kind", ["cpu", "site", "gpu", "estimated", "served", "failed"])
-def test_a_section_read_from_a_document_is_the_one_its_constructor_makes(kind):
-    """``from_dict`` builds sections without the dataclass's ``__init__`` (it was half the
-    time of typing a report): each holds what ``__init__`` would give it, defaults included."""
-    report = Report.from_dict(fixture_documents()[kind])
-    found = [s for name in REPORT_KEYS for s in sections_in(getattr(report, name))]
-    assert len(found) > 5
-    for section in found:
-        assert vars(section) == vars(replace(section)), type(section).__name__
-
-
-def test_a_section_missing_every_key_reads_as_its_defaults_each_with_its_own_containers():
-    first, second = ComponentFigures.from_dict({}), ComponentFigures.from_dict({})
-    assert vars(first) == vars(ComponentFigures()) | {"keys": ()}
+def test_a_section_missing_its_optional_keys_reads_as_its_defaults_with_its_own_containers():
+    given = {"gross_joules": None, "source": None, "estimated": False, "reason": "not here"}
+    first, second = ComponentFigures.from_dict(given), ComponentFigures.from_dict(given)
     assert first.devices == [] and first.devices is not second.devices
-
-
-def section_types(kind=Section) -> list[type]:
-    """Every subclass of ``kind``, at any depth."""
-    return [sub for child in kind.__subclasses__() for sub in (child, *section_types(child))]
-
-
-def test_every_section_can_be_read_without_its_init():
-    """What ``from_dict`` relies on: no section checks or derives anything at construction
-    (a field ``__init__`` leaves out would be left unset), and a document may leave out any
-    of its keys."""
-    for kind in section_types():
-        assert not hasattr(kind, "__post_init__"), kind.__name__
-        for f in fields(kind):
-            assert f.init, (kind.__name__, f.name)
-            assert f.default is not MISSING or f.default_factory is not MISSING, \
-                (kind.__name__, f.name)
+    assert first.trial_statistics is None and first.to_dict() == given
+    assert TrialFigures.from_dict({}).mean is None
 
 
 def completed_document() -> dict:
     return completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
                             "power_timeline.csv", PROVENANCE).to_dict()
-
-
-def test_a_valid_report_is_checked_by_the_compiled_schema_alone(monkeypatch):
-    # jsonschema took 0.8 ms a report, most of it resolving `$ref`s; the aggregate rules'
-    # collection validates every stored report (docs/PERFORMANCE.md).
-    report = completed_document()
-    validate_report(report)
-    walked = []
-    monkeypatch.setattr(jsonschema.Draft202012Validator, "iter_errors",
-                        lambda self, instance, *a: walked.append(1) or iter(()))
-    validate_report(report)
-    assert walked == []
 
 
 def set_path(document: dict, path: str, value) -> dict:
@@ -409,18 +398,22 @@ def set_path(document: dict, path: str, value) -> dict:
     ("energy/components/gpu/gross_joules", None),                # if/then: a reason too
     ("energy/components/gpu/source", "guess"),                   # enum, through a $ref
     ("metrics/null_reasons", {"a": 1}),                          # additionalProperties schema
+    ("metrics/joules_per_token", True),                          # a boolean is no number
+    ("memory", {"definition": "d"}),                             # required, inside a section
+    ("checks", [{"name": "c"}]),                                 # items: required
     ("latency", {"definition": "d", "ttft_s": {"count": 0, "mean": 1, "median": 1, "p90": 1,
                                                 "p99": 1}}),     # oneOf with required
 ])
-def test_the_compiled_check_refuses_what_jsonschema_refuses(path, value):
-    from energybench.run.report import _compiled_report_check, _report_validator
-
+def test_the_models_and_the_schema_generated_from_them_refuse_the_same_reports(path, value):
+    """The models decide; the generated schema, which users' tools read, says the same
+    (jsonschema here is Snakemake's own validator)."""
     document = completed_document()
+    jsonschema.Draft202012Validator(report_schema()).validate(document)
     if path == "energy/components/gpu/gross_joules":
         document = set_path(document, "energy/components/gpu/reason", None)
     document = set_path(document, path, value)
-    assert not _report_validator().is_valid(document)
-    with pytest.raises(fastjsonschema.JsonSchemaException):
-        _compiled_report_check()(document)
-    with pytest.raises(jsonschema.ValidationError):
+    assert not jsonschema.Draft202012Validator(report_schema()).is_valid(document)
+    with pytest.raises(ValidationError) as raised:
         validate_report(document)
+    field = path.split("/")[0]
+    assert problem_of(raised.value).startswith(f"field {field}"), problem_of(raised.value)

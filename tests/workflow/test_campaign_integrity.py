@@ -14,13 +14,12 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT, copy_workflow
 from test_workflow import (
-    DEFAULT_MODELS,
     SNAKEMAKE,
     edit_models,
+    jobs_remaking,
     planned_jobs,
     snakemake,
 )
-from test_workflow import jobs_remaking as jobs_remaking_among
 
 from energybench.plan.config import planned_settings
 
@@ -141,10 +140,6 @@ def test_a_dry_run_or_an_edit_during_a_run_changes_nothing_that_run_does(tmp_pat
     assert planned_jobs(workdir, "--", target) == ["benchmark:tiny-llama-2l"]
     models.write_text(original)
     assert planned_jobs(workdir, "--", target) == []
-
-
-def jobs_remaking(model: str) -> list[str]:
-    return jobs_remaking_among(model, DEFAULT_MODELS)
 
 
 def reversed_entries(models: dict) -> None:

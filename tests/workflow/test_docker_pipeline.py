@@ -17,7 +17,7 @@ from conftest import copy_workflow, require
 from energybench.run.report import read_report, validate_report
 from energybench.job.isolation import PIPELINE_LABEL
 from energybench.job.isolation import container_cli
-from test_workflow import COMPARISON_JOBS, FIGURE_JOBS, paper_jobs, planned_jobs
+from test_workflow import COMPARISON_JOBS, FIGURE_JOBS, planned_jobs
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 DOCKER_CONFIG = ["--config", 'defaults={"runtime": "docker"}']
@@ -80,8 +80,7 @@ def test_changed_dockerfile_reruns_the_models_and_a_plot_script_does_not(docker_
         dockerfile.write("# edited\n")
     models = ["tiny-llama-2l", "tiny-llama-4l"]
     assert planned_jobs(image, *DOCKER_CONFIG) == sorted(
-        ["all", "cpu_image", *COMPARISON_JOBS, *(f"benchmark:{m}" for m in models),
-         *(job for m in models for job in paper_jobs(m))])
+        ["all", "cpu_image", *COMPARISON_JOBS, *(f"benchmark:{m}" for m in models)])
 
     code = tmp_path / "code"
     shutil.copytree(docker_run, code, symlinks=True)

@@ -52,6 +52,12 @@ def test_the_image_model_runs_into_its_own_figures_groups_and_outputs(finished):
     assert (results / "labels/tiny-sd.svg").stat().st_size > 0
     assert "Image generation" in (results / "labels/tiny-sd.svg").read_text()
     assert "tiny-sd" in (results / "site/index.html").read_text()
+    pages = {page.name: page.read_text() for page in (results / "site/models").iterdir()}
+    image_page = next(text for name, text in pages.items() if "tiny-sd" in name)
+    text_page = next(text for name, text in pages.items() if "tiny-llama-2l" in name)
+    assert 'id="task-figure-joules_per_image"' in image_page
+    assert 'id="task-figure-images_per_second"' in image_page
+    assert "task-figure-" not in text_page
 
 
 def test_a_second_run_does_nothing(finished):

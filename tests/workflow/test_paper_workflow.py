@@ -96,6 +96,26 @@ def test_editing_one_figure_module_remakes_only_that_figure(rebuilt, tmp_path):
     assert planned_rules(workdir) == ["figure_pareto", "paper"]
 
 
+def test_one_changed_report_redraws_its_own_label_and_timeline_and_the_shared_outputs(
+        rebuilt, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(rebuilt[0], workdir, symlinks=True)
+    report = workdir / "results/runs/slow/benchmark_report.json"
+    report.touch()  # touched, not changed: nothing to do
+    assert planned_rules(workdir) == []
+    document = json.loads(report.read_text())
+    document["provenance"]["finished_at"] = "2026-12-01T10:00:00+00:00"  # a label shows it
+    report.write_text(json.dumps(document))
+    label_before = (workdir / "results/labels/slow.svg").read_bytes()
+    assert planned_rules(workdir) == sorted(
+        ["reports", "ratings", "tables", "aes_master_results", "labels_and_timelines", "site",
+         "paper", *(f"figure_{module}" for module in ("energy", "pareto", "phases", "latency"))])
+    paper(workdir)
+    drawn = (workdir / "logs/paper/labels_and_timelines.log").read_text()
+    assert "drew 1 labels (slow) and 1 power timelines (slow); 3 models unchanged" in drawn
+    assert (workdir / "results/labels/slow.svg").read_bytes() != label_before
+
+
 def test_html_report_shows_every_output_with_its_caption(rebuilt):
     workdir, _ = rebuilt
     paper(workdir, "--report", "report.html")

@@ -20,13 +20,10 @@ from energybench.run.report import read_report, validate_report
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1"]
 DEFAULT_MODELS = ["tiny-llama-2l", "tiny-llama-4l"]
 FIGURE_JOBS = ["figure_energy", "figure_latency", "figure_pareto", "figure_phases"]
-# Jobs over every report (through their one collection): any report that changes remakes them all.
-COMPARISON_JOBS = ["aes_master_results", "ratings", "reports", "site", "tables", *FIGURE_JOBS]
-
-
-def paper_jobs(model: str) -> list[str]:
-    """The paper outputs of one model: its power timeline and its label."""
-    return [f"power_timeline:{model}", f"label:{model}"]
+# Jobs over every report (through their one collection): any report that changes remakes them
+# all; labels_and_timelines draws again only the files whose report or rating changed.
+COMPARISON_JOBS = ["aes_master_results", "labels_and_timelines", "ratings", "reports", "site",
+                   "tables", *FIGURE_JOBS]
 
 pytestmark = pytest.mark.e2e
 
@@ -82,20 +79,17 @@ def finished_copy(finished, tmp_path):
     return workdir
 
 
-def jobs_remaking(model: str, models=(*DEFAULT_MODELS, "broken")) -> list[str]:
-    """What a changed or lost report of ``model`` (one of ``models``) remakes: its run,
-    everything over all the reports, its paper outputs and every other label (labels show
-    the ratings)."""
-    return sorted(["all", f"benchmark:{model}", *COMPARISON_JOBS, *paper_jobs(model),
-                   *(f"label:{other}" for other in models if other != model)])
+def jobs_remaking(model: str) -> list[str]:
+    """What a changed or lost report of ``model`` remakes: its run and everything over all
+    the reports (its label and timeline among them)."""
+    return sorted(["all", f"benchmark:{model}", *COMPARISON_JOBS])
 
 
 def test_dry_run_plans_the_whole_dag(tmp_path):
     workdir = copy_workflow(tmp_path)
     assert planned_jobs(workdir) == sorted(
         ["all", *COMPARISON_JOBS]
-        + [f"{rule}:{m}" for m in DEFAULT_MODELS for rule in ("tiny_model", "benchmark")]
-        + [job for m in DEFAULT_MODELS for job in paper_jobs(m)])
+        + [f"{rule}:{m}" for m in DEFAULT_MODELS for rule in ("tiny_model", "benchmark")])
 
 
 def test_reports_table_and_figure(finished):
@@ -186,8 +180,7 @@ def test_a_lost_label_or_timeline_file_is_made_again(finished_copy):
     workdir = finished_copy
     (workdir / "results/labels/tiny-llama-2l.png").unlink()
     (workdir / "results/figures/runs/tiny-llama-4l/power_timeline.pdf").unlink()
-    assert planned_jobs(workdir) == [
-        "all", "label:tiny-llama-2l", "power_timeline:tiny-llama-4l", "site"]
+    assert planned_jobs(workdir) == ["all", "labels_and_timelines", "site"]
 
 
 def test_html_report_of_the_default_run(finished):
@@ -240,8 +233,7 @@ def test_editing_the_label_code_remakes_the_labels_and_the_site_only(finished_co
     assert "Nothing to be done" in snakemake(workdir, "--dry-run").stdout
     with open(workdir / "src/energybench/publish/paper/labels.py", "a") as module:
         module.write("# edited\n")
-    assert planned_jobs(workdir) == sorted(
-        ["all", "site", *(f"label:{m}" for m in [*DEFAULT_MODELS, "broken"])])
+    assert planned_jobs(workdir) == ["all", "labels_and_timelines", "site"]
 
 
 def test_select_runs_a_subset(tmp_path):

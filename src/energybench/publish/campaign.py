@@ -7,16 +7,16 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from energybench.run.files import write_atomic
-from energybench.run.report import Report, RunError
+from energybench.run.report import Report, UnreadableReport
 
 CAUSE_CHARS = 200
 LISTED = 10  # models named in the line of those without a report
 
 
 def _cause(report: Report) -> str:
-    error = report.error or RunError("RunFailed", report.status)
-    message = (error.message or "").strip().splitlines()
-    return f"{error.type}: {message[0][:CAUSE_CHARS] if message else ''}"
+    """The first line of a failed run's error (a failed report always has one)."""
+    message = report.error.message.strip().splitlines()
+    return f"{report.error.type}: {message[0][:CAUSE_CHARS] if message else ''}"
 
 
 def batch_summary(reports: Mapping[str, str | Path], started_at: float) -> str:
@@ -28,10 +28,15 @@ def batch_summary(reports: Mapping[str, str | Path], started_at: float) -> str:
         if not path.exists():
             missing.append(model)
             continue
-        report = Report.read(path)
+        try:
+            report = Report.read(path)
+        except UnreadableReport as exc:
+            report, unreadable = None, f"unreadable report: {exc.reason}"[:CAUSE_CHARS]
         if path.stat().st_mtime >= started_at:
             ran.append(model)
-            if report.succeeded:
+            if report is None:
+                failed[model] = unreadable
+            elif report.succeeded:
                 succeeded.append(model)
             else:
                 failed[model] = _cause(report)

@@ -4,13 +4,10 @@ written atomically (a reader never sees half a file)."""
 from __future__ import annotations
 
 import functools
-import json
-from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
-import fastjsonschema
-import jsonschema
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from energybench.run import report_keys
 from energybench.run.energy.trials import mean_over_trials
@@ -27,48 +24,26 @@ from energybench.run.sections import (
     Metrics,
     Phases,
     Provenance,
+    Section,
     SteadyState,
     Summary,
     TrialRecord,
-    decode,
-    type_hints,
-    encode,
 )
 
 SCHEMA_VERSION = "1.0"
 
 
-def report_schema() -> dict:
-    return json.loads(resources.files("energybench.run.schemas").joinpath("report.schema.json")
-                      .read_text())
-
-
-@functools.cache
-def _report_validator() -> jsonschema.Draft202012Validator:
-    """Built once: `jsonschema.validate` checks the schema itself on every call, which took 95 %
-    of each report's validation (0.15 s a report; 9.5 s of tables for 100 reports)."""
-    schema = report_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
-
-
-@functools.cache
-def _compiled_report_check():
-    """The schema compiled to Python once (fastjsonschema): 0.04 ms a report against
-    jsonschema's 0.8 ms, most of that resolving the schema's `$ref`s on every report."""
-    return fastjsonschema.compile(report_schema())
-
-
 def validate_report(report: dict) -> None:
-    """Raise jsonschema.ValidationError when ``report`` does not follow the schema (the most
-    relevant error, as `jsonschema.validate` raises). The compiled check decides; jsonschema,
-    the reference, runs only on a report it refuses, to name the error (and overrules it)."""
-    try:
-        _compiled_report_check()(report)
-    except fastjsonschema.JsonSchemaException:
-        error = jsonschema.exceptions.best_match(_report_validator().iter_errors(report))
-        if error is not None:
-            raise error from None
+    """Raise :class:`pydantic.ValidationError` when ``report`` is not one the report's models
+    accept (the same rules as schemas/report.schema.json, generated from them)."""
+    Report.model_validate(report)
+
+
+def problem_of(error: ValidationError) -> str:
+    """The first of a report's validation errors, as one line naming the field."""
+    first = error.errors(include_url=False)[0]
+    where = "/".join(str(part) for part in first["loc"]) or "(top level)"
+    return f"field {where}: {first['msg']}"
 
 
 def write_report(path: str | Path, report: dict) -> Path:
@@ -116,59 +91,82 @@ SUCCEEDED = "succeeded"
 FAILED = "failed"
 
 
-@dataclass(frozen=True)
-class RunError:
+class RunError(Section):
     """Why a run failed: the exception's type, the one paragraph a user reads and, for a run
     that could not be launched or was stopped, the isolation layer's cause (timeout, ...)."""
 
     type: str
     message: str
-    cause: str | None = None
+    cause: str | None = Field(None, description=(
+        "Why the run could not be launched or was stopped (energybench.job.isolation.errors "
+        "CAUSE_*), e.g. timeout, killed, image_missing."))
 
     @classmethod
     def of(cls, error: BaseException | str) -> RunError:
         if isinstance(error, BaseException):
-            return cls(type(error).__name__, str(error), getattr(error, "cause", None) or None)
-        return cls("RunFailed", error)
-
-    def to_dict(self) -> dict:
-        block = {"type": self.type, "message": self.message}
-        return block | ({"cause": self.cause} if self.cause else {})
-
-    @classmethod
-    def from_dict(cls, data: dict) -> RunError:
-        return cls(data["type"], data["message"], data.get("cause"))
+            cause = getattr(error, "cause", None)
+            return super().of(type=type(error).__name__, message=str(error),
+                              **({"cause": cause} if cause else {}))
+        return super().of(type="RunFailed", message=error)
 
 
-@dataclass(frozen=True)
-class Report:
+ModelKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class Report(BaseModel):
     """One model's run, built once (energybench.run.report_builder.completed_report, or
     ``Report.failed``) and written once. Its typed sections (energybench.run.sections) are
-    built by report_builder from the energy arithmetic, which computes every figure; the figures a reader derives
-    from two sections (per 1,000 queries and per query of each component) are computed here,
-    once, by the same arithmetic. report.schema.json is tested against ``to_dict``."""
+    built by report_builder from the energy arithmetic, which computes every figure; the
+    figures a reader derives from two sections (per 1,000 queries and per query of each
+    component) are computed here, once, by the same arithmetic. schemas/report.schema.json is generated from this model."""
 
-    model: str
-    status: str
-    error: RunError | None
-    config: dict
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=True, title="energybench benchmark_report.json",
+        json_schema_extra={
+            "if": {"properties": {"status": {"const": "failed"}}},
+            "then": {"properties": {"error": {"type": "object"}},
+                     "$comment": "a failed run says why"},
+            "else": {"properties": {"error": {"type": "null"}}}})
+
+    schema_version: Literal["1.0"]
+    model: ModelKey = Field(description="The model's key in the configuration.")
+    status: Literal["succeeded", "failed"]
+    error: RunError | None = Field(description="Why a failed run failed; null when it succeeded.")
+    config: dict[str, Any] = Field(description="The resolved run config the run was given.")
     summary: Summary
     energy: EnergySection
     metrics: Metrics
     checks: list[CheckResult]
     trials: list[TrialRecord]
-    phases: Phases | None
-    steady_state: SteadyState | None
-    latency: Latency | None
-    idle: Idle | None
-    load: Load | None
-    memory: Memory | None
-    timeline_file: str | None
+    phases: Phases | None = None
+    steady_state: SteadyState | None = None
+    latency: Latency | None = None
+    idle: Idle | None = None
+    load: Load | None = None
+    memory: Memory | None = None
+    timeline_file: str | None = None
     provenance: Provenance
-    schema_version: str = SCHEMA_VERSION
-    note: str | None = field(default=None, compare=False, metadata={"in_file": False})
-    """Not in the file: why the tables and the site show this report (an earlier attempt in
-    place of a newer one that failed; energybench.publish.paper.stored)."""
+    _note: str | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _failed_says_why(self):
+        if (self.status == FAILED) != (self.error is not None):
+            raise ValueError("a failed run has an error, a succeeded one none")
+        return self
+
+    @property
+    def note(self) -> str | None:
+        """Not in the file: why the tables and the site show this report (an earlier attempt
+        in place of a newer one that failed; energybench.publish.paper.stored)."""
+        return self._note
+
+    def with_note(self, note: str | None) -> Report:
+        if note is None:
+            return self
+        shown = self.model_copy()
+        shown._note = note
+        return shown
+
     @functools.cached_property
     def wh_per_1000_queries(self) -> dict[str, float | None]:
         """Gross energy per 1,000 successful queries, Wh, of each component and of the total."""
@@ -183,10 +181,8 @@ class Report:
         """Each trial's gross energy over its own successful queries, mean over the trials (as
         the metrics are; trials of a served model may count different successes). Derived on
         first use: most readers of a report never ask."""
-        # A document read without validation (the campaign's summary) may lack its sections.
-        energy, summary = self.energy or EnergySection(), self.summary or Summary()
-        responses = summary.successful_prompts or 0
-        counts = [trial.successful_prompts for trial in self.trials or []]
+        responses = self.summary.successful_prompts
+        counts = [trial.successful_prompts for trial in self.trials]
 
         def per_queries(block) -> float | None:
             values = block.gross.values
@@ -197,7 +193,7 @@ class Report:
                 joules, n, queries) for joules, n in zip(values, counts)])
 
         return {name: per_queries(block)
-                for name, block in {**energy.components, "total": energy.total}.items()}
+                for name, block in {**self.energy.components, "total": self.energy.total}.items()}
 
     @property
     def succeeded(self) -> bool:
@@ -221,10 +217,12 @@ class Report:
         run_error = RunError.of(error)
         # An error raised deep inside a run does not know its model: name it.
         if f"model {model!r}" not in run_error.message and f"model {model}" not in run_error.message:
-            run_error = replace(run_error, message=f"model {model!r}: {run_error.message}")
+            run_error = run_error.model_copy(
+                update={"message": f"model {model!r}: {run_error.message}"})
         reason = f"run failed: {run_error.message}"
         prompts = total_prompts if total_prompts is not None else config.get("num_prompts") or 0
         return cls(
+            schema_version=SCHEMA_VERSION,
             model=model,
             status=FAILED,
             error=run_error,
@@ -256,30 +254,26 @@ class Report:
 
     def to_dict(self) -> dict:
         """The JSON document (benchmark_report.json), in its documented key order."""
-        data = {key: encode(getattr(self, key)) for key in REPORT_KEYS}
-        data["error"] = self.error.to_dict() if self.error else None
-        return data
+        return self.model_dump(exclude_unset=True)
 
     @classmethod
     def read(cls, path: str | Path) -> Report:
-        """The report stored at ``path`` (not validated: energybench.publish.paper.stored reads
-        reports for the tables); a file that is not one raises :class:`UnreadableReport`."""
-        return cls.from_dict(read_report(path))
+        """The report stored at ``path``; a file that is not one raises
+        :class:`UnreadableReport` naming it and the field."""
+        document = read_report(path)
+        try:
+            return cls.from_dict(document)
+        except ValidationError as exc:
+            raise UnreadableReport(path, f"does not follow the report schema (schema_version "
+                                         f"{document.get('schema_version')!r}), "
+                                         f"{problem_of(exc)}") from None
 
     @classmethod
     def from_dict(cls, data: dict) -> Report:
         """The report a JSON document holds (as ``read_report`` returns it), every section
-        typed; ``to_dict`` gives the document back unchanged."""
-        unknown = set(data) - set(REPORT_KEYS)
-        if unknown:
-            raise ValueError(f"not fields of a report: {', '.join(sorted(unknown))}")
-        hints = type_hints(cls)
-        values = {key: decode(hints[key], data.get(key)) for key in REPORT_KEYS}
-        values["error"] = RunError.from_dict(data["error"]) if data.get("error") else None
-        return cls(**values)
+        typed and validated; ``to_dict`` gives the document back unchanged."""
+        return cls.model_validate(data)
 
 
 REPORT_NAME = "benchmark_report.json"
-REPORT_KEYS = ("schema_version", "model", "status", "error", "config", "summary", "energy",
-               "metrics", "checks", "trials", "phases", "steady_state", "latency", "idle",
-               "load", "memory", "timeline_file", "provenance")
+REPORT_KEYS = tuple(Report.model_fields)

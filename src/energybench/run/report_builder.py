@@ -32,6 +32,7 @@ from energybench.run.meters.memory import PeakMemory
 from energybench.run.report import (
     COMPONENTS,
     FAILED,
+    SCHEMA_VERSION,
     SUCCEEDED,
     Report,
     RunError,
@@ -439,8 +440,8 @@ def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
             windows.append(window)
     energy = None
     if windows:
-        energy = dataclasses.replace(energy_section(windows, idle, uncounted),
-                                     basis=STEADY_STATE_BASIS)
+        energy = energy_section(windows, idle, uncounted).model_copy(
+            update={"basis": STEADY_STATE_BASIS})
     return SteadyState.of(
         definition=STEADY_STATE_BASIS,
         trials=rows,
@@ -537,9 +538,10 @@ def completed_report(config: dict, trials: list, idle, uncounted: dict, carbon_i
     failure = next((t.failure for t in trials if t.failure), None)
     energy = energy_section([t.window for t in trials], idle, uncounted)
     return Report(
+        schema_version=SCHEMA_VERSION,
         model=config["model"],
         status=FAILED if failure else SUCCEEDED,
-        error=RunError("TooManyFailedRequests", failure) if failure else None,
+        error=RunError(type="TooManyFailedRequests", message=failure) if failure else None,
         config=config,
         summary=summary_section(trials),
         energy=energy,

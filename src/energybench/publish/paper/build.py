@@ -1,5 +1,5 @@
-"""What each paper rule does, as one call per rule (scripts/paper_*.py and the label and
-power timeline steps of energybench.steps stay one line)."""
+"""What each paper rule does, as one call per rule (scripts/paper_*.py stay one line), and
+one model's label and power timeline (energybench.paper.labels_and_timelines draws them all)."""
 
 from __future__ import annotations
 
@@ -66,11 +66,12 @@ def build_run_figure(report_path, timeline_path, outputs) -> None:
     timeline.draw(report, timeline_path if report.succeeded else None, outputs)
 
 
-def build_label(report_path, ratings_csv, outputs) -> None:
+def build_label(report_path, ratings: pd.DataFrame, outputs) -> None:
+    """One model's label; ``ratings``: the ratings table (:func:`read_ratings`)."""
     report, problem = read_stored_report(Path(report_path))
     if problem:
         log.warning("report %s: %s", report_path, problem)
         labels.draw_unusable(Path(report_path).parent.name, problem, outputs)
         return
-    rating = read_ratings(ratings_csv).set_index("model").loc[report.model].to_dict()
+    rating = ratings.set_index("model").loc[report.model].to_dict()
     labels.draw(report, {"model": report.model, **rating}, outputs)

@@ -32,5 +32,5 @@ def parameter_count(report: Report) -> int | None:
     """The model's parameters, as its backend counted them; None where it did not."""
     # provenance.backend is kept in the section's extra: naming it in sections.Provenance
     # would change the run's code digest and rerun every benchmark (docs/ARCHITECTURE.md).
-    count = (report.provenance.extra.get("backend") or {}).get("parameters")
+    count = (report.provenance.backend or {}).get("parameters")
     return count if isinstance(count, int) and not isinstance(count, bool) else None

@@ -14,17 +14,16 @@ tables or figures of the others.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import jsonschema
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from energybench.job import history
 from energybench.run.files import json_text, write_atomic
-from energybench.run.report import Report, UnreadableReport, read_report, validate_report
+from energybench.run.report import Report, UnreadableReport, problem_of, read_report, validate_report
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ def read_stored_report(path: Path) -> tuple[Report | None, str | None]:
     """(the report shown for ``path``, typed, with its note, None), or (None, a one-line
     reason it cannot be used). See :func:`shown_document`."""
     report, problem, note = shown_document(path)
-    return (None, problem) if problem else (replace(Report.from_dict(report), note=note), None)
+    return (None, problem) if problem else (Report.from_dict(report).with_note(note), None)
 
 
 def shown_document(path: Path) -> tuple[dict | None, str | None, str | None]:
@@ -76,11 +75,10 @@ def _checked_document(path: Path) -> tuple[dict | None, str | None]:
         return None, exc.reason
     try:
         validate_report(report)
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+    except ValidationError as exc:
         version = report.get("schema_version")
         return None, f"does not follow report schema (schema_version {version!r}), " \
-                     f"field {where}: {exc.message}"
+                     f"{problem_of(exc)}"
     return report, None
 
 
@@ -125,22 +123,31 @@ def iter_stored_reports(collection: str | Path) -> Iterator[Report]:
     return (report for _, report, _ in _entries(collection) if report is not None)
 
 
+class CollectionEntry(BaseModel):
+    """One line of a collection: a report file's path and its report, or why it is left out."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+    path: str
+    report: Report | None = None
+    problem: str | None = None
+    note: str | None = None
+
+
 def _entries(collection: str | Path) -> Iterator[tuple[str, Report | None, str | None]]:
     """Each entry of a collection in order, read as it is reached: (its path, the report
-    typed, None), or (its path, None, why it cannot be used; named in the log)."""
+    typed, None), or (its path, None, why it cannot be used; named in the log). Each line is
+    parsed and typed in one pass by the models (as fast as ``json.loads`` alone)."""
     with open(collection) as handle:
         for number, line in enumerate(handle, start=1):
             try:
-                entry = json.loads(line)
-                path = entry["path"]
-                report = entry.get("report")
-                problem = entry.get("problem") if report is None else None
-            except (ValueError, KeyError, TypeError, AttributeError):
+                entry = CollectionEntry.model_validate_json(line)
+            except ValidationError:
                 raise UnreadableCollection(
                     f"report collection {collection}, line {number}: not an entry of a report "
                     "collection; remake it (snakemake --forcerun reports)") from None
-            if report is None:
-                log.warning("skipping report %s: %s", path, problem)
-                yield path, None, problem
+            if entry.report is None:
+                log.warning("skipping report %s: %s", entry.path, entry.problem)
+                yield entry.path, None, entry.problem
             else:
-                yield path, replace(Report.from_dict(report), note=entry.get("note")), None
+                yield entry.path, entry.report.with_note(entry.note), None

@@ -16,6 +16,7 @@ from energybench.job.keys import key_problem
 from energybench.publish.paper.hardware import gpu_count, hardware_of, parameter_count
 from energybench.publish.paper.ranking import rank_key, rated_figure, total_marked_estimated
 from energybench.publish.paper.ratings import group_of
+from energybench.run.tasks import known_task
 from energybench.publish.paper.stored import read_stored_reports
 from energybench.run.report import Report
 from energybench.run.sections import ComponentFigures, Metrics
@@ -123,12 +124,39 @@ def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
         "completion_tokens_per_second": figure_of(
             summary.completion_tokens_per_second,
             reason=unknown_because or "no generated tokens per second in the report"),
+        "task_figures": _task_figures(report, unknown_because, total_estimated),
         **_load_and_memory(report, unknown_because),
         "failed_checks": report.failed_checks,
         "finished_at": report.provenance.finished_at,
         # An earlier attempt shown in place of a newer one that failed (energybench.job.history).
         "note": report.note,
     }
+
+
+ENERGY_WORDS = {"gpu": "GPU energy", "total": "Total energy", "net": "Net energy"}
+
+
+def _task_figures(report: Report, unknown_because: str | None,
+                  total_estimated: bool) -> list[dict]:
+    """The figures per unit of work that the report's task adds (energybench.run.tasks:
+    image generation's energy per image and per 1,000 images, images per second), each with
+    its words; none for text generation, whose figures the page shows already."""
+    task = known_task(report.config.get("task"))
+    if task is None:
+        return []
+    energy = {"gpu": report.energy.gpu, "total": report.energy.total, "net": report.energy.total}
+    shown = []
+    for key, (kind, figure) in task.unit_figures.items():
+        per = f"Wh / 1,000 {task.units}" if figure == "wh_per_1000_queries" else f"J / {task.unit}"
+        estimated = report.energy.gpu.estimated if kind == "gpu" else total_estimated
+        shown.append({"key": key, "words": f"{ENERGY_WORDS[kind]}, {per}",
+                      "figure": _metric(report.metrics, key, energy[kind], unknown_because,
+                                        estimated)})
+    if not task.generates_tokens:
+        shown.append({"key": task.throughput, "words": f"{task.units.capitalize()} / s",
+                      "figure": figure_of(getattr(report.summary, task.throughput),
+                                          reason=unknown_because or "not in the report")})
+    return shown
 
 
 def _load_and_memory(report: Report, unknown_because: str | None) -> dict:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from energybench.run.backends import Backend, Trial, latencies, repeat_passes, resolve_device
-from energybench.run.backends.pytorch import resolve_dtype
+from energybench.run.backends.pytorch import resolve_dtype, torch_peak_memory
 from energybench.run.errors import ConfigError
 from energybench.run.settings import RunConfig, is_local_model
 from energybench.run.meters.measurement import WINDOW_RELATIVE_RESOLUTION
@@ -134,6 +134,9 @@ class DiffusionBackend(Backend):
             # Beside the report, one folder per trial, when asked (save_images).
             "images_dir": IMAGES_DIR if self.settings.save_images else None,
         }
+
+    def peak_memory(self) -> dict:
+        return torch_peak_memory(self.device)
 
     def _batches(self, prompts: list[str]) -> list[list[str]]:
         size = self.cfg.batch_size

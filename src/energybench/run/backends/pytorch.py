@@ -144,6 +144,19 @@ def spread_placement(gpus: int) -> dict | None:
             "max_memory": {index: torch.cuda.mem_get_info(index)[0] for index in range(gpus)}}
 
 
+def torch_peak_memory(device: str) -> dict:
+    """torch's own peaks of the run's device (``Backend.peak_memory``): CUDA memory only."""
+    import torch
+
+    if device != "cuda":
+        return {"framework_allocated_bytes": None, "framework_reserved_bytes": None,
+                "framework_reason": "the model ran on the CPU: torch keeps peaks of CUDA "
+                                    "memory only"}
+    return {"framework_allocated_bytes": torch.cuda.max_memory_allocated(),
+            "framework_reserved_bytes": torch.cuda.max_memory_reserved(),
+            "framework_reason": None}
+
+
 def device_names(model) -> list[str]:
     """The devices a model's weights are on, in the order of its device map."""
     placed = getattr(model, "hf_device_map", None) or {"": next(model.parameters()).device}
@@ -235,14 +248,7 @@ class PyTorchBackend(Backend):
         }
 
     def peak_memory(self) -> dict:
-        import torch
-
-        if self.device != "cuda":
-            return {**super().peak_memory(), "framework_reason":
-                    "the model ran on the CPU: torch keeps peaks of CUDA memory only"}
-        return {"framework_allocated_bytes": torch.cuda.max_memory_allocated(),
-                "framework_reserved_bytes": torch.cuda.max_memory_reserved(),
-                "framework_reason": None}
+        return torch_peak_memory(self.device)
 
     def _batches(self, texts: list[str]):
         size = self.cfg.batch_size
