@@ -8,7 +8,7 @@ one job (tables, figures, every label and power timeline, the site) stay ``scrip
 
 Each step only translates its arguments and calls one function; what it computes lives in the
 modules whose code digests are the jobs' inputs. This module is outside the run's digest
-(``code_digest.OUTSIDE_THE_RUN``: editing how a step hands its arguments on reruns no
+(``code_digest.RUN_CODE``: editing how a step hands its arguments on reruns no
 benchmark) and outside the image, but inside the digest of the AES run files step
 (``step_code_digest`` in rules/common.smk), which is cheap to remake. A
 step's stderr is its rule's log (the command redirects it), except the benchmark's, whose job
