@@ -71,6 +71,18 @@ def package_copy(tmp_path_factory):
     return copy
 
 
+def digests_around_an_edit(package, module):
+    """The package's digest before and after a line is added to ``module`` (then undone)."""
+    before = code_digest(package)
+    path = package / module
+    original = path.read_text()
+    try:
+        path.write_text(original + "\n# edited\n")
+        return before, code_digest(package)
+    finally:
+        path.write_text(original)
+
+
 @pytest.mark.parametrize("module", [
     "publish/paper/tables.py",  # a table
     "publish/paper/figures/energy.py",  # a figure
@@ -83,28 +95,16 @@ def package_copy(tmp_path_factory):
     "steps.py",
 ])
 def test_editing_what_no_run_executes_reruns_no_benchmark(package_copy, module):
-    before = code_digest(package_copy)
-    path = package_copy / module
-    original = path.read_text()
-    try:
-        path.write_text(original + "\n# edited\n")
-        assert code_digest(package_copy) == before
-    finally:
-        path.write_text(original)
+    before, after = digests_around_an_edit(package_copy, module)
+    assert after == before
 
 
 @pytest.mark.parametrize("module", ["run/meters/nvml.py", "run/report.py",
                                     "run/schemas/report.schema.json", "job/model_job.py",
                                     "cli.py"])
 def test_editing_what_a_run_executes_reruns_the_benchmarks(package_copy, module):
-    before = code_digest(package_copy)
-    path = package_copy / module
-    original = path.read_text()
-    try:
-        path.write_text(original + "\n")
-        assert code_digest(package_copy) != before
-    finally:
-        path.write_text(original)
+    before, after = digests_around_an_edit(package_copy, module)
+    assert after != before
 
 
 def test_a_digest_of_named_files_follows_only_them(tmp_path):
