@@ -2,7 +2,7 @@
 same files in one process.
 
     python bench/paper_scale.py [--reports 1000] [--repetitions 1] [--cores 1]
-                                [--checkout DIR] [--skip-loop]
+                                [--checkout DIR] [--skip-loop] [--one-changed]
 
 Lays out --reports varied stored reports (tests/paper_fixtures.py, `many_reports`, each with
 the test power timeline: GPU runs over three classes and two decades of energy, served,
@@ -13,6 +13,8 @@ workflow (or of --checkout, e.g. an export of another commit), then, each repeti
 - `loop`: a fresh Python that makes every file `paper` makes (the collection, ratings,
   tables, the four comparison figures, AI Energy Score's master_results.csv, each model's
   label and power timeline, the site) by calling the same functions one after the other.
+With --one-changed, after each repetition one report is changed (its finish time, which its
+label shows) and `snakemake paper` timed again (`one changed`: what an edit costs).
 Each runs in its own process, so both pay their imports; the two alternate, the first of
 each repetition changing. Prints wall time and CPU time (the process and its children) of
 each, median [min-max], and snakemake / loop. Target (issue 24): snakemake / loop at most 1.5.
@@ -21,6 +23,7 @@ each, median [min-max], and snakemake / loop. Target (issue 24): snakemake / loo
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -31,7 +34,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "bench")]
+sys.path[:0] = [str(REPO / "src"), str(REPO / "tests"), str(REPO / "bench")]
 
 import paper_fixtures  # noqa: E402
 from aggregate_scale import spread  # noqa: E402
@@ -46,9 +49,9 @@ TABLES = ("models", "trials", "phases", "latency", "checks")
 LOOP = f"""
 import sys
 from pathlib import Path
-from energybench.aes.master_results import write_master_results
-from energybench.publish.paper.build import (build_figure, build_label, build_ratings, build_run_figure,
-                                     build_tables, read_ratings)
+from energybench.publish.paper.build import (build_figure, build_label, build_master_results,
+                                             build_ratings, build_run_figure, build_tables,
+                                             read_ratings)
 from energybench.publish.paper.stored import write_collection
 from energybench.publish.site import build_site
 
@@ -62,7 +65,7 @@ build_tables(collection, out / "tables/ratings.csv",
 for module, name in {FIGURES!r}.items():
     build_figure(module, collection, [out / f"figures/{{name}}.png", out / f"figures/{{name}}.pdf"],
                  out / "tables/ratings.csv" if module == "energy" else None)
-write_master_results(collection, out / "tables/master_results.csv")
+build_master_results(collection, out / "tables/master_results.csv")
 ratings = read_ratings(out / "tables/ratings.csv")
 labels, timelines = [], []
 for path in paths:
@@ -101,6 +104,14 @@ def run_clocked(command: list[str], cwd: Path, env: dict) -> tuple[float, float]
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def change_one_report(runs: Path, repetition: int) -> None:
+    """Give one stored report a new finish time (a re-measurement, as far as `paper` sees)."""
+    path = sorted(runs.glob("*/benchmark_report.json"))[3]
+    report = json.loads(path.read_text())
+    report["provenance"]["finished_at"] = f"2026-12-{repetition + 1:02d}T10:00:00+00:00"
+    path.write_text(json.dumps(report))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=1000)
@@ -109,18 +120,20 @@ def main() -> None:
     parser.add_argument("--checkout", type=Path, default=REPO,
                         help="the workflow whose `snakemake paper` is timed (default: this one)")
     parser.add_argument("--skip-loop", action="store_true", help="time `snakemake paper` only")
+    parser.add_argument("--one-changed", action="store_true",
+                        help="also time `snakemake paper` after one report changed")
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
-    times: dict[str, list[tuple[float, float]]] = {"snakemake": [], "loop": []}
+    times: dict[str, list[tuple[float, float]]] = {"snakemake": [], "loop": [], "one changed": []}
+    paper = [sys.executable, "-m", "snakemake", "paper", "--cores", str(args.cores), "--quiet",
+             "all"]
     with tempfile.TemporaryDirectory(prefix="paper-scale-") as tmp:
         workdir = copy_checkout(WORKFLOW_FILES, Path(tmp) / "workflow", args.checkout.resolve())
         paper_fixtures.write_runs(workdir / "results/runs",
                                   paper_fixtures.many_reports(args.reports))
         sides = {
-            "snakemake": lambda: (from_scratch(workdir), run_clocked(
-                [sys.executable, "-m", "snakemake", "paper", "--cores", str(args.cores),
-                 "--quiet", "all"], workdir, env))[1],
+            "snakemake": lambda: (from_scratch(workdir), run_clocked(paper, workdir, env))[1],
             "loop": lambda: (shutil.rmtree(Path(tmp) / "loop", ignore_errors=True), run_clocked(
                 [sys.executable, "-c", LOOP, str(workdir / "results/runs"), str(Path(tmp) / "loop")],
                 workdir, env))[1],
@@ -132,13 +145,18 @@ def main() -> None:
                 times[name].append(sides[name]())
                 print(f"  repetition {repetition + 1}, {name}: {times[name][-1][0]:.1f} s wall, "
                       f"{times[name][-1][1]:.1f} s CPU", flush=True)
+            if args.one_changed:
+                change_one_report(workdir / "results/runs", repetition)
+                times["one changed"].append(run_clocked(paper, workdir, env))
+                print(f"  repetition {repetition + 1}, one changed: "
+                      f"{times['one changed'][-1][0]:.1f} s wall", flush=True)
     print(f"{args.reports} stored reports, `snakemake paper --cores {args.cores}` from scratch "
           f"({args.checkout}) and one loop, {args.repetitions} repetition(s): seconds, "
           "median [min-max]")
     for clock, index in (("wall", 0), ("cpu", 1)):
         for name, values in times.items():
             if values:
-                print(f"  {clock:4s} {name:9s} {spread([run[index] for run in values])}")
+                print(f"  {clock:4s} {name:11s} {spread([run[index] for run in values])}")
         if times["loop"]:
             ratios = [s[index] / loop[index] for s, loop in zip(times["snakemake"], times["loop"])]
             print(f"  {clock:4s} snakemake / loop {spread(ratios)}")

@@ -5,8 +5,9 @@
 
 For each count it writes N tiny models into a scratch copy of the workflow's models.yaml and
 times `snakemake -n` (a dry run: parse, validate, build the DAG, check inputs) on it and on a
-bare Snakefile with the same jobs per model (as the workflow's `all` has them: build the tiny
-model, run it, its power timeline, its label; then one aggregate), nothing else, interleaved.
+bare Snakefile with the same jobs (as the workflow's `all` has them: per model, build the tiny
+model and run it; one job for every label and power timeline; then one aggregate), nothing
+else, interleaved.
 Then the same for an AI Energy Score model list of --aes-rows rows run directly
 (`--config models_csv=...`: hub models, so no build job; the bare file drops it too).
 It prints, per count, the medians and min-max of the wall time and of the CPU time (user +
@@ -64,20 +65,12 @@ rule benchmark:
         "touch {output}"
 
 
-rule timeline:
+rule labels_and_timelines:
     input:
-        "results/runs/{model}/benchmark_report.json",
+        expand("results/runs/{model}/benchmark_report.json", model=MODELS),
     output:
-        "results/paper/runs/{model}/power.png",
-    shell:
-        "touch {output}"
-
-
-rule label:
-    input:
-        "results/runs/{model}/benchmark_report.json",
-    output:
-        "results/paper/labels/{model}.png",
+        expand("results/paper/runs/{model}/power.png", model=MODELS),
+        expand("results/paper/labels/{model}.png", model=MODELS),
     shell:
         "touch {output}"
 

@@ -213,9 +213,7 @@ rule aes_run_files:
         run_dir=lambda wildcards, output: os.path.dirname(output.wh),
         code=step_code_digest([workflow_path("src/energybench/aes/submission.py")]),
     shell:
-        step(
-            "aes-run-files --report {input.report:q} --run-dir {params.run_dir:q} 2> {log:q}"
-        )
+        "{ENERGYBENCH} aes-run-files --report {input.report:q} --run-dir {params.run_dir:q} 2> {log:q}"
 
 
 rule aes_submission:

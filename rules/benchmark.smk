@@ -10,7 +10,7 @@
 
 rule benchmark:
     input:
-        unpack(benchmark_inputs),
+        unpack(per_model(BENCHMARK_INPUTS)),
     output:
         report=f"{RESULTS}/runs/{{model}}/benchmark_report.json",
     log:
@@ -18,18 +18,18 @@ rule benchmark:
     conda:
         "../envs/benchmark.yaml"
     resources:
-        gpu=lambda wildcards: RESOURCES[wildcards.model]["gpu"],
-        endpoint=lambda wildcards: RESOURCES[wildcards.model]["endpoint"],
+        gpu=same_or_per_model({key: taken["gpu"] for key, taken in RESOURCES.items()}),
+        endpoint=same_or_per_model(
+            {key: taken["endpoint"] for key, taken in RESOURCES.items()}
+        ),
     params:
-        settings=lambda wildcards: SETTINGS[wildcards.model],
-        code=run_code,
+        settings=per_model(SETTINGS),
+        code=same_or_per_model(RUN_CODE),
         # Derived from the params and the input: not compared by Snakemake's rerun trigger
         # beyond what they are derived from.
-        settings_file=lambda wildcards, input: SETTINGS_FILES[wildcards.model],
-        image_id_file=lambda wildcards, input: input.get("image_id", ""),
+        settings_file=per_model(SETTINGS_FILES, deriving=True),
+        image_id_file=per_model(IMAGE_ID_FILES, deriving=True),
     shell:
-        step(
-            "benchmark --settings {params.settings_file:q} --gpus {resources.gpu}"
-            " --report {output.report:q}"
-            " --log {log:q} --image-id-file={params.image_id_file:q}"
-        )
+        "{ENERGYBENCH} benchmark --settings {params.settings_file:q} --gpus {resources.gpu}"
+        " --report {output.report:q}"
+        " --log {log:q} --image-id-file={params.image_id_file:q}"

@@ -2,12 +2,13 @@
 # succeeded, failed with causes, up to date; on screen and in logs/batch_summary.txt.
 import time
 
-from energybench.publish.campaign import write_batch_summary
-
 WORKFLOW_STARTED_AT = time.time()
 
 
 def print_batch_summary():
+    # Imported here: it reads reports (numpy and all), which no plan needs.
+    from energybench.publish.campaign import write_batch_summary
+
     reports = {
         model: f"{RESULTS}/runs/{model}/benchmark_report.json" for model in MODELS
     }

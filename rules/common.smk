@@ -1,11 +1,13 @@
 # Config loading, validation and input functions. The logic lives in energybench.plan.config;
 # this file only connects it to Snakemake.
 import glob
+import inspect
 import json
 import os
 import sys
 from pathlib import Path
 
+from snakemake.common import overwrite_function_params
 from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
@@ -40,7 +42,7 @@ from energybench.plan.planned import settings_path, write_planned_settings
 from energybench.run.backend_registry import job_resources, planned_on_the_cpu_for_want_of_gpus
 from energybench.run.gpu_pool import discover_devices
 from energybench.job.gpus import gpu_capacity_problems
-from energybench.steps import STEP_COMMAND, step_environment
+from energybench.cli import rule_command
 from energybench.job.keys import KEY_REGEX, key_problem
 from energybench.job import workflow_guard
 from energybench.job.isolation import CONTAINER_RUNTIMES, resolve_runtime
@@ -49,13 +51,6 @@ from energybench.job.isolation import CONTAINER_RUNTIMES, resolve_runtime
 # backend of models that name none.
 RESULTS = environment.results_dir()
 workflow_guard.mark_workflow_process()  # jobs stop their runs when this process ends; HUP = INT
-os.environ.update(
-    step_environment(
-        PACKAGE_SRC,
-        in_conda_env=DeploymentMethod.CONDA
-        in workflow.deployment_settings.deployment_method,
-    )
-)
 CONFIG_SCHEMA = "../config/schemas/config.schema.yaml"
 MODELS_SCHEMA = "../config/schemas/models.schema.yaml"
 
@@ -210,37 +205,41 @@ SETTINGS = {key: settings_text(cfg) for key, cfg in MODELS.items()}
 SETTINGS_FILES = {key: str(settings_path(RESULTS, key, text)) for key, text in SETTINGS.items()}
 
 
-def model_config(wildcards):
+def selected_model(wildcards):
     if wildcards.model not in MODELS:
         config_error(
             f"no model {wildcards.model!r} is selected in {config['models_file']} "
             f"(selected: {', '.join(MODELS)})"
         )
-    return MODELS[wildcards.model]
+    return wildcards.model
 
 
-def step(arguments):
-    """The shell command of the per-model jobs: `python -m energybench.steps` followed by
-    ``arguments`` (with placeholders). STEP_COMMAND's braces are the shell's."""
-    escaped = STEP_COMMAND.replace("{", "{{").replace("}", "}}")
-    return f"{escaped} {arguments}"
+def per_model(values, deriving=False):
+    """A rule item that differs by model, as Snakemake takes it: a function that looks the
+    job's model up in ``values``, worked out once when the workflow is parsed. Its signature
+    is handed to Snakemake once, as Snakemake's own ioutils do: otherwise Snakemake inspects
+    it each time it calls it, twice per job. ``deriving``: the param is derived from the
+    job's input, and Snakemake's params rerun trigger leaves it out."""
+    if deriving:
+
+        def look_up(wildcards, input):
+            return values[selected_model(wildcards)]
+
+    else:
+
+        def look_up(wildcards):
+            return values[selected_model(wildcards)]
+
+    overwrite_function_params(look_up, inspect.signature(look_up).parameters)
+    return look_up
 
 
-def benchmark_inputs(wildcards):
-    """Files a model's run reads: its local (or locally built) weights, its prompt file and
-    the id of the image it runs in."""
-    cfg = model_config(wildcards)
-    inputs = local_inputs(cfg)
-    if image_id_file(cfg):
-        inputs["image_id"] = image_id_file(cfg)
-    return inputs
-
-
-def run_code(wildcards):
-    """The code a run executes, as a param: the package's digest for a run in a process;
-    none for a container run, which runs its image's code (a built image's id is its input,
-    and the image's rule has the digest as its param)."""
-    return CODE_DIGEST if model_config(wildcards)["runtime"] == "process" else ""
+def same_or_per_model(values):
+    """A resource or param the same for every model as that one static value (Snakemake
+    calls no function for it), else ``per_model``. Only for values without braces: a static
+    param is formatted with the job's wildcards."""
+    distinct = set(values.values())
+    return distinct.pop() if len(distinct) == 1 else per_model(values)
 
 
 # --- runtimes and images ----------------------------------------------------------------
@@ -251,6 +250,17 @@ def workflow_path(*parts):
     must not look like a change of inputs."""
     return os.path.relpath(Path(workflow.basedir, *parts))
 
+
+# How a `shell:` rule starts the `energybench` command (energybench.cli.rule_command):
+# `{ENERGYBENCH} tiny-model ...` in a rule prints as
+# `.venv/bin/python src/energybench tiny-model ...`.
+# A global, not part of the rule's text, so moving the checkout or the interpreter changes no
+# command that Snakemake compares to rerun jobs.
+ENERGYBENCH = rule_command(
+    workflow_path("src", "energybench"),
+    in_conda_env=DeploymentMethod.CONDA
+    in workflow.deployment_settings.deployment_method,
+)
 
 # The benchmark's code as one digest (energybench.plan.code_digest): a param of each run in a
 # process and of the CPU image, so a code change reruns the runs and nothing else does.
@@ -292,6 +302,27 @@ def image_id_file(cfg):
     ):
         return f"{RESULTS}/images/{runtime}-cpu.id"
     return None
+
+
+# --- each selected model's job items, worked out once (rules/models.smk, benchmark.smk) ---
+
+# Files a model's run reads: its local (or locally built) weights, its prompt file and the id
+# of the image it runs in.
+BENCHMARK_INPUTS = {
+    key: {
+        **local_inputs(cfg),
+        **({"image_id": image_id_file(cfg)} if image_id_file(cfg) else {}),
+    }
+    for key, cfg in MODELS.items()
+}
+IMAGE_ID_FILES = {key: inputs.get("image_id", "") for key, inputs in BENCHMARK_INPUTS.items()}
+# The code a run executes, as a param: the package's digest for a run in a process; none for
+# a container run, which runs its image's code (a built image's id is its input, and the
+# image's rule has the digest as its param).
+RUN_CODE = {
+    key: CODE_DIGEST if cfg["runtime"] == "process" else "" for key, cfg in MODELS.items()
+}
+TINY_SPECS = {key: json.dumps(cfg["tiny"]) for key, cfg in MODELS.items() if "tiny" in cfg}
 
 
 # --- paper outputs (rules/aggregate.smk) ------------------------------------------------
@@ -342,9 +373,9 @@ def paper_code_digest(*modules):
 
 
 def step_code_digest(sources):
-    """One digest of ``sources`` and of the step command that calls them
-    (energybench/steps.py): the code param of a rule with a job per model, so 1,000 models
+    """One digest of ``sources`` and of the command that calls them (energybench/cli.py):
+    the code param of a rule with a job per model, so 1,000 models
     add no edge per source to the DAG (planning time, docs/PERFORMANCE.md) and a plan writes
     nothing."""
     package = workflow_path("src", "energybench")
-    return code_digest(package, [*sources, f"{package}/steps.py"])
+    return code_digest(package, [*sources, f"{package}/cli.py"])

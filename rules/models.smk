@@ -9,6 +9,6 @@ rule tiny_model:
     conda:
         "../envs/benchmark.yaml"
     params:
-        spec=lambda wildcards: json.dumps(model_config(wildcards)["tiny"]),
+        spec=per_model(TINY_SPECS),
     shell:
-        step("tiny-model --spec {params.spec:q} --output {output:q} 2> {log:q}")
+        "{ENERGYBENCH} tiny-model --spec {params.spec:q} --output {output:q} 2> {log:q}"

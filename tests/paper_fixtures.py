@@ -102,6 +102,27 @@ def served(model: str, wh_per_1000: float, model_class: str = "B") -> dict:
     return report
 
 
+def classified(model: str, wh_per_1000: float) -> dict:
+    """A text classifier (energybench.backends.text_classification): texts per second, no
+    generated token, so no per-token figure and no prefill/decode split."""
+    report = gpu_report(model, wh_per_1000, task="text_classification")
+    summary = report["summary"]
+    summary.update(total_completion_tokens=0, total_tokens=summary["total_prompt_tokens"],
+                   avg_time_to_first_token=None)
+    # The fields a classification adds, in the order its report holds them.
+    summary.update(avg_served_latency_seconds=summary["avg_latency_seconds"],
+                   avg_served_time_to_first_token=None, completion_tokens_per_second=None,
+                   queries_per_second=RESPONSES / summary["total_duration_seconds"])
+    why = "1 of 1 trials invalid: trial 0 (the task generates no tokens)"
+    report["metrics"].update(joules_per_token=None, net_joules_per_token=None,
+                             tokens_per_joule=None)
+    report["metrics"]["null_reasons"].update({"total.j_per_token": why, "net.j_per_token": why,
+                                              "total.tokens_per_joule": why})
+    report["phases"] = None
+    validate_report(report)
+    return report
+
+
 def write_runs(runs: Path, reports: list[dict], timeline: bool = True) -> list[Path]:
     """Lay ``reports`` out like results/runs/; return their paths."""
     paths = []

@@ -24,3 +24,15 @@ def test_imports_flow_down_the_layers_and_make_no_cycle():
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout and "No import cycles" in result.stdout, result.stdout
+
+
+def test_the_architecture_page_names_every_module_and_test_folder():
+    page = (REPO_ROOT / "docs/ARCHITECTURE.md").read_text()
+    package = REPO_ROOT / "src/energybench"
+    modules = sorted(path.relative_to(package).as_posix() for path in package.rglob("*.py")
+                     if "__pycache__" not in path.parts and path != package / "__init__.py")
+    folders = sorted(f"tests/{path.name}/" for path in (REPO_ROOT / "tests").iterdir()
+                     if path.is_dir() and path.name != "__pycache__")
+    missing = [name for name in modules if f"`{name}`" not in page]
+    missing += [name for name in folders if f"`{name}`" not in page]
+    assert not missing, f"docs/ARCHITECTURE.md does not name: {', '.join(missing)}"

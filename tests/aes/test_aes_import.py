@@ -188,7 +188,8 @@ def test_rows_of_other_tasks_one_notice_each_and_skipped(tmp_path, capsys):
     assert list(models_from_list(path, skip_invalid=False)["models"]) == ["org--good--off"]
     said = capsys.readouterr().err.splitlines()
     assert said == [f"energybench: AES model list {path}: row 3, column 'Task', value "
-                    "'asr': skipped: this pipeline runs text_gen, image_gen only"]
+                    "'asr': skipped: this pipeline runs text_gen, image_gen, "
+                    "text_classification only"]
     path.write_text(HEADER + ",https://huggingface.co/org/asr,3,,asr,,N/A\n")
     with pytest.raises(ModelListError, match="no row this pipeline can run"):
         models_from_list(path, skip_invalid=False)
@@ -203,6 +204,14 @@ def test_an_image_gen_row_needs_no_class_but_a_bad_one_is_named(tmp_path):
     assert models_from_list(path, skip_invalid=True)["models"] == {"org--flux": {
         "id": "org/flux", "task": "image_generation", "reasoning": False, "reasoning_state": "",
         "priority": 3, "aes_reasoning": "effective"}}
+
+
+def test_a_text_classification_row_imports_as_the_registry_declares_the_task(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text(HEADER + ",https://huggingface.co/org/bert,2,,text_classification,,N/A\n")
+    assert models_from_list(path, skip_invalid=False)["models"] == {"org--bert": {
+        "id": "org/bert", "task": "text_classification", "reasoning": False,
+        "reasoning_state": "", "priority": 2, "aes_reasoning": "effective"}}
 
 
 def test_import_aes_stated_reading_and_notices_on_the_command_line(tmp_path):

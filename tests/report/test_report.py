@@ -197,10 +197,12 @@ def fixture_documents() -> dict[str, dict]:
     data = Path(__file__).parents[1] / "data"
     return {"cpu": fx.BASE, "site": read_report(data / "site_report.json"),
             "gpu": fx.gpu_report("g", 2.0), "estimated": fx.gpu_report("e", 2.0, estimated=True),
-            "served": fx.served("s", 3.0), "failed": fx.failed("f")}
+            "served": fx.served("s", 3.0), "failed": fx.failed("f"),
+            "classified": fx.classified("t", 1.0)}
 
 
-@pytest.mark.parametrize("kind", ["cpu", "site", "gpu", "estimated", "served", "failed"])
+@pytest.mark.parametrize("kind", ["cpu", "site", "gpu", "estimated", "served", "failed",
+                                  "classified"])
 def test_every_stored_report_survives_the_typed_round_trip_unchanged(kind):
     document = fixture_documents()[kind]
     report = Report.from_dict(document)

@@ -23,16 +23,25 @@ def test_progress_logs_at_most_one_line_per_interval_and_the_end(caplog):
 
 
 def test_batch_summary_counts_ran_failed_with_cause_up_to_date_and_missing(tmp_path):
-    old = write_json_atomic(tmp_path / "old.json", {"status": "succeeded", "error": None})
+    import paper_fixtures as fx
+
+    old = write_json_atomic(tmp_path / "old.json", fx.BASE)
     os.utime(old, (1000, 1000))
-    new_ok = write_json_atomic(tmp_path / "ok.json", {"status": "succeeded", "error": None})
-    broken = Report.failed("broken", {}, RuntimeError("CUDA out of memory\nmore"), {}).to_dict()
+    new_ok = write_json_atomic(tmp_path / "ok.json", fx.BASE)
+    provenance = fx.BASE["provenance"]
+    broken = Report.failed("broken", {}, RuntimeError("CUDA out of memory\nmore"),
+                           provenance).to_dict()
     new_failed = write_json_atomic(tmp_path / "failed.json", broken)
-    text = batch_summary({"a": old, "b": new_ok, "c": new_failed, "d": tmp_path / "none.json"},
-                         started_at=2000)
-    assert text.splitlines()[0] == ("BATCH SUMMARY: 4 model(s); ran 2, succeeded 1, failed 1, "
+    # A file that is no report (here: sections missing) is a failure that says why.
+    partial = write_json_atomic(tmp_path / "partial.json", {"status": "succeeded", "error": None,
+                                                            "summary": {}, "energy": {}})
+    text = batch_summary({"a": old, "b": new_ok, "c": new_failed, "d": tmp_path / "none.json",
+                          "e": partial}, started_at=2000)
+    assert text.splitlines()[0] == ("BATCH SUMMARY: 5 model(s); ran 3, succeeded 1, failed 2, "
                                     "up to date 1, no report 1")
     assert "  failed   c: RuntimeError: model 'broken': CUDA out of memory" in text.splitlines()
+    assert "  failed   e: unreadable report: does not follow the report schema" \
+        " (schema_version None), field schema_version: Field required" in text.splitlines()
     assert text.splitlines()[-1].endswith("logs/benchmark/<model>.log): d")
     assert "  up to date a" in text.splitlines()
 

@@ -225,6 +225,17 @@ def test_a_gpu_host_plans_a_gpu_for_every_gpu_model_an_aes_list_included(tmp_pat
     assert f"this machine sees no GPU, so {len(planned)} model(s)" in result.stderr
 
 
+def test_models_with_different_gpu_counts_each_get_their_own(tmp_path):
+    """Where models differ, each benchmark job's `gpu` resource is its own model's (the rule
+    takes a look-up then, and a static value only where every model has the same)."""
+    workdir = copy_workflow(tmp_path / "workflow")
+    edit_models(workdir, lambda m: m.update(big={
+        "id": "org/big", "backend": "vllm", "vllm": {"tensor_parallel_size": 2}}))
+    plan = snakemake(workdir, "--dry-run", "--resources", "gpu=2",
+                     env=gpu_host(tmp_path)).stdout
+    assert benchmark_gpus(plan) == {"tiny-llama-2l": 0, "tiny-llama-4l": 0, "big": 2}
+
+
 @pytest.mark.parametrize("tensor_parallel_size, resources, expected", [
     (2, "gpu=1", "model 'big' takes 2 GPU(s) but --resources gpu=1 lets no job hold more"),
     (4, "gpu=8", "model 'big' takes 4 GPU(s) but the machine that runs the jobs has 2"),

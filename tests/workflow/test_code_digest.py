@@ -92,7 +92,6 @@ def digests_around_an_edit(package, module):
     "aes/master_results.py",  # AES's writers
     "aes/submission.py",
     "plan/config.py",  # how the workflow reads the configuration
-    "steps.py",
 ])
 def test_editing_what_no_run_executes_reruns_no_benchmark(package_copy, module):
     before, after = digests_around_an_edit(package_copy, module)

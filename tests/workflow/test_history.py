@@ -16,7 +16,10 @@ def attempt(model_dir, name, error=None, extra="x"):
     success) and one more file."""
     path = model_dir / history.HISTORY / name
     path.mkdir(parents=True)
-    report = Report.failed("m", {}, RuntimeError(error or "unused"), {}).to_dict()
+    provenance = {"energybench_version": "0", "code_version": None, "config_hash": None,
+                  "runtime": {"name": "process"}, "packages": {}, "hardware": {},
+                  "started_at": name, "finished_at": name}
+    report = Report.failed("m", {}, RuntimeError(error or "unused"), provenance).to_dict()
     if error is None:
         report["status"] = "succeeded"
         report["error"] = None

@@ -1,12 +1,14 @@
 """An image-generation model beside a text-generation one, end to end through the workflow
 (process runtime): its own figures in the report and models.csv, its own rating group,
-label, AES row and site entry."""
+label, AES row and site entry; and the image model in the CPU image the workflow builds
+(Docker), its images written beside the report when asked."""
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import copy_workflow
+from conftest import copy_workflow, require
+from energybench.job.isolation import container_cli
 from energybench.run.report import read_report, validate_report
 from test_workflow import snakemake
 
@@ -62,3 +64,22 @@ def test_the_image_model_runs_into_its_own_figures_groups_and_outputs(finished):
 
 def test_a_second_run_does_nothing(finished):
     assert "Nothing to be done" in snakemake(finished, "--dry-run").stdout
+
+
+@pytest.mark.integration
+def test_the_image_model_runs_in_the_docker_image_and_writes_its_images(tmp_path):
+    problem = container_cli.daemon_problem("docker")
+    require(problem is None, f"no docker engine: {problem} (run .ci/start-docker.sh as root)")
+    workdir = copy_workflow(tmp_path)
+    image_model = {**MODELS["tiny-sd"], "runtime": "docker",
+                   "image_generation": {"steps": 2, "height": 32, "width": 32,
+                                        "save_images": True}}
+    (workdir / "config/models.yaml").write_text(yaml.safe_dump({"models": {
+        "tiny-sd": image_model}}))
+    snakemake(workdir, "--", "results/runs/tiny-sd/benchmark_report.json")
+    run = workdir / "results/runs/tiny-sd"
+    report = read_report(run / "benchmark_report.json")
+    assert report["status"] == "succeeded", report["error"]
+    assert report["provenance"]["runtime"]["name"] == "docker"
+    assert report["provenance"]["backend"]["diffusers"]
+    assert len(list((run / "images" / "trial0").glob("*.png"))) == 4  # the first pass's

@@ -284,7 +284,7 @@ def test_a_killed_job_takes_its_run_with_it(slow_workflow):
     workflow = start_and_wait_for_the_run(slow_workflow)
     processes = descendants(workflow.pid)
     # The job's Python process, not the shell that started it (its command names the step too).
-    (job,) = [pid for pid, args in processes.items() if "-m energybench.steps benchmark" in args
+    (job,) = [pid for pid, args in processes.items() if "energybench benchmark --settings" in args
               and Path(f"/proc/{pid}/comm").read_text().strip() != "bash"]
     runs = [pid for pid, args in processes.items() if "energybench run --config" in args]
     assert runs

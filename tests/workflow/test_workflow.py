@@ -32,10 +32,10 @@ pytestmark = pytest.mark.e2e
 PLANTED_SECRETS = {"HF_TOKEN": "hf_planted_a5e1c0ffee", "HUGGING_FACE_HUB_TOKEN": "hf_planted_b7"}
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def snakemake(workdir: Path, *args: str, check: bool = True, env: dict[str, str] | None = None,
+              timeout: float = 600) -> subprocess.CompletedProcess:
     result = subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True,
-                            timeout=600, env={**os.environ, **PLANTED_SECRETS, **(env or {})})
+                            timeout=timeout, env={**os.environ, **PLANTED_SECRETS, **(env or {})})
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -162,7 +162,8 @@ def test_editing_the_plot_script_remakes_only_figures(finished_copy):
 
 def test_a_moved_workflow_has_nothing_to_do(finished_copy):
     """Moving the checkout (the copy lies elsewhere) changes no rule's command, param or input:
-    the per-model steps take their interpreter and source path from the environment."""
+    a rule's command names its interpreter and this checkout through a global of the workflow,
+    no part of the rule's text that Snakemake compares."""
     assert planned_jobs(finished_copy) == []
 
 

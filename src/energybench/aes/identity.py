@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from energybench.run.settings import is_local_model
 from energybench.run.tasks import TASKS, known_task
+from energybench.run.quantization import named
 
 # Our task names and AES's (its model lists and master_results.csv say `text_gen`).
 AES_TASKS = {task.name: task.aes_name for task in TASKS.values()}
@@ -12,11 +13,13 @@ OUR_TASKS = {aes: ours for ours, aes in AES_TASKS.items()}
 
 
 def model_name(config: dict, key: str) -> str:
-    """The Hugging Face id AES names a model by; a local or tiny model has none, so its key."""
+    """The Hugging Face id AES names a model by; a local or tiny model has none, so its key.
+    A quantized run's name carries its scheme (``org/name [quanto-int8]``): it is not the
+    checkpoint AES's row of that id measured."""
     model_id = config.get("id")
     if not model_id or "tiny" in config or is_local_model(model_id):
-        return key
-    return model_id
+        return named(key, config.get("quantization"))
+    return named(model_id, config.get("quantization"))
 
 
 def reasoning_state(config: dict) -> str:

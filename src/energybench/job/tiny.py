@@ -69,8 +69,10 @@ def build_tiny_model(
     model_vocab_size: int | None = None,
     dtype: str = "float32",
     device: str = "cpu",
+    labels: int | None = None,
 ) -> Path:
-    """Write a random-weight Llama causal LM and its tokenizer to ``out_dir`` (atomically).
+    """Write a random-weight Llama causal LM and its tokenizer to ``out_dir`` (atomically);
+    with ``labels``, a Llama sequence classifier with that many labels instead.
 
     The head size (hidden_size / num_heads) must be 64 or more for vLLM's CPU attention kernels.
     ``model_vocab_size`` gives a real architecture's embedding size (the small tokenizer uses
@@ -78,7 +80,7 @@ def build_tiny_model(
     """
     out_dir = child_path(out_dir)  # replaced below: it must be a model's own directory
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaConfig, LlamaForCausalLM, LlamaForSequenceClassification
 
     if hidden_size % num_heads:
         raise ValueError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
@@ -94,12 +96,15 @@ def build_tiny_model(
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
-        tie_word_embeddings=True,
+        tie_word_embeddings=labels is None,
+        **({"num_labels": labels} if labels else {}),
     )
     torch.manual_seed(seed)
     with torch.device(device):
-        model = LlamaForCausalLM(config).to(getattr(torch, dtype))
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
+        model = (LlamaForSequenceClassification if labels else LlamaForCausalLM)(config)
+        model = model.to(getattr(torch, dtype))
+    if labels is None:
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
 
     with staged_directory(out_dir) as staging:
         model.save_pretrained(staging)
@@ -107,7 +112,7 @@ def build_tiny_model(
         (staging / "energybench_tiny.json").write_text(json.dumps({
             "note": "random weights, built by energybench.job.tiny; outputs are meaningless",
             "hidden_size": hidden_size, "num_layers": num_layers, "num_heads": num_heads,
-            "vocab_size": len(tokenizer), "seed": seed,
+            "vocab_size": len(tokenizer), "seed": seed, "labels": labels,
         }, indent=2))
     return out_dir
 

@@ -26,6 +26,11 @@ from energybench.run.settings import (
 from energybench.job.isolation.commands import mount_problem
 from energybench.job.isolation.spec import APPTAINER, CONTAINER_RUNTIMES
 from energybench.job.secrets import unset_secrets
+from energybench.run.quantization import (
+    COMPILED_CPU_KERNEL,
+    already_quantized,
+    checkpoint_config,
+)
 
 # Extensions of files people mistake for prompt sets; other dotted names may be Hub datasets.
 FILE_LIKE_SUFFIXES = {".txt", ".tsv", ".xlsx", ".xls", ".yaml", ".yml", ".gz", ".zip", ".bz2",
@@ -92,6 +97,49 @@ def mount_problems(cfg: Mapping) -> list[str]:
             for problem in map(mount_problem, paths) if problem]
 
 
+def quantization_problems(cfg: Mapping) -> list[str]:
+    """Weight quantization the run cannot apply: on a backend that loads no weights itself,
+    in the pipeline's CPU image where it needs a compiler, or to a checkpoint already
+    quantized (a local one, or a Hub one whose config the cache holds)."""
+    setting = cfg.get("quantization")
+    if not setting:
+        return []
+    from energybench.run.backend_registry import backend_class  # the backends import the configuration
+
+    if not backend_class(cfg["backend"]).quantizes_weights:
+        return [f"quantization: the {cfg['backend']} backend does not quantize weights as it "
+                "loads them (optimum-quanto is the pytorch backend's); name a checkpoint "
+                "quantized beforehand as `id` instead, or use backend: pytorch"]
+    problems = []
+    if (setting["weights"] in COMPILED_CPU_KERNEL and not cfg["gpus"]
+            and cfg["runtime"] in CONTAINER_RUNTIMES and not cfg.get("image")
+            and not environment.docker_image()):
+        problems.append(
+            f"quantization.weights {setting['weights']!r} on the CPU in the CPU image the "
+            "workflow builds: optimum-quanto compiles its CPU kernel for it with a C++ "
+            "compiler, which that image has none of; use weights: int8, runtime: process, "
+            "or an `image` with a compiler")
+    found = checkpoint_config(cfg["id"]) if "tiny" not in cfg else None
+    if found is None and "tiny" not in cfg and not is_local_model(cfg["id"]):
+        found = _cached_hub_config(cfg["id"])
+    why = already_quantized(found or {})
+    if why:
+        problems.append(f"quantization: {why}")
+    return problems
+
+
+def _cached_hub_config(model_id: str) -> dict | None:
+    """A Hub model's config.json where the Hugging Face cache already holds it (never a
+    download: the plan stays offline), else None."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        path = try_to_load_from_cache(model_id, "config.json")
+    except ValueError:  # not a valid Hub id: the run says so
+        return None
+    return checkpoint_config(Path(path).parent) if isinstance(path, str) else None
+
+
 def hub_id_notes(run_configs: Mapping[str, Mapping]) -> list[str]:
     """A sentence for each model whose id is read as a Hugging Face Hub id although it looks
     like a local path: its first part names a directory here, or nearly (a typo such as
@@ -114,7 +162,7 @@ def hub_id_notes(run_configs: Mapping[str, Mapping]) -> list[str]:
 # A backend's own rules (its settings block) are its `config_problems`; the secrets it
 # declares are checked here, like every backend's.
 RULES = (output_length_problems, image_problems, dataset_problems, tiny_directory_problems,
-         mount_problems, unset_secrets)
+         mount_problems, quantization_problems, unset_secrets)
 
 
 def consistency_problems(cfg: Mapping) -> list[str]:

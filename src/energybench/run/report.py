@@ -40,10 +40,13 @@ def validate_report(report: dict) -> None:
 
 
 def problem_of(error: ValidationError) -> str:
-    """The first of a report's validation errors, as one line naming the field."""
+    """The first of a report's validation errors, as one line naming the field and, where it
+    is a single value, the value found."""
     first = error.errors(include_url=False)[0]
     where = "/".join(str(part) for part in first["loc"]) or "(top level)"
-    return f"field {where}: {first['msg']}"
+    found = first.get("input")
+    given = "" if isinstance(found, (dict, list)) else f" (found {found!r})"
+    return f"field {where}: {first['msg']}{given}"
 
 
 def write_report(path: str | Path, report: dict) -> Path:

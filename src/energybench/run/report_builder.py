@@ -21,12 +21,8 @@ from energybench.run.energy import (
     trial_statistics,
 )
 from energybench.run.energy.trials import CI_METHOD, TrialStatistics
-from energybench.run.meters import (
-    ComponentEnergy,
-    IdleBaseline,
-    WindowMeasurement,
-    split_window_phases,
-)
+from energybench.run.meters import ComponentEnergy, IdleBaseline, WindowMeasurement
+from energybench.run.energy.phases import split_window_phases
 from energybench.run.meters.measurement import ESTIMATE, NVML_POWER_INTEGRAL
 from energybench.run.meters.memory import PeakMemory
 from energybench.run.report import (
@@ -103,7 +99,8 @@ LATENCY_DEFINITION = (
 )
 TIMING_FIELDS = ("total_duration_seconds", "avg_latency_seconds", "avg_time_to_first_token",
                  "throughput_tokens_per_second", "avg_served_latency_seconds",
-                 "avg_served_time_to_first_token", "completion_tokens_per_second")
+                 "avg_served_time_to_first_token", "completion_tokens_per_second",
+                 "queries_per_second")
 
 
 def _mean(values):

@@ -228,6 +228,8 @@ class Summary(Section):
         "passes)."))
     images_per_second: Number | None = None
     avg_seconds_per_image: Number | None = None
+    queries_per_second: Number | None = Field(None, description=(
+        "text_classification: texts classified per second over the measured window."))
 
 
 class CheckResult(Section):

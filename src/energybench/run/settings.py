@@ -115,9 +115,14 @@ class Isolation:
 
 ISOLATION_FIELDS = tuple(f.name for f in dataclasses.fields(Isolation))
 
+# The values of the `aes_reasoning` setting: a row of an AES model list imported as AES's
+# runner runs it (effective) or as its reasoning state says (stated; docs/aes.md).
+EFFECTIVE, STATED = "effective", "stated"
+AES_REASONING = (EFFECTIVE, STATED)
+
 # Settings left out of the resolved config while unset, so adding them changed no digest.
 UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority", "protocol",
-                    "aes_reasoning", "prompt_overflow")
+                    "aes_reasoning", "prompt_overflow", "quantization")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,6 +164,9 @@ class RunConfig:
     prompt_overflow: str | None = None
     """A prompt longer than the context allows: None or ``refuse`` fails the run, ``truncate``
     keeps its start (energybench.run.backends.pytorch)."""
+    quantization: dict | None = None
+    """Weight quantization as the model loads (``method``, ``weights``;
+    energybench.run.quantization); None: the checkpoint's weights as they are."""
     reasoning_state: str | None = None
     priority: int | None = None
     protocol: str | None = None

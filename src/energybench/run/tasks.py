@@ -116,6 +116,21 @@ TASKS: dict[str, Task] = {task.name: task for task in (
         backends={"pytorch": "energybench.run.backends.diffusion:DiffusionBackend"},
         rated_per_class=False,
     ),
+    Task(
+        name="text_classification", aes_name="text_classification",
+        words="text classification", aes_dataset="EnergyStarAI/text_classification",
+        dataset_column="text", aes_block={}, unit="query", units="queries",
+        unit_count="successful_prompts",
+        # A query is one text classified; nothing is generated, so no per-token figure.
+        per_unit_figures=("wh_per_1000_queries", "total_wh_per_1000_queries",
+                          "joules_per_response"),
+        generates_tokens=False, unit_figures={},
+        throughput="queries_per_second",
+        latency_figures=("avg_served_latency_seconds",),
+        backends={"pytorch": "energybench.run.backends.text_classification:"
+                             "TextClassificationBackend"},
+        rated_per_class=False,
+    ),
 )}
 DEFAULT_TASK = "text_generation"
 AES_TASKS = {task.aes_name: task.name for task in TASKS.values()}

@@ -114,7 +114,7 @@ def require_runnable_image(container_cli: str, image: str, model_key: str) -> Im
         raise LaunchError(
             f"model {model_key!r}: the image {image!r} does not exist in the local {container_cli} "
             f"engine, and the pipeline never pulls images. Build it first (the CPU image: "
-            f"`python -m energybench.job.isolation build-cpu-image --tag {image}`), or name an existing "
+            f"`energybench build-image --tag {image}`), or name an existing "
             f"image with the model's `image` setting or DOCKER_IMAGE.",
             model_key=model_key,
             cause=CAUSE_IMAGE_MISSING,

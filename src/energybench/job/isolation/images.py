@@ -4,8 +4,7 @@
 (debootstrap + import), torch from a CPU wheel on this machine, the rest from PyPI through
 the host's CA bundle. It never downloads a CUDA build of torch.
 
-Command line (for CI and the pipeline's image rule): `python -m energybench.job.isolation
-build-cpu-image --help`.
+Command line (for CI): `energybench build-image --help`.
 """
 
 import os

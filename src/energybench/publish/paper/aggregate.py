@@ -10,6 +10,7 @@ from __future__ import annotations
 from energybench.aes.identity import identity
 from energybench.aes.master_results import COLUMNS as AES_COLUMNS
 from energybench.publish.paper.ranking import estimated_share
+from energybench.run.quantization import scheme
 from energybench.run.report import COMPONENTS, Report
 from energybench.run.sections import Metrics
 from energybench.run.tasks import known_task
@@ -26,7 +27,7 @@ AI_ENERGY_SCORE_COLUMNS = [OURS_FOR_AES.get(c, c) for c in AES_COLUMNS]
 OUR_COLUMNS = [
     "model", "status", "cpu_energy_wh", "ram_energy_wh", "total_energy_wh",
     "total_wh_per_1000_queries", "joules_per_token", "gpu_source", "cpu_source", "ram_source",
-    "estimated", "estimated_share", "missing_energy", "failed_checks", "backend", "runtime",
+    "estimated", "estimated_share", "missing_energy", "failed_checks", "backend", "quantization", "runtime",
     "config_hash", "code_version", "protocol", "trials", "load_seconds", "load_gross_joules",
     "load_net_joules", "peak_gpu_used_bytes", "peak_framework_allocated_bytes",
     "peak_framework_reserved_bytes", "peak_host_bytes", "wh_per_1000_queries_ci_low",
@@ -73,6 +74,8 @@ def report_row(report: Report) -> dict:
             f"{name}: {reason}" for name, reason in energy.missing.items()) or None,
         "failed_checks": ";".join(report.failed_checks) or None,
         "backend": config.get("backend"),
+        # Weights quantized as the model loaded (quanto-int8), or none: never its original.
+        "quantization": scheme(config.get("quantization")) or "none",
         "runtime": provenance.runtime_name,
         "config_hash": provenance.config_hash,
         "code_version": provenance.code_version,

@@ -11,6 +11,7 @@ import pandas as pd
 from energybench.run.energy.units import significant
 from energybench.publish.paper import style
 from energybench.publish.paper.hardware import hardware_of
+from energybench.run.quantization import named
 from energybench.run.report import Report
 from energybench.run.tasks import task_in_words
 
@@ -56,7 +57,8 @@ def draw(report: Report, rating: dict, outputs) -> None:
     axis.text(0.5, 0.937, "Energy label", fontsize=12, fontweight="bold", color="white",
               va="center", **text)
     axis.text(0.5, 0.84, style.short_key(report.model), fontsize=10, **text)
-    axis.text(0.5, 0.795, style.short_key(str(config.get("id") or ""), ID_WIDTH),
+    axis.text(0.5, 0.795, style.short_key(named(str(config.get("id") or ""),
+                                             config.get("quantization")), ID_WIDTH),
               fontsize=SMALL_PRINT, color=style.TEXT_GREY, **text)
     axis.text(0.5, 0.74, task_in_words(config.get("task"), config.get("class")), fontsize=9,
               **text)

@@ -180,7 +180,7 @@ def _run_files(entry: dict, staging: Path, labels: dict | None, figures: dict | 
 def _compare_data(entry: dict, files: dict) -> dict:
     """What the comparison page draws for one model (embedded as JSON, no fetch())."""
     keep = ("key", "page", "id", "status", "failure", "class", "task", "reasoning", "backend",
-            "rating", "gpu_wh_per_1000_queries", "total_wh_per_1000_queries",
+            "quantization", "rating", "gpu_wh_per_1000_queries", "total_wh_per_1000_queries",
             "joules_per_token", "completion_tokens_per_second", "failed_checks")
     return {**{k: entry[k] for k in keep}, "label": files["label"],
             "figures": [{"title": f["title"], "path": f["path"]} for f in files["figures"]]}

@@ -11,8 +11,8 @@ FIGURES = ("gpu_wh_per_1000_queries", "total_wh_per_1000_queries", "joules_per_t
 HEADER = ["model", "id", "hub_url", "group", "rank", "rank_reason", "stars", "unrated_reason",
           *(f"{name}{part}" for name in FIGURES
             for part in ("", "_ci_low", "_ci_high", "_estimated", "_reason")),
-          "hardware", "gpus", "parameters", "class", "task", "reasoning", "backend", "status",
-          "failure", "failed_checks"]
+          "hardware", "gpus", "parameters", "class", "task", "reasoning", "backend", "quantization",
+          "status", "failure", "failed_checks"]
 
 
 def row(entry: dict) -> list:
@@ -22,7 +22,8 @@ def row(entry: dict) -> list:
     return [entry["key"], entry["id"], entry["hub_url"], entry["group"], entry["rank"],
             entry["rank_reason"], entry["rating"]["stars"], entry["rating"]["reason"], *figures,
             entry["hardware"], entry["gpus"], entry["parameters"], entry["class"], entry["task"],
-            entry["reasoning"], entry["backend"], entry["status"], entry["failure"],
+            entry["reasoning"], entry["backend"], entry["quantization"], entry["status"],
+            entry["failure"],
             ";".join(entry["failed_checks"]) or None]
 
 

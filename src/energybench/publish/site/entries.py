@@ -18,6 +18,7 @@ from energybench.publish.paper.ranking import rank_key, rated_figure, total_mark
 from energybench.publish.paper.ratings import group_of
 from energybench.run.tasks import known_task
 from energybench.publish.paper.stored import read_stored_reports
+from energybench.run.quantization import scheme
 from energybench.run.report import Report
 from energybench.run.sections import ComponentFigures, Metrics
 
@@ -111,6 +112,8 @@ def model_entry(report: Report, ratings: dict[str, dict] | None) -> dict:
         "class": config.get("class"),
         "reasoning": "on" if config.get("reasoning") else "off",
         "backend": config.get("backend"),
+        # A quantized run's scheme (quanto-int8), shown beside its key: never its original.
+        "quantization": scheme(config.get("quantization")),
         "rating": _rating(report.model, ratings),
         "group": group_of(config.get("task"), config.get("class")),
         "gpu_wh_per_1000_queries": _metric(metrics, "wh_per_1000_queries", gpu,

@@ -109,6 +109,9 @@ class Backend(ABC):
     spreads_over_gpus: ClassVar[bool] = False
     """Whether one run spreads a model over every GPU its job holds (AI Energy Score's layout,
     which ``preset: aes`` reproduces by giving such a model every GPU of the machine)."""
+    quantizes_weights: ClassVar[bool] = False
+    """Whether the backend loads the weights itself and can quantize them as they load (the
+    ``quantization`` setting, energybench.quantization)."""
     device: str
 
     @abstractmethod

@@ -29,8 +29,9 @@ from energybench.run.backends import (
 )
 from energybench.run.errors import ConfigError, out_of_space
 from energybench.run.settings import RunConfig, is_local_model
-from energybench.run.meters.measurement import WINDOW_RELATIVE_RESOLUTION
+from energybench.run.energy.checks import WINDOW_RELATIVE_RESOLUTION
 from energybench.run.prompts import load_prompts
+from energybench.run.quantization import already_quantized, loading_arguments, record
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +167,26 @@ def device_names(model) -> list[str]:
 class PyTorchBackend(Backend):
     name = "pytorch"
     spreads_over_gpus = True
+    quantizes_weights = True
+
+    auto_model = "AutoModelForCausalLM"
+    """The transformers class the task's checkpoint loads with."""
+    padding_side = "left"
 
     def __init__(self, cfg: RunConfig, run_dir: Path | None = None):
+        self._load(cfg)
+        eos = self.model.generation_config.eos_token_id
+        self.eos_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
+        texts = format_prompts(self.tokenizer, self.prompts, cfg)
+        self.truncate_to, self.prompts_truncated = self._prompt_room(texts, cfg.max_new_tokens)
+        self.warmup_texts = texts[cfg.num_prompts:]
+        self.texts = texts[:cfg.num_prompts]
+
+    def _load(self, cfg: RunConfig) -> None:
+        """The prompts, the tokenizer and the model (``auto_model``) on its device(s)."""
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        import transformers
+        from transformers import AutoTokenizer
 
         self.cfg = cfg
         self.device = resolve_device(cfg.device, cfg.gpus_held)
@@ -179,11 +196,11 @@ class PyTorchBackend(Backend):
             raise ConfigError(f"model directory {cfg.id} has no config.json: it is not a "
                               "transformers model (save one with save_pretrained)")
         # Prompts first: a wrong dataset fails in a second, not after loading the weights.
-        prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
-                               cfg.dataset_column, cfg.dataset_split, cfg.prompt_prefix)
+        self.prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
+                                    cfg.dataset_column, cfg.dataset_split, cfg.prompt_prefix)
         log.info("loading %s (%s on %s)", cfg.id, self.torch_dtype, self.device)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(cfg.id, padding_side="left")
+            self.tokenizer = AutoTokenizer.from_pretrained(cfg.id, padding_side=self.padding_side)
         except OSError as exc:  # transformers' word for a model it found nowhere
             if is_local_model(cfg.id) or out_of_space(exc):
                 raise
@@ -191,32 +208,45 @@ class PyTorchBackend(Backend):
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.gpus = torch.cuda.device_count() if self.device == "cuda" else 0
+        quantize = loading_arguments(cfg.quantization)
+        if quantize:  # the plan checks what it can read; a Hub checkpoint is read here
+            self._refuse_quantized_checkpoint(cfg.id)
+        auto_model = getattr(transformers, self.auto_model)
         placement = spread_placement(self.gpus)
         if placement:  # the job holds several GPUs: the model is spread over them
-            self.model = AutoModelForCausalLM.from_pretrained(
-                cfg.id, dtype=self.torch_dtype, **placement)
+            self.model = auto_model.from_pretrained(
+                cfg.id, dtype=self.torch_dtype, **placement, **quantize)
         else:
-            self.model = AutoModelForCausalLM.from_pretrained(cfg.id, dtype=self.torch_dtype)
+            self.model = auto_model.from_pretrained(cfg.id, dtype=self.torch_dtype, **quantize)
             self.model.to(self.device)
         self.model.eval()
         # Prompts go to the device of the first layers (the embeddings) of a spread model.
         self.input_device = self.model.device
         log.info("model on %s", ", ".join(device_names(self.model)))
-        eos = self.model.generation_config.eos_token_id
-        self.eos_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
-        texts = format_prompts(self.tokenizer, prompts, cfg)
-        self.truncate_to, self.prompts_truncated = self._prompt_room(texts)
-        self.warmup_texts = texts[cfg.num_prompts:]
-        self.texts = texts[:cfg.num_prompts]
 
-    def _prompt_room(self, texts: list[str]) -> tuple[int | None, int]:
+    @classmethod
+    def task_problems(cls, run_config) -> list[str]:
+        if run_config.get("tiny", {}).get("labels"):
+            return ["tiny.labels: builds a sequence classifier, which text_generation cannot "
+                    "run (task: text_classification, or leave labels out)"]
+        return []
+
+    @staticmethod
+    def _refuse_quantized_checkpoint(model_id: str) -> None:
+        from transformers import AutoConfig
+
+        why = already_quantized(AutoConfig.from_pretrained(model_id).to_dict())
+        if why:
+            raise ConfigError(f"quantization: {why}")
+
+    def _prompt_room(self, texts: list[str], new_tokens: int) -> tuple[int | None, int]:
         """(the prompt length to truncate to, or None; how many prompts are truncated): a
-        prompt whose tokens and max_new_tokens exceed the model's context is refused, or with
+        prompt whose tokens and ``new_tokens`` exceed the model's context is refused, or with
         ``prompt_overflow: truncate`` cut to fit, keeping its start."""
         context = context_length(self.model.config, self.tokenizer)
         if context is None:
             return None, 0
-        room = context - self.cfg.max_new_tokens
+        room = context - new_tokens
         lengths = [len(ids) for ids in self.tokenizer(texts)["input_ids"]]
         over = [(row, length) for row, length in enumerate(lengths, start=1) if length > room]
         if not over:
@@ -226,8 +256,8 @@ class PyTorchBackend(Backend):
         shown = ", ".join(f"prompt {row}: {length} tokens" for row, length in over[:5])
         raise ConfigError(
             f"{len(over)} prompt(s) are longer than the model's context allows: its "
-            f"{context} tokens less max_new_tokens ({self.cfg.max_new_tokens}) leave {room} "
-            f"for a prompt; {shown}{' ...' if len(over) > 5 else ''}. Shorten them, lower "
+            f"{context} tokens{f' less max_new_tokens ({new_tokens})' if new_tokens else ''} "
+            f"leave {room} for a prompt; {shown}{' ...' if len(over) > 5 else ''}. Shorten them, lower "
             "max_new_tokens, or set prompt_overflow: truncate")
 
     def info(self) -> dict:
@@ -245,7 +275,18 @@ class PyTorchBackend(Backend):
                            (getattr(self.model, "hf_device_map", None) or {}).items()},
             "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
             "parameters": sum(p.numel() for p in self.model.parameters()),
+            # The weights' quantization: the setting's (scheme, bits, library and version),
+            # or the one the checkpoint came with (by its config).
+            "quantization": record(self.cfg.quantization) or self._checkpoint_quantization(),
         }
+
+    def _checkpoint_quantization(self) -> dict | None:
+        method = getattr(self.model.config, "quantization_config", None)
+        if method is None:
+            return None
+        found = method if isinstance(method, dict) else method.to_dict()
+        return {"scheme": str(found.get("quant_method")), "source": "checkpoint",
+                "bits": found.get("bits")}
 
     def peak_memory(self) -> dict:
         return torch_peak_memory(self.device)
@@ -292,27 +333,29 @@ class PyTorchBackend(Backend):
         for batch in self._batches(self.warmup_texts):
             self._generate(batch, self.cfg.max_new_tokens, self.cfg.effective_min_new_tokens)
 
-    def _repeat_passes(self, name: str, monitor, max_new_tokens: int, min_new_tokens: int,
-                       min_batches: int = 1, *, once: bool = False
-                       ) -> tuple[list[BatchTiming], object, int]:
+    def _repeat_passes(self, name: str, monitor, run_batch, min_batches: int = 1, *,
+                       once: bool = False) -> tuple[list[BatchTiming], object, int]:
         """Whole passes over the batches in one window, repeated until it lasts
         ``monitor.minimum_window_s(WINDOW_RELATIVE_RESOLUTION)`` (the shortest window its
         meters resolve to 2 %) and ran at least ``min_batches`` batches (one pass when
-        ``once``); returns every batch's timing, the window and the number of passes."""
+        ``once``), each batch run by ``run_batch``; returns every batch's timing, the window
+        and the number of passes."""
         minimum_s = 0.0 if once else monitor.minimum_window_s(WINDOW_RELATIVE_RESOLUTION)
-        return repeat_passes(
-            name, monitor, self._batches(self.texts),
-            lambda batch, _: self._generate(batch, max_new_tokens, min_new_tokens), log,
-            minimum_s=minimum_s, min_batches=min_batches)
+        return repeat_passes(name, monitor, self._batches(self.texts),
+                             lambda batch, _: run_batch(batch), log,
+                             minimum_s=minimum_s, min_batches=min_batches)
 
     def run_trial(self, index: int, monitor) -> Trial:
         """Prefill (1-token generations) then the full generation, over the same batches,
         each repeated in whole passes until its window is long enough for the meters."""
         _, prefill, prefill_passes = self._repeat_passes(
-            f"trial{index}.prefill", monitor, 1, 1, PREFILL_MIN_BATCHES)
+            f"trial{index}.prefill", monitor, lambda batch: self._generate(batch, 1, 1),
+            PREFILL_MIN_BATCHES)
         timings, generate, passes = self._repeat_passes(
-            f"trial{index}.generate", monitor, self.cfg.max_new_tokens,
-            self.cfg.effective_min_new_tokens, once=self.cfg.runs_each_prompt_once)
+            f"trial{index}.generate", monitor,
+            lambda batch: self._generate(batch, self.cfg.max_new_tokens,
+                                         self.cfg.effective_min_new_tokens),
+            once=self.cfg.runs_each_prompt_once)
         return Trial(index=index, summary=window_summary(timings, generate.duration_s),
                      window=generate, phase_windows={"prefill": prefill},
                      extra={"prefill_passes": prefill_passes, "generate_passes": passes})
