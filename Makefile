@@ -39,6 +39,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/python -m energybench.run.json_schemas --check
 	snakemake --lint
 
 clean:

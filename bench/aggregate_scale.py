@@ -13,8 +13,9 @@ model key and its energy varied, then times, interleaved and each in this proces
 - `bare`: `json.load` of every report into a pandas DataFrame (one row per report), nothing else;
 - `ratings`: the star ratings (`build_ratings`);
 - one entry per comparison figure of `energybench.publish.paper.figures` (`build_figure`, PNG and PDF);
-- `site`: the static site (`energybench.publish.site.build_site`, with the ratings; no labels or
-  per-run figures, which are per-model jobs).
+- `site`: the static site (`energybench.publish.site.build_site`, with the ratings, the
+  comparison figures just drawn and the methodology docs; no labels or per-run figures, which
+  are per-model jobs).
 It prints the medians and min-max of wall and CPU time (this process's: steadier on a shared
 machine), tables / bare and (collect + tables) / bare per repetition, and what validating and
 typing one report costs (its pydantic models, energybench.report.Report).
@@ -46,6 +47,7 @@ from energybench.publish.site import build_site  # noqa: E402
 FIGURES = {"energy": True, "latency": False, "pareto": False, "phases": False}
 """The comparison figures, and whether each draws the star ratings too."""
 TABLES = ("models", "trials", "phases", "latency", "checks")
+METHODOLOGY = [REPO / "docs/energy.md", REPO / "docs/paper.md"]  # the site's methodology page
 
 
 def tiny_run_config(work: Path, key: str = "template", **settings) -> dict:
@@ -138,7 +140,9 @@ def main() -> None:
                    "ratings": lambda: build_ratings(collection, ratings, out / "calibration.json")}
         if not args.tables_only:
             actions |= {f"figure {name}": figure(name, stars) for name, stars in FIGURES.items()}
-            actions["site"] = lambda: build_site(collection, out / "site", ratings=ratings)
+            actions["site"] = lambda: build_site(
+                collection, out / "site", ratings=ratings, methodology=METHODOLOGY,
+                comparisons=[out / f"{name}.png" for name in FIGURES])
         build_ratings(collection, ratings, out / "calibration.json")  # the tables' stars
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in actions}
         for repetition in range(args.repetitions):

@@ -175,7 +175,7 @@ rule labels_and_timelines:
         "../envs/aggregate.yaml"
     params:
         code={
-            "label": paper_code_digest("labels", "hardware", "labels_and_timelines"),
+            "label": paper_code_digest("labels", "hardware", "links", "labels_and_timelines"),
             "timeline": paper_code_digest("figures/timeline", "labels_and_timelines"),
         },
     script:

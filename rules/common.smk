@@ -272,7 +272,8 @@ def site_sources():
     rating groups it shares: a change to them rebuilds the site only."""
     shared = [
         workflow_path("src", "energybench", "publish", "paper", name)
-        for name in ("stored.py", "palette.py", "ranking.py", "ratings.py", "hardware.py")
+        for name in ("stored.py", "palette.py", "ranking.py", "ratings.py", "hardware.py",
+                     "links.py")
     ]
     return shared + sorted(
         str(path)

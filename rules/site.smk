@@ -1,6 +1,6 @@
 # The static leaderboard site under results/site/: plain files that open from the file
-# system or any static host. Rebuilt when a report, the ratings, a label, a power timeline
-# or the site's own code changes.
+# system or any static host. Rebuilt when a report, the ratings, a label, a figure it shows,
+# the methodology docs or the site's own code changes.
 rule site:
     input:
         collection=rules.reports.output.collection,
@@ -9,6 +9,13 @@ rule site:
         # of it when the rule names another rule's output (O(n^2): 0.1 s at 1,000 models).
         labels=lambda wildcards: expand(f"{LABEL}.svg", model=REPORTED),
         timelines=lambda wildcards: expand(f"{TIMELINE}.png", model=REPORTED),
+        # The PNGs the pages show, not the PDFs or the figures' code. Snakemake compares an
+        # input of up to 1 MB by its checksum, so a figure file rewritten unchanged rebuilds
+        # no site in a later run; a redrawn figure rebuilds it once.
+        comparisons=lambda wildcards: [
+            f"{RESULTS}/figures/{name}.png" for name in FIGURES.values()
+        ],
+        methodology=[workflow_path(f"docs/{name}.md") for name in ("energy", "paper")],
         code=site_sources(),
     output:
         site=directory(f"{RESULTS}/site"),

@@ -27,7 +27,7 @@ def require(available: bool, reason: str) -> None:
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "config", "data", "envs", "src", "profiles",
                   "containers", "requirements", "pyproject.toml", "README.md", ".dockerignore",
-                  "report"]
+                  "report", "docs"]  # docs: the site's methodology page
 
 
 def copy_workflow(destination: Path) -> Path:

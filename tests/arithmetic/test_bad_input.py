@@ -85,3 +85,14 @@ def test_a_nan_trial_is_named_and_not_passed_on():
     summary = trial_statistics([1.0, math.nan, 2.0])
     assert summary.values == [1.0, None, 2.0]
     assert summary.mean is None and "trial 1" in summary.reason and "nan" in summary.reason
+
+
+def test_phases_per_unit_are_unknown_without_energy_or_counts_never_a_division_by_zero():
+    from energybench.run.energy.phases import phases_per_unit
+
+    figures = phases_per_unit(2.0, None, passes=2, queries=0, prompt_tokens=None,
+                              generated_tokens=10)
+    assert figures == {"prefill_j_per_query": None, "decode_j_per_query": None,
+                       "prefill_j_per_prompt_token": None, "decode_j_per_generated_token": None}
+    assert phases_per_unit(2.0, 3.0, passes=2, queries=4, prompt_tokens=8,
+                           generated_tokens=12)["decode_j_per_generated_token"] == 0.5

@@ -126,6 +126,10 @@ def test_idle_baseline_and_net_energy(tmp_path):
         window = monitor.end_window("run")
     finally:
         monitor.close()
+    # Its window, on the clock of the windows after it: the timeline figure draws it.
+    assert idle.end_s - idle.start_s == pytest.approx(idle.duration_s)
+    assert 0 <= idle.start_s < idle.end_s <= window.start_s
+    assert idle.to_dict()["start_s"] == idle.start_s
     assert idle.components["gpu"].watts is None and "NVML" in idle.components["gpu"].reason
     ram_w = idle.components["ram"].watts
     assert ram_w == pytest.approx(3.0)

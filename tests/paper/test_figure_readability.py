@@ -95,3 +95,71 @@ def test_a_label_reads_like_ai_energy_scores(monkeypatch, stars):
         if text is not header:
             assert contrast_ratio(to_hex(text.get_color()), "#FFFFFF") >= 4.5, text.get_text()
     style.plt.close("all")
+
+
+def test_a_label_links_a_hub_model_to_its_page_and_names_its_rating_group_in_words(
+        monkeypatch, tmp_path):
+    hub = fx.gpu_report("m", 1.0)
+    hub["config"]["id"] = "org/model-7b"
+    texts = drawn_label(monkeypatch, hub, 4)
+    [link] = [t for t in texts if t.get_url()]
+    assert link.get_url() == "https://huggingface.co/org/model-7b"
+    assert link.get_text() == "huggingface.co/org/model-7b"
+    assert link.get_fontsize() >= labels.SMALL_PRINT
+    assert contrast_ratio(to_hex(link.get_color()), "#FFFFFF") >= 4.5
+    assert "rated within Text generation, class B" in [t.get_text() for t in texts]
+    # In the SVG, a link a reader can follow.
+    [typed] = fx.typed([hub])
+    rating = {"model": "m", "stars": 4, "rated": True, "group": "text_generation/B",
+              "out_of_calibration_range": False, "unrated_reason": None, "note": None,
+              "gpu_wh_per_1000_queries": 1.0}
+    monkeypatch.undo()
+    labels.draw(typed, rating, [tmp_path / "m.svg"])
+    assert 'xlink:href="https://huggingface.co/org/model-7b"' in (tmp_path / "m.svg").read_text()
+    style.plt.close("all")
+
+
+def test_a_label_of_a_local_model_has_no_link_line(monkeypatch):
+    local = fx.gpu_report("m", 1.0)
+    local["config"]["id"] = "/models/m"
+    assert not [t for t in drawn_label(monkeypatch, local, 4) if t.get_url()]
+    style.plt.close("all")
+
+
+def test_the_large_prefill_decode_figure_lists_the_long_keys_it_names_in_full(monkeypatch):
+    from energybench.publish.paper.figures import phases
+    from energybench.publish.paper.figures.selection import MANY_MODELS, NAMED
+
+    reports = fx.many_reports(MANY_MODELS + 1)
+    for number, report in enumerate(reports):
+        report["model"] = report["config"]["model"] = f"{LONG[:80]}-{number:04d}"
+    figures = []
+    monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
+    phases.draw(fx.typed(reports), [])
+    [note] = [t.get_text() for t in figures[0].texts
+              if t.get_text().startswith("Model keys shortened here")]
+    named = {t.get_text().split(":")[0] for axis in figures[0].axes[:2] for t in axis.texts}
+    assert len(named) == 2 * NAMED
+    for shown in named:  # each name a callout shows, with its key in full
+        [line] = [line for line in note.splitlines() if line.startswith(f"{shown}: ")]
+        assert line.removeprefix(f"{shown}: ").startswith(LONG[:80])
+    style.plt.close("all")
+
+
+def test_the_longest_label_keeps_its_link_line_clear_of_the_small_print(monkeypatch):
+    import itertools
+
+    report = fx.gpu_report(LONG, 1.0)
+    report["config"].update(id="org/" + "L" * 90, backend="a-backend-with-a-long-name")
+    report["provenance"]["meters"]["meters"]["gpu"] = {
+        "meter": "nvml", "component": "gpu",
+        "devices": [{"device": f"gpu{i}", "name": "NVIDIA H100 80GB HBM3 with a long name"}
+                    for i in range(8)]}
+    texts = drawn_label(monkeypatch, report, 4)
+    texts[0].figure.canvas.draw()  # laid out as saved
+    renderer = texts[0].figure.canvas.get_renderer()
+    boxes = [(t.get_text()[:30], t.get_window_extent(renderer)) for t in texts]
+    assert [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
+            if box_a.overlaps(box_b)] == []
+    assert any(t.get_url() for t in texts)
+    style.plt.close("all")

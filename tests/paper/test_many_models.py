@@ -119,12 +119,21 @@ def test_the_phases_scatter_counts_and_hatches_the_models_without_a_valid_split(
     fig = drawn(monkeypatch, phases, thousand)
     valid = [r for r in thousand if phases.split_of(r)[0]]
     assert 0 < len(valid) < len(thousand)
-    scatter, share = fig.axes
-    [points] = scatters(scatter)
-    assert len(points) == len(valid) and points.min() > 0
+    per_query, per_token, share = fig.axes
+    for axis, (prefill, decode, scale) in ((per_query, ("prefill_j_per_query",
+                                                        "decode_j_per_query", 1)),
+                                           (per_token, ("prefill_j_per_prompt_token",
+                                                        "decode_j_per_generated_token", 1e3))):
+        [points] = scatters(axis)
+        assert len(points) == len(valid) and points.min() > 0
+        # Each model's own figures per query and per token, as the report derives them.
+        expected = sorted((phases.split_of(r)[0][prefill] * scale,
+                           phases.split_of(r)[0][decode] * scale) for r in valid)
+        assert np.allclose(sorted(map(tuple, points)), expected)
+    assert "J" in per_query.get_xlabel() and "mJ" in per_token.get_xlabel()
     [bar] = hatched(fig)
     assert bar.get_width() == len(thousand) - len(valid)
-    assert f"{len(thousand) - len(valid)} without a figure" in scatter.get_title(loc="left")
+    assert f"{len(thousand) - len(valid)} without a figure" in fig.get_suptitle()
     assert len(named_models(fig, thousand)) == 2 * NAMED
 
 
@@ -246,10 +255,10 @@ def test_the_phases_scatter_leaves_a_decode_of_0_off_and_names_it(monkeypatch):
     reports = fx.many_reports(MANY_MODELS + 1)
     reports[5] = fx.with_split(reports[5], 1.0, 0.0)  # valid: decode < resolution, both 0
     fig = drawn(monkeypatch, phases, many_with({}, reports))
-    scatter = fig.axes[0]
-    assert "1 at 0 or below, not on a log scale: model-0005" in scatter.get_title(loc="left")
-    assert drawn_values(scatter, 0).min() > 0 and drawn_values(scatter, 1).min() > 0
-    assert not any("model-0005" in t.get_text() for t in scatter.texts)  # not a callout
+    assert "1 at 0 or below, not on a log scale: model-0005" in fig.get_suptitle()
+    for scatter in fig.axes[:2]:  # per query and per token
+        assert drawn_values(scatter, 0).min() > 0 and drawn_values(scatter, 1).min() > 0
+        assert not any("model-0005" in t.get_text() for t in scatter.texts)  # not a callout
     assert overlapping(fig) == []
 
 

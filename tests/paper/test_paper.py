@@ -15,7 +15,7 @@ import paper_fixtures as fx
 from energybench.publish.paper import build, hardware, labels, latex, ratings, tables
 from energybench.publish.paper.figures import pareto, selection, timeline
 from energybench.publish.paper.stored import UnreadableCollection, read_stored_reports, write_collection
-from energybench.run.report import unknown_component
+from energybench.run.report import unknown_component, validate_report
 
 
 def models_table(reports):
@@ -192,6 +192,14 @@ def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
     assert not gpu["valid"].any() and gpu["prefill"].isna().all()  # invalid, never 0
     good = phases[phases["model"] == "good"].set_index("component")
     assert bool(good.loc["ram", "valid"]) and good.loc["ram", "decode"] > 0
+    # Per query and per token too: the pass's figure over the pass's own counts.
+    [typed_good] = fx.typed([reports[0]])
+    assert good.loc["ram", "decode_j_per_query"] == pytest.approx(
+        typed_good.phases_per_trial[0]["ram"]["decode_j_per_query"])
+    assert good.loc["ram", "decode_j_per_generated_token"] == pytest.approx(
+        good.loc["ram", "decode"] * good.loc["ram", "generate_passes"]
+        / typed_good.trials[0].completion_tokens)
+    assert pd.isna(good.loc["latency", "decode_j_per_query"])  # seconds: no energy
     assert not good.loc["cpu", "valid"] and "resolved only" in good.loc["cpu", "invalid_reason"]
     assert set(good["prefill_passes"]) == {5}
     assert set(phases.loc[phases["model"] == "served", "invalid_reason"]) == {
@@ -486,3 +494,27 @@ def test_the_power_timeline_shades_the_model_load(monkeypatch, tmp_path):
         timeline.draw(shown, samples, [])
     legends = [[t.get_text() for t in fig.legends[0].get_texts()] for fig in figures]
     assert "model load" not in legends[0] and "model load" in legends[1]
+
+
+def test_the_power_timeline_marks_the_idle_and_warm_up_windows_or_says_they_are_unrecorded(
+        monkeypatch, tmp_path):
+    from energybench.publish.paper import style
+
+    figures = []
+    monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
+    recorded = copy.deepcopy(fx.BASE)
+    recorded["idle"].update(start_s=6.0, end_s=8.0)
+    recorded["warm_up"] = {"start_s": 8.3, "end_s": 9.6}
+    validate_report(recorded)
+    samples = fx.DATA / "power_timeline.csv"
+    for report in fx.typed([recorded, fx.BASE]):
+        timeline.draw(report, samples, [])
+    windows = {patch.get_hatch(): patch.get_x() for patch in figures[0].axes[0].patches
+               if patch.get_hatch() in timeline.WINDOW_HATCHES.values()}
+    assert windows == {timeline.WINDOW_HATCHES["idle baseline window"]: 6.0,
+                       timeline.WINDOW_HATCHES["warm-up"]: 8.3}
+    legend = [t.get_text() for t in figures[0].legends[0].get_texts()]
+    assert {"idle baseline window", "warm-up", "trial window"} <= set(legend)
+    notes = [t.get_text() for t in figures[1].axes[0].texts]
+    assert "not recorded in this report: idle baseline window, warm-up" in notes
+    assert not any("not recorded" in t.get_text() for t in figures[0].axes[0].texts)

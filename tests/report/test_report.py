@@ -75,7 +75,10 @@ from dataclasses import replace  # noqa: E402
 from energybench.job.isolation import LaunchError  # noqa: E402
 from energybench.run.report import REPORT_KEYS, RunError  # noqa: E402
 from energybench.run.json_schemas import report_schema  # noqa: E402
+from energybench.run.sections import WarmUp  # noqa: E402
 from energybench.run.backends import latencies, throughputs  # noqa: E402
+
+WARM_UP = WarmUp.of(start_s=12.5, end_s=14.0)
 from test_results import IDLE, trial as bare_trial  # noqa: E402
 
 CONFIG = {"model": "m", "num_prompts": 4, "measurement": {"carbon_intensity_g_per_kwh": 400}}
@@ -118,7 +121,7 @@ def test_the_typed_report_and_its_schema_name_the_same_fields():
 
 def test_a_completed_run_is_one_valid_report_that_survives_a_round_trip():
     report = completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
-                              "power_timeline.csv", PROVENANCE)
+                              "power_timeline.csv", PROVENANCE, warm_up=WARM_UP)
     document = report.to_dict()
     validate_report(document)
     assert list(document) == list(REPORT_KEYS)
@@ -126,6 +129,43 @@ def test_a_completed_run_is_one_valid_report_that_survives_a_round_trip():
     # Derived figures are computed once, by the energy arithmetic, and stored.
     assert document["metrics"]["total_wh_per_1000_queries"] > 0
     assert Report.from_dict(json.loads(json.dumps(document))) == report
+
+
+def test_a_report_from_before_the_warm_up_was_recorded_reads_back_without_one():
+    document = completed_report(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None,
+                                PROVENANCE, warm_up=WARM_UP).to_dict()
+    older = {key: value for key, value in document.items() if key != "warm_up"}
+    validate_report(older)
+    report = Report.from_dict(older)
+    assert report.warm_up is None and report.to_dict() == older
+    assert Report.from_dict(document).warm_up.end_s == WARM_UP.end_s
+    # Unknown is left out, not written null: a failed run, a run given no warm-up.
+    assert "warm_up" not in Report.failed("m", CONFIG, "boom", PROVENANCE).to_dict()
+    assert "warm_up" not in completed_report(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None,
+                                             PROVENANCE).to_dict()
+    with pytest.raises(ValueError, match="warm_up"):  # a window has both its ends
+        Report.from_dict({**document, "warm_up": {"start_s": 1.0}})
+
+
+def test_phases_per_query_and_per_token_divide_each_pass_by_its_own_counts():
+    once = bare_trial(0, 300.0, prefill_gpu=30.0)  # 4 queries, 40 prompt, 100 generated tokens
+    once = replace(once, summary={**once.summary, **throughputs(140, 100, 2.0)})
+    # Two generate passes: the window and its counts hold both, the split one pass.
+    twice = replace(bare_trial(1, 620.0, prefill_gpu=30.0),
+                    summary={**once.summary, "total_prompts": 8, "successful_prompts": 8,
+                             "total_tokens": 280, "total_prompt_tokens": 80,
+                             "total_completion_tokens": 200},
+                    extra={"generate_passes": 2})
+    report = completed_report(CONFIG, [once, twice], IDLE, {}, 400.0, None, PROVENANCE)
+    assert [trial["gpu"]["decode_j_per_query"] for trial in report.phases_per_trial] == \
+        pytest.approx([270.0 / 4, 280.0 / 4])
+    gpu = report.phases_per_unit["gpu"]
+    assert gpu["prefill_j_per_query"] == pytest.approx(30.0 / 4)
+    assert gpu["decode_j_per_query"] == pytest.approx((270.0 + 280.0) / 2 / 4)
+    assert gpu["prefill_j_per_prompt_token"] == pytest.approx(30.0 / 40)
+    assert gpu["decode_j_per_generated_token"] == pytest.approx((2.7 + 2.8) / 2)
+    # A trial with an invalid split leaves the mean unknown, never a mean of the others.
+    assert report.phases_per_unit["cpu"]["decode_j_per_query"] is None
 
 
 def test_a_run_with_too_many_failed_requests_is_failed_but_keeps_its_figures():
@@ -347,6 +387,7 @@ def test_every_field_a_section_names_is_a_key_the_reports_have():
                             PeakMemory(1, "getrusage", None))
     reports.append(completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {},
                                     400.0, "power_timeline.csv", PROVENANCE, load=loaded(),
+                                    warm_up=WARM_UP,
                                     memory=memory))
     reports.append(image_report())
     seen = {}

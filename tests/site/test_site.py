@@ -19,12 +19,13 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from conftest import REPO_ROOT, require
+from energybench.publish.paper.links import hub_url
 from energybench.publish.paper.palette import COMPONENT_COLORS, STAR_COLORS
 from energybench.publish.paper.stored import write_collection
 from energybench.run.report import Report, validate_report
 from energybench.publish.site import build_site
 from energybench.publish.site.build import flatten, format_count, format_number
-from energybench.publish.site.entries import collect, hub_url, model_entry, page_name, read_ratings
+from energybench.publish.site.entries import collect, model_entry, page_name, read_ratings
 
 SAMPLE = json.loads((REPO_ROOT / "tests/data/site_report.json").read_text())
 TOTAL_STATISTICS = SAMPLE["metrics"]["trial_statistics"]["total_wh_per_1000_queries"]
@@ -153,7 +154,8 @@ def built(tmp_path_factory):
     labels, figures = write_label_and_figure(root)
     site = root / "results" / "site"
     build_site(write_collection([*paths, planted], root / "reports.jsonl"), site,
-               ratings=write_ratings(root / "ratings.csv"), labels=labels, figures=figures)
+               ratings=write_ratings(root / "ratings.csv"), labels=labels, figures=figures,
+               comparisons=figures, methodology=METHODOLOGY)
     return site, root, {r["model"]: r for r in reports}
 
 
@@ -216,6 +218,9 @@ def test_a_model_page_has_the_tables_its_backend_reports(built):
     site, _, _ = built
     alpha = (site / "models/alpha.html").read_text()
     assert 'id="phases"' in alpha and 'id="latency"' not in alpha
+    phases = re.search(r'<table id="phases">.*?</table>', alpha, re.S).group(0)
+    assert "Prefill, J / query" in phases and "Decode, mJ / generated token" in phases
+    assert len(re.findall(r'<td class="num">', phases)) == 4 * phases.count('scope="row"')
     beta = (site / "models/beta.html").read_text()
     assert 'id="phases"' not in beta
     latency = re.search(r'<table id="latency">.*?</table>', beta, re.S).group(0)
@@ -258,7 +263,8 @@ class Links(HTMLParser):
 def test_site_is_self_contained_and_every_link_resolves(built):
     site, _, reports = built
     pages = sorted(site.rglob("*.html"))
-    assert len(pages) == 2 + len(reports)
+    # The leaderboard, compare, figures and methodology pages, and one per model.
+    assert len(pages) == 4 + len(reports)
     for page in pages:
         links = Links()
         links.feed(page.read_text())
@@ -678,12 +684,39 @@ def large_campaign(count: int) -> list[dict]:
     return reports
 
 
+METHODOLOGY = [REPO_ROOT / "docs/energy.md", REPO_ROOT / "docs/paper.md"]
+COMPARISON_TITLES = [
+    "Energy per 1,000 queries, ranked within each rating group",
+    "Energy per token against generated tokens per second",
+    "Prefill and decode energy, per query and per token",
+    "Latency percentiles of served models"]
+FIGURE_MODULES = {"energy": "energy_per_1000_queries", "pareto": "energy_per_token_vs_throughput",
+                  "phases": "prefill_decode", "latency": "latency_percentiles"}
+
+
+def comparison_figures(collection: Path, folder: Path) -> list[Path]:
+    """The paper's comparison figures of a campaign, drawn as `snakemake paper` draws them."""
+    from energybench.publish.paper import build
+
+    ratings = folder / "ratings.csv"
+    build.build_ratings(collection, ratings, folder / "calibration.json")
+    drawn = []
+    for module, name in FIGURE_MODULES.items():
+        drawn.append(folder / f"{name}.png")
+        build.build_figure(module, collection, [drawn[-1]],
+                           ratings if module == "energy" else None)
+    return drawn
+
+
 @pytest.fixture(scope="module", params=[2, 200], ids=["2 models", "200 models"])
 def campaign_site(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(f"campaign{request.param}")
     paths = write_campaign(root, large_campaign(request.param))
     site = root / "site"
-    build_site(write_collection(paths, root / "reports.jsonl"), site)
+    collection = write_collection(paths, root / "reports.jsonl")
+    (root / "figures").mkdir()
+    build_site(collection, site, comparisons=comparison_figures(collection, root / "figures"),
+               methodology=METHODOLOGY)
     return site, request.param
 
 
@@ -791,4 +824,126 @@ def test_a_tab_per_rating_group_shows_its_models_in_rank_order(browser, campaign
     assert header(browser, "rank").get_attribute("aria-sort") == "ascending"
     tabs[0].click()
     assert len(visible_models(browser)) == count
+    no_script_ran_and_no_errors(browser)
+
+
+# --- the comparison figures and the methodology page (issue 24, item 7) -----------------------
+
+def test_the_site_names_the_comparison_figures_the_paper_draws():
+    from energybench.publish.site.build import COMPARISON_FIGURES
+
+    common = (REPO_ROOT / "rules/common.smk").read_text()
+    drawn = re.search(r"^FIGURES = \{(.*?)^\}", common, re.S | re.M).group(1)
+    assert list(COMPARISON_FIGURES) == re.findall(r'": "(\w+)"', drawn)
+    assert list(FIGURE_MODULES.values()) == list(COMPARISON_FIGURES)
+
+
+def test_the_methodology_page_shows_markup_as_text_and_loads_nothing(tmp_path):
+    from energybench.publish.site.methodology import render
+
+    energy = tmp_path / "energy.md"
+    energy.write_text(
+        "# Energy <b>figures</b>\n\n## 1. Meters & counters\n\n"
+        "<script>window.__pwned=5</script>\n\n"
+        "[run it](javascript:window.__pwned=6) ![a chart](https://example.com/x.png) "
+        "[the code](../src/energybench/energy/) [section 1](#1-meters--counters) "
+        "[the paper](paper.md#tables) [a web page](https://example.com/page)\n\n"
+        "| a | b |\n| --- | --- |\n| `<i>` | 2 |\n")
+    paper = tmp_path / "paper.md"
+    paper.write_text("# Paper\n\n## Tables\n\nSee [energy](energy.md).\n")
+    first, second = render([energy, paper])
+    assert (first.name, first.title, second.title) == ("energy", "Energy <b>figures</b>", "Paper")
+    html = first.html
+    assert "<script" not in html and "&lt;script&gt;" in html and "<b>" not in html
+    assert "javascript:" not in re.sub(r">[^<]*<", "><", html)  # not in any attribute
+    assert "<img" not in html and "a chart" in html  # an image would be fetched: its alt text
+    assert 'id="energy-1-meters--counters"' in html
+    assert 'href="#energy-1-meters--counters"' in html  # within the doc
+    assert 'href="#paper-tables"' in html and 'id="paper-tables"' in second.html  # across
+    assert 'href="#energy"' in second.html
+    assert "the code" in html and "../src" not in html  # a source file: text, not a link
+    assert 'href="https://example.com/page"' in html  # a web link a reader may follow
+    assert "<table>" in html and "&lt;i&gt;" in html
+
+
+def test_an_unreadable_methodology_doc_is_named(tmp_path):
+    from energybench.publish.site.methodology import render
+
+    with pytest.raises(ValueError, match=r"cannot read .*missing\.md"):
+        render([tmp_path / "missing.md"])
+
+
+def test_the_figures_and_methodology_pages_link_only_to_what_the_site_holds(built):
+    site, _, _ = built
+    figures = (site / "figures.html").read_text()
+    assert 'src="figures/comparison/power_timeline.png"' in figures
+    assert (site / "figures/comparison/power_timeline.png").is_file()
+    methodology = (site / "methodology.html").read_text()
+    anchors = set(re.findall(r'href="#([^"]+)"', methodology))
+    ids = set(re.findall(r'id="([^"]+)"', methodology))
+    assert anchors and anchors <= ids, anchors - ids
+    for page in ("index.html", "compare.html", "models/alpha.html"):
+        text = (site / page).read_text()
+        assert "methodology.html" in text and "figures.html" in text, page
+
+
+def test_a_site_built_without_figures_or_docs_says_so(tmp_path):
+    paths = write_campaign(tmp_path, large_campaign(2))
+    site = tmp_path / "site"
+    build_site(write_collection(paths, tmp_path / "reports.jsonl"), site)
+    assert "built without the comparison figures" in (site / "figures.html").read_text()
+    assert "built without the methodology docs" in (site / "methodology.html").read_text()
+
+
+def no_request_left_the_site(driver) -> None:
+    """Every resource the page loaded came from the site's own files."""
+    loaded = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    assert all(url.startswith("file:") for url in loaded), loaded
+
+
+@pytest.mark.integration
+def test_the_comparison_figures_open_from_the_leaderboard(browser, campaign_site):
+    from selenium.webdriver.common.keys import Keys
+
+    site, count = campaign_site
+    open_page(browser, site / "index.html")
+    browser.find_element("id", "figures-link").send_keys(Keys.ENTER)  # keyboard alone
+    assert browser.current_url.endswith("/figures.html")
+    images = browser.find_elements("css selector", "#comparison-figures img")
+    assert [i.get_attribute("alt") for i in images] == [
+        f"{title} (figure)" for title in COMPARISON_TITLES]
+    for image in images:
+        browser.execute_script("arguments[0].scrollIntoView()", image)  # loading="lazy"
+        assert browser.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth", image) > 300
+    # The large forms above 60 models fit the page's width; at 2, one row per model.
+    widths = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#comparison-figures img'))"
+        ".map(i => [i.getBoundingClientRect().right, document.documentElement.clientWidth])")
+    assert all(right <= width for right, width in widths)
+    no_request_left_the_site(browser)
+    no_script_ran_and_no_errors(browser)
+
+
+@pytest.mark.integration
+def test_the_methodology_page_opens_from_the_leaderboard_and_its_links_stay_on_it(
+        browser, campaign_site):
+    from selenium.webdriver.common.keys import Keys
+
+    site, count = campaign_site
+    open_page(browser, site / "index.html")
+    browser.find_element("id", "methodology-link").send_keys(Keys.ENTER)
+    assert browser.current_url.endswith("/methodology.html")
+    sections = browser.find_elements("css selector", "section.methodology")
+    assert [s.get_attribute("id") for s in sections] == ["energy", "paper"]
+    assert sections[0].find_element("tag name", "h1").text.startswith("Energy figures")
+    contents = browser.find_elements("css selector", "nav.contents a")
+    contents[1].send_keys(Keys.ENTER)
+    assert browser.current_url.endswith("methodology.html#paper")
+    top = browser.execute_script(
+        "return document.getElementById('paper').getBoundingClientRect().top")
+    assert abs(top) <= 2  # scrolled to the section
+    assert browser.find_elements("css selector", "section.methodology table")
+    no_request_left_the_site(browser)
     no_script_ran_and_no_errors(browser)

@@ -88,12 +88,25 @@ def test_newer_benchmark_inputs_start_no_benchmark(rebuilt, tmp_path):
     assert planned_rules(workdir) == []
 
 
-def test_editing_one_figure_module_remakes_only_that_figure(rebuilt, tmp_path):
+def test_editing_one_figure_module_remakes_only_that_figure_and_the_site_showing_it(
+        rebuilt, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(rebuilt[0], workdir, symlinks=True)
     with open(workdir / "src/energybench/publish/paper/figures/pareto.py", "a") as module:
         module.write("# edited\n")
-    assert planned_rules(workdir) == ["figure_pareto", "paper"]
+    assert planned_rules(workdir) == ["figure_pareto", "paper", "site"]
+
+
+def test_a_comparison_figure_rewritten_unchanged_rebuilds_no_site(rebuilt, tmp_path):
+    workdir = tmp_path / "copy"
+    shutil.copytree(rebuilt[0], workdir, symlinks=True)
+    figure = workdir / "results/figures/energy_per_token_vs_throughput.png"
+    figure.write_bytes(figure.read_bytes())  # newer, same bytes: Snakemake compares checksums
+    assert planned_rules(workdir) == []
+    site = workdir / "results/site"
+    assert (site / "figures/comparison" / figure.name).read_bytes() == figure.read_bytes()
+    assert 'id="methodology-link"' in (site / "index.html").read_text()
+    assert "Energy figures: what each number is" in (site / "methodology.html").read_text()
 
 
 def test_one_changed_report_redraws_its_own_label_and_timeline_and_the_shared_outputs(

@@ -105,6 +105,10 @@ def test_reports_table_and_figure(finished):
         windows = [c for c in report["checks"] if c["name"] == "window_long_enough"]
         assert windows and all(c["passed"] for c in windows), windows
         assert report["idle"]["duration_s"] >= max(c["limit"] for c in windows)
+        # The run's windows in their order on the timeline's clock, for the timeline figure.
+        idle, warm_up = report["idle"], report["warm_up"]
+        assert report["load"]["end_s"] <= idle["start_s"] < idle["end_s"] \
+            <= warm_up["start_s"] <= warm_up["end_s"] <= report["trials"][0]["start_s"]
         cpu = report["energy"]["components"]["cpu"]
         assert cpu["gross_joules"] > 0 and cpu["source"] in ("rapl", "estimate")
         assert cpu["estimated"] == (cpu["source"] == "estimate")

@@ -17,6 +17,7 @@ from energybench.run.errors import EXIT_INTERRUPTED, out_of_space
 from energybench.run.provenance import Launch
 from energybench.run.files import csv_text, write_atomic
 from energybench.run.report import Report, write_report
+from energybench.run.sections import WarmUp
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
             idle = monitor.measure_idle(
                 cfg.measurement.idle_seconds, settle_timeout_s=cfg.measurement.cooldown_timeout_s,
             ) if cfg.measurement.idle_seconds > 0 else None
+            warm_up_start = monitor.now()
             backend.warm_up()
+            warm_up = WarmUp.of(start_s=warm_up_start, end_s=monitor.now())
             count = cfg.trials_on(backend.device)
             trials = []
             for index in range(count):
@@ -88,6 +91,7 @@ def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
                            {"backend": backend.info(), "meters": meters}),
         load=report_builder.load_section(load_window, idle, uncounted, process_start, start_reason),
         memory=report_builder.memory_section(gpu_used, gpu_reason, framework_peaks, host),
+        warm_up=warm_up,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from energybench.run import report_keys
+from energybench.run.energy.phases import PER_UNIT_FIGURES, phases_per_unit
 from energybench.run.energy.trials import mean_over_trials
 from energybench.run.energy.units import per_queries_wh
 from energybench.run.files import write_atomic
@@ -28,6 +29,7 @@ from energybench.run.sections import (
     SteadyState,
     Summary,
     TrialRecord,
+    WarmUp,
 )
 
 SCHEMA_VERSION = "1.0"
@@ -121,7 +123,9 @@ class Report(BaseModel):
     ``Report.failed``) and written once. Its typed sections (energybench.run.sections) are
     built by report_builder from the energy arithmetic, which computes every figure; the
     figures a reader derives from two sections (per 1,000 queries and per query of each
-    component) are computed here, once, by the same arithmetic. schemas/report.schema.json is generated from this model."""
+    component) are computed here, once, by the same arithmetic, as are the prefill/decode
+    split per query and per token.
+    schemas/report.schema.json is generated from this model."""
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", strict=True, title="energybench benchmark_report.json",
@@ -145,6 +149,7 @@ class Report(BaseModel):
     steady_state: SteadyState | None = None
     latency: Latency | None = None
     idle: Idle | None = None
+    warm_up: WarmUp | None = None
     load: Load | None = None
     memory: Memory | None = None
     timeline_file: str | None = None
@@ -197,6 +202,51 @@ class Report(BaseModel):
 
         return {name: per_queries(block)
                 for name, block in {**self.energy.components, "total": self.energy.total}.items()}
+
+    @functools.cached_property
+    def phases_per_trial(self) -> list[dict[str, dict[str, float | None]]]:
+        """Each trial's prefill/decode split per component (its values in the split's mean),
+        per query and per token over that trial's own counts, or the summary's in a report
+        without them (``energy.phases.phases_per_unit``); empty without a split."""
+        if not self.phases:
+            return []
+        summary, records, splits = self.summary, self.trials, self.phases.trials
+        means = {name: mean for name, mean in self.phases.mean.items() if name in COMPONENTS}
+
+        def values(statistics) -> list:
+            return statistics.values if statistics.values is not None else [statistics.mean]
+
+        def value_at(statistics, position: int) -> float | None:
+            known = values(statistics)
+            return known[position] if position < len(known) else None
+
+        count = max((len(values(mean.prefill)) for mean in means.values()), default=0)
+        per_trial = []
+        for position in range(count):
+            record = records[position] if position < len(records) else TrialRecord()
+            generated, total = record.completion_tokens, record.total_tokens
+            counted = generated is not None and total is not None
+            passes = splits[position].generate_passes if position < len(splits) else None
+            per_trial.append({name: phases_per_unit(
+                value_at(mean.prefill, position), value_at(mean.decode, position),
+                passes=passes or 1,
+                queries=record.successful_prompts if record.successful_prompts is not None
+                else summary.successful_prompts,
+                prompt_tokens=total - generated if counted else summary.total_prompt_tokens,
+                generated_tokens=generated if counted else summary.total_completion_tokens)
+                for name, mean in means.items()})
+        return per_trial
+
+    @functools.cached_property
+    def phases_per_unit(self) -> dict[str, dict[str, float | None]]:
+        """Per component of the split, its figures per query and per token, mean over the
+        trials (``None`` where any trial's is unknown, as the split's own mean)."""
+        per_trial = self.phases_per_trial
+        names = dict.fromkeys(name for trial in per_trial for name in trial)
+        return {name: {figure: mean_over_trials([trial.get(name, {}).get(figure)
+                                                 for trial in per_trial])
+                       for figure in PER_UNIT_FIGURES}
+                for name in names}
 
     @property
     def succeeded(self) -> bool:

@@ -54,6 +54,7 @@ from energybench.run.sections import (
     Summary,
     TrialFigures,
     TrialRecord,
+    WarmUp,
     WindowEnergy,
 )
 
@@ -528,10 +529,11 @@ def memory_section(gpu_used: dict | None, gpu_reason: str | None, framework: dic
 
 def completed_report(config: dict, trials: list, idle, uncounted: dict, carbon_intensity: float,
                      timeline_file: str | None, provenance: dict, *, load: Load | None = None,
-                     memory: Memory | None = None) -> Report:
+                     memory: Memory | None = None, warm_up: WarmUp | None = None) -> Report:
     """The report of a run whose trials completed: ``succeeded``, or ``failed`` when a
     trial had too many failed requests (its figures are still reported); with the
-    model load's and the peak memory's sections where the run measured them."""
+    model load's, the warm-up's and the peak memory's sections where the run measured
+    them."""
     failure = next((t.failure for t in trials if t.failure), None)
     energy = energy_section([t.window for t in trials], idle, uncounted)
     return Report(
@@ -550,6 +552,7 @@ def completed_report(config: dict, trials: list, idle, uncounted: dict, carbon_i
         steady_state=steady_state_section(trials, idle, uncounted),
         latency=latency_section(trials),
         idle=Idle.from_dict(idle.to_dict()) if idle else None,  # the meters' JSON form
+        **({"warm_up": warm_up} if warm_up is not None else {}),  # left out where unknown
         load=load,
         memory=memory,
         timeline_file=timeline_file,

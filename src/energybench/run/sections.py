@@ -364,9 +364,12 @@ class IdleComponent(Section):
 
 
 class Idle(Section):
-    """The idle baseline the net figures subtract (the meters' JSON form)."""
+    """The idle baseline the net figures subtract (the meters' JSON form), and its window on
+    the power timeline's clock (absent from reports from before it was recorded)."""
 
     duration_s: Number | None = None
+    start_s: Number | None = None
+    end_s: Number | None = None
     method: Any = None
     temperatures_c: Any = None
     components: dict[str, IdleComponent] = Field(default_factory=dict)
@@ -374,6 +377,14 @@ class Idle(Section):
     def watts(self, component: str) -> float | None:
         power = self.components.get(component)
         return power.watts if power else None
+
+
+class WarmUp(Section):
+    """The unmeasured warm-up before the trials: its window on the power timeline's clock
+    (absent from failed runs' reports and from reports from before it was recorded)."""
+
+    start_s: Number
+    end_s: Number
 
 
 class Load(Section):

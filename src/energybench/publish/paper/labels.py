@@ -1,6 +1,8 @@
 """A label per model in the manner of AI Energy Score's: model, task, class, GPU energy per
-1,000 queries, stars, hardware, date and protocol. An estimate says so on its face; an
-unrated model shows why instead of stars."""
+1,000 queries, stars, hardware, date and protocol, and a link line to the model's Hugging Face
+page (AES's label has a QR code there; a link line needs no library, and is a live link in
+the SVG and PDF). An estimate says so on its face; an unrated model shows why instead of
+stars."""
 
 from __future__ import annotations
 
@@ -11,14 +13,16 @@ import pandas as pd
 from energybench.run.energy.units import significant
 from energybench.publish.paper import style
 from energybench.publish.paper.hardware import hardware_of
+from energybench.publish.paper.links import hub_url
 from energybench.run.quantization import named
 from energybench.run.report import Report
 from energybench.run.tasks import task_in_words
 
-WIDTH_IN, HEIGHT_IN = 3.2, 4.6
+WIDTH_IN, HEIGHT_IN = 3.2, 5.0
 SMALL_PRINT = 7  # points: the smallest type on a label
 SMALL_PRINT_WIDTH = 44  # characters of small print a line holds
 ID_WIDTH = 50  # characters of a Hub id that fit the label's width at its size
+LINK_LINE_Y = 0.04  # the link line's foot, above the frame's bottom edge
 
 
 def full_key(model: str) -> list[str]:
@@ -33,6 +37,12 @@ def protocol_of(report: Report) -> str:
     return (f"energybench {report.provenance.energybench_version or '?'}, "
             f"{config.get('backend')} backend, {config.get('num_prompts')} prompts, "
             f"{config.get('max_new_tokens')} new tokens, {len(report.trials)} trial(s)")
+
+
+def group_in_words(group: str) -> str:
+    """A rating group ("text_generation/B", or a task alone) in words, as the task line."""
+    task, _, model_class = group.partition("/")
+    return task_in_words(task, model_class or None)
 
 
 def headline(report: Report, rating: dict) -> tuple[str, str]:
@@ -69,7 +79,7 @@ def draw(report: Report, rating: dict, outputs) -> None:
         axis.text(0.5, 0.62, "★" * stars + "☆" * (5 - stars), fontsize=24,
                   color=style.LABEL_COLOR, **text)
         note = "outside the calibration range: nearest band" \
-            if rating["out_of_calibration_range"] is True else f"rated within {rating['group']}"
+            if rating["out_of_calibration_range"] is True else f"rated within {group_in_words(rating['group'])}"
     else:
         axis.text(0.5, 0.62, "unrated", fontsize=18, color=style.STAR_COLORS[None], **text)
         note = rating["unrated_reason"] or ""
@@ -86,6 +96,10 @@ def draw(report: Report, rating: dict, outputs) -> None:
     if not report.succeeded:
         details.insert(0, "RUN FAILED")
     axis.text(0.5, 0.29, "\n".join(details), fontsize=SMALL_PRINT, va="top", **text)
+    link = hub_url(config.get("id"))
+    if link:
+        axis.text(0.5, LINK_LINE_Y, style.short_key(link.removeprefix("https://"), ID_WIDTH),
+                  fontsize=SMALL_PRINT, color=style.LABEL_COLOR, url=link, va="bottom", **text)
     style.save(fig, outputs)
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from energybench.publish.paper.aggregate import MODEL_COLUMNS, report_row
-from energybench.run.files import frame_csv_text, write_atomic
 from energybench.publish.paper import latex
+from energybench.run.energy.phases import PER_UNIT_FIGURES
+from energybench.run.files import frame_csv_text, write_atomic
 from energybench.run.report import COMPONENTS, Report
 from energybench.run.sections import LATENCY_METRICS, LatencyStatistics
 
@@ -24,7 +25,8 @@ TRIAL_COLUMNS = ["model", "status", "trial", "duration_s", "completion_tokens",
                  "completion_tokens_per_second", "throughput_tokens_per_second", "failure"] + [
     f"{c}_{field}" for c in COMPONENTS for field in WINDOW_ENERGY_FIELDS]
 PHASE_COLUMNS = ["model", "status", "trial", "component", "unit", "prefill", "decode",
-                 "generate", "valid", "invalid_reason", "prefill_passes", "generate_passes"]
+                 "generate", *PER_UNIT_FIGURES, "valid", "invalid_reason", "prefill_passes",
+                 "generate_passes"]
 LATENCY_COLUMNS = ["model", "status", "metric", "count", "mean", "median", "p90", "p99"]
 CHECK_COLUMNS = ["model", "status", "trial", "window", "name", "passed", "severity", "value",
                  "limit", "detail"]
@@ -47,16 +49,19 @@ def trial_rows(report: Report) -> list[dict]:
 
 
 def phase_rows(report: Report) -> list[dict]:
-    """Prefill/decode per trial and component; ``valid`` false with the reason where the split
-    is invalid (decode below the meter's resolution, a prefill unknown). A model whose
-    backend measures no prefill keeps one row saying so."""
+    """Prefill/decode per trial and component, per pass and per query and token (empty for
+    the latency row); ``valid`` false with the reason where the split is invalid (decode
+    below the meter's resolution, a prefill unknown). A model whose backend measures no
+    prefill keeps one row saying so."""
     base = {"model": report.model, "status": report.status}
     if not report.phases:
         why = report.error_text or "the backend measures no prefill/decode split"
         return [{**base, "valid": False, "invalid_reason": why}]
+    per_trial = report.phases_per_trial
     return [{**base, "trial": index, "component": name, "unit": part.unit,
              "prefill_passes": split.prefill_passes, "generate_passes": split.generate_passes,
              **{k: getattr(part, k) for k in ("prefill", "decode", "generate")},
+             **(per_trial[index].get(name, {}) if index < len(per_trial) else {}),
              "valid": part.reason is None, "invalid_reason": part.reason}
             for index, split in enumerate(report.phases.trials)
             for name, part in split.splits.items()]

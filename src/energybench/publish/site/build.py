@@ -1,6 +1,7 @@
-"""Render the static site: ``index.html``, ``models/{key}.html``, ``compare.html`` and
-``assets/``, with the raw reports, timelines, labels and per-run figures copied beside them
-so a copy of the folder alone works from the file system or any static host.
+"""Render the static site: ``index.html``, ``models/{key}.html``, ``compare.html``,
+``figures.html`` (the paper's comparison figures), ``methodology.html`` (the docs that define
+the figures) and ``assets/``, with the raw reports, timelines, labels and figures copied
+beside them so a copy of the folder alone works from the file system or any static host.
 
 Templates are autoescaped (a model key is text, never markup); data the comparison page
 needs is embedded as JSON with ``<``, ``>``, ``&`` and ``'`` escaped, so a key holding
@@ -25,6 +26,7 @@ from energybench.publish.paper.palette import COMPONENT_COLORS, STAR_COLORS, STA
 from energybench.run.report import COMPONENTS, Report
 from energybench.publish.site.download import leaderboard_csv
 from energybench.publish.site.entries import calibration, collect, figure_of, read_ratings
+from energybench.publish.site.methodology import render as render_methodology
 
 # Per-run figures the paper rules draw under results/figures/runs/{model}/, in page order
 # (prefill/decode and latency are per-run tables here, drawn across models by the paper).
@@ -33,6 +35,13 @@ LATENCY_ROWS = {"ttft_s": "time to first token", "itl_s": "inter-token latency",
                 "tpot_s": "time per output token", "e2e_latency_s": "end-to-end latency"}
 FILTERS = {"task": "Task", "class": "Class", "reasoning": "Reasoning", "backend": "Backend",
            "status": "Status"}
+# The paper's comparison figures (results/figures/{name}.png), by file stem, in page order.
+COMPARISON_FIGURES = {
+    "energy_per_1000_queries": "Energy per 1,000 queries, ranked within each rating group",
+    "energy_per_token_vs_throughput": "Energy per token against generated tokens per second",
+    "prefill_decode": "Prefill and decode energy, per query and per token",
+    "latency_percentiles": "Latency percentiles of served models",
+}
 INITIAL_SORT = "rank"  # per rating group, by the figure the stars rate
 ASSETS = ("site.css", "leaderboard.js", "compare.js")
 
@@ -110,17 +119,30 @@ def _root(properties: dict[str, str]) -> str:
                                   for name, color in properties.items()) + "}\n"
 
 
+PHASE_FIGURES = {  # the model page's phases table: figure, its scale to the column's unit
+    "prefill_j_per_query": 1.0, "decode_j_per_query": 1.0,
+    "prefill_j_per_prompt_token": 1000.0, "decode_j_per_generated_token": 1000.0,
+}
+
+
 def _phase_rows(report: Report) -> list[tuple[str, dict]]:
+    """Per component of the split, prefill and decode per query and per token (mJ), or why
+    each is unknown: the split's own reason, else no query or token counted."""
     mean = report.phases.mean if report.phases else {}
     rows = []
     for component in COMPONENTS:
         if component not in mean:
             continue
-        stats = {phase: getattr(mean[component], phase) for phase in ("prefill", "decode")}
-        rows.append((component, {
-            phase: figure_of(s.mean, reason=s.reason, low=s.ci_low, high=s.ci_high,
-                             interval_reason=s.reason)
-            for phase, s in stats.items()}))
+        per_unit = report.phases_per_unit.get(component, {})
+        reasons = {phase: getattr(mean[component], phase).reason for phase in ("prefill",
+                                                                               "decode")}
+        figures = {}
+        for figure, scale in PHASE_FIGURES.items():
+            value = per_unit.get(figure)
+            figures[figure] = figure_of(None if value is None else value * scale,
+                                        reason=reasons[figure.split("_")[0]]
+                                        or "no query or token counted")
+        rows.append((component, figures))
     return rows
 
 
@@ -177,6 +199,17 @@ def _run_files(entry: dict, staging: Path, labels: dict | None, figures: dict | 
             else "the figure rules drew none of these for this model"}
 
 
+def _comparison_files(figures: list[str | Path] | None, staging: Path) -> list[dict]:
+    """Copy the comparison figures into the site, in page order, each with its title."""
+    order = list(COMPARISON_FIGURES)
+    paths = sorted(map(Path, figures or []),
+                   key=lambda path: (order.index(path.stem) if path.stem in order else len(order),
+                                     path.stem))
+    return [{"title": COMPARISON_FIGURES.get(path.stem, path.stem.replace("_", " ")),
+             "path": _copy(path, staging, f"figures/comparison/{path.name}")}
+            for path in paths]
+
+
 def _compare_data(entry: dict, files: dict) -> dict:
     """What the comparison page draws for one model (embedded as JSON, no fetch())."""
     keep = ("key", "page", "id", "status", "failure", "class", "task", "reasoning", "backend",
@@ -199,11 +232,14 @@ def _replace_directory(staging: Path, output: Path) -> None:
 
 def build_site(collection: str | Path, output: str | Path, *,
                ratings: str | Path | None = None, labels: list[str | Path] | None = None,
-               figures: list[str | Path] | None = None) -> Path:
-    """Build the site into ``output`` from the report collection (energybench.publish.paper.stored).
-    The ratings table, the labels (``{model}.svg`` or ``.png``) and the per-run figures
-    (``{model}/power_timeline.png``) are shown where given; the pages say what is missing
-    and why."""
+               figures: list[str | Path] | None = None,
+               comparisons: list[str | Path] | None = None,
+               methodology: list[str | Path] | None = None) -> Path:
+    """Build the site into ``output`` from the report collection
+    (energybench.publish.paper.stored). The ratings table, the labels (``{model}.svg`` or
+    ``.png``), the per-run figures (``{model}/power_timeline.png``), the comparison figures
+    (``{name}.png``) and the methodology docs (Markdown files) are shown where given; the
+    pages say what is missing and why."""
     output = Path(output)
     ratings_table = read_ratings(ratings)
     entries, left_out = collect(collection, ratings_table)
@@ -245,6 +281,12 @@ def build_site(collection: str | Path, output: str | Path, *,
         _write(staging / "leaderboard.csv", leaderboard_csv(entries))
         _write(staging / "compare.html", env.get_template("compare.html").render(
             **common, root="", page="compare", data=compare))
+        _write(staging / "figures.html", env.get_template("figures.html").render(
+            **common, root="", page="figures", figures=_comparison_files(comparisons, staging),
+            made=comparisons is not None))
+        _write(staging / "methodology.html", env.get_template("methodology.html").render(
+            **common, root="", page="methodology",
+            documents=render_methodology(methodology or [])))
         shared_mode(staging, directory=True)  # mkdtemp's 0700: the umask's mode, as elsewhere
         _replace_directory(staging, output)
     except BaseException:

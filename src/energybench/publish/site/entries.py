@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import re
 from pathlib import Path
 
 from energybench.run.files import csv_value
 from energybench.job.keys import key_problem
 from energybench.publish.paper.hardware import gpu_count, hardware_of, parameter_count
+from energybench.publish.paper.links import hub_url
 from energybench.publish.paper.ranking import rank_key, rated_figure, total_marked_estimated
 from energybench.publish.paper.ratings import group_of
 from energybench.run.tasks import known_task
@@ -23,18 +23,6 @@ from energybench.run.report import Report
 from energybench.run.sections import ComponentFigures, Metrics
 
 NO_RATINGS = "no ratings table"
-HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-def hub_url(model_id) -> str | None:
-    """The Hugging Face page of a Hub id (``owner/name``); None for a local path (more or
-    fewer parts, a leading ``.`` or ``/``, or a directory here, as the run read it: a site
-    built where the campaign ran knows ``models/foo`` for one) or no id. Built from the id's
-    own characters, which a URL path takes as they are."""
-    if (isinstance(model_id, str) and HUB_ID.fullmatch(model_id)
-            and not Path(model_id).exists()):
-        return f"https://huggingface.co/{model_id}"
-    return None
 
 
 def page_name(key: str) -> str:

@@ -153,12 +153,15 @@ class IdlePower:
 @dataclass
 class IdleBaseline:
     """Idle power per component, and how it was taken (``method``: settle, duration asked
-    for and the minimum the meters' resolution needs, sub-windows, the stability limit)."""
+    for and the minimum the meters' resolution needs, sub-windows, the stability limit);
+    ``start_s``/``end_s``: its window on the monitor's clock, where it was measured in one."""
 
     duration_s: float
     components: dict[str, IdlePower]
     method: dict = field(default_factory=dict)
     temperatures_c: dict[str, float] = field(default_factory=dict)
+    start_s: float | None = None
+    end_s: float | None = None
 
     @classmethod
     def from_window(
@@ -209,11 +212,14 @@ class IdleBaseline:
                 name, watts, energy.source, energy.estimated, reason, list(energy.devices),
                 per_device, spread, powers,
             )
-        return cls(duration, components, dict(method or {}), dict(temperatures_c or {}))
+        return cls(duration, components, dict(method or {}), dict(temperatures_c or {}),
+                   window.start_s, window.end_s)
 
     def to_dict(self) -> dict:
         return {
             "duration_s": self.duration_s,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
             "method": self.method,
             "temperatures_c": self.temperatures_c,
             "components": {name: power.to_dict() for name, power in self.components.items()},

@@ -1,5 +1,5 @@
-"""One run's power over time per component, with its idle baseline, the model load, trial
-windows and steady-state windows."""
+"""One run's power over time per component, with its idle baseline (its power, and the window
+it was measured in), the model load, the warm-up, trial windows and steady-state windows."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from energybench.run.sections import Idle
 TRIAL_COLOR = style.PALETTE["yellow"]
 STEADY_COLOR = style.PALETTE["purple"]
 LOAD_COLOR = style.PALETTE["grey"]
+STEADY_HATCH = ".."
+# The idle and warm-up windows by pattern, in grey: five window colours beside the components'
+# lines cannot all stay apart under colour-vision deficiency (tests/paper/test_palette.py).
+WINDOW_HATCHES = {"idle baseline window": "\\\\", "warm-up": "||"}
 
 
 def component_power(timeline: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -65,6 +69,14 @@ def draw(report: Report, timeline_path: str | Path | None, outputs) -> None:
     if report.load is not None:
         axis.axvspan(report.load.start_s, report.load.end_s, color=LOAD_COLOR, alpha=0.2,
                      label="model load")
+    unrecorded = []
+    for name, window in (("idle baseline window", idle), ("warm-up", report.warm_up)):
+        if window is not None and window.start_s is not None and window.end_s is not None:
+            axis.axvspan(window.start_s, window.end_s, facecolor="none",
+                         edgecolor=style.TEXT_GREY, linewidth=0.4, alpha=0.6,
+                         hatch=WINDOW_HATCHES[name], label=name)
+        elif report.succeeded:
+            unrecorded.append(name)
     for number, trial in enumerate(report.trials):
         if trial.start_s is not None:
             axis.axvspan(trial.start_s, trial.end_s, color=TRIAL_COLOR, alpha=0.25,
@@ -73,9 +85,11 @@ def draw(report: Report, timeline_path: str | Path | None, outputs) -> None:
               if t.energy is not None and t.start_s is not None]
     for number, trial in enumerate(steady):
         axis.axvspan(trial.start_s, trial.end_s, facecolor="none", edgecolor=STEADY_COLOR,
-                     hatch="..", label="steady state" if number == 0 else None)
+                     hatch=STEADY_HATCH, label="steady state" if number == 0 else None)
     if not any(t.start_s is not None for t in report.trials):
-        axis.text(0.01, 0.98, "trial windows not recorded in this report",
+        unrecorded.append("trial windows")
+    if unrecorded:  # reports from before a window was recorded
+        axis.text(0.01, 0.98, f"not recorded in this report: {', '.join(unrecorded)}",
                   transform=axis.transAxes, va="top", fontsize=7, color=style.TEXT_GREY)
     axis.set_xlabel("Time since the monitor started (s)")
     axis.set_ylabel("Power (W)")
