@@ -38,7 +38,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "config", "data", "envs", "src", "profiles",
-                  "containers", "requirements", "pyproject.toml", ".dockerignore"]
+                  "containers", "requirements", "pyproject.toml", ".dockerignore", "report",
+                  "docs"]  # docs: the site's methodology page is made of two of them
 
 BARE_SNAKEFILE = """
 MODELS = [f"m{i}" for i in range(int(config["count"]))]
