@@ -35,7 +35,7 @@ from energybench.run.files import write_atomic  # noqa: E402
 from energybench.run.meters import EnergyMonitor  # noqa: E402
 from energybench.run.meters import nvml as nvml_meter  # noqa: E402
 from energybench.run.meters.memory import gpu_peaks, host_peak  # noqa: E402
-from energybench.run.results import load_section  # noqa: E402
+from energybench.run.report_builder import load_section  # noqa: E402
 
 
 # What the load step writes (a small model's weights) and what the peak-memory step holds.

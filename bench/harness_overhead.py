@@ -134,7 +134,8 @@ def breakdown(model: Path, dataset: Path, args) -> None:
     import torch
 
     from energybench.run.backends import pytorch
-    from energybench.plan.config import RunConfig, load_yaml, resolve_model
+    from energybench.run.settings import RunConfig
+    from energybench.plan.config import load_yaml, resolve_model
     from energybench.run.meters import EnergyMonitor
 
     torch.set_num_threads(args.threads)

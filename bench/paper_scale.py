@@ -49,9 +49,9 @@ TABLES = ("models", "trials", "phases", "latency", "checks")
 LOOP = f"""
 import sys
 from pathlib import Path
-from energybench.aes.master_results import write_master_results
-from energybench.publish.paper.build import (build_figure, build_label, build_ratings, build_run_figure,
-                                     build_tables, read_ratings)
+from energybench.publish.paper.build import (build_figure, build_label, build_master_results,
+                                             build_ratings, build_run_figure, build_tables,
+                                             read_ratings)
 from energybench.publish.paper.stored import write_collection
 from energybench.publish.site import build_site
 
@@ -65,7 +65,7 @@ build_tables(collection, out / "tables/ratings.csv",
 for module, name in {FIGURES!r}.items():
     build_figure(module, collection, [out / f"figures/{{name}}.png", out / f"figures/{{name}}.pdf"],
                  out / "tables/ratings.csv" if module == "energy" else None)
-write_master_results(collection, out / "tables/master_results.csv")
+build_master_results(collection, out / "tables/master_results.csv")
 ratings = read_ratings(out / "tables/ratings.csv")
 labels, timelines = [], []
 for path in paths:

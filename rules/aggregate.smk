@@ -47,7 +47,7 @@ rule tables:
         collection=rules.reports.output.collection,
         ratings=rules.ratings.output.ratings,  # the stars column of models.tex
         code=paper_code("tables", "latex", "ranking")
-        + [workflow_path("src/energybench/publish/aggregate.py")],
+        + [workflow_path("src/energybench/publish/paper/aggregate.py")],
     output:
         models=report(
             f"{RESULTS}/tables/models.csv",
@@ -188,7 +188,7 @@ rule labels_and_timelines:
 rule aes_master_results:
     input:
         collection=rules.reports.output.collection,
-        code=workflow_path("src/energybench/aes/master_results.py"),
+        code=[workflow_path("src/energybench/aes/master_results.py"), f"{PAPER}/build.py"],
     output:
         table=f"{RESULTS}/tables/master_results.csv",
     log:

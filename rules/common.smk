@@ -11,20 +11,20 @@ from snakemake.common import overwrite_function_params
 from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
+from energybench.run.errors import ConfigError
+from energybench.run.schema import check_document
+from energybench.plan.consistency import check_run_configs
 from energybench.plan.config import (
-    ConfigError,
-    check_document,
-    check_run_configs,
     coerce_command_line_values,
     planned_settings,
     settings_text,
-    local_inputs,
     check_models_document,
     load_yaml,
     resolve_model,
     resolve_runtimes,
     select_models,
 )
+from energybench.run.settings import local_inputs
 from energybench.job import environment
 from energybench.run.prompts import check_prompt_counts
 from energybench.job.secrets import declared_secrets_environment
@@ -39,13 +39,11 @@ from energybench.plan.campaign_record import (
 )
 from energybench.plan.code_digest import code_digest
 from energybench.plan.planned import settings_path, write_planned_settings
-from energybench.run.backends import (
-    job_resources,
-    planned_on_the_cpu_for_want_of_gpus,
-)
-from energybench.job.gpus import discover_devices, gpu_capacity_problems
+from energybench.run.backend_registry import job_resources, planned_on_the_cpu_for_want_of_gpus
+from energybench.run.gpu_pool import discover_devices
+from energybench.job.gpus import gpu_capacity_problems
 from energybench.cli import rule_command
-from energybench.plan.keys import KEY_REGEX, key_problem
+from energybench.job.keys import KEY_REGEX, key_problem
 from energybench.job import workflow_guard
 from energybench.job.isolation import CONTAINER_RUNTIMES, resolve_runtime
 
@@ -201,7 +199,7 @@ def resource_limit(name):
 # for the machine that runs the jobs).
 MODELS, RESOURCES = load_model_table()
 # Each model's settings as its benchmark job's param: canonical text, so restating a value
-# reruns nothing (energybench.plan.config.canonical); the job reads them from a file named by
+# reruns nothing (energybench.run.settings.canonical); the job reads them from a file named by
 # their digest, written when a run starts (energybench.plan.planned).
 SETTINGS = {key: settings_text(cfg) for key, cfg in MODELS.items()}
 SETTINGS_FILES = {key: str(settings_path(RESULTS, key, text)) for key, text in SETTINGS.items()}

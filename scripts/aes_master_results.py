@@ -3,6 +3,6 @@ import sys
 
 sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 
-from energybench.aes.master_results import write_master_results  # noqa: E402
+from energybench.publish.paper.build import build_master_results  # noqa: E402
 
-write_master_results(snakemake.input.collection, snakemake.output.table)  # noqa: F821
+build_master_results(snakemake.input.collection, snakemake.output.table)  # noqa: F821

@@ -47,7 +47,7 @@ def gpu_report(model: str, wh_per_1000: float, *, model_class: str = "B",
     report["metrics"].update(wh_per_1000_queries=wh_per_1000,
                              total_wh_per_1000_queries=(gpu_j + others) / 3.6 / RESPONSES,
                              joules_per_token=(gpu_j + others) / tokens)
-    # The per-trial figures over the trials, as energybench.run.results computes them.
+    # The per-trial figures over the trials, as energybench.run.report_builder computes them.
     report["metrics"]["trial_statistics"].update(
         wh_per_1000_queries=trial_statistics([v / 3.6 / RESPONSES for v in values])["gross"],
         total_wh_per_1000_queries=trial_statistics(

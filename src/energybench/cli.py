@@ -17,7 +17,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from energybench.plan.config import ConfigError
+from energybench.run.errors import ConfigError
 
 
 def rule_command(package_dir: str, in_conda_env: bool) -> str:
@@ -66,7 +66,7 @@ def _benchmark(args) -> int:
 
 
 def _tiny_model(args) -> int:
-    from energybench.job.tiny import build_tiny
+    from energybench.job.tiny_models import build_tiny
 
     build_tiny(args.output, json.loads(args.spec))
     return 0
@@ -182,7 +182,7 @@ def _add_workflow_steps(commands) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     from energybench.job.isolation.spec import CONTAINER_RUNTIMES, CPU_IMAGE_TAG, DOCKER
-    from energybench.plan.aes_model_list import AES_REASONING
+    from energybench.run.settings import AES_REASONING
 
     parser = argparse.ArgumentParser(prog="energybench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -17,8 +17,9 @@ from energybench.plan.aes_model_list import (
 )
 from energybench.aes.preset import apply_preset
 from energybench.cli import main
-from energybench.plan.keys import key_problem
-from energybench.plan.config import ConfigError, load_yaml, resolve_model, select_models
+from energybench.job.keys import key_problem
+from energybench.run.errors import ConfigError
+from energybench.plan.config import load_yaml, resolve_model, select_models
 
 from conftest import REPO_ROOT
 
@@ -81,7 +82,7 @@ def test_real_list_stated_reading_agrees_with_aes_parser(aes_configs):
 
 def test_imported_entries_are_valid_model_settings():
     """Every imported entry resolves into a valid run config."""
-    from energybench.plan.config import check_run_configs
+    from energybench.plan.consistency import check_run_configs
 
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     table = {key: resolve_model(key, entry, config["defaults"], config["measurement"])
@@ -316,7 +317,7 @@ def test_number_of_prompts_and_dataset_are_the_campaigns(imported_table, campaig
 
 
 def test_the_run_log_says_where_reasoning_differs_from_the_stated_state(imported_table):
-    from energybench.plan.config import RunConfig
+    from energybench.run.settings import RunConfig
 
     deepseek = RunConfig.from_dict(imported_table["deepseek-ai--DeepSeek-R1--on"])
     assert "states reasoning 'On'; this run has reasoning off" in deepseek.reasoning_note
@@ -329,7 +330,7 @@ def test_new_settings_leave_existing_run_configs_and_their_digest_alone(imported
     """temperature, prompt_prefix, reasoning_state, priority and protocol are left out of a
     resolved config while unset, so the models of an existing campaign do not rerun."""
     from energybench.run.backends.pytorch import sampling
-    from energybench.plan.config import RunConfig
+    from energybench.run.settings import RunConfig
 
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     plain = RunConfig.from_dict(resolve_model("m", {"id": "org/m"}, config["defaults"],

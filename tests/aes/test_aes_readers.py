@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT
-from energybench.aes import master_results, report_keys, submission
+from energybench.aes import master_results, submission
+from energybench.run import report_keys
 from energybench.aes.identity import identity
 from energybench.plan.config import load_yaml, resolve_model
 from energybench.run.meters import ComponentEnergy, WindowMeasurement
+from energybench.publish.paper.build import build_master_results
 from energybench.publish.paper.stored import write_collection
 from energybench.run.report import Report, read_report, write_report
-from energybench.run.results import energy_section, metrics_section
+from energybench.run.report_builder import energy_section, metrics_section
 
 AES_DIR = Path(__file__).parents[1] / "data" / "aes"
 
@@ -193,7 +195,7 @@ def test_aes_aggregator_derives_our_master_results(aes, written, reports, tmp_pa
             aggregator.add_failed_result(config, f"{error['type']}: {error['message']}")
         else:
             aggregator.add_result(config, as_aes_reads_unknowns(written[kind]))
-    ours_path = master_results.write_master_results(
+    ours_path = build_master_results(
         write_collection(written.values(), tmp_path / "reports.jsonl"),
         tmp_path / "ours" / "master_results.csv")
     theirs = list(csv.DictReader(theirs_path.open()))
@@ -221,7 +223,7 @@ def test_aes_aggregator_derives_our_master_results(aes, written, reports, tmp_pa
 def test_aes_summary_reads_our_master_results(aes, written, tmp_path):
     """AES's get_results_summary over our table: no error, totals of the rows without error."""
     results_aggregator, _ = aes
-    path = master_results.write_master_results(
+    path = build_master_results(
         write_collection([written["gpu"], written["partial"], written["failed"]],
                          tmp_path / "reports.jsonl"), tmp_path / "master_results.csv")
     summary = results_aggregator.ResultsAggregator(str(path)).get_results_summary()
@@ -229,7 +231,7 @@ def test_aes_summary_reads_our_master_results(aes, written, tmp_path):
     assert summary["total_runs"] == 3 and summary["successful_runs"] == 1
     assert summary["total_tokens"] == gpu["summary"]["total_tokens"]
     assert summary["total_energy_wh"] == pytest.approx(2.0)
-    with_cpu = master_results.write_master_results(
+    with_cpu = build_master_results(
         write_collection([written["cpu"]], tmp_path / "cpu" / "reports.jsonl"),
         tmp_path / "cpu" / "master_results.csv")
     summary = results_aggregator.ResultsAggregator(str(with_cpu)).get_results_summary()

@@ -5,17 +5,17 @@ import re
 import pytest
 
 from conftest import REPO_ROOT
-from energybench.run.backends import (
+from energybench.run.backend_registry import (
     BACKENDS,
     JOB_RESOURCES,
-    Backend,
-    NoGpuVisible,
     backend_class,
     job_resources,
     planned_gpus,
-    resolve_device,
 )
-from energybench.plan.config import ConfigError, check_run_configs, load_yaml, resolve_model
+from energybench.run.backends import Backend, NoGpuVisible, resolve_device
+from energybench.run.errors import ConfigError
+from energybench.plan.consistency import check_run_configs
+from energybench.plan.config import load_yaml, resolve_model
 from energybench.job.secrets import HUB_TOKENS, needed_secrets
 
 CONFIG = load_yaml(REPO_ROOT / "config/config.yaml")
@@ -92,7 +92,7 @@ def test_a_run_that_should_use_cuda_but_sees_none_fails_never_falls_back_to_the_
 
 def test_each_backend_parses_its_own_block_once_into_the_run_config():
     from energybench.run.backends.vllm.settings import VLLMSettings
-    from energybench.plan.config import RunConfig
+    from energybench.run.settings import RunConfig
 
     assert RunConfig.from_dict(run_config()).backend_settings is None  # pytorch has no block
     vllm = RunConfig.from_dict(run_config(backend="vllm", vllm=EXTERNAL)).backend_settings
@@ -106,7 +106,7 @@ def test_secrets_are_handed_over_by_name_as_the_backend_declares():
     assert needed_secrets(run_config()) == HUB_TOKENS
     assert needed_secrets(run_config(backend="vllm", vllm=EXTERNAL)) == (*HUB_TOKENS, "SERVER_KEY")
     # The setting naming a secret's variable is one where a pasted key is never echoed.
-    from energybench.plan.config import model_setting_schema
+    from energybench.run.schema import model_setting_schema
     declared = backend_class("vllm").secrets(run_config(backend="vllm", vllm=EXTERNAL))
     assert [model_setting_schema(s).get("x-never-echo") for s in declared.values()] == [True]
 
@@ -129,7 +129,9 @@ def test_outside_the_backends_nothing_names_a_backend():
                                                                   "plan/config.py",
                                                                   "plan/consistency.py",
                                                                   "job/secrets.py",
-                                                                  "run/benchmark.py")),
+                                                                  "run/benchmark.py",
+                                                                  "run/settings.py",
+                                                                  "run/schema.py")),
              *sorted((REPO_ROOT / "src/energybench/job/isolation").glob("*.py"))]
     for path in paths:
         named = re.findall(r"\bvllm\b|[\"']pytorch[\"']", path.read_text(), flags=re.IGNORECASE)
@@ -138,7 +140,7 @@ def test_outside_the_backends_nothing_names_a_backend():
 
 def test_a_model_found_nowhere_names_its_id_and_how_it_was_read(tmp_path, monkeypatch):
     from energybench.run.backends.pytorch import PyTorchBackend
-    from energybench.plan.config import RunConfig
+    from energybench.run.settings import RunConfig
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no network here; offline, the cache decides
@@ -169,7 +171,7 @@ def tiny_model(tmp_path_factory):
 def test_a_prompt_longer_than_the_context_is_refused_or_truncated_and_counted(
         tmp_path, tiny_model, overflow):
     from energybench.run.backends.pytorch import PyTorchBackend
-    from energybench.plan.config import RunConfig
+    from energybench.run.settings import RunConfig
 
     dataset = tmp_path / "p.jsonl"
     long_prompt = " ".join(["energy"] * 3000)  # past the tiny model's 1,024 positions

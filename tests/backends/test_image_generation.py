@@ -10,8 +10,9 @@ import pytest
 from conftest import REPO_ROOT
 from energybench.aes.preset import apply_preset
 from energybench.run.backends.diffusion import ImageSettings, size_multiple
-from energybench.plan.config import ConfigError, check_models_document, check_run_configs, \
-    load_yaml, resolve_model
+from energybench.run.errors import ConfigError
+from energybench.plan.config import check_models_document, load_yaml, resolve_model
+from energybench.plan.consistency import check_run_configs
 from energybench.run.prompts import check_prompt_counts
 from energybench.run.report import read_report, validate_report
 
@@ -29,7 +30,7 @@ def image_model(model_id: str, **entry) -> dict:
 
 @pytest.fixture(scope="module")
 def pipeline_dir(tmp_path_factory):
-    from energybench.job.tiny import build_tiny
+    from energybench.job.tiny_models import build_tiny
 
     return build_tiny(tmp_path_factory.mktemp("tiny") / "tiny-sd", {"kind": "diffusion"})
 
@@ -172,7 +173,7 @@ def test_aes_preset_makes_one_image_per_prompt_from_its_image_prompt_set():
 
 
 def test_tables_labels_and_aes_files_name_the_image_task_in_its_own_terms(image_run):
-    from energybench.publish.aggregate import MODEL_COLUMNS
+    from energybench.publish.paper.aggregate import MODEL_COLUMNS
     from energybench.aes.identity import identity
     from energybench.publish.paper.tables import TABLES
     from energybench.run.report import Report

@@ -5,10 +5,11 @@ split on the CPU, a tiny model across two devices (the CPU and disk offload)."""
 
 import pytest
 
-from energybench.job import gpus
+from energybench.run import gpu_pool
 from energybench.run.backends import pytorch
 from energybench.run.backends.pytorch import PyTorchBackend
-from energybench.plan.config import RunConfig, load_yaml, resolve_model
+from energybench.run.settings import RunConfig
+from energybench.plan.config import load_yaml, resolve_model
 from energybench.job.gpus import GpuAllocationError, allocate_gpus, gpu_environment
 from energybench.run.meters import EnergyMonitor
 from energybench.job.tiny import build_tiny_model
@@ -23,7 +24,7 @@ CPU_BYTES = 1_600_000
 
 def test_a_job_taking_two_gpus_locks_both_and_shows_the_run_both(monkeypatch, tmp_path):
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)
-    monkeypatch.setenv(gpus.DEVICES_ENV, "0,1")  # the node's two (stand-in) GPUs
+    monkeypatch.setenv(gpu_pool.DEVICES_ENV, "0,1")  # the node's two (stand-in) GPUs
     with allocate_gpus(2, tmp_path) as held:
         assert held == ["0", "1"]
         assert gpu_environment(held)["CUDA_VISIBLE_DEVICES"] == "0,1"

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from energybench.run.backends.pytorch import PREFILL_MIN_BATCHES, BatchTiming, PyTorchBackend
-from energybench.run.meters import ComponentEnergy, WindowMeasurement, split_window_phases
+from energybench.run.meters import ComponentEnergy, WindowMeasurement
+from energybench.run.energy.phases import split_window_phases
 
 
 def gpu_window(name, duration, joules, **detail):

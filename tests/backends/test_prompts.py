@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from energybench.plan.config import ConfigError
+from energybench.run.errors import ConfigError
 from energybench.run.prompts import load_prompts
 
 TEXTS = ["first prompt", "second prompt", "third prompt"]

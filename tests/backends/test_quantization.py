@@ -11,8 +11,12 @@ import pytest
 
 from conftest import REPO_ROOT
 from energybench.aes.identity import model_name
-from energybench.plan.config import ConfigError, RunConfig, check_run_configs, resolve_model
-from energybench.plan.config import check_models_document, load_yaml, model_setting_schema
+from energybench.run.errors import ConfigError
+from energybench.run.settings import RunConfig
+from energybench.plan.consistency import check_run_configs
+from energybench.plan.config import resolve_model
+from energybench.plan.config import check_models_document, load_yaml
+from energybench.run.schema import model_setting_schema
 from energybench.run.quantization import BITS
 from test_backends import CONFIG, run_config
 

@@ -6,8 +6,11 @@ import pytest
 
 from conftest import REPO_ROOT
 from energybench.aes.identity import AES_TASKS, OUR_TASKS
-from energybench.run.backends import BACKENDS, Backend, backend_class
-from energybench.plan.config import ConfigError, check_run_configs, load_yaml, resolve_model
+from energybench.run.backend_registry import BACKENDS, backend_class
+from energybench.run.backends import Backend
+from energybench.run.errors import ConfigError
+from energybench.plan.consistency import check_run_configs
+from energybench.plan.config import load_yaml, resolve_model
 from energybench.publish.paper.ratings import group_of
 from energybench.run.sections import Metrics, Summary
 from energybench.run.tasks import TASKS, Task, task_in_words, task_named, task_problems

@@ -6,8 +6,11 @@ import re
 import pytest
 
 from conftest import REPO_ROOT
-from energybench.run.backends import create_backend
-from energybench.plan.config import ConfigError, RunConfig, check_run_configs, resolve_model
+from energybench.run.backend_registry import create_backend
+from energybench.run.errors import ConfigError
+from energybench.run.settings import RunConfig
+from energybench.plan.consistency import check_run_configs
+from energybench.plan.config import resolve_model
 from energybench.run.energy.units import efficiency_figures
 from energybench.run.tasks import TASKS
 from test_backends import CONFIG
@@ -58,7 +61,7 @@ def test_a_quantized_classifier_loads_its_linear_layers_quantized(tiny_classifie
 
 
 def test_a_classification_has_per_query_figures_and_no_per_token_figure_saying_why():
-    # As energybench.run.results computes a trial's figures for a task generating no tokens.
+    # As energybench.run.report_builder computes a trial's figures for a task generating no tokens.
     assert not TASKS["text_classification"].generates_tokens
     figures = efficiency_figures(36.0, tokens=None, responses=4)
     assert figures["wh_per_1000_queries"] == pytest.approx(36.0 / 3600 / 4 * 1000)

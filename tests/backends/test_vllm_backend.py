@@ -12,14 +12,10 @@ from fake_openai_server import FIRST_TOKEN_DELAY_S, PROMPT_TOKENS, TOKEN_DELAY_S
 
 from energybench.run import benchmark
 from energybench.run.backends.vllm.backend import EXTERNAL_ENDPOINT, REQUESTS_NAME
-from energybench.plan.config import (
-    ConfigError,
-    RunConfig,
-    check_models_document,
-    check_run_configs,
-    load_yaml,
-    resolve_model,
-)
+from energybench.run.errors import ConfigError
+from energybench.run.settings import RunConfig
+from energybench.plan.config import check_models_document, load_yaml, resolve_model
+from energybench.plan.consistency import check_run_configs
 from energybench.run.backends.vllm.loadgen import LoadSettings
 from energybench.run.report import read_report, validate_report
 from energybench.run.backends.vllm.server import PYTHON_ENV_VAR

@@ -14,7 +14,9 @@ import types
 import pytest
 
 from energybench.job import gpus
-from energybench.job.gpus import GpuAllocationError, allocate_gpus, discover_devices
+from energybench.job.gpus import GpuAllocationError, allocate_gpus
+from energybench.run import gpu_pool
+from energybench.run.gpu_pool import discover_devices
 
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -31,7 +33,7 @@ def fake_gpus(monkeypatch, tmp_path):
     """Four fake GPUs outside SLURM; returns the lock directory."""
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-    monkeypatch.setenv(gpus.DEVICES_ENV, "0,1,2,3")
+    monkeypatch.setenv(gpu_pool.DEVICES_ENV, "0,1,2,3")
     return tmp_path / "locks"
 
 
@@ -76,7 +78,7 @@ def test_multi_gpu_jobs_take_disjoint_sets(fake_gpus):
 
 
 def test_waits_for_a_device_then_times_out_naming_the_holder(fake_gpus, monkeypatch):
-    monkeypatch.setenv(gpus.DEVICES_ENV, "0")
+    monkeypatch.setenv(gpu_pool.DEVICES_ENV, "0")
     processes, held, release = start_holders([1], fake_gpus)
     try:
         started = time.monotonic()
@@ -92,7 +94,7 @@ def test_waits_for_a_device_then_times_out_naming_the_holder(fake_gpus, monkeypa
 
 
 def test_a_waiting_job_gets_the_device_once_it_is_released(fake_gpus, monkeypatch):
-    monkeypatch.setenv(gpus.DEVICES_ENV, "0,1")
+    monkeypatch.setenv(gpu_pool.DEVICES_ENV, "0,1")
     processes, held, release = start_holders([2], fake_gpus)
     started = time.monotonic()
     waiter_queue = SPAWN.Queue()
@@ -110,7 +112,7 @@ def test_a_waiting_job_gets_the_device_once_it_is_released(fake_gpus, monkeypatc
 
 
 def test_a_killed_holder_releases_its_devices(fake_gpus, monkeypatch):
-    monkeypatch.setenv(gpus.DEVICES_ENV, "7")
+    monkeypatch.setenv(gpu_pool.DEVICES_ENV, "7")
     processes, held, release = start_holders([1], fake_gpus)
     os.kill(processes[0].pid, signal.SIGKILL)
     processes[0].join(timeout=30)
@@ -120,7 +122,7 @@ def test_a_killed_holder_releases_its_devices(fake_gpus, monkeypatch):
 
 
 def test_devices_are_released_when_the_job_fails(fake_gpus, monkeypatch):
-    monkeypatch.setenv(gpus.DEVICES_ENV, "0")
+    monkeypatch.setenv(gpu_pool.DEVICES_ENV, "0")
     with pytest.raises(RuntimeError, match="engine crashed"):
         with allocate_gpus(1, fake_gpus):
             raise RuntimeError("engine crashed")
@@ -151,7 +153,7 @@ def test_negative_count_is_rejected(fake_gpus):
 def test_slurm_assignment_is_used_as_is_without_locks(monkeypatch, tmp_path):
     monkeypatch.setenv("SLURM_JOB_ID", "42")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
-    monkeypatch.setenv(gpus.DEVICES_ENV, "0,1,2,3")  # SLURM's choice wins
+    monkeypatch.setenv(gpu_pool.DEVICES_ENV, "0,1,2,3")  # SLURM's choice wins
     lock_dir = tmp_path / "locks"
     with allocate_gpus(2, lock_dir) as first, allocate_gpus(2, lock_dir) as second:
         assert first == second == ["2", "3"]
@@ -168,9 +170,9 @@ def test_slurm_assigning_fewer_gpus_than_needed_is_an_error(monkeypatch, tmp_pat
 
 def test_user_visible_devices_are_the_shared_pool(monkeypatch):
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)
-    monkeypatch.delenv(gpus.DEVICES_ENV, raising=False)
+    monkeypatch.delenv(gpu_pool.DEVICES_ENV, raising=False)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-aaa, GPU-bbb")
-    assert discover_devices() == gpus.DevicePool(("GPU-aaa", "GPU-bbb"), "CUDA_VISIBLE_DEVICES", False)
+    assert discover_devices() == gpu_pool.DevicePool(("GPU-aaa", "GPU-bbb"), "CUDA_VISIBLE_DEVICES", False)
 
 
 def fake_pynvml(device_count):
@@ -182,14 +184,14 @@ def fake_pynvml(device_count):
 
 
 def test_without_any_setting_nvml_lists_the_node_gpus(monkeypatch):
-    for name in ("SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES", gpus.DEVICES_ENV):
+    for name in ("SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES", gpu_pool.DEVICES_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml(3))
-    assert discover_devices() == gpus.DevicePool(("0", "1", "2"), "NVML", False)
+    assert discover_devices() == gpu_pool.DevicePool(("0", "1", "2"), "NVML", False)
 
 
 def test_no_nvidia_driver_means_no_gpus(monkeypatch, tmp_path):
-    for name in ("SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES", gpus.DEVICES_ENV):
+    for name in ("SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES", gpu_pool.DEVICES_ENV):
         monkeypatch.delenv(name, raising=False)
     broken = fake_pynvml(0)
 
@@ -222,7 +224,7 @@ def test_an_unwritable_lock_dir_is_a_clear_error(fake_gpus, tmp_path):
 
 def test_real_gpus_go_one_to_each_job(monkeypatch, tmp_path):
     """Where NVIDIA GPUs exist, NVML finds them and concurrent jobs take one each."""
-    for name in ("SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES", gpus.DEVICES_ENV):
+    for name in ("SLURM_JOB_ID", "CUDA_VISIBLE_DEVICES", gpu_pool.DEVICES_ENV):
         monkeypatch.delenv(name, raising=False)
     devices = discover_devices().devices
     if not devices:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from energybench.job.isolation import container_cli, images, supervise
-from energybench.job.isolation.commands import HostFacts, build_command, mounts_for
+from energybench.job.isolation.spec import HostFacts
+from energybench.job.isolation.commands import build_command, mounts_for
 from energybench.job.isolation.errors import (
     CAUSE_BAD_MOUNT,
     CAUSE_EXIT_NONZERO,

@@ -13,8 +13,8 @@ from energybench.run.meters import (
     IdleBaseline,
     IdlePower,
     WindowMeasurement,
-    split_window_phases,
 )
+from energybench.run.energy.phases import split_window_phases
 from energybench.run.meters.base import Meter
 from energybench.run.meters.cooldown import temperatures_settled
 from energybench.run.meters.estimate import CpuEstimateMeter, RamEstimateMeter

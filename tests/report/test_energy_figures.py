@@ -10,7 +10,7 @@ from energybench.run.backends import Trial
 from energybench.run.energy import check_counter_vs_integral, check_power_range, check_trial_variation
 from energybench.run.energy import check_window_length, trial_statistics
 from energybench.run.meters import ComponentEnergy, IdleBaseline, IdlePower, WindowMeasurement
-from energybench.run.results import checks_section, energy_section, metrics_section
+from energybench.run.report_builder import checks_section, energy_section, metrics_section
 
 
 def window(name, duration, gpu, cpu=10.0, ram=2.0, gpu_detail=None):

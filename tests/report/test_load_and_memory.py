@@ -13,7 +13,7 @@ from energybench.run.backends import RUN_USED_NO_GPU
 from energybench.run.meters import EnergyMonitor
 from energybench.run.meters.memory import PeakMemory, gpu_peaks, host_peak
 from energybench.run.report import Report, validate_report
-from energybench.run.results import load_section, memory_section
+from energybench.run.report_builder import completed_report, load_section, memory_section
 
 CONFIG = {"model": "m", "num_prompts": 4, "measurement": {"carbon_intensity_g_per_kwh": 400}}
 
@@ -47,8 +47,8 @@ def test_an_unknown_process_start_leaves_the_load_time_null_with_why():
 
 def test_the_load_never_enters_the_inference_figures():
     trials = [trial(0, 300.0), trial(1, 310.0)]
-    plain = Report.completed(CONFIG, trials, IDLE, {}, 400.0, None, PROVENANCE)
-    with_load = Report.completed(CONFIG, trials, IDLE, {}, 400.0, None, PROVENANCE,
+    plain = completed_report(CONFIG, trials, IDLE, {}, 400.0, None, PROVENANCE)
+    with_load = completed_report(CONFIG, trials, IDLE, {}, 400.0, None, PROVENANCE,
                                  load=loaded(gpu=1e6), memory=memory_section(
                                      {"gpu0": 2**30}, None, {
                                          "framework_allocated_bytes": 2**29,
@@ -67,7 +67,7 @@ def test_a_memory_figure_that_could_not_be_read_is_null_with_its_reason():
     memory = memory_section(None, "no GPU metered", {
         "framework_allocated_bytes": None, "framework_reserved_bytes": None,
         "framework_reason": "the model ran on the CPU"}, PeakMemory(None, None, "no /proc"))
-    document = Report.completed(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None, PROVENANCE,
+    document = completed_report(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None, PROVENANCE,
                                 memory=memory).to_dict()
     validate_report(document)
     assert document["memory"]["gpu_used_bytes"] is None
@@ -121,13 +121,13 @@ def test_the_process_start_is_this_process_age_before_the_monitor_opened(tmp_pat
 
 
 def test_the_tables_and_the_site_show_the_load_and_the_peaks():
-    from energybench.publish.aggregate import report_row
+    from energybench.publish.paper.aggregate import report_row
     from energybench.publish.site.entries import model_entry
 
     memory = memory_section({"gpu0": 2**30, "gpu1": 2**31}, None, {
         "framework_allocated_bytes": 2**29, "framework_reserved_bytes": 2**30,
         "framework_reason": None}, PeakMemory(3 * 2**30, "getrusage"))
-    report = Report.completed(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None, PROVENANCE,
+    report = completed_report(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None, PROVENANCE,
                               load=loaded(), memory=memory)
     row = report_row(report)
     assert (row["load_seconds"], row["load_gross_joules"], row["load_net_joules"]) == (
@@ -135,7 +135,7 @@ def test_the_tables_and_the_site_show_the_load_and_the_peaks():
     assert (row["peak_gpu_used_bytes"], row["peak_host_bytes"]) == (3 * 2**30, 3 * 2**30)
     entry = model_entry(report, None)
     assert entry["load_seconds"]["value"] == 21.5 and entry["peak_gpu_used_gib"]["value"] == 3.0
-    older = model_entry(Report.completed(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None,
+    older = model_entry(completed_report(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None,
                                          PROVENANCE), None)
     assert older["peak_host_gib"]["value"] is None and "not in the report" in \
         older["peak_host_gib"]["reason"]

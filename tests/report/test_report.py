@@ -6,9 +6,10 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from energybench.aes.report_keys import with_aes_energy_keys
+from energybench.run.report_keys import with_aes_energy_keys
 from energybench.run.files import write_json_atomic
 from energybench.run.report import Report, problem_of, read_report, validate_report, write_report
+from energybench.run.report_builder import completed_report
 from energybench.run.sections import ComponentFigures, Section, TrialFigures
 
 PROVENANCE = {"energybench_version": "0", "code_version": None, "config_hash": None,
@@ -96,7 +97,7 @@ def image_report() -> Report:
 
     trials = [replace(bare_trial(index, gpu), summary=image_summary([(1.0, 2), (1.0, 2)], 2, 2.0))
               for index, gpu in ((0, 300.0), (1, 310.0))]
-    return Report.completed({**CONFIG, "task": "image_generation"}, trials, IDLE, {}, 400.0,
+    return completed_report({**CONFIG, "task": "image_generation"}, trials, IDLE, {}, 400.0,
                             "power_timeline.csv", PROVENANCE)
 
 
@@ -119,7 +120,7 @@ def test_the_typed_report_and_its_schema_name_the_same_fields():
 
 
 def test_a_completed_run_is_one_valid_report_that_survives_a_round_trip():
-    report = Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
+    report = completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
                               "power_timeline.csv", PROVENANCE, warm_up=WARM_UP)
     document = report.to_dict()
     validate_report(document)
@@ -131,7 +132,7 @@ def test_a_completed_run_is_one_valid_report_that_survives_a_round_trip():
 
 
 def test_a_report_from_before_the_warm_up_was_recorded_reads_back_without_one():
-    document = Report.completed(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None,
+    document = completed_report(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None,
                                 PROVENANCE, warm_up=WARM_UP).to_dict()
     older = {key: value for key, value in document.items() if key != "warm_up"}
     validate_report(older)
@@ -140,7 +141,7 @@ def test_a_report_from_before_the_warm_up_was_recorded_reads_back_without_one():
     assert Report.from_dict(document).warm_up.end_s == WARM_UP.end_s
     # Unknown is left out, not written null: a failed run, a run given no warm-up.
     assert "warm_up" not in Report.failed("m", CONFIG, "boom", PROVENANCE).to_dict()
-    assert "warm_up" not in Report.completed(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None,
+    assert "warm_up" not in completed_report(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None,
                                              PROVENANCE).to_dict()
     with pytest.raises(ValueError, match="warm_up"):  # a window has both its ends
         Report.from_dict({**document, "warm_up": {"start_s": 1.0}})
@@ -155,7 +156,7 @@ def test_phases_per_query_and_per_token_divide_each_pass_by_its_own_counts():
                              "total_tokens": 280, "total_prompt_tokens": 80,
                              "total_completion_tokens": 200},
                     extra={"generate_passes": 2})
-    report = Report.completed(CONFIG, [once, twice], IDLE, {}, 400.0, None, PROVENANCE)
+    report = completed_report(CONFIG, [once, twice], IDLE, {}, 400.0, None, PROVENANCE)
     assert [trial["gpu"]["decode_j_per_query"] for trial in report.phases_per_trial] == \
         pytest.approx([270.0 / 4, 280.0 / 4])
     gpu = report.phases_per_unit["gpu"]
@@ -169,7 +170,7 @@ def test_phases_per_query_and_per_token_divide_each_pass_by_its_own_counts():
 
 def test_a_run_with_too_many_failed_requests_is_failed_but_keeps_its_figures():
     broken = replace(trial(0, 300.0), failure="3 of 4 requests failed")
-    report = Report.completed(CONFIG, [broken], IDLE, {}, 400.0, None, PROVENANCE)
+    report = completed_report(CONFIG, [broken], IDLE, {}, 400.0, None, PROVENANCE)
     assert report.status == "failed"
     assert report.error == RunError(type="TooManyFailedRequests", message="3 of 4 requests failed")
     assert report.energy.total.gross_joules > 0
@@ -251,7 +252,7 @@ def test_every_stored_report_survives_the_typed_round_trip_unchanged(kind):
 
 
 def test_a_written_report_reads_back_typed_and_writes_the_same_file(tmp_path):
-    built = Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
+    built = completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
                              "power_timeline.csv", PROVENANCE)
     first = write_report(tmp_path / "a.json", built.to_dict()).read_text()
     stored = Report.from_dict(read_report(tmp_path / "a.json"))
@@ -281,9 +282,9 @@ def served_trial(index, gpu, steady=True):
     [served_trial(0, 300.0), served_trial(1, 310.0, steady=False)],
 ], ids=["phases", "served"])
 def test_sections_built_typed_write_what_they_read_back(trials):
-    """energybench.run.results builds each section typed, with the keys it gives in their order:
+    """energybench.run.report_builder builds each section typed, with the keys it gives in their order:
     the report written is the one read back, key for key."""
-    report = Report.completed(CONFIG, trials, IDLE, {"ram": "not here"}, 400.0, None, PROVENANCE)
+    report = completed_report(CONFIG, trials, IDLE, {"ram": "not here"}, 400.0, None, PROVENANCE)
     assert isinstance(report.phases or report.steady_state, Section)
     document = report.to_dict()
     validate_report(document)
@@ -292,7 +293,7 @@ def test_sections_built_typed_write_what_they_read_back(trials):
 
 
 def test_the_sections_are_typed_and_the_derived_figures_are_computed_once():
-    report = Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
+    report = completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
                               "power_timeline.csv", PROVENANCE)
     gpu = report.energy.components["gpu"]
     assert isinstance(gpu, ComponentFigures) and gpu is report.energy.gpu
@@ -312,7 +313,7 @@ def test_per_query_figures_divide_each_trials_energy_by_its_own_successful_queri
     second = trial(1, 300.0)
     second = replace(second, summary={**second.summary, "successful_prompts": 2,
                                       "failed_prompts": 2})
-    report = Report.completed(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
+    report = completed_report(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
                               PROVENANCE)
     per_trial = (300.0 / 3.6 / 4 + 300.0 / 3.6 / 2) / 2  # 31.25 Wh, not 300 / 3.6 / 4
     assert report.metrics.wh_per_1000_queries == pytest.approx(per_trial)
@@ -332,7 +333,7 @@ def test_aes_tokens_per_joule_is_each_trials_tokens_over_its_own_gpu_energy():
 
     first, second = trial(0, 100.0), trial(1, 200.0)
     second = replace(second, summary={**second.summary, "total_tokens": 280})
-    report = Report.completed(CONFIG, [first, second], IDLE, {}, 400.0, None, PROVENANCE)
+    report = completed_report(CONFIG, [first, second], IDLE, {}, 400.0, None, PROVENANCE)
     assert aes_row(report)["tokens_per_joule"] == "1.4000"
     stored = Report.from_dict(json.loads(json.dumps(report.to_dict())))
     assert aes_row(stored)["tokens_per_joule"] == "1.4000"
@@ -345,13 +346,13 @@ def test_aes_row_flags_prompts_a_later_trial_lost_that_the_first_did_not():
     second = trial(1, 300.0)
     second = replace(second, summary={**second.summary, "successful_prompts": 2,
                                       "failed_prompts": 2})
-    report = Report.completed(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
+    report = completed_report(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
                               PROVENANCE)
     row = aes_row(report)
     assert (row["successful_prompts"], row["failed_prompts"]) == (4, 0)  # the first trial's
     assert row["error_message"].startswith("PARTIAL FAILURE: 2/4 prompts failed (50.0%)")
     assert "in trial 1" in row["error_message"]
-    assert aes_row(Report.completed(CONFIG, [trial(0, 300.0), trial(1, 300.0)], IDLE, {},
+    assert aes_row(completed_report(CONFIG, [trial(0, 300.0), trial(1, 300.0)], IDLE, {},
                                     400.0, None, PROVENANCE))["error_message"] == ""
 
 
@@ -377,14 +378,14 @@ def test_every_field_a_section_names_is_a_key_the_reports_have():
     from test_load_and_memory import loaded
 
     from energybench.run.meters.memory import PeakMemory
-    from energybench.run.results import memory_section
+    from energybench.run.report_builder import memory_section
 
     reports = [Report.from_dict(d) for d in fixture_documents().values()]
     memory = memory_section({"gpu0": 1}, None, {"framework_allocated_bytes": 1,
                                                "framework_reserved_bytes": 1,
                                                "framework_reason": None},
                             PeakMemory(1, "getrusage", None))
-    reports.append(Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {},
+    reports.append(completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {},
                                     400.0, "power_timeline.csv", PROVENANCE, load=loaded(),
                                     warm_up=WARM_UP,
                                     memory=memory))
@@ -410,7 +411,7 @@ def test_a_section_missing_its_optional_keys_reads_as_its_defaults_with_its_own_
 
 
 def completed_document() -> dict:
-    return Report.completed(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
+    return completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
                             "power_timeline.csv", PROVENANCE).to_dict()
 
 

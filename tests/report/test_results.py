@@ -1,4 +1,4 @@
-"""How trials become the report's energy, metrics and checks (energybench.run.results)."""
+"""How trials become the report's energy, metrics and checks (energybench.run.report_builder)."""
 
 import ast
 import dataclasses
@@ -9,7 +9,7 @@ from conftest import REPO_ROOT
 from energybench.run.backends import RUN_USED_NO_GPU, Trial
 from energybench.run.distribution import distribution
 from energybench.run.meters import ComponentEnergy, IdleBaseline, IdlePower, WindowMeasurement
-from energybench.run.results import (
+from energybench.run.report_builder import (
     checks_section,
     energy_section,
     metrics_section,
@@ -157,7 +157,7 @@ def test_the_report_layer_depends_on_no_backend():
     """The report and the tables read the backends' common interface (`energybench.run.backends`),
     never one backend's package: a figure both need lives in a shared module."""
     source = REPO_ROOT / "src/energybench"
-    paths = [source / "run/results.py", source / "run/report.py", source / "publish/aggregate.py",
+    paths = [source / "run/report_builder.py", source / "run/report.py",
              *sorted((source / "publish/paper").rglob("*.py"))]
     for path in paths:
         tree = ast.parse(path.read_text())

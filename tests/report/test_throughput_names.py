@@ -11,12 +11,12 @@ from test_report import PROVENANCE
 from test_results import IDLE, window
 
 from energybench.aes.master_results import aes_row
-from energybench.publish.aggregate import report_row
+from energybench.publish.paper.aggregate import report_row
 from energybench.run.backends import Trial
 from energybench.run.backends.pytorch import BatchTiming, window_summary
 from energybench.publish.paper.tables import trial_rows
 from energybench.run.report import Report
-from energybench.run.results import steady_state_section
+from energybench.run.report_builder import completed_report, steady_state_section
 from energybench.publish.site.entries import model_entry
 
 COMPLETION = "completion_tokens_per_second"
@@ -32,7 +32,7 @@ def trial(index: int, duration_s: float) -> Trial:
 
 @pytest.fixture
 def report() -> Report:
-    return Report.completed(CONFIG, [trial(0, 2.0), trial(1, 2.5)], IDLE, {}, 400.0, None,
+    return completed_report(CONFIG, [trial(0, 2.0), trial(1, 2.5)], IDLE, {}, 400.0, None,
                             PROVENANCE)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_workflow
-from energybench.job.gpus import DEVICES_ENV
+from energybench.run.gpu_pool import DEVICES_ENV
 from energybench.run.report import read_report
 from test_workflow import planned_jobs, snakemake
 

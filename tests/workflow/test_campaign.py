@@ -50,7 +50,7 @@ def test_merge_tables_of_several_result_directories_keeps_cells_verbatim(tmp_pat
     import pytest
 
     from energybench.cli import main
-    from energybench.plan.config import ConfigError
+    from energybench.run.errors import ConfigError
     from energybench.publish.merge import merge_tables
 
     header = "model_name,gpu_energy_wh,error_message\n"

@@ -8,7 +8,7 @@ import pytest
 
 from energybench.plan.campaign_record import described, record_campaign, recorded_campaign
 from energybench.plan.campaign_settings import apply_campaign_settings
-from energybench.plan.config import ConfigError
+from energybench.run.errors import ConfigError
 
 from conftest import copy_workflow
 from fake_openai_server import FakeOpenAIServer

@@ -1,5 +1,8 @@
 """The code digest file: one input that stands for the benchmark's code."""
 
+import shutil
+
+import pytest
 
 from energybench.plan.code_digest import code_digest, source_files
 
@@ -45,16 +48,62 @@ def test_digest_follows_content_and_names_not_tables_figures_or_place(tmp_path):
     assert code_digest(moved) != before  # a renamed module is a change of code
 
 
-def test_the_image_leaves_out_what_the_digest_leaves_out():
-    """Tables and figures code is neither in the image nor in the runs' digest, so editing it
-    remakes tables and figures only (.dockerignore and OUTSIDE_THE_RUN agree)."""
+def test_the_image_holds_exactly_what_the_digest_hashes():
+    """The engine image is built from the package's run code alone (.dockerignore admits
+    RUN_CODE and nothing else of the package), so what no run executes is not shipped."""
     from conftest import REPO_ROOT
-    from energybench.plan.code_digest import OUTSIDE_THE_RUN
+    from energybench.plan.code_digest import RUN_CODE
 
-    ignored = {line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()}
-    package_files = {line.removeprefix("src/energybench/").rstrip("/") for line in ignored
-                     if line.startswith("src/energybench/")}
-    assert package_files == OUTSIDE_THE_RUN
+    lines = [line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()]
+    admitted = {line.removeprefix("!src/energybench/").rstrip("/") for line in lines
+                if line.startswith("!src/")}
+    assert admitted == set(RUN_CODE)
+
+
+@pytest.fixture(scope="module")
+def package_copy(tmp_path_factory):
+    """A copy of the real package, to edit."""
+    from conftest import REPO_ROOT
+
+    copy = tmp_path_factory.mktemp("checkout") / "energybench"
+    shutil.copytree(REPO_ROOT / "src/energybench", copy,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def digests_around_an_edit(package, module):
+    """The package's digest before and after a line is added to ``module`` (then undone)."""
+    before = code_digest(package)
+    path = package / module
+    original = path.read_text()
+    try:
+        path.write_text(original + "\n# edited\n")
+        return before, code_digest(package)
+    finally:
+        path.write_text(original)
+
+
+@pytest.mark.parametrize("module", [
+    "publish/paper/tables.py",  # a table
+    "publish/paper/figures/energy.py",  # a figure
+    "publish/site/build.py",  # the site
+    "publish/site/templates/index.html",
+    "publish/campaign.py",  # the batch summary
+    "aes/master_results.py",  # AES's writers
+    "aes/submission.py",
+    "plan/config.py",  # how the workflow reads the configuration
+])
+def test_editing_what_no_run_executes_reruns_no_benchmark(package_copy, module):
+    before, after = digests_around_an_edit(package_copy, module)
+    assert after == before
+
+
+@pytest.mark.parametrize("module", ["run/meters/nvml.py", "run/report.py",
+                                    "run/schemas/report.schema.json", "job/model_job.py",
+                                    "cli.py"])
+def test_editing_what_a_run_executes_reruns_the_benchmarks(package_copy, module):
+    before, after = digests_around_an_edit(package_copy, module)
+    assert after != before
 
 
 def test_a_digest_of_named_files_follows_only_them(tmp_path):

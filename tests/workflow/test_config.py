@@ -7,12 +7,10 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT
+from energybench.run.errors import ConfigError
+from energybench.run.settings import Isolation, RunConfig, apply_overrides
+from energybench.plan.consistency import check_run_configs
 from energybench.plan.config import (
-    ConfigError,
-    Isolation,
-    RunConfig,
-    apply_overrides,
-    check_run_configs,
     check_models_document,
     load_yaml,
     resolve_model,
@@ -56,11 +54,11 @@ def test_yaml_is_parsed_by_libyaml_where_pyyaml_has_it(tmp_path):
 def test_each_referenced_schema_is_read_once_not_once_per_model(monkeypatch):
     """Every entry of models.yaml `$ref`s the model settings' schema; reading it again for each
     one cost ~0.08 s CPU of every plan at 1,000 models (docs/PERFORMANCE.md section 2)."""
-    import energybench.plan.config as config
+    import energybench.run.schema as schema
 
     reads = []
-    read = config._package_schema
-    monkeypatch.setattr(config, "_package_schema", lambda name: reads.append(name) or read(name))
+    read = schema.package_schema
+    monkeypatch.setattr(schema, "package_schema", lambda name: reads.append(name) or read(name))
     doc = {"models": {f"m{i}": {"id": "a/b", "batch_size": 2} for i in range(50)}}
     check_models_document(doc, MODELS_SCHEMA, "models.yaml")
     check_models_document(doc, MODELS_SCHEMA, "models.yaml")
@@ -299,9 +297,10 @@ def test_planning_does_not_import_scipy():
 import sys
 from energybench.plan.aes_model_list import models_from_list
 from energybench.aes.preset import apply_preset
-from energybench.run.backends import job_resources
+from energybench.run.backend_registry import job_resources
 from energybench.plan.code_digest import code_digest
-from energybench.plan.config import check_run_configs, load_yaml, resolve_model
+from energybench.plan.consistency import check_run_configs
+from energybench.plan.config import load_yaml, resolve_model
 from energybench.job.isolation import resolve_runtime
 from energybench.run.prompts import check_prompt_counts
 config = load_yaml("config/config.yaml")

@@ -3,13 +3,10 @@
 import pytest
 
 from conftest import REPO_ROOT
-from energybench.plan.config import (
-    ConfigError,
-    check_document,
-    check_models_document,
-    check_run_configs,
-    load_yaml,
-)
+from energybench.run.errors import ConfigError
+from energybench.run.schema import check_document
+from energybench.plan.config import check_models_document, load_yaml
+from energybench.plan.consistency import check_run_configs
 from energybench.plan.config import resolve_model
 from energybench.run.prompts import check_prompt_counts
 

@@ -20,10 +20,9 @@ from energybench.plan.config import load_yaml, resolve_model
 from energybench.job.isolation.errors import (
     CAUSE_EXIT_NONZERO,
     CAUSE_INTERRUPTED,
-    EXIT_INTERRUPTED,
     LaunchError,
-    out_of_space,
 )
+from energybench.run.errors import EXIT_INTERRUPTED, out_of_space
 from energybench.job.workflow_guard import (
     WORKFLOW_PID_ENV,
     ResultsDirBusy,

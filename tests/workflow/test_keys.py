@@ -8,8 +8,9 @@ import sys
 import pytest
 
 from conftest import REPO_ROOT, copy_workflow
-from energybench.plan.config import ConfigError, check_models_document, load_yaml
-from energybench.plan.keys import KEY_REGEX, MAX_KEY_LENGTH, UnsafePathError, child_path, key_problem
+from energybench.run.errors import ConfigError
+from energybench.plan.config import check_models_document, load_yaml
+from energybench.job.keys import KEY_REGEX, MAX_KEY_LENGTH, UnsafePathError, child_path, key_problem
 from energybench.job.model_job import run_model_job
 from energybench.job.tiny import build_tiny_model
 

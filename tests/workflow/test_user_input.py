@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from conftest import REPO_ROOT, copy_workflow, files_holding
-from energybench.plan.config import ConfigError, load_yaml
+from energybench.run.errors import ConfigError
+from energybench.plan.config import load_yaml
 
 MODELS = "models:\n  m:  # a comment: ü\n    id: org/model\n"
 

@@ -216,7 +216,7 @@ def test_code_changes_rerun_exactly_the_runs_they_should(finished_copy):
 
 def test_editing_the_table_code_remakes_tables_and_figures_only(finished_copy):
     workdir = finished_copy
-    with open(workdir / "src/energybench/publish/aggregate.py", "a") as source:
+    with open(workdir / "src/energybench/publish/paper/aggregate.py", "a") as source:
         source.write("# edited\n")
     jobs = planned_jobs(workdir)
     assert "all" in jobs and not [job for job in jobs if job.startswith(("benchmark:", "tiny_model:"))]

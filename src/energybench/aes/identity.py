@@ -3,7 +3,7 @@ list's reasoning-state text."""
 
 from __future__ import annotations
 
-from energybench.plan.config import is_local_model
+from energybench.run.settings import is_local_model
 from energybench.run.tasks import TASKS, known_task
 from energybench.run.quantization import named
 

@@ -22,7 +22,6 @@ from energybench.aes.identity import identity
 from energybench.run.energy.trials import trial_statistics
 from energybench.run.energy.units import tokens_per_joule
 from energybench.run.files import csv_text, write_atomic
-from energybench.publish.paper.stored import read_stored_reports
 from energybench.run.report import Report
 
 COLUMNS = [
@@ -146,8 +145,6 @@ def master_results_text(rows: list[dict]) -> str:
     return csv_text(COLUMNS, ([row.get(column, "") for column in COLUMNS] for row in rows))
 
 
-def write_master_results(collection: str | Path, output: str | Path) -> Path:
-    """Write master_results.csv for the reports of ``collection`` atomically; a malformed or
-    old-schema report is named in the log and left out (the one reader of stored reports)."""
-    return write_atomic(output, master_results_text(
-        [aes_row(report) for report in read_stored_reports(collection).reports]))
+def write_master_results(reports: list[Report], output: str | Path) -> Path:
+    """Write master_results.csv for ``reports`` atomically."""
+    return write_atomic(output, master_results_text([aes_row(report) for report in reports]))

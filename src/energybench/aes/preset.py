@@ -13,7 +13,9 @@ Whether a row of an AES list counts as reasoning is decided when the list is rea
 
 from __future__ import annotations
 
-from energybench.plan.config import ConfigError
+from energybench.run.backend_registry import AUTO_GPUS
+from energybench.run.errors import ConfigError
+from energybench.run.tasks import task_named
 
 AES = "aes"
 # Every task's: one prompt at a time, 10 prompts, from the task's AES prompt set and column
@@ -31,8 +33,6 @@ def aes_protocol(run_config: dict) -> dict:
     """The settings AES's protocol sets on a model of ``run_config``'s task. Image
     generation: one image per prompt; AES states no steps, resolution or guidance, so the
     model's own settings (or its pipeline's defaults) stay."""
-    from energybench.run.tasks import task_named
-
     task = task_named(run_config.get("task"))
     protocol = {**AES_COMMON, "dataset": task.aes_dataset, "dataset_column": task.dataset_column}
     if task.aes_block:
@@ -45,9 +45,6 @@ def aes_protocol(run_config: dict) -> dict:
 def aes_gpus(run_config: dict, machine_gpus: int) -> int | str:
     """AES's device layout: a model whose backend spreads it over its GPUs gets every GPU of
     the machine that runs the jobs, unless its settings state a count or the CPU."""
-    from energybench.run.backends import AUTO_GPUS
-    from energybench.run.tasks import task_named
-
     task = task_named(run_config.get("task"))
     # The class that runs the model's task on its backend (image generation takes one GPU);
     # a task its backend does not run is refused by the checks that follow.

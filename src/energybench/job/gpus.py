@@ -23,11 +23,9 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-DEVICES_ENV = "ENERGYBENCH_GPU_DEVICES"
-"""Comma-separated device ids that replace discovery (tests, or a pool chosen by hand)."""
+from energybench.run.gpu_pool import discover_devices
 
 LOCK_DIR_ENV = "ENERGYBENCH_GPU_LOCK_DIR"
 """Directory of the per-device lock files; must be local to the node and shared by its jobs."""
@@ -39,51 +37,6 @@ DEFAULT_TIMEOUT_S = 600.0
 
 class GpuAllocationError(RuntimeError):
     """A job cannot get the GPUs it needs."""
-
-
-@dataclass(frozen=True)
-class DevicePool:
-    """The GPUs a job may choose from, and who chose them."""
-
-    devices: tuple[str, ...]
-    source: str
-    assigned_by_scheduler: bool
-
-
-def _split_device_list(value: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in value.split(",") if item.strip())
-
-
-def _nvml_device_indices() -> tuple[str, ...]:
-    """Indices of the GPUs NVML sees; none where there is no NVIDIA driver."""
-    try:
-        import pynvml
-
-        pynvml.nvmlInit()
-    except Exception:  # no library, no driver, no device: all mean "no GPUs here"
-        return ()
-    try:
-        return tuple(str(index) for index in range(pynvml.nvmlDeviceGetCount()))
-    finally:
-        pynvml.nvmlShutdown()
-
-
-def discover_devices(environ: Mapping[str, str] = os.environ) -> DevicePool:
-    """Find the GPUs this job may use, in order of authority.
-
-    1. Inside a SLURM job with CUDA_VISIBLE_DEVICES set: SLURM assigned them to this job.
-    2. ENERGYBENCH_GPU_DEVICES: an explicit pool (tests, or a user keeping GPUs back).
-    3. CUDA_VISIBLE_DEVICES set by the user: the pool that jobs share.
-    4. Every GPU NVML sees on this node.
-    """
-    visible = environ.get("CUDA_VISIBLE_DEVICES")
-    if "SLURM_JOB_ID" in environ and visible is not None:
-        return DevicePool(_split_device_list(visible), "SLURM (CUDA_VISIBLE_DEVICES)", True)
-    if DEVICES_ENV in environ:
-        return DevicePool(_split_device_list(environ[DEVICES_ENV]), DEVICES_ENV, False)
-    if visible is not None:
-        return DevicePool(_split_device_list(visible), "CUDA_VISIBLE_DEVICES", False)
-    return DevicePool(_nvml_device_indices(), "NVML", False)
 
 
 def gpu_environment(devices: Sequence[str]) -> dict[str, str]:

@@ -25,12 +25,13 @@ from pathlib import Path
 from energybench.job import history
 
 from energybench.run import provenance
-from energybench.plan.config import Isolation, local_inputs
+from energybench.run.settings import Isolation, local_inputs
 from energybench.job.gpus import GpuAllocationError, allocate_gpus
 from energybench.job.isolation import LaunchError, LaunchSpec, prepare, run_prepared
 from energybench.job.isolation.spec import HUB_CACHE_NONE, HUB_CACHE_READ, HUB_CACHE_WRITE
-from energybench.plan.keys import child_path
-from energybench.job.isolation.errors import CAUSE_INTERRUPTED, EXIT_INTERRUPTED, out_of_space
+from energybench.job.keys import child_path
+from energybench.job.isolation.errors import CAUSE_INTERRUPTED
+from energybench.run.errors import EXIT_INTERRUPTED, out_of_space
 from energybench.run.provenance import Launch, code_version
 from energybench.run.files import write_json_atomic
 from energybench.run.report import REPORT_NAME, Report, write_report

@@ -25,7 +25,9 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 
-from energybench.plan.config import is_local_dataset, is_local_model, model_setting_schema
+from energybench.run.backend_registry import backend_class
+from energybench.run.settings import is_local_dataset, is_local_model
+from energybench.run.schema import model_setting_schema
 
 SECRETS_FILE_ENV = "ENERGYBENCH_SECRETS_FILE"
 HUB_TOKENS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
@@ -92,8 +94,6 @@ def withheld_secrets(run_config: Mapping, environ: Mapping[str, str]) -> tuple[s
 
 def _declared_secrets(run_config: Mapping) -> dict[str, str]:
     """The secrets the run's backend declares: variable name -> the setting naming it."""
-    from energybench.run.backends import backend_class  # the backends build on the isolation layer
-
     return backend_class(run_config["backend"]).secrets(dict(run_config))
 
 

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from energybench.plan.keys import child_path
+from energybench.job.keys import child_path
 from energybench.run.files import shared_mode
 
 # Text the tokenizer is trained on; written for this project. Byte-level BPE encodes any input.
@@ -134,14 +134,3 @@ def staged_directory(out_dir: str | Path):
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-
-
-def build_tiny(out_dir: str | Path, spec: dict) -> Path:
-    """Build the tiny model a model's ``tiny`` settings describe: a Llama causal LM, or with
-    ``kind: diffusion`` a text-to-image pipeline (energybench.job.tiny_diffusion)."""
-    spec = dict(spec)
-    if spec.pop("kind", "llama") == "diffusion":
-        from energybench.job.tiny_diffusion import build_tiny_diffusion_pipeline
-
-        return build_tiny_diffusion_pipeline(out_dir, **spec)
-    return build_tiny_model(out_dir, **spec)

@@ -21,9 +21,10 @@ import yaml
 
 from energybench.aes.identity import OUR_TASKS
 from energybench.aes.runner_protocol import effective_protocol
-from energybench.plan.config import ConfigError
+from energybench.run.errors import ConfigError
 from energybench.run.files import write_atomic
-from energybench.plan.keys import key_problem
+from energybench.run.settings import AES_REASONING, EFFECTIVE, STATED
+from energybench.job.keys import key_problem
 from energybench.run.tasks import task_named
 
 MODEL, PRIORITY, CLASS, TASK, STATE, TEMPLATE = (
@@ -47,8 +48,6 @@ DIRECTIVES = (  # (pattern in the cell, prompt prefix, reasoning); `</think>` is
 MODE_STATEMENTS = (("supports only thinking mode", True), ("non-thinking", False))
 DEFAULT_TEMPLATE = re.compile(r"^(n/a\b.*|default)?$", re.IGNORECASE)
 EFFORTS = ("low", "medium", "high")
-EFFECTIVE, STATED = "effective", "stated"
-AES_REASONING = (EFFECTIVE, STATED)
 
 
 class ModelListError(ConfigError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from energybench.plan.config import ConfigError
+from energybench.run.errors import ConfigError
 from energybench.run.files import json_text, write_if_changed
 
 CAMPAIGN_KEYS = ("models_file", "models_csv", "models_csv_skip_invalid", "aes_reasoning",

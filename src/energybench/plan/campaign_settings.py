@@ -6,7 +6,7 @@ Each one given is set on every model, over its entry."""
 from __future__ import annotations
 
 from energybench.aes.preset import apply_preset
-from energybench.run.backends import sent_to_endpoint
+from energybench.run.backend_registry import sent_to_endpoint
 
 
 def apply_campaign_settings(run_config: dict, campaign: dict, machine_gpus: int = 0) -> dict:

@@ -14,23 +14,23 @@ import hashlib
 from pathlib import Path
 
 SOURCE_SUFFIXES = (".py", ".json")
-# What publishes (tables, figures, the site, merged tables, the batch summary) runs outside
-# the runs and the image (see .dockerignore): editing it remakes those outputs only, never a
-# run. Modules and packages of src/energybench. The command line (cli.py) is the run's:
-# `energybench run` starts every run.
-OUTSIDE_THE_RUN = frozenset({"publish"})
+# What a run executes, and nothing else: the run and job packages, and the package's modules
+# that start it (`python -m energybench run`: __init__, __main__, cli). The engine image holds
+# exactly these (.dockerignore; a test keeps the two alike); what plans, publishes (tables,
+# figures, the site, the batch summary) or writes AES's files is neither hashed nor shipped,
+# so editing it reruns no benchmark (docs/ARCHITECTURE.md, "Layers").
+RUN_CODE = ("__init__.py", "__main__.py", "cli.py", "run", "job")
 
 
 def source_files(package_dir: str | Path) -> list[Path]:
     """The package's files that a run executes or reads, in a stable order."""
     package_dir = Path(package_dir)
+    tops = [package_dir / name for name in RUN_CODE]
     return sorted(
         path
-        for path in package_dir.rglob("*")
-        if path.is_file()
-        and path.suffix in SOURCE_SUFFIXES
-        and path.relative_to(package_dir).parts[0] not in OUTSIDE_THE_RUN
-        and "__pycache__" not in path.parts
+        for top in tops
+        for path in ([top] if top.is_file() else top.rglob("*"))
+        if path.is_file() and path.suffix in SOURCE_SUFFIXES and "__pycache__" not in path.parts
     )
 
 

@@ -13,11 +13,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from energybench.job import environment
-from energybench.plan.config import (
+from energybench.plan.config import TINY_MODELS_DIR
+from energybench.run.errors import ConfigError
+from energybench.run.settings import (
     DATASET_SUFFIXES,
-    TINY_MODELS_DIR,
+    RunConfig,
+    contradictions,
     is_local_model,
     local_inputs,
+    with_planned_gpus,
 )
 from energybench.job.isolation.commands import mount_problem
 from energybench.job.isolation.spec import APPTAINER, CONTAINER_RUNTIMES
@@ -100,7 +104,7 @@ def quantization_problems(cfg: Mapping) -> list[str]:
     setting = cfg.get("quantization")
     if not setting:
         return []
-    from energybench.run.backends import backend_class  # the backends import the configuration
+    from energybench.run.backend_registry import backend_class  # the backends import the configuration
 
     if not backend_class(cfg["backend"]).quantizes_weights:
         return [f"quantization: the {cfg['backend']} backend does not quantize weights as it "
@@ -164,3 +168,28 @@ RULES = (output_length_problems, image_problems, dataset_problems, tiny_director
 def consistency_problems(cfg: Mapping) -> list[str]:
     """Every contradiction in one resolved run config."""
     return [problem for rule in RULES for problem in rule(cfg)]
+
+
+def check_run_configs(run_configs: dict[str, dict], where: str | None = None,
+                      machine_has_gpus: bool = False) -> None:
+    """Fail before any run on incomplete settings, settings that contradict each other, or
+    local files that do not exist. The settings themselves were checked against the schema
+    with the files they come from (check_models_document, check_document)."""
+    problems = []
+    for key, cfg in run_configs.items():
+        try:
+            RunConfig.from_dict(cfg)
+        except ConfigError as exc:
+            problems.append(f"model {key!r}: {exc}")
+            continue
+        planned = with_planned_gpus(cfg, machine_has_gpus)
+        problems += [f"model {key!r}: {problem}"
+                     for problem in contradictions(planned) + consistency_problems(planned)]
+        for role, path in local_inputs(cfg).items():
+            built_by_workflow = role == "model_dir" and "tiny" in cfg
+            if not built_by_workflow and not Path(path).expanduser().exists():
+                what = "model directory" if role == "model_dir" else "dataset file"
+                problems.append(f"model {key!r}: {what} {path!r} does not exist "
+                                f"(in {Path.cwd()})")
+    if problems:
+        raise ConfigError((f"{where}: " if where else "") + "; ".join(problems))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from energybench.plan.config import ConfigError
+from energybench.run.errors import ConfigError
 from energybench.run.files import csv_text, csv_value, write_atomic
 
 

@@ -11,8 +11,9 @@ import logging
 from pathlib import Path
 
 from energybench.run import provenance
-from energybench.plan.config import ConfigError, RunConfig, apply_overrides
-from energybench.job.isolation.errors import EXIT_INTERRUPTED, out_of_space
+from energybench.run.errors import ConfigError
+from energybench.run.settings import RunConfig, apply_overrides
+from energybench.run.errors import EXIT_INTERRUPTED, out_of_space
 from energybench.run.provenance import Launch
 from energybench.run.files import csv_text, write_atomic
 from energybench.run.report import Report, write_report
@@ -36,9 +37,8 @@ def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
     """Load (metered as its own window), baseline, warm up and run the trials; return the
     report of a completed run (``failed`` when a trial completed with too many failed
     requests)."""
-    from energybench.run import results
-    from energybench.run.backends import create_backend, metered_gpu_devices
-    from energybench.job.isolation.spec import CONTAINER_RUNTIMES
+    from energybench.run import report_builder
+    from energybench.run.backend_registry import create_backend, metered_gpu_devices
     from energybench.run.meters import EnergyMonitor
     from energybench.run.meters.memory import gpu_peaks, host_peak
 
@@ -80,17 +80,17 @@ def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
         meters = monitor.describe()
         process_start, start_reason = monitor.process_start_s()
     # After the backend closed: a server it started has finished, and its peak is known.
-    host = host_peak(in_container=launch.runtime in CONTAINER_RUNTIMES, records=samples)
+    host = host_peak(in_container=launch.in_container, records=samples)
     uncounted = backend.uncounted
     gpu_used, gpu_reason = (None, uncounted["gpu"]) if "gpu" in uncounted \
         else gpu_peaks(samples, monitor.meters["gpu"].device_ids())
-    return Report.completed(
+    return report_builder.completed_report(
         cfg.to_dict(), trials, idle, uncounted, cfg.measurement.carbon_intensity_g_per_kwh,
         timeline.name if timeline else None,
         provenance.collect(cfg.digest(), launch, started,
                            {"backend": backend.info(), "meters": meters}),
-        load=results.load_section(load_window, idle, uncounted, process_start, start_reason),
-        memory=results.memory_section(gpu_used, gpu_reason, framework_peaks, host),
+        load=report_builder.load_section(load_window, idle, uncounted, process_start, start_reason),
+        memory=report_builder.memory_section(gpu_used, gpu_reason, framework_peaks, host),
         warm_up=warm_up,
     )
 

@@ -1,7 +1,7 @@
 """The spread of a set of measurements (latencies, per request), as the report states it.
 
 Shared by a backend that times single requests (the vLLM load generator) and the report layer
-that places those figures (``results.latency_section``), so neither depends on the other."""
+that places those figures (``report_builder.latency_section``), so neither depends on the other."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ the umask allows, so a shared campaign's results are readable by the group when 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -12,6 +13,8 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from energybench.run.errors import ConfigError
 
 # Text a spreadsheet would evaluate as a formula when it opens a CSV (CSV injection): a cell
 # starting with one of these. Such a cell is written behind a single quote, which spreadsheets
@@ -129,3 +132,22 @@ def read_csv_values(frame):
     restored = frame.map(csv_value)
     restored.columns = [csv_value(name) for name in frame.columns]
     return restored
+
+
+def decode_text(data: bytes, path: str | Path) -> str:
+    """A file's bytes as text: UTF-8, with or without a byte-order mark; anything else (UTF-16
+    as PowerShell writes it, Latin-1, a binary file) is refused naming the file."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+            b"\x00" in data[:4096] and data[:4096].count(b"\x00") * 4 >= len(data[:4096])):
+        raise ConfigError(f"{path} is UTF-16 text (as PowerShell's `>` writes it), not UTF-8; "
+                          "save it as UTF-8 (e.g. `Out-File -Encoding utf8`, or your "
+                          "editor's encoding setting)")
+    if b"\x00" in data:
+        raise ConfigError(f"{path} is a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line "
+                          f"{line} (Latin-1 or another legacy encoding?); save the file as "
+                          "UTF-8") from None

@@ -7,7 +7,9 @@ import io
 import json
 from pathlib import Path
 
-from energybench.plan.config import ConfigError, decode_text, is_local_dataset
+from energybench.run.errors import ConfigError
+from energybench.run.files import decode_text
+from energybench.run.settings import is_local_dataset
 
 EXAMPLE_LINE = '{"text": "..."}'
 
@@ -93,7 +95,7 @@ def _parquet_records(path: Path) -> list:
 
 
 TEXT_READERS = {".jsonl": _jsonl_records, ".json": _json_records, ".csv": _csv_records}
-# One per energybench.plan.config.DATASET_SUFFIXES.
+# One per energybench.run.settings.DATASET_SUFFIXES.
 LOCAL_FORMATS = (*TEXT_READERS, ".parquet")
 
 

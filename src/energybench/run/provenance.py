@@ -92,6 +92,11 @@ class Launch:
     """The devices the job was given; None: not assigned (all the machine has)."""
     container: str | None = None
 
+    @property
+    def in_container(self) -> bool:
+        """Whether the run has a container of its own (docker, podman: the job names it)."""
+        return self.container is not None
+
     @classmethod
     def direct(cls) -> Launch:
         """`energybench run` called by hand, outside the job layer."""

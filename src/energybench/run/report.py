@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from energybench.aes import report_keys
+from energybench.run import report_keys
 from energybench.run.energy.phases import PER_UNIT_FIGURES, phases_per_unit
 from energybench.run.energy.trials import mean_over_trials
 from energybench.run.energy.units import per_queries_wh
@@ -53,7 +53,7 @@ def problem_of(error: ValidationError) -> str:
 
 def write_report(path: str | Path, report: dict) -> Path:
     """Validate and write a report, as strict JSON, with AI Energy Score's keys added
-    (energybench.aes.report_keys)."""
+    (energybench.run.report_keys)."""
     report = report_keys.with_aes_energy_keys(report)
     validate_report(report)
     return write_atomic(path, report_keys.encode(report))
@@ -119,12 +119,12 @@ ModelKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+$")]
 
 
 class Report(BaseModel):
-    """One model's run, built once (``Report.completed`` or ``Report.failed``) and written
-    once. Its typed sections (energybench.run.sections) are built by energybench.run.results from the
-    energy arithmetic, which computes every figure; the figures a reader derives
-    from two sections (per 1,000 queries and per query of each component) are computed here,
-    once, by the same arithmetic, as are the prefill/decode split per query and per token.
-    schemas/report.schema.json is generated from this model."""
+    """One model's run, built once (energybench.run.report_builder.completed_report, or
+    ``Report.failed``) and written once. Its typed sections (energybench.run.sections) are
+    built by report_builder from the energy arithmetic, which computes every figure; the
+    figures a reader derives from two sections (per 1,000 queries and per query of each
+    component) are computed here, once, by the same arithmetic, as are the prefill/decode
+    split per query and per token. schemas/report.schema.json is generated from this model."""
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", strict=True, title="energybench benchmark_report.json",
@@ -260,41 +260,6 @@ class Report(BaseModel):
     def failed_checks(self) -> list[str]:
         """The names of the failed checks, each once (a check may fail in several trials)."""
         return list(dict.fromkeys(c.name for c in self.checks if c.passed is False))
-
-    @classmethod
-    def completed(cls, config: dict, trials: list, idle, uncounted: dict, carbon_intensity: float,
-                  timeline_file: str | None, provenance: dict, *, load: Load | None = None,
-                  memory: Memory | None = None, warm_up: WarmUp | None = None) -> Report:
-        """The report of a run whose trials completed: ``succeeded``, or ``failed`` when a
-        trial had too many failed requests (its figures are still reported); with the
-        model load's, the warm-up's and the peak memory's sections where the run measured
-        them."""
-        from energybench.run import results  # results arranges its sections from this module's
-
-        failure = next((t.failure for t in trials if t.failure), None)
-        energy = results.energy_section([t.window for t in trials], idle, uncounted)
-        return cls(
-            schema_version=SCHEMA_VERSION,
-            model=config["model"],
-            status=FAILED if failure else SUCCEEDED,
-            error=RunError(type="TooManyFailedRequests", message=failure) if failure else None,
-            config=config,
-            summary=results.summary_section(trials),
-            energy=energy,
-            metrics=results.metrics_section([t.summary for t in trials], energy,
-                                            carbon_intensity, config.get("task")),
-            checks=results.checks_section(trials, idle, energy, uncounted),
-            trials=results.trials_section(trials, idle, uncounted),
-            phases=results.phases_section(trials, uncounted),
-            steady_state=results.steady_state_section(trials, idle, uncounted),
-            latency=results.latency_section(trials),
-            idle=Idle.from_dict(idle.to_dict()) if idle else None,  # the meters' JSON form
-            **({"warm_up": warm_up} if warm_up is not None else {}),  # left out where unknown
-            load=load,
-            memory=memory,
-            timeline_file=timeline_file,
-            provenance=Provenance.from_dict(provenance),
-        )
 
     @classmethod
     def failed(cls, model: str, config: dict, error: BaseException | str, provenance: dict,

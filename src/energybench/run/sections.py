@@ -175,7 +175,7 @@ class EnergySection(Section):
 
 
 class Metrics(Section):
-    """The efficiency figures, each computed per trial and averaged (energybench.run.results)."""
+    """The efficiency figures, each computed per trial and averaged (energybench.run.report_builder)."""
 
     joules_per_token: Number | None
     net_joules_per_token: Number | None

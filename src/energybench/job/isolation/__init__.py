@@ -10,7 +10,8 @@ apptainer, supervised and cleaned up.
     image_id = build_cpu_image(repo_root)
 """
 
-from energybench.job.isolation.commands import HostFacts, build_command
+from energybench.job.isolation.spec import HostFacts
+from energybench.job.isolation.commands import build_command
 from energybench.job.isolation.container_cli import resolve_runtime
 from energybench.job.isolation.errors import ImageBuildError, LaunchError
 from energybench.job.isolation.images import build_cpu_image, build_image

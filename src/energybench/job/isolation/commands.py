@@ -10,7 +10,7 @@ container) inherits none of the secrets the run does not need.
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from energybench.job.gpus import gpu_environment
@@ -26,31 +26,17 @@ from energybench.job.isolation.spec import (
     PODMAN,
     PRIVATE_HF_HOME,
     PROCESS,
+    HostFacts,
     LaunchSpec,
 )
 from energybench.job.secrets import HUB_TOKENS, SECRETS_FILE_ENV
 from energybench.job.workflow_guard import LIFELINE_ENV
 
-NVIDIA_PROC_DIR = Path("/proc/driver/nvidia/gpus")
 # Characters that would split a --mount or --bind list and silently mount the wrong path, or
 # start a quoted field in docker's --mount (which it reads as a CSV line).
 _MOUNT_SEPARATORS = (",", ":", "\n", '"')
 # Apptainer (and singularity) set X in the container from APPTAINERENV_X of its environment.
 _CONTAINER_ENV_PREFIXES = ("APPTAINERENV_", "SINGULARITYENV_")
-
-
-@dataclass(frozen=True)
-class HostFacts:
-    uid: int
-    gid: int
-    has_gpus: bool
-    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def detect(cls) -> "HostFacts":
-        # The NVIDIA driver lists one entry per GPU here; no driver, no GPUs to hand out.
-        has_gpus = NVIDIA_PROC_DIR.is_dir() and any(NVIDIA_PROC_DIR.iterdir())
-        return cls(uid=os.getuid(), gid=os.getgid(), has_gpus=has_gpus, environ=dict(os.environ))
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,11 @@ The seed's environment variables stay the defaults: `DOCKER_IMAGE` names the ima
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from energybench.job import environment
-
-if TYPE_CHECKING:  # commands imports this module
-    from energybench.job.isolation.commands import HostFacts
 
 PROCESS = "process"
 DOCKER = "docker"
@@ -38,6 +35,7 @@ PRIVATE_HF_HOME = "/tmp/huggingface"
 CPU_IMAGE_TAG = "energybench:cpu"
 PIPELINE_LABEL = "energybench.pipeline"
 MODEL_LABEL = "energybench.model"
+NVIDIA_PROC_DIR = Path("/proc/driver/nvidia/gpus")
 
 
 def default_image() -> str:
@@ -49,6 +47,20 @@ def default_hf_home() -> Path:
     """The Hugging Face cache: `HF_HOME`, else the hub's own default."""
     configured = os.environ.get("HF_HOME")
     return Path(configured) if configured else Path.home() / ".cache" / "huggingface"
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    uid: int
+    gid: int
+    has_gpus: bool
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def detect(cls) -> "HostFacts":
+        # The NVIDIA driver lists one entry per GPU here; no driver, no GPUs to hand out.
+        has_gpus = NVIDIA_PROC_DIR.is_dir() and any(NVIDIA_PROC_DIR.iterdir())
+        return cls(uid=os.getuid(), gid=os.getgid(), has_gpus=has_gpus, environ=dict(os.environ))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from energybench.run.processes import signal_group
 from energybench.job.isolation import container_cli
-from energybench.job.isolation.commands import Command, HostFacts, build_command, mounts_for
+from energybench.job.isolation.commands import Command, build_command, mounts_for
+from energybench.job.isolation.spec import HostFacts
 from energybench.job.isolation.errors import (
     CAUSE_BAD_MOUNT,
     CAUSE_ENGINE_REFUSED,
@@ -28,9 +29,9 @@ from energybench.job.isolation.errors import (
     CAUSE_KILLED,
     CAUSE_RUNTIME_UNAVAILABLE,
     CAUSE_TIMEOUT,
-    EXIT_INTERRUPTED,
     LaunchError,
 )
+from energybench.run.errors import EXIT_INTERRUPTED
 from energybench.job.isolation.spec import (
     CONTAINER_RUNTIMES,
     HUB_CACHE_NONE,

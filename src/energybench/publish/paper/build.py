@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from energybench.aes.master_results import write_master_results
 from energybench.publish.paper import labels, ratings, tables
 from energybench.job import history
 from energybench.run.files import read_csv_values
@@ -23,6 +24,12 @@ def build_tables(collection, ratings_csv, outputs: dict) -> None:
     collection (energybench.publish.paper.stored), read one report at a time."""
     # unreadable reports are logged and left out
     tables.write_tables(iter_stored_reports(collection), read_ratings(ratings_csv), outputs)
+
+
+def build_master_results(collection, output) -> Path:
+    """AI Energy Score's master_results.csv from the report collection; a malformed or
+    old-schema report is named in the log and left out (the one reader of stored reports)."""
+    return write_master_results(read_stored_reports(collection).reports, output)
 
 
 def build_ratings(collection, ratings_csv, calibration_json, frozen=None) -> None:

@@ -3,7 +3,7 @@ shows has changed.
 
 One job draws them all (rule ``labels_and_timelines``): a job per model started a Python and
 imported matplotlib and pandas for each file pair, which took longer than drawing it
-(docs/PERFORMANCE.md, "Paper regeneration"). Snakemake reruns that one job when any report
+(docs/PERFORMANCE.md, section 7). Snakemake reruns that one job when any report
 changes, so the job itself keeps what a model-by-model workflow kept: a record, beside the
 outputs, of what each file was drawn from (its fingerprint). A file is drawn again when its
 fingerprint changed or it is missing, and left as it is otherwise:

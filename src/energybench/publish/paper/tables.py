@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from energybench.publish.aggregate import MODEL_COLUMNS, report_row
+from energybench.publish.paper.aggregate import MODEL_COLUMNS, report_row
 from energybench.publish.paper import latex
 from energybench.run.energy.phases import PER_UNIT_FIGURES
 from energybench.run.files import frame_csv_text, write_atomic

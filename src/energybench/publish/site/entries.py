@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 
 from energybench.run.files import csv_value
-from energybench.plan.keys import key_problem
+from energybench.job.keys import key_problem
 from energybench.publish.paper.hardware import gpu_count, hardware_of, parameter_count
 from energybench.publish.paper.links import hub_url
 from energybench.publish.paper.ranking import rank_key, rated_figure, total_marked_estimated

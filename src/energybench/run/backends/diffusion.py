@@ -19,8 +19,9 @@ from pathlib import Path
 
 from energybench.run.backends import Backend, Trial, latencies, repeat_passes, resolve_device
 from energybench.run.backends.pytorch import resolve_dtype, torch_peak_memory
-from energybench.plan.config import ConfigError, RunConfig, is_local_model
-from energybench.run.meters.measurement import WINDOW_RELATIVE_RESOLUTION
+from energybench.run.errors import ConfigError
+from energybench.run.settings import RunConfig, is_local_model
+from energybench.run.energy.checks import WINDOW_RELATIVE_RESOLUTION
 from energybench.run.prompts import load_prompts
 
 log = logging.getLogger(__name__)

@@ -27,9 +27,9 @@ from energybench.run.backends import (
     resolve_device,
     throughputs,
 )
-from energybench.plan.config import ConfigError, RunConfig, is_local_model
-from energybench.job.isolation.errors import out_of_space
-from energybench.run.meters.measurement import WINDOW_RELATIVE_RESOLUTION
+from energybench.run.errors import ConfigError, out_of_space
+from energybench.run.settings import RunConfig, is_local_model
+from energybench.run.energy.checks import WINDOW_RELATIVE_RESOLUTION
 from energybench.run.prompts import load_prompts
 from energybench.run.quantization import already_quantized, loading_arguments, record
 

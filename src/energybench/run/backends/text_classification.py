@@ -15,7 +15,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from energybench.plan.config import RunConfig
+from energybench.run.settings import RunConfig
 from energybench.run.backends import Trial
 from energybench.run.backends.pytorch import BatchTiming, PyTorchBackend, window_summary
 

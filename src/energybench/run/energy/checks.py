@@ -11,6 +11,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+
+# A measured window must be long enough for its meters to resolve its energy to this fraction
+# (the window check's limit), and a prefill figure must be resolved to it.
+WINDOW_RELATIVE_RESOLUTION = 0.02
+
 ERROR = "error"
 WARNING = "warning"
 # The window check's limit where no monitor stated what its meters resolve.

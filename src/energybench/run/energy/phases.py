@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+from energybench.run.energy.checks import ERROR, WINDOW_RELATIVE_RESOLUTION
+
 
 @dataclass(frozen=True)
 class PhaseSplit:
@@ -84,3 +86,47 @@ def phases_per_unit(prefill_j: float | None, decode_j: float | None, *, passes: 
     return dict(zip(PER_UNIT_FIGURES, (
         per(prefill_j, queries), per(decode_j, queries),
         per(prefill_j, prompt_tokens), per(decode_j, generated_tokens))))
+
+
+def split_window_phases(prefill, generate, *,
+                        passes: int = 1, generate_passes: int = 1,
+                        relative_resolution: float = WINDOW_RELATIVE_RESOLUTION
+                        ) -> dict[str, PhaseSplit]:
+    """Prefill (per pass) and decode (= generate − prefill) gross energy per component, and
+    latency, of two measured windows (energybench.run.meters.WindowMeasurement).
+
+    ``prefill`` is a window of ``passes`` repetitions of the prefill; its figure is the
+    window's divided by ``passes``; likewise ``generate`` holds ``generate_passes`` full
+    generations over the same batches. A component's prefill is valid only when its window
+    passes the window checks (counter against power integral) and its meter resolves it to
+    ``relative_resolution``; otherwise prefill and decode are ``None`` with the reason.
+    Decode below the resolution of both figures, or negative, is invalid with the reason.
+    Key ``"latency"`` splits the window durations (seconds) the same way.
+    """
+    failed = {}
+    for check in prefill.checks(None):
+        if check.passed is False and check.severity == ERROR:
+            component = check.name.split("_", 1)[0]
+            failed.setdefault(component, []).append(f"{check.name}: {check.detail}")
+    phases = {}
+    for name, energy in generate.components.items():
+        before = prefill.components[name]
+        prefill_resolution = before.detail.get("resolution_j") or 0.0
+        problems = list(failed.get(name, []))
+        # 0 J is a reading too: one the meter cannot resolve to any fraction of it.
+        if before.joules is not None and prefill_resolution > relative_resolution * before.joules:
+            problems.append(
+                f"the prefill window's {before.joules:.4g} J is resolved only to "
+                f"{prefill_resolution:.4g} J, over {relative_resolution:.0%}: measure more passes")
+        resolution = prefill_resolution / passes \
+            + (energy.detail.get("resolution_j") or 0.0) / generate_passes
+        generated = None if energy.joules is None else energy.joules / generate_passes
+        if problems:
+            phases[name] = PhaseSplit(None, generated, None, "J", resolution,
+                                      "prefill invalid: " + "; ".join(problems))
+            continue
+        per_pass = None if before.joules is None else before.joules / passes
+        phases[name] = split_phases(per_pass, generated, resolution=resolution)
+    phases["latency"] = split_phases(prefill.duration_s / passes,
+                                     generate.duration_s / generate_passes, unit="s")
+    return phases

@@ -8,8 +8,7 @@ from energybench.run.meters.measurement import (
     IdleBaseline,
     IdlePower,
     WindowMeasurement,
-    split_window_phases,
 )
 from energybench.run.meters.monitor import EnergyMonitor
 
-__all__ = ["ComponentEnergy", "EnergyMonitor", "IdleBaseline", "IdlePower", "WindowMeasurement", "split_window_phases"]
+__all__ = ["ComponentEnergy", "EnergyMonitor", "IdleBaseline", "IdlePower", "WindowMeasurement"]

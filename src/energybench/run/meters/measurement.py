@@ -7,17 +7,11 @@ from dataclasses import asdict, dataclass, field
 from energybench.run.energy.baseline import NetEnergy, idle_power, subtract_idle
 from energybench.run.energy.checks import (
     DEFAULT_MINIMUM_WINDOW_S,
-    ERROR,
     Check,
     check_counter_vs_integral,
     check_power_range,
     check_window_length,
 )
-from energybench.run.energy.phases import PhaseSplit, split_phases
-
-# A measured window must be long enough for its meters to resolve its energy to this fraction
-# (the window check's limit), and a prefill figure must be resolved to it.
-WINDOW_RELATIVE_RESOLUTION = 0.02
 
 # The most an idle baseline's sub-windows may differ, as a fraction of its power.
 IDLE_MAX_SPREAD = 0.05
@@ -230,47 +224,3 @@ class IdleBaseline:
             "temperatures_c": self.temperatures_c,
             "components": {name: power.to_dict() for name, power in self.components.items()},
         }
-
-
-def split_window_phases(prefill: WindowMeasurement, generate: WindowMeasurement, *,
-                        passes: int = 1, generate_passes: int = 1,
-                        relative_resolution: float = WINDOW_RELATIVE_RESOLUTION
-                        ) -> dict[str, PhaseSplit]:
-    """Prefill (per pass) and decode (= generate − prefill) gross energy per component, and
-    latency.
-
-    ``prefill`` is a window of ``passes`` repetitions of the prefill; its figure is the
-    window's divided by ``passes``; likewise ``generate`` holds ``generate_passes`` full
-    generations over the same batches. A component's prefill is valid only when its window
-    passes the window checks (counter against power integral) and its meter resolves it to
-    ``relative_resolution``; otherwise prefill and decode are ``None`` with the reason.
-    Decode below the resolution of both figures, or negative, is invalid with the reason.
-    Key ``"latency"`` splits the window durations (seconds) the same way.
-    """
-    failed = {}
-    for check in prefill.checks(None):
-        if check.passed is False and check.severity == ERROR:
-            component = check.name.split("_", 1)[0]
-            failed.setdefault(component, []).append(f"{check.name}: {check.detail}")
-    phases = {}
-    for name, energy in generate.components.items():
-        before = prefill.components[name]
-        prefill_resolution = before.detail.get("resolution_j") or 0.0
-        problems = list(failed.get(name, []))
-        # 0 J is a reading too: one the meter cannot resolve to any fraction of it.
-        if before.joules is not None and prefill_resolution > relative_resolution * before.joules:
-            problems.append(
-                f"the prefill window's {before.joules:.4g} J is resolved only to "
-                f"{prefill_resolution:.4g} J, over {relative_resolution:.0%}: measure more passes")
-        resolution = prefill_resolution / passes \
-            + (energy.detail.get("resolution_j") or 0.0) / generate_passes
-        generated = None if energy.joules is None else energy.joules / generate_passes
-        if problems:
-            phases[name] = PhaseSplit(None, generated, None, "J", resolution,
-                                      "prefill invalid: " + "; ".join(problems))
-            continue
-        per_pass = None if before.joules is None else before.joules / passes
-        phases[name] = split_phases(per_pass, generated, resolution=resolution)
-    phases["latency"] = split_phases(prefill.duration_s / passes,
-                                     generate.duration_s / generate_passes, unit="s")
-    return phases

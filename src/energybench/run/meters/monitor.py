@@ -17,11 +17,11 @@ from energybench.run.meters.estimate import (
 )
 from energybench.run.meters.measurement import (
     IDLE_MAX_SPREAD,
-    WINDOW_RELATIVE_RESOLUTION,
     ComponentEnergy,
     IdleBaseline,
     WindowMeasurement,
 )
+from energybench.run.energy.checks import WINDOW_RELATIVE_RESOLUTION
 from energybench.run.meters.nvml import open_gpu_meter
 from energybench.run.meters.rapl import RaplMeter, discover_rapl
 from energybench.run.meters.sampler import Sampler

@@ -26,7 +26,8 @@ from pathlib import Path
 import httpx
 
 from energybench.run.backends import Backend, Trial, latencies, resolve_device, throughputs
-from energybench.plan.config import RunConfig, model_setting_schema
+from energybench.run.settings import RunConfig
+from energybench.run.schema import model_setting_schema
 from energybench.run.files import json_text
 from energybench.run.backends.vllm.endpoint import Endpoint, EndpointURLError
 from energybench.run.backends.vllm.loadgen import (

@@ -1,6 +1,7 @@
-"""Turn a backend's metered trials into the report's summary, energy, metrics, checks,
-trials and phases, each built as its typed section (energybench.run.sections). All arithmetic is
-energybench.run.energy's; this module only arranges it. docs/energy.md defines every figure."""
+"""Build a completed run's report from a backend's metered trials: its summary, energy,
+metrics, checks, trials and phases, each built as its typed section (energybench.run.sections).
+All arithmetic is energybench.run.energy's; this module only arranges it. docs/energy.md
+defines every figure."""
 
 from __future__ import annotations
 
@@ -20,20 +21,25 @@ from energybench.run.energy import (
     trial_statistics,
 )
 from energybench.run.energy.trials import CI_METHOD, TrialStatistics
-from energybench.run.meters import (
-    ComponentEnergy,
-    IdleBaseline,
-    WindowMeasurement,
-    split_window_phases,
-)
+from energybench.run.meters import ComponentEnergy, IdleBaseline, WindowMeasurement
+from energybench.run.energy.phases import split_window_phases
 from energybench.run.meters.measurement import ESTIMATE, NVML_POWER_INTEGRAL
 from energybench.run.meters.memory import PeakMemory
-from energybench.run.report import COMPONENTS, unknown_component
+from energybench.run.report import (
+    COMPONENTS,
+    FAILED,
+    SCHEMA_VERSION,
+    SUCCEEDED,
+    Report,
+    RunError,
+    unknown_component,
+)
 from energybench.run.tasks import known_task
 from energybench.run.sections import (
     CheckResult,
     ComponentFigures,
     EnergySection,
+    Idle,
     Latency,
     LatencyStatistics,
     Load,
@@ -42,11 +48,13 @@ from energybench.run.sections import (
     PhaseMean,
     Phases,
     PhaseTrial,
+    Provenance,
     SteadyState,
     SteadyTrial,
     Summary,
     TrialFigures,
     TrialRecord,
+    WarmUp,
     WindowEnergy,
 )
 
@@ -517,3 +525,36 @@ def memory_section(gpu_used: dict | None, gpu_reason: str | None, framework: dic
     return Memory.of(definition=MEMORY_DEFINITION, gpu_used_bytes=gpu_used,
                      gpu_reason=gpu_reason, **framework, host_bytes=host.bytes,
                      host_source=host.source, host_reason=host.reason)
+
+
+def completed_report(config: dict, trials: list, idle, uncounted: dict, carbon_intensity: float,
+                     timeline_file: str | None, provenance: dict, *, load: Load | None = None,
+                     memory: Memory | None = None, warm_up: WarmUp | None = None) -> Report:
+    """The report of a run whose trials completed: ``succeeded``, or ``failed`` when a
+    trial had too many failed requests (its figures are still reported); with the
+    model load's, the warm-up's and the peak memory's sections where the run measured
+    them."""
+    failure = next((t.failure for t in trials if t.failure), None)
+    energy = energy_section([t.window for t in trials], idle, uncounted)
+    return Report(
+        schema_version=SCHEMA_VERSION,
+        model=config["model"],
+        status=FAILED if failure else SUCCEEDED,
+        error=RunError(type="TooManyFailedRequests", message=failure) if failure else None,
+        config=config,
+        summary=summary_section(trials),
+        energy=energy,
+        metrics=metrics_section([t.summary for t in trials], energy, carbon_intensity,
+                                config.get("task")),
+        checks=checks_section(trials, idle, energy, uncounted),
+        trials=trials_section(trials, idle, uncounted),
+        phases=phases_section(trials, uncounted),
+        steady_state=steady_state_section(trials, idle, uncounted),
+        latency=latency_section(trials),
+        idle=Idle.from_dict(idle.to_dict()) if idle else None,  # the meters' JSON form
+        **({"warm_up": warm_up} if warm_up is not None else {}),  # left out where unknown
+        load=load,
+        memory=memory,
+        timeline_file=timeline_file,
+        provenance=Provenance.from_dict(provenance),
+    )
