@@ -38,8 +38,8 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m energybench.run.json_schemas --check
+	$(VENV)/bin/lint-imports
 	snakemake --lint
 
 clean:

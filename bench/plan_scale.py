@@ -2,18 +2,20 @@
 
     python bench/plan_scale.py [--models 10 100 1000 3000] [--aes-rows 1000] [--repetitions 3]
     python bench/plan_scale.py --profile 1000
+    python bench/plan_scale.py --models 1000 --checkout /tmp/old   # another commit's workflow
 
 For each count it writes N tiny models into a scratch copy of the workflow's models.yaml and
 times `snakemake -n` (a dry run: parse, validate, build the DAG, check inputs) on it and on a
 bare Snakefile with the same jobs (as the workflow's `all` has them: per model, build the tiny
-model and run it; one job for every label and power timeline; then one aggregate), nothing
+model and run it; one job drawing every label and power timeline; one aggregate), nothing
 else, interleaved.
 Then the same for an AI Energy Score model list of --aes-rows rows run directly
 (`--config models_csv=...`: hub models, so no build job; the bare file drops it too).
 It prints, per count, the medians and min-max of the wall time and of the CPU time (user +
 system of the dry run's process: steadier than wall time on a shared machine), the ratio per
 repetition of each, and how each grows with N.
-Targets (issue 15): at most 1.5x the bare Snakefile at 1,000 models, no worse than linear.
+Targets (issues 15, 19, 20): at most 1.6x the bare Snakefile at 1,000 models, no worse than
+linear.
 --profile N profiles both dry runs at N models (cProfile) and prints where each spends its
 time, side by side, with the number of job inputs Snakemake resolves.
 """
@@ -36,7 +38,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "config", "data", "envs", "src", "profiles",
-                  "containers", "requirements", "pyproject.toml", ".dockerignore"]
+                  "containers", "requirements", "pyproject.toml", ".dockerignore", "report",
+                  "docs"]  # docs: the site's methodology page is made of two of them
 
 BARE_SNAKEFILE = """
 MODELS = [f"m{i}" for i in range(int(config["count"]))]
@@ -134,10 +137,12 @@ def copy_checkout(names: list[str], target: Path, checkout: Path = REPO) -> Path
     return target
 
 
-def prepare(root: Path, count: int, aes: bool = False) -> tuple[tuple[Path, list], tuple[Path, list]]:
-    """(our workflow's folder, its extra arguments), and the same for the bare Snakefile."""
+def prepare(root: Path, count: int, aes: bool = False,
+            checkout: Path = REPO) -> tuple[tuple[Path, list], tuple[Path, list]]:
+    """(a copy of ``checkout``'s workflow, its extra arguments), and the same for the bare
+    Snakefile."""
     name = f"{'aes' if aes else 'models'}-{count}"
-    ours = copy_checkout(WORKFLOW_FILES, root / f"ours-{name}")
+    ours = copy_checkout(WORKFLOW_FILES, root / f"ours-{name}", checkout)
     if aes:
         (ours / "aes_list.csv").write_text(aes_list(count))
         ours_args = ["--config", "models_csv=aes_list.csv"]
@@ -240,8 +245,12 @@ def main() -> None:
                         help="rows of the AI Energy Score list run directly (none: skip it)")
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--profile", type=int, metavar="N", help="profile both dry runs at N models")
+    parser.add_argument("--checkout", type=Path, default=REPO,
+                        help="time the workflow of this checkout (e.g. a worktree of an older "
+                        "commit) against the same bare Snakefile")
     args = parser.parse_args()
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(args.checkout / "src"), os.environ.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="plan-scale-") as tmp:
         if args.profile:
             profile(Path(tmp), args.profile)
@@ -250,10 +259,10 @@ def main() -> None:
               "interleaved repetitions: median [min-max]")
         rows = []
         for count in args.models:
-            ours, bare = prepare(Path(tmp), count)
+            ours, bare = prepare(Path(tmp), count, checkout=args.checkout)
             rows.append((count, compare(f"{count} models", ours, bare, args.repetitions)))
         for count in args.aes_rows:
-            ours, bare = prepare(Path(tmp), count, aes=True)
+            ours, bare = prepare(Path(tmp), count, aes=True, checkout=args.checkout)
             compare(f"AES {count}", ours, bare, args.repetitions)
     print("\ngrowth from one model count to the next (time ratio / model-count ratio; 1 = linear):")
     for (n0, r0), (n1, r1) in zip(rows, rows[1:]):

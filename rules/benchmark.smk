@@ -24,7 +24,7 @@ rule benchmark:
         ),
     params:
         settings=per_model(SETTINGS),
-        code=same_or_per_model(RUN_CODE),
+        code=same_or_per_model(BENCHMARK_CODE),
         # Derived from the params and the input: not compared by Snakemake's rerun trigger
         # beyond what they are derived from.
         settings_file=per_model(SETTINGS_FILES, deriving=True),

@@ -320,7 +320,7 @@ IMAGE_ID_FILES = {key: inputs.get("image_id", "") for key, inputs in BENCHMARK_I
 # The code a run executes, as a param: the package's digest for a run in a process; none for
 # a container run, which runs its image's code (a built image's id is its input, and the
 # image's rule has the digest as its param).
-RUN_CODE = {
+BENCHMARK_CODE = {
     key: CODE_DIGEST if cfg["runtime"] == "process" else "" for key, cfg in MODELS.items()
 }
 TINY_SPECS = {key: json.dumps(cfg["tiny"]) for key, cfg in MODELS.items() if "tiny" in cfg}

@@ -124,8 +124,7 @@ class Report(BaseModel):
     built by report_builder from the energy arithmetic, which computes every figure; the
     figures a reader derives from two sections (per 1,000 queries and per query of each
     component) are computed here, once, by the same arithmetic, as are the prefill/decode
-    split per query and per token.
-    schemas/report.schema.json is generated from this model."""
+    split per query and per token. schemas/report.schema.json is generated from this model."""
 
     model_config = ConfigDict(
         frozen=True, extra="forbid", strict=True, title="energybench benchmark_report.json",

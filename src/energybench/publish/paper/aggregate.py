@@ -27,8 +27,8 @@ AI_ENERGY_SCORE_COLUMNS = [OURS_FOR_AES.get(c, c) for c in AES_COLUMNS]
 OUR_COLUMNS = [
     "model", "status", "cpu_energy_wh", "ram_energy_wh", "total_energy_wh",
     "total_wh_per_1000_queries", "joules_per_token", "gpu_source", "cpu_source", "ram_source",
-    "estimated", "estimated_share", "missing_energy", "failed_checks", "backend", "quantization", "runtime",
-    "config_hash", "code_version", "protocol", "trials", "load_seconds", "load_gross_joules",
+    "estimated", "estimated_share", "missing_energy", "failed_checks", "backend",
+    "quantization", "runtime", "config_hash", "code_version", "protocol", "trials", "load_seconds", "load_gross_joules",
     "load_net_joules", "peak_gpu_used_bytes", "peak_framework_allocated_bytes",
     "peak_framework_reserved_bytes", "peak_host_bytes", "wh_per_1000_queries_ci_low",
     "wh_per_1000_queries_ci_high", "total_wh_per_1000_queries_ci_low",

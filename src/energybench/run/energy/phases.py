@@ -66,6 +66,28 @@ def split_phases(
     return PhaseSplit(prefill, generate, decode, unit, resolution)
 
 
+PER_UNIT_FIGURES = ("prefill_j_per_query", "decode_j_per_query", "prefill_j_per_prompt_token",
+                    "decode_j_per_generated_token")
+
+
+def phases_per_unit(prefill_j: float | None, decode_j: float | None, *, passes: int,
+                    queries: int | None, prompt_tokens: int | None,
+                    generated_tokens: int | None) -> dict[str, float | None]:
+    """Prefill and decode joules of one pass over the prompts, per query and per token:
+    prefill per prompt token (what it reads), decode per generated token (what it writes).
+    ``queries`` and the token counts are of the generate window's ``passes`` passes, so each
+    is divided by ``passes`` first. A figure is ``None`` where its energy or count is
+    unknown or the count is 0."""
+    def per(joules: float | None, count: int | None) -> float | None:
+        if joules is None or not count or not passes:
+            return None
+        return joules * passes / count
+
+    return dict(zip(PER_UNIT_FIGURES, (
+        per(prefill_j, queries), per(decode_j, queries),
+        per(prefill_j, prompt_tokens), per(decode_j, generated_tokens))))
+
+
 def split_window_phases(prefill, generate, *,
                         passes: int = 1, generate_passes: int = 1,
                         relative_resolution: float = WINDOW_RELATIVE_RESOLUTION
@@ -108,23 +130,3 @@ def split_window_phases(prefill, generate, *,
     phases["latency"] = split_phases(prefill.duration_s / passes,
                                      generate.duration_s / generate_passes, unit="s")
     return phases
-PER_UNIT_FIGURES = ("prefill_j_per_query", "decode_j_per_query", "prefill_j_per_prompt_token",
-                    "decode_j_per_generated_token")
-
-
-def phases_per_unit(prefill_j: float | None, decode_j: float | None, *, passes: int,
-                    queries: int | None, prompt_tokens: int | None,
-                    generated_tokens: int | None) -> dict[str, float | None]:
-    """Prefill and decode joules of one pass over the prompts, per query and per token:
-    prefill per prompt token (what it reads), decode per generated token (what it writes).
-    ``queries`` and the token counts are of the generate window's ``passes`` passes, so each
-    is divided by ``passes`` first. A figure is ``None`` where its energy or count is
-    unknown or the count is 0."""
-    def per(joules: float | None, count: int | None) -> float | None:
-        if joules is None or not count or not passes:
-            return None
-        return joules * passes / count
-
-    return dict(zip(PER_UNIT_FIGURES, (
-        per(prefill_j, queries), per(decode_j, queries),
-        per(prefill_j, prompt_tokens), per(decode_j, generated_tokens))))
