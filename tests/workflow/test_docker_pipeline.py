@@ -72,7 +72,7 @@ def test_changed_dockerfile_reruns_the_models_and_a_plot_script_does_not(docker_
     shutil.copytree(docker_run, plots, symlinks=True)
     with open(plots / "scripts/paper_figure.py", "a") as script:
         script.write("# edited\n")
-    assert planned_jobs(plots, *DOCKER_CONFIG) == ["all", *FIGURE_JOBS]
+    assert planned_jobs(plots, *DOCKER_CONFIG) == ["all", *FIGURE_JOBS, "site"]  # it shows them
 
     image = tmp_path / "image"
     shutil.copytree(docker_run, image, symlinks=True)

@@ -81,7 +81,7 @@ def test_newer_benchmark_inputs_start_no_benchmark(rebuilt, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(rebuilt[0], workdir, symlinks=True)
     # Changed, not just touched: Snakemake compares the content of inputs whose time moved.
-    for path in [*(workdir / "data").glob("*.jsonl"), workdir / "src/energybench/engine.py",
+    for path in [*(workdir / "data").glob("*.jsonl"), workdir / "src/energybench/run/benchmark.py",
                  workdir / "config/models.yaml"]:
         with open(path, "a") as changed:
             changed.write("\n" if path.suffix == ".jsonl" else "# newer\n")

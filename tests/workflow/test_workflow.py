@@ -157,11 +157,11 @@ def test_second_run_does_nothing(finished):
     assert "Nothing to be done" in snakemake(workdir, "--dry-run").stdout
 
 
-def test_editing_the_plot_script_remakes_only_figures(finished_copy):
+def test_editing_the_plot_script_remakes_only_figures_and_the_site_showing_them(finished_copy):
     workdir = finished_copy
     with open(workdir / "scripts/paper_figure.py", "a") as script:
         script.write("# edited\n")
-    assert planned_jobs(workdir) == ["all", *FIGURE_JOBS]
+    assert planned_jobs(workdir) == ["all", *FIGURE_JOBS, "site"]  # figures.html shows them
 
 
 def test_a_moved_workflow_has_nothing_to_do(finished_copy):
