@@ -1,7 +1,8 @@
-"""An image-generation model beside a text-generation one, end to end through the workflow
-(process runtime): its own figures in the report and models.csv, its own rating group,
-label, AES row and site entry; and the image model in the CPU image the workflow builds
-(Docker), its images written beside the report when asked."""
+"""Every task in one campaign, end to end through the workflow: a text generator, a tiny
+image-generation pipeline, a tiny text classifier and a quantized tiny Llama in one config
+(process runtime), each with its own figures in the report and models.csv, its own rating
+group, label, AES row and site entry; and the same three new kinds of model in the CPU image
+the workflow builds (Docker), the images written beside the report when asked."""
 
 import pandas as pd
 import pytest
@@ -21,7 +22,14 @@ MODELS = {
                 "device": "cpu", "num_prompts": 4, "batch_size": 2, "warmup_prompts": 1,
                 "dataset": "data/image_prompts.jsonl", "dataset_column": "prompt",
                 "image_generation": {"steps": 2, "height": 32, "width": 32}},
+    "tiny-classifier": {"task": "text_classification", "class": "A", "device": "cpu",
+                        "tiny": {"hidden_size": 128, "num_layers": 2, "num_heads": 2,
+                                 "vocab_size": 512, "labels": 2}, "batch_size": 8},
+    "tiny-llama-int8": {"tiny": {"hidden_size": 128, "num_layers": 2, "num_heads": 2,
+                                 "vocab_size": 512, "seed": 0}, "class": "A", "device": "cpu",
+                        "quantization": {"method": "quanto", "weights": "int8"}},
 }
+NEW_KINDS = ("tiny-sd", "tiny-classifier", "tiny-llama-int8")
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +56,19 @@ def test_the_image_model_runs_into_its_own_figures_groups_and_outputs(finished):
     ratings = pd.read_csv(results / "tables/ratings.csv").set_index("model")
     assert ratings.loc["tiny-sd", "group"] == "image_generation"
     assert ratings.loc["tiny-llama-2l", "group"] == "text_generation/A"
+    assert ratings.loc["tiny-classifier", "group"] == "text_classification"
+    assert ratings.loc["tiny-llama-int8", "group"] == "text_generation/A"
+    assert models.loc["tiny-llama-int8", "quantization"] == "quanto-int8"
+    assert models.loc["tiny-llama-2l", "quantization"] == "none"
+    for key in MODELS:
+        assert read_report(results / f"runs/{key}/benchmark_report.json")["status"] == \
+            "succeeded", key
+        assert (results / f"labels/{key}.svg").stat().st_size > 0
     aes = pd.read_csv(results / "tables/master_results.csv", keep_default_na=False)
     image_row = aes[aes["model_name"] == "tiny-sd"].iloc[0]
     assert (image_row["task"], image_row["model_class"]) == ("image_gen", "")
+    assert set(aes["task"]) == {"text_gen", "image_gen", "text_classification"}
+    assert "tiny-llama-int8 [quanto-int8]" in set(aes["model_name"])
     assert (results / "labels/tiny-sd.svg").stat().st_size > 0
     assert "Image generation" in (results / "labels/tiny-sd.svg").read_text()
     assert "tiny-sd" in (results / "site/index.html").read_text()
@@ -67,19 +85,26 @@ def test_a_second_run_does_nothing(finished):
 
 
 @pytest.mark.integration
-def test_the_image_model_runs_in_the_docker_image_and_writes_its_images(tmp_path):
+def test_every_new_kind_of_model_runs_in_the_docker_image(tmp_path):
     problem = container_cli.daemon_problem("docker")
     require(problem is None, f"no docker engine: {problem} (run .ci/start-docker.sh as root)")
     workdir = copy_workflow(tmp_path)
-    image_model = {**MODELS["tiny-sd"], "runtime": "docker",
-                   "image_generation": {"steps": 2, "height": 32, "width": 32,
-                                        "save_images": True}}
-    (workdir / "config/models.yaml").write_text(yaml.safe_dump({"models": {
-        "tiny-sd": image_model}}))
-    snakemake(workdir, "--", "results/runs/tiny-sd/benchmark_report.json")
+    models = {key: {**MODELS[key], "runtime": "docker"} for key in NEW_KINDS}
+    models["tiny-sd"]["image_generation"] = {"steps": 2, "height": 32, "width": 32,
+                                             "save_images": True}
+    (workdir / "config/models.yaml").write_text(yaml.safe_dump({"models": models}))
+    # The first Docker run builds the CPU image (debootstrap, torch and the requirements).
+    snakemake(workdir, "--", *(f"results/runs/{key}/benchmark_report.json" for key in models),
+              timeout=1200)
+    reports = {key: read_report(workdir / f"results/runs/{key}/benchmark_report.json")
+               for key in models}
+    for key, report in reports.items():
+        assert report["status"] == "succeeded", (key, report["error"])
+        assert report["provenance"]["runtime"]["name"] == "docker", key
+    assert reports["tiny-sd"]["provenance"]["backend"]["diffusers"]
     run = workdir / "results/runs/tiny-sd"
-    report = read_report(run / "benchmark_report.json")
-    assert report["status"] == "succeeded", report["error"]
-    assert report["provenance"]["runtime"]["name"] == "docker"
-    assert report["provenance"]["backend"]["diffusers"]
     assert len(list((run / "images" / "trial0").glob("*.png"))) == 4  # the first pass's
+    assert reports["tiny-classifier"]["config"]["task"] == "text_classification"
+    assert reports["tiny-classifier"]["summary"]["queries_per_second"] > 0
+    record = reports["tiny-llama-int8"]["provenance"]["backend"]["quantization"]
+    assert (record["scheme"], record["library"]) == ("quanto-int8", "optimum-quanto")

@@ -1,6 +1,6 @@
 """A quantized tiny Llama beside its unquantized twin, end to end through the workflow (the
-process runtime; Docker where an engine answers): each report, table row, AES row, label and
-site row says which weights it measured."""
+process runtime; in Docker: tests/workflow/test_image_pipeline.py): each report, table row,
+AES row, label and site row says which weights it measured."""
 
 import csv
 
@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import copy_workflow, require
-from energybench.job.isolation import container_cli
+from conftest import copy_workflow
 from energybench.run.report import read_report, validate_report
 from test_workflow import snakemake
 
@@ -66,9 +65,3 @@ def check_twins(workdir, runtime: str) -> None:
 def test_quantized_twin_through_the_workflow_in_a_process(tmp_path):
     check_twins(run_twins(tmp_path, "process"), "process")
 
-
-@pytest.mark.integration
-def test_quantized_twin_through_the_workflow_in_docker(tmp_path):
-    problem = container_cli.daemon_problem("docker")
-    require(problem is None, f"no docker engine: {problem} (run .ci/start-docker.sh as root)")
-    check_twins(run_twins(tmp_path, "docker"), "docker")
