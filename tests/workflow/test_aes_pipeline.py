@@ -67,7 +67,7 @@ def test_aes_readers_take_the_pipeline_outputs(aes_run):
     assert all("GPU energy unknown" in why for why in manifest["skipped"].values())
 
 
-def test_models_csv_in_config_plans_one_job_per_text_gen_row(tmp_path):
+def test_models_csv_in_config_plans_one_job_per_row(tmp_path):
     workdir = copy_workflow(tmp_path)
     (workdir / "list.csv").write_text(
         ",Models to Add,Priority (1=hi),Class,Task,Reasoning State,Chat Template\n"
@@ -75,7 +75,9 @@ def test_models_csv_in_config_plans_one_job_per_text_gen_row(tmp_path):
         ",https://huggingface.co/Qwen/Qwen3-0.6B,3,A,text_gen,Off,enable_thinking=False\n"
         ",https://huggingface.co/black-forest-labs/FLUX.1-dev,3,,image_gen,,N/A (default)\n")
     result = snakemake(workdir, "--dry-run", "--config", "models_csv=list.csv")
-    assert "row 4, column 'Task', value 'image_gen': skipped" in result.stderr
+    assert "skipped" not in result.stderr  # image_gen rows run as the image task
+    assert "benchmark:black-forest-labs--FLUX.1-dev" in planned_jobs(
+        workdir, "--config", "models_csv=list.csv")
     jobs = planned_jobs(workdir, "--config", "models_csv=list.csv",
                         'select={"reasoning_state": "on"}')
     assert "benchmark:Qwen--Qwen3-0.6B--on" in jobs
@@ -112,12 +114,14 @@ def test_the_preset_gives_a_model_every_gpu_of_the_node(monkeypatch, tmp_path):
 
 
 def test_aes_real_list_plans_whole(tmp_path):
-    """AES's October 2025 list as shipped: every text_gen row planned, image_gen rows said."""
+    """AES's October 2025 list as shipped: every row planned, its three image_gen rows as
+    the image task."""
     workdir = copy_workflow(tmp_path)
     shutil.copy(AES_DIR / "oct_2025_models.csv", workdir)
     config = ["--config", "models_csv=oct_2025_models.csv", "preset=aes"]
     result = snakemake(workdir, "--dry-run", *config)
-    assert result.stderr.count("value 'image_gen': skipped") == 3
+    assert "skipped" not in result.stderr
     jobs = planned_jobs(workdir, *config)
-    assert len([job for job in jobs if job.startswith("benchmark:")]) == 57
+    assert len([job for job in jobs if job.startswith("benchmark:")]) == 60
+    assert "benchmark:black-forest-labs--FLUX.1-dev" in jobs
     assert "benchmark:Qwen--Qwen3-Next-80B-A3B-Instruct--on" in jobs

@@ -311,7 +311,8 @@ class SteadyTrial(Section):
     start_s: Number | None
     end_s: Number | None
     duration_s: Number | None
-    output_tokens: int | None
+    # Fractional: a request's tokens are spread over its chunks, some inside the window.
+    output_tokens: Number | None
     reason: str | None = Field(description="Why the trial had no steady-state window.")
     completion_tokens_per_second: Number | None = None
     energy: dict[str, WindowEnergy] | None

@@ -151,7 +151,7 @@ class LoadResult:
             if record.ok and record.output_tokens and times.size:
                 inside = np.count_nonzero((times >= start_unix) & (times <= end_unix))
                 total += record.output_tokens * inside / times.size
-        return total
+        return float(total)
 
     def mean_decoding_between(self, start_unix: float, end_unix: float) -> float:
         """Time-weighted mean number of requests decoding (first token returned, not finished)
