@@ -133,17 +133,6 @@ LABEL = f"{RESULTS}/labels/{{model}}"
 TIMELINE = f"{RESULTS}/figures/runs/{{model}}/power_timeline"
 
 
-def per_model_report(path, model, figure, caption):
-    """``path`` (a pattern of {model}) for ``model``, in the HTML report's per-model pages."""
-    return report(
-        path.format(model=model),
-        caption=caption,
-        category="Per model",
-        subcategory=model,
-        labels={"model": model, "figure": figure},
-    )
-
-
 rule labels_and_timelines:
     input:
         collection=rules.reports.output.collection,
@@ -212,8 +201,9 @@ rule aes_run_files:
     params:
         run_dir=lambda wildcards, output: os.path.dirname(output.wh),
         code=step_code_digest([workflow_path("src/energybench/aes/submission.py")]),
+        energybench=energybench_command,
     shell:
-        "{ENERGYBENCH} aes-run-files --report {input.report:q} --run-dir {params.run_dir:q} 2> {log:q}"
+        "{params.energybench} aes-run-files --report {input.report:q} --run-dir {params.run_dir:q} 2> {log:q}"
 
 
 rule aes_submission:

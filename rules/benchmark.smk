@@ -29,7 +29,8 @@ rule benchmark:
         # beyond what they are derived from.
         settings_file=per_model(SETTINGS_FILES, deriving=True),
         image_id_file=per_model(IMAGE_ID_FILES, deriving=True),
+        energybench=energybench_command,
     shell:
-        "{ENERGYBENCH} benchmark --settings {params.settings_file:q} --gpus {resources.gpu}"
+        "{params.energybench} benchmark --settings {params.settings_file:q} --gpus {resources.gpu}"
         " --report {output.report:q}"
         " --log {log:q} --image-id-file={params.image_id_file:q}"

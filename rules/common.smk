@@ -215,7 +215,7 @@ def selected_model(wildcards):
 
 
 def per_model(values, deriving=False):
-    """A rule item that differs by model, as Snakemake takes it: a function that looks the
+    """A per-model item of a rule, as Snakemake takes it; that is, a function that looks the
     job's model up in ``values``, worked out once when the workflow is parsed. Its signature
     is handed to Snakemake once, as Snakemake's own ioutils do: otherwise Snakemake inspects
     it each time it calls it, twice per job. ``deriving``: the param is derived from the
@@ -251,16 +251,23 @@ def workflow_path(*parts):
     return os.path.relpath(Path(workflow.basedir, *parts))
 
 
-# How a `shell:` rule starts the `energybench` command (energybench.cli.rule_command):
-# `{ENERGYBENCH} tiny-model ...` in a rule prints as
-# `.venv/bin/python src/energybench tiny-model ...`.
-# A global, not part of the rule's text, so moving the checkout or the interpreter changes no
-# command that Snakemake compares to rerun jobs.
+# How per-model steps start the `energybench` command (energybench.cli.rule_command):
+# `{params.energybench} tiny-model ...` prints as `.venv/bin/python src/energybench tiny-model ...`.
 ENERGYBENCH = rule_command(
     workflow_path("src", "energybench"),
     in_conda_env=DeploymentMethod.CONDA
     in workflow.deployment_settings.deployment_method,
 )
+
+
+def energybench_command(wildcards, input):
+    """The `energybench` command as a param (`energybench=energybench_command`). It takes the
+    job's input, so Snakemake's params rerun trigger leaves it out: moving the checkout or
+    changing the interpreter reruns nothing, and the shell text names no global."""
+    return ENERGYBENCH
+
+
+overwrite_function_params(energybench_command, inspect.signature(energybench_command).parameters)
 
 # The benchmark's code as one digest (energybench.plan.code_digest): a param of each run in a
 # process and of the CPU image, so a code change reruns the runs and nothing else does.
@@ -380,3 +387,14 @@ def step_code_digest(sources):
     nothing."""
     package = workflow_path("src", "energybench")
     return code_digest(package, [*sources, f"{package}/cli.py"])
+
+
+def per_model_report(path, model, figure, caption):
+    """``path`` (a pattern of {model}) for ``model``, in the HTML report's per-model pages."""
+    return report(
+        path.format(model=model),
+        caption=caption,
+        category="Per model",
+        subcategory=model,
+        labels={"model": model, "figure": figure},
+    )

@@ -10,5 +10,6 @@ rule tiny_model:
         "../envs/benchmark.yaml"
     params:
         spec=per_model(TINY_SPECS),
+        energybench=energybench_command,
     shell:
-        "{ENERGYBENCH} tiny-model --spec {params.spec:q} --output {output:q} 2> {log:q}"
+        "{params.energybench} tiny-model --spec {params.spec:q} --output {output:q} 2> {log:q}"
