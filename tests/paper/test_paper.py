@@ -518,3 +518,11 @@ def test_the_power_timeline_marks_the_idle_and_warm_up_windows_or_says_they_are_
     notes = [t.get_text() for t in figures[1].axes[0].texts]
     assert "not recorded in this report: idle baseline window, warm-up" in notes
     assert not any("not recorded" in t.get_text() for t in figures[0].axes[0].texts)
+
+
+def test_a_latency_metric_no_request_measured_is_an_empty_row_not_an_error():
+    report = fx.served("served", 1.0)
+    report["latency"]["itl_s"] = None  # e.g. every response was a single token
+    rows = {row["metric"]: row for row in tables.latency_rows(fx.typed([report])[0])}
+    assert {rows["itl_s"][k] for k in ("count", "mean", "median", "p90", "p99")} == {None}
+    assert rows["ttft_s"]["count"] >= 1

@@ -16,7 +16,7 @@ from energybench.publish.paper import latex
 from energybench.run.energy.phases import PER_UNIT_FIGURES
 from energybench.run.files import frame_csv_text, write_atomic
 from energybench.run.report import COMPONENTS, Report
-from energybench.run.sections import LATENCY_METRICS, LatencyStatistics
+from energybench.run.sections import LATENCY_METRICS
 
 WINDOW_ENERGY_FIELDS = ("gross_joules", "net_joules", "source", "reason")
 # completion_tokens_per_second counts generated tokens (as models.csv and the figures);
@@ -71,9 +71,9 @@ def latency_rows(report: Report) -> list[dict]:
     """Latency statistics of a served model (one whose report has a latency section)."""
     rows = []
     for metric in LATENCY_METRICS if report.latency else ():
-        stats = report.latency.metric(metric) or LatencyStatistics()
+        stats = report.latency.metric(metric)  # None: no request measured it
         rows.append({"model": report.model, "status": report.status, "metric": metric,
-                     **{k: getattr(stats, k) for k in LATENCY_COLUMNS[3:]}})
+                     **{k: getattr(stats, k, None) for k in LATENCY_COLUMNS[3:]}})
     return rows
 
 
