@@ -28,12 +28,14 @@ from typing import Any
 
 import httpx
 
+import energybench
 from energybench.run.backends.vllm.endpoint import Endpoint
 from energybench.run.backends.vllm.settings import VLLMSettings
 from energybench.run.processes import cpus_pinned_in_group, process_group_alive, signal_group
 
 PYTHON_ENV_VAR = "ENERGYBENCH_VLLM_PYTHON"
-DEFAULT_PYTHON = Path(__file__).resolve().parents[4] / ".venv-vllm" / "bin" / "python"
+# The checkout holding this package (src/energybench/..): .ci/install-vllm.sh makes its venv there.
+DEFAULT_PYTHON = Path(energybench.__file__).resolve().parents[2] / ".venv-vllm" / "bin" / "python"
 API_SERVER_MODULE = "vllm.entrypoints.openai.api_server"
 _LOG_TAIL_LINES = 40
 _HEALTH_POLL_S = 0.5
