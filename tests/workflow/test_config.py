@@ -238,13 +238,15 @@ def test_cuda_device_needs_a_gpu():
 
 
 def test_measurement_settings_have_one_home_and_a_missing_one_is_named():
-    """config.yaml sets the measurement settings; the schema only checks them, so a default
-    stated twice cannot drift apart, and a setting left out is refused by its name."""
+    """config.yaml sets the measurement settings; the schema (generated from their model)
+    only checks them, so a default stated twice cannot drift apart, and a setting left out is
+    refused by its name."""
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
     schema = REPO_ROOT / "config/schemas/config.schema.yaml"
-    measurement = load_yaml(schema)["properties"]["measurement"]["properties"]
+    reference = load_yaml(schema)["properties"]["measurement"]["$ref"]
+    measurement = load_yaml(schema.parent / reference)["properties"]
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     assert set(measurement) == set(config["measurement"])
     assert [name for name, spec in measurement.items() if "default" in spec] == []
