@@ -38,7 +38,10 @@ CHAT_TEMPLATE = (
 )
 
 
-def _train_tokenizer(vocab_size: int):
+def train_tokenizer(vocab_size: int):
+    """A byte-level BPE tokenizer of ``vocab_size`` tokens trained on a small fixed corpus,
+    with the chat template the tiny models share: the tokenizer of every tiny model, text
+    generator or diffusion pipeline."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -84,7 +87,7 @@ def build_tiny_model(
 
     if hidden_size % num_heads:
         raise ValueError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
-    tokenizer = _train_tokenizer(vocab_size)
+    tokenizer = train_tokenizer(vocab_size)
     config = LlamaConfig(
         vocab_size=max(model_vocab_size or 0, len(tokenizer)),
         hidden_size=hidden_size,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from energybench.job.tiny import _train_tokenizer, staged_directory
+from energybench.job.tiny import staged_directory, train_tokenizer
 
 TEXT_LENGTH = 77  # CLIP's prompt length, which the pipeline pads every prompt to
 LATENT_CHANNELS = 4
@@ -28,7 +28,7 @@ def build_tiny_diffusion_pipeline(out_dir: str | Path, seed: int = 0,
                            UNet2DConditionModel)
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    tokenizer = _train_tokenizer(vocab_size)
+    tokenizer = train_tokenizer(vocab_size)
     tokenizer.model_max_length = TEXT_LENGTH
     torch.manual_seed(seed)
     text_encoder = CLIPTextModel(CLIPTextConfig(
