@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import subprocess
@@ -197,6 +198,22 @@ def test_run_config_lists_missing_fields():
     del cfg["runtime"], cfg["gpus"], cfg["seed"]
     with pytest.raises(ConfigError, match="lacks required fields: gpus, runtime, seed$"):
         RunConfig.from_dict(cfg)
+
+
+def test_the_typed_run_config_has_each_setting_the_settings_model_declares():
+    """RunConfig reads settings that energybench.run.model_settings declares: each setting is
+    one field of it (`class` as model_class, the isolation settings nested, the backend's or
+    the task's block as backend_block and task_block), and it has no other."""
+    from energybench.run.backend_registry import BACKENDS
+    from energybench.run.model_settings import ISOLATION_FIELDS, SETTINGS
+    from energybench.run.tasks import TASKS
+
+    blocks = {name for name in SETTINGS if name in BACKENDS or name in TASKS}
+    settings = {"model_class" if name == "class" else name for name in SETTINGS}
+    typed = {field.name for field in dataclasses.fields(RunConfig)}
+    assert typed - settings == {"model", "measurement", "isolation", "backend_block",
+                                "task_block", "backend_settings", "gpus_held"}
+    assert settings - typed == {*ISOLATION_FIELDS, *blocks}
 
 
 def test_the_isolation_settings_are_one_nested_block_of_the_typed_run_config():

@@ -106,6 +106,10 @@ UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
+    """A resolved run config, typed for the run: the settings energybench.run.model_settings
+    declares (a test keeps these fields in step with its models), read from a run config
+    checked against the schema generated from them, without checking them again."""
+
     model: str
     id: str
     backend: str
