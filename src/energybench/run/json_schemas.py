@@ -65,8 +65,8 @@ def one_type_list(node: dict) -> dict:
     then hold only for its type), as one schema with a list of types: ``{"type":
     ["integer", "null"], "minimum": 1}``, whose errors name the limit, not every option."""
     options = node.get("anyOf")
-    if not options or not all(set(option) - {"description"} and isinstance(option.get("type"), str)
-                              and not _ANY_TYPE_KEYWORDS & set(option) for option in options):
+    if not options or any(not isinstance(option.get("type"), str)
+                          or _ANY_TYPE_KEYWORDS & set(option) for option in options):
         return node
     limited = [option for option in options if set(option) - {"type", "description"}]
     types = [option["type"] for option in options]

@@ -10,10 +10,11 @@ and which fields a resolved run config must have from here.
 
 A field without a default here is one every resolved run config has (config.yaml's
 ``defaults`` give what a model entry leaves out); a model entry may leave out any field. The
-blocks' defaults (`VLLMBlock`, `ImageGeneration`) are those of their owners' settings types,
-which subclass them; the schema carries no ``default`` keywords, so that Snakemake's
-``validate`` never writes a default into the resolved settings (a default then changes no
-run config, nor any digest).
+blocks' defaults are declared here too (`VLLMBlock`, `ImageGeneration`), and their owners'
+settings types extend them (energybench.run.backends.vllm.settings.VLLMSettings, the image
+task's ``ImageSettings``), filling a field left out when they read the block. The schema
+carries no ``default`` keywords, so that Snakemake's ``validate`` never writes a default into
+the resolved settings (a default then changes no run config, nor any digest).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field
 class SettingsBlock(BaseModel):
     """A block of settings: frozen, and refusing keys it does not name."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
+    # Built when first used: a plan validates with the generated schema, not with these.
+    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=(),
+                              defer_build=True)
 
 
 def _not_with(reason: str) -> dict:
