@@ -30,17 +30,15 @@ exit_on_unreadable_yaml("config/config.yaml")
 configfile: "config/config.yaml"
 
 
-# `snakemake paper` remakes the paper outputs from the reports already stored, and must never
-# start a benchmark: without the benchmark rules the reports are plain inputs.
-PAPER_ONLY = "paper" in sys.argv[1:]
-
-
 report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
 
 
+# Paper mode (`--config paper=true`, PAPER_ONLY in rules/common.smk) remakes the paper outputs
+# from the reports already stored and must never start a benchmark: without the benchmark
+# rules the reports are plain inputs.
 if not PAPER_ONLY:
 
     include: "rules/models.smk"

@@ -1,8 +1,8 @@
 # Paper outputs from the stored reports: tables, star ratings, figures, labels; each with its
 # caption in the HTML report (snakemake --report). The energybench modules that draw an
 # output are inputs of its rule, so editing one remakes only what it draws.
-# `snakemake paper` takes the reports already under results/runs/ and never runs a benchmark
-# (the Snakefile then defines no benchmark rule).
+# `snakemake paper --config paper=true` (paper mode) takes the reports already under
+# results/runs/ and never runs a benchmark (the Snakefile then defines no benchmark rule).
 
 
 # Every report, read and validated once, in one file that each rule over all the reports
@@ -255,6 +255,4 @@ PAPER_OUTPUTS = [
 
 rule paper:
     input:
-        PAPER_OUTPUTS,
-        # The leaderboard site too (rules/site.smk, included after this file).
-        f"{RESULTS}/site",
+        paper_target_inputs,

@@ -695,7 +695,7 @@ FIGURE_MODULES = {"energy": "energy_per_1000_queries", "pareto": "energy_per_tok
 
 
 def comparison_figures(collection: Path, folder: Path) -> list[Path]:
-    """The paper's comparison figures of a campaign, drawn as `snakemake paper` draws them."""
+    """The paper's comparison figures of a campaign, drawn as `make paper` draws them."""
     from energybench.publish.paper import build
 
     ratings = folder / "ratings.csv"

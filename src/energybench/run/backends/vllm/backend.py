@@ -15,6 +15,7 @@ check). Warm-up requests go before the trials and are not counted.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import statistics
@@ -22,13 +23,16 @@ from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
-
 from energybench.run.backends import Backend, Trial, latencies, resolve_device, throughputs
 from energybench.run.settings import RunConfig
 from energybench.run.model_settings import MANAGED_ONLY
 from energybench.run.files import json_text
-from energybench.run.backends.vllm.endpoint import Endpoint, EndpointURLError
+from energybench.run.backends.vllm.endpoint import (
+    ROUTE_ERRORS,
+    Endpoint,
+    EndpointURLError,
+    get_server_route,
+)
 from energybench.run.backends.vllm.loadgen import (
     MAX_CHUNKS_READ_TOGETHER,
     LoadResult,
@@ -238,10 +242,9 @@ class VLLMBackend(Backend):
         """The version an external server reports at /version (vLLM does), if it answers."""
         headers = auth_headers(self.settings.api_key_env, self.settings.served_model_name)
         try:
-            response = httpx.get(self.endpoint.version_url, timeout=_VERSION_TIMEOUT_S, headers=headers)
-            response.raise_for_status()
-            return {"version": response.json()["version"], "version_reason": None}
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+            body = get_server_route(self.endpoint.version_url, _VERSION_TIMEOUT_S, headers)
+            return {"version": json.loads(body)["version"], "version_reason": None}
+        except (*ROUTE_ERRORS, ValueError, KeyError, TypeError) as error:
             return {"version": None,
                     "version_reason": f"{self.endpoint.version_url} gave no version: {error!r}"}
 
