@@ -162,6 +162,14 @@ def test_the_workflow_validates_a_run_config_once_and_the_run_only_parses_it():
         RunConfig.from_dict({k: v for k, v in run_config().items() if k != "dataset"})
 
 
+def test_a_run_config_by_hand_has_its_measurement_checked_by_the_same_schema():
+    with pytest.raises(ConfigError, match=r"run config field 'measurement' is invalid: "
+                                          r"sample_hz: 'fast' is not of type 'number'"):
+        RunConfig.validated({**run_config(), "measurement": {**MEASUREMENT, "sample_hz": "fast"}})
+    with pytest.raises(ConfigError, match="lacks required fields: measurement"):
+        RunConfig.validated({k: v for k, v in run_config().items() if k != "measurement"})
+
+
 def test_runtimes_are_resolved_once_for_all_models():
     asked = []
 

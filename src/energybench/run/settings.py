@@ -197,6 +197,9 @@ class RunConfig:
         changed by overrides) as the workflow checks its own, then parse it."""
         settings = {k: v for k, v in data.items() if k not in ("model", "measurement")}
         check_document(settings, package_schema("model_settings.schema.json"), "run config")
+        if "measurement" in data:  # one left out is named with the other missing fields
+            check_document(data["measurement"], package_schema("measurement.schema.json"),
+                           "run config field 'measurement'")
         cfg = cls.from_dict(data)
         problems = contradictions(with_planned_gpus(data, bool(discover_devices().devices)))
         if problems:
