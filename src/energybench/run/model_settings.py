@@ -26,7 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class SettingsBlock(BaseModel):
-    """A block of settings: frozen, and refusing keys it does not name."""
+    """A block of settings: frozen, and refusing keys it does not name. A field whose type
+    has no None but whose default is None may be left out, never written as null (the
+    generated schema refuses a null there)."""
 
     # Built when first used: a plan validates with the generated schema, not with these.
     model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=(),
