@@ -6,7 +6,8 @@ rule site:
         collection=rules.reports.output.collection,
         ratings=rules.ratings.output.ratings,
         # Functions, not lists: Snakemake hashes a named list of files once for each file
-        # of it when the rule names another rule's output (O(n^2): 0.1 s at 1,000 models).
+        # of it when the rule names another rule's output (quadratic in the models:
+        # docs/PERFORMANCE.md, section 2).
         labels=lambda wildcards: expand(f"{LABEL}.svg", model=REPORTED),
         timelines=lambda wildcards: expand(f"{TIMELINE}.png", model=REPORTED),
         # The PNGs the pages show, not the PDFs or the figures' code. Snakemake compares an

@@ -54,7 +54,7 @@ def test_yaml_is_parsed_by_libyaml_where_pyyaml_has_it(tmp_path):
 
 def test_each_referenced_schema_is_read_once_not_once_per_model(monkeypatch):
     """Every entry of models.yaml `$ref`s the model settings' schema; reading it again for each
-    one cost ~0.08 s CPU of every plan at 1,000 models (docs/PERFORMANCE.md section 2)."""
+    one was a measurable part of every plan at 1,000 models (docs/PERFORMANCE.md section 2)."""
     import energybench.run.schema as schema
 
     reads = []
@@ -318,8 +318,8 @@ def test_each_config_default_has_one_home():
 
 def test_planning_does_not_import_scipy():
     """The workflow imports these modules and checks every model's settings each time it
-    plans, where no trial is summed: importing scipy.stats took ~0.5-1 s of every plan
-    (docs/PERFORMANCE.md). (pandas is imported: it reads the prompt files to count them.)"""
+    plans, where no trial is summed: importing scipy.stats was a large part of every plan
+    (docs/PERFORMANCE.md, section 8). (pandas is imported: it reads the prompt files to count them.)"""
     code = """
 import sys
 from energybench.plan.aes_model_list import models_from_list

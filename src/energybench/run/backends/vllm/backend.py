@@ -119,9 +119,9 @@ def keep_off_cpus(pinned: set[int]) -> dict:
     server pins its engine to. vLLM's CPU backend binds its worker's OpenMP threads, which spin
     while they wait, to cores of their own and keeps the rest for its API server: a client
     placed on a worker's core runs only between the worker's time slices and reads each stream
-    late, in one burst (on 2 cores: first tokens 3-10x later than the server produced them, and
-    vLLM's own benchmark disagreeing by as much). Nothing moves when nothing is pinned (GPUs) or
-    when no other CPU is left."""
+    late, in one burst (docs/PERFORMANCE.md, section 1: first tokens read long after the
+    server produced them). Nothing moves when nothing is pinned (GPUs) or when no other CPU
+    is left."""
     allowed = os.sched_getaffinity(0)
     free = allowed - pinned
     if not pinned or not free:
