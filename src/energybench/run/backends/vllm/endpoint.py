@@ -33,11 +33,19 @@ class EndpointURLError(ValueError):
 
 ROUTE_ERRORS = (OSError, http.client.HTTPException)
 """What `get_server_route` raises when the route gives no body: no connection, a timeout, a
-status other than 2xx (urllib's HTTPError, an OSError) or a broken answer."""
+status other than 2xx (urllib's HTTPError, an OSError; a redirect too) or a broken answer."""
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the error it is here, never followed: urllib would resend
+    every header, the endpoint's API key included, to whatever host the answer names."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
 
 # Straight to the server, as the load generator's requests go (aiohttp ignores the
 # environment's proxy settings unless told otherwise): a proxy would be measured with it.
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
 
 
 def get_server_route(url: str, timeout_s: float, headers: Mapping[str, str] | None = None) -> bytes:
