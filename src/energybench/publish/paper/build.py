@@ -60,8 +60,8 @@ def build_run_figure(report_path, timeline_path, outputs) -> None:
         log.warning("report %s: %s", report_path, problem)
         timeline.draw_unusable(Path(report_path).parent.name, outputs)
         return
-    if report.note:  # an earlier attempt shown in place of a failed one: its own timeline
-        attempt, _ = history.earlier_success(Path(report_path))
+    if report.note:  # an attempt shown in place of the published report: its own timeline
+        attempt, _ = history.shown_in_place(Path(report_path))
         timeline_path = attempt / Path(timeline_path).name
     timeline.draw(report, timeline_path if report.succeeded else None, outputs)
 

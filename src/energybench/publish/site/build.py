@@ -19,6 +19,7 @@ from pathlib import Path
 import jinja2
 
 from energybench import __version__
+from energybench.job import history
 from energybench.run.energy.units import significant
 from energybench.run.files import shared_mode
 from energybench.publish.paper.ranking import ESTIMATE_SHARE, group_title
@@ -173,6 +174,9 @@ def _run_files(entry: dict, staging: Path, labels: dict | None, figures: dict | 
     """Copy one model's raw report, timeline, label and figures into the site; say what is
     missing and why."""
     page, report_path = entry["page"], entry["report_path"]
+    if not report_path.is_file():  # none published: the kept attempt shown in its place
+        attempt, _ = history.unpublished_attempt(report_path.parent)
+        report_path = attempt / report_path.name
     raw = {"report": _copy(report_path, staging, f"runs/{page}/benchmark_report.json"),
            "timeline": None, "timeline_reason": None}
     timeline = entry["report"].timeline_file
