@@ -31,6 +31,7 @@ from energybench.job.secrets import declared_secrets_environment
 from energybench.plan.consistency import hub_id_notes
 from energybench.plan.aes_model_list import models_from_list
 from energybench.plan.campaign_settings import apply_campaign_settings
+from energybench.aes.preset import aes_job_gpus
 from energybench.plan.campaign_record import (
     described,
     record_campaign,
@@ -138,7 +139,6 @@ def load_model_table():
             key: apply_campaign_settings(
                 resolve_model(key, entry, config["defaults"], config["measurement"]),
                 config,
-                gpus,
             )
             for key, entry in models_doc["models"].items()
         }
@@ -157,6 +157,9 @@ def load_model_table():
             print(f"energybench: note: {note}", file=sys.stderr)
         # Each benchmark job's resources, its GPUs planned once for the check and the rule.
         resources = {key: job_resources(cfg, gpus > 0) for key, cfg in chosen.items()}
+        for key, cfg in chosen.items():
+            # AES's preset without node_gpus: every GPU of the machine that runs the job.
+            resources[key]["gpu"] = aes_job_gpus(cfg, gpus) or resources[key]["gpu"]
         problems = gpu_capacity_problems(
             {key: taken["gpu"] for key, taken in resources.items()},
             gpus if known else None,

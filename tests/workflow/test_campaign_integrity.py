@@ -265,6 +265,29 @@ def test_a_gpu_host_plans_a_gpu_for_every_gpu_model_an_aes_list_included(tmp_pat
     assert f"this machine sees no GPU, so {len(planned)} model(s)" in result.stderr
 
 
+def planned_settings_files(plan: str) -> dict[str, str]:
+    """{model: the settings file its benchmark job reads (named by the digest)} in a dry run
+    printed with --printshellcmds."""
+    return dict(re.findall(r"--settings results/settings/([\w.-]+)/(\w+)\.json", plan))
+
+
+@pytest.mark.parametrize("node_gpus", ["auto", "2"])
+def test_a_preset_model_is_planned_alike_on_a_gpu_less_submit_host_and_its_gpu_node(
+        tmp_path, node_gpus):
+    """Under SLURM each job's node parses the workflow again: the preset's settings, and so
+    the file the job reads, must not depend on the GPUs the parsing host sees. The node's
+    count comes from node_gpus, or is the job's own (its `gpu` resource there, recorded in
+    its report), never written into the settings."""
+    workdir = copy_workflow(tmp_path / "workflow")
+    edit_models(workdir, lambda m: m.update(big={"id": "org/big"}))  # pytorch, gpus: auto
+    args = ["--dry-run", "--printshellcmds", "--resources", "gpu=2", "--config", "preset=aes",
+            f"node_gpus={node_gpus}"]
+    submit_host = snakemake(workdir, *args, env={"ENERGYBENCH_GPU_DEVICES": ""}).stdout
+    node = snakemake(workdir, *args, env={"ENERGYBENCH_GPU_DEVICES": "0,1"}).stdout
+    assert planned_settings_files(submit_host)["big"] == planned_settings_files(node)["big"]
+    assert benchmark_gpus(node)["big"] == 2  # every GPU of the node, as AES
+
+
 def test_models_with_different_gpu_counts_each_get_their_own(tmp_path):
     """Where models differ, each benchmark job's `gpu` resource is its own model's (the rule
     takes a look-up then, and a static value only where every model has the same)."""
