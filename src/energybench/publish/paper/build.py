@@ -1,5 +1,5 @@
 """What each paper rule does, as one call per rule (scripts/paper_*.py stay one line), and
-one model's label and power timeline (energybench.paper.labels_and_timelines draws them all)."""
+one model's label and power timeline (energybench.publish.paper.labels_and_timelines draws them all)."""
 
 from __future__ import annotations
 
