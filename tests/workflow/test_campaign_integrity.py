@@ -260,8 +260,12 @@ def refuse_constant(name: str):
 
 
 def test_every_json_the_workflow_writes_is_strict_json(finished):
-    written = [p for p in (finished / "results").rglob("*") if p.suffix in (".json", ".jsonl")]
+    # results/ and the tiny models the workflow builds under resources/ (their spec files
+    # and the configs and tokenizers transformers writes beside them).
+    written = [p for folder in ("results", "resources") for p in (finished / folder).rglob("*")
+               if p.suffix in (".json", ".jsonl")]
     assert len(written) > 10
+    assert any(p.name == "energybench_tiny.json" for p in written)
     for path in written:
         text = path.read_text()
         documents = text.splitlines() if path.suffix == ".jsonl" else [text]
