@@ -315,6 +315,35 @@ def test_the_table_and_labels_download_the_table_with_reasons_not_zeros(built):
     assert rows["markup"]["id"] == XSS_ID  # markup is data here, as written
 
 
+def test_a_failed_rerun_shows_the_earlier_attempts_files_and_says_so_in_the_csv(tmp_path):
+    """The page's figures come from the earlier, succeeded attempt; so do its raw report and
+    timeline, and leaderboard.csv notes that they are not the newest run's."""
+    from energybench.job import history
+
+    good, failed = campaign()[0], Report.failed("alpha", SAMPLE["config"], RuntimeError("OOM"),
+                                                SAMPLE["provenance"]).to_dict()
+    model_dir = tmp_path / "runs/alpha"
+    for name, report in (("20260101T000000Z", good), ("20260102T000000Z", failed)):
+        [path] = write_campaign(tmp_path / name, [report])
+        attempt = model_dir / history.HISTORY / name
+        shutil.copytree(path.parent, attempt)
+        history.publish(attempt, model_dir)
+    build_site(write_collection([model_dir / "benchmark_report.json"], tmp_path / "reports.jsonl"),
+               tmp_path / "site", ratings=write_ratings(tmp_path / "ratings.csv"))
+    shown = model_dir / history.HISTORY / "20260101T000000Z"
+    raw = tmp_path / "site/runs/alpha"
+    assert (raw / "benchmark_report.json").read_bytes() == (
+        shown / "benchmark_report.json").read_bytes()
+    assert (raw / "power_timeline.csv").read_bytes() == (
+        shown / good["timeline_file"]).read_bytes()
+    page = (tmp_path / "site/models/alpha.html").read_text()
+    assert "the run recorded none" not in page and "history/20260101T000000Z" in page
+    with open(tmp_path / "site/leaderboard.csv", newline="") as handle:
+        [row] = csv.DictReader(handle)
+    assert row["status"] == "succeeded"
+    assert row["note"].startswith("shown: the earlier attempt history/20260101T000000Z")
+
+
 def test_markup_in_keys_and_ids_is_escaped_in_the_html_and_the_embedded_json(built):
     site, _, _ = built
     for page in site.rglob("*.html"):

@@ -1,6 +1,8 @@
 """The leaderboard as a CSV file beside it (``leaderboard.csv``): what the index shows of each
 model, in its default order, every unknown figure empty with its reason beside it (never 0),
-every cell through energybench.run.files.csv_text (no cell a spreadsheet runs as a formula)."""
+every cell through energybench.run.files.csv_text (no cell a spreadsheet runs as a formula).
+``note`` says where an earlier attempt's figures stand in for a failed rerun (models.csv's
+note): the file never shows older figures as the newest run's."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ HEADER = ["model", "id", "hub_url", "group", "rank", "rank_reason", "stars", "un
           *(f"{name}{part}" for name in FIGURES
             for part in ("", "_ci_low", "_ci_high", "_estimated", "_reason")),
           "hardware", "gpus", "parameters", "class", "task", "reasoning", "backend", "quantization",
-          "status", "failure", "failed_checks"]
+          "status", "note", "failure", "failed_checks"]
 
 
 def row(entry: dict) -> list:
@@ -23,7 +25,7 @@ def row(entry: dict) -> list:
             entry["rank_reason"], entry["rating"]["stars"], entry["rating"]["reason"], *figures,
             entry["hardware"], entry["gpus"], entry["parameters"], entry["class"], entry["task"],
             entry["reasoning"], entry["backend"], entry["quantization"], entry["status"],
-            entry["failure"],
+            entry["note"], entry["failure"],
             ";".join(entry["failed_checks"]) or None]
 
 
