@@ -138,13 +138,18 @@ rule labels_and_timelines:
         collection=rules.reports.output.collection,
         ratings=rules.ratings.output.ratings,
     output:
-        label_svgs=update(expand(f"{LABEL}.svg", model=REPORTED)),
+        # Each file is named once more, by `all` and `paper` or by the site, and Snakemake
+        # finds a named output by scanning this list up to it: the files `all` and `paper`
+        # both name come first, so the two of them scan the shorter part.
         label_pngs=update(
             [
                 per_model_report(f"{LABEL}.png", m, "label", "../report/label.rst")
                 for m in REPORTED
             ]
         ),
+        timeline_pdfs=update(expand(f"{TIMELINE}.pdf", model=REPORTED)),
+        record=update(f"{RESULTS}/figures/runs/drawn.json"),
+        label_svgs=update(expand(f"{LABEL}.svg", model=REPORTED)),
         timeline_pngs=update(
             [
                 per_model_report(
@@ -156,8 +161,6 @@ rule labels_and_timelines:
                 for m in REPORTED
             ]
         ),
-        timeline_pdfs=update(expand(f"{TIMELINE}.pdf", model=REPORTED)),
-        record=update(f"{RESULTS}/figures/runs/drawn.json"),
     log:
         "logs/paper/labels_and_timelines.log",
     conda:
@@ -252,7 +255,11 @@ PAPER_OUTPUTS = [
         for name in FIGURES.values()
         for ext in ("png", "pdf")
     ),
-    *rules.labels_and_timelines.output,
+    # Each model's files that the site does not take (rules/site.smk: a target names each
+    # file, or Snakemake does not remake it when it is lost).
+    *rules.labels_and_timelines.output.label_pngs,
+    *rules.labels_and_timelines.output.timeline_pdfs,
+    rules.labels_and_timelines.output.record,
 ]
 
 

@@ -5,7 +5,6 @@ serves `/health` and `/version`, and misbehaves on request (FAKE_VLLM_MODE), so 
 seconds; tests/backends/test_vllm_integration.py does the same with the real vLLM.
 """
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -84,7 +83,7 @@ def fake_vllm(tmp_path, monkeypatch):
 
 def managed(tmp_path, startup_timeout_s=20, settings=VLLMSettings(), **options):
     options = {"python": sys.executable, "stop_grace_s": 2} | options
-    settings = dataclasses.replace(settings, startup_timeout_s=startup_timeout_s)
+    settings = settings.model_copy(update={"startup_timeout_s": startup_timeout_s})
     return ManagedVLLMServer("org/model", tmp_path / "logs" / "vllm.log", settings, **options)
 
 

@@ -21,12 +21,11 @@ import os
 import statistics
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import asdict
 from pathlib import Path
 
 from energybench.run.backends import Backend, Trial, latencies, resolve_device, throughputs
 from energybench.run.settings import RunConfig
-from energybench.run.schema import model_setting_schema
+from energybench.run.model_settings import MANAGED_ONLY
 from energybench.run.files import json_text
 from energybench.run.backends.vllm.endpoint import (
     ROUTE_ERRORS,
@@ -143,10 +142,9 @@ class VLLMBackend(Backend):
     def sent_to(cls, run_config: dict, url: str) -> dict:
         """``run_config`` as an external model of the server at ``url``, keeping the serving
         settings of its entry that apply to one (the load, metering) and dropping those of a
-        managed server, as the model settings' schema lists them."""
-        managed_only = set(model_setting_schema("vllm")["then"]["properties"])
+        managed server (energybench.run.model_settings.MANAGED_ONLY)."""
         kept = {k: v for k, v in (run_config.get("vllm") or {}).items()
-                if k not in managed_only}
+                if k not in MANAGED_ONLY}
         return {**run_config, "backend": cls.name,
                 "vllm": {**kept, "mode": EXTERNAL, "endpoint": url}}
 
@@ -261,7 +259,7 @@ class VLLMBackend(Backend):
             # An external endpoint on this machine: the local GPUs metered for it, if any.
             "metered_local_gpus": list(self.settings.meter_devices or []) or None,
             "served_model_name": self.settings.served_model_name,
-            "settings": asdict(self.settings),
+            "settings": self.settings.model_dump(),
             "load": self.load.to_dict(),
             "server": served,
             "warmup": self.warmup,
