@@ -1,6 +1,7 @@
 """A campaign that nothing silently changes or loses, end to end through the workflow: a plan
-writes nothing, a job runs the settings it was planned with, reruns follow real changes only,
-a failed rerun keeps the last good report, GPU models get GPUs, and every JSON is strict."""
+writes nothing (.snakemake/, Snakemake's own records, excepted), a job runs the settings it
+was planned with, reruns follow real changes only, a failed rerun keeps the last good report,
+GPU models get GPUs, and every JSON is strict."""
 
 import csv
 import json
