@@ -149,18 +149,49 @@ def reversed_entries(models: dict) -> None:
         models[key] = dict(reversed(list(entry.items())))
 
 
+def defaults_restated_in_config_yaml(workdir: Path) -> None:
+    """The same values written another way in config.yaml: a float for a whole number, no
+    preset said aloud."""
+    path = workdir / "config/config.yaml"
+    text = path.read_text().replace("max_new_tokens: 16\n", "max_new_tokens: 16.0\n")
+    path.write_text(text + "preset: null\n")
+
+
+def report_of_an_older_version_in_another_key_order(workdir: Path) -> None:
+    """A stored report whose settings (`config`) an older version wrote in another key
+    order, its file's times kept: they are the same settings as the plan's."""
+    path = workdir / "results/runs/tiny-llama-2l/benchmark_report.json"
+    report = json.loads(path.read_text())
+    (planned,) = (workdir / "results/settings/tiny-llama-2l").iterdir()
+    assert planned_settings(report["config"]) == json.loads(planned.read_text())
+    report["config"] = dict(reversed(list(report["config"].items())))
+    times = path.stat()
+    path.unlink()  # the attempt in history/ keeps its own copy
+    path.write_text(json.dumps(report))
+    os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert planned_settings(report["config"]) == json.loads(planned.read_text())
+
+
+def in_models_yaml(edit):
+    return lambda workdir: edit_models(workdir, edit)
+
+
 # (case, edit of models.yaml, --config values, the jobs a dry run plans)
 SAME_SETTINGS_OR_NOT = [
-    ("entries' keys in another order", reversed_entries, [], []),
+    ("entries' keys in another order", in_models_yaml(reversed_entries), [], []),
     ("a default restated in models.yaml",
-     lambda m: m["tiny-llama-2l"].update(seed=0, dtype="auto"), [], []),
+     in_models_yaml(lambda m: m["tiny-llama-2l"].update(seed=0, dtype="auto")), [], []),
+    ("the same values given in config.yaml", defaults_restated_in_config_yaml, [], []),
+    ("a stored report from an older version with another key order",
+     report_of_an_older_version_in_another_key_order, [], []),
     ("a default restated on --config", None, ['defaults={"seed": 0, "batch_size": 4}'], []),
     ("a whole number written as a float", None, ['defaults={"max_new_tokens": 16.0}'], []),
     ("a measurement setting restated", None, ['measurement={"sample_hz": 10}'], []),
     ("no preset, said aloud", None, ["preset=null"], []),
-    ("an unselected model added",
-     lambda m: m.update(other={"id": "org/other"}), ['select={"model": "tiny-*"}'], []),
-    ("one model's real change", lambda m: m["tiny-llama-4l"].update(max_new_tokens=8), [],
+    ("an unselected model added", in_models_yaml(lambda m: m.update(other={"id": "org/other"})),
+     ['select={"model": "tiny-*"}'], []),
+    ("one model's real change",
+     in_models_yaml(lambda m: m["tiny-llama-4l"].update(max_new_tokens=8)), [],
      jobs_remaking("tiny-llama-4l")),
     ("a real change of the defaults that one model overrides", None,
      ['defaults={"batch_size": 8}'], jobs_remaking("tiny-llama-2l")),
@@ -172,9 +203,19 @@ SAME_SETTINGS_OR_NOT = [
                          ids=[case[0] for case in SAME_SETTINGS_OR_NOT])
 def test_settings_are_compared_in_their_canonical_form(finished_copy, edit, config, expected):
     if edit:
-        edit_models(finished_copy, edit)
+        edit(finished_copy)
     args = ["--config", *config] if config else []
     assert planned_jobs(finished_copy, *args) == expected
+
+
+def test_restating_a_value_of_a_preset_campaign_reruns_nothing(tmp_path):
+    """The issue's own example: `--config preset=aes 'defaults={"seed": 0}'` plans the very
+    settings of `--config preset=aes` (the file each job reads is named by their digest)."""
+    workdir = copy_workflow(tmp_path / "workflow")
+    args = ["--dry-run", "--printshellcmds", "--config", "preset=aes"]
+    preset = planned_settings_files(snakemake(workdir, *args).stdout)
+    restated = planned_settings_files(snakemake(workdir, *args, 'defaults={"seed": 0}').stdout)
+    assert preset and restated == preset
 
 
 def test_a_failed_rerun_keeps_the_last_good_report_and_every_table_says_so(
