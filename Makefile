@@ -1,6 +1,7 @@
 # Quickstart:  make run   (the embedded default: tiny local models, CPU, offline)
+#              make paper (tables, figures, labels, site from the stored reports; no benchmark)
 #              make test  (the whole test suite)
-# Both set up .venv first from requirements/ci.txt (pinned; CPU torch).
+# Each sets up .venv first from requirements/ci.txt (pinned; CPU torch).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -13,7 +14,7 @@ TORCH_INDEX ?=
 PIP_INSTALL := $(BIN)/pip install --quiet $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test dry-run lint clean
+.PHONY: run paper test dry-run lint clean
 
 $(STAMP): requirements/ci.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,10 @@ $(STAMP): requirements/ci.txt pyproject.toml
 
 run: $(STAMP)
 	snakemake --cores 1 --resources gpu=1
+
+# The paper outputs and the site from the reports already under results/runs/; no benchmark.
+paper: $(STAMP)
+	snakemake --cores 1 paper --config paper=true
 
 dry-run: $(STAMP)
 	snakemake --cores 1 --resources gpu=1 --dry-run

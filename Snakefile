@@ -11,7 +11,8 @@ min_version("9.0")
 # This checkout's energybench, not whichever copy is installed, runs the rules and the jobs, so
 # the code a report records (its git commit) is the code that ran.
 PACKAGE_SRC = os.path.join(workflow.basedir, "src")
-# A plan writes nothing into the project, not even the bytecode of the modules it imports.
+# A plan writes nothing into the project (.snakemake/, Snakemake's own records, excepted), not
+# even the bytecode of the modules it imports.
 sys.pycache_prefix = sys.pycache_prefix or os.path.join(
     os.path.expanduser("~"), ".cache", "energybench", "pycache"
 )
@@ -30,17 +31,15 @@ exit_on_unreadable_yaml("config/config.yaml")
 configfile: "config/config.yaml"
 
 
-# `snakemake paper` remakes the paper outputs from the reports already stored, and must never
-# start a benchmark: without the benchmark rules the reports are plain inputs.
-PAPER_ONLY = "paper" in sys.argv[1:]
-
-
 report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
 
 
+# Paper mode (`--config paper=true`, PAPER_ONLY in rules/common.smk) remakes the paper outputs
+# from the reports already stored and must never start a benchmark: without the benchmark
+# rules the reports are plain inputs.
 if not PAPER_ONLY:
 
     include: "rules/models.smk"

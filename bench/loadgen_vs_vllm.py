@@ -30,11 +30,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-import httpx
-
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
+from energybench.run.backends.vllm.endpoint import Endpoint, get_server_route  # noqa: E402
 from energybench.run.processes import parse_cpu_list  # noqa: E402
 from energybench.run.prompts import load_prompts  # noqa: E402
 from energybench.run.backends.vllm.server import ManagedVLLMServer, vllm_python  # noqa: E402
@@ -160,7 +159,8 @@ class Runner:
 
     def server_ttft(self) -> tuple[float, float]:
         """vLLM's own time-to-first-token histogram (sum, count), kept by the server."""
-        text = httpx.get(self.url.removesuffix("/v1") + "/metrics", timeout=10).text
+        metrics = f"{Endpoint.from_url(self.url).server_root}/metrics"
+        text = get_server_route(metrics, timeout_s=10).decode()
         sums = {}
         for line in text.splitlines():
             for part in ("sum", "count"):

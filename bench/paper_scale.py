@@ -1,4 +1,4 @@
-"""`snakemake paper` from many stored reports, from scratch, against one Python loop drawing the
+"""`snakemake paper` (paper mode) from many stored reports, from scratch, against one Python loop drawing the
 same files in one process.
 
     python bench/paper_scale.py [--reports 1000] [--repetitions 1] [--cores 1]
@@ -8,8 +8,9 @@ Lays out --reports varied stored reports (tests/paper_fixtures.py, `many_reports
 the test power timeline: GPU runs over three classes and two decades of energy, served,
 estimated and failed runs) under `results/runs/` of a scratch copy of this checkout's
 workflow (or of --checkout, e.g. an export of another commit), then, each repetition:
-- `snakemake`: `snakemake paper --cores N` in that copy, its earlier outputs and Snakemake's
-  records removed first (from scratch);
+- `snakemake`: `snakemake paper --config paper=true --cores N` in that copy (a checkout from
+  before the `paper` setting: without it), its earlier outputs and Snakemake's records removed
+  first (from scratch);
 - `loop`: a fresh Python that makes every file `paper` makes (the collection, ratings,
   tables, the four comparison figures, AI Energy Score's master_results.csv, each model's
   label and power timeline, the site) by calling the same functions one after the other.
@@ -112,6 +113,13 @@ def change_one_report(runs: Path, repetition: int) -> None:
     path.write_text(json.dumps(report))
 
 
+def paper_mode(checkout: Path) -> list[str]:
+    """The setting of paper mode, where the checkout has it (before it, the target's name on
+    the command line was enough)."""
+    schema = (checkout / "config/schemas/config.schema.yaml").read_text()
+    return ["--config", "paper=true"] if "\n  paper:\n" in schema else []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reports", type=int, default=1000)
@@ -127,7 +135,7 @@ def main() -> None:
         filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
     times: dict[str, list[tuple[float, float]]] = {"snakemake": [], "loop": [], "one changed": []}
     paper = [sys.executable, "-m", "snakemake", "paper", "--cores", str(args.cores), "--quiet",
-             "all"]
+             "all", *paper_mode(args.checkout)]
     with tempfile.TemporaryDirectory(prefix="paper-scale-") as tmp:
         workdir = copy_checkout(WORKFLOW_FILES, Path(tmp) / "workflow", args.checkout.resolve())
         paper_fixtures.write_runs(workdir / "results/runs",

@@ -1,8 +1,8 @@
 # Paper outputs from the stored reports: tables, star ratings, figures, labels; each with its
 # caption in the HTML report (snakemake --report). The energybench modules that draw an
 # output are inputs of its rule, so editing one remakes only what it draws.
-# `snakemake paper` takes the reports already under results/runs/ and never runs a benchmark
-# (the Snakefile then defines no benchmark rule).
+# `snakemake paper --config paper=true` (paper mode) takes the reports already under
+# results/runs/ and never runs a benchmark (the Snakefile then defines no benchmark rule).
 
 
 # Every report, read and validated once, in one file that each rule over all the reports
@@ -138,13 +138,18 @@ rule labels_and_timelines:
         collection=rules.reports.output.collection,
         ratings=rules.ratings.output.ratings,
     output:
-        label_svgs=update(expand(f"{LABEL}.svg", model=REPORTED)),
+        # Each file is named once more, by `all` and `paper` or by the site, and Snakemake
+        # finds a named output by scanning this list up to it: the files `all` and `paper`
+        # both name come first, so the two of them scan the shorter part.
         label_pngs=update(
             [
                 per_model_report(f"{LABEL}.png", m, "label", "../report/label.rst")
                 for m in REPORTED
             ]
         ),
+        timeline_pdfs=update(expand(f"{TIMELINE}.pdf", model=REPORTED)),
+        record=update(f"{RESULTS}/figures/runs/drawn.json"),
+        label_svgs=update(expand(f"{LABEL}.svg", model=REPORTED)),
         timeline_pngs=update(
             [
                 per_model_report(
@@ -156,8 +161,6 @@ rule labels_and_timelines:
                 for m in REPORTED
             ]
         ),
-        timeline_pdfs=update(expand(f"{TIMELINE}.pdf", model=REPORTED)),
-        record=update(f"{RESULTS}/figures/runs/drawn.json"),
     log:
         "logs/paper/labels_and_timelines.log",
     conda:
@@ -200,7 +203,9 @@ rule aes_run_files:
         "../envs/aggregate.yaml"
     params:
         run_dir=lambda wildcards, output: os.path.dirname(output.wh),
-        code=step_code_digest([workflow_path("src/energybench/aes/submission.py")]),
+        # The shown report (stored.py): an earlier attempt's in place of a failed rerun.
+        code=step_code_digest([workflow_path("src/energybench/aes/submission.py"),
+                               workflow_path("src/energybench/publish/paper/stored.py")]),
         energybench=energybench_command,
     shell:
         "{params.energybench} aes-run-files --report {input.report:q} --run-dir {params.run_dir:q} 2> {log:q}"
@@ -211,7 +216,8 @@ rule aes_submission:
         reports=report_paths(),
         # A function: see the site rule.
         run_files=lambda wildcards: expand(rules.aes_run_files.output.wh, model=MODELS),
-        code=workflow_path("src/energybench/aes/submission.py"),
+        code=[workflow_path("src/energybench/aes/submission.py"),
+              workflow_path("src/energybench/publish/paper/stored.py")],
     output:
         bundle=f"{RESULTS}/aes/submission.zip",
     log:
@@ -249,12 +255,14 @@ PAPER_OUTPUTS = [
         for name in FIGURES.values()
         for ext in ("png", "pdf")
     ),
-    *rules.labels_and_timelines.output,
+    # Each model's files that the site does not take (rules/site.smk: a target names each
+    # file, or Snakemake does not remake it when it is lost).
+    *rules.labels_and_timelines.output.label_pngs,
+    *rules.labels_and_timelines.output.timeline_pdfs,
+    rules.labels_and_timelines.output.record,
 ]
 
 
 rule paper:
     input:
-        PAPER_OUTPUTS,
-        # The leaderboard site too (rules/site.smk, included after this file).
-        f"{RESULTS}/site",
+        paper_target_inputs,

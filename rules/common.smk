@@ -198,6 +198,10 @@ def resource_limit(name):
 # The models' settings, and the resources of their benchmark jobs (GPUs: `gpus: auto` planned
 # for the machine that runs the jobs).
 MODELS, RESOURCES = load_model_table()
+# Paper mode: the paper outputs from the reports already under results/runs/, and no benchmark
+# (the Snakefile includes no benchmark rule). A setting, not the target's name read from the
+# command line, so it holds for every way of starting Snakemake (its Python API too).
+PAPER_ONLY = config["paper"]
 # Each model's settings as its benchmark job's param: canonical text, so restating a value
 # reruns nothing (energybench.run.settings.canonical); the job reads them from a file named by
 # their digest, written when a run starts (energybench.plan.planned).
@@ -335,7 +339,7 @@ TINY_SPECS = {key: json.dumps(cfg["tiny"]) for key, cfg in MODELS.items() if "ti
 
 # --- paper outputs (rules/aggregate.smk) ------------------------------------------------
 def stored_models():
-    """Models with a report under results/runs/ (for `paper`: a copied results/runs is enough);
+    """Models with a report under results/runs/ (paper mode: a copied results/runs is enough);
     a folder whose name is no model key is named and left out."""
     models = []
     for path in sorted(glob.glob(f"{RESULTS}/runs/*/benchmark_report.json")):
@@ -353,8 +357,22 @@ REPORT = f"{RESULTS}/runs/{{model}}/benchmark_report.json"
 
 def report_paths():
     """The reports the tables are made of: the selected models' (made by the benchmark rule),
-    or for `paper` those stored."""
+    or in paper mode those stored."""
     return expand(REPORT, model=REPORTED)
+
+
+def paper_target_inputs(wildcards):
+    """What the `paper` target makes, in paper mode only: otherwise its inputs would be the
+    selected models' reports, and asking for the paper would start their benchmarks."""
+    if not PAPER_ONLY:
+        config_error(
+            "`snakemake paper` remakes the paper outputs from the stored reports in paper "
+            "mode only, which never runs a benchmark: run `snakemake --cores 1 paper --config "
+            "paper=true` (or `make paper`); the default target benchmarks the selected models "
+            "first"
+        )
+    # PAPER_OUTPUTS (rules/aggregate.smk), and the leaderboard site (rules/site.smk).
+    return [*PAPER_OUTPUTS, f"{RESULTS}/site"]
 
 
 PAPER = workflow_path("src/energybench/publish/paper")

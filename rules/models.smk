@@ -1,4 +1,5 @@
-# Tiny random-weight models that the default config benchmarks (built offline, ~1 s each).
+# Tiny random-weight models that the default config benchmarks (built offline, cheaply:
+# docs/PERFORMANCE.md, section 8).
 
 
 rule tiny_model:

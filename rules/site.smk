@@ -3,12 +3,14 @@
 # the methodology docs or the site's own code changes.
 rule site:
     input:
+        # Each model's SVG label and PNG timeline, unnamed (scripts/build_site.py picks them
+        # out): Snakemake links an unnamed item of another rule's output to that rule, but
+        # finds the rule of an item of a named list by matching every output of it, quadratic
+        # in the models (docs/PERFORMANCE.md). Named here only, not again by `all`.
+        rules.labels_and_timelines.output.label_svgs,
+        rules.labels_and_timelines.output.timeline_pngs,
         collection=rules.reports.output.collection,
         ratings=rules.ratings.output.ratings,
-        # Functions, not lists: Snakemake hashes a named list of files once for each file
-        # of it when the rule names another rule's output (O(n^2): 0.1 s at 1,000 models).
-        labels=lambda wildcards: expand(f"{LABEL}.svg", model=REPORTED),
-        timelines=lambda wildcards: expand(f"{TIMELINE}.png", model=REPORTED),
         # The PNGs the pages show, not the PDFs or the figures' code. Snakemake compares an
         # input of up to 1 MB by its checksum, so a figure file rewritten unchanged rebuilds
         # no site in a later run; a redrawn figure rebuilds it once.

@@ -5,8 +5,12 @@ sys.stderr = open(snakemake.log[0], "w")  # noqa: F821 (snakemake is injected)
 
 from energybench.publish.site import build_site  # noqa: E402
 
-build_site(snakemake.input.collection, snakemake.output.site,  # noqa: F821
-           ratings=snakemake.input.ratings, labels=snakemake.input.labels,  # noqa: F821
-           figures=snakemake.input.timelines,  # noqa: F821
-           comparisons=snakemake.input.comparisons,  # noqa: F821
-           methodology=snakemake.input.methodology)  # noqa: F821
+inputs = snakemake.input  # noqa: F821
+# Each model's SVG label and PNG timeline are the rule's unnamed inputs (rules/site.smk).
+named = {path for _, paths in inputs.items()
+         for path in ([paths] if isinstance(paths, str) else paths)}
+drawn = [path for path in inputs if path not in named]
+build_site(inputs.collection, snakemake.output.site,  # noqa: F821
+           ratings=inputs.ratings, labels=[path for path in drawn if path.endswith(".svg")],
+           figures=[path for path in drawn if path.endswith(".png")],
+           comparisons=inputs.comparisons, methodology=inputs.methodology)

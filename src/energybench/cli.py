@@ -1,7 +1,10 @@
 """The `energybench` command: one model's run, the workflow's per-model steps, the CPU image,
 AI Energy Score lists, merged tables and a model's attempts.
 
-Installed, it is the `energybench` console script; `python -m energybench` is the same
+The commands a benchmark executes (`run`, `benchmark`) are energybench.job.entry's, added to
+this parser: they start without this module, which is no part of the run's code digest or
+image, so editing a command here reruns no benchmark. Installed, it is the `energybench`
+console script (``energybench.__main__``); `python -m energybench` is the same
 command, and so is `python <checkout>/src/energybench`, which the workflow's rules print
 (``rule_command``): a command a person can rerun by hand, running this checkout's code.
 Each handler only translates its arguments and calls one function.
@@ -11,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import shlex
 import sys
 from pathlib import Path
 
-from energybench.run.errors import ConfigError
+from energybench.job.entry import add_command, add_step, command_parser, execute
 
 
 def rule_command(package_dir: str, in_conda_env: bool) -> str:
@@ -34,37 +36,6 @@ def _relative_if_inside(path: str) -> str:
     return relative if not relative.startswith(os.pardir) else path
 
 
-def _run(args) -> int:
-    from energybench.job.secrets import load_secrets_file
-    from energybench.job.workflow_guard import stop_when_launcher_ends
-    from energybench.run import benchmark
-
-    load_secrets_file()  # first: the file is deleted as soon as its values are in memory
-    stop_when_launcher_ends()
-    if args.workdir:
-        os.chdir(args.workdir)  # relative model and dataset paths resolve from here
-    try:
-        config = json.loads(Path(args.config).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        print(f"energybench run: cannot read run config {args.config}: {exc}", file=sys.stderr)
-        return 2
-    return benchmark.run(config, args.output, args.overrides)
-
-
-def _benchmark(args) -> int:
-    from energybench.job.model_job import run_model_job
-    from energybench.plan.planned import SettingsMissing, read_planned_settings
-
-    try:
-        run_config = read_planned_settings(args.settings)
-    except SettingsMissing as exc:
-        print(f"energybench benchmark: {exc}", file=sys.stderr)
-        return 1
-    run_model_job(run_config=run_config, gpus=args.gpus, report_path=args.report,
-                  log_path=args.log, image_id_file=args.image_id_file or None)
-    return 0
-
-
 def _tiny_model(args) -> int:
     from energybench.job.tiny_models import build_tiny
 
@@ -74,8 +45,12 @@ def _tiny_model(args) -> int:
 
 def _aes_run_files(args) -> int:
     from energybench.aes.submission import write_run_files
+    from energybench.publish.paper.stored import shown_run
 
-    write_run_files(args.report, Path(args.run_dir))
+    report, _ = shown_run(Path(args.report))
+    if report.note:
+        print(f"energybench aes-run-files: {args.report}: {report.note}", file=sys.stderr)
+    write_run_files(report, Path(args.run_dir))
     return 0
 
 
@@ -143,38 +118,14 @@ def _restore(args) -> int:
     return 0
 
 
-def _command(commands, name: str, handler, description: str,
-             log_level: int = logging.INFO) -> argparse.ArgumentParser:
-    command = commands.add_parser(name, help=description, description=description)
-    command.set_defaults(handler=handler, log_level=log_level)
-    return command
-
-
-def _step(commands, name: str, handler, description: str) -> argparse.ArgumentParser:
-    """A workflow step: its stderr is its rule's log, which gets warnings only."""
-    return _command(commands, name, handler, description, logging.WARNING)
-
-
 def _add_workflow_steps(commands) -> None:
-    """The commands of the workflow's rules with a job per model (and of the image's rule);
-    every argument required, as a rule gives them all."""
-    benchmark = _step(commands, "benchmark", _benchmark, "benchmark one model in its own "
-                         "process or container (the job layer); a report whatever happens")
-    benchmark.add_argument("--settings", required=True, help="the file of the settings the "
-                           "job was planned with (energybench.plan.planned)")
-    benchmark.add_argument("--gpus", required=True, type=int,
-                           help="how many GPUs the job takes (its planned resource `gpu`)")
-    benchmark.add_argument("--report", required=True, help="path of benchmark_report.json")
-    benchmark.add_argument("--log", required=True,
-                           help="the job's log (the launcher's lines and the run's)")
-    benchmark.add_argument("--image-id-file", required=True,
-                           help="id file of the pipeline-built image to run in (empty: none)")
-
-    tiny = _step(commands, "tiny-model", _tiny_model, "build one tiny random-weight model")
+    """The commands of the workflow's other rules with a job per model; every argument
+    required, as a rule gives them all."""
+    tiny = add_step(commands, "tiny-model", _tiny_model, "build one tiny random-weight model")
     tiny.add_argument("--spec", required=True, help="its settings (JSON: the model's `tiny`)")
     tiny.add_argument("--output", required=True, help="the model's directory")
 
-    aes = _step(commands, "aes-run-files", _aes_run_files, "write AI Energy Score's "
+    aes = add_step(commands, "aes-run-files", _aes_run_files, "write AI Energy Score's "
                    "GPU_ENERGY_WH.txt and GPU_ENERGY_SUMMARY.json of one run")
     aes.add_argument("--report", required=True, help="the run's report")
     aes.add_argument("--run-dir", required=True, help="where the two files go")
@@ -184,22 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     from energybench.job.isolation.spec import CONTAINER_RUNTIMES, CPU_IMAGE_TAG, DOCKER
     from energybench.run.settings import AES_REASONING
 
-    parser = argparse.ArgumentParser(prog="energybench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    run = _command(commands, "run", _run, "benchmark one model and write its report")
-    run.add_argument("--config", required=True, help="resolved run config (JSON)")
-    run.add_argument("--output", required=True, help="path of benchmark_report.json")
-    run.add_argument("--workdir", help="directory that relative paths in the config start from")
-    run.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                     help="Hydra-style overrides, e.g. scenario.num_samples=20")
-
+    parser, commands = command_parser(__doc__)
     _add_workflow_steps(commands)
 
-    image = _command(commands, "build-image", _build_image, "build the registry-free CPU "
-                     "benchmark image; print its id")
+    image = add_command(commands, "build-image", _build_image, "build the registry-free CPU "
+                        "benchmark image; print its id")
     image.add_argument("--container-cli", default=DOCKER, choices=CONTAINER_RUNTIMES)
     image.add_argument("--tag", default=CPU_IMAGE_TAG)
     image.add_argument("--repo-root", type=Path, default=Path.cwd(),
@@ -207,8 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("--id-file", type=Path, help="write the image id here (atomically)")
     image.add_argument("--log", type=Path, help="append the build's output here")
 
-    aes = _command(commands, "import-aes", _import_aes, "turn an AI Energy Score model list "
-                   "(CSV) into a models.yaml")
+    aes = add_command(commands, "import-aes", _import_aes, "turn an AI Energy Score model "
+                      "list (CSV) into a models.yaml")
     aes.add_argument("csv", help="the AES model list, e.g. oct_2025_models.csv")
     aes.add_argument("-o", "--output", required=True, help="the models.yaml to write")
     aes.add_argument("--skip-invalid", action="store_true",
@@ -217,30 +157,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help="effective: each row as AES's runner runs it (default); stated: as "
                      "its reasoning state says (docs/aes.md)")
 
-    merge = _command(commands, "merge-tables", _merge_tables, "merge the tables of several "
-                     "result directories (e.g. master_results.csv) into one")
+    merge = add_command(commands, "merge-tables", _merge_tables, "merge the tables of "
+                        "several result directories (e.g. master_results.csv) into one")
     merge.add_argument("output", help="the merged table; its name picks the table of each "
                        "results directory, e.g. merged/master_results.csv")
     merge.add_argument("sources", nargs="+", help="results directories or CSV files")
 
-    listing = _command(commands, "attempts", _attempts, "list a model's attempts (the "
-                       "published one marked *)")
+    listing = add_command(commands, "attempts", _attempts, "list a model's attempts (the "
+                          "published one marked *)")
     listing.add_argument("model_dir", help="the model's run directory, results/runs/<model>")
 
-    restore = _command(commands, "restore", _restore, "publish an earlier attempt of a model "
-                       "again, e.g. its last good report after a failed rerun")
+    restore = add_command(commands, "restore", _restore, "publish an earlier attempt of a "
+                          "model again, e.g. its last good report after a failed rerun")
     restore.add_argument("model_dir", help="the model's run directory, results/runs/<model>")
     restore.add_argument("attempt", help="the attempt's name in its history/ (see attempts)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else args.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # not one line per request
-    try:
-        return args.handler(args)
-    except ConfigError as exc:
-        print(f"energybench: {exc}", file=sys.stderr)
-        return 2
+    return execute(build_parser().parse_args(argv))

@@ -1,6 +1,14 @@
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
-from energybench.run.backends.vllm.endpoint import Endpoint, EndpointURLError
+from energybench.run.backends.vllm.endpoint import (
+    ROUTE_ERRORS,
+    Endpoint,
+    EndpointURLError,
+    get_server_route,
+)
 
 
 @pytest.mark.parametrize(
@@ -61,3 +69,49 @@ def test_unusable_urls_are_refused_with_the_reason(bad, hint):
     with pytest.raises(EndpointURLError, match="Endpoint URL") as error:
         Endpoint.from_url(bad)
     assert hint in str(error.value)
+
+
+def serve(answer):
+    """A local server answering every GET with ``answer(handler)``; the headers it got are
+    kept in ``server.seen``."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.server.seen.append(dict(self.headers))
+            answer(self)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.seen = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_redirected_server_route_is_an_error_and_the_api_key_stays_with_the_server():
+    """urllib follows a redirect with every header: the key would reach the host it names."""
+    def ok(handler):
+        handler.send_response(200)
+        handler.end_headers()
+        handler.wfile.write(b'{"version": "x"}')
+
+    elsewhere = serve(ok)
+
+    def redirect(handler):
+        handler.send_response(302)
+        handler.send_header("Location", f"http://localhost:{elsewhere.server_port}/version")
+        handler.end_headers()
+
+    server = serve(redirect)
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/version"
+        with pytest.raises(ROUTE_ERRORS, match="302"):
+            get_server_route(url, 5, {"Authorization": "Bearer SECRET"})
+        assert server.seen[0]["Authorization"] == "Bearer SECRET"
+        assert elsewhere.seen == []
+        assert get_server_route(f"http://127.0.0.1:{elsewhere.server_port}/version", 5) == (
+            b'{"version": "x"}')
+    finally:
+        for running in (server, elsewhere):
+            running.shutdown()
+            running.server_close()

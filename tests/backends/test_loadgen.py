@@ -1,4 +1,3 @@
-import dataclasses
 import json
 import re
 import socket
@@ -32,7 +31,7 @@ from energybench.run.backends.vllm.loadgen import (
 from energybench.run.backends.vllm.settings import VLLMSettings
 from energybench.run.energy.checks import check_stream_read_on_time
 
-SERVING_FIELDS = {f.name for f in dataclasses.fields(VLLMSettings)}
+SERVING_FIELDS = set(VLLMSettings.model_fields)
 
 
 @pytest.fixture

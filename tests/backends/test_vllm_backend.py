@@ -1,7 +1,6 @@
 """The vLLM backend through the engine, against the fake OpenAI server (external mode) and with
 a managed server that cannot start; tests/backends/test_vllm_pipeline.py runs both modes on a real vLLM."""
 
-import dataclasses
 import json
 import re
 
@@ -221,16 +220,17 @@ def test_the_block_stays_as_written_in_the_run_config_and_its_digest(tmp_path):
 
 
 def test_the_schema_declares_no_default_of_the_block():
-    """VLLMSettings is the one home of the block's defaults; the schema checks the fields."""
+    """The block's defaults are declared in its model (VLLMSettings reads the block with them);
+    the schema generated from it checks the fields and declares no default."""
     block = load_yaml(REPO_ROOT / "src/energybench/run/schemas/model_settings.schema.json")["properties"]["vllm"]
     assert not [name for name, spec in block["properties"].items() if "default" in spec]
-    assert set(block["properties"]) == {f.name for f in dataclasses.fields(VLLMSettings)}
+    assert set(block["properties"]) == set(VLLMSettings.model_fields)
 
 
 def test_the_docs_state_the_defaults_of_the_settings_type():
     """docs/vllm.md's table of the block gives each field's default as VLLMSettings does."""
     rows = re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", (REPO_ROOT / "docs/vllm.md").read_text(), re.M)
-    defaults = {f.name: f.default for f in dataclasses.fields(VLLMSettings)}
+    defaults = {name: field.default for name, field in VLLMSettings.model_fields.items()}
     assert len(rows) >= 7
     for name, documented in rows:
         assert yaml.safe_load(documented) == (list(defaults[name]) if isinstance(defaults[name], tuple)

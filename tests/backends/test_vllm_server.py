@@ -5,7 +5,6 @@ serves `/health` and `/version`, and misbehaves on request (FAKE_VLLM_MODE), so 
 seconds; tests/backends/test_vllm_integration.py does the same with the real vLLM.
 """
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 from energybench.run.backends.vllm.server import (
     ManagedVLLMServer,
     ServerStartError,
+    free_port,
     process_group_alive,
     vllm_server_args,
 )
@@ -83,7 +83,7 @@ def fake_vllm(tmp_path, monkeypatch):
 
 def managed(tmp_path, startup_timeout_s=20, settings=VLLMSettings(), **options):
     options = {"python": sys.executable, "stop_grace_s": 2} | options
-    settings = dataclasses.replace(settings, startup_timeout_s=startup_timeout_s)
+    settings = settings.model_copy(update={"startup_timeout_s": startup_timeout_s})
     return ManagedVLLMServer("org/model", tmp_path / "logs" / "vllm.log", settings, **options)
 
 
@@ -144,6 +144,19 @@ def test_server_runs_inside_the_block_and_its_group_is_gone_after(fake_vllm, tmp
     }
     log = server.log_path.read_text()
     assert "kv cache 1" in log and "'--served-model-name', 'm'" in log
+
+
+def test_health_and_version_go_straight_to_the_server_past_the_environments_proxy(
+        fake_vllm, tmp_path, monkeypatch):
+    """As the load generator's requests do: a proxy would be measured with the server."""
+    fake_vllm("ok")
+    nowhere = f"http://127.0.0.1:{free_port()}"  # no proxy listens there
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, nowhere)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    with managed(tmp_path) as server:
+        assert server.version == "fake-1.0"
 
 
 def test_the_group_is_gone_after_a_failure_inside_the_block(fake_vllm, tmp_path):

@@ -303,7 +303,7 @@ def test_engine_requirements_drop_torch_and_host_only_tools():
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     names = {line.split("==")[0] for line in listed.splitlines() if "==" in line}
-    assert {"transformers", "numpy", "httpx", "nvidia-ml-py"} <= names
+    assert {"transformers", "numpy", "aiohttp", "nvidia-ml-py"} <= names
     assert not names & {"torch", "snakemake", "snakemake-executor-plugin-slurm", "pytest"}
 
 

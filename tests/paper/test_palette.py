@@ -97,3 +97,33 @@ def test_the_dark_page_is_the_sites():
     css = (REPO_ROOT / "src/energybench/publish/site/assets/site.css").read_text()
     dark = css[css.index("prefers-color-scheme: dark"):]
     assert re.search(r"--bg: (#\w{6});", dark).group(1).upper() == DARK_PAGE
+
+
+def site_colours(scheme: str) -> dict[str, str]:
+    """site.css's colour custom properties for the light or dark scheme (the dark block
+    overrides the light one)."""
+    css = (REPO_ROOT / "src/energybench/publish/site/assets/site.css").read_text()
+    light, dark = css.split("@media (prefers-color-scheme: dark)", 1)
+    colours = dict(re.findall(r"--([\w-]+): (#[0-9a-fA-F]{6});", light))
+    if scheme == "dark":
+        colours |= dict(re.findall(r"--([\w-]+): (#[0-9a-fA-F]{6});", dark))
+    return colours
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_sites_controls_and_text_meet_wcag_contrast(scheme):
+    """Inputs, selects and tabs are outlined at 3:1 against the page and the panels they sit
+    on (WCAG 1.4.11, non-text contrast), and the site's text colours read at 4.5:1 on the
+    backgrounds they are drawn on (1.4.3)."""
+    colours = site_colours(scheme)
+    for ground in ("bg", "surface"):
+        ratio = contrast_ratio(colours["control-border"], colours[ground])
+        assert ratio >= GRAPHICS_CONTRAST, (scheme, ground, ratio)
+        for text in ("fg", "muted", "link"):
+            assert contrast_ratio(colours[text], colours[ground]) >= TEXT_CONTRAST, (text, ground)
+    for text in ("bad", "good", "warn"):
+        assert contrast_ratio(colours[text], colours[f"{text}-bg"]) >= TEXT_CONTRAST, text
+    css = (REPO_ROOT / "src/energybench/publish/site/assets/site.css").read_text()
+    for control in (".filters input, .filters select {", ".tabs button {"):
+        rule = css[css.index(control):]
+        assert "border: 1px solid var(--control-border)" in rule[:rule.index("}")], control

@@ -270,7 +270,8 @@ def test_latex_rows_are_ranked_by_the_rated_figure_within_each_rating_group():
 
 @pytest.mark.parametrize("value, text", [
     (2.0, "2.00"), (1.96, "1.96"), (0.05, "0.0500"), (990.0, "990"), (12.34, "12.3"),
-    (999.7, "1,000"), (33412.0, "33,412"), (1e6, "1,000,000"), (0.0, "0"),
+    (999.7, "1,000"), (33412.0, "33,400"), (999_499.0, "999,000"),
+    (999_500.0, "$1.00\\times10^{6}$"), (1e6, "$1.00\\times10^{6}$"), (0.0, "0"),
     (-0.998, "$-$0.998"), (1e-9, "$1.00\\times10^{-9}$"), (0.000999, "$9.99\\times10^{-4}$"),
     (0.0009996, "0.00100"), (None, "--"), (float("nan"), "--"),
 ])
@@ -280,7 +281,7 @@ def test_latex_numbers_keep_three_significant_digits_and_true_minus_signs(value,
 
 def test_latex_intervals_never_print_a_negative_energy_bound():
     assert latex.with_interval(1.28, -0.998, 3.55) == "1.28 [0\\textsuperscript{\\dag}, 3.55]"
-    assert latex.with_interval(33412.0, 32000.0, 34800.0) == "33,412 [32,000, 34,800]"
+    assert latex.with_interval(33412.0, 32000.0, 34800.0) == "33,400 [32,000, 34,800]"
     assert latex.with_interval(0.0512, 0.05, 0.0524) == "0.0512 [0.0500, 0.0524]"
     assert latex.with_interval(None, 0.1, 0.2) == "--"
     assert latex.with_interval(2.0, None, None) == "2.00"

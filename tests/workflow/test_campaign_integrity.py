@@ -1,6 +1,7 @@
 """A campaign that nothing silently changes or loses, end to end through the workflow: a plan
-writes nothing, a job runs the settings it was planned with, reruns follow real changes only,
-a failed rerun keeps the last good report, GPU models get GPUs, and every JSON is strict."""
+writes nothing (.snakemake/, Snakemake's own records, excepted), a job runs the settings it
+was planned with, reruns follow real changes only, a failed rerun keeps the last good report,
+GPU models get GPUs, and every JSON is strict."""
 
 import csv
 import json
@@ -259,8 +260,12 @@ def refuse_constant(name: str):
 
 
 def test_every_json_the_workflow_writes_is_strict_json(finished):
-    written = [p for p in (finished / "results").rglob("*") if p.suffix in (".json", ".jsonl")]
+    # results/ and the tiny models the workflow builds under resources/ (their spec files
+    # and the configs and tokenizers transformers writes beside them).
+    written = [p for folder in ("results", "resources") for p in (finished / folder).rglob("*")
+               if p.suffix in (".json", ".jsonl")]
     assert len(written) > 10
+    assert any(p.name == "energybench_tiny.json" for p in written)
     for path in written:
         text = path.read_text()
         documents = text.splitlines() if path.suffix == ".jsonl" else [text]

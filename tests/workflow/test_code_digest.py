@@ -92,6 +92,7 @@ def digests_around_an_edit(package, module):
     "aes/master_results.py",  # AES's writers
     "aes/submission.py",
     "plan/config.py",  # how the workflow reads the configuration
+    "cli.py",  # the publishing and planning commands, their help
 ])
 def test_editing_what_no_run_executes_reruns_no_benchmark(package_copy, module):
     before, after = digests_around_an_edit(package_copy, module)
@@ -100,10 +101,36 @@ def test_editing_what_no_run_executes_reruns_no_benchmark(package_copy, module):
 
 @pytest.mark.parametrize("module", ["run/meters/nvml.py", "run/report.py",
                                     "run/schemas/report.schema.json", "job/model_job.py",
-                                    "cli.py"])
+                                    "job/entry.py", "__main__.py"])
 def test_editing_what_a_run_executes_reruns_the_benchmarks(package_copy, module):
     before, after = digests_around_an_edit(package_copy, module)
     assert after != before
+
+
+def test_the_run_code_alone_starts_a_run_and_a_benchmark_job(package_copy, tmp_path):
+    """What the image holds (RUN_CODE, no cli.py) is enough for the commands a benchmark
+    executes, run as the rules and the image run them."""
+    import subprocess
+    import sys
+
+    from energybench.plan.code_digest import source_files
+
+    package = tmp_path / "src" / "energybench"
+    for source in source_files(package_copy):
+        target = package / source.relative_to(package_copy)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+    assert not (package / "cli.py").exists()
+    missing = tmp_path / "settings" / "0123456789ab.json"
+    for command, status, said in [
+        (["run", "--help"], 0, "--config"),
+        (["benchmark", "--settings", str(missing), "--gpus", "0", "--report", "r.json",
+          "--log", "job.log", "--image-id-file="], 1, "planned settings file"),
+    ]:
+        result = subprocess.run([sys.executable, str(package), *command], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == status, result.stderr
+        assert said in result.stdout + result.stderr
 
 
 def test_a_digest_of_named_files_follows_only_them(tmp_path):

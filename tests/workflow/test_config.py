@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import os
 import subprocess
@@ -53,7 +54,7 @@ def test_yaml_is_parsed_by_libyaml_where_pyyaml_has_it(tmp_path):
 
 def test_each_referenced_schema_is_read_once_not_once_per_model(monkeypatch):
     """Every entry of models.yaml `$ref`s the model settings' schema; reading it again for each
-    one cost ~0.08 s CPU of every plan at 1,000 models (docs/PERFORMANCE.md section 2)."""
+    one was a measurable part of every plan at 1,000 models (docs/PERFORMANCE.md section 2)."""
     import energybench.run.schema as schema
 
     reads = []
@@ -161,6 +162,14 @@ def test_the_workflow_validates_a_run_config_once_and_the_run_only_parses_it():
         RunConfig.from_dict({k: v for k, v in run_config().items() if k != "dataset"})
 
 
+def test_a_run_config_by_hand_has_its_measurement_checked_by_the_same_schema():
+    with pytest.raises(ConfigError, match=r"run config field 'measurement' is invalid: "
+                                          r"sample_hz: 'fast' is not of type 'number'"):
+        RunConfig.validated({**run_config(), "measurement": {**MEASUREMENT, "sample_hz": "fast"}})
+    with pytest.raises(ConfigError, match="lacks required fields: measurement"):
+        RunConfig.validated({k: v for k, v in run_config().items() if k != "measurement"})
+
+
 def test_runtimes_are_resolved_once_for_all_models():
     asked = []
 
@@ -197,6 +206,22 @@ def test_run_config_lists_missing_fields():
     del cfg["runtime"], cfg["gpus"], cfg["seed"]
     with pytest.raises(ConfigError, match="lacks required fields: gpus, runtime, seed$"):
         RunConfig.from_dict(cfg)
+
+
+def test_the_typed_run_config_has_each_setting_the_settings_model_declares():
+    """RunConfig reads settings that energybench.run.model_settings declares: each setting is
+    one field of it (`class` as model_class, the isolation settings nested, the backend's or
+    the task's block as backend_block and task_block), and it has no other."""
+    from energybench.run.backend_registry import BACKENDS
+    from energybench.run.model_settings import ISOLATION_FIELDS, SETTINGS
+    from energybench.run.tasks import TASKS
+
+    blocks = {name for name in SETTINGS if name in BACKENDS or name in TASKS}
+    settings = {"model_class" if name == "class" else name for name in SETTINGS}
+    typed = {field.name for field in dataclasses.fields(RunConfig)}
+    assert typed - settings == {"model", "measurement", "isolation", "backend_block",
+                                "task_block", "backend_settings", "gpus_held"}
+    assert settings - typed == {*ISOLATION_FIELDS, *blocks}
 
 
 def test_the_isolation_settings_are_one_nested_block_of_the_typed_run_config():
@@ -238,13 +263,15 @@ def test_cuda_device_needs_a_gpu():
 
 
 def test_measurement_settings_have_one_home_and_a_missing_one_is_named():
-    """config.yaml sets the measurement settings; the schema only checks them, so a default
-    stated twice cannot drift apart, and a setting left out is refused by its name."""
+    """config.yaml sets the measurement settings; the schema (generated from their model)
+    only checks them, so a default stated twice cannot drift apart, and a setting left out is
+    refused by its name."""
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
     schema = REPO_ROOT / "config/schemas/config.schema.yaml"
-    measurement = load_yaml(schema)["properties"]["measurement"]["properties"]
+    reference = load_yaml(schema)["properties"]["measurement"]["$ref"]
+    measurement = load_yaml(schema.parent / reference)["properties"]
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     assert set(measurement) == set(config["measurement"])
     assert [name for name, spec in measurement.items() if "default" in spec] == []
@@ -291,8 +318,8 @@ def test_each_config_default_has_one_home():
 
 def test_planning_does_not_import_scipy():
     """The workflow imports these modules and checks every model's settings each time it
-    plans, where no trial is summed: importing scipy.stats took ~0.5-1 s of every plan
-    (docs/PERFORMANCE.md). (pandas is imported: it reads the prompt files to count them.)"""
+    plans, where no trial is summed: importing scipy.stats was a large part of every plan
+    (docs/PERFORMANCE.md, section 8). (pandas is imported: it reads the prompt files to count them.)"""
     code = """
 import sys
 from energybench.plan.aes_model_list import models_from_list

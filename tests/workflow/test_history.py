@@ -2,10 +2,13 @@
 the user's word (energybench.job.history, `energybench attempts` and `energybench restore`)."""
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
-from energybench.job import history
+from energybench.job import history, model_job
+from energybench.job.gpus import GpuAllocationError
+from energybench.job.model_job import run_model_job
 from energybench.cli import main
 from energybench.run.files import write_json_atomic
 from energybench.run.report import REPORT_NAME, Report
@@ -79,3 +82,37 @@ def test_a_report_no_attempt_holds_is_kept_in_the_history(model_dir):
     published.write_text("{}")  # stored by an older version, without a history
     (kept,) = history.keep_stored_reports(model_dir.parent)
     assert kept.name.endswith(history.KEPT_SUFFIX) and len(history.attempts(model_dir)) == 3
+
+
+def hand_copied_report(model_dir):
+    """The published report replaced by one no attempt holds (stored by an older version, or
+    copied in by hand)."""
+    published = model_dir / REPORT_NAME
+    published.unlink()
+    published.write_text('{"copied": "by hand"}')
+    return published
+
+
+def test_restoring_over_a_report_no_attempt_holds_keeps_it(model_dir):
+    hand_copied_report(model_dir)
+    assert main(["restore", str(model_dir), "20260101T000000Z"]) == 0
+    (kept,) = [a for a in history.attempts(model_dir) if a.name.endswith(history.KEPT_SUFFIX)]
+    assert (kept / REPORT_NAME).read_text() == '{"copied": "by hand"}'
+
+
+def test_a_job_run_outside_the_workflow_keeps_a_report_no_attempt_holds(model_dir, monkeypatch):
+    """`energybench benchmark ...` pasted from Snakemake's output: no `onstart` kept the
+    report first. The job fails at once here (no GPU to take), and publishes its report."""
+    monkeypatch.setattr(model_job, "allocate_gpus", no_gpu_to_take)
+    hand_copied_report(model_dir)
+    run_model_job({"model": "m"}, str(model_dir / REPORT_NAME), str(model_dir.parent / "m.log"),
+                  gpus=1)
+    (kept,) = [a for a in history.attempts(model_dir) if a.name.endswith(history.KEPT_SUFFIX)]
+    assert (kept / REPORT_NAME).read_text() == '{"copied": "by hand"}'
+    assert Report.read(model_dir / REPORT_NAME).error.type == "GpuAllocationError"
+
+
+@contextmanager
+def no_gpu_to_take(count):
+    raise GpuAllocationError(f"this job needs {count} GPU(s) but none is available")
+    yield

@@ -1,5 +1,5 @@
-"""End-to-end: `snakemake paper` and `snakemake --report` from stored reports alone (a copied
-results/runs/, no models, no benchmark)."""
+"""End-to-end: paper mode (`snakemake paper --config paper=true`) and `snakemake --report`
+from stored reports alone (a copied results/runs/, no models, no benchmark)."""
 
 import json
 import re
@@ -8,19 +8,22 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 import paper_fixtures as fx
 from conftest import copy_workflow
+from test_workflow import planned_jobs, snakemake
 
-PAPER = [sys.executable, "-m", "snakemake", "paper", "--cores", "1"]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--cores", "1"]
 
 pytestmark = pytest.mark.e2e
 
 
-def paper(workdir, *args: str) -> str:
-    """`snakemake paper` as a user types it (no --resources: no benchmark needs one)."""
-    result = subprocess.run([*PAPER, *args], cwd=workdir, capture_output=True, text=True,
-                            timeout=600)
+def paper(workdir, *args: str, config: tuple[str, ...] = ()) -> str:
+    """`snakemake paper --config paper=true` as a user types it (no --resources: no benchmark
+    needs one), with more ``config`` settings (a second --config would replace the first)."""
+    command = [*SNAKEMAKE, "paper", *args, "--config", "paper=true", *config]
+    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"snakemake failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout + result.stderr
 
@@ -75,6 +78,27 @@ def test_paper_rebuilds_everything_from_stored_reports_without_a_benchmark(rebui
         assert f'href="models/{model}.html"' in index
     assert (workdir / "results/site/labels/fast.svg").exists()
     assert "results/runs/unreadable/benchmark_report.json</code>: does not follow" in index
+
+
+def test_the_paper_target_outside_paper_mode_stops_before_any_benchmark(rebuilt):
+    result = snakemake(rebuilt[0], "--dry-run", "paper", check=False)
+    assert result.returncode == 1
+    assert "--config paper=true" in result.stderr
+    assert "rule benchmark" not in result.stdout + result.stderr
+
+
+def test_paper_mode_plans_no_benchmark_for_any_target_where_a_normal_run_plans_them(rebuilt):
+    """Paper mode removes the benchmark rules whatever is asked for (the default target too,
+    every job forced); without it, the same checkout plans a benchmark for each selected
+    model."""
+    workdir, _ = rebuilt
+    for target in ([], ["all"], ["paper"]):
+        jobs = planned_jobs(workdir, *target, "--forceall", "--config", "paper=true")
+        assert "reports" in jobs and not [j for j in jobs if j.startswith(
+            ("benchmark", "tiny_model"))], target
+    selected = yaml.safe_load((workdir / "config/models.yaml").read_text())["models"]
+    assert [job for job in planned_jobs(workdir) if job.startswith("benchmark")] == sorted(
+        f"benchmark:{model}" for model in selected)
 
 
 def test_newer_benchmark_inputs_start_no_benchmark(rebuilt, tmp_path):
@@ -149,5 +173,5 @@ def test_a_frozen_calibration_file_rerates_from_the_stored_reports(rebuilt, tmp_
     shutil.copytree(rebuilt[0], workdir, symlinks=True)
     (workdir / "frozen.json").write_text(json.dumps({"source": "test freeze", "groups": {
         "text_generation/B": {"min_wh_per_1000_queries": 0.0, "max_wh_per_1000_queries": 5.0}}}))
-    plan = paper(workdir, "--dry-run", "--config", 'ratings={"calibration_file": "frozen.json"}')
+    plan = paper(workdir, "--dry-run", config=('ratings={"calibration_file": "frozen.json"}',))
     assert re.search(r"rule ratings:\n\s+input: [^\n]*frozen\.json", plan), plan

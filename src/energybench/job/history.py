@@ -8,13 +8,15 @@ the newest attempt's report while every earlier one stays in the history (a hard
 no space). An interrupted attempt is no result and is discarded. Readers of the tables and the
 site show, in place of a failed report, the newest earlier attempt that succeeded, and say so
 (energybench.publish.paper.stored). Nothing here deletes a report that was published: the user does,
-as the README says (restore, discard).
+as the README says (restore, discard); a report no attempt holds is kept in the history
+before anything is published over it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,8 +65,15 @@ def _published(model_dir: Path) -> list[Path]:
 
 def clear_published(model_dir: str | Path) -> None:
     """Remove the published files of the model (links: the attempts keep them), so no file of
-    an earlier attempt sits beside a new report as if it belonged to it."""
-    for path in _published(Path(model_dir)):
+    an earlier attempt sits beside a new report as if it belonged to it. A report no attempt
+    holds (stored before attempts were kept, copied in by hand) is kept in the history first:
+    a job or a restore started outside the workflow, whose ``onstart`` keeps such reports,
+    must not destroy it either."""
+    model_dir = Path(model_dir)
+    kept = keep_stored_report(model_dir)
+    if kept is not None:
+        print(f"energybench: kept the stored report in {kept}", file=sys.stderr)
+    for path in _published(model_dir):
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:
@@ -145,22 +154,27 @@ def discard(attempt: str | Path) -> None:
 
 
 def keep_stored_reports(runs_dir: str | Path) -> list[Path]:
-    """Put each published report that no attempt holds (one stored before attempts were kept,
-    or copied in by hand) into its model's history, with the files beside it, so that a rerun
-    cannot destroy it; return the attempts made."""
-    kept = []
-    for report in sorted(Path(runs_dir).glob(f"*/{REPORT_NAME}")):
-        if report.stat().st_nlink > 1 or _relinked_to_its_attempt(report):
-            continue  # kept already
-        model_dir = report.parent
-        attempt = _new_dir(model_dir / HISTORY, _stamp(report.stat().st_mtime) + KEPT_SUFFIX)
-        for path in _published(model_dir):
-            if path.is_dir():
-                shutil.copytree(path, attempt / path.name, copy_function=_link_or_copy)
-            else:
-                _link_or_copy(path, attempt / path.name)
-        kept.append(attempt)
-    return kept
+    """Keep each model's published report that no attempt holds (:func:`keep_stored_report`);
+    return the attempts made."""
+    kept = (keep_stored_report(report.parent)
+            for report in sorted(Path(runs_dir).glob(f"*/{REPORT_NAME}")))
+    return [attempt for attempt in kept if attempt is not None]
+
+
+def keep_stored_report(model_dir: Path) -> Path | None:
+    """Put the model's published report, when no attempt holds it (one stored before attempts
+    were kept, or copied in by hand), into its history, with the files beside it, so that a
+    rerun cannot destroy it; return the attempt made, None when there was nothing to keep."""
+    report = model_dir / REPORT_NAME
+    if not report.is_file() or report.stat().st_nlink > 1 or _relinked_to_its_attempt(report):
+        return None  # none, or kept already
+    attempt = _new_dir(model_dir / HISTORY, _stamp(report.stat().st_mtime) + KEPT_SUFFIX)
+    for path in _published(model_dir):
+        if path.is_dir():
+            shutil.copytree(path, attempt / path.name, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(path, attempt / path.name)
+    return attempt
 
 
 def _relinked_to_its_attempt(report: Path) -> bool:

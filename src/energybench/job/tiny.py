@@ -8,14 +8,13 @@ outputs are meaningless and their energy figures say nothing about real models.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from energybench.job.keys import child_path
-from energybench.run.files import shared_mode
+from energybench.run.files import json_text, shared_mode
 
 # Text the tokenizer is trained on; written for this project. Byte-level BPE encodes any input.
 _TOKENIZER_CORPUS = """\
@@ -38,7 +37,10 @@ CHAT_TEMPLATE = (
 )
 
 
-def _train_tokenizer(vocab_size: int):
+def train_tokenizer(vocab_size: int):
+    """A byte-level BPE tokenizer of ``vocab_size`` tokens trained on a small fixed corpus,
+    with the chat template the tiny models share: the tokenizer of every tiny model, text
+    generator or diffusion pipeline."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -84,7 +86,7 @@ def build_tiny_model(
 
     if hidden_size % num_heads:
         raise ValueError(f"hidden_size {hidden_size} is not divisible by num_heads {num_heads}")
-    tokenizer = _train_tokenizer(vocab_size)
+    tokenizer = train_tokenizer(vocab_size)
     config = LlamaConfig(
         vocab_size=max(model_vocab_size or 0, len(tokenizer)),
         hidden_size=hidden_size,
@@ -109,11 +111,11 @@ def build_tiny_model(
     with staged_directory(out_dir) as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        (staging / "energybench_tiny.json").write_text(json.dumps({
+        (staging / "energybench_tiny.json").write_text(json_text({
             "note": "random weights, built by energybench.job.tiny; outputs are meaningless",
             "hidden_size": hidden_size, "num_layers": num_layers, "num_heads": num_heads,
             "vocab_size": len(tokenizer), "seed": seed, "labels": labels,
-        }, indent=2))
+        }))
     return out_dir
 
 

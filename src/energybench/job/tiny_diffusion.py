@@ -9,10 +9,10 @@ say nothing about real models.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from energybench.job.tiny import _train_tokenizer, staged_directory
+from energybench.job.tiny import staged_directory, train_tokenizer
+from energybench.run.files import json_text
 
 TEXT_LENGTH = 77  # CLIP's prompt length, which the pipeline pads every prompt to
 LATENT_CHANNELS = 4
@@ -28,7 +28,7 @@ def build_tiny_diffusion_pipeline(out_dir: str | Path, seed: int = 0,
                            UNet2DConditionModel)
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    tokenizer = _train_tokenizer(vocab_size)
+    tokenizer = train_tokenizer(vocab_size)
     tokenizer.model_max_length = TEXT_LENGTH
     torch.manual_seed(seed)
     text_encoder = CLIPTextModel(CLIPTextConfig(
@@ -52,8 +52,8 @@ def build_tiny_diffusion_pipeline(out_dir: str | Path, seed: int = 0,
         requires_safety_checker=False)
     with staged_directory(out_dir) as staging:
         pipeline.save_pretrained(staging)
-        (staging / "energybench_tiny.json").write_text(json.dumps({
+        (staging / "energybench_tiny.json").write_text(json_text({
             "note": "random weights, built by energybench.job.tiny_diffusion; images are noise",
             "architecture": "stable_diffusion", "vocab_size": len(tokenizer), "seed": seed,
-        }, indent=2))
+        }))
     return Path(out_dir)

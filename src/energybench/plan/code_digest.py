@@ -15,11 +15,12 @@ from pathlib import Path
 
 SOURCE_SUFFIXES = (".py", ".json")
 # What a run executes, and nothing else: the run and job packages, and the package's modules
-# that start it (`python -m energybench run`: __init__, __main__, cli). The engine image holds
-# exactly these (.dockerignore; a test keeps the two alike); what plans, publishes (tables,
-# figures, the site, the batch summary) or writes AES's files is neither hashed nor shipped,
-# so editing it reruns no benchmark (docs/ARCHITECTURE.md, "Layers").
-RUN_CODE = ("__init__.py", "__main__.py", "cli.py", "run", "job")
+# that start it (`python -m energybench run`: __init__ and __main__, which hands `run` and
+# `benchmark` to energybench.job.entry). The engine image holds exactly these (.dockerignore;
+# a test keeps the two alike); what plans, publishes (tables, figures, the site, the batch
+# summary), writes AES's files or parses any other command (energybench.cli) is neither
+# hashed nor shipped, so editing it reruns no benchmark (docs/ARCHITECTURE.md, "Layers").
+RUN_CODE = ("__init__.py", "__main__.py", "run", "job")
 
 
 def source_files(package_dir: str | Path) -> list[Path]:

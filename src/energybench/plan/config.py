@@ -34,7 +34,8 @@ TINY_MODELS_DIR = "resources/models"
 
 class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """A SafeLoader that rejects duplicate mapping keys instead of keeping the last one
-    (libyaml's parser where PyYAML has it: 6x faster on a 1,000-model models.yaml)."""
+    (libyaml's parser where PyYAML has it, which a large models.yaml needs: docs/PERFORMANCE.md,
+    section 8)."""
 
 
 def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep=False):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import energybench
 
-PACKAGES = ("torch", "transformers", "tokenizers", "numpy", "nvidia-ml-py", "httpx", "aiohttp")
+PACKAGES = ("torch", "transformers", "tokenizers", "numpy", "nvidia-ml-py", "aiohttp")
 DIRECT = "direct"
 
 

@@ -2,7 +2,8 @@
 run config the workflow hands over (a plain JSON-able dict, validated when the workflow was
 parsed), or checked first where it did not come from the workflow (written by hand, or changed
 by Hydra-style overrides on the command line); the local inputs it names, and the settings that
-contradict each other.
+contradict each other. The settings themselves, their types and which a run config must have,
+are declared once in energybench.run.model_settings.
 """
 
 from __future__ import annotations
@@ -15,10 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from energybench.run.backend_registry import backend_class, planned_gpus
 from energybench.run.errors import ConfigError
 from energybench.run.gpu_pool import discover_devices
+from energybench.run.model_settings import (
+    ISOLATION_FIELDS,
+    REQUIRED_SETTINGS,
+    SETTINGS,
+    Isolation,
+    Measurement,
+)
 from energybench.run.schema import check_document, package_schema
 from energybench.run.tasks import task_problems
 
@@ -85,36 +94,6 @@ def _fields(instance, skip: tuple[str, ...] = ()) -> dict:
             if f.name not in skip}
 
 
-@dataclasses.dataclass(frozen=True)
-class Measurement:
-    idle_seconds: float
-    sample_hz: float
-    carbon_intensity_g_per_kwh: float
-    cooldown_timeout_s: float
-
-
-@dataclasses.dataclass(frozen=True)
-class Isolation:
-    """How the job layer isolates the run (energybench.job.model_job, energybench.job.isolation): the run
-    itself reads none of it. In the run config's dict these are top-level fields."""
-
-    runtime: str
-    """Resolved once, when the workflow is parsed (``auto`` only in a hand-written config)."""
-    gpus: int | str
-    """A count, or ``auto`` (energybench.run.backend_registry.planned_gpus): the job takes the count
-    Snakemake planned, and records the devices it held."""
-    image: str | None = None
-    cpus: float | None = None
-    memory: str | None = None
-    timeout_s: float | None = None
-
-    @classmethod
-    def from_run_config(cls, run_config: collections.abc.Mapping) -> Isolation:
-        return cls(**{f.name: run_config.get(f.name) for f in dataclasses.fields(cls)})
-
-
-ISOLATION_FIELDS = tuple(f.name for f in dataclasses.fields(Isolation))
-
 # The values of the `aes_reasoning` setting: a row of an AES model list imported as AES's
 # runner runs it (effective) or as its reasoning state says (stated; docs/aes.md).
 EFFECTIVE, STATED = "effective", "stated"
@@ -127,6 +106,10 @@ UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
+    """A resolved run config, typed for the run: the settings energybench.run.model_settings
+    declares (a test keeps these fields in step with its models), read from a run config
+    checked against the schema generated from them, without checking them again."""
+
     model: str
     id: str
     backend: str
@@ -214,6 +197,9 @@ class RunConfig:
         changed by overrides) as the workflow checks its own, then parse it."""
         settings = {k: v for k, v in data.items() if k not in ("model", "measurement")}
         check_document(settings, package_schema("model_settings.schema.json"), "run config")
+        if "measurement" in data:  # one left out is named with the other missing fields
+            check_document(data["measurement"], package_schema("measurement.schema.json"),
+                           "run config field 'measurement'")
         cfg = cls.from_dict(data)
         problems = contradictions(with_planned_gpus(data, bool(discover_devices().devices)))
         if problems:
@@ -222,35 +208,31 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> RunConfig:
-        """Parse a run config that was validated when the workflow was parsed; only fields
-        that are missing altogether are an error here."""
+        """Parse a run config that was validated when the workflow was parsed (against the
+        schema generated from energybench.run.model_settings, where a model's entry may leave
+        out any field): here a field every run config has (`REQUIRED_SETTINGS`) missing
+        altogether is an error, and the measurement block is read by its model."""
         settings = dict(data)
         model = settings.pop("model", None)
         measurement = settings.pop("measurement", None)
-        settings["model_class"] = settings.pop("class", None)
-        optional = {"model", "measurement", "isolation", "min_new_tokens", "tiny", "trials",
-                    "backend_block", "task_block", "backend_settings", "gpus_held",
-                    *UNSET_WHEN_EMPTY}
-        required = [f.name for f in dataclasses.fields(cls) if f.name not in optional]
-        required += [f.name for f in dataclasses.fields(Isolation)
-                     if f.default is dataclasses.MISSING]
-        missing = sorted(name for name in required if settings.get(name) is None)
-        if model is None or measurement is None or missing:
-            absent = missing + [n for n, v in (("model", model), ("measurement", measurement))
-                                if v is None]
+        absent = sorted(name for name in REQUIRED_SETTINGS if data.get(name) is None) + [
+            name for name in ("model", "measurement") if data.get(name) is None]
+        if absent:
             raise ConfigError(f"run config lacks required fields: {', '.join(absent)}")
         try:
-            measurement = Measurement(**measurement)
-        except TypeError as exc:
-            raise ConfigError(f"run config field 'measurement': {exc}") from None
+            measurement = Measurement.model_validate(measurement)
+        except ValidationError as exc:
+            raise ConfigError("run config field 'measurement': " + "; ".join(
+                f"{'.'.join(map(str, error['loc'])) or '(entry)'}: {error['msg']}"
+                for error in exc.errors(include_url=False))) from None
         try:
             backend = backend_class(settings["backend"])
         except ValueError as exc:
             raise ConfigError(f"run config field 'backend': {exc}") from None
-        isolation = Isolation.from_run_config(settings)
         for name in ISOLATION_FIELDS:
             settings.pop(name, None)
-        return cls(model=model, measurement=measurement, isolation=isolation,
+        settings["model_class"] = settings.pop("class")
+        return cls(model=model, measurement=measurement, isolation=Isolation.from_run_config(data),
                    backend_block=settings.pop(settings["backend"], None),
                    task_block=settings.pop(settings["task"], None),
                    backend_settings=backend.parse_settings(data), **settings)
@@ -260,8 +242,9 @@ class RunConfig:
         # Field by field, not dataclasses.asdict: canonical() copies the values anyway, and
         # asdict's deep copy was a fifth of planning's own time at 1,000 models.
         data = _fields(self, skip=("backend_settings", "gpus_held"))
-        data["measurement"] = _fields(self.measurement)
-        data["isolation"] = _fields(self.isolation)
+        # vars(): the fields as stored (iterating a model costs more, at every plan)
+        data["measurement"] = vars(self.measurement).copy()
+        data["isolation"] = vars(self.isolation).copy()
         data["class"] = data.pop("model_class")
         data[self.backend] = data.pop("backend_block")
         data[self.task] = data.pop("task_block")
@@ -299,7 +282,7 @@ REASONING_PARAM_PREFIX = "scenario.reasoning_params."
 def apply_overrides(config: dict, overrides: list[str]) -> dict:
     """Apply ``key=value`` overrides (values parsed as YAML, as Hydra does) to a run config."""
     result = json.loads(json.dumps(config))
-    fields = set(package_schema("model_settings.schema.json")["properties"])
+    fields = set(SETTINGS)
     for override in overrides:
         key, sep, raw = override.partition("=")
         if not sep or not key:

@@ -12,7 +12,6 @@ import math
 
 import pandas as pd
 
-from energybench.run.energy.units import significant
 from energybench.publish.paper.ranking import ESTIMATE_SHARE, group_title, marked_estimated
 
 DIGITS = 3
@@ -28,6 +27,8 @@ LEGEND = (rf"--: unknown, never 0; *: estimated components make {ESTIMATE_SHARE:
           ).replace("%", r"\%")
 NOTE = (
     "% Mean over trials [95% confidence interval over trials, where at least two are valid].\n"
+    "% Three significant digits (33,412 reads 33,400), as a power of ten below 0.001 and\n"
+    "% from a million up.\n"
     "% Rows: per rating group, ranked by GPU energy per 1,000 queries (what the stars rate),\n"
     "% rated models first. An energy cannot be negative: a lower bound below 0 (trials too\n"
     "% few or too spread to bound it from below) is shown as 0 and marked \\dag.\n"
@@ -36,9 +37,9 @@ NOTE = (
 
 
 def number(value) -> str:
-    """``value`` to three significant digits, trailing zeros kept (2.00, 0.0500), whole
-    units with thousands separated from 1,000 up, a power of ten below 0.001; a true minus
-    sign; ``--`` when unknown."""
+    """``value`` to three significant digits, trailing zeros kept (2.00, 0.0500), thousands
+    separated from 1,000 up (33,400), a power of ten below 0.001 and from a million up (no
+    more digits than the three a figure has); a true minus sign; ``--`` when unknown."""
     if value is None or pd.isna(value):
         return UNKNOWN
     if value < 0:
@@ -46,11 +47,11 @@ def number(value) -> str:
     if value == 0:
         return "0"
     rounded = float(f"{value:.{DIGITS}g}")  # 999.7 reads 1,000, and 0.0009996 0.00100
-    if rounded >= 10 ** DIGITS:
-        return significant(value, DIGITS)
-    if rounded < 1e-3:
+    if rounded < 1e-3 or rounded >= 1e6:
         exponent = math.floor(math.log10(rounded))
         return f"${rounded / 10 ** exponent:.{DIGITS - 1}f}\\times10^{{{exponent}}}$"
+    if rounded >= 10 ** DIGITS:
+        return f"{rounded:,.0f}"
     return f"{value:#.{DIGITS}g}".rstrip(".")
 
 

@@ -67,6 +67,23 @@ def shown_document(path: Path) -> tuple[dict | None, str | None, str | None]:
     return shown, None, note
 
 
+def shown_run(path: Path) -> tuple[Report, Path]:
+    """The report shown for ``path``, typed, with its note, and the file it was read from
+    (an earlier attempt's where one stands in for a failed rerun). Raises UnreadableReport
+    where the report cannot be used."""
+    report, problem = read_stored_report(path)
+    if problem:
+        raise UnreadableReport(path, problem)
+    return report, shown_folder(path, report.note) / path.name
+
+
+def shown_folder(path: Path, note: str | None) -> Path:
+    """The folder of the attempt shown for the report published at ``path`` (``note``: the
+    shown report's note): the earlier attempt's where one is shown in place of a failed one,
+    so its raw report and timeline go with its figures; else the report's own."""
+    return history.earlier_success(path)[0] if note else path.parent
+
+
 def _checked_document(path: Path) -> tuple[dict | None, str | None]:
     """(the report at ``path`` as stored, schema-checked, None), or (None, why not)."""
     try:

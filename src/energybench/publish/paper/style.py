@@ -14,6 +14,11 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 
+# Every text is drawn as written: ids and error messages are user data, and a "$" pair in
+# them would be TeX math (its dollars dropped, or a parse error that fails the labels job).
+# Set for the process, not in STYLE: figures' texts are made outside figure()'s rc_context.
+matplotlib.rcParams["text.parse_math"] = False
+
 from energybench.publish.paper.palette import (  # noqa: E402,F401 (re-exported for the figures)
     COMPONENT_COLORS, COMPONENT_LABELS, LABEL_COLOR, PALETTE, STAR_COLORS)
 from energybench.run.files import write_atomic  # noqa: E402

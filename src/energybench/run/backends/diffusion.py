@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from energybench.run.backends import Backend, Trial, latencies, repeat_passes, resolve_device
 from energybench.run.backends.pytorch import resolve_dtype, torch_peak_memory
 from energybench.run.errors import ConfigError
+from energybench.run.model_settings import ImageGeneration
 from energybench.run.settings import RunConfig, is_local_model
 from energybench.run.energy.checks import WINDOW_RELATIVE_RESOLUTION
 from energybench.run.prompts import load_prompts
@@ -33,20 +33,13 @@ IMAGES_DIR = "images"
 SMALLEST_SIZE_MULTIPLE = 8
 
 
-@dataclass(frozen=True)
-class ImageSettings:
-    """The ``image_generation`` block of a model's settings; None: the pipeline's default."""
-
-    steps: int | None = None
-    height: int | None = None
-    width: int | None = None
-    guidance_scale: float | None = None
-    images_per_prompt: int = 1
-    save_images: bool = False
+class ImageSettings(ImageGeneration):
+    """The ``image_generation`` block of a model's settings (its fields and defaults are
+    energybench.run.model_settings.ImageGeneration's); None: the pipeline's default."""
 
     @classmethod
     def of(cls, run_config) -> ImageSettings:
-        return cls(**(run_config.get(TASK) or {}))
+        return cls.model_validate(run_config.get(TASK) or {})
 
     def call_arguments(self) -> dict:
         """The pipeline's arguments these settings set (the others keep its defaults)."""
@@ -129,7 +122,7 @@ class DiffusionBackend(Backend):
             "pipeline": type(self.pipeline).__name__, "device": self.device,
             "dtype": str(self.torch_dtype).removeprefix("torch."),
             "parameters": sum(p.numel() for c in components for p in c.parameters()),
-            "image_generation": {**self.settings.__dict__,
+            "image_generation": {**self.settings.model_dump(),
                                  "call_arguments": self.settings.call_arguments()},
             # Beside the report, one folder per trial, when asked (save_images).
             "images_dir": IMAGES_DIR if self.settings.save_images else None,

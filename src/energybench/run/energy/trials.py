@@ -91,8 +91,9 @@ def trial_statistics(
     with np.errstate(over="ignore"):  # finite values this far apart overflow, checked below
         std = float(valid.std(ddof=1))
     cv = std / abs(mean) if mean != 0 else None
-    # Imported here: scipy.stats takes ~0.5 s to import, and the workflow imports this module
-    # (through the backends' settings checks) every time it plans, where no trial is summed.
+    # Imported here: scipy.stats is slow to import (docs/PERFORMANCE.md, section 2), and the
+    # workflow imports this module (through the backends' settings checks) every time it
+    # plans, where no trial is summed.
     from scipy import stats
 
     half = float(stats.t.ppf(0.5 + confidence_level / 2, len(valid) - 1)) * std / math.sqrt(len(valid))

@@ -34,7 +34,7 @@ def why_missing(report: Report) -> str:
 
 MANY_MODELS = 60
 """The most models a comparison figure draws one by one. One row per model (0.28 in) is a page
-at 60; at 1,000 it is unreadable and took 11-21 s to draw (docs/PERFORMANCE.md, section 4).
+at 60; at 1,000 it is unreadable and slow to draw (docs/PERFORMANCE.md, section 4).
 Above it each figure takes its large form (docs/paper.md), which names only a few models."""
 NAMED = 5
 """Models named at each end (least and most energy) in a large form."""

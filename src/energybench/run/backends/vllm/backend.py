@@ -15,21 +15,24 @@ check). Warm-up requests go before the trials and are not counted.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import statistics
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import asdict
 from pathlib import Path
-
-import httpx
 
 from energybench.run.backends import Backend, Trial, latencies, resolve_device, throughputs
 from energybench.run.settings import RunConfig
-from energybench.run.schema import model_setting_schema
+from energybench.run.model_settings import MANAGED_ONLY
 from energybench.run.files import json_text
-from energybench.run.backends.vllm.endpoint import Endpoint, EndpointURLError
+from energybench.run.backends.vllm.endpoint import (
+    ROUTE_ERRORS,
+    Endpoint,
+    EndpointURLError,
+    get_server_route,
+)
 from energybench.run.backends.vllm.loadgen import (
     MAX_CHUNKS_READ_TOGETHER,
     LoadResult,
@@ -116,9 +119,9 @@ def keep_off_cpus(pinned: set[int]) -> dict:
     server pins its engine to. vLLM's CPU backend binds its worker's OpenMP threads, which spin
     while they wait, to cores of their own and keeps the rest for its API server: a client
     placed on a worker's core runs only between the worker's time slices and reads each stream
-    late, in one burst (on 2 cores: first tokens 3-10x later than the server produced them, and
-    vLLM's own benchmark disagreeing by as much). Nothing moves when nothing is pinned (GPUs) or
-    when no other CPU is left."""
+    late, in one burst (docs/PERFORMANCE.md, section 1: first tokens read long after the
+    server produced them). Nothing moves when nothing is pinned (GPUs) or when no other CPU
+    is left."""
     allowed = os.sched_getaffinity(0)
     free = allowed - pinned
     if not pinned or not free:
@@ -139,10 +142,9 @@ class VLLMBackend(Backend):
     def sent_to(cls, run_config: dict, url: str) -> dict:
         """``run_config`` as an external model of the server at ``url``, keeping the serving
         settings of its entry that apply to one (the load, metering) and dropping those of a
-        managed server, as the model settings' schema lists them."""
-        managed_only = set(model_setting_schema("vllm")["then"]["properties"])
+        managed server (energybench.run.model_settings.MANAGED_ONLY)."""
         kept = {k: v for k, v in (run_config.get("vllm") or {}).items()
-                if k not in managed_only}
+                if k not in MANAGED_ONLY}
         return {**run_config, "backend": cls.name,
                 "vllm": {**kept, "mode": EXTERNAL, "endpoint": url}}
 
@@ -240,10 +242,9 @@ class VLLMBackend(Backend):
         """The version an external server reports at /version (vLLM does), if it answers."""
         headers = auth_headers(self.settings.api_key_env, self.settings.served_model_name)
         try:
-            response = httpx.get(self.endpoint.version_url, timeout=_VERSION_TIMEOUT_S, headers=headers)
-            response.raise_for_status()
-            return {"version": response.json()["version"], "version_reason": None}
-        except (httpx.HTTPError, ValueError, KeyError, TypeError) as error:
+            body = get_server_route(self.endpoint.version_url, _VERSION_TIMEOUT_S, headers)
+            return {"version": json.loads(body)["version"], "version_reason": None}
+        except (*ROUTE_ERRORS, ValueError, KeyError, TypeError) as error:
             return {"version": None,
                     "version_reason": f"{self.endpoint.version_url} gave no version: {error!r}"}
 
@@ -258,7 +259,7 @@ class VLLMBackend(Backend):
             # An external endpoint on this machine: the local GPUs metered for it, if any.
             "metered_local_gpus": list(self.settings.meter_devices or []) or None,
             "served_model_name": self.settings.served_model_name,
-            "settings": asdict(self.settings),
+            "settings": self.settings.model_dump(),
             "load": self.load.to_dict(),
             "server": served,
             "warmup": self.warmup,

@@ -6,11 +6,18 @@ API routes live under the `/v1` path segment; the server's own routes (`/health`
 `/version`) live at the server root, which is the base URL with its trailing `/v1` *segment*
 removed. Only a whole trailing path segment is ever removed, so ports and host names that
 contain the characters "v1" (port 8021, host `v1.example`) stay intact.
+
+The server's own routes are read with one synchronous GET each (`get_server_route`), by the
+standard library: the load generator's aiohttp (loadgen.client) is the one HTTP client the
+package depends on, and a one-shot GET needs neither its event loop nor its session.
 """
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
+import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,6 +29,31 @@ _OPERATION_SUFFIXES = tuple(
 
 class EndpointURLError(ValueError):
     """The endpoint URL cannot be used as the base URL of an OpenAI-compatible API."""
+
+
+ROUTE_ERRORS = (OSError, http.client.HTTPException)
+"""What `get_server_route` raises when the route gives no body: no connection, a timeout, a
+status other than 2xx (urllib's HTTPError, an OSError; a redirect too) or a broken answer."""
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the error it is here, never followed: urllib would resend
+    every header, the endpoint's API key included, to whatever host the answer names."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+# Straight to the server, as the load generator's requests go (aiohttp ignores the
+# environment's proxy settings unless told otherwise): a proxy would be measured with it.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+
+
+def get_server_route(url: str, timeout_s: float, headers: Mapping[str, str] | None = None) -> bytes:
+    """The body of a GET of ``url`` (one of the server's own routes: `/health`, `/version`);
+    raises one of ``ROUTE_ERRORS`` where there is none."""
+    request = urllib.request.Request(url, headers=dict(headers or {}))
+    with _DIRECT.open(request, timeout=timeout_s) as response:
+        return response.read()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ container launcher (vLLM's image with the same arguments) can be added beside th
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -26,10 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 import energybench
-from energybench.run.backends.vllm.endpoint import Endpoint
+from energybench.run.backends.vllm.endpoint import ROUTE_ERRORS, Endpoint, get_server_route
 from energybench.run.backends.vllm.settings import VLLMSettings
 from energybench.run.processes import cpus_pinned_in_group, process_group_alive, signal_group
 
@@ -156,7 +155,7 @@ class ManagedVLLMServer:
             )
         try:
             self._wait_until_healthy()
-            self.version = httpx.get(self.endpoint.version_url, timeout=10).json().get("version")
+            self.version = json.loads(get_server_route(self.endpoint.version_url, 10)).get("version")
         except BaseException:
             self.stop()
             raise
@@ -215,10 +214,10 @@ class ManagedVLLMServer:
                     f"healthy. Last lines of its log {self.log_path}:\n{self.log_tail()}"
                 )
             try:
-                if httpx.get(self.endpoint.health_url, timeout=_HEALTH_POLL_S * 4).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass  # not listening yet
+                get_server_route(self.endpoint.health_url, _HEALTH_POLL_S * 4)
+                return
+            except ROUTE_ERRORS:
+                pass  # not listening, or not healthy, yet
             if time.monotonic() > deadline:
                 raise ServerStartError(
                     f"The vLLM server for model {self.model!r} did not answer {self.endpoint.health_url} "

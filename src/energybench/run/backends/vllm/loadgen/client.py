@@ -3,8 +3,8 @@ streaming request turned into a `RequestRecord`.
 
 aiohttp, as vLLM's own serving benchmark uses: against vLLM on a 2-core machine, where the
 client shares its cores with the server it measures, httpx's stack (httpcore, h11, anyio) took
-about three times the CPU per streamed token and the client saw first tokens several times later
-than vLLM's client did on the same server (docs/PERFORMANCE.md).
+more CPU per streamed token, and the client saw first tokens later than vLLM's client did on
+the same server (docs/PERFORMANCE.md, section 1).
 """
 
 from __future__ import annotations

@@ -23,10 +23,10 @@ saturated server stays a little under 1."""
 MAX_CHUNKS_READ_TOGETHER = 0.5
 """The stream counts as read on time while at most this share of its chunks (after each request's
 first) were read in one read with the chunk before. A client that keeps up reads most chunks
-alone; merged reads happen now and then (10-30% against vLLM-CPU on two cores with the client on
-its own core), but a client that falls behind the server reads whole answers in one burst (86-100%
-in one session with the client on the engine's pinned core, where TTFT came out 3-20x late; in
-others a client there kept up, so the check looks at the symptom, not the placement)."""
+alone, with merged reads now and then; a client that falls behind the server reads whole
+answers in one burst, its first tokens late (the shares measured each way: docs/vllm.md,
+"Stream check"). A client on the engine's pinned core fell behind in some sessions and kept
+up in others, so the check looks at the symptom, not the placement."""
 
 
 class ErrorKind(StrEnum):
