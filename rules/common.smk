@@ -31,6 +31,7 @@ from energybench.job.secrets import declared_secrets_environment
 from energybench.plan.consistency import hub_id_notes
 from energybench.plan.aes_model_list import models_from_list
 from energybench.plan.campaign_settings import apply_campaign_settings
+from energybench.aes.preset import aes_job_gpus
 from energybench.plan.campaign_record import (
     described,
     record_campaign,
@@ -138,7 +139,6 @@ def load_model_table():
             key: apply_campaign_settings(
                 resolve_model(key, entry, config["defaults"], config["measurement"]),
                 config,
-                gpus,
             )
             for key, entry in models_doc["models"].items()
         }
@@ -157,6 +157,9 @@ def load_model_table():
             print(f"energybench: note: {note}", file=sys.stderr)
         # Each benchmark job's resources, its GPUs planned once for the check and the rule.
         resources = {key: job_resources(cfg, gpus > 0) for key, cfg in chosen.items()}
+        for key, cfg in chosen.items():
+            # AES's preset without node_gpus: every GPU of the machine that runs the job.
+            resources[key]["gpu"] = aes_job_gpus(cfg, gpus) or resources[key]["gpu"]
         problems = gpu_capacity_problems(
             {key: taken["gpu"] for key, taken in resources.items()},
             gpus if known else None,
@@ -338,27 +341,51 @@ TINY_SPECS = {key: json.dumps(cfg["tiny"]) for key, cfg in MODELS.items() if "ti
 
 
 # --- paper outputs (rules/aggregate.smk) ------------------------------------------------
-def stored_models():
-    """Models with a report under results/runs/ (paper mode: a copied results/runs is enough);
-    a folder whose name is no model key is named and left out."""
-    models = []
-    for path in sorted(glob.glob(f"{RESULTS}/runs/*/benchmark_report.json")):
-        problem = key_problem(Path(path).parent.name)
+def stored_reports():
+    """{model: its report file} for the models with a report under results/runs/ (paper mode:
+    a copied results/runs is enough): the published report or, where none is published but
+    attempts are kept (a rerun was interrupted after unpublishing it), the kept attempt's
+    shown in its place (energybench.job.history.unpublished_attempt), so that no model drops
+    out of the tables unsaid; a folder whose name is no model key is named and left out."""
+    published = glob.glob(f"{RESULTS}/runs/*/benchmark_report.json")
+    reports = {Path(path).parent.name: path for path in published}
+    unpublished = [
+        Path(path).parent
+        for path in glob.glob(f"{RESULTS}/runs/*/history")
+        if Path(path).parent.name not in reports
+    ]
+    if unpublished:
+        # Imported here: it reads reports (numpy and all), which no plan needs.
+        from energybench.job.history import unpublished_attempt
+
+        for model_dir in unpublished:
+            kept = unpublished_attempt(model_dir)
+            if kept:
+                print(
+                    f"energybench: {model_dir} has no published report: the paper outputs "
+                    f"show its kept attempt history/{kept[0].name}",
+                    file=sys.stderr,
+                )
+                reports[model_dir.name] = str(kept[0] / "benchmark_report.json")
+    stored = {}
+    for model, path in sorted(reports.items()):
+        problem = key_problem(model)
         if problem:
             print(f"energybench: skipping {path}: {problem}", file=sys.stderr)
         else:
-            models.append(Path(path).parent.name)
-    return models
+            stored[model] = path
+    return stored
 
 
-REPORTED = stored_models() if PAPER_ONLY else list(MODELS)
+STORED = stored_reports() if PAPER_ONLY else {}
+REPORTED = list(STORED) if PAPER_ONLY else list(MODELS)
 REPORT = f"{RESULTS}/runs/{{model}}/benchmark_report.json"
 
 
 def report_paths():
     """The reports the tables are made of: the selected models' (made by the benchmark rule),
     or in paper mode those stored."""
-    return expand(REPORT, model=REPORTED)
+    return list(STORED.values()) if PAPER_ONLY else expand(REPORT, model=REPORTED)
 
 
 def paper_target_inputs(wildcards):

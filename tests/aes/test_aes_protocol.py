@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from energybench.plan.aes_model_list import model_key, read_model_list
+from energybench.aes.preset import aes_job_gpus
 from energybench.plan.campaign_settings import apply_campaign_settings
 from energybench.plan.config import load_yaml, planned_settings, resolve_model
 
@@ -134,10 +135,12 @@ def test_device_layout_is_aes_every_gpu_of_the_node(aes, tmp_path, entry, gpus):
     key = model_key(row.model_id, row.reasoning_state)
     resolved = resolve_model(key, {**read_model_list(AES_LIST).models[key], **entry},
                              config["defaults"], config["measurement"])
-    ours = apply_campaign_settings(resolved, {"preset": "aes"}, machine_gpus=NODE_GPUS)
+    ours = apply_campaign_settings(resolved, {"preset": "aes", "node_gpus": NODE_GPUS})
     assert ours["gpus"] == gpus
-    assert apply_campaign_settings(resolved, {"preset": "aes"}, machine_gpus=0)["gpus"] == \
-        resolved["gpus"]  # a machine without GPUs: as the entry says
+    # node_gpus: auto: the settings keep the entry's, and the job takes the machine's GPUs.
+    kept = apply_campaign_settings(resolved, {"preset": "aes", "node_gpus": "auto"})
+    assert kept["gpus"] == resolved["gpus"]
+    assert aes_job_gpus(kept, NODE_GPUS) == (NODE_GPUS if gpus == NODE_GPUS else None)
 
 
 def test_stated_reasoning_runs_each_rows_stated_intent(aes):

@@ -17,7 +17,8 @@ from energybench.aes.identity import identity
 from energybench.plan.config import load_yaml, resolve_model
 from energybench.run.meters import ComponentEnergy, WindowMeasurement
 from energybench.publish.paper.build import build_master_results
-from energybench.publish.paper.stored import write_collection
+from energybench.job import history
+from energybench.publish.paper.stored import shown_run, write_collection
 from energybench.run.report import Report, read_report, write_report
 from energybench.run.report_builder import energy_section, metrics_section
 
@@ -242,8 +243,9 @@ def test_submission_bundle_holds_runs_with_gpu_energy_and_says_why_others_are_ou
                                                                                   tmp_path):
     import zipfile
 
-    manifest = submission.bundle(list(written.values()), tmp_path / "submission.zip")
-    assert sorted(manifest["included"]) == ["tiny-gpu", "tiny-partial"]
+    runs = [shown_run(path) for path in written.values()]
+    manifest = submission.bundle(runs, tmp_path / "submission.zip")
+    assert sorted(manifest["included"]) == ["tiny-gpu", "tiny-partial"] and not manifest["notes"]
     assert manifest["skipped"]["tiny-cpu"].startswith("GPU energy unknown: ")
     assert manifest["skipped"]["broken"] == "run failed: model 'broken': CUDA out of memory"
     with zipfile.ZipFile(tmp_path / "submission.zip") as archive:
@@ -251,3 +253,29 @@ def test_submission_bundle_holds_runs_with_gpu_energy_and_says_why_others_are_ou
         assert archive.read("tiny-gpu/benchmark_report.json") == written["gpu"].read_bytes()
         assert json.loads(archive.read("manifest.json")) == manifest
         assert not any(name.startswith("tiny-cpu/") for name in archive.namelist())
+
+
+def test_a_failed_rerun_gives_every_aes_file_the_shown_attempt_and_its_note(reports, tmp_path):
+    """After a success, a failed rerun is published; master_results.csv shows the earlier
+    attempt, and so do AES's run files and the bundle, whose manifest says why."""
+    model_dir = tmp_path / "runs/tiny-gpu"
+    for name, report in (("20260101T000000Z", reports["gpu"]),
+                         ("20260102T000000Z", {**reports["failed"], "model": "tiny-gpu"})):
+        attempt = model_dir / history.HISTORY / name
+        write_report(attempt / "benchmark_report.json", report)
+        history.publish(attempt, model_dir)
+    published = model_dir / "benchmark_report.json"
+    report, shown = shown_run(published)
+    assert shown == model_dir / history.HISTORY / "20260101T000000Z/benchmark_report.json"
+    assert "shown: the earlier attempt history/20260101T000000Z" in report.note
+    submission.write_run_files(report, model_dir)
+    assert (model_dir / "GPU_ENERGY_WH.txt").read_text() == "2.00\n"
+    rows = list(csv.DictReader(build_master_results(
+        write_collection([published], tmp_path / "reports.jsonl"),
+        tmp_path / "master_results.csv").open()))
+    assert float(rows[0]["gpu_energy_wh"]) == pytest.approx(2.0)
+    manifest = submission.bundle([(report, shown)], tmp_path / "submission.zip")
+    assert manifest["included"] == ["tiny-gpu"] and manifest["notes"] == {"tiny-gpu": report.note}
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "submission.zip") as archive:
+        assert archive.read("tiny-gpu/benchmark_report.json") == shown.read_bytes()

@@ -1,9 +1,9 @@
 """The container runtimes against real engines: Docker (`.ci/start-docker.sh` starts it) and,
 for the lifecycle tests, podman (`.ci/start-podman.sh`).
 
-Small runs use the registry-free base image (python3, no engine); the CPU engine image is
-built once per session and reused. The pipeline's end-to-end test runs the tiny default model
-through that image.
+Small runs use the registry-free base image (python3, no engine). The CPU engine image's
+tests are in test_docker_images.py, a work unit of their own (tests/conftest.py): these runs
+count only their own containers, so they run beside the image builds and the pipeline.
 """
 
 import hashlib
@@ -21,7 +21,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import require
+from conftest import CPU_BASE_IMAGE as BASE_IMAGE
+from conftest import cpu_base_image, require
 
 from energybench.job.isolation import container_cli
 from energybench.job.isolation.errors import (
@@ -34,14 +35,12 @@ from energybench.job.isolation.errors import (
     CAUSE_TIMEOUT,
     LaunchError,
 )
-from energybench.job.isolation.images import build_cpu_image, build_image
 from energybench.job.isolation.supervise import launch
-from energybench.job.isolation.spec import CPU_IMAGE_TAG, MODEL_LABEL, PIPELINE_LABEL, LaunchSpec
+from energybench.job.isolation.spec import MODEL_LABEL, PIPELINE_LABEL, LaunchSpec
 
 pytestmark = pytest.mark.integration
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BASE_IMAGE = "energybench-base:bookworm"
 
 
 def cli(engine: str, *args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
@@ -60,32 +59,20 @@ def docker_daemon():
 
 @pytest.fixture(scope="session")
 def base_image(docker_daemon):
-    subprocess.run(["bash", str(REPO_ROOT / "containers" / "build-cpu-base.sh")], check=True)
-    return BASE_IMAGE
+    return cpu_base_image("docker")
 
 
 @pytest.fixture(scope="session")
 def podman_base_image(base_image):
     problem = container_cli.daemon_problem("podman")
     require(problem is None, f"no podman: {problem} (run .ci/start-podman.sh as root)")
-    if container_cli.inspect_image("podman", BASE_IMAGE) is None:
-        # Same image as docker's (podman has its own store): copying beats a second debootstrap.
-        cli("podman", "load", input=cli("docker", "save", BASE_IMAGE).stdout)
-    return BASE_IMAGE
+    return cpu_base_image("podman")
 
 
 @pytest.fixture(params=["docker", "podman"])
 def engine(request):
     request.getfixturevalue("base_image" if request.param == "docker" else "podman_base_image")
     return request.param
-
-
-@pytest.fixture(scope="session")
-def cpu_image(base_image):
-    started = time.monotonic()
-    image_id = build_cpu_image(REPO_ROOT, CPU_IMAGE_TAG)
-    print(f"CPU image {image_id} built in {time.monotonic() - started:.1f} s")
-    return image_id
 
 
 @pytest.fixture
@@ -472,34 +459,3 @@ def test_a_killed_launcher_ends_its_container(tmp_path, engine, model_key):
         assert time.monotonic() < deadline, "the container outlived its launcher"
         time.sleep(0.5)
     assert "launcher gone" in log_path.read_text()
-
-
-def test_cpu_image_has_cpu_torch_and_the_engine_and_rebuilds_from_cache(cpu_image, tmp_path):
-    check = docker(
-        "run", "--rm", "--user", f"{os.getuid()}:{os.getgid()}", "--entrypoint", "python", cpu_image, "-c",
-        "import importlib.metadata as m, torch, transformers, energybench;"
-        "print(torch.__version__);"
-        "print(sorted(d.metadata['Name'] for d in m.distributions() if d.metadata['Name'].startswith('nvidia-')))",
-    )  # fmt: skip
-    torch_version, nvidia_distributions = check.stdout.split("\n")[:2]
-    assert torch_version.endswith("+cpu")
-    assert nvidia_distributions == "['nvidia-ml-py']"  # NVML bindings only, no CUDA libraries
-    entrypoint = docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", cpu_image).stdout
-    assert json.loads(entrypoint) == ["energybench"]
-
-    started = time.monotonic()
-    assert build_cpu_image(REPO_ROOT, CPU_IMAGE_TAG) == cpu_image
-    assert time.monotonic() - started < 30, "an unchanged rebuild must come from the layer cache"
-
-
-def test_gpu_dockerfile_builds_on_a_given_base(cpu_image, tmp_path):
-    # The real base (a PyTorch CUDA image) needs a registry; any base with pip and torch
-    # exercises the same steps, offline, because every pinned requirement is already there.
-    tag = f"energybench-test-gpu-dockerfile:{uuid.uuid4().hex[:8]}"
-    try:
-        image_id = build_image("docker", REPO_ROOT / "containers" / "Dockerfile", REPO_ROOT, tag,
-                               {"BASE_IMAGE": cpu_image}, log_path=tmp_path / "build.log")  # fmt: skip
-        entrypoint = docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", image_id).stdout
-        assert json.loads(entrypoint) == ["energybench"]
-    finally:
-        docker("rmi", "-f", tag, check=False)

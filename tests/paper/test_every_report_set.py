@@ -242,3 +242,11 @@ def test_a_gpu_run_without_a_gpu_phase_entry_has_no_split_and_says_why():
     [typed] = fx.typed([report])
     split, why = phases.split_of(typed)
     assert split is None and "no GPU prefill/decode figure in the report" in why
+
+
+def test_a_dollar_pair_in_an_id_is_drawn_as_written_not_as_tex_math():
+    """Text made after a figure (as every label and axis text is) keeps "./w$x$/m" whole:
+    parsed as math it would lose its dollars, silently."""
+    fig, axis = style.figure(2.0, 2.0)
+    assert not axis.text(0.5, 0.5, "./w$x$/m").get_parse_math()
+    assert not fig.text(0.0, 0.0, "./w$x$/m").get_parse_math()

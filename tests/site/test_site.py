@@ -35,6 +35,7 @@ TOTAL_STATISTICS = SAMPLE["metrics"]["trial_statistics"]["total_wh_per_1000_quer
 XSS_KEY = "x\"'><script>window.__pwned=1</script>&amp;"
 XSS_ID = "</script><script>window.__pwned=2</script><img src=x onerror=\"window.__pwned=3\">"
 XSS_ERROR = "model directory ./not-a-model has no config.json <script>window.__pwned=4</script>"
+PLANTED_ID = '<img src=x onerror="window.__pwned=7">'  # short: a 200-model row stays one line
 CALIBRATION = "test calibration <2026> & co"
 RATING_COLUMNS = ["model", "task", "class", "group", "gpu_wh_per_1000_queries", "stars", "rated",
                   "unrated_reason", "out_of_calibration_range", "calibration_source"]
@@ -313,6 +314,35 @@ def test_the_table_and_labels_download_the_table_with_reasons_not_zeros(built):
     assert gamma["gpu_wh_per_1000_queries"] == "" and gamma["gpu_wh_per_1000_queries_reason"]
     assert rows["broken"]["failure"].startswith("run failed")
     assert rows["markup"]["id"] == XSS_ID  # markup is data here, as written
+
+
+def test_a_failed_rerun_shows_the_earlier_attempts_files_and_says_so_in_the_csv(tmp_path):
+    """The page's figures come from the earlier, succeeded attempt; so do its raw report and
+    timeline, and leaderboard.csv notes that they are not the newest run's."""
+    from energybench.job import history
+
+    good, failed = campaign()[0], Report.failed("alpha", SAMPLE["config"], RuntimeError("OOM"),
+                                                SAMPLE["provenance"]).to_dict()
+    model_dir = tmp_path / "runs/alpha"
+    for name, report in (("20260101T000000Z", good), ("20260102T000000Z", failed)):
+        [path] = write_campaign(tmp_path / name, [report])
+        attempt = model_dir / history.HISTORY / name
+        shutil.copytree(path.parent, attempt)
+        history.publish(attempt, model_dir)
+    build_site(write_collection([model_dir / "benchmark_report.json"], tmp_path / "reports.jsonl"),
+               tmp_path / "site", ratings=write_ratings(tmp_path / "ratings.csv"))
+    shown = model_dir / history.HISTORY / "20260101T000000Z"
+    raw = tmp_path / "site/runs/alpha"
+    assert (raw / "benchmark_report.json").read_bytes() == (
+        shown / "benchmark_report.json").read_bytes()
+    assert (raw / "power_timeline.csv").read_bytes() == (
+        shown / good["timeline_file"]).read_bytes()
+    page = (tmp_path / "site/models/alpha.html").read_text()
+    assert "the run recorded none" not in page and "history/20260101T000000Z" in page
+    with open(tmp_path / "site/leaderboard.csv", newline="") as handle:
+        [row] = csv.DictReader(handle)
+    assert row["status"] == "succeeded"
+    assert row["note"].startswith("shown: the earlier attempt history/20260101T000000Z")
 
 
 def test_markup_in_keys_and_ids_is_escaped_in_the_html_and_the_embedded_json(built):
@@ -668,20 +698,47 @@ def test_a_run_with_a_power_range_check_builds_and_shows_its_range(tmp_path):
 
 # --- at campaign scale (issue 24, item 7) ----------------------------------------------------
 
+def peak_memory(gpu_bytes: int | None) -> dict:
+    """A memory section: the GPUs' peak where one was metered, else null with its reason."""
+    from energybench.run.meters.memory import PeakMemory
+    from energybench.run.report_builder import memory_section
+
+    framework = {"framework_allocated_bytes": None, "framework_reserved_bytes": None,
+                 "framework_reason": "the model ran on the CPU"}
+    return memory_section(None if gpu_bytes is None else {"gpu0": gpu_bytes},
+                          "no GPU metered" if gpu_bytes is None else None, framework,
+                          PeakMemory(2 ** 31, "getrusage")).to_dict()
+
+
 def large_campaign(count: int) -> list[dict]:
     """``count`` models over classes A to C, one in four CPU-only (unrated, with a reason
-    that used to wrap its row), one in ten failed."""
+    that used to wrap its row, no GPU memory), one in ten failed (their errors carrying
+    markup), Hub ids but one, whose id is markup."""
     reports = []
     for i in range(count):
         key = f"model-{i:03d}"
         if i % 10 == 9:
             reports.append(Report.failed(key, {**SAMPLE["config"], "model": key},
-                                         "out of memory", SAMPLE["provenance"]).to_dict())
+                                         XSS_ERROR, SAMPLE["provenance"]).to_dict())
         else:
-            reports.append(succeeded(key, cls="ABC"[i % 3], total_wh=0.1 + i * 0.01,
-                                     gpu_wh=None if i % 4 == 3 else 0.05 + i * 0.005,
-                                     throughput=100 + i))
+            cpu_only = i % 4 == 3
+            report = succeeded(key, cls="ABC"[i % 3], total_wh=0.1 + i * 0.01,
+                               gpu_wh=None if cpu_only else 0.05 + i * 0.005,
+                               throughput=100 + i, model_id=PLANTED_ID if i == 1 else None)
+            report["memory"] = peak_memory(None if cpu_only else (i + 1) * 2 ** 26)
+            reports.append(report)
     return reports
+
+
+def write_labels(root: Path, reports: list[dict]) -> list[Path]:
+    """A small SVG label for each model, as the label rule draws them."""
+    (root / "labels").mkdir()
+    labels = []
+    for report in reports:
+        labels.append(root / "labels" / f"{report['model']}.svg")
+        labels[-1].write_text('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="30">'
+                              '<rect width="20" height="30" fill="#1b9e77"/></svg>')
+    return labels
 
 
 METHODOLOGY = [REPO_ROOT / "docs/energy.md", REPO_ROOT / "docs/paper.md"]
@@ -711,12 +768,13 @@ def comparison_figures(collection: Path, folder: Path) -> list[Path]:
 @pytest.fixture(scope="module", params=[2, 200], ids=["2 models", "200 models"])
 def campaign_site(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(f"campaign{request.param}")
-    paths = write_campaign(root, large_campaign(request.param))
+    reports = large_campaign(request.param)
+    paths = write_campaign(root, reports)
     site = root / "site"
     collection = write_collection(paths, root / "reports.jsonl")
     (root / "figures").mkdir()
     build_site(collection, site, comparisons=comparison_figures(collection, root / "figures"),
-               methodology=METHODOLOGY)
+               methodology=METHODOLOGY, labels=write_labels(root, reports))
     return site, request.param
 
 
@@ -775,6 +833,50 @@ def test_the_compare_picker_narrows_to_a_search_and_keeps_the_picked(browser, ca
     search.send_keys("no such model")
     assert listed() == ["model-000", "model-001"]
     no_script_ran_and_no_errors(browser)
+
+
+@pytest.mark.integration
+def test_downloads_hub_links_and_the_per_model_columns_hold_at_every_row(browser, campaign_site):
+    """The table's CSV download holds every row the page shows, in its order, with the same
+    hardware, GPU count, parameters and peak GPU memory (empty with its reason where the
+    page shows why); Hub ids link to Hugging Face; a model page's label downloads; the
+    markup planted in an id and in errors is shown as text and never runs."""
+    site, count = campaign_site
+    open_page(browser, site / "index.html")
+    href = browser.find_element("id", "download-csv").get_attribute("href")
+    assert Path(unquote(urlsplit(href).path)) == (site / "leaderboard.csv").resolve()
+    with open(site / "leaderboard.csv", newline="") as handle:
+        rows = {row["model"]: row for row in csv.DictReader(handle)}
+    assert list(rows) == visible_models(browser) and len(rows) == count
+    cells = browser.execute_script("""
+        const keys = Array.from(document.querySelectorAll('#leaderboard thead th'))
+            .map(h => h.getAttribute('data-key'));
+        return Array.from(document.querySelectorAll('#leaderboard tbody tr')).map(r => [
+            r.getAttribute('data-model'),
+            ...['hardware', 'gpus', 'parameters', 'memory'].map(k => r.cells[keys.indexOf(k)])
+                .map(c => [c.getAttribute('data-value'), c.textContent]),
+            Array.from(r.querySelectorAll('a.model-id')).map(a => a.href)]);""")
+    for model, hardware, gpus, parameters, memory, hub in cells:
+        row = rows[model]
+        assert [hardware[0], gpus[0], parameters[0]] == [
+            row["hardware"], row["gpus"], row["parameters"]], model
+        if row["peak_gpu_used_gib"]:
+            assert float(memory[0]) == pytest.approx(float(row["peak_gpu_used_gib"]))
+        else:  # unknown: no number, and why
+            assert memory[0] == "" and row["peak_gpu_used_gib_reason"] in memory[1], model
+        assert hub == ([row["hub_url"]] if row["hub_url"] else []), model
+    unknown_memory = {row["peak_gpu_used_gib"] == "" for row in rows.values()}
+    assert unknown_memory == ({True, False} if count == 200 else {False})
+    assert any(row["hub_url"] for row in rows.values())
+    planted = browser.find_element("css selector", 'tr[data-model="model-001"] .model-id')
+    assert planted.text == PLANTED_ID
+    no_script_ran_and_no_errors(browser)
+    for model in ("model-000", f"model-{count - 1:03d}"):
+        open_page(browser, site / "models" / f"{model}.html")
+        label = browser.find_element("css selector", "a[download][href$='.svg']")
+        path = Path(unquote(urlsplit(label.get_attribute("href")).path))
+        assert path == (site / "labels" / f"{model}.svg").resolve() and path.is_file()
+        no_script_ran_and_no_errors(browser)
 
 
 @pytest.mark.parametrize("value, text", [(None, "—"), (7, "7"), (999, "999"), (1000, "1k"),

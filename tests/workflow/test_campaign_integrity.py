@@ -1,12 +1,14 @@
 """A campaign that nothing silently changes or loses, end to end through the workflow: a plan
-writes nothing, a job runs the settings it was planned with, reruns follow real changes only,
-a failed rerun keeps the last good report, GPU models get GPUs, and every JSON is strict."""
+writes nothing (.snakemake/, Snakemake's own records, excepted), a job runs the settings it
+was planned with, reruns follow real changes only, a failed rerun keeps the last good report,
+GPU models get GPUs, and every JSON is strict."""
 
 import csv
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -147,18 +149,49 @@ def reversed_entries(models: dict) -> None:
         models[key] = dict(reversed(list(entry.items())))
 
 
+def defaults_restated_in_config_yaml(workdir: Path) -> None:
+    """The same values written another way in config.yaml: a float for a whole number, no
+    preset said aloud."""
+    path = workdir / "config/config.yaml"
+    text = path.read_text().replace("max_new_tokens: 16\n", "max_new_tokens: 16.0\n")
+    path.write_text(text + "preset: null\n")
+
+
+def report_of_an_older_version_in_another_key_order(workdir: Path) -> None:
+    """A stored report whose settings (`config`) an older version wrote in another key
+    order, its file's times kept: they are the same settings as the plan's."""
+    path = workdir / "results/runs/tiny-llama-2l/benchmark_report.json"
+    report = json.loads(path.read_text())
+    (planned,) = (workdir / "results/settings/tiny-llama-2l").iterdir()
+    assert planned_settings(report["config"]) == json.loads(planned.read_text())
+    report["config"] = dict(reversed(list(report["config"].items())))
+    times = path.stat()
+    path.unlink()  # the attempt in history/ keeps its own copy
+    path.write_text(json.dumps(report))
+    os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert planned_settings(report["config"]) == json.loads(planned.read_text())
+
+
+def in_models_yaml(edit):
+    return lambda workdir: edit_models(workdir, edit)
+
+
 # (case, edit of models.yaml, --config values, the jobs a dry run plans)
 SAME_SETTINGS_OR_NOT = [
-    ("entries' keys in another order", reversed_entries, [], []),
+    ("entries' keys in another order", in_models_yaml(reversed_entries), [], []),
     ("a default restated in models.yaml",
-     lambda m: m["tiny-llama-2l"].update(seed=0, dtype="auto"), [], []),
+     in_models_yaml(lambda m: m["tiny-llama-2l"].update(seed=0, dtype="auto")), [], []),
+    ("the same values given in config.yaml", defaults_restated_in_config_yaml, [], []),
+    ("a stored report from an older version with another key order",
+     report_of_an_older_version_in_another_key_order, [], []),
     ("a default restated on --config", None, ['defaults={"seed": 0, "batch_size": 4}'], []),
     ("a whole number written as a float", None, ['defaults={"max_new_tokens": 16.0}'], []),
     ("a measurement setting restated", None, ['measurement={"sample_hz": 10}'], []),
     ("no preset, said aloud", None, ["preset=null"], []),
-    ("an unselected model added",
-     lambda m: m.update(other={"id": "org/other"}), ['select={"model": "tiny-*"}'], []),
-    ("one model's real change", lambda m: m["tiny-llama-4l"].update(max_new_tokens=8), [],
+    ("an unselected model added", in_models_yaml(lambda m: m.update(other={"id": "org/other"})),
+     ['select={"model": "tiny-*"}'], []),
+    ("one model's real change",
+     in_models_yaml(lambda m: m["tiny-llama-4l"].update(max_new_tokens=8)), [],
      jobs_remaking("tiny-llama-4l")),
     ("a real change of the defaults that one model overrides", None,
      ['defaults={"batch_size": 8}'], jobs_remaking("tiny-llama-2l")),
@@ -170,9 +203,19 @@ SAME_SETTINGS_OR_NOT = [
                          ids=[case[0] for case in SAME_SETTINGS_OR_NOT])
 def test_settings_are_compared_in_their_canonical_form(finished_copy, edit, config, expected):
     if edit:
-        edit_models(finished_copy, edit)
+        edit(finished_copy)
     args = ["--config", *config] if config else []
     assert planned_jobs(finished_copy, *args) == expected
+
+
+def test_restating_a_value_of_a_preset_campaign_reruns_nothing(tmp_path):
+    """The issue's own example: `--config preset=aes 'defaults={"seed": 0}'` plans the very
+    settings of `--config preset=aes` (the file each job reads is named by their digest)."""
+    workdir = copy_workflow(tmp_path / "workflow")
+    args = ["--dry-run", "--printshellcmds", "--config", "preset=aes"]
+    preset = planned_settings_files(snakemake(workdir, *args).stdout)
+    restated = planned_settings_files(snakemake(workdir, *args, 'defaults={"seed": 0}').stdout)
+    assert preset and restated == preset
 
 
 def test_a_failed_rerun_keeps_the_last_good_report_and_every_table_says_so(
@@ -208,6 +251,45 @@ def test_a_failed_rerun_keeps_the_last_good_report_and_every_table_says_so(
     assert planned_jobs(workdir) == []
 
 
+def test_an_interrupted_rerun_keeps_the_good_report_and_paper_mode_still_shows_it(
+        finished_copy):
+    """A forced rerun stopped by Ctrl-C (SIGINT to the workflow's process group) once its job
+    has unpublished the good report: the report stays in the model's history, paper mode
+    shows it from there with a note (the model never drops out of the tables unsaid), and
+    the next plain run redoes the model."""
+    workdir = finished_copy
+    target = "results/runs/tiny-llama-2l/benchmark_report.json"
+    run_dir = workdir / "results/runs/tiny-llama-2l"
+    good = (workdir / target).read_bytes()
+    earlier = set((run_dir / "history").iterdir())
+    workflow = subprocess.Popen([*SNAKEMAKE, "--forcerun", target, "--", target], cwd=workdir,
+                                start_new_session=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    # The job has unpublished the report and is starting its run.
+    while not any((attempt / "run_config.json").exists()
+                  for attempt in set((run_dir / "history").iterdir()) - earlier):
+        assert time.monotonic() < deadline and workflow.poll() is None, workflow.stdout.read()
+        time.sleep(0.1)
+    os.killpg(workflow.pid, signal.SIGINT)
+    output = workflow.communicate(timeout=120)[0]
+    assert not (workdir / target).exists(), output
+    (kept,) = [attempt for attempt in (run_dir / "history").iterdir()
+               if (attempt / "benchmark_report.json").is_file()]
+    assert (kept / "benchmark_report.json").read_bytes() == good
+
+    snakemake(workdir, "--config", "paper=true", "--", "paper")
+    with open(workdir / "results/tables/models.csv") as table:
+        rows = {row["model"]: row for row in csv.DictReader(table)}
+    shown = rows["tiny-llama-2l"]
+    assert shown["status"] == "succeeded" and float(shown["total_wh_per_1000_queries"]) > 0
+    assert shown["note"].startswith(f"shown: the kept attempt history/{kept.name}; no report "
+                                    "is published")
+    assert f"history/{kept.name}" in (workdir / "results/site/index.html").read_text()
+    assert (workdir / "results/labels/tiny-llama-2l.svg").is_file()
+    assert "benchmark:tiny-llama-2l" in planned_jobs(workdir)
+
+
 def test_a_gpu_host_plans_a_gpu_for_every_gpu_model_an_aes_list_included(tmp_path):
     workdir = copy_workflow(tmp_path / "workflow")
     env = gpu_host(tmp_path)
@@ -223,6 +305,29 @@ def test_a_gpu_host_plans_a_gpu_for_every_gpu_model_an_aes_list_included(tmp_pat
                        "models_csv_skip_invalid=true")
     assert set(benchmark_gpus(result.stdout).values()) == {0}
     assert f"this machine sees no GPU, so {len(planned)} model(s)" in result.stderr
+
+
+def planned_settings_files(plan: str) -> dict[str, str]:
+    """{model: the settings file its benchmark job reads (named by the digest)} in a dry run
+    printed with --printshellcmds."""
+    return dict(re.findall(r"--settings results/settings/([\w.-]+)/(\w+)\.json", plan))
+
+
+@pytest.mark.parametrize("node_gpus", ["auto", "2"])
+def test_a_preset_model_is_planned_alike_on_a_gpu_less_submit_host_and_its_gpu_node(
+        tmp_path, node_gpus):
+    """Under SLURM each job's node parses the workflow again: the preset's settings, and so
+    the file the job reads, must not depend on the GPUs the parsing host sees. The node's
+    count comes from node_gpus, or is the job's own (its `gpu` resource there, recorded in
+    its report), never written into the settings."""
+    workdir = copy_workflow(tmp_path / "workflow")
+    edit_models(workdir, lambda m: m.update(big={"id": "org/big"}))  # pytorch, gpus: auto
+    args = ["--dry-run", "--printshellcmds", "--resources", "gpu=2", "--config", "preset=aes",
+            f"node_gpus={node_gpus}"]
+    submit_host = snakemake(workdir, *args, env={"ENERGYBENCH_GPU_DEVICES": ""}).stdout
+    node = snakemake(workdir, *args, env={"ENERGYBENCH_GPU_DEVICES": "0,1"}).stdout
+    assert planned_settings_files(submit_host)["big"] == planned_settings_files(node)["big"]
+    assert benchmark_gpus(node)["big"] == 2  # every GPU of the node, as AES
 
 
 def test_models_with_different_gpu_counts_each_get_their_own(tmp_path):

@@ -29,7 +29,7 @@ def test_an_endpoint_makes_every_model_a_model_of_that_server():
         "backend": "vllm", "num_prompts": 8, "vllm": {"mode": "external", "endpoint": URL}}
     # under the preset on a GPU machine it holds no GPU: the server's are not the run's
     entry = {"backend": "pytorch", "gpus": "auto", "device": "auto", "reasoning": False}
-    preset = apply_campaign_settings(entry, {"endpoint": URL, "preset": "aes"}, machine_gpus=8)
+    preset = apply_campaign_settings(entry, {"endpoint": URL, "preset": "aes", "node_gpus": 8})
     assert (preset["backend"], preset["gpus"]) == ("vllm", "auto")
     managed = {"backend": "vllm", "vllm": {"mode": "managed", "tensor_parallel_size": 2,
                                            "extra_args": ["--enforce-eager"], "concurrency": 4,

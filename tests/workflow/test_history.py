@@ -11,6 +11,7 @@ from energybench.job.gpus import GpuAllocationError
 from energybench.job.model_job import run_model_job
 from energybench.cli import main
 from energybench.run.files import write_json_atomic
+from energybench.publish.paper.stored import shown_document
 from energybench.run.report import REPORT_NAME, Report
 
 
@@ -116,3 +117,16 @@ def test_a_job_run_outside_the_workflow_keeps_a_report_no_attempt_holds(model_di
 def no_gpu_to_take(count):
     raise GpuAllocationError(f"this job needs {count} GPU(s) but none is available")
     yield
+
+
+def test_with_no_report_published_the_newest_good_attempt_is_shown_with_a_note(model_dir):
+    """An interrupted rerun unpublished the report (and its attempt was discarded)."""
+    history.clear_published(model_dir)
+    attempt, report = history.unpublished_attempt(model_dir)
+    assert attempt.name == "20260101T000000Z" and report.succeeded
+    assert history.published_path(attempt / REPORT_NAME) == model_dir / REPORT_NAME
+    shown, problem, note = shown_document(model_dir / REPORT_NAME)
+    assert problem is None and shown["status"] == "succeeded"
+    assert note.startswith("shown: the kept attempt history/20260101T000000Z; no report is "
+                           "published")
+    assert not (model_dir / REPORT_NAME).exists()  # the next run of the workflow redoes it

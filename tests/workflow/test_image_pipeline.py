@@ -1,15 +1,14 @@
 """Every task in one campaign, end to end through the workflow: a text generator, a tiny
 image-generation pipeline, a tiny text classifier and a quantized tiny Llama in one config
 (process runtime), each with its own figures in the report and models.csv, its own rating
-group, label, AES row and site entry; and the same three new kinds of model in the CPU image
-the workflow builds (Docker), the images written beside the report when asked."""
+group, label, AES row and site entry. The same three new kinds of model run in the CPU image
+the workflow builds in test_docker_pipeline.py, with the Docker tests."""
 
 import pandas as pd
 import pytest
 import yaml
 
-from conftest import copy_workflow, require
-from energybench.job.isolation import container_cli
+from conftest import copy_workflow
 from energybench.run.report import read_report, validate_report
 from test_workflow import snakemake
 
@@ -83,28 +82,3 @@ def test_the_image_model_runs_into_its_own_figures_groups_and_outputs(finished):
 def test_a_second_run_does_nothing(finished):
     assert "Nothing to be done" in snakemake(finished, "--dry-run").stdout
 
-
-@pytest.mark.integration
-def test_every_new_kind_of_model_runs_in_the_docker_image(tmp_path):
-    problem = container_cli.daemon_problem("docker")
-    require(problem is None, f"no docker engine: {problem} (run .ci/start-docker.sh as root)")
-    workdir = copy_workflow(tmp_path)
-    models = {key: {**MODELS[key], "runtime": "docker"} for key in NEW_KINDS}
-    models["tiny-sd"]["image_generation"] = {"steps": 2, "height": 32, "width": 32,
-                                             "save_images": True}
-    (workdir / "config/models.yaml").write_text(yaml.safe_dump({"models": models}))
-    # The first Docker run builds the CPU image (debootstrap, torch and the requirements).
-    snakemake(workdir, "--", *(f"results/runs/{key}/benchmark_report.json" for key in models),
-              timeout=1200)
-    reports = {key: read_report(workdir / f"results/runs/{key}/benchmark_report.json")
-               for key in models}
-    for key, report in reports.items():
-        assert report["status"] == "succeeded", (key, report["error"])
-        assert report["provenance"]["runtime"]["name"] == "docker", key
-    assert reports["tiny-sd"]["provenance"]["backend"]["diffusers"]
-    run = workdir / "results/runs/tiny-sd"
-    assert len(list((run / "images" / "trial0").glob("*.png"))) == 4  # the first pass's
-    assert reports["tiny-classifier"]["config"]["task"] == "text_classification"
-    assert reports["tiny-classifier"]["summary"]["queries_per_second"] > 0
-    record = reports["tiny-llama-int8"]["provenance"]["backend"]["quantization"]
-    assert (record["scheme"], record["library"]) == ("quanto-int8", "optimum-quanto")

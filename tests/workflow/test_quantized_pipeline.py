@@ -1,5 +1,5 @@
 """A quantized tiny Llama beside its unquantized twin, end to end through the workflow (the
-process runtime; in Docker: tests/workflow/test_image_pipeline.py): each report, table row,
+process runtime; in Docker: tests/workflow/test_docker_pipeline.py): each report, table row,
 AES row, label and site row says which weights it measured."""
 
 import csv

@@ -42,26 +42,45 @@ def aes_protocol(run_config: dict) -> dict:
     return protocol
 
 
-def aes_gpus(run_config: dict, machine_gpus: int) -> int | str:
-    """AES's device layout: a model whose backend spreads it over its GPUs gets every GPU of
-    the machine that runs the jobs, unless its settings state a count or the CPU."""
+def spreads_over_every_gpu(run_config: dict) -> bool:
+    """Whether AES's device layout gives the model every GPU of the machine that runs its
+    job: its backend spreads it over its GPUs, and its settings state no count nor the CPU."""
     task = task_named(run_config.get("task"))
     # The class that runs the model's task on its backend (image generation takes one GPU);
     # a task its backend does not run is refused by the checks that follow.
     spread = task.runs_on(run_config["backend"]) \
         and task.implementation(run_config["backend"]).spreads_over_gpus
-    if (run_config["gpus"] != AUTO_GPUS or run_config.get("device") == "cpu"
-            or not spread or machine_gpus == 0):
+    return spread and run_config["gpus"] == AUTO_GPUS and run_config.get("device") != "cpu"
+
+
+def aes_gpus(run_config: dict, node_gpus: int | None) -> int | str:
+    """AES's device layout in the settings: a model spread over every GPU
+    (:func:`spreads_over_every_gpu`) gets ``node_gpus``, the count the config states for the
+    machines that run the jobs. Without it (None) the settings keep ``auto`` and the count is
+    the job's (:func:`aes_job_gpus`), resolved where it runs and recorded in its report
+    (``provenance.runtime.gpus``): the GPUs of the host that parses the workflow never enter
+    the settings, which a SLURM job's node, parsing it again, would count otherwise."""
+    if not spreads_over_every_gpu(run_config) or not node_gpus:
         return run_config["gpus"]
-    return machine_gpus
+    return node_gpus
 
 
-def apply_preset(preset: str | None, run_config: dict, machine_gpus: int = 0) -> dict:
+def aes_job_gpus(run_config: dict, machine_gpus: int) -> int | None:
+    """The GPUs the job of a model under AES's preset takes where its settings keep ``auto``
+    (:func:`aes_gpus`): every GPU of the machine that runs it; None where the preset decides
+    nothing (the backend's own ``auto`` holds)."""
+    if run_config.get("protocol") != AES or not spreads_over_every_gpu(run_config):
+        return None
+    return machine_gpus or None
+
+
+def apply_preset(preset: str | None, run_config: dict, node_gpus: int | None = None) -> dict:
     """``run_config`` under ``preset`` (``None``: unchanged), recording the protocol;
-    ``machine_gpus``: the GPUs of the machine that runs the jobs."""
+    ``node_gpus``: the GPUs the config states for the machines that run the jobs (None:
+    auto)."""
     if preset is None:
         return run_config
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})")
     return {**run_config, **aes_protocol(run_config),
-            "gpus": aes_gpus(run_config, machine_gpus), "protocol": preset}
+            "gpus": aes_gpus(run_config, node_gpus), "protocol": preset}

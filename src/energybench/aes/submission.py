@@ -4,7 +4,9 @@ Per run AES's container writes ``GPU_ENERGY_WH.txt`` (GPU energy in Wh, two deci
 ``GPU_ENERGY_SUMMARY.json`` beside ``benchmark_report.json`` (its ``summarize_gpu_wh.py``,
 ``ai_energy_benchmarks`` format: all energy under ``decode_wh``). We write the same bytes.
 A run whose GPU energy is unknown (failed, CPU-only, external endpoint) has nothing to submit:
-the bundle leaves it out and its manifest says why.
+the bundle leaves it out and its manifest says why. Both take the report every other output
+shows (energybench.publish.paper.stored.shown_run): where a rerun failed after a success, the
+earlier attempt's, and the manifest carries its note.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ def submission_files(report: Report) -> dict[str, str]:
             "GPU_ENERGY_SUMMARY.json": json_text(summary).rstrip("\n")}
 
 
-def write_run_files(report_path: str | Path, output_dir: str | Path) -> None:
-    """Write AES's two files for one run into ``output_dir`` (its run directory), atomically."""
-    for name, text in submission_files(Report.read(report_path)).items():
+def write_run_files(report: Report, output_dir: str | Path) -> None:
+    """Write AES's two files for one run's shown report into ``output_dir`` (its run
+    directory), atomically."""
+    for name, text in submission_files(report).items():
         write_atomic(Path(output_dir) / name, text)
 
 
@@ -47,15 +50,18 @@ def skip_reason(report: Report) -> str | None:
     return None
 
 
-def bundle(report_paths: list[str | Path], output: str | Path) -> dict:
-    """Zip each submittable run as ``<model>/`` (its report and AES's two files) with a
-    ``manifest.json`` of what is in and what is left out, atomically; return the manifest."""
-    manifest = {"included": [], "skipped": {}}
+def bundle(runs: list[tuple[Report, Path]], output: str | Path) -> dict:
+    """Zip each submittable run (its shown report and the file it was read from) as
+    ``<model>/`` (that report and AES's two files) with a ``manifest.json`` of what is in,
+    what is left out and why, and the note of each run shown in place of a failed rerun,
+    atomically; return the manifest."""
+    manifest = {"included": [], "skipped": {}, "notes": {}}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(map(Path, report_paths)):
-            report = Report.read(path)
+        for report, path in sorted(runs, key=lambda run: run[0].model):
             model = report.model
+            if report.note:
+                manifest["notes"][model] = report.note
             reason = skip_reason(report)
             if reason:
                 manifest["skipped"][model] = reason

@@ -3,10 +3,11 @@
 ``RESULTS_DIR`` (where outputs go), ``BENCHMARK_BACKEND`` (the backend of models that name
 none) and ``DOCKER_IMAGE`` (the image of container runs that name none) keep their meaning.
 All are optional, so they are read here rather than asserted with Snakemake's ``envvars``.
-Variables one layer alone needs are read, and documented, in that layer: ``HF_HOME``
-(isolation.spec), ``ENERGYBENCH_GPU_DEVICES`` and ``ENERGYBENCH_GPU_LOCK_DIR`` (gpus),
-``ENERGYBENCH_TORCH_WHEEL_DIR`` (isolation.images), ``ENERGYBENCH_VLLM_PYTHON``
-(backends.vllm.server), and secrets, by the name a model's settings give.
+Variables one module alone needs are read, and documented, in that module: ``HF_HOME``
+(energybench.job.isolation.spec), ``ENERGYBENCH_GPU_DEVICES`` (energybench.run.gpu_pool),
+``ENERGYBENCH_GPU_LOCK_DIR`` (energybench.job.gpus), ``ENERGYBENCH_TORCH_WHEEL_DIR``
+(energybench.job.isolation.images), ``ENERGYBENCH_VLLM_PYTHON``
+(energybench.run.backends.vllm.server), and secrets, by the name a model's settings give.
 """
 
 from __future__ import annotations

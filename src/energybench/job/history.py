@@ -18,6 +18,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -210,11 +211,49 @@ def earlier_success(report_path: str | Path) -> tuple[Path, Report] | None:
         if (stat.st_ino, stat.st_dev) == (published.st_ino, published.st_dev):
             history = history[:index]  # only attempts before the published one
             break
-    for attempt in reversed(history):
-        try:
-            report = Report.read(attempt / REPORT_NAME)
-        except (UnreadableReport, ValueError):
-            continue
+    return next(((a, r) for a, r in _readable(reversed(history)) if r.succeeded), None)
+
+
+def unpublished_attempt(model_dir: str | Path) -> tuple[Path, Report] | None:
+    """For a model with no published report but attempts kept (a rerun that was interrupted
+    after it unpublished the last report: the job clears the published files when it starts,
+    and Snakemake removes an interrupted job's output): the attempt shown in the report's
+    place, the newest that succeeded, else the newest readable one, and its report; None when
+    a report is published or no attempt is kept. Nothing is published again here: the
+    report stays missing, so the next run of the workflow redoes the model."""
+    model_dir = Path(model_dir)
+    if (model_dir / REPORT_NAME).is_file():
+        return None
+    newest = None
+    for attempt, report in _readable(reversed(attempts(model_dir))):
         if report.succeeded:
             return attempt, report
-    return None
+        newest = newest or (attempt, report)
+    return newest
+
+
+def shown_in_place(report_path: str | Path) -> tuple[Path, Report] | None:
+    """The attempt shown in place of the model's published report at ``report_path``, and its
+    report: :func:`unpublished_attempt` when none is published, else :func:`earlier_success`
+    (for a failed one)."""
+    report_path = Path(report_path)
+    if not report_path.is_file():
+        return unpublished_attempt(report_path.parent)
+    return earlier_success(report_path)
+
+
+def published_path(report_path: str | Path) -> Path:
+    """The path of the model's published report, for the path of a report that may be one of
+    its attempts' (``<model>/history/<attempt>/benchmark_report.json``)."""
+    report_path = Path(report_path)
+    if report_path.parent.parent.name == HISTORY:
+        return report_path.parent.parent.parent / report_path.name
+    return report_path
+
+
+def _readable(attempts_in_order) -> Iterator[tuple[Path, Report]]:
+    for attempt in attempts_in_order:
+        try:
+            yield attempt, Report.read(attempt / REPORT_NAME)
+        except (UnreadableReport, ValueError):
+            continue

@@ -9,15 +9,18 @@ from energybench.aes.preset import apply_preset
 from energybench.run.backend_registry import sent_to_endpoint
 
 
-def apply_campaign_settings(run_config: dict, campaign: dict, machine_gpus: int = 0) -> dict:
+def apply_campaign_settings(run_config: dict, campaign: dict) -> dict:
     """``run_config`` under the campaign's settings that are given (not None). The endpoint
     comes first: it decides the backend, which the preset's device layout goes by; then the
-    preset; then the number of prompts and the prompt file, over the preset's.
-    ``machine_gpus``: the GPUs of the machine that runs the jobs."""
+    preset, with the campaign's ``node_gpus`` where it states a count (never the GPUs of the
+    host that plans: energybench.aes.preset.aes_gpus); then the number of prompts and the
+    prompt file, over the preset's."""
     settings = dict(run_config)
     if campaign.get("endpoint") is not None:
         settings = sent_to_endpoint(settings, campaign["endpoint"])
-    settings = apply_preset(campaign.get("preset"), settings, machine_gpus)
+    node_gpus = campaign.get("node_gpus")
+    settings = apply_preset(campaign.get("preset"), settings,
+                            node_gpus if isinstance(node_gpus, int) else None)
     if campaign.get("num_prompts") is not None:
         settings["num_prompts"] = campaign["num_prompts"]
     if campaign.get("prompts_file") is not None:

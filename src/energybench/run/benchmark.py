@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+from collections.abc import Mapping
 from pathlib import Path
+
+from pydantic import BaseModel
 
 from energybench.run import provenance
 from energybench.run.errors import ConfigError
 from energybench.run.settings import RunConfig, apply_overrides
 from energybench.run.errors import EXIT_INTERRUPTED, out_of_space
 from energybench.run.provenance import Launch
-from energybench.run.files import csv_text, write_atomic
+from energybench.run.files import csv_text, json_text, write_atomic
 from energybench.run.report import Report, write_report
 from energybench.run.sections import WarmUp
 
 log = logging.getLogger(__name__)
 
 TIMELINE_NAME = "power_timeline.csv"
+UNVALIDATED_NAME = "unvalidated_report.json"  # a measurement whose report failed to build
 LOAD_WINDOW = "load"
 
 
@@ -84,22 +89,71 @@ def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
     uncounted = backend.uncounted
     gpu_used, gpu_reason = (None, uncounted["gpu"]) if "gpu" in uncounted \
         else gpu_peaks(samples, monitor.meters["gpu"].device_ids())
-    return report_builder.completed_report(
-        cfg.to_dict(), trials, idle, uncounted, cfg.measurement.carbon_intensity_g_per_kwh,
-        timeline.name if timeline else None,
-        provenance.collect(cfg.digest(), launch, started,
-                           {"backend": backend.info(), "meters": meters}),
-        load=report_builder.load_section(load_window, idle, uncounted, process_start, start_reason),
-        memory=report_builder.memory_section(gpu_used, gpu_reason, framework_peaks, host),
-        warm_up=warm_up,
-    )
+    run_provenance = provenance.collect(cfg.digest(), launch, started,
+                                        {"backend": backend.info(), "meters": meters})
+    try:
+        return report_builder.completed_report(
+            cfg.to_dict(), trials, idle, uncounted, cfg.measurement.carbon_intensity_g_per_kwh,
+            timeline.name if timeline else None, run_provenance,
+            load=report_builder.load_section(load_window, idle, uncounted, process_start,
+                                             start_reason),
+            memory=report_builder.memory_section(gpu_used, gpu_reason, framework_peaks, host),
+            warm_up=warm_up,
+        )
+    except Exception as exc:  # a bug in building the report must not lose the measurement
+        raise ReportNotWritten(exc, keep_unvalidated(run_dir, {
+            "trials": trials, "idle": idle, "uncounted": uncounted, "load_window": load_window,
+            "load_process_start_s": process_start, "warm_up": warm_up,
+            "memory": {"gpu_used": gpu_used, "gpu_reason": gpu_reason,
+                       "framework_peaks": framework_peaks, "host": host},
+            "timeline_file": timeline.name if timeline else None,
+            "provenance": run_provenance})) from exc
+
+
+class ReportNotWritten(RuntimeError):
+    """The run measured, but its report could not be built, validated or encoded (a bug):
+    the failed report it gets instead names the file that keeps the figures."""
+
+    def __init__(self, error: BaseException, kept: Path) -> None:
+        first_line = (str(error).splitlines() or [""])[0]
+        super().__init__(
+            f"the run measured, but its report could not be built or written "
+            f"({type(error).__name__}: {first_line}); the measured figures are kept, "
+            f"unchecked, in {kept.name} beside this report")
+
+
+def keep_unvalidated(run_dir: Path, measured: dict) -> Path:
+    """Write what the run measured as strict JSON, no schema checked (NaN and infinities as
+    null), to ``unvalidated_report.json`` in ``run_dir``; return its path."""
+    return write_atomic(run_dir / UNVALIDATED_NAME, json_text(plain_json(measured)))
+
+
+def plain_json(value):
+    """``value`` as JSON data: dataclasses and pydantic models as objects, numpy values as
+    numbers and lists, NaN and infinities as null, anything else as its text."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(key): plain_json(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [plain_json(item) for item in value]
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if hasattr(value, "tolist"):  # numpy
+        return plain_json(value.tolist())
+    return str(value)
 
 
 def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
     """Run one benchmark and write its report; 0 when it succeeded, 1 when it failed.
 
     A failed run still writes a report (status ``failed``, the error, every figure null), so
-    the tables keep the model's row.
+    the tables keep the model's row. A run whose report cannot be built, validated or encoded
+    keeps what it measured in ``unvalidated_report.json`` beside it (:class:`ReportNotWritten`).
     """
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +186,13 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
         report = Report.failed(model, cfg.to_dict(), exc, provenance.collect(
             cfg.digest(), launch, started))
     try:
-        write_report(output, report.to_dict())
+        try:
+            write_report(output, report.to_dict())
+        except ValueError as exc:  # it does not validate, or holds a NaN: a bug
+            error = ReportNotWritten(exc, keep_unvalidated(output.parent, report.to_dict()))
+            log.error("model %s: %s", model, error)
+            report = Report.failed(model, cfg.to_dict(), error, report.provenance.to_dict())
+            write_report(output, report.to_dict())
     except OSError as exc:
         if out_of_space(exc):
             return _out_of_space(model, exc)

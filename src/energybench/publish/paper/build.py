@@ -1,5 +1,5 @@
 """What each paper rule does, as one call per rule (scripts/paper_*.py stay one line), and
-one model's label and power timeline (energybench.paper.labels_and_timelines draws them all)."""
+one model's label and power timeline (energybench.publish.paper.labels_and_timelines draws them all)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pandas as pd
 
 from energybench.aes.master_results import write_master_results
 from energybench.publish.paper import labels, ratings, tables
-from energybench.job import history
 from energybench.run.files import read_csv_values
-from energybench.publish.paper.stored import iter_stored_reports, read_stored_report, read_stored_reports
+from energybench.publish.paper.stored import (iter_stored_reports, read_stored_report,
+                                              read_stored_reports, shown_folder)
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,7 @@ def build_run_figure(report_path, timeline_path, outputs) -> None:
         timeline.draw_unusable(Path(report_path).parent.name, outputs)
         return
     if report.note:  # an earlier attempt shown in place of a failed one: its own timeline
-        attempt, _ = history.earlier_success(Path(report_path))
-        timeline_path = attempt / Path(timeline_path).name
+        timeline_path = shown_folder(Path(report_path), report.note) / Path(timeline_path).name
     timeline.draw(report, timeline_path if report.succeeded else None, outputs)
 
 

@@ -49,9 +49,20 @@ def shown_document(path: Path) -> tuple[dict | None, str | None, str | None]:
     """(report, problem, note) for the report published at ``path``: the report itself, or,
     when it failed and an earlier attempt of the model succeeded (energybench.job.history), that
     attempt's report with a note saying so: a failed rerun never hides the last good
-    measurement, and nothing hides that the rerun failed."""
+    measurement, and nothing hides that the rerun failed. When no report is published (a
+    rerun was interrupted after unpublishing it), the kept attempt shown in its place
+    (``history.unpublished_attempt``), with a note saying so."""
+    if not path.is_file():
+        kept = history.unpublished_attempt(path.parent)
+        if kept is None:
+            return (*_checked_document(path), None)  # unreadable: the reason
+        attempt, _ = kept
+        shown, problem = _checked_document(attempt / path.name)
+        note = (f"shown: the kept attempt history/{attempt.name}; no report is published "
+                "(a rerun was interrupted), and the next run of the workflow redoes the model")
+        return shown, problem, None if problem else note
     report, problem = _checked_document(path)
-    if report is None or report["status"] != "failed" or not path.is_file():
+    if report is None or report["status"] != "failed":
         return report, problem, None
     earlier = history.earlier_success(path)
     if earlier is None:
@@ -65,6 +76,24 @@ def shown_document(path: Path) -> tuple[dict | None, str | None, str | None]:
             f"attempt, finished {report['provenance'].get('finished_at')}, failed: "
             f"{error.get('type')}: {error.get('message')}")
     return shown, None, note
+
+
+def shown_run(path: Path) -> tuple[Report, Path]:
+    """The report shown for ``path``, typed, with its note, and the file it was read from
+    (an earlier attempt's where one stands in for a failed rerun). Raises UnreadableReport
+    where the report cannot be used."""
+    report, problem = read_stored_report(path)
+    if problem:
+        raise UnreadableReport(path, problem)
+    return report, shown_folder(path, report.note) / path.name
+
+
+def shown_folder(path: Path, note: str | None) -> Path:
+    """The folder of the attempt shown for the report published at ``path`` (``note``: the
+    shown report's note): the earlier attempt's where one is shown in place of a failed one,
+    or the kept one where none is published, so its raw report and timeline go with its
+    figures; else the report's own."""
+    return history.shown_in_place(path)[0] if note else path.parent
 
 
 def _checked_document(path: Path) -> tuple[dict | None, str | None]:
@@ -86,7 +115,9 @@ def write_collection(report_paths, output: str | Path) -> Path:
     """Read and validate each report once; write the collection atomically, the unusable
     reports kept as entries with their reason (and named in the log)."""
     lines = []
-    for path in map(Path, report_paths):
+    # Paper mode names, for a model whose report is not published, its kept attempt's
+    # (rules/common.smk, stored_reports): the entry is the model's, at its published path.
+    for path in map(history.published_path, report_paths):
         report, problem, note = shown_document(path)
         if problem:
             log.warning("skipping report %s: %s", path, problem)

@@ -89,7 +89,8 @@ class Table:
     columns: list[str]
     open_columns: bool = False
     """Whether columns the rows hold beyond ``columns`` follow them (a task's own figures,
-    energybench.aggregate.task_columns), in the order the rows first hold them."""
+    energybench.publish.paper.aggregate.task_columns), in the order the rows first hold
+    them."""
 
     def frame(self, rows: list[dict]) -> pd.DataFrame:
         columns = self.columns

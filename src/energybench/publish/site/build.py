@@ -23,6 +23,7 @@ from energybench.run.energy.units import significant
 from energybench.run.files import shared_mode
 from energybench.publish.paper.ranking import ESTIMATE_SHARE, group_title
 from energybench.publish.paper.palette import COMPONENT_COLORS, STAR_COLORS, STAR_COLORS_DARK
+from energybench.publish.paper.stored import shown_folder
 from energybench.run.report import COMPONENTS, Report
 from energybench.publish.site.download import leaderboard_csv
 from energybench.publish.site.entries import calibration, collect, figure_of, read_ratings
@@ -171,14 +172,16 @@ def _by_model(paths, key_of) -> dict[str, list[Path]] | None:
 
 def _run_files(entry: dict, staging: Path, labels: dict | None, figures: dict | None) -> dict:
     """Copy one model's raw report, timeline, label and figures into the site; say what is
-    missing and why."""
+    missing and why. The raw files are the shown attempt's, as its figures are (an earlier
+    attempt's in place of a failed rerun, which the page's note names)."""
     page, report_path = entry["page"], entry["report_path"]
-    raw = {"report": _copy(report_path, staging, f"runs/{page}/benchmark_report.json"),
+    folder = shown_folder(report_path, entry["report"].note)
+    raw = {"report": _copy(folder / report_path.name, staging,
+                           f"runs/{page}/benchmark_report.json"),
            "timeline": None, "timeline_reason": None}
     timeline = entry["report"].timeline_file
-    if timeline and (report_path.parent / timeline).exists():
-        raw["timeline"] = _copy(report_path.parent / timeline, staging,
-                                f"runs/{page}/power_timeline.csv")
+    if timeline and (folder / timeline).exists():
+        raw["timeline"] = _copy(folder / timeline, staging, f"runs/{page}/power_timeline.csv")
     else:
         raw["timeline_reason"] = entry["failure"] or "the run recorded none"
     label, label_reason = None, "the labels were not made"

@@ -111,7 +111,7 @@ class Backend(ABC):
     which ``preset: aes`` reproduces by giving such a model every GPU of the machine)."""
     quantizes_weights: ClassVar[bool] = False
     """Whether the backend loads the weights itself and can quantize them as they load (the
-    ``quantization`` setting, energybench.quantization)."""
+    ``quantization`` setting, energybench.run.quantization)."""
     device: str
 
     @abstractmethod
