@@ -48,7 +48,9 @@ def finished_copy(finished, tmp_path):
 def gpu_host(tmp_path: Path, count: int = 2) -> dict[str, str]:
     """Environment under which every Python process of the workflow (the plan, the jobs, the
     runs) sees ``count`` GPUs through the NVML stand-in: a GPU node, as far as NVML goes.
-    torch still sees none, as on a node whose CUDA is broken."""
+    torch still sees none, as on a node whose CUDA is broken. Its GPU locks are its own: the
+    machine-wide lock folder is shared with every other test run here, and a lock held there
+    would hand the job another device than the test expects."""
     site = tmp_path / "gpu-host"
     site.mkdir()
     (site / "sitecustomize.py").write_text(
@@ -57,7 +59,7 @@ def gpu_host(tmp_path: Path, count: int = 2) -> dict[str, str]:
         "import fake_nvml\n"
         "sys.modules['pynvml'] = fake_nvml.FakeNvml(\n"
         f"    [fake_nvml.FakeGpu(f'GPU-{{i}}') for i in range({count})])\n")
-    return {"PYTHONPATH": str(site)}
+    return {"PYTHONPATH": str(site), "ENERGYBENCH_GPU_LOCK_DIR": str(tmp_path / "gpu-locks")}
 
 
 def benchmark_gpus(plan: str) -> dict[str, int]:
