@@ -43,6 +43,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m energybench.run.json_schemas --check
 	$(VENV)/bin/lint-imports
 	snakemake --lint

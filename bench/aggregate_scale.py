@@ -58,9 +58,18 @@ def tiny_run_config(work: Path, key: str = "template", **settings) -> dict:
 
     model = work / "model" if (work / "model").exists() else build_tiny_model(work / "model")
     config = load_yaml(REPO / "config/config.yaml")
-    entry = {"id": str(model), "backend": "pytorch", "dtype": "float32", "num_prompts": 4,
-             "warmup_prompts": 1, "max_new_tokens": 8, "trials": 1} | settings
-    return resolve_model(key, entry, config["defaults"], config["measurement"] | {"idle_seconds": 0.5})
+    entry = {
+        "id": str(model),
+        "backend": "pytorch",
+        "dtype": "float32",
+        "num_prompts": 4,
+        "warmup_prompts": 1,
+        "max_new_tokens": 8,
+        "trials": 1,
+    } | settings
+    return resolve_model(
+        key, entry, config["defaults"], config["measurement"] | {"idle_seconds": 0.5}
+    )
 
 
 def make_template(work: Path) -> Path:
@@ -68,9 +77,23 @@ def make_template(work: Path) -> Path:
     run_config.write_text(json.dumps(tiny_run_config(work)))
     report = work / "template" / "benchmark_report.json"
     path = os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))
-    subprocess.run([sys.executable, "-m", "energybench", "run", "--config", str(run_config), "--output",
-                    str(report), "--workdir", str(REPO)], check=True, capture_output=True,
-                   env=os.environ | {"PYTHONPATH": path})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "energybench",
+            "run",
+            "--config",
+            str(run_config),
+            "--output",
+            str(report),
+            "--workdir",
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        env=os.environ | {"PYTHONPATH": path},
+    )
     return report
 
 
@@ -110,8 +133,11 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=1000)
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--template", type=Path, help="a benchmark_report.json to copy")
-    parser.add_argument("--tables-only", action="store_true",
-                        help="time the collection, tables, bare loop and ratings only")
+    parser.add_argument(
+        "--tables-only",
+        action="store_true",
+        help="time the collection, tables, bare loop and ratings only",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="aggregate-scale-") as tmp:
         work = Path(tmp)
@@ -133,31 +159,44 @@ def main() -> None:
 
         def figure(name: str, with_ratings: bool):
             outputs = [out / f"{name}.png", out / f"{name}.pdf"]
-            return lambda: build_figure(name, collection, outputs, ratings if with_ratings else None)
+            return lambda: build_figure(
+                name, collection, outputs, ratings if with_ratings else None
+            )
 
-        actions = {"collect": lambda: write_collection(paths, collection),
-                   "tables": lambda: build_tables(collection, ratings, tables), "bare": bare,
-                   "ratings": lambda: build_ratings(collection, ratings, out / "calibration.json")}
+        actions = {
+            "collect": lambda: write_collection(paths, collection),
+            "tables": lambda: build_tables(collection, ratings, tables),
+            "bare": bare,
+            "ratings": lambda: build_ratings(collection, ratings, out / "calibration.json"),
+        }
         if not args.tables_only:
             actions |= {f"figure {name}": figure(name, stars) for name, stars in FIGURES.items()}
             actions["site"] = lambda: build_site(
-                collection, out / "site", ratings=ratings, methodology=METHODOLOGY,
-                comparisons=[out / f"{name}.png" for name in FIGURES])
+                collection,
+                out / "site",
+                ratings=ratings,
+                methodology=METHODOLOGY,
+                comparisons=[out / f"{name}.png" for name in FIGURES],
+            )
         build_ratings(collection, ratings, out / "calibration.json")  # the tables' stars
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in actions}
         for repetition in range(args.repetitions):
             first = ["collect", "tables", "bare"]
-            first = first[repetition % 3:] + first[:repetition % 3]  # rotating order
+            first = first[repetition % 3 :] + first[: repetition % 3]  # rotating order
             for name in first + [n for n in actions if n not in first]:
                 runs[name].append(clocked(actions[name]))
         validation = validation_costs(read_report(paths[0]))
-    print(f"{args.reports} reports, {args.repetitions} interleaved repetitions: seconds, median [min-max]")
+    print(
+        f"{args.reports} reports, {args.repetitions} interleaved repetitions: seconds, median [min-max]"
+    )
     for clock, index in (("wall", 0), ("cpu", 1)):
         times = {name: [run[index] for run in values] for name, values in runs.items()}
         for name, values in times.items():
             print(f"  {clock:4s} {name:15s} {spread(values)}")
         bare_runs = times["bare"]
-        print(f"  {clock:4s} tables / bare {spread([t / b for t, b in zip(times['tables'], bare_runs)])}")
+        print(
+            f"  {clock:4s} tables / bare {spread([t / b for t, b in zip(times['tables'], bare_runs)])}"
+        )
         both = [(c + t) / b for c, t, b in zip(times["collect"], times["tables"], bare_runs)]
         print(f"  {clock:4s} (collect + tables) / bare {spread(both)}")
     print(f"validating and typing one report: {validation:.3f} ms")

@@ -34,8 +34,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="figures-scale-") as tmp:
         out = Path(tmp)
-        paths = paper_fixtures.write_runs(out / "runs", paper_fixtures.many_reports(args.reports),
-                                          timeline=False)
+        paths = paper_fixtures.write_runs(
+            out / "runs", paper_fixtures.many_reports(args.reports), timeline=False
+        )
         collection = write_collection(paths, out / "reports.jsonl")
         ratings = out / "ratings.csv"
         build_ratings(collection, ratings, out / "calibration.json")
@@ -43,10 +44,17 @@ def main() -> None:
         for _ in range(args.repetitions):
             for name, with_ratings in FIGURES.items():
                 outputs = [out / f"{name}.png", out / f"{name}.pdf"]
-                runs[name].append(clocked(lambda: build_figure(
-                    name, collection, outputs, ratings if with_ratings else None)))
-    print(f"{args.reports} reports, {args.repetitions} interleaved repetitions: "
-          "seconds, median [min-max]")
+                runs[name].append(
+                    clocked(
+                        lambda: build_figure(
+                            name, collection, outputs, ratings if with_ratings else None
+                        )
+                    )
+                )
+    print(
+        f"{args.reports} reports, {args.repetitions} interleaved repetitions: "
+        "seconds, median [min-max]"
+    )
     for clock, index in (("wall", 0), ("cpu", 1)):
         for name, values in runs.items():
             print(f"  {clock:4s} {name:8s} {spread([run[index] for run in values])}")

@@ -65,7 +65,10 @@ for _ in range(windows):
 
 def child(args) -> dict:
     """How both sides are started: the environment below, and the niceness asked for."""
-    return {"env": child_environment(args), "preexec_fn": (lambda: os.nice(args.nice)) if args.nice else None}
+    return {
+        "env": child_environment(args),
+        "preexec_fn": (lambda: os.nice(args.nice)) if args.nice else None,
+    }
 
 
 def child_environment(args) -> dict[str, str]:
@@ -76,22 +79,46 @@ def child_environment(args) -> dict[str, str]:
     return os.environ | {"PYTHONPATH": path, "OMP_NUM_THREADS": str(args.threads)}
 
 
-def ours(model: Path, dataset: Path, args, work: Path, count: int, profile: Path | None = None) -> list[dict]:
+def ours(
+    model: Path, dataset: Path, args, work: Path, count: int, profile: Path | None = None
+) -> list[dict]:
     """Our generate windows (one per trial), from the run's report."""
     from energybench.plan.config import load_yaml, resolve_model
 
     config = load_yaml(REPO / "config/config.yaml")
-    entry = {"id": str(model), "backend": "pytorch", "dtype": "float32", "dataset": str(dataset),
-             "num_prompts": args.prompts, "warmup_prompts": args.warmup, "batch_size": args.batch_size,
-             "max_new_tokens": args.new_tokens, "trials": args.windows}
+    entry = {
+        "id": str(model),
+        "backend": "pytorch",
+        "dtype": "float32",
+        "dataset": str(dataset),
+        "num_prompts": args.prompts,
+        "warmup_prompts": args.warmup,
+        "batch_size": args.batch_size,
+        "max_new_tokens": args.new_tokens,
+        "trials": args.windows,
+    }
     run_dir = work / f"run-{count}"
     run_dir.mkdir()
-    (run_dir / "config.json").write_text(json.dumps(resolve_model("bench", entry, config["defaults"],
-                                                                  config["measurement"])))
+    (run_dir / "config.json").write_text(
+        json.dumps(resolve_model("bench", entry, config["defaults"], config["measurement"]))
+    )
     profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
-    subprocess.run([sys.executable, *profiler, "-m", "energybench", "run", "--config", str(run_dir / "config.json"),
-                    "--output", str(run_dir / "benchmark_report.json")], check=True, capture_output=True,
-                   **child(args))
+    subprocess.run(
+        [
+            sys.executable,
+            *profiler,
+            "-m",
+            "energybench",
+            "run",
+            "--config",
+            str(run_dir / "config.json"),
+            "--output",
+            str(run_dir / "benchmark_report.json"),
+        ],
+        check=True,
+        capture_output=True,
+        **child(args),
+    )
     report = json.loads((run_dir / "benchmark_report.json").read_text())
     # A short generate window repeats whole passes over the batches until the meters resolve
     # it: compare one pass, as the bare loop runs it.
@@ -99,23 +126,44 @@ def ours(model: Path, dataset: Path, args, work: Path, count: int, profile: Path
     # of the first trial's window: every trial runs the same batches
     prompt_tokens = report["summary"]["total_prompt_tokens"] // passes[0]
     # A trial's throughput_tokens_per_second counts prompt tokens too: output tokens over the window instead.
-    return [{"seconds": trial["duration_s"] / n, "prompt_tokens": prompt_tokens,
-             "completion_tokens": trial["completion_tokens"] // n}
-            for trial, n in zip(report["trials"], passes, strict=True)]
+    return [
+        {
+            "seconds": trial["duration_s"] / n,
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": trial["completion_tokens"] // n,
+        }
+        for trial, n in zip(report["trials"], passes, strict=True)
+    ]
 
 
 def bare(model: Path, dataset: Path, args) -> list[dict]:
-    done = subprocess.run([sys.executable, "-c", BARE, str(model), str(dataset), str(args.batch_size),
-                           str(args.new_tokens), str(args.warmup), str(args.windows)], check=True,
-                          capture_output=True, text=True, **child(args))
-    return [json.loads(line) for line in done.stdout.strip().splitlines()[-args.windows:]]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            BARE,
+            str(model),
+            str(dataset),
+            str(args.batch_size),
+            str(args.new_tokens),
+            str(args.warmup),
+            str(args.windows),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        **child(args),
+    )
+    return [json.loads(line) for line in done.stdout.strip().splitlines()[-args.windows :]]
 
 
 def same_work(windows: dict[str, list[dict]]) -> None:
     """Both sides must have read the same prompt tokens and written the same output tokens,
     or the ratio compares different work (as it did when the bare loop skipped the chat template)."""
-    counts = {name: {(w["prompt_tokens"], w["completion_tokens"]) for w in runs}
-              for name, runs in windows.items()}
+    counts = {
+        name: {(w["prompt_tokens"], w["completion_tokens"]) for w in runs}
+        for name, runs in windows.items()
+    }
     if counts["ours"] != counts["bare"]:
         raise SystemExit(f"not the same work: (prompt tokens, output tokens) per window {counts}")
 
@@ -140,11 +188,21 @@ def breakdown(model: Path, dataset: Path, args) -> None:
 
     torch.set_num_threads(args.threads)
     config = load_yaml(REPO / "config/config.yaml")
-    entry = {"id": str(model), "backend": "pytorch", "dtype": "float32", "dataset": str(dataset),
-             "num_prompts": args.prompts, "warmup_prompts": args.warmup, "batch_size": args.batch_size,
-             "max_new_tokens": args.new_tokens}
-    backend = pytorch.PyTorchBackend(RunConfig.validated(resolve_model("bench", entry, config["defaults"],
-                                                                       config["measurement"])))
+    entry = {
+        "id": str(model),
+        "backend": "pytorch",
+        "dtype": "float32",
+        "dataset": str(dataset),
+        "num_prompts": args.prompts,
+        "warmup_prompts": args.warmup,
+        "batch_size": args.batch_size,
+        "max_new_tokens": args.new_tokens,
+    }
+    backend = pytorch.PyTorchBackend(
+        RunConfig.validated(
+            resolve_model("bench", entry, config["defaults"], config["measurement"])
+        )
+    )
     spent = {"generate": [], "clock": []}
 
     def timing(name, function):
@@ -154,6 +212,7 @@ def breakdown(model: Path, dataset: Path, args) -> None:
                 return function(*arguments, **keywords)
             finally:
                 spent[name].append(time.perf_counter() - started)
+
         return timed
 
     backend._generate = timing("generate", backend._generate)
@@ -165,44 +224,65 @@ def breakdown(model: Path, dataset: Path, args) -> None:
         with EnergyMonitor.create(gpu_devices=[], sample_hz=10) as monitor:
             for index in range(args.breakdown):
                 spent["generate"].clear(), spent["clock"].clear()
-                _, window, _ = backend._repeat_passes(f"window{index}", monitor, args.new_tokens,
-                                                      args.new_tokens)
+                _, window, _ = backend._repeat_passes(
+                    f"window{index}", monitor, args.new_tokens, args.new_tokens
+                )
                 shares["outside _generate"].append(1 - sum(spent["generate"]) / window.duration_s)
                 shares["first-token clock"].append(sum(spent["clock"]) / window.duration_s)
     finally:
         pytorch._FirstTokenClock.__call__ = clock
-    print(f"\nInside our generate window, {args.breakdown} windows in one process: share of the window, "
-          "median [min-max]")
+    print(
+        f"\nInside our generate window, {args.breakdown} windows in one process: share of the window, "
+        "median [min-max]"
+    )
     for name, values in shares.items():
-        print(f"  {name:18s} {100 * statistics.median(values):6.2f} %  "
-              f"[{100 * min(values):.2f}-{100 * max(values):.2f}]")
+        print(
+            f"  {name:18s} {100 * statistics.median(values):6.2f} %  "
+            f"[{100 * min(values):.2f}-{100 * max(values):.2f}]"
+        )
 
 
 def print_profile(profile: Path) -> None:
     import pstats
 
     stats = pstats.Stats(str(profile))
-    print(f"\ncProfile of one of our runs ({profile}), cumulative, the run's own functions and generate's:")
+    print(
+        f"\ncProfile of one of our runs ({profile}), cumulative, the run's own functions and generate's:"
+    )
     stats.sort_stats("cumulative").print_stats(
         r"energybench/run/(backends/pytorch|meters/monitor|meters/sampler|progress)\.py|"
-        r"generation/(utils\.py:\d+\((generate|_sample)\)|stopping_criteria)|tokenization_utils_base\.py:\d+\(__call__\)")
+        r"generation/(utils\.py:\d+\((generate|_sample)\)|stopping_criteria)|tokenization_utils_base\.py:\d+\(__call__\)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--windows", type=int, default=3, help="measured windows per process (our trials)")
+    parser.add_argument(
+        "--windows", type=int, default=3, help="measured windows per process (our trials)"
+    )
     parser.add_argument("--prompts", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1, help="torch threads on both sides")
-    parser.add_argument("--nice", type=int, default=0,
-                        help="niceness of both sides (e.g. -10 as root: other jobs on a shared machine then "
-                             "take less of their CPU time)")
-    parser.add_argument("--profile", action="store_true", help="then one more of our runs under cProfile")
-    parser.add_argument("--breakdown", type=int, default=0, metavar="WINDOWS",
-                        help="then time the harness's own work inside this many generate windows, in-process")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness of both sides (e.g. -10 as root: other jobs on a shared machine then "
+        "take less of their CPU time)",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="then one more of our runs under cProfile"
+    )
+    parser.add_argument(
+        "--breakdown",
+        type=int,
+        default=0,
+        metavar="WINDOWS",
+        help="then time the harness's own work inside this many generate windows, in-process",
+    )
     args = parser.parse_args()
     from energybench.run.prompts import load_prompts
     from energybench.job.tiny import build_tiny_model
@@ -216,9 +296,12 @@ def main() -> None:
         runs = {"ours": [], "bare": []}
         for repetition in range(args.repetitions):
             windows = {}
-            for name in (("ours", "bare") if repetition % 2 == 0 else ("bare", "ours")):
-                windows[name] = ours(model, dataset, args, work, repetition) if name == "ours" \
+            for name in ("ours", "bare") if repetition % 2 == 0 else ("bare", "ours"):
+                windows[name] = (
+                    ours(model, dataset, args, work, repetition)
+                    if name == "ours"
                     else bare(model, dataset, args)
+                )
                 runs[name].append(tokens_per_s(windows[name]))
                 print(f"rep {repetition}  {name}  {runs[name][-1]:8.1f} tokens/s", flush=True)
             same_work(windows)
@@ -230,11 +313,15 @@ def main() -> None:
     if not args.repetitions:
         return
     ratios = [o / b for o, b in zip(runs["ours"], runs["bare"])]
-    print(f"\n{args.prompts} prompts, batch {args.batch_size}, {args.new_tokens} new tokens, float32 CPU, "
-          f"{args.threads} torch thread(s), nice {args.nice}, median of {args.windows} windows per process, "
-          f"{args.repetitions} interleaved repetitions: median [min-max]")
+    print(
+        f"\n{args.prompts} prompts, batch {args.batch_size}, {args.new_tokens} new tokens, float32 CPU, "
+        f"{args.threads} torch thread(s), nice {args.nice}, median of {args.windows} windows per process, "
+        f"{args.repetitions} interleaved repetitions: median [min-max]"
+    )
     for name, values in (*runs.items(), ("ours / bare", ratios)):
-        print(f"  {name:12s} {statistics.median(values):8.3f}  [{min(values):.3f}-{max(values):.3f}]")
+        print(
+            f"  {name:12s} {statistics.median(values):8.3f}  [{min(values):.3f}-{max(values):.3f}]"
+        )
 
 
 if __name__ == "__main__":

@@ -56,10 +56,13 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):7.2f}  [{min(values):.2f}-{max(values):.2f}]"
 
 
-def build(repo: Path, cli: str, tag: str = TAG, base_image: str | None = None,
-          log: Path | None = None) -> tuple[str, float]:
+def build(
+    repo: Path, cli: str, tag: str = TAG, base_image: str | None = None, log: Path | None = None
+) -> tuple[str, float]:
     started = time.perf_counter()
-    image_id = build_cpu_image(repo, tag=tag, container_cli=cli, log_path=log, base_image=base_image)
+    image_id = build_cpu_image(
+        repo, tag=tag, container_cli=cli, log_path=log, base_image=base_image
+    )
     return image_id, time.perf_counter() - started
 
 
@@ -68,17 +71,22 @@ def build_steps(log: Path) -> list[tuple[str, bool]]:
     text = log.read_text(errors="replace")
     starts = list(STEP.finditer(text))
     ends = [m.start() for m in starts[1:]] + [len(text)]
-    return [(m.group(1), CACHED in text[m.end():end]) for m, end in zip(starts, ends)]
+    return [(m.group(1), CACHED in text[m.end() : end]) for m, end in zip(starts, ends)]
 
 
 def describe_build(log: Path) -> str:
     """How many steps came from the cache, whether the torch layer did, and which steps ran."""
     steps = build_steps(log)
     torch = next((cached for instruction, cached in steps if TORCH_STEP in instruction), None)
-    ran = [instruction.split()[0] + " " + instruction.split()[1][:24] for instruction, cached in steps
-           if not cached and instruction.split()[0] in ("COPY", "RUN")]
-    return (f"{sum(cached for _, cached in steps)} of {len(steps)} steps from the cache, torch layer "
-            f"{'reused' if torch else 'rebuilt' if torch is not None else 'not found'}; ran: {', '.join(ran)}")
+    ran = [
+        instruction.split()[0] + " " + instruction.split()[1][:24]
+        for instruction, cached in steps
+        if not cached and instruction.split()[0] in ("COPY", "RUN")
+    ]
+    return (
+        f"{sum(cached for _, cached in steps)} of {len(steps)} steps from the cache, torch layer "
+        f"{'reused' if torch else 'rebuilt' if torch is not None else 'not found'}; ran: {', '.join(ran)}"
+    )
 
 
 def remove_cold_tags(cli: str) -> None:
@@ -94,13 +102,22 @@ def cold_builds(cli: str, work: Path) -> None:
     try:
         started = time.perf_counter()
         ensure_cpu_base(REPO, cli, logs / "base.log", base_image=COLD_BASE)
-        print(f"{cli}: cold base image (debootstrap, import): {time.perf_counter() - started:.1f} s", flush=True)
+        print(
+            f"{cli}: cold base image (debootstrap, import): {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
         _, seconds = build(REPO, cli, COLD_TAG, COLD_BASE, logs / "image.log")
-        print(f"{cli}: cold image build on it: {seconds:.1f} s; {describe_build(logs / 'image.log')}", flush=True)
+        print(
+            f"{cli}: cold image build on it: {seconds:.1f} s; {describe_build(logs / 'image.log')}",
+            flush=True,
+        )
         copy = engine_only_change(logs)
         _, seconds = build(copy, cli, COLD_TAG, COLD_BASE, logs / "engine-only.log")
-        print(f"{cli}: then a rebuild after an engine-only change: {seconds:.1f} s; "
-              f"{describe_build(logs / 'engine-only.log')}; logs in {logs}", flush=True)
+        print(
+            f"{cli}: then a rebuild after an engine-only change: {seconds:.1f} s; "
+            f"{describe_build(logs / 'engine-only.log')}; logs in {logs}",
+            flush=True,
+        )
     finally:
         remove_cold_tags(cli)
 
@@ -134,8 +151,10 @@ def main() -> None:
             if args.builds:
                 print(f"{cli}: rebuild, nothing changed: {build(REPO, cli)[1]:.1f} s", flush=True)
                 copy = engine_only_change(work / cli)
-                print(f"{cli}: rebuild after an engine-only change: {build(copy, cli)[1]:.1f} s",
-                      flush=True)
+                print(
+                    f"{cli}: rebuild after an engine-only change: {build(copy, cli)[1]:.1f} s",
+                    flush=True,
+                )
         runtimes = ["process", *args.runtimes]
         runs: dict[str, list[float]] = {name: [] for name in runtimes}
         for repetition in range(args.repetitions):
@@ -144,18 +163,27 @@ def main() -> None:
                 key = f"{runtime}-{repetition}"
                 run_config = tiny_run_config(work, key) | {"runtime": runtime}
                 report = work / "runs" / key / "benchmark_report.json"
-                seconds = timed(lambda: run_model_job(
-                    run_config, str(report), str(work / "logs" / f"{key}.log"),
-                    image_id_file=str(image_files[runtime]) if runtime in image_files else None))
+                seconds = timed(
+                    lambda: run_model_job(
+                        run_config,
+                        str(report),
+                        str(work / "logs" / f"{key}.log"),
+                        image_id_file=str(image_files[runtime]) if runtime in image_files else None,
+                    )
+                )
                 status = json.loads(report.read_text())["status"]
                 if status != "succeeded":
-                    raise SystemExit(f"the {runtime} run failed; log {work / 'logs' / key}.log:\n"
-                                     + (work / "logs" / f"{key}.log").read_text()[-2000:])
+                    raise SystemExit(
+                        f"the {runtime} run failed; log {work / 'logs' / key}.log:\n"
+                        + (work / "logs" / f"{key}.log").read_text()[-2000:]
+                    )
                 runs[runtime].append(seconds)
                 print(f"  repetition {repetition} {runtime:8s} {seconds:6.2f} s", flush=True)
     if not args.repetitions:
         return
-    print(f"per-model wall time, {args.repetitions} interleaved repetitions: seconds, median [min-max]")
+    print(
+        f"per-model wall time, {args.repetitions} interleaved repetitions: seconds, median [min-max]"
+    )
     for runtime, values in runs.items():
         print(f"  {runtime:8s} {spread(values)}")
     for runtime in args.runtimes:

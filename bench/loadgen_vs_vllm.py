@@ -101,7 +101,9 @@ class Runner:
         self.args, self.url, self.work = args, url, work
         self.prompts_file = work / "prompts.jsonl"
         prompts = load_prompts(str(REPO / "data/prompts.jsonl"), args.prompts + args.warmup)
-        self.prompts_file.write_text("".join(json.dumps({"prompt": p}) + "\n" for p in prompts[: args.prompts]))
+        self.prompts_file.write_text(
+            "".join(json.dumps({"prompt": p}) + "\n" for p in prompts[: args.prompts])
+        )
         # The pipeline's dataset holds the measured prompts, then the warm-up ones.
         self.pipeline_dataset = work / "pipeline-prompts.jsonl"
         self.pipeline_dataset.write_text("".join(json.dumps({"text": p}) + "\n" for p in prompts))
@@ -109,33 +111,84 @@ class Runner:
 
     def _check(self, command: list[str], env=None) -> None:
         cpus = self.args.client_cpus
-        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=self.work,
-                              preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=self.work,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        )
         if done.returncode != 0:
-            raise SystemExit(f"{command[:3]} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+            raise SystemExit(
+                f"{command[:3]} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            )
 
     def vllm(self) -> dict:
         a = self.args
         result = self.work / f"vllm-{self.count}.json"
-        self._check([
-            str(a.vllm_python), "-c", VLLM_BENCH, "--backend", "vllm", "--base-url", self.url.removesuffix("/v1"),
-            "--model", a.served_name, "--tokenizer", a.tokenizer, "--dataset-name", "custom",
-            "--dataset-path", str(self.prompts_file), "--custom-output-len", str(a.output_len),
-            "--num-prompts", str(a.prompts), "--max-concurrency", str(a.concurrency), "--ignore-eos",
-            "--skip-chat-template", "--disable-shuffle", "--num-warmups", str(a.warmup),
-            "--save-result", "--result-dir", str(self.work), "--result-filename", result.name,
-        ])
+        self._check(
+            [
+                str(a.vllm_python),
+                "-c",
+                VLLM_BENCH,
+                "--backend",
+                "vllm",
+                "--base-url",
+                self.url.removesuffix("/v1"),
+                "--model",
+                a.served_name,
+                "--tokenizer",
+                a.tokenizer,
+                "--dataset-name",
+                "custom",
+                "--dataset-path",
+                str(self.prompts_file),
+                "--custom-output-len",
+                str(a.output_len),
+                "--num-prompts",
+                str(a.prompts),
+                "--max-concurrency",
+                str(a.concurrency),
+                "--ignore-eos",
+                "--skip-chat-template",
+                "--disable-shuffle",
+                "--num-warmups",
+                str(a.warmup),
+                "--save-result",
+                "--result-dir",
+                str(self.work),
+                "--result-filename",
+                result.name,
+            ]
+        )
         data = json.loads(result.read_text())
-        return {"throughput_tok_s": data["output_throughput"], "mean_ttft_ms": data["mean_ttft_ms"],
-                "mean_tpot_ms": data["mean_tpot_ms"], "failed": data["num_prompts"] - data["completed"]
-                if "num_prompts" in data else 0}
+        return {
+            "throughput_tok_s": data["output_throughput"],
+            "mean_ttft_ms": data["mean_ttft_ms"],
+            "mean_tpot_ms": data["mean_tpot_ms"],
+            "failed": data["num_prompts"] - data["completed"] if "num_prompts" in data else 0,
+        }
 
     def loadgen(self) -> dict:
         a = self.args
         out = self.work / f"loadgen-{self.count}.json"
         env = _with_source_path()
-        self._check([sys.executable, "-c", LOADGEN_ALONE, self.url, a.served_name, str(self.prompts_file),
-                     str(a.output_len), str(a.concurrency), str(a.warmup), str(out)], env=env)
+        self._check(
+            [
+                sys.executable,
+                "-c",
+                LOADGEN_ALONE,
+                self.url,
+                a.served_name,
+                str(self.prompts_file),
+                str(a.output_len),
+                str(a.concurrency),
+                str(a.warmup),
+                str(out),
+            ],
+            env=env,
+        )
         return figures_from_records(json.loads(out.read_text()))
 
     def pipeline(self) -> dict:
@@ -143,18 +196,41 @@ class Runner:
 
         a = self.args
         config = load_yaml(REPO / "config/config.yaml")
-        entry = {"id": a.served_name, "backend": "vllm", "dataset": str(self.pipeline_dataset),
-                 "num_prompts": a.prompts, "warmup_prompts": a.warmup, "max_new_tokens": a.output_len,
-                 "vllm": {"mode": "external", "endpoint": self.url, "concurrency": a.concurrency,
-                          "request_timeout_s": 300}}
+        entry = {
+            "id": a.served_name,
+            "backend": "vllm",
+            "dataset": str(self.pipeline_dataset),
+            "num_prompts": a.prompts,
+            "warmup_prompts": a.warmup,
+            "max_new_tokens": a.output_len,
+            "vllm": {
+                "mode": "external",
+                "endpoint": self.url,
+                "concurrency": a.concurrency,
+                "request_timeout_s": 300,
+            },
+        }
         run_config = resolve_model("bench", entry, config["defaults"], config["measurement"])
         run_dir = self.work / f"pipeline-{self.count}"
         run_dir.mkdir()
         (run_dir / "config.json").write_text(json.dumps(run_config))
         env = _with_source_path()
-        self._check([sys.executable, "-m", "energybench", "run", "--config", str(run_dir / "config.json"),
-                     "--output", str(run_dir / "benchmark_report.json")], env=env)
-        records = [json.loads(line) for line in (run_dir / "requests.jsonl").read_text().splitlines()]
+        self._check(
+            [
+                sys.executable,
+                "-m",
+                "energybench",
+                "run",
+                "--config",
+                str(run_dir / "config.json"),
+                "--output",
+                str(run_dir / "benchmark_report.json"),
+            ],
+            env=env,
+        )
+        records = [
+            json.loads(line) for line in (run_dir / "requests.jsonl").read_text().splitlines()
+        ]
         return figures_from_records([r for r in records if r["trial"] == 0])
 
     def server_ttft(self) -> tuple[float, float]:
@@ -188,22 +264,35 @@ def compare(args, url: str) -> None:
         runner = Runner(args, url, Path(tmp))
         runs: dict[str, list[dict]] = {mode: [] for mode in args.modes}
         for repetition in range(args.pairs):
-            order = args.modes[repetition % len(args.modes):] + args.modes[: repetition % len(args.modes)]
+            order = (
+                args.modes[repetition % len(args.modes) :]
+                + args.modes[: repetition % len(args.modes)]
+            )
             for mode in order:
                 figures = runner.run(mode)
                 runs[mode].append(figures)
-                print(f"rep {repetition}  {mode:9s} " + "  ".join(f"{m} {figures[m]:8.1f}" for m in METRICS)
-                      + f"  failed {figures['failed']}", flush=True)
-    where = f"clients on CPUs {sorted(args.client_cpus)}" if args.client_cpus else "clients on any CPU"
-    print(f"\n{args.prompts} prompts, {args.output_len} output tokens, concurrency {args.concurrency}, "
-          f"{args.pairs} interleaved repetitions, {where}: median [min-max]")
+                print(
+                    f"rep {repetition}  {mode:9s} "
+                    + "  ".join(f"{m} {figures[m]:8.1f}" for m in METRICS)
+                    + f"  failed {figures['failed']}",
+                    flush=True,
+                )
+    where = (
+        f"clients on CPUs {sorted(args.client_cpus)}" if args.client_cpus else "clients on any CPU"
+    )
+    print(
+        f"\n{args.prompts} prompts, {args.output_len} output tokens, concurrency {args.concurrency}, "
+        f"{args.pairs} interleaved repetitions, {where}: median [min-max]"
+    )
     for mode in args.modes:
         for metric in METRICS:
             print(f"  {mode:9s} {metric:17s} {spread([r[metric] for r in runs[mode]])}")
     for mode in (m for m in args.modes if m != "vllm"):
         print(f"ratio {mode} / vllm (per repetition): median [min-max]")
         for metric in METRICS:
-            ratios = [ours[metric] / theirs[metric] for ours, theirs in zip(runs[mode], runs["vllm"])]
+            ratios = [
+                ours[metric] / theirs[metric] for ours, theirs in zip(runs[mode], runs["vllm"])
+            ]
             print(f"  {metric:17s} {spread(ratios)}")
 
 
@@ -215,19 +304,27 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=4, help="warm-up requests before each run")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
-    parser.add_argument("--endpoint", help="an already running vLLM server, e.g. http://127.0.0.1:8000/v1")
+    parser.add_argument(
+        "--endpoint", help="an already running vLLM server, e.g. http://127.0.0.1:8000/v1"
+    )
     parser.add_argument("--served-name", default="tiny")
     parser.add_argument("--tokenizer", help="the served model's directory (with --endpoint)")
     parser.add_argument("--vllm-python", type=Path, default=vllm_python())
-    parser.add_argument("--client-cpus", type=parse_cpu_list, default=None,
-                        help="CPUs every client runs on, e.g. '1' (default: those the server does not "
-                        "pin its engine to, when this script starts the server; else anywhere)")
+    parser.add_argument(
+        "--client-cpus",
+        type=parse_cpu_list,
+        default=None,
+        help="CPUs every client runs on, e.g. '1' (default: those the server does not "
+        "pin its engine to, when this script starts the server; else anywhere)",
+    )
     args = parser.parse_args()
     if "vllm" not in args.modes:
         parser.error("--modes must include vllm: the ratios are against it")
     if args.endpoint:
         if not args.tokenizer:
-            parser.error("--endpoint needs --tokenizer (vLLM's benchmark counts prompt tokens with it)")
+            parser.error(
+                "--endpoint needs --tokenizer (vLLM's benchmark counts prompt tokens with it)"
+            )
         compare(args, args.endpoint)
         return
     from energybench.job.tiny import build_tiny_model
@@ -235,12 +332,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="loadgen-vs-vllm-model-") as tmp:
         model = build_tiny_model(Path(tmp) / "model")  # hidden 128, 2 heads: head_dim 64
         args.tokenizer = str(model)
-        serving = VLLMSettings(served_model_name=args.served_name, max_model_len=512,
-                               max_num_seqs=args.concurrency, gpu_memory_utilization=0.2,
-                               cpu_kvcache_space_gib=1, startup_timeout_s=600)
-        with ManagedVLLMServer(model, Path(tmp) / "vllm.log", serving, dtype="float32",
-                               python=args.vllm_python) as server:
-            print(f"vLLM {server.version} started in {server.startup_s:.0f} s at {server.endpoint}", flush=True)
+        serving = VLLMSettings(
+            served_model_name=args.served_name,
+            max_model_len=512,
+            max_num_seqs=args.concurrency,
+            gpu_memory_utilization=0.2,
+            cpu_kvcache_space_gib=1,
+            startup_timeout_s=600,
+        )
+        with ManagedVLLMServer(
+            model, Path(tmp) / "vllm.log", serving, dtype="float32", python=args.vllm_python
+        ) as server:
+            print(
+                f"vLLM {server.version} started in {server.startup_s:.0f} s at {server.endpoint}",
+                flush=True,
+            )
             if args.client_cpus is None and server.pinned_cpus():
                 args.client_cpus = os.sched_getaffinity(0) - server.pinned_cpus() or None
             compare(args, server.endpoint.base_url)

@@ -55,8 +55,12 @@ print(json.dumps({"cpu_s": used, "ticks": ticks, "rate": rate}))
 
 
 def measure(mode: str, hz: float, seconds: float) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(REPO / "src"), mode, str(hz), str(seconds)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(REPO / "src"), mode, str(hz), str(seconds)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -82,7 +86,9 @@ def main() -> None:
     for name in rates:
         share = [(r["cpu_s"] - idle) / args.seconds for r in runs[name]]
         achieved = [r["ticks"] / args.seconds for r in runs[name]]
-        print(f"  {name:8s} {spread(share, 100, ' % of a core')}   achieved {spread(achieved, 1, ' Hz')}")
+        print(
+            f"  {name:8s} {spread(share, 100, ' % of a core')}   achieved {spread(achieved, 1, ' Hz')}"
+        )
 
     print("\nworkload throughput with the monitor at 10 Hz against without, interleaved:")
     ratios = []

@@ -42,8 +42,12 @@ from aggregate_scale import spread  # noqa: E402
 from conftest import WORKFLOW_FILES  # noqa: E402
 from plan_scale import copy_checkout  # noqa: E402
 
-FIGURES = {"energy": "energy_per_1000_queries", "pareto": "energy_per_token_vs_throughput",
-           "phases": "prefill_decode", "latency": "latency_percentiles"}
+FIGURES = {
+    "energy": "energy_per_1000_queries",
+    "pareto": "energy_per_token_vs_throughput",
+    "phases": "prefill_decode",
+    "latency": "latency_percentiles",
+}
 TABLES = ("models", "trials", "phases", "latency", "checks")
 
 # The loop, run as `python -c LOOP RUNS OUT` with this checkout's src first on the path.
@@ -100,8 +104,9 @@ def run_clocked(command: list[str], cwd: Path, env: dict) -> tuple[float, float]
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
-        raise SystemExit(f"{command[:4]} failed in {cwd}:\n{done.stdout[-3000:]}\n"
-                         f"{done.stderr[-3000:]}")
+        raise SystemExit(
+            f"{command[:4]} failed in {cwd}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
@@ -125,42 +130,82 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=1000)
     parser.add_argument("--repetitions", type=int, default=1)
     parser.add_argument("--cores", type=int, default=1, help="snakemake --cores")
-    parser.add_argument("--checkout", type=Path, default=REPO,
-                        help="the workflow whose `snakemake paper` is timed (default: this one)")
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        default=REPO,
+        help="the workflow whose `snakemake paper` is timed (default: this one)",
+    )
     parser.add_argument("--skip-loop", action="store_true", help="time `snakemake paper` only")
-    parser.add_argument("--one-changed", action="store_true",
-                        help="also time `snakemake paper` after one report changed")
+    parser.add_argument(
+        "--one-changed",
+        action="store_true",
+        help="also time `snakemake paper` after one report changed",
+    )
     args = parser.parse_args()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])
+        ),
+    }
     times: dict[str, list[tuple[float, float]]] = {"snakemake": [], "loop": [], "one changed": []}
-    paper = [sys.executable, "-m", "snakemake", "paper", "--cores", str(args.cores), "--quiet",
-             "all", *paper_mode(args.checkout)]
+    paper = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "paper",
+        "--cores",
+        str(args.cores),
+        "--quiet",
+        "all",
+        *paper_mode(args.checkout),
+    ]
     with tempfile.TemporaryDirectory(prefix="paper-scale-") as tmp:
         workdir = copy_checkout(WORKFLOW_FILES, Path(tmp) / "workflow", args.checkout.resolve())
-        paper_fixtures.write_runs(workdir / "results/runs",
-                                  paper_fixtures.many_reports(args.reports))
+        paper_fixtures.write_runs(
+            workdir / "results/runs", paper_fixtures.many_reports(args.reports)
+        )
         sides = {
             "snakemake": lambda: (from_scratch(workdir), run_clocked(paper, workdir, env))[1],
-            "loop": lambda: (shutil.rmtree(Path(tmp) / "loop", ignore_errors=True), run_clocked(
-                [sys.executable, "-c", LOOP, str(workdir / "results/runs"), str(Path(tmp) / "loop")],
-                workdir, env))[1],
+            "loop": lambda: (
+                shutil.rmtree(Path(tmp) / "loop", ignore_errors=True),
+                run_clocked(
+                    [
+                        sys.executable,
+                        "-c",
+                        LOOP,
+                        str(workdir / "results/runs"),
+                        str(Path(tmp) / "loop"),
+                    ],
+                    workdir,
+                    env,
+                ),
+            )[1],
         }
         if args.skip_loop:
             del sides["loop"]
         for repetition in range(args.repetitions):
-            for name in (list(sides) if repetition % 2 == 0 else list(reversed(sides))):
+            for name in list(sides) if repetition % 2 == 0 else list(reversed(sides)):
                 times[name].append(sides[name]())
-                print(f"  repetition {repetition + 1}, {name}: {times[name][-1][0]:.1f} s wall, "
-                      f"{times[name][-1][1]:.1f} s CPU", flush=True)
+                print(
+                    f"  repetition {repetition + 1}, {name}: {times[name][-1][0]:.1f} s wall, "
+                    f"{times[name][-1][1]:.1f} s CPU",
+                    flush=True,
+                )
             if args.one_changed:
                 change_one_report(workdir / "results/runs", repetition)
                 times["one changed"].append(run_clocked(paper, workdir, env))
-                print(f"  repetition {repetition + 1}, one changed: "
-                      f"{times['one changed'][-1][0]:.1f} s wall", flush=True)
-    print(f"{args.reports} stored reports, `snakemake paper --cores {args.cores}` from scratch "
-          f"({args.checkout}) and one loop, {args.repetitions} repetition(s): seconds, "
-          "median [min-max]")
+                print(
+                    f"  repetition {repetition + 1}, one changed: "
+                    f"{times['one changed'][-1][0]:.1f} s wall",
+                    flush=True,
+                )
+    print(
+        f"{args.reports} stored reports, `snakemake paper --cores {args.cores}` from scratch "
+        f"({args.checkout}) and one loop, {args.repetitions} repetition(s): seconds, "
+        "median [min-max]"
+    )
     for clock, index in (("wall", 0), ("cpu", 1)):
         for name, values in times.items():
             if values:

@@ -37,9 +37,22 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "config", "data", "envs", "src", "profiles",
-                  "containers", "requirements", "pyproject.toml", ".dockerignore", "report",
-                  "docs"]  # docs: the site's methodology page is made of two of them
+WORKFLOW_FILES = [
+    "Snakefile",
+    "rules",
+    "scripts",
+    "config",
+    "data",
+    "envs",
+    "src",
+    "profiles",
+    "containers",
+    "requirements",
+    "pyproject.toml",
+    ".dockerignore",
+    "report",
+    "docs",
+]  # docs: the site's methodology page is made of two of them
 
 BARE_SNAKEFILE = """
 MODELS = [f"m{i}" for i in range(int(config["count"]))]
@@ -107,10 +120,20 @@ PHASES = [
 
 def models_document(count: int) -> dict:
     """`count` tiny models (each also needs its build job, as the shipped models do)."""
-    return {"models": {
-        f"tiny-{i}": {"tiny": {"hidden_size": 128, "num_layers": 2, "num_heads": 2, "vocab_size": 512, "seed": i}}
-        for i in range(count)
-    }}
+    return {
+        "models": {
+            f"tiny-{i}": {
+                "tiny": {
+                    "hidden_size": 128,
+                    "num_layers": 2,
+                    "num_heads": 2,
+                    "vocab_size": 512,
+                    "seed": i,
+                }
+            }
+            for i in range(count)
+        }
+    }
 
 
 def aes_list(count: int) -> str:
@@ -118,10 +141,15 @@ def aes_list(count: int) -> str:
     priorities varied, some with reasoning settings)."""
     rows = []
     for i in range(count):
-        state, template = ("On (High)", '"reasoning: True\nreasoning_params:\n  reasoning_effort: high"') \
-            if i % 4 == 0 else ("Off", "N/A")
-        rows.append(f",https://huggingface.co/org/model-{i:05d},{1 + i % 3},{'ABC'[i % 3]},text_gen,"
-                    f"{state},{template}\n")
+        state, template = (
+            ("On (High)", '"reasoning: True\nreasoning_params:\n  reasoning_effort: high"')
+            if i % 4 == 0
+            else ("Off", "N/A")
+        )
+        rows.append(
+            f",https://huggingface.co/org/model-{i:05d},{1 + i % 3},{'ABC'[i % 3]},text_gen,"
+            f"{state},{template}\n"
+        )
     return AES_HEADER + "".join(rows)
 
 
@@ -137,8 +165,9 @@ def copy_checkout(names: list[str], target: Path, checkout: Path = REPO) -> Path
     return target
 
 
-def prepare(root: Path, count: int, aes: bool = False,
-            checkout: Path = REPO) -> tuple[tuple[Path, list], tuple[Path, list]]:
+def prepare(
+    root: Path, count: int, aes: bool = False, checkout: Path = REPO
+) -> tuple[tuple[Path, list], tuple[Path, list]]:
     """(a copy of ``checkout``'s workflow, its extra arguments), and the same for the bare
     Snakefile."""
     name = f"{'aes' if aes else 'models'}-{count}"
@@ -169,7 +198,9 @@ def dry_run(workdir: Path, extra: list[str]) -> tuple[float, float]:
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
-        raise SystemExit(f"snakemake -n failed in {workdir}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        raise SystemExit(
+            f"snakemake -n failed in {workdir}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        )
     return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
@@ -189,22 +220,31 @@ def profiled(workdir: Path, extra: list[str], out: Path) -> pstats.Stats:
     """A dry run under cProfile (its wall clock: a CPU-time clock is a system call per event
     and multiplies the profile's overhead)."""
     script = PROFILER.replace("OUT", repr(str(out)))
-    subprocess.run([sys.executable, "-c", script, "snakemake", *dry_run_command(extra)[2:]],
-                   cwd=workdir, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", script, "snakemake", *dry_run_command(extra)[2:]],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+    )
     return pstats.Stats(str(out))
 
 
 def phase_seconds(stats: pstats.Stats, path_part: str, function: str) -> tuple[float, int]:
     """Cumulative CPU seconds and calls of the functions matching ``path_part``/``function``."""
-    matches = [(ct, nc) for (path, _, name), (_, nc, _, ct, _) in stats.stats.items()
-               if name == function and path_part in path]
+    matches = [
+        (ct, nc)
+        for (path, _, name), (_, nc, _, ct, _) in stats.stats.items()
+        if name == function and path_part in path
+    ]
     return max(matches, default=(0.0, 0))
 
 
 def profile(root: Path, count: int) -> None:
     (ours, ours_args), (bare, bare_args) = prepare(root, count)
-    runs = {"ours": profiled(ours, ours_args, root / "ours.prof"),
-            "bare": profiled(bare, bare_args, root / "bare.prof")}
+    runs = {
+        "ours": profiled(ours, ours_args, root / "ours.prof"),
+        "bare": profiled(bare, bare_args, root / "bare.prof"),
+    }
     print(f"`snakemake -n` at {count} models under cProfile, seconds (calls):")
     print(f"  {'':52s} {'ours':>16s} {'bare':>16s}")
     for label, path_part, function in PHASES:
@@ -233,30 +273,47 @@ def compare(label: str, ours: tuple[Path, list], bare: tuple[Path, list], repeti
         o = [t[index] for t in times["ours"]]
         b = [t[index] for t in times["bare"]]
         result[clock] = (o, b)
-        print(f"{label:12s} {clock:4s}  ours {spread(o)} s  bare {spread(b)} s  "
-              f"ratio {spread([x / y for x, y in zip(o, b)])}", flush=True)
+        print(
+            f"{label:12s} {clock:4s}  ours {spread(o)} s  bare {spread(b)} s  "
+            f"ratio {spread([x / y for x, y in zip(o, b)])}",
+            flush=True,
+        )
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=int, nargs="*", default=[10, 100, 1000, 3000])
-    parser.add_argument("--aes-rows", type=int, nargs="*", default=[1000],
-                        help="rows of the AI Energy Score list run directly (none: skip it)")
+    parser.add_argument(
+        "--aes-rows",
+        type=int,
+        nargs="*",
+        default=[1000],
+        help="rows of the AI Energy Score list run directly (none: skip it)",
+    )
     parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--profile", type=int, metavar="N", help="profile both dry runs at N models")
-    parser.add_argument("--checkout", type=Path, default=REPO,
-                        help="time the workflow of this checkout (e.g. a worktree of an older "
-                        "commit) against the same bare Snakefile")
+    parser.add_argument(
+        "--profile", type=int, metavar="N", help="profile both dry runs at N models"
+    )
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        default=REPO,
+        help="time the workflow of this checkout (e.g. a worktree of an older "
+        "commit) against the same bare Snakefile",
+    )
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(args.checkout / "src"), os.environ.get("PYTHONPATH")]))
+        filter(None, [str(args.checkout / "src"), os.environ.get("PYTHONPATH")])
+    )
     with tempfile.TemporaryDirectory(prefix="plan-scale-") as tmp:
         if args.profile:
             profile(Path(tmp), args.profile)
             return
-        print(f"`snakemake -n`, ours against a bare Snakefile with the same jobs, {args.repetitions} "
-              "interleaved repetitions: median [min-max]")
+        print(
+            f"`snakemake -n`, ours against a bare Snakefile with the same jobs, {args.repetitions} "
+            "interleaved repetitions: median [min-max]"
+        )
         rows = []
         for count in args.models:
             ours, bare = prepare(Path(tmp), count, checkout=args.checkout)
@@ -269,7 +326,10 @@ def main() -> None:
         cells = []
         for clock in ("wall", "cpu"):
             (o0, b0), (o1, b1) = r0[clock], r1[clock]
-            grow = [statistics.median(x1) / statistics.median(x0) / (n1 / n0) for x0, x1 in ((o0, o1), (b0, b1))]
+            grow = [
+                statistics.median(x1) / statistics.median(x0) / (n1 / n0)
+                for x0, x1 in ((o0, o1), (b0, b1))
+            ]
             cells.append(f"{clock} ours {grow[0]:.2f}, bare {grow[1]:.2f}")
         print(f"  {n0:5d} -> {n1:5d}: " + "; ".join(cells))
 

@@ -25,9 +25,23 @@ def require(available: bool, reason: str) -> None:
 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW_FILES = ["Snakefile", "rules", "scripts", "config", "data", "envs", "src", "profiles",
-                  "containers", "requirements", "pyproject.toml", "README.md", ".dockerignore",
-                  "report", "docs"]  # docs: the site's methodology page
+WORKFLOW_FILES = [
+    "Snakefile",
+    "rules",
+    "scripts",
+    "config",
+    "data",
+    "envs",
+    "src",
+    "profiles",
+    "containers",
+    "requirements",
+    "pyproject.toml",
+    "README.md",
+    ".dockerignore",
+    "report",
+    "docs",
+]  # docs: the site's methodology page
 
 
 # containers/build-cpu-base.sh's default tag.
@@ -52,10 +66,12 @@ def cpu_base_image(engine: str) -> str:
             return CPU_BASE_IMAGE
         if engine == "podman" and container_cli.daemon_problem("docker") is None:
             subprocess.run([*make_base, "docker"], check=True)
-            saved = subprocess.run(["docker", "save", CPU_BASE_IMAGE], capture_output=True,
-                                   check=True, timeout=300).stdout
-            subprocess.run(["podman", "load"], input=saved, capture_output=True, check=True,
-                           timeout=300)
+            saved = subprocess.run(
+                ["docker", "save", CPU_BASE_IMAGE], capture_output=True, check=True, timeout=300
+            ).stdout
+            subprocess.run(
+                ["podman", "load"], input=saved, capture_output=True, check=True, timeout=300
+            )
         else:
             subprocess.run([*make_base, engine], check=True)
     return CPU_BASE_IMAGE
@@ -81,11 +97,15 @@ def secret_forms(secret: str) -> list[bytes]:
     from urllib.parse import quote, quote_plus
 
     raw = secret.encode()
-    forms = {raw, quote(secret, safe="").encode(), quote_plus(secret).encode(),
-             json.dumps(secret)[1:-1].encode()}
+    forms = {
+        raw,
+        quote(secret, safe="").encode(),
+        quote_plus(secret).encode(),
+        json.dumps(secret)[1:-1].encode(),
+    }
     for offset in range(3):
         encoded = b64encode(b"\0" * offset + raw)
-        forms.add(encoded[4 if offset else 0:-4])
+        forms.add(encoded[4 if offset else 0 : -4])
     return sorted(forms)
 
 
@@ -113,13 +133,18 @@ def three_models_secrets(monkeypatch):
         return value
 
     def endpoint(key_env):
-        return {"id": "./served-model", "dataset": "data/prompts.jsonl", "backend": "vllm",
-                "vllm": {"mode": "external", "endpoint": "http://gpu:8000/v1",
-                         "api_key_env": key_env}}
+        return {
+            "id": "./served-model",
+            "dataset": "data/prompts.jsonl",
+            "backend": "vllm",
+            "vllm": {"mode": "external", "endpoint": "http://gpu:8000/v1", "api_key_env": key_env},
+        }
 
     models = {
-        "hub-model": ({"id": "org/model", "dataset": "data/prompts.jsonl",
-                       "backend": "pytorch"}, planted("HF_TOKEN")),
+        "hub-model": (
+            {"id": "org/model", "dataset": "data/prompts.jsonl", "backend": "pytorch"},
+            planted("HF_TOKEN"),
+        ),
         "endpoint-a": (endpoint("ENDPOINT_A_CRED"), planted("ENDPOINT_A_CRED")),
         "endpoint-b": (endpoint("VLLM_API_KEY"), planted("VLLM_API_KEY")),
     }
@@ -135,8 +160,13 @@ def vllm_importable() -> bool:
     from energybench.run.backends.vllm.server import vllm_python
 
     python = vllm_python()
-    return python.exists() and subprocess.run(
-        [python, "-c", "import vllm"], capture_output=True, timeout=300).returncode == 0
+    return (
+        python.exists()
+        and subprocess.run(
+            [python, "-c", "import vllm"], capture_output=True, timeout=300
+        ).returncode
+        == 0
+    )
 
 
 # `make test` runs the suite on two pytest-xdist workers (`-n 2 --dist loadgroup
@@ -153,18 +183,26 @@ SHARED_RESOURCE_UNITS = {
     # beside them: the lifecycle tests (tests/isolation/test_docker_runtime.py) use the base
     # image alone, the podman pipeline (tests/workflow/test_podman_pipeline.py) podman's own
     # store, and each container test counts only its own models' containers.
-    "docker-image": ("tests/isolation/test_docker_images.py", "tests/workflow/test_docker_pipeline.py"),
+    "docker-image": (
+        "tests/isolation/test_docker_images.py",
+        "tests/workflow/test_docker_pipeline.py",
+    ),
 }
 # The longest units, longest first (docs/PERFORMANCE.md section 6: each builds an image from
 # nothing or runs the pipeline through SLURM), so each starts as soon as a worker is free.
-LONGEST_UNITS = ("docker-image", "tests/workflow/test_podman_pipeline.py",
-                 "tests/workflow/test_slurm_profile.py")
+LONGEST_UNITS = (
+    "docker-image",
+    "tests/workflow/test_podman_pipeline.py",
+    "tests/workflow/test_slurm_profile.py",
+)
 
 
 def work_unit(nodeid: str) -> str:
     """The xdist group of a test: the shared resource it needs, or else its module."""
     module = nodeid.split("::")[0]
-    return next((unit for unit, modules in SHARED_RESOURCE_UNITS.items() if module in modules), module)
+    return next(
+        (unit for unit, modules in SHARED_RESOURCE_UNITS.items() if module in modules), module
+    )
 
 
 def unit_kind(items) -> int:
@@ -187,4 +225,6 @@ def pytest_collection_modifyitems(config, items):
         units.setdefault(work_unit(item.nodeid), []).append(item)
         item.add_marker(pytest.mark.xdist_group(work_unit(item.nodeid)))
     order = {unit: (unit_kind(members), unit_rank(unit)) for unit, members in units.items()}
-    items.sort(key=lambda item: order[work_unit(item.nodeid)])  # stable: in file order within a unit
+    items.sort(
+        key=lambda item: order[work_unit(item.nodeid)]
+    )  # stable: in file order within a unit

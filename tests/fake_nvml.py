@@ -140,8 +140,9 @@ class FakeNvml:
 
     def nvmlDeviceGetMemoryInfo(self, handle):
         gpu = self._check(handle)
-        return SimpleNamespace(total=80 * 2**30, used=gpu.memory_used_bytes,
-                               free=80 * 2**30 - gpu.memory_used_bytes)
+        return SimpleNamespace(
+            total=80 * 2**30, used=gpu.memory_used_bytes, free=80 * 2**30 - gpu.memory_used_bytes
+        )
 
     def nvmlDeviceGetUtilizationRates(self, handle):
         gpu = self._check(handle)
@@ -157,8 +158,15 @@ class SimulatedGpu(FakeGpu):
     follows the load with a lag. Time constants shrink with ``time_scale`` so a validation
     run fits in seconds. Used by bench/gpu_validation.py --stand-in."""
 
-    def __init__(self, uuid="GPU-5100a7ed-0000-0000-0000-000000000000", *, idle_w=70.0,
-                 load_w=400.0, time_scale=1.0, clock=None):
+    def __init__(
+        self,
+        uuid="GPU-5100a7ed-0000-0000-0000-000000000000",
+        *,
+        idle_w=70.0,
+        load_w=400.0,
+        time_scale=1.0,
+        clock=None,
+    ):
         import time
 
         self._clock = clock or time.monotonic
@@ -183,11 +191,19 @@ class SimulatedGpu(FakeGpu):
         return next(w for start, w in reversed(self._changes) if start <= t)
 
     # The stand-in's attributes, computed from the load history; assignments are ignored.
-    counter_mj = property(lambda self: int(1000 * self.energy_j(
-        self.refresh_s * int(self._clock() / self.refresh_s))), lambda self, value: None)
+    counter_mj = property(
+        lambda self: int(
+            1000 * self.energy_j(self.refresh_s * int(self._clock() / self.refresh_s))
+        ),
+        lambda self, value: None,
+    )
     power_w = property(lambda self: self._power_at(self._clock()), lambda self, value: None)
-    average_power_w = property(lambda self: (self.energy_j(self._clock()) - self.energy_j(
-        self._clock() - self.averaging_s)) / self.averaging_s)
+    average_power_w = property(
+        lambda self: (
+            (self.energy_j(self._clock()) - self.energy_j(self._clock() - self.averaging_s))
+            / self.averaging_s
+        )
+    )
 
     @property
     def temperature_c(self):

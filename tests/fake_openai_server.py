@@ -45,7 +45,9 @@ BURST_PROMPT = "stream:burst"
 
 
 class FakeOpenAIServer:
-    def __init__(self, models: tuple[str, ...] = ("tiny",), api_key: str | None = None, hang_s: float = 2.0):
+    def __init__(
+        self, models: tuple[str, ...] = ("tiny",), api_key: str | None = None, hang_s: float = 2.0
+    ):
         self.models = models
         self.api_key = api_key
         self.hang_s = hang_s
@@ -107,7 +109,10 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             pass  # keep test output clean
 
         def _authorized(self) -> bool:
-            if server.api_key is None or self.headers.get("Authorization") == f"Bearer {server.api_key}":
+            if (
+                server.api_key is None
+                or self.headers.get("Authorization") == f"Bearer {server.api_key}"
+            ):
                 return True
             self._send_json(401, {"error": {"message": "invalid api key"}})
             return False
@@ -125,7 +130,11 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 return
             if self.path == "/v1/models":
                 self._send_json(
-                    200, {"object": "list", "data": [{"id": m, "object": "model"} for m in server.models]}
+                    200,
+                    {
+                        "object": "list",
+                        "data": [{"id": m, "object": "model"} for m in server.models],
+                    },
                 )
             else:
                 self._send_json(404, {"error": {"message": f"no route {self.path}"}})
@@ -179,7 +188,9 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
 
         def _stream_events(self, body: dict, chat: bool, prompt: str, delay: bool) -> None:
             if chat:
-                self._event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]})
+                self._event(
+                    {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}
+                )
             if prompt == Fault.NOT_JSON:
                 self._line(b"data: {this is not json\n\n")
                 return
@@ -190,12 +201,17 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 if delay:
                     time.sleep(FIRST_TOKEN_DELAY_S if i == 0 else TOKEN_DELAY_S)
                 text = SEPARATOR_TEXT if prompt == SEPARATOR_PROMPT else f" t{i}"
-                choice = {"index": 0, "delta": {"content": text}} if chat else {"index": 0, "text": text}
+                choice = (
+                    {"index": 0, "delta": {"content": text}} if chat else {"index": 0, "text": text}
+                )
                 self._event({"choices": [choice]})
             if prompt != Fault.NO_USAGE:
                 usage = {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": body["max_tokens"]}
                 self._event(
-                    {"choices": [], "usage": usage | {"total_tokens": PROMPT_TOKENS + body["max_tokens"]}}
+                    {
+                        "choices": [],
+                        "usage": usage | {"total_tokens": PROMPT_TOKENS + body["max_tokens"]},
+                    }
                 )
             if prompt != Fault.NO_DONE:
                 self._line(b"data: [DONE]\n\n")

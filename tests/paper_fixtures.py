@@ -17,15 +17,28 @@ RESPONSES = BASE["summary"]["successful_prompts"]
 def trial_statistics(values: list[float]) -> dict:
     mean = sum(values) / len(values)
     spread = (max(values) - min(values)) / 2 if len(values) > 1 else None
-    return {"gross": {"values": values, "n_valid": len(values), "mean": mean,
-                      "ci_low": None if spread is None else mean - spread,
-                      "ci_high": None if spread is None else mean + spread,
-                      "confidence_level": 0.95, "ci_method": "test interval"}}
+    return {
+        "gross": {
+            "values": values,
+            "n_valid": len(values),
+            "mean": mean,
+            "ci_low": None if spread is None else mean - spread,
+            "ci_high": None if spread is None else mean + spread,
+            "confidence_level": 0.95,
+            "ci_method": "test interval",
+        }
+    }
 
 
-def gpu_report(model: str, wh_per_1000: float, *, model_class: str = "B",
-               task: str = "text_generation", spread: float = 0.1,
-               estimated: bool = False) -> dict:
+def gpu_report(
+    model: str,
+    wh_per_1000: float,
+    *,
+    model_class: str = "B",
+    task: str = "text_generation",
+    spread: float = 0.1,
+    estimated: bool = False,
+) -> dict:
     """The CPU report with a measured GPU using ``wh_per_1000`` Wh per 1,000 queries (three
     trials, ``spread`` apart relative to the mean)."""
     report = copy.deepcopy(BASE)
@@ -35,23 +48,34 @@ def gpu_report(model: str, wh_per_1000: float, *, model_class: str = "B",
     values = [gpu_j * (1 - spread), gpu_j, gpu_j * (1 + spread)]
     energy = report["energy"]
     energy["components"]["gpu"].update(
-        gross_joules=gpu_j, source="estimate" if estimated else "nvml", estimated=estimated,
-        reason="test estimate" if estimated else None, devices=["nvml:0"],
-        trial_statistics=trial_statistics(values))
+        gross_joules=gpu_j,
+        source="estimate" if estimated else "nvml",
+        estimated=estimated,
+        reason="test estimate" if estimated else None,
+        devices=["nvml:0"],
+        trial_statistics=trial_statistics(values),
+    )
     others = sum(energy["components"][c]["gross_joules"] for c in ("cpu", "ram"))
-    energy["total"].update(gross_joules=gpu_j + others, reason=None,
-                           trial_statistics=trial_statistics([v + others for v in values]))
+    energy["total"].update(
+        gross_joules=gpu_j + others,
+        reason=None,
+        trial_statistics=trial_statistics([v + others for v in values]),
+    )
     energy["gpu_energy_wh"] = gpu_j / 3600
     energy["total_energy_wh"] = (gpu_j + others) / 3600
     tokens = report["summary"]["total_completion_tokens"]
-    report["metrics"].update(wh_per_1000_queries=wh_per_1000,
-                             total_wh_per_1000_queries=(gpu_j + others) / 3.6 / RESPONSES,
-                             joules_per_token=(gpu_j + others) / tokens)
+    report["metrics"].update(
+        wh_per_1000_queries=wh_per_1000,
+        total_wh_per_1000_queries=(gpu_j + others) / 3.6 / RESPONSES,
+        joules_per_token=(gpu_j + others) / tokens,
+    )
     # The per-trial figures over the trials, as energybench.run.report_builder computes them.
     report["metrics"]["trial_statistics"].update(
         wh_per_1000_queries=trial_statistics([v / 3.6 / RESPONSES for v in values])["gross"],
         total_wh_per_1000_queries=trial_statistics(
-            [(v + others) / 3.6 / RESPONSES for v in values])["gross"])
+            [(v + others) / 3.6 / RESPONSES for v in values]
+        )["gross"],
+    )
     validate_report(report)
     return report
 
@@ -76,8 +100,9 @@ def typed(reports: list[dict]) -> list[Report]:
 
 def failed(model: str, model_class: str = "B") -> dict:
     config = {**BASE["config"], "class": model_class, "model": model}
-    report = Report.failed(model, config, RuntimeError(f"model {model}: out of memory"),
-                           BASE["provenance"]).to_dict()
+    report = Report.failed(
+        model, config, RuntimeError(f"model {model}: out of memory"), BASE["provenance"]
+    ).to_dict()
     validate_report(report)
     return report
 
@@ -88,16 +113,34 @@ def served(model: str, wh_per_1000: float, model_class: str = "B") -> dict:
     report["config"]["backend"] = "vllm"
     report["phases"] = None
     stats = {"count": 100, "mean": 0.05, "median": 0.04, "p90": 0.09, "p99": 0.2}
-    steady = {"index": 0, "start_s": 3.0, "end_s": 5.0, "duration_s": 2.0, "output_tokens": 90,
-              "reason": None, "completion_tokens_per_second": 45.0, "energy": {},
-              "total_gross_joules": 40.0,
-              "joules_per_token": 40.0 / 90}
-    report["steady_state"] = {"definition": "test", "trials": [steady], "energy": None,
-                              "reason": None, "joules_per_token": {}}
-    report["latency"] = {"definition": "test", "requests_file": None, "trials": [],
-                         **{m: {k: v * scale if k != "count" else v for k, v in stats.items()}
-                            for m, scale in (("ttft_s", 1), ("itl_s", 0.2), ("tpot_s", 0.25),
-                                             ("e2e_latency_s", 20))}}
+    steady = {
+        "index": 0,
+        "start_s": 3.0,
+        "end_s": 5.0,
+        "duration_s": 2.0,
+        "output_tokens": 90,
+        "reason": None,
+        "completion_tokens_per_second": 45.0,
+        "energy": {},
+        "total_gross_joules": 40.0,
+        "joules_per_token": 40.0 / 90,
+    }
+    report["steady_state"] = {
+        "definition": "test",
+        "trials": [steady],
+        "energy": None,
+        "reason": None,
+        "joules_per_token": {},
+    }
+    report["latency"] = {
+        "definition": "test",
+        "requests_file": None,
+        "trials": [],
+        **{
+            m: {k: v * scale if k != "count" else v for k, v in stats.items()}
+            for m, scale in (("ttft_s", 1), ("itl_s", 0.2), ("tpot_s", 0.25), ("e2e_latency_s", 20))
+        },
+    }
     validate_report(report)
     return report
 
@@ -107,17 +150,25 @@ def classified(model: str, wh_per_1000: float) -> dict:
     generated token, so no per-token figure and no prefill/decode split."""
     report = gpu_report(model, wh_per_1000, task="text_classification")
     summary = report["summary"]
-    summary.update(total_completion_tokens=0, total_tokens=summary["total_prompt_tokens"],
-                   avg_time_to_first_token=None)
+    summary.update(
+        total_completion_tokens=0,
+        total_tokens=summary["total_prompt_tokens"],
+        avg_time_to_first_token=None,
+    )
     # The fields a classification adds, in the order its report holds them.
-    summary.update(avg_served_latency_seconds=summary["avg_latency_seconds"],
-                   avg_served_time_to_first_token=None, completion_tokens_per_second=None,
-                   queries_per_second=RESPONSES / summary["total_duration_seconds"])
+    summary.update(
+        avg_served_latency_seconds=summary["avg_latency_seconds"],
+        avg_served_time_to_first_token=None,
+        completion_tokens_per_second=None,
+        queries_per_second=RESPONSES / summary["total_duration_seconds"],
+    )
     why = "1 of 1 trials invalid: trial 0 (the task generates no tokens)"
-    report["metrics"].update(joules_per_token=None, net_joules_per_token=None,
-                             tokens_per_joule=None)
-    report["metrics"]["null_reasons"].update({"total.j_per_token": why, "net.j_per_token": why,
-                                              "total.tokens_per_joule": why})
+    report["metrics"].update(
+        joules_per_token=None, net_joules_per_token=None, tokens_per_joule=None
+    )
+    report["metrics"]["null_reasons"].update(
+        {"total.j_per_token": why, "net.j_per_token": why, "total.tokens_per_joule": why}
+    )
     report["phases"] = None
     validate_report(report)
     return report
@@ -157,10 +208,11 @@ def many_reports(count: int) -> list[dict]:
         elif kind == 2:
             reports.append(gpu_report(f"estimated-{i:04d}", 0.3 + (i % 89) * 0.1, estimated=True))
         else:
-            report = gpu_report(f"model-{i:04d}", 0.2 * 1.005 ** i, model_class="ABC"[i % 3])
-            report["summary"]["completion_tokens_per_second"] = (
-                20.0 + (i * 7919 % 997) * (1 + i / 300))
+            report = gpu_report(f"model-{i:04d}", 0.2 * 1.005**i, model_class="ABC"[i % 3])
+            report["summary"]["completion_tokens_per_second"] = 20.0 + (i * 7919 % 997) * (
+                1 + i / 300
+            )
             if kind % 3:
-                report = with_split(report, 0.5 * 1.004 ** i, 3 * 1.003 ** i)
+                report = with_split(report, 0.5 * 1.004**i, 3 * 1.003**i)
             reports.append(report)
     return reports

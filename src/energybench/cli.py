@@ -78,12 +78,18 @@ def _import_aes(args) -> int:
     for problem in result.problems:
         print(f"energybench import-aes: {args.csv}: {problem}", file=sys.stderr)
     if result.problems and not args.skip_invalid:
-        print(f"energybench import-aes: {len(result.problems)} problem(s); nothing written "
-              "(--skip-invalid imports the usable rows)", file=sys.stderr)
+        print(
+            f"energybench import-aes: {len(result.problems)} problem(s); nothing written "
+            "(--skip-invalid imports the usable rows)",
+            file=sys.stderr,
+        )
         return 2
     skipped = len({p.row for p in result.problems})
-    print(f"energybench import-aes: {len(result.models)} model(s) written to {args.output}"
-          + (f"; {skipped} row(s) skipped" if skipped else ""), file=sys.stderr)
+    print(
+        f"energybench import-aes: {len(result.models)} model(s) written to {args.output}"
+        + (f"; {skipped} row(s) skipped" if skipped else ""),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -112,9 +118,12 @@ def _restore(args) -> int:
         print(f"energybench restore: {exc}", file=sys.stderr)
         return 2
     report = Path(args.model_dir, "benchmark_report.json")
-    print(f"energybench restore: {report} is {attempt} again; the next workflow run remakes "
-          f"what is made of it, and keeps it until you rerun the model "
-          f"(snakemake --forcerun {report})", file=sys.stderr)
+    print(
+        f"energybench restore: {report} is {attempt} again; the next workflow run remakes "
+        f"what is made of it, and keeps it until you rerun the model "
+        f"(snakemake --forcerun {report})",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -125,8 +134,12 @@ def _add_workflow_steps(commands) -> None:
     tiny.add_argument("--spec", required=True, help="its settings (JSON: the model's `tiny`)")
     tiny.add_argument("--output", required=True, help="the model's directory")
 
-    aes = add_step(commands, "aes-run-files", _aes_run_files, "write AI Energy Score's "
-                   "GPU_ENERGY_WH.txt and GPU_ENERGY_SUMMARY.json of one run")
+    aes = add_step(
+        commands,
+        "aes-run-files",
+        _aes_run_files,
+        "write AI Energy Score's GPU_ENERGY_WH.txt and GPU_ENERGY_SUMMARY.json of one run",
+    )
     aes.add_argument("--report", required=True, help="the run's report")
     aes.add_argument("--run-dir", required=True, help="where the two files go")
 
@@ -138,37 +151,69 @@ def build_parser() -> argparse.ArgumentParser:
     parser, commands = command_parser(__doc__)
     _add_workflow_steps(commands)
 
-    image = add_command(commands, "build-image", _build_image, "build the registry-free CPU "
-                        "benchmark image; print its id")
+    image = add_command(
+        commands,
+        "build-image",
+        _build_image,
+        "build the registry-free CPU benchmark image; print its id",
+    )
     image.add_argument("--container-cli", default=DOCKER, choices=CONTAINER_RUNTIMES)
     image.add_argument("--tag", default=CPU_IMAGE_TAG)
-    image.add_argument("--repo-root", type=Path, default=Path.cwd(),
-                       help="the checkout the image installs energybench from")
+    image.add_argument(
+        "--repo-root",
+        type=Path,
+        default=Path.cwd(),
+        help="the checkout the image installs energybench from",
+    )
     image.add_argument("--id-file", type=Path, help="write the image id here (atomically)")
     image.add_argument("--log", type=Path, help="append the build's output here")
 
-    aes = add_command(commands, "import-aes", _import_aes, "turn an AI Energy Score model "
-                      "list (CSV) into a models.yaml")
+    aes = add_command(
+        commands,
+        "import-aes",
+        _import_aes,
+        "turn an AI Energy Score model list (CSV) into a models.yaml",
+    )
     aes.add_argument("csv", help="the AES model list, e.g. oct_2025_models.csv")
     aes.add_argument("-o", "--output", required=True, help="the models.yaml to write")
-    aes.add_argument("--skip-invalid", action="store_true",
-                     help="import the usable rows even when others have problems")
-    aes.add_argument("--aes-reasoning", choices=AES_REASONING, default=AES_REASONING[0],
-                     help="effective: each row as AES's runner runs it (default); stated: as "
-                     "its reasoning state says (docs/aes.md)")
+    aes.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="import the usable rows even when others have problems",
+    )
+    aes.add_argument(
+        "--aes-reasoning",
+        choices=AES_REASONING,
+        default=AES_REASONING[0],
+        help="effective: each row as AES's runner runs it (default); stated: as "
+        "its reasoning state says (docs/aes.md)",
+    )
 
-    merge = add_command(commands, "merge-tables", _merge_tables, "merge the tables of "
-                        "several result directories (e.g. master_results.csv) into one")
-    merge.add_argument("output", help="the merged table; its name picks the table of each "
-                       "results directory, e.g. merged/master_results.csv")
+    merge = add_command(
+        commands,
+        "merge-tables",
+        _merge_tables,
+        "merge the tables of several result directories (e.g. master_results.csv) into one",
+    )
+    merge.add_argument(
+        "output",
+        help="the merged table; its name picks the table of each "
+        "results directory, e.g. merged/master_results.csv",
+    )
     merge.add_argument("sources", nargs="+", help="results directories or CSV files")
 
-    listing = add_command(commands, "attempts", _attempts, "list a model's attempts (the "
-                          "published one marked *)")
+    listing = add_command(
+        commands, "attempts", _attempts, "list a model's attempts (the published one marked *)"
+    )
     listing.add_argument("model_dir", help="the model's run directory, results/runs/<model>")
 
-    restore = add_command(commands, "restore", _restore, "publish an earlier attempt of a "
-                          "model again, e.g. its last good report after a failed rerun")
+    restore = add_command(
+        commands,
+        "restore",
+        _restore,
+        "publish an earlier attempt of a "
+        "model again, e.g. its last good report after a failed rerun",
+    )
     restore.add_argument("model_dir", help="the model's run directory, results/runs/<model>")
     restore.add_argument("attempt", help="the attempt's name in its history/ (see attempts)")
     return parser

@@ -52,8 +52,10 @@ def aes():
         import batch_runner
         import model_config_parser
         import run_ai_energy_benchmark
-        yield types.SimpleNamespace(runner=batch_runner, parser=model_config_parser,
-                                    wrapper=run_ai_energy_benchmark)
+
+        yield types.SimpleNamespace(
+            runner=batch_runner, parser=model_config_parser, wrapper=run_ai_energy_benchmark
+        )
     finally:
         del sys.modules["omegaconf"]
         sys.path.remove(str(AES_DIR))
@@ -61,8 +63,9 @@ def aes():
 
 def aes_run_settings(aes, config, tmp_path, num_prompts, prompts_file):
     """The settings AES's container runs for one row, from the command its runner builds."""
-    runner = aes.runner.BatchRunner(str(AES_LIST), str(tmp_path / "batch"),
-                                    prompts_file=prompts_file, num_prompts=num_prompts)
+    runner = aes.runner.BatchRunner(
+        str(AES_LIST), str(tmp_path / "batch"), prompts_file=prompts_file, num_prompts=num_prompts
+    )
     started = mock.Mock(return_value=mock.Mock(returncode=1, stdout="", stderr=""))
     with mock.patch.object(aes.runner.subprocess, "run", started):
         runner._run_via_docker(config, tmp_path, mock.Mock())
@@ -88,8 +91,7 @@ def our_settings(entry, key, num_prompts, prompts_file):
 
 @pytest.mark.parametrize("num_prompts, prompts_file", [(None, None), (3, "prompts.jsonl")])
 def test_every_text_gen_row_runs_as_aes_runs_it(aes, tmp_path, num_prompts, prompts_file):
-    rows = [c for c in aes.parser.ModelConfigParser(str(AES_LIST)).parse()
-            if c.task == "text_gen"]
+    rows = [c for c in aes.parser.ModelConfigParser(str(AES_LIST)).parse() if c.task == "text_gen"]
     assert len(rows) == 57
     ours = read_model_list(AES_LIST).models
     for row in rows:
@@ -119,11 +121,14 @@ def test_every_text_gen_row_runs_as_aes_runs_it(aes, tmp_path, num_prompts, prom
         assert "prompt_prefix" not in mine, key
 
 
-@pytest.mark.parametrize("entry, gpus", [
-    ({}, NODE_GPUS),  # as AES: every GPU of the node
-    ({"gpus": 2}, 2),  # a stated count
-    ({"device": "cpu"}, "auto"),  # the CPU asked for: none
-])
+@pytest.mark.parametrize(
+    "entry, gpus",
+    [
+        ({}, NODE_GPUS),  # as AES: every GPU of the node
+        ({"gpus": 2}, 2),  # a stated count
+        ({"device": "cpu"}, "auto"),  # the CPU asked for: none
+    ],
+)
 def test_device_layout_is_aes_every_gpu_of_the_node(aes, tmp_path, entry, gpus):
     """AES's wrapper spreads a model over every GPU it sees (its device_ids 0..7, cut to those
     present) with device_map auto; the preset gives a pytorch model the node's GPUs, which
@@ -133,8 +138,12 @@ def test_device_layout_is_aes_every_gpu_of_the_node(aes, tmp_path, entry, gpus):
     assert (theirs["device_ids"], theirs["device_map"]) == (list(range(NODE_GPUS)), "auto")
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     key = model_key(row.model_id, row.reasoning_state)
-    resolved = resolve_model(key, {**read_model_list(AES_LIST).models[key], **entry},
-                             config["defaults"], config["measurement"])
+    resolved = resolve_model(
+        key,
+        {**read_model_list(AES_LIST).models[key], **entry},
+        config["defaults"],
+        config["measurement"],
+    )
     ours = apply_campaign_settings(resolved, {"preset": "aes", "node_gpus": NODE_GPUS})
     assert ours["gpus"] == gpus
     # node_gpus: auto: the settings keep the entry's, and the job takes the machine's GPUs.
@@ -155,13 +164,22 @@ def test_stated_reasoning_runs_each_rows_stated_intent(aes):
         else:
             assert entry["reasoning"] is entry["reasoning_state"].lower().startswith("on"), key
         assert entry["aes_reasoning"] == "stated"
-    differing = {key for key in effective.models
-                 if effective.models[key]["reasoning"] != stated.models[key]["reasoning"]}
+    differing = {
+        key
+        for key in effective.models
+        if effective.models[key]["reasoning"] != stated.models[key]["reasoning"]
+    }
     assert differing == {
-        "deepseek-ai--DeepSeek-R1--on", "Qwen--Qwen3-Next-80B-A3B-Thinking--on",
-        "Qwen--Qwen3-235B-A22B--on", "tencent--Hunyuan-1.8B-Instruct--on",
-        "nvidia--Llama-3_3-Nemotron-Super-49B-v1_5--on", "google--gemma-3-270m-it--on",
-        "google--gemma-3-1b-it--on", "google--gemma-3-12b-it--on", "google--gemma-3-27b-it--on"}
+        "deepseek-ai--DeepSeek-R1--on",
+        "Qwen--Qwen3-Next-80B-A3B-Thinking--on",
+        "Qwen--Qwen3-235B-A22B--on",
+        "tencent--Hunyuan-1.8B-Instruct--on",
+        "nvidia--Llama-3_3-Nemotron-Super-49B-v1_5--on",
+        "google--gemma-3-270m-it--on",
+        "google--gemma-3-1b-it--on",
+        "google--gemma-3-12b-it--on",
+        "google--gemma-3-27b-it--on",
+    }
     # each such row, and the contradictory one, is said when the list is read
     said = {notice.row for notice in effective.notices}
     assert {18, 20, 21, 29, 36, 47, 58, 59, 60, 61} <= said

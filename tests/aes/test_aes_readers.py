@@ -32,6 +32,7 @@ def aes():
     try:
         import results_aggregator
         import summarize_gpu_wh
+
         yield results_aggregator, summarize_gpu_wh
     finally:
         sys.path.remove(str(AES_DIR))
@@ -46,10 +47,18 @@ def cpu_report(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cpu")
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     run_config = resolve_model(
-        "tiny-cpu", {"id": str(build_tiny_model(tmp / "model")), "num_prompts": 3,
-                     "batch_size": 1, "max_new_tokens": 4, "warmup_prompts": 0,
-                     "dataset": str(REPO_ROOT / "data/prompts.jsonl")},
-        config["defaults"], {**config["measurement"], "idle_seconds": 0})
+        "tiny-cpu",
+        {
+            "id": str(build_tiny_model(tmp / "model")),
+            "num_prompts": 3,
+            "batch_size": 1,
+            "max_new_tokens": 4,
+            "warmup_prompts": 0,
+            "dataset": str(REPO_ROOT / "data/prompts.jsonl"),
+        },
+        config["defaults"],
+        {**config["measurement"], "idle_seconds": 0},
+    )
     assert benchmark.run(run_config, tmp / "run" / "benchmark_report.json") == 0
     return read_report(tmp / "run" / "benchmark_report.json")
 
@@ -58,19 +67,29 @@ def with_gpu(report, gpu_joules=7200.0, failed_prompts=0):
     """``report`` as if its window had been metered on a GPU (and ``failed_prompts`` of its
     prompts had failed), its energy and metrics recomputed by the pipeline's own functions."""
     duration = report["summary"]["total_duration_seconds"]
-    window = WindowMeasurement("t0", 0.0, duration, {
-        "gpu": ComponentEnergy("gpu", gpu_joules, "nvml", devices=["gpu0"]),
-        "cpu": ComponentEnergy("cpu", 36.0, "rapl", devices=["package-0"]),
-        "ram": ComponentEnergy("ram", 3.6, "estimate", estimated=True, reason="no RAPL dram"),
-    })
+    window = WindowMeasurement(
+        "t0",
+        0.0,
+        duration,
+        {
+            "gpu": ComponentEnergy("gpu", gpu_joules, "nvml", devices=["gpu0"]),
+            "cpu": ComponentEnergy("cpu", 36.0, "rapl", devices=["package-0"]),
+            "ram": ComponentEnergy("ram", 3.6, "estimate", estimated=True, reason="no RAPL dram"),
+        },
+    )
     summary = dict(report["summary"])
     summary["failed_prompts"] = failed_prompts
     summary["successful_prompts"] -= failed_prompts
     energy = energy_section([window], None, {})
     metrics = metrics_section([summary], energy, 400.0)
     trials = [{**t, "successful_prompts": summary["successful_prompts"]} for t in report["trials"]]
-    return {**report, "summary": summary, "energy": energy.to_dict(),
-            "metrics": metrics.to_dict(), "trials": trials}
+    return {
+        **report,
+        "summary": summary,
+        "energy": energy.to_dict(),
+        "metrics": metrics.to_dict(),
+        "trials": trials,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +99,12 @@ def reports(cpu_report):
         "gpu": {**with_gpu(cpu_report), "model": "tiny-gpu"},
         "cpu": cpu_report,
         "partial": {**with_gpu(cpu_report, failed_prompts=1), "model": "tiny-partial"},
-        "failed": Report.failed("broken", cpu_report["config"], RuntimeError("CUDA out of memory"),
-                                cpu_report["provenance"]).to_dict(),
+        "failed": Report.failed(
+            "broken",
+            cpu_report["config"],
+            RuntimeError("CUDA out of memory"),
+            cpu_report["provenance"],
+        ).to_dict(),
     }
 
 
@@ -97,15 +120,22 @@ def written(reports, tmp_path_factory):
 
 def aes_config(results_aggregator, report):
     names = identity(report["config"], report["model"])
-    return results_aggregator.ModelConfig(model_id=names["model_name"], priority=1,
-                       model_class=names["model_class"], task=names["task"],
-                       reasoning_state=names["reasoning_state"], chat_template="")
+    return results_aggregator.ModelConfig(
+        model_id=names["model_name"],
+        priority=1,
+        model_class=names["model_class"],
+        task=names["task"],
+        reasoning_state=names["reasoning_state"],
+        chat_template="",
+    )
 
 
 def strict_json(text):
     """``text`` parsed as a strict parser (JSON.parse, jq) would: NaN or Infinity raise."""
+
     def refuse(constant):
         raise ValueError(f"{constant} is not JSON")
+
     return json.loads(text, parse_constant=refuse)
 
 
@@ -135,7 +165,9 @@ def test_reports_carry_aes_energy_keys(written, reports):
     assert energy["gpu_energy_wh"] == pytest.approx(2.0)  # 7200 J
     assert energy["energy_wh"] == energy["gpu_energy_wh"]  # AES: energy_wh is GPU energy
     assert energy["energy_kwh"] == pytest.approx(0.002)
-    assert energy["emissions_g_co2eq"] == pytest.approx(reports["gpu"]["metrics"]["co2_emissions_g"])
+    assert energy["emissions_g_co2eq"] == pytest.approx(
+        reports["gpu"]["metrics"]["co2_emissions_g"]
+    )
     assert energy["emissions_kg_co2eq"] == pytest.approx(energy["emissions_g_co2eq"] / 1000)
     assert energy["duration_seconds"] == reports["gpu"]["summary"]["total_duration_seconds"]
 
@@ -175,10 +207,13 @@ def as_aes_reads_unknowns(path):
     """A report with its unknown figures under AES's keys as NaN: the float AES's aggregator
     computes with where a figure is missing (our file says null, which it cannot compare)."""
     report = json.loads(path.read_text())
-    for section, keys in (("summary", report_keys.SUMMARY_KEYS),
-                          ("energy", report_keys.ENERGY_KEYS)):
-        report[section] = {k: math.nan if k in keys and v is None else v
-                           for k, v in report[section].items()}
+    for section, keys in (
+        ("summary", report_keys.SUMMARY_KEYS),
+        ("energy", report_keys.ENERGY_KEYS),
+    ):
+        report[section] = {
+            k: math.nan if k in keys and v is None else v for k, v in report[section].items()
+        }
     return report
 
 
@@ -198,7 +233,8 @@ def test_aes_aggregator_derives_our_master_results(aes, written, reports, tmp_pa
             aggregator.add_result(config, as_aes_reads_unknowns(written[kind]))
     ours_path = build_master_results(
         write_collection(written.values(), tmp_path / "reports.jsonl"),
-        tmp_path / "ours" / "master_results.csv")
+        tmp_path / "ours" / "master_results.csv",
+    )
     theirs = list(csv.DictReader(theirs_path.open()))
     ours = list(csv.DictReader(ours_path.open()))
     assert list(ours[0]) == results_aggregator.ResultsAggregator.COLUMNS
@@ -213,7 +249,8 @@ def test_aes_aggregator_derives_our_master_results(aes, written, reports, tmp_pa
             else:
                 assert mine[column] == aes_row[column], (kind, column)
     assert ours[0]["tokens_per_joule"] == (
-        f"{reports['gpu']['summary']['total_tokens'] / 7200.0:.4f}")  # all tokens / GPU J
+        f"{reports['gpu']['summary']['total_tokens'] / 7200.0:.4f}"
+    )  # all tokens / GPU J
     # The 3 prompts, in every pass of a generate window repeated until long enough.
     prompts = reports["partial"]["summary"]["total_prompts"]
     assert prompts % 3 == 0
@@ -225,8 +262,11 @@ def test_aes_summary_reads_our_master_results(aes, written, tmp_path):
     """AES's get_results_summary over our table: no error, totals of the rows without error."""
     results_aggregator, _ = aes
     path = build_master_results(
-        write_collection([written["gpu"], written["partial"], written["failed"]],
-                         tmp_path / "reports.jsonl"), tmp_path / "master_results.csv")
+        write_collection(
+            [written["gpu"], written["partial"], written["failed"]], tmp_path / "reports.jsonl"
+        ),
+        tmp_path / "master_results.csv",
+    )
     summary = results_aggregator.ResultsAggregator(str(path)).get_results_summary()
     gpu = read_report(written["gpu"])
     assert summary["total_runs"] == 3 and summary["successful_runs"] == 1
@@ -234,13 +274,15 @@ def test_aes_summary_reads_our_master_results(aes, written, tmp_path):
     assert summary["total_energy_wh"] == pytest.approx(2.0)
     with_cpu = build_master_results(
         write_collection([written["cpu"]], tmp_path / "cpu" / "reports.jsonl"),
-        tmp_path / "cpu" / "master_results.csv")
+        tmp_path / "cpu" / "master_results.csv",
+    )
     summary = results_aggregator.ResultsAggregator(str(with_cpu)).get_results_summary()
     assert math.isnan(summary["total_energy_wh"])  # unknown stays unknown, never 0
 
 
-def test_submission_bundle_holds_runs_with_gpu_energy_and_says_why_others_are_out(written,
-                                                                                  tmp_path):
+def test_submission_bundle_holds_runs_with_gpu_energy_and_says_why_others_are_out(
+    written, tmp_path
+):
     import zipfile
 
     runs = [shown_run(path) for path in written.values()]
@@ -259,8 +301,10 @@ def test_a_failed_rerun_gives_every_aes_file_the_shown_attempt_and_its_note(repo
     """After a success, a failed rerun is published; master_results.csv shows the earlier
     attempt, and so do AES's run files and the bundle, whose manifest says why."""
     model_dir = tmp_path / "runs/tiny-gpu"
-    for name, report in (("20260101T000000Z", reports["gpu"]),
-                         ("20260102T000000Z", {**reports["failed"], "model": "tiny-gpu"})):
+    for name, report in (
+        ("20260101T000000Z", reports["gpu"]),
+        ("20260102T000000Z", {**reports["failed"], "model": "tiny-gpu"}),
+    ):
         attempt = model_dir / history.HISTORY / name
         write_report(attempt / "benchmark_report.json", report)
         history.publish(attempt, model_dir)
@@ -270,12 +314,18 @@ def test_a_failed_rerun_gives_every_aes_file_the_shown_attempt_and_its_note(repo
     assert "shown: the earlier attempt history/20260101T000000Z" in report.note
     submission.write_run_files(report, model_dir)
     assert (model_dir / "GPU_ENERGY_WH.txt").read_text() == "2.00\n"
-    rows = list(csv.DictReader(build_master_results(
-        write_collection([published], tmp_path / "reports.jsonl"),
-        tmp_path / "master_results.csv").open()))
+    rows = list(
+        csv.DictReader(
+            build_master_results(
+                write_collection([published], tmp_path / "reports.jsonl"),
+                tmp_path / "master_results.csv",
+            ).open()
+        )
+    )
     assert float(rows[0]["gpu_energy_wh"]) == pytest.approx(2.0)
     manifest = submission.bundle([(report, shown)], tmp_path / "submission.zip")
     assert manifest["included"] == ["tiny-gpu"] and manifest["notes"] == {"tiny-gpu": report.note}
     import zipfile
+
     with zipfile.ZipFile(tmp_path / "submission.zip") as archive:
         assert archive.read("tiny-gpu/benchmark_report.json") == shown.read_bytes()

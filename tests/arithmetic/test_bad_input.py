@@ -45,14 +45,26 @@ def test_a_component_well_below_idle_still_fails_its_range_check():
 def test_a_reset_after_a_gap_that_would_allow_a_wrap_is_not_taken_for_one():
     # 100 kJ to 1 J after 200 s: a wrap would be 162 kJ at 810 W, plausible, but a reset at any
     # time in those 200 s reads the same. The poller reads every 0.1 s; 1 s is a stall.
-    result = counter_delta(100_000e6, 1e6, max_range=RAPL_RANGE_UJ, elapsed_s=200.0,
-                           max_plausible_rate=ONE_KW_IN_UJ_PER_S, max_gap_s=1.0)
+    result = counter_delta(
+        100_000e6,
+        1e6,
+        max_range=RAPL_RANGE_UJ,
+        elapsed_s=200.0,
+        max_plausible_rate=ONE_KW_IN_UJ_PER_S,
+        max_gap_s=1.0,
+    )
     assert result.delta is None and "cannot be told from a wrap" in result.reason
 
 
 def test_a_wrap_between_two_polls_is_still_a_wrap():
-    result = counter_delta(RAPL_RANGE_UJ - 10e6, 20e6, max_range=RAPL_RANGE_UJ, elapsed_s=0.1,
-                           max_plausible_rate=ONE_KW_IN_UJ_PER_S, max_gap_s=1.0)
+    result = counter_delta(
+        RAPL_RANGE_UJ - 10e6,
+        20e6,
+        max_range=RAPL_RANGE_UJ,
+        elapsed_s=0.1,
+        max_plausible_rate=ONE_KW_IN_UJ_PER_S,
+        max_gap_s=1.0,
+    )
     assert result.wrapped and result.delta == pytest.approx(30e6)
 
 
@@ -90,9 +102,18 @@ def test_a_nan_trial_is_named_and_not_passed_on():
 def test_phases_per_unit_are_unknown_without_energy_or_counts_never_a_division_by_zero():
     from energybench.run.energy.phases import phases_per_unit
 
-    figures = phases_per_unit(2.0, None, passes=2, queries=0, prompt_tokens=None,
-                              generated_tokens=10)
-    assert figures == {"prefill_j_per_query": None, "decode_j_per_query": None,
-                       "prefill_j_per_prompt_token": None, "decode_j_per_generated_token": None}
-    assert phases_per_unit(2.0, 3.0, passes=2, queries=4, prompt_tokens=8,
-                           generated_tokens=12)["decode_j_per_generated_token"] == 0.5
+    figures = phases_per_unit(
+        2.0, None, passes=2, queries=0, prompt_tokens=None, generated_tokens=10
+    )
+    assert figures == {
+        "prefill_j_per_query": None,
+        "decode_j_per_query": None,
+        "prefill_j_per_prompt_token": None,
+        "decode_j_per_generated_token": None,
+    }
+    assert (
+        phases_per_unit(2.0, 3.0, passes=2, queries=4, prompt_tokens=8, generated_tokens=12)[
+            "decode_j_per_generated_token"
+        ]
+        == 0.5
+    )

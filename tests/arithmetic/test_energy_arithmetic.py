@@ -126,7 +126,7 @@ def test_trial_summary(case):
 def test_trial_interval_is_students_t_worked_by_hand():
     values = [101.0, 99.0, 103.5, 98.2, 100.1]  # mean 100.36, std 2.0526 (ddof 1)
     summary = trial_statistics(values)
-    half = 2.7764451 * 2.052559377947444 / 5 ** 0.5  # t(0.975, 4 degrees of freedom)
+    half = 2.7764451 * 2.052559377947444 / 5**0.5  # t(0.975, 4 degrees of freedom)
     assert (summary.ci_low, summary.ci_high) == pytest.approx((100.36 - half, 100.36 + half))
     assert "Student's t" in summary.ci_method
 
@@ -168,7 +168,13 @@ def test_check_counter_vs_integral():
     assert check_counter_vs_integral(1000.0, None, resolution_j=1.0).passed is None
     assert check_counter_vs_integral(1000.0, 1040.0).passed is None  # resolution unknown
     assert set(check_counter_vs_integral(1.0, 1.0, tolerance=0.01).to_dict()) == {
-        "name", "value", "limit", "passed", "detail", "severity"}
+        "name",
+        "value",
+        "limit",
+        "passed",
+        "detail",
+        "severity",
+    }
 
 
 def test_check_trial_variation():
@@ -187,7 +193,9 @@ def test_units():
 
 
 def test_efficiency_figures():
-    figures = efficiency_figures(7200.0, tokens=3600, responses=10, carbon_intensity_g_per_kwh=250.0)
+    figures = efficiency_figures(
+        7200.0, tokens=3600, responses=10, carbon_intensity_g_per_kwh=250.0
+    )
     assert figures["energy_wh"] == 2.0
     assert figures["j_per_token"] == 2.0
     assert figures["j_per_response"] == 720.0
@@ -199,10 +207,15 @@ def test_efficiency_figures():
 
 def test_efficiency_figures_say_why_they_are_missing():
     figures = efficiency_figures(None, tokens=0, responses=0)
-    assert all(figures[k] is None for k in ("energy_wh", "j_per_token", "tokens_per_joule", "co2_g"))
+    assert all(
+        figures[k] is None for k in ("energy_wh", "j_per_token", "tokens_per_joule", "co2_g")
+    )
     assert figures["reasons"]["j_per_token"] == "energy unknown"
     no_tokens = efficiency_figures(100.0, tokens=0, responses=1)
-    assert no_tokens["j_per_token"] is None and "no generated tokens" in no_tokens["reasons"]["j_per_token"]
+    assert (
+        no_tokens["j_per_token"] is None
+        and "no generated tokens" in no_tokens["reasons"]["j_per_token"]
+    )
     assert "no carbon intensity" in no_tokens["reasons"]["co2_g"]
 
 

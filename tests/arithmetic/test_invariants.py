@@ -64,10 +64,14 @@ def test_counter_deltas(rng):
         start, end = reading(rng, 1e9, unknown=False), reading(rng, 1e9, unknown=False)
         if max_range is not None and rng.random() < 0.3:  # a reset: back near zero
             end = float(rng.uniform(0, 1e6))
-        result = counter_delta(start, end, max_range=max_range,
-                               elapsed_s=reading(rng, 1.0, 0.05),
-                               max_plausible_rate=rng.choice([None, 1e9]),
-                               max_gap_s=rng.choice([None, 1.0]))
+        result = counter_delta(
+            start,
+            end,
+            max_range=max_range,
+            elapsed_s=reading(rng, 1.0, 0.05),
+            max_plausible_rate=rng.choice([None, 1e9]),
+            max_gap_s=rng.choice([None, 1.0]),
+        )
         assert_finite(result.delta)
         assert_reasoned(result.delta, result.reason)
         assert result.delta is None or result.delta >= 0
@@ -107,10 +111,16 @@ def test_idle_subtraction(rng):
         gross, idle_w = reading(rng, 1000.0), reading(rng, 50.0)
         duration = float(rng.choice([rng.exponential(10.0), 0.0, math.nan, math.inf]))
         resolution = reading(rng, 1.0, 0.05) or 0.0
-        net = subtract_idle(gross, idle_w, duration, resolution_j=resolution,
-                            idle_uncertainty_w=float(rng.exponential(0.5)))
-        assert_finite(net.gross_j, net.idle_j, net.net_j, net.idle_w, net.duration_s,
-                      net.uncertainty_j)
+        net = subtract_idle(
+            gross,
+            idle_w,
+            duration,
+            resolution_j=resolution,
+            idle_uncertainty_w=float(rng.exponential(0.5)),
+        )
+        assert_finite(
+            net.gross_j, net.idle_j, net.net_j, net.idle_w, net.duration_s, net.uncertainty_j
+        )
         assert_reasoned(net.net_j, net.reason)
         if None not in (net.gross_j, net.idle_j, net.net_j):
             assert net.gross_j == pytest.approx(net.idle_j + net.net_j)
@@ -127,13 +137,24 @@ def test_phase_splits(rng):
 
 
 def test_efficiency_figures(rng):
-    names = ("energy_j", "energy_wh", "energy_kwh", "j_per_token", "j_per_response",
-             "wh_per_1000_queries", "tokens_per_joule", "co2_g")
+    names = (
+        "energy_j",
+        "energy_wh",
+        "energy_kwh",
+        "j_per_token",
+        "j_per_response",
+        "wh_per_1000_queries",
+        "tokens_per_joule",
+        "co2_g",
+    )
     for _ in range(CASES):
         energy = reading(rng, 1000.0)
-        figures = efficiency_figures(energy, tokens=int(rng.integers(0, 3)) * 100,
-                                     responses=int(rng.integers(0, 3)),
-                                     carbon_intensity_g_per_kwh=reading(rng, 400.0, 0.1))
+        figures = efficiency_figures(
+            energy,
+            tokens=int(rng.integers(0, 3)) * 100,
+            responses=int(rng.integers(0, 3)),
+            carbon_intensity_g_per_kwh=reading(rng, 400.0, 0.1),
+        )
         assert_finite(*(figures[n] for n in names))
         for name in names:
             if figures[name] is None and energy is not None:  # a None energy is the caller's
@@ -144,8 +165,9 @@ def test_trial_statistics(rng):
     for _ in range(CASES // 4):
         values = [reading(rng, 100.0, 0.1) for _ in range(int(rng.integers(0, 6)))]
         summary = trial_statistics(values)
-        assert_finite(*summary.values, summary.mean, summary.std, summary.cv, summary.ci_low,
-                      summary.ci_high)
+        assert_finite(
+            *summary.values, summary.mean, summary.std, summary.cv, summary.ci_low, summary.ci_high
+        )
         assert_reasoned(summary.mean, summary.reason)
 
 
@@ -164,8 +186,12 @@ def test_power_range_passes_within_the_allowance(rng):
 def random_component(rng, name):
     if rng.random() < 0.2:  # a meter that gave nothing
         return ComponentEnergy(name, None, None, reason="unavailable: no such meter here")
-    return ComponentEnergy(name, float(rng.exponential(500.0)), "rapl",
-                           detail={"resolution_j": float(rng.exponential(0.5))})
+    return ComponentEnergy(
+        name,
+        float(rng.exponential(500.0)),
+        "rapl",
+        detail={"resolution_j": float(rng.exponential(0.5))},
+    )
 
 
 def test_windows_against_random_baselines(rng):
@@ -173,9 +199,22 @@ def test_windows_against_random_baselines(rng):
         duration = float(rng.exponential(10.0)) + 1e-3
         components = {c: random_component(rng, c) for c in ("gpu", "cpu", "ram")}
         window = WindowMeasurement("w", 0.0, duration, components)
-        idle = IdleBaseline(10.0, {c: IdlePower(c, reading(rng, 50.0, 0.1), "rapl", False,
-                                                "no baseline", [], {}, float(rng.exponential(0.1)))
-                                   for c in components})
+        idle = IdleBaseline(
+            10.0,
+            {
+                c: IdlePower(
+                    c,
+                    reading(rng, 50.0, 0.1),
+                    "rapl",
+                    False,
+                    "no baseline",
+                    [],
+                    {},
+                    float(rng.exponential(0.1)),
+                )
+                for c in components
+            },
+        )
         for net in window.net(idle).values():
             assert_finite(net.gross_j, net.idle_j, net.net_j, net.uncertainty_j)
             assert_reasoned(net.net_j, net.reason)

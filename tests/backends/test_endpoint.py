@@ -74,6 +74,7 @@ def test_unusable_urls_are_refused_with_the_reason(bad, hint):
 def serve(answer):
     """A local server answering every GET with ``answer(handler)``; the headers it got are
     kept in ``server.seen``."""
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
             self.server.seen.append(dict(self.headers))
@@ -90,6 +91,7 @@ def serve(answer):
 
 def test_a_redirected_server_route_is_an_error_and_the_api_key_stays_with_the_server():
     """urllib follows a redirect with every header: the key would reach the host it names."""
+
     def ok(handler):
         handler.send_response(200)
         handler.end_headers()
@@ -110,7 +112,8 @@ def test_a_redirected_server_route_is_an_error_and_the_api_key_stays_with_the_se
         assert server.seen[0]["Authorization"] == "Bearer SECRET"
         assert elsewhere.seen == []
         assert get_server_route(f"http://127.0.0.1:{elsewhere.server_port}/version", 5) == (
-            b'{"version": "x"}')
+            b'{"version": "x"}'
+        )
     finally:
         for running in (server, elsewhere):
             running.shutdown()

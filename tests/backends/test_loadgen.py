@@ -181,7 +181,9 @@ def test_phases_mark_saturation_then_draining(server):
         < min(r.sent_unix + r.e2e_latency_s for r in result.records if r.index >= 4) + 0.05
     )
     steady = result.statistics()["steady_state"]
-    assert steady["duration_s"] == pytest.approx(phase_times.draining_unix - phase_times.saturated_unix)
+    assert steady["duration_s"] == pytest.approx(
+        phase_times.draining_unix - phase_times.saturated_unix
+    )
     assert steady["output_tokens"] == result.output_tokens_between(
         phase_times.saturated_unix, phase_times.draining_unix
     )
@@ -212,13 +214,29 @@ def test_the_servers_batch_size_caps_what_saturates(server):
 def test_a_steady_state_with_a_half_empty_batch_is_flagged():
     # L = 2, but the two requests decode one after the other: one request in the batch at a time
     def record(index, sent, ttft, e2e):
-        return RequestRecord(index=index, scheduled_s=0.0, queued_s=0.0, sent_unix=sent, ttft_s=ttft,
-                             inter_token_latencies_s=(), e2e_latency_s=e2e, prompt_tokens=1, output_tokens=1)
+        return RequestRecord(
+            index=index,
+            scheduled_s=0.0,
+            queued_s=0.0,
+            sent_unix=sent,
+            ttft_s=ttft,
+            inter_token_latencies_s=(),
+            e2e_latency_s=e2e,
+            prompt_tokens=1,
+            output_tokens=1,
+        )
 
     records = (record(0, 100.0, 0.5, 2.0), record(1, 100.0, 2.0, 4.0))
-    phase_times = PhaseTimes(concurrency_limit=2, start_unix=100.0, saturated_unix=100.5, draining_unix=104.0,
-                        end_unix=104.0)
-    result = LoadResult("http://h/v1", load_settings(model="m", concurrency=2), records, phase_times, 4.0, 0)
+    phase_times = PhaseTimes(
+        concurrency_limit=2,
+        start_unix=100.0,
+        saturated_unix=100.5,
+        draining_unix=104.0,
+        end_unix=104.0,
+    )
+    result = LoadResult(
+        "http://h/v1", load_settings(model="m", concurrency=2), records, phase_times, 4.0, 0
+    )
     steady = result.steady_state_figures()
     assert steady["mean_decoding_requests"] == pytest.approx(3.5 / 3.5)
     assert not steady["batch_full"]
@@ -228,14 +246,26 @@ def test_a_steady_state_with_a_half_empty_batch_is_flagged():
 def test_chunks_read_in_one_burst_fail_the_stream_check():
     def record(index, gaps, ok=True):
         return RequestRecord(
-            index=index, scheduled_s=0.0, queued_s=0.0, sent_unix=100.0, ttft_s=0.1,
-            inter_token_latencies_s=gaps, e2e_latency_s=1.0, prompt_tokens=1, output_tokens=len(gaps) + 1,
+            index=index,
+            scheduled_s=0.0,
+            queued_s=0.0,
+            sent_unix=100.0,
+            ttft_s=0.1,
+            inter_token_latencies_s=gaps,
+            e2e_latency_s=1.0,
+            prompt_tokens=1,
+            output_tokens=len(gaps) + 1,
             error_kind=None if ok else ErrorKind.TIMEOUT,
         )
 
     def result(*records):
-        phase_times = PhaseTimes(concurrency_limit=1, start_unix=100.0, saturated_unix=None,
-                                 draining_unix=None, end_unix=101.0)
+        phase_times = PhaseTimes(
+            concurrency_limit=1,
+            start_unix=100.0,
+            saturated_unix=None,
+            draining_unix=None,
+            end_unix=101.0,
+        )
         return LoadResult("http://h/v1", LoadSettings(model="m"), records, phase_times, 1.0, 0)
 
     paced = result(record(0, (0.01, 0.0, 0.01, 0.01)), record(1, (0.01,) * 4))
@@ -246,8 +276,12 @@ def test_chunks_read_in_one_burst_fail_the_stream_check():
     assert result(record(0, (0.01,)), record(1, (0.0,), ok=False)).chunks_read_together_share() == 0
     assert result(record(0, ())).chunks_read_together_share() is None
 
-    checks = [check_stream_read_on_time(r.chunks_read_together_share(), max_share=MAX_CHUNKS_READ_TOGETHER)
-              for r in (paced, burst, result(record(0, ())))]
+    checks = [
+        check_stream_read_on_time(
+            r.chunks_read_together_share(), max_share=MAX_CHUNKS_READ_TOGETHER
+        )
+        for r in (paced, burst, result(record(0, ())))
+    ]
     assert [c.passed for c in checks] == [True, False, None]
     assert "88% of the streamed chunks were read together" in checks[1].detail
     assert "time to first token is late" in checks[1].detail and checks[1].severity == "warning"
@@ -255,16 +289,25 @@ def test_chunks_read_in_one_burst_fail_the_stream_check():
 
 def test_a_stream_that_arrives_in_one_burst_fails_the_check_and_a_paced_one_passes(server):
     # What a client behind its server sees: each answer's chunks in one read.
-    burst, paced = load(server, [BURST_PROMPT] * 3, max_tokens=8), load(server, ["p"] * 3, max_tokens=8)
+    burst, paced = (
+        load(server, [BURST_PROMPT] * 3, max_tokens=8),
+        load(server, ["p"] * 3, max_tokens=8),
+    )
     assert burst.chunks_read_together_share() == 1.0
     assert paced.chunks_read_together_share() < MAX_CHUNKS_READ_TOGETHER  # 20 ms apart: read alone
-    assert [check_stream_read_on_time(r.chunks_read_together_share(), max_share=MAX_CHUNKS_READ_TOGETHER).passed
-            for r in (burst, paced)] == [False, True]
+    assert [
+        check_stream_read_on_time(
+            r.chunks_read_together_share(), max_share=MAX_CHUNKS_READ_TOGETHER
+        ).passed
+        for r in (burst, paced)
+    ] == [False, True]
 
 
 def test_tokens_in_a_window_spread_usage_over_the_text_chunks():
     def record(**fields):
-        base = dict(index=0, scheduled_s=0.0, queued_s=0.0, sent_unix=100.0, ttft_s=1.0, e2e_latency_s=4.5)
+        base = dict(
+            index=0, scheduled_s=0.0, queued_s=0.0, sent_unix=100.0, ttft_s=1.0, e2e_latency_s=4.5
+        )
         return RequestRecord(**(base | fields))
 
     # chunks at 101, 102, 103 and 104 s, two tokens each
@@ -274,7 +317,11 @@ def test_tokens_in_a_window_spread_usage_over_the_text_chunks():
         error_kind=ErrorKind.TIMEOUT, error="timeout",
     )  # fmt: skip
     phase_times = PhaseTimes(
-        concurrency_limit=1, start_unix=100.0, saturated_unix=100.0, draining_unix=104.5, end_unix=104.5
+        concurrency_limit=1,
+        start_unix=100.0,
+        saturated_unix=100.0,
+        draining_unix=104.5,
+        end_unix=104.5,
     )
     result = LoadResult(
         "http://h/v1", LoadSettings(model="m"), (done, failed), phase_times, 4.5, warmup_failures=0
@@ -309,7 +356,9 @@ def test_sparse_arrivals_never_saturate_and_give_no_steady_window(server):
     ],
 )
 def test_failed_requests_are_recorded_with_their_kind(server, fault, kind, message):
-    result = load(server, ["fine", fault], concurrency=2, request_timeout_s=0.5, max_failure_share=0.5)
+    result = load(
+        server, ["fine", fault], concurrency=2, request_timeout_s=0.5, max_failure_share=0.5
+    )
     good, bad = result.records
     assert good.ok and good.output_tokens == 4
     assert bad.error_kind is kind and bad.output_tokens is None
@@ -325,7 +374,10 @@ def test_failure_share_above_the_limit_fails_the_run_naming_model_and_endpoint(s
     assert not load(server, prompts, max_failure_share=0.25).failed
     result = load(server, prompts, max_failure_share=0.2)
     assert result.failed and result.failure_share == 0.25
-    assert "1 of 4 requests to model 'tiny'" in result.failure_reason and server.url in result.failure_reason
+    assert (
+        "1 of 4 requests to model 'tiny'" in result.failure_reason
+        and server.url in result.failure_reason
+    )
 
 
 def test_a_run_where_every_request_failed_is_failed_whatever_the_allowed_share(server):
@@ -359,7 +411,9 @@ def test_api_key_is_read_from_the_named_environment_variable(monkeypatch):
         with pytest.raises(LoadError, match="EB_TEST_KEY, which is not set"):
             load(server, ["a"], api_key_env="EB_TEST_KEY")
         monkeypatch.setenv("EB_TEST_KEY", "wrong")
-        with pytest.raises(LoadError, match="rejected the API key from the environment variable EB_TEST_KEY"):
+        with pytest.raises(
+            LoadError, match="rejected the API key from the environment variable EB_TEST_KEY"
+        ):
             load(server, ["a"], api_key_env="EB_TEST_KEY")
         monkeypatch.setenv("EB_TEST_KEY", "s3cret")
         result = load(server, ["a"], api_key_env="EB_TEST_KEY")

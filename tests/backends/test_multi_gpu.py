@@ -43,20 +43,39 @@ def test_several_gpus_are_filled_by_accelerate_up_to_their_free_memory(monkeypat
 def test_a_spread_model_runs_and_both_stand_in_gpus_are_metered(monkeypatch, tmp_path):
     model_dir = build_tiny_model(tmp_path / "model", **TINY)
     config = load_yaml(REPO_ROOT / "config/config.yaml")
-    entry = {"id": str(model_dir), "device": "cpu", "batch_size": 1, "num_prompts": 2,
-             "warmup_prompts": 1, "max_new_tokens": 4,
-             "dataset": str(REPO_ROOT / "data/prompts.jsonl")}
-    cfg = RunConfig.from_dict(resolve_model("m", entry, config["defaults"],
-                                            config["measurement"]))
+    entry = {
+        "id": str(model_dir),
+        "device": "cpu",
+        "batch_size": 1,
+        "num_prompts": 2,
+        "warmup_prompts": 1,
+        "max_new_tokens": 4,
+        "dataset": str(REPO_ROOT / "data/prompts.jsonl"),
+    }
+    cfg = RunConfig.from_dict(resolve_model("m", entry, config["defaults"], config["measurement"]))
     # The CPU split stands in for the GPUs: what the backend does with a placement is the same
-    monkeypatch.setattr(pytorch, "spread_placement", lambda count: {
-        "device_map": "auto", "max_memory": {"cpu": CPU_BYTES},
-        "offload_folder": str(tmp_path / "offload")})
-    nvml = FakeNvml([FakeGpu("GPU-aaaa", power_w=250.0), FakeGpu("GPU-bbbb", power_w=150.0),
-                     FakeGpu("GPU-cccc", power_w=90.0)])
-    with EnergyMonitor.create(powercap_root=tmp_path, nvml=nvml,
-                              environ={"CUDA_VISIBLE_DEVICES": "0,1"}) as monitor, \
-            PyTorchBackend(cfg) as backend:
+    monkeypatch.setattr(
+        pytorch,
+        "spread_placement",
+        lambda count: {
+            "device_map": "auto",
+            "max_memory": {"cpu": CPU_BYTES},
+            "offload_folder": str(tmp_path / "offload"),
+        },
+    )
+    nvml = FakeNvml(
+        [
+            FakeGpu("GPU-aaaa", power_w=250.0),
+            FakeGpu("GPU-bbbb", power_w=150.0),
+            FakeGpu("GPU-cccc", power_w=90.0),
+        ]
+    )
+    with (
+        EnergyMonitor.create(
+            powercap_root=tmp_path, nvml=nvml, environ={"CUDA_VISIBLE_DEVICES": "0,1"}
+        ) as monitor,
+        PyTorchBackend(cfg) as backend,
+    ):
         backend.warm_up()
         trial = backend.run_trial(0, monitor)
         info = backend.info()
@@ -71,4 +90,3 @@ def test_a_spread_model_runs_and_both_stand_in_gpus_are_metered(monkeypatch, tmp
     duration = trial.window.duration_s
     assert per_device["gpu0"] == pytest.approx(250.0 * duration, rel=1e-6)
     assert per_device["gpu1"] == pytest.approx(150.0 * duration, rel=1e-6)
-

@@ -11,8 +11,16 @@ from energybench.run.energy.phases import split_window_phases
 
 
 def gpu_window(name, duration, joules, **detail):
-    return WindowMeasurement(name, 0.0, duration, {"gpu": ComponentEnergy(
-        "gpu", joules, "nvml", devices=["gpu0"], detail={"resolution_j": 0.001, **detail})})
+    return WindowMeasurement(
+        name,
+        0.0,
+        duration,
+        {
+            "gpu": ComponentEnergy(
+                "gpu", joules, "nvml", devices=["gpu0"], detail={"resolution_j": 0.001, **detail}
+            )
+        },
+    )
 
 
 class ClockMonitor:
@@ -27,10 +35,12 @@ class ClockMonitor:
 
     def begin_window(self, name):
         import time
+
         self.opened[name] = time.monotonic()
 
     def end_window(self, name):
         import time
+
         duration = time.monotonic() - self.opened.pop(name)
         self.windows.append(name)
         return gpu_window(name, duration, 400.0 * duration)
@@ -38,8 +48,12 @@ class ClockMonitor:
 
 def stub_backend(prompts, batch_size):
     backend = PyTorchBackend.__new__(PyTorchBackend)  # no model: _generate is replaced
-    backend.cfg = SimpleNamespace(batch_size=batch_size, max_new_tokens=8,
-                                  effective_min_new_tokens=1, runs_each_prompt_once=False)
+    backend.cfg = SimpleNamespace(
+        batch_size=batch_size,
+        max_new_tokens=8,
+        effective_min_new_tokens=1,
+        runs_each_prompt_once=False,
+    )
     backend.texts = [f"prompt {i}" for i in range(prompts)]
     backend.calls = []
 
@@ -64,9 +78,11 @@ def test_prefill_repeats_whole_passes_until_enough_batches_and_time():
 
 def test_prefill_per_pass_is_the_window_over_its_passes():
     # A 50 ms prefill at 400 W is 20 J: 200 passes give 4,000 J over 10 s.
-    phases = split_window_phases(gpu_window("p", 10.0, 4000.0, resolution_j=800.0 * 0.1),
-                                 gpu_window("g", 30.0, 12000.0, resolution_j=2400.0 * 0.1),
-                                 passes=200)
+    phases = split_window_phases(
+        gpu_window("p", 10.0, 4000.0, resolution_j=800.0 * 0.1),
+        gpu_window("g", 30.0, 12000.0, resolution_j=2400.0 * 0.1),
+        passes=200,
+    )
     assert phases["gpu"].prefill == pytest.approx(20.0)
     assert phases["gpu"].decode == pytest.approx(11980.0)
     assert phases["latency"].prefill == pytest.approx(0.05)
@@ -74,25 +90,39 @@ def test_prefill_per_pass_is_the_window_over_its_passes():
 
 def test_a_prefill_window_the_counter_cannot_resolve_is_invalid():
     # One pass: the counter ticked once in a 50 ms window and read 40 J (the true figure is 20 J)
-    phases = split_window_phases(gpu_window("p", 0.05, 40.0, resolution_j=2 * 800 * 0.1),
-                                 gpu_window("g", 30.0, 12000.0, resolution_j=240.0))
+    phases = split_window_phases(
+        gpu_window("p", 0.05, 40.0, resolution_j=2 * 800 * 0.1),
+        gpu_window("g", 30.0, 12000.0, resolution_j=240.0),
+    )
     assert phases["gpu"].prefill is None and phases["gpu"].decode is None
     assert "prefill invalid" in phases["gpu"].reason and "resolved only" in phases["gpu"].reason
 
 
 def test_a_prefill_window_that_read_zero_joules_is_unresolved_not_a_free_prefill():
     # The meter resolves 0.2 J and read 0 J: that is no 0 J prefill (decode = all of generate)
-    phases = split_window_phases(gpu_window("p", 10.0, 0.0, resolution_j=0.2),
-                                 gpu_window("g", 30.0, 50.0, resolution_j=0.2), passes=10)
+    phases = split_window_phases(
+        gpu_window("p", 10.0, 0.0, resolution_j=0.2),
+        gpu_window("g", 30.0, 50.0, resolution_j=0.2),
+        passes=10,
+    )
     assert phases["gpu"].prefill is None and phases["gpu"].decode is None
     assert "resolved only" in phases["gpu"].reason
 
 
 def test_a_prefill_window_failing_the_counter_check_gives_no_decode():
-    prefill = gpu_window("p", 10.0, 4000.0, resolution_j=80.0, counter_j=4000.0,
-                         integral_j=3000.0, counter_resolution_j=80.0, integral_resolution_j=40.0)
-    phases = split_window_phases(prefill, gpu_window("g", 30.0, 12000.0, resolution_j=240.0),
-                                 passes=200)
+    prefill = gpu_window(
+        "p",
+        10.0,
+        4000.0,
+        resolution_j=80.0,
+        counter_j=4000.0,
+        integral_j=3000.0,
+        counter_resolution_j=80.0,
+        integral_resolution_j=40.0,
+    )
+    phases = split_window_phases(
+        prefill, gpu_window("g", 30.0, 12000.0, resolution_j=240.0), passes=200
+    )
     assert phases["gpu"].decode is None
     assert "gpu_counter_matches_power_integral" in phases["gpu"].reason
 
@@ -109,9 +139,12 @@ def test_a_short_generation_repeats_whole_passes_until_its_window_is_long_enough
 
 
 def test_generate_per_pass_enters_the_phases():
-    phases = split_window_phases(gpu_window("p", 10.0, 4000.0, resolution_j=80.0),
-                                 gpu_window("g", 30.0, 12000.0, resolution_j=240.0),
-                                 passes=200, generate_passes=3)
+    phases = split_window_phases(
+        gpu_window("p", 10.0, 4000.0, resolution_j=80.0),
+        gpu_window("g", 30.0, 12000.0, resolution_j=240.0),
+        passes=200,
+        generate_passes=3,
+    )
     assert phases["gpu"].generate == pytest.approx(4000.0)
     assert phases["gpu"].decode == pytest.approx(3980.0)
     assert phases["latency"].generate == pytest.approx(10.0)
@@ -129,6 +162,7 @@ class SlowStartMonitor(ClockMonitor):
 
     def begin_window(self, name):
         import time
+
         time.sleep(0.05)
         super().begin_window(name)
 

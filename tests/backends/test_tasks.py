@@ -20,8 +20,9 @@ SCHEMA = load_yaml(REPO_ROOT / "src/energybench/run/schemas/model_settings.schem
 
 
 def run_config(**entry):
-    return resolve_model("m", {"id": "org/model", **entry}, CONFIG["defaults"],
-                         CONFIG["measurement"])
+    return resolve_model(
+        "m", {"id": "org/model", **entry}, CONFIG["defaults"], CONFIG["measurement"]
+    )
 
 
 def test_the_registry_and_the_settings_schema_list_the_same_tasks():
@@ -70,10 +71,17 @@ def test_an_unknown_task_is_named_with_the_known_ones():
 
 def test_a_task_its_backend_does_not_run_is_refused_naming_model_and_field(monkeypatch):
     text = TASKS["text_generation"]
-    monkeypatch.setitem(TASKS, "text_generation", Task(**{
-        **text.__dict__, "backends": {"pytorch": text.backends["pytorch"]}}))
+    monkeypatch.setitem(
+        TASKS,
+        "text_generation",
+        Task(**{**text.__dict__, "backends": {"pytorch": text.backends["pytorch"]}}),
+    )
     assert task_problems(run_config(backend="pytorch")) == []
-    with pytest.raises(ConfigError, match=re.escape(
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
             "model 'm': task 'text_generation' does not run on backend 'vllm' "
-            "(backends that run it: pytorch)")):
+            "(backends that run it: pytorch)"
+        ),
+    ):
         check_run_configs({"m": run_config(backend="vllm")})

@@ -7,7 +7,13 @@ import re
 import pytest
 import yaml
 from conftest import REPO_ROOT
-from fake_openai_server import FIRST_TOKEN_DELAY_S, PROMPT_TOKENS, TOKEN_DELAY_S, FakeOpenAIServer, Fault
+from fake_openai_server import (
+    FIRST_TOKEN_DELAY_S,
+    PROMPT_TOKENS,
+    TOKEN_DELAY_S,
+    FakeOpenAIServer,
+    Fault,
+)
 
 from energybench.run import benchmark
 from energybench.run.backends.vllm.backend import EXTERNAL_ENDPOINT, REQUESTS_NAME
@@ -38,10 +44,19 @@ def run_config(tmp_path, vllm, prompts, warmup_prompts=0, **settings):
     """A resolved run config of the shipped defaults for a vLLM model served as `tiny`."""
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     dataset = write_prompts(tmp_path / "prompts.jsonl", prompts)
-    entry = {"id": "tiny", "backend": "vllm", **({"vllm": vllm} if vllm else {}), "dataset": dataset,
-             "num_prompts": len(prompts) - warmup_prompts, "warmup_prompts": warmup_prompts,
-             "max_new_tokens": 4, **settings}
-    return resolve_model(MODEL, entry, config["defaults"], config["measurement"] | {"idle_seconds": 0.3})
+    entry = {
+        "id": "tiny",
+        "backend": "vllm",
+        **({"vllm": vllm} if vllm else {}),
+        "dataset": dataset,
+        "num_prompts": len(prompts) - warmup_prompts,
+        "warmup_prompts": warmup_prompts,
+        "max_new_tokens": 4,
+        **settings,
+    }
+    return resolve_model(
+        MODEL, entry, config["defaults"], config["measurement"] | {"idle_seconds": 0.3}
+    )
 
 
 def run(config, tmp_path):
@@ -55,17 +70,28 @@ def run(config, tmp_path):
 
 def test_external_endpoint_gives_latencies_and_throughput_and_no_energy(server, tmp_path):
     prompts = [f"prompt {i}" for i in range(8)]
-    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url, "concurrency": 3},
-                        prompts, warmup_prompts=2)
+    config = run_config(
+        tmp_path,
+        {"mode": "external", "endpoint": server.url, "concurrency": 3},
+        prompts,
+        warmup_prompts=2,
+    )
     report, run_dir = run(config, tmp_path)
 
     assert report["status"] == "succeeded", report["error"]
     assert len(server.bodies) == 8  # 2 warm-up requests, sent but not counted
     summary = report["summary"]
-    assert (summary["total_prompts"], summary["successful_prompts"], summary["failed_prompts"]) == (6, 6, 0)
+    assert (summary["total_prompts"], summary["successful_prompts"], summary["failed_prompts"]) == (
+        6,
+        6,
+        0,
+    )
     assert summary["total_prompt_tokens"] == 6 * PROMPT_TOKENS  # the server's usage
     assert summary["total_completion_tokens"] == 6 * 4
-    assert summary["throughput_tokens_per_second"] > 0 and summary["avg_served_time_to_first_token"] > 0
+    assert (
+        summary["throughput_tokens_per_second"] > 0
+        and summary["avg_served_time_to_first_token"] > 0
+    )
     # three requests in flight at once: none was timed alone, as AES's figure needs
     assert summary["avg_latency_seconds"] is None and summary["avg_time_to_first_token"] is None
     latency = report["latency"]
@@ -104,8 +130,13 @@ def test_recorded_token_times_follow_the_servers_pacing_inside_the_engine(server
     # 100 Hz), the monitor window and the phase callbacks. The fake server sends a token every
     # TOKEN_DELAY_S, so a stream read late, in one burst, would show a spread far below that.
     tokens = 12
-    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url, "concurrency": 3},
-                        [f"p{i}" for i in range(8)], warmup_prompts=2, max_new_tokens=tokens)
+    config = run_config(
+        tmp_path,
+        {"mode": "external", "endpoint": server.url, "concurrency": 3},
+        [f"p{i}" for i in range(8)],
+        warmup_prompts=2,
+        max_new_tokens=tokens,
+    )
     config["measurement"]["sample_hz"] = 100
     report, run_dir = run(config, tmp_path)
     assert report["status"] == "succeeded", report["error"]
@@ -114,7 +145,9 @@ def test_recorded_token_times_follow_the_servers_pacing_inside_the_engine(server
         assert request["ttft_s"] >= FIRST_TOKEN_DELAY_S
         spread = sum(request["inter_token_latencies_s"])
         assert spread >= 0.8 * (tokens - 1) * TOKEN_DELAY_S, request
-        assert sorted(request["inter_token_latencies_s"])[tokens // 2] >= 0.5 * TOKEN_DELAY_S, request
+        assert sorted(request["inter_token_latencies_s"])[tokens // 2] >= 0.5 * TOKEN_DELAY_S, (
+            request
+        )
     # Connections opened before each load and kept alive: one per concurrent request of the
     # warm-up and of the trial, and the one that asked the external server for its version.
     assert server.connections <= 3 + 3 + 1
@@ -128,10 +161,16 @@ def test_the_steady_state_window_is_opened_and_closed_live_with_the_counters(ser
     from energybench.run.backends.vllm.backend import VLLMBackend
     from energybench.run.meters import EnergyMonitor
 
-    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url, "concurrency": 2},
-                        [f"p{i}" for i in range(4)], max_new_tokens=30)
-    with EnergyMonitor.create(sample_hz=10) as monitor, \
-            VLLMBackend(RunConfig.from_dict(config), tmp_path / "run") as backend:
+    config = run_config(
+        tmp_path,
+        {"mode": "external", "endpoint": server.url, "concurrency": 2},
+        [f"p{i}" for i in range(4)],
+        max_new_tokens=30,
+    )
+    with (
+        EnergyMonitor.create(sample_hz=10) as monitor,
+        VLLMBackend(RunConfig.from_dict(config), tmp_path / "run") as backend,
+    ):
         trial = backend.run_trial(0, monitor)
     steady, window = trial.extra["steady_state"], trial.phase_windows["steady_state"]
     assert steady["batch_full"] and steady["reason"] is None
@@ -144,20 +183,26 @@ def test_the_steady_state_window_is_opened_and_closed_live_with_the_counters(ser
 
 def test_a_load_that_never_saturates_has_no_steady_state_and_says_why(server, tmp_path):
     # seed 0 spaces three arrivals at 2/s by more than a request takes, so never 2 in flight
-    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url, "concurrency": 2,
-                                   "request_rate": 2.0}, ["a", "b", "c"])
+    config = run_config(
+        tmp_path,
+        {"mode": "external", "endpoint": server.url, "concurrency": 2, "request_rate": 2.0},
+        ["a", "b", "c"],
+    )
     report, _ = run(config, tmp_path)
     assert report["status"] == "succeeded"
     steady = report["steady_state"]
     assert steady["energy"] is None and steady["trials"][0]["duration_s"] is None
     assert "never 2 requests decoding at once" in steady["trials"][0]["reason"]
-    assert steady["reason"].startswith("no trial had a steady-state window: never 2 requests decoding")
+    assert steady["reason"].startswith(
+        "no trial had a steady-state window: never 2 requests decoding"
+    )
 
 
 def test_failure_share_above_the_limit_marks_the_run_failed_keeping_its_figures(server, tmp_path):
     prompts = [Fault.HTTP_500, "a", "b", "c"]
-    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url,
-                                   "max_failure_share": 0.2}, prompts)
+    config = run_config(
+        tmp_path, {"mode": "external", "endpoint": server.url, "max_failure_share": 0.2}, prompts
+    )
     report, _ = run(config, tmp_path)
 
     assert report["status"] == "failed"
@@ -169,8 +214,11 @@ def test_failure_share_above_the_limit_marks_the_run_failed_keeping_its_figures(
 
 
 def test_failures_within_the_allowed_share_are_counted_and_the_run_succeeds(server, tmp_path):
-    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url,
-                                   "max_failure_share": 0.25}, [Fault.HTTP_500, "a", "b", "c"])
+    config = run_config(
+        tmp_path,
+        {"mode": "external", "endpoint": server.url, "max_failure_share": 0.25},
+        [Fault.HTTP_500, "a", "b", "c"],
+    )
     report, _ = run(config, tmp_path)
     assert report["status"] == "succeeded"
     assert report["summary"]["failed_prompts"] == 1 and report["latency"]["ttft_s"]["count"] == 3
@@ -180,10 +228,15 @@ def test_unreachable_endpoint_gives_a_failed_report_naming_model_and_endpoint(tm
     from energybench.run.backends.vllm.server import free_port
 
     url = f"http://127.0.0.1:{free_port()}/v1"
-    config = run_config(tmp_path, {"mode": "external", "endpoint": url}, ["a", "b"], warmup_prompts=1)
+    config = run_config(
+        tmp_path, {"mode": "external", "endpoint": url}, ["a", "b"], warmup_prompts=1
+    )
     report, _ = run(config, tmp_path)
     assert report["status"] == "failed"
-    assert f"Cannot connect to the endpoint for model 'tiny' at endpoint {url}" in report["error"]["message"]
+    assert (
+        f"Cannot connect to the endpoint for model 'tiny' at endpoint {url}"
+        in report["error"]["message"]
+    )
     assert report["energy"]["total"]["gross_joules"] is None
 
 
@@ -204,7 +257,8 @@ def test_the_block_is_parsed_once_with_its_defaults_and_served_names(tmp_path):
     assert (managed.mode, managed.served_model_name, managed.concurrency) == ("managed", MODEL, 8)
     assert managed.request_rate is None and managed.extra_args == ()
     external = RunConfig.from_dict(
-        run_config(tmp_path, {"mode": "external", "endpoint": "http://h:8021/v1"}, ["a"])).backend_settings
+        run_config(tmp_path, {"mode": "external", "endpoint": "http://h:8021/v1"}, ["a"])
+    ).backend_settings
     assert external.external and external.served_model_name == "tiny"
 
 
@@ -216,71 +270,127 @@ def test_the_block_stays_as_written_in_the_run_config_and_its_digest(tmp_path):
     assert cfg.to_dict()["vllm"] == {"mode": "managed", "concurrency": 8}
     assert RunConfig.from_dict(cfg.to_dict()) == cfg
     assert "vllm" not in RunConfig.from_dict(run_config(tmp_path, None, ["a"])).to_dict()
-    assert cfg.digest() != RunConfig.from_dict(run_config(tmp_path, {"mode": "managed"}, ["a"])).digest()
+    assert (
+        cfg.digest()
+        != RunConfig.from_dict(run_config(tmp_path, {"mode": "managed"}, ["a"])).digest()
+    )
 
 
 def test_the_schema_declares_no_default_of_the_block():
     """The block's defaults are declared in its model (VLLMSettings reads the block with them);
     the schema generated from it checks the fields and declares no default."""
-    block = load_yaml(REPO_ROOT / "src/energybench/run/schemas/model_settings.schema.json")["properties"]["vllm"]
+    block = load_yaml(REPO_ROOT / "src/energybench/run/schemas/model_settings.schema.json")[
+        "properties"
+    ]["vllm"]
     assert not [name for name, spec in block["properties"].items() if "default" in spec]
     assert set(block["properties"]) == set(VLLMSettings.model_fields)
 
 
 def test_the_docs_state_the_defaults_of_the_settings_type():
     """docs/vllm.md's table of the block gives each field's default as VLLMSettings does."""
-    rows = re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", (REPO_ROOT / "docs/vllm.md").read_text(), re.M)
+    rows = re.findall(
+        r"^\| `(\w+)` \| `([^`]*)` \|", (REPO_ROOT / "docs/vllm.md").read_text(), re.M
+    )
     defaults = {name: field.default for name, field in VLLMSettings.model_fields.items()}
     assert len(rows) >= 7
     for name, documented in rows:
-        assert yaml.safe_load(documented) == (list(defaults[name]) if isinstance(defaults[name], tuple)
-                                             else defaults[name]), name
+        assert yaml.safe_load(documented) == (
+            list(defaults[name]) if isinstance(defaults[name], tuple) else defaults[name]
+        ), name
 
 
 def test_load_settings_follow_the_run_config(tmp_path):
     from energybench.run.backends.vllm.backend import load_settings
 
-    cfg = RunConfig.from_dict(run_config(
-        tmp_path, {"api": "chat", "request_rate": 4.0}, ["a"], reasoning=True,
-        reasoning_params={"reasoning_effort": "low"}, max_new_tokens=16))
+    cfg = RunConfig.from_dict(
+        run_config(
+            tmp_path,
+            {"api": "chat", "request_rate": 4.0},
+            ["a"],
+            reasoning=True,
+            reasoning_params={"reasoning_effort": "low"},
+            max_new_tokens=16,
+        )
+    )
     load = load_settings(cfg)
     assert isinstance(load, LoadSettings) and load.serving is cfg.backend_settings
-    assert (load.model, load.serving.api, load.max_tokens, load.serving.request_rate) == (MODEL, "chat", 16, 4.0)
+    assert (load.model, load.serving.api, load.max_tokens, load.serving.request_rate) == (
+        MODEL,
+        "chat",
+        16,
+        4.0,
+    )
     assert not load.fixed_output_length  # reasoning: the model decides when to stop
     assert (load.enable_thinking, load.reasoning_effort) == (True, "low")
 
 
 def test_thinking_switch_without_the_chat_api_is_refused_before_any_run_naming_the_model(tmp_path):
     config = run_config(tmp_path, None, ["a"], reasoning_params={"enable_thinking": False})
-    message = (rf"model '{MODEL}': reasoning_params.enable_thinking is a chat template setting; "
-               "it needs vllm.api: chat")
+    message = (
+        rf"model '{MODEL}': reasoning_params.enable_thinking is a chat template setting; "
+        "it needs vllm.api: chat"
+    )
     with pytest.raises(ConfigError, match=message):
         check_run_configs({MODEL: config})
     with pytest.raises(ConfigError, match="run config: reasoning_params.enable_thinking"):
         RunConfig.validated(config)  # a run config written by hand
-    check_run_configs({MODEL: run_config(tmp_path, {"api": "chat"}, ["a"],
-                                         reasoning_params={"enable_thinking": False})})
+    check_run_configs(
+        {
+            MODEL: run_config(
+                tmp_path, {"api": "chat"}, ["a"], reasoning_params={"enable_thinking": False}
+            )
+        }
+    )
 
 
 def models_doc(entry):
     return {"models": {"m": {"id": "org/name", **entry}}}
 
 
-@pytest.mark.parametrize("entry, message", [
-    ({"backend": "vllm", "vllm": {"mode": "external"}}, r"field 'vllm': 'endpoint' is a required property"),
-    ({"backend": "vllm", "vllm": {"endpoint": "http://h:8000/v1"}}, r"field 'vllm.endpoint'.*only with mode external"),
-    ({"backend": "vllm", "vllm": {"mode": "external", "endpoint": "http://h/v1", "max_model_len": 512}},
-     r"field 'vllm.max_model_len'.*not with mode external"),
-    ({"vllm": {"mode": "managed"}}, r"'backend' is a dependency of 'vllm'"),
-    ({"backend": "pytorch", "vllm": {}}, r"field 'backend': 'vllm' was expected"),
-    ({"backend": "vllm", "vllm": {"api_key_env": "sk-123"}}, r"field 'vllm.api_key_env'"),
-    ({"backend": "vllm", "vllm": {"api": "responses"}}, r"field 'vllm.api': 'responses' is not one of"),
-    ({"backend": "vllm", "vllm": {"concurrency": 0}}, r"field 'vllm.concurrency': 0 is less than"),
-    ({"backend": "vllm", "vllm": {"request_rate": 0}}, r"field 'vllm.request_rate': 0 is less than or equal"),
-    ({"backend": "vllm", "vllm": {"max_failure_share": 1.5}}, r"field 'vllm.max_failure_share': 1.5 is greater"),
-    ({"backend": "vllm", "vllm": {"max_num_seqs": 0}}, r"field 'vllm.max_num_seqs': 0 is less than"),
-    ({"backend": "vllm", "max_new_tokens": 0}, r"field 'max_new_tokens': 0 is less than"),
-])
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        (
+            {"backend": "vllm", "vllm": {"mode": "external"}},
+            r"field 'vllm': 'endpoint' is a required property",
+        ),
+        (
+            {"backend": "vllm", "vllm": {"endpoint": "http://h:8000/v1"}},
+            r"field 'vllm.endpoint'.*only with mode external",
+        ),
+        (
+            {
+                "backend": "vllm",
+                "vllm": {"mode": "external", "endpoint": "http://h/v1", "max_model_len": 512},
+            },
+            r"field 'vllm.max_model_len'.*not with mode external",
+        ),
+        ({"vllm": {"mode": "managed"}}, r"'backend' is a dependency of 'vllm'"),
+        ({"backend": "pytorch", "vllm": {}}, r"field 'backend': 'vllm' was expected"),
+        ({"backend": "vllm", "vllm": {"api_key_env": "sk-123"}}, r"field 'vllm.api_key_env'"),
+        (
+            {"backend": "vllm", "vllm": {"api": "responses"}},
+            r"field 'vllm.api': 'responses' is not one of",
+        ),
+        (
+            {"backend": "vllm", "vllm": {"concurrency": 0}},
+            r"field 'vllm.concurrency': 0 is less than",
+        ),
+        (
+            {"backend": "vllm", "vllm": {"request_rate": 0}},
+            r"field 'vllm.request_rate': 0 is less than or equal",
+        ),
+        (
+            {"backend": "vllm", "vllm": {"max_failure_share": 1.5}},
+            r"field 'vllm.max_failure_share': 1.5 is greater",
+        ),
+        (
+            {"backend": "vllm", "vllm": {"max_num_seqs": 0}},
+            r"field 'vllm.max_num_seqs': 0 is less than",
+        ),
+        ({"backend": "vllm", "max_new_tokens": 0}, r"field 'max_new_tokens': 0 is less than"),
+    ],
+)
 def test_invalid_vllm_settings_are_refused_before_any_run_naming_model_and_field(entry, message):
     schema = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
     with pytest.raises(ConfigError, match=message):
@@ -296,8 +406,9 @@ def test_only_external_vllm_models_take_an_endpoint_slot():
     assert VLLMBackend.resources(model) == {}
 
 
-def test_external_endpoint_on_this_machine_meters_the_named_local_gpus(server, tmp_path,
-                                                                       monkeypatch):
+def test_external_endpoint_on_this_machine_meters_the_named_local_gpus(
+    server, tmp_path, monkeypatch
+):
     """AES meters the local GPUs of an endpoint served on the same machine; meter_devices
     names them, and the report says which and that CPU and RAM are not the run's."""
     from fake_nvml import FakeGpu, FakeNvml
@@ -307,10 +418,16 @@ def test_external_endpoint_on_this_machine_meters_the_named_local_gpus(server, t
 
     nvml = FakeNvml([FakeGpu("GPU-idle", power_w=50.0), FakeGpu("GPU-served", power_w=300.0)])
     create = EnergyMonitor.create.__func__
-    monkeypatch.setattr(EnergyMonitor, "create", classmethod(
-        lambda cls, **kwargs: create(cls, nvml=nvml, environ={}, **kwargs)))
-    config = run_config(tmp_path, {"mode": "external", "endpoint": server.url,
-                                   "meter_devices": [1]}, ["a", "b", "c"])
+    monkeypatch.setattr(
+        EnergyMonitor,
+        "create",
+        classmethod(lambda cls, **kwargs: create(cls, nvml=nvml, environ={}, **kwargs)),
+    )
+    config = run_config(
+        tmp_path,
+        {"mode": "external", "endpoint": server.url, "meter_devices": [1]},
+        ["a", "b", "c"],
+    )
     report, _ = run(config, tmp_path)
     assert report["status"] == "succeeded", report["error"]
     gpu = report["energy"]["components"]["gpu"]
@@ -320,8 +437,11 @@ def test_external_endpoint_on_this_machine_meters_the_named_local_gpus(server, t
         assert component["gross_joules"] is None and component["reason"] == LOCAL_ENDPOINT_SHARED
     assert report["provenance"]["backend"]["metered_local_gpus"] == [1]
 
-    remote = run_config(tmp_path, {"mode": "external", "endpoint": "http://gpu-host:8000/v1",
-                                   "meter_devices": [0]}, ["a"])
+    remote = run_config(
+        tmp_path,
+        {"mode": "external", "endpoint": "http://gpu-host:8000/v1", "meter_devices": [0]},
+        ["a"],
+    )
     report, _ = run(remote, tmp_path)
     assert report["status"] == "failed"
     assert "meter_devices meters GPUs of this machine" in report["error"]["message"]

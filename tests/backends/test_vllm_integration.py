@@ -32,20 +32,31 @@ SERVED_NAME = "tiny-llama"
 # cores; nothing these tests check depends on how vLLM runs the model inside.
 EAGER = ("--enforce-eager",)
 CPU_SERVING = VLLMSettings(
-    served_model_name=SERVED_NAME, max_model_len=512, max_num_seqs=8, gpu_memory_utilization=0.2,
-    cpu_kvcache_space_gib=1, extra_args=EAGER,
+    served_model_name=SERVED_NAME,
+    max_model_len=512,
+    max_num_seqs=8,
+    gpu_memory_utilization=0.2,
+    cpu_kvcache_space_gib=1,
+    extra_args=EAGER,
 )
 
 
 def load_settings(model=SERVED_NAME, **fields):
     """LoadSettings for the shared server: `concurrency` and `request_timeout_s` are the
     `vllm` block's (and so is the server's batch limit, max_num_seqs)."""
-    serving = {name: fields.pop(name) for name in ("api", "concurrency", "request_timeout_s")
-               if name in fields}
+    serving = {
+        name: fields.pop(name)
+        for name in ("api", "concurrency", "request_timeout_s")
+        if name in fields
+    }
     return LoadSettings(model=model, serving=dataclasses.replace(CPU_SERVING, **serving), **fields)
+
+
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
-    require(vllm_importable(), f"vLLM is not importable by {vllm_python()} (run .ci/install-vllm.sh)")
+    require(
+        vllm_importable(), f"vLLM is not importable by {vllm_python()} (run .ci/install-vllm.sh)"
+    )
     return build_tiny_model(tmp_path_factory.mktemp("tiny-llama") / "model")
 
 
@@ -99,7 +110,9 @@ class TestOneSharedServer:
             # at once, and no steady state may be claimed.
             assert first_tokens[3] >= first_answer - 0.01 and steady is None
             return
-        assert phase_times.saturated_unix >= first_tokens[3] - 0.01  # the 4th first token, not a send
+        assert (
+            phase_times.saturated_unix >= first_tokens[3] - 0.01
+        )  # the 4th first token, not a send
         assert phase_times.draining_unix >= max(r.sent_unix for r in result.records)
         assert steady["duration_s"] > 0 and 0 < steady["mean_decoding_requests"] <= 4
         assert steady["batch_full"] == (steady["mean_decoding_requests"] >= BATCH_FULL_SHARE * 4)
@@ -120,9 +133,15 @@ class TestOneSharedServer:
         assert provenance["startup_s"] > 0
 
 
-def test_an_unserved_model_fails_inside_the_block_and_the_server_is_gone_after(tiny_model, tmp_path):
-    with pytest.raises(LoadError, match=r"does not serve model 'not-served'; it serves \['tiny-llama'\]"):
-        with ManagedVLLMServer(tiny_model, tmp_path / "vllm.log", CPU_SERVING, dtype="float32") as server:
+def test_an_unserved_model_fails_inside_the_block_and_the_server_is_gone_after(
+    tiny_model, tmp_path
+):
+    with pytest.raises(
+        LoadError, match=r"does not serve model 'not-served'; it serves \['tiny-llama'\]"
+    ):
+        with ManagedVLLMServer(
+            tiny_model, tmp_path / "vllm.log", CPU_SERVING, dtype="float32"
+        ) as server:
             assert process_group_alive(server.pid)
             run_load(server.endpoint, PROMPTS[:1], load_settings(model="not-served"))
     assert server.exit_code is not None

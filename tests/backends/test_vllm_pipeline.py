@@ -34,13 +34,24 @@ from energybench.run.backends.vllm.settings import VLLMSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.serial]
 
-TINY = {"hidden_size": 128, "num_layers": 2, "num_heads": 2, "vocab_size": 512, "seed": 0}  # head_dim 64
+TINY = {
+    "hidden_size": 128,
+    "num_layers": 2,
+    "num_heads": 2,
+    "vocab_size": 512,
+    "seed": 0,
+}  # head_dim 64
 # Serving settings a small CPU machine accepts (see shared/ENVIRONMENT.md); --enforce-eager
 # skips torch.compile's warm-up, about 30 s of every server start on two cores, and nothing
 # these tests check depends on how vLLM runs the model inside.
 EAGER = ["--enforce-eager"]
-CPU_SERVER = {"max_model_len": 512, "max_num_seqs": 8, "gpu_memory_utilization": 0.2,
-              "cpu_kvcache_space_gib": 1, "extra_args": EAGER}
+CPU_SERVER = {
+    "max_model_len": 512,
+    "max_num_seqs": 8,
+    "gpu_memory_utilization": 0.2,
+    "cpu_kvcache_space_gib": 1,
+    "extra_args": EAGER,
+}
 LOAD = {"concurrency": 4, "request_timeout_s": 120}
 PROMPTS, MAX_TOKENS = 16, 16
 EXTERNAL_NAME = "tiny-served"
@@ -48,17 +59,38 @@ MARKER = "ENERGYBENCH_VLLM_PIPELINE_TEST"
 
 
 def models_file(endpoint: str) -> dict:
-    common = {"backend": "vllm", "dtype": "float32", "num_prompts": PROMPTS, "warmup_prompts": 2,
-              "max_new_tokens": MAX_TOKENS}
-    return {"models": {
-        "vllm-managed": {**common, "tiny": TINY,
-                         "vllm": {"mode": "managed", **CPU_SERVER, **LOAD, "startup_timeout_s": 300}},
-        "vllm-external": {**common, "id": EXTERNAL_NAME, "class": "B",
-                          "vllm": {"mode": "external", "endpoint": endpoint, "api": "chat", **LOAD}},
-        "vllm-unstartable": {**common, "tiny": TINY,
-                             "vllm": {"mode": "managed", **CPU_SERVER,
-                                      "extra_args": [*EAGER, "--no-such-option"], "startup_timeout_s": 120}},
-    }}
+    common = {
+        "backend": "vllm",
+        "dtype": "float32",
+        "num_prompts": PROMPTS,
+        "warmup_prompts": 2,
+        "max_new_tokens": MAX_TOKENS,
+    }
+    return {
+        "models": {
+            "vllm-managed": {
+                **common,
+                "tiny": TINY,
+                "vllm": {"mode": "managed", **CPU_SERVER, **LOAD, "startup_timeout_s": 300},
+            },
+            "vllm-external": {
+                **common,
+                "id": EXTERNAL_NAME,
+                "class": "B",
+                "vllm": {"mode": "external", "endpoint": endpoint, "api": "chat", **LOAD},
+            },
+            "vllm-unstartable": {
+                **common,
+                "tiny": TINY,
+                "vllm": {
+                    "mode": "managed",
+                    **CPU_SERVER,
+                    "extra_args": [*EAGER, "--no-such-option"],
+                    "startup_timeout_s": 120,
+                },
+            },
+        }
+    }
 
 
 def processes_marked(marker: str) -> dict[int, str]:
@@ -69,7 +101,9 @@ def processes_marked(marker: str) -> dict[int, str]:
         try:
             if marker.encode() in environ.read_bytes().split(b"\0"):
                 cmdline = (environ.parent / "cmdline").read_bytes()
-                found[int(environ.parent.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
+                found[int(environ.parent.name)] = cmdline.replace(b"\0", b" ").decode(
+                    errors="replace"
+                )
         except OSError:
             continue  # ended while we looked, or not ours to read
     return found
@@ -80,11 +114,14 @@ def run_watching_vllm(command: list[str], workdir: Path, env: dict, marker: str,
     seen among its descendants while it ran."""
     seen = {}
     with open(workdir / "snakemake.out", "w+") as output:
-        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=output,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + timeout_s
         while process.poll() is None and time.monotonic() < deadline:
-            seen |= {pid: cmd for pid, cmd in processes_marked(marker).items() if "vllm" in cmd.lower()}
+            seen |= {
+                pid: cmd for pid, cmd in processes_marked(marker).items() if "vllm" in cmd.lower()
+            }
             time.sleep(1)
         if process.poll() is None:
             process.kill()
@@ -96,10 +133,15 @@ def run_watching_vllm(command: list[str], workdir: Path, env: dict, marker: str,
 @pytest.fixture(scope="module")
 def external_server(tmp_path_factory):
     """A vLLM server this test starts and stops itself: the external endpoint of the workflow."""
-    require(vllm_importable(), f"vLLM is not importable by {vllm_python()} (run .ci/install-vllm.sh)")
+    require(
+        vllm_importable(), f"vLLM is not importable by {vllm_python()} (run .ci/install-vllm.sh)"
+    )
     model = build_tiny_model(tmp_path_factory.mktemp("external") / "model", **TINY)
-    serving = VLLMSettings(served_model_name=EXTERNAL_NAME, startup_timeout_s=300,
-                           **(CPU_SERVER | {"extra_args": tuple(EAGER)}))
+    serving = VLLMSettings(
+        served_model_name=EXTERNAL_NAME,
+        startup_timeout_s=300,
+        **(CPU_SERVER | {"extra_args": tuple(EAGER)}),
+    )
     with ManagedVLLMServer(model, model.parent / "vllm.log", serving, dtype="float32") as server:
         yield server
     assert not process_group_alive(server.pid), "the test's own vLLM server outlived its block"
@@ -109,12 +151,17 @@ def external_server(tmp_path_factory):
 def finished(external_server, tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
     (workdir / "config/models.yaml").write_text(
-        yaml.safe_dump(models_file(external_server.endpoint.base_url), sort_keys=False))
+        yaml.safe_dump(models_file(external_server.endpoint.base_url), sort_keys=False)
+    )
     token = str(uuid.uuid4())
     env = os.environ | {PYTHON_ENV_VAR: str(vllm_python()), MARKER: token}
     code, output, seen = run_watching_vllm(
         [sys.executable, "-m", "snakemake", "--cores", "1", "--resources", "gpu=1", "endpoint=1"],
-        workdir, env, f"{MARKER}={token}", timeout_s=600)
+        workdir,
+        env,
+        f"{MARKER}={token}",
+        timeout_s=600,
+    )
     assert code == 0, f"snakemake failed:\n{output}"
     return workdir, f"{MARKER}={token}", seen
 
@@ -135,7 +182,10 @@ def assert_served_load(report: dict) -> None:
     assert summary["throughput_tokens_per_second"] > 0
     latency = report["latency"]
     for metric in ("ttft_s", "tpot_s", "e2e_latency_s"):
-        assert latency[metric]["count"] == PROMPTS and 0 < latency[metric]["median"] <= latency[metric]["p99"]
+        assert (
+            latency[metric]["count"] == PROMPTS
+            and 0 < latency[metric]["median"] <= latency[metric]["p99"]
+        )
     assert latency["itl_s"]["count"] > 0
     steady = report["steady_state"]["trials"][0]
     # 16-token answers may end before the batch fills (docs/vllm.md): then a reason says so.

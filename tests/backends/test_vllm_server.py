@@ -77,7 +77,9 @@ def fake_vllm(tmp_path, monkeypatch):
         (folder / "__init__.py").touch()
     (package / "api_server.py").write_text(textwrap.dedent(FAKE_API_SERVER))
     source = os.path.join(os.path.dirname(__file__), "..", "..", "src")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path / "fake"), os.path.abspath(source)]))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(tmp_path / "fake"), os.path.abspath(source)])
+    )
     return lambda mode: monkeypatch.setenv("FAKE_VLLM_MODE", mode)
 
 
@@ -120,7 +122,11 @@ def test_cpu_kv_cache_size_goes_to_the_environment():
 def test_python_comes_from_the_environment_variable(monkeypatch, tmp_path):
     monkeypatch.setenv("ENERGYBENCH_VLLM_PYTHON", "/opt/vllm/bin/python")
     server = ManagedVLLMServer("m", tmp_path / "log", port=8021)
-    assert server.command[:3] == ["/opt/vllm/bin/python", "-m", "vllm.entrypoints.openai.api_server"]
+    assert server.command[:3] == [
+        "/opt/vllm/bin/python",
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+    ]
     assert server.endpoint.base_url == "http://127.0.0.1:8021/v1"
 
 
@@ -147,7 +153,8 @@ def test_server_runs_inside_the_block_and_its_group_is_gone_after(fake_vllm, tmp
 
 
 def test_health_and_version_go_straight_to_the_server_past_the_environments_proxy(
-        fake_vllm, tmp_path, monkeypatch):
+    fake_vllm, tmp_path, monkeypatch
+):
     """As the load generator's requests do: a proxy would be measured with the server."""
     fake_vllm("ok")
     nowhere = f"http://127.0.0.1:{free_port()}"  # no proxy listens there
@@ -179,7 +186,8 @@ def test_a_server_that_dies_at_startup_fails_fast_with_its_log_tail(fake_vllm, t
     server = managed(tmp_path, startup_timeout_s=60)
     started = time.monotonic()
     with pytest.raises(
-        ServerStartError, match="(?s)model 'org/model' exited with code 3.*Unsupported CPU attention"
+        ServerStartError,
+        match="(?s)model 'org/model' exited with code 3.*Unsupported CPU attention",
     ):
         with server:
             pass
@@ -190,7 +198,9 @@ def test_a_server_that_dies_at_startup_fails_fast_with_its_log_tail(fake_vllm, t
 def test_a_server_that_never_becomes_healthy_is_stopped_at_the_timeout(fake_vllm, tmp_path):
     fake_vllm("never-healthy")
     server = managed(tmp_path, startup_timeout_s=2)
-    with pytest.raises(ServerStartError, match=r"did not answer http://127\.0\.0\.1:\d+/health within 2 s"):
+    with pytest.raises(
+        ServerStartError, match=r"did not answer http://127\.0\.0\.1:\d+/health within 2 s"
+    ):
         with server:
             pass
     assert not process_group_alive(server.pid)
@@ -199,7 +209,9 @@ def test_a_server_that_never_becomes_healthy_is_stopped_at_the_timeout(fake_vllm
 def test_sigterm_to_the_caller_stops_the_server(fake_vllm, tmp_path):
     fake_vllm("ok")
     caller = subprocess.Popen(
-        [sys.executable, "-c", CALLER_SCRIPT, str(tmp_path / "vllm.log")], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", CALLER_SCRIPT, str(tmp_path / "vllm.log")],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         server_pid = int(caller.stdout.readline())
@@ -222,17 +234,21 @@ def fake_proc(root, processes):
         for tid, cpus in threads.items():
             (root / str(pid) / "task" / str(tid)).mkdir(parents=True)
             (root / str(pid) / "task" / str(tid) / "status").write_text(
-                f"Name:\tx\nCpus_allowed_list:\t{cpus}\nMems_allowed:\t1\n")
+                f"Name:\tx\nCpus_allowed_list:\t{cpus}\nMems_allowed:\t1\n"
+            )
     return root
 
 
 def test_cpus_pinned_in_a_group_are_those_of_its_narrower_threads(tmp_path):
-    proc = fake_proc(tmp_path, {
-        100: (100, "S", {100: "0-3", 101: "0-3"}),       # API server, unpinned
-        120: (100, "R", {120: "0-1", 121: "0,1", 122: "2"}),  # worker's OpenMP threads
-        130: (100, "Z", {130: "3"}),                     # a zombie pins nothing
-        200: (200, "R", {200: "3"}),                     # another group
-    })
+    proc = fake_proc(
+        tmp_path,
+        {
+            100: (100, "S", {100: "0-3", 101: "0-3"}),  # API server, unpinned
+            120: (100, "R", {120: "0-1", 121: "0,1", 122: "2"}),  # worker's OpenMP threads
+            130: (100, "Z", {130: "3"}),  # a zombie pins nothing
+            200: (200, "R", {200: "3"}),  # another group
+        },
+    )
     assert cpus_pinned_in_group(100, proc) == {0, 1, 2}
     assert cpus_pinned_in_group(200, proc) == set()  # one thread: nothing narrower than it
     assert process_group_alive(100, proc) and not process_group_alive(300, proc)
@@ -253,8 +269,13 @@ def test_keeping_off_pinned_cpus_moves_every_thread_of_the_process():
         started.set()
         print(json.dumps([placement, sorted(pinned), list(threads.values())]))
     """)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         env=os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)}).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ | {"PYTHONPATH": os.pathsep.join(sys.path)},
+    ).stdout
     placement, pinned, threads = json.loads(out)
     assert placement["moved"] and placement["server_pinned_cpus"] == pinned
     assert len(threads) >= 2 and all(cpus == placement["client_cpus"] for cpus in threads)
@@ -265,5 +286,9 @@ def test_nothing_moves_when_nothing_is_pinned():
     from energybench.run.backends.vllm.backend import keep_off_cpus
 
     before = os.sched_getaffinity(0)
-    assert keep_off_cpus(set()) == {"server_pinned_cpus": [], "client_cpus": sorted(before), "moved": False}
+    assert keep_off_cpus(set()) == {
+        "server_pinned_cpus": [],
+        "client_cpus": sorted(before),
+        "moved": False,
+    }
     assert os.sched_getaffinity(0) == before

@@ -43,7 +43,9 @@ def test_cpu_image_has_cpu_torch_and_the_engine_and_rebuilds_from_cache(cpu_imag
     torch_version, nvidia_distributions = check.stdout.split("\n")[:2]
     assert torch_version.endswith("+cpu")
     assert nvidia_distributions == "['nvidia-ml-py']"  # NVML bindings only, no CUDA libraries
-    entrypoint = docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", cpu_image).stdout
+    entrypoint = docker(
+        "image", "inspect", "--format", "{{json .Config.Entrypoint}}", cpu_image
+    ).stdout
     assert json.loads(entrypoint) == ["energybench"]
 
     started = time.monotonic()
@@ -58,7 +60,9 @@ def test_gpu_dockerfile_builds_on_a_given_base(cpu_image, tmp_path):
     try:
         image_id = build_image("docker", REPO_ROOT / "containers" / "Dockerfile", REPO_ROOT, tag,
                                {"BASE_IMAGE": cpu_image}, log_path=tmp_path / "build.log")  # fmt: skip
-        entrypoint = docker("image", "inspect", "--format", "{{json .Config.Entrypoint}}", image_id).stdout
+        entrypoint = docker(
+            "image", "inspect", "--format", "{{json .Config.Entrypoint}}", image_id
+        ).stdout
         assert json.loads(entrypoint) == ["energybench"]
     finally:
         docker("rmi", "-f", tag, check=False)

@@ -81,7 +81,12 @@ def model_key():
 
 
 def containers_of(model_key: str, engine: str = "docker") -> list[str]:
-    filters = ["--filter", f"label={PIPELINE_LABEL}", "--filter", f"label={MODEL_LABEL}={model_key}"]
+    filters = [
+        "--filter",
+        f"label={PIPELINE_LABEL}",
+        "--filter",
+        f"label={MODEL_LABEL}={model_key}",
+    ]
     return cli(engine, "ps", "-a", "-q", *filters, text=True).stdout.split()
 
 
@@ -109,17 +114,19 @@ def test_output_reaches_the_log_and_paths_are_the_host_paths(tmp_path, engine, m
     code = f"""
         import json, os
         print("hello from the container", flush=True)
-        config = json.load(open({str(inputs / 'config.json')!r}))
-        with open({str(run_dir / 'seen.json')!r}, "w") as out:
+        config = json.load(open({str(inputs / "config.json")!r}))
+        with open({str(run_dir / "seen.json")!r}, "w") as out:
             json.dump({{"config": config, "uid": os.getuid(), "hf_home": os.environ["HF_HOME"]}},
                       out)
         try:
-            open({str(inputs / 'intruder')!r}, "w")
+            open({str(inputs / "intruder")!r}, "w")
             print("read-only mount was writable")
         except OSError:
             print("read-only mount refused a write")
     """
-    result = launch(python_spec(tmp_path, model_key, code, runtime=engine, read_only_mounts=[inputs]))
+    result = launch(
+        python_spec(tmp_path, model_key, code, runtime=engine, read_only_mounts=[inputs])
+    )
 
     assert result.runtime == engine and result.exit_code == 0
     assert result.image_id == container_cli.inspect_image(engine, BASE_IMAGE).id
@@ -141,7 +148,8 @@ def wait_for(path: Path, worker: threading.Thread) -> None:
 
 
 def test_running_container_gets_its_token_but_inspect_and_command_lines_never_show_it(
-        tmp_path, engine, model_key, monkeypatch):
+    tmp_path, engine, model_key, monkeypatch
+):
     token = f"hf_planted_{uuid.uuid4().hex}"
     monkeypatch.setenv("HF_TOKEN", token)
     run_dir = tmp_path / "runs" / model_key
@@ -151,8 +159,8 @@ def test_running_container_gets_its_token_but_inspect_and_command_lines_never_sh
         path = os.environ.pop("ENERGYBENCH_SECRETS_FILE")
         values = json.load(open(path))
         os.unlink(path)
-        open({str(run_dir / 'seen')!r}, "w").write(json.dumps(values))
-        while not os.path.exists({str(run_dir / 'go')!r}):
+        open({str(run_dir / "seen")!r}, "w").write(json.dumps(values))
+        while not os.path.exists({str(run_dir / "go")!r}):
             time.sleep(0.1)
     """
     spec = python_spec(tmp_path, model_key, code, runtime=engine, secret_names=("HF_TOKEN",))
@@ -165,8 +173,12 @@ def test_running_container_gets_its_token_but_inspect_and_command_lines_never_sh
         (container,) = containers_of(model_key, engine)
         inspected = cli(engine, "inspect", container, text=True).stdout
         assert "ENERGYBENCH_SECRETS_FILE" in inspected and token not in inspected
-        assert token not in subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True,
-                                           text=True).stdout
+        assert (
+            token
+            not in subprocess.run(
+                ["ps", "-eww", "-o", "args"], capture_output=True, text=True
+            ).stdout
+        )
     finally:
         (run_dir / "go").write_text("")
         worker.join(timeout=120)
@@ -192,8 +204,7 @@ def environ_of_processes_naming(text: str) -> list[bytes]:
     return [(proc / "environ").read_bytes() for proc in processes_naming(text)]
 
 
-def test_each_container_run_gets_only_its_own_models_secret(
-        tmp_path, engine, three_models_secrets):
+def test_each_container_run_gets_only_its_own_models_secret(tmp_path, engine, three_models_secrets):
     from energybench.job.secrets import needed_secrets, withheld_secrets
 
     planted = {value for _, value in three_models_secrets.values()} | {os.environ["OPENAI_API_KEY"]}
@@ -204,22 +215,29 @@ def test_each_container_run_gets_only_its_own_models_secret(
             import json, os, time
             values = json.load(open(os.environ["ENERGYBENCH_SECRETS_FILE"]))
             seen = {{"file": values, "environ": open("/proc/self/environ", "rb").read().hex()}}
-            open({str(run_dir / 'seen')!r}, "w").write(json.dumps(seen))
-            while not os.path.exists({str(run_dir / 'go')!r}):
+            open({str(run_dir / "seen")!r}, "w").write(json.dumps(seen))
+            while not os.path.exists({str(run_dir / "go")!r}):
                 time.sleep(0.1)
         """
-        spec = python_spec(tmp_path, model_key, code, runtime=engine,
-                           secret_names=needed_secrets(run_config),
-                           withheld_secrets=withheld_secrets(run_config, os.environ))
+        spec = python_spec(
+            tmp_path,
+            model_key,
+            code,
+            runtime=engine,
+            secret_names=needed_secrets(run_config),
+            withheld_secrets=withheld_secrets(run_config, os.environ),
+        )
         worker = threading.Thread(target=launch, args=(spec,))
         worker.start()
         try:
             wait_for(run_dir / "seen", worker)
             seen = json.loads((run_dir / "seen").read_text())
             (container,) = containers_of(model_key, engine)
-            exposed = [cli(engine, "inspect", container, text=True).stdout,
-                       bytes.fromhex(seen["environ"]).decode(),
-                       *map(bytes.decode, environ_of_processes_naming(container))]
+            exposed = [
+                cli(engine, "inspect", container, text=True).stdout,
+                bytes.fromhex(seen["environ"]).decode(),
+                *map(bytes.decode, environ_of_processes_naming(container)),
+            ]
         finally:
             (run_dir / "go").write_text("")
             worker.join(timeout=120)
@@ -231,22 +249,29 @@ def test_each_container_run_gets_only_its_own_models_secret(
 
 def kill_the_client(engine: str, container: str, model_key: str) -> None:
     """SIGKILL to the `docker run` (or `podman run`) of ``model_key``'s container."""
-    (client,) = [proc for proc in processes_naming(f"energybench-{model_key}-")
-                 if Path(os.readlink(proc / "exe")).name == engine]
+    (client,) = [
+        proc
+        for proc in processes_naming(f"energybench-{model_key}-")
+        if Path(os.readlink(proc / "exe")).name == engine
+    ]
     os.kill(int(client.name), signal.SIGKILL)
 
 
-@pytest.mark.parametrize("stop", [
-    kill_the_client,
-    lambda engine, container, _: cli(engine, "kill", container),
-    lambda engine, container, _: cli(engine, "stop", "-t", "2", container),
-    lambda engine, container, _: cli(engine, "kill", "--signal", "QUIT", container),
-], ids=["client killed", "container killed", "container stopped", "container sent QUIT"])
+@pytest.mark.parametrize(
+    "stop",
+    [
+        kill_the_client,
+        lambda engine, container, _: cli(engine, "kill", container),
+        lambda engine, container, _: cli(engine, "stop", "-t", "2", container),
+        lambda engine, container, _: cli(engine, "kill", "--signal", "QUIT", container),
+    ],
+    ids=["client killed", "container killed", "container stopped", "container sent QUIT"],
+)
 def test_a_stop_from_outside_is_an_interruption(tmp_path, engine, model_key, stop):
     run_dir = tmp_path / "runs" / model_key
     code = f"""
         import time
-        open({str(run_dir / 'seen')!r}, "w").write("up")
+        open({str(run_dir / "seen")!r}, "w").write("up")
         time.sleep(120)
     """
     spec = python_spec(tmp_path, model_key, code, runtime=engine)
@@ -270,10 +295,13 @@ def test_a_stop_from_outside_is_an_interruption(tmp_path, engine, model_key, sto
     assert containers_of(model_key, engine) == []
 
 
-@pytest.mark.parametrize("access, token, written", [
-    ("none", "absent", False), ("read", "readable", False), ("write", "readable", True)])
+@pytest.mark.parametrize(
+    "access, token, written",
+    [("none", "absent", False), ("read", "readable", False), ("write", "readable", True)],
+)
 def test_the_hub_cache_and_its_token_file_reach_only_runs_that_need_them(
-        tmp_path, engine, model_key, access, token, written):
+    tmp_path, engine, model_key, access, token, written
+):
     cache = tmp_path / "hf"
     cache.mkdir()
     (cache / "token").write_text("hf_saved_by_a_login")  # what `huggingface-cli login` leaves
@@ -281,16 +309,16 @@ def test_the_hub_cache_and_its_token_file_reach_only_runs_that_need_them(
     code = f"""
         import os
         try:
-            open({str(cache / 'token')!r}).read()
+            open({str(cache / "token")!r}).read()
             seen = "readable"
         except OSError:
             seen = "absent"
         try:
-            os.makedirs({str(cache / 'hub')!r}, exist_ok=True)
-            open({str(cache / 'hub' / 'new')!r}, "w").write("x")
+            os.makedirs({str(cache / "hub")!r}, exist_ok=True)
+            open({str(cache / "hub" / "new")!r}, "w").write("x")
         except OSError:
             pass
-        open({str(run_dir / 'seen')!r}, "w").write(seen)
+        open({str(run_dir / "seen")!r}, "w").write(seen)
     """
     launch(python_spec(tmp_path, model_key, code, runtime=engine, hub_cache=access))
     assert (run_dir / "seen").read_text() == token
@@ -315,15 +343,31 @@ def test_out_of_memory_kill_names_the_memory_limit(tmp_path, base_image, model_k
     assert containers_of(model_key) == []
 
 
-def test_the_engine_records_an_out_of_memory_kill_after_the_container_is_gone(base_image,
-                                                                              model_key):
+def test_the_engine_records_an_out_of_memory_kill_after_the_container_is_gone(
+    base_image, model_key
+):
     """The evidence beside the kernel log: `docker events` keeps the `oom` event of a
     container that `--rm` has already removed, and has none for one killed by a user."""
     since = time.time()
-    for name, code in ((f"{model_key}-oom", "x = bytearray(512 * 1024 * 1024)"),
-                       (f"{model_key}-fine", "print('fine')")):
-        docker("run", "--rm", "--name", name, "--memory", "64m", "--memory-swap", "64m",
-               BASE_IMAGE, "python3", "-c", code, check=False)
+    for name, code in (
+        (f"{model_key}-oom", "x = bytearray(512 * 1024 * 1024)"),
+        (f"{model_key}-fine", "print('fine')"),
+    ):
+        docker(
+            "run",
+            "--rm",
+            "--name",
+            name,
+            "--memory",
+            "64m",
+            "--memory-swap",
+            "64m",
+            BASE_IMAGE,
+            "python3",
+            "-c",
+            code,
+            check=False,
+        )
     assert container_cli.oom_event("docker", f"{model_key}-oom", since) is True
     assert container_cli.oom_event("docker", f"{model_key}-fine", since) is False
 
@@ -337,14 +381,18 @@ def test_timeout_stops_and_removes_the_container(tmp_path, base_image, model_key
 
 
 def test_missing_image_is_a_clear_error(tmp_path, docker_daemon, model_key):
-    with pytest.raises(LaunchError, match=rf"model '{model_key}'.*no-such-image:0.*never pulls") as error:
+    with pytest.raises(
+        LaunchError, match=rf"model '{model_key}'.*no-such-image:0.*never pulls"
+    ) as error:
         launch(python_spec(tmp_path, model_key, "print(1)", image="no-such-image:0"))
     assert error.value.cause == CAUSE_IMAGE_MISSING
 
 
 def test_unreachable_daemon_is_a_clear_error(tmp_path, model_key, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-daemon.sock")
-    with pytest.raises(LaunchError, match=rf"model '{model_key}'.*does not answer.*runtime: process") as error:
+    with pytest.raises(
+        LaunchError, match=rf"model '{model_key}'.*does not answer.*runtime: process"
+    ) as error:
         launch(python_spec(tmp_path, model_key, "print(1)"))
     assert error.value.cause == CAUSE_RUNTIME_UNAVAILABLE
 
@@ -363,21 +411,33 @@ def _foreign_architecture_image(tag: str) -> bytes:
         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer_bytes).hexdigest()]},
     }).encode()  # fmt: skip
     config_name = hashlib.sha256(config).hexdigest() + ".json"
-    manifest = json.dumps([{"Config": config_name, "RepoTags": [tag], "Layers": ["layer/layer.tar"]}]).encode()
+    manifest = json.dumps(
+        [{"Config": config_name, "RepoTags": [tag], "Layers": ["layer/layer.tar"]}]
+    ).encode()
     archive = io.BytesIO()
     with tarfile.open(fileobj=archive, mode="w") as tar:
-        for name, data in ((config_name, config), ("layer/layer.tar", layer_bytes), ("manifest.json", manifest)):
+        for name, data in (
+            (config_name, config),
+            ("layer/layer.tar", layer_bytes),
+            ("manifest.json", manifest),
+        ):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return archive.getvalue()
 
 
-def test_image_for_another_architecture_is_refused_before_running(tmp_path, docker_daemon, model_key):
+def test_image_for_another_architecture_is_refused_before_running(
+    tmp_path, docker_daemon, model_key
+):
     tag = f"energybench-test-foreign:{model_key}"
-    subprocess.run(["docker", "load"], input=_foreign_architecture_image(tag), check=True, capture_output=True)
+    subprocess.run(
+        ["docker", "load"], input=_foreign_architecture_image(tag), check=True, capture_output=True
+    )
     try:
-        with pytest.raises(LaunchError, match=rf"model '{model_key}'.*built for linux/a.*this machine") as error:
+        with pytest.raises(
+            LaunchError, match=rf"model '{model_key}'.*built for linux/a.*this machine"
+        ) as error:
             launch(python_spec(tmp_path, model_key, "print(1)", image=tag))
         assert error.value.cause == CAUSE_IMAGE_ARCHITECTURE
         assert containers_of(model_key) == []
@@ -441,8 +501,10 @@ def test_a_killed_launcher_ends_its_container(tmp_path, engine, model_key):
     """SIGKILL cannot be passed on; the run's stdin (`-i`, a pipe the launcher holds) ends
     instead, and the run (energybench.job.workflow_guard.stop_when_launcher_ends) stops."""
     log_path = tmp_path / "launcher.log"
-    waits_for_its_launcher = ("import sys; print('container is up', flush=True); "
-                              "sys.stdin.buffer.read(); print('launcher gone', flush=True)")
+    waits_for_its_launcher = (
+        "import sys; print('container is up', flush=True); "
+        "sys.stdin.buffer.read(); print('launcher gone', flush=True)"
+    )
     launcher = subprocess.Popen(
         [sys.executable, "-c", LAUNCHER, model_key, str(log_path), str(tmp_path / "run"), BASE_IMAGE,
          str(tmp_path / "hf"), engine, waits_for_its_launcher],

@@ -98,9 +98,7 @@ def test_a_waiting_job_gets_the_device_once_it_is_released(fake_gpus, monkeypatc
     processes, held, release = start_holders([2], fake_gpus)
     started = time.monotonic()
     waiter_queue = SPAWN.Queue()
-    waiter = SPAWN.Process(
-        target=hold_gpus, args=(1, fake_gpus, waiter_queue, release, 30.0)
-    )
+    waiter = SPAWN.Process(target=hold_gpus, args=(1, fake_gpus, waiter_queue, release, 30.0))
     waiter.start()
     time.sleep(1.0)
     assert waiter_queue.empty()  # both devices are held: the waiter must still wait
@@ -172,7 +170,9 @@ def test_user_visible_devices_are_the_shared_pool(monkeypatch):
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)
     monkeypatch.delenv(gpu_pool.DEVICES_ENV, raising=False)
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "GPU-aaa, GPU-bbb")
-    assert discover_devices() == gpu_pool.DevicePool(("GPU-aaa", "GPU-bbb"), "CUDA_VISIBLE_DEVICES", False)
+    assert discover_devices() == gpu_pool.DevicePool(
+        ("GPU-aaa", "GPU-bbb"), "CUDA_VISIBLE_DEVICES", False
+    )
 
 
 def fake_pynvml(device_count):

@@ -24,8 +24,11 @@ def test_a_run_past_its_timeout_is_stopped_with_a_failed_report_naming_it(tmp_pa
     config = load_yaml(REPO_ROOT / "config/config.yaml")
     # A minute of idle baseline: the run cannot finish within its two-second limit.
     measurement = {**config["measurement"], "idle_seconds": 60}
-    entry = {"id": str(tiny_model), "dataset": str(REPO_ROOT / "data/prompts.jsonl"),
-             "timeout_s": 2}
+    entry = {
+        "id": str(tiny_model),
+        "dataset": str(REPO_ROOT / "data/prompts.jsonl"),
+        "timeout_s": 2,
+    }
     run_config = resolve_model("slow", entry, config["defaults"], measurement)
     report_path = tmp_path / "runs/slow/benchmark_report.json"
 
@@ -42,10 +45,16 @@ def test_a_run_past_its_timeout_is_stopped_with_a_failed_report_naming_it(tmp_pa
 
 def test_how_the_run_was_launched_goes_down_in_its_config_and_into_its_report(tmp_path, tiny_model):
     config = load_yaml(REPO_ROOT / "config/config.yaml")
-    entry = {"id": str(tiny_model), "dataset": str(REPO_ROOT / "data/prompts.jsonl"),
-             "num_prompts": 2, "warmup_prompts": 0, "max_new_tokens": 2}
-    run_config = resolve_model("quick", entry, config["defaults"],
-                               {**config["measurement"], "idle_seconds": 0})
+    entry = {
+        "id": str(tiny_model),
+        "dataset": str(REPO_ROOT / "data/prompts.jsonl"),
+        "num_prompts": 2,
+        "warmup_prompts": 0,
+        "max_new_tokens": 2,
+    }
+    run_config = resolve_model(
+        "quick", entry, config["defaults"], {**config["measurement"], "idle_seconds": 0}
+    )
     report_path = tmp_path / "runs/quick/benchmark_report.json"
 
     status = run_model_job(run_config, str(report_path), str(tmp_path / "quick.log"), gpus=0)
@@ -57,7 +66,11 @@ def test_how_the_run_was_launched_goes_down_in_its_config_and_into_its_report(tm
     assert launch["runtime"] == "process" and launch["code_version"] == code_version(REPO_ROOT)
     assert report["provenance"]["code_version"] == launch["code_version"]
     assert report["provenance"]["runtime"] == {
-        "name": "process", "image": None, "image_id": None, "gpus": launch["gpus"],
-        "container": None}
+        "name": "process",
+        "image": None,
+        "image_id": None,
+        "gpus": launch["gpus"],
+        "container": None,
+    }
     assert "launch" not in report["config"]  # provenance, not config
     assert not any(name.startswith("ENERGYBENCH_CODE") for name in os.environ)

@@ -26,7 +26,12 @@ from energybench.job.isolation.errors import (
 )
 from energybench.job.secrets import needed_secrets, withheld_secrets
 from energybench.job.workflow_guard import LIFELINE_ENV
-from energybench.job.isolation.supervise import _StopRequested, _StopSignals, kernel_oom_record, launch
+from energybench.job.isolation.supervise import (
+    _StopRequested,
+    _StopSignals,
+    kernel_oom_record,
+    launch,
+)
 from energybench.job.isolation.spec import (
     CPU_IMAGE_TAG,
     LaunchSpec,
@@ -57,7 +62,11 @@ def make_spec(tmp_path, **overrides):
 
 
 def container_argv(spec, engine="docker", host=CPU_HOST):
-    return list(build_command(spec, engine, host, image_ref="sha256:abc", container_name="energybench-x-1").argv)
+    return list(
+        build_command(
+            spec, engine, host, image_ref="sha256:abc", container_name="energybench-x-1"
+        ).argv
+    )
 
 
 def value_after(argv, flag):
@@ -73,7 +82,10 @@ def test_docker_runs_in_foreground_removed_named_labelled_as_the_caller(tmp_path
     assert "-d" not in argv and "--detach" not in argv
     assert "--privileged" not in argv and not any(a.startswith("--privileged") for a in argv)
     assert value_after(argv, "--name") == ["energybench-x-1"]
-    assert value_after(argv, "--label") == ["energybench.pipeline=1", "energybench.model=tiny-llama"]
+    assert value_after(argv, "--label") == [
+        "energybench.pipeline=1",
+        "energybench.model=tiny-llama",
+    ]
     assert value_after(argv, "--user") == ["1000:1001"]
     assert value_after(argv, "--shm-size") == ["8g"]
     assert value_after(argv, "--pull") == ["never"]
@@ -86,7 +98,10 @@ def test_docker_runs_in_foreground_removed_named_labelled_as_the_caller(tmp_path
 def test_docker_mounts_same_paths_run_dir_and_cache_writable_rest_read_only(tmp_path):
     argv = container_argv(make_spec(tmp_path))
     mounts = value_after(argv, "--mount")
-    assert f"type=bind,source={tmp_path / 'runs' / 'tiny-llama'},target={tmp_path / 'runs' / 'tiny-llama'}" in mounts
+    assert (
+        f"type=bind,source={tmp_path / 'runs' / 'tiny-llama'},target={tmp_path / 'runs' / 'tiny-llama'}"
+        in mounts
+    )
     assert f"type=bind,source={tmp_path / 'hf'},target={tmp_path / 'hf'}" in mounts
     assert f"type=bind,source={tmp_path / 'cfg'},target={tmp_path / 'cfg'},readonly" in mounts
     assert f"type=bind,source={tmp_path / 'models'},target={tmp_path / 'models'},readonly" in mounts
@@ -101,22 +116,34 @@ def test_the_hub_cache_is_mounted_only_as_far_as_the_run_needs_it(tmp_path, engi
     def mounted(access):
         spec = make_spec(tmp_path, runtime=engine, hub_cache=access)
         command = build_command(spec, engine, CPU_HOST, container_name="energybench-x-1")
-        env = dict(value.split("=", 1) for value in value_after(list(command.argv), "-e")
-                   + value_after(list(command.argv), "--env"))
+        env = dict(
+            value.split("=", 1)
+            for value in value_after(list(command.argv), "-e")
+            + value_after(list(command.argv), "--env")
+        )
         return {m.path: m.read_only for m in mounts_for(spec)}.get(cache), env
 
     assert mounted("write") == (False, {"HF_HOME": str(cache), LIFELINE_ENV: "stdin"})
-    assert mounted("read") == (True, {"HF_HOME": str(cache), "HF_HUB_OFFLINE": "1",
-                                      LIFELINE_ENV: "stdin"})
+    assert mounted("read") == (
+        True,
+        {"HF_HOME": str(cache), "HF_HUB_OFFLINE": "1", LIFELINE_ENV: "stdin"},
+    )
     # Neither the cache nor a token file a Hub login saved in it.
-    assert mounted("none") == (None, {"HF_HOME": "/tmp/huggingface", "HF_HUB_OFFLINE": "1",
-                                      "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
-                                      LIFELINE_ENV: "stdin"})
+    assert mounted("none") == (
+        None,
+        {
+            "HF_HOME": "/tmp/huggingface",
+            "HF_HUB_OFFLINE": "1",
+            "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1",
+            LIFELINE_ENV: "stdin",
+        },
+    )
 
 
 def test_a_process_run_without_the_hub_reads_no_saved_token(tmp_path):
-    env = build_command(make_spec(tmp_path, runtime="process", hub_cache="none"), "process",
-                        CPU_HOST).env
+    env = build_command(
+        make_spec(tmp_path, runtime="process", hub_cache="none"), "process", CPU_HOST
+    ).env
     assert env["HF_TOKEN_PATH"] == os.devnull and env["HF_HUB_OFFLINE"] == "1"
     env = build_command(make_spec(tmp_path, runtime="process"), "process", CPU_HOST).env
     assert "HF_TOKEN_PATH" not in env and "HF_HUB_OFFLINE" not in env
@@ -135,9 +162,16 @@ def test_nested_mounts_come_after_their_parents_and_run_dir_stays_writable(tmp_p
 @pytest.mark.parametrize("engine", ["docker", "podman"])
 def test_secrets_reach_containers_as_a_mounted_file_never_in_their_configuration(tmp_path, engine):
     secrets_path = tmp_path / "private" / "secrets.json"
-    argv = list(build_command(make_spec(tmp_path, runtime=engine), engine, CPU_HOST,
-                              image_ref="sha256:abc", container_name="energybench-x-1",
-                              secrets_path=secrets_path).argv)
+    argv = list(
+        build_command(
+            make_spec(tmp_path, runtime=engine),
+            engine,
+            CPU_HOST,
+            image_ref="sha256:abc",
+            container_name="energybench-x-1",
+            secrets_path=secrets_path,
+        ).argv
+    )
     assert value_after(argv, "-e")[-1] == f"ENERGYBENCH_SECRETS_FILE={secrets_path}"
     source = secrets_path.parent
     assert f"type=bind,source={source},target={source}" in value_after(argv, "--mount")
@@ -182,7 +216,9 @@ def test_mount_path_that_would_split_the_mount_syntax_is_refused(tmp_path):
 
 
 def test_podman_uses_same_cli_with_cdi_gpus_and_keeps_rootless_user_id(tmp_path):
-    argv = container_argv(make_spec(tmp_path, runtime="podman", gpus=["0", "2"]), "podman", GPU_HOST)
+    argv = container_argv(
+        make_spec(tmp_path, runtime="podman", gpus=["0", "2"]), "podman", GPU_HOST
+    )
     assert argv[:3] == ["podman", "run", "--rm"]
     assert value_after(argv, "--device") == ["nvidia.com/gpu=0", "nvidia.com/gpu=2"]
     assert "--gpus" not in argv
@@ -235,18 +271,21 @@ def test_process_runs_this_python_with_assigned_devices(tmp_path):
 @pytest.mark.parametrize("runtime", ["process", "docker", "apptainer"])
 def test_no_runtime_hands_a_withheld_secret_to_its_child(tmp_path, runtime):
     environ = {"OTHER_KEY": SECRET, "APPTAINERENV_OTHER_KEY": SECRET, "PATH": "/bin"}
-    spec = make_spec(tmp_path, runtime=runtime, withheld_secrets=("OTHER_KEY",),
-                     env_passthrough=("OTHER_KEY",))
-    command = build_command(spec, runtime, HostFacts(0, 0, False, environ),
-                            container_name="energybench-x-1")
+    spec = make_spec(
+        tmp_path, runtime=runtime, withheld_secrets=("OTHER_KEY",), env_passthrough=("OTHER_KEY",)
+    )
+    command = build_command(
+        spec, runtime, HostFacts(0, 0, False, environ), container_name="energybench-x-1"
+    )
     assert SECRET not in command.child_environment(environ).values()
     assert "OTHER_KEY" not in command.argv
 
 
 def test_a_process_run_inherits_only_the_tokens_it_needs(tmp_path):
     environ = {"HF_TOKEN": SECRET, "HUGGING_FACE_HUB_TOKEN": SECRET, "PATH": "/bin"}
-    local = build_command(make_spec(tmp_path, runtime="process", secret_names=()), "process",
-                          CPU_HOST)
+    local = build_command(
+        make_spec(tmp_path, runtime="process", secret_names=()), "process", CPU_HOST
+    )
     assert SECRET not in local.child_environment(environ).values()
     assert local.child_environment(environ)["PATH"] == "/bin"
     from_hub = build_command(make_spec(tmp_path, runtime="process"), "process", CPU_HOST)
@@ -262,14 +301,18 @@ def test_auto_uses_docker_where_a_daemon_answers(monkeypatch):
 
 
 def test_auto_falls_back_to_process_with_a_warning(monkeypatch, caplog):
-    monkeypatch.setattr(container_cli, "daemon_problem", lambda engine: "`docker info` failed: no daemon")
+    monkeypatch.setattr(
+        container_cli, "daemon_problem", lambda engine: "`docker info` failed: no daemon"
+    )
     with caplog.at_level(logging.WARNING):
         assert container_cli.resolve_runtime("auto") == "process"
     assert "no daemon" in caplog.text
 
 
 def test_explicit_runtimes_are_kept_and_unknown_ones_refused(monkeypatch):
-    monkeypatch.setattr(container_cli, "daemon_problem", lambda engine: pytest.fail("must not probe"))
+    monkeypatch.setattr(
+        container_cli, "daemon_problem", lambda engine: pytest.fail("must not probe")
+    )
     for runtime in ("process", "docker", "podman", "apptainer"):
         assert container_cli.resolve_runtime(runtime) == runtime
     with pytest.raises(ValueError, match="kubernetes"):
@@ -307,7 +350,9 @@ def test_engine_requirements_drop_torch_and_host_only_tools():
     assert not names & {"torch", "snakemake", "snakemake-executor-plugin-slurm", "pytest"}
 
 
-def test_cpu_torch_wheel_is_found_by_pinned_version_and_missing_one_explained(tmp_path, monkeypatch):
+def test_cpu_torch_wheel_is_found_by_pinned_version_and_missing_one_explained(
+    tmp_path, monkeypatch
+):
     machine = images.platform.machine()
     wanted = tmp_path / f"torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_{machine}.whl"
     wanted.write_bytes(b"wheel")
@@ -332,16 +377,20 @@ def test_cpu_image_is_built_on_the_base_image_it_is_given(tmp_path, monkeypatch)
     """A cold-build benchmark makes a base of its own; by default the Dockerfile's is used."""
     calls = tmp_path / "calls"
     cli = tmp_path / "fake-docker"
-    cli.write_text(textwrap.dedent(f"""\
+    cli.write_text(
+        textwrap.dedent(f"""\
         #!/bin/sh
         echo "$*" >> {calls}
         [ "$1" = build ] || exit 0  # image inspect: the base exists
         while [ "$1" != --iidfile ]; do shift; done
         echo sha256:built > "$2"
-        """))
+        """)
+    )
     cli.chmod(0o755)
     monkeypatch.setattr(images, "stage_cpu_context", lambda repo_root: None)
-    assert images.build_cpu_image(REPO_ROOT, "t:cold", str(cli), base_image="b:cold") == "sha256:built"
+    assert (
+        images.build_cpu_image(REPO_ROOT, "t:cold", str(cli), base_image="b:cold") == "sha256:built"
+    )
     images.build_cpu_image(REPO_ROOT, "t:default", str(cli))
     inspect_cold, build_cold, inspect_default, build_default = calls.read_text().splitlines()
     assert inspect_cold == "image inspect b:cold"
@@ -384,7 +433,9 @@ def fake_engine(tmp_path, monkeypatch):
 
 
 def process_spec(tmp_path, benchmark_args, **overrides):
-    return make_spec(tmp_path, runtime="process", benchmark_args=benchmark_args, read_only_mounts=[], **overrides)
+    return make_spec(
+        tmp_path, runtime="process", benchmark_args=benchmark_args, read_only_mounts=[], **overrides
+    )
 
 
 def test_process_run_streams_output_to_the_log(tmp_path, fake_engine):
@@ -396,14 +447,19 @@ def test_process_run_streams_output_to_the_log(tmp_path, fake_engine):
     assert f"HF_HOME={tmp_path / 'hf'}" in log
 
 
-def test_each_process_run_sees_only_its_own_models_secret(tmp_path, fake_engine,
-                                                           three_models_secrets):
+def test_each_process_run_sees_only_its_own_models_secret(
+    tmp_path, fake_engine, three_models_secrets
+):
     planted = {value for _, value in three_models_secrets.values()} | {os.environ["OPENAI_API_KEY"]}
     for model, (run_config, own) in three_models_secrets.items():
         dump = tmp_path / f"{model}.environ"
-        spec = process_spec(tmp_path, ["environ", str(dump)], model_key=model,
-                            secret_names=needed_secrets(run_config),
-                            withheld_secrets=withheld_secrets(run_config, os.environ))
+        spec = process_spec(
+            tmp_path,
+            ["environ", str(dump)],
+            model_key=model,
+            secret_names=needed_secrets(run_config),
+            withheld_secrets=withheld_secrets(run_config, os.environ),
+        )
         launch(spec, CPU_HOST)
         environ = dump.read_bytes()  # the run's /proc/<pid>/environ
         assert own.encode() in environ, model
@@ -417,11 +473,21 @@ def test_process_failure_raises_with_exit_code_and_last_line(tmp_path, fake_engi
     assert "tiny-llama" in str(error.value) and "HF_HOME=" in str(error.value)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT,
-                                    signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
-                                    signal.SIGALRM])
-def test_a_stop_from_outside_is_an_interruption_not_out_of_memory(tmp_path, fake_engine, signum,
-                                                                  monkeypatch):
+@pytest.mark.parametrize(
+    "signum",
+    [
+        signal.SIGKILL,
+        signal.SIGTERM,
+        signal.SIGINT,
+        signal.SIGHUP,
+        signal.SIGQUIT,
+        signal.SIGUSR1,
+        signal.SIGALRM,
+    ],
+)
+def test_a_stop_from_outside_is_an_interruption_not_out_of_memory(
+    tmp_path, fake_engine, signum, monkeypatch
+):
     monkeypatch.setattr(supervise, "kernel_oom_record", lambda since, pid=None: "")
     name = signal.Signals(signum).name
     expected = rf"stopped from outside \({name}, exit -{signum}\)"
@@ -432,15 +498,17 @@ def test_a_stop_from_outside_is_an_interruption_not_out_of_memory(tmp_path, fake
 
 
 def test_a_kill_is_out_of_memory_only_on_the_kernel_s_word(tmp_path, fake_engine, monkeypatch):
-    monkeypatch.setattr(supervise, "kernel_oom_record",
-                        lambda since, pid=None: "Out of memory: Killed process 41 (python)")
+    monkeypatch.setattr(
+        supervise,
+        "kernel_oom_record",
+        lambda since, pid=None: "Out of memory: Killed process 41 (python)",
+    )
     with pytest.raises(LaunchError, match="out-of-memory killer .*no memory limit") as error:
         launch(process_spec(tmp_path, ["selfkill", "9"]), CPU_HOST)
     assert error.value.cause == CAUSE_KILLED
 
 
-@pytest.mark.parametrize("signum", [signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS,
-                                    signal.SIGFPE])
+@pytest.mark.parametrize("signum", [signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE])
 def test_a_crash_is_the_model_s_failure(tmp_path, fake_engine, signum):
     with pytest.raises(LaunchError, match=f"exited with code -{int(signum)}") as error:
         launch(process_spec(tmp_path, ["selfkill", str(int(signum))]), CPU_HOST)
@@ -448,10 +516,14 @@ def test_a_crash_is_the_model_s_failure(tmp_path, fake_engine, signum):
 
 
 def test_out_of_memory_is_named_only_on_the_kernel_log_s_word():
-    log = ("[  100.000000] Out of memory: Killed process 41 (python) total-vm:9000kB\n"
-           "[  200.500000] Memory cgroup out of memory: Killed process 77 (python)\n"
-           "[  201.000000] veth0: left promiscuous mode\n")
-    assert kernel_oom_record(200.0, log) == "Memory cgroup out of memory: Killed process 77 (python)"
+    log = (
+        "[  100.000000] Out of memory: Killed process 41 (python) total-vm:9000kB\n"
+        "[  200.500000] Memory cgroup out of memory: Killed process 77 (python)\n"
+        "[  201.000000] veth0: left promiscuous mode\n"
+    )
+    assert (
+        kernel_oom_record(200.0, log) == "Memory cgroup out of memory: Killed process 77 (python)"
+    )
     assert kernel_oom_record(300.0, log) == ""  # an old kill is no evidence about this run
     # Another process's kill is no evidence about this run either.
     assert kernel_oom_record(200.0, log, pid=77).startswith("Memory cgroup out of memory")
@@ -463,7 +535,9 @@ def test_process_timeout_ends_the_whole_process_group(tmp_path, fake_engine):
     pid_file = tmp_path / "grandchild.pid"
     started = time.monotonic()
     with pytest.raises(LaunchError, match="did not finish within 3 s") as error:
-        launch(process_spec(tmp_path, ["sleep", str(pid_file)], timeout_s=3, stop_grace_s=2), CPU_HOST)
+        launch(
+            process_spec(tmp_path, ["sleep", str(pid_file)], timeout_s=3, stop_grace_s=2), CPU_HOST
+        )
     assert error.value.cause == CAUSE_TIMEOUT
     assert time.monotonic() - started < 20
     grandchild = int(pid_file.read_text())

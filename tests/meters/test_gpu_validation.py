@@ -13,23 +13,46 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 FIGURES = [
-    *(f"{reading}_update_interval_{state}" for state in ("idle", "load")
-      for reading in ("counter", "instant_power", "averaged_power")),
-    "instant_power_t90", "averaged_power_t90",
+    *(
+        f"{reading}_update_interval_{state}"
+        for state in ("idle", "load")
+        for reading in ("counter", "instant_power", "averaged_power")
+    ),
+    "instant_power_t90",
+    "averaged_power_t90",
     *(f"counter_vs_integral_{s}s" for s in (1, 5, 10, 30)),
     *(f"short_window_{ms}ms_error" for ms in (20, 50, 100, 200, 500)),
-    "idle_sub_window_spread", "repeated_prefill_reproducibility",
-    "single_pass_prefill_vs_repeated", "trial_cv", "thermal_drift", "after_the_fact_vs_live",
-    "load_seconds_from_process_start", "load_counter_vs_integral", "load_gpu_net",
-    "nvml_peak_memory_rise", "framework_peak_allocated", "host_peak_memory",
+    "idle_sub_window_spread",
+    "repeated_prefill_reproducibility",
+    "single_pass_prefill_vs_repeated",
+    "trial_cv",
+    "thermal_drift",
+    "after_the_fact_vs_live",
+    "load_seconds_from_process_start",
+    "load_counter_vs_integral",
+    "load_gpu_net",
+    "nvml_peak_memory_rise",
+    "framework_peak_allocated",
+    "host_peak_memory",
 ]
 
 
 def test_gpu_validation_runs_against_the_stand_in(tmp_path):
     out = tmp_path / "validation.json"
-    run = subprocess.run([sys.executable, str(REPO / "bench/gpu_validation.py"), "--stand-in",
-                          "--time-scale", "0.1", "--out", str(out)],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench/gpu_validation.py"),
+            "--stand-in",
+            "--time-scale",
+            "0.1",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode in (0, 1), run.stderr
     result = json.loads(out.read_text())
     figures = {f["name"]: f for f in result["figures"]}

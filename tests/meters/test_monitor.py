@@ -36,7 +36,8 @@ def fake_proc(root, processes):
         # utime stime cutime cstime priority nice threads itrealvalue starttime vsize rss
         (root / str(pid) / "stat").write_text(
             f"{pid} (py thon) S {ppid} 1 1 0 -1 0 0 0 0 0 {utime} {stime} 0 0 20 0 1 0 1 1 "
-            f"{rss // PAGE} 0\n")
+            f"{rss // PAGE} 0\n"
+        )
     (root / "self").mkdir(exist_ok=True)  # not a pid: ignored
     return root
 
@@ -49,15 +50,16 @@ def topology(root, siblings):
 
 
 def test_cpu_estimate_counts_the_runs_processes_and_halves_smt_threads(tmp_path):
-    proc = fake_proc(tmp_path / "proc", {100: (1, 0, 0, 0), 101: (100, 0, 0, 0),
-                                         200: (1, 0, 0, 0)})
+    proc = fake_proc(tmp_path / "proc", {100: (1, 0, 0, 0), 101: (100, 0, 0, 0), 200: (1, 0, 0, 0)})
     smt = topology(tmp_path / "cpu", ["0,2", "1,3", "0,2", "1,3"])  # 2 cores, 4 threads
-    meter = CpuEstimateMeter("RAPL unreadable: test", watts_per_core=12.0, root_pid=100,
-                             proc=proc, topology=smt)
+    meter = CpuEstimateMeter(
+        "RAPL unreadable: test", watts_per_core=12.0, root_pid=100, proc=proc, topology=smt
+    )
     meter.begin_window("w", 0.0)
     # the run (100 and its child 101) uses 4 CPU-seconds; process 200 is someone else's
-    fake_proc(proc, {100: (1, 3 * TICKS, 0, 0), 101: (100, 0, TICKS, 0),
-                     200: (1, 50 * TICKS, 0, 0)})
+    fake_proc(
+        proc, {100: (1, 3 * TICKS, 0, 0), 101: (100, 0, TICKS, 0), 200: (1, 50 * TICKS, 0, 0)}
+    )
     energy = meter.end_window("w", 2.0, Timeline())
     assert energy.joules == pytest.approx(12.0 * 4 * 0.5)  # a logical CPU is half a core
     assert energy.estimated and energy.source == "estimate"
@@ -83,7 +85,9 @@ def test_ram_estimate_charges_the_memory_the_run_holds_not_the_host(tmp_path):
 
 @pytest.fixture
 def monitor(tmp_path):
-    with EnergyMonitor.create(powercap_root=tmp_path / "no-powercap", nvml=no_gpu(), environ={}) as m:
+    with EnergyMonitor.create(
+        powercap_root=tmp_path / "no-powercap", nvml=no_gpu(), environ={}
+    ) as m:
         yield m
 
 
@@ -101,7 +105,14 @@ def test_window_without_gpu_or_rapl(monitor):
     as_dict = window.to_dict()
     assert set(as_dict) == {"name", "start_s", "end_s", "duration_s", "components"}
     assert set(as_dict["components"]["gpu"]) == {
-        "component", "joules", "source", "estimated", "reason", "devices", "notes", "detail"
+        "component",
+        "joules",
+        "source",
+        "estimated",
+        "reason",
+        "devices",
+        "notes",
+        "detail",
     }
 
 
@@ -116,8 +127,12 @@ def test_sampler_reaches_ten_hertz(monitor):
 def test_idle_baseline_and_net_energy(tmp_path):
     # A fixed /proc: the run holds 8 GB throughout, so RAM's net is zero whatever the host.
     proc = fake_proc(tmp_path / "proc", {os.getpid(): (1, 0, 0, 8 * 10**9)})
-    meters = {"gpu": EnergyMonitor.create(powercap_root=tmp_path, nvml=no_gpu(), environ={})
-              .meters["gpu"], "ram": RamEstimateMeter("no dram domain", proc=proc)}
+    meters = {
+        "gpu": EnergyMonitor.create(powercap_root=tmp_path, nvml=no_gpu(), environ={}).meters[
+            "gpu"
+        ],
+        "ram": RamEstimateMeter("no dram domain", proc=proc),
+    }
     monitor = EnergyMonitor(meters, 10.0, time.monotonic(), time.time())
     try:
         idle = monitor.measure_idle(0.3)
@@ -137,8 +152,17 @@ def test_idle_baseline_and_net_energy(tmp_path):
     assert net["ram"].idle_j == pytest.approx(ram_w * window.duration_s)
     assert net["ram"].net_j == pytest.approx(0.0, abs=1e-9)  # nothing dynamic, never None
     assert net["gpu"].net_j is None and net["gpu"].reason == "gross energy unknown"
-    assert {"component", "watts", "source", "estimated", "reason", "devices", "per_device_w",
-            "uncertainty_w", "sub_window_w"} == set(idle.to_dict()["components"]["ram"])
+    assert {
+        "component",
+        "watts",
+        "source",
+        "estimated",
+        "reason",
+        "devices",
+        "per_device_w",
+        "uncertainty_w",
+        "sub_window_w",
+    } == set(idle.to_dict()["components"]["ram"])
 
 
 def test_windows_overlap_and_misuse_is_an_error(monitor):
@@ -200,16 +224,33 @@ def test_sampler_survives_a_failing_meter():
 
 
 def window(name, duration, **components):
-    return WindowMeasurement(name, 0.0, duration, {c: ComponentEnergy(c, **kw) for c, kw in components.items()})
+    return WindowMeasurement(
+        name, 0.0, duration, {c: ComponentEnergy(c, **kw) for c, kw in components.items()}
+    )
 
 
 def test_window_checks():
-    gpu = {"joules": 4000.0, "source": "nvml", "detail": {"power_limit_w": 700.0, "counter_j": 4000.0, "integral_j": 3900.0,
-                                                          "counter_resolution_j": 80.0, "integral_resolution_j": 40.0}}
+    gpu = {
+        "joules": 4000.0,
+        "source": "nvml",
+        "detail": {
+            "power_limit_w": 700.0,
+            "counter_j": 4000.0,
+            "integral_j": 3900.0,
+            "counter_resolution_j": 80.0,
+            "integral_resolution_j": 40.0,
+        },
+    }
     cpu = {"joules": 100.0, "source": "estimate", "estimated": True}
-    idle = IdleBaseline(10.0, {"gpu": IdlePower("gpu", 70.0, "nvml", False, None, ["gpu0"], {"gpu0": 70.0})})
+    idle = IdleBaseline(
+        10.0, {"gpu": IdlePower("gpu", 70.0, "nvml", False, None, ["gpu0"], {"gpu0": 70.0})}
+    )
     checks = {c.name: c for c in window("w", 10.0, gpu=gpu, cpu=cpu).checks(idle)}
-    assert set(checks) == {"window_long_enough", "gpu_power_in_range", "gpu_counter_matches_power_integral"}
+    assert set(checks) == {
+        "window_long_enough",
+        "gpu_power_in_range",
+        "gpu_counter_matches_power_integral",
+    }
     assert checks["gpu_power_in_range"].passed and checks["gpu_power_in_range"].value == 400.0
     assert checks["gpu_counter_matches_power_integral"].passed
     short = {c.name: c for c in window("w", 2.0, gpu=gpu).checks(idle)}
@@ -218,12 +259,22 @@ def test_window_checks():
 
 
 def test_split_window_phases():
-    prefill = window("p", 1.0, gpu={"joules": 300.0, "source": "nvml", "detail": {"resolution_j": 0.001}},
-                     cpu={"joules": 20.0, "source": "rapl"})
-    generate = window("g", 4.0, gpu={"joules": 1500.0, "source": "nvml", "detail": {"resolution_j": 0.001}},
-                      cpu={"joules": 19.0, "source": "rapl"})
+    prefill = window(
+        "p",
+        1.0,
+        gpu={"joules": 300.0, "source": "nvml", "detail": {"resolution_j": 0.001}},
+        cpu={"joules": 20.0, "source": "rapl"},
+    )
+    generate = window(
+        "g",
+        4.0,
+        gpu={"joules": 1500.0, "source": "nvml", "detail": {"resolution_j": 0.001}},
+        cpu={"joules": 19.0, "source": "rapl"},
+    )
     phases = split_window_phases(prefill, generate)
-    assert phases["gpu"].decode == pytest.approx(1200.0) and phases["gpu"].resolution == pytest.approx(0.002)
+    assert phases["gpu"].decode == pytest.approx(1200.0) and phases[
+        "gpu"
+    ].resolution == pytest.approx(0.002)
     assert phases["cpu"].decode is None and "negative" in phases["cpu"].reason
     assert phases["latency"].decode == pytest.approx(3.0) and phases["latency"].unit == "s"
 
@@ -248,8 +299,13 @@ def test_temperatures_settled():
     flat = [{"t": t / 10, "device": "gpu0", "temperature_c": 50} for t in range(60)]
     rising = [{"t": t / 10, "device": "gpu1", "temperature_c": 40 + t / 10} for t in range(60)]
     assert temperatures_settled(flat + rising, 5.9, 5.0, 1.0) == {"gpu0": True, "gpu1": False}
-    assert temperatures_settled(flat[:20], 1.9, 5.0, 1.0) == {"gpu0": False}  # not sampled long enough
-    assert temperatures_settled([{"t": 1.0, "device": "cpu-estimate", "power_w": 3.0}], 1.0, 5.0, 1.0) == {}
+    assert temperatures_settled(flat[:20], 1.9, 5.0, 1.0) == {
+        "gpu0": False
+    }  # not sampled long enough
+    assert (
+        temperatures_settled([{"t": 1.0, "device": "cpu-estimate", "power_w": 3.0}], 1.0, 5.0, 1.0)
+        == {}
+    )
 
 
 class WarmingGpu(FakeGpu):
@@ -266,10 +322,14 @@ class WarmingGpu(FakeGpu):
 
 def test_cool_down(tmp_path, monitor):
     assert monitor.cool_down(5.0)["settled"] is None  # no GPU: returns at once
-    with EnergyMonitor.create(powercap_root=tmp_path, nvml=FakeNvml([FakeGpu("GPU-a")]), environ={}) as steady:
+    with EnergyMonitor.create(
+        powercap_root=tmp_path, nvml=FakeNvml([FakeGpu("GPU-a")]), environ={}
+    ) as steady:
         result = steady.cool_down(3.0, settle_s=0.3, poll_s=0.05)
     assert result["settled"] is True and result["temperatures_c"] == {"gpu0": 41}
-    with EnergyMonitor.create(powercap_root=tmp_path, nvml=FakeNvml([WarmingGpu("GPU-a")]), environ={}) as warming:
+    with EnergyMonitor.create(
+        powercap_root=tmp_path, nvml=FakeNvml([WarmingGpu("GPU-a")]), environ={}
+    ) as warming:
         result = warming.cool_down(0.5, settle_s=0.3, poll_s=0.05)
     assert result["settled"] is False and "gpu0" in result["reason"] and result["waited_s"] >= 0.5
 
@@ -293,7 +353,10 @@ def test_a_failing_meter_loses_its_figure_not_the_run():
     finally:
         monitor.close()
     assert window.components["cpu"].joules is None
-    assert "could not start the window: OSError: counter file vanished" == window.components["cpu"].reason
+    assert (
+        "could not start the window: OSError: counter file vanished"
+        == window.components["cpu"].reason
+    )
     assert window.components["ram"].joules is not None
 
 
@@ -329,8 +392,9 @@ def test_every_meter_states_its_resolution_and_shortest_window(monitor):
     # The CPU estimate's shortest window for 2 % is where its resolution (two ticks at the
     # model's power) is 2 % of one busy CPU's energy over it.
     shortest = monitor.meters["cpu"].minimum_window_s(0.02)
-    one_busy_cpu_j = cpu.detail["watts_per_core"] * cpu.detail["physical_cores_per_logical_cpu"] \
-        * shortest
+    one_busy_cpu_j = (
+        cpu.detail["watts_per_core"] * cpu.detail["physical_cores_per_logical_cpu"] * shortest
+    )
     assert cpu.detail["resolution_j"] == pytest.approx(0.02 * one_busy_cpu_j)
     assert window.minimum_s == pytest.approx(shortest)
 
@@ -344,8 +408,9 @@ def test_the_default_idle_window_passes_the_window_check_on_a_host_with_estimate
 
 
 def test_the_nvml_counter_needs_twenty_seconds_of_idle_for_one_percent():
-    with EnergyMonitor.create(nvml=FakeNvml([FakeGpu("GPU-a")]), environ={},
-                              powercap_root="/nonexistent") as monitor:
+    with EnergyMonitor.create(
+        nvml=FakeNvml([FakeGpu("GPU-a")]), environ={}, powercap_root="/nonexistent"
+    ) as monitor:
         # 0.1 s refresh missed at each edge: 0.2 s of idle power is 1 % of 20 s
         assert monitor.meters["gpu"].minimum_window_s(0.01) == pytest.approx(20.0)
 
@@ -387,11 +452,17 @@ def test_cpu_estimate_power_and_energy_survive_a_sample_a_millisecond_after_anot
     # window edge's the counter does not move, which read as 0 W (and the energy lost from
     # the integral), or moves by one tick, which read as a spike of tens of watts.
     proc = fake_proc(tmp_path / "proc", {100: (1, 0, 0, 0)})
-    meter = CpuEstimateMeter("test", watts_per_core=10.0, root_pid=100, proc=proc,
-                             topology=tmp_path / "no-topology")
+    meter = CpuEstimateMeter(
+        "test", watts_per_core=10.0, root_pid=100, proc=proc, topology=tmp_path / "no-topology"
+    )
     timeline = Timeline()
-    for t, ticks in [(0.0, 0), (0.1, TICKS // 10), (0.1005, TICKS // 10), (0.1015, TICKS // 10 + 1),
-                     (0.2, 2 * TICKS // 10)]:  # one CPU busy throughout
+    for t, ticks in [
+        (0.0, 0),
+        (0.1, TICKS // 10),
+        (0.1005, TICKS // 10),
+        (0.1015, TICKS // 10 + 1),
+        (0.2, 2 * TICKS // 10),
+    ]:  # one CPU busy throughout
         fake_proc(proc, {100: (1, ticks, 0, 0)})
         timeline.extend(meter.sample(t))
     powers = [r["power_w"] for r in timeline.records()][1:]
@@ -406,8 +477,9 @@ def test_cpu_estimate_power_and_energy_survive_a_sample_a_millisecond_after_anot
 
 def test_cpu_estimate_window_edges_see_a_child_started_just_before(tmp_path):
     proc = fake_proc(tmp_path / "proc", {100: (1, 0, 0, 0)})
-    meter = CpuEstimateMeter("test", watts_per_core=10.0, root_pid=100, proc=proc,
-                             topology=tmp_path / "no-topology")
+    meter = CpuEstimateMeter(
+        "test", watts_per_core=10.0, root_pid=100, proc=proc, topology=tmp_path / "no-topology"
+    )
     fake_proc(proc, {100: (1, 0, 0, 0), 101: (100, 5, 0, 0)})  # before the window: 5 ticks
     meter.prepare_begin()  # as the monitor does before the start's timestamp
     meter.begin_window("w", 0.0)
@@ -436,7 +508,7 @@ def test_the_process_scans_at_a_windows_edges_stay_out_of_its_duration(monitor, 
     monitor.begin_window("w")
     at_start = list(scanned_at)
     window = monitor.end_window("w")
-    at_end = scanned_at[len(at_start):]
+    at_end = scanned_at[len(at_start) :]
     assert at_start and max(at_start) <= window.start_s
     assert at_end and window.end_s <= min(at_end)
     assert window.components["cpu"].joules is not None

@@ -116,7 +116,9 @@ def test_run_device_by_uuid_and_unknown_device():
 
 
 def test_index_ambiguity_with_mixed_models_is_reported():
-    nvml = FakeNvml([FakeGpu(UUID_A, "NVIDIA A100-SXM4-80GB"), FakeGpu(UUID_B, "NVIDIA H100 80GB HBM3")])
+    nvml = FakeNvml(
+        [FakeGpu(UUID_A, "NVIDIA A100-SXM4-80GB"), FakeGpu(UUID_B, "NVIDIA H100 80GB HBM3")]
+    )
     _, selection = mapped(nvml, "1")
     assert "CUDA_DEVICE_ORDER" in selection.notes[0]
     assert mapped(nvml, "1", order="PCI_BUS_ID")[1].notes == []
@@ -159,7 +161,10 @@ def run_window(meter, gpus, *, start_mj, end_mj, until=10.0, hz=10, before_end=N
 def test_two_devices_summed_with_zero_delta_fallback():
     trace = json.loads((DATA / "nvml_two_devices.json").read_text())
     specs = trace["devices"]
-    gpus = [FakeGpu(UUID_A, power_w=specs["gpu0"]["power_w"]), FakeGpu(UUID_B, power_w=specs["gpu1"]["power_w"])]
+    gpus = [
+        FakeGpu(UUID_A, power_w=specs["gpu0"]["power_w"]),
+        FakeGpu(UUID_B, power_w=specs["gpu1"]["power_w"]),
+    ]
     meter = open_gpu_meter(nvml=FakeNvml(gpus), environ={})
     energy = run_window(
         meter,
@@ -172,7 +177,9 @@ def test_two_devices_summed_with_zero_delta_fallback():
     assert energy.joules == pytest.approx(expected["joules"])
     assert energy.source == expected["source"]
     assert energy.detail["per_device_j"] == pytest.approx(expected["per_device_j"])
-    assert {d: r["source"] for d, r in energy.detail["per_device"].items()} == expected["per_device_source"]
+    assert {d: r["source"] for d, r in energy.detail["per_device"].items()} == expected[
+        "per_device_source"
+    ]
     assert "did not move" in energy.reason and "gpu1" in energy.reason
     assert any("mixed sources" in note for note in energy.notes)
     assert energy.detail["counter_j"] == pytest.approx(2400.0)  # gpu1's counter read 0 J
@@ -228,14 +235,25 @@ def test_device_lost_mid_window_gives_none_with_reason():
 
 
 def test_mig_and_module_power_are_reported():
-    gpu = FakeGpu(UUID_B, "NVIDIA GH200 480GB", power_w=400.0, mig=True, module_power_w=650.0, mig_instances=(MIG_1,))
+    gpu = FakeGpu(
+        UUID_B,
+        "NVIDIA GH200 480GB",
+        power_w=400.0,
+        mig=True,
+        module_power_w=650.0,
+        mig_instances=(MIG_1,),
+    )
     meter = open_gpu_meter(nvml=FakeNvml([gpu]), environ={"CUDA_VISIBLE_DEVICES": MIG_1})
     energy = run_window(meter, [gpu], start_mj=[0], end_mj=[4_000_000])
     assert any("MIG is enabled" in note for note in energy.notes)
     assert energy.detail["mig_enabled"] == {"gpu0": True}
     assert energy.detail["per_device"]["gpu0"]["module_integral_j"] == pytest.approx(6500.0)
     device = meter.describe()["devices"][0]
-    assert device["module_power"] and device["mig_instance"] == MIG_1 and device["power_reading"] == INSTANT
+    assert (
+        device["module_power"]
+        and device["mig_instance"] == MIG_1
+        and device["power_reading"] == INSTANT
+    )
     sample = meter.sample(11.0)[0]
     assert sample["module_power_w"] == 650.0 and sample["utilization_pct"] is None
 
@@ -253,8 +271,9 @@ def test_driver_without_gpus():
 
 
 def test_grace_hopper_module_power_fallback_is_not_silent():
-    gpu = FakeGpu(UUID_A, "NVIDIA GH200 480GB", power_w=400.0, instant_power=False,
-                  module_power_w=650.0)
+    gpu = FakeGpu(
+        UUID_A, "NVIDIA GH200 480GB", power_w=400.0, instant_power=False, module_power_w=650.0
+    )
     meter = open_gpu_meter(nvml=FakeNvml([gpu]), environ={})
     energy = run_window(meter, [gpu], start_mj=[0], end_mj=[4_000_000])
     assert any("may cover the whole module" in note for note in energy.notes)
@@ -284,8 +303,11 @@ def test_counter_check_tolerance_comes_from_both_meters_resolution():
     assert energy.detail["integral_resolution_j"] == pytest.approx(30.0)
     from energybench.run.meters import WindowMeasurement
 
-    check = next(c for c in WindowMeasurement("w", 0.0, 10.0, {"gpu": energy}).checks(None)
-                 if c.name == "gpu_counter_matches_power_integral")
+    check = next(
+        c
+        for c in WindowMeasurement("w", 0.0, 10.0, {"gpu": energy}).checks(None)
+        if c.name == "gpu_counter_matches_power_integral"
+    )
     assert check.passed and check.limit == pytest.approx(90.0 / 3000.0)
 
 

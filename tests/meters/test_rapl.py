@@ -54,7 +54,11 @@ def server(tmp_path):
     return powercap_tree(
         tmp_path,
         {
-            0: ("package-0", 1_000_000, {0: ("core", 500_000), 1: ("uncore", 10_000), 2: ("dram", 300_000)}),
+            0: (
+                "package-0",
+                1_000_000,
+                {0: ("core", 500_000), 1: ("uncore", 10_000), 2: ("dram", 300_000)},
+            ),
             1: ("package-1", 2_000_000, {0: ("core", 700_000), 2: ("dram", 400_000)}),
         },
     )
@@ -67,8 +71,14 @@ def set_energy(root: Path, zone: str, energy_uj: int) -> None:
 def test_server_sums_packages_and_dram_without_subzones(tmp_path):
     root = server(tmp_path)
     found = discover_rapl(root)
-    assert [d.device for d in found.domains["cpu"]] == ["intel-rapl:0/package-0", "intel-rapl:1/package-1"]
-    assert [d.device for d in found.domains["ram"]] == ["intel-rapl:0:2/dram", "intel-rapl:1:2/dram"]
+    assert [d.device for d in found.domains["cpu"]] == [
+        "intel-rapl:0/package-0",
+        "intel-rapl:1/package-1",
+    ]
+    assert [d.device for d in found.domains["ram"]] == [
+        "intel-rapl:0:2/dram",
+        "intel-rapl:1:2/dram",
+    ]
     assert {s["name"] for s in found.skipped} == {"core", "uncore"}
     assert found.problems == {}
 
@@ -85,7 +95,10 @@ def test_server_sums_packages_and_dram_without_subzones(tmp_path):
     ram_energy = ram.end_window("w", 1.0, Timeline())
     assert cpu_energy.joules == pytest.approx(50.0)
     assert cpu_energy.source == "rapl" and not cpu_energy.estimated and cpu_energy.reason is None
-    assert cpu_energy.detail["per_device_j"] == {"intel-rapl:0/package-0": 30.0, "intel-rapl:1/package-1": 20.0}
+    assert cpu_energy.detail["per_device_j"] == {
+        "intel-rapl:0/package-0": 30.0,
+        "intel-rapl:1/package-1": 20.0,
+    }
     assert ram_energy.joules == pytest.approx(5.0)
 
 
@@ -125,7 +138,9 @@ def test_wrap_around_across_samples(tmp_path):
         timeline.extend(meter.sample(i / 10))
     energy = meter.end_window("w", 1.0, timeline)
     assert energy.joules == pytest.approx(600.0)
-    assert energy.detail["wraps"] == {"intel-rapl:0/package-0": 3}  # 199 J + 600 J passes 200, 400, 600 J
+    assert energy.detail["wraps"] == {
+        "intel-rapl:0/package-0": 3
+    }  # 199 J + 600 J passes 200, 400, 600 J
     assert [r["power_w"] for r in timeline.records()] == pytest.approx([600.0] * 10)
 
 
@@ -211,10 +226,15 @@ def test_monitor_estimates_only_what_rapl_cannot_read(tmp_path, monkeypatch):
         window = monitor.end_window("w")
     cpu = window.components["cpu"]
     assert cpu.source == "estimate" and cpu.estimated and "permission denied" in cpu.reason
-    with EnergyMonitor.create(powercap_root=root, nvml=no_gpu(), environ={}, estimate=False) as monitor:
+    with EnergyMonitor.create(
+        powercap_root=root, nvml=no_gpu(), environ={}, estimate=False
+    ) as monitor:
         monitor.begin_window("w")
         window = monitor.end_window("w")
-    assert window.components["cpu"].joules is None and "permission denied" in window.components["cpu"].reason
+    assert (
+        window.components["cpu"].joules is None
+        and "permission denied" in window.components["cpu"].reason
+    )
 
 
 def test_sub_window_from_sampled_counters(tmp_path):

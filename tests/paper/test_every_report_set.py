@@ -46,11 +46,14 @@ def energy_wh(rng: random.Random) -> float:
 def statistics_blocks(report: dict) -> list[dict]:
     """Every figure-over-trials block of the report's energy and metrics."""
     energy_section = report["energy"]
-    blocks = [component.get("trial_statistics") or {}
-              for component in (*energy_section["components"].values(), energy_section["total"])]
+    blocks = [
+        component.get("trial_statistics") or {}
+        for component in (*energy_section["components"].values(), energy_section["total"])
+    ]
     blocks.append(report["metrics"].get("trial_statistics") or {})
-    return [block for statistics in blocks for block in statistics.values()
-            if isinstance(block, dict)]
+    return [
+        block for statistics in blocks for block in statistics.values() if isinstance(block, dict)
+    ]
 
 
 def one_trial(report: dict) -> None:
@@ -58,13 +61,21 @@ def one_trial(report: dict) -> None:
     report["trials"] = report["trials"][:1]
     for block in statistics_blocks(report):
         if block.get("mean") is not None:
-            block.update(values=[block["mean"]], n_valid=1, std=None, cv=None, ci_low=None,
-                         ci_high=None, reason="one trial: no spread, so no interval")
+            block.update(
+                values=[block["mean"]],
+                n_valid=1,
+                std=None,
+                cv=None,
+                ci_low=None,
+                ci_high=None,
+                reason="one trial: no spread, so no interval",
+            )
 
 
 def many_trials(report: dict, count: int) -> None:
-    report["trials"] = [{**copy.deepcopy(report["trials"][0]), "index": index}
-                        for index in range(count)]
+    report["trials"] = [
+        {**copy.deepcopy(report["trials"][0]), "index": index} for index in range(count)
+    ]
 
 
 def interval_below_zero(report: dict) -> None:
@@ -77,11 +88,13 @@ def interval_below_zero(report: dict) -> None:
 def null_total(report: dict) -> None:
     """A run whose total energy is unknown (a component could not be read), with why."""
     reason = "RAPL unreadable: permission denied <and & more>"
-    report["energy"]["total"].update(gross_joules=None, net_joules=None, reason=reason,
-                                     trial_statistics=None)
+    report["energy"]["total"].update(
+        gross_joules=None, net_joules=None, reason=reason, trial_statistics=None
+    )
     report["energy"]["total_energy_wh"] = report["energy"]["total_energy_kwh"] = None
-    report["metrics"].update(total_wh_per_1000_queries=None, joules_per_token=None,
-                             tokens_per_joule=None)
+    report["metrics"].update(
+        total_wh_per_1000_queries=None, joules_per_token=None, tokens_per_joule=None
+    )
     report["metrics"].get("trial_statistics", {}).pop("total_wh_per_1000_queries", None)
 
 
@@ -101,20 +114,28 @@ def succeeded_report(rng: random.Random, key: str) -> dict:
     elif kind == "served":
         report = fx.served(key, energy_wh(rng), model_class=model_class or "B")
     else:
-        report = fx.gpu_report(key, energy_wh(rng), model_class=model_class or "B",
-                               task=rng.choice(["text_generation", "summarization"]),
-                               spread=rng.choice([0.0, 0.1, 0.9]),
-                               estimated=kind == "estimated")
+        report = fx.gpu_report(
+            key,
+            energy_wh(rng),
+            model_class=model_class or "B",
+            task=rng.choice(["text_generation", "summarization"]),
+            spread=rng.choice([0.0, 0.1, 0.9]),
+            estimated=kind == "estimated",
+        )
         if report.get("phases") and rng.random() < 0.5:
             report = fx.with_split(report, energy_wh(rng) * 3.6, energy_wh(rng) * 3.6)
-    variations = [one_trial, interval_below_zero, null_total, without_gpu_phases,
-                  lambda r: many_trials(r, rng.randint(2, 6))]
+    variations = [
+        one_trial,
+        interval_below_zero,
+        null_total,
+        without_gpu_phases,
+        lambda r: many_trials(r, rng.randint(2, 6)),
+    ]
     for vary in variations:
         if rng.random() < 0.3:
             vary(report)
     if rng.random() < 0.2:
-        report["summary"].update(completion_tokens_per_second=0.0,
-                                 throughput_tokens_per_second=0.0)
+        report["summary"].update(completion_tokens_per_second=0.0, throughput_tokens_per_second=0.0)
     return report
 
 
@@ -139,8 +160,12 @@ def report_set(seed: int) -> list[dict]:
 
 
 # A frozen calibration that does not match the set: no range for any group it holds.
-FOREIGN_CALIBRATION = {"source": "another set", "groups": {"image_generation": {
-    "min_wh_per_1000_queries": 0.1, "max_wh_per_1000_queries": 2.0}}}
+FOREIGN_CALIBRATION = {
+    "source": "another set",
+    "groups": {
+        "image_generation": {"min_wh_per_1000_queries": 0.1, "max_wh_per_1000_queries": 2.0}
+    },
+}
 
 
 def build_every_output(reports: list[dict], root, frozen=None) -> list:
@@ -156,18 +181,32 @@ def build_every_output(reports: list[dict], root, frozen=None) -> list:
     build.build_tables(collection, out / "ratings.csv", tables)
     written = [*tables.values(), out / "ratings.csv", out / "calibration.json"]
     for name in FIGURES:
-        build.build_figure(name, collection, [out / f"{name}.png"],
-                           out / "ratings.csv" if name == "energy" else None)
+        build.build_figure(
+            name,
+            collection,
+            [out / f"{name}.png"],
+            out / "ratings.csv" if name == "energy" else None,
+        )
         written.append(out / f"{name}.png")
-    files = {path.parent.name: ModelFiles(
-        [out / "labels" / f"{path.parent.name}.png"],
-        [out / "figures/runs" / path.parent.name / "power_timeline.png"]) for path in paths}
-    draw_labels_and_timelines(collection, out / "ratings.csv", files, out / "drawn.json",
-                              {"label": "code", "timeline": "code"})
+    files = {
+        path.parent.name: ModelFiles(
+            [out / "labels" / f"{path.parent.name}.png"],
+            [out / "figures/runs" / path.parent.name / "power_timeline.png"],
+        )
+        for path in paths
+    }
+    draw_labels_and_timelines(
+        collection,
+        out / "ratings.csv",
+        files,
+        out / "drawn.json",
+        {"label": "code", "timeline": "code"},
+    )
     labels = [model.label[0] for model in files.values()]
     timelines = [model.timeline[0] for model in files.values()]
-    index = build_site(collection, out / "site", ratings=out / "ratings.csv", labels=labels,
-                       figures=timelines)
+    index = build_site(
+        collection, out / "site", ratings=out / "ratings.csv", labels=labels, figures=timelines
+    )
     return [*written, *labels, *timelines, index]
 
 
@@ -223,16 +262,24 @@ def test_the_generated_sets_hold_every_variation_the_test_promises():
     assert any(r["config"].get("id") == MARKUP for r in reports)
     assert any(len(r["trials"]) == 1 for r in reports if r["status"] == "succeeded")
     assert any(len(r["trials"]) > 1 for r in reports)
-    assert any(r["energy"]["components"]["gpu"]["gross_joules"] is None
-               for r in reports if r["status"] == "succeeded")
+    assert any(
+        r["energy"]["components"]["gpu"]["gross_joules"] is None
+        for r in reports
+        if r["status"] == "succeeded"
+    )
     assert any(r["metrics"]["wh_per_1000_queries"] in (1e-9, 1e6) for r in reports)
     assert any(r["summary"].get("completion_tokens_per_second") == 0.0 for r in reports)
-    assert any(r["metrics"]["total_wh_per_1000_queries"] is None
-               and r["status"] == "succeeded" for r in reports)
+    assert any(
+        r["metrics"]["total_wh_per_1000_queries"] is None and r["status"] == "succeeded"
+        for r in reports
+    )
     assert any("phases" not in r for r in reports)
-    assert any(r.get("phases") and "gpu" not in r["phases"]["mean"]
-               and r["energy"]["components"]["gpu"]["gross_joules"] is not None
-               for r in reports)
+    assert any(
+        r.get("phases")
+        and "gpu" not in r["phases"]["mean"]
+        and r["energy"]["components"]["gpu"]["gross_joules"] is not None
+        for r in reports
+    )
 
 
 def test_a_gpu_run_without_a_gpu_phase_entry_has_no_split_and_says_why():

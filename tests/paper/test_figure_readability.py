@@ -28,8 +28,7 @@ def test_a_figure_shows_a_long_key_shortened_and_lists_it_in_full(monkeypatch):
     energy.draw(reports, ratings.rate(reports)[0], [])
     [fig] = figures
     [axis] = fig.axes
-    assert [t.get_text() for t in axis.get_yticklabels()] == [
-        style.short_key(LONG), "short"]
+    assert [t.get_text() for t in axis.get_yticklabels()] == [style.short_key(LONG), "short"]
     notes = [t.get_text() for t in fig.findobj(Text) if LONG in t.get_text()]
     assert notes == [f"Model keys shortened here, in full:\n{style.short_key(LONG)}: {LONG}"]
     style.plt.close("all")
@@ -43,9 +42,14 @@ def test_a_label_shows_a_long_key_in_full_in_its_small_print():
 
 
 def test_the_energy_figures_panels_share_one_scale(monkeypatch):
-    reports = fx.typed([fx.gpu_report("a1", 0.046, model_class="A"),
-                        fx.gpu_report("a2", 0.05, model_class="A"),
-                        fx.gpu_report("b1", 0.078), fx.gpu_report("b2", 0.08)])
+    reports = fx.typed(
+        [
+            fx.gpu_report("a1", 0.046, model_class="A"),
+            fx.gpu_report("a2", 0.05, model_class="A"),
+            fx.gpu_report("b1", 0.078),
+            fx.gpu_report("b2", 0.08),
+        ]
+    )
     figures = []
     monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
     energy.draw(reports, ratings.rate(reports)[0], [])
@@ -73,10 +77,20 @@ def drawn_label(monkeypatch, report: dict, stars) -> list[Text]:
     figures = []
     monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
     [typed] = fx.typed([report])
-    labels.draw(typed, {"model": typed.model, "stars": stars, "rated": stars is not None,
-                        "group": "text_generation/B", "out_of_calibration_range": False,
-                        "unrated_reason": None if stars else "why", "note": None,
-                        "gpu_wh_per_1000_queries": 1.0}, [])
+    labels.draw(
+        typed,
+        {
+            "model": typed.model,
+            "stars": stars,
+            "rated": stars is not None,
+            "group": "text_generation/B",
+            "out_of_calibration_range": False,
+            "unrated_reason": None if stars else "why",
+            "note": None,
+            "gpu_wh_per_1000_queries": 1.0,
+        },
+        [],
+    )
     return [t for t in figures[0].findobj(Text) if t.get_text().strip()]
 
 
@@ -98,7 +112,8 @@ def test_a_label_reads_like_ai_energy_scores(monkeypatch, stars):
 
 
 def test_a_label_links_a_hub_model_to_its_page_and_names_its_rating_group_in_words(
-        monkeypatch, tmp_path):
+    monkeypatch, tmp_path
+):
     hub = fx.gpu_report("m", 1.0)
     hub["config"]["id"] = "org/model-7b"
     texts = drawn_label(monkeypatch, hub, 4)
@@ -110,9 +125,16 @@ def test_a_label_links_a_hub_model_to_its_page_and_names_its_rating_group_in_wor
     assert "rated within Text generation, class B" in [t.get_text() for t in texts]
     # In the SVG, a link a reader can follow.
     [typed] = fx.typed([hub])
-    rating = {"model": "m", "stars": 4, "rated": True, "group": "text_generation/B",
-              "out_of_calibration_range": False, "unrated_reason": None, "note": None,
-              "gpu_wh_per_1000_queries": 1.0}
+    rating = {
+        "model": "m",
+        "stars": 4,
+        "rated": True,
+        "group": "text_generation/B",
+        "out_of_calibration_range": False,
+        "unrated_reason": None,
+        "note": None,
+        "gpu_wh_per_1000_queries": 1.0,
+    }
     monkeypatch.undo()
     labels.draw(typed, rating, [tmp_path / "m.svg"])
     assert 'xlink:href="https://huggingface.co/org/model-7b"' in (tmp_path / "m.svg").read_text()
@@ -136,8 +158,11 @@ def test_the_large_prefill_decode_figure_lists_the_long_keys_it_names_in_full(mo
     figures = []
     monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
     phases.draw(fx.typed(reports), [])
-    [note] = [t.get_text() for t in figures[0].texts
-              if t.get_text().startswith("Model keys shortened here")]
+    [note] = [
+        t.get_text()
+        for t in figures[0].texts
+        if t.get_text().startswith("Model keys shortened here")
+    ]
     named = {t.get_text().split(":")[0] for axis in figures[0].axes[:2] for t in axis.texts}
     assert len(named) == 2 * NAMED
     for shown in named:  # each name a callout shows, with its key in full
@@ -152,14 +177,21 @@ def test_the_longest_label_keeps_its_link_line_clear_of_the_small_print(monkeypa
     report = fx.gpu_report(LONG, 1.0)
     report["config"].update(id="org/" + "L" * 90, backend="a-backend-with-a-long-name")
     report["provenance"]["meters"]["meters"]["gpu"] = {
-        "meter": "nvml", "component": "gpu",
-        "devices": [{"device": f"gpu{i}", "name": "NVIDIA H100 80GB HBM3 with a long name"}
-                    for i in range(8)]}
+        "meter": "nvml",
+        "component": "gpu",
+        "devices": [
+            {"device": f"gpu{i}", "name": "NVIDIA H100 80GB HBM3 with a long name"}
+            for i in range(8)
+        ],
+    }
     texts = drawn_label(monkeypatch, report, 4)
     texts[0].figure.canvas.draw()  # laid out as saved
     renderer = texts[0].figure.canvas.get_renderer()
     boxes = [(t.get_text()[:30], t.get_window_extent(renderer)) for t in texts]
-    assert [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
-            if box_a.overlaps(box_b)] == []
+    assert [
+        (a, b)
+        for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
+        if box_a.overlaps(box_b)
+    ] == []
     assert any(t.get_url() for t in texts)
     style.plt.close("all")

@@ -8,7 +8,10 @@ import pytest
 import paper_fixtures as fx
 from energybench.publish.paper import build, labels_and_timelines
 from energybench.publish.paper.labels_and_timelines import (
-    ModelFiles, OutputsDoNotMatch, draw_labels_and_timelines)
+    ModelFiles,
+    OutputsDoNotMatch,
+    draw_labels_and_timelines,
+)
 from energybench.publish.paper.stored import write_collection
 
 CODE = {"label": "label code 1", "timeline": "timeline code 1"}
@@ -20,27 +23,35 @@ class Workspace:
 
     def __init__(self, root):
         self.root = root
-        self.reports = {"a": fx.gpu_report("a", 1.0), "b": fx.gpu_report("b", 3.0),
-                        "c": fx.gpu_report("c", 2.0, model_class="A"),
-                        "d": fx.gpu_report("d", 2.0)}
-        self.files = {key: ModelFiles([root / f"labels/{key}.svg", root / f"labels/{key}.png"],
-                                      [root / f"runs/{key}/timeline.png",
-                                       root / f"runs/{key}/timeline.pdf"])
-                      for key in self.reports}
+        self.reports = {
+            "a": fx.gpu_report("a", 1.0),
+            "b": fx.gpu_report("b", 3.0),
+            "c": fx.gpu_report("c", 2.0, model_class="A"),
+            "d": fx.gpu_report("d", 2.0),
+        }
+        self.files = {
+            key: ModelFiles(
+                [root / f"labels/{key}.svg", root / f"labels/{key}.png"],
+                [root / f"runs/{key}/timeline.png", root / f"runs/{key}/timeline.pdf"],
+            )
+            for key in self.reports
+        }
         self.record = root / "drawn.json"
 
     def store(self):
         """Write the reports, their collection and ratings, as the rules before the job do."""
         paths = fx.write_runs(self.root / "stored", list(self.reports.values()))
         write_collection(paths, self.root / "reports.jsonl")
-        build.build_ratings(self.root / "reports.jsonl", self.root / "ratings.csv",
-                            self.root / "calibration.json")
+        build.build_ratings(
+            self.root / "reports.jsonl", self.root / "ratings.csv", self.root / "calibration.json"
+        )
 
     def draw(self, code=CODE, store=True):
         if store:
             self.store()
-        return draw_labels_and_timelines(self.root / "reports.jsonl", self.root / "ratings.csv",
-                                         self.files, self.record, code)
+        return draw_labels_and_timelines(
+            self.root / "reports.jsonl", self.root / "ratings.csv", self.files, self.record, code
+        )
 
 
 @pytest.fixture
@@ -87,7 +98,9 @@ def test_a_missing_file_is_drawn_again_alone(drawn):
 
 def test_changed_code_redraws_what_that_code_draws(drawn):
     assert drawn.draw({**CODE, "timeline": "timeline code 2"}) == {
-        "label": [], "timeline": EVERY_MODEL}
+        "label": [],
+        "timeline": EVERY_MODEL,
+    }
 
 
 def test_a_changed_run_timeline_redraws_that_timeline(drawn):

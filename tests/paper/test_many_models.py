@@ -62,8 +62,11 @@ def overlapping(fig) -> list[tuple[str, str]]:
     # The text's own extent: an annotation's would take in its line to its point too
     boxes = [(t.get_text(), Text.get_window_extent(t, renderer)) for t in texts(fig)]
     boxes = [(text, box) for text, box in boxes if box.width > 0 and box.height > 0]
-    return [(a, b) for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
-            if box_a.overlaps(box_b)]
+    return [
+        (a, b)
+        for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2)
+        if box_a.overlaps(box_b)
+    ]
 
 
 def named_models(fig, reports) -> set[str]:
@@ -89,22 +92,29 @@ def test_a_thousand_models_fit_a_page_and_no_two_labels_overlap(monkeypatch, tho
 
 
 def test_the_ranked_energy_figure_names_the_extremes_and_hatches_the_models_without_one(
-        monkeypatch, thousand):
+    monkeypatch, thousand
+):
     fig = drawn(monkeypatch, energy, thousand)
     groups = [axis for axis in fig.axes if axis.get_title(loc="left")]
     assert [axis.get_title(loc="left").split(":")[1].strip() for axis in groups] == [
-        "text_generation/A", "text_generation/B", "text_generation/C"]
+        "text_generation/A",
+        "text_generation/B",
+        "text_generation/C",
+    ]
     group_b = groups[1]
     # Ranked by the figure the stars rate: the failed runs and the estimated GPU energies
     # (all of class B) have none.
     without = [r for r in thousand if ranking.rated_figure(r)[0] is None]
     assert len(without) == 100
-    assert ("100 without a figure (run failed: 50; GPU energy estimated, not measured: 50)"
-            in group_b.get_title(loc="left"))
+    assert (
+        "100 without a figure (run failed: 50; GPU energy estimated, not measured: 50)"
+        in group_b.get_title(loc="left")
+    )
     [span] = hatched(fig)
     assert span.axes is group_b and span.get_width() == pytest.approx(100)
-    members = [r for r in thousand if r.config["class"] == "B"
-               and ranking.rated_figure(r)[0] is not None]
+    members = [
+        r for r in thousand if r.config["class"] == "B" and ranking.rated_figure(r)[0] is not None
+    ]
     [points] = scatters(group_b)
     assert len(points) == len(members) and points[:, 1].min() > 0  # none at 0 for no figure
     assert sorted(points[:, 1]) == sorted(r.metrics.wh_per_1000_queries for r in members)
@@ -115,20 +125,23 @@ def test_the_ranked_energy_figure_names_the_extremes_and_hatches_the_models_with
 
 
 def test_the_phases_scatter_counts_and_hatches_the_models_without_a_valid_split(
-        monkeypatch, thousand):
+    monkeypatch, thousand
+):
     fig = drawn(monkeypatch, phases, thousand)
     valid = [r for r in thousand if phases.split_of(r)[0]]
     assert 0 < len(valid) < len(thousand)
     per_query, per_token, share = fig.axes
-    for axis, (prefill, decode, scale) in ((per_query, ("prefill_j_per_query",
-                                                        "decode_j_per_query", 1)),
-                                           (per_token, ("prefill_j_per_prompt_token",
-                                                        "decode_j_per_generated_token", 1e3))):
+    for axis, (prefill, decode, scale) in (
+        (per_query, ("prefill_j_per_query", "decode_j_per_query", 1)),
+        (per_token, ("prefill_j_per_prompt_token", "decode_j_per_generated_token", 1e3)),
+    ):
         [points] = scatters(axis)
         assert len(points) == len(valid) and points.min() > 0
         # Each model's own figures per query and per token, as the report derives them.
-        expected = sorted((phases.split_of(r)[0][prefill] * scale,
-                           phases.split_of(r)[0][decode] * scale) for r in valid)
+        expected = sorted(
+            (phases.split_of(r)[0][prefill] * scale, phases.split_of(r)[0][decode] * scale)
+            for r in valid
+        )
         assert np.allclose(sorted(map(tuple, points)), expected)
     assert "J" in per_query.get_xlabel() and "mJ" in per_token.get_xlabel()
     [bar] = hatched(fig)
@@ -168,11 +181,11 @@ def few(count: int) -> list:
 
 
 @pytest.mark.parametrize("figure", [energy, phases, latency])
-def test_up_to_the_threshold_each_model_keeps_its_row_and_one_more_ranks_them(monkeypatch,
-                                                                            figure):
+def test_up_to_the_threshold_each_model_keeps_its_row_and_one_more_ranks_them(monkeypatch, figure):
     at = drawn(monkeypatch, figure, few(MANY_MODELS))
     assert [t.get_text() for t in at.axes[0].get_yticklabels()] == [
-        f"model-{i:02d}" for i in range(MANY_MODELS)]
+        f"model-{i:02d}" for i in range(MANY_MODELS)
+    ]
     above = drawn(monkeypatch, figure, few(MANY_MODELS + 1))
     assert len(named_models(above, few(MANY_MODELS + 1))) <= 2 * NAMED
 
@@ -187,6 +200,7 @@ def test_up_to_the_threshold_the_pareto_scales_stay_linear(monkeypatch):
 # --- values a log scale cannot show -------------------------------------------------------
 # A large form's log axis shows only values above 0: a valid 0 (or below) is not drawn there,
 # neither as a point nor clipped to the axis, and its model is named in the note.
+
 
 def many_with(edits: dict, reports: list[dict] | None = None) -> list:
     """Above MANY_MODELS reports, the ones named in ``edits`` changed by their edit."""
@@ -206,18 +220,21 @@ def drawn_values(axis, which: int) -> np.ndarray:
     """Every finite data coordinate (0: x, 1: y) ``axis`` draws: points, lines and bands."""
     values = [offsets[:, which] for offsets in scatters(axis)]
     values += [line.get_xydata()[:, which] for line in axis.get_lines()]
-    values += [c.get_paths()[0].vertices[:, which] for c in axis.collections
-               if isinstance(c, PolyCollection)]
+    values += [
+        c.get_paths()[0].vertices[:, which]
+        for c in axis.collections
+        if isinstance(c, PolyCollection)
+    ]
     values = np.concatenate(values)
     return values[np.isfinite(values)]
 
 
-def test_the_ranked_energy_figure_leaves_a_figure_of_0_off_its_log_scale_and_names_it(
-        monkeypatch):
+def test_the_ranked_energy_figure_leaves_a_figure_of_0_off_its_log_scale_and_names_it(monkeypatch):
     reports = many_with({"model-0005": set_metric("wh_per_1000_queries", 0.0)})
     fig = drawn(monkeypatch, energy, reports)
-    [group_c] = [a for a in fig.axes if a.get_title(loc="left").startswith("Rating group: "
-                                                                           "text_generation/C")]
+    [group_c] = [
+        a for a in fig.axes if a.get_title(loc="left").startswith("Rating group: text_generation/C")
+    ]
     assert "1 at 0 or below, not on a log scale: model-0005" in group_c.get_title(loc="left")
     assert drawn_values(group_c, 1).min() > 0
     [points] = scatters(group_c)
@@ -232,8 +249,9 @@ def test_the_ranked_energy_band_says_where_its_interval_reaches_0_or_below(monke
 
     fig = drawn(monkeypatch, energy, many_with({"model-0005": wide}))
     [group_c] = [a for a in fig.axes if "text_generation/C" in a.get_title(loc="left")]
-    assert ("interval of 1 reaches 0 or below: its band drawn from the axis' bottom (▼): "
-            "model-0005") in group_c.get_title(loc="left")
+    assert (
+        "interval of 1 reaches 0 or below: its band drawn from the axis' bottom (▼): model-0005"
+    ) in group_c.get_title(loc="left")
     bottom = group_c.get_ylim()[0]
     assert drawn_values(group_c, 1).min() == pytest.approx(bottom) and bottom > 0
     [marker] = [m for m in scatters(group_c) if len(m) == 1]
@@ -242,8 +260,7 @@ def test_the_ranked_energy_band_says_where_its_interval_reaches_0_or_below(monke
 
 
 def test_the_large_pareto_leaves_an_energy_per_token_of_0_off_and_names_it(monkeypatch):
-    fig = drawn(monkeypatch, pareto, many_with({"model-0005": set_metric("joules_per_token",
-                                                                         0.0)}))
+    fig = drawn(monkeypatch, pareto, many_with({"model-0005": set_metric("joules_per_token", 0.0)}))
     [axis] = fig.axes
     assert "1 at 0 or below, not on a log scale: model-0005" in axis.get_title(loc="left")
     assert drawn_values(axis, 0).min() > 0 and drawn_values(axis, 1).min() > 0
@@ -262,8 +279,7 @@ def test_the_phases_scatter_leaves_a_decode_of_0_off_and_names_it(monkeypatch):
     assert overlapping(fig) == []
 
 
-def test_the_latency_distribution_leaves_a_latency_of_0_off_its_log_scale_and_names_it(
-        monkeypatch):
+def test_the_latency_distribution_leaves_a_latency_of_0_off_its_log_scale_and_names_it(monkeypatch):
     reports = [fx.served(f"model-{i:02d}", 0.5 + i * 0.1) for i in range(MANY_MODELS + 1)]
     reports[3]["latency"]["ttft_s"]["median"] = 0.0
     validate_report(reports[3])

@@ -26,8 +26,10 @@ from energybench.publish.paper.palette import (
 
 # Colours one figure, label or page draws side by side, which must stay apart.
 DRAWN_TOGETHER = {
-    "stars": STAR_COLORS, "stars on the dark page": STAR_COLORS_DARK,
-    "components": COMPONENT_COLORS, "prefill and decode": phases.PHASE_COLORS,
+    "stars": STAR_COLORS,
+    "stars on the dark page": STAR_COLORS_DARK,
+    "components": COMPONENT_COLORS,
+    "prefill and decode": phases.PHASE_COLORS,
     "latency percentiles": latency.PERCENTILES,
     "timeline windows": {"trial": timeline.TRIAL_COLOR, "steady": timeline.STEADY_COLOR},
 }
@@ -42,15 +44,18 @@ def test_contrast_ratio_is_wcags():
     assert contrast_ratio("#F0E442", "#FFFFFF") == pytest.approx(1.32, abs=0.01)
 
 
-@pytest.mark.parametrize("first, second, difference", [  # Sharma, Wu and Dalal's test data
-    ((50.0, 2.6772, -79.7751), (50.0, 0.0, -82.7485), 2.0425),
-    ((50.0, 0.0, 0.0), (50.0, -1.0, 2.0), 2.3669),
-    ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
-    ((50.0, 2.5, 0.0), (50.0, 3.2592, 0.3350), 1.0000),
-    ((50.0, 2.49, -0.001), (50.0, -2.49, 0.0009), 7.1792),  # hue means across 0°
-    ((50.0, 2.49, -0.001), (50.0, -2.49, 0.0011), 7.2195),
-    ((2.0776, 0.0795, -1.1350), (0.9033, -0.0636, -0.5514), 0.9082),
-])
+@pytest.mark.parametrize(
+    "first, second, difference",
+    [  # Sharma, Wu and Dalal's test data
+        ((50.0, 2.6772, -79.7751), (50.0, 0.0, -82.7485), 2.0425),
+        ((50.0, 0.0, 0.0), (50.0, -1.0, 2.0), 2.3669),
+        ((50.0, 2.5, 0.0), (73.0, 25.0, -18.0), 27.1492),
+        ((50.0, 2.5, 0.0), (50.0, 3.2592, 0.3350), 1.0000),
+        ((50.0, 2.49, -0.001), (50.0, -2.49, 0.0009), 7.1792),  # hue means across 0°
+        ((50.0, 2.49, -0.001), (50.0, -2.49, 0.0011), 7.2195),
+        ((2.0776, 0.0795, -1.1350), (0.9033, -0.0636, -0.5514), 0.9082),
+    ],
+)
 def test_ciede2000_matches_the_published_test_pairs(first, second, difference):
     assert ciede2000(first, second) == pytest.approx(difference, abs=1e-4)
 
@@ -95,7 +100,7 @@ def test_the_old_star_colours_fail_these_checks():
 
 def test_the_dark_page_is_the_sites():
     css = (REPO_ROOT / "src/energybench/publish/site/assets/site.css").read_text()
-    dark = css[css.index("prefers-color-scheme: dark"):]
+    dark = css[css.index("prefers-color-scheme: dark") :]
     assert re.search(r"--bg: (#\w{6});", dark).group(1).upper() == DARK_PAGE
 
 
@@ -125,5 +130,5 @@ def test_the_sites_controls_and_text_meet_wcag_contrast(scheme):
         assert contrast_ratio(colours[text], colours[f"{text}-bg"]) >= TEXT_CONTRAST, text
     css = (REPO_ROOT / "src/energybench/publish/site/assets/site.css").read_text()
     for control in (".filters input, .filters select {", ".tabs button {"):
-        rule = css[css.index(control):]
-        assert "border: 1px solid var(--control-border)" in rule[:rule.index("}")], control
+        rule = css[css.index(control) :]
+        assert "border: 1px solid var(--control-border)" in rule[: rule.index("}")], control

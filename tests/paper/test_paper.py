@@ -14,7 +14,11 @@ import pytest
 import paper_fixtures as fx
 from energybench.publish.paper import build, hardware, labels, latex, ratings, tables
 from energybench.publish.paper.figures import pareto, selection, timeline
-from energybench.publish.paper.stored import UnreadableCollection, read_stored_reports, write_collection
+from energybench.publish.paper.stored import (
+    UnreadableCollection,
+    read_stored_reports,
+    write_collection,
+)
 from energybench.run.report import unknown_component, validate_report
 
 
@@ -36,6 +40,7 @@ def rated(reports, calibration=None):
 
 # --- star ratings --------------------------------------------------------------------------
 
+
 def test_stars_match_a_hand_checked_banding():
     # Range 0.5..5.5 Wh per 1,000 queries: five bands 1 Wh wide, 5 stars for the lowest.
     # 0.5 and 1.3 are in [0.5, 1.5) -> 5; 2.9 in [2.5, 3.5) -> 3; 3.6 in [3.5, 4.5) -> 2;
@@ -56,18 +61,26 @@ def test_values_on_band_edges_fall_in_the_band_above_despite_rounding():
 
 
 def test_text_generation_is_rated_per_class_other_tasks_per_task():
-    reports = [fx.gpu_report("a1", 1, model_class="A"), fx.gpu_report("a2", 2, model_class="A"),
-               fx.gpu_report("b1", 10, model_class="B"), fx.gpu_report("b2", 20, model_class="B"),
-               fx.gpu_report("s1", 1, task="summarization"),
-               fx.gpu_report("s2", 3, task="summarization", model_class="A")]
+    reports = [
+        fx.gpu_report("a1", 1, model_class="A"),
+        fx.gpu_report("a2", 2, model_class="A"),
+        fx.gpu_report("b1", 10, model_class="B"),
+        fx.gpu_report("b2", 20, model_class="B"),
+        fx.gpu_report("s1", 1, task="summarization"),
+        fx.gpu_report("s2", 3, task="summarization", model_class="A"),
+    ]
     table = rated(reports)
     assert table["stars"].to_dict() == {"a1": 5, "a2": 1, "b1": 5, "b2": 1, "s1": 5, "s2": 1}
     assert table.loc["s2", "group"] == "summarization"
 
 
 def test_unrated_models_say_why():
-    reports = [fx.failed("oom"), fx.gpu_report("alone", 2.0), fx.BASE,
-               fx.gpu_report("guess", 1.0, model_class="C", estimated=True)]
+    reports = [
+        fx.failed("oom"),
+        fx.gpu_report("alone", 2.0),
+        fx.BASE,
+        fx.gpu_report("guess", 1.0, model_class="C", estimated=True),
+    ]
     table = rated(reports)
     assert not table["rated"].any() and table["stars"].isna().all()
     assert "run failed" in table.loc["oom", "unrated_reason"]
@@ -89,12 +102,24 @@ def write_calibration(tmp_path, document) -> str:
 
 
 def test_frozen_calibration_rates_new_models_and_flags_those_outside(tmp_path):
-    frozen = ratings.read_calibration(write_calibration(tmp_path, {
-        "source": "leaderboard 2025-10", "groups": {"text_generation/B": {
-            "min_wh_per_1000_queries": 1.0, "max_wh_per_1000_queries": 6.0}}}))
+    frozen = ratings.read_calibration(
+        write_calibration(
+            tmp_path,
+            {
+                "source": "leaderboard 2025-10",
+                "groups": {
+                    "text_generation/B": {
+                        "min_wh_per_1000_queries": 1.0,
+                        "max_wh_per_1000_queries": 6.0,
+                    }
+                },
+            },
+        )
+    )
     # Width 1: 3.5 in [3, 4) -> 3 stars; 0.2 below -> 5 flagged; 7 above -> 1 flagged.
-    table = rated([fx.gpu_report("mid", 3.5), fx.gpu_report("low", 0.2),
-                   fx.gpu_report("high", 7.0)], frozen)
+    table = rated(
+        [fx.gpu_report("mid", 3.5), fx.gpu_report("low", 0.2), fx.gpu_report("high", 7.0)], frozen
+    )
     assert table["stars"].to_dict() == {"mid": 3, "low": 5, "high": 1}
     assert table["out_of_calibration_range"].to_dict() == {"mid": False, "low": True, "high": True}
     assert table["calibration_source"].str.contains("leaderboard 2025-10").all()
@@ -102,33 +127,55 @@ def test_frozen_calibration_rates_new_models_and_flags_those_outside(tmp_path):
 
 def test_a_single_model_is_rated_against_a_frozen_calibration(tmp_path):
     path = tmp_path / "computed.json"
-    ratings.write_ratings(fx.typed([fx.gpu_report("a", 1.0), fx.gpu_report("b", 6.0)]),
-                          tmp_path / "r.csv", path)
+    ratings.write_ratings(
+        fx.typed([fx.gpu_report("a", 1.0), fx.gpu_report("b", 6.0)]), tmp_path / "r.csv", path
+    )
     table = rated([fx.gpu_report("new", 3.5)], ratings.read_calibration(path))
     assert table.loc["new", "stars"] == 3 and bool(table.loc["new", "rated"])
 
 
-@pytest.mark.parametrize("document, expected", [
-    ("{not json", "is unusable"),
-    ({"source": "x"}, "'groups' is a required property"),
-    ({"source": "x", "groups": {"text_generation/B": {"min_wh_per_1000_queries": 2,
-                                                      "max_wh_per_1000_queries": 2}}},
-     "not above"),
-    ({"source": "x", "groups": {"image_generation": {"min_wh_per_1000_queries": 1,
-                                                     "max_wh_per_1000_queries": 2}}},
-     "has no range for group text_generation/B"),
-])
-def test_unusable_calibration_file_leaves_models_unrated_with_the_reason(tmp_path, document,
-                                                                          expected):
+@pytest.mark.parametrize(
+    "document, expected",
+    [
+        ("{not json", "is unusable"),
+        ({"source": "x"}, "'groups' is a required property"),
+        (
+            {
+                "source": "x",
+                "groups": {
+                    "text_generation/B": {
+                        "min_wh_per_1000_queries": 2,
+                        "max_wh_per_1000_queries": 2,
+                    }
+                },
+            },
+            "not above",
+        ),
+        (
+            {
+                "source": "x",
+                "groups": {
+                    "image_generation": {"min_wh_per_1000_queries": 1, "max_wh_per_1000_queries": 2}
+                },
+            },
+            "has no range for group text_generation/B",
+        ),
+    ],
+)
+def test_unusable_calibration_file_leaves_models_unrated_with_the_reason(
+    tmp_path, document, expected
+):
     path = write_calibration(tmp_path, document)
-    table = rated([fx.gpu_report("a", 1.0), fx.gpu_report("b", 2.0)],
-                  ratings.read_calibration(path))
+    table = rated(
+        [fx.gpu_report("a", 1.0), fx.gpu_report("b", 2.0)], ratings.read_calibration(path)
+    )
     assert table["stars"].isna().all()
     assert table["unrated_reason"].str.contains(expected).all()
     assert table["unrated_reason"].str.contains(path).all()
 
 
 # --- reading reports and tables ------------------------------------------------------------
+
 
 def bad_reports(tmp_path):
     old = dict(fx.BASE, schema_version="0.9", model="old")
@@ -137,8 +184,10 @@ def bad_reports(tmp_path):
     (tmp_path / "runs/broken/benchmark_report.json").write_text("{truncated")
     (tmp_path / "runs/list").mkdir()
     (tmp_path / "runs/list/benchmark_report.json").write_text("[]")
-    return paths + [tmp_path / "runs/broken/benchmark_report.json",
-                    tmp_path / "runs/list/benchmark_report.json"]
+    return paths + [
+        tmp_path / "runs/broken/benchmark_report.json",
+        tmp_path / "runs/list/benchmark_report.json",
+    ]
 
 
 def test_malformed_and_old_schema_reports_are_named_in_the_log_and_skipped(tmp_path, caplog):
@@ -162,7 +211,10 @@ def test_the_collection_keeps_every_report_in_order_and_the_unusable_with_why(tm
     stored = read_stored_reports(collection)
     assert stored.paths == paths[:2]
     assert stored.reports[0].to_dict() == json.loads(paths[0].read_text())
-    assert sorted(os.listdir(tmp_path)) == ["reports.jsonl", "runs"]  # written atomically, no leftovers
+    assert sorted(os.listdir(tmp_path)) == [
+        "reports.jsonl",
+        "runs",
+    ]  # written atomically, no leftovers
 
 
 def test_a_file_that_is_no_collection_is_named_with_its_line(tmp_path):
@@ -174,8 +226,10 @@ def test_a_file_that_is_no_collection_is_named_with_its_line(tmp_path):
 
 
 def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
-    outputs = {name: tmp_path / f"{name}.csv" for name in ("models", "trials", "phases",
-                                                           "latency", "checks")}
+    outputs = {
+        name: tmp_path / f"{name}.csv"
+        for name in ("models", "trials", "phases", "latency", "checks")
+    }
     outputs["latex"] = tmp_path / "models.tex"
     reports = [fx.gpu_report("good", 1.0), fx.failed("oom"), fx.served("served", 2.0)]
     collection = collected(fx.write_runs(tmp_path / "runs", reports), tmp_path)
@@ -195,15 +249,19 @@ def test_tables_keep_failed_models_and_mark_invalid_phases(tmp_path):
     # Per query and per token too: the pass's figure over the pass's own counts.
     [typed_good] = fx.typed([reports[0]])
     assert good.loc["ram", "decode_j_per_query"] == pytest.approx(
-        typed_good.phases_per_trial[0]["ram"]["decode_j_per_query"])
+        typed_good.phases_per_trial[0]["ram"]["decode_j_per_query"]
+    )
     assert good.loc["ram", "decode_j_per_generated_token"] == pytest.approx(
-        good.loc["ram", "decode"] * good.loc["ram", "generate_passes"]
-        / typed_good.trials[0].completion_tokens)
+        good.loc["ram", "decode"]
+        * good.loc["ram", "generate_passes"]
+        / typed_good.trials[0].completion_tokens
+    )
     assert pd.isna(good.loc["latency", "decode_j_per_query"])  # seconds: no energy
     assert not good.loc["cpu", "valid"] and "resolved only" in good.loc["cpu", "invalid_reason"]
     assert set(good["prefill_passes"]) == {5}
     assert set(phases.loc[phases["model"] == "served", "invalid_reason"]) == {
-        "the backend measures no prefill/decode split"}
+        "the backend measures no prefill/decode split"
+    }
     checks = pd.read_csv(outputs["checks"])
     assert set(checks["model"]) == {"good", "served"}  # the failed run made no check
     assert "window_long_enough" in set(checks.loc[checks["passed"] == False, "name"])  # noqa: E712
@@ -219,8 +277,10 @@ def test_each_report_is_validated_once_for_every_aggregate_output(tmp_path, monk
 
     validated = []
     monkeypatch.setattr(stored, "validate_report", lambda report: validated.append(report["model"]))
-    outputs = {name: tmp_path / f"{name}.csv" for name in ("models", "trials", "phases",
-                                                           "latency", "checks")}
+    outputs = {
+        name: tmp_path / f"{name}.csv"
+        for name in ("models", "trials", "phases", "latency", "checks")
+    }
     outputs["latex"] = tmp_path / "models.tex"
     reports = [fx.gpu_report("a", 1.0), fx.gpu_report("b", 2.0)]
     collection = collected(fx.write_runs(tmp_path / "runs", reports), tmp_path)
@@ -254,27 +314,51 @@ def test_latex_table_is_a_booktabs_longtable_with_units_intervals_and_stars():
 
 
 def test_latex_rows_are_ranked_by_the_rated_figure_within_each_rating_group():
-    reports = [fx.gpu_report("b-high", 5.0), fx.gpu_report("c-only", 3.0, model_class="C"),
-               fx.failed("a-failed"), fx.gpu_report("b-low", 1.0),
-               fx.gpu_report("b-mid", 2.0, estimated=True), fx.gpu_report("b-least", 0.5)]
-    rows = [line.split(" & ")[0] for line in models_latex(reports).splitlines()
-            if line.endswith("\\\\") and "&" in line and not line.startswith("Model")]
+    reports = [
+        fx.gpu_report("b-high", 5.0),
+        fx.gpu_report("c-only", 3.0, model_class="C"),
+        fx.failed("a-failed"),
+        fx.gpu_report("b-low", 1.0),
+        fx.gpu_report("b-mid", 2.0, estimated=True),
+        fx.gpu_report("b-least", 0.5),
+    ]
+    rows = [
+        line.split(" & ")[0]
+        for line in models_latex(reports).splitlines()
+        if line.endswith("\\\\") and "&" in line and not line.startswith("Model")
+    ]
     # Class B: the rated ones by GPU energy, then the unrated (an estimate, a failure);
     # class C after it, its one model unrated (no range to band).
     assert rows == ["b-least", "b-low", "b-high", "b-mid", "a-failed", "c-only"]
     text = models_latex(reports)
     assert text.index("textit{text generation, class B}") < text.index("b-least")
-    assert text.index("b-mid") < text.index("textit{text generation, class C}") < text.index(
-        "c-only")
+    assert (
+        text.index("b-mid") < text.index("textit{text generation, class C}") < text.index("c-only")
+    )
 
 
-@pytest.mark.parametrize("value, text", [
-    (2.0, "2.00"), (1.96, "1.96"), (0.05, "0.0500"), (990.0, "990"), (12.34, "12.3"),
-    (999.7, "1,000"), (33412.0, "33,400"), (999_499.0, "999,000"),
-    (999_500.0, "$1.00\\times10^{6}$"), (1e6, "$1.00\\times10^{6}$"), (0.0, "0"),
-    (-0.998, "$-$0.998"), (1e-9, "$1.00\\times10^{-9}$"), (0.000999, "$9.99\\times10^{-4}$"),
-    (0.0009996, "0.00100"), (None, "--"), (float("nan"), "--"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (2.0, "2.00"),
+        (1.96, "1.96"),
+        (0.05, "0.0500"),
+        (990.0, "990"),
+        (12.34, "12.3"),
+        (999.7, "1,000"),
+        (33412.0, "33,400"),
+        (999_499.0, "999,000"),
+        (999_500.0, "$1.00\\times10^{6}$"),
+        (1e6, "$1.00\\times10^{6}$"),
+        (0.0, "0"),
+        (-0.998, "$-$0.998"),
+        (1e-9, "$1.00\\times10^{-9}$"),
+        (0.000999, "$9.99\\times10^{-4}$"),
+        (0.0009996, "0.00100"),
+        (None, "--"),
+        (float("nan"), "--"),
+    ],
+)
 def test_latex_numbers_keep_three_significant_digits_and_true_minus_signs(value, text):
     assert latex.number(value) == text
 
@@ -317,17 +401,26 @@ def test_the_tables_keep_each_reports_rows_not_the_report(tmp_path):
 
 # --- figures and labels ----------------------------------------------------------------------
 
+
 def test_pareto_front_keeps_only_undominated_models():
-    candidates = [{"model": m, "throughput": t, "joules_per_token": j, "estimated": False}
-                  for m, t, j in [("fast", 100, 2.0), ("frugal", 10, 0.5),
-                                  ("dominated", 50, 3.0), ("middle", 50, 1.0)]]
+    candidates = [
+        {"model": m, "throughput": t, "joules_per_token": j, "estimated": False}
+        for m, t, j in [
+            ("fast", 100, 2.0),
+            ("frugal", 10, 0.5),
+            ("dominated", 50, 3.0),
+            ("middle", 50, 1.0),
+        ]
+    ]
     assert [p["model"] for p in pareto.pareto_front(candidates)] == ["frugal", "middle", "fast"]
 
 
 def test_pareto_plots_generated_tokens_per_second_as_its_axis_says():
     report = fx.gpu_report("g", 1.0)
-    report["summary"].update(throughput_tokens_per_second=2000.0,  # prompt + completion
-                             completion_tokens_per_second=400.0)
+    report["summary"].update(
+        throughput_tokens_per_second=2000.0,  # prompt + completion
+        completion_tokens_per_second=400.0,
+    )
     [point] = pareto.points(fx.typed([report]))
     assert point["throughput"] == 400.0
 
@@ -335,7 +428,10 @@ def test_pareto_plots_generated_tokens_per_second_as_its_axis_says():
 def test_no_legend_entry_for_a_component_nobody_measured():
     assert selection.measured_components(fx.typed([fx.BASE])) == ["cpu", "ram"]
     assert selection.measured_components(fx.typed([fx.BASE, fx.gpu_report("g", 1)])) == [
-        "gpu", "cpu", "ram"]
+        "gpu",
+        "cpu",
+        "ram",
+    ]
 
 
 def build_everything(runs, out):
@@ -346,8 +442,9 @@ def build_everything(runs, out):
     written = [out / "ratings.csv"]
     for name in ("energy", "pareto", "phases", "latency"):
         files = [out / f"{name}.png", out / f"{name}.pdf"]
-        build.build_figure(name, collection, files,
-                           out / "ratings.csv" if name == "energy" else None)
+        build.build_figure(
+            name, collection, files, out / "ratings.csv" if name == "energy" else None
+        )
         written += files
     for path in paths:
         model = path.parent.name
@@ -387,8 +484,9 @@ def test_figures_and_labels_are_byte_identical_across_builds(runs, tmp_path):
 def test_fifty_models_get_a_readable_height(tmp_path):
     from PIL import Image
 
-    reports = [fx.gpu_report(f"model-{i:02d}", 0.5 + i * 0.1, model_class="ABC"[i % 3])
-               for i in range(50)] + [fx.failed("oom"), fx.BASE, fx.served("served", 2.0)]
+    reports = [
+        fx.gpu_report(f"model-{i:02d}", 0.5 + i * 0.1, model_class="ABC"[i % 3]) for i in range(50)
+    ] + [fx.failed("oom"), fx.BASE, fx.served("served", 2.0)]
     paths = fx.write_runs(tmp_path / "runs", reports, timeline=False)
     collection = collected(paths, tmp_path)
     build.build_ratings(collection, tmp_path / "r.csv", tmp_path / "c.json")
@@ -416,8 +514,11 @@ def test_a_label_of_a_thousand_wh_and_up_reads_as_a_whole_number():
 def test_label_hardware_is_what_the_run_counted_not_every_gpu_the_meters_saw():
     """NVML watches the host's GPUs even for a CPU run or an external endpoint: those GPUs
     are not the hardware the model ran on."""
-    host_gpu = {"meter": "nvml", "component": "gpu",
-                "devices": [{"device": "gpu0", "name": "NVIDIA H100 80GB HBM3"}]}
+    host_gpu = {
+        "meter": "nvml",
+        "component": "gpu",
+        "devices": [{"device": "gpu0", "name": "NVIDIA H100 80GB HBM3"}],
+    }
     cpu_run = copy.deepcopy(fx.BASE)
     cpu_run["provenance"]["meters"]["meters"]["gpu"] = host_gpu
     assert hardware.hardware_of(*fx.typed([cpu_run])).startswith("CPU: ")
@@ -449,8 +550,10 @@ def test_interval_columns_and_error_bars_are_the_reports_interval_of_the_figure(
     [report] = fx.typed([document])
     row = models_table([report]).iloc[0]
     assert (row["wh_per_1000_queries_ci_low"], row["wh_per_1000_queries_ci_high"]) == (0.7, 1.4)
-    assert (row["total_wh_per_1000_queries_ci_low"],
-            row["total_wh_per_1000_queries_ci_high"]) == (0.75, 1.5)
+    assert (row["total_wh_per_1000_queries_ci_low"], row["total_wh_per_1000_queries_ci_high"]) == (
+        0.75,
+        1.5,
+    )
     assert selection.total_interval_wh(report) == (0.75, 1.5)
 
 
@@ -464,13 +567,15 @@ def test_stacked_components_are_the_reports_own_per_1000_queries_figures():
 
 
 def test_a_missing_device_reading_is_a_gap_in_the_component_line_not_a_dip():
-    samples = pd.DataFrame({
-        "t": [0.0, 0.0, 0.1, 0.1, 0.2, 0.2],
-        "component": ["gpu"] * 6,
-        "device": ["gpu0", "gpu1"] * 3,
-        "power_w": [100.0, 200.0, 100.0, None, 110.0, 190.0],
-        "estimated": [False] * 6,
-    })
+    samples = pd.DataFrame(
+        {
+            "t": [0.0, 0.0, 0.1, 0.1, 0.2, 0.2],
+            "component": ["gpu"] * 6,
+            "device": ["gpu0", "gpu1"] * 3,
+            "power_w": [100.0, 200.0, 100.0, None, 110.0, 190.0],
+            "estimated": [False] * 6,
+        }
+    )
     gpu = timeline.component_power(samples)["gpu"]
     assert gpu["power_w"].iloc[0] == 300.0 and gpu["power_w"].iloc[2] == 300.0
     assert pd.isna(gpu["power_w"].iloc[1])  # not 100 W: gpu1's reading is unknown
@@ -482,14 +587,29 @@ def test_the_power_timeline_shades_the_model_load(monkeypatch, tmp_path):
     from energybench.run.sections import Load
 
     samples = tmp_path / "power_timeline.csv"
-    pd.DataFrame({"t": [0.0, 1.0, 2.0], "component": ["cpu"] * 3, "device": ["cpu0"] * 3,
-                  "power_w": [5.0, 20.0, 5.0], "estimated": [False] * 3}).to_csv(samples)
+    pd.DataFrame(
+        {
+            "t": [0.0, 1.0, 2.0],
+            "component": ["cpu"] * 3,
+            "device": ["cpu0"] * 3,
+            "power_w": [5.0, 20.0, 5.0],
+            "estimated": [False] * 3,
+        }
+    ).to_csv(samples)
     figures = []
     monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
     [report] = fx.typed([fx.BASE])
-    load = Load.of(definition="load", start_s=0.2, end_s=1.5, duration_s=1.3, metered_s=1.3,
-                   before_meters_s=0.0, reason=None, components={},
-                   total=unknown_component("not metered"))
+    load = Load.of(
+        definition="load",
+        start_s=0.2,
+        end_s=1.5,
+        duration_s=1.3,
+        metered_s=1.3,
+        before_meters_s=0.0,
+        reason=None,
+        components={},
+        total=unknown_component("not metered"),
+    )
     loaded = report.model_copy(update={"load": load})
     for shown in (report, loaded):
         timeline.draw(shown, samples, [])
@@ -498,7 +618,8 @@ def test_the_power_timeline_shades_the_model_load(monkeypatch, tmp_path):
 
 
 def test_the_power_timeline_marks_the_idle_and_warm_up_windows_or_says_they_are_unrecorded(
-        monkeypatch, tmp_path):
+    monkeypatch, tmp_path
+):
     from energybench.publish.paper import style
 
     figures = []
@@ -510,10 +631,15 @@ def test_the_power_timeline_marks_the_idle_and_warm_up_windows_or_says_they_are_
     samples = fx.DATA / "power_timeline.csv"
     for report in fx.typed([recorded, fx.BASE]):
         timeline.draw(report, samples, [])
-    windows = {patch.get_hatch(): patch.get_x() for patch in figures[0].axes[0].patches
-               if patch.get_hatch() in timeline.WINDOW_HATCHES.values()}
-    assert windows == {timeline.WINDOW_HATCHES["idle baseline window"]: 6.0,
-                       timeline.WINDOW_HATCHES["warm-up"]: 8.3}
+    windows = {
+        patch.get_hatch(): patch.get_x()
+        for patch in figures[0].axes[0].patches
+        if patch.get_hatch() in timeline.WINDOW_HATCHES.values()
+    }
+    assert windows == {
+        timeline.WINDOW_HATCHES["idle baseline window"]: 6.0,
+        timeline.WINDOW_HATCHES["warm-up"]: 8.3,
+    }
     legend = [t.get_text() for t in figures[0].legends[0].get_texts()]
     assert {"idle baseline window", "warm-up", "trial window"} <= set(legend)
     notes = [t.get_text() for t in figures[1].axes[0].texts]

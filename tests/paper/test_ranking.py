@@ -24,9 +24,9 @@ def with_cpu_share(share: float) -> dict:
 
 
 def test_the_rated_figure_is_measured_gpu_energy_or_says_why_not():
-    [measured, cpu_only, guessed, failed] = fx.typed([
-        fx.gpu_report("g", 2.0), fx.BASE, fx.gpu_report("e", 1.0, estimated=True),
-        fx.failed("f")])
+    [measured, cpu_only, guessed, failed] = fx.typed(
+        [fx.gpu_report("g", 2.0), fx.BASE, fx.gpu_report("e", 1.0, estimated=True), fx.failed("f")]
+    )
     assert ranking.rated_figure(measured) == (pytest.approx(2.0), None)
     reason = "GPU energy unknown: not counted: the run used no GPU"
     assert ranking.rated_figure(cpu_only) == (None, reason)
@@ -34,8 +34,9 @@ def test_the_rated_figure_is_measured_gpu_energy_or_says_why_not():
     assert ranking.rated_figure(failed) == (None, "run failed")
 
 
-@pytest.mark.parametrize("share, marked", [(0.0, False), (0.05, False), (0.0999, False),
-                                           (0.10, True), (0.4, True)])
+@pytest.mark.parametrize(
+    "share, marked", [(0.0, False), (0.05, False), (0.0999, False), (0.10, True), (0.4, True)]
+)
 def test_a_total_is_marked_estimated_from_a_tenth_estimated_up(share, marked):
     [report] = fx.typed([with_cpu_share(share)])
     assert ranking.estimated_share(report.energy) == pytest.approx(share)
@@ -56,8 +57,10 @@ def latex_rows(reports: list[dict]) -> list[list[str]]:
     typed = fx.typed(reports)
     table = tables.TABLES["models"].frame([tables.report_row(r) for r in typed])
     rated = ratings.rate(typed)[0].set_index("model")
-    return [latex.cells({**row, "stars": rated.loc[row["model"], "stars"]})
-            for row in table.to_dict("records")]
+    return [
+        latex.cells({**row, "stars": rated.loc[row["model"], "stars"]})
+        for row in table.to_dict("records")
+    ]
 
 
 def cheap_cpu_run() -> dict:
@@ -69,25 +72,44 @@ def cheap_cpu_run() -> dict:
 
 
 def test_the_energy_figure_ranks_each_group_by_gpu_energy_not_total(monkeypatch):
-    reports = fx.typed([fx.gpu_report("dear", 3.0), cheap_cpu_run(), fx.gpu_report("cheap", 1.0),
-                        fx.gpu_report("mid", 2.0)])
-    assert min(reports, key=lambda r: r.metrics.total_wh_per_1000_queries).model == \
-        "cpu-cheapest"
+    reports = fx.typed(
+        [
+            fx.gpu_report("dear", 3.0),
+            cheap_cpu_run(),
+            fx.gpu_report("cheap", 1.0),
+            fx.gpu_report("mid", 2.0),
+        ]
+    )
+    assert min(reports, key=lambda r: r.metrics.total_wh_per_1000_queries).model == "cpu-cheapest"
     figures = []
     monkeypatch.setattr(style, "save", lambda fig, outputs: figures.append(fig))
     energy.draw(reports, ratings.rate(reports)[0], [])
     [axis] = figures[0].axes
-    assert [t.get_text() for t in axis.get_yticklabels()] == ["cheap", "mid", "dear",
-                                                             "cpu-cheapest"]
+    assert [t.get_text() for t in axis.get_yticklabels()] == [
+        "cheap",
+        "mid",
+        "dear",
+        "cpu-cheapest",
+    ]
     style.plt.close("all")
 
 
 def test_the_site_ranks_each_group_by_gpu_energy_and_says_why_a_model_is_unranked():
-    reports = fx.typed([fx.gpu_report("dear", 3.0), cheap_cpu_run(), fx.gpu_report("cheap", 1.0),
-                        fx.gpu_report("a-alone", 5.0, model_class="A")])
+    reports = fx.typed(
+        [
+            fx.gpu_report("dear", 3.0),
+            cheap_cpu_run(),
+            fx.gpu_report("cheap", 1.0),
+            fx.gpu_report("a-alone", 5.0, model_class="A"),
+        ]
+    )
     entries = [{**model_entry(r, None), "report": r} for r in reports]
     ranked(entries)
     assert [(e["key"], e["rank"]) for e in entries] == [
-        ("a-alone", 1), ("cheap", 1), ("dear", 2), ("cpu-cheapest", None)]
+        ("a-alone", 1),
+        ("cheap", 1),
+        ("dear", 2),
+        ("cpu-cheapest", None),
+    ]
     assert [e["order"] for e in entries] == [0, 1, 2, 3]
     assert entries[-1]["rank_reason"].startswith("GPU energy unknown")

@@ -21,9 +21,23 @@ from energybench.publish.merge import merge_tables
 from energybench.publish.paper import ratings, tables
 from energybench.publish.site.entries import read_ratings
 
-FORMULAS = ["=HYPERLINK(\"x.org\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
-            "\t=1", "\r=1", "\n=1", "'=still a formula", "''+two quotes", "a\r=1", "b\r\n=1",
-            " =1+1", "\u3000@SUM(A1)", "\uff1d1+1", "' -x"]
+FORMULAS = [
+    '=HYPERLINK("x.org","y")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1",
+    "\r=1",
+    "\n=1",
+    "'=still a formula",
+    "''+two quotes",
+    "a\r=1",
+    "b\r\n=1",
+    " =1+1",
+    "\u3000@SUM(A1)",
+    "\uff1d1+1",
+    "' -x",
+]
 PLAIN = ["org/model", "it's", "'quoted'", "a=b", "", "1.5", " spaced", "' spaced"]
 
 
@@ -41,8 +55,12 @@ def spreadsheet_active(cell: str) -> bool:
 def active_cells(text: str) -> list[str]:
     """The cells a spreadsheet would evaluate, reading ``text`` as one does: any line break,
     carriage returns included, ends a row outside quotes."""
-    return [cell for row in csv.reader(io.StringIO(text, newline=None)) for cell in row
-            if spreadsheet_active(cell)]
+    return [
+        cell
+        for row in csv.reader(io.StringIO(text, newline=None))
+        for cell in row
+        if spreadsheet_active(cell)
+    ]
 
 
 def read_back(value: str) -> str:
@@ -74,8 +92,9 @@ def reports_named(model_id: str):
 def test_the_tables_ratings_and_master_results_hold_no_formula(tmp_path, model_id):
     outputs = {name: tmp_path / f"{name}.csv" for name in tables.TABLES}
     stars, _ = ratings.rate(reports_named(model_id))
-    tables.write_tables(reports_named(model_id), stars,
-                        outputs | {"latex": tmp_path / "models.tex"})
+    tables.write_tables(
+        reports_named(model_id), stars, outputs | {"latex": tmp_path / "models.tex"}
+    )
     ratings.write_ratings(reports_named(model_id), tmp_path / "ratings.csv", tmp_path / "c.json")
     master = tmp_path / "master_results.csv"
     master.write_text(master_results_text([aes_row(r) for r in reports_named(model_id)]))
@@ -92,8 +111,10 @@ def test_the_tables_ratings_and_master_results_hold_no_formula(tmp_path, model_i
 def test_the_site_reads_the_ratings_as_they_were(tmp_path):
     path = tmp_path / "ratings.csv"
     path.write_text(csv_text(["model", "unrated_reason"], [["m", "=no GPU"], ["n", "-"]]))
-    assert read_ratings(path) == {"m": {"model": "m", "unrated_reason": "=no GPU"},
-                                  "n": {"model": "n", "unrated_reason": "-"}}
+    assert read_ratings(path) == {
+        "m": {"model": "m", "unrated_reason": "=no GPU"},
+        "n": {"model": "n", "unrated_reason": "-"},
+    }
 
 
 @pytest.mark.parametrize("model_id", FORMULAS)
@@ -101,7 +122,8 @@ def test_the_sites_leaderboard_csv_holds_no_formula(model_id):
     from energybench.publish.site.download import leaderboard_csv
     from energybench.publish.site.entries import model_entry, ranked
 
-    entries = [{**model_entry(report, None), "report": report}
-               for report in reports_named(model_id)]
+    entries = [
+        {**model_entry(report, None), "report": report} for report in reports_named(model_id)
+    ]
     ranked(entries)
     assert active_cells(leaderboard_csv(entries)) == []

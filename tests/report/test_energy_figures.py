@@ -7,36 +7,66 @@ import math
 import pytest
 
 from energybench.run.backends import Trial
-from energybench.run.energy import check_counter_vs_integral, check_power_range, check_trial_variation
+from energybench.run.energy import (
+    check_counter_vs_integral,
+    check_power_range,
+    check_trial_variation,
+)
 from energybench.run.energy import check_window_length, trial_statistics
 from energybench.run.meters import ComponentEnergy, IdleBaseline, IdlePower, WindowMeasurement
 from energybench.run.report_builder import checks_section, energy_section, metrics_section
 
 
 def window(name, duration, gpu, cpu=10.0, ram=2.0, gpu_detail=None):
-    return WindowMeasurement(name, 0.0, duration, {
-        "gpu": ComponentEnergy("gpu", gpu, "nvml", devices=["gpu0"],
-                               detail={"resolution_j": 0.001, **(gpu_detail or {})}),
-        "cpu": ComponentEnergy("cpu", cpu, "rapl", devices=["intel-rapl:0/package-0"],
-                               detail={"resolution_j": 1e-6}),
-        "ram": ComponentEnergy("ram", ram, "rapl", devices=["intel-rapl:0:0/dram"],
-                               detail={"resolution_j": 1e-6}),
-    })
+    return WindowMeasurement(
+        name,
+        0.0,
+        duration,
+        {
+            "gpu": ComponentEnergy(
+                "gpu",
+                gpu,
+                "nvml",
+                devices=["gpu0"],
+                detail={"resolution_j": 0.001, **(gpu_detail or {})},
+            ),
+            "cpu": ComponentEnergy(
+                "cpu",
+                cpu,
+                "rapl",
+                devices=["intel-rapl:0/package-0"],
+                detail={"resolution_j": 1e-6},
+            ),
+            "ram": ComponentEnergy(
+                "ram", ram, "rapl", devices=["intel-rapl:0:0/dram"], detail={"resolution_j": 1e-6}
+            ),
+        },
+    )
 
 
 def idle(gpu_w=50.0, cpu_w=2.0, ram_w=1.0):
-    return IdleBaseline(100.0, {
-        name: IdlePower(name, watts, "rapl", False, None, [name], {})
-        for name, watts in (("gpu", gpu_w), ("cpu", cpu_w), ("ram", ram_w))
-    })
+    return IdleBaseline(
+        100.0,
+        {
+            name: IdlePower(name, watts, "rapl", False, None, [name], {})
+            for name, watts in (("gpu", gpu_w), ("cpu", cpu_w), ("ram", ram_w))
+        },
+    )
 
 
 def summary(tokens, responses=4, duration=100.0):
-    return {"total_prompts": responses, "successful_prompts": responses, "failed_prompts": 0,
-            "total_duration_seconds": duration, "avg_latency_seconds": 1.0,
-            "avg_time_to_first_token": 0.1, "total_tokens": tokens, "total_prompt_tokens": 0,
-            "total_completion_tokens": tokens,
-            "throughput_tokens_per_second": tokens / duration}
+    return {
+        "total_prompts": responses,
+        "successful_prompts": responses,
+        "failed_prompts": 0,
+        "total_duration_seconds": duration,
+        "avg_latency_seconds": 1.0,
+        "avg_time_to_first_token": 0.1,
+        "total_tokens": tokens,
+        "total_prompt_tokens": 0,
+        "total_completion_tokens": tokens,
+        "throughput_tokens_per_second": tokens / duration,
+    }
 
 
 # --- item 1: a component a hair below its idle must not void the total's net ------------------
@@ -60,22 +90,30 @@ def test_net_within_the_meters_resolution_of_idle_is_kept_as_measured():
     energy = energy_section([window("t0", 0.3, gpu=60.0, ram=gross * (1 - 1e-12))], base, {})
     assert energy.components["ram"].net_joules == pytest.approx(0.0, abs=1e-9)
     split = window("t", 10.0, gpu=500.0).net(
-        IdleBaseline(30.0, {"gpu": IdlePower("gpu", 50.2, "nvml", False, None, ["gpu0"], {},
-                                             uncertainty_w=0.5)}))["gpu"]
+        IdleBaseline(
+            30.0,
+            {"gpu": IdlePower("gpu", 50.2, "nvml", False, None, ["gpu0"], {}, uncertainty_w=0.5)},
+        )
+    )["gpu"]
     assert split.net_j == pytest.approx(-2.0)  # within 0.5 W x 10 s of the idle's spread
     assert split.uncertainty_j == pytest.approx(5.001, rel=1e-3)
 
 
 # --- item 2: every mean over the same trials --------------------------------------------------
 def test_a_mean_over_trials_never_drops_an_invalid_trial():
-    decode = trial_statistics([None, 60.0, 5.0], reasons=["below the meter's resolution", None, None])
+    decode = trial_statistics(
+        [None, 60.0, 5.0], reasons=["below the meter's resolution", None, None]
+    )
     assert decode.mean is None  # not 32.5 over the two that happened to be valid
     assert "trial 0 (below the meter's resolution)" in decode.reason
 
 
 def test_gross_is_idle_plus_net_over_the_same_trials():
-    trials = [window("t0", 100.0, gpu=4000.0), window("t1", 100.0, gpu=7000.0),
-              window("t2", 100.0, gpu=7100.0)]  # trial 0's GPU is below its 5,000 J idle
+    trials = [
+        window("t0", 100.0, gpu=4000.0),
+        window("t1", 100.0, gpu=7000.0),
+        window("t2", 100.0, gpu=7100.0),
+    ]  # trial 0's GPU is below its 5,000 J idle
     gpu = energy_section(trials, idle(), {}).components["gpu"]
     assert gpu.gross_joules == pytest.approx(6033.333333)
     assert gpu.net_joules is None and "trial 0" in gpu.net_reason
@@ -89,8 +127,10 @@ def test_gross_is_idle_plus_net_over_the_same_trials():
 
 # --- item 3: per-token figures from each trial's own counts -----------------------------------
 def test_energy_per_token_uses_each_trials_own_token_count():
-    trials = [window("t0", 100.0, gpu=3700.0, cpu=0.0, ram=0.0),
-              window("t1", 100.0, gpu=3700.0, cpu=0.0, ram=0.0)]
+    trials = [
+        window("t0", 100.0, gpu=3700.0, cpu=0.0, ram=0.0),
+        window("t1", 100.0, gpu=3700.0, cpu=0.0, ram=0.0),
+    ]
     energy = energy_section(trials, idle(), {})
     metrics = metrics_section([summary(1000), summary(2000)], energy, 400.0)
     assert metrics.trial_statistics["joules_per_token"].values == pytest.approx([3.7, 1.85])
@@ -114,8 +154,9 @@ def test_counter_vs_integral_tolerance_follows_window_length():
     power = 300.0
     for seconds, lag in ((10.0, 0.039), (30.0, 0.013)):
         counter = power * seconds
-        check = check_counter_vs_integral(counter, counter * (1 - lag),
-                                          resolution_j=power * (0.5 + 0.2))
+        check = check_counter_vs_integral(
+            counter, counter * (1 - lag), resolution_j=power * (0.5 + 0.2)
+        )
         assert check.passed, check.detail
         assert check.limit == pytest.approx(0.7 / seconds)
     off = check_counter_vs_integral(3000.0, 2700.0, resolution_j=300.0 * 0.7)
@@ -123,15 +164,32 @@ def test_counter_vs_integral_tolerance_follows_window_length():
 
 
 def test_only_one_counter_check_and_no_energy_per_token_twin():
-    trials = [Trial(0, summary(1000), window("t0", 10.0, gpu=3000.0, gpu_detail={
-        "counter_j": 3000.0, "integral_j": 2883.0, "counter_resolution_j": 60.0,
-        "integral_resolution_j": 150.0}))]
+    trials = [
+        Trial(
+            0,
+            summary(1000),
+            window(
+                "t0",
+                10.0,
+                gpu=3000.0,
+                gpu_detail={
+                    "counter_j": 3000.0,
+                    "integral_j": 2883.0,
+                    "counter_resolution_j": 60.0,
+                    "integral_resolution_j": 150.0,
+                },
+            ),
+        )
+    ]
     energy = energy_section([t.window for t in trials], idle(), {})
     names = [c.name for c in checks_section(trials, idle(), energy, {})]
     assert "energy_per_token_consistent" not in names
     assert names.count("gpu_counter_matches_power_integral") == 1
-    check = next(c for c in checks_section(trials, idle(), energy, {})
-                 if c.name == "gpu_counter_matches_power_integral")
+    check = next(
+        c
+        for c in checks_section(trials, idle(), energy, {})
+        if c.name == "gpu_counter_matches_power_integral"
+    )
     assert check.passed is True and check.limit == pytest.approx(0.07)
 
 
@@ -142,18 +200,30 @@ def test_an_integral_of_zero_is_a_figure_not_missing():
 
 def test_nan_never_passes_a_check():
     nan = math.nan
-    checks = [check_counter_vs_integral(nan, 100.0, resolution_j=1.0),
-              check_counter_vs_integral(100.0, 100.0, resolution_j=nan),
-              check_power_range(nan, 50.0, 700.0), check_power_range(300.0, nan, 700.0),
-              check_window_length(nan), check_trial_variation([10.0, nan, 10.0])]
+    checks = [
+        check_counter_vs_integral(nan, 100.0, resolution_j=1.0),
+        check_counter_vs_integral(100.0, 100.0, resolution_j=nan),
+        check_power_range(nan, 50.0, 700.0),
+        check_power_range(300.0, nan, 700.0),
+        check_window_length(nan),
+        check_trial_variation([10.0, nan, 10.0]),
+    ]
     for check in checks:
         assert check.passed is False and "not a finite number" in check.detail, check
 
 
 # --- item 8: an idle baseline checked by the spread of its sub-windows ------------------------
 def gpu_window(name, start, duration, joules):
-    return WindowMeasurement(name, start, start + duration, {
-        "gpu": ComponentEnergy("gpu", joules, "nvml", devices=["gpu0"], detail={"resolution_j": 1.0})})
+    return WindowMeasurement(
+        name,
+        start,
+        start + duration,
+        {
+            "gpu": ComponentEnergy(
+                "gpu", joules, "nvml", devices=["gpu0"], detail={"resolution_j": 1.0}
+            )
+        },
+    )
 
 
 def test_an_unstable_idle_baseline_voids_net_with_the_cause_and_keeps_gross():
@@ -163,8 +233,16 @@ def test_an_unstable_idle_baseline_voids_net_with_the_cause_and_keeps_gross():
     gpu = baseline.components["gpu"]
     assert gpu.watts is None and "idle power unstable" in gpu.reason and "70–95 W" in gpu.reason
     assert gpu.sub_window_w == pytest.approx([70.0, 70.0, 95.0, 70.0])
-    trial = WindowMeasurement("t0", 0.0, 30.0, {
-        "gpu": ComponentEnergy("gpu", 9000.0, "nvml", devices=["gpu0"], detail={"resolution_j": 6.0})})
+    trial = WindowMeasurement(
+        "t0",
+        0.0,
+        30.0,
+        {
+            "gpu": ComponentEnergy(
+                "gpu", 9000.0, "nvml", devices=["gpu0"], detail={"resolution_j": 6.0}
+            )
+        },
+    )
     energy = energy_section([trial], baseline, {"cpu": "not here", "ram": "not here"})
     assert energy.components["gpu"].gross_joules == 9000.0
     assert energy.components["gpu"].net_joules is None
@@ -181,15 +259,19 @@ def test_a_steady_idle_baseline_carries_its_spread_into_net():
 
 def test_a_sub_window_lost_to_a_sampler_gap_does_not_skip_the_stability_check():
     # 50, ?, 80, 20 W: the three measured sub-windows alone show the baseline unstable
-    subs = [gpu_window(f"s{i}", 5.0 * i, 5.0, None if w is None else 5.0 * w)
-            for i, w in enumerate((50, None, 80, 20))]
+    subs = [
+        gpu_window(f"s{i}", 5.0 * i, 5.0, None if w is None else 5.0 * w)
+        for i, w in enumerate((50, None, 80, 20))
+    ]
     subs[1].components["gpu"].reason = "power samples leave a 3 s gap"
     gpu = IdleBaseline.from_window(gpu_window("idle", 0.0, 20.0, 1000.0), subs).components["gpu"]
     assert gpu.watts is None and "idle power unstable" in gpu.reason
     assert gpu.uncertainty_w == pytest.approx(60.0)
     # Steady where measured: kept, and the reason says what could not be checked.
-    subs = [gpu_window(f"s{i}", 5.0 * i, 5.0, None if w is None else 5.0 * w)
-            for i, w in enumerate((70, None, 70.5, 70))]
+    subs = [
+        gpu_window(f"s{i}", 5.0 * i, 5.0, None if w is None else 5.0 * w)
+        for i, w in enumerate((70, None, 70.5, 70))
+    ]
     subs[1].components["gpu"].reason = "power samples leave a 3 s gap"
     gpu = IdleBaseline.from_window(gpu_window("idle", 0.0, 20.0, 1405.0), subs).components["gpu"]
     assert gpu.watts == pytest.approx(70.25) and gpu.uncertainty_w == pytest.approx(0.5)

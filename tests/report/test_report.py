@@ -12,13 +12,22 @@ from energybench.run.report import Report, problem_of, read_report, validate_rep
 from energybench.run.report_builder import completed_report
 from energybench.run.sections import ComponentFigures, Section, TrialFigures
 
-PROVENANCE = {"energybench_version": "0", "code_version": None, "config_hash": None,
-              "runtime": {"name": "process"}, "packages": {}, "hardware": {},
-              "started_at": "t0", "finished_at": "t1"}
+PROVENANCE = {
+    "energybench_version": "0",
+    "code_version": None,
+    "config_hash": None,
+    "runtime": {"name": "process"},
+    "packages": {},
+    "hardware": {},
+    "started_at": "t0",
+    "finished_at": "t1",
+}
 
 
 def test_failed_report_is_valid_and_has_no_zero_energy(tmp_path):
-    report = Report.failed("m", {"num_prompts": 5}, RuntimeError("CUDA out of memory"), PROVENANCE).to_dict()
+    report = Report.failed(
+        "m", {"num_prompts": 5}, RuntimeError("CUDA out of memory"), PROVENANCE
+    ).to_dict()
     validate_report(report)
     assert report["status"] == "failed" and report["error"]["type"] == "RuntimeError"
     assert report["summary"]["failed_prompts"] == 5
@@ -55,11 +64,14 @@ def test_atomic_write_keeps_the_old_file_when_serialisation_fails(tmp_path):
     assert os.listdir(tmp_path) == ["report.json"]  # no temporary file left behind
 
 
-@pytest.mark.parametrize("text, why", [
-    ("[]", "not a JSON object but an array"),
-    ('"summary"', "not a JSON object but a string"),
-    ("{truncated", "not JSON: "),
-])
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("[]", "not a JSON object but an array"),
+        ('"summary"', "not a JSON object but a string"),
+        ("{truncated", "not JSON: "),
+    ],
+)
 def test_reading_a_file_that_is_no_report_names_the_file_and_why(tmp_path, text, why):
     path = tmp_path / "benchmark_report.json"
     path.write_text(text)
@@ -87,18 +99,29 @@ CONFIG = {"model": "m", "num_prompts": 4, "measurement": {"carbon_intensity_g_pe
 def trial(index, gpu):
     """A trial with the summary a backend gives (counts, latencies, throughputs)."""
     base = bare_trial(index, gpu)
-    return replace(base, summary={**base.summary, **latencies(1.0, 0.1, alone=True),
-                                  **throughputs(140, 100, 2.0)})
+    return replace(
+        base,
+        summary={**base.summary, **latencies(1.0, 0.1, alone=True), **throughputs(140, 100, 2.0)},
+    )
 
 
 def image_report() -> Report:
     """A completed image-generation run: two trials of 4 prompts, 2 images each."""
     from energybench.run.backends.diffusion import image_summary
 
-    trials = [replace(bare_trial(index, gpu), summary=image_summary([(1.0, 2), (1.0, 2)], 2, 2.0))
-              for index, gpu in ((0, 300.0), (1, 310.0))]
-    return completed_report({**CONFIG, "task": "image_generation"}, trials, IDLE, {}, 400.0,
-                            "power_timeline.csv", PROVENANCE)
+    trials = [
+        replace(bare_trial(index, gpu), summary=image_summary([(1.0, 2), (1.0, 2)], 2, 2.0))
+        for index, gpu in ((0, 300.0), (1, 310.0))
+    ]
+    return completed_report(
+        {**CONFIG, "task": "image_generation"},
+        trials,
+        IDLE,
+        {},
+        400.0,
+        "power_timeline.csv",
+        PROVENANCE,
+    )
 
 
 def test_image_generation_figures_divide_by_images_and_its_token_figures_say_why_null():
@@ -108,8 +131,7 @@ def test_image_generation_figures_divide_by_images_and_its_token_figures_say_why
     assert metrics.wh_per_1000_queries == pytest.approx(1000 * gpu_wh / 4)  # AES's: per prompt
     assert metrics.joules_per_image * 8 == pytest.approx(metrics.joules_per_response * 4)
     assert metrics.joules_per_token is None and metrics.tokens_per_joule is None
-    assert metrics.null_reasons["total.tokens_per_joule"].endswith(
-        "(the task generates no tokens)")
+    assert metrics.null_reasons["total.tokens_per_joule"].endswith("(the task generates no tokens)")
 
 
 def test_the_typed_report_and_its_schema_name_the_same_fields():
@@ -120,8 +142,16 @@ def test_the_typed_report_and_its_schema_name_the_same_fields():
 
 
 def test_a_completed_run_is_one_valid_report_that_survives_a_round_trip():
-    report = completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
-                              "power_timeline.csv", PROVENANCE, warm_up=WARM_UP)
+    report = completed_report(
+        CONFIG,
+        [trial(0, 300.0), trial(1, 310.0)],
+        IDLE,
+        {},
+        400.0,
+        "power_timeline.csv",
+        PROVENANCE,
+        warm_up=WARM_UP,
+    )
     document = report.to_dict()
     validate_report(document)
     assert list(document) == list(REPORT_KEYS)
@@ -132,8 +162,9 @@ def test_a_completed_run_is_one_valid_report_that_survives_a_round_trip():
 
 
 def test_a_report_from_before_the_warm_up_was_recorded_reads_back_without_one():
-    document = completed_report(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None,
-                                PROVENANCE, warm_up=WARM_UP).to_dict()
+    document = completed_report(
+        CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None, PROVENANCE, warm_up=WARM_UP
+    ).to_dict()
     older = {key: value for key, value in document.items() if key != "warm_up"}
     validate_report(older)
     report = Report.from_dict(older)
@@ -141,8 +172,12 @@ def test_a_report_from_before_the_warm_up_was_recorded_reads_back_without_one():
     assert Report.from_dict(document).warm_up.end_s == WARM_UP.end_s
     # Unknown is left out, not written null: a failed run, a run given no warm-up.
     assert "warm_up" not in Report.failed("m", CONFIG, "boom", PROVENANCE).to_dict()
-    assert "warm_up" not in completed_report(CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None,
-                                             PROVENANCE).to_dict()
+    assert (
+        "warm_up"
+        not in completed_report(
+            CONFIG, [trial(0, 300.0)], IDLE, {}, 400.0, None, PROVENANCE
+        ).to_dict()
+    )
     with pytest.raises(ValueError, match="warm_up"):  # a window has both its ends
         Report.from_dict({**document, "warm_up": {"start_s": 1.0}})
 
@@ -151,14 +186,22 @@ def test_phases_per_query_and_per_token_divide_each_pass_by_its_own_counts():
     once = bare_trial(0, 300.0, prefill_gpu=30.0)  # 4 queries, 40 prompt, 100 generated tokens
     once = replace(once, summary={**once.summary, **throughputs(140, 100, 2.0)})
     # Two generate passes: the window and its counts hold both, the split one pass.
-    twice = replace(bare_trial(1, 620.0, prefill_gpu=30.0),
-                    summary={**once.summary, "total_prompts": 8, "successful_prompts": 8,
-                             "total_tokens": 280, "total_prompt_tokens": 80,
-                             "total_completion_tokens": 200},
-                    extra={"generate_passes": 2})
+    twice = replace(
+        bare_trial(1, 620.0, prefill_gpu=30.0),
+        summary={
+            **once.summary,
+            "total_prompts": 8,
+            "successful_prompts": 8,
+            "total_tokens": 280,
+            "total_prompt_tokens": 80,
+            "total_completion_tokens": 200,
+        },
+        extra={"generate_passes": 2},
+    )
     report = completed_report(CONFIG, [once, twice], IDLE, {}, 400.0, None, PROVENANCE)
-    assert [trial["gpu"]["decode_j_per_query"] for trial in report.phases_per_trial] == \
-        pytest.approx([270.0 / 4, 280.0 / 4])
+    assert [
+        trial["gpu"]["decode_j_per_query"] for trial in report.phases_per_trial
+    ] == pytest.approx([270.0 / 4, 280.0 / 4])
     gpu = report.phases_per_unit["gpu"]
     assert gpu["prefill_j_per_query"] == pytest.approx(30.0 / 4)
     assert gpu["decode_j_per_query"] == pytest.approx((270.0 + 280.0) / 2 / 4)
@@ -178,12 +221,16 @@ def test_a_run_with_too_many_failed_requests_is_failed_but_keeps_its_figures():
 
 
 def test_a_launch_error_keeps_its_cause_through_the_json():
-    error = LaunchError("model 'm': the run did not finish within 5 s", model_key="m",
-                        cause="timeout")
+    error = LaunchError(
+        "model 'm': the run did not finish within 5 s", model_key="m", cause="timeout"
+    )
     document = Report.failed("m", CONFIG, error, PROVENANCE).to_dict()
     validate_report(document)
-    assert document["error"] == {"type": "LaunchError", "cause": "timeout",
-                                 "message": "model 'm': the run did not finish within 5 s"}
+    assert document["error"] == {
+        "type": "LaunchError",
+        "cause": "timeout",
+        "message": "model 'm': the run did not finish within 5 s",
+    }
     assert Report.from_dict(document).error.cause == "timeout"
 
 
@@ -237,14 +284,20 @@ def fixture_documents() -> dict[str, dict]:
     import paper_fixtures as fx
 
     data = Path(__file__).parents[1] / "data"
-    return {"cpu": fx.BASE, "site": read_report(data / "site_report.json"),
-            "gpu": fx.gpu_report("g", 2.0), "estimated": fx.gpu_report("e", 2.0, estimated=True),
-            "served": fx.served("s", 3.0), "failed": fx.failed("f"),
-            "classified": fx.classified("t", 1.0)}
+    return {
+        "cpu": fx.BASE,
+        "site": read_report(data / "site_report.json"),
+        "gpu": fx.gpu_report("g", 2.0),
+        "estimated": fx.gpu_report("e", 2.0, estimated=True),
+        "served": fx.served("s", 3.0),
+        "failed": fx.failed("f"),
+        "classified": fx.classified("t", 1.0),
+    }
 
 
-@pytest.mark.parametrize("kind", ["cpu", "site", "gpu", "estimated", "served", "failed",
-                                  "classified"])
+@pytest.mark.parametrize(
+    "kind", ["cpu", "site", "gpu", "estimated", "served", "failed", "classified"]
+)
 def test_every_stored_report_survives_the_typed_round_trip_unchanged(kind):
     document = fixture_documents()[kind]
     report = Report.from_dict(document)
@@ -254,8 +307,15 @@ def test_every_stored_report_survives_the_typed_round_trip_unchanged(kind):
 
 
 def test_a_written_report_reads_back_typed_and_writes_the_same_file(tmp_path):
-    built = completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
-                             "power_timeline.csv", PROVENANCE)
+    built = completed_report(
+        CONFIG,
+        [trial(0, 300.0), trial(1, 310.0)],
+        IDLE,
+        {},
+        400.0,
+        "power_timeline.csv",
+        PROVENANCE,
+    )
     first = write_report(tmp_path / "a.json", built.to_dict()).read_text()
     stored = Report.from_dict(read_report(tmp_path / "a.json"))
     validate_report(stored.to_dict())
@@ -269,20 +329,38 @@ def served_trial(index, gpu, steady=True):
     from test_results import window
 
     samples = {"ttft_s": [0.1, 0.2], "itl_s": [0.01], "tpot_s": [], "e2e_latency_s": [1.0]}
-    return replace(trial(index, gpu),
-                   phase_windows={"steady_state": window("s", 1.0, gpu=gpu / 3)} if steady else {},
-                   extra={"steady_state": {"start_s": 0.5, "end_s": 1.5, "duration_s": 1.0,
-                                           "output_tokens": 50, "batch": 8,
-                                           "reason": None if steady else "never full"},
-                          "latency_samples": samples, "load": {"requests": 4},
-                          "requests_file": "requests.jsonl"})
+    return replace(
+        trial(index, gpu),
+        phase_windows={"steady_state": window("s", 1.0, gpu=gpu / 3)} if steady else {},
+        extra={
+            "steady_state": {
+                "start_s": 0.5,
+                "end_s": 1.5,
+                "duration_s": 1.0,
+                "output_tokens": 50,
+                "batch": 8,
+                "reason": None if steady else "never full",
+            },
+            "latency_samples": samples,
+            "load": {"requests": 4},
+            "requests_file": "requests.jsonl",
+        },
+    )
 
 
-@pytest.mark.parametrize("trials", [
-    [replace(trial(i, gpu), phase_windows=bare_trial(i, gpu, prefill_gpu=100.0).phase_windows)
-     for i, gpu in enumerate((300.0, 90.0))],
-    [served_trial(0, 300.0), served_trial(1, 310.0, steady=False)],
-], ids=["phases", "served"])
+@pytest.mark.parametrize(
+    "trials",
+    [
+        [
+            replace(
+                trial(i, gpu), phase_windows=bare_trial(i, gpu, prefill_gpu=100.0).phase_windows
+            )
+            for i, gpu in enumerate((300.0, 90.0))
+        ],
+        [served_trial(0, 300.0), served_trial(1, 310.0, steady=False)],
+    ],
+    ids=["phases", "served"],
+)
 def test_sections_built_typed_write_what_they_read_back(trials):
     """energybench.run.report_builder builds each section typed, with the keys it gives in their order:
     the report written is the one read back, key for key."""
@@ -295,14 +373,22 @@ def test_sections_built_typed_write_what_they_read_back(trials):
 
 
 def test_the_sections_are_typed_and_the_derived_figures_are_computed_once():
-    report = completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
-                              "power_timeline.csv", PROVENANCE)
+    report = completed_report(
+        CONFIG,
+        [trial(0, 300.0), trial(1, 310.0)],
+        IDLE,
+        {},
+        400.0,
+        "power_timeline.csv",
+        PROVENANCE,
+    )
     gpu = report.energy.components["gpu"]
     assert isinstance(gpu, ComponentFigures) and gpu is report.energy.gpu
     assert isinstance(report.metrics.statistics("joules_per_token"), TrialFigures)
     responses = report.summary.successful_prompts
     assert report.wh_per_1000_queries["total"] == pytest.approx(
-        report.energy.total.gross_joules / 3.6 / responses)
+        report.energy.total.gross_joules / 3.6 / responses
+    )
     assert report.wh_per_query["gpu"] == pytest.approx(report.wh_per_1000_queries["gpu"] / 1000)
     failed = Report.failed("m", CONFIG, "boom", PROVENANCE)
     assert set(failed.wh_per_1000_queries.values()) == {None}  # unknown, never 0
@@ -313,16 +399,17 @@ def test_per_query_figures_divide_each_trials_energy_by_its_own_successful_queri
     figure (the metrics, models.csv's and AES's columns, the stacked bars) divides each trial's
     energy by its own count, not the mean energy by the first trial's."""
     second = trial(1, 300.0)
-    second = replace(second, summary={**second.summary, "successful_prompts": 2,
-                                      "failed_prompts": 2})
-    report = completed_report(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
-                              PROVENANCE)
+    second = replace(
+        second, summary={**second.summary, "successful_prompts": 2, "failed_prompts": 2}
+    )
+    report = completed_report(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None, PROVENANCE)
     per_trial = (300.0 / 3.6 / 4 + 300.0 / 3.6 / 2) / 2  # 31.25 Wh, not 300 / 3.6 / 4
     assert report.metrics.wh_per_1000_queries == pytest.approx(per_trial)
     assert report.wh_per_1000_queries["gpu"] == pytest.approx(per_trial)
     assert report.wh_per_query["gpu"] == pytest.approx(per_trial / 1000)
     assert report.wh_per_1000_queries["total"] == pytest.approx(
-        report.metrics.total_wh_per_1000_queries)
+        report.metrics.total_wh_per_1000_queries
+    )
     stored = Report.from_dict(json.loads(json.dumps(report.to_dict())))
     assert stored.wh_per_1000_queries == report.wh_per_1000_queries
 
@@ -346,24 +433,31 @@ def test_aes_row_flags_prompts_a_later_trial_lost_that_the_first_did_not():
     from energybench.aes.master_results import aes_row
 
     second = trial(1, 300.0)
-    second = replace(second, summary={**second.summary, "successful_prompts": 2,
-                                      "failed_prompts": 2})
-    report = completed_report(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None,
-                              PROVENANCE)
+    second = replace(
+        second, summary={**second.summary, "successful_prompts": 2, "failed_prompts": 2}
+    )
+    report = completed_report(CONFIG, [trial(0, 300.0), second], IDLE, {}, 400.0, None, PROVENANCE)
     row = aes_row(report)
     assert (row["successful_prompts"], row["failed_prompts"]) == (4, 0)  # the first trial's
     assert row["error_message"].startswith("PARTIAL FAILURE: 2/4 prompts failed (50.0%)")
     assert "in trial 1" in row["error_message"]
-    assert aes_row(completed_report(CONFIG, [trial(0, 300.0), trial(1, 300.0)], IDLE, {},
-                                    400.0, None, PROVENANCE))["error_message"] == ""
+    assert (
+        aes_row(
+            completed_report(
+                CONFIG, [trial(0, 300.0), trial(1, 300.0)], IDLE, {}, 400.0, None, PROVENANCE
+            )
+        )["error_message"]
+        == ""
+    )
 
 
 def sections_in(value):
     """Every typed section in ``value`` (a report's field), nested ones and phase splits too."""
     if isinstance(value, Section):
         yield value
-        for child in [getattr(value, name) for name in type(value).model_fields] \
-                + list(getattr(value, "splits", {}).values()):
+        for child in [getattr(value, name) for name in type(value).model_fields] + list(
+            getattr(value, "splits", {}).values()
+        ):
             yield from sections_in(child)
     elif isinstance(value, (list, dict)):
         for child in value.values() if isinstance(value, dict) else value:
@@ -383,14 +477,26 @@ def test_every_field_a_section_names_is_a_key_the_reports_have():
     from energybench.run.report_builder import memory_section
 
     reports = [Report.from_dict(d) for d in fixture_documents().values()]
-    memory = memory_section({"gpu0": 1}, None, {"framework_allocated_bytes": 1,
-                                               "framework_reserved_bytes": 1,
-                                               "framework_reason": None},
-                            PeakMemory(1, "getrusage", None))
-    reports.append(completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {},
-                                    400.0, "power_timeline.csv", PROVENANCE, load=loaded(),
-                                    warm_up=WARM_UP,
-                                    memory=memory))
+    memory = memory_section(
+        {"gpu0": 1},
+        None,
+        {"framework_allocated_bytes": 1, "framework_reserved_bytes": 1, "framework_reason": None},
+        PeakMemory(1, "getrusage", None),
+    )
+    reports.append(
+        completed_report(
+            CONFIG,
+            [trial(0, 300.0), trial(1, 310.0)],
+            IDLE,
+            {},
+            400.0,
+            "power_timeline.csv",
+            PROVENANCE,
+            load=loaded(),
+            warm_up=WARM_UP,
+            memory=memory,
+        )
+    )
     reports.append(image_report())
     seen = {}
     for report in reports:
@@ -413,8 +519,15 @@ def test_a_section_missing_its_optional_keys_reads_as_its_defaults_with_its_own_
 
 
 def completed_document() -> dict:
-    return completed_report(CONFIG, [trial(0, 300.0), trial(1, 310.0)], IDLE, {}, 400.0,
-                            "power_timeline.csv", PROVENANCE).to_dict()
+    return completed_report(
+        CONFIG,
+        [trial(0, 300.0), trial(1, 310.0)],
+        IDLE,
+        {},
+        400.0,
+        "power_timeline.csv",
+        PROVENANCE,
+    ).to_dict()
 
 
 def set_path(document: dict, path: str, value) -> dict:
@@ -431,24 +544,29 @@ def set_path(document: dict, path: str, value) -> dict:
     return document
 
 
-@pytest.mark.parametrize("path, value", [
-    ("schema_version", "0.9"),                                   # const
-    ("model", "a/b"),                                            # pattern
-    ("status", "done"),                                          # enum
-    ("summary", ...),                                            # required
-    ("summary/total_prompts", -1),                               # minimum
-    ("summary/total_prompts", "4"),                              # type
-    ("colour", "red"),                                           # additionalProperties
-    ("error", {"type": 1, "message": "x"}),                      # oneOf
-    ("energy/components/gpu/gross_joules", None),                # if/then: a reason too
-    ("energy/components/gpu/source", "guess"),                   # enum, through a $ref
-    ("metrics/null_reasons", {"a": 1}),                          # additionalProperties schema
-    ("metrics/joules_per_token", True),                          # a boolean is no number
-    ("memory", {"definition": "d"}),                             # required, inside a section
-    ("checks", [{"name": "c"}]),                                 # items: required
-    ("latency", {"definition": "d", "ttft_s": {"count": 0, "mean": 1, "median": 1, "p90": 1,
-                                                "p99": 1}}),     # oneOf with required
-])
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        ("schema_version", "0.9"),  # const
+        ("model", "a/b"),  # pattern
+        ("status", "done"),  # enum
+        ("summary", ...),  # required
+        ("summary/total_prompts", -1),  # minimum
+        ("summary/total_prompts", "4"),  # type
+        ("colour", "red"),  # additionalProperties
+        ("error", {"type": 1, "message": "x"}),  # oneOf
+        ("energy/components/gpu/gross_joules", None),  # if/then: a reason too
+        ("energy/components/gpu/source", "guess"),  # enum, through a $ref
+        ("metrics/null_reasons", {"a": 1}),  # additionalProperties schema
+        ("metrics/joules_per_token", True),  # a boolean is no number
+        ("memory", {"definition": "d"}),  # required, inside a section
+        ("checks", [{"name": "c"}]),  # items: required
+        (
+            "latency",
+            {"definition": "d", "ttft_s": {"count": 0, "mean": 1, "median": 1, "p90": 1, "p99": 1}},
+        ),  # oneOf with required
+    ],
+)
 def test_the_models_and_the_schema_generated_from_them_refuse_the_same_reports(path, value):
     """The models decide; the generated schema, which users' tools read, says the same
     (jsonschema here is Snakemake's own validator)."""

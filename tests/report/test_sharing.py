@@ -27,8 +27,9 @@ def test_written_results_follow_the_umask(tmp_path, umask):
 
 
 def test_tiny_model_directories_follow_the_umask(tmp_path, umask):
-    out = build_tiny_model(tmp_path / "models" / "t", hidden_size=64, num_layers=1,
-                           num_heads=1, vocab_size=300)
+    out = build_tiny_model(
+        tmp_path / "models" / "t", hidden_size=64, num_layers=1, num_heads=1, vocab_size=300
+    )
     assert mode(out) == 0o777 & ~umask
     assert {mode(p) for p in out.iterdir()} == {0o666 & ~umask}
 

@@ -32,8 +32,9 @@ def trial(index: int, duration_s: float) -> Trial:
 
 @pytest.fixture
 def report() -> Report:
-    return completed_report(CONFIG, [trial(0, 2.0), trial(1, 2.5)], IDLE, {}, 400.0, None,
-                            PROVENANCE)
+    return completed_report(
+        CONFIG, [trial(0, 2.0), trial(1, 2.5)], IDLE, {}, 400.0, None, PROVENANCE
+    )
 
 
 def test_every_trial_names_its_rates_by_what_they_count(report):
@@ -51,14 +52,24 @@ def test_the_tables_and_the_site_show_generated_tokens_and_aes_its_own(report):
     assert AES_THROUGHPUT not in report_row(report)
     assert AES_THROUGHPUT not in model_entry(report, None)
     assert float(aes_row(report)[AES_THROUGHPUT]) == pytest.approx(
-        (608 / 2.0 + 608 / 2.5) / 2, abs=0.005)
+        (608 / 2.0 + 608 / 2.5) / 2, abs=0.005
+    )
 
 
 def test_a_steady_state_window_counts_generated_tokens_under_their_name():
     served = dataclasses.replace(
-        trial(0, 2.0), phase_windows={"steady_state": window("s", 1.5)},
-        extra={"steady_state": {"start_s": 0.2, "end_s": 1.7, "duration_s": 1.5,
-                                "output_tokens": 90, "reason": None}})
+        trial(0, 2.0),
+        phase_windows={"steady_state": window("s", 1.5)},
+        extra={
+            "steady_state": {
+                "start_s": 0.2,
+                "end_s": 1.7,
+                "duration_s": 1.5,
+                "output_tokens": 90,
+                "reason": None,
+            }
+        },
+    )
     [steady] = steady_state_section([served], IDLE, {}).trials
     assert steady.completion_tokens_per_second == pytest.approx(90 / 1.5)
     assert AES_THROUGHPUT not in steady.to_dict()

@@ -33,32 +33,63 @@ TOTAL_STATISTICS = SAMPLE["metrics"]["trial_statistics"]["total_wh_per_1000_quer
 # text), an error message, and a key (the report schema refuses it, so that report is left
 # out, and the reason quoting the key is shown).
 XSS_KEY = "x\"'><script>window.__pwned=1</script>&amp;"
-XSS_ID = "</script><script>window.__pwned=2</script><img src=x onerror=\"window.__pwned=3\">"
+XSS_ID = '</script><script>window.__pwned=2</script><img src=x onerror="window.__pwned=3">'
 XSS_ERROR = "model directory ./not-a-model has no config.json <script>window.__pwned=4</script>"
 PLANTED_ID = '<img src=x onerror="window.__pwned=7">'  # short: a 200-model row stays one line
 CALIBRATION = "test calibration <2026> & co"
-RATING_COLUMNS = ["model", "task", "class", "group", "gpu_wh_per_1000_queries", "stars", "rated",
-                  "unrated_reason", "out_of_calibration_range", "calibration_source"]
+RATING_COLUMNS = [
+    "model",
+    "task",
+    "class",
+    "group",
+    "gpu_wh_per_1000_queries",
+    "stars",
+    "rated",
+    "unrated_reason",
+    "out_of_calibration_range",
+    "calibration_source",
+]
 
 
 def rescale(metrics: dict, statistics: dict, key: str, mean: float) -> None:
     """Give a metric another mean, scaling its trial values and interval alike."""
     ratio = mean / statistics[key]["mean"]
     stats = statistics[key]
-    stats.update(values=[v * ratio for v in stats["values"]], mean=mean, std=stats["std"] * ratio,
-                 ci_low=stats["ci_low"] * ratio, ci_high=stats["ci_high"] * ratio)
+    stats.update(
+        values=[v * ratio for v in stats["values"]],
+        mean=mean,
+        std=stats["std"] * ratio,
+        ci_low=stats["ci_low"] * ratio,
+        ci_high=stats["ci_high"] * ratio,
+    )
     metrics[key] = mean
 
 
-def succeeded(key: str, *, cls: str, total_wh: float, gpu_wh: float | None, throughput: float,
-              backend: str = "pytorch", reasoning: bool = False, model_id: str | None = None,
-              checks_pass: bool = False) -> dict:
+def succeeded(
+    key: str,
+    *,
+    cls: str,
+    total_wh: float,
+    gpu_wh: float | None,
+    throughput: float,
+    backend: str = "pytorch",
+    reasoning: bool = False,
+    model_id: str | None = None,
+    checks_pass: bool = False,
+) -> dict:
     """The sample report under another key, with the given figures (schema-valid); a vLLM
     model gets latency statistics instead of the prefill/decode split."""
     report = copy.deepcopy(SAMPLE)
     report["model"] = key
-    report["config"].update({"model": key, "id": model_id or f"org/{key}", "class": cls,
-                             "backend": backend, "reasoning": reasoning})
+    report["config"].update(
+        {
+            "model": key,
+            "id": model_id or f"org/{key}",
+            "class": cls,
+            "backend": backend,
+            "reasoning": reasoning,
+        }
+    )
     report["summary"]["completion_tokens_per_second"] = throughput
     statistics = report["metrics"]["trial_statistics"]
     rescale(report["metrics"], statistics, "total_wh_per_1000_queries", total_wh)
@@ -66,14 +97,22 @@ def succeeded(key: str, *, cls: str, total_wh: float, gpu_wh: float | None, thro
         gpu = copy.deepcopy(report["energy"]["components"]["cpu"])
         gpu.update(source="nvml", estimated=False, reason=None, devices=["gpu0"])
         report["energy"]["components"]["gpu"] = gpu
-        statistics["wh_per_1000_queries"] = copy.deepcopy(
-            statistics["total_wh_per_1000_queries"])
+        statistics["wh_per_1000_queries"] = copy.deepcopy(statistics["total_wh_per_1000_queries"])
         rescale(report["metrics"], statistics, "wh_per_1000_queries", gpu_wh)
     if backend == "vllm":
         stats = {"count": 8, "mean": 0.05, "median": 0.04, "p90": 0.09, "p99": 0.12}
-        report.update(phases=None, latency={
-            "definition": "per request", "ttft_s": stats, "itl_s": None, "tpot_s": stats,
-            "e2e_latency_s": stats, "requests_file": None, "trials": []})
+        report.update(
+            phases=None,
+            latency={
+                "definition": "per request",
+                "ttft_s": stats,
+                "itl_s": None,
+                "tpot_s": stats,
+                "e2e_latency_s": stats,
+                "requests_file": None,
+                "trials": [],
+            },
+        )
     for check in report["checks"]:
         if checks_pass and check["passed"] is False:
             check["passed"] = True
@@ -85,13 +124,22 @@ def succeeded(key: str, *, cls: str, total_wh: float, gpu_wh: float | None, thro
 
 def campaign() -> list[dict]:
     broken = Report.failed(
-        "broken", {**SAMPLE["config"], "model": "broken", "id": "./not-a-model"},
-        XSS_ERROR, SAMPLE["provenance"]).to_dict()
+        "broken",
+        {**SAMPLE["config"], "model": "broken", "id": "./not-a-model"},
+        XSS_ERROR,
+        SAMPLE["provenance"],
+    ).to_dict()
     return [
-        succeeded("alpha", cls="A", total_wh=0.05, gpu_wh=0.02, throughput=2500,
-                  checks_pass=True),
-        succeeded("beta", cls="B", total_wh=0.18, gpu_wh=0.09, throughput=700, backend="vllm",
-                  reasoning=True),
+        succeeded("alpha", cls="A", total_wh=0.05, gpu_wh=0.02, throughput=2500, checks_pass=True),
+        succeeded(
+            "beta",
+            cls="B",
+            total_wh=0.18,
+            gpu_wh=0.09,
+            throughput=700,
+            backend="vllm",
+            reasoning=True,
+        ),
         succeeded("gamma", cls="A", total_wh=0.30, gpu_wh=None, throughput=100),
         succeeded("markup", cls="C", total_wh=0.40, gpu_wh=0.2, throughput=300, model_id=XSS_ID),
         succeeded("delta", cls="C", total_wh=0.90, gpu_wh=0.5, throughput=50),
@@ -106,8 +154,9 @@ def write_campaign(root: Path, reports: list[dict]) -> list[Path]:
         folder.mkdir(parents=True)
         (folder / "benchmark_report.json").write_text(json.dumps(report))
         if report["timeline_file"]:
-            shutil.copy(REPO_ROOT / "tests/data/site_power_timeline.csv",
-                        folder / report["timeline_file"])
+            shutil.copy(
+                REPO_ROOT / "tests/data/site_power_timeline.csv", folder / report["timeline_file"]
+            )
         paths.append(folder / "benchmark_report.json")
     return paths
 
@@ -118,11 +167,20 @@ def write_ratings(path: Path) -> Path:
         writer = csv.DictWriter(handle, RATING_COLUMNS)
         writer.writeheader()
         for model, stars, reason in rows:
-            writer.writerow({"model": model, "task": "text_generation", "class": "A",
-                             "group": "text_generation/A", "gpu_wh_per_1000_queries": "",
-                             "stars": stars, "rated": str(stars != ""),
-                             "unrated_reason": reason, "out_of_calibration_range": "False",
-                             "calibration_source": CALIBRATION})
+            writer.writerow(
+                {
+                    "model": model,
+                    "task": "text_generation",
+                    "class": "A",
+                    "group": "text_generation/A",
+                    "gpu_wh_per_1000_queries": "",
+                    "stars": stars,
+                    "rated": str(stars != ""),
+                    "unrated_reason": reason,
+                    "out_of_calibration_range": "False",
+                    "calibration_source": CALIBRATION,
+                }
+            )
     return path
 
 
@@ -131,7 +189,8 @@ def write_label_and_figure(root: Path) -> tuple[list[Path], list[Path]]:
     labels.mkdir()
     (labels / "alpha.svg").write_text(
         '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="300">'
-        '<rect width="200" height="300" fill="#1b9e77"/><text x="20" y="40">alpha</text></svg>')
+        '<rect width="200" height="300" fill="#1b9e77"/><text x="20" y="40">alpha</text></svg>'
+    )
     figures = root / "figures" / "runs"
     (figures / "alpha").mkdir(parents=True)
     import matplotlib.pyplot as plt
@@ -154,13 +213,20 @@ def built(tmp_path_factory):
     planted.write_text(json.dumps({**reports[0], "model": XSS_KEY}))
     labels, figures = write_label_and_figure(root)
     site = root / "results" / "site"
-    build_site(write_collection([*paths, planted], root / "reports.jsonl"), site,
-               ratings=write_ratings(root / "ratings.csv"), labels=labels, figures=figures,
-               comparisons=figures, methodology=METHODOLOGY)
+    build_site(
+        write_collection([*paths, planted], root / "reports.jsonl"),
+        site,
+        ratings=write_ratings(root / "ratings.csv"),
+        labels=labels,
+        figures=figures,
+        comparisons=figures,
+        methodology=METHODOLOGY,
+    )
     return site, root, {r["model"]: r for r in reports}
 
 
 # --- the files ---------------------------------------------------------------------------
+
 
 def test_page_names_are_the_key_where_it_is_a_safe_file_name():
     assert page_name("llama-3.1-8b_v2") == "llama-3.1-8b_v2"
@@ -172,11 +238,22 @@ def test_page_names_are_the_key_where_it_is_a_safe_file_name():
 
 def test_figures_and_nested_fields_read_as_text():
     assert [format_number(v) for v in (None, 0.000123456, 0.05, 2500.4, 12345.6, 3, True)] == [
-        "—", "0.000123", "0.05", "2,500", "12,346", "3", "True"]
+        "—",
+        "0.000123",
+        "0.05",
+        "2,500",
+        "12,346",
+        "3",
+        "True",
+    ]
     assert format_number(2500.4, 4) == "2500"
     assert format_number(999.7) == "1,000"  # not "1e+03"
     assert flatten({"a": {"b": [1, 2]}, "c": None, "d": [{"x": True}], "e": {}}) == [
-        ("a.b", "1, 2"), ("c", "none"), ("d[0].x", "true"), ("e", "none")]
+        ("a.b", "1, 2"),
+        ("c", "none"),
+        ("d[0].x", "true"),
+        ("e", "none"),
+    ]
 
 
 def test_entries_select_figures_with_intervals_and_reasons(built):
@@ -194,7 +271,8 @@ def test_entries_select_figures_with_intervals_and_reasons(built):
     assert total["low"] == pytest.approx(0.05 * spread)
     one_trial = copy.deepcopy(SAMPLE)
     one_trial["metrics"]["trial_statistics"]["joules_per_token"].update(
-        ci_low=None, ci_high=None, reason="one valid trial: no spread")
+        ci_low=None, ci_high=None, reason="one valid trial: no spread"
+    )
     entry = model_entry(Report.from_dict(one_trial), None)
     assert entry["joules_per_token"]["interval_reason"] == "one valid trial: no spread"
     gamma_gpu = entries["gamma"]["gpu_wh_per_1000_queries"]
@@ -202,12 +280,22 @@ def test_entries_select_figures_with_intervals_and_reasons(built):
     assert gamma_gpu["reason"] == "not counted: the run used no GPU"
     broken = entries["broken"]
     assert broken["status"] == "failed" and "not-a-model" in broken["failure"]
-    assert all(broken[f]["value"] is None and broken[f]["reason"] == "run failed"
-               for f in ("gpu_wh_per_1000_queries", "total_wh_per_1000_queries",
-                         "joules_per_token", "completion_tokens_per_second"))
+    assert all(
+        broken[f]["value"] is None and broken[f]["reason"] == "run failed"
+        for f in (
+            "gpu_wh_per_1000_queries",
+            "total_wh_per_1000_queries",
+            "joules_per_token",
+            "completion_tokens_per_second",
+        )
+    )
     assert entries["alpha"]["rating"]["stars"] == 5
-    assert entries["gamma"]["rating"] == {"stars": None, "reason": "no GPU energy",
-                                          "out_of_range": False, "calibration": CALIBRATION}
+    assert entries["gamma"]["rating"] == {
+        "stars": None,
+        "reason": "no GPU energy",
+        "out_of_range": False,
+        "calibration": CALIBRATION,
+    }
     assert entries["markup"]["rating"]["reason"] == "not in the ratings table"
     failed = [c["name"] for c in SAMPLE["checks"] if c["passed"] is False]
     assert len(failed) > len(set(failed)) > 1  # one check failing in several windows
@@ -228,19 +316,33 @@ def test_a_model_page_has_the_tables_its_backend_reports(built):
     rows = re.findall(r'<th scope="row">([^<]+)</th>', latency)
     assert rows == ["time to first token", "time per output token", "end-to-end latency"]
     # Configuration and provenance as dotted keys: hardware, versions, code, runtime, image.
-    for key in ("dataset_column", "hardware.cpu_model", "packages.torch", "code_version",
-                "runtime.name", "runtime.image"):
+    for key in (
+        "dataset_column",
+        "hardware.cpu_model",
+        "packages.torch",
+        "code_version",
+        "runtime.name",
+        "runtime.image",
+    ):
         assert f'<th scope="row">{key}</th>' in beta, key
 
 
 def test_without_a_ratings_table_every_model_is_unrated_and_says_why(tmp_path):
     paths = write_campaign(tmp_path, campaign()[:2])
-    build_site(write_collection(paths, tmp_path / "reports.jsonl"), tmp_path / "site",
-               ratings=tmp_path / "absent.csv")
+    build_site(
+        write_collection(paths, tmp_path / "reports.jsonl"),
+        tmp_path / "site",
+        ratings=tmp_path / "absent.csv",
+    )
     index = (tmp_path / "site/index.html").read_text()
-    assert "star calibration: <span id=\"calibration\">none: no ratings table</span>" in index
-    assert index.count('<summary><span class="unrated">unrated</span></summary>'
-                       '<span class="why">no ratings table') == 2
+    assert 'star calibration: <span id="calibration">none: no ratings table</span>' in index
+    assert (
+        index.count(
+            '<summary><span class="unrated">unrated</span></summary>'
+            '<span class="why">no ratings table'
+        )
+        == 2
+    )
     page = (tmp_path / "site/models/alpha.html").read_text()
     assert "No label: the labels were not made" in page and "power timeline" in page
 
@@ -321,22 +423,29 @@ def test_a_failed_rerun_shows_the_earlier_attempts_files_and_says_so_in_the_csv(
     timeline, and leaderboard.csv notes that they are not the newest run's."""
     from energybench.job import history
 
-    good, failed = campaign()[0], Report.failed("alpha", SAMPLE["config"], RuntimeError("OOM"),
-                                                SAMPLE["provenance"]).to_dict()
+    good, failed = (
+        campaign()[0],
+        Report.failed(
+            "alpha", SAMPLE["config"], RuntimeError("OOM"), SAMPLE["provenance"]
+        ).to_dict(),
+    )
     model_dir = tmp_path / "runs/alpha"
     for name, report in (("20260101T000000Z", good), ("20260102T000000Z", failed)):
         [path] = write_campaign(tmp_path / name, [report])
         attempt = model_dir / history.HISTORY / name
         shutil.copytree(path.parent, attempt)
         history.publish(attempt, model_dir)
-    build_site(write_collection([model_dir / "benchmark_report.json"], tmp_path / "reports.jsonl"),
-               tmp_path / "site", ratings=write_ratings(tmp_path / "ratings.csv"))
+    build_site(
+        write_collection([model_dir / "benchmark_report.json"], tmp_path / "reports.jsonl"),
+        tmp_path / "site",
+        ratings=write_ratings(tmp_path / "ratings.csv"),
+    )
     shown = model_dir / history.HISTORY / "20260101T000000Z"
     raw = tmp_path / "site/runs/alpha"
     assert (raw / "benchmark_report.json").read_bytes() == (
-        shown / "benchmark_report.json").read_bytes()
-    assert (raw / "power_timeline.csv").read_bytes() == (
-        shown / good["timeline_file"]).read_bytes()
+        shown / "benchmark_report.json"
+    ).read_bytes()
+    assert (raw / "power_timeline.csv").read_bytes() == (shown / good["timeline_file"]).read_bytes()
     page = (tmp_path / "site/models/alpha.html").read_text()
     assert "the run recorded none" not in page and "history/20260101T000000Z" in page
     with open(tmp_path / "site/leaderboard.csv", newline="") as handle:
@@ -352,8 +461,9 @@ def test_markup_in_keys_and_ids_is_escaped_in_the_html_and_the_embedded_json(bui
         assert "<script>window" not in source and "<img src=x" not in source, page
     compare = (site / "compare.html").read_text()
     assert compare.count("</script>") == 2  # the data block and compare.js, nothing planted
-    data = re.search(r'<script type="application/json" id="site-data">(.*?)</script>',
-                     compare, re.S).group(1)
+    data = re.search(
+        r'<script type="application/json" id="site-data">(.*?)</script>', compare, re.S
+    ).group(1)
     embedded = {m["key"]: m for m in json.loads(data)}
     assert embedded["markup"]["id"] == XSS_ID and XSS_ERROR in embedded["broken"]["failure"]
     assert "planted" not in embedded and XSS_KEY not in data
@@ -375,7 +485,7 @@ def test_zero_models_build_an_empty_state(tmp_path):
     build_site(write_collection([], tmp_path / "reports.jsonl"), tmp_path / "site")
     index = (tmp_path / "site/index.html").read_text()
     assert 'id="empty-state"' in index and "<table" not in index
-    assert "newest report: <span id=\"newest-report\">none</span>" in index
+    assert 'newest report: <span id="newest-report">none</span>' in index
     assert 'id="empty-state"' in (tmp_path / "site/compare.html").read_text()
 
 
@@ -384,12 +494,17 @@ def test_a_rebuild_replaces_the_old_site_whole(tmp_path):
     paths = write_campaign(tmp_path, reports)
     build_site(write_collection(paths, tmp_path / "all.jsonl"), tmp_path / "site")
     assert (tmp_path / "site/models/delta.html").exists()
-    fewer = write_collection([p for p in paths if p.parent.name != "delta"],
-                             tmp_path / "fewer.jsonl")
+    fewer = write_collection(
+        [p for p in paths if p.parent.name != "delta"], tmp_path / "fewer.jsonl"
+    )
     build_site(fewer, tmp_path / "site")
     assert not (tmp_path / "site/models/delta.html").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [  # no staging left
-        "all.jsonl", "fewer.jsonl", "runs", "site"]
+        "all.jsonl",
+        "fewer.jsonl",
+        "runs",
+        "site",
+    ]
 
 
 # --- in a real browser -------------------------------------------------------------------
@@ -417,8 +532,13 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--window-size=1400,1000"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
@@ -440,7 +560,8 @@ def no_script_ran_and_no_errors(driver) -> None:
 def visible_models(driver) -> list[str]:
     return driver.execute_script(
         "return Array.from(document.querySelectorAll('#leaderboard tbody tr'))"
-        ".filter(r => !r.hidden).map(r => r.getAttribute('data-model'))")
+        ".filter(r => !r.hidden).map(r => r.getAttribute('data-model'))"
+    )
 
 
 def header(driver, key):
@@ -544,13 +665,17 @@ def test_a_model_page_shows_its_label_figures_and_checks(browser, built, tmp_pat
     assert browser.current_url.endswith("/models/alpha.html")
     assert browser.find_element("id", "model-key").text == "alpha"
     label = browser.find_element("id", "label")
-    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth",
-                                  label) == 200
+    assert (
+        browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", label)
+        == 200
+    )
     figure = browser.find_element("css selector", ".figure-grid img")
     assert browser.execute_script("return arguments[0].naturalWidth", figure) > 100
     rows = browser.find_elements("css selector", "#checks tbody tr")
-    shown = [(r.find_element("tag name", "th").text, r.find_element("css selector", ".badge").text)
-             for r in rows]
+    shown = [
+        (r.find_element("tag name", "th").text, r.find_element("css selector", ".badge").text)
+        for r in rows
+    ]
     result = {True: "pass", False: "fail", None: "not evaluated"}
     assert shown == [(c["name"], result[c["passed"]]) for c in reports["alpha"]["checks"]]
     assert "fail" not in [s for _, s in shown] and "pass" in [s for _, s in shown]
@@ -615,8 +740,9 @@ def test_comparison_shows_two_to_five_models_side_by_side(browser, built, tmp_pa
     gpu = reports["alpha"]["metrics"]["trial_statistics"]["wh_per_1000_queries"]
     interval = f"0.02 [{format_number(gpu['ci_low'])}–{format_number(gpu['ci_high'])}]"
     assert interval in columns[0].text and "3 of 5 stars" in columns[1].text
-    assert columns[0].find_element("css selector", "img.label").get_attribute("naturalWidth") \
-        == "200"
+    assert (
+        columns[0].find_element("css selector", "img.label").get_attribute("naturalWidth") == "200"
+    )
     browser.save_screenshot(str(tmp_path / "compare.png"))
 
     boxes = browser.find_elements("css selector", "#picker input")
@@ -625,7 +751,8 @@ def test_comparison_shows_two_to_five_models_side_by_side(browser, built, tmp_pa
             box.click()
     assert sum(b.is_selected() for b in boxes) == 5
     assert [b.get_attribute("disabled") for b in boxes if not b.is_selected()] == ["true"] * (
-        len(reports) - 5)
+        len(reports) - 5
+    )
     assert len(browser.find_elements("css selector", ".compare-col")) == 5
     assert browser.execute_script("return location.hash").count(",") == 4  # a bookmarkable choice
     for box in boxes:
@@ -643,12 +770,16 @@ def test_phone_width_and_dark_mode(browser, built, tmp_path):
         open_page(browser, site / "index.html")
         # The page never scrolls sideways; only the table does, inside its own box.
         assert browser.execute_script(
-            "return document.documentElement.scrollWidth <= window.innerWidth")
+            "return document.documentElement.scrollWidth <= window.innerWidth"
+        )
         browser.save_screenshot(str(tmp_path / "index-phone.png"))
-        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
-            "features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        browser.execute_cdp_cmd(
+            "Emulation.setEmulatedMedia",
+            {"features": [{"name": "prefers-color-scheme", "value": "dark"}]},
+        )
         background = browser.execute_script(
-            "return getComputedStyle(document.body).backgroundColor")
+            "return getComputedStyle(document.body).backgroundColor"
+        )
         assert background == "rgb(18, 20, 23)", background
         browser.save_screenshot(str(tmp_path / "index-phone-dark.png"))
     finally:
@@ -674,8 +805,9 @@ def test_the_trials_tokens_per_second_are_generated_tokens_as_everywhere_else(bu
     """The site's tokens per second are generated tokens, as models.csv's and the figures'
     (AES's prompt + completion throughput under a bare "Throughput" meant another thing)."""
     site, _, _ = built
-    trials = re.search(r'<table id="trials">.*?</table>',
-                       (site / "models/alpha.html").read_text(), re.S).group(0)
+    trials = re.search(
+        r'<table id="trials">.*?</table>', (site / "models/alpha.html").read_text(), re.S
+    ).group(0)
     headers = re.findall(r'<th scope="col">([^<]+)</th>', trials)
     assert headers[2:4] == ["Generated tokens", "Generated tokens / s"]
 
@@ -684,13 +816,21 @@ def test_a_run_with_a_power_range_check_builds_and_shows_its_range(tmp_path):
     """Every metered GPU or RAPL run has ``<component>_power_in_range`` checks, whose limit is
     the range [idle W, 1.1 x power limit W] (either end may be unknown)."""
     report = copy.deepcopy(SAMPLE)
-    report["checks"].append({"name": "gpu_power_in_range", "value": 250.0,
-                             "limit": [50.0, None], "passed": True, "severity": "error",
-                             "detail": "average 250 W; not checked against: power limit",
-                             "trial": 0})
+    report["checks"].append(
+        {
+            "name": "gpu_power_in_range",
+            "value": 250.0,
+            "limit": [50.0, None],
+            "passed": True,
+            "severity": "error",
+            "detail": "average 250 W; not checked against: power limit",
+            "trial": 0,
+        }
+    )
     site = tmp_path / "site"
-    build_site(write_collection(write_campaign(tmp_path, [report]), tmp_path / "reports.jsonl"),
-               site)
+    build_site(
+        write_collection(write_campaign(tmp_path, [report]), tmp_path / "reports.jsonl"), site
+    )
     page = (site / "models" / f"{page_name(report['model'])}.html").read_text()
     row = re.search(r'<th scope="row">gpu_power_in_range</th>.*?</tr>', page, re.S).group(0)
     assert '<td class="num">250</td><td class="num">[50, —]</td>' in row
@@ -698,16 +838,23 @@ def test_a_run_with_a_power_range_check_builds_and_shows_its_range(tmp_path):
 
 # --- at campaign scale (issue 24, item 7) ----------------------------------------------------
 
+
 def peak_memory(gpu_bytes: int | None) -> dict:
     """A memory section: the GPUs' peak where one was metered, else null with its reason."""
     from energybench.run.meters.memory import PeakMemory
     from energybench.run.report_builder import memory_section
 
-    framework = {"framework_allocated_bytes": None, "framework_reserved_bytes": None,
-                 "framework_reason": "the model ran on the CPU"}
-    return memory_section(None if gpu_bytes is None else {"gpu0": gpu_bytes},
-                          "no GPU metered" if gpu_bytes is None else None, framework,
-                          PeakMemory(2 ** 31, "getrusage")).to_dict()
+    framework = {
+        "framework_allocated_bytes": None,
+        "framework_reserved_bytes": None,
+        "framework_reason": "the model ran on the CPU",
+    }
+    return memory_section(
+        None if gpu_bytes is None else {"gpu0": gpu_bytes},
+        "no GPU metered" if gpu_bytes is None else None,
+        framework,
+        PeakMemory(2**31, "getrusage"),
+    ).to_dict()
 
 
 def large_campaign(count: int) -> list[dict]:
@@ -718,14 +865,22 @@ def large_campaign(count: int) -> list[dict]:
     for i in range(count):
         key = f"model-{i:03d}"
         if i % 10 == 9:
-            reports.append(Report.failed(key, {**SAMPLE["config"], "model": key},
-                                         XSS_ERROR, SAMPLE["provenance"]).to_dict())
+            reports.append(
+                Report.failed(
+                    key, {**SAMPLE["config"], "model": key}, XSS_ERROR, SAMPLE["provenance"]
+                ).to_dict()
+            )
         else:
             cpu_only = i % 4 == 3
-            report = succeeded(key, cls="ABC"[i % 3], total_wh=0.1 + i * 0.01,
-                               gpu_wh=None if cpu_only else 0.05 + i * 0.005,
-                               throughput=100 + i, model_id=PLANTED_ID if i == 1 else None)
-            report["memory"] = peak_memory(None if cpu_only else (i + 1) * 2 ** 26)
+            report = succeeded(
+                key,
+                cls="ABC"[i % 3],
+                total_wh=0.1 + i * 0.01,
+                gpu_wh=None if cpu_only else 0.05 + i * 0.005,
+                throughput=100 + i,
+                model_id=PLANTED_ID if i == 1 else None,
+            )
+            report["memory"] = peak_memory(None if cpu_only else (i + 1) * 2**26)
             reports.append(report)
     return reports
 
@@ -736,8 +891,10 @@ def write_labels(root: Path, reports: list[dict]) -> list[Path]:
     labels = []
     for report in reports:
         labels.append(root / "labels" / f"{report['model']}.svg")
-        labels[-1].write_text('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="30">'
-                              '<rect width="20" height="30" fill="#1b9e77"/></svg>')
+        labels[-1].write_text(
+            '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="30">'
+            '<rect width="20" height="30" fill="#1b9e77"/></svg>'
+        )
     return labels
 
 
@@ -746,9 +903,14 @@ COMPARISON_TITLES = [
     "Energy per 1,000 queries, ranked within each rating group",
     "Energy per token against generated tokens per second",
     "Prefill and decode energy, per query and per token",
-    "Latency percentiles of served models"]
-FIGURE_MODULES = {"energy": "energy_per_1000_queries", "pareto": "energy_per_token_vs_throughput",
-                  "phases": "prefill_decode", "latency": "latency_percentiles"}
+    "Latency percentiles of served models",
+]
+FIGURE_MODULES = {
+    "energy": "energy_per_1000_queries",
+    "pareto": "energy_per_token_vs_throughput",
+    "phases": "prefill_decode",
+    "latency": "latency_percentiles",
+}
 
 
 def comparison_figures(collection: Path, folder: Path) -> list[Path]:
@@ -760,8 +922,7 @@ def comparison_figures(collection: Path, folder: Path) -> list[Path]:
     drawn = []
     for module, name in FIGURE_MODULES.items():
         drawn.append(folder / f"{name}.png")
-        build.build_figure(module, collection, [drawn[-1]],
-                           ratings if module == "energy" else None)
+        build.build_figure(module, collection, [drawn[-1]], ratings if module == "energy" else None)
     return drawn
 
 
@@ -773,8 +934,13 @@ def campaign_site(request, tmp_path_factory):
     site = root / "site"
     collection = write_collection(paths, root / "reports.jsonl")
     (root / "figures").mkdir()
-    build_site(collection, site, comparisons=comparison_figures(collection, root / "figures"),
-               methodology=METHODOLOGY, labels=write_labels(root, reports))
+    build_site(
+        collection,
+        site,
+        comparisons=comparison_figures(collection, root / "figures"),
+        methodology=METHODOLOGY,
+        labels=write_labels(root, reports),
+    )
     return site, request.param
 
 
@@ -786,7 +952,8 @@ def test_rows_stay_one_line_high_and_reasons_open_on_request(browser, campaign_s
     open_page(browser, site / "index.html")
     heights = browser.execute_script(
         "return Array.from(document.querySelectorAll('#leaderboard tbody tr'))"
-        ".map(r => r.getBoundingClientRect().height)")
+        ".map(r => r.getBoundingClientRect().height)"
+    )
     assert len(heights) == count and max(heights) <= 60, max(heights)  # was 112 px
     summary = browser.find_element("css selector", 'tr[data-model="model-000"] details summary')
     reason = summary.find_element("xpath", "..").find_element("css selector", ".why")
@@ -819,7 +986,8 @@ def test_the_compare_picker_narrows_to_a_search_and_keeps_the_picked(browser, ca
     def listed():
         return browser.execute_script(
             "return Array.from(document.querySelectorAll('#picker label'))"
-            ".filter(l => !l.hidden).map(l => l.querySelector('input').value)")
+            ".filter(l => !l.hidden).map(l => l.querySelector('input').value)"
+        )
 
     assert len(listed()) == count
     browser.find_element("css selector", '#picker input[value="model-000"]').click()
@@ -859,7 +1027,10 @@ def test_downloads_hub_links_and_the_per_model_columns_hold_at_every_row(browser
     for model, hardware, gpus, parameters, memory, hub in cells:
         row = rows[model]
         assert [hardware[0], gpus[0], parameters[0]] == [
-            row["hardware"], row["gpus"], row["parameters"]], model
+            row["hardware"],
+            row["gpus"],
+            row["parameters"],
+        ], model
         if row["peak_gpu_used_gib"]:
             assert float(memory[0]) == pytest.approx(float(row["peak_gpu_used_gib"]))
         else:  # unknown: no number, and why
@@ -879,9 +1050,18 @@ def test_downloads_hub_links_and_the_per_model_columns_hold_at_every_row(browser
         no_script_ran_and_no_errors(browser)
 
 
-@pytest.mark.parametrize("value, text", [(None, "—"), (7, "7"), (999, "999"), (1000, "1k"),
-                                         (585856, "586k"), (999999, "1 M"),
-                                         (8030261248, "8.03 B")])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (None, "—"),
+        (7, "7"),
+        (999, "999"),
+        (1000, "1k"),
+        (585856, "586k"),
+        (999999, "1 M"),
+        (8030261248, "8.03 B"),
+    ],
+)
 def test_parameter_counts_read_in_thousands_millions_and_billions(value, text):
     assert format_count(value) == text
 
@@ -891,13 +1071,19 @@ def test_the_leaderboard_shows_hardware_gpu_count_and_parameters_where_reports_h
 
     gpu_run = fx.gpu_report("g", 1.0)
     gpu_run["provenance"]["meters"]["meters"]["gpu"] = {
-        "meter": "nvml", "component": "gpu",
-        "devices": [{"device": "gpu0", "name": "NVIDIA H100 80GB HBM3"}]}
+        "meter": "nvml",
+        "component": "gpu",
+        "devices": [{"device": "gpu0", "name": "NVIDIA H100 80GB HBM3"}],
+    }
     [gpu, cpu, failed] = fx.typed([gpu_run, fx.BASE, fx.failed("f")])
-    assert [(e["hardware"], e["gpus"], e["parameters"]) for e in
-            (model_entry(r, None) for r in (gpu, cpu, failed))] == [
-        ("1 x NVIDIA H100 80GB HBM3", 1, 585856), ("CPU: AMD EPYC", 0, 585856),
-        ("CPU: AMD EPYC", None, 585856)]  # the backend counted before the run failed
+    assert [
+        (e["hardware"], e["gpus"], e["parameters"])
+        for e in (model_entry(r, None) for r in (gpu, cpu, failed))
+    ] == [
+        ("1 x NVIDIA H100 80GB HBM3", 1, 585856),
+        ("CPU: AMD EPYC", 0, 585856),
+        ("CPU: AMD EPYC", None, 585856),
+    ]  # the backend counted before the run failed
 
 
 @pytest.mark.integration
@@ -917,12 +1103,13 @@ def test_a_tab_per_rating_group_shows_its_models_in_rank_order(browser, campaign
     rows = browser.execute_script(
         "return Array.from(document.querySelectorAll('#leaderboard tbody tr'))"
         ".filter(r => !r.hidden).map(r => [r.getAttribute('data-group'),"
-        " r.cells[1].childNodes[0].textContent.trim()])")
+        " r.cells[1].childNodes[0].textContent.trim()])"
+    )
     assert rows and {group for group, _ in rows} == {"text_generation/B"}
     ranks = [rank for _, rank in rows]
     ranked = [int(r) for r in ranks if r != "—"]
     assert ranked == list(range(1, len(ranked) + 1))  # 1, 2, 3, ... then the unranked
-    assert ranks[:len(ranked)] == [str(r) for r in ranked]
+    assert ranks[: len(ranked)] == [str(r) for r in ranked]
     assert header(browser, "rank").get_attribute("aria-sort") == "ascending"
     tabs[0].click()
     assert len(visible_models(browser)) == count
@@ -930,6 +1117,7 @@ def test_a_tab_per_rating_group_shows_its_models_in_rank_order(browser, campaign
 
 
 # --- the comparison figures and the methodology page (issue 24, item 7) -----------------------
+
 
 def test_the_site_names_the_comparison_figures_the_paper_draws():
     from energybench.publish.site.build import COMPARISON_FIGURES
@@ -950,7 +1138,8 @@ def test_the_methodology_page_shows_markup_as_text_and_loads_nothing(tmp_path):
         "[run it](javascript:window.__pwned=6) ![a chart](https://example.com/x.png) "
         "[the code](../src/energybench/energy/) [section 1](#1-meters--counters) "
         "[the paper](paper.md#tables) [a web page](https://example.com/page)\n\n"
-        "| a | b |\n| --- | --- |\n| `<i>` | 2 |\n")
+        "| a | b |\n| --- | --- |\n| `<i>` | 2 |\n"
+    )
     paper = tmp_path / "paper.md"
     paper.write_text("# Paper\n\n## Tables\n\nSee [energy](energy.md).\n")
     first, second = render([energy, paper])
@@ -1000,7 +1189,8 @@ def test_a_site_built_without_figures_or_docs_says_so(tmp_path):
 def no_request_left_the_site(driver) -> None:
     """Every resource the page loaded came from the site's own files."""
     loaded = driver.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)")
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
     assert all(url.startswith("file:") for url in loaded), loaded
 
 
@@ -1014,15 +1204,21 @@ def test_the_comparison_figures_open_from_the_leaderboard(browser, campaign_site
     assert browser.current_url.endswith("/figures.html")
     images = browser.find_elements("css selector", "#comparison-figures img")
     assert [i.get_attribute("alt") for i in images] == [
-        f"{title} (figure)" for title in COMPARISON_TITLES]
+        f"{title} (figure)" for title in COMPARISON_TITLES
+    ]
     for image in images:
         browser.execute_script("arguments[0].scrollIntoView()", image)  # loading="lazy"
-        assert browser.execute_script(
-            "return arguments[0].complete && arguments[0].naturalWidth", image) > 300
+        assert (
+            browser.execute_script(
+                "return arguments[0].complete && arguments[0].naturalWidth", image
+            )
+            > 300
+        )
     # The large forms above 60 models fit the page's width; at 2, one row per model.
     widths = browser.execute_script(
         "return Array.from(document.querySelectorAll('#comparison-figures img'))"
-        ".map(i => [i.getBoundingClientRect().right, document.documentElement.clientWidth])")
+        ".map(i => [i.getBoundingClientRect().right, document.documentElement.clientWidth])"
+    )
     assert all(right <= width for right, width in widths)
     no_request_left_the_site(browser)
     no_script_ran_and_no_errors(browser)
@@ -1030,7 +1226,8 @@ def test_the_comparison_figures_open_from_the_leaderboard(browser, campaign_site
 
 @pytest.mark.integration
 def test_the_methodology_page_opens_from_the_leaderboard_and_its_links_stay_on_it(
-        browser, campaign_site):
+    browser, campaign_site
+):
     from selenium.webdriver.common.keys import Keys
 
     site, count = campaign_site
@@ -1044,7 +1241,8 @@ def test_the_methodology_page_opens_from_the_leaderboard_and_its_links_stay_on_i
     contents[1].send_keys(Keys.ENTER)
     assert browser.current_url.endswith("methodology.html#paper")
     top = browser.execute_script(
-        "return document.getElementById('paper').getBoundingClientRect().top")
+        "return document.getElementById('paper').getBoundingClientRect().top"
+    )
     assert abs(top) <= 2  # scrolled to the section
     assert browser.find_elements("css selector", "section.methodology table")
     no_request_left_the_site(browser)

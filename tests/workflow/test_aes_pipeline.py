@@ -26,8 +26,16 @@ pytestmark = pytest.mark.e2e
 def aes_run(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("aes"))
     # AES's dataset is on the Hub: the campaign's prompts_file, as AES's --prompts-file
-    snakemake(workdir, "--config", "preset=aes", "prompts_file=data/prompts.jsonl",
-              f'select={{"model": "{MODELS[0]}"}}', "--printshellcmds", "all", "aes_submission")
+    snakemake(
+        workdir,
+        "--config",
+        "preset=aes",
+        "prompts_file=data/prompts.jsonl",
+        f'select={{"model": "{MODELS[0]}"}}',
+        "--printshellcmds",
+        "all",
+        "aes_submission",
+    )
     return workdir
 
 
@@ -73,13 +81,16 @@ def test_models_csv_in_config_plans_one_job_per_row(tmp_path):
         ",Models to Add,Priority (1=hi),Class,Task,Reasoning State,Chat Template\n"
         ",https://huggingface.co/Qwen/Qwen3-0.6B,3,A,text_gen,On,enable_thinking=True\n"
         ",https://huggingface.co/Qwen/Qwen3-0.6B,3,A,text_gen,Off,enable_thinking=False\n"
-        ",https://huggingface.co/black-forest-labs/FLUX.1-dev,3,,image_gen,,N/A (default)\n")
+        ",https://huggingface.co/black-forest-labs/FLUX.1-dev,3,,image_gen,,N/A (default)\n"
+    )
     result = snakemake(workdir, "--dry-run", "--config", "models_csv=list.csv")
     assert "skipped" not in result.stderr  # image_gen rows run as the image task
     assert "benchmark:black-forest-labs--FLUX.1-dev" in planned_jobs(
-        workdir, "--config", "models_csv=list.csv")
-    jobs = planned_jobs(workdir, "--config", "models_csv=list.csv",
-                        'select={"reasoning_state": "on"}')
+        workdir, "--config", "models_csv=list.csv"
+    )
+    jobs = planned_jobs(
+        workdir, "--config", "models_csv=list.csv", 'select={"reasoning_state": "on"}'
+    )
     assert "benchmark:Qwen--Qwen3-0.6B--on" in jobs
     assert "benchmark:Qwen--Qwen3-0.6B--off" not in jobs
     assert "aes_models" in jobs  # the record of what the list resolved to
@@ -90,7 +101,10 @@ def test_commands_after_a_preset_campaign_keep_its_settings(aes_run):
     plain rerun plan with them (results/campaign.json), so none plans a benchmark."""
     recorded = json.loads((aes_run / "results/campaign.json").read_text())
     assert (recorded["preset"], recorded["prompts_file"], recorded["select"]) == (
-        "aes", "data/prompts.jsonl", {"model": MODELS[0]})
+        "aes",
+        "data/prompts.jsonl",
+        {"model": MODELS[0]},
+    )
     for target in (["aes_submission"], ["paper", "--config", "paper=true"], ["all"]):
         result = snakemake(aes_run, "--dry-run", *target)
         assert "results/campaign.json" in result.stderr
@@ -105,8 +119,12 @@ def test_the_preset_gives_a_model_every_gpu_of_the_node(monkeypatch, tmp_path):
     monkeypatch.setenv(DEVICES_ENV, "0,1")
     workdir = copy_workflow(tmp_path)
     (workdir / "gpu_models.yaml").write_text("models:\n  big: {id: org/big, class: C}\n")
-    config = ["--config", "preset=aes", "prompts_file=data/prompts.jsonl",
-              "models_file=gpu_models.yaml"]
+    config = [
+        "--config",
+        "preset=aes",
+        "prompts_file=data/prompts.jsonl",
+        "models_file=gpu_models.yaml",
+    ]
     result = snakemake(workdir, "--dry-run", *config, check=False)
     assert "model 'big' takes 2 GPU(s) but --resources gpu=1" in result.stderr
     result = snakemake(workdir, "--dry-run", "--printshellcmds", "--resources", "gpu=2", *config)

@@ -26,24 +26,39 @@ def test_nothing_given_changes_nothing():
 def test_an_endpoint_makes_every_model_a_model_of_that_server():
     pytorch = {"backend": "pytorch", "num_prompts": 8}
     assert apply_campaign_settings(pytorch, {"endpoint": URL}) == {
-        "backend": "vllm", "num_prompts": 8, "vllm": {"mode": "external", "endpoint": URL}}
+        "backend": "vllm",
+        "num_prompts": 8,
+        "vllm": {"mode": "external", "endpoint": URL},
+    }
     # under the preset on a GPU machine it holds no GPU: the server's are not the run's
     entry = {"backend": "pytorch", "gpus": "auto", "device": "auto", "reasoning": False}
     preset = apply_campaign_settings(entry, {"endpoint": URL, "preset": "aes", "node_gpus": 8})
     assert (preset["backend"], preset["gpus"]) == ("vllm", "auto")
-    managed = {"backend": "vllm", "vllm": {"mode": "managed", "tensor_parallel_size": 2,
-                                           "extra_args": ["--enforce-eager"], "concurrency": 4,
-                                           "api": "chat"}}
+    managed = {
+        "backend": "vllm",
+        "vllm": {
+            "mode": "managed",
+            "tensor_parallel_size": 2,
+            "extra_args": ["--enforce-eager"],
+            "concurrency": 4,
+            "api": "chat",
+        },
+    }
     # the load stays the entry's; a managed server's own settings go with the server
     assert apply_campaign_settings(managed, {"endpoint": URL})["vllm"] == {
-        "concurrency": 4, "api": "chat", "mode": "external", "endpoint": URL}
+        "concurrency": 4,
+        "api": "chat",
+        "mode": "external",
+        "endpoint": URL,
+    }
 
 
 def test_a_bad_endpoint_is_refused_without_repeating_it(tmp_path):
     workdir = copy_workflow(tmp_path)
-    for url, why in [("ftp://host/v1", "the value given is not of the expected form, e.g. "
-                                       "http://"),
-                     ("ftp://user:s3cret@host", "not allowed: credentials in a URL")]:
+    for url, why in [
+        ("ftp://host/v1", "the value given is not of the expected form, e.g. http://"),
+        ("ftp://user:s3cret@host", "not allowed: credentials in a URL"),
+    ]:
         result = snakemake(workdir, "--dry-run", "--config", f"endpoint={url}", check=False)
         assert result.returncode == 1
         assert f"endpoint: {why}" in result.stderr
@@ -51,8 +66,12 @@ def test_a_bad_endpoint_is_refused_without_repeating_it(tmp_path):
 
 
 def test_the_record_serves_a_command_that_states_no_campaign_setting(tmp_path):
-    config = {"preset": "aes", "select": {"class": "B"}, "endpoint": URL,
-              "defaults": {"batch_size": 4}}
+    config = {
+        "preset": "aes",
+        "select": {"class": "B"},
+        "endpoint": URL,
+        "defaults": {"batch_size": 4},
+    }
     assert recorded_campaign(tmp_path, set()) is None  # no campaign yet
     record_campaign(tmp_path, config)
     recorded = {"preset": "aes", "select": {"class": "B"}, "endpoint": URL}
@@ -73,9 +92,15 @@ def test_one_key_sends_every_selected_model_to_the_endpoint(tmp_path):
     workdir = copy_workflow(tmp_path)
     report_path = workdir / f"results/runs/{MODEL}/benchmark_report.json"
     with FakeOpenAIServer(models=(f"resources/models/{MODEL}",)) as server:
-        result = snakemake(workdir, "--config", f"endpoint={server.url}", "num_prompts=5",
-                           f'select={{"model": "{MODEL}"}}', "--printshellcmds",
-                           str(report_path.relative_to(workdir)))
+        result = snakemake(
+            workdir,
+            "--config",
+            f"endpoint={server.url}",
+            "num_prompts=5",
+            f'select={{"model": "{MODEL}"}}',
+            "--printshellcmds",
+            str(report_path.relative_to(workdir)),
+        )
         served = len(server.bodies)
     assert "endpoint=1" in result.stderr  # one endpoint slot, as any external model takes
     report = json.loads(report_path.read_text())

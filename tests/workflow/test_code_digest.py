@@ -55,8 +55,11 @@ def test_the_image_holds_exactly_what_the_digest_hashes():
     from energybench.plan.code_digest import RUN_CODE
 
     lines = [line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()]
-    admitted = {line.removeprefix("!src/energybench/").rstrip("/") for line in lines
-                if line.startswith("!src/")}
+    admitted = {
+        line.removeprefix("!src/energybench/").rstrip("/")
+        for line in lines
+        if line.startswith("!src/")
+    }
     assert admitted == set(RUN_CODE)
 
 
@@ -66,8 +69,9 @@ def package_copy(tmp_path_factory):
     from conftest import REPO_ROOT
 
     copy = tmp_path_factory.mktemp("checkout") / "energybench"
-    shutil.copytree(REPO_ROOT / "src/energybench", copy,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO_ROOT / "src/energybench", copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
     return copy
 
 
@@ -83,25 +87,36 @@ def digests_around_an_edit(package, module):
         path.write_text(original)
 
 
-@pytest.mark.parametrize("module", [
-    "publish/paper/tables.py",  # a table
-    "publish/paper/figures/energy.py",  # a figure
-    "publish/site/build.py",  # the site
-    "publish/site/templates/index.html",
-    "publish/campaign.py",  # the batch summary
-    "aes/master_results.py",  # AES's writers
-    "aes/submission.py",
-    "plan/config.py",  # how the workflow reads the configuration
-    "cli.py",  # the publishing and planning commands, their help
-])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "publish/paper/tables.py",  # a table
+        "publish/paper/figures/energy.py",  # a figure
+        "publish/site/build.py",  # the site
+        "publish/site/templates/index.html",
+        "publish/campaign.py",  # the batch summary
+        "aes/master_results.py",  # AES's writers
+        "aes/submission.py",
+        "plan/config.py",  # how the workflow reads the configuration
+        "cli.py",  # the publishing and planning commands, their help
+    ],
+)
 def test_editing_what_no_run_executes_reruns_no_benchmark(package_copy, module):
     before, after = digests_around_an_edit(package_copy, module)
     assert after == before
 
 
-@pytest.mark.parametrize("module", ["run/meters/nvml.py", "run/report.py",
-                                    "run/schemas/report.schema.json", "job/model_job.py",
-                                    "job/entry.py", "__main__.py"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "run/meters/nvml.py",
+        "run/report.py",
+        "run/schemas/report.schema.json",
+        "job/model_job.py",
+        "job/entry.py",
+        "__main__.py",
+    ],
+)
 def test_editing_what_a_run_executes_reruns_the_benchmarks(package_copy, module):
     before, after = digests_around_an_edit(package_copy, module)
     assert after != before
@@ -124,11 +139,30 @@ def test_the_run_code_alone_starts_a_run_and_a_benchmark_job(package_copy, tmp_p
     missing = tmp_path / "settings" / "0123456789ab.json"
     for command, status, said in [
         (["run", "--help"], 0, "--config"),
-        (["benchmark", "--settings", str(missing), "--gpus", "0", "--report", "r.json",
-          "--log", "job.log", "--image-id-file="], 1, "planned settings file"),
+        (
+            [
+                "benchmark",
+                "--settings",
+                str(missing),
+                "--gpus",
+                "0",
+                "--report",
+                "r.json",
+                "--log",
+                "job.log",
+                "--image-id-file=",
+            ],
+            1,
+            "planned settings file",
+        ),
     ]:
-        result = subprocess.run([sys.executable, str(package), *command], cwd=tmp_path,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, str(package), *command],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == status, result.stderr
         assert said in result.stdout + result.stderr
 

@@ -21,8 +21,12 @@ from energybench.plan.config import (
 
 MODELS_SCHEMA = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
 DEFAULTS = load_yaml(REPO_ROOT / "config/config.yaml")["defaults"]
-MEASUREMENT = {"idle_seconds": 0, "sample_hz": 10, "carbon_intensity_g_per_kwh": 400,
-               "cooldown_timeout_s": 60}
+MEASUREMENT = {
+    "idle_seconds": 0,
+    "sample_hz": 10,
+    "carbon_intensity_g_per_kwh": 400,
+    "cooldown_timeout_s": 60,
+}
 
 
 def run_config(key="m1", **entry):
@@ -30,13 +34,17 @@ def run_config(key="m1", **entry):
 
 
 def test_shipped_models_file_is_valid():
-    check_models_document(load_yaml(REPO_ROOT / "config/models.yaml"), MODELS_SCHEMA, "config/models.yaml")
+    check_models_document(
+        load_yaml(REPO_ROOT / "config/models.yaml"), MODELS_SCHEMA, "config/models.yaml"
+    )
 
 
 def test_duplicate_model_key_is_rejected_with_its_line(tmp_path):
     path = tmp_path / "models.yaml"
     path.write_text("models:\n  a:\n    id: x/y\n  a:\n    id: x/z\n")
-    with pytest.raises(ConfigError, match=r"duplicate key 'a' at line 4 \(first defined at line 2\)"):
+    with pytest.raises(
+        ConfigError, match=r"duplicate key 'a' at line 4 \(first defined at line 2\)"
+    ):
         load_yaml(path)
 
 
@@ -83,7 +91,9 @@ def test_bad_value_names_model_and_field():
 @pytest.mark.parametrize("value", [0, -5])
 def test_a_timeout_must_be_positive_naming_model_and_field(value):
     doc = {"models": {"m": {"id": "a/b", "timeout_s": value}}}
-    with pytest.raises(ConfigError, match=r"model 'm', field 'timeout_s': .* less than or equal to"):
+    with pytest.raises(
+        ConfigError, match=r"model 'm', field 'timeout_s': .* less than or equal to"
+    ):
         check_models_document(doc, MODELS_SCHEMA, "models.yaml")
 
 
@@ -98,16 +108,21 @@ def test_entry_needs_an_id_or_a_tiny_spec():
 
 
 def test_resolution_merges_defaults_and_places_tiny_models():
-    cfg = resolve_model("t", {"tiny": {"hidden_size": 128}, "reasoning_params": {"enable_thinking": True}},
-                        {**DEFAULTS, "reasoning_params": {"reasoning_effort": "low"}}, MEASUREMENT)
+    cfg = resolve_model(
+        "t",
+        {"tiny": {"hidden_size": 128}, "reasoning_params": {"enable_thinking": True}},
+        {**DEFAULTS, "reasoning_params": {"reasoning_effort": "low"}},
+        MEASUREMENT,
+    )
     assert cfg["id"] == "resources/models/t"
     assert cfg["reasoning_params"] == {"reasoning_effort": "low", "enable_thinking": True}
     assert cfg["batch_size"] == DEFAULTS["batch_size"]
 
 
 def test_selection_filters_by_class_and_glob():
-    table = {key: run_config(key, **{"class": key[0].upper()})
-             for key in ("a-small", "b-big", "b-huge")}
+    table = {
+        key: run_config(key, **{"class": key[0].upper()}) for key in ("a-small", "b-big", "b-huge")
+    }
     assert select_models(table, {"class": "B"}) == ["b-big", "b-huge"]
     assert select_models(table, {"model": "*-big"}) == ["b-big"]
     assert select_models(table, {"class": ["A", "B"], "reasoning": False}) == list(table)
@@ -116,8 +131,10 @@ def test_selection_filters_by_class_and_glob():
 
 
 def test_missing_local_model_and_dataset_fail_before_running(tmp_path):
-    table = {"m": run_config(id=str(tmp_path / "nope"), dataset=str(tmp_path / "p.jsonl")),
-             "t": resolve_model("t", {"tiny": {}}, DEFAULTS, MEASUREMENT)}
+    table = {
+        "m": run_config(id=str(tmp_path / "nope"), dataset=str(tmp_path / "p.jsonl")),
+        "t": resolve_model("t", {"tiny": {}}, DEFAULTS, MEASUREMENT),
+    }
     with pytest.raises(ConfigError) as error:
         check_run_configs(table)
     message = str(error.value)
@@ -126,15 +143,27 @@ def test_missing_local_model_and_dataset_fail_before_running(tmp_path):
 
 
 def test_overrides_follow_the_seed_runner():
-    cfg = apply_overrides(run_config(), [
-        "backend.model=org/other", "scenario.num_samples=20", "scenario.reasoning=true",
-        "scenario.reasoning_params.reasoning_effort=high",
-        "scenario.generate_kwargs.max_new_tokens=64", "scenario.dataset_name=data/x.csv",
-        "batch_size=2",
-    ])
+    cfg = apply_overrides(
+        run_config(),
+        [
+            "backend.model=org/other",
+            "scenario.num_samples=20",
+            "scenario.reasoning=true",
+            "scenario.reasoning_params.reasoning_effort=high",
+            "scenario.generate_kwargs.max_new_tokens=64",
+            "scenario.dataset_name=data/x.csv",
+            "batch_size=2",
+        ],
+    )
     run = RunConfig.from_dict(cfg)
-    assert (run.id, run.num_prompts, run.reasoning, run.max_new_tokens, run.dataset,
-            run.batch_size) == ("org/other", 20, True, 64, "data/x.csv", 2)
+    assert (
+        run.id,
+        run.num_prompts,
+        run.reasoning,
+        run.max_new_tokens,
+        run.dataset,
+        run.batch_size,
+    ) == ("org/other", 20, True, 64, "data/x.csv", 2)
     assert run.reasoning_params == {"reasoning_effort": "high"}
     assert run.effective_min_new_tokens == 0  # reasoning: the model decides when to stop
 
@@ -163,8 +192,11 @@ def test_the_workflow_validates_a_run_config_once_and_the_run_only_parses_it():
 
 
 def test_a_run_config_by_hand_has_its_measurement_checked_by_the_same_schema():
-    with pytest.raises(ConfigError, match=r"run config field 'measurement' is invalid: "
-                                          r"sample_hz: 'fast' is not of type 'number'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"run config field 'measurement' is invalid: "
+        r"sample_hz: 'fast' is not of type 'number'",
+    ):
         RunConfig.validated({**run_config(), "measurement": {**MEASUREMENT, "sample_hz": "fast"}})
     with pytest.raises(ConfigError, match="lacks required fields: measurement"):
         RunConfig.validated({k: v for k, v in run_config().items() if k != "measurement"})
@@ -177,12 +209,18 @@ def test_runtimes_are_resolved_once_for_all_models():
         asked.append(name)
         return "docker" if name == "auto" else name
 
-    configs = {"a": run_config("a", runtime="auto"), "b": run_config("b", runtime="auto"),
-               "c": run_config("c", runtime="process")}
+    configs = {
+        "a": run_config("a", runtime="auto"),
+        "b": run_config("b", runtime="auto"),
+        "c": run_config("c", runtime="process"),
+    }
     resolved = resolve_runtimes(configs, resolve)
     assert sorted(asked) == ["auto", "process"]
     assert {key: cfg["runtime"] for key, cfg in resolved.items()} == {
-        "a": "docker", "b": "docker", "c": "process"}
+        "a": "docker",
+        "b": "docker",
+        "c": "process",
+    }
 
 
 def test_fixed_output_length_unless_reasoning():
@@ -219,8 +257,15 @@ def test_the_typed_run_config_has_each_setting_the_settings_model_declares():
     blocks = {name for name in SETTINGS if name in BACKENDS or name in TASKS}
     settings = {"model_class" if name == "class" else name for name in SETTINGS}
     typed = {field.name for field in dataclasses.fields(RunConfig)}
-    assert typed - settings == {"model", "measurement", "isolation", "backend_block",
-                                "task_block", "backend_settings", "gpus_held"}
+    assert typed - settings == {
+        "model",
+        "measurement",
+        "isolation",
+        "backend_block",
+        "task_block",
+        "backend_settings",
+        "gpus_held",
+    }
     assert settings - typed == {*ISOLATION_FIELDS, *blocks}
 
 
@@ -228,32 +273,47 @@ def test_the_isolation_settings_are_one_nested_block_of_the_typed_run_config():
     """The job layer's settings nest in the typed config; its dict keeps them at the top."""
     written = run_config(runtime="docker", gpus=1, image="org/eb:cuda", cpus=2, timeout_s=90)
     cfg = RunConfig.from_dict(written)
-    assert cfg.isolation == Isolation(runtime="docker", gpus=1, image="org/eb:cuda", cpus=2,
-                                      timeout_s=90)
+    assert cfg.isolation == Isolation(
+        runtime="docker", gpus=1, image="org/eb:cuda", cpus=2, timeout_s=90
+    )
     assert cfg.isolation == Isolation.from_run_config(written)
     data = cfg.to_dict()
     assert "isolation" not in data and (data["runtime"], data["gpus"], data["image"]) == (
-        "docker", 1, "org/eb:cuda")
+        "docker",
+        1,
+        "org/eb:cuda",
+    )
     assert "memory" not in data  # unset: left out, as before it was nested
 
 
-@pytest.mark.parametrize("env_file, needs_all_engine_pins", [
-    ("envs/benchmark.yaml", True), ("envs/aggregate.yaml", False)])
+@pytest.mark.parametrize(
+    "env_file, needs_all_engine_pins",
+    [("envs/benchmark.yaml", True), ("envs/aggregate.yaml", False)],
+)
 def test_envs_pip_sections_match_pinned_requirements(env_file, needs_all_engine_pins):
-    pinned = {line.strip() for line in open(REPO_ROOT / "requirements/ci.txt")
-              if line.strip() and not line.startswith("#")}
+    pinned = {
+        line.strip()
+        for line in open(REPO_ROOT / "requirements/ci.txt")
+        if line.strip() and not line.startswith("#")
+    }
     env = yaml.safe_load(open(REPO_ROOT / env_file))
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     listed = {p for p in pip if not p.startswith("-") and "-e " not in p}
     assert listed <= pinned, f"{env_file} pins what CI does not: {listed - pinned}"
     if needs_all_engine_pins:
         # What an engine image installs (host-only tools left out), plus its own torch.
-        image = subprocess.run(["sh", REPO_ROOT / "containers/engine-requirements.sh",
-                                REPO_ROOT / "requirements/ci.txt"], capture_output=True,
-                               text=True, check=True).stdout
+        image = subprocess.run(
+            [
+                "sh",
+                REPO_ROOT / "containers/engine-requirements.sh",
+                REPO_ROOT / "requirements/ci.txt",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         engine_needs = {p for p in pinned if p in image.split() or p.startswith("torch==")}
         assert engine_needs <= listed, f"{env_file} lacks {engine_needs - listed}"
-
 
 
 def test_cuda_device_needs_a_gpu():
@@ -338,8 +398,11 @@ for key, entry in load_yaml("config/models.yaml")["models"].items():
     job_resources(cfg, machine_has_gpus=True)
 print("scipy" in sys.modules)
 """
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")},
+    )
     assert done.stdout.split("\n")[-2] == "False", done.stdout + done.stderr
-
-

@@ -32,10 +32,25 @@ def pipeline_containers(engine: str, models) -> list[str]:
     """The engine's containers of `models` with the pipeline's label. Only those of the test's
     own models: the lifecycle tests (tests/isolation/test_docker_runtime.py), a work unit
     beside this one, run containers with that label meanwhile."""
-    return [container for model in models for container in subprocess.run(
-        [engine, "ps", "-aq", "--filter", f"label={PIPELINE_LABEL}",
-         "--filter", f"label={MODEL_LABEL}={model}"],
-        capture_output=True, text=True, check=True, timeout=60).stdout.split()]
+    return [
+        container
+        for model in models
+        for container in subprocess.run(
+            [
+                engine,
+                "ps",
+                "-aq",
+                "--filter",
+                f"label={PIPELINE_LABEL}",
+                "--filter",
+                f"label={MODEL_LABEL}={model}",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.split()
+    ]
 
 
 def run_pipeline_in(engine: str, workdir):
@@ -44,8 +59,9 @@ def run_pipeline_in(engine: str, workdir):
     cpu_base_image(engine)  # made once for both workers' container tests; the workflow finds it
     copy_workflow(workdir)
     config = ["--config", f'defaults={{"runtime": "{engine}"}}']
-    result = subprocess.run([*SNAKEMAKE, *config], cwd=workdir, capture_output=True,
-                            text=True, timeout=1200)
+    result = subprocess.run(
+        [*SNAKEMAKE, *config], cwd=workdir, capture_output=True, text=True, timeout=1200
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return workdir
 
@@ -80,13 +96,22 @@ def test_every_new_kind_of_model_runs_in_the_docker_image(docker_run, tmp_path):
     workdir = tmp_path / "kinds"
     shutil.copytree(docker_run, workdir, symlinks=True)  # with the image built: only models run
     models = {key: {**EVERY_KIND[key], "runtime": "docker"} for key in NEW_KINDS}
-    models["tiny-sd"]["image_generation"] = {"steps": 2, "height": 32, "width": 32,
-                                             "save_images": True}
+    models["tiny-sd"]["image_generation"] = {
+        "steps": 2,
+        "height": 32,
+        "width": 32,
+        "save_images": True,
+    }
     (workdir / "config/models.yaml").write_text(yaml.safe_dump({"models": models}))
-    snakemake(workdir, "--", *(f"results/runs/{key}/benchmark_report.json" for key in models),
-              timeout=1200)
-    reports = {key: read_report(workdir / f"results/runs/{key}/benchmark_report.json")
-               for key in models}
+    snakemake(
+        workdir,
+        "--",
+        *(f"results/runs/{key}/benchmark_report.json" for key in models),
+        timeout=1200,
+    )
+    reports = {
+        key: read_report(workdir / f"results/runs/{key}/benchmark_report.json") for key in models
+    }
     for key, report in reports.items():
         assert report["status"] == "succeeded", (key, report["error"])
         runtime = report["provenance"]["runtime"]
@@ -114,7 +139,8 @@ def test_changed_dockerfile_reruns_the_models_and_a_plot_script_does_not(docker_
     with open(image / "containers/Dockerfile.cpu", "a") as dockerfile:
         dockerfile.write("# edited\n")
     assert planned_jobs(image, *DOCKER_CONFIG) == sorted(
-        ["all", "cpu_image", *COMPARISON_JOBS, *(f"benchmark:{m}" for m in DEFAULT_MODELS)])
+        ["all", "cpu_image", *COMPARISON_JOBS, *(f"benchmark:{m}" for m in DEFAULT_MODELS)]
+    )
 
     code = tmp_path / "code"
     shutil.copytree(docker_run, code, symlinks=True)
@@ -132,9 +158,14 @@ def test_interrupted_run_leaves_no_container(docker_run, tmp_path, signum):
     shutil.copytree(docker_run, workdir, symlinks=True)
     for outputs in ("runs", "tables", "figures"):  # all but the image: the models rerun
         shutil.rmtree(workdir / "results" / outputs)
-    process = subprocess.Popen([*SNAKEMAKE, *DOCKER_CONFIG], cwd=workdir,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        [*SNAKEMAKE, *DOCKER_CONFIG],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         while not pipeline_containers("docker", DEFAULT_MODELS):

@@ -20,9 +20,16 @@ def attempt(model_dir, name, error=None, extra="x"):
     success) and one more file."""
     path = model_dir / history.HISTORY / name
     path.mkdir(parents=True)
-    provenance = {"energybench_version": "0", "code_version": None, "config_hash": None,
-                  "runtime": {"name": "process"}, "packages": {}, "hardware": {},
-                  "started_at": name, "finished_at": name}
+    provenance = {
+        "energybench_version": "0",
+        "code_version": None,
+        "config_hash": None,
+        "runtime": {"name": "process"},
+        "packages": {},
+        "hardware": {},
+        "started_at": name,
+        "finished_at": name,
+    }
     report = Report.failed("m", {}, RuntimeError(error or "unused"), provenance).to_dict()
     if error is None:
         report["status"] = "succeeded"
@@ -106,8 +113,9 @@ def test_a_job_run_outside_the_workflow_keeps_a_report_no_attempt_holds(model_di
     report first. The job fails at once here (no GPU to take), and publishes its report."""
     monkeypatch.setattr(model_job, "allocate_gpus", no_gpu_to_take)
     hand_copied_report(model_dir)
-    run_model_job({"model": "m"}, str(model_dir / REPORT_NAME), str(model_dir.parent / "m.log"),
-                  gpus=1)
+    run_model_job(
+        {"model": "m"}, str(model_dir / REPORT_NAME), str(model_dir.parent / "m.log"), gpus=1
+    )
     (kept,) = [a for a in history.attempts(model_dir) if a.name.endswith(history.KEPT_SUFFIX)]
     assert (kept / REPORT_NAME).read_text() == '{"copied": "by hand"}'
     assert Report.read(model_dir / REPORT_NAME).error.type == "GpuAllocationError"
@@ -127,6 +135,7 @@ def test_with_no_report_published_the_newest_good_attempt_is_shown_with_a_note(m
     assert history.published_path(attempt / REPORT_NAME) == model_dir / REPORT_NAME
     shown, problem, note = shown_document(model_dir / REPORT_NAME)
     assert problem is None and shown["status"] == "succeeded"
-    assert note.startswith("shown: the kept attempt history/20260101T000000Z; no report is "
-                           "published")
+    assert note.startswith(
+        "shown: the kept attempt history/20260101T000000Z; no report is published"
+    )
     assert not (model_dir / REPORT_NAME).exists()  # the next run of the workflow redoes it

@@ -15,18 +15,41 @@ from test_workflow import snakemake
 pytestmark = pytest.mark.e2e
 
 MODELS = {
-    "tiny-llama-2l": {"tiny": {"hidden_size": 128, "num_layers": 2, "num_heads": 2,
-                               "vocab_size": 512, "seed": 0}, "class": "A", "device": "cpu"},
-    "tiny-sd": {"tiny": {"kind": "diffusion", "seed": 0}, "task": "image_generation",
-                "device": "cpu", "num_prompts": 4, "batch_size": 2, "warmup_prompts": 1,
-                "dataset": "data/image_prompts.jsonl", "dataset_column": "prompt",
-                "image_generation": {"steps": 2, "height": 32, "width": 32}},
-    "tiny-classifier": {"task": "text_classification", "class": "A", "device": "cpu",
-                        "tiny": {"hidden_size": 128, "num_layers": 2, "num_heads": 2,
-                                 "vocab_size": 512, "labels": 2}, "batch_size": 8},
-    "tiny-llama-int8": {"tiny": {"hidden_size": 128, "num_layers": 2, "num_heads": 2,
-                                 "vocab_size": 512, "seed": 0}, "class": "A", "device": "cpu",
-                        "quantization": {"method": "quanto", "weights": "int8"}},
+    "tiny-llama-2l": {
+        "tiny": {"hidden_size": 128, "num_layers": 2, "num_heads": 2, "vocab_size": 512, "seed": 0},
+        "class": "A",
+        "device": "cpu",
+    },
+    "tiny-sd": {
+        "tiny": {"kind": "diffusion", "seed": 0},
+        "task": "image_generation",
+        "device": "cpu",
+        "num_prompts": 4,
+        "batch_size": 2,
+        "warmup_prompts": 1,
+        "dataset": "data/image_prompts.jsonl",
+        "dataset_column": "prompt",
+        "image_generation": {"steps": 2, "height": 32, "width": 32},
+    },
+    "tiny-classifier": {
+        "task": "text_classification",
+        "class": "A",
+        "device": "cpu",
+        "tiny": {
+            "hidden_size": 128,
+            "num_layers": 2,
+            "num_heads": 2,
+            "vocab_size": 512,
+            "labels": 2,
+        },
+        "batch_size": 8,
+    },
+    "tiny-llama-int8": {
+        "tiny": {"hidden_size": 128, "num_layers": 2, "num_heads": 2, "vocab_size": 512, "seed": 0},
+        "class": "A",
+        "device": "cpu",
+        "quantization": {"method": "quanto", "weights": "int8"},
+    },
 }
 NEW_KINDS = ("tiny-sd", "tiny-classifier", "tiny-llama-int8")
 
@@ -49,7 +72,8 @@ def test_the_image_model_runs_into_its_own_figures_groups_and_outputs(finished):
     assert not (results / "runs/tiny-sd/images").exists()  # save_images not asked
     models = pd.read_csv(results / "tables/models.csv").set_index("model")
     assert models.loc["tiny-sd", "joules_per_image"] == pytest.approx(
-        report["metrics"]["joules_per_image"])
+        report["metrics"]["joules_per_image"]
+    )
     assert pd.isna(models.loc["tiny-llama-2l", "joules_per_image"])
     assert pd.isna(models.loc["tiny-sd", "joules_per_token"])
     ratings = pd.read_csv(results / "tables/ratings.csv").set_index("model")
@@ -60,8 +84,9 @@ def test_the_image_model_runs_into_its_own_figures_groups_and_outputs(finished):
     assert models.loc["tiny-llama-int8", "quantization"] == "quanto-int8"
     assert models.loc["tiny-llama-2l", "quantization"] == "none"
     for key in MODELS:
-        assert read_report(results / f"runs/{key}/benchmark_report.json")["status"] == \
-            "succeeded", key
+        assert (
+            read_report(results / f"runs/{key}/benchmark_report.json")["status"] == "succeeded"
+        ), key
         assert (results / f"labels/{key}.svg").stat().st_size > 0
     aes = pd.read_csv(results / "tables/master_results.csv", keep_default_na=False)
     image_row = aes[aes["model_name"] == "tiny-sd"].iloc[0]
@@ -81,4 +106,3 @@ def test_the_image_model_runs_into_its_own_figures_groups_and_outputs(finished):
 
 def test_a_second_run_does_nothing(finished):
     assert "Nothing to be done" in snakemake(finished, "--dry-run").stdout
-

@@ -48,23 +48,38 @@ def run_dir(tmp_path, monkeypatch):
 def job_with(monkeypatch, run_dir, outcome):
     """run_model_job with a stand-in for the isolated run: ``outcome(report_path)``, the
     report path of the attempt (energybench.job.history)."""
+
     def fake_prepare(spec):
         arguments = spec.benchmark_args
-        return SimpleNamespace(runtime="process", image=None, image_id=None, container_name=None,
-                               report=Path(arguments[arguments.index("--output") + 1]))
+        return SimpleNamespace(
+            runtime="process",
+            image=None,
+            image_id=None,
+            container_name=None,
+            report=Path(arguments[arguments.index("--output") + 1]),
+        )
 
     def fake_run(prepared):
         return outcome(prepared.report)
+
     monkeypatch.setattr(model_job, "prepare", fake_prepare)
     monkeypatch.setattr(model_job, "run_prepared", fake_run)
-    return model_job.run_model_job(RUN_CONFIG, str(run_dir / "benchmark_report.json"),
-                             str(run_dir.parent.parent / "logs/m.log"), gpus=0)
+    return model_job.run_model_job(
+        RUN_CONFIG,
+        str(run_dir / "benchmark_report.json"),
+        str(run_dir.parent.parent / "logs/m.log"),
+        gpus=0,
+    )
 
 
 def interrupted(report_path, code=128 + signal.SIGTERM):
     report_path.write_text('{"status": "succeeded"}')  # a report the run wrote just in time
-    raise LaunchError("model 'm': the run was interrupted (SIGTERM)", model_key="m",
-                      cause=CAUSE_INTERRUPTED, exit_code=code)
+    raise LaunchError(
+        "model 'm': the run was interrupted (SIGTERM)",
+        model_key="m",
+        cause=CAUSE_INTERRUPTED,
+        exit_code=code,
+    )
 
 
 def test_interrupted_job_leaves_no_report_and_exits_non_zero(monkeypatch, run_dir, capsys):
@@ -76,11 +91,17 @@ def test_interrupted_job_leaves_no_report_and_exits_non_zero(monkeypatch, run_di
     assert "model m INTERRUPTED" in capsys.readouterr().err
 
 
-def test_model_failure_stays_a_kept_failed_report_naming_model_and_cause(monkeypatch, run_dir,
-                                                                          capsys):
+def test_model_failure_stays_a_kept_failed_report_naming_model_and_cause(
+    monkeypatch, run_dir, capsys
+):
     def fails(report_path):
-        raise LaunchError("model 'm': the engine exited with code 1; last line: CUDA error",
-                          model_key="m", cause=CAUSE_EXIT_NONZERO, exit_code=1)
+        raise LaunchError(
+            "model 'm': the engine exited with code 1; last line: CUDA error",
+            model_key="m",
+            cause=CAUSE_EXIT_NONZERO,
+            exit_code=1,
+        )
+
     assert job_with(monkeypatch, run_dir, fails) == "failed"
     report = json.loads((run_dir / "benchmark_report.json").read_text())
     assert report["status"] == "failed" and "model 'm'" in report["error"]["message"]
@@ -93,10 +114,15 @@ def test_failure_the_run_reported_itself_is_named_on_the_console(monkeypatch, ru
     def own_failed_report(report_path):
         from energybench.run.provenance import Launch, collect
         from energybench.run.report import Report, write_report
-        write_report(report_path, Report.failed("m", RUN_CONFIG, RuntimeError("bad weights"),
-                                                collect(None, Launch("process", None)))
-                     .to_dict())
+
+        write_report(
+            report_path,
+            Report.failed(
+                "m", RUN_CONFIG, RuntimeError("bad weights"), collect(None, Launch("process", None))
+            ).to_dict(),
+        )
         raise LaunchError("model 'm': exit 1", model_key="m", cause=CAUSE_EXIT_NONZERO)
+
     assert job_with(monkeypatch, run_dir, own_failed_report) == "failed"
     message = json.loads((run_dir / "benchmark_report.json").read_text())["error"]["message"]
     assert message == "model 'm': bad weights"
@@ -109,6 +135,7 @@ def test_full_disk_while_writing_the_failed_report_is_an_interruption(monkeypatc
 
     def disk_full(*args, **kwargs):
         raise DISK_FULL
+
     monkeypatch.setattr(model_job, "write_report", disk_full)
     with pytest.raises(model_job.JobInterrupted) as stop:
         job_with(monkeypatch, run_dir, fails)
@@ -116,10 +143,10 @@ def test_full_disk_while_writing_the_failed_report_is_an_interruption(monkeypatc
     assert not (run_dir / "benchmark_report.json").exists()
 
 
-def test_full_disk_while_writing_the_run_config_is_an_interruption(monkeypatch, run_dir,
-                                                                    capsys):
+def test_full_disk_while_writing_the_run_config_is_an_interruption(monkeypatch, run_dir, capsys):
     def disk_full(*args, **kwargs):
         raise DISK_FULL
+
     monkeypatch.setattr(model_job, "write_json_atomic", disk_full)
     with pytest.raises(model_job.JobInterrupted) as stop:
         job_with(monkeypatch, run_dir, lambda report_path: pytest.fail("the run started"))
@@ -134,21 +161,32 @@ def test_benchmark_stops_without_a_report_when_the_disk_is_full(monkeypatch, tmp
             raise DISK_FULL
         except OSError as exc:
             raise RuntimeError("could not save the timeline") from exc
+
     monkeypatch.setattr(benchmark, "measure", measure)
     output = tmp_path / "m" / "benchmark_report.json"
     assert benchmark.run(RUN_CONFIG, output) == EXIT_INTERRUPTED
     assert not output.exists()
     assert out_of_space(RuntimeError("x")) is False
-    assert out_of_space(RuntimeError("[enforce fail at inline_container.cc:603] . "
-                                     "PytorchStreamWriter failed writing file data/0: file "
-                                     "write failed: No space left on device"))
+    assert out_of_space(
+        RuntimeError(
+            "[enforce fail at inline_container.cc:603] . "
+            "PytorchStreamWriter failed writing file data/0: file "
+            "write failed: No space left on device"
+        )
+    )
 
 
 def test_full_disk_exit_is_read_as_an_interruption(tmp_path):
     from energybench.job.isolation.supervise import _exit_error
     from energybench.job.isolation.spec import LaunchSpec
-    spec = LaunchSpec(model_key="m", runtime="process", benchmark_args=[], log_path=tmp_path / "l",
-                      run_dir=tmp_path)
+
+    spec = LaunchSpec(
+        model_key="m",
+        runtime="process",
+        benchmark_args=[],
+        log_path=tmp_path / "l",
+        run_dir=tmp_path,
+    )
     (tmp_path / "l").write_text("no space left\n")
     error = _exit_error(spec, "process", EXIT_INTERRUPTED, 0.0, 0.0, None, pid=1)
     assert error.cause == CAUSE_INTERRUPTED
@@ -176,14 +214,24 @@ def test_the_job_stops_its_run_when_its_workflow_dies(monkeypatch):
 def test_a_results_directory_serves_one_workflow_at_a_time(tmp_path):
     results = tmp_path / "shared-results"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from energybench.job.workflow_guard import "
-         "lock_results_dir; lock_results_dir(sys.argv[1], '/elsewhere/checkout'); "
-         "print('locked', flush=True); time.sleep(60)", str(results)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from energybench.job.workflow_guard import "
+            "lock_results_dir; lock_results_dir(sys.argv[1], '/elsewhere/checkout'); "
+            "print('locked', flush=True); time.sleep(60)",
+            str(results),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(ResultsDirBusy, match=rf"in use by .*\"pid\": {holder.pid}.*"
-                                                 r"/elsewhere/checkout.*own RESULTS_DIR"):
+        with pytest.raises(
+            ResultsDirBusy,
+            match=rf"in use by .*\"pid\": {holder.pid}.*"
+            r"/elsewhere/checkout.*own RESULTS_DIR",
+        ):
             lock_results_dir(results, tmp_path)
     finally:
         holder.kill()  # even SIGKILL releases it
@@ -209,16 +257,27 @@ def slow_workflow(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("interrupt"))
     config = workdir / "config/config.yaml"
     config.write_text(config.read_text().replace("idle_seconds: 2", "idle_seconds: 120"))
-    subprocess.run([*SNAKEMAKE, "resources/models/tiny-llama-2l"], cwd=workdir, check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [*SNAKEMAKE, "resources/models/tiny-llama-2l"],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return workdir
 
 
 def start_and_wait_for_the_run(workdir):
     log = workdir / "logs/benchmark/tiny-llama-2l.log"
     log.unlink(missing_ok=True)
-    workflow = subprocess.Popen([*SNAKEMAKE, TARGET], cwd=workdir, start_new_session=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    workflow = subprocess.Popen(
+        [*SNAKEMAKE, TARGET],
+        cwd=workdir,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while not (log.exists() and "measuring idle power" in log.read_text()):
         assert time.monotonic() < deadline and workflow.poll() is None, workflow.stdout.read()
@@ -227,8 +286,13 @@ def start_and_wait_for_the_run(workdir):
 
 
 def rerun_plans_the_model(workdir):
-    plan = subprocess.run([*SNAKEMAKE[:-1], "--dry-run", "--", TARGET], cwd=workdir,
-                          capture_output=True, text=True, timeout=120)
+    plan = subprocess.run(
+        [*SNAKEMAKE[:-1], "--dry-run", "--", TARGET],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return "benchmark" in plan.stdout and "Nothing to be done" not in plan.stdout
 
 
@@ -240,11 +304,16 @@ def test_a_signal_to_the_workflow_leaves_the_model_to_be_redone(slow_workflow, s
     # Meanwhile another checkout pointed at the same results is refused before any job.
     other = copy_workflow(tmp_path)
     shared = slow_workflow / "results"
-    refused = subprocess.run(SNAKEMAKE + [str(slow_workflow / TARGET)], cwd=other, text=True,
-                             env={**os.environ, "RESULTS_DIR": str(shared)},
-                             capture_output=True, timeout=120)
+    refused = subprocess.run(
+        SNAKEMAKE + [str(slow_workflow / TARGET)],
+        cwd=other,
+        text=True,
+        env={**os.environ, "RESULTS_DIR": str(shared)},
+        capture_output=True,
+        timeout=120,
+    )
     assert refused.returncode != 0 and "Traceback" not in refused.stderr
-    assert f"is in use by {{\"pid\": {workflow.pid}" in refused.stderr
+    assert f'is in use by {{"pid": {workflow.pid}' in refused.stderr
     assert not (other / "logs").exists() and not (other / "resources").exists()
     os.killpg(workflow.pid, signum)
     output = workflow.communicate(timeout=120)[0]
@@ -260,11 +329,14 @@ def descendants(pid: int) -> dict[int, str]:
     found, frontier = {}, [pid]
     while frontier:
         parent = frontier.pop()
-        children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True,
-                                  text=True).stdout.split()
+        children = subprocess.run(
+            ["pgrep", "-P", str(parent)], capture_output=True, text=True
+        ).stdout.split()
         for child in map(int, children):
             try:
-                found[child] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                found[child] = (
+                    Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                )
             except FileNotFoundError:
                 continue
             frontier.append(child)
@@ -284,8 +356,12 @@ def test_a_killed_job_takes_its_run_with_it(slow_workflow):
     workflow = start_and_wait_for_the_run(slow_workflow)
     processes = descendants(workflow.pid)
     # The job's Python process, not the shell that started it (its command names the step too).
-    (job,) = [pid for pid, args in processes.items() if "energybench benchmark --settings" in args
-              and Path(f"/proc/{pid}/comm").read_text().strip() != "bash"]
+    (job,) = [
+        pid
+        for pid, args in processes.items()
+        if "energybench benchmark --settings" in args
+        and Path(f"/proc/{pid}/comm").read_text().strip() != "bash"
+    ]
     runs = [pid for pid, args in processes.items() if "energybench run --config" in args]
     assert runs
     os.kill(job, signal.SIGKILL)
@@ -298,16 +374,22 @@ def test_a_killed_job_takes_its_run_with_it(slow_workflow):
 @pytest.mark.e2e
 def test_a_killed_workflow_takes_its_run_with_it(slow_workflow):
     workflow = start_and_wait_for_the_run(slow_workflow)
-    run_pids = [pid for pid, args in descendants(workflow.pid).items()
-                if "energybench run --config" in args]
+    run_pids = [
+        pid for pid, args in descendants(workflow.pid).items() if "energybench run --config" in args
+    ]
     assert run_pids
     os.kill(workflow.pid, signal.SIGKILL)  # Snakemake alone: its job is left running
     workflow.communicate(timeout=60)
     wait_until_gone(run_pids)
     time.sleep(1)
     assert not (slow_workflow / TARGET).exists()
-    subprocess.run([*SNAKEMAKE[:-1], "--unlock"], cwd=slow_workflow, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [*SNAKEMAKE[:-1], "--unlock"],
+        cwd=slow_workflow,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert rerun_plans_the_model(slow_workflow)
 
 
@@ -317,8 +399,9 @@ def test_a_run_killed_from_outside_is_redone_not_kept_as_failed(slow_workflow, s
     """An operator's `kill` of the run itself (its container's, for containers:
     tests/isolation/test_docker_runtime.py::test_a_stop_from_outside_is_an_interruption)."""
     workflow = start_and_wait_for_the_run(slow_workflow)
-    (run,) = [pid for pid, args in descendants(workflow.pid).items()
-              if "energybench run --config" in args]
+    (run,) = [
+        pid for pid, args in descendants(workflow.pid).items() if "energybench run --config" in args
+    ]
     os.kill(run, signum)
     output = workflow.communicate(timeout=120)[0]
     assert not (slow_workflow / TARGET).exists(), output

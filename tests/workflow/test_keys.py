@@ -16,8 +16,25 @@ from energybench.job.tiny import build_tiny_model
 
 MODELS_SCHEMA = load_yaml(REPO_ROOT / "config/schemas/models.schema.yaml")
 
-BAD_KEYS = [".", "..", "", "-rf", "--help", ".hidden", "a/b", "../x", "a b", "a\nb", "x" * 101,
-            "ünïcode", "a:b", "a*", "$(id)", "a\\b", "~"]
+BAD_KEYS = [
+    ".",
+    "..",
+    "",
+    "-rf",
+    "--help",
+    ".hidden",
+    "a/b",
+    "../x",
+    "a b",
+    "a\nb",
+    "x" * 101,
+    "ünïcode",
+    "a:b",
+    "a*",
+    "$(id)",
+    "a\\b",
+    "~",
+]
 NOT_TEXT = [123, 1.5, True, None, datetime.date(2024, 1, 1)]
 GOOD_KEYS = ["a", "9", "llama-3.1-8b", "Qwen2.5_7B", "a.", "a..b", "x" * MAX_KEY_LENGTH]
 
@@ -52,7 +69,9 @@ def test_schema_wildcard_and_python_rule_are_the_same_regex():
     assert pattern == f"^{KEY_REGEX}$"
     for key in BAD_KEYS + GOOD_KEYS:
         assert (re.fullmatch(KEY_REGEX, key) is None) == (key_problem(key) is not None)
-    assert "wildcard_constraints:\n    model=KEY_REGEX" in (REPO_ROOT / "rules/common.smk").read_text()
+    assert (
+        "wildcard_constraints:\n    model=KEY_REGEX" in (REPO_ROOT / "rules/common.smk").read_text()
+    )
 
 
 @pytest.mark.parametrize("name", [".", "..", "-x", "./", "../"])
@@ -92,8 +111,12 @@ def test_job_never_writes_a_report_outside_its_model_directory(resources):
     report = root / "benchmark_report.json"
     report.write_text("another run's report")
     with pytest.raises(UnsafePathError):
-        run_model_job({"model": "..", "gpus": 0}, f"{root}/models/../benchmark_report.json",
-                      str(root / "log"), gpus=0)
+        run_model_job(
+            {"model": "..", "gpus": 0},
+            f"{root}/models/../benchmark_report.json",
+            str(root / "log"),
+            gpus=0,
+        )
     assert report.read_text() == "another run's report" and weights.exists()
 
 
@@ -105,15 +128,25 @@ def test_workflow_refuses_a_parent_key_before_any_job(tmp_path):
     weights.parent.mkdir(parents=True)
     weights.write_text("precious")
     (workdir / "config/models.yaml").write_text(
-        "models:\n  '..':\n    tiny: {hidden_size: 64, num_layers: 1, num_heads: 1}\n")
+        "models:\n  '..':\n    tiny: {hidden_size: 64, num_layers: 1, num_heads: 1}\n"
+    )
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "1", "--forceall"],
-        cwd=workdir, capture_output=True, text=True, timeout=300)
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode != 0
-    assert "energybench configuration error: config/models.yaml is invalid: model key '..'" \
+    assert (
+        "energybench configuration error: config/models.yaml is invalid: model key '..'"
         in result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert weights.read_text() == "precious"
-    assert sorted(p.name for p in (workdir / "resources").rglob("*")) == \
-        ["models", "other", "weights.bin"]
+    assert sorted(p.name for p in (workdir / "resources").rglob("*")) == [
+        "models",
+        "other",
+        "weights.bin",
+    ]
     assert not (workdir / "results").exists() and not (workdir / "logs").exists()

@@ -32,11 +32,24 @@ def planned_rules(workdir) -> list[str]:
     plan = paper(workdir, "--dry-run")
     return sorted(re.findall(r"^(?:local)?rule (\w+):", plan, re.MULTILINE))
 
+
 MODELS = ["fast", "oom", "slow", "unreadable"]
-TABLES = ["models.csv", "trials.csv", "phases.csv", "latency.csv", "checks.csv", "models.tex",
-          "ratings.csv", "rating_calibration.json"]
-FIGURES = ["energy_per_1000_queries", "energy_per_token_vs_throughput", "prefill_decode",
-           "latency_percentiles"]
+TABLES = [
+    "models.csv",
+    "trials.csv",
+    "phases.csv",
+    "latency.csv",
+    "checks.csv",
+    "models.tex",
+    "ratings.csv",
+    "rating_calibration.json",
+]
+FIGURES = [
+    "energy_per_1000_queries",
+    "energy_per_token_vs_throughput",
+    "prefill_decode",
+    "latency_percentiles",
+]
 
 
 @pytest.fixture(scope="module")
@@ -94,26 +107,32 @@ def test_paper_mode_plans_no_benchmark_for_any_target_where_a_normal_run_plans_t
     workdir, _ = rebuilt
     for target in ([], ["all"], ["paper"]):
         jobs = planned_jobs(workdir, *target, "--forceall", "--config", "paper=true")
-        assert "reports" in jobs and not [j for j in jobs if j.startswith(
-            ("benchmark", "tiny_model"))], target
+        assert "reports" in jobs and not [
+            j for j in jobs if j.startswith(("benchmark", "tiny_model"))
+        ], target
     selected = yaml.safe_load((workdir / "config/models.yaml").read_text())["models"]
     assert [job for job in planned_jobs(workdir) if job.startswith("benchmark")] == sorted(
-        f"benchmark:{model}" for model in selected)
+        f"benchmark:{model}" for model in selected
+    )
 
 
 def test_newer_benchmark_inputs_start_no_benchmark(rebuilt, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(rebuilt[0], workdir, symlinks=True)
     # Changed, not just touched: Snakemake compares the content of inputs whose time moved.
-    for path in [*(workdir / "data").glob("*.jsonl"), workdir / "src/energybench/run/benchmark.py",
-                 workdir / "config/models.yaml"]:
+    for path in [
+        *(workdir / "data").glob("*.jsonl"),
+        workdir / "src/energybench/run/benchmark.py",
+        workdir / "config/models.yaml",
+    ]:
         with open(path, "a") as changed:
             changed.write("\n" if path.suffix == ".jsonl" else "# newer\n")
     assert planned_rules(workdir) == []
 
 
 def test_editing_one_figure_module_remakes_only_that_figure_and_the_site_showing_it(
-        rebuilt, tmp_path):
+    rebuilt, tmp_path
+):
     workdir = tmp_path / "copy"
     shutil.copytree(rebuilt[0], workdir, symlinks=True)
     with open(workdir / "src/energybench/publish/paper/figures/pareto.py", "a") as module:
@@ -134,7 +153,8 @@ def test_a_comparison_figure_rewritten_unchanged_rebuilds_no_site(rebuilt, tmp_p
 
 
 def test_one_changed_report_redraws_its_own_label_and_timeline_and_the_shared_outputs(
-        rebuilt, tmp_path):
+    rebuilt, tmp_path
+):
     workdir = tmp_path / "copy"
     shutil.copytree(rebuilt[0], workdir, symlinks=True)
     report = workdir / "results/runs/slow/benchmark_report.json"
@@ -145,8 +165,17 @@ def test_one_changed_report_redraws_its_own_label_and_timeline_and_the_shared_ou
     report.write_text(json.dumps(document))
     label_before = (workdir / "results/labels/slow.svg").read_bytes()
     assert planned_rules(workdir) == sorted(
-        ["reports", "ratings", "tables", "aes_master_results", "labels_and_timelines", "site",
-         "paper", *(f"figure_{module}" for module in ("energy", "pareto", "phases", "latency"))])
+        [
+            "reports",
+            "ratings",
+            "tables",
+            "aes_master_results",
+            "labels_and_timelines",
+            "site",
+            "paper",
+            *(f"figure_{module}" for module in ("energy", "pareto", "phases", "latency")),
+        ]
+    )
     paper(workdir)
     drawn = (workdir / "logs/paper/labels_and_timelines.log").read_text()
     assert "drew 1 labels (slow) and 1 power timelines (slow); 3 models unchanged" in drawn
@@ -171,7 +200,18 @@ def test_html_report_shows_every_output_with_its_caption(rebuilt):
 def test_a_frozen_calibration_file_rerates_from_the_stored_reports(rebuilt, tmp_path):
     workdir = tmp_path / "copy"
     shutil.copytree(rebuilt[0], workdir, symlinks=True)
-    (workdir / "frozen.json").write_text(json.dumps({"source": "test freeze", "groups": {
-        "text_generation/B": {"min_wh_per_1000_queries": 0.0, "max_wh_per_1000_queries": 5.0}}}))
+    (workdir / "frozen.json").write_text(
+        json.dumps(
+            {
+                "source": "test freeze",
+                "groups": {
+                    "text_generation/B": {
+                        "min_wh_per_1000_queries": 0.0,
+                        "max_wh_per_1000_queries": 5.0,
+                    }
+                },
+            }
+        )
+    )
     plan = paper(workdir, "--dry-run", config=('ratings={"calibration_file": "frozen.json"}',))
     assert re.search(r"rule ratings:\n\s+input: [^\n]*frozen\.json", plan), plan

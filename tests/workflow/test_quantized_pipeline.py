@@ -17,8 +17,12 @@ pytestmark = pytest.mark.e2e
 TINY = {"hidden_size": 128, "num_layers": 2, "num_heads": 2, "vocab_size": 512, "seed": 0}
 TWINS = {
     "tiny-llama": {"tiny": TINY, "class": "A", "device": "cpu"},
-    "tiny-llama-int8": {"tiny": TINY, "class": "A", "device": "cpu",
-                        "quantization": {"method": "quanto", "weights": "int8"}},
+    "tiny-llama-int8": {
+        "tiny": TINY,
+        "class": "A",
+        "device": "cpu",
+        "quantization": {"method": "quanto", "weights": "int8"},
+    },
 }
 
 
@@ -31,8 +35,9 @@ def run_twins(workdir, runtime: str):
 
 
 def check_twins(workdir, runtime: str) -> None:
-    reports = {key: read_report(workdir / f"results/runs/{key}/benchmark_report.json")
-               for key in TWINS}
+    reports = {
+        key: read_report(workdir / f"results/runs/{key}/benchmark_report.json") for key in TWINS
+    }
     for key, report in reports.items():
         validate_report(report)
         assert report["status"] == "succeeded", report["error"]
@@ -40,11 +45,16 @@ def check_twins(workdir, runtime: str) -> None:
     assert reports["tiny-llama"]["provenance"]["backend"]["quantization"] is None
     record = reports["tiny-llama-int8"]["provenance"]["backend"]["quantization"]
     assert {k: record[k] for k in ("scheme", "bits", "library")} == {
-        "scheme": "quanto-int8", "bits": 8, "library": "optimum-quanto"}
+        "scheme": "quanto-int8",
+        "bits": 8,
+        "library": "optimum-quanto",
+    }
     assert record["version"]
     # The settings that rerun the model hold the scheme.
-    assert reports["tiny-llama-int8"]["config"]["quantization"] == TWINS[
-        "tiny-llama-int8"]["quantization"]
+    assert (
+        reports["tiny-llama-int8"]["config"]["quantization"]
+        == TWINS["tiny-llama-int8"]["quantization"]
+    )
     assert "quantization" not in reports["tiny-llama"]["config"]
 
     table = pd.read_csv(workdir / "results/tables/models.csv").set_index("model")
@@ -64,4 +74,3 @@ def check_twins(workdir, runtime: str) -> None:
 
 def test_quantized_twin_through_the_workflow_in_a_process(tmp_path):
     check_twins(run_twins(tmp_path, "process"), "process")
-

@@ -11,8 +11,11 @@ DOC = (REPO_ROOT / "docs/RELIABILITY.md").read_text()
 def test_every_test_the_reliability_page_names_exists():
     named = set(re.findall(r"(tests/[\w/]+\.py)::(\w+)", DOC))
     assert named, "the page names no test"
-    missing = [f"{path}::{name}" for path, name in sorted(named)
-               if not re.search(rf"^def {name}\(", (REPO_ROOT / path).read_text(), re.MULTILINE)]
+    missing = [
+        f"{path}::{name}"
+        for path, name in sorted(named)
+        if not re.search(rf"^def {name}\(", (REPO_ROOT / path).read_text(), re.MULTILINE)
+    ]
     assert missing == []
 
 

@@ -26,12 +26,28 @@ def decoy_package(tmp_path):
 def printed_commands(workdir, *targets) -> list[str]:
     """The per-model commands a dry run prints; the plan must write no results."""
     result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "1", "--dry-run", "--printshellcmds",
-         *targets], cwd=workdir, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--cores",
+            "1",
+            "--dry-run",
+            "--printshellcmds",
+            *targets,
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert not (workdir / "results").exists()
-    return [line.removeprefix("Shell command:").strip() for line in result.stdout.splitlines()
-            if "src/energybench " in line]
+    return [
+        line.removeprefix("Shell command:").strip()
+        for line in result.stdout.splitlines()
+        if "src/energybench " in line
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +86,9 @@ def test_a_printed_command_rerun_by_hand_runs_this_checkouts_code(planned, decoy
     (command,) = [line for line in commands if "tiny-model" in line and "tiny-llama-2l" in line]
     env = {**os.environ, "PYTHONPATH": str(decoy_package)}
     (workdir / "logs/tiny_model").mkdir(parents=True)
-    result = subprocess.run(["bash", "-c", command], cwd=workdir, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        ["bash", "-c", command], cwd=workdir, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, (workdir / "logs/tiny_model/tiny-llama-2l.log").read_text()
     assert (workdir / "resources/models/tiny-llama-2l/config.json").exists()
 
@@ -86,8 +103,14 @@ def test_in_a_conda_env_a_command_finds_energybench_without_pythonpath(tmp_path)
     env["PATH"] = f"{env_bin}{os.pathsep}{env['PATH']}"
     command = rule_command(PACKAGE, in_conda_env=True)
     assert command.startswith("python ")
-    result = subprocess.run(["bash", "-c", command + " --help"], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["bash", "-c", command + " --help"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "tiny-model" in result.stdout
 
@@ -103,9 +126,15 @@ def test_a_run_started_by_a_command_imports_the_same_energybench(decoy_package):
         "except SystemExit:\n"
         "    pass\n"
         "subprocess.run([sys.executable, '-c', 'import energybench; print(energybench.__file__)'],"
-        " check=True)\n")
-    result = subprocess.run([sys.executable, "-c", started_run], capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(decoy_package)}, timeout=120)
+        " check=True)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", started_run],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(decoy_package)},
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == os.path.join(PACKAGE, "__init__.py")
 
@@ -123,6 +152,11 @@ def test_a_workflow_step_ignores_another_python_first_on_path(tmp_path):
     env = {**os.environ, "PATH": f"{shadowing}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "1", "resources/models/tiny-llama-2l"],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (workdir / "resources/models/tiny-llama-2l/config.json").exists()

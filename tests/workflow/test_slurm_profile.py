@@ -187,9 +187,24 @@ def test_default_pipeline_runs_through_the_slurm_profile(tmp_path):
     assert dry_run.returncode == 0, dry_run.stderr
     plan = dry_run.stdout + dry_run.stderr
     planned = sorted(set(re.findall(r"^(?:local)?rule (\w+):", plan, re.MULTILINE)))
-    assert planned == sorted(["aes_master_results", "all", "benchmark", "figure_energy",
-                              "figure_latency", "figure_pareto", "figure_phases",
-                              "labels_and_timelines", "ratings", "reports", "site", "tables"]), plan
+    assert planned == sorted(
+        [
+            "aes_master_results",
+            "all",
+            "benchmark",
+            "figure_energy",
+            "figure_latency",
+            "figure_pareto",
+            "figure_phases",
+            "labels_and_timelines",
+            "ratings",
+            "reports",
+            "site",
+            "tables",
+        ]
+    ), plan
     blocks = re.split(r"\n(?=(?:local)?rule \w+:)", plan)
-    assert not any(re.match(r"(?:local)?rule benchmark:", b.strip())
-                   and "model=tiny-llama-2l" in b for b in blocks), plan
+    assert not any(
+        re.match(r"(?:local)?rule benchmark:", b.strip()) and "model=tiny-llama-2l" in b
+        for b in blocks
+    ), plan

@@ -16,12 +16,24 @@ from test_workflow import snakemake
 pytestmark = pytest.mark.e2e
 
 MODELS = {
-    "tiny-classifier": {"task": "text_classification", "class": "A", "device": "cpu",
-                        "tiny": {"hidden_size": 128, "num_layers": 2, "num_heads": 2,
-                                 "vocab_size": 512, "labels": 2},
-                        "batch_size": 8},
-    "tiny-llama": {"tiny": {"hidden_size": 128, "num_layers": 2, "num_heads": 2,
-                            "vocab_size": 512}, "class": "A", "device": "cpu"},
+    "tiny-classifier": {
+        "task": "text_classification",
+        "class": "A",
+        "device": "cpu",
+        "tiny": {
+            "hidden_size": 128,
+            "num_layers": 2,
+            "num_heads": 2,
+            "vocab_size": 512,
+            "labels": 2,
+        },
+        "batch_size": 8,
+    },
+    "tiny-llama": {
+        "tiny": {"hidden_size": 128, "num_layers": 2, "num_heads": 2, "vocab_size": 512},
+        "class": "A",
+        "device": "cpu",
+    },
 }
 
 
@@ -42,8 +54,7 @@ def test_a_text_classifier_through_the_workflow_in_a_process(tmp_path):
     assert summary["avg_time_to_first_token"] is None
     assert metrics["total_wh_per_1000_queries"] > 0 and metrics["joules_per_response"] > 0
     assert metrics["joules_per_token"] is None and metrics["tokens_per_joule"] is None
-    assert metrics["null_reasons"]["total.j_per_token"].endswith(
-        "(the task generates no tokens)")
+    assert metrics["null_reasons"]["total.j_per_token"].endswith("(the task generates no tokens)")
     assert report["phases"] is None  # no prefill and decode in a classification
 
     table = pd.read_csv(workdir / "results/tables/models.csv").set_index("model")

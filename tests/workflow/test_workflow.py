@@ -22,8 +22,15 @@ DEFAULT_MODELS = ["tiny-llama-2l", "tiny-llama-4l"]
 FIGURE_JOBS = ["figure_energy", "figure_latency", "figure_pareto", "figure_phases"]
 # Jobs over every report (through their one collection): any report that changes remakes them
 # all; labels_and_timelines draws again only the files whose report or rating changed.
-COMPARISON_JOBS = ["aes_master_results", "labels_and_timelines", "ratings", "reports", "site",
-                   "tables", *FIGURE_JOBS]
+COMPARISON_JOBS = [
+    "aes_master_results",
+    "labels_and_timelines",
+    "ratings",
+    "reports",
+    "site",
+    "tables",
+    *FIGURE_JOBS,
+]
 
 pytestmark = pytest.mark.e2e
 
@@ -32,10 +39,21 @@ pytestmark = pytest.mark.e2e
 PLANTED_SECRETS = {"HF_TOKEN": "hf_planted_a5e1c0ffee", "HUGGING_FACE_HUB_TOKEN": "hf_planted_b7"}
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True, env: dict[str, str] | None = None,
-              timeout: float = 600) -> subprocess.CompletedProcess:
-    result = subprocess.run([*SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True,
-                            timeout=timeout, env={**os.environ, **PLANTED_SECRETS, **(env or {})})
+def snakemake(
+    workdir: Path,
+    *args: str,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [*SNAKEMAKE, *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **PLANTED_SECRETS, **(env or {})},
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -65,8 +83,9 @@ def finished(tmp_path_factory):
     """The default workflow plus one model that fails at run time, run to completion."""
     workdir = copy_workflow(tmp_path_factory.mktemp("workflow"))
     (workdir / "not-a-model").mkdir()
-    edit_models(workdir, lambda models: models.update(
-        {"broken": {"id": "./not-a-model", "class": "A"}}))
+    edit_models(
+        workdir, lambda models: models.update({"broken": {"id": "./not-a-model", "class": "A"}})
+    )
     result = snakemake(workdir)
     return workdir, result
 
@@ -89,7 +108,8 @@ def test_dry_run_plans_the_whole_dag(tmp_path):
     workdir = copy_workflow(tmp_path)
     assert planned_jobs(workdir) == sorted(
         ["all", *COMPARISON_JOBS]
-        + [f"{rule}:{m}" for m in DEFAULT_MODELS for rule in ("tiny_model", "benchmark")])
+        + [f"{rule}:{m}" for m in DEFAULT_MODELS for rule in ("tiny_model", "benchmark")]
+    )
 
 
 def test_reports_table_and_figure(finished):
@@ -107,8 +127,14 @@ def test_reports_table_and_figure(finished):
         assert report["idle"]["duration_s"] >= max(c["limit"] for c in windows)
         # The run's windows in their order on the timeline's clock, for the timeline figure.
         idle, warm_up = report["idle"], report["warm_up"]
-        assert report["load"]["end_s"] <= idle["start_s"] < idle["end_s"] \
-            <= warm_up["start_s"] <= warm_up["end_s"] <= report["trials"][0]["start_s"]
+        assert (
+            report["load"]["end_s"]
+            <= idle["start_s"]
+            < idle["end_s"]
+            <= warm_up["start_s"]
+            <= warm_up["end_s"]
+            <= report["trials"][0]["start_s"]
+        )
         cpu = report["energy"]["components"]["cpu"]
         assert cpu["gross_joules"] > 0 and cpu["source"] in ("rapl", "estimate")
         assert cpu["estimated"] == (cpu["source"] == "estimate")
@@ -136,7 +162,9 @@ def test_reports_table_and_figure(finished):
 def test_planted_tokens_reach_no_file_the_workflow_writes(finished):
     workdir, result = finished
     snakemake(workdir, "--report", "report.html")
-    assert all((workdir / name).exists() for name in (".snakemake", "logs/benchmark", "report.html"))
+    assert all(
+        (workdir / name).exists() for name in (".snakemake", "logs/benchmark", "report.html")
+    )
     console = (result.stdout + result.stderr).encode()
     for token in PLANTED_SECRETS.values():
         assert files_holding(token, workdir, console=console) == []
@@ -192,8 +220,12 @@ def test_html_report_of_the_default_run(finished):
     workdir, _ = finished
     snakemake(workdir, "--report", "report.zip")
     names = zipfile.ZipFile(workdir / "report.zip").namelist()
-    for output in ("energy_per_1000_queries.png", "ratings.csv", "tiny-llama-2l.png",
-                   "power_timeline.png"):
+    for output in (
+        "energy_per_1000_queries.png",
+        "ratings.csv",
+        "tiny-llama-2l.png",
+        "power_timeline.png",
+    ):
         assert any(name.endswith(output) for name in names), output
 
 
@@ -204,7 +236,8 @@ def test_code_changes_rerun_exactly_the_runs_they_should(finished_copy):
     assert "meters/nvml.py" not in dry_run
     every_run_again = planned_jobs(workdir, "--forcerun", "benchmark")
     assert {job for job in every_run_again if job.startswith("benchmark:")} == {
-        f"benchmark:{m}" for m in [*DEFAULT_MODELS, "broken"]}
+        f"benchmark:{m}" for m in [*DEFAULT_MODELS, "broken"]
+    }
     # Touching a source (a checkout, an editor's save) changes no code: nothing reruns.
     os.utime(workdir / "src/energybench/run/meters/nvml.py")
     assert "Nothing to be done" in snakemake(workdir, "--dry-run").stdout
@@ -219,7 +252,9 @@ def test_editing_the_table_code_remakes_tables_and_figures_only(finished_copy):
     with open(workdir / "src/energybench/publish/paper/aggregate.py", "a") as source:
         source.write("# edited\n")
     jobs = planned_jobs(workdir)
-    assert "all" in jobs and not [job for job in jobs if job.startswith(("benchmark:", "tiny_model:"))]
+    assert "all" in jobs and not [
+        job for job in jobs if job.startswith(("benchmark:", "tiny_model:"))
+    ]
 
 
 def test_editing_the_site_code_remakes_only_the_site(finished_copy):
@@ -246,21 +281,26 @@ def test_select_runs_a_subset(tmp_path):
     jobs = planned_jobs(workdir, "--config", 'select={"class": "B"}')
     assert "benchmark:tiny-llama-4l" in jobs and "benchmark:tiny-llama-2l" not in jobs
     # Snakemake passes nested --config values as strings: booleans and numbers still work.
-    jobs = planned_jobs(workdir, "--config",
-                        'select={"model": "tiny-*", "reasoning": false, "class": ["A"]}',
-                        'defaults={"batch_size": 2}')
+    jobs = planned_jobs(
+        workdir,
+        "--config",
+        'select={"model": "tiny-*", "reasoning": false, "class": ["A"]}',
+        'defaults={"batch_size": 2}',
+    )
     assert "benchmark:tiny-llama-2l" in jobs and "benchmark:tiny-llama-4l" not in jobs
 
 
 def test_seed_variables_move_results_and_choose_the_backend(tmp_path):
     workdir = copy_workflow(tmp_path)
     env = {**os.environ, "RESULTS_DIR": "elsewhere"}
-    result = subprocess.run([*SNAKEMAKE, "--dry-run"], cwd=workdir, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [*SNAKEMAKE, "--dry-run"], cwd=workdir, env=env, capture_output=True, text=True, timeout=300
+    )
     assert "elsewhere/runs/tiny-llama-2l/benchmark_report.json" in result.stdout
     env = {**os.environ, "BENCHMARK_BACKEND": "tensorrt"}
-    result = subprocess.run([*SNAKEMAKE, "--dry-run"], cwd=workdir, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [*SNAKEMAKE, "--dry-run"], cwd=workdir, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode != 0 and "defaults.backend" in result.stderr
 
 
@@ -270,14 +310,32 @@ def test_a_run_by_hand_into_a_new_folder(tmp_path):
     from energybench.job.tiny import build_tiny_model
 
     config = load_yaml(REPO_ROOT / "config/config.yaml")
-    run_config = resolve_model("by-hand", {"id": str(build_tiny_model(tmp_path / "model"))},
-                               config["defaults"], {**config["measurement"], "idle_seconds": 0})
+    run_config = resolve_model(
+        "by-hand",
+        {"id": str(build_tiny_model(tmp_path / "model"))},
+        config["defaults"],
+        {**config["measurement"], "idle_seconds": 0},
+    )
     (tmp_path / "run.json").write_text(json.dumps(run_config))
     output = tmp_path / "new" / "folder" / "benchmark_report.json"
     result = subprocess.run(
-        [sys.executable, "-m", "energybench", "run", "--config", str(tmp_path / "run.json"),
-         "--output", str(output), "--workdir", str(REPO_ROOT), "scenario.num_samples=4"],
-        capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "energybench",
+            "run",
+            "--config",
+            str(tmp_path / "run.json"),
+            "--output",
+            str(output),
+            "--workdir",
+            str(REPO_ROOT),
+            "scenario.num_samples=4",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     report = read_report(output)
     validate_report(report)
@@ -291,16 +349,31 @@ def test_a_run_by_hand_into_a_new_folder(tmp_path):
     assert report["memory"]["host_bytes"] > 0 and report["memory"]["framework_reason"]
 
 
-@pytest.mark.parametrize("case, edit, expected", [
-    ("unknown field", lambda m: m["tiny-llama-2l"].update(batch_sise=2),
-     r"model 'tiny-llama-2l'.*batch_sise"),
-    ("bad value", lambda m: m["tiny-llama-4l"].update(num_prompts=0),
-     r"model 'tiny-llama-4l', field 'num_prompts'"),
-    ("missing model path", lambda m: m.update(ghost={"id": "./models/ghost"}),
-     r"model 'ghost': model directory './models/ghost' does not exist"),
-    ("missing dataset", lambda m: m["tiny-llama-2l"].update(dataset="data/absent.jsonl"),
-     r"model 'tiny-llama-2l': dataset file 'data/absent.jsonl' does not exist"),
-])
+@pytest.mark.parametrize(
+    "case, edit, expected",
+    [
+        (
+            "unknown field",
+            lambda m: m["tiny-llama-2l"].update(batch_sise=2),
+            r"model 'tiny-llama-2l'.*batch_sise",
+        ),
+        (
+            "bad value",
+            lambda m: m["tiny-llama-4l"].update(num_prompts=0),
+            r"model 'tiny-llama-4l', field 'num_prompts'",
+        ),
+        (
+            "missing model path",
+            lambda m: m.update(ghost={"id": "./models/ghost"}),
+            r"model 'ghost': model directory './models/ghost' does not exist",
+        ),
+        (
+            "missing dataset",
+            lambda m: m["tiny-llama-2l"].update(dataset="data/absent.jsonl"),
+            r"model 'tiny-llama-2l': dataset file 'data/absent.jsonl' does not exist",
+        ),
+    ],
+)
 def test_bad_config_stops_before_any_job(tmp_path, case, edit, expected):
     workdir = copy_workflow(tmp_path)
     edit_models(workdir, edit)
@@ -321,7 +394,13 @@ def test_duplicate_model_key_stops_before_any_job(tmp_path):
 
 def test_snakemake_lint_is_clean(tmp_path):
     workdir = copy_workflow(tmp_path)
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=workdir,
-                            capture_output=True, text=True, timeout=300)
-    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr, \
-        result.stdout + result.stderr
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (
+        "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+    ), result.stdout + result.stderr

@@ -34,9 +34,7 @@ def identity(config: dict, key: str) -> dict:
     task = known_task(config.get("task"))
     return {
         "model_name": model_name(config, key),
-        "model_class": (config.get("class") or "") if task is None or task.rated_per_class
-        else "",
+        "model_class": (config.get("class") or "") if task is None or task.rated_per_class else "",
         "task": AES_TASKS.get(config.get("task"), config.get("task") or ""),
-        "reasoning_state": reasoning_state(config) if task is None or task.generates_tokens
-        else "",
+        "reasoning_state": reasoning_state(config) if task is None or task.generates_tokens else "",
     }

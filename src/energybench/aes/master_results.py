@@ -25,11 +25,27 @@ from energybench.run.files import csv_text, write_atomic
 from energybench.run.report import Report
 
 COLUMNS = [
-    "model_name", "model_class", "task", "reasoning_state", "total_prompts",
-    "successful_prompts", "failed_prompts", "total_duration_seconds", "avg_total_time",
-    "avg_time_to_first_token", "total_tokens", "total_prompt_tokens", "total_completion_tokens",
-    "throughput_tokens_per_second", "gpu_energy_wh", "wh_per_1000_queries", "co2_emissions_g",
-    "tokens_per_joule", "avg_energy_per_prompt_wh", "timestamp", "error_message",
+    "model_name",
+    "model_class",
+    "task",
+    "reasoning_state",
+    "total_prompts",
+    "successful_prompts",
+    "failed_prompts",
+    "total_duration_seconds",
+    "avg_total_time",
+    "avg_time_to_first_token",
+    "total_tokens",
+    "total_prompt_tokens",
+    "total_completion_tokens",
+    "throughput_tokens_per_second",
+    "gpu_energy_wh",
+    "wh_per_1000_queries",
+    "co2_emissions_g",
+    "tokens_per_joule",
+    "avg_energy_per_prompt_wh",
+    "timestamp",
+    "error_message",
 ]
 UNKNOWN = "nan"
 # AES warns when more than this share of prompts failed (its normalized figures skew).
@@ -46,8 +62,9 @@ def partial_failure_message(failed: int, total: int) -> str:
     rate = failed / total * 100 if total > 0 else 0
     message = f"PARTIAL FAILURE: {failed}/{total} prompts failed ({rate:.1f}%)"
     if rate > HIGH_FAILURE_PERCENT:
-        message += (" - WARNING: High failure rate may skew normalized metrics "
-                    "(wh_per_1000_queries, etc.)")
+        message += (
+            " - WARNING: High failure rate may skew normalized metrics (wh_per_1000_queries, etc.)"
+        )
     return message
 
 
@@ -58,27 +75,43 @@ def partial_failure(report: Report) -> str:
     total = report.summary.total_prompts
     # (failed prompts, trial): the summary's first, so it is the one named on a tie
     counts = [(report.summary.failed_prompts, None)] + [
-        (total - t.successful_prompts, t.index) for t in report.trials
-        if t.successful_prompts is not None]
+        (total - t.successful_prompts, t.index)
+        for t in report.trials
+        if t.successful_prompts is not None
+    ]
     failed, trial = max(counts, key=lambda count: count[0])
     if failed <= 0:
         return ""
     message = partial_failure_message(failed, total)
-    return message if trial is None \
+    return (
+        message
+        if trial is None
         else f"{message} (in trial {trial}; the counts are the first trial's)"
+    )
 
 
 def failed_row(names: dict, error_message: str, timestamp: str | None) -> dict:
     """AES's row for a run that produced no result."""
     zeros4 = fixed(0.0, 4)
     return {
-        **names, "total_prompts": 0, "successful_prompts": 0, "failed_prompts": 0,
-        "total_duration_seconds": fixed(0.0, 2), "avg_total_time": zeros4,
-        "avg_time_to_first_token": zeros4, "total_tokens": 0, "total_prompt_tokens": 0,
-        "total_completion_tokens": 0, "throughput_tokens_per_second": fixed(0.0, 2),
-        "gpu_energy_wh": zeros4, "wh_per_1000_queries": zeros4, "co2_emissions_g": zeros4,
-        "tokens_per_joule": zeros4, "avg_energy_per_prompt_wh": zeros4,
-        "timestamp": timestamp or "", "error_message": error_message,
+        **names,
+        "total_prompts": 0,
+        "successful_prompts": 0,
+        "failed_prompts": 0,
+        "total_duration_seconds": fixed(0.0, 2),
+        "avg_total_time": zeros4,
+        "avg_time_to_first_token": zeros4,
+        "total_tokens": 0,
+        "total_prompt_tokens": 0,
+        "total_completion_tokens": 0,
+        "throughput_tokens_per_second": fixed(0.0, 2),
+        "gpu_energy_wh": zeros4,
+        "wh_per_1000_queries": zeros4,
+        "co2_emissions_g": zeros4,
+        "tokens_per_joule": zeros4,
+        "avg_energy_per_prompt_wh": zeros4,
+        "timestamp": timestamp or "",
+        "error_message": error_message,
     }
 
 
@@ -90,8 +123,9 @@ def tokens_per_gpu_joule(report: Report) -> float | None:
     joules = report.energy.gpu.gross.values
     if not tokens or None in tokens or joules is None or len(joules) != len(tokens):
         return tokens_per_joule(report.summary.total_tokens, report.energy.gpu.gross_joules)
-    return trial_statistics([None if j is None else tokens_per_joule(n, j)
-                             for n, j in zip(tokens, joules)]).mean
+    return trial_statistics(
+        [None if j is None else tokens_per_joule(n, j) for n, j in zip(tokens, joules)]
+    ).mean
 
 
 def gpu_figures(report: Report) -> dict:
@@ -100,8 +134,11 @@ def gpu_figures(report: Report) -> dict:
     report's; tokens per joule is AES's own (prompt and completion tokens per GPU joule)."""
     gpu_joules = report.energy.gpu.gross_joules
     if gpu_joules is None:
-        return {"wh_per_1000_queries": None, "tokens_per_joule": None,
-                "avg_energy_per_prompt_wh": None}
+        return {
+            "wh_per_1000_queries": None,
+            "tokens_per_joule": None,
+            "avg_energy_per_prompt_wh": None,
+        }
     tokens = report.summary.total_tokens or 0  # AES counts prompt and completion tokens
     measured = gpu_joules > 0 and (report.summary.successful_prompts or 0) > 0
     return {

@@ -48,8 +48,10 @@ def spreads_over_every_gpu(run_config: dict) -> bool:
     task = task_named(run_config.get("task"))
     # The class that runs the model's task on its backend (image generation takes one GPU);
     # a task its backend does not run is refused by the checks that follow.
-    spread = task.runs_on(run_config["backend"]) \
+    spread = (
+        task.runs_on(run_config["backend"])
         and task.implementation(run_config["backend"]).spreads_over_gpus
+    )
     return spread and run_config["gpus"] == AUTO_GPUS and run_config.get("device") != "cpu"
 
 
@@ -82,5 +84,9 @@ def apply_preset(preset: str | None, run_config: dict, node_gpus: int | None = N
         return run_config
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r} (known: {', '.join(PRESETS)})")
-    return {**run_config, **aes_protocol(run_config),
-            "gpus": aes_gpus(run_config, node_gpus), "protocol": preset}
+    return {
+        **run_config,
+        **aes_protocol(run_config),
+        "gpus": aes_gpus(run_config, node_gpus),
+        "protocol": preset,
+    }

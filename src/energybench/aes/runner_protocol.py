@@ -20,6 +20,7 @@ EFFORT_LEVELS = ("high", "low", "medium")  # in the order AES's parser tries the
 @dataclasses.dataclass(frozen=True)
 class RunnerProtocol:
     """The settings AES's runner passes for one row."""
+
     reasoning: bool
     reasoning_params: dict
 
@@ -53,8 +54,16 @@ FAMILIES = (
     ("gpt-oss", _effort),
     ("deepseek", lambda text: None if "<think>" in text else _thinking_switch(text)),
     ("qwen", _thinking_switch),
-    ("hunyuan", lambda text: None if "/think" in text
-     else {"enable_thinking": False} if "enable_thinking=false" in text else None),
+    (
+        "hunyuan",
+        lambda text: (
+            None
+            if "/think" in text
+            else {"enable_thinking": False}
+            if "enable_thinking=false" in text
+            else None
+        ),
+    ),
     ("exaone", _thinking_switch),
     ("nemotron", lambda text: None),
     ("phi", _generic_switch),
@@ -77,8 +86,11 @@ def reasoning_enabled(params: dict | None) -> bool:
     """AES's rule: any parameter turns reasoning on unless one of them switches it off."""
     if not params:
         return False
-    return not (params.get("enable_thinking") is False or params.get("reasoning") is False
-                or params.get("reasoning_effort") == "off")
+    return not (
+        params.get("enable_thinking") is False
+        or params.get("reasoning") is False
+        or params.get("reasoning_effort") == "off"
+    )
 
 
 def effective_protocol(model_id: str, cell: str) -> RunnerProtocol:
@@ -87,4 +99,3 @@ def effective_protocol(model_id: str, cell: str) -> RunnerProtocol:
     if reasoning_enabled(params):
         return RunnerProtocol(True, dict(params))
     return RunnerProtocol(False, {})
-

@@ -27,11 +27,18 @@ def submission_files(report: Report) -> dict[str, str]:
     JSON; such a run is left out of a submission, see :func:`skip_reason`)."""
     gpu_wh = report.energy.gpu_energy_wh
     total = None if gpu_wh is None else float(gpu_wh)
-    summary = {"units": "Wh", "total": total, "format": SUMMARY_FORMAT,
-               "preprocess_wh": 0.0, "prefill_wh": 0.0,
-               "decode_wh": None if total is None else round(total, 2)}
-    return {"GPU_ENERGY_WH.txt": "nan\n" if total is None else f"{total:.2f}\n",
-            "GPU_ENERGY_SUMMARY.json": json_text(summary).rstrip("\n")}
+    summary = {
+        "units": "Wh",
+        "total": total,
+        "format": SUMMARY_FORMAT,
+        "preprocess_wh": 0.0,
+        "prefill_wh": 0.0,
+        "decode_wh": None if total is None else round(total, 2),
+    }
+    return {
+        "GPU_ENERGY_WH.txt": "nan\n" if total is None else f"{total:.2f}\n",
+        "GPU_ENERGY_SUMMARY.json": json_text(summary).rstrip("\n"),
+    }
 
 
 def write_run_files(report: Report, output_dir: str | Path) -> None:

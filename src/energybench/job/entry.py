@@ -55,13 +55,19 @@ def _benchmark(args) -> int:
     except SettingsMissing as exc:
         print(f"energybench benchmark: {exc}", file=sys.stderr)
         return 1
-    run_model_job(run_config=run_config, gpus=args.gpus, report_path=args.report,
-                  log_path=args.log, image_id_file=args.image_id_file or None)
+    run_model_job(
+        run_config=run_config,
+        gpus=args.gpus,
+        report_path=args.report,
+        log_path=args.log,
+        image_id_file=args.image_id_file or None,
+    )
     return 0
 
 
-def add_command(commands, name: str, handler, description: str,
-                log_level: int = logging.INFO) -> argparse.ArgumentParser:
+def add_command(
+    commands, name: str, handler, description: str, log_level: int = logging.INFO
+) -> argparse.ArgumentParser:
     """A subcommand of `energybench` that ``handler`` carries out, logging at ``log_level``
     unless `-v` asks for more."""
     command = commands.add_parser(name, help=description, description=description)
@@ -76,8 +82,11 @@ def add_step(commands, name: str, handler, description: str) -> argparse.Argumen
 
 def command_parser(description: str):
     """(the `energybench` parser, its subcommands) with ``COMMANDS`` added."""
-    parser = argparse.ArgumentParser(prog="energybench", description=description,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="energybench",
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -85,29 +94,51 @@ def command_parser(description: str):
     run.add_argument("--config", required=True, help="resolved run config (JSON)")
     run.add_argument("--output", required=True, help="path of benchmark_report.json")
     run.add_argument("--workdir", help="directory that relative paths in the config start from")
-    run.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                     help="Hydra-style overrides, e.g. scenario.num_samples=20")
+    run.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="Hydra-style overrides, e.g. scenario.num_samples=20",
+    )
 
     # The workflow's rule gives every argument.
-    benchmark = add_step(commands, "benchmark", _benchmark, "benchmark one model in its own "
-                         "process or container (the job layer); a report whatever happens")
-    benchmark.add_argument("--settings", required=True, help="the file of the settings the "
-                           "job was planned with (energybench.plan.planned)")
-    benchmark.add_argument("--gpus", required=True, type=int,
-                           help="how many GPUs the job takes (its planned resource `gpu`)")
+    benchmark = add_step(
+        commands,
+        "benchmark",
+        _benchmark,
+        "benchmark one model in its own "
+        "process or container (the job layer); a report whatever happens",
+    )
+    benchmark.add_argument(
+        "--settings",
+        required=True,
+        help="the file of the settings the job was planned with (energybench.plan.planned)",
+    )
+    benchmark.add_argument(
+        "--gpus",
+        required=True,
+        type=int,
+        help="how many GPUs the job takes (its planned resource `gpu`)",
+    )
     benchmark.add_argument("--report", required=True, help="path of benchmark_report.json")
-    benchmark.add_argument("--log", required=True,
-                           help="the job's log (the launcher's lines and the run's)")
-    benchmark.add_argument("--image-id-file", required=True,
-                           help="id file of the pipeline-built image to run in (empty: none)")
+    benchmark.add_argument(
+        "--log", required=True, help="the job's log (the launcher's lines and the run's)"
+    )
+    benchmark.add_argument(
+        "--image-id-file",
+        required=True,
+        help="id file of the pipeline-built image to run in (empty: none)",
+    )
     return parser, commands
 
 
 def execute(args: argparse.Namespace) -> int:
     """Carry out the parsed command: its logging set up, a configuration error said in one
     line."""
-    logging.basicConfig(level=logging.DEBUG if args.verbose else args.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else args.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return args.handler(args)
     except ConfigError as exc:

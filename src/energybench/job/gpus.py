@@ -172,8 +172,9 @@ def allocate_gpus(
         _release(list(held.values()))
 
 
-def gpu_capacity_problems(planned: Mapping[str, int], machine_gpus: int | None,
-                          resource_gpus: int | None) -> list[str]:
+def gpu_capacity_problems(
+    planned: Mapping[str, int], machine_gpus: int | None, resource_gpus: int | None
+) -> list[str]:
     """Models whose planned GPU count no job could ever get, one sentence each: more than the
     machine that runs the jobs has (``machine_gpus``, None where unknown), or more than
     Snakemake may hand out at once (``--resources gpu=N``, None where not given). Said
@@ -181,10 +182,14 @@ def gpu_capacity_problems(planned: Mapping[str, int], machine_gpus: int | None,
     problems = []
     for model, gpus in planned.items():
         if machine_gpus is not None and gpus > machine_gpus:
-            problems.append(f"model {model!r} takes {gpus} GPU(s) but the machine that runs "
-                            f"the jobs has {machine_gpus} (node_gpus)")
+            problems.append(
+                f"model {model!r} takes {gpus} GPU(s) but the machine that runs "
+                f"the jobs has {machine_gpus} (node_gpus)"
+            )
         elif resource_gpus is not None and gpus > resource_gpus:
-            problems.append(f"model {model!r} takes {gpus} GPU(s) but --resources gpu="
-                            f"{resource_gpus} lets no job hold more than {resource_gpus}; "
-                            f"give --resources gpu={gpus} or more")
+            problems.append(
+                f"model {model!r} takes {gpus} GPU(s) but --resources gpu="
+                f"{resource_gpus} lets no job hold more than {resource_gpus}; "
+                f"give --resources gpu={gpus} or more"
+            )
     return problems

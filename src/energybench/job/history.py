@@ -56,8 +56,9 @@ def attempts(model_dir: str | Path) -> list[Path]:
     history = Path(model_dir) / HISTORY
     if not history.is_dir():
         return []
-    return sorted((p for p in history.iterdir() if (p / REPORT_NAME).is_file()),
-                  key=lambda p: p.name)
+    return sorted(
+        (p for p in history.iterdir() if (p / REPORT_NAME).is_file()), key=lambda p: p.name
+    )
 
 
 def _published(model_dir: Path) -> list[Path]:
@@ -89,8 +90,9 @@ def _link_tree(source: Path, target: Path) -> None:
         if path.name == REPORT_NAME:
             report = path
         elif path.is_dir():
-            shutil.copytree(path, target / path.name, copy_function=_link_or_copy,
-                            dirs_exist_ok=True)
+            shutil.copytree(
+                path, target / path.name, copy_function=_link_or_copy, dirs_exist_ok=True
+            )
         else:
             _link_or_copy(path, target / path.name)
     if report is not None:
@@ -121,8 +123,9 @@ def restore(model_dir: str | Path, name: str) -> Path:
     attempt = model_dir / HISTORY / name
     if attempt not in attempts(model_dir):
         known = ", ".join(p.name for p in attempts(model_dir)) or "none"
-        raise FileNotFoundError(f"{model_dir} has no attempt {name!r} with a report "
-                                f"(attempts: {known})")
+        raise FileNotFoundError(
+            f"{model_dir} has no attempt {name!r} with a report (attempts: {known})"
+        )
     publish(attempt, model_dir)
     os.utime(model_dir / REPORT_NAME)
     return attempt
@@ -144,8 +147,10 @@ def describe(model_dir: str | Path) -> list[str]:
             lines.append(f"{mark} {attempt.name}  unreadable: {exc}")
             continue
         error = f"  {report.error_text}" if report.error else ""
-        lines.append(f"{mark} {attempt.name}  {report.status}  finished "
-                     f"{report.provenance.finished_at}{error}")
+        lines.append(
+            f"{mark} {attempt.name}  {report.status}  finished "
+            f"{report.provenance.finished_at}{error}"
+        )
     return lines
 
 
@@ -157,8 +162,10 @@ def discard(attempt: str | Path) -> None:
 def keep_stored_reports(runs_dir: str | Path) -> list[Path]:
     """Keep each model's published report that no attempt holds (:func:`keep_stored_report`);
     return the attempts made."""
-    kept = (keep_stored_report(report.parent)
-            for report in sorted(Path(runs_dir).glob(f"*/{REPORT_NAME}")))
+    kept = (
+        keep_stored_report(report.parent)
+        for report in sorted(Path(runs_dir).glob(f"*/{REPORT_NAME}"))
+    )
     return [attempt for attempt in kept if attempt is not None]
 
 

@@ -28,8 +28,10 @@ def key_problem(key: object) -> str | None:
     """Why ``key`` cannot be a model key, or None when it can."""
     if not isinstance(key, str):
         kind = "null" if key is None else type(key).__name__
-        return (f"YAML reads the key {key!r} as {kind}, not text; quote it "
-                f"(e.g. '{key}':) or rename it; {KEY_RULE}")
+        return (
+            f"YAML reads the key {key!r} as {kind}, not text; quote it "
+            f"(e.g. '{key}':) or rename it; {KEY_RULE}"
+        )
     if re.fullmatch(KEY_REGEX, key):
         return None
     shown = key if len(key) <= 40 else key[:40] + "..."

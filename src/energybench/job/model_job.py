@@ -62,8 +62,9 @@ def hub_cache_access(run_config: dict, environ: Mapping[str, str]) -> str:
     return HUB_CACHE_READ if offline else HUB_CACHE_WRITE
 
 
-def run_model_job(run_config: dict, report_path: str, log_path: str, gpus: int,
-                  image_id_file: str | None = None) -> str:
+def run_model_job(
+    run_config: dict, report_path: str, log_path: str, gpus: int, image_id_file: str | None = None
+) -> str:
     """Run one model on ``gpus`` GPUs (the count Snakemake planned: its ``gpu`` resource) and
     return its report's status (``succeeded`` or ``failed``)."""
     # The run directory is created here: it must be a model's own.
@@ -79,8 +80,9 @@ def run_model_job(run_config: dict, report_path: str, log_path: str, gpus: int,
     config_path = attempt / RUN_CONFIG_NAME
     isolation = Isolation.from_run_config(run_config)  # checked when the workflow was parsed
     image = Path(image_id_file).read_text().strip() if image_id_file else isolation.image
-    launched = Launch(runtime=isolation.runtime, image=image,
-                      code_version=code_version())  # of the checkout this code lies in
+    launched = Launch(
+        runtime=isolation.runtime, image=image, code_version=code_version()
+    )  # of the checkout this code lies in
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log_path.write_text("")
     error = None
@@ -88,19 +90,37 @@ def run_model_job(run_config: dict, report_path: str, log_path: str, gpus: int,
         with stop_when_workflow_ends(model), allocate_gpus(gpus) as devices:
             launched = replace(launched, gpus=devices)
             spec = LaunchSpec(
-                model_key=model, runtime=isolation.runtime,
-                benchmark_args=["run", "--config", str(config_path),
-                                "--output", str(attempt_report), "--workdir", str(Path.cwd())],
-                log_path=log_path, run_dir=attempt, image=image,
-                read_only_mounts=local_mounts(run_config), gpus=devices,
-                cpus=isolation.cpus, memory=isolation.memory, timeout_s=isolation.timeout_s,
+                model_key=model,
+                runtime=isolation.runtime,
+                benchmark_args=[
+                    "run",
+                    "--config",
+                    str(config_path),
+                    "--output",
+                    str(attempt_report),
+                    "--workdir",
+                    str(Path.cwd()),
+                ],
+                log_path=log_path,
+                run_dir=attempt,
+                image=image,
+                read_only_mounts=local_mounts(run_config),
+                gpus=devices,
+                cpus=isolation.cpus,
+                memory=isolation.memory,
+                timeout_s=isolation.timeout_s,
                 secret_names=needed_secrets(run_config),
                 withheld_secrets=withheld_secrets(run_config, os.environ),
                 hub_cache=hub_cache_access(run_config, os.environ),
             )
             prepared = prepare(spec)
-            launched = replace(launched, runtime=prepared.runtime, image=prepared.image,
-                               image_id=prepared.image_id, container=prepared.container_name)
+            launched = replace(
+                launched,
+                runtime=prepared.runtime,
+                image=prepared.image,
+                image_id=prepared.image_id,
+                container=prepared.container_name,
+            )
             # The run writes how it was launched into its report, once.
             write_json_atomic(config_path, {**run_config, "launch": launched.to_dict()})
             run_prepared(prepared)
@@ -126,8 +146,11 @@ def run_model_job(run_config: dict, report_path: str, log_path: str, gpus: int,
             _interrupted(model, attempt, exc)
         raise
     if not report.succeeded:
-        print(f"energybench: model {model} FAILED: {report.error.message}; log {log_path}, "
-              f"report {report_path}", file=sys.stderr)
+        print(
+            f"energybench: model {model} FAILED: {report.error.message}; log {log_path}, "
+            f"report {report_path}",
+            file=sys.stderr,
+        )
     return report.status
 
 
@@ -139,6 +162,9 @@ class JobInterrupted(SystemExit):
 
 def _interrupted(model: str, attempt: Path, cause: BaseException) -> None:
     history.discard(attempt)  # whatever the run wrote is no result
-    print(f"energybench: model {model} INTERRUPTED: {cause}; no report is kept, and the next "
-          "run of the workflow redoes it", file=sys.stderr)
+    print(
+        f"energybench: model {model} INTERRUPTED: {cause}; no report is kept, and the next "
+        "run of the workflow redoes it",
+        file=sys.stderr,
+    )
     raise JobInterrupted(getattr(cause, "exit_code", None) or EXIT_INTERRUPTED)

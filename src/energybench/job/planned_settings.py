@@ -24,8 +24,11 @@ def read_planned_settings(path: str | Path) -> dict:
     except FileNotFoundError:
         raise SettingsMissing(
             f"the planned settings file {path} is missing: it is written when a run of the "
-            "workflow starts (not by a dry run); run snakemake again (without -n)") from None
+            "workflow starts (not by a dry run); run snakemake again (without -n)"
+        ) from None
     if settings_digest(text) != path.stem:
-        raise SettingsMissing(f"{path} does not hold the settings its name stands for; "
-                              "remove it and run snakemake again")
+        raise SettingsMissing(
+            f"{path} does not hold the settings its name stands for; "
+            "remove it and run snakemake again"
+        )
     return json.loads(text)

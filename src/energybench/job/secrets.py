@@ -37,8 +37,21 @@ DECLARED_SECRETS_ENV = "ENERGYBENCH_DECLARED_SECRETS"
 _MEMORY_DIR = Path("/dev/shm")
 # Words of a variable's name (split at `_`) that say it holds a secret: OPENAI_API_KEY,
 # AWS_SECRET_ACCESS_KEY, GITHUB_TOKEN, PGPASSWORD, DOCKER_AUTH_CONFIG ...
-_SECRET_WORDS = ("KEY", "TOKEN", "PASS", "PWD", "PASSPHRASE", "CREDENTIAL", "CREDENTIALS",
-                 "CREDS", "AUTH", "AUTHORIZATION", "BEARER", "PAT", "COOKIE")
+_SECRET_WORDS = (
+    "KEY",
+    "TOKEN",
+    "PASS",
+    "PWD",
+    "PASSPHRASE",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "CREDS",
+    "AUTH",
+    "AUTHORIZATION",
+    "BEARER",
+    "PAT",
+    "COOKIE",
+)
 # Parts of a word that say so wherever they stand (DBPASSWORD, CLIENTSECRETS), and endings
 # (APIKEY, ACCESSTOKEN).
 _SECRET_PARTS = ("PASSWORD", "PASSWD", "SECRET")
@@ -71,8 +84,12 @@ def looks_secret(name: str, value: str = "") -> bool:
     if _NOT_SECRET.match(name.upper()):
         return False
     words = name.upper().split("_")
-    if any(word in _SECRET_WORDS or word.endswith(_SECRET_ENDINGS)
-           or any(part in word for part in _SECRET_PARTS) for word in words):
+    if any(
+        word in _SECRET_WORDS
+        or word.endswith(_SECRET_ENDINGS)
+        or any(part in word for part in _SECRET_PARTS)
+        for word in words
+    ):
         return True
     return bool(_URL_WITH_PASSWORD.match(value)) and not name.lower().endswith("_proxy")
 
@@ -105,10 +122,12 @@ def unset_secrets(run_config: Mapping) -> list[str]:
     for variable, setting in _declared_secrets(run_config).items():
         if not os.environ.get(variable):
             example = (model_setting_schema(setting).get("examples") or [None])[0]
-            problems.append(f"{setting} names an environment variable that is not set here; it "
-                            "must be the NAME of the variable holding the key"
-                            + (f" (e.g. {example})" if example else "")
-                            + ", exported before the workflow starts, never the key itself")
+            problems.append(
+                f"{setting} names an environment variable that is not set here; it "
+                "must be the NAME of the variable holding the key"
+                + (f" (e.g. {example})" if example else "")
+                + ", exported before the workflow starts, never the key itself"
+            )
     return problems
 
 
@@ -143,8 +162,11 @@ def load_secrets_file(environ: MutableMapping[str, str] = os.environ) -> list[st
         with open(path) as f:
             values = json.load(f)
     except (OSError, ValueError) as exc:  # e.g. a container command repeated by hand
-        print(f"energybench: the secrets file named by {SECRETS_FILE_ENV} cannot be read "
-              f"({type(exc).__name__}); going on without its secrets", file=sys.stderr)
+        print(
+            f"energybench: the secrets file named by {SECRETS_FILE_ENV} cannot be read "
+            f"({type(exc).__name__}); going on without its secrets",
+            file=sys.stderr,
+        )
         return []
     with contextlib.suppress(OSError):
         os.unlink(path)

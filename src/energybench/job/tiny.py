@@ -26,8 +26,12 @@ Prefill reads the prompt in one pass, and decoding then produces one token after
 Questions, answers, summaries and short stories make up the prompt set of this project.
 """.splitlines()
 
-SPECIAL_TOKENS = {"bos_token": "<|bos|>", "eos_token": "<|eos|>", "pad_token": "<|pad|>",
-                  "unk_token": "<|unk|>"}
+SPECIAL_TOKENS = {
+    "bos_token": "<|bos|>",
+    "eos_token": "<|eos|>",
+    "pad_token": "<|pad|>",
+    "unk_token": "<|unk|>",
+}
 
 CHAT_TEMPLATE = (
     "{{ bos_token }}{% for message in messages %}"
@@ -111,11 +115,19 @@ def build_tiny_model(
     with staged_directory(out_dir) as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        (staging / "energybench_tiny.json").write_text(json_text({
-            "note": "random weights, built by energybench.job.tiny; outputs are meaningless",
-            "hidden_size": hidden_size, "num_layers": num_layers, "num_heads": num_heads,
-            "vocab_size": len(tokenizer), "seed": seed, "labels": labels,
-        }))
+        (staging / "energybench_tiny.json").write_text(
+            json_text(
+                {
+                    "note": "random weights, built by energybench.job.tiny; outputs are meaningless",
+                    "hidden_size": hidden_size,
+                    "num_layers": num_layers,
+                    "num_heads": num_heads,
+                    "vocab_size": len(tokenizer),
+                    "seed": seed,
+                    "labels": labels,
+                }
+            )
+        )
     return out_dir
 
 

@@ -86,8 +86,11 @@ def stop_when_workflow_ends(model: str) -> Iterator[None]:
 
     def watch():
         if _wait_for_exit(pid, stop) and not stop.is_set():
-            print(f"energybench: model {model}: the workflow (pid {pid}) has ended; stopping "
-                  "this run so that nothing keeps measuring or writing", file=sys.stderr)
+            print(
+                f"energybench: model {model}: the workflow (pid {pid}) has ended; stopping "
+                "this run so that nothing keeps measuring or writing",
+                file=sys.stderr,
+            )
             os.kill(os.getpid(), signal.SIGTERM)
 
     watcher = threading.Thread(target=watch, name="workflow-watch", daemon=True)
@@ -120,8 +123,10 @@ def stop_when_launcher_ends(environ=os.environ) -> None:
         with contextlib.suppress(OSError):
             while os.read(0, 4096):
                 pass
-        print("energybench: the job that launched this run has ended; stopping the run",
-              file=sys.stderr)
+        print(
+            "energybench: the job that launched this run has ended; stopping the run",
+            file=sys.stderr,
+        )
         os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=watch, name="launcher-watch", daemon=True).start()
@@ -144,9 +149,18 @@ def lock_results_dir(results_dir: str | Path, workdir: str | Path) -> None:
         raise ResultsDirBusy(
             f"the results directory {results_dir.resolve()} is in use by {holder}; two "
             "workflows measuring at once would measure each other's load. Wait for it to end, "
-            "or give this one its own RESULTS_DIR") from None
+            "or give this one its own RESULTS_DIR"
+        ) from None
     lock.truncate(0)
-    lock.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                           "workdir": str(Path(workdir).resolve())}) + "\n")
+    lock.write(
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "workdir": str(Path(workdir).resolve()),
+            }
+        )
+        + "\n"
+    )
     lock.flush()
     _held_locks.append(lock)

@@ -28,7 +28,13 @@ from energybench.job.keys import key_problem
 from energybench.run.tasks import task_named
 
 MODEL, PRIORITY, CLASS, TASK, STATE, TEMPLATE = (
-    "Models to Add", "Priority (1=hi)", "Class", "Task", "Reasoning State", "Chat Template")
+    "Models to Add",
+    "Priority (1=hi)",
+    "Class",
+    "Task",
+    "Reasoning State",
+    "Chat Template",
+)
 COLUMNS = (MODEL, PRIORITY, CLASS, TASK, STATE, TEMPLATE)
 CLASSES = ("A", "B", "C")
 HUB_URL = re.compile(r"^https?://(?:www\.)?huggingface\.co/", re.IGNORECASE)
@@ -57,6 +63,7 @@ class ModelListError(ConfigError):
 @dataclasses.dataclass(frozen=True)
 class RowProblem:
     """What is wrong with, or worth saying about, one cell of the list."""
+
     row: int  # the spreadsheet's row number: the header is row 1
     column: str
     value: str
@@ -85,6 +92,7 @@ class RowOutcome:
 @dataclasses.dataclass(frozen=True)
 class Template:
     """What a chat-template cell asks for."""
+
     reasoning: bool | None  # None: the cell does not say
     params: dict
     prompt_prefix: str = ""
@@ -112,8 +120,10 @@ def parse_template(cell: str) -> Template:
     except yaml.YAMLError as exc:
         raise ValueError(f"not YAML and no known directive ({str(exc).splitlines()[0]})") from None
     if not isinstance(document, dict):
-        raise ValueError("neither a YAML mapping nor a known directive "
-                         "(reasoning/reasoning_params, enable_thinking=, /think, /no_think)")
+        raise ValueError(
+            "neither a YAML mapping nor a known directive "
+            "(reasoning/reasoning_params, enable_thinking=, /think, /no_think)"
+        )
     return _template_from_mapping(document)
 
 
@@ -151,8 +161,10 @@ def hf_id(cell: str) -> str:
         value = HUB_URL.sub("", value).rstrip("/")
         section = value.split("/")[0].lower()
         if section in HUB_SECTIONS:
-            raise ValueError(f"a page of the Hub's {section}, not a model's "
-                             "(https://huggingface.co/<org>/<name>)")
+            raise ValueError(
+                f"a page of the Hub's {section}, not a model's "
+                "(https://huggingface.co/<org>/<name>)"
+            )
     if not HF_ID.match(value):
         raise ValueError("not a Hugging Face model id (<org>/<name>)")
     return value
@@ -181,26 +193,34 @@ def _read_rows(path: Path) -> list[tuple[int, dict]]:
     try:
         records = list(reader)
     except csv.Error as exc:  # an unclosed quote, text after a closing quote
-        raise ModelListError(f"AES model list {path}, line {reader.line_num}: not valid CSV "
-                             f"({exc}); a cell holding a comma, a quote or a line break must be "
-                             'in double quotes, with its quotes doubled') from None
+        raise ModelListError(
+            f"AES model list {path}, line {reader.line_num}: not valid CSV "
+            f"({exc}); a cell holding a comma, a quote or a line break must be "
+            "in double quotes, with its quotes doubled"
+        ) from None
     if not records or not any(cell.strip() for cell in records[0]):
-        raise ModelListError(f"AES model list {path} is empty: expected a header with the "
-                             f"columns {', '.join(COLUMNS)}")
+        raise ModelListError(
+            f"AES model list {path} is empty: expected a header with the "
+            f"columns {', '.join(COLUMNS)}"
+        )
     header = [cell.strip() for cell in records[0]]
     missing = [column for column in COLUMNS if column not in header]
     if missing:
-        raise ModelListError(f"AES model list {path}: missing column(s) {', '.join(missing)} "
-                             f"(header: {', '.join(header)})")
+        raise ModelListError(
+            f"AES model list {path}: missing column(s) {', '.join(missing)} "
+            f"(header: {', '.join(header)})"
+        )
     where = {column: header.index(column) for column in COLUMNS}
     rows = []
     for number, record in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in record):
             continue
-        if len(record) > len(header) and any(cell.strip() for cell in record[len(header):]):
-            raise ModelListError(f"AES model list {path}, row {number}: {len(record)} cells "
-                                 f"where the header has {len(header)}; a cell holding a comma "
-                                 "must be in double quotes")
+        if len(record) > len(header) and any(cell.strip() for cell in record[len(header) :]):
+            raise ModelListError(
+                f"AES model list {path}, row {number}: {len(record)} cells "
+                f"where the header has {len(header)}; a cell holding a comma "
+                "must be in double quotes"
+            )
         cells = record + [""] * (len(header) - len(record))
         rows.append((number, {column: cells[index] for column, index in where.items()}))
     return rows
@@ -214,8 +234,9 @@ def _entry(number: int, row: dict, aes_reasoning: str) -> RowOutcome:
 
     task = row[TASK].strip()
     if task and task not in OUR_TASKS:
-        skipped = RowProblem(number, TASK, task,
-                             f"skipped: this pipeline runs {', '.join(OUR_TASKS)} only")
+        skipped = RowProblem(
+            number, TASK, task, f"skipped: this pipeline runs {', '.join(OUR_TASKS)} only"
+        )
         return RowOutcome(None, [], [skipped])
     model_id = None
     try:
@@ -237,11 +258,17 @@ def _entry(number: int, row: dict, aes_reasoning: str) -> RowOutcome:
         # AES's rows of such a task (image_gen) state no reasoning and no chat template.
         if problems:
             return RowOutcome(None, problems, [])
-        entry = {"id": model_id, "task": OUR_TASKS[task], "reasoning": False,
-                 "reasoning_state": row[STATE].strip(), "priority": int(priority),
-                 "aes_reasoning": aes_reasoning}
-        return RowOutcome(entry | ({"class": model_class.upper()} if model_class else {}),
-                          problems, [])
+        entry = {
+            "id": model_id,
+            "task": OUR_TASKS[task],
+            "reasoning": False,
+            "reasoning_state": row[STATE].strip(),
+            "priority": int(priority),
+            "aes_reasoning": aes_reasoning,
+        }
+        return RowOutcome(
+            entry | ({"class": model_class.upper()} if model_class else {}), problems, []
+        )
     state = row[STATE].strip()
     state_match = STATE_TEXT.match(state)
     if not state_match:
@@ -254,42 +281,72 @@ def _entry(number: int, row: dict, aes_reasoning: str) -> RowOutcome:
     if problems:
         return RowOutcome(None, problems, [])
     protocol, notices = _protocol(number, row, model_id, template, state_match, aes_reasoning)
-    entry = {"id": model_id, "class": model_class.upper(), "task": OUR_TASKS[task],
-             "reasoning": protocol.reasoning, "reasoning_params": protocol.params,
-             "reasoning_state": state, "priority": int(priority),
-             "aes_reasoning": aes_reasoning}
+    entry = {
+        "id": model_id,
+        "class": model_class.upper(),
+        "task": OUR_TASKS[task],
+        "reasoning": protocol.reasoning,
+        "reasoning_params": protocol.params,
+        "reasoning_state": state,
+        "priority": int(priority),
+        "aes_reasoning": aes_reasoning,
+    }
     if protocol.prompt_prefix:
         entry["prompt_prefix"] = protocol.prompt_prefix
     return RowOutcome(entry, problems, notices)
 
 
-def _protocol(number: int, row: dict, model_id: str, template: Template,
-              state_match: re.Match, aes_reasoning: str) -> tuple[Template, list[RowProblem]]:
+def _protocol(
+    number: int,
+    row: dict,
+    model_id: str,
+    template: Template,
+    state_match: re.Match,
+    aes_reasoning: str,
+) -> tuple[Template, list[RowProblem]]:
     """What a readable row runs (as AES's runner runs it, or as the row states it), and the
     notices that say where the two differ."""
     state = state_match.group(0)
     notices = []
     detail = state_match.group(2)
     if detail and detail.strip().lower() not in STATE_DETAILS:
-        notices.append(RowProblem(number, STATE, state, (
-            f"{model_id}: unknown detail {detail.strip()!r} (known: High, Medium, Low, N/A): "
-            "kept as text; the chat-template cell decides the reasoning parameters")))
+        notices.append(
+            RowProblem(
+                number,
+                STATE,
+                state,
+                (
+                    f"{model_id}: unknown detail {detail.strip()!r} (known: High, Medium, Low, N/A): "
+                    "kept as text; the chat-template cell decides the reasoning parameters"
+                ),
+            )
+        )
     stated = dataclasses.replace(template, reasoning=state_match.group(1).lower() == "on")
     runner = effective_protocol(model_id, row[TEMPLATE])
     protocol = Template(runner.reasoning, runner.reasoning_params)
     if template.reasoning is not None and template.reasoning != stated.reasoning:
-        notices.append(RowProblem(
-            number, TEMPLATE, row[TEMPLATE].strip(),
-            f"{model_id}: the cell turns reasoning {'on' if template.reasoning else 'off'} but "
-            f"the reasoning state is {state!r}: run as AES's runner runs it "
-            f"({_said(protocol)})"))
+        notices.append(
+            RowProblem(
+                number,
+                TEMPLATE,
+                row[TEMPLATE].strip(),
+                f"{model_id}: the cell turns reasoning {'on' if template.reasoning else 'off'} but "
+                f"the reasoning state is {state!r}: run as AES's runner runs it "
+                f"({_said(protocol)})",
+            )
+        )
     elif aes_reasoning == STATED:
         protocol = stated
     elif protocol != stated:
-        notices.append(RowProblem(
-            number, STATE, state,
-            f"{model_id}: AES's runner runs this row with {_said(protocol)}; the row states "
-            f"{_said(stated)} (aes_reasoning: stated runs that)"))
+        notices.append(
+            RowProblem(
+                number,
+                STATE,
+                state,
+                f"{model_id}: AES's runner runs this row with {_said(protocol)}; the row states "
+                f"{_said(stated)} (aes_reasoning: stated runs that)",
+            )
+        )
     return protocol, notices
 
 
@@ -307,8 +364,9 @@ def read_model_list(path: str | Path, aes_reasoning: str = EFFECTIVE) -> ImportR
     ``aes_reasoning``: ``effective`` runs each row as AES's runner does, ``stated`` as the row
     states its reasoning (docs/aes.md)."""
     if aes_reasoning not in AES_REASONING:
-        raise ConfigError(f"aes_reasoning {aes_reasoning!r}: expected one of "
-                          f"{', '.join(AES_REASONING)}")
+        raise ConfigError(
+            f"aes_reasoning {aes_reasoning!r}: expected one of {', '.join(AES_REASONING)}"
+        )
     path = Path(path)
     result = ImportResult({}, [])
     first_row: dict[str, int] = {}
@@ -321,13 +379,24 @@ def read_model_list(path: str | Path, aes_reasoning: str = EFFECTIVE) -> ImportR
             continue
         key = model_key(entry["id"], entry["reasoning_state"])
         if key_problem(key):
-            result.problems.append(RowProblem(number, MODEL, row[MODEL].strip(),
-                                              f"cannot name its outputs: {key_problem(key)}"))
+            result.problems.append(
+                RowProblem(
+                    number,
+                    MODEL,
+                    row[MODEL].strip(),
+                    f"cannot name its outputs: {key_problem(key)}",
+                )
+            )
         elif key in first_row:
-            result.problems.append(RowProblem(
-                number, STATE, entry["reasoning_state"],
-                f"duplicate of row {first_row[key]} (same model and reasoning state: "
-                f"key {key!r})"))
+            result.problems.append(
+                RowProblem(
+                    number,
+                    STATE,
+                    entry["reasoning_state"],
+                    f"duplicate of row {first_row[key]} (same model and reasoning state: "
+                    f"key {key!r})",
+                )
+            )
         else:
             first_row[key] = number
             result.models[key] = entry
@@ -336,14 +405,16 @@ def read_model_list(path: str | Path, aes_reasoning: str = EFFECTIVE) -> ImportR
 
 def models_document(result: ImportResult, source: str | Path) -> str:
     """A models.yaml document of the imported entries."""
-    header = (f"# Imported from the AI Energy Score model list {source} by "
-              f"`energybench import-aes`; keys are <org>--<name>--<reasoning state>.\n")
-    return header + yaml.safe_dump({"models": result.models}, sort_keys=False,
-                                   allow_unicode=True)
+    header = (
+        f"# Imported from the AI Energy Score model list {source} by "
+        f"`energybench import-aes`; keys are <org>--<name>--<reasoning state>.\n"
+    )
+    return header + yaml.safe_dump({"models": result.models}, sort_keys=False, allow_unicode=True)
 
 
-def import_model_list(source: str | Path, output: str | Path, skip_invalid: bool,
-                      aes_reasoning: str = EFFECTIVE) -> ImportResult:
+def import_model_list(
+    source: str | Path, output: str | Path, skip_invalid: bool, aes_reasoning: str = EFFECTIVE
+) -> ImportResult:
     """Write the list's models to ``output`` (atomically). With problems, nothing is written
     unless ``skip_invalid``; the caller reports the problems and notices either way."""
     result = read_model_list(source, aes_reasoning)
@@ -355,8 +426,9 @@ def import_model_list(source: str | Path, output: str | Path, skip_invalid: bool
     return result
 
 
-def models_from_list(source: str | Path, skip_invalid: bool,
-                     aes_reasoning: str = EFFECTIVE) -> dict:
+def models_from_list(
+    source: str | Path, skip_invalid: bool, aes_reasoning: str = EFFECTIVE
+) -> dict:
     """The models document of an AES list named in config.yaml (``models_csv``): an error
     naming every unusable row, unless ``skip_invalid`` (then they are printed and skipped);
     each notice printed."""
@@ -365,7 +437,8 @@ def models_from_list(source: str | Path, skip_invalid: bool,
         raise ModelListError(
             f"AES model list {source}: {len(result.problems)} problem(s): "
             + "; ".join(map(str, result.problems))
-            + ". Fix the rows, or set models_csv_skip_invalid: true to run the usable rows")
+            + ". Fix the rows, or set models_csv_skip_invalid: true to run the usable rows"
+        )
     for notice in result.notices:
         print(f"energybench: AES model list {source}: {notice}", file=sys.stderr)
     for problem in result.problems:

@@ -17,8 +17,17 @@ from pathlib import Path
 from energybench.run.errors import ConfigError
 from energybench.run.files import json_text, write_if_changed
 
-CAMPAIGN_KEYS = ("models_file", "models_csv", "models_csv_skip_invalid", "aes_reasoning",
-                 "preset", "select", "num_prompts", "prompts_file", "endpoint")
+CAMPAIGN_KEYS = (
+    "models_file",
+    "models_csv",
+    "models_csv_skip_invalid",
+    "aes_reasoning",
+    "preset",
+    "select",
+    "num_prompts",
+    "prompts_file",
+    "endpoint",
+)
 RECORD_NAME = "campaign.json"
 
 
@@ -40,20 +49,28 @@ def recorded_campaign(results_dir: str | Path, stated: set[str]) -> dict | None:
     try:
         recorded = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the campaign's settings ({exc}); remove the "
-                          "file, or state the campaign's settings with --config") from None
+        raise ConfigError(
+            f"{path}: cannot read the campaign's settings ({exc}); remove the "
+            "file, or state the campaign's settings with --config"
+        ) from None
     if not isinstance(recorded, dict) or set(recorded) - set(CAMPAIGN_KEYS):
-        raise ConfigError(f"{path} is not a record of campaign settings (known: "
-                          f"{', '.join(CAMPAIGN_KEYS)}); remove it, or state the settings "
-                          "with --config")
+        raise ConfigError(
+            f"{path} is not a record of campaign settings (known: "
+            f"{', '.join(CAMPAIGN_KEYS)}); remove it, or state the settings "
+            "with --config"
+        )
     return recorded
 
 
 def described(recorded: dict) -> str:
     """The recorded settings in one line; an endpoint is named, never shown (a URL may hold a
     credential)."""
-    return ", ".join(f"{key}=<recorded>" if key == "endpoint" and value is not None
-                     else f"{key}={json.dumps(value)}" for key, value in recorded.items())
+    return ", ".join(
+        f"{key}=<recorded>"
+        if key == "endpoint" and value is not None
+        else f"{key}={json.dumps(value)}"
+        for key, value in recorded.items()
+    )
 
 
 def record_campaign(results_dir: str | Path, config: dict) -> Path:

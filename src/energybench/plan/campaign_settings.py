@@ -19,8 +19,9 @@ def apply_campaign_settings(run_config: dict, campaign: dict) -> dict:
     if campaign.get("endpoint") is not None:
         settings = sent_to_endpoint(settings, campaign["endpoint"])
     node_gpus = campaign.get("node_gpus")
-    settings = apply_preset(campaign.get("preset"), settings,
-                            node_gpus if isinstance(node_gpus, int) else None)
+    settings = apply_preset(
+        campaign.get("preset"), settings, node_gpus if isinstance(node_gpus, int) else None
+    )
     if campaign.get("num_prompts") is not None:
         settings["num_prompts"] = campaign["num_prompts"]
     if campaign.get("prompts_file") is not None:

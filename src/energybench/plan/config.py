@@ -45,8 +45,10 @@ def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, 
             continue  # `<<: *defaults`: the mapping's own keys override the merged ones
         key = loader.construct_object(key_node, deep=deep)
         if not isinstance(key, collections.abc.Hashable):
-            raise ConfigError(f"a key at line {key_node.start_mark.line + 1} is a "
-                              f"{type(key).__name__}; keys must be plain text")
+            raise ConfigError(
+                f"a key at line {key_node.start_mark.line + 1} is a "
+                f"{type(key).__name__}; keys must be plain text"
+            )
         if key in seen:
             raise ConfigError(
                 f"duplicate key {key!r} at line {key_node.start_mark.line + 1} "
@@ -64,10 +66,13 @@ _UniqueKeyLoader.add_constructor(
 def _yaml_error_message(path: Path, exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
-    problem = " ".join(filter(None, [getattr(exc, "context", None),
-                                     getattr(exc, "problem", None)])) or str(exc)
-    return (f"{where}: not valid YAML: {problem} (mixed tabs and spaces, an unclosed bracket "
-            "or quote, or a missing space after ':' are the usual causes)")
+    problem = " ".join(
+        filter(None, [getattr(exc, "context", None), getattr(exc, "problem", None)])
+    ) or str(exc)
+    return (
+        f"{where}: not valid YAML: {problem} (mixed tabs and spaces, an unclosed bracket "
+        "or quote, or a missing space after ':' are the usual causes)"
+    )
 
 
 def load_yaml(path: str | Path) -> Any:
@@ -154,6 +159,7 @@ def coerce_command_line_values(document: dict, schema: dict) -> dict:
     Snakemake hands nested ``--config`` values over as strings (``'select={"reasoning":
     false}'`` gives ``"false"``); values read from YAML files are already typed.
     """
+
     def resolve(node: dict) -> dict:
         return package_schema(Path(node["$ref"]).name) if "$ref" in node else node
 
@@ -218,8 +224,14 @@ def settings_text(settings: dict) -> str:
     return json_text(canonical(settings), indent=None)
 
 
-SELECT_FIELDS = {"model": "model", "class": "class", "task": "task", "backend": "backend",
-                 "reasoning": "reasoning", "priority": "priority"}
+SELECT_FIELDS = {
+    "model": "model",
+    "class": "class",
+    "task": "task",
+    "backend": "backend",
+    "reasoning": "reasoning",
+    "priority": "priority",
+}
 # As AI Energy Score's batch runner filters: a case-insensitive substring of the text.
 SELECT_SUBSTRING_FIELDS = ("model_name", "reasoning_state")
 
@@ -241,7 +253,8 @@ def _in_our_terms(field: str, wanted: Any) -> Any:
 def _selected(cfg: dict, select: dict) -> bool:
     texts = {"model_name": model_name(cfg, cfg["model"]), "reasoning_state": reasoning_state(cfg)}
     return all(
-        _contains(texts[field], wanted) if field in SELECT_SUBSTRING_FIELDS
+        _contains(texts[field], wanted)
+        if field in SELECT_SUBSTRING_FIELDS
         else _matches(cfg.get(SELECT_FIELDS[field]), _in_our_terms(field, wanted))
         for field, wanted in select.items()
     )
@@ -258,5 +271,3 @@ def select_models(run_configs: dict[str, dict], select: dict) -> list[str]:
             f"({', '.join(run_configs)}); check the field values"
         )
     return chosen
-
-

@@ -33,15 +33,34 @@ from energybench.run.quantization import (
 )
 
 # Extensions of files people mistake for prompt sets; other dotted names may be Hub datasets.
-FILE_LIKE_SUFFIXES = {".txt", ".tsv", ".xlsx", ".xls", ".yaml", ".yml", ".gz", ".zip", ".bz2",
-                      ".xz", ".arrow", ".feather", ".pkl", ".pickle", ".md", ".html", ".xml"}
+FILE_LIKE_SUFFIXES = {
+    ".txt",
+    ".tsv",
+    ".xlsx",
+    ".xls",
+    ".yaml",
+    ".yml",
+    ".gz",
+    ".zip",
+    ".bz2",
+    ".xz",
+    ".arrow",
+    ".feather",
+    ".pkl",
+    ".pickle",
+    ".md",
+    ".html",
+    ".xml",
+}
 
 
 def output_length_problems(cfg: Mapping) -> list[str]:
     minimum = cfg.get("min_new_tokens")
     if minimum is not None and minimum > cfg["max_new_tokens"]:
-        return [f"min_new_tokens ({minimum}) is above max_new_tokens ({cfg['max_new_tokens']}); "
-                "set min_new_tokens <= max_new_tokens, or null for a fixed output length"]
+        return [
+            f"min_new_tokens ({minimum}) is above max_new_tokens ({cfg['max_new_tokens']}); "
+            "set min_new_tokens <= max_new_tokens, or null for a fixed output length"
+        ]
     return []
 
 
@@ -50,12 +69,16 @@ def image_problems(cfg: Mapping) -> list[str]:
     if cfg.get("image") or environment.docker_image():
         return []
     if cfg["runtime"] == "apptainer":
-        return ["runtime 'apptainer' needs `image` (a .sif file, or an image reference such as "
-                "docker://org/energybench:cuda): the workflow builds images for docker and "
-                "podman only"]
+        return [
+            "runtime 'apptainer' needs `image` (a .sif file, or an image reference such as "
+            "docker://org/energybench:cuda): the workflow builds images for docker and "
+            "podman only"
+        ]
     if cfg["runtime"] in ("docker", "podman") and cfg["gpus"]:
-        return [f"runtime {cfg['runtime']!r} with gpus: {cfg['gpus']} needs `image` with CUDA "
-                "(containers/Dockerfile.gpu): the image the workflow builds is CPU-only"]
+        return [
+            f"runtime {cfg['runtime']!r} with gpus: {cfg['gpus']} needs `image` with CUDA "
+            "(containers/Dockerfile.gpu): the image the workflow builds is CPU-only"
+        ]
     return []
 
 
@@ -68,9 +91,11 @@ def dataset_problems(cfg: Mapping) -> list[str]:
     if path.is_dir():
         return [f"dataset {dataset!r} is a directory; name a {'/'.join(DATASET_SUFFIXES)} file"]
     if suffix in FILE_LIKE_SUFFIXES or (path.is_file() and suffix not in DATASET_SUFFIXES):
-        return [f"dataset {dataset!r}: the loader reads {', '.join(DATASET_SUFFIXES)} files, "
-                f"not {suffix or 'files without an extension'}; convert it (e.g. to .jsonl with "
-                "one {\"text\": ...} object per line)"]
+        return [
+            f"dataset {dataset!r}: the loader reads {', '.join(DATASET_SUFFIXES)} files, "
+            f"not {suffix or 'files without an extension'}; convert it (e.g. to .jsonl with "
+            'one {"text": ...} object per line)'
+        ]
     return []
 
 
@@ -81,9 +106,11 @@ def tiny_directory_problems(cfg: Mapping) -> list[str]:
         return []
     tiny_root = Path(TINY_MODELS_DIR).resolve()
     if tiny_root in Path(cfg["id"]).expanduser().resolve().parents:
-        return [f"id {cfg['id']!r} lies under {TINY_MODELS_DIR}/, where the workflow builds "
-                "(and on a rebuild deletes) its tiny models; keep local models elsewhere, "
-                "e.g. models/<name>"]
+        return [
+            f"id {cfg['id']!r} lies under {TINY_MODELS_DIR}/, where the workflow builds "
+            "(and on a rebuild deletes) its tiny models; keep local models elsewhere, "
+            "e.g. models/<name>"
+        ]
     return []
 
 
@@ -93,8 +120,9 @@ def mount_problems(cfg: Mapping) -> list[str]:
     if cfg["runtime"] not in (*CONTAINER_RUNTIMES, APPTAINER):
         return []
     paths = [Path(path).expanduser().resolve() for path in local_inputs(cfg).values()]
-    return [f"runtime {cfg['runtime']!r}: {problem}"
-            for problem in map(mount_problem, paths) if problem]
+    return [
+        f"runtime {cfg['runtime']!r}: {problem}" for problem in map(mount_problem, paths) if problem
+    ]
 
 
 def quantization_problems(cfg: Mapping) -> list[str]:
@@ -104,21 +132,30 @@ def quantization_problems(cfg: Mapping) -> list[str]:
     setting = cfg.get("quantization")
     if not setting:
         return []
-    from energybench.run.backend_registry import backend_class  # the backends import the configuration
+    from energybench.run.backend_registry import (
+        backend_class,
+    )  # the backends import the configuration
 
     if not backend_class(cfg["backend"]).quantizes_weights:
-        return [f"quantization: the {cfg['backend']} backend does not quantize weights as it "
-                "loads them (optimum-quanto is the pytorch backend's); name a checkpoint "
-                "quantized beforehand as `id` instead, or use backend: pytorch"]
+        return [
+            f"quantization: the {cfg['backend']} backend does not quantize weights as it "
+            "loads them (optimum-quanto is the pytorch backend's); name a checkpoint "
+            "quantized beforehand as `id` instead, or use backend: pytorch"
+        ]
     problems = []
-    if (setting["weights"] in COMPILED_CPU_KERNEL and not cfg["gpus"]
-            and cfg["runtime"] in CONTAINER_RUNTIMES and not cfg.get("image")
-            and not environment.docker_image()):
+    if (
+        setting["weights"] in COMPILED_CPU_KERNEL
+        and not cfg["gpus"]
+        and cfg["runtime"] in CONTAINER_RUNTIMES
+        and not cfg.get("image")
+        and not environment.docker_image()
+    ):
         problems.append(
             f"quantization.weights {setting['weights']!r} on the CPU in the CPU image the "
             "workflow builds: optimum-quanto compiles its CPU kernel for it with a C++ "
             "compiler, which that image has none of; use weights: int8, runtime: process, "
-            "or an `image` with a compiler")
+            "or an `image` with a compiler"
+        )
     found = checkpoint_config(cfg["id"]) if "tiny" not in cfg else None
     if found is None and "tiny" not in cfg and not is_local_model(cfg["id"]):
         found = _cached_hub_config(cfg["id"])
@@ -153,16 +190,25 @@ def hub_id_notes(run_configs: Mapping[str, Mapping]) -> list[str]:
             continue
         near = difflib.get_close_matches(model_id.split("/")[0], directories, n=1, cutoff=0.8)
         if near:
-            notes.append(f"model {key!r}: id {model_id!r} names no local directory, so it is "
-                         f"read as a Hugging Face Hub id; the directory {near[0]}/ is here: "
-                         f"for a local model write its path, e.g. ./{near[0]}/...")
+            notes.append(
+                f"model {key!r}: id {model_id!r} names no local directory, so it is "
+                f"read as a Hugging Face Hub id; the directory {near[0]}/ is here: "
+                f"for a local model write its path, e.g. ./{near[0]}/..."
+            )
     return notes
 
 
 # A backend's own rules (its settings block) are its `config_problems`; the secrets it
 # declares are checked here, like every backend's.
-RULES = (output_length_problems, image_problems, dataset_problems, tiny_directory_problems,
-         mount_problems, quantization_problems, unset_secrets)
+RULES = (
+    output_length_problems,
+    image_problems,
+    dataset_problems,
+    tiny_directory_problems,
+    mount_problems,
+    quantization_problems,
+    unset_secrets,
+)
 
 
 def consistency_problems(cfg: Mapping) -> list[str]:
@@ -170,8 +216,9 @@ def consistency_problems(cfg: Mapping) -> list[str]:
     return [problem for rule in RULES for problem in rule(cfg)]
 
 
-def check_run_configs(run_configs: dict[str, dict], where: str | None = None,
-                      machine_has_gpus: bool = False) -> None:
+def check_run_configs(
+    run_configs: dict[str, dict], where: str | None = None, machine_has_gpus: bool = False
+) -> None:
     """Fail before any run on incomplete settings, settings that contradict each other, or
     local files that do not exist. The settings themselves were checked against the schema
     with the files they come from (check_models_document, check_document)."""
@@ -183,13 +230,14 @@ def check_run_configs(run_configs: dict[str, dict], where: str | None = None,
             problems.append(f"model {key!r}: {exc}")
             continue
         planned = with_planned_gpus(cfg, machine_has_gpus)
-        problems += [f"model {key!r}: {problem}"
-                     for problem in contradictions(planned) + consistency_problems(planned)]
+        problems += [
+            f"model {key!r}: {problem}"
+            for problem in contradictions(planned) + consistency_problems(planned)
+        ]
         for role, path in local_inputs(cfg).items():
             built_by_workflow = role == "model_dir" and "tiny" in cfg
             if not built_by_workflow and not Path(path).expanduser().exists():
                 what = "model directory" if role == "model_dir" else "dataset file"
-                problems.append(f"model {key!r}: {what} {path!r} does not exist "
-                                f"(in {Path.cwd()})")
+                problems.append(f"model {key!r}: {what} {path!r} does not exist (in {Path.cwd()})")
     if problems:
         raise ConfigError((f"{where}: " if where else "") + "; ".join(problems))

@@ -49,15 +49,19 @@ def batch_summary(reports: Mapping[str, str | Path], started_at: float) -> str:
         *(f"  up to date {model}" for model in up_to_date),
     ]
     if missing:
-        shown = ", ".join(missing[:LISTED]) + (f" and {len(missing) - LISTED} more"
-                                               if len(missing) > LISTED else "")
-        lines.append(f"  no report yet (not asked for, or its job did not finish: see "
-                     f"logs/benchmark/<model>.log): {shown}")
+        shown = ", ".join(missing[:LISTED]) + (
+            f" and {len(missing) - LISTED} more" if len(missing) > LISTED else ""
+        )
+        lines.append(
+            f"  no report yet (not asked for, or its job did not finish: see "
+            f"logs/benchmark/<model>.log): {shown}"
+        )
     return "\n".join(lines) + "\n"
 
 
-def write_batch_summary(reports: Mapping[str, str | Path], started_at: float,
-                        output: str | Path) -> str:
+def write_batch_summary(
+    reports: Mapping[str, str | Path], started_at: float, output: str | Path
+) -> str:
     """Write the summary to ``output`` (atomically) and return it."""
     text = batch_summary(reports, started_at)
     write_atomic(output, text)

@@ -25,8 +25,10 @@ def merge_tables(output: str | Path, sources: list[str | Path]) -> int:
     for source in sources:
         path = table_path(source, output.name)
         if not path.is_file():
-            raise ConfigError(f"merge: no table {path} (give a CSV file or a results directory "
-                              f"with tables/{output.name})")
+            raise ConfigError(
+                f"merge: no table {path} (give a CSV file or a results directory "
+                f"with tables/{output.name})"
+            )
         with path.open(newline="") as handle:
             records = [[csv_value(cell) for cell in record] for record in csv.reader(handle)]
         if not records:
@@ -34,8 +36,10 @@ def merge_tables(output: str | Path, sources: list[str | Path]) -> int:
         if header is None:
             header = records[0]
         elif records[0] != header:
-            raise ConfigError(f"merge: table {path} has other columns than {sources[0]}; "
-                              "merge tables written by the same version")
+            raise ConfigError(
+                f"merge: table {path} has other columns than {sources[0]}; "
+                "merge tables written by the same version"
+            )
         rows += records[1:]
     write_atomic(output, csv_text(header, rows))
     return len(rows)

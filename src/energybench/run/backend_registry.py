@@ -50,8 +50,11 @@ def planned_on_the_cpu_for_want_of_gpus(run_configs: dict[str, dict]) -> list[st
     """The models that ``gpus: auto`` would give GPUs on a machine with GPUs: where the
     machine that plans sees none (a laptop, or a cluster's submit host without node_gpus),
     they are planned on the CPU, which the user should hear."""
-    return [key for key, cfg in run_configs.items()
-            if cfg["gpus"] == AUTO_GPUS and planned_gpus(cfg, machine_has_gpus=True) > 0]
+    return [
+        key
+        for key, cfg in run_configs.items()
+        if cfg["gpus"] == AUTO_GPUS and planned_gpus(cfg, machine_has_gpus=True) > 0
+    ]
 
 
 def sent_to_endpoint(run_config: dict, url: str) -> dict:
@@ -62,8 +65,11 @@ def sent_to_endpoint(run_config: dict, url: str) -> dict:
 def job_resources(run_config: dict, machine_has_gpus: bool) -> dict[str, int]:
     """Every resource in JOB_RESOURCES that a model's benchmark job takes (0 when none)."""
     declared = backend_class(run_config["backend"]).resources(run_config)
-    return {**dict.fromkeys(JOB_RESOURCES, 0),
-            "gpu": planned_gpus(run_config, machine_has_gpus), **declared}
+    return {
+        **dict.fromkeys(JOB_RESOURCES, 0),
+        "gpu": planned_gpus(run_config, machine_has_gpus),
+        **declared,
+    }
 
 
 def metered_gpu_devices(cfg) -> list[int | str] | None:

@@ -34,8 +34,10 @@ def write_timeline(path: Path, samples: list[dict]) -> Path | None:
     if not samples:
         return None
     columns = sorted({key for sample in samples for key in sample})
-    return write_atomic(path, csv_text(columns, ([sample.get(column, "") for column in columns]
-                                                 for sample in samples)))
+    return write_atomic(
+        path,
+        csv_text(columns, ([sample.get(column, "") for column in columns] for sample in samples)),
+    )
 
 
 def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
@@ -50,8 +52,9 @@ def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
     started = provenance.now_iso()
     if cfg.reasoning_note:
         log.warning("%s", cfg.reasoning_note)
-    with EnergyMonitor.create(gpu_devices=metered_gpu_devices(cfg),
-                              sample_hz=cfg.measurement.sample_hz) as monitor:
+    with EnergyMonitor.create(
+        gpu_devices=metered_gpu_devices(cfg), sample_hz=cfg.measurement.sample_hz
+    ) as monitor:
         monitor.begin_window(LOAD_WINDOW)
         try:
             backend = create_backend(cfg, run_dir)
@@ -60,9 +63,14 @@ def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
         with backend:
             log.info("model ready after %.1f s of loading", load_window.duration_s)
             log.info("measuring idle power for %.1f s", cfg.measurement.idle_seconds)
-            idle = monitor.measure_idle(
-                cfg.measurement.idle_seconds, settle_timeout_s=cfg.measurement.cooldown_timeout_s,
-            ) if cfg.measurement.idle_seconds > 0 else None
+            idle = (
+                monitor.measure_idle(
+                    cfg.measurement.idle_seconds,
+                    settle_timeout_s=cfg.measurement.cooldown_timeout_s,
+                )
+                if cfg.measurement.idle_seconds > 0
+                else None
+            )
             warm_up_start = monitor.now()
             backend.warm_up()
             warm_up = WarmUp.of(start_s=warm_up_start, end_s=monitor.now())
@@ -87,27 +95,52 @@ def measure(cfg: RunConfig, run_dir: Path, launch: Launch) -> Report:
     # After the backend closed: a server it started has finished, and its peak is known.
     host = host_peak(in_container=launch.in_container, records=samples)
     uncounted = backend.uncounted
-    gpu_used, gpu_reason = (None, uncounted["gpu"]) if "gpu" in uncounted \
+    gpu_used, gpu_reason = (
+        (None, uncounted["gpu"])
+        if "gpu" in uncounted
         else gpu_peaks(samples, monitor.meters["gpu"].device_ids())
-    run_provenance = provenance.collect(cfg.digest(), launch, started,
-                                        {"backend": backend.info(), "meters": meters})
+    )
+    run_provenance = provenance.collect(
+        cfg.digest(), launch, started, {"backend": backend.info(), "meters": meters}
+    )
     try:
         return report_builder.completed_report(
-            cfg.to_dict(), trials, idle, uncounted, cfg.measurement.carbon_intensity_g_per_kwh,
-            timeline.name if timeline else None, run_provenance,
-            load=report_builder.load_section(load_window, idle, uncounted, process_start,
-                                             start_reason),
+            cfg.to_dict(),
+            trials,
+            idle,
+            uncounted,
+            cfg.measurement.carbon_intensity_g_per_kwh,
+            timeline.name if timeline else None,
+            run_provenance,
+            load=report_builder.load_section(
+                load_window, idle, uncounted, process_start, start_reason
+            ),
             memory=report_builder.memory_section(gpu_used, gpu_reason, framework_peaks, host),
             warm_up=warm_up,
         )
     except Exception as exc:  # a bug in building the report must not lose the measurement
-        raise ReportNotWritten(exc, keep_unvalidated(run_dir, {
-            "trials": trials, "idle": idle, "uncounted": uncounted, "load_window": load_window,
-            "load_process_start_s": process_start, "warm_up": warm_up,
-            "memory": {"gpu_used": gpu_used, "gpu_reason": gpu_reason,
-                       "framework_peaks": framework_peaks, "host": host},
-            "timeline_file": timeline.name if timeline else None,
-            "provenance": run_provenance})) from exc
+        raise ReportNotWritten(
+            exc,
+            keep_unvalidated(
+                run_dir,
+                {
+                    "trials": trials,
+                    "idle": idle,
+                    "uncounted": uncounted,
+                    "load_window": load_window,
+                    "load_process_start_s": process_start,
+                    "warm_up": warm_up,
+                    "memory": {
+                        "gpu_used": gpu_used,
+                        "gpu_reason": gpu_reason,
+                        "framework_peaks": framework_peaks,
+                        "host": host,
+                    },
+                    "timeline_file": timeline.name if timeline else None,
+                    "provenance": run_provenance,
+                },
+            ),
+        ) from exc
 
 
 class ReportNotWritten(RuntimeError):
@@ -119,7 +152,8 @@ class ReportNotWritten(RuntimeError):
         super().__init__(
             f"the run measured, but its report could not be built or written "
             f"({type(error).__name__}: {first_line}); the measured figures are kept, "
-            f"unchecked, in {kept.name} beside this report")
+            f"unchecked, in {kept.name} beside this report"
+        )
 
 
 def keep_unvalidated(run_dir: Path, measured: dict) -> Path:
@@ -169,8 +203,10 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
             cfg = RunConfig.validated(apply_overrides(config, list(overrides)))
     except ConfigError as exc:
         log.error("model %s: invalid run config: %s", model, exc)
-        write_report(output, Report.failed(model, config, exc, provenance.collect(
-            None, launch, started)).to_dict())
+        write_report(
+            output,
+            Report.failed(model, config, exc, provenance.collect(None, launch, started)).to_dict(),
+        )
         return 1
     if launch.gpus is not None:  # the GPUs the job holds: `device: auto` goes by them
         cfg = dataclasses.replace(cfg, gpus_held=len(launch.gpus))
@@ -183,8 +219,9 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
             log.error("model %s: %s", model, exc)
         else:
             log.exception("model %s: run failed", model)
-        report = Report.failed(model, cfg.to_dict(), exc, provenance.collect(
-            cfg.digest(), launch, started))
+        report = Report.failed(
+            model, cfg.to_dict(), exc, provenance.collect(cfg.digest(), launch, started)
+        )
     try:
         try:
             write_report(output, report.to_dict())
@@ -204,6 +241,7 @@ def run(config: dict, output: str | Path, overrides: list[str] = ()) -> int:
 def _out_of_space(model: str, error: BaseException) -> int:
     """A full disk is no failure of the model: no report, and an exit code the job layer
     reads as an interruption, so the next run redoes the model."""
-    log.error("model %s: stopped, no space left on the device (%s); free some and rerun", model,
-              error)
+    log.error(
+        "model %s: stopped, no space left on the device (%s); free some and rerun", model, error
+    )
     return EXIT_INTERRUPTED

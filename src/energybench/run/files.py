@@ -21,8 +21,7 @@ from energybench.run.errors import ConfigError
 # show as text; our own readers take it off again (csv_value). A line break starts a new row
 # in some readers, so a cell starting with one is guarded too; so are the full-width forms, and
 # any of them behind spaces, which some spreadsheets trim before they look.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d",
-                  "\uff20")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _TRIMMED = " \u00a0\u3000"
 
 
@@ -138,16 +137,21 @@ def decode_text(data: bytes, path: str | Path) -> str:
     """A file's bytes as text: UTF-8, with or without a byte-order mark; anything else (UTF-16
     as PowerShell writes it, Latin-1, a binary file) is refused naming the file."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
-            b"\x00" in data[:4096] and data[:4096].count(b"\x00") * 4 >= len(data[:4096])):
-        raise ConfigError(f"{path} is UTF-16 text (as PowerShell's `>` writes it), not UTF-8; "
-                          "save it as UTF-8 (e.g. `Out-File -Encoding utf8`, or your "
-                          "editor's encoding setting)")
+        b"\x00" in data[:4096] and data[:4096].count(b"\x00") * 4 >= len(data[:4096])
+    ):
+        raise ConfigError(
+            f"{path} is UTF-16 text (as PowerShell's `>` writes it), not UTF-8; "
+            "save it as UTF-8 (e.g. `Out-File -Encoding utf8`, or your "
+            "editor's encoding setting)"
+        )
     if b"\x00" in data:
         raise ConfigError(f"{path} is a binary file, not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line "
-                          f"{line} (Latin-1 or another legacy encoding?); save the file as "
-                          "UTF-8") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line "
+            f"{line} (Latin-1 or another legacy encoding?); save the file as "
+            "UTF-8"
+        ) from None

@@ -39,11 +39,21 @@ def plain_schema(schema: dict) -> dict:
         if not isinstance(node, dict):
             return node
         if "$ref" in node:
-            node = {**definitions[node["$ref"].rpartition("/")[2]],
-                    **{k: v for k, v in node.items() if k != "$ref"}}
-        node = {key: (plain_properties(value) if key == "properties"
-                      else " ".join(value.split()) if key == "description" else plain(value))
-                for key, value in node.items() if key not in ("title", "default")}
+            node = {
+                **definitions[node["$ref"].rpartition("/")[2]],
+                **{k: v for k, v in node.items() if k != "$ref"},
+            }
+        node = {
+            key: (
+                plain_properties(value)
+                if key == "properties"
+                else " ".join(value.split())
+                if key == "description"
+                else plain(value)
+            )
+            for key, value in node.items()
+            if key not in ("title", "default")
+        }
         if node.get("type") == "string" and "const" in node:  # a Literal of one value
             node = {"enum": [node.pop("const")], **node}  # its error then lists the values
         if node.get("type") == "string" and "enum" in node:
@@ -65,15 +75,19 @@ def one_type_list(node: dict) -> dict:
     then hold only for its type), as one schema with a list of types: ``{"type":
     ["integer", "null"], "minimum": 1}``, whose errors name the limit, not every option."""
     options = node.get("anyOf")
-    if not options or any(not isinstance(option.get("type"), str)
-                          or _ANY_TYPE_KEYWORDS & set(option) for option in options):
+    if not options or any(
+        not isinstance(option.get("type"), str) or _ANY_TYPE_KEYWORDS & set(option)
+        for option in options
+    ):
         return node
     limited = [option for option in options if set(option) - {"type", "description"}]
     types = [option["type"] for option in options]
     if len(limited) > 1 or len(set(types)) < len(types):
         return node
-    merged = {"type": types, **{k: v for option in limited for k, v in option.items()
-                                if k != "type"}}
+    merged = {
+        "type": types,
+        **{k: v for option in limited for k, v in option.items() if k != "type"},
+    }
     return {**merged, **{k: v for k, v in node.items() if k != "anyOf"}}
 
 
@@ -92,13 +106,18 @@ def measurement_schema() -> dict:
     """The schema of config.yaml's ``measurement``."""
     from energybench.run.model_settings import Measurement
 
-    return {"$schema": DRAFT, "$id": "measurement.schema.json",
-            **plain_schema(Measurement.model_json_schema())}
+    return {
+        "$schema": DRAFT,
+        "$id": "measurement.schema.json",
+        **plain_schema(Measurement.model_json_schema()),
+    }
 
 
-SCHEMAS = {"report.schema.json": report_schema,
-           "model_settings.schema.json": model_settings_schema,
-           "measurement.schema.json": measurement_schema}
+SCHEMAS = {
+    "report.schema.json": report_schema,
+    "model_settings.schema.json": model_settings_schema,
+    "measurement.schema.json": measurement_schema,
+}
 
 
 def schema_text(schema: dict) -> str:
@@ -107,21 +126,27 @@ def schema_text(schema: dict) -> str:
 
 def stale() -> list[str]:
     """The checked-in schema files that differ from what the models generate."""
-    return [name for name, schema in SCHEMAS.items()
-            if not (FOLDER / name).is_file()
-            or (FOLDER / name).read_text() != schema_text(schema())]
+    return [
+        name
+        for name, schema in SCHEMAS.items()
+        if not (FOLDER / name).is_file() or (FOLDER / name).read_text() != schema_text(schema())
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if a checked-in schema is stale")
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a checked-in schema is stale"
+    )
     args = parser.parse_args(argv)
     if args.check:
         names = stale()
         for name in names:
-            print(f"{FOLDER / name} differs from the models: run python -m "
-                  "energybench.run.json_schemas", file=sys.stderr)
+            print(
+                f"{FOLDER / name} differs from the models: run python -m "
+                "energybench.run.json_schemas",
+                file=sys.stderr,
+            )
         return 1 if names else 0
     for name, schema in SCHEMAS.items():
         (FOLDER / name).write_text(schema_text(schema()))

@@ -47,7 +47,9 @@ def cpus_pinned_in_group(group: int, proc: Path = Path("/proc")) -> set[int]:
     for pid in group_members(group, proc):
         for status in (proc / str(pid) / "task").glob("*/status"):
             try:
-                line = next(x for x in status.read_text().splitlines() if x.startswith("Cpus_allowed_list:"))
+                line = next(
+                    x for x in status.read_text().splitlines() if x.startswith("Cpus_allowed_list:")
+                )
             except (OSError, StopIteration):
                 continue
             allowed.append(parse_cpu_list(line.partition(":")[2]))

@@ -11,8 +11,15 @@ LOG_EVERY_S = 5.0
 
 
 class Progress:
-    def __init__(self, name: str, total: int, log: logging.Logger, *,
-                 every_s: float = LOG_EVERY_S, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        name: str,
+        total: int,
+        log: logging.Logger,
+        *,
+        every_s: float = LOG_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.name, self.total, self.log, self.every_s, self.clock = name, total, log, every_s, clock
         self.done = 0
         self.started = self.last_line = clock()
@@ -26,5 +33,11 @@ class Progress:
         self.last_line = now
         elapsed = now - self.started
         left = elapsed / self.done * (self.total - self.done) if self.done else float("nan")
-        self.log.info("%s: %d/%d prompts, %.1f s, about %.0f s left", self.name, self.done,
-                      self.total, elapsed, left)
+        self.log.info(
+            "%s: %d/%d prompts, %.1f s, about %.0f s left",
+            self.name,
+            self.done,
+            self.total,
+            elapsed,
+            left,
+        )

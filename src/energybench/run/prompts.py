@@ -23,13 +23,17 @@ def _jsonl_records(path: Path, text: str) -> list:
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"dataset file {path}, line {number}, column {exc.colno}: not "
-                              f"valid JSON ({exc.msg}); each line must be one JSON object, "
-                              f"e.g. {EXAMPLE_LINE}") from None
+            raise ConfigError(
+                f"dataset file {path}, line {number}, column {exc.colno}: not "
+                f"valid JSON ({exc.msg}); each line must be one JSON object, "
+                f"e.g. {EXAMPLE_LINE}"
+            ) from None
         if not isinstance(records[-1], dict):
-            raise ConfigError(f"dataset file {path}, line {number}: a JSON "
-                              f"{type(records[-1]).__name__}, not an object; each line must be "
-                              f"one JSON object, e.g. {EXAMPLE_LINE}")
+            raise ConfigError(
+                f"dataset file {path}, line {number}: a JSON "
+                f"{type(records[-1]).__name__}, not an object; each line must be "
+                f"one JSON object, e.g. {EXAMPLE_LINE}"
+            )
     return records
 
 
@@ -38,24 +42,32 @@ def _json_records(path: Path, text: str) -> list:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(f"dataset file {path}, line {exc.lineno}, column {exc.colno}: not "
-                          f"valid JSON ({exc.msg})") from None
-    if isinstance(document, dict) and all(isinstance(v, (list, dict))
-                                          for v in document.values()):
-        columns = {name: list(v.values()) if isinstance(v, dict) else v
-                   for name, v in document.items()}
+        raise ConfigError(
+            f"dataset file {path}, line {exc.lineno}, column {exc.colno}: not "
+            f"valid JSON ({exc.msg})"
+        ) from None
+    if isinstance(document, dict) and all(isinstance(v, (list, dict)) for v in document.values()):
+        columns = {
+            name: list(v.values()) if isinstance(v, dict) else v for name, v in document.items()
+        }
         rows = max(map(len, columns.values()), default=0)
-        return [{name: values[row] for name, values in columns.items() if row < len(values)}
-                for row in range(rows)]
+        return [
+            {name: values[row] for name, values in columns.items() if row < len(values)}
+            for row in range(rows)
+        ]
     if isinstance(document, list):
         for number, item in enumerate(document, start=1):
             if not isinstance(item, dict):
-                raise ConfigError(f"dataset file {path}: item {number} is a JSON "
-                                  f"{type(item).__name__}, not an object; give a list of "
-                                  f"objects, e.g. [{EXAMPLE_LINE}]")
+                raise ConfigError(
+                    f"dataset file {path}: item {number} is a JSON "
+                    f"{type(item).__name__}, not an object; give a list of "
+                    f"objects, e.g. [{EXAMPLE_LINE}]"
+                )
         return document
-    raise ConfigError(f"dataset file {path}: a JSON {type(document).__name__}; give a list of "
-                      f"objects, e.g. [{EXAMPLE_LINE}]")
+    raise ConfigError(
+        f"dataset file {path}: a JSON {type(document).__name__}; give a list of "
+        f"objects, e.g. [{EXAMPLE_LINE}]"
+    )
 
 
 def _csv_records(path: Path, text: str) -> list:
@@ -69,17 +81,21 @@ def _csv_records(path: Path, text: str) -> list:
         except StopIteration:
             return records
         except csv.Error as exc:
-            raise ConfigError(f"dataset file {path}, line {start}: not valid CSV ({exc}); "
-                              "a field holding a comma, a quote or a line break must be in "
-                              'double quotes, with its quotes doubled ("say ""hi""")') from None
+            raise ConfigError(
+                f"dataset file {path}, line {start}: not valid CSV ({exc}); "
+                "a field holding a comma, a quote or a line break must be in "
+                'double quotes, with its quotes doubled ("say ""hi""")'
+            ) from None
         if not row:
             continue  # a blank line
         if header is None:
             header = row
         elif len(row) != len(header):
-            raise ConfigError(f"dataset file {path}, line {start}: {len(row)} fields where the "
-                              f"header has {len(header)}; a field holding a comma must be in "
-                              "double quotes")
+            raise ConfigError(
+                f"dataset file {path}, line {start}: {len(row)} fields where the "
+                f"header has {len(header)}; a field holding a comma must be in "
+                "double quotes"
+            )
         else:
             records.append(dict(zip(header, row)))
 
@@ -90,8 +106,9 @@ def _parquet_records(path: Path) -> list:
     try:
         return pd.read_parquet(path).to_dict("records")
     except (ValueError, OSError) as exc:  # pyarrow.ArrowInvalid is a ValueError
-        raise ConfigError(f"dataset file {path} is not a readable Parquet file "
-                          f"({type(exc).__name__}: {exc})") from None
+        raise ConfigError(
+            f"dataset file {path} is not a readable Parquet file ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 TEXT_READERS = {".jsonl": _jsonl_records, ".json": _json_records, ".csv": _csv_records}
@@ -110,8 +127,11 @@ def _load_local(path: Path, column: str) -> list:
             f"dataset file {path} has an unknown format; use one of {', '.join(LOCAL_FORMATS)}"
         )
     try:
-        records = (_parquet_records(path) if suffix == ".parquet"
-                   else TEXT_READERS[suffix](path, decode_text(path.read_bytes(), path)))
+        records = (
+            _parquet_records(path)
+            if suffix == ".parquet"
+            else TEXT_READERS[suffix](path, decode_text(path.read_bytes(), path))
+        )
     except OSError as exc:
         raise ConfigError(f"cannot read dataset file {path}: {exc.strerror}") from None
     columns = list(dict.fromkeys(name for record in records for name in record))
@@ -148,14 +168,19 @@ def _load_hub(name: str, split: str, column: str) -> list[str]:
 def checked_prompts(values: list, dataset: str, column: str) -> list[str]:
     """``values`` as prompts: a null, empty or non-text value is an error naming its row (a
     null would otherwise be benchmarked as the text "nan", an empty prompt as nothing)."""
-    bad = [(row, value) for row, value in enumerate(values, start=1)
-           if not isinstance(value, str) or not value.strip()]
+    bad = [
+        (row, value)
+        for row, value in enumerate(values, start=1)
+        if not isinstance(value, str) or not value.strip()
+    ]
     if not bad:
         return values
     shown = ", ".join(f"row {row}: {_what(value)}" for row, value in bad[:5])
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-    raise ConfigError(f"dataset {dataset!r}, column {column!r}: every prompt must be non-empty "
-                      f"text; {shown}{more}")
+    raise ConfigError(
+        f"dataset {dataset!r}, column {column!r}: every prompt must be non-empty "
+        f"text; {shown}{more}"
+    )
 
 
 def _what(value) -> str:
@@ -166,8 +191,9 @@ def _what(value) -> str:
     return f"{type(value).__name__} {str(value)[:30]!r}"
 
 
-def load_prompts(dataset: str, count: int, column: str = "text", split: str = "train",
-                 prefix: str = "") -> list[str]:
+def load_prompts(
+    dataset: str, count: int, column: str = "text", split: str = "train", prefix: str = ""
+) -> list[str]:
     """The first ``count`` prompts of a dataset, each after ``prefix``; fewer available is an
     error, not a silent cut."""
     if is_local_dataset(dataset):
@@ -203,8 +229,10 @@ def check_prompt_counts(run_configs: dict[str, dict]) -> None:
             continue
         wanted = cfg["num_prompts"] + cfg["warmup_prompts"]
         if len(values) < wanted:
-            problems.append(f"model {key!r}: dataset {cfg['dataset']!r} has {len(values)} "
-                            f"prompts but num_prompts + warmup_prompts ask for {wanted}")
+            problems.append(
+                f"model {key!r}: dataset {cfg['dataset']!r} has {len(values)} "
+                f"prompts but num_prompts + warmup_prompts ask for {wanted}"
+            )
             continue
         try:
             checked_prompts(values[:wanted], cfg["dataset"], cfg["dataset_column"])

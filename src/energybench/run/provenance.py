@@ -35,10 +35,16 @@ def code_version(repo: Path | None = None) -> str | None:
     """The git commit (with -dirty) of ``repo``, by default the checkout this code lies in."""
     repo = repo or Path(energybench.__file__).resolve().parents[2]
     try:
-        return subprocess.run(
-            ["git", "-C", str(repo), "describe", "--always", "--dirty", "--abbrev=12"],
-            capture_output=True, text=True, check=True, timeout=10,
-        ).stdout.strip() or None
+        return (
+            subprocess.run(
+                ["git", "-C", str(repo), "describe", "--always", "--dirty", "--abbrev=12"],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=10,
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         return None
 
@@ -69,7 +75,12 @@ def hardware() -> dict:
     }
 
 
-SCHEDULER_ENV = ("SLURM_JOB_ID", "SLURM_JOB_PARTITION", "SLURM_JOB_NODELIST", "CUDA_VISIBLE_DEVICES")
+SCHEDULER_ENV = (
+    "SLURM_JOB_ID",
+    "SLURM_JOB_PARTITION",
+    "SLURM_JOB_NODELIST",
+    "CUDA_VISIBLE_DEVICES",
+)
 
 
 def scheduler() -> dict:
@@ -111,12 +122,21 @@ class Launch:
 
     def runtime_block(self) -> dict:
         """The report's ``provenance.runtime``."""
-        return {"name": self.runtime, "image": self.image, "image_id": self.image_id,
-                "gpus": self.gpus, "container": self.container}
+        return {
+            "name": self.runtime,
+            "image": self.image,
+            "image_id": self.image_id,
+            "gpus": self.gpus,
+            "container": self.container,
+        }
 
 
-def collect(config_hash: str | None, launch: Launch, started_at: str | None = None,
-            extra: dict | None = None) -> dict:
+def collect(
+    config_hash: str | None,
+    launch: Launch,
+    started_at: str | None = None,
+    extra: dict | None = None,
+) -> dict:
     return {
         "energybench_version": energybench.__version__,
         "code_version": launch.code_version,

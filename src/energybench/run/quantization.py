@@ -53,10 +53,15 @@ def record(setting: Mapping | None) -> dict | None:
         version = metadata.version(LIBRARY)
     except metadata.PackageNotFoundError:
         version = None
-    return {"scheme": scheme(setting), "method": setting["method"],
-            "weights": setting["weights"], "bits": BITS[setting["weights"]],
-            "activations": "unquantized (the model's dtype)",
-            "library": LIBRARY, "version": version}
+    return {
+        "scheme": scheme(setting),
+        "method": setting["method"],
+        "weights": setting["weights"],
+        "bits": BITS[setting["weights"]],
+        "activations": "unquantized (the model's dtype)",
+        "library": LIBRARY,
+        "version": version,
+    }
 
 
 def checkpoint_quantization(model_config: Mapping) -> str | None:
@@ -73,9 +78,11 @@ def already_quantized(model_config: Mapping) -> str | None:
     method = checkpoint_quantization(model_config)
     if method is None:
         return None
-    return (f"the checkpoint is already quantized (its config.json has a quantization_config, "
-            f"quant_method {method!r}): run it without `quantization`, or name its "
-            "unquantized original")
+    return (
+        f"the checkpoint is already quantized (its config.json has a quantization_config, "
+        f"quant_method {method!r}): run it without `quantization`, or name its "
+        "unquantized original"
+    )
 
 
 def checkpoint_config(model_dir: str | Path) -> dict | None:

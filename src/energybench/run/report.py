@@ -86,8 +86,16 @@ COMPONENTS = ("gpu", "cpu", "ram")
 
 def unknown_component(reason: str) -> ComponentFigures:
     """A component (or total) whose energy is not known, with the reason: never a zero."""
-    return ComponentFigures.of(gross_joules=None, idle_joules=None, net_joules=None, source=None,
-                               estimated=False, reason=reason, devices=[], notes=[])
+    return ComponentFigures.of(
+        gross_joules=None,
+        idle_joules=None,
+        net_joules=None,
+        source=None,
+        estimated=False,
+        reason=reason,
+        devices=[],
+        notes=[],
+    )
 
 
 # --- the report as a typed object ---------------------------------------------------------
@@ -102,16 +110,21 @@ class RunError(Section):
 
     type: str
     message: str
-    cause: str | None = Field(None, description=(
-        "Why the run could not be launched or was stopped (energybench.job.isolation.errors "
-        "CAUSE_*), e.g. timeout, killed, image_missing."))
+    cause: str | None = Field(
+        None,
+        description=(
+            "Why the run could not be launched or was stopped (energybench.job.isolation.errors "
+            "CAUSE_*), e.g. timeout, killed, image_missing."
+        ),
+    )
 
     @classmethod
     def of(cls, error: BaseException | str) -> RunError:
         if isinstance(error, BaseException):
             cause = getattr(error, "cause", None)
-            return super().of(type=type(error).__name__, message=str(error),
-                              **({"cause": cause} if cause else {}))
+            return super().of(
+                type=type(error).__name__, message=str(error), **({"cause": cause} if cause else {})
+            )
         return super().of(type="RunFailed", message=error)
 
 
@@ -127,12 +140,19 @@ class Report(BaseModel):
     split per query and per token. schemas/report.schema.json is generated from this model."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", strict=True, title="energybench benchmark_report.json",
+        frozen=True,
+        extra="forbid",
+        strict=True,
+        title="energybench benchmark_report.json",
         json_schema_extra={
             "if": {"properties": {"status": {"const": "failed"}}},
-            "then": {"properties": {"error": {"type": "object"}},
-                     "$comment": "a failed run says why"},
-            "else": {"properties": {"error": {"type": "null"}}}})
+            "then": {
+                "properties": {"error": {"type": "object"}},
+                "$comment": "a failed run says why",
+            },
+            "else": {"properties": {"error": {"type": "null"}}},
+        },
+    )
 
     schema_version: Literal["1.0"]
     model: ModelKey = Field(description="The model's key in the configuration.")
@@ -196,11 +216,17 @@ class Report(BaseModel):
             if not counts or None in counts or values is None or len(values) != len(counts):
                 # A report without per-trial counts: the first trial's (the summary's).
                 return per_queries_wh(block.gross_joules, responses, queries)
-            return mean_over_trials([None if joules is None else per_queries_wh(
-                joules, n, queries) for joules, n in zip(values, counts)])
+            return mean_over_trials(
+                [
+                    None if joules is None else per_queries_wh(joules, n, queries)
+                    for joules, n in zip(values, counts)
+                ]
+            )
 
-        return {name: per_queries(block)
-                for name, block in {**self.energy.components, "total": self.energy.total}.items()}
+        return {
+            name: per_queries(block)
+            for name, block in {**self.energy.components, "total": self.energy.total}.items()
+        }
 
     @functools.cached_property
     def phases_per_trial(self) -> list[dict[str, dict[str, float | None]]]:
@@ -226,14 +252,21 @@ class Report(BaseModel):
             generated, total = record.completion_tokens, record.total_tokens
             counted = generated is not None and total is not None
             passes = splits[position].generate_passes if position < len(splits) else None
-            per_trial.append({name: phases_per_unit(
-                value_at(mean.prefill, position), value_at(mean.decode, position),
-                passes=passes or 1,
-                queries=record.successful_prompts if record.successful_prompts is not None
-                else summary.successful_prompts,
-                prompt_tokens=total - generated if counted else summary.total_prompt_tokens,
-                generated_tokens=generated if counted else summary.total_completion_tokens)
-                for name, mean in means.items()})
+            per_trial.append(
+                {
+                    name: phases_per_unit(
+                        value_at(mean.prefill, position),
+                        value_at(mean.decode, position),
+                        passes=passes or 1,
+                        queries=record.successful_prompts
+                        if record.successful_prompts is not None
+                        else summary.successful_prompts,
+                        prompt_tokens=total - generated if counted else summary.total_prompt_tokens,
+                        generated_tokens=generated if counted else summary.total_completion_tokens,
+                    )
+                    for name, mean in means.items()
+                }
+            )
         return per_trial
 
     @functools.cached_property
@@ -242,10 +275,13 @@ class Report(BaseModel):
         trials (``None`` where any trial's is unknown, as the split's own mean)."""
         per_trial = self.phases_per_trial
         names = dict.fromkeys(name for trial in per_trial for name in trial)
-        return {name: {figure: mean_over_trials([trial.get(name, {}).get(figure)
-                                                 for trial in per_trial])
-                       for figure in PER_UNIT_FIGURES}
-                for name in names}
+        return {
+            name: {
+                figure: mean_over_trials([trial.get(name, {}).get(figure) for trial in per_trial])
+                for figure in PER_UNIT_FIGURES
+            }
+            for name in names
+        }
 
     @property
     def succeeded(self) -> bool:
@@ -262,15 +298,25 @@ class Report(BaseModel):
         return list(dict.fromkeys(c.name for c in self.checks if c.passed is False))
 
     @classmethod
-    def failed(cls, model: str, config: dict, error: BaseException | str, provenance: dict,
-               total_prompts: int | None = None) -> Report:
+    def failed(
+        cls,
+        model: str,
+        config: dict,
+        error: BaseException | str,
+        provenance: dict,
+        total_prompts: int | None = None,
+    ) -> Report:
         """The report of a run that did not complete: every figure null with the error as
         its reason (never a zero), the error recorded."""
         run_error = RunError.of(error)
         # An error raised deep inside a run does not know its model: name it.
-        if f"model {model!r}" not in run_error.message and f"model {model}" not in run_error.message:
+        if (
+            f"model {model!r}" not in run_error.message
+            and f"model {model}" not in run_error.message
+        ):
             run_error = run_error.model_copy(
-                update={"message": f"model {model!r}: {run_error.message}"})
+                update={"message": f"model {model!r}: {run_error.message}"}
+            )
         reason = f"run failed: {run_error.message}"
         prompts = total_prompts if total_prompts is not None else config.get("num_prompts") or 0
         return cls(
@@ -280,10 +326,16 @@ class Report(BaseModel):
             error=run_error,
             config=config,
             summary=Summary.of(
-                total_prompts=prompts, successful_prompts=0, failed_prompts=prompts,
-                total_duration_seconds=None, avg_latency_seconds=None,
-                avg_time_to_first_token=None, total_tokens=None, total_prompt_tokens=None,
-                total_completion_tokens=None, throughput_tokens_per_second=None,
+                total_prompts=prompts,
+                successful_prompts=0,
+                failed_prompts=prompts,
+                total_duration_seconds=None,
+                avg_latency_seconds=None,
+                avg_time_to_first_token=None,
+                total_tokens=None,
+                total_prompt_tokens=None,
+                total_completion_tokens=None,
+                throughput_tokens_per_second=None,
             ),
             energy=EnergySection.of(
                 **{f"{c}_energy_{u}": None for c in (*COMPONENTS, "total") for u in ("wh", "kwh")},
@@ -292,15 +344,27 @@ class Report(BaseModel):
                 total=unknown_component(reason),
             ),
             metrics=Metrics.of(
-                joules_per_token=None, net_joules_per_token=None, joules_per_response=None,
-                wh_per_1000_queries=None, total_wh_per_1000_queries=None,
-                tokens_per_joule=None, co2_emissions_g=None,
+                joules_per_token=None,
+                net_joules_per_token=None,
+                joules_per_response=None,
+                wh_per_1000_queries=None,
+                total_wh_per_1000_queries=None,
+                tokens_per_joule=None,
+                co2_emissions_g=None,
                 # unknown when the config that failed did not get as far as naming it
-                carbon_intensity_g_per_kwh=(config.get("measurement") or {})
-                .get("carbon_intensity_g_per_kwh"),
+                carbon_intensity_g_per_kwh=(config.get("measurement") or {}).get(
+                    "carbon_intensity_g_per_kwh"
+                ),
             ),
-            checks=[], trials=[], phases=None, steady_state=None, latency=None,
-            idle=None, load=None, memory=None, timeline_file=None,
+            checks=[],
+            trials=[],
+            phases=None,
+            steady_state=None,
+            latency=None,
+            idle=None,
+            load=None,
+            memory=None,
+            timeline_file=None,
             provenance=Provenance.from_dict(provenance),
         )
 
@@ -316,9 +380,12 @@ class Report(BaseModel):
         try:
             return cls.from_dict(document)
         except ValidationError as exc:
-            raise UnreadableReport(path, f"does not follow the report schema (schema_version "
-                                         f"{document.get('schema_version')!r}), "
-                                         f"{problem_of(exc)}") from None
+            raise UnreadableReport(
+                path,
+                f"does not follow the report schema (schema_version "
+                f"{document.get('schema_version')!r}), "
+                f"{problem_of(exc)}",
+            ) from None
 
     @classmethod
     def from_dict(cls, data: dict) -> Report:

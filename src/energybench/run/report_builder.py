@@ -98,10 +98,16 @@ LATENCY_DEFINITION = (
     "to first token; itl_s gaps between streamed chunks with text; tpot_s (e2e - ttft) / "
     "(output tokens - 1); e2e_latency_s sending to the end of the stream"
 )
-TIMING_FIELDS = ("total_duration_seconds", "avg_latency_seconds", "avg_time_to_first_token",
-                 "throughput_tokens_per_second", "avg_served_latency_seconds",
-                 "avg_served_time_to_first_token", "completion_tokens_per_second",
-                 "queries_per_second")
+TIMING_FIELDS = (
+    "total_duration_seconds",
+    "avg_latency_seconds",
+    "avg_time_to_first_token",
+    "throughput_tokens_per_second",
+    "avg_served_latency_seconds",
+    "avg_served_time_to_first_token",
+    "completion_tokens_per_second",
+    "queries_per_second",
+)
 
 
 def _mean(values):
@@ -135,8 +141,12 @@ def counted_components(uncounted: Mapping[str, str]) -> tuple[str, ...]:
 
 def counted_window(window: WindowMeasurement, uncounted: Mapping[str, str]) -> WindowMeasurement:
     """The window without the components that do not belong to the run."""
-    return dataclasses.replace(window, components={
-        name: energy for name, energy in window.components.items() if name not in uncounted})
+    return dataclasses.replace(
+        window,
+        components={
+            name: energy for name, energy in window.components.items() if name not in uncounted
+        },
+    )
 
 
 # Weakest first: an estimate is a model, a power integral a sampled reading, a counter exact.
@@ -149,8 +159,9 @@ def weakest(measured: list[ComponentEnergy]) -> ComponentEnergy:
     return min(measured, key=lambda m: (not m.estimated, SOURCE_STRENGTH.get(m.source, 2)))
 
 
-def component_block(name: str, windows: list[WindowMeasurement],
-                    idle: IdleBaseline | None) -> ComponentFigures:
+def component_block(
+    name: str, windows: list[WindowMeasurement], idle: IdleBaseline | None
+) -> ComponentFigures:
     """Gross, idle and net energy of one component, mean over the trials' windows (all of
     them, so gross = idle + net), with trial statistics."""
     measured = [w.components[name] for w in windows]
@@ -197,16 +208,26 @@ def total_split(window: WindowMeasurement, idle: IdleBaseline | None, names) -> 
     gross = [window.components[n].joules for n in names]
     unknown = [n for n, g in zip(names, gross) if g is None]
     if unknown:
-        return NetEnergy(None, None, None, None, window.duration_s, "; ".join(
-            f"{n} energy unknown ({window.components[n].reason or 'no reason given'})"
-            for n in unknown))
+        return NetEnergy(
+            None,
+            None,
+            None,
+            None,
+            window.duration_s,
+            "; ".join(
+                f"{n} energy unknown ({window.components[n].reason or 'no reason given'})"
+                for n in unknown
+            ),
+        )
     baselines = [idle.components.get(n) if idle else None for n in names]
     no_idle = [n for n, b in zip(names, baselines) if b is None or b.watts is None]
     idle_reason = None
     if no_idle:
         idle_reason = "; ".join(
             f"{n}: {(b.reason if b else None) or 'no idle baseline measured'}"
-            for n, b in zip(names, baselines) if n in no_idle)
+            for n, b in zip(names, baselines)
+            if n in no_idle
+        )
     return subtract_idle(
         sum(gross),
         None if no_idle else sum(b.watts for b in baselines),
@@ -223,13 +244,15 @@ def window_total(window: WindowMeasurement, idle, names, kind: str) -> float | N
     return getattr(total_split(window, idle, names), f"{kind}_j")
 
 
-def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
-                   uncounted: Mapping[str, str]) -> EnergySection:
+def energy_section(
+    windows: list[WindowMeasurement], idle: IdleBaseline | None, uncounted: Mapping[str, str]
+) -> EnergySection:
     """Energy of the trials' ``windows``: per component (those in ``uncounted`` null with
     their reason, never zero) and in total."""
     names = counted_components(uncounted)
     components = {
-        name: component_block(name, windows, idle) if name in names
+        name: component_block(name, windows, idle)
+        if name in names
         else unknown_component(uncounted[name])
         for name in COMPONENTS
     }
@@ -242,8 +265,7 @@ def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
     if not names:
         reason = "; ".join(dict.fromkeys(uncounted.values()))
     else:
-        reason = "; ".join(f"{n} energy unknown ({components[n].reason})"
-                           for n in unknown) or None
+        reason = "; ".join(f"{n} energy unknown ({components[n].reason})" for n in unknown) or None
     total = ComponentFigures.of(
         gross_joules=gross.mean,
         idle_joules=idle_total.mean,
@@ -260,8 +282,13 @@ def energy_section(windows: list[WindowMeasurement], idle: IdleBaseline | None,
     for name, block in [*components.items(), ("total", total)]:
         units[f"{name}_energy_wh"] = joules_to_wh(block.gross_joules)
         units[f"{name}_energy_kwh"] = joules_to_kwh(block.gross_joules)
-    return EnergySection.of(**units, basis=ENERGY_BASIS, components=components, total=total,
-                            methods=methods(windows, idle, names))
+    return EnergySection.of(
+        **units,
+        basis=ENERGY_BASIS,
+        components=components,
+        total=total,
+        methods=methods(windows, idle, names),
+    )
 
 
 def methods(windows: list[WindowMeasurement], idle: IdleBaseline | None, names) -> dict:
@@ -271,8 +298,9 @@ def methods(windows: list[WindowMeasurement], idle: IdleBaseline | None, names) 
     for name in names:
         energy = weakest([w.components[name] for w in windows])
         if energy.estimated:
-            estimates[name] = {key: energy.detail.get(key) for key in ("model", "assumes")} \
-                | {"why": energy.reason}
+            estimates[name] = {key: energy.detail.get(key) for key in ("model", "assumes")} | {
+                "why": energy.reason
+            }
     return {
         "interval": CI_METHOD,
         "estimates": estimates,
@@ -292,8 +320,12 @@ METRIC_FIGURES = {
 }
 
 
-def metrics_section(summaries: list[dict], energy: EnergySection,
-                    carbon_intensity_g_per_kwh: float, task: str | None = None) -> Metrics:
+def metrics_section(
+    summaries: list[dict],
+    energy: EnergySection,
+    carbon_intensity_g_per_kwh: float,
+    task: str | None = None,
+) -> Metrics:
     """Efficiency figures of the total energy, and the GPU-only figure AI Energy Score ranks by.
 
     ``summaries`` are the trials' own summaries, in trial order: each figure is computed per
@@ -305,17 +337,26 @@ def metrics_section(summaries: list[dict], energy: EnergySection,
         "net": energy.total.trial_statistics["net"].values,
         "gpu": energy.gpu.gross.values or [None] * len(summaries),
     }
-    unknown_why = {"total": energy.total.reason,
-                   "net": energy.total.net_reason or energy.total.reason,
-                   "gpu": energy.gpu.reason}
+    unknown_why = {
+        "total": energy.total.reason,
+        "net": energy.total.net_reason or energy.total.reason,
+        "gpu": energy.gpu.reason,
+    }
 
     def per_trial(count: str) -> dict[str, list[dict]]:
         """Each energy's figures per trial, dividing by the summary field ``count``."""
-        return {kind: [efficiency_figures(joules, tokens=tokens_of(summary),
-                                          responses=summary[count] or 0,
-                                          carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh)
-                       for joules, summary in zip(values, summaries, strict=True)]
-                for kind, values in per_energy.items()}
+        return {
+            kind: [
+                efficiency_figures(
+                    joules,
+                    tokens=tokens_of(summary),
+                    responses=summary[count] or 0,
+                    carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh,
+                )
+                for joules, summary in zip(values, summaries, strict=True)
+            ]
+            for kind, values in per_energy.items()
+        }
 
     known = known_task(task)
 
@@ -327,12 +368,16 @@ def metrics_section(summaries: list[dict], energy: EnergySection,
 
     per_query = per_trial("successful_prompts")
     # (metrics field, energy, figure, per-trial figures, the key of its reason when null)
-    figures_wanted = [(key, kind, figure, per_query, f"{kind}.{figure}")
-                      for key, (kind, figure) in METRIC_FIGURES.items()]
+    figures_wanted = [
+        (key, kind, figure, per_query, f"{kind}.{figure}")
+        for key, (kind, figure) in METRIC_FIGURES.items()
+    ]
     if known and known.unit_figures:
         per_unit = per_trial(known.unit_count)
-        figures_wanted += [(key, kind, figure, per_unit, f"{kind}.{key}")
-                           for key, (kind, figure) in known.unit_figures.items()]
+        figures_wanted += [
+            (key, kind, figure, per_unit, f"{kind}.{key}")
+            for key, (kind, figure) in known.unit_figures.items()
+        ]
     metrics, statistics_, reasons = {}, {}, {}
     for key, kind, figure, computed, reason_key in figures_wanted:
         why = [f["reasons"].get(figure) for f in computed[kind]]
@@ -343,13 +388,22 @@ def metrics_section(summaries: list[dict], energy: EnergySection,
         statistics_[key] = figures(over_trials)
         if over_trials.mean is None:  # keyed "<energy>.<figure>", as the site and AES tools read
             reasons[reason_key] = over_trials.reason
-    return Metrics.of(**metrics, carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh,
-                      basis=METRICS_BASIS, interval_method=CI_METHOD,
-                      trial_statistics=statistics_, null_reasons=reasons)
+    return Metrics.of(
+        **metrics,
+        carbon_intensity_g_per_kwh=carbon_intensity_g_per_kwh,
+        basis=METRICS_BASIS,
+        interval_method=CI_METHOD,
+        trial_statistics=statistics_,
+        null_reasons=reasons,
+    )
 
 
-def checks_section(trials: list[Trial], idle: IdleBaseline | None, energy: EnergySection,
-                   uncounted: Mapping[str, str]) -> list[CheckResult]:
+def checks_section(
+    trials: list[Trial],
+    idle: IdleBaseline | None,
+    energy: EnergySection,
+    uncounted: Mapping[str, str],
+) -> list[CheckResult]:
     """Every self-check, per trial where it concerns one window, of the counted components.
     A failed check flags its figure; it never hides it."""
     checks = []
@@ -359,41 +413,52 @@ def checks_section(trials: list[Trial], idle: IdleBaseline | None, energy: Energ
         for phase, window in trial.phase_windows.items():
             for check in counted_window(window, uncounted).checks(idle):
                 checks.append(CheckResult.of(**check.to_dict(), trial=trial.index, window=phase))
-        checks.extend(CheckResult.of(**check.to_dict(), trial=trial.index)
-                      for check in trial.checks)
+        checks.extend(
+            CheckResult.of(**check.to_dict(), trial=trial.index) for check in trial.checks
+        )
     checks.append(CheckResult.of(**check_trial_variation(energy.total.gross.values).to_dict()))
     return checks
 
 
-def window_energy(window: WindowMeasurement, idle: IdleBaseline | None,
-                  uncounted: Mapping[str, str]) -> dict[str, WindowEnergy]:
+def window_energy(
+    window: WindowMeasurement, idle: IdleBaseline | None, uncounted: Mapping[str, str]
+) -> dict[str, WindowEnergy]:
     """Gross and net joules of each component of one window; uncounted ones null with why."""
     splits = window.net(idle)
-    return {name: WindowEnergy.of(gross_joules=None, net_joules=None, source=None,
-                                  reason=uncounted[name]) if name in uncounted
-            else WindowEnergy.of(gross_joules=c.joules, net_joules=splits[name].net_j,
-                                 source=c.source, reason=c.reason)
-            for name, c in window.components.items()}
+    return {
+        name: WindowEnergy.of(
+            gross_joules=None, net_joules=None, source=None, reason=uncounted[name]
+        )
+        if name in uncounted
+        else WindowEnergy.of(
+            gross_joules=c.joules, net_joules=splits[name].net_j, source=c.source, reason=c.reason
+        )
+        for name, c in window.components.items()
+    }
 
 
-def trials_section(trials: list[Trial], idle: IdleBaseline | None,
-                   uncounted: Mapping[str, str]) -> list[TrialRecord]:
-    return [TrialRecord.of(
-        index=trial.index,
-        # On the power timeline's clock, so figures can mark the trial's window.
-        start_s=trial.window.start_s,
-        end_s=trial.window.end_s,
-        duration_s=trial.window.duration_s,
-        completion_tokens=trial.summary["total_completion_tokens"],
-        # Each trial's own count: figures per query divide each trial's energy by it.
-        successful_prompts=trial.summary["successful_prompts"],
-        total_tokens=trial.summary["total_tokens"],  # prompt + completion (AES's)
-        throughput_tokens_per_second=trial.summary["throughput_tokens_per_second"],
-        completion_tokens_per_second=trial.summary["completion_tokens_per_second"],
-        energy=window_energy(trial.window, idle, uncounted),
-        cooldown=trial.cooldown,
-        failure=trial.failure,
-    ) for trial in trials]
+def trials_section(
+    trials: list[Trial], idle: IdleBaseline | None, uncounted: Mapping[str, str]
+) -> list[TrialRecord]:
+    return [
+        TrialRecord.of(
+            index=trial.index,
+            # On the power timeline's clock, so figures can mark the trial's window.
+            start_s=trial.window.start_s,
+            end_s=trial.window.end_s,
+            duration_s=trial.window.duration_s,
+            completion_tokens=trial.summary["total_completion_tokens"],
+            # Each trial's own count: figures per query divide each trial's energy by it.
+            successful_prompts=trial.summary["successful_prompts"],
+            total_tokens=trial.summary["total_tokens"],  # prompt + completion (AES's)
+            throughput_tokens_per_second=trial.summary["throughput_tokens_per_second"],
+            completion_tokens_per_second=trial.summary["completion_tokens_per_second"],
+            energy=window_energy(trial.window, idle, uncounted),
+            cooldown=trial.cooldown,
+            failure=trial.failure,
+        )
+        for trial in trials
+    ]
 
 
 def latency_section(trials: list[Trial]) -> Latency | None:
@@ -402,19 +467,23 @@ def latency_section(trials: list[Trial]) -> Latency | None:
     samples = [t.extra["latency_samples"] for t in trials if "latency_samples" in t.extra]
     if not samples:
         return None
-    statistics_ = {metric: distribution([v for s in samples for v in s[metric]])
-                   for metric in samples[0]}
+    statistics_ = {
+        metric: distribution([v for s in samples for v in s[metric]]) for metric in samples[0]
+    }
     return Latency.of(
         definition=LATENCY_DEFINITION,
-        **{metric: LatencyStatistics.of(**values) if values else None
-           for metric, values in statistics_.items()},
+        **{
+            metric: LatencyStatistics.of(**values) if values else None
+            for metric, values in statistics_.items()
+        },
         requests_file=trials[0].extra.get("requests_file"),
         trials=[{"index": t.index, **t.extra["load"]} for t in trials],
     )
 
 
-def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
-                         uncounted: Mapping[str, str]) -> SteadyState | None:
+def steady_state_section(
+    trials: list[Trial], idle: IdleBaseline | None, uncounted: Mapping[str, str]
+) -> SteadyState | None:
     """Energy and tokens of each trial's steady-state window (serving backends), and the
     energy over the trials that had one; ``None`` for backends without a steady state."""
     if not any("steady_state" in t.extra for t in trials):
@@ -426,28 +495,38 @@ def steady_state_section(trials: list[Trial], idle: IdleBaseline | None,
         steady = dict(trial.extra["steady_state"])
         gross = window_total(window, idle, names, "gross") if window else None
         tokens = steady["output_tokens"]
-        rows.append(SteadyTrial.of(**{
-            "index": trial.index, **steady,
-            "completion_tokens_per_second": tokens / steady["duration_s"]
-            if window and tokens is not None else None,
-            "energy": window_energy(window, idle, uncounted) if window else None,
-            "total_gross_joules": gross,
-            "joules_per_token": gross / tokens if gross is not None and tokens else None,
-        }))
+        rows.append(
+            SteadyTrial.of(
+                **{
+                    "index": trial.index,
+                    **steady,
+                    "completion_tokens_per_second": tokens / steady["duration_s"]
+                    if window and tokens is not None
+                    else None,
+                    "energy": window_energy(window, idle, uncounted) if window else None,
+                    "total_gross_joules": gross,
+                    "joules_per_token": gross / tokens if gross is not None and tokens else None,
+                }
+            )
+        )
         if window:
             windows.append(window)
     energy = None
     if windows:
         energy = energy_section(windows, idle, uncounted).model_copy(
-            update={"basis": STEADY_STATE_BASIS})
+            update={"basis": STEADY_STATE_BASIS}
+        )
     return SteadyState.of(
         definition=STEADY_STATE_BASIS,
         trials=rows,
         energy=energy,
-        reason=None if windows else "no trial had a steady-state window: "
+        reason=None
+        if windows
+        else "no trial had a steady-state window: "
         + "; ".join(dict.fromkeys(r.reason for r in rows if r.reason)),
-        joules_per_token=figures(trial_statistics([r.joules_per_token for r in rows],
-                                                   reasons=[r.reason for r in rows])),
+        joules_per_token=figures(
+            trial_statistics([r.joules_per_token for r in rows], reasons=[r.reason for r in rows])
+        ),
     )
 
 
@@ -456,32 +535,52 @@ def phases_section(trials: list[Trial], uncounted: Mapping[str, str]) -> Phases 
     the counted components (a CPU run's meters still watch the host's GPUs)."""
     if not all("prefill" in t.phase_windows for t in trials):
         return None
-    passes = [(t.extra.get("prefill_passes", 1), t.extra.get("generate_passes", 1))
-              for t in trials]
-    per_trial = [split_window_phases(counted_window(t.phase_windows["prefill"], uncounted),
-                                     counted_window(t.window, uncounted), passes=prefill,
-                                     generate_passes=generate)
-                 for t, (prefill, generate) in zip(trials, passes)]
+    passes = [(t.extra.get("prefill_passes", 1), t.extra.get("generate_passes", 1)) for t in trials]
+    per_trial = [
+        split_window_phases(
+            counted_window(t.phase_windows["prefill"], uncounted),
+            counted_window(t.window, uncounted),
+            passes=prefill,
+            generate_passes=generate,
+        )
+        for t, (prefill, generate) in zip(trials, passes)
+    ]
     mean = {
         name: PhaseMean.of(
-            **{part: figures(trial_statistics([getattr(split[name], part) for split in per_trial],
-                                              reasons=[split[name].reason for split in per_trial]))
-               for part in ("prefill", "decode")},
-            invalid_reasons=sorted({s[name].reason for s in per_trial if s[name].reason}))
+            **{
+                part: figures(
+                    trial_statistics(
+                        [getattr(split[name], part) for split in per_trial],
+                        reasons=[split[name].reason for split in per_trial],
+                    )
+                )
+                for part in ("prefill", "decode")
+            },
+            invalid_reasons=sorted({s[name].reason for s in per_trial if s[name].reason}),
+        )
         for name in per_trial[0]
     }
     return Phases.of(
         definition=PHASES_DEFINITION,
-        trials=[PhaseTrial.of(prefill_passes=prefill, generate_passes=generate,
-                              **{name: split.to_dict() for name, split in splits.items()})
-                for (prefill, generate), splits in zip(passes, per_trial)],
+        trials=[
+            PhaseTrial.of(
+                prefill_passes=prefill,
+                generate_passes=generate,
+                **{name: split.to_dict() for name, split in splits.items()},
+            )
+            for (prefill, generate), splits in zip(passes, per_trial)
+        ],
         mean=mean,
     )
 
 
-def load_section(window: WindowMeasurement | None, idle: IdleBaseline | None,
-                 uncounted: Mapping[str, str], process_start_s: float | None,
-                 start_reason: str | None = None) -> Load | None:
+def load_section(
+    window: WindowMeasurement | None,
+    idle: IdleBaseline | None,
+    uncounted: Mapping[str, str],
+    process_start_s: float | None,
+    start_reason: str | None = None,
+) -> Load | None:
     """The model load's time and energy (``window``: meters open to model ready, on the
     monitor's clock; ``process_start_s``: the process's start on that clock, or ``None``
     with ``start_reason``); ``None`` for a run that measured no load."""
@@ -495,9 +594,15 @@ def load_section(window: WindowMeasurement | None, idle: IdleBaseline | None,
             return unknown_component(uncounted[name])
         energy, split = window.components[name], splits[name]
         return ComponentFigures.of(
-            gross_joules=energy.joules, idle_joules=split.idle_j, net_joules=split.net_j,
-            net_reason=split.reason if split.net_j is None else None, source=energy.source,
-            estimated=energy.estimated, reason=energy.reason, devices=list(energy.devices))
+            gross_joules=energy.joules,
+            idle_joules=split.idle_j,
+            net_joules=split.net_j,
+            net_reason=split.reason if split.net_j is None else None,
+            source=energy.source,
+            estimated=energy.estimated,
+            reason=energy.reason,
+            devices=list(energy.devices),
+        )
 
     total = total_split(window, idle, names)
     known_start = process_start_s is not None
@@ -511,25 +616,46 @@ def load_section(window: WindowMeasurement | None, idle: IdleBaseline | None,
         reason=None if known_start else start_reason,
         components={name: figures_of(name) for name in COMPONENTS},
         total=ComponentFigures.of(
-            gross_joules=total.gross_j, idle_joules=total.idle_j, net_joules=total.net_j,
-            net_reason=total.reason if total.net_j is None else None, source=None,
+            gross_joules=total.gross_j,
+            idle_joules=total.idle_j,
+            net_joules=total.net_j,
+            net_reason=total.reason if total.net_j is None else None,
+            source=None,
             estimated=any(window.components[n].estimated for n in names),
             reason=None if total.gross_j is not None else total.reason,
-            components=list(names)),
+            components=list(names),
+        ),
     )
 
 
-def memory_section(gpu_used: dict | None, gpu_reason: str | None, framework: dict,
-                   host: PeakMemory) -> Memory:
+def memory_section(
+    gpu_used: dict | None, gpu_reason: str | None, framework: dict, host: PeakMemory
+) -> Memory:
     """The run's peak memory: each GPU's, the framework's, the host's (meters/memory.py)."""
-    return Memory.of(definition=MEMORY_DEFINITION, gpu_used_bytes=gpu_used,
-                     gpu_reason=gpu_reason, **framework, host_bytes=host.bytes,
-                     host_source=host.source, host_reason=host.reason)
+    return Memory.of(
+        definition=MEMORY_DEFINITION,
+        gpu_used_bytes=gpu_used,
+        gpu_reason=gpu_reason,
+        **framework,
+        host_bytes=host.bytes,
+        host_source=host.source,
+        host_reason=host.reason,
+    )
 
 
-def completed_report(config: dict, trials: list, idle, uncounted: dict, carbon_intensity: float,
-                     timeline_file: str | None, provenance: dict, *, load: Load | None = None,
-                     memory: Memory | None = None, warm_up: WarmUp | None = None) -> Report:
+def completed_report(
+    config: dict,
+    trials: list,
+    idle,
+    uncounted: dict,
+    carbon_intensity: float,
+    timeline_file: str | None,
+    provenance: dict,
+    *,
+    load: Load | None = None,
+    memory: Memory | None = None,
+    warm_up: WarmUp | None = None,
+) -> Report:
     """The report of a run whose trials completed: ``succeeded``, or ``failed`` when a
     trial had too many failed requests (its figures are still reported); with the
     model load's, the warm-up's and the peak memory's sections where the run measured
@@ -544,8 +670,9 @@ def completed_report(config: dict, trials: list, idle, uncounted: dict, carbon_i
         config=config,
         summary=summary_section(trials),
         energy=energy,
-        metrics=metrics_section([t.summary for t in trials], energy, carbon_intensity,
-                                config.get("task")),
+        metrics=metrics_section(
+            [t.summary for t in trials], energy, carbon_intensity, config.get("task")
+        ),
         checks=checks_section(trials, idle, energy, uncounted),
         trials=trials_section(trials, idle, uncounted),
         phases=phases_section(trials, uncounted),

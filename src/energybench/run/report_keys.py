@@ -18,9 +18,16 @@ from energybench.run.energy import joules_to_kwh, joules_to_wh
 from energybench.run.files import json_text
 
 SUMMARY_KEYS = (
-    "total_prompts", "successful_prompts", "failed_prompts", "total_duration_seconds",
-    "avg_latency_seconds", "avg_time_to_first_token", "total_tokens", "total_prompt_tokens",
-    "total_completion_tokens", "throughput_tokens_per_second",
+    "total_prompts",
+    "successful_prompts",
+    "failed_prompts",
+    "total_duration_seconds",
+    "avg_latency_seconds",
+    "avg_time_to_first_token",
+    "total_tokens",
+    "total_prompt_tokens",
+    "total_completion_tokens",
+    "throughput_tokens_per_second",
 )
 # The keys of AES's `energy` section (CodeCarbon's figures, as ai_energy_benchmarks writes
 # them). AES's `energy_wh`/`energy_kwh` are GPU energy; `total_*` are GPU + CPU + RAM.
@@ -28,8 +35,7 @@ ENERGY_KEYS = tuple(
     f"{part}_{unit}"
     for part in ("gpu_energy", "cpu_energy", "ram_energy", "total_energy", "energy")
     for unit in ("wh", "kwh")
-) + ("emissions_g_co2eq", "emissions_kg_co2eq", "duration_seconds",
-     "carbon_intensity_g_per_kwh")
+) + ("emissions_g_co2eq", "emissions_kg_co2eq", "duration_seconds", "carbon_intensity_g_per_kwh")
 
 
 def with_aes_energy_keys(report: dict) -> dict:
@@ -54,8 +60,7 @@ def _replace(report: dict, old, new) -> dict:
     sections = {"summary": SUMMARY_KEYS, "energy": ENERGY_KEYS}
     copy = dict(report)
     for section, keys in sections.items():
-        copy[section] = {k: new if k in keys and old(v) else v
-                         for k, v in report[section].items()}
+        copy[section] = {k: new if k in keys and old(v) else v for k, v in report[section].items()}
     return copy
 
 
@@ -64,8 +69,14 @@ def encode(report: dict) -> str:
     return json_text(report)
 
 
-_JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number",
-               bool: "a boolean", type(None): "null"}
+_JSON_TYPES = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    type(None): "null",
+}
 
 
 def decode(text: str) -> dict:

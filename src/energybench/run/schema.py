@@ -46,23 +46,31 @@ _URL_CREDENTIALS = re.compile(
     r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s@]*@|[?&#;](?:api[_-]?key|apikey|x-api-key|key|"
     r"(?:access|auth|id|refresh)?[_-]?token|auth|authorization|secret|client[_-]?secret|"
     r"password|passwd|pass|pwd|sig|signature|credential|credentials)=",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 CREDENTIALS_IN_A_URL = (
     "credentials in a URL (user:password@ or a name@ before the host, or a key in its query "
     "string), which would be stored and published with the settings; give a URL without "
     "them, and a key through the environment (an endpoint's api_key_env setting names the "
-    "variable holding it; the Hub reads HF_TOKEN)")
+    "variable holding it; the Hub reads HF_TOKEN)"
+)
 
 
 def credential_problems(document: Any, path: tuple = ()) -> list[tuple[list, str]]:
     """Each text in ``document`` that carries credentials in a URL, by its place (the value
     is never repeated)."""
     if isinstance(document, dict):
-        return [problem for key, value in document.items()
-                for problem in credential_problems(value, (*path, key))]
+        return [
+            problem
+            for key, value in document.items()
+            for problem in credential_problems(value, (*path, key))
+        ]
     if isinstance(document, list):
-        return [problem for index, value in enumerate(document)
-                for problem in credential_problems(value, (*path, index))]
+        return [
+            problem
+            for index, value in enumerate(document)
+            for problem in credential_problems(value, (*path, index))
+        ]
     if isinstance(document, str) and _URL_CREDENTIALS.search(document):
         return [(list(path), f"not allowed: {CREDENTIALS_IN_A_URL}")]
     return []
@@ -79,12 +87,14 @@ def schema_problems(document: Any, schema: dict) -> list[tuple[list, str]]:
         # anyOf/allOf wrap the useful error: report the most specific one.
         best = jsonschema.exceptions.best_match([error])
         path = list(best.absolute_path)
-        if any(path[:len(place)] == place for place in refused):
+        if any(path[: len(place)] == place for place in refused):
             continue
         if best.validator == "additionalProperties" and isinstance(best.instance, dict):
             known = sorted(best.schema.get("properties", {}))
             for extra in sorted(set(best.instance) - set(known)):
-                problems.append((path + [extra], f"unknown field; known fields: {', '.join(known)}"))
+                problems.append(
+                    (path + [extra], f"unknown field; known fields: {', '.join(known)}")
+                )
             continue
         problems.append((path, readable_message(best)))
     return sorted(problems, key=lambda p: [str(x) for x in p[0]])
@@ -95,8 +105,9 @@ def _describe(option: dict) -> str:
     if "description" in option:
         return option["description"]
     if "enum" in option:
-        return "one of " + ", ".join(json.dumps(v) if not isinstance(v, str) else v
-                                     for v in option["enum"])
+        return "one of " + ", ".join(
+            json.dumps(v) if not isinstance(v, str) else v for v in option["enum"]
+        )
     if option.get("type") == "array" and "items" in option:
         return f"a list of ({_describe(option['items'])})"
     if "type" in option:

@@ -15,13 +15,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, GetPydanticSchema, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetPydanticSchema,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import core_schema
 
-Number = Annotated[int | float, GetPydanticSchema(lambda _type, _handler: core_schema.union_schema(
-    [core_schema.int_schema(strict=True), core_schema.float_schema(strict=True, allow_inf_nan=False)],
-    custom_error_type="number_type", custom_error_message="Input should be a finite number")),
-    WithJsonSchema({"type": "number"})]
+Number = Annotated[
+    int | float,
+    GetPydanticSchema(
+        lambda _type, _handler: core_schema.union_schema(
+            [
+                core_schema.int_schema(strict=True),
+                core_schema.float_schema(strict=True, allow_inf_nan=False),
+            ],
+            custom_error_type="number_type",
+            custom_error_message="Input should be a finite number",
+        )
+    ),
+    WithJsonSchema({"type": "number"}),
+]
 """A figure: an integer stays an integer (a report read and written back is the same text),
 NaN and infinity are no figures (strict JSON)."""
 Count = Annotated[int, Field(ge=0)]
@@ -29,8 +46,10 @@ Count = Annotated[int, Field(ge=0)]
 
 def _reason_with_null(figure: str, reason: str) -> dict:
     """The JSON Schema rule that a null ``figure`` comes with its ``reason``."""
-    return {"if": {"properties": {figure: {"type": "null"}}, "required": [figure]},
-            "then": {"properties": {reason: {"type": "string"}}, "required": [reason]}}
+    return {
+        "if": {"properties": {figure: {"type": "null"}}, "required": [figure]},
+        "then": {"properties": {reason: {"type": "string"}}, "required": [reason]},
+    }
 
 
 def _check_reasons(section: BaseModel, pairs: tuple[tuple[str, str], ...]) -> None:
@@ -66,6 +85,7 @@ class Section(BaseModel):
 
 
 # --- energy -------------------------------------------------------------------------------
+
 
 class TrialFigures(Section):
     """A figure over the trials: the per-trial values, their mean and interval, or why not."""
@@ -103,7 +123,8 @@ class ComponentFigures(Section):
     notes: list = Field(default_factory=list)
     components: list | None = Field(None, description="The total: the components it counts.")
     trial_statistics: dict[str, TrialFigures] | None = Field(
-        None, description='Over the trials: "gross", "net".')
+        None, description='Over the trials: "gross", "net".'
+    )
     meter_detail: list | None = None
 
     @model_validator(mode="after")
@@ -148,7 +169,8 @@ class EnergySection(Section):
     basis: str
     components: dict[str, ComponentFigures] = Field(
         description="gpu, cpu and ram, each (an uncounted one with why).",
-        json_schema_extra={"required": list(COUNTED)})
+        json_schema_extra={"required": list(COUNTED)},
+    )
     total: ComponentFigures
     methods: Methods | None = None
 
@@ -181,18 +203,22 @@ class Metrics(Section):
     net_joules_per_token: Number | None
     joules_per_response: Number | None
     wh_per_1000_queries: Number | None = Field(
-        description="GPU energy per 1,000 queries: AI Energy Score's ranking figure.")
+        description="GPU energy per 1,000 queries: AI Energy Score's ranking figure."
+    )
     total_wh_per_1000_queries: Number | None
     tokens_per_joule: Number | None
     co2_emissions_g: Number | None
     carbon_intensity_g_per_kwh: Number | None
     # Image generation's own (energybench.run.tasks): absent from other tasks' reports.
     wh_per_1000_images: Number | None = Field(
-        None, description="image_generation: GPU energy per 1,000 images.")
+        None, description="image_generation: GPU energy per 1,000 images."
+    )
     total_wh_per_1000_images: Number | None = Field(
-        None, description="image_generation: total energy per 1,000 images.")
+        None, description="image_generation: total energy per 1,000 images."
+    )
     joules_per_image: Number | None = Field(
-        None, description="image_generation: total energy per image.")
+        None, description="image_generation: total energy per image."
+    )
     basis: str | None = None
     interval_method: str | None = None
     trial_statistics: dict[str, TrialFigures] | None = None
@@ -204,6 +230,7 @@ class Metrics(Section):
 
 
 # --- what the run did ---------------------------------------------------------------------
+
 
 class Summary(Section):
     """AI Energy Score's summary (counts of a trial, timings averaged over the trials), and
@@ -223,13 +250,19 @@ class Summary(Section):
     avg_served_time_to_first_token: Number | None = None
     completion_tokens_per_second: Number | None = None
     # Image generation's own (energybench.run.tasks): absent from other tasks' reports.
-    images_generated: Count | None = Field(None, description=(
-        "image_generation: images made in a trial's window (prompts x images_per_prompt x "
-        "passes)."))
+    images_generated: Count | None = Field(
+        None,
+        description=(
+            "image_generation: images made in a trial's window (prompts x images_per_prompt x "
+            "passes)."
+        ),
+    )
     images_per_second: Number | None = None
     avg_seconds_per_image: Number | None = None
-    queries_per_second: Number | None = Field(None, description=(
-        "text_classification: texts classified per second over the measured window."))
+    queries_per_second: Number | None = Field(
+        None,
+        description=("text_classification: texts classified per second over the measured window."),
+    )
 
 
 class CheckResult(Section):
@@ -290,8 +323,11 @@ class PhaseTrial(Section):
 
     @property
     def splits(self) -> dict[str, PhaseFigures]:
-        return {name: PhaseFigures.from_dict(part) for name, part in self.extra.items()
-                if isinstance(part, dict)}
+        return {
+            name: PhaseFigures.from_dict(part)
+            for name, part in self.extra.items()
+            if isinstance(part, dict)
+        }
 
 
 class PhaseMean(Section):
@@ -401,7 +437,8 @@ class Load(Section):
     duration_s: Number | None = Field(description="Process start to model ready.")
     metered_s: Number = Field(description="Meters open to model ready: the energy's window.")
     before_meters_s: Number | None = Field(
-        description="Process start to meters open (interpreter, imports).")
+        description="Process start to meters open (interpreter, imports)."
+    )
     reason: str | None = Field(description="Why duration_s is unknown.")
     components: dict[str, ComponentFigures]
     total: ComponentFigures
@@ -413,8 +450,11 @@ class Load(Section):
 
 
 Bytes = Annotated[int, Field(ge=0)]
-MEMORY_REASONS = (("gpu_used_bytes", "gpu_reason"), ("framework_allocated_bytes", "framework_reason"),
-                  ("host_bytes", "host_reason"))
+MEMORY_REASONS = (
+    ("gpu_used_bytes", "gpu_reason"),
+    ("framework_allocated_bytes", "framework_reason"),
+    ("host_bytes", "host_reason"),
+)
 
 
 class Memory(Section):
@@ -425,8 +465,11 @@ class Memory(Section):
     of the run (``host_source`` says which: the resident set of its process tree, sampled, or
     its container's cgroup peak)."""
 
-    model_config = ConfigDict(json_schema_extra={
-        "allOf": [_reason_with_null(figure, reason) for figure, reason in MEMORY_REASONS]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [_reason_with_null(figure, reason) for figure, reason in MEMORY_REASONS]
+        }
+    )
 
     definition: str
     gpu_used_bytes: dict[str, Bytes | None] | None

@@ -42,8 +42,11 @@ def is_local_dataset(dataset: str) -> bool:
 
 def is_local_model(model_id: str) -> bool:
     """Local directories are existing paths or explicit ones; others are Hugging Face ids."""
-    return (Path(model_id).exists() or model_id.startswith(("/", "./", "../", "~"))
-            or model_id.count("/") > 1)
+    return (
+        Path(model_id).exists()
+        or model_id.startswith(("/", "./", "../", "~"))
+        or model_id.count("/") > 1
+    )
 
 
 def local_inputs(run_config: dict) -> dict[str, str]:
@@ -66,11 +69,15 @@ def contradictions(cfg: dict) -> list[str]:
     """Settings that contradict each other (``cfg`` with its GPUs planned)."""
     problems = []
     if cfg["device"] == "cuda" and cfg["gpus"] == 0:
-        problems.append("device 'cuda' needs gpus >= 1 (the job's GPUs; `gpus: auto` takes "
-                        "none where the machine that runs the jobs has no GPU: node_gpus)")
+        problems.append(
+            "device 'cuda' needs gpus >= 1 (the job's GPUs; `gpus: auto` takes "
+            "none where the machine that runs the jobs has no GPU: node_gpus)"
+        )
     if cfg["device"] == "cpu" and cfg["gpus"] > 0:
-        problems.append(f"device 'cpu' with gpus: {cfg['gpus']}: the job would hold GPUs "
-                        "the run never uses (leave gpus at auto, or set it to 0)")
+        problems.append(
+            f"device 'cpu' with gpus: {cfg['gpus']}: the job would hold GPUs "
+            "the run never uses (leave gpus at auto, or set it to 0)"
+        )
     return problems + backend_class(cfg["backend"]).config_problems(cfg) + task_problems(cfg)
 
 
@@ -90,8 +97,11 @@ def canonical(value: Any) -> Any:
 
 def _fields(instance, skip: tuple[str, ...] = ()) -> dict:
     """A dataclass instance's fields as a shallow dict."""
-    return {f.name: getattr(instance, f.name) for f in dataclasses.fields(instance)
-            if f.name not in skip}
+    return {
+        f.name: getattr(instance, f.name)
+        for f in dataclasses.fields(instance)
+        if f.name not in skip
+    }
 
 
 # The values of the `aes_reasoning` setting: a row of an AES model list imported as AES's
@@ -100,8 +110,16 @@ EFFECTIVE, STATED = "effective", "stated"
 AES_REASONING = (EFFECTIVE, STATED)
 
 # Settings left out of the resolved config while unset, so adding them changed no digest.
-UNSET_WHEN_EMPTY = ("temperature", "prompt_prefix", "reasoning_state", "priority", "protocol",
-                    "aes_reasoning", "prompt_overflow", "quantization")
+UNSET_WHEN_EMPTY = (
+    "temperature",
+    "prompt_prefix",
+    "reasoning_state",
+    "priority",
+    "protocol",
+    "aes_reasoning",
+    "prompt_overflow",
+    "quantization",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -187,9 +205,11 @@ class RunConfig:
         stated = self.reasoning_state.strip().lower().startswith("on")
         if stated == self.reasoning:
             return None
-        return (f"the model list states reasoning {self.reasoning_state!r}; this run has "
-                f"reasoning {'on' if self.reasoning else 'off'}, as AI Energy Score's runner "
-                f"runs the row (aes_reasoning: {self.aes_reasoning}; docs/aes.md)")
+        return (
+            f"the model list states reasoning {self.reasoning_state!r}; this run has "
+            f"reasoning {'on' if self.reasoning else 'off'}, as AI Energy Score's runner "
+            f"runs the row (aes_reasoning: {self.aes_reasoning}; docs/aes.md)"
+        )
 
     @classmethod
     def validated(cls, data: dict) -> RunConfig:
@@ -198,8 +218,11 @@ class RunConfig:
         settings = {k: v for k, v in data.items() if k not in ("model", "measurement")}
         check_document(settings, package_schema("model_settings.schema.json"), "run config")
         if "measurement" in data:  # one left out is named with the other missing fields
-            check_document(data["measurement"], package_schema("measurement.schema.json"),
-                           "run config field 'measurement'")
+            check_document(
+                data["measurement"],
+                package_schema("measurement.schema.json"),
+                "run config field 'measurement'",
+            )
         cfg = cls.from_dict(data)
         problems = contradictions(with_planned_gpus(data, bool(discover_devices().devices)))
         if problems:
@@ -216,15 +239,20 @@ class RunConfig:
         model = settings.pop("model", None)
         measurement = settings.pop("measurement", None)
         absent = sorted(name for name in REQUIRED_SETTINGS if data.get(name) is None) + [
-            name for name in ("model", "measurement") if data.get(name) is None]
+            name for name in ("model", "measurement") if data.get(name) is None
+        ]
         if absent:
             raise ConfigError(f"run config lacks required fields: {', '.join(absent)}")
         try:
             measurement = Measurement.model_validate(measurement)
         except ValidationError as exc:
-            raise ConfigError("run config field 'measurement': " + "; ".join(
-                f"{'.'.join(map(str, error['loc'])) or '(entry)'}: {error['msg']}"
-                for error in exc.errors(include_url=False))) from None
+            raise ConfigError(
+                "run config field 'measurement': "
+                + "; ".join(
+                    f"{'.'.join(map(str, error['loc'])) or '(entry)'}: {error['msg']}"
+                    for error in exc.errors(include_url=False)
+                )
+            ) from None
         try:
             backend = backend_class(settings["backend"])
         except ValueError as exc:
@@ -232,10 +260,15 @@ class RunConfig:
         for name in ISOLATION_FIELDS:
             settings.pop(name, None)
         settings["model_class"] = settings.pop("class")
-        return cls(model=model, measurement=measurement, isolation=Isolation.from_run_config(data),
-                   backend_block=settings.pop(settings["backend"], None),
-                   task_block=settings.pop(settings["task"], None),
-                   backend_settings=backend.parse_settings(data), **settings)
+        return cls(
+            model=model,
+            measurement=measurement,
+            isolation=Isolation.from_run_config(data),
+            backend_block=settings.pop(settings["backend"], None),
+            task_block=settings.pop(settings["task"], None),
+            backend_settings=backend.parse_settings(data),
+            **settings,
+        )
 
     def to_dict(self) -> dict:
         """The run config as a plain dict in canonical form (energybench.run.settings.canonical)."""
@@ -249,8 +282,16 @@ class RunConfig:
         data[self.backend] = data.pop("backend_block")
         data[self.task] = data.pop("task_block")
         data.update(data.pop("isolation"))
-        for optional in ("tiny", "image", "cpus", "memory", self.backend, self.task, "timeout_s",
-                         *UNSET_WHEN_EMPTY):
+        for optional in (
+            "tiny",
+            "image",
+            "cpus",
+            "memory",
+            self.backend,
+            self.task,
+            "timeout_s",
+            *UNSET_WHEN_EMPTY,
+        ):
             if data[optional] in (None, ""):
                 del data[optional]
         return canonical(data)
@@ -292,7 +333,7 @@ def apply_overrides(config: dict, overrides: list[str]) -> dict:
         except yaml.YAMLError:
             value = raw
         if key.startswith(REASONING_PARAM_PREFIX):
-            result.setdefault("reasoning_params", {})[key[len(REASONING_PARAM_PREFIX):]] = value
+            result.setdefault("reasoning_params", {})[key[len(REASONING_PARAM_PREFIX) :]] = value
         elif key in OVERRIDE_ALIASES:
             result[OVERRIDE_ALIASES[key]] = value
         elif key in fields:

@@ -65,16 +65,19 @@ class Task:
         return getattr(importlib.import_module(module), attribute)
 
     def cannot_run_on(self, backend: str) -> str:
-        return (f"task {self.name!r} does not run on backend {backend!r} "
-                f"(backends that run it: {', '.join(self.backends)})")
+        return (
+            f"task {self.name!r} does not run on backend {backend!r} "
+            f"(backends that run it: {', '.join(self.backends)})"
+        )
 
     @property
     def figures(self) -> dict[str, str]:
         """Every figure the task declares -> the report section holding it (``summary`` or
         ``metrics``): its unit count, throughput, latencies and per-unit figures."""
-        return {**dict.fromkeys((self.unit_count, self.throughput, *self.latency_figures),
-                                "summary"),
-                **dict.fromkeys(self.per_unit_figures, "metrics")}
+        return {
+            **dict.fromkeys((self.unit_count, self.throughput, *self.latency_figures), "summary"),
+            **dict.fromkeys(self.per_unit_figures, "metrics"),
+        }
 
     def rating_group(self, model_class: str | None) -> str:
         """The group a model is rated within: the task, and its class where the task is
@@ -84,54 +87,91 @@ class Task:
         return self.name
 
 
-TASKS: dict[str, Task] = {task.name: task for task in (
-    Task(
-        name="text_generation", aes_name="text_gen", words="text generation",
-        aes_dataset="EnergyStarAI/text_generation", dataset_column="text", aes_block={},
-        unit="query", units="queries",
-        unit_count="successful_prompts",
-        per_unit_figures=("wh_per_1000_queries", "total_wh_per_1000_queries",
-                          "joules_per_response", "joules_per_token", "net_joules_per_token",
-                          "tokens_per_joule"),
-        generates_tokens=True, unit_figures={},
-        throughput="completion_tokens_per_second",
-        latency_figures=("avg_served_latency_seconds", "avg_served_time_to_first_token"),
-        backends={"pytorch": "energybench.run.backends.pytorch:PyTorchBackend",
-                  "vllm": "energybench.run.backends.vllm.backend:VLLMBackend"},
-        rated_per_class=True,
-    ),
-    Task(
-        name="image_generation", aes_name="image_gen", words="image generation",
-        aes_dataset="EnergyStarAI/image_generation", dataset_column="prompt",
-        aes_block={"images_per_prompt": 1}, unit="image", units="images",
-        unit_count="images_generated",
-        per_unit_figures=("wh_per_1000_queries", "wh_per_1000_images",
-                          "total_wh_per_1000_images", "joules_per_image"),
-        generates_tokens=False,
-        unit_figures={"wh_per_1000_images": ("gpu", "wh_per_1000_queries"),
-                      "total_wh_per_1000_images": ("total", "wh_per_1000_queries"),
-                      "joules_per_image": ("total", "j_per_response")},
-        throughput="images_per_second",
-        latency_figures=("avg_served_latency_seconds", "avg_seconds_per_image"),
-        backends={"pytorch": "energybench.run.backends.diffusion:DiffusionBackend"},
-        rated_per_class=False,
-    ),
-    Task(
-        name="text_classification", aes_name="text_classification",
-        words="text classification", aes_dataset="EnergyStarAI/text_classification",
-        dataset_column="text", aes_block={}, unit="query", units="queries",
-        unit_count="successful_prompts",
-        # A query is one text classified; nothing is generated, so no per-token figure.
-        per_unit_figures=("wh_per_1000_queries", "total_wh_per_1000_queries",
-                          "joules_per_response"),
-        generates_tokens=False, unit_figures={},
-        throughput="queries_per_second",
-        latency_figures=("avg_served_latency_seconds",),
-        backends={"pytorch": "energybench.run.backends.text_classification:"
-                             "TextClassificationBackend"},
-        rated_per_class=False,
-    ),
-)}
+TASKS: dict[str, Task] = {
+    task.name: task
+    for task in (
+        Task(
+            name="text_generation",
+            aes_name="text_gen",
+            words="text generation",
+            aes_dataset="EnergyStarAI/text_generation",
+            dataset_column="text",
+            aes_block={},
+            unit="query",
+            units="queries",
+            unit_count="successful_prompts",
+            per_unit_figures=(
+                "wh_per_1000_queries",
+                "total_wh_per_1000_queries",
+                "joules_per_response",
+                "joules_per_token",
+                "net_joules_per_token",
+                "tokens_per_joule",
+            ),
+            generates_tokens=True,
+            unit_figures={},
+            throughput="completion_tokens_per_second",
+            latency_figures=("avg_served_latency_seconds", "avg_served_time_to_first_token"),
+            backends={
+                "pytorch": "energybench.run.backends.pytorch:PyTorchBackend",
+                "vllm": "energybench.run.backends.vllm.backend:VLLMBackend",
+            },
+            rated_per_class=True,
+        ),
+        Task(
+            name="image_generation",
+            aes_name="image_gen",
+            words="image generation",
+            aes_dataset="EnergyStarAI/image_generation",
+            dataset_column="prompt",
+            aes_block={"images_per_prompt": 1},
+            unit="image",
+            units="images",
+            unit_count="images_generated",
+            per_unit_figures=(
+                "wh_per_1000_queries",
+                "wh_per_1000_images",
+                "total_wh_per_1000_images",
+                "joules_per_image",
+            ),
+            generates_tokens=False,
+            unit_figures={
+                "wh_per_1000_images": ("gpu", "wh_per_1000_queries"),
+                "total_wh_per_1000_images": ("total", "wh_per_1000_queries"),
+                "joules_per_image": ("total", "j_per_response"),
+            },
+            throughput="images_per_second",
+            latency_figures=("avg_served_latency_seconds", "avg_seconds_per_image"),
+            backends={"pytorch": "energybench.run.backends.diffusion:DiffusionBackend"},
+            rated_per_class=False,
+        ),
+        Task(
+            name="text_classification",
+            aes_name="text_classification",
+            words="text classification",
+            aes_dataset="EnergyStarAI/text_classification",
+            dataset_column="text",
+            aes_block={},
+            unit="query",
+            units="queries",
+            unit_count="successful_prompts",
+            # A query is one text classified; nothing is generated, so no per-token figure.
+            per_unit_figures=(
+                "wh_per_1000_queries",
+                "total_wh_per_1000_queries",
+                "joules_per_response",
+            ),
+            generates_tokens=False,
+            unit_figures={},
+            throughput="queries_per_second",
+            latency_figures=("avg_served_latency_seconds",),
+            backends={
+                "pytorch": "energybench.run.backends.text_classification:TextClassificationBackend"
+            },
+            rated_per_class=False,
+        ),
+    )
+}
 DEFAULT_TASK = "text_generation"
 AES_TASKS = {task.aes_name: task.name for task in TASKS.values()}
 """AES's task names (``text_gen``) -> ours."""
@@ -162,7 +202,7 @@ def task_problems(run_config: Mapping) -> list[str]:
 
 
 def task_in_words(name: str | None, model_class: str | None) -> str:
-    """"Text generation, class B": a task as words (one this pipeline does not know by its
+    """ "Text generation, class B": a task as words (one this pipeline does not know by its
     name), and the class where it has one and the task is rated by class."""
     task = known_task(name)
     words = (task.words if task else (name or "unknown task").replace("_", " ")).capitalize()

@@ -54,32 +54,40 @@ class Command:
     unset: tuple[str, ...] = ()
 
     def child_environment(self, environ: Mapping[str, str]) -> dict[str, str]:
-        return {name: value for name, value in {**environ, **self.env}.items()
-                if name not in self.unset}
+        return {
+            name: value for name, value in {**environ, **self.env}.items() if name not in self.unset
+        }
 
 
 def mount_problem(path: str | Path) -> str | None:
     """Why a container cannot be given ``path``, or None."""
     if any(separator in str(path) for separator in _MOUNT_SEPARATORS):
-        return (f"cannot mount {str(path)!r} into the container: paths containing ',', ':', "
-                "'\"' or a newline are not supported by the mount syntax; move or link it to a "
-                "plain path, or use runtime: process")
+        return (
+            f"cannot mount {str(path)!r} into the container: paths containing ',', ':', "
+            "'\"' or a newline are not supported by the mount syntax; move or link it to a "
+            "plain path, or use runtime: process"
+        )
     return None
 
 
 def mounts_for(spec: LaunchSpec) -> list[Mount]:
     """Host paths the run needs, parents before children so nested mounts layer correctly."""
-    writable = [spec.run_dir] + ([spec.hf_home_or_default]
-                                 if spec.hub_cache == HUB_CACHE_WRITE else [])
-    read_only = [*spec.read_only_mounts] + ([spec.hf_home_or_default]
-                                            if spec.hub_cache == HUB_CACHE_READ else [])
+    writable = [spec.run_dir] + (
+        [spec.hf_home_or_default] if spec.hub_cache == HUB_CACHE_WRITE else []
+    )
+    read_only = [*spec.read_only_mounts] + (
+        [spec.hf_home_or_default] if spec.hub_cache == HUB_CACHE_READ else []
+    )
     by_path: dict[Path, bool] = {Path(os.path.abspath(p)): False for p in writable}
     for path in read_only:
         by_path.setdefault(Path(os.path.abspath(path)), True)
     for path in by_path:
         if mount_problem(path):
-            raise LaunchError(f"model {spec.model_key!r}: {mount_problem(path)}",
-                              model_key=spec.model_key, cause=CAUSE_BAD_MOUNT)
+            raise LaunchError(
+                f"model {spec.model_key!r}: {mount_problem(path)}",
+                model_key=spec.model_key,
+                cause=CAUSE_BAD_MOUNT,
+            )
     ordered = sorted(by_path.items(), key=lambda item: (len(item[0].parts), str(item[0])))
     return [Mount(path, read_only) for path, read_only in ordered]
 
@@ -121,24 +129,35 @@ def build_command(
     if runtime == PROCESS:
         return _process_command(spec, host)
     if runtime in CONTAINER_RUNTIMES:
-        return _container_command(spec, runtime, host, image_ref or spec.image_or_default,
-                                  container_name, secrets_path)
+        return _container_command(
+            spec, runtime, host, image_ref or spec.image_or_default, container_name, secrets_path
+        )
     if runtime == APPTAINER:
         return _apptainer_command(spec, host)
     raise ValueError(f"no command for runtime {runtime!r} (resolve 'auto' first)")
 
 
 def _process_command(spec: LaunchSpec, host: HostFacts) -> Command:
-    env = {**hub_environment(spec, in_container=False), "PYTHONUNBUFFERED": "1",
-           LIFELINE_ENV: "stdin"}
+    env = {
+        **hub_environment(spec, in_container=False),
+        "PYTHONUNBUFFERED": "1",
+        LIFELINE_ENV: "stdin",
+    }
     if spec.gpus is not None:
         env.update(gpu_environment(spec.gpus))
-    return Command(argv=(sys.executable, "-m", "energybench", *spec.benchmark_args), env=env,
-                   unset=withheld_variables(spec))
+    return Command(
+        argv=(sys.executable, "-m", "energybench", *spec.benchmark_args),
+        env=env,
+        unset=withheld_variables(spec),
+    )
 
 
 def _container_command(
-    spec: LaunchSpec, container_cli: str, host: HostFacts, image_ref: str, container_name: str | None,
+    spec: LaunchSpec,
+    container_cli: str,
+    host: HostFacts,
+    image_ref: str,
+    container_name: str | None,
     secrets_path: Path | None = None,
 ) -> Command:
     if not container_name:
@@ -174,13 +193,19 @@ def _container_command(
             argv += ["-e", name]
     if secrets_path is not None:
         # Writable: the run deletes the file once it has read it.
-        argv += ["--mount", f"type=bind,source={secrets_path.parent},target={secrets_path.parent}",
-                 "-e", f"{SECRETS_FILE_ENV}={secrets_path}"]
+        argv += [
+            "--mount",
+            f"type=bind,source={secrets_path.parent},target={secrets_path.parent}",
+            "-e",
+            f"{SECRETS_FILE_ENV}={secrets_path}",
+        ]
     argv += [image_ref, *spec.benchmark_args]
     return Command(argv=tuple(argv), env={}, unset=unset)
 
 
-def _container_gpu_args(gpus: tuple[str, ...] | None, host_has_gpus: bool, container_cli: str) -> list[str]:
+def _container_gpu_args(
+    gpus: tuple[str, ...] | None, host_has_gpus: bool, container_cli: str
+) -> list[str]:
     if gpus is None:
         devices = ["all"] if host_has_gpus else []
     else:

@@ -44,9 +44,15 @@ class ImageInfo:
     architecture: str
 
 
-def _cli(container_cli: str, *args: str, timeout: float = CLI_QUERY_TIMEOUT_S) -> subprocess.CompletedProcess:
+def _cli(
+    container_cli: str, *args: str, timeout: float = CLI_QUERY_TIMEOUT_S
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [container_cli, *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        [container_cli, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -100,7 +106,9 @@ def host_architecture() -> str:
 
 
 def inspect_image(container_cli: str, image: str) -> ImageInfo | None:
-    answer = _cli(container_cli, "image", "inspect", "--format", "{{.Id}}|{{.Os}}|{{.Architecture}}", image)
+    answer = _cli(
+        container_cli, "image", "inspect", "--format", "{{.Id}}|{{.Os}}|{{.Architecture}}", image
+    )
     if answer.returncode != 0:
         return None
     image_id, image_os, architecture = answer.stdout.strip().split("|")
@@ -141,9 +149,20 @@ def oom_event(container_cli: str, name: str, since: float) -> bool | None:
     try:
         # Whole seconds, rounded down with a second to spare: rounding a start at x.6 up
         # would miss a kill in its first 0.4 s (the filter on the name keeps others out).
-        answer = _cli(container_cli, "events", "--since", f"{int(since) - 1}",
-                      "--until", f"{time.time() + 1:.0f}", "--filter", f"container={name}",
-                      "--filter", "event=oom", "--format", "{{.Status}}")
+        answer = _cli(
+            container_cli,
+            "events",
+            "--since",
+            f"{int(since) - 1}",
+            "--until",
+            f"{time.time() + 1:.0f}",
+            "--filter",
+            f"container={name}",
+            "--filter",
+            "event=oom",
+            "--format",
+            "{{.Status}}",
+        )
     except subprocess.TimeoutExpired:
         return None
     return "oom" in answer.stdout if answer.returncode == 0 else None
@@ -157,12 +176,21 @@ def containers_named(container_cli: str, name: str) -> list[str]:
 def stop_container(container_cli: str, name: str, grace_s: float) -> None:
     """Ask the container to stop (its init forwards SIGTERM), killing it after `grace_s`."""
     try:
-        _cli(container_cli, "stop", "-t", str(int(grace_s)), name, timeout=grace_s + CLI_QUERY_TIMEOUT_S)
+        _cli(
+            container_cli,
+            "stop",
+            "-t",
+            str(int(grace_s)),
+            name,
+            timeout=grace_s + CLI_QUERY_TIMEOUT_S,
+        )
     except subprocess.TimeoutExpired:
         log.warning("%s stop %s did not return; removing it by force", container_cli, name)
 
 
-def ensure_container_gone(container_cli: str, name: str, settle_s: float = 0.0, attempts: int = 10) -> None:
+def ensure_container_gone(
+    container_cli: str, name: str, settle_s: float = 0.0, attempts: int = 10
+) -> None:
     """Remove the container if it exists, however far its start got; with `settle_s`, keep
     checking that long for one whose creation was still under way."""
     settle_until = time.monotonic() + settle_s
@@ -176,5 +204,10 @@ def ensure_container_gone(container_cli: str, name: str, settle_s: float = 0.0, 
         time.sleep(0.2 * attempt)
     leftovers = containers_named(container_cli, name)
     if leftovers:
-        log.error("container %s (%s) could not be removed; remove it with `%s rm -f %s`",
-                  name, " ".join(leftovers), container_cli, name)
+        log.error(
+            "container %s (%s) could not be removed; remove it with `%s rm -f %s`",
+            name,
+            " ".join(leftovers),
+            container_cli,
+            name,
+        )

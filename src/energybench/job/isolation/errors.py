@@ -25,5 +25,6 @@ CAUSE_EXIT_NONZERO = "exit_nonzero"
 CAUSE_TIMEOUT = "timeout"
 CAUSE_INTERRUPTED = "interrupted"
 
+
 class ImageBuildError(RuntimeError):
     """A benchmark image could not be built; the message says why and where the log is."""

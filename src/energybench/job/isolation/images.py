@@ -64,7 +64,8 @@ def build_image(
             raise ImageBuildError(
                 f"building image {tag!r} from {dockerfile} failed (exit {returncode})"
                 + (f"; full log: {log_path}" if log_path else "")
-                + ". Last lines:\n" + "\n".join(tail)
+                + ". Last lines:\n"
+                + "\n".join(tail)
             )
         return id_file.read_text().strip()
 
@@ -82,7 +83,9 @@ def _wheel_dirs() -> list[Path]:
 
 
 def find_cpu_torch_wheel(version: str) -> Path:
-    pattern = f"torch-{version}+cpu-{IMAGE_PYTHON_TAG}-{IMAGE_PYTHON_TAG}-*_{platform.machine()}.whl"
+    pattern = (
+        f"torch-{version}+cpu-{IMAGE_PYTHON_TAG}-{IMAGE_PYTHON_TAG}-*_{platform.machine()}.whl"
+    )
     searched = _wheel_dirs()
     for directory in searched:
         found = sorted(directory.glob(pattern))
@@ -98,7 +101,11 @@ def find_cpu_torch_wheel(version: str) -> Path:
 
 
 def host_ca_bundle() -> Path:
-    for candidate in [os.environ.get("PIP_CERT"), os.environ.get("SSL_CERT_FILE"), *CA_BUNDLE_CANDIDATES]:
+    for candidate in [
+        os.environ.get("PIP_CERT"),
+        os.environ.get("SSL_CERT_FILE"),
+        *CA_BUNDLE_CANDIDATES,
+    ]:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     raise ImageBuildError(
@@ -109,8 +116,10 @@ def host_ca_bundle() -> Path:
 
 def _stage(source: Path, target: Path) -> None:
     """Put `source` at `target`, keeping an identical copy untouched (the cache sees content)."""
-    if target.exists() and target.stat().st_size == source.stat().st_size and (
-        target.samefile(source) or target.read_bytes() == source.read_bytes()
+    if (
+        target.exists()
+        and target.stat().st_size == source.stat().st_size
+        and (target.samefile(source) or target.read_bytes() == source.read_bytes())
     ):
         return
     target.unlink(missing_ok=True)
@@ -134,7 +143,10 @@ def stage_cpu_context(repo_root: Path) -> Path:
 
 
 def ensure_cpu_base(
-    repo_root: Path, container_cli: str = DOCKER, log_path: Path | None = None, base_image: str | None = None
+    repo_root: Path,
+    container_cli: str = DOCKER,
+    log_path: Path | None = None,
+    base_image: str | None = None,
 ) -> None:
     """Make the registry-free base image unless it exists (the script checks); `base_image`
     names it where not the script's default (a benchmark's cold build makes its own)."""
@@ -167,4 +179,6 @@ def build_cpu_image(
     ensure_cpu_base(repo_root, container_cli, log_path, base_image)
     stage_cpu_context(repo_root)
     build_args = {"BASE_IMAGE": base_image} if base_image else None
-    return build_image(container_cli, repo_root / CPU_DOCKERFILE, repo_root, tag, build_args, log_path)
+    return build_image(
+        container_cli, repo_root / CPU_DOCKERFILE, repo_root, tag, build_args, log_path
+    )

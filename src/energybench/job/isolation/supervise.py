@@ -48,8 +48,15 @@ SIGKILL_EXIT = 128 + signal.SIGKILL
 # What stops a workflow: Ctrl-C, systemd/CI/SLURM (TERM), a closed terminal or SSH session (HUP).
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Signals a process raises itself when it crashes (a bad access, an abort, a failed assert).
-_CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE, signal.SIGILL,
-                  signal.SIGSYS, signal.SIGTRAP}
+_CRASH_SIGNALS = {
+    signal.SIGSEGV,
+    signal.SIGABRT,
+    signal.SIGBUS,
+    signal.SIGFPE,
+    signal.SIGILL,
+    signal.SIGSYS,
+    signal.SIGTRAP,
+}
 _SIGNAL_NUMBERS = {int(number) for number in signal.Signals}
 
 
@@ -78,7 +85,9 @@ def prepare(spec: LaunchSpec, host: HostFacts | None = None) -> PreparedLaunch:
     image_id = container_name = None
     if runtime in CONTAINER_RUNTIMES:
         container_cli.require_daemon(runtime, spec.model_key)
-        image_id = container_cli.require_runnable_image(runtime, spec.image_or_default, spec.model_key).id
+        image_id = container_cli.require_runnable_image(
+            runtime, spec.image_or_default, spec.model_key
+        ).id
         container_name = container_name_for(spec.model_key)
     _prepare_host_paths(spec)
     return PreparedLaunch(spec, runtime, host, image_id, container_name)
@@ -91,10 +100,18 @@ def run_prepared(prepared: PreparedLaunch) -> LaunchResult:
     container_secrets = spec.secret_names if runtime in CONTAINER_RUNTIMES else ()
     spec.log_path.parent.mkdir(parents=True, exist_ok=True)
     started, started_wall = time.monotonic(), time.time()
-    with secrets_file(container_secrets, host.environ) as secrets_path, \
-            open(spec.log_path, "ab") as log_file:
-        command = build_command(spec, runtime, host, image_ref=image_id,
-                                container_name=container_name, secrets_path=secrets_path)
+    with (
+        secrets_file(container_secrets, host.environ) as secrets_path,
+        open(spec.log_path, "ab") as log_file,
+    ):
+        command = build_command(
+            spec,
+            runtime,
+            host,
+            image_ref=image_id,
+            container_name=container_name,
+            secrets_path=secrets_path,
+        )
         image_note = f" image={spec.image_or_default} ({image_id})" if image_id else ""
         log_file.write(
             f"[energybench.job.isolation] model={spec.model_key} runtime={runtime}{image_note}\n"
@@ -132,8 +149,9 @@ def _prepare_host_paths(spec: LaunchSpec) -> None:
         )
 
 
-def _supervise(spec: LaunchSpec, runtime: str, command: Command, container_name: str | None,
-               log_file) -> tuple[int, int]:
+def _supervise(
+    spec: LaunchSpec, runtime: str, command: Command, container_name: str | None, log_file
+) -> tuple[int, int]:
     """The child's exit code and process id."""
     child = None
     stopped = False
@@ -193,7 +211,9 @@ def _supervise(spec: LaunchSpec, runtime: str, command: Command, container_name:
                     container_cli.ensure_container_gone(runtime, container_name, settle_s=settle_s)
 
 
-def _stop(spec: LaunchSpec, runtime: str, child: subprocess.Popen | None, container_name: str | None) -> None:
+def _stop(
+    spec: LaunchSpec, runtime: str, child: subprocess.Popen | None, container_name: str | None
+) -> None:
     if container_name:
         container_cli.stop_container(runtime, container_name, spec.stop_grace_s)
     if child is None:
@@ -265,15 +285,17 @@ _KERNEL_LOG_LINE = re.compile(r"^\[\s*(\d+\.\d+)\]\s*(.*)$")
 _OOM_WORDS = ("out of memory", "oom-kill", "oom_reaper", "memory cgroup out of memory")
 
 
-def kernel_oom_record(since: float, kernel_log: str | None = None,
-                      pid: int | None = None) -> str | None:
+def kernel_oom_record(
+    since: float, kernel_log: str | None = None, pid: int | None = None
+) -> str | None:
     """The kernel log's out-of-memory line written since ``since`` (time.monotonic(), which
     runs on the kernel log's clock), naming the killed process ``pid`` where it is given;
     "" when there is none; None when the log is unreadable."""
     if kernel_log is None:
         try:
-            kernel_log = subprocess.run(["dmesg"], capture_output=True, text=True, timeout=10,
-                                        check=True).stdout
+            kernel_log = subprocess.run(
+                ["dmesg"], capture_output=True, text=True, timeout=10, check=True
+            ).stdout
         except (OSError, subprocess.SubprocessError):
             return None
     for line in reversed(kernel_log.splitlines()):
@@ -288,8 +310,9 @@ def kernel_oom_record(since: float, kernel_log: str | None = None,
     return ""
 
 
-def _oom_evidence(runtime: str, container_name: str | None, pid: int | None,
-                  started: float, started_wall: float) -> str | None:
+def _oom_evidence(
+    runtime: str, container_name: str | None, pid: int | None, started: float, started_wall: float
+) -> str | None:
     """The kernel's word that the run was killed for memory: the container engine's `oom`
     event for its container where the engine records them, else the kernel log's line naming
     the run's process (any such line for a container, whose processes we do not know); ""
@@ -304,11 +327,15 @@ def _oom_evidence(runtime: str, container_name: str | None, pid: int | None,
 
 def _killed_message(spec: LaunchSpec, runtime: str, exit_code: int, record: str) -> str:
     """A SIGKILL with the kernel's evidence of an out-of-memory kill: the model's failure."""
-    limit = (f"the container's memory limit was {spec.memory}"
-             if spec.memory and runtime in CONTAINER_RUNTIMES
-             else "no memory limit was set, so the machine itself ran out")
-    return (f"the run was killed by the kernel's out-of-memory killer (exit {exit_code}; "
-            f"{record!r}): {limit}. Give it more memory or a smaller batch")
+    limit = (
+        f"the container's memory limit was {spec.memory}"
+        if spec.memory and runtime in CONTAINER_RUNTIMES
+        else "no memory limit was set, so the machine itself ran out"
+    )
+    return (
+        f"the run was killed by the kernel's out-of-memory killer (exit {exit_code}; "
+        f"{record!r}): {limit}. Give it more memory or a smaller batch"
+    )
 
 
 def _stopping_signal(runtime: str, exit_code: int) -> int | None:
@@ -325,24 +352,37 @@ def _stopping_signal(runtime: str, exit_code: int) -> int | None:
 
 
 def _stopped_message(signum: int, exit_code: int, evidence: str | None) -> str:
-    what = ("the kernel log shows no out-of-memory kill since the run started"
-            if evidence == "" else "whether it ran out of memory could not be told "
-            "(the kernel log is unreadable here)")
+    what = (
+        "the kernel log shows no out-of-memory kill since the run started"
+        if evidence == ""
+        else "whether it ran out of memory could not be told (the kernel log is unreadable here)"
+    )
     why = f"; {what}" if signum == signal.SIGKILL else ""
-    return (f"the run was stopped from outside ({signal.Signals(signum).name}, exit "
-            f"{exit_code}): by a user, a scheduler or the end of its workflow{why}")
+    return (
+        f"the run was stopped from outside ({signal.Signals(signum).name}, exit "
+        f"{exit_code}): by a user, a scheduler or the end of its workflow{why}"
+    )
 
 
-def _exit_error(spec: LaunchSpec, runtime: str, exit_code: int, started: float,
-                started_wall: float, container_name: str | None,
-                pid: int | None = None) -> LaunchError:
+def _exit_error(
+    spec: LaunchSpec,
+    runtime: str,
+    exit_code: int,
+    started: float,
+    started_wall: float,
+    container_name: str | None,
+    pid: int | None = None,
+) -> LaunchError:
     """What a non-zero exit means. A stop from outside (a signal to the run, its container or
     the container's client) is an interruption, to be redone, not a failure of the model;
     a SIGKILL is the model's failure only on the kernel's evidence that it ran out of memory."""
     where = f"see {spec.log_path}; last line: {_last_log_line(spec.log_path)}"
     signum = _stopping_signal(runtime, exit_code)
-    evidence = (_oom_evidence(runtime, container_name, pid, started, started_wall)
-                if signum == signal.SIGKILL else None)
+    evidence = (
+        _oom_evidence(runtime, container_name, pid, started, started_wall)
+        if signum == signal.SIGKILL
+        else None
+    )
     code = exit_code
     if exit_code == EXIT_INTERRUPTED:
         message = f"the run stopped because the disk is full (exit {exit_code}); {where}"
@@ -360,5 +400,8 @@ def _exit_error(spec: LaunchSpec, runtime: str, exit_code: int, started: float,
         message = f"the run exited with code {exit_code}; {where}"
         cause = CAUSE_EXIT_NONZERO
     return LaunchError(
-        f"model {spec.model_key!r}: {message}", model_key=spec.model_key, cause=cause,
-        exit_code=code)
+        f"model {spec.model_key!r}: {message}",
+        model_key=spec.model_key,
+        cause=cause,
+        exit_code=code,
+    )

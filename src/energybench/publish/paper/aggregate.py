@@ -25,19 +25,51 @@ OURS_FOR_AES = {
 }
 AI_ENERGY_SCORE_COLUMNS = [OURS_FOR_AES.get(c, c) for c in AES_COLUMNS]
 OUR_COLUMNS = [
-    "model", "status", "cpu_energy_wh", "ram_energy_wh", "total_energy_wh",
-    "total_wh_per_1000_queries", "joules_per_token", "gpu_source", "cpu_source", "ram_source",
-    "estimated", "estimated_share", "missing_energy", "failed_checks", "backend",
-    "quantization", "runtime", "config_hash", "code_version", "protocol", "trials", "load_seconds", "load_gross_joules",
-    "load_net_joules", "peak_gpu_used_bytes", "peak_framework_allocated_bytes",
-    "peak_framework_reserved_bytes", "peak_host_bytes", "wh_per_1000_queries_ci_low",
-    "wh_per_1000_queries_ci_high", "total_wh_per_1000_queries_ci_low",
-    "total_wh_per_1000_queries_ci_high", "confidence_level", "ci_method", "note",
+    "model",
+    "status",
+    "cpu_energy_wh",
+    "ram_energy_wh",
+    "total_energy_wh",
+    "total_wh_per_1000_queries",
+    "joules_per_token",
+    "gpu_source",
+    "cpu_source",
+    "ram_source",
+    "estimated",
+    "estimated_share",
+    "missing_energy",
+    "failed_checks",
+    "backend",
+    "quantization",
+    "runtime",
+    "config_hash",
+    "code_version",
+    "protocol",
+    "trials",
+    "load_seconds",
+    "load_gross_joules",
+    "load_net_joules",
+    "peak_gpu_used_bytes",
+    "peak_framework_allocated_bytes",
+    "peak_framework_reserved_bytes",
+    "peak_host_bytes",
+    "wh_per_1000_queries_ci_low",
+    "wh_per_1000_queries_ci_high",
+    "total_wh_per_1000_queries_ci_low",
+    "total_wh_per_1000_queries_ci_high",
+    "confidence_level",
+    "ci_method",
+    "note",
 ]
 MODEL_COLUMNS = AI_ENERGY_SCORE_COLUMNS + OUR_COLUMNS  # models.csv's
 SUMMARY_FIELDS = [
-    "total_prompts", "successful_prompts", "failed_prompts", "total_duration_seconds",
-    "total_tokens", "total_prompt_tokens", "total_completion_tokens",
+    "total_prompts",
+    "successful_prompts",
+    "failed_prompts",
+    "total_duration_seconds",
+    "total_tokens",
+    "total_prompt_tokens",
+    "total_completion_tokens",
 ]
 
 
@@ -70,8 +102,8 @@ def report_row(report: Report) -> dict:
         # How much of the total is estimated: the total is marked estimated from
         # ranking.ESTIMATE_SHARE up (docs/paper.md).
         "estimated_share": estimated_share(energy),
-        "missing_energy": "; ".join(
-            f"{name}: {reason}" for name, reason in energy.missing.items()) or None,
+        "missing_energy": "; ".join(f"{name}: {reason}" for name, reason in energy.missing.items())
+        or None,
         "failed_checks": ";".join(report.failed_checks) or None,
         "backend": config.get("backend"),
         # Weights quantized as the model loaded (quanto-int8), or none: never its original.
@@ -97,8 +129,11 @@ def task_columns(report: Report) -> dict:
     task = known_task(report.config.get("task"))
     if task is None:
         return {}
-    return {name: getattr(getattr(report, section), name)
-            for name, section in task.figures.items() if name not in MODEL_COLUMNS}
+    return {
+        name: getattr(getattr(report, section), name)
+        for name, section in task.figures.items()
+        if name not in MODEL_COLUMNS
+    }
 
 
 def load_and_memory_columns(report: Report) -> dict:
@@ -122,9 +157,11 @@ def interval_columns(metrics: Metrics) -> dict:
     columns = {}
     for figure in ("wh_per_1000_queries", "total_wh_per_1000_queries"):
         statistics = metrics.statistics(figure)
-        columns.update({f"{figure}_ci_low": statistics.ci_low,
-                        f"{figure}_ci_high": statistics.ci_high})
+        columns.update(
+            {f"{figure}_ci_low": statistics.ci_low, f"{figure}_ci_high": statistics.ci_high}
+        )
         if statistics.ci_method:
-            columns.update(confidence_level=statistics.confidence_level,
-                           ci_method=statistics.ci_method)
+            columns.update(
+                confidence_level=statistics.confidence_level, ci_method=statistics.ci_method
+            )
     return columns

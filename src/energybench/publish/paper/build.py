@@ -12,8 +12,12 @@ import pandas as pd
 from energybench.aes.master_results import write_master_results
 from energybench.publish.paper import labels, ratings, tables
 from energybench.run.files import read_csv_values
-from energybench.publish.paper.stored import (iter_stored_reports, read_stored_report,
-                                              read_stored_reports, shown_folder)
+from energybench.publish.paper.stored import (
+    iter_stored_reports,
+    read_stored_report,
+    read_stored_reports,
+    shown_folder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +37,9 @@ def build_master_results(collection, output) -> Path:
 
 
 def build_ratings(collection, ratings_csv, calibration_json, frozen=None) -> None:
-    ratings.write_ratings(read_stored_reports(collection).reports, ratings_csv,
-                          calibration_json, frozen)
+    ratings.write_ratings(
+        read_stored_reports(collection).reports, ratings_csv, calibration_json, frozen
+    )
 
 
 def read_ratings(path) -> pd.DataFrame:

@@ -34,9 +34,11 @@ def full_key(model: str) -> list[str]:
 
 def protocol_of(report: Report) -> str:
     config = report.config
-    return (f"energybench {report.provenance.energybench_version or '?'}, "
-            f"{config.get('backend')} backend, {config.get('num_prompts')} prompts, "
-            f"{config.get('max_new_tokens')} new tokens, {len(report.trials)} trial(s)")
+    return (
+        f"energybench {report.provenance.energybench_version or '?'}, "
+        f"{config.get('backend')} backend, {config.get('num_prompts')} prompts, "
+        f"{config.get('max_new_tokens')} new tokens, {len(report.trials)} trial(s)"
+    )
 
 
 def group_in_words(group: str) -> str:
@@ -51,8 +53,9 @@ def headline(report: Report, rating: dict) -> tuple[str, str]:
     if value is None or pd.isna(value):
         return "not measured", "GPU energy per 1,000 queries"
     text = f"{significant(value)} Wh"
-    return (f"{text} (estimate)" if report.energy.gpu.estimated else text), \
-        "GPU energy per 1,000 queries"
+    return (
+        f"{text} (estimate)" if report.energy.gpu.estimated else text
+    ), "GPU energy per 1,000 queries"
 
 
 def draw(report: Report, rating: dict, outputs) -> None:
@@ -64,42 +67,75 @@ def draw(report: Report, rating: dict, outputs) -> None:
     axis.add_patch(style.header_bar(style.LABEL_COLOR))
     config = report.config
     text = dict(transform=axis.transAxes, ha="center")
-    axis.text(0.5, 0.937, "Energy label", fontsize=12, fontweight="bold", color="white",
-              va="center", **text)
+    axis.text(
+        0.5,
+        0.937,
+        "Energy label",
+        fontsize=12,
+        fontweight="bold",
+        color="white",
+        va="center",
+        **text,
+    )
     axis.text(0.5, 0.84, style.short_key(report.model), fontsize=10, **text)
-    axis.text(0.5, 0.795, style.short_key(named(str(config.get("id") or ""),
-                                             config.get("quantization")), ID_WIDTH),
-              fontsize=SMALL_PRINT, color=style.TEXT_GREY, **text)
-    axis.text(0.5, 0.74, task_in_words(config.get("task"), config.get("class")), fontsize=9,
-              **text)
+    axis.text(
+        0.5,
+        0.795,
+        style.short_key(named(str(config.get("id") or ""), config.get("quantization")), ID_WIDTH),
+        fontsize=SMALL_PRINT,
+        color=style.TEXT_GREY,
+        **text,
+    )
+    axis.text(0.5, 0.74, task_in_words(config.get("task"), config.get("class")), fontsize=9, **text)
     stars = rating["stars"]
     if rating["rated"] is True and not pd.isna(stars):
         stars = int(stars)
         # One colour for every rating, as on AI Energy Score's label: the count says it.
-        axis.text(0.5, 0.62, "★" * stars + "☆" * (5 - stars), fontsize=24,
-                  color=style.LABEL_COLOR, **text)
-        note = "outside the calibration range: nearest band" \
-            if rating["out_of_calibration_range"] is True else f"rated within {group_in_words(rating['group'])}"
+        axis.text(
+            0.5, 0.62, "★" * stars + "☆" * (5 - stars), fontsize=24, color=style.LABEL_COLOR, **text
+        )
+        note = (
+            "outside the calibration range: nearest band"
+            if rating["out_of_calibration_range"] is True
+            else f"rated within {group_in_words(rating['group'])}"
+        )
     else:
         axis.text(0.5, 0.62, "unrated", fontsize=18, color=style.STAR_COLORS[None], **text)
         note = rating["unrated_reason"] or ""
-    axis.text(0.5, 0.555, "\n".join(textwrap.wrap(str(note), SMALL_PRINT_WIDTH)[:3]),
-              fontsize=SMALL_PRINT, va="top", color=style.TEXT_GREY, **text)
+    axis.text(
+        0.5,
+        0.555,
+        "\n".join(textwrap.wrap(str(note), SMALL_PRINT_WIDTH)[:3]),
+        fontsize=SMALL_PRINT,
+        va="top",
+        color=style.TEXT_GREY,
+        **text,
+    )
     big, small = headline(report, rating)
     axis.text(0.5, 0.39, big, fontsize=16, fontweight="bold", **text)
     axis.text(0.5, 0.345, small, fontsize=SMALL_PRINT, **text)
     date = (report.provenance.finished_at or "")[:10] or "unknown date"
-    details = [*textwrap.wrap(f"hardware: {hardware_of(report)}", SMALL_PRINT_WIDTH),
-               f"date: {date}",
-               *textwrap.wrap(f"protocol: {protocol_of(report)}", SMALL_PRINT_WIDTH),
-               *full_key(report.model)]
+    details = [
+        *textwrap.wrap(f"hardware: {hardware_of(report)}", SMALL_PRINT_WIDTH),
+        f"date: {date}",
+        *textwrap.wrap(f"protocol: {protocol_of(report)}", SMALL_PRINT_WIDTH),
+        *full_key(report.model),
+    ]
     if not report.succeeded:
         details.insert(0, "RUN FAILED")
     axis.text(0.5, 0.29, "\n".join(details), fontsize=SMALL_PRINT, va="top", **text)
     link = hub_url(config.get("id"))
     if link:
-        axis.text(0.5, LINK_LINE_Y, style.short_key(link.removeprefix("https://"), ID_WIDTH),
-                  fontsize=SMALL_PRINT, color=style.LABEL_COLOR, url=link, va="bottom", **text)
+        axis.text(
+            0.5,
+            LINK_LINE_Y,
+            style.short_key(link.removeprefix("https://"), ID_WIDTH),
+            fontsize=SMALL_PRINT,
+            color=style.LABEL_COLOR,
+            url=link,
+            va="bottom",
+            **text,
+        )
     style.save(fig, outputs)
 
 
@@ -111,6 +147,12 @@ def draw_unusable(model: str, problem: str, outputs) -> None:
     text = dict(transform=axis.transAxes, ha="center")
     axis.text(0.5, 0.9, style.short_key(model), fontsize=10, **text)
     axis.text(0.5, 0.6, "no usable report", fontsize=14, color=style.TEXT_GREY, **text)
-    axis.text(0.5, 0.5, "\n".join(textwrap.wrap(problem, SMALL_PRINT_WIDTH)[:8] + full_key(model)),
-              fontsize=SMALL_PRINT, va="top", **text)
+    axis.text(
+        0.5,
+        0.5,
+        "\n".join(textwrap.wrap(problem, SMALL_PRINT_WIDTH)[:8] + full_key(model)),
+        fontsize=SMALL_PRINT,
+        va="top",
+        **text,
+    )
     style.save(fig, outputs)

@@ -42,8 +42,9 @@ class OutputsDoNotMatch(ValueError):
     """The outputs named for the job and the models of the collection differ."""
 
 
-def draw_labels_and_timelines(collection, ratings_csv, outputs: dict[str, ModelFiles],
-                              record_path, code: dict[str, str]) -> dict[str, list[str]]:
+def draw_labels_and_timelines(
+    collection, ratings_csv, outputs: dict[str, ModelFiles], record_path, code: dict[str, str]
+) -> dict[str, list[str]]:
     """Draw the label and the power timeline of each model in ``collection`` (keyed by its
     run folder's name, as ``outputs`` is) whose fingerprint differs from the one in the
     record at ``record_path``, or whose files are missing; write the new record. ``code``:
@@ -56,7 +57,8 @@ def draw_labels_and_timelines(collection, ratings_csv, outputs: dict[str, ModelF
         raise OutputsDoNotMatch(
             f"report collection {collection}: models without outputs "
             f"{sorted(set(entries) - set(outputs))}, outputs without a report "
-            f"{sorted(set(outputs) - set(entries))}")
+            f"{sorted(set(outputs) - set(entries))}"
+        )
     before = _read_record(record_path)
     record: dict[str, dict[str, str]] = {}
     drawn: dict[str, list[str]] = {"label": [], "timeline": []}
@@ -81,11 +83,14 @@ def draw_labels_and_timelines(collection, ratings_csv, outputs: dict[str, ModelF
             drawn[kind].append(key)
         record[key] = prints
     write_atomic(record_path, json_text({"fingerprints": record}))
-    log.warning("drew %d labels (%s) and %d power timelines (%s); %d models unchanged",
-                len(drawn["label"]), ", ".join(drawn["label"]) or "none",
-                len(drawn["timeline"]), ", ".join(drawn["timeline"]) or "none",
-                sum(key not in drawn["label"] and key not in drawn["timeline"]
-                    for key in entries))
+    log.warning(
+        "drew %d labels (%s) and %d power timelines (%s); %d models unchanged",
+        len(drawn["label"]),
+        ", ".join(drawn["label"]) or "none",
+        len(drawn["timeline"]),
+        ", ".join(drawn["timeline"]) or "none",
+        sum(key not in drawn["label"] and key not in drawn["timeline"] for key in entries),
+    )
     return drawn
 
 

@@ -19,12 +19,19 @@ UNKNOWN = "--"
 ESTIMATED = "*"
 TRUNCATED = r"\textsuperscript{\dag}"
 MINUS = "$-$"  # a true minus sign in text, in any LaTeX engine
-HEADER = ["Model", "Stars", "GPU energy (Wh/1,000 queries)", "Total energy (Wh/1,000 queries)",
-          "Energy per token (J)", "Status"]
+HEADER = [
+    "Model",
+    "Stars",
+    "GPU energy (Wh/1,000 queries)",
+    "Total energy (Wh/1,000 queries)",
+    "Energy per token (J)",
+    "Status",
+]
 ALIGNMENT = "lrrrrl"
-LEGEND = (rf"--: unknown, never 0; *: estimated components make {ESTIMATE_SHARE:.0%} of the "
-          r"total or more; \dag: the interval's lower bound is below 0, shown as 0"
-          ).replace("%", r"\%")
+LEGEND = (
+    rf"--: unknown, never 0; *: estimated components make {ESTIMATE_SHARE:.0%} of the "
+    r"total or more; \dag: the interval's lower bound is below 0, shown as 0"
+).replace("%", r"\%")
 NOTE = (
     "% Mean over trials [95% confidence interval over trials, where at least two are valid].\n"
     "% Three significant digits (33,412 reads 33,400), as a power of ten below 0.001 and\n"
@@ -49,8 +56,8 @@ def number(value) -> str:
     rounded = float(f"{value:.{DIGITS}g}")  # 999.7 reads 1,000, and 0.0009996 0.00100
     if rounded < 1e-3 or rounded >= 1e6:
         exponent = math.floor(math.log10(rounded))
-        return f"${rounded / 10 ** exponent:.{DIGITS - 1}f}\\times10^{{{exponent}}}$"
-    if rounded >= 10 ** DIGITS:
+        return f"${rounded / 10**exponent:.{DIGITS - 1}f}\\times10^{{{exponent}}}$"
+    if rounded >= 10**DIGITS:
         return f"{rounded:,.0f}"
     return f"{value:#.{DIGITS}g}".rstrip(".")
 
@@ -79,27 +86,42 @@ def ranked(table: pd.DataFrame, ratings: pd.DataFrame) -> list[tuple[str, pd.Dat
     rating = ratings.set_index("model")[["group", "stars"]]
     joined = table.join(rating, on="model")
     joined["group"] = joined["group"].fillna("not rated: no ratings row")
-    joined = joined.assign(unrated=joined["stars"].isna(),
-                           no_figure=joined["wh_per_1000_queries"].isna())
-    joined = joined.sort_values(["group", "unrated", "no_figure", "wh_per_1000_queries",
-                                 "model"], kind="stable")
+    joined = joined.assign(
+        unrated=joined["stars"].isna(), no_figure=joined["wh_per_1000_queries"].isna()
+    )
+    joined = joined.sort_values(
+        ["group", "unrated", "no_figure", "wh_per_1000_queries", "model"], kind="stable"
+    )
     return list(joined.groupby("group", sort=True))
 
 
 def cells(row: dict) -> list[str]:
     """One model's cells, as LaTeX (its text escaped)."""
-    total = with_interval(row["total_wh_per_1000_queries"],
-                          row["total_wh_per_1000_queries_ci_low"],
-                          row["total_wh_per_1000_queries_ci_high"])
+    total = with_interval(
+        row["total_wh_per_1000_queries"],
+        row["total_wh_per_1000_queries_ci_low"],
+        row["total_wh_per_1000_queries_ci_high"],
+    )
     share = None if pd.isna(row["estimated_share"]) else row["estimated_share"]
     if total != UNKNOWN and marked_estimated(row["estimated"] is True, share):
         total += ESTIMATED
-    status = row["status"] if pd.isna(row["failed_checks"]) \
+    status = (
+        row["status"]
+        if pd.isna(row["failed_checks"])
         else f"{row['status']}, checks failed: {row['failed_checks']}"
-    return [escape(row["model"]), stars_text(row["stars"]),
-            with_interval(row["wh_per_1000_queries"], row["wh_per_1000_queries_ci_low"],
-                          row["wh_per_1000_queries_ci_high"]),
-            total, number(row["joules_per_token"]), escape(status)]
+    )
+    return [
+        escape(row["model"]),
+        stars_text(row["stars"]),
+        with_interval(
+            row["wh_per_1000_queries"],
+            row["wh_per_1000_queries_ci_low"],
+            row["wh_per_1000_queries_ci_high"],
+        ),
+        total,
+        number(row["joules_per_token"]),
+        escape(status),
+    ]
 
 
 def models_latex(table: pd.DataFrame, ratings: pd.DataFrame) -> str:
@@ -107,12 +129,19 @@ def models_latex(table: pd.DataFrame, ratings: pd.DataFrame) -> str:
     one block per rating group headed by the group's name."""
     columns = len(HEADER)
     header = [r"\toprule", row_line(map(escape, HEADER)), r"\midrule"]
-    lines = [r"\begin{longtable}{" + ALIGNMENT + "}", *header, r"\endfirsthead",
-             *header, r"\endhead",
-             r"\midrule", rf"\multicolumn{{{columns}}}{{r}}{{\footnotesize continued}} \\",
-             r"\endfoot",
-             r"\bottomrule", rf"\multicolumn{{{columns}}}{{l}}{{\footnotesize {LEGEND}}} \\",
-             r"\endlastfoot"]
+    lines = [
+        r"\begin{longtable}{" + ALIGNMENT + "}",
+        *header,
+        r"\endfirsthead",
+        *header,
+        r"\endhead",
+        r"\midrule",
+        rf"\multicolumn{{{columns}}}{{r}}{{\footnotesize continued}} \\",
+        r"\endfoot",
+        r"\bottomrule",
+        rf"\multicolumn{{{columns}}}{{l}}{{\footnotesize {LEGEND}}} \\",
+        r"\endlastfoot",
+    ]
     for number_of_group, (group, rows) in enumerate(ranked(table, ratings)):
         if number_of_group:
             lines.append(r"\addlinespace")
@@ -131,10 +160,20 @@ def escape(text: str) -> str:
     """``text`` with LaTeX's special characters written as text, as pandas' Styler
     (``escape="latex"``) writes them: a control word that would swallow the space after it
     is followed by ``\\space``."""
-    first, *rest = (part.replace("&", "\\&").replace("%", "\\%").replace("$", "\\$")
-                    .replace("#", "\\#").replace("_", "\\_").replace("{", "\\{")
-                    .replace("}", "\\}").replace("~ ", "~\\space ")
-                    .replace("~", "\\textasciitilde ").replace("^ ", "^\\space ")
-                    .replace("^", "\\textasciicircum ") for part in str(text).split("\\"))
-    return first + "".join("\\textbackslash " + ("\\space" if part.startswith(" ") else "")
-                           + part for part in rest)
+    first, *rest = (
+        part.replace("&", "\\&")
+        .replace("%", "\\%")
+        .replace("$", "\\$")
+        .replace("#", "\\#")
+        .replace("_", "\\_")
+        .replace("{", "\\{")
+        .replace("}", "\\}")
+        .replace("~ ", "~\\space ")
+        .replace("~", "\\textasciitilde ")
+        .replace("^ ", "^\\space ")
+        .replace("^", "\\textasciicircum ")
+        for part in str(text).split("\\")
+    )
+    return first + "".join(
+        "\\textbackslash " + ("\\space" if part.startswith(" ") else "") + part for part in rest
+    )

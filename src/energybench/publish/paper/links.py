@@ -15,7 +15,6 @@ def hub_url(model_id) -> str | None:
     fewer parts, a leading ``.`` or ``/``, or a directory here, as the run read it: a site
     built where the campaign ran knows ``models/foo`` for one) or no id. Built from the id's
     own characters, which a URL path takes as they are."""
-    if (isinstance(model_id, str) and HUB_ID.fullmatch(model_id)
-            and not Path(model_id).exists()):
+    if isinstance(model_id, str) and HUB_ID.fullmatch(model_id) and not Path(model_id).exists():
         return HUB + model_id
     return None

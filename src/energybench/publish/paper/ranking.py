@@ -48,8 +48,14 @@ def estimated_share(energy: EnergySection) -> float | None:
     if total is None or total <= 0:
         return None
     counted = energy.total.components or list(energy.components)
-    return sum(energy.components[name].gross_joules or 0.0 for name in counted
-               if name in energy.components and energy.components[name].estimated) / total
+    return (
+        sum(
+            energy.components[name].gross_joules or 0.0
+            for name in counted
+            if name in energy.components and energy.components[name].estimated
+        )
+        / total
+    )
 
 
 def total_marked_estimated(energy: EnergySection) -> bool:

@@ -28,9 +28,19 @@ from energybench.run.report import Report
 from energybench.run.tasks import known_task
 
 STARS = 5
-RATING_COLUMNS = ["model", "task", "class", "group", "gpu_wh_per_1000_queries", "stars",
-                  "rated", "unrated_reason", "out_of_calibration_range", "calibration_source",
-                  "note"]
+RATING_COLUMNS = [
+    "model",
+    "task",
+    "class",
+    "group",
+    "gpu_wh_per_1000_queries",
+    "stars",
+    "rated",
+    "unrated_reason",
+    "out_of_calibration_range",
+    "calibration_source",
+    "note",
+]
 CALIBRATION_SCHEMA = {
     "type": "object",
     "required": ["source", "groups"],
@@ -82,8 +92,11 @@ class Calibration:
         if self.problem:
             return None, self.problem
         if group not in self.ranges:
-            return None, f"{self.source} has no range for group {group} " \
-                         f"(it covers: {', '.join(sorted(self.ranges)) or 'none'})"
+            return (
+                None,
+                f"{self.source} has no range for group {group} "
+                f"(it covers: {', '.join(sorted(self.ranges)) or 'none'})",
+            )
         return self.ranges[group], None
 
 
@@ -106,8 +119,10 @@ def read_calibration(path: str | Path) -> Calibration:
             bad.append(group)
     calibration = Calibration(f"{source} ({document['source']})", ranges)
     if bad:
-        calibration.problem = f"{source} is unusable: group(s) {', '.join(bad)} have " \
-                              "max_wh_per_1000_queries not above min_wh_per_1000_queries"
+        calibration.problem = (
+            f"{source} is unusable: group(s) {', '.join(bad)} have "
+            "max_wh_per_1000_queries not above min_wh_per_1000_queries"
+        )
     return calibration
 
 
@@ -124,34 +139,47 @@ def candidates(reports: list[Report]) -> list[dict]:
             reason = f"GPU energy unknown: {gpu.reason or 'no reason recorded'}"
         elif gpu.estimated:
             reason = f"GPU energy is an estimate, not a measurement: {gpu.reason}"
-        rows.append({"model": report.model, "task": config.get("task"),
-                     "class": config.get("class"),
-                     "group": group_of(config.get("task"), config.get("class")),
-                     "gpu_wh_per_1000_queries": value, "unrated_reason": reason,
-                     "note": report.note})
+        rows.append(
+            {
+                "model": report.model,
+                "task": config.get("task"),
+                "class": config.get("class"),
+                "group": group_of(config.get("task"), config.get("class")),
+                "gpu_wh_per_1000_queries": value,
+                "unrated_reason": reason,
+                "note": report.note,
+            }
+        )
     return rows
 
 
 def computed_calibration(table: list[dict]) -> tuple[Calibration, dict[str, str]]:
     """The range of each group of ratable models, and why the other groups have none."""
-    ratable = pd.DataFrame([row for row in table if row["unrated_reason"] is None],
-                           columns=["group", "gpu_wh_per_1000_queries"])
+    ratable = pd.DataFrame(
+        [row for row in table if row["unrated_reason"] is None],
+        columns=["group", "gpu_wh_per_1000_queries"],
+    )
     ranges, no_range, counts = {}, {}, {}
     for group, values in ratable.groupby("group")["gpu_wh_per_1000_queries"]:
         counts[group] = len(values)
         if len(values) < 2:
-            no_range[group] = f"group {group} has one model with measured GPU energy: " \
-                              "no range to band"
+            no_range[group] = (
+                f"group {group} has one model with measured GPU energy: no range to band"
+            )
         elif values.max() == values.min():
-            no_range[group] = f"every model in group {group} has the same GPU energy " \
-                              f"({values.min():.6g} Wh per 1,000 queries): no range to band"
+            no_range[group] = (
+                f"every model in group {group} has the same GPU energy "
+                f"({values.min():.6g} Wh per 1,000 queries): no range to band"
+            )
         else:
             ranges[group] = (float(values.min()), float(values.max()))
     source = f"computed from the {len(ratable)} model(s) of this set with measured GPU energy"
     return Calibration(source, ranges, counts=counts), no_range
 
 
-def rate(reports: list[Report], calibration: Calibration | None = None) -> tuple[pd.DataFrame, Calibration]:
+def rate(
+    reports: list[Report], calibration: Calibration | None = None
+) -> tuple[pd.DataFrame, Calibration]:
     """The ratings table, and the calibration of this set (to freeze for later sets).
 
     With ``calibration`` (frozen), models are rated against it; without, against this set.
@@ -168,23 +196,41 @@ def rate(reports: list[Report], calibration: Calibration | None = None) -> tuple
                 reason = no_range[row["group"]]
             if span:
                 stars, outside = stars_in_range(row["gpu_wh_per_1000_queries"], *span)
-        rows.append({**row, "stars": stars, "rated": stars is not None,
-                     "unrated_reason": reason, "out_of_calibration_range": outside,
-                     "calibration_source": used.source})
+        rows.append(
+            {
+                **row,
+                "stars": stars,
+                "rated": stars is not None,
+                "unrated_reason": reason,
+                "out_of_calibration_range": outside,
+                "calibration_source": used.source,
+            }
+        )
     ratings = pd.DataFrame(rows, columns=RATING_COLUMNS).astype({"stars": "Int64"})
     return ratings, computed
 
 
 def calibration_document(calibration: Calibration) -> dict:
     """The calibration as a file that ``read_calibration`` reads back (to freeze it)."""
-    return {"source": calibration.source,
-            "groups": {group: {"min_wh_per_1000_queries": low, "max_wh_per_1000_queries": high,
-                               "models": calibration.counts[group]}
-                       for group, (low, high) in sorted(calibration.ranges.items())}}
+    return {
+        "source": calibration.source,
+        "groups": {
+            group: {
+                "min_wh_per_1000_queries": low,
+                "max_wh_per_1000_queries": high,
+                "models": calibration.counts[group],
+            }
+            for group, (low, high) in sorted(calibration.ranges.items())
+        },
+    }
 
 
-def write_ratings(reports: list[Report], ratings_csv: str | Path, calibration_json: str | Path,
-                  frozen: str | Path | None = None) -> pd.DataFrame:
+def write_ratings(
+    reports: list[Report],
+    ratings_csv: str | Path,
+    calibration_json: str | Path,
+    frozen: str | Path | None = None,
+) -> pd.DataFrame:
     """Rate ``reports`` (against the ``frozen`` calibration file, when given); write the
     ratings and this set's own calibration."""
     ratings, computed = rate(reports, read_calibration(frozen) if frozen else None)

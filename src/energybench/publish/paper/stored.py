@@ -23,7 +23,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from energybench.job import history
 from energybench.run.files import json_text, write_atomic
-from energybench.run.report import Report, UnreadableReport, problem_of, read_report, validate_report
+from energybench.run.report import (
+    Report,
+    UnreadableReport,
+    problem_of,
+    read_report,
+    validate_report,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +64,10 @@ def shown_document(path: Path) -> tuple[dict | None, str | None, str | None]:
             return (*_checked_document(path), None)  # unreadable: the reason
         attempt, _ = kept
         shown, problem = _checked_document(attempt / path.name)
-        note = (f"shown: the kept attempt history/{attempt.name}; no report is published "
-                "(a rerun was interrupted), and the next run of the workflow redoes the model")
+        note = (
+            f"shown: the kept attempt history/{attempt.name}; no report is published "
+            "(a rerun was interrupted), and the next run of the workflow redoes the model"
+        )
         return shown, problem, None if problem else note
     report, problem = _checked_document(path)
     if report is None or report["status"] != "failed":
@@ -72,9 +80,11 @@ def shown_document(path: Path) -> tuple[dict | None, str | None, str | None]:
     if shown is None:
         return report, None, None
     error = report.get("error") or {}
-    note = (f"shown: the earlier attempt history/{attempt.name}; the newest "
-            f"attempt, finished {report['provenance'].get('finished_at')}, failed: "
-            f"{error.get('type')}: {error.get('message')}")
+    note = (
+        f"shown: the earlier attempt history/{attempt.name}; the newest "
+        f"attempt, finished {report['provenance'].get('finished_at')}, failed: "
+        f"{error.get('type')}: {error.get('message')}"
+    )
     return shown, None, note
 
 
@@ -106,8 +116,10 @@ def _checked_document(path: Path) -> tuple[dict | None, str | None]:
         validate_report(report)
     except ValidationError as exc:
         version = report.get("schema_version")
-        return None, f"does not follow report schema (schema_version {version!r}), " \
-                     f"{problem_of(exc)}"
+        return (
+            None,
+            f"does not follow report schema (schema_version {version!r}), {problem_of(exc)}",
+        )
     return report, None
 
 
@@ -176,7 +188,8 @@ def _entries(collection: str | Path) -> Iterator[tuple[str, Report | None, str |
             except ValidationError:
                 raise UnreadableCollection(
                     f"report collection {collection}, line {number}: not an entry of a report "
-                    "collection; remake it (snakemake --forcerun reports)") from None
+                    "collection; remake it (snakemake --forcerun reports)"
+                ) from None
             if entry.report is None:
                 log.warning("skipping report %s: %s", entry.path, entry.problem)
                 yield entry.path, None, entry.problem

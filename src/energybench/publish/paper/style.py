@@ -20,7 +20,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 matplotlib.rcParams["text.parse_math"] = False
 
 from energybench.publish.paper.palette import (  # noqa: E402,F401 (re-exported for the figures)
-    COMPONENT_COLORS, COMPONENT_LABELS, LABEL_COLOR, PALETTE, STAR_COLORS)
+    COMPONENT_COLORS,
+    COMPONENT_LABELS,
+    LABEL_COLOR,
+    PALETTE,
+    STAR_COLORS,
+)
 from energybench.run.files import write_atomic  # noqa: E402
 
 ESTIMATE_HATCH = "//"
@@ -63,24 +68,37 @@ def patch(color: str, label: str, hatch: str | None = None):
     """A legend entry."""
     from matplotlib.patches import Patch
 
-    return Patch(facecolor=color, edgecolor=TEXT_GREY if hatch else color, hatch=hatch,
-                 label=label)
+    return Patch(facecolor=color, edgecolor=TEXT_GREY if hatch else color, hatch=hatch, label=label)
 
 
 def rectangle(color: str):
     """The frame of a label."""
     from matplotlib.patches import FancyBboxPatch
 
-    return FancyBboxPatch((0.02, 0.02), 0.96, 0.96, boxstyle="round,pad=0,rounding_size=0.03",
-                          facecolor="white", edgecolor=color, linewidth=1.5)
+    return FancyBboxPatch(
+        (0.02, 0.02),
+        0.96,
+        0.96,
+        boxstyle="round,pad=0,rounding_size=0.03",
+        facecolor="white",
+        edgecolor=color,
+        linewidth=1.5,
+    )
 
 
 def header_bar(color: str):
     """The filled bar across the top of a label's frame."""
     from matplotlib.patches import FancyBboxPatch
 
-    return FancyBboxPatch((0.02, 0.895), 0.96, 0.085, boxstyle="round,pad=0,rounding_size=0.03",
-                          facecolor=color, edgecolor=color, linewidth=1.5)
+    return FancyBboxPatch(
+        (0.02, 0.895),
+        0.96,
+        0.085,
+        boxstyle="round,pad=0,rounding_size=0.03",
+        facecolor=color,
+        edgecolor=color,
+        linewidth=1.5,
+    )
 
 
 def model_axis_height(models: int, extra_in: float = 1.4) -> float:
@@ -93,7 +111,7 @@ def short_key(key: str, width: int = KEY_WIDTH) -> str:
     figure lists it in full (:func:`key_note`)."""
     if len(key) <= width:
         return key
-    return key[:width - 13] + "…" + key[-12:]
+    return key[: width - 13] + "…" + key[-12:]
 
 
 def key_note(fig, keys) -> None:
@@ -104,8 +122,15 @@ def key_note(fig, keys) -> None:
     lines = [f"{short_key(key)}: {key}" for key in long[:KEY_NOTE_LINES]]
     if len(long) > KEY_NOTE_LINES:
         lines.append(f"and {len(long) - KEY_NOTE_LINES} more (every key in full in models.csv)")
-    fig.text(0.0, 0.0, "Model keys shortened here, in full:\n" + "\n".join(lines), fontsize=6,
-             va="top", ha="left", color=TEXT_GREY)
+    fig.text(
+        0.0,
+        0.0,
+        "Model keys shortened here, in full:\n" + "\n".join(lines),
+        fontsize=6,
+        va="top",
+        ha="left",
+        color=TEXT_GREY,
+    )
 
 
 def mark_estimated(text: str, estimated: bool) -> str:
@@ -124,13 +149,25 @@ def callouts(axis, points: list[tuple[float, float, str]], corner: str) -> None:
     # drawn after it, on opaque boxes: no line crosses a name.
     lines = list(enumerate(points)) if upper else list(enumerate(reversed(points)))
     for line, (x, y, text) in lines:
-        axis.annotate(text, (x, y), xytext=(0, -9 * line if upper else 9 * line),
-                      textcoords=anchor, fontsize=6.5, color=TEXT_GREY,
-                      ha="left" if left else "right", va="top" if upper else "bottom",
-                      bbox={"facecolor": "white", "edgecolor": "none", "pad": 2},
-                      arrowprops={"arrowstyle": "-", "color": TEXT_GREY, "linewidth": 0.4,
-                                  "shrinkA": 0, "shrinkB": 2,
-                                  "relpos": (0.0 if left else 1.0, 0.0 if upper else 1.0)})
+        axis.annotate(
+            text,
+            (x, y),
+            xytext=(0, -9 * line if upper else 9 * line),
+            textcoords=anchor,
+            fontsize=6.5,
+            color=TEXT_GREY,
+            ha="left" if left else "right",
+            va="top" if upper else "bottom",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 2},
+            arrowprops={
+                "arrowstyle": "-",
+                "color": TEXT_GREY,
+                "linewidth": 0.4,
+                "shrinkA": 0,
+                "shrinkB": 2,
+                "relpos": (0.0 if left else 1.0, 0.0 if upper else 1.0),
+            },
+        )
 
 
 def log_scale(axis, which: str, values: list[float]) -> None:
@@ -153,8 +190,9 @@ def log_scale(axis, which: str, values: list[float]) -> None:
     getattr(axis, f"set_{which}scale")("log")
     getattr(axis, f"set_{which}lim")(low, high)
     scale = getattr(axis, f"{which}axis")
-    scale.set_major_locator(ticker.LogLocator(subs=(1.0,) if high / low > 100 else (1, 2, 5),
-                                              numticks=7))
+    scale.set_major_locator(
+        ticker.LogLocator(subs=(1.0,) if high / low > 100 else (1, 2, 5), numticks=7)
+    )
     scale.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
     scale.set_minor_formatter(ticker.NullFormatter())
 

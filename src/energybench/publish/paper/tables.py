@@ -21,15 +21,44 @@ from energybench.run.sections import LATENCY_METRICS
 WINDOW_ENERGY_FIELDS = ("gross_joules", "net_joules", "source", "reason")
 # completion_tokens_per_second counts generated tokens (as models.csv and the figures);
 # throughput_tokens_per_second is AES's, prompt + completion tokens (docs/report.md).
-TRIAL_COLUMNS = ["model", "status", "trial", "duration_s", "completion_tokens",
-                 "completion_tokens_per_second", "throughput_tokens_per_second", "failure"] + [
-    f"{c}_{field}" for c in COMPONENTS for field in WINDOW_ENERGY_FIELDS]
-PHASE_COLUMNS = ["model", "status", "trial", "component", "unit", "prefill", "decode",
-                 "generate", *PER_UNIT_FIGURES, "valid", "invalid_reason", "prefill_passes",
-                 "generate_passes"]
+TRIAL_COLUMNS = [
+    "model",
+    "status",
+    "trial",
+    "duration_s",
+    "completion_tokens",
+    "completion_tokens_per_second",
+    "throughput_tokens_per_second",
+    "failure",
+] + [f"{c}_{field}" for c in COMPONENTS for field in WINDOW_ENERGY_FIELDS]
+PHASE_COLUMNS = [
+    "model",
+    "status",
+    "trial",
+    "component",
+    "unit",
+    "prefill",
+    "decode",
+    "generate",
+    *PER_UNIT_FIGURES,
+    "valid",
+    "invalid_reason",
+    "prefill_passes",
+    "generate_passes",
+]
 LATENCY_COLUMNS = ["model", "status", "metric", "count", "mean", "median", "p90", "p99"]
-CHECK_COLUMNS = ["model", "status", "trial", "window", "name", "passed", "severity", "value",
-                 "limit", "detail"]
+CHECK_COLUMNS = [
+    "model",
+    "status",
+    "trial",
+    "window",
+    "name",
+    "passed",
+    "severity",
+    "value",
+    "limit",
+    "detail",
+]
 
 
 def trial_rows(report: Report) -> list[dict]:
@@ -37,11 +66,15 @@ def trial_rows(report: Report) -> list[dict]:
     base = {"model": report.model, "status": report.status}
     rows = [] if report.trials else [{**base, "failure": report.error_text}]
     for trial in report.trials:
-        row = {**base, "trial": trial.index, "duration_s": trial.duration_s,
-               "completion_tokens": trial.completion_tokens,
-               "completion_tokens_per_second": trial.completion_tokens_per_second,
-               "throughput_tokens_per_second": trial.throughput_tokens_per_second,
-               "failure": trial.failure}
+        row = {
+            **base,
+            "trial": trial.index,
+            "duration_s": trial.duration_s,
+            "completion_tokens": trial.completion_tokens,
+            "completion_tokens_per_second": trial.completion_tokens_per_second,
+            "throughput_tokens_per_second": trial.throughput_tokens_per_second,
+            "failure": trial.failure,
+        }
         for name, energy in trial.energy.items():
             row.update({f"{name}_{k}": getattr(energy, k) for k in WINDOW_ENERGY_FIELDS})
         rows.append(row)
@@ -58,13 +91,22 @@ def phase_rows(report: Report) -> list[dict]:
         why = report.error_text or "the backend measures no prefill/decode split"
         return [{**base, "valid": False, "invalid_reason": why}]
     per_trial = report.phases_per_trial
-    return [{**base, "trial": index, "component": name, "unit": part.unit,
-             "prefill_passes": split.prefill_passes, "generate_passes": split.generate_passes,
-             **{k: getattr(part, k) for k in ("prefill", "decode", "generate")},
-             **(per_trial[index].get(name, {}) if index < len(per_trial) else {}),
-             "valid": part.reason is None, "invalid_reason": part.reason}
-            for index, split in enumerate(report.phases.trials)
-            for name, part in split.splits.items()]
+    return [
+        {
+            **base,
+            "trial": index,
+            "component": name,
+            "unit": part.unit,
+            "prefill_passes": split.prefill_passes,
+            "generate_passes": split.generate_passes,
+            **{k: getattr(part, k) for k in ("prefill", "decode", "generate")},
+            **(per_trial[index].get(name, {}) if index < len(per_trial) else {}),
+            "valid": part.reason is None,
+            "invalid_reason": part.reason,
+        }
+        for index, split in enumerate(report.phases.trials)
+        for name, part in split.splits.items()
+    ]
 
 
 def latency_rows(report: Report) -> list[dict]:
@@ -72,15 +114,27 @@ def latency_rows(report: Report) -> list[dict]:
     rows = []
     for metric in LATENCY_METRICS if report.latency else ():
         stats = report.latency.metric(metric)  # None: no request measured it
-        rows.append({"model": report.model, "status": report.status, "metric": metric,
-                     **{k: getattr(stats, k, None) for k in LATENCY_COLUMNS[3:]}})
+        rows.append(
+            {
+                "model": report.model,
+                "status": report.status,
+                "metric": metric,
+                **{k: getattr(stats, k, None) for k in LATENCY_COLUMNS[3:]},
+            }
+        )
     return rows
 
 
 def check_rows(report: Report) -> list[dict]:
     """Every self-check of the run (``passed`` empty where a check could not be made)."""
-    return [{"model": report.model, "status": report.status,
-             **{k: getattr(check, k) for k in CHECK_COLUMNS[2:]}} for check in report.checks]
+    return [
+        {
+            "model": report.model,
+            "status": report.status,
+            **{k: getattr(check, k) for k in CHECK_COLUMNS[2:]},
+        }
+        for check in report.checks
+    ]
 
 
 @dataclass(frozen=True)
@@ -110,8 +164,9 @@ TABLES = {
 }
 
 
-def write_tables(reports: Iterable[Report], ratings: pd.DataFrame,
-                 outputs: dict[str, str | Path]) -> None:
+def write_tables(
+    reports: Iterable[Report], ratings: pd.DataFrame, outputs: dict[str, str | Path]
+) -> None:
     """Write every table (``outputs``: one file per name of TABLES, and ``latex``, the models
     table as LaTeX with the stars of ``ratings``) in one pass over ``reports``, keeping each
     report's rows and not the report: ``reports`` may come one at a time

@@ -32,10 +32,19 @@ from energybench.publish.site.methodology import render as render_methodology
 # Per-run figures the paper rules draw under results/figures/runs/{model}/, in page order
 # (prefill/decode and latency are per-run tables here, drawn across models by the paper).
 RUN_FIGURES = {"power_timeline": "Power timeline"}
-LATENCY_ROWS = {"ttft_s": "time to first token", "itl_s": "inter-token latency",
-                "tpot_s": "time per output token", "e2e_latency_s": "end-to-end latency"}
-FILTERS = {"task": "Task", "class": "Class", "reasoning": "Reasoning", "backend": "Backend",
-           "status": "Status"}
+LATENCY_ROWS = {
+    "ttft_s": "time to first token",
+    "itl_s": "inter-token latency",
+    "tpot_s": "time per output token",
+    "e2e_latency_s": "end-to-end latency",
+}
+FILTERS = {
+    "task": "Task",
+    "class": "Class",
+    "reasoning": "Reasoning",
+    "backend": "Backend",
+    "status": "Status",
+}
 # The paper's comparison figures (results/figures/{name}.png), by file stem, in page order.
 COMPARISON_FIGURES = {
     "energy_per_1000_queries": "Energy per 1,000 queries, ranked within each rating group",
@@ -64,7 +73,7 @@ def format_count(value: int | None) -> str:
     unknown."""
     if value is None:
         return "—"
-    for unit, size in ((" B", 10 ** 9), (" M", 10 ** 6), ("k", 10 ** 3)):
+    for unit, size in ((" B", 10**9), (" M", 10**6), ("k", 10**3)):
         if float(f"{value / size:.3g}") >= 1:  # 999,999 reads 1 M, not 1,000k
             return significant(value / size) + unit
     return str(value)
@@ -77,8 +86,11 @@ def check_result(passed: bool | None) -> str:
 def flatten(document, prefix: str = "") -> list[tuple[str, str]]:
     """A nested document as (dotted key, text) rows, for the configuration and provenance."""
     if isinstance(document, dict) and document:
-        return [row for key, value in document.items()
-                for row in flatten(value, f"{prefix}.{key}" if prefix else str(key))]
+        return [
+            row
+            for key, value in document.items()
+            for row in flatten(value, f"{prefix}.{key}" if prefix else str(key))
+        ]
     if isinstance(document, list) and any(isinstance(v, (dict, list)) for v in document):
         return [row for i, value in enumerate(document) for row in flatten(value, f"{prefix}[{i}]")]
     if isinstance(document, list):
@@ -93,8 +105,11 @@ def flatten(document, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("energybench.publish.site", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("energybench.publish.site", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
     env.filters.update(num=format_number, check_result=check_result, quantity=format_count)
     # The page's data is strict JSON: JSON.parse, not just a script tag, must read it.
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "allow_nan": False}
@@ -107,8 +122,12 @@ def palette_css() -> str:
     colours that keep text contrast on a dark page."""
     colors = {f"color-{name}": color for name, color in COMPONENT_COLORS.items()}
     colors.update(_star_properties(STAR_COLORS))
-    return _root(colors) + "@media (prefers-color-scheme: dark) {\n" \
-        + _root(_star_properties(STAR_COLORS_DARK)) + "}\n"
+    return (
+        _root(colors)
+        + "@media (prefers-color-scheme: dark) {\n"
+        + _root(_star_properties(STAR_COLORS_DARK))
+        + "}\n"
+    )
 
 
 def _star_properties(colors: dict) -> dict[str, str]:
@@ -116,13 +135,18 @@ def _star_properties(colors: dict) -> dict[str, str]:
 
 
 def _root(properties: dict[str, str]) -> str:
-    return ":root {\n" + "".join(f"  --{name}: {color};\n"
-                                  for name, color in properties.items()) + "}\n"
+    return (
+        ":root {\n"
+        + "".join(f"  --{name}: {color};\n" for name, color in properties.items())
+        + "}\n"
+    )
 
 
 PHASE_FIGURES = {  # the model page's phases table: figure, its scale to the column's unit
-    "prefill_j_per_query": 1.0, "decode_j_per_query": 1.0,
-    "prefill_j_per_prompt_token": 1000.0, "decode_j_per_generated_token": 1000.0,
+    "prefill_j_per_query": 1.0,
+    "decode_j_per_query": 1.0,
+    "prefill_j_per_prompt_token": 1000.0,
+    "decode_j_per_generated_token": 1000.0,
 }
 
 
@@ -135,14 +159,14 @@ def _phase_rows(report: Report) -> list[tuple[str, dict]]:
         if component not in mean:
             continue
         per_unit = report.phases_per_unit.get(component, {})
-        reasons = {phase: getattr(mean[component], phase).reason for phase in ("prefill",
-                                                                               "decode")}
+        reasons = {phase: getattr(mean[component], phase).reason for phase in ("prefill", "decode")}
         figures = {}
         for figure, scale in PHASE_FIGURES.items():
             value = per_unit.get(figure)
-            figures[figure] = figure_of(None if value is None else value * scale,
-                                        reason=reasons[figure.split("_")[0]]
-                                        or "no query or token counted")
+            figures[figure] = figure_of(
+                None if value is None else value * scale,
+                reason=reasons[figure.split("_")[0]] or "no query or token counted",
+            )
         rows.append((component, figures))
     return rows
 
@@ -176,9 +200,11 @@ def _run_files(entry: dict, staging: Path, labels: dict | None, figures: dict | 
     attempt's in place of a failed rerun, which the page's note names)."""
     page, report_path = entry["page"], entry["report_path"]
     folder = shown_folder(report_path, entry["report"].note)
-    raw = {"report": _copy(folder / report_path.name, staging,
-                           f"runs/{page}/benchmark_report.json"),
-           "timeline": None, "timeline_reason": None}
+    raw = {
+        "report": _copy(folder / report_path.name, staging, f"runs/{page}/benchmark_report.json"),
+        "timeline": None,
+        "timeline_reason": None,
+    }
     timeline = entry["report"].timeline_file
     if timeline and (folder / timeline).exists():
         raw["timeline"] = _copy(folder / timeline, staging, f"runs/{page}/power_timeline.csv")
@@ -193,33 +219,68 @@ def _run_files(entry: dict, staging: Path, labels: dict | None, figures: dict | 
                 label, label_reason = _copy(drawn[suffix], staging, f"labels/{page}{suffix}"), None
                 break
     drawn = {path.stem: path for path in (figures or {}).get(entry["key"], [])}
-    shown = [{"name": name, "title": title,
-              "path": _copy(drawn[name], staging, f"figures/{page}/{name}{drawn[name].suffix}")}
-             for name, title in RUN_FIGURES.items() if name in drawn]
-    return {"raw": raw, "label": label, "label_reason": label_reason, "figures": shown,
-            "missing_figures": [t.lower() for n, t in RUN_FIGURES.items() if n not in drawn],
-            "figures_reason": "the per-run figures were not made" if figures is None
-            else "the figure rules drew none of these for this model"}
+    shown = [
+        {
+            "name": name,
+            "title": title,
+            "path": _copy(drawn[name], staging, f"figures/{page}/{name}{drawn[name].suffix}"),
+        }
+        for name, title in RUN_FIGURES.items()
+        if name in drawn
+    ]
+    return {
+        "raw": raw,
+        "label": label,
+        "label_reason": label_reason,
+        "figures": shown,
+        "missing_figures": [t.lower() for n, t in RUN_FIGURES.items() if n not in drawn],
+        "figures_reason": "the per-run figures were not made"
+        if figures is None
+        else "the figure rules drew none of these for this model",
+    }
 
 
 def _comparison_files(figures: list[str | Path] | None, staging: Path) -> list[dict]:
     """Copy the comparison figures into the site, in page order, each with its title."""
     order = list(COMPARISON_FIGURES)
-    paths = sorted(map(Path, figures or []),
-                   key=lambda path: (order.index(path.stem) if path.stem in order else len(order),
-                                     path.stem))
-    return [{"title": COMPARISON_FIGURES.get(path.stem, path.stem.replace("_", " ")),
-             "path": _copy(path, staging, f"figures/comparison/{path.name}")}
-            for path in paths]
+    paths = sorted(
+        map(Path, figures or []),
+        key=lambda path: (order.index(path.stem) if path.stem in order else len(order), path.stem),
+    )
+    return [
+        {
+            "title": COMPARISON_FIGURES.get(path.stem, path.stem.replace("_", " ")),
+            "path": _copy(path, staging, f"figures/comparison/{path.name}"),
+        }
+        for path in paths
+    ]
 
 
 def _compare_data(entry: dict, files: dict) -> dict:
     """What the comparison page draws for one model (embedded as JSON, no fetch())."""
-    keep = ("key", "page", "id", "status", "failure", "class", "task", "reasoning", "backend",
-            "quantization", "rating", "gpu_wh_per_1000_queries", "total_wh_per_1000_queries",
-            "joules_per_token", "completion_tokens_per_second", "failed_checks")
-    return {**{k: entry[k] for k in keep}, "label": files["label"],
-            "figures": [{"title": f["title"], "path": f["path"]} for f in files["figures"]]}
+    keep = (
+        "key",
+        "page",
+        "id",
+        "status",
+        "failure",
+        "class",
+        "task",
+        "reasoning",
+        "backend",
+        "quantization",
+        "rating",
+        "gpu_wh_per_1000_queries",
+        "total_wh_per_1000_queries",
+        "joules_per_token",
+        "completion_tokens_per_second",
+        "failed_checks",
+    )
+    return {
+        **{k: entry[k] for k in keep},
+        "label": files["label"],
+        "figures": [{"title": f["title"], "path": f["path"]} for f in files["figures"]],
+    }
 
 
 def _replace_directory(staging: Path, output: Path) -> None:
@@ -233,11 +294,16 @@ def _replace_directory(staging: Path, output: Path) -> None:
         shutil.rmtree(old)
 
 
-def build_site(collection: str | Path, output: str | Path, *,
-               ratings: str | Path | None = None, labels: list[str | Path] | None = None,
-               figures: list[str | Path] | None = None,
-               comparisons: list[str | Path] | None = None,
-               methodology: list[str | Path] | None = None) -> Path:
+def build_site(
+    collection: str | Path,
+    output: str | Path,
+    *,
+    ratings: str | Path | None = None,
+    labels: list[str | Path] | None = None,
+    figures: list[str | Path] | None = None,
+    comparisons: list[str | Path] | None = None,
+    methodology: list[str | Path] | None = None,
+) -> Path:
     """Build the site into ``output`` from the report collection
     (energybench.publish.paper.stored). The ratings table, the labels (``{model}.svg`` or
     ``.png``), the per-run figures (``{model}/power_timeline.png``), the comparison figures
@@ -250,10 +316,14 @@ def build_site(collection: str | Path, output: str | Path, *,
     labels_by_model = _by_model(labels, lambda path: path.stem)
     figures_by_model = _by_model(figures, lambda path: path.parent.name)
     finished = [e["finished_at"] for e in entries if e["finished_at"]]
-    common = {"version": __version__, "entries": entries, "left_out": left_out,
-              "estimate_share": f"{ESTIMATE_SHARE:.0%}",
-              "newest": max(finished, default=None),
-              "calibration": calibration(entries, ratings_table)}
+    common = {
+        "version": __version__,
+        "entries": entries,
+        "left_out": left_out,
+        "estimate_share": f"{ESTIMATE_SHARE:.0%}",
+        "newest": max(finished, default=None),
+        "calibration": calibration(entries, ratings_table),
+    }
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:
@@ -266,30 +336,63 @@ def build_site(collection: str | Path, output: str | Path, *,
             files = _run_files(entry, staging, labels_by_model, figures_by_model)
             compare.append(_compare_data(entry, files))
             report = entry["report"]
-            latency = [(label, report.latency.metric(key)) for key, label in LATENCY_ROWS.items()
-                       if report.latency and report.latency.metric(key)]
+            latency = [
+                (label, report.latency.metric(key))
+                for key, label in LATENCY_ROWS.items()
+                if report.latency and report.latency.metric(key)
+            ]
             page = env.get_template("model.html").render(
-                **common, **files, root="../", page="model", e=entry, report=report,
-                components=COMPONENTS, phases=_phase_rows(report), latency=latency,
+                **common,
+                **files,
+                root="../",
+                page="model",
+                e=entry,
+                report=report,
+                components=COMPONENTS,
+                phases=_phase_rows(report),
+                latency=latency,
                 config_rows=flatten(report.config),
-                provenance_rows=flatten(report.provenance.to_dict()))
+                provenance_rows=flatten(report.provenance.to_dict()),
+            )
             _write(staging / "models" / f"{entry['page']}.html", page)
         index = env.get_template("index.html").render(
-            **common, root="", page="index", initial_sort=INITIAL_SORT,
+            **common,
+            root="",
+            page="index",
+            initial_sort=INITIAL_SORT,
             filters=list(FILTERS.items()),
-            groups=[(group, group_title(group))
-                    for group in dict.fromkeys(e["group"] for e in entries)],
-            filter_options={name: sorted({str(e[name]) for e in entries}) for name in FILTERS})
+            groups=[
+                (group, group_title(group)) for group in dict.fromkeys(e["group"] for e in entries)
+            ],
+            filter_options={name: sorted({str(e[name]) for e in entries}) for name in FILTERS},
+        )
         _write(staging / "index.html", index)
         _write(staging / "leaderboard.csv", leaderboard_csv(entries))
-        _write(staging / "compare.html", env.get_template("compare.html").render(
-            **common, root="", page="compare", data=compare))
-        _write(staging / "figures.html", env.get_template("figures.html").render(
-            **common, root="", page="figures", figures=_comparison_files(comparisons, staging),
-            made=comparisons is not None))
-        _write(staging / "methodology.html", env.get_template("methodology.html").render(
-            **common, root="", page="methodology",
-            documents=render_methodology(methodology or [])))
+        _write(
+            staging / "compare.html",
+            env.get_template("compare.html").render(
+                **common, root="", page="compare", data=compare
+            ),
+        )
+        _write(
+            staging / "figures.html",
+            env.get_template("figures.html").render(
+                **common,
+                root="",
+                page="figures",
+                figures=_comparison_files(comparisons, staging),
+                made=comparisons is not None,
+            ),
+        )
+        _write(
+            staging / "methodology.html",
+            env.get_template("methodology.html").render(
+                **common,
+                root="",
+                page="methodology",
+                documents=render_methodology(methodology or []),
+            ),
+        )
         shared_mode(staging, directory=True)  # mkdtemp's 0700: the umask's mode, as elsewhere
         _replace_directory(staging, output)
     except BaseException:

@@ -17,10 +17,12 @@ def latencies(latency_s: float | None, ttft_s: float | None, alone: bool) -> dic
     """Mean latency and time to first token of a prompt: as served (ours: its batch's, or its
     request's under the load) and, only when every prompt ran alone, AI Energy Score's (which
     times each prompt alone); unknown otherwise."""
-    return {"avg_latency_seconds": latency_s if alone else None,
-            "avg_time_to_first_token": ttft_s if alone else None,
-            "avg_served_latency_seconds": latency_s,
-            "avg_served_time_to_first_token": ttft_s}
+    return {
+        "avg_latency_seconds": latency_s if alone else None,
+        "avg_time_to_first_token": ttft_s if alone else None,
+        "avg_served_latency_seconds": latency_s,
+        "avg_served_time_to_first_token": ttft_s,
+    }
 
 
 def throughputs(total_tokens: int, completion_tokens: int, duration_s: float) -> dict:
@@ -28,12 +30,22 @@ def throughputs(total_tokens: int, completion_tokens: int, duration_s: float) ->
     (generated tokens per second), each ``None`` over an empty window."""
     if duration_s <= 0:
         return {"throughput_tokens_per_second": None, "completion_tokens_per_second": None}
-    return {"throughput_tokens_per_second": total_tokens / duration_s,
-            "completion_tokens_per_second": completion_tokens / duration_s}
+    return {
+        "throughput_tokens_per_second": total_tokens / duration_s,
+        "completion_tokens_per_second": completion_tokens / duration_s,
+    }
 
 
-def repeat_passes(name: str, monitor, batches: list[list], run_batch, log, *,
-                  minimum_s: float, min_batches: int = 1) -> tuple[list, object, int]:
+def repeat_passes(
+    name: str,
+    monitor,
+    batches: list[list],
+    run_batch,
+    log,
+    *,
+    minimum_s: float,
+    min_batches: int = 1,
+) -> tuple[list, object, int]:
     """Whole passes over ``batches`` in one window ``name`` on ``monitor``, repeated until
     it lasts ``minimum_s`` (the shortest window its meters resolve well) and ran at least
     ``min_batches`` batches; ``run_batch(batch, first_pass)`` runs one. Returns every batch's
@@ -46,8 +58,7 @@ def repeat_passes(name: str, monitor, batches: list[list], run_batch, log, *,
     monitor.begin_window(name)
     started = time.monotonic()  # after the window's start: it lasts at least as long
     try:
-        while passes == 0 or len(results) < min_batches \
-                or time.monotonic() - started < minimum_s:
+        while passes == 0 or len(results) < min_batches or time.monotonic() - started < minimum_s:
             for batch in batches:
                 results.append(run_batch(batch, passes == 0))
                 if passes == 0:
@@ -55,8 +66,7 @@ def repeat_passes(name: str, monitor, batches: list[list], run_batch, log, *,
             passes += 1
     finally:
         window = monitor.end_window(name)
-    log.info("%s: %d passes of %d batches in %.2f s", name, passes, len(batches),
-             window.duration_s)
+    log.info("%s: %d passes of %d batches in %.2f s", name, passes, len(batches), window.duration_s)
     return results, window, passes
 
 
@@ -140,8 +150,11 @@ class Backend(ABC):
         """The framework's own peaks of the run's device so far, in bytes:
         ``framework_allocated_bytes`` (by tensors) and ``framework_reserved_bytes`` (by its
         caching allocator), or both ``None`` with ``framework_reason``."""
-        return {"framework_allocated_bytes": None, "framework_reserved_bytes": None,
-                "framework_reason": f"the {self.name} backend reads no framework peak"}
+        return {
+            "framework_allocated_bytes": None,
+            "framework_reserved_bytes": None,
+            "framework_reason": f"the {self.name} backend reads no framework peak",
+        }
 
     def close(self) -> None:
         """Release what the backend holds outside this process (a server); nothing by default."""
@@ -214,5 +227,6 @@ def resolve_device(requested: str, gpus_held: int | None) -> str:
         raise NoGpuVisible(
             f"the run's device is {requested!r}{held}, but torch sees no CUDA device "
             "(no NVIDIA driver, a CPU-only torch, or the devices are hidden); set device: cpu "
-            "to run on the CPU, or fix the GPU set-up")
+            "to run on the CPU, or fix the GPU set-up"
+        )
     return device

@@ -43,10 +43,16 @@ class ImageSettings(ImageGeneration):
 
     def call_arguments(self) -> dict:
         """The pipeline's arguments these settings set (the others keep its defaults)."""
-        given = {"num_inference_steps": self.steps, "height": self.height, "width": self.width,
-                 "guidance_scale": self.guidance_scale}
-        return {"num_images_per_prompt": self.images_per_prompt,
-                **{name: value for name, value in given.items() if value is not None}}
+        given = {
+            "num_inference_steps": self.steps,
+            "height": self.height,
+            "width": self.width,
+            "guidance_scale": self.guidance_scale,
+        }
+        return {
+            "num_images_per_prompt": self.images_per_prompt,
+            **{name: value for name, value in given.items() if value is not None},
+        }
 
 
 def size_multiple(model_dir: Path) -> int | None:
@@ -61,9 +67,11 @@ def size_multiple(model_dir: Path) -> int | None:
 
 
 def size_problems(settings: ImageSettings, multiple: int, why: str) -> list[str]:
-    return [f"field '{TASK}.{side}': {value} is not a multiple of {multiple} ({why})"
-            for side, value in (("height", settings.height), ("width", settings.width))
-            if value is not None and value % multiple]
+    return [
+        f"field '{TASK}.{side}': {value} is not a multiple of {multiple} ({why})"
+        for side, value in (("height", settings.height), ("width", settings.width))
+        if value is not None and value % multiple
+    ]
 
 
 class DiffusionBackend(Backend):
@@ -79,11 +87,15 @@ class DiffusionBackend(Backend):
         the multiple every pipeline needs (the run checks the model's own after loading)."""
         settings = ImageSettings.of(run_config)
         model_dir = Path(run_config["id"]).expanduser()
-        multiple = None if "tiny" in run_config or not is_local_model(run_config["id"]) \
+        multiple = (
+            None
+            if "tiny" in run_config or not is_local_model(run_config["id"])
             else size_multiple(model_dir)
+        )
         if multiple is None:
-            return size_problems(settings, SMALLEST_SIZE_MULTIPLE,
-                                 "every diffusers pipeline needs that")
+            return size_problems(
+                settings, SMALLEST_SIZE_MULTIPLE, "every diffusers pipeline needs that"
+            )
         return size_problems(settings, multiple, f"the VAE of {model_dir} needs that")
 
     def __init__(self, cfg: RunConfig, run_dir: Path | None = None):
@@ -96,8 +108,13 @@ class DiffusionBackend(Backend):
         self.torch_dtype = resolve_dtype(cfg.dtype, self.device)
         self.gpus = 1 if self.device == "cuda" else 0
         # Prompts first: a wrong dataset fails in a second, not after loading the weights.
-        prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
-                               cfg.dataset_column, cfg.dataset_split, cfg.prompt_prefix)
+        prompts = load_prompts(
+            cfg.dataset,
+            cfg.num_prompts + cfg.warmup_prompts,
+            cfg.dataset_column,
+            cfg.dataset_split,
+            cfg.prompt_prefix,
+        )
         log.info("loading %s (%s on %s)", cfg.id, self.torch_dtype, self.device)
         self.pipeline = DiffusionPipeline.from_pretrained(cfg.id, dtype=self.torch_dtype)
         self.pipeline.to(self.device)
@@ -108,22 +125,28 @@ class DiffusionBackend(Backend):
             problems = size_problems(self.settings, multiple, f"the VAE of {cfg.id} needs that")
             if problems:
                 raise ConfigError("; ".join(problems))
-        self.warmup_prompts = prompts[cfg.num_prompts:]
-        self.prompts = prompts[:cfg.num_prompts]
+        self.warmup_prompts = prompts[cfg.num_prompts :]
+        self.prompts = prompts[: cfg.num_prompts]
 
     def info(self) -> dict:
         import diffusers
         import torch
 
-        components = [c for c in self.pipeline.components.values()
-                      if isinstance(c, torch.nn.Module)]
+        components = [
+            c for c in self.pipeline.components.values() if isinstance(c, torch.nn.Module)
+        ]
         return {
-            "name": "pytorch", "torch": torch.__version__, "diffusers": diffusers.__version__,
-            "pipeline": type(self.pipeline).__name__, "device": self.device,
+            "name": "pytorch",
+            "torch": torch.__version__,
+            "diffusers": diffusers.__version__,
+            "pipeline": type(self.pipeline).__name__,
+            "device": self.device,
             "dtype": str(self.torch_dtype).removeprefix("torch."),
             "parameters": sum(p.numel() for c in components for p in c.parameters()),
-            "image_generation": {**self.settings.model_dump(),
-                                 "call_arguments": self.settings.call_arguments()},
+            "image_generation": {
+                **self.settings.model_dump(),
+                "call_arguments": self.settings.call_arguments(),
+            },
             # Beside the report, one folder per trial, when asked (save_images).
             "images_dir": IMAGES_DIR if self.settings.save_images else None,
         }
@@ -133,7 +156,7 @@ class DiffusionBackend(Backend):
 
     def _batches(self, prompts: list[str]) -> list[list[str]]:
         size = self.cfg.batch_size
-        return [prompts[i:i + size] for i in range(0, len(prompts), size)]
+        return [prompts[i : i + size] for i in range(0, len(prompts), size)]
 
     def _synchronize(self) -> None:
         import torch
@@ -149,9 +172,12 @@ class DiffusionBackend(Backend):
         self._synchronize()
         start = time.perf_counter()
         with torch.inference_mode():
-            output = self.pipeline(prompt=prompts, generator=generator,
-                                   output_type="pil" if keep else "np",
-                                   **self.settings.call_arguments())
+            output = self.pipeline(
+                prompt=prompts,
+                generator=generator,
+                output_type="pil" if keep else "np",
+                **self.settings.call_arguments(),
+            )
         self._synchronize()
         return time.perf_counter() - start, len(prompts), output.images if keep else []
 
@@ -162,19 +188,33 @@ class DiffusionBackend(Backend):
     def run_trial(self, index: int, monitor) -> Trial:
         """The images of every prompt, in whole passes over the batches until the window is
         long enough for the meters (one pass under AES's protocol)."""
-        minimum_s = 0.0 if self.cfg.runs_each_prompt_once \
+        minimum_s = (
+            0.0
+            if self.cfg.runs_each_prompt_once
             else monitor.minimum_window_s(WINDOW_RELATIVE_RESOLUTION)
+        )
         batches, window, passes = repeat_passes(
-            f"trial{index}.generate", monitor, self._batches(self.prompts),
+            f"trial{index}.generate",
+            monitor,
+            self._batches(self.prompts),
             lambda batch, first_pass: self._generate(
-                batch, keep=self.settings.save_images and first_pass), log,
-            minimum_s=minimum_s)
+                batch, keep=self.settings.save_images and first_pass
+            ),
+            log,
+            minimum_s=minimum_s,
+        )
         images = [image for _, _, made in batches for image in made]
         self._save(images, index)
-        return Trial(index=index, window=window,
-                     summary=image_summary([(latency, prompts) for latency, prompts, _ in batches],
-                                           self.settings.images_per_prompt, window.duration_s),
-                     extra={"generate_passes": passes})
+        return Trial(
+            index=index,
+            window=window,
+            summary=image_summary(
+                [(latency, prompts) for latency, prompts, _ in batches],
+                self.settings.images_per_prompt,
+                window.duration_s,
+            ),
+            extra={"generate_passes": passes},
+        )
 
     def _save(self, images: list, index: int) -> None:
         """The first pass's images as PNG files under the run's directory, when asked."""
@@ -186,8 +226,9 @@ class DiffusionBackend(Backend):
             image.save(folder / f"{number:05d}.png")
 
 
-def image_summary(batches: list[tuple[float, int]], images_per_prompt: int,
-                  duration_s: float) -> dict:
+def image_summary(
+    batches: list[tuple[float, int]], images_per_prompt: int, duration_s: float
+) -> dict:
     """The summary of one measured window of batches, each (latency in seconds, prompts):
     AI Energy Score's counts and timings (a prompt's latency is its batch's; no tokens are
     generated, so the token figures are null), and the images made, per second and per image."""
@@ -198,8 +239,11 @@ def image_summary(batches: list[tuple[float, int]], images_per_prompt: int,
         "successful_prompts": prompts,
         "failed_prompts": 0,
         "total_duration_seconds": duration_s,
-        **latencies(sum(latency * n for latency, n in batches) / prompts, None,
-                    alone=all(n == 1 for _, n in batches)),
+        **latencies(
+            sum(latency * n for latency, n in batches) / prompts,
+            None,
+            alone=all(n == 1 for _, n in batches),
+        ),
         "total_tokens": None,
         "total_prompt_tokens": None,
         "total_completion_tokens": None,

@@ -55,7 +55,8 @@ def not_on_the_hub(model_id: str, error: OSError) -> ConfigError:
         f"model id {model_id!r} cannot be loaded: it was read as a Hugging Face Hub id, since "
         f"nothing of that name exists in {Path.cwd()} and it does not start with ./, ../, / or "
         f"~, and neither the Hub nor its cache (HF_HOME) has it ({cause}). A local directory "
-        f"needs a path (e.g. ./{model_id}); a Hub model its exact id, and HF_TOKEN when gated")
+        f"needs a path (e.g. ./{model_id}); a Hub model its exact id, and HF_TOKEN when gated"
+    )
 
 
 class _FirstTokenClock:
@@ -92,7 +93,9 @@ def format_prompts(tokenizer, prompts: list[str], cfg: RunConfig) -> list[str]:
     template_kwargs.update(cfg.reasoning_params)
     return [
         tokenizer.apply_chat_template(
-            [{"role": "user", "content": text}], add_generation_prompt=True, tokenize=False,
+            [{"role": "user", "content": text}],
+            add_generation_prompt=True,
+            tokenize=False,
             **template_kwargs,
         )
         for text in prompts
@@ -102,8 +105,10 @@ def format_prompts(tokenizer, prompts: list[str], cfg: RunConfig) -> list[str]:
 def context_length(model_config, tokenizer) -> int | None:
     """The most tokens the model takes (prompt and answer): its position embeddings, or the
     tokenizer's limit where that is a real one (transformers' "unset" is a huge number)."""
-    limits = [getattr(model_config, "max_position_embeddings", None),
-              getattr(tokenizer, "model_max_length", None)]
+    limits = [
+        getattr(model_config, "max_position_embeddings", None),
+        getattr(tokenizer, "model_max_length", None),
+    ]
     known = [limit for limit in limits if isinstance(limit, int) and 0 < limit < 10**7]
     return min(known, default=None)
 
@@ -141,8 +146,10 @@ def spread_placement(gpus: int) -> dict | None:
 
     if gpus < 2:
         return None
-    return {"device_map": "auto",
-            "max_memory": {index: torch.cuda.mem_get_info(index)[0] for index in range(gpus)}}
+    return {
+        "device_map": "auto",
+        "max_memory": {index: torch.cuda.mem_get_info(index)[0] for index in range(gpus)},
+    }
 
 
 def torch_peak_memory(device: str) -> dict:
@@ -150,12 +157,16 @@ def torch_peak_memory(device: str) -> dict:
     import torch
 
     if device != "cuda":
-        return {"framework_allocated_bytes": None, "framework_reserved_bytes": None,
-                "framework_reason": "the model ran on the CPU: torch keeps peaks of CUDA "
-                                    "memory only"}
-    return {"framework_allocated_bytes": torch.cuda.max_memory_allocated(),
-            "framework_reserved_bytes": torch.cuda.max_memory_reserved(),
-            "framework_reason": None}
+        return {
+            "framework_allocated_bytes": None,
+            "framework_reserved_bytes": None,
+            "framework_reason": "the model ran on the CPU: torch keeps peaks of CUDA memory only",
+        }
+    return {
+        "framework_allocated_bytes": torch.cuda.max_memory_allocated(),
+        "framework_reserved_bytes": torch.cuda.max_memory_reserved(),
+        "framework_reason": None,
+    }
 
 
 def device_names(model) -> list[str]:
@@ -179,8 +190,8 @@ class PyTorchBackend(Backend):
         self.eos_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
         texts = format_prompts(self.tokenizer, self.prompts, cfg)
         self.truncate_to, self.prompts_truncated = self._prompt_room(texts, cfg.max_new_tokens)
-        self.warmup_texts = texts[cfg.num_prompts:]
-        self.texts = texts[:cfg.num_prompts]
+        self.warmup_texts = texts[cfg.num_prompts :]
+        self.texts = texts[: cfg.num_prompts]
 
     def _load(self, cfg: RunConfig) -> None:
         """The prompts, the tokenizer and the model (``auto_model``) on its device(s)."""
@@ -193,11 +204,18 @@ class PyTorchBackend(Backend):
         self.torch_dtype = resolve_dtype(cfg.dtype, self.device)
         torch.manual_seed(cfg.seed)
         if is_local_model(cfg.id) and not (Path(cfg.id).expanduser() / "config.json").is_file():
-            raise ConfigError(f"model directory {cfg.id} has no config.json: it is not a "
-                              "transformers model (save one with save_pretrained)")
+            raise ConfigError(
+                f"model directory {cfg.id} has no config.json: it is not a "
+                "transformers model (save one with save_pretrained)"
+            )
         # Prompts first: a wrong dataset fails in a second, not after loading the weights.
-        self.prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
-                                    cfg.dataset_column, cfg.dataset_split, cfg.prompt_prefix)
+        self.prompts = load_prompts(
+            cfg.dataset,
+            cfg.num_prompts + cfg.warmup_prompts,
+            cfg.dataset_column,
+            cfg.dataset_split,
+            cfg.prompt_prefix,
+        )
         log.info("loading %s (%s on %s)", cfg.id, self.torch_dtype, self.device)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(cfg.id, padding_side=self.padding_side)
@@ -215,7 +233,8 @@ class PyTorchBackend(Backend):
         placement = spread_placement(self.gpus)
         if placement:  # the job holds several GPUs: the model is spread over them
             self.model = auto_model.from_pretrained(
-                cfg.id, dtype=self.torch_dtype, **placement, **quantize)
+                cfg.id, dtype=self.torch_dtype, **placement, **quantize
+            )
         else:
             self.model = auto_model.from_pretrained(cfg.id, dtype=self.torch_dtype, **quantize)
             self.model.to(self.device)
@@ -227,8 +246,10 @@ class PyTorchBackend(Backend):
     @classmethod
     def task_problems(cls, run_config) -> list[str]:
         if run_config.get("tiny", {}).get("labels"):
-            return ["tiny.labels: builds a sequence classifier, which text_generation cannot "
-                    "run (task: text_classification, or leave labels out)"]
+            return [
+                "tiny.labels: builds a sequence classifier, which text_generation cannot "
+                "run (task: text_classification, or leave labels out)"
+            ]
         return []
 
     @staticmethod
@@ -258,21 +279,27 @@ class PyTorchBackend(Backend):
             f"{len(over)} prompt(s) are longer than the model's context allows: its "
             f"{context} tokens{f' less max_new_tokens ({new_tokens})' if new_tokens else ''} "
             f"leave {room} for a prompt; {shown}{' ...' if len(over) > 5 else ''}. Shorten them, lower "
-            "max_new_tokens, or set prompt_overflow: truncate")
+            "max_new_tokens, or set prompt_overflow: truncate"
+        )
 
     def info(self) -> dict:
         import torch
         import transformers
 
         return {
-            "prompts_truncated": self.prompts_truncated, "prompt_tokens_kept": self.truncate_to,
-            "name": "pytorch", "torch": torch.__version__, "transformers": transformers.__version__,
+            "prompts_truncated": self.prompts_truncated,
+            "prompt_tokens_kept": self.truncate_to,
+            "name": "pytorch",
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
             # The dtype the weights really have, not the one asked for.
             "device": self.device,
             "devices": device_names(self.model),
             # Which device holds which module; a model on one device has none.
-            "device_map": {module: str(device) for module, device in
-                           (getattr(self.model, "hf_device_map", None) or {}).items()},
+            "device_map": {
+                module: str(device)
+                for module, device in (getattr(self.model, "hf_device_map", None) or {}).items()
+            },
             "dtype": str(next(self.model.parameters()).dtype).removeprefix("torch."),
             "parameters": sum(p.numel() for p in self.model.parameters()),
             # The weights' quantization: the setting's (scheme, bits, library and version),
@@ -285,15 +312,18 @@ class PyTorchBackend(Backend):
         if method is None:
             return None
         found = method if isinstance(method, dict) else method.to_dict()
-        return {"scheme": str(found.get("quant_method")), "source": "checkpoint",
-                "bits": found.get("bits")}
+        return {
+            "scheme": str(found.get("quant_method")),
+            "source": "checkpoint",
+            "bits": found.get("bits"),
+        }
 
     def peak_memory(self) -> dict:
         return torch_peak_memory(self.device)
 
     def _batches(self, texts: list[str]):
         size = self.cfg.batch_size
-        return [texts[i:i + size] for i in range(0, len(texts), size)]
+        return [texts[i : i + size] for i in range(0, len(texts), size)]
 
     def _synchronize(self):
         import torch
@@ -304,61 +334,87 @@ class PyTorchBackend(Backend):
     def _generate(self, texts: list[str], max_new_tokens: int, min_new_tokens: int) -> BatchTiming:
         import torch
 
-        inputs = self.tokenizer(texts, return_tensors="pt", padding=True,
-                                truncation=self.truncate_to is not None,
-                                max_length=self.truncate_to).to(self.input_device)
+        inputs = self.tokenizer(
+            texts,
+            return_tensors="pt",
+            padding=True,
+            truncation=self.truncate_to is not None,
+            max_length=self.truncate_to,
+        ).to(self.input_device)
         clock = _FirstTokenClock()
         self._synchronize()
         start = time.perf_counter()
         with torch.inference_mode():
             output = self.model.generate(
-                **inputs, **sampling(self.cfg.temperature), max_new_tokens=max_new_tokens,
-                min_new_tokens=min_new_tokens, stopping_criteria=[clock],
+                **inputs,
+                **sampling(self.cfg.temperature),
+                max_new_tokens=max_new_tokens,
+                min_new_tokens=min_new_tokens,
+                stopping_criteria=[clock],
                 pad_token_id=self.tokenizer.pad_token_id,
             )
         self._synchronize()
         latency = time.perf_counter() - start
-        new_tokens = output[:, inputs["input_ids"].shape[1]:]
+        new_tokens = output[:, inputs["input_ids"].shape[1] :]
         return BatchTiming(
             prompts=len(texts),
             latency_s=latency,
-            time_to_first_token_s=None if clock.first_token_at is None
+            time_to_first_token_s=None
+            if clock.first_token_at is None
             else clock.first_token_at - start,
             prompt_tokens=int(inputs["attention_mask"].sum()),
             completion_tokens=_count_completion_tokens(
-                new_tokens, self.eos_ids, self.tokenizer.pad_token_id),
+                new_tokens, self.eos_ids, self.tokenizer.pad_token_id
+            ),
         )
 
     def warm_up(self) -> None:
         for batch in self._batches(self.warmup_texts):
             self._generate(batch, self.cfg.max_new_tokens, self.cfg.effective_min_new_tokens)
 
-    def _repeat_passes(self, name: str, monitor, run_batch, min_batches: int = 1, *,
-                       once: bool = False) -> tuple[list[BatchTiming], object, int]:
+    def _repeat_passes(
+        self, name: str, monitor, run_batch, min_batches: int = 1, *, once: bool = False
+    ) -> tuple[list[BatchTiming], object, int]:
         """Whole passes over the batches in one window, repeated until it lasts
         ``monitor.minimum_window_s(WINDOW_RELATIVE_RESOLUTION)`` (the shortest window its
         meters resolve to 2 %) and ran at least ``min_batches`` batches (one pass when
         ``once``), each batch run by ``run_batch``; returns every batch's timing, the window
         and the number of passes."""
         minimum_s = 0.0 if once else monitor.minimum_window_s(WINDOW_RELATIVE_RESOLUTION)
-        return repeat_passes(name, monitor, self._batches(self.texts),
-                             lambda batch, _: run_batch(batch), log,
-                             minimum_s=minimum_s, min_batches=min_batches)
+        return repeat_passes(
+            name,
+            monitor,
+            self._batches(self.texts),
+            lambda batch, _: run_batch(batch),
+            log,
+            minimum_s=minimum_s,
+            min_batches=min_batches,
+        )
 
     def run_trial(self, index: int, monitor) -> Trial:
         """Prefill (1-token generations) then the full generation, over the same batches,
         each repeated in whole passes until its window is long enough for the meters."""
         _, prefill, prefill_passes = self._repeat_passes(
-            f"trial{index}.prefill", monitor, lambda batch: self._generate(batch, 1, 1),
-            PREFILL_MIN_BATCHES)
+            f"trial{index}.prefill",
+            monitor,
+            lambda batch: self._generate(batch, 1, 1),
+            PREFILL_MIN_BATCHES,
+        )
         timings, generate, passes = self._repeat_passes(
-            f"trial{index}.generate", monitor,
-            lambda batch: self._generate(batch, self.cfg.max_new_tokens,
-                                         self.cfg.effective_min_new_tokens),
-            once=self.cfg.runs_each_prompt_once)
-        return Trial(index=index, summary=window_summary(timings, generate.duration_s),
-                     window=generate, phase_windows={"prefill": prefill},
-                     extra={"prefill_passes": prefill_passes, "generate_passes": passes})
+            f"trial{index}.generate",
+            monitor,
+            lambda batch: self._generate(
+                batch, self.cfg.max_new_tokens, self.cfg.effective_min_new_tokens
+            ),
+            once=self.cfg.runs_each_prompt_once,
+        )
+        return Trial(
+            index=index,
+            summary=window_summary(timings, generate.duration_s),
+            window=generate,
+            phase_windows={"prefill": prefill},
+            extra={"prefill_passes": prefill_passes, "generate_passes": passes},
+        )
 
 
 def window_summary(batches: list[BatchTiming], duration_s: float) -> dict:
@@ -367,8 +423,9 @@ def window_summary(batches: list[BatchTiming], duration_s: float) -> dict:
     prompts = sum(b.prompts for b in batches)
     completion = sum(b.completion_tokens for b in batches)
     prompt_tokens = sum(b.prompt_tokens for b in batches)
-    ttfts = [(b.time_to_first_token_s, b.prompts) for b in batches
-             if b.time_to_first_token_s is not None]
+    ttfts = [
+        (b.time_to_first_token_s, b.prompts) for b in batches if b.time_to_first_token_s is not None
+    ]
     # Every prompt of a batch waits for the whole batch: its latency is the batch's.
     batch_ttft = (sum(t * n for t, n in ttfts) / sum(n for _, n in ttfts)) if ttfts else None
     return {
@@ -376,8 +433,11 @@ def window_summary(batches: list[BatchTiming], duration_s: float) -> dict:
         "successful_prompts": prompts,
         "failed_prompts": 0,
         "total_duration_seconds": duration_s,
-        **latencies(sum(b.latency_s * b.prompts for b in batches) / prompts, batch_ttft,
-                    alone=all(b.prompts == 1 for b in batches)),
+        **latencies(
+            sum(b.latency_s * b.prompts for b in batches) / prompts,
+            batch_ttft,
+            alone=all(b.prompts == 1 for b in batches),
+        ),
         "total_tokens": prompt_tokens + completion,
         "total_prompt_tokens": prompt_tokens,
         "total_completion_tokens": completion,

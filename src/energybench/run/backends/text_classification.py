@@ -21,7 +21,8 @@ from energybench.run.backends.pytorch import BatchTiming, PyTorchBackend, window
 
 # Settings of text generation that mean nothing to a classifier, and what each asks for.
 GENERATION_SETTINGS = {
-    "reasoning": "a thinking mode", "temperature": "sampling",
+    "reasoning": "a thinking mode",
+    "temperature": "sampling",
     "min_new_tokens": "an output length",
 }
 
@@ -34,18 +35,23 @@ class TextClassificationBackend(PyTorchBackend):
         self._load(cfg)
         texts = self.prompts  # a classifier reads the text itself: no chat template
         self.truncate_to, self.prompts_truncated = self._prompt_room(texts, 0)
-        self.warmup_texts = texts[cfg.num_prompts:]
-        self.texts = texts[:cfg.num_prompts]
+        self.warmup_texts = texts[cfg.num_prompts :]
+        self.texts = texts[: cfg.num_prompts]
 
     @classmethod
     def task_problems(cls, run_config: Mapping) -> list[str]:
         """Generation settings on a classifier would be silently ignored: refused."""
-        problems = [f"{field}: {what} is text generation's; text_classification generates "
-                    "no tokens (leave it out)"
-                    for field, what in GENERATION_SETTINGS.items() if run_config.get(field)]
+        problems = [
+            f"{field}: {what} is text generation's; text_classification generates "
+            "no tokens (leave it out)"
+            for field, what in GENERATION_SETTINGS.items()
+            if run_config.get(field)
+        ]
         if "tiny" in run_config and not run_config["tiny"].get("labels"):
-            problems.append("tiny.labels: a tiny text_classification model is a sequence "
-                            "classifier; give its number of labels (e.g. 2)")
+            problems.append(
+                "tiny.labels: a tiny text_classification model is a sequence "
+                "classifier; give its number of labels (e.g. 2)"
+            )
         return problems
 
     def info(self) -> dict:
@@ -54,18 +60,25 @@ class TextClassificationBackend(PyTorchBackend):
     def _classify(self, texts: list[str]) -> BatchTiming:
         import torch
 
-        inputs = self.tokenizer(texts, return_tensors="pt", padding=True,
-                                truncation=self.truncate_to is not None,
-                                max_length=self.truncate_to).to(self.input_device)
+        inputs = self.tokenizer(
+            texts,
+            return_tensors="pt",
+            padding=True,
+            truncation=self.truncate_to is not None,
+            max_length=self.truncate_to,
+        ).to(self.input_device)
         self._synchronize()
         start = time.perf_counter()
         with torch.inference_mode():
             self.model(**inputs).logits.argmax(dim=-1)
         self._synchronize()
-        return BatchTiming(prompts=len(texts), latency_s=time.perf_counter() - start,
-                           time_to_first_token_s=None,
-                           prompt_tokens=int(inputs["attention_mask"].sum()),
-                           completion_tokens=0)
+        return BatchTiming(
+            prompts=len(texts),
+            latency_s=time.perf_counter() - start,
+            time_to_first_token_s=None,
+            prompt_tokens=int(inputs["attention_mask"].sum()),
+            completion_tokens=0,
+        )
 
     def warm_up(self) -> None:
         for batch in self._batches(self.warmup_texts):
@@ -75,11 +88,12 @@ class TextClassificationBackend(PyTorchBackend):
         """One window of whole passes over the batches, repeated until it is long enough
         for the meters (once under AES's protocol)."""
         timings, window, _ = self._repeat_passes(
-            f"trial{index}.classify", monitor, self._classify,
-            once=self.cfg.runs_each_prompt_once)
+            f"trial{index}.classify", monitor, self._classify, once=self.cfg.runs_each_prompt_once
+        )
         summary = window_summary(timings, window.duration_s)
         # A classifier generates nothing: no generated-token rate (null, not 0), texts per second.
         summary["completion_tokens_per_second"] = None
-        summary["queries_per_second"] = (summary["successful_prompts"] / window.duration_s
-                                         if window.duration_s > 0 else None)
+        summary["queries_per_second"] = (
+            summary["successful_prompts"] / window.duration_s if window.duration_s > 0 else None
+        )
         return Trial(index=index, summary=summary, window=window)

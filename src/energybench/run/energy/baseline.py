@@ -60,14 +60,26 @@ def subtract_idle(
     baseline does not describe this window, and net is ``None`` with the shortfall in the
     reason. ``idle_reason`` says why ``idle_w`` is unknown, if it is.
     """
-    garbage = {k: v for k, v in (("gross", gross_j), ("idle power", idle_w),
-                                 ("duration", duration_s), ("resolution", resolution_j),
-                                 ("idle uncertainty", idle_uncertainty_w))
-               if v is not None and not math.isfinite(v)}
+    garbage = {
+        k: v
+        for k, v in (
+            ("gross", gross_j),
+            ("idle power", idle_w),
+            ("duration", duration_s),
+            ("resolution", resolution_j),
+            ("idle uncertainty", idle_uncertainty_w),
+        )
+        if v is not None and not math.isfinite(v)
+    }
     if garbage:
-        return NetEnergy(None, None, None, None, duration_s if math.isfinite(duration_s) else None,
-                         "not a finite number: "
-                         + ", ".join(f"{k} = {v}" for k, v in garbage.items()))
+        return NetEnergy(
+            None,
+            None,
+            None,
+            None,
+            duration_s if math.isfinite(duration_s) else None,
+            "not a finite number: " + ", ".join(f"{k} = {v}" for k, v in garbage.items()),
+        )
     if gross_j is None:
         return NetEnergy(None, None, None, idle_w, duration_s, "gross energy unknown")
     if idle_w is None:
@@ -75,12 +87,20 @@ def subtract_idle(
             gross_j, None, None, None, duration_s, idle_reason or "no idle baseline measured"
         )
     idle_j = idle_w * duration_s
-    uncertainty = resolution_j + idle_uncertainty_w * duration_s + ROUNDING * max(abs(gross_j), abs(idle_j))
+    uncertainty = (
+        resolution_j + idle_uncertainty_w * duration_s + ROUNDING * max(abs(gross_j), abs(idle_j))
+    )
     net_j = gross_j - idle_j
     if not all(map(math.isfinite, (idle_j, net_j, uncertainty))):  # finite inputs overflowed
-        return NetEnergy(None, None, None, idle_w, duration_s,
-                         f"gross {gross_j} J, idle {idle_j} J or their uncertainty "
-                         f"{uncertainty} J is not a finite number")
+        return NetEnergy(
+            None,
+            None,
+            None,
+            idle_w,
+            duration_s,
+            f"gross {gross_j} J, idle {idle_j} J or their uncertainty "
+            f"{uncertainty} J is not a finite number",
+        )
     if net_j < -uncertainty:
         return NetEnergy(
             gross_j,

@@ -40,14 +40,22 @@ def _relative_difference(a: float, b: float) -> float:
     return abs(a - b) / scale if scale else 0.0
 
 
-def _not_finite(name: str, limit: Any, severity: str = ERROR, **values: float | None) -> Check | None:
+def _not_finite(
+    name: str, limit: Any, severity: str = ERROR, **values: float | None
+) -> Check | None:
     """A failed check naming the inputs that are NaN or infinite (a meter's bad reading must
     never pass a check), or ``None`` when every given input is a finite number or unknown."""
     bad = {what: v for what, v in values.items() if v is not None and not math.isfinite(v)}
     if not bad:
         return None
-    return Check(name, None, limit, False,
-                 "not a finite number: " + ", ".join(f"{k} = {v}" for k, v in bad.items()), severity)
+    return Check(
+        name,
+        None,
+        limit,
+        False,
+        "not a finite number: " + ", ".join(f"{k} = {v}" for k, v in bad.items()),
+        severity,
+    )
 
 
 def check_power_range(
@@ -65,8 +73,13 @@ def check_power_range(
     below its idle half the time, and that is a measurement of "nothing dynamic")."""
     name = f"{component}_power_in_range"
     limit = [idle_power_w, power_limit_w * limit_factor if power_limit_w is not None else None]
-    if bad := _not_finite(name, limit, average_power_w=average_power_w, idle_power_w=idle_power_w,
-                          allowance_w=allowance_w):
+    if bad := _not_finite(
+        name,
+        limit,
+        average_power_w=average_power_w,
+        idle_power_w=idle_power_w,
+        allowance_w=allowance_w,
+    ):
         return bad
     if average_power_w is None:
         return Check(name, None, None, None, "average power unknown")
@@ -76,7 +89,9 @@ def check_power_range(
         problems.append(f"below the idle power {low:.4g} W")
     if high is not None and average_power_w > high + allowance_w:
         problems.append(f"above {limit_factor:g} × the power limit ({high:.4g} W)")
-    unknown = [what for what, bound in (("idle power", low), ("power limit", high)) if bound is None]
+    unknown = [
+        what for what, bound in (("idle power", low), ("power limit", high)) if bound is None
+    ]
     detail = f"average {average_power_w:.4g} W"
     if problems:
         detail += " is " + " and ".join(problems)
@@ -88,17 +103,17 @@ def check_power_range(
     return Check(name, average_power_w, limit, passed, detail)
 
 
-def check_window_length(duration_s: float, *, minimum_s: float = DEFAULT_MINIMUM_WINDOW_S
-                        ) -> Check:
+def check_window_length(duration_s: float, *, minimum_s: float = DEFAULT_MINIMUM_WINDOW_S) -> Check:
     """A window shorter than ``minimum_s``, the shortest its meters resolve to the fraction
     the pipeline asks for, is coarse: the meters' update interval weighs heavily in it."""
     if bad := _not_finite("window_long_enough", minimum_s, WARNING, duration_s=duration_s):
         return bad
     passed = duration_s >= minimum_s
-    detail = (
-        f"window {duration_s:.3g} s"
-        + ("" if passed else f" is shorter than {minimum_s:.3g} s, the shortest its meters "
-                             "resolve: their update interval weighs heavily")
+    detail = f"window {duration_s:.3g} s" + (
+        ""
+        if passed
+        else f" is shorter than {minimum_s:.3g} s, the shortest its meters "
+        "resolve: their update interval weighs heavily"
     )
     return Check("window_long_enough", duration_s, minimum_s, passed, detail, WARNING)
 
@@ -118,14 +133,17 @@ def check_counter_vs_integral(
     ``tolerance`` (a fraction) replaces the derived one where given.
     """
     name = f"{component}_counter_matches_power_integral"
-    if bad := _not_finite(name, tolerance, counter_j=counter_j, integral_j=integral_j,
-                          resolution_j=resolution_j):
+    if bad := _not_finite(
+        name, tolerance, counter_j=counter_j, integral_j=integral_j, resolution_j=resolution_j
+    ):
         return bad
     if counter_j is None or integral_j is None:
         return Check(name, None, tolerance, None, "needs both a counter and a power integral")
     if tolerance is None:
         if resolution_j is None:
-            return Check(name, None, None, None, "the meters' resolution over the window is unknown")
+            return Check(
+                name, None, None, None, "the meters' resolution over the window is unknown"
+            )
         scale = max(abs(counter_j), abs(integral_j))
         tolerance = resolution_j / scale if scale else 0.0
         derived = f"; tolerance {tolerance:.2%} = resolution {resolution_j:.4g} J / {scale:.6g} J"
@@ -143,12 +161,20 @@ def check_counter_vs_integral(
 
 def check_trial_variation(values: Sequence[float | None], *, max_cv: float = 0.05) -> Check:
     """Coefficient of variation (std/mean, ddof=1) of the valid trials must stay under ``max_cv``."""
-    if bad := _not_finite("trials_consistent", max_cv, WARNING,
-                          **{f"trial {i}": v for i, v in enumerate(values)}):
+    if bad := _not_finite(
+        "trials_consistent", max_cv, WARNING, **{f"trial {i}": v for i, v in enumerate(values)}
+    ):
         return bad
     valid = [v for v in values if v is not None]
     if len(valid) < 2:
-        return Check("trials_consistent", None, max_cv, None, f"{len(valid)} valid trial(s): no variation to check", WARNING)
+        return Check(
+            "trials_consistent",
+            None,
+            max_cv,
+            None,
+            f"{len(valid)} valid trial(s): no variation to check",
+            WARNING,
+        )
     mean = sum(valid) / len(valid)
     if mean == 0:
         return Check("trials_consistent", None, max_cv, None, "mean of the trials is zero", WARNING)
@@ -174,8 +200,11 @@ def check_stream_read_on_time(share_read_together: float | None, *, max_share: f
     passed = share_read_together <= max_share
     detail = (
         f"{share_read_together:.0%} of the streamed chunks were read together with the one before"
-        + ("" if passed else
-           ": the client fell behind the server, so time to first token is late and the "
-           "inter-token gaps short (see docs/vllm.md)")
+        + (
+            ""
+            if passed
+            else ": the client fell behind the server, so time to first token is late and the "
+            "inter-token gaps short (see docs/vllm.md)"
+        )
     )
     return Check(name, share_read_together, max_share, passed, detail, WARNING)

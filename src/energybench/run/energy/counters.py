@@ -49,14 +49,25 @@ def counter_delta(
     is ambiguous (a reset, a wrap, or a wrap unseen) and the delta is ``None`` with that
     reason. A reading that is not a finite number gives ``None``, naming it.
     """
-    readings = {"start": start, "end": end, "range": max_range, "elapsed": elapsed_s,
-                "rate": max_plausible_rate, "max gap": max_gap_s}
+    readings = {
+        "start": start,
+        "end": end,
+        "range": max_range,
+        "elapsed": elapsed_s,
+        "rate": max_plausible_rate,
+        "max gap": max_gap_s,
+    }
     bad = {k: v for k, v in readings.items() if v is not None and not math.isfinite(v)}
     if bad:
-        return CounterDelta(None, reason="not a finite number: "
-                            + ", ".join(f"{k} = {v}" for k, v in bad.items()))
-    if (max_range is not None and elapsed_s is not None and max_plausible_rate is not None
-            and max_plausible_rate * elapsed_s >= max_range):
+        return CounterDelta(
+            None, reason="not a finite number: " + ", ".join(f"{k} = {v}" for k, v in bad.items())
+        )
+    if (
+        max_range is not None
+        and elapsed_s is not None
+        and max_plausible_rate is not None
+        and max_plausible_rate * elapsed_s >= max_range
+    ):
         return CounterDelta(
             None,
             reason=(

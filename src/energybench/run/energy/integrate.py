@@ -12,12 +12,15 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 
-def _readings(times_s: Sequence[float], values: Sequence[float | None]
-              ) -> tuple[np.ndarray, np.ndarray]:
+def _readings(
+    times_s: Sequence[float], values: Sequence[float | None]
+) -> tuple[np.ndarray, np.ndarray]:
     """The readings that have a value (``None``: the device gave none), in time order."""
     pairs = sorted((t, v) for t, v in zip(times_s, values, strict=True) if v is not None)
-    return (np.array([p[0] for p in pairs], dtype=float),
-            np.array([p[1] for p in pairs], dtype=float))
+    return (
+        np.array([p[0] for p in pairs], dtype=float),
+        np.array([p[1] for p in pairs], dtype=float),
+    )
 
 
 def _around(t: np.ndarray, t0: float, t1: float) -> slice:
@@ -67,10 +70,13 @@ def integrate_power(
         return PowerIntegral(None, 0, None, "no power samples")
     if t[0] > t0 or t[-1] < t1:
         return PowerIntegral(
-            None, 0, None,
+            None,
+            0,
+            None,
             f"no power reading at or before the window's start {t0:.3f} s or at or after its "
             f"end {t1:.3f} s (readings span {t[0]:.3f}-{t[-1]:.3f} s): the power at the edge "
-            "is unknown, leaving a gap (the device stopped answering, or was not yet read)")
+            "is unknown, leaving a gap (the device stopped answering, or was not yet read)",
+        )
 
     used = _around(t, t0, t1)
     used_t, used_w = t[used], w[used]
@@ -78,7 +84,9 @@ def integrate_power(
     if bad.any():
         shown = ", ".join(f"{v} W at {at:.3f} s" for at, v in zip(used_t[bad][:3], used_w[bad][:3]))
         return PowerIntegral(
-            None, 0, None,
+            None,
+            0,
+            None,
             f"{int(bad.sum())} power sample(s) in the window are not a non-negative number "
             f"({shown}): the meter returned garbage",
         )
@@ -104,8 +112,12 @@ def _finite(integral: PowerIntegral) -> PowerIntegral:
     """The integral, or ``None`` with the reason where finite readings overflowed it."""
     if integral.joules is None or np.isfinite(integral.joules):
         return integral
-    return PowerIntegral(None, integral.samples, integral.max_gap_s,
-                         f"the readings' integral overflowed ({integral.joules} J)")
+    return PowerIntegral(
+        None,
+        integral.samples,
+        integral.max_gap_s,
+        f"the readings' integral overflowed ({integral.joules} J)",
+    )
 
 
 def energy_from_totals(
@@ -129,25 +141,40 @@ def energy_from_totals(
         return PowerIntegral(None, 0, None, f"empty window: end {t1} is not after start {t0}")
     t, e = _readings(times_s, totals_j)
     if not len(t) or t[0] > t0 or t[-1] < t1:
-        return PowerIntegral(None, 0, None, f"counter readings leave a gap at the window's edge "
-                             f"(none at or before {t0:.3f} s, or at or after {t1:.3f} s)")
+        return PowerIntegral(
+            None,
+            0,
+            None,
+            f"counter readings leave a gap at the window's edge "
+            f"(none at or before {t0:.3f} s, or at or after {t1:.3f} s)",
+        )
     used = _around(t, t0, t1)
     used_t, used_e = t[used], e[used]
     inside = int(np.count_nonzero((t >= t0) & (t <= t1)))
     if not np.isfinite(used_e).all() or (np.diff(used_e) < 0).any():
-        return PowerIntegral(None, inside, None, "counter totals went backwards or are not numbers "
-                             "within the window (the counter was reset)")
+        return PowerIntegral(
+            None,
+            inside,
+            None,
+            "counter totals went backwards or are not numbers "
+            "within the window (the counter was reset)",
+        )
     widest = float(np.max(np.diff(used_t))) if len(used_t) > 1 else 0.0
     if widest > max_gap_s:
-        return PowerIntegral(None, inside, widest, f"counter readings leave a {widest:.3f} s gap, "
-                             f"over the {max_gap_s:g} s allowed")
+        return PowerIntegral(
+            None,
+            inside,
+            widest,
+            f"counter readings leave a {widest:.3f} s gap, over the {max_gap_s:g} s allowed",
+        )
     with np.errstate(over="ignore", invalid="ignore"):
         joules = float(np.interp(t1, used_t, used_e) - np.interp(t0, used_t, used_e))
     return _finite(PowerIntegral(joules, inside, widest))
 
 
-def sampled_change_j(times_s: Sequence[float], watts: Sequence[float | None], t0: float,
-                     t1: float) -> float | None:
+def sampled_change_j(
+    times_s: Sequence[float], watts: Sequence[float | None], t0: float, t1: float
+) -> float | None:
     """What the linear interpolation of sampled power may miss over [t0, t1]: the sum over
     the sample intervals that cover the window (the one around each edge included) of the
     power's change across the interval × its length. Power that stays put between samples

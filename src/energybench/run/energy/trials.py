@@ -67,18 +67,27 @@ def trial_statistics(
     def result(mean=None, std=None, cv=None, low=None, high=None, reason=None, n_valid=0):
         # A NaN or infinite trial is named in the reason and never passed on.
         shown = [None if i in invalid else v for i, v in enumerate(values)]
-        return TrialStatistics(shown, n_valid, mean, std, cv, low, high, confidence_level,
-                               CI_METHOD, reason)
+        return TrialStatistics(
+            shown, n_valid, mean, std, cv, low, high, confidence_level, CI_METHOD, reason
+        )
 
     if not values:
         return result(reason="no trial")
     if invalid:
-        why = [f"trial {i}" + (f" ({reasons[i]})" if reasons and reasons[i] else "")
-               + ("" if values[i] is None else f" is {values[i]}") for i in invalid]
+        why = [
+            f"trial {i}"
+            + (f" ({reasons[i]})" if reasons and reasons[i] else "")
+            + ("" if values[i] is None else f" is {values[i]}")
+            for i in invalid
+        ]
         return result(
-            reason=f"{len(invalid)} of {len(values)} trials invalid: " + "; ".join(why)
-            + (": a mean over the others would describe a different subset of trials"
-               if len(invalid) < len(values) else ""),
+            reason=f"{len(invalid)} of {len(values)} trials invalid: "
+            + "; ".join(why)
+            + (
+                ": a mean over the others would describe a different subset of trials"
+                if len(invalid) < len(values)
+                else ""
+            ),
             n_valid=len(values) - len(invalid),
         )
     valid = np.array(values, dtype=float)
@@ -86,8 +95,9 @@ def trial_statistics(
     if not math.isfinite(mean):
         return result(reason=f"the trials' mean overflowed (values {values})", n_valid=len(valid))
     if len(valid) == 1:
-        return result(mean, reason="one trial: no spread, so no std or confidence interval",
-                       n_valid=1)
+        return result(
+            mean, reason="one trial: no spread, so no std or confidence interval", n_valid=1
+        )
     with np.errstate(over="ignore"):  # finite values this far apart overflow, checked below
         std = float(valid.std(ddof=1))
     cv = std / abs(mean) if mean != 0 else None
@@ -96,9 +106,12 @@ def trial_statistics(
     # plans, where no trial is summed.
     from scipy import stats
 
-    half = float(stats.t.ppf(0.5 + confidence_level / 2, len(valid) - 1)) * std / math.sqrt(len(valid))
+    half = (
+        float(stats.t.ppf(0.5 + confidence_level / 2, len(valid) - 1)) * std / math.sqrt(len(valid))
+    )
     figures = (mean, std, cv, mean - half, mean + half)
     if not all(v is None or math.isfinite(v) for v in figures):
-        return result(reason=f"the trials' statistics overflowed (values {values})",
-                      n_valid=len(valid))
+        return result(
+            reason=f"the trials' statistics overflowed (values {values})", n_valid=len(valid)
+        )
     return result(*figures, n_valid=len(valid))

@@ -18,8 +18,11 @@ def joules_to_kwh(joules: float | None) -> float | None:
 
 def co2_grams(joules: float | None, carbon_intensity_g_per_kwh: float | None) -> float | None:
     """Emissions (g CO2e) of ``joules`` at a configured grid intensity (g CO2e/kWh)."""
-    if joules is None or carbon_intensity_g_per_kwh is None \
-            or not math.isfinite(joules * carbon_intensity_g_per_kwh):
+    if (
+        joules is None
+        or carbon_intensity_g_per_kwh is None
+        or not math.isfinite(joules * carbon_intensity_g_per_kwh)
+    ):
         return None
     return joules / J_PER_KWH * carbon_intensity_g_per_kwh
 
@@ -85,13 +88,15 @@ def efficiency_figures(
     if tokens is None:
         reasons["j_per_token"] = reasons["tokens_per_joule"] = "the task generates no tokens"
     elif figures["tokens_per_joule"] is None:
-        reasons["tokens_per_joule"] = unknown if energy_j is None \
-            else "energy is not positive"
+        reasons["tokens_per_joule"] = unknown if energy_j is None else "energy is not positive"
     if figures["co2_g"] is None:
         reasons["co2_g"] = (
-            unknown if energy_j is None
-            else "no carbon intensity configured" if carbon_intensity_g_per_kwh is None
-            else f"carbon intensity is not a finite number ({carbon_intensity_g_per_kwh})")
+            unknown
+            if energy_j is None
+            else "no carbon intensity configured"
+            if carbon_intensity_g_per_kwh is None
+            else f"carbon intensity is not a finite number ({carbon_intensity_g_per_kwh})"
+        )
     for name, value in figures.items():  # finite inputs whose quotient overflowed
         if value is not None and not math.isfinite(value):
             figures[name], reasons[name] = None, f"{name} overflowed ({value})"
@@ -105,6 +110,6 @@ def significant(value: float, digits: int = 3) -> str:
     """A figure for people (tables, pages): ``digits`` significant digits, or whole units
     with thousands separated from 10**digits up, so a figure never reads ``1e+03``."""
     text = f"{value:.{digits}g}"
-    if abs(value) >= 10 ** digits or "e+" in text:  # 999.7 rounds to "1e+03"
+    if abs(value) >= 10**digits or "e+" in text:  # 999.7 rounds to "1e+03"
         return f"{value:,.0f}"
     return text

@@ -44,7 +44,9 @@ class Meter(ABC):
 
     def end_window(self, name: str, t: float, timeline: Timeline) -> ComponentEnergy:
         if name not in self._windows:
-            raise KeyError(f"{self.component} meter: window {name!r} was never begun (or already ended)")
+            raise KeyError(
+                f"{self.component} meter: window {name!r} was never begun (or already ended)"
+            )
         start = self._windows.pop(name)
         return self._end(name, start, t, timeline)
 
@@ -66,21 +68,33 @@ class Meter(ABC):
 
     def statement(self) -> dict:
         """What the meter resolves, for ``describe``: its rule and its shortest windows."""
-        return {"resolution_rule": self.resolution_rule,
-                "minimum_window_s": {f"{f:.0%}": self.minimum_window_s(f) for f in (0.01, 0.02)}}
+        return {
+            "resolution_rule": self.resolution_rule,
+            "minimum_window_s": {f"{f:.0%}": self.minimum_window_s(f) for f in (0.01, 0.02)},
+        }
 
     def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
         """Energy over [start, end] by integrating each device's sampled power."""
-        integrals = {d: integrate_power(*timeline.series(d), start, end, max_gap_s=self.max_gap_s) for d in self.device_ids()}
+        integrals = {
+            d: integrate_power(*timeline.series(d), start, end, max_gap_s=self.max_gap_s)
+            for d in self.device_ids()
+        }
         per_device = {d: i.joules for d, i in integrals.items()}
         detail = {"per_device_j": per_device, "integrated_from": "sampled power (trapezoid)"}
         unknown = {d: i.reason for d, i in integrals.items() if i.joules is None}
         if unknown:
             reason = "; ".join(f"{d}: {why}" for d, why in unknown.items())
-            return ComponentEnergy(self.component, None, None, self.estimated, reason, list(integrals), detail=detail)
+            return ComponentEnergy(
+                self.component, None, None, self.estimated, reason, list(integrals), detail=detail
+            )
         return ComponentEnergy(
-            self.component, sum(per_device.values()), self.timeline_source, self.estimated, self.why,
-            list(integrals), detail=detail,
+            self.component,
+            sum(per_device.values()),
+            self.timeline_source,
+            self.estimated,
+            self.why,
+            list(integrals),
+            detail=detail,
         )
 
     def sample(self, t: float) -> list[dict]:
@@ -109,7 +123,9 @@ class UnavailableMeter(Meter):
         return self.energy_from_timeline(start, end, timeline)
 
     def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
-        return ComponentEnergy(self.component, None, None, reason=self.why, detail=dict(self._detail))
+        return ComponentEnergy(
+            self.component, None, None, reason=self.why, detail=dict(self._detail)
+        )
 
     def describe(self) -> dict:
         return {"meter": None, "component": self.component, "reason": self.why, **self._detail}

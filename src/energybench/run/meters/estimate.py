@@ -53,7 +53,7 @@ def _read_stat(proc: Path, pid: int) -> list[str] | None:
         text = (proc / str(pid) / "stat").read_text()
     except OSError:
         return None
-    return text[text.rindex(")") + 2:].split()
+    return text[text.rindex(")") + 2 :].split()
 
 
 class ProcessTree:
@@ -73,7 +73,9 @@ class ProcessTree:
     after the end's, so that the scan's milliseconds stay out of the window's duration.
     """
 
-    def __init__(self, root_pid: int | None = None, proc: Path = PROC, rescan_s: float = 1.0) -> None:
+    def __init__(
+        self, root_pid: int | None = None, proc: Path = PROC, rescan_s: float = 1.0
+    ) -> None:
         import time
 
         self.root_pid = os.getpid() if root_pid is None else root_pid
@@ -101,18 +103,24 @@ class ProcessTree:
         if self._clock() - self._scanned_at >= self.rescan_s:
             self.rescan()
         # stat fields 14-17 (utime stime cutime cstime) and 24 (rss pages), counted from 1
-        cpu = sum(sum(int(f[i]) for i in (11, 12, 13, 14)) for f in stats) / os.sysconf("SC_CLK_TCK")
+        cpu = sum(sum(int(f[i]) for i in (11, 12, 13, 14)) for f in stats) / os.sysconf(
+            "SC_CLK_TCK"
+        )
         rss = sum(int(f[21]) for f in stats) * os.sysconf("SC_PAGE_SIZE") / 1e9
         return ProcessTreeUsage(len(stats), cpu, rss)
 
 
 def physical_cores_per_logical_cpu(topology: Path = CPU_TOPOLOGY) -> tuple[float, str]:
     """Physical cores / logical CPUs (0.5 with 2-way SMT), and where it came from."""
-    siblings = {p.read_text().strip() for p in topology.glob("cpu[0-9]*/topology/thread_siblings_list")}
+    siblings = {
+        p.read_text().strip() for p in topology.glob("cpu[0-9]*/topology/thread_siblings_list")
+    }
     logical = len(list(topology.glob("cpu[0-9]*/topology/thread_siblings_list")))
     if not siblings or not logical:
         return 1.0, f"no CPU topology under {topology}: SMT assumed off"
-    return len(siblings) / logical, f"{len(siblings)} physical cores, {logical} logical CPUs ({topology})"
+    return len(
+        siblings
+    ) / logical, f"{len(siblings)} physical cores, {logical} logical CPUs ({topology})"
 
 
 class _EstimateMeter(Meter):
@@ -154,13 +162,21 @@ class CpuEstimateMeter(_EstimateMeter):
     component = "cpu"
     device = "cpu-estimate"
     RATE_SPAN_TICKS = 5
-    resolution_rule = ("2 /proc ticks (USER_HZ) of CPU time at the model's power, one missed "
-                       "at each edge; a window resolves to a fraction f from 2 ticks / f on, "
-                       "while the run keeps at least one logical CPU busy")
+    resolution_rule = (
+        "2 /proc ticks (USER_HZ) of CPU time at the model's power, one missed "
+        "at each edge; a window resolves to a fraction f from 2 ticks / f on, "
+        "while the run keeps at least one logical CPU busy"
+    )
 
-    def __init__(self, why: str, *, watts_per_core: float = DEFAULT_WATTS_PER_CORE,
-                 root_pid: int | None = None, proc: Path = PROC,
-                 topology: Path = CPU_TOPOLOGY) -> None:
+    def __init__(
+        self,
+        why: str,
+        *,
+        watts_per_core: float = DEFAULT_WATTS_PER_CORE,
+        root_pid: int | None = None,
+        proc: Path = PROC,
+        topology: Path = CPU_TOPOLOGY,
+    ) -> None:
         super().__init__(why, root_pid, proc)
         self.watts_per_core = watts_per_core
         self.core_share, topology_source = physical_cores_per_logical_cpu(topology)
@@ -172,7 +188,7 @@ class CpuEstimateMeter(_EstimateMeter):
         self.model = {
             "model": "watts_per_core × the run's CPU-seconds × physical cores / logical CPUs",
             "assumes": "a busy physical core draws watts_per_core, an idle one nothing; SMT "
-                       "siblings share their core's power; only the run's processes count",
+            "siblings share their core's power; only the run's processes count",
             "watts_per_core": watts_per_core,
             "physical_cores_per_logical_cpu": self.core_share,
             "topology": topology_source,
@@ -181,8 +197,9 @@ class CpuEstimateMeter(_EstimateMeter):
     def _joules(self, cpu_seconds: float) -> float:
         return self.watts_per_core * self.core_share * cpu_seconds
 
-    def _energy(self, joules: float | None, start: float, end: float, unknown: str | None = None,
-                **detail) -> ComponentEnergy:
+    def _energy(
+        self, joules: float | None, start: float, end: float, unknown: str | None = None, **detail
+    ) -> ComponentEnergy:
         """A window's estimate with the model and its inputs in ``detail``, or ``None``
         joules and why (``unknown``)."""
         cpu_seconds = None if joules is None else joules / self._joules(1.0)
@@ -190,15 +207,23 @@ class CpuEstimateMeter(_EstimateMeter):
             **self.model,
             "run_cpu_seconds": cpu_seconds,
             "average_busy_cpus": cpu_seconds / (end - start)
-            if cpu_seconds is not None and end > start else None,
+            if cpu_seconds is not None and end > start
+            else None,
             "per_device_j": {self.device: joules},
             # /proc counts in clock ticks (USER_HZ), read at both edges
             "resolution_j": self._joules(2 * self._tick_s),
             **detail,
         }
         reason = self.why if unknown is None else f"{self.why}; {unknown}"
-        return ComponentEnergy("cpu", joules, ESTIMATE if joules is not None else None,
-                               estimated=True, reason=reason, devices=[self.device], detail=detail)
+        return ComponentEnergy(
+            "cpu",
+            joules,
+            ESTIMATE if joules is not None else None,
+            estimated=True,
+            reason=reason,
+            devices=[self.device],
+            detail=detail,
+        )
 
     def minimum_window_s(self, relative_resolution: float) -> float:
         # Two ticks of one busy CPU are ``relative_resolution`` of this long a window.
@@ -217,10 +242,12 @@ class CpuEstimateMeter(_EstimateMeter):
 
     def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
         """The running totals at the edges, linear between samples, never integrated power."""
-        totals = energy_from_totals(*timeline.series(self.device, "energy_j"), start, end,
-                                    max_gap_s=self.max_gap_s)
-        return self._energy(totals.joules, start, end, totals.reason,
-                            integrated_from="running CPU-seconds totals")
+        totals = energy_from_totals(
+            *timeline.series(self.device, "energy_j"), start, end, max_gap_s=self.max_gap_s
+        )
+        return self._energy(
+            totals.joules, start, end, totals.reason, integrated_from="running CPU-seconds totals"
+        )
 
     def sample(self, t: float) -> list[dict]:
         cpu_seconds = self.usage().cpu_seconds
@@ -231,8 +258,13 @@ class CpuEstimateMeter(_EstimateMeter):
                 readings.popleft()
             reference = readings[0] if readings and t > readings[0][0] else None
             readings.append((t, cpu_seconds))
-        record = {"t": t, "device": self.device, "component": "cpu", "estimated": True,
-                  "energy_j": self._joules(cpu_seconds - self._cpu_seconds_at_open)}
+        record = {
+            "t": t,
+            "device": self.device,
+            "component": "cpu",
+            "estimated": True,
+            "energy_j": self._joules(cpu_seconds - self._cpu_seconds_at_open),
+        }
         if reference is None:  # the first sample: no rate yet, but a total
             return [{**record, "power_w": None, "busy_cpus": None}]
         busy = (cpu_seconds - reference[1]) / (t - reference[0])
@@ -249,20 +281,28 @@ class RamEstimateMeter(_EstimateMeter):
     component = "ram"
     device = "ram-estimate"
     PAGE_GB = os.sysconf("SC_PAGE_SIZE") / 1e9
-    resolution_rule = ("the sampled power's change across each sample interval covering the "
-                       "window x its length (0 while resident memory stays put) + one page "
-                       "of memory at the model's power over the window")
+    resolution_rule = (
+        "the sampled power's change across each sample interval covering the "
+        "window x its length (0 while resident memory stays put) + one page "
+        "of memory at the model's power over the window"
+    )
 
-    def __init__(self, why: str, *, watts_per_gb: float = DEFAULT_WATTS_PER_GB,
-                 root_pid: int | None = None, proc: Path = PROC) -> None:
+    def __init__(
+        self,
+        why: str,
+        *,
+        watts_per_gb: float = DEFAULT_WATTS_PER_GB,
+        root_pid: int | None = None,
+        proc: Path = PROC,
+    ) -> None:
         super().__init__(why, root_pid, proc)
         self.watts_per_gb = watts_per_gb
         self.model = {
             "model": "watts_per_gb × resident memory of the run's processes, sampled and "
-                     "integrated",
+            "integrated",
             "assumes": "DRAM power in proportion to the memory the run holds (Green "
-                       "Algorithms' 3 W per 8 GB); bandwidth and the host's other memory are "
-                       "not counted",
+            "Algorithms' 3 W per 8 GB); bandwidth and the host's other memory are "
+            "not counted",
             "watts_per_gb": watts_per_gb,
         }
 
@@ -275,18 +315,30 @@ class RamEstimateMeter(_EstimateMeter):
     def energy_from_timeline(self, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
         energy = super().energy_from_timeline(start, end, timeline)
         change = sampled_change_j(*timeline.series(self.device), start, end)
-        energy.detail["resolution_j"] = None if change is None \
-            else change + self.watts_per_gb * self.PAGE_GB * (end - start)
+        energy.detail["resolution_j"] = (
+            None if change is None else change + self.watts_per_gb * self.PAGE_GB * (end - start)
+        )
         return energy
 
     def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
         energy = self.energy_from_timeline(start, end, timeline)
-        resident = [r.get("resident_gb") for r in timeline.since(start)
-                    if r["device"] == self.device and r["t"] <= end]
+        resident = [
+            r.get("resident_gb")
+            for r in timeline.since(start)
+            if r["device"] == self.device and r["t"] <= end
+        ]
         energy.detail.update(self.model, resident_gb_max=max(filter(None, resident), default=None))
         return energy
 
     def sample(self, t: float) -> list[dict]:
         resident = self.usage().resident_gb
-        return [{"t": t, "device": self.device, "component": "ram", "estimated": True,
-                 "power_w": self.watts_per_gb * resident, "resident_gb": resident}]
+        return [
+            {
+                "t": t,
+                "device": self.device,
+                "component": "ram",
+                "estimated": True,
+                "power_w": self.watts_per_gb * resident,
+                "resident_gb": resident,
+            }
+        ]

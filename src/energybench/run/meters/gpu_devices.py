@@ -44,7 +44,9 @@ def _physical_gpus(nvml) -> list[tuple[Any, str, str]]:
     gpus = []
     for index in range(nvml.nvmlDeviceGetCount()):
         handle = nvml.nvmlDeviceGetHandleByIndex(index)
-        gpus.append((handle, _text(nvml.nvmlDeviceGetUUID(handle)), _text(nvml.nvmlDeviceGetName(handle))))
+        gpus.append(
+            (handle, _text(nvml.nvmlDeviceGetUUID(handle)), _text(nvml.nvmlDeviceGetName(handle)))
+        )
     return gpus
 
 
@@ -60,7 +62,11 @@ def _resolve_entry(nvml, entry: str, uuids: list[str]) -> tuple[int, str | None]
     if entry.startswith("MIG-"):
         try:
             mig_handle = nvml.nvmlDeviceGetHandleByUUID(entry)
-            parent_uuid = _text(nvml.nvmlDeviceGetUUID(nvml.nvmlDeviceGetDeviceHandleFromMigDeviceHandle(mig_handle)))
+            parent_uuid = _text(
+                nvml.nvmlDeviceGetUUID(
+                    nvml.nvmlDeviceGetDeviceHandleFromMigDeviceHandle(mig_handle)
+                )
+            )
         except nvml.NVMLError:
             return None
         return (uuids.index(parent_uuid), entry) if parent_uuid in uuids else None
@@ -71,7 +77,11 @@ def _resolve_entry(nvml, entry: str, uuids: list[str]) -> tuple[int, str | None]
 
 
 def resolve_gpu_devices(
-    nvml, cuda_visible_devices: str | None, gpu_devices: Sequence[int | str] | None = None, *, cuda_device_order: str | None = None
+    nvml,
+    cuda_visible_devices: str | None,
+    gpu_devices: Sequence[int | str] | None = None,
+    *,
+    cuda_device_order: str | None = None,
 ) -> DeviceSelection:
     """Map the run's GPUs to NVML handles of physical GPUs, each counted once.
 
@@ -98,7 +108,11 @@ def resolve_gpu_devices(
             index_based |= entry.isdigit()
             visible.append((entry, *resolved))
     if not visible:
-        where = "NVML lists no GPU" if cuda_visible_devices is None else f"CUDA_VISIBLE_DEVICES={cuda_visible_devices!r}"
+        where = (
+            "NVML lists no GPU"
+            if cuda_visible_devices is None
+            else f"CUDA_VISIBLE_DEVICES={cuda_visible_devices!r}"
+        )
         return DeviceSelection([], notes, f"no GPU visible to the run ({where})")
 
     if gpu_devices is None:

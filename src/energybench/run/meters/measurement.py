@@ -98,16 +98,23 @@ class WindowMeasurement:
                     baseline.watts if baseline else None,
                     energy.detail.get("power_limit_w"),
                     component=name,
-                    allowance_w=_first_known(net[name].uncertainty_j,
-                                             energy.detail.get("resolution_j"), 0.0)
+                    allowance_w=_first_known(
+                        net[name].uncertainty_j, energy.detail.get("resolution_j"), 0.0
+                    )
                     / self.duration_s,
                 )
             )
             if name == "gpu":
-                checks.append(check_counter_vs_integral(
-                    energy.detail.get("counter_j"), energy.detail.get("integral_j"),
-                    resolution_j=_sum_known(energy.detail.get("counter_resolution_j"),
-                                            energy.detail.get("integral_resolution_j"))))
+                checks.append(
+                    check_counter_vs_integral(
+                        energy.detail.get("counter_j"),
+                        energy.detail.get("integral_j"),
+                        resolution_j=_sum_known(
+                            energy.detail.get("counter_resolution_j"),
+                            energy.detail.get("integral_resolution_j"),
+                        ),
+                    )
+                )
         return checks
 
     def to_dict(self) -> dict:
@@ -192,11 +199,22 @@ class IdleBaseline:
             known = [p for p in powers if p is not None]
             spread = None
             if watts is not None and len(known) < len(powers):
-                reason = "; ".join(filter(None, [reason, (
-                    f"idle stability checked on {len(known)} of {len(powers)} sub-windows: "
-                    + "; ".join(f"sub-window {i} unknown ({w.components[name].reason})"
-                                for i, (w, p) in enumerate(zip(sub_windows, powers))
-                                if p is None))]))
+                reason = "; ".join(
+                    filter(
+                        None,
+                        [
+                            reason,
+                            (
+                                f"idle stability checked on {len(known)} of {len(powers)} sub-windows: "
+                                + "; ".join(
+                                    f"sub-window {i} unknown ({w.components[name].reason})"
+                                    for i, (w, p) in enumerate(zip(sub_windows, powers))
+                                    if p is None
+                                )
+                            ),
+                        ],
+                    )
+                )
             if len(known) >= 2:
                 spread = max(known) - min(known)
                 if watts and not energy.estimated and spread > max_spread * watts:
@@ -209,11 +227,24 @@ class IdleBaseline:
                     )
                     watts = None
             components[name] = IdlePower(
-                name, watts, energy.source, energy.estimated, reason, list(energy.devices),
-                per_device, spread, powers,
+                name,
+                watts,
+                energy.source,
+                energy.estimated,
+                reason,
+                list(energy.devices),
+                per_device,
+                spread,
+                powers,
             )
-        return cls(duration, components, dict(method or {}), dict(temperatures_c or {}),
-                   window.start_s, window.end_s)
+        return cls(
+            duration,
+            components,
+            dict(method or {}),
+            dict(temperatures_c or {}),
+            window.start_s,
+            window.end_s,
+        )
 
     def to_dict(self) -> dict:
         return {

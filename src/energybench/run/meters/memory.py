@@ -25,8 +25,7 @@ class PeakMemory:
     reason: str | None = None
 
 
-def host_peak(*, in_container: bool, records: list[dict] = (),
-              cgroup: Path = CGROUP) -> PeakMemory:
+def host_peak(*, in_container: bool, records: list[dict] = (), cgroup: Path = CGROUP) -> PeakMemory:
     """A container's peak is its cgroup's (every process in it, page cache included). A run
     in its own process has the kernel's peak resident set of that process and of its largest
     finished child (``getrusage``): a peak of each, not of their sum, which no counter keeps;
@@ -40,21 +39,29 @@ def host_peak(*, in_container: bool, records: list[dict] = (),
                 continue
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    source = "getrusage: peak resident set of the run's process, or of its largest finished " \
-             "child where that is higher (KiB on Linux)"
+    source = (
+        "getrusage: peak resident set of the run's process, or of its largest finished "
+        "child where that is higher (KiB on Linux)"
+    )
     peak = max(own, children) * 1024
     tree = [r[TREE_MEMORY_FIELD] for r in records if r.get(TREE_MEMORY_FIELD) is not None]
     if tree and max(tree) * 1e9 > peak:
         peak = int(max(tree) * 1e9)
-        source = ("the run's process tree, resident memory sampled with the power timeline "
-                  "(the RAM estimate's readings)")
-    note = None if not in_container else \
-        f"no cgroup peak readable under {cgroup}: the run's own processes measured instead"
+        source = (
+            "the run's process tree, resident memory sampled with the power timeline "
+            "(the RAM estimate's readings)"
+        )
+    note = (
+        None
+        if not in_container
+        else f"no cgroup peak readable under {cgroup}: the run's own processes measured instead"
+    )
     return PeakMemory(peak, source, note)
 
 
-def gpu_peaks(records: list[dict], devices: list[str]) -> tuple[dict[str, int | None] | None,
-                                                                  str | None]:
+def gpu_peaks(
+    records: list[dict], devices: list[str]
+) -> tuple[dict[str, int | None] | None, str | None]:
     """Each GPU's highest memory in use over the timeline ``records`` (NVML's, the whole
     device's), ``None`` for a device that never reported it; ``(None, reason)`` without
     GPUs."""

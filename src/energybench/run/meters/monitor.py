@@ -40,7 +40,9 @@ class EnergyMonitor:
     starts at 0 when the monitor is created; ``describe()["clock"]`` gives its Unix epoch.
     """
 
-    def __init__(self, meters: dict[str, Meter], sample_hz: float, clock_origin: float, epoch_unix: float) -> None:
+    def __init__(
+        self, meters: dict[str, Meter], sample_hz: float, clock_origin: float, epoch_unix: float
+    ) -> None:
         self.meters = meters
         self._origin = clock_origin
         self._epoch_unix = epoch_unix
@@ -79,7 +81,9 @@ class EnergyMonitor:
         meters: dict[str, Meter] = {"gpu": gpu}
         for component in ("cpu", "ram"):
             if rapl.domains[component]:
-                meters[component] = RaplMeter(component, rapl.domains[component], time.monotonic() - origin)
+                meters[component] = RaplMeter(
+                    component, rapl.domains[component], time.monotonic() - origin
+                )
                 continue
             why = f"RAPL unreadable: {rapl.problems[component]}"
             if not estimate:
@@ -92,7 +96,9 @@ class EnergyMonitor:
                     else RamEstimateMeter(why, watts_per_gb=ram_watts_per_gb)
                 )
             except (OSError, ValueError) as error:  # no /proc to estimate from either
-                meters[component] = UnavailableMeter(component, f"{why}; no estimate either: {error}")
+                meters[component] = UnavailableMeter(
+                    component, f"{why}; no estimate either: {error}"
+                )
         for meter in meters.values():
             # Power integrals tolerate a gap of a few missed samples, never less than a second.
             meter.max_gap_s = max(1.0, 2.5 / sample_hz)
@@ -115,7 +121,9 @@ class EnergyMonitor:
                     raise failed[component]
                 meter.begin_window(name, t)
             except Exception as error:  # one unreadable device must not stop the run
-                self._failed_begins[(name, component)] = f"could not start the window: {type(error).__name__}: {error}"
+                self._failed_begins[(name, component)] = (
+                    f"could not start the window: {type(error).__name__}: {error}"
+                )
         self._windows[name] = t
 
     def end_window(self, name: str) -> WindowMeasurement:
@@ -123,8 +131,13 @@ class EnergyMonitor:
             raise KeyError(f"measurement window {name!r} was never begun (or has already ended)")
         t = self._sampler.sample_now()
         components = {c: self._end_meter(name, c, meter, t) for c, meter in self.meters.items()}
-        return WindowMeasurement(name, self._windows.pop(name), t, components,
-                                 self.minimum_window_s(WINDOW_RELATIVE_RESOLUTION))
+        return WindowMeasurement(
+            name,
+            self._windows.pop(name),
+            t,
+            components,
+            self.minimum_window_s(WINDOW_RELATIVE_RESOLUTION),
+        )
 
     def _prepare_begins(self) -> dict[str, Exception]:
         """Each meter's work before a window's start timestamp (so that it stays out of the
@@ -154,16 +167,25 @@ class EnergyMonitor:
         if not end_s > start_s:
             raise ValueError(f"window {name!r}: end {end_s} s is not after start {start_s} s")
         if end_s > self.now():
-            raise ValueError(f"window {name!r}: end {end_s} s lies in the future (now {self.now()} s)")
+            raise ValueError(
+                f"window {name!r}: end {end_s} s lies in the future (now {self.now()} s)"
+            )
         self._sampler.sample_now()
         components = {
-            c: meter.energy_from_timeline(start_s, end_s, self._timeline) for c, meter in self.meters.items()
+            c: meter.energy_from_timeline(start_s, end_s, self._timeline)
+            for c, meter in self.meters.items()
         }
-        return WindowMeasurement(name, start_s, end_s, components,
-                                 self.minimum_window_s(WINDOW_RELATIVE_RESOLUTION))
+        return WindowMeasurement(
+            name, start_s, end_s, components, self.minimum_window_s(WINDOW_RELATIVE_RESOLUTION)
+        )
 
     def cool_down(
-        self, timeout_s: float, *, settle_s: float = 5.0, tolerance_c: float = 1.0, poll_s: float = 0.5
+        self,
+        timeout_s: float,
+        *,
+        settle_s: float = 5.0,
+        tolerance_c: float = 1.0,
+        poll_s: float = 0.5,
     ) -> dict:
         """Wait until every GPU's temperature stayed within ``tolerance_c`` for ``settle_s``
         and, once the idle baseline has recorded one, is back within ``IDLE_MARGIN_C`` of its
@@ -171,18 +193,34 @@ class EnergyMonitor:
         "temperatures_c", "idle_temperatures_c", "reason"}``; ``settled`` is ``None`` where no
         device reports a temperature (then it returns at once)."""
         started = self.now()
-        base = {"settle_s": settle_s, "tolerance_c": tolerance_c, "idle_margin_c": IDLE_MARGIN_C,
-                "idle_temperatures_c": dict(self._idle_temperatures)}
+        base = {
+            "settle_s": settle_s,
+            "tolerance_c": tolerance_c,
+            "idle_margin_c": IDLE_MARGIN_C,
+            "idle_temperatures_c": dict(self._idle_temperatures),
+        }
         if not self.meters["gpu"].device_ids():
-            return {**base, "settled": None, "waited_s": 0.0, "temperatures_c": {}, "reason": "no GPU to cool down"}
+            return {
+                **base,
+                "settled": None,
+                "waited_s": 0.0,
+                "temperatures_c": {},
+                "reason": "no GPU to cool down",
+            }
         while True:
             now = self.now()
             recent = self._timeline.since(now - settle_s - 1.0)
-            settled = temperatures_settled(recent, now, settle_s, tolerance_c, self._idle_temperatures)
+            settled = temperatures_settled(
+                recent, now, settle_s, tolerance_c, self._idle_temperatures
+            )
             result = {
                 **base,
                 "waited_s": now - started,
-                "temperatures_c": {r["device"]: r["temperature_c"] for r in recent if r.get("temperature_c") is not None},
+                "temperatures_c": {
+                    r["device"]: r["temperature_c"]
+                    for r in recent
+                    if r.get("temperature_c") is not None
+                },
             }
             if settled and all(settled.values()):
                 return {**result, "settled": True, "reason": None}
@@ -194,7 +232,7 @@ class EnergyMonitor:
                     **result,
                     "settled": False,
                     "reason": f"temperature of {moving} still changing or above its idle "
-                              f"temperature after the {timeout_s:g} s cool-down timeout",
+                    f"temperature after the {timeout_s:g} s cool-down timeout",
                 }
             time.sleep(poll_s)
 
@@ -204,7 +242,7 @@ class EnergyMonitor:
         /proc/uptime (both 10 ms ticks); ``(None, reason)`` where /proc cannot say."""
         try:
             stat = Path("/proc/self/stat").read_text()
-            started = int(stat[stat.rindex(")") + 2:].split()[19]) / os.sysconf("SC_CLK_TCK")
+            started = int(stat[stat.rindex(")") + 2 :].split()[19]) / os.sysconf("SC_CLK_TCK")
             since_boot = float(Path("/proc/uptime").read_text().split()[0])
         except (OSError, ValueError, IndexError) as error:
             return None, f"the process's start time is unreadable: {error}"
@@ -212,10 +250,18 @@ class EnergyMonitor:
 
     def minimum_window_s(self, relative_resolution: float) -> float:
         """The shortest window every meter resolves to ``relative_resolution`` of its energy."""
-        return max((m.minimum_window_s(relative_resolution) for m in self.meters.values()), default=0.0)
+        return max(
+            (m.minimum_window_s(relative_resolution) for m in self.meters.values()), default=0.0
+        )
 
-    def measure_idle(self, seconds: float, *, settle_timeout_s: float = 60.0, settle_s: float = 5.0,
-                     max_spread: float = IDLE_MAX_SPREAD) -> IdleBaseline:
+    def measure_idle(
+        self,
+        seconds: float,
+        *,
+        settle_timeout_s: float = 60.0,
+        settle_s: float = 5.0,
+        max_spread: float = IDLE_MAX_SPREAD,
+    ) -> IdleBaseline:
         """Average power per component while nothing runs.
 
         First settle: wait (at most ``settle_timeout_s``) until every GPU's temperature is
@@ -232,9 +278,12 @@ class EnergyMonitor:
         time.sleep(max(seconds, minimum))
         window = self.end_window(IDLE_WINDOW)
         step = window.duration_s / IDLE_SUB_WINDOWS
-        subs = [self.window_from_timeline(f"{IDLE_WINDOW}.{i}", window.start_s + i * step,
-                                          window.start_s + (i + 1) * step)
-                for i in range(IDLE_SUB_WINDOWS)]
+        subs = [
+            self.window_from_timeline(
+                f"{IDLE_WINDOW}.{i}", window.start_s + i * step, window.start_s + (i + 1) * step
+            )
+            for i in range(IDLE_SUB_WINDOWS)
+        ]
         temperatures: dict[str, list[float]] = {}
         for record in self._timeline.since(window.start_s):
             if record.get("temperature_c") is not None and record["t"] <= window.end_s:
@@ -248,19 +297,25 @@ class EnergyMonitor:
             "sub_windows": IDLE_SUB_WINDOWS,
             "max_spread": max_spread,
             "description": "after the GPUs' temperature settled; at least long enough for the "
-                           "meters to resolve idle power to 1 %; valid when its sub-windows "
-                           "agree within max_spread",
+            "meters to resolve idle power to 1 %; valid when its sub-windows "
+            "agree within max_spread",
         }
-        return IdleBaseline.from_window(window, subs, max_spread=max_spread, method=method,
-                                        temperatures_c=self._idle_temperatures)
+        return IdleBaseline.from_window(
+            window,
+            subs,
+            max_spread=max_spread,
+            method=method,
+            temperatures_c=self._idle_temperatures,
+        )
 
     def timeline(self) -> list[dict]:
         return self._timeline.records()
 
     def describe(self) -> dict:
         return {
-            "meters": {c: {**meter.describe(), **meter.statement()}
-                       for c, meter in self.meters.items()},
+            "meters": {
+                c: {**meter.describe(), **meter.statement()} for c, meter in self.meters.items()
+            },
             # components not measured by a counter, with the reason
             "unreadable": {c: meter.why for c, meter in self.meters.items() if meter.why},
             "rapl_domains_not_summed": getattr(self, "_rapl_skipped", []),

@@ -59,10 +59,15 @@ def open_gpu_meter(
     try:
         nvml.nvmlInit()
     except nvml.NVMLError as error:
-        return UnavailableMeter("gpu", f"NVML unavailable ({error}): no NVIDIA driver or GPU on this machine")
+        return UnavailableMeter(
+            "gpu", f"NVML unavailable ({error}): no NVIDIA driver or GPU on this machine"
+        )
     try:
         selection = resolve_gpu_devices(
-            nvml, environ.get("CUDA_VISIBLE_DEVICES"), gpu_devices, cuda_device_order=environ.get("CUDA_DEVICE_ORDER")
+            nvml,
+            environ.get("CUDA_VISIBLE_DEVICES"),
+            gpu_devices,
+            cuda_device_order=environ.get("CUDA_DEVICE_ORDER"),
         )
     except BaseException:
         nvml.nvmlShutdown()
@@ -100,7 +105,8 @@ class NvmlMeter(Meter):
     resolution_rule = (
         "counter: max(1 mJ, 2 x the window's average power x 0.1 s) per device (one ~0.1 s "
         "refresh missed at each edge); power integral: peak sampled power x (the longest gap "
-        "between samples + half the reading's averaging period)")
+        "between samples + half the reading's averaging period)"
+    )
 
     def __init__(self, nvml, devices: list[GpuDevice], notes: list[str] | None = None) -> None:
         super().__init__()
@@ -138,16 +144,26 @@ class NvmlMeter(Meter):
     def _probe(self, device: GpuDevice) -> _Gpu:
         nvml, handle, errors = self.nvml, device.handle, {}
         name = self._try(lambda: nvml.nvmlDeviceGetName(handle), errors, "name")
-        limit_mw = self._try(lambda: nvml.nvmlDeviceGetEnforcedPowerLimit(handle), errors, "power_limit")
+        limit_mw = self._try(
+            lambda: nvml.nvmlDeviceGetEnforcedPowerLimit(handle), errors, "power_limit"
+        )
         mig = self._try(lambda: nvml.nvmlDeviceGetMigMode(handle), errors, "mig_mode")
-        counter = self._try(lambda: nvml.nvmlDeviceGetTotalEnergyConsumption(handle), errors, "energy_counter")
-        instant = self._try(lambda: self._power_field(handle, nvml.NVML_POWER_SCOPE_GPU), errors, "instant_power")
+        counter = self._try(
+            lambda: nvml.nvmlDeviceGetTotalEnergyConsumption(handle), errors, "energy_counter"
+        )
+        instant = self._try(
+            lambda: self._power_field(handle, nvml.NVML_POWER_SCOPE_GPU), errors, "instant_power"
+        )
         if instant is not None:
             reading = INSTANT
         else:
-            averaged = self._try(lambda: nvml.nvmlDeviceGetPowerUsage(handle), errors, "power_usage")
+            averaged = self._try(
+                lambda: nvml.nvmlDeviceGetPowerUsage(handle), errors, "power_usage"
+            )
             reading = AVERAGED if averaged is not None else None
-        module = self._try(lambda: self._power_field(handle, nvml.NVML_POWER_SCOPE_MODULE), errors, "module_power")
+        module = self._try(
+            lambda: self._power_field(handle, nvml.NVML_POWER_SCOPE_MODULE), errors, "module_power"
+        )
         return _Gpu(
             device,
             name.decode() if isinstance(name, bytes) else name,
@@ -170,7 +186,11 @@ class NvmlMeter(Meter):
     def _read_counter(self, gpu: _Gpu) -> float | str:
         """Counter in mJ, or the reason it cannot be read."""
         if not gpu.has_counter:
-            return "this GPU has no total-energy counter (" + gpu.probe_errors.get("energy_counter", "not supported") + ")"
+            return (
+                "this GPU has no total-energy counter ("
+                + gpu.probe_errors.get("energy_counter", "not supported")
+                + ")"
+            )
         try:
             return float(self.nvml.nvmlDeviceGetTotalEnergyConsumption(gpu.device.handle))
         except self.nvml.NVMLError as error:
@@ -187,8 +207,16 @@ class NvmlMeter(Meter):
     def _begin(self, name: str, t: float) -> None:
         self._starts[name] = {gpu.device.device: self._read_counter(gpu) for gpu in self.gpus}
 
-    def _device_energy(self, gpu: _Gpu, counter: CounterDelta | str, start: float, end: float,
-                       timeline: Timeline, *, counter_gap_s: float = 0.0) -> dict:
+    def _device_energy(
+        self,
+        gpu: _Gpu,
+        counter: CounterDelta | str,
+        start: float,
+        end: float,
+        timeline: Timeline,
+        *,
+        counter_gap_s: float = 0.0,
+    ) -> dict:
         """One device's energy over [start, end]: the counter's ``counter`` delta (mJ), or the
         reason it has none, with the power integral as cross-check and fallback.
         ``counter_gap_s``: for a delta interpolated between counter readings (a window chosen
@@ -216,20 +244,25 @@ class NvmlMeter(Meter):
         peak = max(used, default=0.0)
         # The integral can miss what happens within one sample gap at each edge, and an
         # averaged reading lags by half its averaging period.
-        integral_resolution = peak * ((integral.max_gap_s or 0.0)
-                                      + POWER_AVERAGING_S.get(gpu.power_reading, 0.0) / 2)
-        result["integral_resolution_j"] = integral_resolution if integral.joules is not None else None
+        integral_resolution = peak * (
+            (integral.max_gap_s or 0.0) + POWER_AVERAGING_S.get(gpu.power_reading, 0.0) / 2
+        )
+        result["integral_resolution_j"] = (
+            integral_resolution if integral.joules is not None else None
+        )
         result["counter_resolution_j"] = None
         if result["counter_j"] is not None:
             duration = end - start
             # A counter that did not move says nothing of the power: take the samples' then.
             joules = max(result["counter_j"], integral.joules or 0.0)
             power = joules / duration if duration > 0 else 0.0
-            result["counter_resolution_j"] = max(COUNTER_QUANTUM_J, 2 * power * COUNTER_REFRESH_S) \
-                + peak * counter_gap_s
+            result["counter_resolution_j"] = (
+                max(COUNTER_QUANTUM_J, 2 * power * COUNTER_REFRESH_S) + peak * counter_gap_s
+            )
         if counter_problem is None:
-            result.update(joules=result["counter_j"], source=NVML,
-                          resolution_j=result["counter_resolution_j"])
+            result.update(
+                joules=result["counter_j"], source=NVML, resolution_j=result["counter_resolution_j"]
+            )
         elif integral.joules is not None:
             result.update(
                 joules=integral.joules,
@@ -241,16 +274,23 @@ class NvmlMeter(Meter):
             result["reason"] = f"{counter_problem}; power integral unusable too: {integral.reason}"
         if gpu.module_power:
             m_times, m_watts = timeline.series(device, "module_power_w")
-            result["module_integral_j"] = integrate_power(m_times, m_watts, start, end, max_gap_s=self.max_gap_s).joules
+            result["module_integral_j"] = integrate_power(
+                m_times, m_watts, start, end, max_gap_s=self.max_gap_s
+            ).joules
         return result
 
     def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
         starts = self._starts.pop(name)
         per_device = {}
         for gpu in self.gpus:
-            device, first, last = gpu.device.device, starts[gpu.device.device], self._read_counter(gpu)
-            counter = next((r for r in (first, last) if isinstance(r, str)), None) \
-                or counter_delta(first, last)
+            device, first, last = (
+                gpu.device.device,
+                starts[gpu.device.device],
+                self._read_counter(gpu),
+            )
+            counter = next((r for r in (first, last) if isinstance(r, str)), None) or counter_delta(
+                first, last
+            )
             per_device[device] = self._device_energy(gpu, counter, start, end, timeline)
         return self._component(per_device)
 
@@ -261,11 +301,13 @@ class NvmlMeter(Meter):
         per_device = {}
         for gpu in self.gpus:
             device = gpu.device.device
-            totals = energy_from_totals(*timeline.series(device, "energy_j"), start, end,
-                                        max_gap_s=self.max_gap_s)
+            totals = energy_from_totals(
+                *timeline.series(device, "energy_j"), start, end, max_gap_s=self.max_gap_s
+            )
             counter = totals.reason if totals.joules is None else CounterDelta(totals.joules * 1000)
-            per_device[device] = self._device_energy(gpu, counter, start, end, timeline,
-                                                     counter_gap_s=totals.max_gap_s or 0.0)
+            per_device[device] = self._device_energy(
+                gpu, counter, start, end, timeline, counter_gap_s=totals.max_gap_s or 0.0
+            )
         return self._component(per_device)
 
     def _component(self, per_device: dict[str, dict]) -> ComponentEnergy:
@@ -279,19 +321,28 @@ class NvmlMeter(Meter):
             "power_limit_w": _total(gpu.power_limit_w for gpu in self.gpus),
             "resolution_j": _total(r.get("resolution_j") for r in per_device.values()),
             "counter_resolution_j": _total(r["counter_resolution_j"] for r in per_device.values()),
-            "integral_resolution_j": _total(r["integral_resolution_j"] for r in per_device.values()),
-            "power_averaging_s": {gpu.device.device: POWER_AVERAGING_S.get(gpu.power_reading)
-                                  for gpu in self.gpus},
+            "integral_resolution_j": _total(
+                r["integral_resolution_j"] for r in per_device.values()
+            ),
+            "power_averaging_s": {
+                gpu.device.device: POWER_AVERAGING_S.get(gpu.power_reading) for gpu in self.gpus
+            },
             "mig_enabled": {gpu.device.device: gpu.mig_enabled for gpu in self.gpus},
         }
         missing = {d: r["reason"] for d, r in per_device.items() if r["joules"] is None}
         if missing:
             reason = "; ".join(f"{d}: {why}" for d, why in missing.items())
-            return ComponentEnergy("gpu", None, None, reason=reason, devices=devices, notes=notes, detail=detail)
+            return ComponentEnergy(
+                "gpu", None, None, reason=reason, devices=devices, notes=notes, detail=detail
+            )
         sources = {r["source"] for r in per_device.values()}
-        fallbacks = {d: r["reason"] for d, r in per_device.items() if r["source"] == NVML_POWER_INTEGRAL}
+        fallbacks = {
+            d: r["reason"] for d, r in per_device.items() if r["source"] == NVML_POWER_INTEGRAL
+        }
         if fallbacks and len(sources) > 1:
-            notes.append("mixed sources: " + ", ".join(f"{d} {r['source']}" for d, r in per_device.items()))
+            notes.append(
+                "mixed sources: " + ", ".join(f"{d} {r['source']}" for d, r in per_device.items())
+            )
         return ComponentEnergy(
             "gpu",
             sum(r["joules"] for r in per_device.values()),
@@ -308,16 +359,22 @@ class NvmlMeter(Meter):
             handle, device = gpu.device.handle, gpu.device.device
             readings = {
                 "power_w": lambda: self._read_power(gpu),
-                "temperature_c": lambda: nvml.nvmlDeviceGetTemperature(handle, nvml.NVML_TEMPERATURE_GPU),
+                "temperature_c": lambda: nvml.nvmlDeviceGetTemperature(
+                    handle, nvml.NVML_TEMPERATURE_GPU
+                ),
                 "sm_clock_mhz": lambda: nvml.nvmlDeviceGetClockInfo(handle, nvml.NVML_CLOCK_SM),
                 "utilization_pct": lambda: nvml.nvmlDeviceGetUtilizationRates(handle).gpu,
                 # the whole device's memory in use, for the run's peak (meters/memory.py)
                 GPU_MEMORY_FIELD: lambda: int(nvml.nvmlDeviceGetMemoryInfo(handle).used),
             }
             if gpu.module_power:
-                readings["module_power_w"] = lambda: self._power_field(handle, nvml.NVML_POWER_SCOPE_MODULE)
+                readings["module_power_w"] = lambda: self._power_field(
+                    handle, nvml.NVML_POWER_SCOPE_MODULE
+                )
             if gpu.has_counter:  # the counter's running total, for windows chosen after the fact
-                readings["energy_j"] = lambda: nvml.nvmlDeviceGetTotalEnergyConsumption(handle) / 1000.0
+                readings["energy_j"] = lambda: (
+                    nvml.nvmlDeviceGetTotalEnergyConsumption(handle) / 1000.0
+                )
             record = {"t": t, "device": device, "component": "gpu"}
             for key, read in readings.items():
                 try:

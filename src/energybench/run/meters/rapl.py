@@ -85,11 +85,18 @@ def discover_rapl(root: str | Path) -> RaplDiscovery:
         found.problems = {"cpu": reason, "ram": reason}
         return found
     entries = sorted(root.iterdir(), key=lambda p: p.name)
-    zones = sorted((p for p in entries if _ZONE.match(p.name)), key=lambda p: _zone_number(p, _ZONE))
-    mmio = sorted((p for p in entries if _MMIO_ZONE.match(p.name)), key=lambda p: _zone_number(p, _MMIO_ZONE))
+    zones = sorted(
+        (p for p in entries if _ZONE.match(p.name)), key=lambda p: _zone_number(p, _ZONE)
+    )
+    mmio = sorted(
+        (p for p in entries if _MMIO_ZONE.match(p.name)), key=lambda p: _zone_number(p, _MMIO_ZONE)
+    )
     if zones:
         found.skipped += [
-            {"zone": p.name, "reason": "MMIO copy of the MSR package domains (intel-rapl); summing both would double count"}
+            {
+                "zone": p.name,
+                "reason": "MMIO copy of the MSR package domains (intel-rapl); summing both would double count",
+            }
             for p in mmio
         ]
     else:
@@ -101,7 +108,10 @@ def discover_rapl(root: str | Path) -> RaplDiscovery:
 
     unreadable: dict[str, list[str]] = {"cpu": [], "ram": []}
     for zone in zones:
-        subzones = sorted((p for p in zone.iterdir() if _SUBZONE.match(p.name)), key=lambda p: _zone_number(p, _SUBZONE))
+        subzones = sorted(
+            (p for p in zone.iterdir() if _SUBZONE.match(p.name)),
+            key=lambda p: _zone_number(p, _SUBZONE),
+        )
         for directory in [zone, *subzones]:
             top_level = directory is zone
             try:
@@ -113,7 +123,9 @@ def discover_rapl(root: str | Path) -> RaplDiscovery:
                 continue
             component = _component_of(name, top_level=top_level)
             if component is None:
-                found.skipped.append({"zone": directory.name, "name": name, "reason": _skip_reason(name)})
+                found.skipped.append(
+                    {"zone": directory.name, "name": name, "reason": _skip_reason(name)}
+                )
                 continue
             try:
                 _read_number(directory / "energy_uj")
@@ -124,7 +136,9 @@ def discover_rapl(root: str | Path) -> RaplDiscovery:
             except ValueError as error:
                 unreadable[component].append(f"unexpected contents in {directory}: {error}")
                 continue
-            found.domains[component].append(RaplDomain(f"{directory.name}/{name}", directory, max_range))
+            found.domains[component].append(
+                RaplDomain(f"{directory.name}/{name}", directory, max_range)
+            )
 
     for component in ("cpu", "ram"):
         if unreadable[component]:
@@ -149,7 +163,9 @@ def _skip_reason(name: str) -> str:
     if name in ("core", "uncore"):
         return f"{name} is part of its package domain, which is already counted"
     if name == "psys":
-        return "psys covers the whole platform including the packages; summing it would double count"
+        return (
+            "psys covers the whole platform including the packages; summing it would double count"
+        )
     return f"domain {name!r} is not a package or dram domain"
 
 
@@ -170,8 +186,10 @@ class RaplMeter(Meter):
     """
 
     timeline_source = RAPL
-    resolution_rule = ("per domain: 1 uJ (the interface's unit) + 2 x the window's average "
-                       "power x 1 ms (one hardware update missed at each edge)")
+    resolution_rule = (
+        "per domain: 1 uJ (the interface's unit) + 2 x the window's average "
+        "power x 1 ms (one hardware update missed at each edge)"
+    )
 
     def __init__(self, component: str, domains: list[RaplDomain], t: float) -> None:
         super().__init__()
@@ -180,7 +198,9 @@ class RaplMeter(Meter):
         self.component = component
         self.domains = domains
         self._lock = threading.Lock()
-        self._counters = {d.device: _Counter(_read_number(d.path / "energy_uj"), t) for d in domains}
+        self._counters = {
+            d.device: _Counter(_read_number(d.path / "energy_uj"), t) for d in domains
+        }
         self._events: list[tuple[float, str]] = []  # (time, why) of readings that broke the total
         self._starts: dict[str, tuple[dict[str, float], dict[str, int]]] = {}
 
@@ -229,7 +249,10 @@ class RaplMeter(Meter):
 
     def _end(self, name: str, start: float, end: float, timeline: Timeline) -> ComponentEnergy:
         self._poll(end)
-        (begin_totals, begin_wraps), (end_totals, end_wraps) = self._starts.pop(name), self._snapshot()
+        (begin_totals, begin_wraps), (end_totals, end_wraps) = (
+            self._starts.pop(name),
+            self._snapshot(),
+        )
         devices = self.device_ids()
         with self._lock:
             broken = [why for t, why in self._events if start < t <= end]
@@ -243,21 +266,30 @@ class RaplMeter(Meter):
         if broken:
             detail["per_device_j"] = {d: None for d in devices}
             return ComponentEnergy(
-                self.component, None, RAPL, reason="RAPL counter unusable in this window: " + "; ".join(broken),
-                devices=devices, detail=detail,
+                self.component,
+                None,
+                RAPL,
+                reason="RAPL counter unusable in this window: " + "; ".join(broken),
+                devices=devices,
+                detail=detail,
             )
-        return ComponentEnergy(self.component, sum(per_device.values()), RAPL, devices=devices, detail=detail)
+        return ComponentEnergy(
+            self.component, sum(per_device.values()), RAPL, devices=devices, detail=detail
+        )
 
     def sample(self, t: float) -> list[dict]:
         increments = self._poll(t)
         totals, _ = self._snapshot()
-        return [{
-            "t": t,
-            "device": device,
-            "component": self.component,
-            "power_w": delta_uj / 1e6 / elapsed if elapsed > 0 else None,
-            "energy_j": totals[device] / 1e6,  # running total since the meter opened
-        } for device, (delta_uj, elapsed) in increments.items()]
+        return [
+            {
+                "t": t,
+                "device": device,
+                "component": self.component,
+                "power_w": delta_uj / 1e6 / elapsed if elapsed > 0 else None,
+                "energy_j": totals[device] / 1e6,  # running total since the meter opened
+            }
+            for device, (delta_uj, elapsed) in increments.items()
+        ]
 
     def minimum_window_s(self, relative_resolution: float) -> float:
         return 2 * COUNTER_UPDATE_S / relative_resolution
@@ -270,8 +302,10 @@ class RaplMeter(Meter):
         # The edges are interpolated from the readings around them: a reading that broke the
         # total between the last one before ``start`` and ``start`` (a reset, whose interval
         # no total counts) lies inside the interpolation, and voids the window too.
-        since = min((max((t for t in times if t <= start), default=start)
-                     for times, _ in series.values()), default=start)
+        since = min(
+            (max((t for t in times if t <= start), default=start) for times, _ in series.values()),
+            default=start,
+        )
         with self._lock:
             broken = [why for t, why in self._events if since < t <= end]
         for device, (times, totals) in series.items():
@@ -280,22 +314,31 @@ class RaplMeter(Meter):
                 problems.append(f"{device}: {result.reason}")
             else:
                 per_device[device] = result.joules
-        detail = {"per_device_j": per_device, "integrated_from": "running counter totals",
-                  "resolution_j": resolution_j(per_device.values(), end - start)}
+        detail = {
+            "per_device_j": per_device,
+            "integrated_from": "running counter totals",
+            "resolution_j": resolution_j(per_device.values(), end - start),
+        }
         if broken or problems:
-            return ComponentEnergy(self.component, None, RAPL,
-                                   reason="RAPL counter unusable in this window: "
-                                   + "; ".join(broken + problems),
-                                   devices=self.device_ids(), detail=detail)
-        return ComponentEnergy(self.component, sum(per_device.values()), RAPL,
-                               devices=self.device_ids(), detail=detail)
+            return ComponentEnergy(
+                self.component,
+                None,
+                RAPL,
+                reason="RAPL counter unusable in this window: " + "; ".join(broken + problems),
+                devices=self.device_ids(),
+                detail=detail,
+            )
+        return ComponentEnergy(
+            self.component, sum(per_device.values()), RAPL, devices=self.device_ids(), detail=detail
+        )
 
     def describe(self) -> dict:
         return {
             "meter": "rapl",
             "component": self.component,
             "domains": [
-                {"device": d.device, "path": str(d.path), "max_energy_range_uj": d.max_range_uj} for d in self.domains
+                {"device": d.device, "path": str(d.path), "max_energy_range_uj": d.max_range_uj}
+                for d in self.domains
             ],
             "resolution_j": INTERFACE_QUANTUM_J,
             "counter_update_s": COUNTER_UPDATE_S,
@@ -305,5 +348,7 @@ class RaplMeter(Meter):
 def resolution_j(per_device_j, duration_s: float) -> float:
     """Per domain: one µJ quantum, plus a missed ~1 ms update at each edge of the window at
     the domain's average power."""
-    return sum(INTERFACE_QUANTUM_J + 2 * COUNTER_UPDATE_S * (j / duration_s if duration_s > 0 else 0.0)
-               for j in per_device_j)
+    return sum(
+        INTERFACE_QUANTUM_J + 2 * COUNTER_UPDATE_S * (j / duration_s if duration_s > 0 else 0.0)
+        for j in per_device_j
+    )

@@ -17,7 +17,9 @@ class Sampler:
     ``describe`` rather than repeated ten times a second.
     """
 
-    def __init__(self, meters: list[Meter], timeline: Timeline, clock: Callable[[], float], hz: float) -> None:
+    def __init__(
+        self, meters: list[Meter], timeline: Timeline, clock: Callable[[], float], hz: float
+    ) -> None:
         if hz <= 0:
             raise ValueError(f"sample rate must be positive, got {hz} Hz")
         self._meters = meters

@@ -10,8 +10,11 @@ from energybench.run.report import COMPONENTS, Report
 
 def measured_components(reports: list[Report]) -> list[str]:
     """Components with a figure in at least one report: only these get a legend entry."""
-    return [c for c in COMPONENTS
-            if any(r.energy.components[c].gross_joules is not None for r in reports)]
+    return [
+        c
+        for c in COMPONENTS
+        if any(r.energy.components[c].gross_joules is not None for r in reports)
+    ]
 
 
 def total_interval_wh(report: Report) -> tuple[float | None, float | None]:
@@ -66,12 +69,17 @@ def naming(text: str, models: list[str], width: int = 95) -> str:
     """``text``, then the first few of ``models`` by name and how many more, wrapped between
     words (never inside a model's name)."""
     more = f" and {len(models) - NAMED} more" if len(models) > NAMED else ""
-    return textwrap.fill(f"{text}: {', '.join(models[:NAMED])}{more}", width,
-                         break_on_hyphens=False, break_long_words=False)
+    return textwrap.fill(
+        f"{text}: {', '.join(models[:NAMED])}{more}",
+        width,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
 
 
-def count_note(drawn: int, named: int, missing: list[str], table: str,
-               off_scale: list[str] | tuple = ()) -> str:
+def count_note(
+    drawn: int, named: int, missing: list[str], table: str, off_scale: list[str] | tuple = ()
+) -> str:
     """What a large form shows, so that no model is left out unsaid: how many are drawn and
     named, how many have no figure, by reason (the two commonest, then the rest), and which
     have one at 0 or below (``off_scale``)."""
@@ -82,8 +90,7 @@ def count_note(drawn: int, named: int, missing: list[str], table: str,
         reasons = [f"{reason}: {n}" for reason, n in counts[:2]]
         if len(counts) > 2:
             reasons.append(f"other: {sum(n for _, n in counts[2:])}")
-        note += "\n" + textwrap.fill(
-            f"{len(missing)} without a figure ({'; '.join(reasons)})", 95)
+        note += "\n" + textwrap.fill(f"{len(missing)} without a figure ({'; '.join(reasons)})", 95)
     if off_scale:
         note += "\n" + naming(f"{len(off_scale)} {OFF_SCALE}", list(off_scale))
     return note

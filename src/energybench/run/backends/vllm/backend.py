@@ -52,9 +52,11 @@ log = logging.getLogger(__name__)
 SERVER_LOG_NAME = "vllm_server.log"
 REQUESTS_NAME = "requests.jsonl"
 EXTERNAL_ENDPOINT = "external endpoint: its hardware is not metered here"
-LOCAL_ENDPOINT_SHARED = ("external endpoint on this machine: only the GPUs named in "
-                         "vllm.meter_devices are metered; CPU and RAM are shared with the load "
-                         "generator")
+LOCAL_ENDPOINT_SHARED = (
+    "external endpoint on this machine: only the GPUs named in "
+    "vllm.meter_devices are metered; CPU and RAM are shared with the load "
+    "generator"
+)
 LATENCY_METRICS = ("ttft_s", "itl_s", "tpot_s", "e2e_latency_s")
 _VERSION_TIMEOUT_S = 5.0
 
@@ -93,9 +95,11 @@ def load_summary(result: LoadResult, duration_s: float) -> dict:
         "failed_prompts": result.failed_requests,
         "total_duration_seconds": duration_s,
         # Requests run alone only at concurrency 1 (AES's vLLM runner sends them one by one).
-        **latencies(statistics.fmean(r.e2e_latency_s for r in ok) if ok else None,
-                    statistics.fmean(ttfts) if ttfts else None,
-                    alone=result.settings.serving.concurrency == 1),
+        **latencies(
+            statistics.fmean(r.e2e_latency_s for r in ok) if ok else None,
+            statistics.fmean(ttfts) if ttfts else None,
+            alone=result.settings.serving.concurrency == 1,
+        ),
         "total_tokens": prompt_tokens + completion_tokens,
         "total_prompt_tokens": prompt_tokens,
         "total_completion_tokens": completion_tokens,
@@ -125,7 +129,11 @@ def keep_off_cpus(pinned: set[int]) -> dict:
     allowed = os.sched_getaffinity(0)
     free = allowed - pinned
     if not pinned or not free:
-        return {"server_pinned_cpus": sorted(pinned), "client_cpus": sorted(allowed), "moved": False}
+        return {
+            "server_pinned_cpus": sorted(pinned),
+            "client_cpus": sorted(allowed),
+            "moved": False,
+        }
     for thread in os.listdir("/proc/self/task"):
         os.sched_setaffinity(int(thread), free)
     return {"server_pinned_cpus": sorted(pinned), "client_cpus": sorted(free), "moved": True}
@@ -143,10 +151,12 @@ class VLLMBackend(Backend):
         """``run_config`` as an external model of the server at ``url``, keeping the serving
         settings of its entry that apply to one (the load, metering) and dropping those of a
         managed server (energybench.run.model_settings.MANAGED_ONLY)."""
-        kept = {k: v for k, v in (run_config.get("vllm") or {}).items()
-                if k not in MANAGED_ONLY}
-        return {**run_config, "backend": cls.name,
-                "vllm": {**kept, "mode": EXTERNAL, "endpoint": url}}
+        kept = {k: v for k, v in (run_config.get("vllm") or {}).items() if k not in MANAGED_ONLY}
+        return {
+            **run_config,
+            "backend": cls.name,
+            "vllm": {**kept, "mode": EXTERNAL, "endpoint": url},
+        }
 
     @classmethod
     def resources(cls, run_config: dict) -> dict[str, int]:
@@ -169,18 +179,24 @@ class VLLMBackend(Backend):
         settings = cls.parse_settings(run_config)
         problems = []
         if not settings.external and run_config["runtime"] not in ("process", "auto"):
-            problems.append(f"a managed vLLM server runs as a process beside the run; runtime "
-                            f"{run_config['runtime']!r} is not supported for it yet (use "
-                            "runtime: process)")
+            problems.append(
+                f"a managed vLLM server runs as a process beside the run; runtime "
+                f"{run_config['runtime']!r} is not supported for it yet (use "
+                "runtime: process)"
+            )
         thinking = (run_config.get("reasoning_params") or {}).get("enable_thinking")
         if thinking is not None and settings.api != "chat":
-            problems.append("reasoning_params.enable_thinking is a chat template setting; it "
-                            "needs vllm.api: chat")
+            problems.append(
+                "reasoning_params.enable_thinking is a chat template setting; it "
+                "needs vllm.api: chat"
+            )
         parallel = settings.tensor_parallel_size
         if parallel is not None and parallel > max(run_config["gpus"], 1):
-            problems.append(f"vllm.tensor_parallel_size ({parallel}) needs that many GPUs but "
-                            f"gpus is {run_config['gpus']} (the GPUs the job holds); set "
-                            f"gpus: {parallel}")
+            problems.append(
+                f"vllm.tensor_parallel_size ({parallel}) needs that many GPUs but "
+                f"gpus is {run_config['gpus']} (the GPUs the job holds); set "
+                f"gpus: {parallel}"
+            )
         return problems
 
     @classmethod
@@ -192,9 +208,14 @@ class VLLMBackend(Backend):
         self.cfg = cfg
         self.settings: VLLMSettings = cfg.backend_settings
         self.load = load_settings(cfg)
-        prompts = load_prompts(cfg.dataset, cfg.num_prompts + cfg.warmup_prompts,
-                               cfg.dataset_column, cfg.dataset_split, cfg.prompt_prefix)
-        self.prompts, self.warmup_prompts = prompts[:cfg.num_prompts], prompts[cfg.num_prompts:]
+        prompts = load_prompts(
+            cfg.dataset,
+            cfg.num_prompts + cfg.warmup_prompts,
+            cfg.dataset_column,
+            cfg.dataset_split,
+            cfg.prompt_prefix,
+        )
+        self.prompts, self.warmup_prompts = prompts[: cfg.num_prompts], prompts[cfg.num_prompts :]
         Path(run_dir).mkdir(parents=True, exist_ok=True)
         self.requests_path = Path(run_dir) / REQUESTS_NAME
         self.requests_path.unlink(missing_ok=True)
@@ -212,19 +233,29 @@ class VLLMBackend(Backend):
                 raise ValueError(
                     f"model {cfg.model}: vllm.meter_devices meters GPUs of this machine, but "
                     f"the endpoint {self.settings.endpoint} is not on it (use localhost, "
-                    "127.0.0.1 or ::1), or leave meter_devices out")
+                    "127.0.0.1 or ::1), or leave meter_devices out"
+                )
             self.server_info = self._external_server_info()
             return
         # Which components count: the server runs on this machine, on its GPUs where it has some.
         self.device = resolve_device(cfg.device, cfg.gpus_held)
         # Started last: nothing after it can fail, so the engine's `with` always stops it.
-        self.server = self._resources.enter_context(ManagedVLLMServer(
-            cfg.id, Path(run_dir) / SERVER_LOG_NAME, self.settings,
-            dtype=None if cfg.dtype == "auto" else cfg.dtype,
-        ))
+        self.server = self._resources.enter_context(
+            ManagedVLLMServer(
+                cfg.id,
+                Path(run_dir) / SERVER_LOG_NAME,
+                self.settings,
+                dtype=None if cfg.dtype == "auto" else cfg.dtype,
+            )
+        )
         self.endpoint = self.server.endpoint
-        log.info("vLLM %s serves %s at %s (started in %.1f s)", self.server.version,
-                 self.settings.served_model_name, self.endpoint, self.server.startup_s)
+        log.info(
+            "vLLM %s serves %s at %s (started in %.1f s)",
+            self.server.version,
+            self.settings.served_model_name,
+            self.endpoint,
+            self.server.startup_s,
+        )
         self.placement = keep_off_cpus(self.server.pinned_cpus())
 
     @property
@@ -245,12 +276,17 @@ class VLLMBackend(Backend):
             body = get_server_route(self.endpoint.version_url, _VERSION_TIMEOUT_S, headers)
             return {"version": json.loads(body)["version"], "version_reason": None}
         except (*ROUTE_ERRORS, ValueError, KeyError, TypeError) as error:
-            return {"version": None,
-                    "version_reason": f"{self.endpoint.version_url} gave no version: {error!r}"}
+            return {
+                "version": None,
+                "version_reason": f"{self.endpoint.version_url} gave no version: {error!r}",
+            }
 
     def info(self) -> dict:
-        served = self.server.provenance() if self.server else {
-            "engine": "external", "endpoint": self.endpoint.base_url, **self.server_info}
+        served = (
+            self.server.provenance()
+            if self.server
+            else {"engine": "external", "endpoint": self.endpoint.base_url, **self.server_info}
+        )
         return {
             "name": "vllm",
             "mode": self.settings.mode,
@@ -274,8 +310,9 @@ class VLLMBackend(Backend):
         result = run_load(self.endpoint, self.warmup_prompts, self.load)
         self.warmup = {"requests": len(result.records), "failed": result.failed_requests}
         if result.failed_requests:
-            log.warning("%d of %d warm-up requests failed", result.failed_requests,
-                        len(result.records))
+            log.warning(
+                "%d of %d warm-up requests failed", result.failed_requests, len(result.records)
+            )
 
     def run_trial(self, index: int, monitor) -> Trial:
         """The whole load inside one window, and the steady state inside a second one, opened
@@ -300,8 +337,13 @@ class VLLMBackend(Backend):
             window = monitor.end_window(name)
             if Phase.SATURATED in moments and Phase.DRAINING not in moments:
                 monitor.end_window(steady_name)  # the load broke off: no steady state to keep
-        log.info("trial %d: %d of %d requests succeeded in %.2f s", index, len(result.records)
-                 - result.failed_requests, len(result.records), result.duration_s)
+        log.info(
+            "trial %d: %d of %d requests succeeded in %.2f s",
+            index,
+            len(result.records) - result.failed_requests,
+            len(result.records),
+            result.duration_s,
+        )
         self._keep_requests(index, result)
 
         load = result.statistics()
@@ -311,11 +353,18 @@ class VLLMBackend(Backend):
             summary=load_summary(result, window.duration_s),
             window=window,
             phase_windows={"steady_state": steady_window} if steady_window else {},
-            extra={"load": load, "latency_samples": latency_samples(result),
-                   "steady_state": steady, "requests_file": REQUESTS_NAME},
+            extra={
+                "load": load,
+                "latency_samples": latency_samples(result),
+                "steady_state": steady,
+                "requests_file": REQUESTS_NAME,
+            },
             failure=result.failure_reason,
-            checks=[check_stream_read_on_time(load["chunks_read_together_share"],
-                                              max_share=MAX_CHUNKS_READ_TOGETHER)],
+            checks=[
+                check_stream_read_on_time(
+                    load["chunks_read_together_share"], max_share=MAX_CHUNKS_READ_TOGETHER
+                )
+            ],
         )
 
     @staticmethod
@@ -324,12 +373,21 @@ class VLLMBackend(Backend):
         was saturated with a full batch for a measurable time, its window."""
         start, end = moments.get(Phase.SATURATED), moments.get(Phase.DRAINING)
         limit = phase_times.concurrency_limit
-        steady = {"start_s": start, "end_s": end, "duration_s": None, "output_tokens": None,
-                  "concurrency_limit": limit, "mean_decoding_requests": None, "batch_full": None,
-                  "reason": None}
+        steady = {
+            "start_s": start,
+            "end_s": end,
+            "duration_s": None,
+            "output_tokens": None,
+            "concurrency_limit": limit,
+            "mean_decoding_requests": None,
+            "batch_full": None,
+            "reason": None,
+        }
         if start is None or end is None:
-            steady["reason"] = (f"never {limit} requests decoding at once: the request rate is "
-                                "too low for the concurrency, so the server never saturated")
+            steady["reason"] = (
+                f"never {limit} requests decoding at once: the request rate is "
+                "too low for the concurrency, so the server never saturated"
+            )
             return steady, None
         steady["duration_s"] = end - start
         summary = load["steady_state"]

@@ -23,7 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 API_VERSION_SEGMENT = "v1"
 _OPERATION_SUFFIXES = tuple(
-    f"/{API_VERSION_SEGMENT}/{operation}" for operation in ("chat/completions", "completions", "models")
+    f"/{API_VERSION_SEGMENT}/{operation}"
+    for operation in ("chat/completions", "completions", "models")
 )
 
 
@@ -34,6 +35,7 @@ class EndpointURLError(ValueError):
 ROUTE_ERRORS = (OSError, http.client.HTTPException)
 """What `get_server_route` raises when the route gives no body: no connection, a timeout, a
 status other than 2xx (urllib's HTTPError, an OSError; a redirect too) or a broken answer."""
+
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A redirect is answered as the error it is here, never followed: urllib would resend

@@ -45,11 +45,25 @@ class ServerStartError(RuntimeError):
 
 
 def vllm_server_args(
-    model: str, served_model_name: str, settings: VLLMSettings, dtype: str | None, host: str, port: int
+    model: str,
+    served_model_name: str,
+    settings: VLLMSettings,
+    dtype: str | None,
+    host: str,
+    port: int,
 ) -> list[str]:
     """Arguments of vLLM's OpenAI API server, however it is launched: the block's server
     options and the model's `dtype` (None: vLLM's own choice)."""
-    args = ["--model", model, "--served-model-name", served_model_name, "--host", host, "--port", str(port)]
+    args = [
+        "--model",
+        model,
+        "--served-model-name",
+        served_model_name,
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
     options = {
         "--dtype": dtype,
         "--max-model-len": settings.max_model_len,
@@ -155,7 +169,9 @@ class ManagedVLLMServer:
             )
         try:
             self._wait_until_healthy()
-            self.version = json.loads(get_server_route(self.endpoint.version_url, 10)).get("version")
+            self.version = json.loads(get_server_route(self.endpoint.version_url, 10)).get(
+                "version"
+            )
         except BaseException:
             self.stop()
             raise
@@ -243,5 +259,3 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     # A second SIGTERM while the server is being stopped must not cut the stopping short.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(128 + signum)
-
-

@@ -25,7 +25,12 @@ from energybench.run.backends.vllm.loadgen.results import (
     RequestRecord,
     PhaseTimes,
 )
-from energybench.run.backends.vllm.loadgen.schedule import Phase, arrival_offsets, run_load, run_load_async
+from energybench.run.backends.vllm.loadgen.schedule import (
+    Phase,
+    arrival_offsets,
+    run_load,
+    run_load_async,
+)
 from energybench.run.backends.vllm.loadgen.settings import LoadSettings
 
 __all__ = [

@@ -46,13 +46,19 @@ def auth_headers(api_key_env: str | None, model: str) -> dict[str, str]:
 def open_session(settings: LoadSettings) -> aiohttp.ClientSession:
     """A session whose pool holds `concurrency` kept-alive connections to the endpoint."""
     connector = aiohttp.TCPConnector(
-        limit=settings.serving.concurrency, limit_per_host=settings.serving.concurrency, keepalive_timeout=_KEEPALIVE_S
+        limit=settings.serving.concurrency,
+        limit_per_host=settings.serving.concurrency,
+        keepalive_timeout=_KEEPALIVE_S,
     )
     timeout = aiohttp.ClientTimeout(
-        total=None, sock_connect=settings.connect_timeout_s, sock_read=settings.serving.request_timeout_s
+        total=None,
+        sock_connect=settings.connect_timeout_s,
+        sock_read=settings.serving.request_timeout_s,
     )
     return aiohttp.ClientSession(
-        connector=connector, timeout=timeout, headers=auth_headers(settings.serving.api_key_env, settings.model)
+        connector=connector,
+        timeout=timeout,
+        headers=auth_headers(settings.serving.api_key_env, settings.model),
     )
 
 
@@ -97,7 +103,9 @@ async def check_model_served(
             f"The endpoint for {where} did not answer {endpoint.models_url} in time ({type(error).__name__})."
         ) from error
     except aiohttp.ClientError as error:
-        raise LoadError(f"Request to {endpoint.models_url} for {where} failed: {error!r}") from error
+        raise LoadError(
+            f"Request to {endpoint.models_url} for {where} failed: {error!r}"
+        ) from error
     if status in (401, 403):
         advice = (
             f"it rejected the API key from the environment variable {api_key_env}"
@@ -154,7 +162,11 @@ class RequestSender:
         self._settings = settings
 
     async def send(
-        self, index: int, prompt: str, scheduled_s: float, queued_s: float,
+        self,
+        index: int,
+        prompt: str,
+        scheduled_s: float,
+        queued_s: float,
         on_first_token: Callable[[], None] | None = None,
     ) -> RequestRecord:
         """Send `prompt`; `on_first_token` is called, in the event loop, when its first text arrives."""
@@ -169,7 +181,11 @@ class RequestSender:
                 async with self._session.post(self._url, json=body) as response:
                     if response.status >= 400:
                         detail = (await response.text(errors="replace"))[:_ERROR_BODY_CHARS]
-                        failure = (ErrorKind.HTTP_STATUS, f"HTTP {response.status}: {detail}", response.status)
+                        failure = (
+                            ErrorKind.HTTP_STATUS,
+                            f"HTTP {response.status}: {detail}",
+                            response.status,
+                        )
                     else:
                         usage = await _read_stream(response, chunk_times, on_first_token)
         except TimeoutError:
@@ -198,7 +214,11 @@ class RequestSender:
         if failure is not None:
             kind, message, status = failure
             return RequestRecord(
-                **timing, prompt_tokens=None, output_tokens=None, error_kind=kind, error=message,
+                **timing,
+                prompt_tokens=None,
+                output_tokens=None,
+                error_kind=kind,
+                error=message,
                 http_status=status,
             )
         return RequestRecord(
@@ -207,7 +227,9 @@ class RequestSender:
 
 
 async def _read_stream(
-    response: aiohttp.ClientResponse, chunk_times: list[float], on_first_token: Callable[[], None] | None
+    response: aiohttp.ClientResponse,
+    chunk_times: list[float],
+    on_first_token: Callable[[], None] | None,
 ) -> dict[str, Any]:
     """Read server-sent events until `[DONE]`; note when text arrives; return the usage.
 

@@ -129,7 +129,8 @@ class LoadResult:
         """Why the run counts as failed, or None when it does not."""
         failed = self.failed_requests
         if failed == 0 or (
-            failed < len(self.records) and self.failure_share <= self.settings.serving.max_failure_share
+            failed < len(self.records)
+            and self.failure_share <= self.settings.serving.max_failure_share
         ):
             return None
         commonest = Counter(r.error for r in self.records if not r.ok).most_common(1)[0][0]
@@ -184,7 +185,9 @@ class LoadResult:
             "output_tokens": self.output_tokens_between(*steady),
             "mean_decoding_requests": mean_decoding,
             "batch_full": full,
-            "batch_reason": None if full else (
+            "batch_reason": None
+            if full
+            else (
                 f"on average {mean_decoding:.2f} of {limit} requests were decoding in the steady "
                 f"state (under {BATCH_FULL_SHARE:g} of a full batch): the server was not saturated"
             ),
@@ -225,4 +228,3 @@ class LoadResult:
             "statistics": self.statistics(),
             "requests": [asdict(r) | {"tpot_s": r.tpot_s} for r in self.records],
         }
-

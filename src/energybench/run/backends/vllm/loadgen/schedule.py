@@ -88,18 +88,34 @@ async def run_load_async(
     async with open_session(settings) as session:
         await check_model_served(session, endpoint, settings.model, settings.serving.api_key_env)
         await open_connections(session, endpoint, settings.serving.concurrency)
-        url = endpoint.chat_completions_url if settings.serving.api == "chat" else endpoint.completions_url
+        url = (
+            endpoint.chat_completions_url
+            if settings.serving.api == "chat"
+            else endpoint.completions_url
+        )
         sender = RequestSender(session, url, settings)
 
         warmup_prompts = [prompts[i % len(prompts)] for i in range(settings.warmup_requests)]
-        warmup = await _dispatch(sender, warmup_prompts, np.zeros(len(warmup_prompts)), settings.serving.concurrency, None)
+        warmup = await _dispatch(
+            sender,
+            warmup_prompts,
+            np.zeros(len(warmup_prompts)),
+            settings.serving.concurrency,
+            None,
+        )
 
         tracker = _SaturationTracker(settings.saturation_limit(len(prompts)), on_phase)
         offsets = arrival_offsets(len(prompts), settings.serving.request_rate, settings.seed)
         started = time.perf_counter()
         tracker.mark(Phase.START)
-        records = await _dispatch(sender, prompts, offsets, settings.serving.concurrency, tracker,
-                                  Progress("load", len(prompts), log))
+        records = await _dispatch(
+            sender,
+            prompts,
+            offsets,
+            settings.serving.concurrency,
+            tracker,
+            Progress("load", len(prompts), log),
+        )
         duration_s = time.perf_counter() - started
         tracker.mark(Phase.END)
 
@@ -170,7 +186,9 @@ async def _dispatch(
     start = time.perf_counter()
     on_first_token = tracker.first_token if tracker is not None else None
 
-    async def tracked(index: int, prompt: str, scheduled_s: float, queued_s: float) -> RequestRecord:
+    async def tracked(
+        index: int, prompt: str, scheduled_s: float, queued_s: float
+    ) -> RequestRecord:
         record = None
         try:
             record = await sender.send(index, prompt, scheduled_s, queued_s, on_first_token)
