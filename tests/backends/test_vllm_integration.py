@@ -5,7 +5,6 @@ laptop and fail without it in CI. A server takes about a minute to start on two 
 module-scoped server serves every test that only sends load.
 """
 
-import dataclasses
 import os
 
 import pytest
@@ -49,7 +48,7 @@ def load_settings(model=SERVED_NAME, **fields):
         for name in ("api", "concurrency", "request_timeout_s")
         if name in fields
     }
-    return LoadSettings(model=model, serving=dataclasses.replace(CPU_SERVING, **serving), **fields)
+    return LoadSettings(model=model, serving=CPU_SERVING.model_copy(update=serving), **fields)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +63,7 @@ def tiny_model(tmp_path_factory):
 def server(tiny_model, tmp_path_factory):
     log = tmp_path_factory.mktemp("vllm") / "vllm.log"
     with ManagedVLLMServer(
-        tiny_model, log, dataclasses.replace(CPU_SERVING, startup_timeout_s=300), dtype="float32"
+        tiny_model, log, CPU_SERVING.model_copy(update={"startup_timeout_s": 300}), dtype="float32"
     ) as server:
         print(f"vLLM {server.version} started in {server.startup_s:.1f} s")
         yield server
